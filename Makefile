@@ -1,0 +1,47 @@
+# One command per chore. `make run` installs and opens the app on the demo store;
+# `make test` installs what the tests need (pip + Debian's chromium) and runs them all.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run install test test-deps lint format bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Faultline needs Python 3.11 or newer"'
+	@$(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-test.txt
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless $${CI:-false}
+
+test-deps: $(VENV)/.installed-test
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+test: test-deps lint
+	$(BIN)/python -m pytest
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/bench_ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,123 @@
+"""What every format adapter hands to the store, and the limits that keep reading safe."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import FIELD_TOO_LARGE, NOT_UTF8, TRUNCATED_JSON, InputError
+
+
+def max_field_bytes() -> int:
+    """Largest single field (or JSON record) Faultline reads, in bytes (env FAULTLINE_MAX_FIELD_MB)."""
+    return int(float(os.environ.get("FAULTLINE_MAX_FIELD_MB", "64")) * 1024 * 1024)
+
+
+def max_document_bytes() -> int:
+    """Largest whole-document JSON log parsed in memory (env FAULTLINE_MAX_DOCUMENT_MB)."""
+    return int(float(os.environ.get("FAULTLINE_MAX_DOCUMENT_MB", "512")) * 1024 * 1024)
+
+
+@dataclass
+class SourceRun:
+    """One run found in a log, before it enters the store.
+
+    A structured adapter fills ``frame`` and fixes every column's role in ``roles``;
+    a flat file (CSV, Parquet...) instead gives ``sql_source``, a DuckDB table function
+    with bound parameters, and leaves the roles to be guessed (and confirmed).
+    """
+
+    format: str
+    """Detected format id, e.g. ``"inspect_eval"`` or ``"csv"``."""
+    files: list[Path]
+    """Every file the run was read from (their sha256 are stored)."""
+    name: str
+    """Suggested run name."""
+    model: str | None = None
+    task: str | None = None
+    sub_key: str = ""
+    """Tells apart several runs read from the same files (HELM folders, promptfoo providers)."""
+    frame: pd.DataFrame | None = None
+    sql_source: tuple[str, list] | None = None
+    """``("read_parquet(?)", [path])``: a FROM clause and its parameters."""
+    roles: dict[str, str] | None = None
+    """Roles fixed by the adapter; None means guess from names."""
+    record_label: str = "record"
+    """How a row is named in errors: ``line`` for JSONL, ``row`` for CSV..."""
+    record_offset: int = 0
+    """Added to a 1-based row number to give the record number shown (a CSV header line: 1)."""
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def read_json_document(path: Path) -> object:
+    """Parse a whole-document JSON log, refusing files too large to parse in memory."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(path, "is empty: expected an evaluation log with at least one example")
+    if size > max_document_bytes():
+        raise InputError(path, f"is {size / 2**20:.0f} MB, more than the {max_document_bytes() / 2**20:.0f} MB "
+                         "limit for a whole-document JSON log; expected a smaller file (or raise "
+                         "FAULTLINE_MAX_DOCUMENT_MB)")
+    raw = path.read_bytes()
+    return parse_json_bytes(raw, path)
+
+
+def parse_json_bytes(raw: bytes, path: Path | str, *, member: str | None = None) -> object:
+    """Decode and parse JSON bytes with errors that name the file (and zip member) and line."""
+    where = f"member {member}" if member else None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at line {line}"),
+                         record=where) from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        record = f"{where + ', ' if where else ''}line {err.lineno} column {err.colno}"
+        if err.pos >= len(text.rstrip()) - 1:
+            raise InputError(path, TRUNCATED_JSON.format(detail=err.msg).replace(
+                "one JSON object per line", "a complete JSON document"), record=record) from err
+        raise InputError(path, f"is not valid JSON: {err.msg}", record=record) from err
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line, with bounded memory per line.
+
+    Errors name the line: bytes that are not UTF-8, a line that is not JSON (a cut-off last
+    line is called truncated), a line larger than the field limit, a line that is not an object.
+    """
+    limit = max_field_bytes()
+    with open(path, "rb") as handle:
+        lineno = 0
+        while True:
+            raw = handle.readline(limit + 1)
+            if not raw:
+                break
+            lineno += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(path, FIELD_TOO_LARGE.format(limit_mb=limit // 2**20), record=f"line {lineno}")
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at column {err.start + 1}"),
+                                 record=f"line {lineno}") from err
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as err:
+                at_end = not handle.peek(1) if hasattr(handle, "peek") else False
+                if at_end and not raw.endswith(b"\n"):
+                    raise InputError(path, TRUNCATED_JSON.format(detail=err.msg), record=f"line {lineno}") from err
+                raise InputError(path, f"is not valid JSON: {err.msg} at column {err.colno}; expected one "
+                                 "JSON object per line", record=f"line {lineno}") from err
+            if not isinstance(obj, dict):
+                raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", record=f"line {lineno}")
+            yield lineno, obj

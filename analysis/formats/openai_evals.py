@@ -1,0 +1,83 @@
+"""OpenAI evals run logs (JSONL).
+
+A ``{"spec": ...}`` line, a ``{"final_report": ...}`` line, then events
+``{run_id, event_id, sample_id, type, data}``. ``sampling`` events give the prompt and the
+sampled output; ``match`` events give ``correct``, ``expected`` and ``picked``; ``metrics``
+events (model-graded evals) give numeric scores. Events are joined on ``sample_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from ._records import message_text, rows_to_frame, strip_prefixes
+from .base import SourceRun, iter_jsonl
+
+
+def read_openai_evals(path: Path) -> list[SourceRun]:
+    spec: dict = {}
+    report: dict = {}
+    samples: dict[str, dict] = {}
+    for lineno, rec in iter_jsonl(path):
+        if "spec" in rec:
+            spec = rec["spec"] or {}
+            continue
+        if "final_report" in rec:
+            report = rec["final_report"] or {}
+            continue
+        if "sample_id" not in rec or "type" not in rec:
+            raise InputError(path, "expected an event with sample_id and type", record=f"line {lineno}",
+                             field="sample_id" if "sample_id" not in rec else "type")
+        sid = str(rec["sample_id"])
+        row = samples.setdefault(sid, {"example_id": sid, "__line": lineno})
+        data = rec.get("data") or {}
+        kind = rec["type"]
+        if kind == "sampling":
+            if "input" not in row:
+                row["input"] = message_text(data.get("prompt"))
+                sampled = data.get("sampled")
+                row["output"] = sampled[0] if isinstance(sampled, list) and sampled else sampled
+        elif kind == "match":
+            correct = data.get("correct")
+            if not isinstance(correct, bool):
+                raise InputError(path, f"expected true or false, got {correct!r}", record=f"line {lineno}",
+                                 field="data.correct")
+            row["correct"] = correct
+            expected = data.get("expected")
+            row["reference"] = " | ".join(map(str, expected)) if isinstance(expected, list) else expected
+            row["meta:picked"] = data.get("picked")
+            if "output" not in row and data.get("sampled") is not None:
+                row["output"] = data.get("sampled")
+        elif kind == "metrics":
+            for key, value in data.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    row[f"scores:{key}"] = value
+                elif isinstance(value, (str, bool)):
+                    row[f"meta:{key}"] = value
+        else:
+            row[f"meta:{kind}"] = json.dumps(data, ensure_ascii=False, sort_keys=True)[:10_000]
+    if not samples:
+        raise InputError(path, "is empty: expected OpenAI evals events with sample ids")
+    frame = rows_to_frame(samples.values(), order=["example_id", "input", "output", "reference", "correct"])
+    roles = {"example_id": "id", "input": "input", "output": "output", "reference": "reference",
+             "correct": "correct", "__line": "source_row"}
+    for col in frame.columns:
+        if col not in roles:
+            roles[col] = "scores" if col.startswith("scores:") else "metadata"
+    if "correct" not in frame.columns:
+        score_cols = [c for c in frame.columns if c.startswith("scores:")]
+        if not score_cols:
+            raise InputError(path, "has no match or metrics events; expected one per sample to give the outcome",
+                             field="type")
+        roles[score_cols[0]] = "score"
+    frame, roles = strip_prefixes(frame, roles, ("meta", "scores"))
+    fns = spec.get("completion_fns") or []
+    model = fns[0] if fns else None
+    task = spec.get("eval_name") or spec.get("base_eval")
+    notes = f"OpenAI evals run {spec.get('run_id', '?')}"
+    if report:
+        notes += "; final report: " + ", ".join(f"{k}={v}" for k, v in report.items() if not isinstance(v, (dict, list)))
+    return [SourceRun("openai_evals", [path], f"{task} · {model}" if model else str(task or path.stem), model=model,
+                      task=task, frame=frame, roles=roles, record_label="line", notes=notes)]

@@ -1,0 +1,153 @@
+"""Data: add evaluation logs through the browser, and list, rename and delete runs."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from analysis import FORMATS, FaultlineError
+from analysis.roles import ALL_ROLES, edited_guess
+from analysis.uploads import stage_uploads
+
+ui.page_setup("Data", "Add evaluation logs and manage the runs in the store.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+
+# ---------------------------------------------------------------- add a log
+st.subheader("Add a log")
+st.markdown(
+    "Upload a log from lm-evaluation-harness (`samples_*.jsonl`), Inspect AI (`.eval` or `.json`), "
+    "HELM (the three files of a run folder together), OpenAI evals, promptfoo (`results.json`), or a plain "
+    "CSV, TSV, Parquet, JSON or JSONL table. The format is detected from the content; you confirm the "
+    "column roles before anything is loaded."
+)
+uploads = st.file_uploader("Evaluation log files", accept_multiple_files=True, key="upload_files")
+
+if uploads:
+    signature = tuple((f.name, f.size, f.file_id) for f in uploads)
+    if st.session_state.get("data_plan_signature") != signature:
+        st.session_state["data_plan_signature"] = signature
+        st.session_state.pop("data_plan", None)
+        st.session_state.pop("data_plan_error", None)
+        try:
+            with st.spinner("Reading the files..."):
+                paths = stage_uploads([(f.name, f.getvalue()) for f in uploads], store.path.parent / "uploads")
+                st.session_state["data_plan"] = store.plan(paths)
+        except FaultlineError as err:
+            st.session_state["data_plan_error"] = err
+        except Exception as err:  # noqa: BLE001 - shown in plain words by ui.show_error
+            st.session_state["data_plan_error"] = err
+else:
+    for key in ("data_plan_signature", "data_plan", "data_plan_error"):
+        st.session_state.pop(key, None)
+
+if "data_plan_error" in st.session_state:
+    ui.show_error(st.session_state["data_plan_error"])
+
+plan = st.session_state.get("data_plan")
+if plan:
+    edited_plan = []
+    problems = []
+    for index, planned in enumerate(plan):
+        source = planned.source
+        with st.container(border=True):
+            st.markdown(f"**{source.name}**")
+            st.caption(f"Detected format: **{FORMATS.get(source.format, source.format)}** · "
+                       f"{len(planned.columns)} columns · files: {', '.join(p.name for p in source.files)}")
+            if planned.already_loaded is not None:
+                st.info(f"Already loaded as run **{planned.already_loaded.name}** "
+                        f"({planned.already_loaded.run_id}); it will not be loaded twice.", icon=":material/info:")
+                continue
+            name = st.text_input("Run name", value=source.name, key=f"plan_name_{index}")
+            roles = pd.DataFrame({
+                "column": list(planned.columns),
+                "type": [planned.columns[c] for c in planned.columns],
+                "role": [planned.guess.roles.get(c, "metadata") for c in planned.columns],
+                "why": [planned.guess.reasons.get(c, "") for c in planned.columns],
+            })
+            st.markdown("Guessed column roles: check them, change any that are wrong.")
+            edited = st.data_editor(
+                roles, key=f"plan_roles_{index}", hide_index=True, width="stretch", disabled=["column", "type", "why"],
+                column_config={"role": st.column_config.SelectboxColumn("Role", options=list(ALL_ROLES), required=True),
+                               "why": st.column_config.TextColumn("Why this role")},
+            )
+            try:
+                planned.guess = edited_guess(planned.guess, dict(zip(edited["column"], edited["role"])))
+            except FaultlineError as err:
+                problems.append(str(err))
+                st.warning(str(err), icon=":material/warning:")
+            if planned.guess.column_for("correct") is None and planned.guess.column_for("score") is None:
+                problems.append(f"{source.name}: no column has the role correct or score")
+                st.warning("No column has the role **correct** or **score**: choose the outcome column.",
+                           icon=":material/warning:")
+            source.name = name.strip() or source.name
+            edited_plan.append(planned)
+    if edited_plan:
+        if st.button("Load", type="primary", disabled=bool(problems), key="load_button"):
+            bar = st.progress(0.0, text="Loading...")
+            try:
+                report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=m))
+            except Exception as err:  # noqa: BLE001 - every failure is shown in plain words
+                bar.empty()
+                ui.show_error(err)
+            else:
+                bar.empty()
+                st.session_state["data_last_report"] = report.summary()
+                for key in ("data_plan", "data_plan_error"):
+                    st.session_state.pop(key, None)
+                st.rerun()
+
+if st.session_state.get("data_last_report"):
+    st.success(st.session_state["data_last_report"], icon=":material/check_circle:")
+
+# ---------------------------------------------------------------- runs
+st.subheader("Runs in the store")
+runs = ui.run_listing(str(store.path), store.data_version())
+if runs.empty:
+    st.info("No runs yet.")
+    st.stop()
+
+st.dataframe(
+    runs.assign(sha256=[", ".join(h[:12] for h in hashes) for hashes in runs["sha256"]],
+                files=[", ".join(f) for f in runs["files"]])[
+        ["name", "model", "format", "rows", "files", "sha256", "ingested_at", "notes", "run_id"]],
+    hide_index=True, width="stretch", key="data_runs_table",
+    column_config={"rows": st.column_config.NumberColumn("Examples", format="%d"),
+                   "sha256": st.column_config.TextColumn("sha256 (first 12)"),
+                   "ingested_at": st.column_config.DatetimeColumn("Loaded (UTC)", format="YYYY-MM-DD HH:mm")},
+)
+
+labels = {row.run_id: f"{row.name} ({row.run_id})" for row in runs.itertuples()}
+left, right = st.columns(2)
+with left:
+    st.markdown("**Rename a run**")
+    rename_id = st.selectbox("Run to rename", list(labels), format_func=labels.get, key="rename_run")
+    new_name = st.text_input("New name", key="rename_value")
+    if st.button("Rename", key="rename_button"):
+        try:
+            run = store.rename_run(rename_id, new_name)
+            st.session_state["data_last_report"] = f"Renamed to '{run.name}'"
+            st.rerun()
+        except FaultlineError as err:
+            ui.show_error(err)
+
+
+@st.dialog("Delete this run?")
+def confirm_delete(run_id: str) -> None:
+    st.write(f"**{labels[run_id]}** and all its examples will be removed from the store. This cannot be undone.")
+    if st.button("Delete", type="primary", key="confirm_delete_button"):
+        try:
+            run = store.delete_run(run_id)
+            st.session_state["data_last_report"] = f"Deleted run '{run.name}'"
+        except FaultlineError as err:
+            st.session_state["data_last_report"] = None
+            ui.show_error(err)
+            return
+        st.rerun()
+
+
+with right:
+    st.markdown("**Delete a run**")
+    delete_id = st.selectbox("Run to delete", list(labels), format_func=labels.get, key="delete_run")
+    if st.button("Delete...", key="delete_button"):
+        confirm_delete(delete_id)
