@@ -378,11 +378,9 @@ class Store:
                 hashes[f] = (sha256_file(f), f.stat().st_size)
             file_hashes.append((f, *hashes[f]))
         if source.frame is not None and not source.files:
-            frame_hash = hashlib.sha256(pd.util.hash_pandas_object(source.frame, index=False).to_numpy().tobytes())
-            frame_hash.update(json.dumps([str(c) for c in source.frame.columns]).encode())
-            key_material = ["frame", frame_hash.hexdigest()]
+            key_material = ["frame", _frame_sha256(source.frame)]
         else:
-            key_material = sorted(h for _, h, _ in file_hashes)
+            key_material = sorted(h for _, h, _ in file_hashes[: source.identity_files])
         source_key = hashlib.sha256(json.dumps([key_material, source.sub_key]).encode()).hexdigest()
         columns = self._describe(source)
         if source.roles is not None:
@@ -391,7 +389,8 @@ class Store:
         else:
             guess = guess_roles({c: t for c, t in columns.items()})
         if mapping:
-            guess = apply_mapping(guess, mapping)
+            source_label = mapping.get("__source__", "mapping")
+            guess = apply_mapping(guess, {k: v for k, v in mapping.items() if k != "__source__"}, source=source_label)
         existing = self.cursor().execute("SELECT run_id FROM runs WHERE source_key = ?", [source_key]).fetchall()
         return PlannedRun(source, columns, guess, source_key, file_hashes,
                           self.run(existing[0][0]) if existing else None)
@@ -656,6 +655,18 @@ class Store:
         cur.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def _frame_sha256(frame: pd.DataFrame) -> str:
+    """Content hash of a DataFrame (values, column names and types), via Arrow IPC."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
 def guess_col(roles: dict[str, str], role: str) -> str | None:
     return next((c for c, r in roles.items() if r == role), None)
 
@@ -729,11 +740,13 @@ def _unique_name(name: str, used: set[str]) -> str:
 
 
 def _mapping_dict(mapping) -> dict:
+    """A validated mapping; ``__source__`` names where it came from, for error messages."""
     if mapping is None:
         return {}
     if isinstance(mapping, dict):
-        return validate_mapping(mapping)
-    return load_mapping(mapping)
+        clean = {k: v for k, v in mapping.items() if k != "__source__"}
+        return {**validate_mapping(clean), "__source__": mapping.get("__source__", "mapping")}
+    return {**load_mapping(mapping), "__source__": Path(mapping).name}
 
 
 def _report(progress: ProgressCallback | None, fraction: float, message: str) -> None:

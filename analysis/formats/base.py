@@ -52,6 +52,9 @@ class SourceRun:
     record_offset: int = 0
     """Added to a 1-based row number to give the record number shown (a CSV header line: 1)."""
     notes: str = ""
+    identity_files: int | None = None
+    """How many of ``files`` (from the first) define the run's identity; None: all of them.
+    lm-eval's results summary beside the samples is provenance, not identity."""
     extra: dict = field(default_factory=dict)
 
 

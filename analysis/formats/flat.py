@@ -21,7 +21,7 @@ def _csv_source(path: Path, delim: str) -> tuple[str, list]:
     limit = max_field_bytes()
     # sample_size=-1: infer column types from the whole file, so a value far down cannot
     # break a type guessed from the first rows. all-or-nothing: strict_mode stays on.
-    return (f"read_csv(?, delim=?, header=true, sample_size=-1, max_line_size={int(limit)}, "
+    return (f"read_csv(?, delim=?, header=true, skip=0, sample_size=-1, max_line_size={int(limit)}, "
             "quote='\"', escape='\"', null_padding=false)", [str(path), delim])
 
 

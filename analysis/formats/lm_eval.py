@@ -144,4 +144,5 @@ def read_lm_eval(path: Path) -> list[SourceRun]:
         if reported:
             notes = "lm-eval reported: " + ", ".join(f"{k}={v:.4g}" for k, v in reported.items())
     return [SourceRun("lm_eval", files, f"{task}" + (f" · {model}" if model else ""), model=model, task=task,
-                      frame=frame, roles=roles, record_label="line", notes=notes)]
+                      frame=frame, roles=roles, record_label="line", notes=notes,
+                      identity_files=1)]
