@@ -37,7 +37,7 @@ if uploads:
             st.session_state["data_plan_error"] = err
         except Exception as err:  # noqa: BLE001 - shown in plain words by ui.show_error
             st.session_state["data_plan_error"] = err
-else:
+elif st.session_state.get("data_plan_signature"):  # the files were removed from the uploader
     for key in ("data_plan_signature", "data_plan", "data_plan_error"):
         st.session_state.pop(key, None)
 
@@ -132,22 +132,26 @@ with left:
             ui.show_error(err)
 
 
-@st.dialog("Delete this run?")
-def confirm_delete(run_id: str) -> None:
-    st.write(f"**{labels[run_id]}** and all its examples will be removed from the store. This cannot be undone.")
-    if st.button("Delete", type="primary", key="confirm_delete_button"):
-        try:
-            run = store.delete_run(run_id)
-            st.session_state["data_last_report"] = f"Deleted run '{run.name}'"
-        except FaultlineError as err:
-            st.session_state["data_last_report"] = None
-            ui.show_error(err)
-            return
-        st.rerun()
-
-
 with right:
     st.markdown("**Delete a run**")
     delete_id = st.selectbox("Run to delete", list(labels), format_func=labels.get, key="delete_run")
     if st.button("Delete...", key="delete_button"):
-        confirm_delete(delete_id)
+        st.session_state["data_pending_delete"] = delete_id
+    pending = st.session_state.get("data_pending_delete")
+    if pending in labels:
+        with st.container(border=True):
+            st.warning(f"Delete **{labels[pending]}** and all its examples? This cannot be undone.",
+                       icon=":material/delete_forever:")
+            yes, no = st.columns(2)
+            if yes.button("Delete permanently", type="primary", key="confirm_delete_button"):
+                st.session_state.pop("data_pending_delete", None)
+                try:
+                    run = store.delete_run(pending)
+                except FaultlineError as err:
+                    ui.show_error(err)
+                else:
+                    st.session_state["data_last_report"] = f"Deleted run '{run.name}'"
+                    st.rerun()
+            if no.button("Cancel", key="cancel_delete_button"):
+                st.session_state.pop("data_pending_delete", None)
+                st.rerun()
