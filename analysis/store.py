@@ -448,6 +448,24 @@ class Store:
         if not todo:
             _report(progress, 1.0, "Already loaded")
             return report
+        for _attempt in range(1 + len(todo)):
+            try:
+                added_ids = self._write_runs(todo, name=name, model=model, notes=notes, progress=progress)
+                break
+            except _WholeFileRetry as retry:
+                # A value further down did not fit the types inferred from a sample:
+                # read that file again with types inferred from all of it.
+                source = retry.planned.source
+                source.sql_source, source.sql_fallback = source.sql_fallback, None
+                retry.planned.columns = self._describe(source)
+        else:  # pragma: no cover - each retry removes a fallback, so the loop ends
+            raise FaultlineError("The logs could not be loaded")
+        report.added = [self.run(r) for r in added_ids]
+        _report(progress, 1.0, "Done")
+        return report
+
+    def _write_runs(self, todo: list[PlannedRun], *, name, model, notes, progress) -> list[str]:
+        """Write planned runs in one transaction; roll everything back on any failure."""
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
@@ -456,7 +474,8 @@ class Store:
                 used_names = {r[0] for r in cur.execute("SELECT name FROM runs").fetchall()}
                 for index, p in enumerate(todo):
                     _report(progress, 0.5 + 0.45 * index / len(todo), f"Loading {p.source.name}")
-                    run_name = name if name and len(todo) == 1 else (f"{name} · {p.source.sub_key or index + 1}" if name else p.source.name)
+                    run_name = name if name and len(todo) == 1 else (
+                        f"{name} · {p.source.sub_key or index + 1}" if name else p.source.name)
                     run_name = _unique_name(run_name, used_names)
                     used_names.add(run_name)
                     added_ids.append(self._load_one(cur, p, run_name, model or p.source.model,
@@ -469,13 +488,11 @@ class Store:
                     cur.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                if isinstance(err, duckdb.Error) and not isinstance(err, FaultlineError):
+                if isinstance(err, duckdb.Error):
                     raise FaultlineError(f"The store could not be written ({str(err).splitlines()[0]}); "
                                          "nothing was changed") from err
                 raise
-        report.added = [self.run(r) for r in added_ids]
-        _report(progress, 1.0, "Done")
-        return report
+        return added_ids
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str, model: str | None = None,
                      mapping: dict | None = None, notes: str | None = None) -> IngestReport:
@@ -537,6 +554,8 @@ class Store:
                     raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                      field=correct_col)
         except duckdb.Error as err:
+            if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+                raise _WholeFileRetry(planned) from err
             raise self._translate_read_error(source, err) from err
 
         threshold = guess.correct_threshold
@@ -580,10 +599,12 @@ class Store:
                 select.append(f"CAST({quote_ident(col)} AS FLOAT[]) AS embedding")
                 stored.append(("embedding", col, role))
         create = (f"CREATE TABLE {quote_ident(table)} AS SELECT {', '.join(select)} "
-                  f"FROM ({inner}) ORDER BY __faultline_row")
+                  f"FROM ({inner})")  # row_number() OVER () keeps the file order
         try:
             cur.execute(create, select_params + params)
         except duckdb.Error as err:
+            if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+                raise _WholeFileRetry(planned) from err
             if isinstance(err, (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)):
                 raise self._translate_read_error(source, err) from err
             raise
@@ -653,6 +674,14 @@ class Store:
             kind = _kind(types.get(name, "VARCHAR"), role, n_distinct, avg_len, n_rows)
             rows.append([run_id, position, name, src, role, kind, n_missing, n_distinct])
         cur.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+class _WholeFileRetry(Exception):
+    """Internal: re-read ``planned`` with column types inferred from the whole file."""
+
+    def __init__(self, planned: PlannedRun):
+        super().__init__(planned.source.name)
+        self.planned = planned
 
 
 def _frame_sha256(frame: pd.DataFrame) -> str:

@@ -300,3 +300,15 @@ def test_read_only_store_can_be_read(tmp_path):
         assert len(ro.runs()) == 1
         with pytest.raises(duckdb.Error):
             ro.cursor().execute("CREATE TABLE x (a INT)")
+
+
+def test_late_value_that_breaks_the_sampled_type_is_read_correctly(store, write):
+    """Types are inferred from a sample; a different value far down triggers a whole-file read."""
+    rows = [f"{i},q{i},{i % 7}" for i in range(30_000)]
+    rows.append("30000,q-late,unknown-code")
+    path = write("late.csv", "id,prompt,code,correct\n" + "\n".join(r + ",true" for r in rows) + "\n")
+    (run,) = store.ingest(path).added
+    frame = store.examples(run.run_id).set_index("example_id")
+    assert frame.loc["30000", "meta.code"] == "unknown-code"
+    assert frame.loc["5", "meta.code"] == "5"
+    assert len(frame) == 30_001

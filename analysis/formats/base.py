@@ -45,6 +45,9 @@ class SourceRun:
     frame: pd.DataFrame | None = None
     sql_source: tuple[str, list] | None = None
     """``("read_parquet(?)", [path])``: a FROM clause and its parameters."""
+    sql_fallback: tuple[str, list] | None = None
+    """A slower ``sql_source`` that infers column types from the whole file, tried when a
+    value does not fit the types inferred from a sample."""
     roles: dict[str, str] | None = None
     """Roles fixed by the adapter; None means guess from names."""
     record_label: str = "record"

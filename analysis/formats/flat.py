@@ -17,32 +17,39 @@ from ..errors import FIELD_TOO_LARGE, NOT_UTF8, InputError
 from .base import SourceRun, iter_jsonl, max_field_bytes
 
 
-def _csv_source(path: Path, delim: str) -> tuple[str, list]:
+# Column types are inferred from a sample of rows (fast). When a value further down does not
+# fit the inferred type, the store retries once with the whole file as the sample
+# (SourceRun.sql_fallback), so a late value can never be silently mis-typed.
+_SAMPLE = "sample_size=20480"
+_WHOLE = "sample_size=-1"
+
+
+def _csv_source(path: Path, delim: str, sample: str = _SAMPLE) -> tuple[str, list]:
     limit = max_field_bytes()
-    # sample_size=-1: infer column types from the whole file, so a value far down cannot
-    # break a type guessed from the first rows. all-or-nothing: strict_mode stays on.
-    return (f"read_csv(?, delim=?, header=true, skip=0, sample_size=-1, max_line_size={int(limit)}, "
+    return (f"read_csv(?, delim=?, header=true, skip=0, {sample}, max_line_size={int(limit)}, "
             "quote='\"', escape='\"', null_padding=false)", [str(path), delim])
+
+
+def _json_source(path: Path, fmt: str, sample: str = _SAMPLE) -> tuple[str, list]:
+    if fmt == "jsonl":
+        return (f"read_json(?, format='newline_delimited', maximum_object_size={max_field_bytes()}, {sample})",
+                [str(path)])
+    size = max(max_field_bytes(), path.stat().st_size + 1)
+    return f"read_json(?, format='array', maximum_object_size={size}, {sample})", [str(path)]
 
 
 def read_flat(path: Path, fmt: str) -> list[SourceRun]:
     """One run read by DuckDB from a flat file."""
     name = path.stem
-    if fmt == "csv":
-        return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, ","), record_label="row",
-                          record_offset=0)]
-    if fmt == "tsv":
-        return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, "\t"), record_label="row")]
+    if fmt in ("csv", "tsv"):
+        delim = "," if fmt == "csv" else "\t"
+        return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, delim), record_label="row",
+                          sql_fallback=_csv_source(path, delim, _WHOLE))]
     if fmt == "parquet":
         return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?)", [str(path)]), record_label="row")]
-    if fmt == "jsonl":
-        return [SourceRun(fmt, [path], name, record_label="line", sql_source=(
-            f"read_json(?, format='newline_delimited', maximum_object_size={max_field_bytes()}, "
-            "sample_size=-1)", [str(path)]))]
-    if fmt == "json":
-        return [SourceRun(fmt, [path], name, record_label="record", sql_source=(
-            f"read_json(?, format='array', maximum_object_size={max(max_field_bytes(), path.stat().st_size + 1)}, "
-            "sample_size=-1)", [str(path)]))]
+    if fmt in ("jsonl", "json"):
+        return [SourceRun(fmt, [path], name, record_label="line" if fmt == "jsonl" else "record",
+                          sql_source=_json_source(path, fmt), sql_fallback=_json_source(path, fmt, _WHOLE))]
     raise ValueError(f"not a flat format: {fmt}")
 
 
