@@ -20,8 +20,7 @@ from ._version import __version__
 from .errors import FaultlineError, InputError, RunNotFoundError, StoreBusyError
 from .formats import FORMATS, detect_format
 from .roles import RoleGuess, guess_roles, load_mapping
-from .store import (DB_ENV_VAR, DEFAULT_DB_PATH, IngestReport, PlannedRun, RunInfo, Store, resolve_db_path,
-                    sha256_file)
+from .store import DB_ENV_VAR, DEFAULT_DB_PATH, IngestReport, PlannedRun, RunInfo, Store, resolve_db_path, sha256_file
 
 DEMO_ENV_VAR = "FAULTLINE_DEMO"
 

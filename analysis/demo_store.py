@@ -38,7 +38,8 @@ def ensure_demo(store: Store, *, progress=None, n_prompts: int = 20_000, seed: i
         if progress:
             progress(0.3 + 0.3 * index, f"Loading demo run {name}")
         store.ingest_frame(frame, name=name, model=DEMO_MODELS[name], mapping=DEMO_MAPPING,
-                           notes="Synthetic demo run with planted failure structure (see demo_truth.json)")
+                           notes=f"Synthetic demo run (generator seed {seed}, {n_prompts:,} prompts) with planted "
+                                 "failure structure; truth in demo_truth.json", source_format="demo")
     write_truth(demo.truth, demo_truth_path(store))
     store.set_info(DEMO_TRUTH_KEY, json.dumps({"seed": seed, "n_prompts": n_prompts,
                                                "path": str(demo_truth_path(store))}))

@@ -378,7 +378,11 @@ class Store:
                 hashes[f] = (sha256_file(f), f.stat().st_size)
             file_hashes.append((f, *hashes[f]))
         if source.frame is not None and not source.files:
-            key_material = ["frame", _frame_sha256(source.frame)]
+            frame_sha = _frame_sha256(source.frame)
+            key_material = ["frame", frame_sha]
+            # A DataFrame has no file: its content hash stands in for one, for provenance.
+            file_hashes.append((Path(f"{source.name}.dataframe"), frame_sha,
+                                int(source.frame.memory_usage(deep=True).sum())))
         else:
             key_material = sorted(h for _, h, _ in file_hashes[: source.identity_files])
         source_key = hashlib.sha256(json.dumps([key_material, source.sub_key]).encode()).hexdigest()
@@ -495,10 +499,15 @@ class Store:
         return added_ids
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str, model: str | None = None,
-                     mapping: dict | None = None, notes: str | None = None) -> IngestReport:
-        """Load a pandas DataFrame (from a notebook) as a run; roles are guessed unless mapped."""
+                     mapping: dict | None = None, notes: str | None = None,
+                     source_format: str = "dataframe") -> IngestReport:
+        """Load a pandas DataFrame (from a notebook) as a run; roles are guessed unless mapped.
+
+        Its provenance is the sha256 of its content (Arrow IPC), recorded as ``<name>.dataframe``.
+        """
         source = frame_source(frame, name)
         source.model = model
+        source.format = source_format
         planned = [self._plan_source(source, _mapping_dict(mapping), {})]
         return self.ingest(planned, name=name, model=model, mapping=mapping, notes=notes)
 
@@ -645,7 +654,7 @@ class Store:
                      json.dumps({"roles": guess.roles, "correct_threshold": threshold}), table])
         for position, (path, digest, size) in enumerate(planned.file_hashes):
             cur.execute("INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
-                        [run_id, position, path.name, str(path.resolve()), digest, size])
+                        [run_id, position, path.name, str(path.resolve()) if path.exists() else None, digest, size])
         if source.frame is not None:
             cur.unregister("faultline_source")
         return run_id
@@ -655,8 +664,8 @@ class Store:
                  ("input", guess_col(roles, "input"), "input"), ("output", guess_col(roles, "output"), "output"),
                  ("reference", guess_col(roles, "reference"), "reference"), ("score", guess_col(roles, "score"), "score"),
                  ("correct", guess_col(roles, "correct"), "correct"), ("status", guess_col(roles, "status"), "status")]
-        types = dict(cur.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                                 f"WHERE table_name = ?", [table]).fetchall())
+        types = dict(cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = ?", [table]).fetchall())
         stats_cols = [s for s, _, r in stored if r != "embedding"]
         stats: dict[str, tuple[int, int, float | None]] = {}
         if stats_cols:

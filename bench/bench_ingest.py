@@ -98,11 +98,8 @@ def main() -> None:
               f"jsonl {jsonl.stat().st_size / 2**20:.0f} MB; median of {args.repeat}")
         print(f"{'format':<8} {'who':<10} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ratio':>6}")
         for fmt, path in (("parquet", parquet), ("jsonl", jsonl)):
-            results = {}
-            for who, kind in (("duckdb", f"floor-{fmt}"), ("faultline", "faultline")):
-                # interleave so drift hits both alike
-                results[who] = []
-            for _ in range(args.repeat):
+            results: dict[str, list[dict]] = {"duckdb": [], "faultline": []}
+            for _ in range(args.repeat):  # interleaved, so drift hits both alike
                 for who, kind in (("duckdb", f"floor-{fmt}"), ("faultline", "faultline")):
                     results[who].append(measure(kind, path, folder))
             med = {who: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for who, r in results.items()}

@@ -82,20 +82,19 @@ if plan:
                            icon=":material/warning:")
             source.name = name.strip() or source.name
             edited_plan.append(planned)
-    if edited_plan:
-        if st.button("Load", type="primary", disabled=bool(problems), key="load_button"):
-            bar = st.progress(0.0, text="Loading...")
-            try:
-                report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=m))
-            except Exception as err:  # noqa: BLE001 - every failure is shown in plain words
-                bar.empty()
-                ui.show_error(err)
-            else:
-                bar.empty()
-                st.session_state["data_last_report"] = report.summary()
-                for key in ("data_plan", "data_plan_error"):
-                    st.session_state.pop(key, None)
-                st.rerun()
+    if edited_plan and st.button("Load", type="primary", disabled=bool(problems), key="load_button"):
+        bar = st.progress(0.0, text="Loading...")
+        try:
+            report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=m))
+        except Exception as err:  # noqa: BLE001 - every failure is shown in plain words
+            bar.empty()
+            ui.show_error(err)
+        else:
+            bar.empty()
+            st.session_state["data_last_report"] = report.summary()
+            for key in ("data_plan", "data_plan_error"):
+                st.session_state.pop(key, None)
+            st.rerun()
 
 if st.session_state.get("data_last_report"):
     st.success(st.session_state["data_last_report"], icon=":material/check_circle:")

@@ -106,7 +106,7 @@ def test_nonfinite_score_in_dataframe(loaded_store):
 
 
 def test_bytes_not_utf8(loaded_store, write):
-    path = write("latin1.csv", "id,prompt,correct\n1,ok,true\n".encode() + b"2,caf\xe9,false\n")
+    path = write("latin1.csv", b"id,prompt,correct\n1,ok,true\n" + b"2,caf\xe9,false\n")
     fails_cleanly(loaded_store, path, contains=["latin1.csv", "line 3", "not UTF-8", "0xe9"])
 
 

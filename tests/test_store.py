@@ -32,7 +32,8 @@ def test_sha256_of_every_file_is_recorded(store):
 
     (run,) = store.ingest(LM_EVAL_SAMPLES).added
     for f in run.files:
-        assert f["sha256"] == hashlib.sha256(open(f["file_path"], "rb").read()).hexdigest()
+        with open(f["file_path"], "rb") as handle:
+            assert f["sha256"] == hashlib.sha256(handle.read()).hexdigest()
     listing = store.runs().iloc[0]
     assert list(listing["sha256"]) == [f["sha256"] for f in run.files]
 

@@ -27,6 +27,7 @@ FORMATS: dict[str, str] = {
     "json": "JSON array of example records",
     "jsonl": "JSON Lines, one example record per line",
     "dataframe": "pandas DataFrame (Python API)",
+    "demo": "Faultline's seeded demo generator",
     "lm_eval": "lm-evaluation-harness --log_samples output (samples_*.jsonl)",
     "inspect_eval": "Inspect AI .eval log (zip)",
     "inspect_json": "Inspect AI .json log",
@@ -132,8 +133,9 @@ def read_sources(path: str | Path, *, fmt: str | None = None) -> list[SourceRun]
     """The runs in one file or folder, read with the detected (or given) format."""
     path = Path(path)
     fmt = fmt or detect_format(path)
-    if fmt not in FORMATS or fmt == "dataframe":
-        raise InputError(path, f"unknown format {fmt!r}; expected one of {', '.join(k for k in FORMATS if k != 'dataframe')}")
+    if fmt not in FORMATS or fmt in ("dataframe", "demo"):
+        readable = ", ".join(k for k in FORMATS if k not in ("dataframe", "demo"))
+        raise InputError(path, f"unknown format {fmt!r}; expected one of {readable}")
     if fmt in _READERS:
         return _READERS[fmt](path)
     return read_flat(path, fmt)

@@ -92,7 +92,7 @@ def _column_kind(values: list[Any]) -> str:
             continue
         if isinstance(v, float) and math.isnan(v):
             continue
-        if isinstance(v, bool) or isinstance(v, np.bool_):
+        if isinstance(v, (bool, np.bool_)):
             kinds.add("bool")
         elif isinstance(v, (int, np.integer)):
             kinds.add("int")

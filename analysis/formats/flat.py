@@ -16,7 +16,6 @@ import pandas as pd
 from ..errors import FIELD_TOO_LARGE, NOT_UTF8, InputError
 from .base import SourceRun, iter_jsonl, max_field_bytes
 
-
 # Column types are inferred from a sample of rows (fast). When a value further down does not
 # fit the inferred type, the store retries once with the whole file as the sample
 # (SourceRun.sql_fallback), so a late value can never be silently mis-typed.

@@ -43,7 +43,7 @@ class AppServer:
         self.log = ARTIFACTS / f"streamlit-{self.port}.log"
         ARTIFACTS.mkdir(exist_ok=True)
         full_env = {**os.environ, "FAULTLINE_DB": str(db), "FAULTLINE_DEMO": "0", **(env or {})}
-        self._handle = open(self.log, "w")
+        self._handle = open(self.log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
