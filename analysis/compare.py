@@ -23,7 +23,7 @@ from scipy.stats import norm
 from . import _slice_sql as Q
 from . import _stats
 from .errors import FaultlineError
-from .slicing import _check, _is_constant, _label, _prepare, _raw, resolve_attributes
+from .slicing import _check, _is_constant, _label, _prepare, _raw, describe_condition, resolve_attributes
 from .store import Store
 
 MSG_SAME_RUN = "The baseline and the candidate are the same run ({run!r}); choose two different runs"
@@ -123,18 +123,21 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
 
 def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
     k = len(prepared)
-    predicates, attributes, values = [], [], []
+    predicates, attributes, values, descriptions = [], [], [], []
     for row_index in range(len(raw)):
         g = int(raw["gid"].iat[row_index]) if k else 0
         used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1] if k else []
         if k and g == (1 << k) - 1:
             used = []
-        pred, names, vals = {}, [], []
+        pred, names, vals, words = {}, [], [], []
         for i in used:
             v = raw.iat[row_index, i]
-            pred[prepared[i].attribute.name] = _label(prepared[i], v)
+            label = _label(prepared[i], v)
+            pred[prepared[i].attribute.name] = label
             names.append(prepared[i].attribute.name)
             vals.append(_raw(v))
+            words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
+        descriptions.append(" AND ".join(words) or ALL)
         predicates.append(pred)
         attributes.append(tuple(names))
         values.append(tuple(vals))
@@ -157,7 +160,7 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
                        np.where(~too_small & (q < fdr) & (diff < 0), "improved", "unchanged"))
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values,
-        "description": [" AND ".join(f"{a} = {v}" for a, v in p_.items()) or ALL for p_ in predicates],
+        "description": descriptions,
         "n": n, "base_errors": base_e, "cand_errors": cand_e, "b": b, "c": c,
         "base_error_rate": base_rate, "cand_error_rate": cand_rate, "difference": diff, "ci_low": low, "ci_high": high,
         "p_value": p, "q_value": q, "too_small": too_small, "verdict": verdict,

@@ -277,6 +277,19 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                        {p.attribute.name: p.edges for p in prepared if p.edges is not None})
 
 
+def describe_condition(name: str, label: str, *, binned: bool = False) -> str:
+    """``language = sw``; for binned numbers ``tokens ≤ 12``, ``tokens > 300``, ``tokens in 12 – 57``.
+
+    >>> describe_condition("tokens", "≤ 12", binned=True), describe_condition("lang", "sw")
+    ('tokens ≤ 12', 'lang = sw')
+    """
+    if binned and label != MISSING:
+        if label.startswith(("≤ ", "> ")):
+            return f"{name} {label}"
+        return f"{name} in {label}"
+    return f"{name} = {label}"
+
+
 def _is_constant(store: Store, table: str, prepared: PreparedAttribute) -> bool:
     expr, params = prepared.sql.expr, prepared.sql.params
     distinct, missing = store.cursor().execute(
@@ -313,20 +326,23 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
                   min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
     k = len(prepared)
     gid = raw["gid"].to_numpy()
-    predicates, attributes, values, orders = [], [], [], []
+    predicates, attributes, values, orders, descriptions = [], [], [], [], []
     for row_index in range(len(raw)):
         g = int(gid[row_index])
         used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
-        pred, names, vals = {}, [], []
+        pred, names, vals, words = {}, [], [], []
         for i in used:
             v = raw.iat[row_index, i]
-            pred[prepared[i].attribute.name] = _label(prepared[i], v)
+            label = _label(prepared[i], v)
+            pred[prepared[i].attribute.name] = label
             names.append(prepared[i].attribute.name)
             vals.append(_raw(v))
+            words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
         predicates.append(pred)
         attributes.append(tuple(names))
         values.append(tuple(vals))
         orders.append(len(used))
+        descriptions.append(" AND ".join(words))
     n = raw["n"].to_numpy(dtype=np.int64)
     errors = raw["errors"].to_numpy(dtype=np.int64)
     rest_n = total_n - n
@@ -357,7 +373,7 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
     finding = (~too_small) & (q_value < fdr) & (difference > 0) & ~redundant
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values, "order": orders,
-        "description": [" AND ".join(f"{a} = {v}" for a, v in p.items()) for p in predicates],
+        "description": descriptions,
         "n": n, "errors": errors, "error_rate": rate, "ci_low": low, "ci_high": high, "ci_method": method,
         "mean_score": mean_score, "rest_n": rest_n, "rest_errors": rest_errors, "rest_error_rate": rest_rate,
         "difference": difference, "p_value": p_value, "test": test, "q_value": q_value,

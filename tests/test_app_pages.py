@@ -150,3 +150,56 @@ def test_app_shows_store_busy_message(tmp_path, monkeypatch):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture
+def demo_db(tmp_path_factory):
+    """A small demo store shared by the analysis-page tests (built once)."""
+    from analysis.demo_store import ensure_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with open_store(path, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    return path
+
+
+def test_slices_page(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    at = run_page("pages/2_Slices.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Scored examples"] == "3,000"
+    table = at.dataframe[0].value
+    assert "language = sw" in set(table["description"])
+    assert set(table["status"]) <= {"", "worse", "too small"}
+    assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
+
+
+def test_slices_page_settings(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    at = run_page("pages/2_Slices.py")
+    run_id = at.session_state["chosen_run"]
+    at.multiselect(key=f"slices_by_{run_id}").set_value(["language", "domain"])
+    at.radio(key="slices_order").set_value(1)
+    at.toggle(key="slices_only_findings").set_value(True)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert (table["status"] == "worse").all() and " AND " not in " ".join(table["description"])
+
+
+def test_compare_page(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    at = run_page("pages/3_Compare.py")
+    assert any("Gate failed" in e.value for e in at.error)
+    table = at.dataframe[0].value
+    regressed = set(table.loc[table["verdict"] == "regressed", "description"])
+    assert "domain = medical" in regressed
+    at.slider(key="compare_drop").set_value(20.0)
+    at.run()
+    assert not at.exception
+    assert any("Gate failed" in e.value for e in at.error)  # medical dropped by far more than 20 points
+
+
+def test_compare_page_needs_two_runs(db):
+    at = run_page("pages/3_Compare.py")
+    assert any("two runs" in i.value for i in at.info)

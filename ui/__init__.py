@@ -74,3 +74,65 @@ def headline(db_path: str, data_version: int):
 def run_listing(db_path: str, data_version: int):
     """The runs listing with files and hashes, cached per store and data version."""
     return _open(db_path).runs()
+
+
+def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_index: int = 0) -> str | None:
+    """A run selector in the sidebar whose choice survives page switches and is shareable as ?run=..."""
+    runs = run_listing(str(store.path), store.data_version())
+    if runs.empty:
+        st.info("The store has no runs yet: add one on the Data page.", icon=":material/upload_file:")
+        return None
+    ids = list(runs["run_id"])
+    names = dict(zip(runs["run_id"], runs["name"]))
+    wanted = st.session_state.get(f"chosen_{key}") or st.query_params.get(key)
+    if wanted not in ids:
+        by_name = {v: k for k, v in names.items()}
+        wanted = by_name.get(wanted, ids[min(default_index, len(ids) - 1)])
+    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=lambda r: f"{names[r]} ({r})",
+                                  key=f"picker_{key}")
+    st.session_state[f"chosen_{key}"] = choice
+    st.query_params[key] = choice
+    return choice
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def attributes(db_path: str, data_version: int, run_id: str) -> tuple[list, list]:
+    """(all attribute names, default attribute names) of a run."""
+    from analysis.slicing import default_attributes, list_attributes
+
+    store = _open(db_path)
+    return [a.name for a in list_attributes(store, run_id)], [a.name for a in default_attributes(store, run_id)]
+
+
+@st.cache_data(show_spinner="Computing slices...", max_entries=32)
+def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
+           bins: int):
+    from analysis.slicing import slice_table
+
+    return slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support, fdr=fdr,
+                       bins=bins)
+
+
+@st.cache_data(show_spinner="Comparing runs...", max_entries=16)
+def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
+               min_support: int, fdr: float):
+    from analysis.compare import compare_runs
+
+    return compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order, min_support=min_support,
+                        fdr=fdr)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
+    from analysis.slicing import slice_examples as examples
+
+    return examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins)
+
+
+def fmt_q(q: float) -> str:
+    """A q-value for display: '<1e-300' for underflow, 2 significant digits otherwise."""
+    if q != q:
+        return "not tested"
+    if q == 0:
+        return "<1e-300"
+    return f"{q:.2g}"

@@ -1,0 +1,95 @@
+"""Compare: two runs over the same examples, slice by slice, and the regression gate."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import ui
+from analysis.compare import gate
+from analysis.export import safe_csv
+
+ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
+              "slice, Benjamini-Hochberg across slices, and a regression gate.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+runs = ui.run_listing(str(store.path), store.data_version())
+if len(runs) < 2:
+    st.info("Comparing needs two runs of the same examples: add another on the Data page.")
+    st.stop()
+baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0)
+candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1)
+db, version = str(store.path), store.data_version()
+all_attrs, default_attrs = ui.attributes(db, version, baseline)
+with st.sidebar:
+    st.markdown("**Settings**")
+    by = st.multiselect("Attributes (of the baseline)", all_attrs, default=default_attrs, key=f"compare_by_{baseline}")
+    max_order = st.radio("Conjunctions up to", [1, 2], index=0, horizontal=True, key="compare_order",
+                         format_func=lambda k: {1: "single", 2: "pairs"}[k])
+    min_support = st.number_input("Minimum support", min_value=1, value=30, step=5, key="compare_min_support")
+    fdr = st.select_slider("Significance (BH-adjusted)", [0.01, 0.05, 0.1], value=0.05, key="compare_fdr")
+    max_drop = st.slider("Gate: largest allowed accuracy drop (points)", 0.0, 20.0, 2.0, 0.5, key="compare_drop") / 100
+
+if baseline == candidate:
+    st.warning("Choose two different runs.")
+    st.stop()
+try:
+    comparison = ui.comparison(db, version, baseline, candidate, tuple(by), int(max_order), int(min_support), float(fdr))
+except Exception as err:  # noqa: BLE001 - shown in plain words
+    ui.show_error(err)
+    st.stop()
+
+result = gate(comparison, max_drop=max_drop, alpha=float(fdr))
+overall = comparison.overall()
+if result.passed:
+    st.success(f"Gate passed: no slice lost more than {max_drop:.1%} accuracy significantly.", icon=":material/check_circle:")
+else:
+    st.error(f"Gate failed: {len(result.breaking)} slice(s) lost more than {max_drop:.1%} accuracy significantly "
+             f"(q < {fdr}).", icon=":material/block:")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Matched examples", f"{comparison.matched:,}")
+c2.metric("Unmatched", f"{comparison.only_baseline:,} / {comparison.only_candidate:,}",
+          help="only in the baseline / only in the candidate (left out)")
+c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
+c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
+          delta=f"{-overall['difference'] * 100:+.1f} pts")
+
+table = comparison.table
+view = table[~table["too_small"]]
+forest = view.head(30)
+colors = {"regressed": "#B91C1C", "improved": "#15803D", "unchanged": "#64748B"}
+fig = go.Figure()
+for verdict, color in colors.items():
+    part = forest[forest["verdict"] == verdict]
+    if part.empty:
+        continue
+    fig.add_trace(go.Scatter(
+        x=part["difference"], y=part["description"], mode="markers", name=verdict,
+        marker={"size": 10, "color": color},
+        error_x={"type": "data", "symmetric": False, "array": part["ci_high"] - part["difference"],
+                 "arrayminus": part["difference"] - part["ci_low"], "thickness": 1.5, "width": 4},
+        customdata=part[["n", "q_value", "b", "c"]].to_numpy(),
+        hovertemplate="%{y}<br>change in error rate %{x:+.1%}<br>n = %{customdata[0]:,}"
+                      "<br>q = %{customdata[1]:.2g}<br>new errors %{customdata[2]}, fixed %{customdata[3]}<extra></extra>"))
+fig.add_vline(x=0, line_color="#0F172A")
+fig.add_vline(x=max_drop, line_dash="dash", line_color="#B91C1C", annotation_text="gate", annotation_position="top")
+fig.update_layout(height=max(320, 26 * len(forest) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 40},
+                  xaxis={"title": "Change in error rate, candidate minus baseline (95% interval)", "tickformat": "+.0%"},
+                  yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
+                         "categoryarray": list(forest["description"])},
+                  font={"size": 14}, legend={"orientation": "h", "y": -0.12})
+st.plotly_chart(fig, key="compare_forest", width="stretch")
+
+display = table.assign(
+    baseline=[ui.fmt_pct(r) for r in table["base_error_rate"]],
+    candidate=[ui.fmt_pct(r) for r in table["cand_error_rate"]],
+    change=[f"{d * 100:+.1f} pts" for d in table["difference"]],
+    interval=[f"[{lo * 100:+.1f}, {hi * 100:+.1f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+    q=[ui.fmt_q(q) for q in table["q_value"]],
+)[["description", "n", "baseline", "candidate", "change", "interval", "b", "c", "q", "verdict"]]
+st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
+             column_config={"description": st.column_config.TextColumn("Slice", width="large"),
+                            "baseline": "Baseline error", "candidate": "Candidate error",
+                            "interval": "95% interval (pts)", "b": st.column_config.NumberColumn("New errors"),
+                            "c": st.column_config.NumberColumn("Fixed"), "q": "q-value", "verdict": "Verdict"})
+st.download_button("Download the comparison (CSV)", safe_csv(display), file_name="comparison.csv", mime="text/csv",
+                   key="compare_download")

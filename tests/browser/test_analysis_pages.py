@@ -1,0 +1,41 @@
+"""In a real browser: the Slices and Compare pages on a small demo store."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import AppServer, shot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    from analysis import open_store
+    from analysis.demo_store import ensure_demo
+
+    db = tmp_path / "demo.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    server = AppServer(db)
+    yield server
+    server.stop()
+
+
+def test_slices_page_in_browser(demo_server, page):
+    page.goto(f"{demo_server.url}/Slices")
+    wait_for_app(page)
+    page.get_by_text("Slices by evidence").wait_for()
+    page.get_by_text("Top slices by evidence").wait_for()
+    page.locator("svg text", has_text="language = sw").first.wait_for()
+    assert page.locator("text=Traceback").count() == 0
+    shot(page, "10-slices")
+
+
+def test_compare_page_in_browser(demo_server, page):
+    page.goto(f"{demo_server.url}/Compare")
+    wait_for_app(page)
+    page.get_by_text("Gate failed").wait_for()
+    page.locator("svg text", has_text="domain = medical").first.wait_for()
+    assert page.locator("text=Traceback").count() == 0
+    shot(page, "11-compare")
