@@ -85,26 +85,54 @@ def period_expr(column: str, period: str) -> tuple[str, list]:
     return f"date_trunc(?, {quote_ident(column)})", [period]
 
 
+def grouping_mask(k: int, grouped: Sequence[int]) -> int:
+    """DuckDB's GROUPING(a0..ak-1) value for a set: bit (k-1-i) is 1 when attribute i is not grouped on."""
+    return sum(1 << (k - 1 - i) for i in range(k) if i not in grouped)
+
+
 def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
-                      *, where: str = "NOT unscorable", where_params: Sequence = ()) -> tuple[str, list]:
-    """Counts per slice for every grouping set in one pass.
+                      *, with_scores: bool = True, derive_singles: bool = False,
+                      where: str = "NOT unscorable", where_params: Sequence = ()) -> tuple[str, list]:
+    """Counts per slice for every grouping set in one statement.
 
     Returns rows of: one value column per attribute (NULL when not grouped on, or missing:
-    ``gid`` tells them apart), ``gid`` (DuckDB's GROUPING bitmask, the first attribute being
-    the highest bit), ``n``, ``errors``, ``score_sum``, ``score_sq``, ``score_n``.
+    ``gid`` tells them apart), ``gid`` (DuckDB's GROUPING bitmask, see :func:`grouping_mask`),
+    ``n``, ``errors``, ``score_sum``, ``score_n``.
+
+    ``derive_singles``: ``sets`` are pairs; the single-attribute counts are summed from the
+    pair cells (a second aggregation over the small aggregated table, not over the examples),
+    which saves one pass over the examples per attribute.
     """
-    cols = [f"a{i}" for i in range(len(attributes))]
+    k = len(attributes)
+    cols = [f"a{i}" for i in range(k)]
     inner_select = ", ".join(f"{a.expr} AS {c}" for a, c in zip(attributes, cols))
     params: list = []
     for a in attributes:
         params += a.params
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
-    sql = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, "
-           "sum(CASE WHEN correct THEN 0 ELSE 1 END) AS errors, sum(score) AS score_sum, "
-           "sum(score * score) AS score_sq, count(score) AS score_n "
-           f"FROM (SELECT {inner_select}, correct, score FROM {quote_ident(table)} WHERE {where}) "
-           f"GROUP BY GROUPING SETS ({sets_sql})")
-    return sql, params + list(where_params)
+    score_aggs = ", sum(score) AS score_sum, count(score) AS score_n" if with_scores else \
+        ", NULL::DOUBLE AS score_sum, 0::BIGINT AS score_n"
+    cells = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, "
+             f"count_if(NOT correct) AS errors{score_aggs} "
+             f"FROM (SELECT {inner_select}, correct, score FROM {quote_ident(table)} WHERE {where}) "
+             f"GROUP BY GROUPING SETS ({sets_sql})")
+    params += list(where_params)
+    if not derive_singles:
+        return cells, params
+    parts = ["SELECT * FROM cells"]
+    for i in range(k):
+        partner = 1 if i == 0 else 0
+        parts.append(f"SELECT {cols[i]}, ?::INTEGER AS gid, sum(n)::BIGINT AS n, sum(errors)::BIGINT AS errors, "
+                     f"sum(score_sum) AS score_sum, sum(score_n)::BIGINT AS score_n FROM cells WHERE gid = ? "
+                     f"GROUP BY {cols[i]}")
+        params += [grouping_mask(k, [i]), grouping_mask(k, sorted((i, partner)))]
+    return f"WITH cells AS ({cells}) " + " UNION ALL BY NAME ".join(parts), params
+
+
+def scores_differ_sql(table: str) -> str:
+    """Whether any scored example's score is not just its correctness as 0/1 (then mean scores are aggregated)."""
+    return (f"SELECT count(*) > 0 FROM (SELECT 1 FROM {quote_ident(table)} WHERE NOT unscorable "
+            "AND score IS DISTINCT FROM CAST(correct AS DOUBLE) LIMIT 1)")
 
 
 def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:

@@ -263,8 +263,16 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     cur = store.cursor()
     total = cur.execute(Q.totals_sql(info.table_name)).fetchall()[0]
     total_n, total_errors = int(total[0]), int(total[1] or 0)
-    sets = [s for k in range(1, min(max_order, len(prepared)) + 1) for s in itertools.combinations(range(len(prepared)), k)]
-    sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets)
+    k = len(prepared)
+    graded = bool(cur.execute(Q.scores_differ_sql(info.table_name)).fetchall()[0][0])
+    if max_order == 2 and k >= 2:
+        # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
+        sets = list(itertools.combinations(range(k), 2))
+        sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded,
+                                          derive_singles=True)
+    else:
+        sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
+        sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded)
     raw = cur.execute(sql, params).df()
     table = _post_process(raw, prepared, total_n, total_errors, min_support=min_support, confidence=confidence,
                           fdr=fdr)
@@ -357,7 +365,9 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
         rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
         rest_rate = np.where(rest_n > 0, rest_errors / np.maximum(rest_n, 1), np.nan)
         score_n = raw["score_n"].to_numpy(dtype=float)
-        mean_score = np.where(score_n > 0, raw["score_sum"].to_numpy(dtype=float) / np.maximum(score_n, 1), np.nan)
+        score_sum = raw["score_sum"].to_numpy(dtype=float)
+        # scores equal to correctness are not aggregated separately: their mean is the accuracy
+        mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
     difference = rate - rest_rate
     # A conjunction holding exactly the examples of one of its parts adds nothing: mark it.
     n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}

@@ -106,6 +106,16 @@ def test_slice_table_equals_independent_computation(store, synthetic):
     assert result.overall_error_rate == pytest.approx((~frame["correct"]).mean())
 
 
+def test_mean_score_per_slice(store):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"prompt": ["q"] * 500, "lang": rng.choice(["en", "sw"], 500),
+                          "score": rng.random(500).round(3)})
+    (run,) = store.ingest_frame(frame, name="graded").added
+    table = slice_table(store, run.run_id, ["lang"], max_order=1, min_support=1).table
+    for p, mean in zip(table["predicate"], table["mean_score"]):
+        assert mean == pytest.approx(frame.loc[frame["lang"] == p["lang"], "score"].mean(), abs=1e-12)
+
+
 def test_missing_values_are_their_own_slice(store, synthetic):
     run, frame = synthetic
     table = slice_table(store, run.run_id, ["lang"], max_order=1).table
@@ -241,10 +251,10 @@ def test_hostile_attribute_names(store):
 
 
 def test_planted_demo_slices_are_findings(tmp_path):
+    import json
+
     from analysis import open_store
     from analysis.demo_store import demo_truth_path, ensure_demo
-
-    import json
 
     with open_store(tmp_path / "demo.duckdb", seed_demo=False) as store:
         ensure_demo(store, n_prompts=6000)

@@ -1,0 +1,711 @@
+"""SliceLine: exact top-k slice finding for error analysis (Sagadeeva and Boehm, SIGMOD 2021).
+
+A *slice* is a conjunction of predicates ``feature == category`` over categorical features.
+SliceLine finds the ``k`` slices that best trade off a high average error against a large size,
+by enumerating the lattice of slices level by level (one predicate more per level) and pruning
+with size and score upper bounds.
+
+This module is a fast reimplementation of the ``sliceline`` package's ``Slicefinder``
+(DataDome/sliceline 0.3.0, BSD-3-Clause) in plain numpy: it returns *the same slices* as that
+package, with the same scores, sizes and error sums, in the same order. Where the package
+deviates from the paper, this module deviates in the same way, on purpose (see "Matching the
+package" below). Nothing here imports pandas or streamlit.
+
+Scoring (``n`` rows, ``e`` the mean error, a slice with ``|S|`` rows and error sum ``se``)::
+
+    score(S) = alpha * ((se / |S|) / e - 1) - (1 - alpha) * (n / |S| - 1)
+
+A slice is reported only if ``|S| >= min_sup`` and ``score(S) > 0``.
+
+How it is fast
+--------------
+The package evaluates each lattice level with a sparse product ``X_onehot @ candidates.T``,
+whose size is (rows x candidates): time and memory grow with both. Here candidates of one
+level are grouped by the tuple of features they constrain; one pass over the rows per group
+computes a mixed-radix key, and ``np.bincount`` yields the size and error sum of *every*
+category combination of that group at once. Candidate generation works on small integer arrays
+(sorted one-hot column indices), not on sparse matrices.
+
+Matching the package
+--------------------
+* Categories are the values present in the data (as ``OneHotEncoder`` sees them); a code that no
+  row uses does not exist for the algorithm, even if ``feature_cardinalities`` allows it.
+* ``min_sup``: an int is a row count; a float in (0, 1) is a fraction of the rows, converted with
+  ``int(min_sup * n)``; ``0`` and ``0.0`` mean no size threshold.
+* Level-1 slices, and the parents of each next level, must have ``size >= min_sup`` and a
+  positive error sum.
+* Candidates of level ``L`` are joined from pairs of parents sharing ``L - 2`` predicates; a
+  candidate is kept only if it was produced by ``L * (L - 1) / 2`` pairs (all its parents are
+  present). Its size, error and max-error upper bounds are the minimum over the *first* such
+  pair (in the package's pair order), not over all its parents.
+* Candidates are told apart by the package's floating-point slice id
+  ``sum((category + 1) * prod(domain + 1 of later features))`` accumulated in float64. With many
+  features the id exceeds 2**53 and distinct candidates can share an id; the package then counts
+  them as one candidate with too many parent pairs and drops them. This module reproduces that
+  (see :func:`_find_slices` ``exact_ids`` to turn it off).
+* The score upper bound uses the number of one-hot columns where the score has the number of
+  rows (``(1 - alpha) * (n_columns - s) / s``), as the package does: a looser bound (less
+  pruning) when there are fewer columns than rows, a too tight one (a slice that would qualify
+  can be pruned) when there are more.
+* Pruning compares upper bounds with the lowest score in the current top-k list even before that
+  list holds ``k`` slices.
+* Ties: every slice whose score ties with the k-th best is kept (more than ``k`` slices can be
+  returned). The result is sorted by score (best first), then by the one-hot vectors
+  lexicographically (a slice without the first differing one-hot column comes first).
+* Error sums are accumulated row by row in ascending row order, as scipy's sparse product does,
+  so scores of real-valued errors are bit-identical and ties resolve identically.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Slice", "find_slices", "sliceline_compatible"]
+
+# --- parameter validation messages (tests assert these exact texts) -----------------------------
+INVALID_ALPHA = "Invalid 'alpha' parameter: expected a float in (0, 1], got {value!r}"
+INVALID_K = "Invalid 'k' parameter: expected an integer >= 1, got {value!r}"
+INVALID_MAX_L = "Invalid 'max_l' parameter: expected an integer >= 1, got {value!r}"
+INVALID_MIN_SUP = (
+    "Invalid 'min_sup' parameter: expected an integer >= 0 (a row count) or a float in [0, 1) "
+    "(a fraction of the rows), got {value!r}"
+)
+INVALID_CODES_SHAPE = (
+    "Invalid 'codes' parameter: expected a 2-D integer matrix with at least one row and one "
+    "column (examples x features), got shape {value}"
+)
+INVALID_CODES_DTYPE = "Invalid 'codes' parameter: expected integer category codes, got dtype {value}"
+INVALID_CODES_RANGE = (
+    "Invalid 'codes' parameter: expected codes in 0..{high} for feature {feature}, got {value!r} "
+    "in row {row}"
+)
+INVALID_CODES_NEGATIVE = (
+    "Invalid 'codes' parameter: expected codes >= 0, got {value!r} in row {row} of feature {feature}"
+)
+INVALID_ERRORS_SHAPE = (
+    "Invalid 'errors' parameter: expected a 1-D array of {n} floats (one per row of 'codes'), "
+    "got shape {value}"
+)
+INVALID_ERRORS_VALUE = "Invalid 'errors' parameter: expected finite floats >= 0, got {value!r} in row {row}"
+INVALID_X_SHAPE = (
+    "Invalid 'X' parameter: expected a 2-D matrix with at least one row and one column "
+    "(examples x features), got shape {value}"
+)
+INVALID_CARDINALITIES = (
+    "Invalid 'feature_cardinalities' parameter: expected {m} integers >= 1 (one per column of "
+    "'codes'), got {value!r}"
+)
+
+# Dense histograms up to max(_DENSE_BINS_MIN, _DENSE_BINS_PER_ROW * n) bins per feature group
+# (else a sorted-key lookup is used).
+_DENSE_BINS_MIN = 1 << 16
+_DENSE_BINS_PER_ROW = 2
+# Largest mixed-radix key kept before it is compacted (keeps keys exact in int64).
+_KEY_LIMIT = 1 << 40
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A slice: the rows where every ``codes[:, feature] == code`` of :attr:`predicate` holds.
+
+    >>> s = Slice(predicate=((0, 1), (2, 0)), score=0.5, size=40, error_sum=30.0, max_error=1.0)
+    >>> s.average_error
+    0.75
+    """
+
+    predicate: tuple[tuple[int, int], ...]
+    score: float
+    size: int
+    error_sum: float
+    max_error: float
+
+    @property
+    def average_error(self) -> float:
+        """Mean error of the slice's rows (``error_sum / size``).
+
+        >>> Slice(((0, 0),), 1.0, 4, 1.0, 1.0).average_error
+        0.25
+        """
+        return self.error_sum / self.size if self.size else math.nan
+
+
+# --- validation (the one place parameters are checked) -----------------------------------------
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _validate(codes: Any, errors: Any, alpha: Any, k: Any, max_l: Any, min_sup: Any,
+              feature_cardinalities: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Check every argument; return codes (intp), errors (float64), cardinalities, min_sup count."""
+    if not _is_real(alpha) or not (0 < alpha <= 1):  # NaN fails the comparison too
+        raise ValueError(INVALID_ALPHA.format(value=alpha))
+    if not _is_int(k) or k < 1:
+        raise ValueError(INVALID_K.format(value=k))
+    if not _is_int(max_l) or max_l < 1:
+        raise ValueError(INVALID_MAX_L.format(value=max_l))
+    if _is_int(min_sup):
+        ok = min_sup >= 0
+    elif _is_real(min_sup):
+        ok = 0 <= min_sup < 1
+    else:
+        ok = False
+    if not ok:
+        raise ValueError(INVALID_MIN_SUP.format(value=min_sup))
+
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[0] < 1 or codes.shape[1] < 1:
+        raise ValueError(INVALID_CODES_SHAPE.format(value=codes.shape))
+    if codes.dtype.kind not in "iub":
+        if codes.dtype.kind == "f" and np.all(np.isfinite(codes)) and np.all(codes == np.round(codes)):
+            pass  # integral floats (e.g. from a float matrix) are accepted
+        else:
+            raise ValueError(INVALID_CODES_DTYPE.format(value=codes.dtype))
+    n, m = codes.shape
+    codes = codes.astype(np.intp, copy=False)
+
+    errors = np.asarray(errors)
+    if errors.ndim != 1 or errors.shape[0] != n:
+        raise ValueError(INVALID_ERRORS_SHAPE.format(n=n, value=errors.shape))
+    try:
+        errors = errors.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        for row, value in enumerate(errors.tolist()):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise ValueError(INVALID_ERRORS_VALUE.format(value=value, row=row)) from None
+        raise
+    bad = ~(np.isfinite(errors) & (errors >= 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(INVALID_ERRORS_VALUE.format(value=float(errors[row]), row=row))
+
+    if feature_cardinalities is None:
+        lows = codes.min(axis=0)
+        if (lows < 0).any():
+            f = int(np.flatnonzero(lows < 0)[0])
+            row = int(np.argmin(codes[:, f]))
+            raise ValueError(INVALID_CODES_NEGATIVE.format(feature=f, value=int(codes[row, f]), row=row))
+        cards = codes.max(axis=0) + 1
+    else:
+        try:
+            cards_list = list(feature_cardinalities)
+        except TypeError:
+            raise ValueError(INVALID_CARDINALITIES.format(m=m, value=feature_cardinalities)) from None
+        if len(cards_list) != m or not all(_is_int(c) and c >= 1 for c in cards_list):
+            raise ValueError(INVALID_CARDINALITIES.format(m=m, value=feature_cardinalities))
+        cards = np.asarray(cards_list, dtype=np.intp)
+        out = (codes < 0) | (codes >= cards)
+        if out.any():
+            row, f = (int(x) for x in np.argwhere(out)[0])
+            raise ValueError(INVALID_CODES_RANGE.format(high=int(cards[f]) - 1, feature=f,
+                                                        value=int(codes[row, f]), row=row))
+
+    if 0 < min_sup < 1:
+        min_sup_count: float = int(min_sup * n)
+    else:
+        min_sup_count = min_sup
+    return codes, errors, cards, min_sup_count
+
+
+# --- public API --------------------------------------------------------------------------------
+
+def find_slices(codes: np.ndarray, errors: np.ndarray, *, alpha: float = 0.6, k: int = 1,
+                max_l: int = 3, min_sup: int | float = 10,
+                feature_cardinalities: Sequence[int] | None = None, exact_ids: bool = False) -> list[Slice]:
+    """Find the top-k slices with SliceLine, exactly as ``sliceline.Slicefinder`` would.
+
+    ``exact_ids=True`` fixes the package's float-ID collisions (from about 15-20 attributes
+    it silently drops candidate slices); Faultline's discovery uses it. With few attributes
+    both settings give the same result.
+
+    codes: (n, m) integer matrix, ``codes[i, j]`` in ``0..card_j - 1`` is example i's category for
+    feature j (the caller has already encoded categories, including 'missing' as its own code).
+    errors: (n,) floats >= 0 (1.0 = wrong, 0.0 = right, or real-valued losses).
+    alpha: weight of the average error against the size, in (0, 1].
+    k: number of slices; slices tying with the k-th score are all returned.
+    max_l: most predicates per slice. min_sup: least rows per slice (an int), or a fraction of
+    the rows (a float in (0, 1)). feature_cardinalities: optional, checks the codes' range.
+
+    Returns the top-k slices best first, exactly as sliceline would.
+
+    >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5)
+    >>> errors = np.array([1.0, 0.0, 0.0, 0.0] * 5)
+    >>> [s.predicate for s in find_slices(codes, errors, alpha=0.95, k=2, min_sup=2)]
+    [((0, 0), (1, 0)), ((1, 0),), ((0, 0),)]
+    >>> top = find_slices(codes, errors, alpha=0.95, k=1, min_sup=2)[0]
+    >>> top.size, top.error_sum, top.average_error, round(top.score, 6)
+    (5, 5.0, 1.0, 2.7)
+    """
+    codes, errors, cards, min_sup_count = _validate(codes, errors, alpha, k, max_l, min_sup,
+                                                    feature_cardinalities)
+    return _find_slices(codes, errors, float(alpha), int(k), int(max_l), min_sup_count, exact_ids=bool(exact_ids))
+
+
+def sliceline_compatible(X: Any, errors: Any, *, alpha: float = 0.6, k: int = 1, max_l: int = 4,
+                         min_sup: int | float = 10) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Run :func:`find_slices` on raw values and answer in ``Slicefinder``'s layout.
+
+    X is any (n, m) matrix of category values (numbers or strings); each column's categories are
+    its sorted distinct values, as ``OneHotEncoder`` makes them. Returns ``(top_slices,
+    statistics)`` shaped like ``Slicefinder.top_slices_`` (an object matrix holding the value of
+    each constrained feature and ``None`` elsewhere) and ``Slicefinder.top_slices_statistics_``.
+    The default ``max_l=4`` is the package's.
+
+    >>> X = np.array([["a", "x"], ["a", "y"], ["b", "x"], ["b", "y"]] * 5, dtype=object)
+    >>> top, stats = sliceline_compatible(X, [1.0, 0.0, 0.0, 0.0] * 5, alpha=0.95, k=1, min_sup=2)
+    >>> top
+    array([['a', 'x']], dtype=object)
+    >>> stats[0]["slice_size"], stats[0]["slice_average_error"]
+    (5.0, 1.0)
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(INVALID_X_SHAPE.format(value=X.shape))
+    categories = []
+    codes = np.empty(X.shape, dtype=np.intp)
+    for j in range(X.shape[1]):
+        values, inverse = np.unique(X[:, j], return_inverse=True)
+        categories.append(values)
+        codes[:, j] = inverse.reshape(-1)
+    slices = find_slices(codes, errors, alpha=alpha, k=k, max_l=max_l, min_sup=min_sup)
+    top = np.full((len(slices), X.shape[1]), None, dtype=object)
+    stats = []
+    for r, s in enumerate(slices):
+        for feature, code in s.predicate:
+            value = categories[feature][code]
+            top[r, feature] = value.item() if isinstance(value, np.generic) else value
+        stats.append({
+            "slice_score": float(s.score),
+            "sum_slice_error": float(s.error_sum),
+            "max_slice_error": float(s.max_error),
+            "slice_size": float(s.size),
+            "slice_average_error": float(s.error_sum / s.size),
+        })
+    return top, stats
+
+
+# --- the algorithm -----------------------------------------------------------------------------
+
+class _Data:
+    """The input re-encoded on the categories present, as the package's one-hot columns."""
+
+    def __init__(self, codes: np.ndarray, errors: np.ndarray):
+        n, m = codes.shape
+        self.n, self.m = n, m
+        self.errors = errors
+        self.codes = []  # per feature: compact codes (intp), contiguous
+        dom, col_code, sizes, err_sums, maxes = [], [], [], [], []
+        for f in range(m):
+            column = codes[:, f]
+            if int(column.max()) < 4 * n + 1024:
+                counts = np.bincount(column)
+                present = np.flatnonzero(counts)
+                counts = counts[present]
+                if present.size == column.max() + 1:
+                    compact = np.ascontiguousarray(column)
+                else:
+                    remap = np.zeros(int(column.max()) + 1, dtype=np.intp)
+                    remap[present] = np.arange(present.size)
+                    compact = remap[column]
+            else:  # sparse codes: do not allocate a bin per possible code
+                present, compact, counts = np.unique(column, return_inverse=True, return_counts=True)
+                compact = compact.reshape(-1).astype(np.intp)
+            self.codes.append(compact)
+            dom.append(present.size)
+            col_code.append(present)
+            sizes.append(counts)
+            # weighted bincount adds row by row, in row order, like scipy's sparse product
+            err_sums.append(np.bincount(compact, weights=errors, minlength=present.size))
+            mx = np.zeros(present.size)
+            np.maximum.at(mx, compact, errors)
+            maxes.append(mx)
+        self.dom = np.asarray(dom, dtype=np.intp)  # categories per feature
+        self.offset = np.concatenate([[0], np.cumsum(self.dom)[:-1]]).astype(np.intp)
+        self.ncol = int(self.dom.sum())
+        self.col_feature = np.repeat(np.arange(m, dtype=np.intp), self.dom)
+        self.col_local = np.arange(self.ncol, dtype=np.intp) - self.offset[self.col_feature]
+        self.col_code = np.concatenate(col_code).astype(np.intp)  # caller's code of each column
+        self.col_size = np.concatenate(sizes).astype(np.float64)
+        self.col_err = np.concatenate(err_sums)
+        self.col_max = np.concatenate(maxes)
+        # The package's float64 slice-id multipliers: prod(dom[k] + 1 for k > f), left to right.
+        dom1 = [float(d) + 1.0 for d in dom]
+        mult = []
+        for f in range(m):
+            x = 1.0
+            for g in range(f + 1, m):
+                x *= dom1[g]
+            mult.append(x)
+        self.col_mult = np.asarray(mult, dtype=np.float64)[self.col_feature]
+        # The same id exactly, in int64 pieces: consecutive features form segments whose
+        # mixed-radix value stays below 2**62; segment 0 (the first features) is most significant.
+        segment_of = np.zeros(m, dtype=np.intp)
+        weight = np.ones(m, dtype=np.int64)
+        seg, radix = 0, 1
+        for f in range(m - 1, -1, -1):
+            if radix * (int(dom[f]) + 1) >= 1 << 62:
+                seg, radix = seg + 1, 1
+            segment_of[f], weight[f] = seg, radix
+            radix *= int(dom[f]) + 1
+        self.n_segments = seg + 1
+        self.col_segment = (seg - segment_of)[self.col_feature]
+        self.col_weight = weight[self.col_feature]
+        # with 0/1 errors a slice's max error is 1 exactly when its error sum is positive
+        self.binary = bool(np.all((errors == 0.0) | (errors == 1.0)))
+
+    def max_error(self, cols: tuple[int, ...]) -> float:
+        """Largest error in the slice of these one-hot columns (0.0 for an empty slice)."""
+        mask = np.ones(self.n, dtype=bool)
+        for c in cols:
+            mask &= self.codes[self.col_feature[c]] == self.col_local[c]
+        return float(self.errors[mask].max()) if mask.any() else 0.0
+
+    def evaluate(self, cols: np.ndarray, need_max: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sizes, error sums and (if asked) max errors of candidate slices.
+
+        cols: (c, L) sorted one-hot column indices. One pass over the rows per distinct tuple of
+        features; every candidate of that tuple is read from one histogram.
+        """
+        c, L = cols.shape
+        sizes = np.zeros(c, dtype=np.float64)
+        errs = np.zeros(c, dtype=np.float64)
+        maxes = np.zeros(c, dtype=np.float64) if need_max else None
+        if c == 0:
+            return sizes, errs, maxes
+        feats = self.col_feature[cols]
+        local = self.col_local[cols]
+        order = np.lexsort(feats.T[::-1])
+        fs = feats[order]
+        change = np.flatnonzero(np.any(fs[1:] != fs[:-1], axis=1)) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [c]])
+        errors = self.errors
+        prefix_feats: tuple[int, ...] | None = None
+        prefix_key = prefix_radix = None
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            idx = order[s:e]
+            group = tuple(fs[s].tolist())
+            # row keys: mixed radix over the group's features; the first L-1 are cached
+            if group[:-1] != prefix_feats:
+                prefix_feats = group[:-1]
+                prefix_key, prefix_radix = self._keys(prefix_feats)
+            key, radix = self._extend(prefix_key, prefix_radix, group[-1])
+            cand_key = self._cand_keys(local[idx], group, radix)
+            found = cand_key >= 0  # False: a combination no row has (its key was compacted away)
+            idx, cand_key = idx[found], cand_key[found]
+            total = radix[-1][0]
+            if total <= max(_DENSE_BINS_MIN, _DENSE_BINS_PER_ROW * self.n):
+                # a histogram of every combination; bincount adds in row order (as scipy does)
+                sizes[idx] = np.bincount(key, minlength=total)[cand_key]
+                errs[idx] = np.bincount(key, weights=errors, minlength=total)[cand_key]
+                if need_max:
+                    mx = np.zeros(total)
+                    np.maximum.at(mx, key, errors)
+                    maxes[idx] = mx[cand_key]
+            else:
+                # too many combinations: find each row's candidate (if any) in the sorted keys
+                order_k = np.argsort(cand_key)
+                sorted_keys = cand_key[order_k]
+                pos = np.minimum(np.searchsorted(sorted_keys, key), sorted_keys.size - 1)
+                hit = sorted_keys[pos] == key
+                pos = pos[hit]
+                target = idx[order_k]
+                sizes[target] = np.bincount(pos, minlength=sorted_keys.size)
+                errs[target] = np.bincount(pos, weights=errors[hit], minlength=sorted_keys.size)
+                if need_max:
+                    mx = np.zeros(sorted_keys.size)
+                    np.maximum.at(mx, pos, errors[hit])
+                    maxes[target] = mx
+        return sizes, errs, maxes
+
+    # Row keys are exact int64 mixed-radix numbers. When the radix product would grow past
+    # _KEY_LIMIT the key is compacted to the ranks of its distinct values (then radix[-1][1] is
+    # the sorted distinct values so candidate keys can be mapped the same way).
+    def _keys(self, feats: tuple[int, ...]):
+        key = None
+        radix: list = []
+        for f in feats:
+            key, radix = self._extend(key, radix, f)
+        return key, radix
+
+    def _extend(self, key, radix, f):
+        d = int(self.dom[f])
+        if key is None:
+            return self.codes[f], [(d, None, f)]
+        total, uniq, _ = radix[-1]
+        if total * d > _KEY_LIMIT:
+            uniq, key = np.unique(key, return_inverse=True)
+            key = key.reshape(-1)
+            total = uniq.size
+            radix = radix[:-1] + [(total, uniq, radix[-1][2])]
+        return key * d + self.codes[f], radix + [(total * d, None, f)]
+
+    def _cand_keys(self, local: np.ndarray, group: tuple[int, ...], radix) -> np.ndarray:
+        """Candidate keys in the same mixed radix as the rows' (-1 where no row can match)."""
+        ck = local[:, 0].astype(np.int64)
+        valid = np.ones(ck.size, dtype=bool)
+        for pos in range(1, len(group)):
+            total_prev, uniq_prev, _ = radix[pos - 1]
+            if uniq_prev is not None:  # the rows' key was compacted here
+                p = np.searchsorted(uniq_prev, ck)
+                p_c = np.minimum(p, uniq_prev.size - 1)
+                valid &= uniq_prev[p_c] == ck
+                ck = p_c.astype(np.int64)
+            ck = ck * int(self.dom[group[pos]]) + local[:, pos]
+        return np.where(valid, ck, -1)
+
+
+def _score(sizes: np.ndarray, errs: np.ndarray, n: int, alpha: float, avg: float) -> np.ndarray:
+    """The package's slice score, operation for operation (bit-identical)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = alpha * ((errs / sizes) / avg - 1.0) - (1.0 - alpha) * (n / sizes - 1.0)
+    out[sizes <= 0] = -np.inf
+    return out
+
+
+def _score_ub(sizes: np.ndarray, errs: np.ndarray, maxes: np.ndarray, ncol: int, min_sup: float,
+              alpha: float, avg: float) -> np.ndarray:
+    """The package's score upper bound (its numba kernel), operation for operation."""
+    ms = float(min_sup)
+    best = np.full(sizes.shape, -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pot2 = np.where(maxes > 0, np.maximum(errs / maxes, ms), ms)
+        for pot in (np.full(sizes.shape, ms), pot2, sizes):
+            sc = (alpha * (np.minimum(pot * maxes, errs) / avg - pot)
+                  - (1.0 - alpha) * (ncol - pot)) / pot
+            better = (pot > 0) & (sc > best)
+            best = np.where(better, sc, best)
+    return best
+
+
+# Parent pairs are generated and reduced in chunks of about this many pairs (bounded memory).
+_PAIR_CHUNK = 1 << 21
+
+
+def _memberships(parents: np.ndarray):
+    """Each parent once per column it can leave out, grouped by the columns it keeps.
+
+    Two parents of width w join when they share w - 1 columns; they then meet in exactly one
+    group (the shared columns). Returns, sorted by group and then by parent index: the parent
+    index, the left-out column, the kept columns, and how many later members its group has.
+    """
+    p, width = parents.shape
+    member = np.tile(np.arange(p, dtype=np.intp), width)
+    other = parents.T.reshape(-1)
+    shared = np.concatenate([np.delete(parents, r, axis=1) for r in range(width)], axis=0)
+    order = np.lexsort([member] + [shared[:, c] for c in range(width - 2, -1, -1)])
+    member, other, shared = member[order], other[order], shared[order]
+    if width > 1:
+        boundary = np.concatenate([[True], np.any(shared[1:] != shared[:-1], axis=1)])
+    else:  # level 2: one group, every parent
+        boundary = np.zeros(member.size, dtype=bool)
+        boundary[:1] = True
+    group_start = np.maximum.accumulate(np.where(boundary, np.arange(member.size), 0))
+    group_id = np.cumsum(boundary) - 1
+    group_end = group_start + np.bincount(group_id)[group_id]
+    later = group_end - np.arange(member.size) - 1
+    return member, other, shared, later
+
+
+def _reduce(keys: list[np.ndarray], count: np.ndarray, first: np.ndarray):
+    """Group rows by equal keys (most significant key first), in ascending key order: the keys,
+    the summed counts and the smallest ``first`` of each group."""
+    if len(keys) == 1:
+        order = np.argsort(keys[0], kind="stable")
+    else:
+        order = np.lexsort(keys[::-1])
+    keys = [key[order] for key in keys]
+    change = np.zeros(order.size, dtype=bool)
+    change[:1] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    return ([key[starts] for key in keys], np.add.reduceat(count[order], starts),
+            np.minimum.reduceat(first[order], starts))
+
+
+def _id_keys(data: _Data, union: np.ndarray, exact: bool) -> list[np.ndarray]:
+    """The slice ids of candidate unions (sorted one-hot columns), as sort keys.
+
+    Not exact: the package's float64 id, summed column by column in ascending column order (it
+    rounds once it passes 2**53). Exact: the same number in int64 pieces, most significant first.
+    """
+    value = (data.col_local[union] + 1)
+    if not exact:
+        terms = value.astype(np.float64) * data.col_mult[union]
+        ids = terms[:, 0].copy()
+        for c in range(1, union.shape[1]):
+            ids += terms[:, c]
+        return [ids]
+    segment = data.col_segment[union]
+    term = value * data.col_weight[union]
+    return [np.where(segment == g, term, 0).sum(axis=1) for g in range(data.n_segments)]
+
+
+def _join_candidates(data: _Data, parents: np.ndarray, p_size: np.ndarray, p_err: np.ndarray,
+                     p_max: np.ndarray, level: int, threshold: float, min_sup: float, alpha: float,
+                     avg: float, exact_ids: bool = False) -> np.ndarray:
+    """Candidates of ``level`` from its parents, after the package's pruning.
+
+    parents: (p, level - 1) sorted one-hot columns in the package's order, with their sizes,
+    error sums and max errors. threshold: the lowest score in the top-k list (-inf if empty).
+    Returns (c, level) sorted one-hot columns, in the package's order (ascending slice id).
+
+    The package joins every pair of parents (i < j) sharing level - 2 columns whose other two
+    columns are of different features, groups the pairs by slice id, keeps ids reached by
+    level * (level - 1) / 2 pairs, and takes the first pair of each (row-major order) for the
+    upper bounds. Here pairs are made chunk by chunk and reduced to (id, pair count, first pair).
+    """
+    p = parents.shape[0]
+    empty = np.zeros((0, level), dtype=np.intp)
+    if p < 2:
+        return empty
+    member, other, shared, later = _memberships(parents)
+    ends = np.cumsum(later)
+    parts: list[tuple[list[np.ndarray], np.ndarray, np.ndarray]] = []
+    lo = 0
+    while lo < member.size:
+        hi = int(np.searchsorted(ends, (ends[lo - 1] if lo else 0) + _PAIR_CHUNK, side="right"))
+        hi = max(hi, lo + 1)
+        n_pairs = later[lo:hi]
+        total = int(n_pairs.sum())
+        if total:
+            a = np.repeat(np.arange(lo, hi), n_pairs)
+            b = a + 1 + (np.arange(total) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs))
+            ok = data.col_feature[other[a]] != data.col_feature[other[b]]  # no 2 columns of 1 feature
+            a, b = a[ok], b[ok]
+            if a.size:
+                union = np.column_stack([shared[a], other[a], other[b]])
+                union.sort(axis=1)
+                pair = member[a].astype(np.int64) * p + member[b]  # row-major rank of (i, j), i < j
+                parts.append(_reduce(_id_keys(data, union, exact_ids), np.ones(a.size, np.int64), pair))
+        lo = hi
+    if not parts:
+        return empty
+    if len(parts) == 1:
+        _, count, first = parts[0]
+    else:
+        keys = [np.concatenate([part[0][g] for part in parts]) for g in range(len(parts[0][0]))]
+        _, count, first = _reduce(keys, np.concatenate([part[1] for part in parts]),
+                                  np.concatenate([part[2] for part in parts]))
+    first = first[count == level * (level - 1) // 2]  # every parent pair present
+    i, j = first // p, first % p
+    cand = np.concatenate([parents[i], parents[j]], axis=1)
+    cand.sort(axis=1)
+    keep = np.ones(cand.shape, dtype=bool)
+    keep[:, 1:] = cand[:, 1:] != cand[:, :-1]
+    cand = cand[keep].reshape(-1, level)  # the union: each shared column once
+    ub_size = np.minimum(p_size[i], p_size[j])
+    ub_err = np.minimum(p_err[i], p_err[j])
+    ub_max = np.minimum(p_max[i], p_max[j])
+    ub = _score_ub(ub_size, ub_err, ub_max, data.ncol, min_sup, alpha, avg)
+    return cand[(ub > threshold) & (ub > 0) & (ub_size >= min_sup)]
+
+
+def _find_slices(codes: np.ndarray, errors: np.ndarray, alpha: float, k: int, max_l: int,
+                 min_sup: float, *, exact_ids: bool = False) -> list[Slice]:
+    """SliceLine on validated input. ``exact_ids=True`` tells candidates apart exactly instead of
+    by the package's rounding float64 ids (then results can differ from the package's when it
+    drops candidates whose ids collide, which needs many features)."""
+    data = _Data(codes, errors)
+    n, m = data.n, data.m
+    avg = float(np.mean(errors))
+    last_level = min(m, max_l)
+
+    # level 1: one-hot columns
+    sizes, errs = data.col_size, data.col_err
+    keep = (sizes >= min_sup) & (errs > 0)
+    parents = np.flatnonzero(keep).astype(np.intp).reshape(-1, 1)
+    p_size, p_err = sizes[keep], errs[keep]
+    p_max = data.col_max[keep]
+    p_score = _score(p_size, p_err, n, alpha, avg)
+
+    top = _TopK(k, min_sup)
+    top.add(parents, p_score, p_err, p_size)
+
+    level = 1
+    while parents.shape[0] > 0 and level < last_level:
+        level += 1
+        if level > 2:  # the evaluated candidates of the previous level, minus invalid ones
+            keep = (p_size >= min_sup) & (p_err > 0)
+            parents, p_size, p_err, p_max = parents[keep], p_size[keep], p_err[keep], p_max[keep]
+        cand = _join_candidates(data, parents, p_size, p_err, p_max, level, top.min_score(),
+                                min_sup, alpha, avg, exact_ids)
+        if cand.shape[0] == 0:
+            break
+        need_max = level < last_level and not data.binary
+        c_size, c_err, c_max = data.evaluate(cand, need_max)
+        if data.binary:
+            c_max = (c_err > 0).astype(np.float64)
+        c_score = _score(c_size, c_err, n, alpha, avg)
+        top.add(cand, c_score, c_err, c_size)
+        parents, p_size, p_err, p_max = cand, c_size, c_err, c_max
+
+    return top.result(data)
+
+
+class _TopK:
+    """The package's top-k list: all slices whose score ties with or beats the k-th best."""
+
+    def __init__(self, k: int, min_sup: float):
+        self.k = k
+        self.min_sup = min_sup
+        self.cols: list[tuple[int, ...]] = []
+        self.score = np.zeros(0)
+        self.err = np.zeros(0)
+        self.size = np.zeros(0)
+
+    def min_score(self) -> float:
+        return float(self.score.min()) if self.score.size else -np.inf
+
+    def add(self, cols: np.ndarray, score: np.ndarray, err: np.ndarray, size: np.ndarray) -> None:
+        valid = (size >= self.min_sup) & (score > 0)
+        if not valid.any():
+            return
+        sel = np.flatnonzero(valid)
+        if sel.size > self.k:  # keep only what can enter: scores >= the k-th best of the level
+            kth = np.partition(score[sel], sel.size - self.k)[sel.size - self.k]
+            sel = sel[score[sel] >= kth]
+        all_score = np.concatenate([self.score, score[sel]])
+        all_err = np.concatenate([self.err, err[sel]])
+        all_size = np.concatenate([self.size, size[sel]])
+        all_cols = self.cols + [tuple(r) for r in cols[sel].tolist()]
+        if all_score.size > self.k:
+            kth = np.partition(all_score, all_score.size - self.k)[all_score.size - self.k]
+            keep = np.flatnonzero(all_score >= kth)  # == rankdata(-score, "min") <= k
+        else:
+            keep = np.arange(all_score.size)
+        self.score, self.err, self.size = all_score[keep], all_err[keep], all_size[keep]
+        self.cols = [all_cols[x] for x in keep.tolist()]
+
+    def result(self, data: _Data) -> list[Slice]:
+        if not self.cols:
+            return []
+        dense = np.zeros((len(self.cols), data.ncol), dtype=bool)
+        for r, cols in enumerate(self.cols):
+            dense[r, list(cols)] = True
+        # the package's order: score descending, then one-hot vectors ascending (False < True)
+        order = np.lexsort(tuple(dense[:, c] for c in range(data.ncol))[::-1] + (-self.score,))
+        return [
+            Slice(
+                predicate=tuple((int(data.col_feature[c]), int(data.col_code[c]))
+                                for c in self.cols[x]),
+                score=float(self.score[x]),
+                size=int(self.size[x]),
+                error_sum=float(self.err[x]),
+                max_error=data.max_error(self.cols[x]),
+            )
+            for x in order.tolist()
+        ]
