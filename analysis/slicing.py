@@ -49,6 +49,7 @@ class Attribute:
     """Stored column it reads (``meta.language``); None for derived attributes."""
     kind: AttributeKind
     source: Literal["metadata", "signal", "derived", "cluster"]
+    """Where it comes from: a logged field, an objective signal, derived from the texts, or a clustering."""
     description: str = ""
 
 
@@ -74,13 +75,14 @@ def list_attributes(store: Store, run: str) -> list[Attribute]:
     out: list[Attribute] = []
     taken = set()
     for row in fields.itertuples():
-        if row.role not in ("metadata", "signal") or row.kind in ("text", "vector"):
+        if row.role not in ("metadata", "signal", "cluster") or row.kind in ("text", "vector"):
             continue
-        name = row.column_name.split(".", 1)[1]
+        # metadata and signals by their own name; computed columns keep their prefix (cluster.output)
+        name = row.column_name.split(".", 1)[1] if row.role != "cluster" else row.column_name
         if name in taken:
             name = row.column_name
         taken.add(name)
-        out.append(Attribute(name, row.column_name, row.kind, "metadata" if row.role == "metadata" else "signal"))
+        out.append(Attribute(name, row.column_name, row.kind, row.role if row.role != "metadata" else "metadata"))
     for name, (kind, description) in DERIVED.items():
         if name not in taken:  # a logged field of the same name (e.g. turn) is the better source
             out.append(Attribute(name, None, kind, "derived", description))

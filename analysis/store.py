@@ -353,6 +353,50 @@ class Store:
                 raise
         return run
 
+    def set_example_column(self, ref: str, column: str, values: pd.DataFrame, *, role: str, kind: str,
+                           source_name: str | None = None) -> None:
+        """Add (or replace) a computed per-example column of a run, e.g. ``cluster.output``.
+
+        ``values`` has columns ``example_id`` and ``value``; examples not in it get NULL. The
+        column is recorded in ``fields`` with its role (``cluster``, ``failure_mode``...) and
+        kind, so it can be sliced like any logged field. One transaction.
+        """
+        if not isinstance(values, pd.DataFrame) or list(values.columns) != ["example_id", "value"]:
+            raise FaultlineError("values must be a DataFrame with the columns example_id and value")
+        if column in {"run_id", "example_id", "source_row", "task", "input", "output", "reference", "score",
+                      "correct", "unscorable", "status", "embedding"}:
+            raise FaultlineError(f"{column!r} is a fixed column of every run and cannot be replaced")
+        run = self.run(ref)
+        table = quote_ident(run.table_name)
+        target = quote_ident(column)
+        with self._write_lock:
+            cur = self.cursor()
+            cur.register("faultline_values", values)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {target}")
+                value_type = cur.execute("SELECT typeof(value) FROM faultline_values LIMIT 1").fetchall()
+                sql_type = value_type[0][0] if value_type else "VARCHAR"
+                if sql_type == "NULL":
+                    sql_type = "VARCHAR"
+                cur.execute(f"ALTER TABLE {table} ADD COLUMN {target} {sql_type}")
+                cur.execute(f"UPDATE {table} SET {target} = v.value FROM faultline_values v "
+                            f"WHERE {table}.example_id = CAST(v.example_id AS VARCHAR)")
+                cur.execute("DELETE FROM fields WHERE run_id = ? AND column_name = ?", [run.run_id, column])
+                stats = cur.execute(f"SELECT count(*) - count({target}), approx_count_distinct({target}) FROM {table}"
+                                    ).fetchall()[0]
+                position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM fields WHERE run_id = ?",
+                                       [run.run_id]).fetchall()[0][0]
+                cur.execute("INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [run.run_id, position, column, source_name, role, kind, stats[0], stats[1]])
+                self._bump_version(cur)
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("faultline_values")
+
     # ------------------------------------------------------------------ loading
     def plan(self, paths: str | os.PathLike | Sequence[str | os.PathLike], *, mapping: dict | str | os.PathLike | None = None,
              progress: ProgressCallback | None = None) -> list[PlannedRun]:

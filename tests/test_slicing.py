@@ -272,3 +272,19 @@ def test_planted_demo_slices_are_findings(tmp_path):
                                            if a in attrs)
                 recovered += description in found
         assert total >= 8 and recovered == total
+
+
+def test_computed_column_is_an_attribute_like_any_other(store, synthetic):
+    """A clustering (or any computed per-example label) stored on a run slices like a logged field."""
+    run, frame = synthetic
+    labels = pd.DataFrame({"example_id": frame["example_id"], "value": (np.arange(len(frame)) % 3).astype(np.int64)})
+    store.set_example_column(run.run_id, "cluster.output", labels, role="cluster", kind="categorical")
+    names = [a.name for a in list_attributes(store, run.run_id)]
+    assert "cluster.output" in names
+    table = slice_table(store, run.run_id, ["cluster.output", "lang"], min_support=1).table
+    cell = table[[p == {"cluster.output": "1", "lang": "sw"} for p in table["predicate"]]]
+    expected = frame[(np.arange(len(frame)) % 3 == 1) & (frame["lang"] == "sw")]
+    assert cell["n"].item() == len(expected)
+    store.set_example_column(run.run_id, "cluster.output", labels.assign(value=0), role="cluster", kind="categorical")
+    again = slice_table(store, run.run_id, ["cluster.output"], max_order=1, min_support=1).table
+    assert len(again) == 1 and again["n"].item() == len(frame)
