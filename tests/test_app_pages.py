@@ -172,6 +172,8 @@ def test_slices_page(demo_db, monkeypatch):
     assert "language = sw" in set(table["description"])
     assert set(table["status"]) <= {"", "worse", "too small"}
     assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
+    discovered = at.dataframe[1].value
+    assert len(discovered) >= 1 and {"group", "description", "status"} <= set(discovered.columns)
 
 
 def test_slices_page_settings(demo_db, monkeypatch):

@@ -136,3 +136,12 @@ def fmt_q(q: float) -> str:
     if q == 0:
         return "<1e-300"
     return f"{q:.2g}"
+
+
+@st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
+def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_l: int, min_sup: float,
+              holdout: bool, fdr: float, bins: int):
+    from analysis.discovery import discover
+
+    return discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout, fdr=fdr,
+                    bins=bins)
