@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run install test test-deps lint format bench clean
+.PHONY: run install system-deps test test-deps lint format bench clean
+
+# Debian packages: chromium (report export and browser tests), fonts for emoji and right-to-left
+# text in reports, poppler-utils (pdftoppm, to look at report pages).
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-dejavu-core poppler-utils
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Faultline needs Python 3.11 or newer"'
@@ -23,13 +27,17 @@ $(VENV)/.installed-test: requirements-test.txt requirements.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: install
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "apt-get install $$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Faultline needs these Debian packages: sudo apt-get install -y $$missing"; exit 1; fi; fi
+
+run: install system-deps
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless $${CI:-false}
 
-test-deps: $(VENV)/.installed-test
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+test-deps: $(VENV)/.installed-test system-deps
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

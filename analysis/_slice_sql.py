@@ -92,12 +92,17 @@ def grouping_mask(k: int, grouped: Sequence[int]) -> int:
 
 def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
                       *, with_scores: bool = True, derive_singles: bool = False,
-                      where: str = "NOT unscorable", where_params: Sequence = ()) -> tuple[str, list]:
+                      where: str = "NOT unscorable", where_params: Sequence = (),
+                      outcome: str | None = None, outcome_params: Sequence = ()) -> tuple[str, list]:
     """Counts per slice for every grouping set in one statement.
 
     Returns rows of: one value column per attribute (NULL when not grouped on, or missing:
     ``gid`` tells them apart), ``gid`` (DuckDB's GROUPING bitmask, see :func:`grouping_mask`),
     ``n``, ``errors``, ``score_sum``, ``score_n``.
+
+    ``outcome``: an SQL boolean over the table (built by Faultline, values in
+    ``outcome_params``) counted in ``errors`` instead of ``NOT correct``, e.g. a failure
+    mode's indicator (:func:`analysis.failure_modes.mode_slices`).
 
     ``derive_singles``: ``sets`` are pairs; the single-attribute counts are summed from the
     pair cells (a second aggregation over the small aggregated table, not over the examples),
@@ -112,9 +117,14 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
     score_aggs = ", sum(score) AS score_sum, count(score) AS score_n" if with_scores else \
         ", NULL::DOUBLE AS score_sum, 0::BIGINT AS score_n"
+    if outcome is None:
+        counted, flag = "NOT correct", ""
+    else:
+        counted, flag = "__outcome", f", coalesce(({outcome}), false) AS __outcome"
+        params += list(outcome_params)
     cells = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, "
-             f"count_if(NOT correct) AS errors{score_aggs} "
-             f"FROM (SELECT {inner_select}, correct, score FROM {quote_ident(table)} WHERE {where}) "
+             f"count_if({counted}) AS errors{score_aggs} "
+             f"FROM (SELECT {inner_select}, correct, score{flag} FROM {quote_ident(table)} WHERE {where}) "
              f"GROUP BY GROUPING SETS ({sets_sql})")
     params += list(where_params)
     if not derive_singles:
@@ -138,6 +148,36 @@ def scores_differ_sql(table: str) -> str:
 def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:
     return (f"SELECT count(*), sum(CASE WHEN correct THEN 0 ELSE 1 END), sum(score), sum(score * score), count(score), "
             f"(SELECT count(*) FROM {quote_ident(table)} WHERE unscorable) FROM {quote_ident(table)} WHERE {where}")
+
+
+def outcomes_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
+                      outcomes: Sequence[tuple[str, Sequence]], *, where: str = "NOT unscorable") -> tuple[str, list]:
+    """Like :func:`grouping_sets_sql` for several outcomes at once (e.g. every failure mode's
+    indicator, SQL built by Faultline with its bound values): rows of the attribute value
+    columns, ``gid``, ``n`` and ``errors_0`` ... ``errors_<k-1>`` (examples satisfying each)."""
+    cols = [f"a{i}" for i in range(len(attributes))]
+    params: list = []
+    inner = []
+    for a, c in zip(attributes, cols):
+        inner.append(f"{a.expr} AS {c}")
+        params += a.params
+    counts = []
+    for i, (sql, p) in enumerate(outcomes):
+        inner.append(f"coalesce(({sql}), false) AS __o{i}")
+        params += list(p)
+        counts.append(f"count_if(__o{i}) AS errors_{i}")
+    sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
+    sql = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n"
+           f"{''.join(', ' + c for c in counts)} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} "
+           f"WHERE {where}) GROUP BY GROUPING SETS ({sets_sql})")
+    return sql, params
+
+
+def outcome_totals_sql(table: str, outcome: str, outcome_params: Sequence = (), *,
+                       where: str = "NOT unscorable") -> tuple[str, list]:
+    """Examples and how many of them satisfy ``outcome`` (an SQL boolean built by Faultline)."""
+    return (f"SELECT count(*), count_if(__outcome) FROM (SELECT coalesce(({outcome}), false) AS __outcome "
+            f"FROM {quote_ident(table)} WHERE {where})", list(outcome_params))
 
 
 def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "NOT unscorable") -> tuple[str, list]:

@@ -169,7 +169,8 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     })
     rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
     table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0))
-    table = table.sort_values(["_rank", "difference", "_q"], ascending=[True, False, True], kind="stable")
+    table = table.sort_values(["_rank", "difference", "_q", "description"], ascending=[True, False, True, True],
+                              kind="stable")
     return table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
 
 

@@ -75,7 +75,7 @@ def list_attributes(store: Store, run: str) -> list[Attribute]:
     out: list[Attribute] = []
     taken = set()
     for row in fields.itertuples():
-        if row.role not in ("metadata", "signal", "cluster") or row.kind in ("text", "vector"):
+        if row.role not in ("metadata", "signal", "cluster", "failure_mode") or row.kind in ("text", "vector"):
             continue
         # metadata and signals by their own name; computed columns keep their prefix (cluster.output)
         name = row.column_name.split(".", 1)[1] if row.role != "cluster" else row.column_name
@@ -113,6 +113,14 @@ def resolve_attributes(store: Store, run: str, names: Sequence[str] | None) -> l
         return default_attributes(store, run)
     available = list_attributes(store, run)
     by_name = {a.name: a for a in available} | {a.column: a for a in available if a.column}
+    # Free-text metadata is left out of the lists, but slicing by it is allowed when asked by name.
+    for row in store.fields(run).itertuples():
+        if row.role == "metadata" and row.kind == "text":
+            short = row.column_name.split(".", 1)[1]
+            attr = Attribute(short if short not in by_name else row.column_name, row.column_name, "categorical",
+                             "metadata", "free text, sliced by exact value")
+            by_name.setdefault(attr.name, attr)
+            by_name.setdefault(row.column_name, attr)
     out = []
     for name in names:
         name = name.strip()
@@ -392,7 +400,9 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
         "too_small": too_small, "redundant": redundant, "finding": finding,
     })
     table["_q"] = table["q_value"].fillna(2.0)
-    table = table.sort_values(["_q", "difference", "n"], ascending=[True, False, False], kind="stable")
+    # description last: ties come out of the hash aggregation in any order; the table must not
+    table = table.sort_values(["_q", "difference", "n", "description"], ascending=[True, False, False, True],
+                              kind="stable")
     return table.drop(columns="_q").reset_index(drop=True)
 
 

@@ -205,3 +205,21 @@ def test_compare_page(demo_db, monkeypatch):
 def test_compare_page_needs_two_runs(db):
     at = run_page("pages/3_Compare.py")
     assert any("two runs" in i.value for i in at.info)
+
+
+def test_report_page_preview_and_generate(db):
+    with open_store(db, seed_demo=False) as store:
+        store.ingest(HELM_BBQ)
+    at = run_page("pages/6_Report.py")
+    assert any("No report" in c.value for c in at.caption)
+    at.text_input(key="report_analyst").input("Ana")
+    at.multiselect(key="report_sections").set_value(["summary", "provenance", "slices", "signoff"])
+    at.button[0].click()  # Preview
+    at.run(timeout=120)
+    assert not at.exception
+    assert at.session_state["report_preview"].startswith("<!DOCTYPE html>")
+    at.button[1].click()  # Generate
+    at.run(timeout=180)
+    assert not at.exception
+    assert any("Report FLR-" in s.value for s in at.success)
+    assert at.dataframe[0].value["analyst"].tolist() == ["Ana"]

@@ -1,0 +1,90 @@
+"""Report: the governance-ready audit report (PDF and its HTML twin), and the report history."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+import ui
+from analysis import FaultlineError
+from analysis.report import (
+    SECTION_TITLES,
+    SECTIONS,
+    ReportSpec,
+    build_report,
+    generate_report,
+    render_html,
+    report_history,
+)
+
+ui.page_setup("Report", "A PDF audit report that a reviewer can trust without opening the app, with its "
+              "self-contained HTML twin. Every report is recorded with its spec and content hash.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+run_id = ui.run_picker(store, label="Run analysed", key="run")
+if run_id is None:
+    st.stop()
+runs = ui.run_listing(str(store.path), store.data_version())
+names = dict(zip(runs["run_id"], runs["name"]))
+others = [r for r in runs["run_id"] if r != run_id]
+
+with st.form("report_form"):
+    c1, c2 = st.columns(2)
+    baseline = c1.selectbox("Baseline (optional)", [None, *others], key="report_baseline",
+                            format_func=lambda r: "none" if r is None else f"{names[r]} ({r})")
+    title = c2.text_input("Title", "Faultline audit report", key="report_title")
+    analyst = c1.text_input("Analyst", key="report_analyst")
+    reviewer = c2.text_input("Reviewer", key="report_reviewer")
+    objective = c1.text_input("Objective spec (path to YAML, optional)", key="report_objective")
+    sections = c2.multiselect("Sections", list(SECTIONS), default=list(SECTIONS), key="report_sections",
+                              format_func=SECTION_TITLES.get)
+    preview = st.form_submit_button("Preview")
+    generate = st.form_submit_button("Generate PDF and HTML", type="primary")
+
+spec = ReportSpec(run=run_id, baseline=baseline, objective=objective.strip() or None, sections=sections or ["summary"],
+                  title=title, analyst=analyst, reviewer=reviewer)
+if preview:
+    try:
+        with st.spinner("Computing the report..."):
+            report = build_report(store, spec)
+        st.session_state["report_preview"] = render_html(report)
+    except FaultlineError as err:
+        ui.show_error(err)
+if generate:
+    bar = st.progress(0.0, text="Starting...")
+    out = Path(tempfile.mkdtemp(prefix="faultline-report-"))
+    try:
+        record = generate_report(store, spec, pdf=out / "report.pdf", html_out=out / "report.html",
+                                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        bar.empty()
+        ui.show_error(err)
+    else:
+        bar.empty()
+        st.session_state["report_files"] = {"id": record.report_id, "pdf": (out / "report.pdf").read_bytes(),
+                                            "html": (out / "report.html").read_bytes(), "pages": record.pages,
+                                            "seconds": record.seconds, "hash": record.content_hash}
+        st.session_state["report_preview"] = (out / "report.html").read_text(encoding="utf-8")
+
+files = st.session_state.get("report_files")
+if files:
+    st.success(f"Report {files['id']}: {files['pages']} pages in {files['seconds']:.1f} s; content hash "
+               f"{files['hash'][:16]}...", icon=":material/description:")
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the PDF", files["pdf"], file_name=f"{files['id']}.pdf", mime="application/pdf",
+                       key="download_pdf")
+    d2.download_button("Download the HTML", files["html"], file_name=f"{files['id']}.html", mime="text/html",
+                       key="download_html")
+if st.session_state.get("report_preview"):
+    st.subheader("Preview")
+    components.html(st.session_state["report_preview"], height=900, scrolling=True)
+
+st.subheader("Report history")
+history = report_history(store)
+if history.empty:
+    st.caption("No report has been generated from this store yet.")
+else:
+    st.dataframe(history[["report_id", "created_at", "analyst", "reviewer", "run_ids", "pages", "content_hash"]],
+                 hide_index=True, width="stretch", key="report_history")
