@@ -34,6 +34,8 @@ def add_commands(sub, add_db) -> None:
                                 "and the derived context)")
     p.add_argument("--order", type=int, default=2, choices=(1, 2, 3), help="largest conjunction (2)")
     p.add_argument("--top", type=int, default=30, help="rows to print without --json (30)")
+    p.add_argument("--extras", action="store_true", help="add per-slice extras (ECE, percentiles, rater agreement, "
+                                                         "bootstrap intervals of mean scores) for single attributes")
     _common(p, add_db)
 
     p = sub.add_parser("compare", help="paired per-slice comparison of two runs",
@@ -60,6 +62,10 @@ def add_commands(sub, add_db) -> None:
     from .report import add_report_commands
 
     add_discover_command(sub, _common, add_db)
+
+    from .clusters import add_clusters_command
+
+    add_clusters_command(sub, add_db)
     from .annotations import add_annotation_commands
     from .link import add_link_command
 
@@ -84,6 +90,10 @@ def run(args) -> int:
             from .discovery import run_discover_command
 
             return run_discover_command(store, args)
+        if args.command == "clusters":
+            from .clusters import run_clusters_command
+
+            return run_clusters_command(store, args)
         if args.command == "link":
             from .link import run_link_command
 
@@ -104,10 +114,18 @@ def _slices(store, args) -> int:
 
     result = slice_table(store, args.run, _by(args.by), max_order=args.order, min_support=args.min_support,
                          fdr=args.fdr, bins=args.bins)
+    extras = None
+    if getattr(args, "extras", False):
+        from .slice_extras import slice_extras
+
+        extras = slice_extras(store, result.run_id, _by(args.by), bins=args.bins)
     if args.json:
-        print(json.dumps({"run_id": result.run_id, "settings": result.settings, "n": result.total_n,
-                          "errors": result.total_errors, "unscorable": result.unscorable,
-                          "slices": result.to_records()}, indent=2, default=str))
+        out = {"run_id": result.run_id, "settings": result.settings, "n": result.total_n,
+               "errors": result.total_errors, "unscorable": result.unscorable, "slices": result.to_records()}
+        if extras is not None:
+            out["extras"] = [{k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                             for row in extras.to_dict("records")]
+        print(json.dumps(out, indent=2, default=str))
         return EXIT_OK
     print(f"Run {store.run(result.run_id).name} ({result.run_id}): {result.total_n:,} scored examples, "
           f"error rate {result.overall_error_rate:.1%}; {len(result.table):,} slices, "
@@ -118,6 +136,9 @@ def _slices(store, args) -> int:
         q = "" if math.isnan(row.q_value) else f"{row.q_value:.2g}"
         print(f"{row.description[:58]:<58} {row.n:>7,} {row.error_rate:6.1%} ({row.ci_low:.1%}-{row.ci_high:.1%})"
               f"{'':<2} {q:>9}{flag}")
+    if extras is not None and not extras.empty:
+        print()
+        print(extras.to_string(index=False, max_colwidth=40))
     return EXIT_OK
 
 

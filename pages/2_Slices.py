@@ -117,6 +117,18 @@ else:
     st.plotly_chart(heat, key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
+extra = ui.extras(db, version, run_id, tuple(by), int(bins))
+extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
+if extra_cols:
+    st.subheader("Per-slice extras")
+    st.caption("Calibration (ECE), latency and cost percentiles, rater agreement (Cohen's kappa for two raters, "
+               "Krippendorff's alpha beyond; below 0.4 the raters disagree) and bootstrap intervals of mean scores, "
+               "where the run has the columns.")
+    disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
+    if not disagree.empty:
+        st.warning("Raters disagree in: " + ", ".join(disagree["description"]), icon=":material/group_off:")
+    st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
+
 st.subheader("Discovered slices (SliceLine)")
 d1, d2, d3, d4 = st.columns(4)
 k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")

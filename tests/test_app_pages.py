@@ -172,7 +172,10 @@ def test_slices_page(demo_db, monkeypatch):
     assert "language = sw" in set(table["description"])
     assert set(table["status"]) <= {"", "worse", "too small"}
     assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
-    discovered = at.dataframe[1].value
+    extras = at.dataframe[1].value  # the demo has confidence, latency, cost, two raters and graded scores
+    assert {"ece", "latency_ms_p50", "rater_agreement", "score_ci_low"} <= set(extras.columns)
+    assert any("Raters disagree in:" in w.value and "domain = legal" in w.value for w in at.warning)
+    discovered = at.dataframe[2].value
     assert len(discovered) >= 1 and {"group", "description", "status"} <= set(discovered.columns)
 
 

@@ -145,3 +145,193 @@ def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, m
 
     return discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout, fdr=fdr,
                     bins=bins)
+
+
+# ------------------------------------------------------------------ failure modes and the objective
+#: The demo's objective spec, the spec the Failure modes page starts from.
+DEMO_SPEC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                              "objective_demo.yaml")
+
+
+def demo_spec_text() -> str:
+    """The demo objective spec's YAML (empty when the file is missing)."""
+    try:
+        with open(DEMO_SPEC_PATH, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def objective(spec_text: str, source: str):
+    """A validated objective spec from YAML text (raises SpecError with the line and the key)."""
+    from analysis.objective import parse_objective
+
+    return parse_objective(spec_text, source=source)
+
+
+@st.cache_data(show_spinner="Linking failure modes to the objective...", max_entries=16)
+def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
+                max_order: int, min_support: int, min_failures: int, fdr: float):
+    """The modes x components link of a run (lenient: spec problems are listed, not raised)."""
+    from analysis.link import link
+
+    return link(_open(db_path), run_id, objective(spec_text, source), baseline=baseline, strict=False,
+                max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
+                  columns: tuple, order_by: str | None, descending: bool):
+    """The examples of a failure mode with the sources that put them there."""
+    from analysis.failure_modes import compile_modes
+    from analysis.failure_modes import mode_examples as examples
+
+    store = _open(db_path)
+    compiled = compile_modes(store, run_id, objective(spec_text, source), strict=False)
+    return examples(store, run_id, None, mode, compiled=compiled, columns=list(columns), order_by=order_by,
+                    descending=descending, limit=500)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def annotation_table(db_path: str, data_version: int, run_id: str | None):
+    """Every annotation of a run (retracted ones flagged)."""
+    from analysis.annotations import annotations
+
+    return annotations(_open(db_path), run_id)
+
+
+@st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
+def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
+    from analysis.slice_extras import slice_extras
+
+    return slice_extras(_open(db_path), run_id, list(by), bins=bins)
+
+
+# ------------------------------------------------------------------ clusters (pages/4_Clusters.py)
+class ClusterJob:
+    """A clustering computed in a background thread, so the app never freezes while it runs.
+
+    Shared by every session of the process (two people asking for the same clustering share
+    one job); the result lands in the store's cache, so the page reads it from there.
+    """
+
+    def __init__(self, store: Store, run_id: str, params: dict):
+        import threading
+        import time
+
+        self.run_id, self.params = run_id, dict(params)
+        self.fraction, self.message = 0.0, "Starting"
+        self.error: Exception | None = None
+        self.result = None
+        self.started = time.monotonic()
+        self.seconds: float | None = None
+        self._store = store
+        self._thread = threading.Thread(target=self._work, name=f"faultline-clusters-{run_id}", daemon=True)
+        self._thread.start()
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = fraction, message
+
+    def _work(self) -> None:
+        import time
+
+        from analysis.clusters import cluster_run
+
+        try:
+            self.result = cluster_run(self._store, self.run_id, **self.params, progress=self._progress)
+        except Exception as err:  # noqa: BLE001 - handed to the page, which shows it in plain words
+            self.error = err
+        finally:
+            self.seconds = time.monotonic() - self.started
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests); True when it ended."""
+        self._thread.join(timeout)
+        return self.done
+
+
+@st.cache_resource
+def _cluster_jobs() -> dict:
+    import threading
+
+    return {"lock": threading.Lock(), "jobs": {}}
+
+
+def cluster_job(store: Store, run_id: str, params: dict, *, start: bool = True) -> ClusterJob | None:
+    """The running (or just finished) job for these settings; started unless ``start`` is False."""
+    registry = _cluster_jobs()
+    key = (str(store.path), run_id, tuple(sorted(params.items())))
+    with registry["lock"]:
+        job = registry["jobs"].get(key)
+        if job is None and start:
+            job = registry["jobs"][key] = ClusterJob(store, run_id, params)
+        return job
+
+
+def forget_cluster_job(store: Store, run_id: str, params: dict) -> None:
+    """Drop a finished job (after its result or error was shown), so a retry starts afresh."""
+    registry = _cluster_jobs()
+    with registry["lock"]:
+        registry["jobs"].pop((str(store.path), run_id, tuple(sorted(params.items()))), None)
+
+
+class _NotCached(Exception):
+    pass
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_clusters(db_path: str, data_version: int, run_id: str, params: tuple):
+    from analysis.clusters import cached_result
+
+    result = cached_result(_open(db_path), run_id, **dict(params))
+    if result is None:
+        raise _NotCached  # not cached by st.cache_data: asked again until the job has stored it
+    return result
+
+
+def cached_clusters(db_path: str, data_version: int, run_id: str, params: dict):
+    """The stored clustering for these settings, or None when it still has to be computed."""
+    try:
+        return _cached_clusters(db_path, data_version, run_id, tuple(sorted(params.items())))
+    except _NotCached:
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def start_cluster_warm_up() -> dict:
+    """Compile the clustering pipeline (umap-learn's numba code) once per process, in a background thread."""
+    import threading
+
+    state: dict = {"seconds": None, "error": None}
+
+    def work() -> None:
+        try:
+            from analysis.clusters import warm_up
+
+            state["seconds"] = warm_up()
+        except Exception as err:  # noqa: BLE001 - a failed warm-up only means the first clustering compiles
+            state["error"] = f"{type(err).__name__}: {err}"
+
+    threading.Thread(target=work, name="faultline-cluster-warm-up", daemon=True).start()
+    return state
+
+
+@st.cache_data(show_spinner=False)
+def cluster_embedders(db_path: str, data_version: int, run_id: str) -> list[str]:
+    """Embedders available for a run: auto first, then those that would work here."""
+    from analysis.embedders import minilm_available, model2vec_available
+
+    fields = _open(db_path).fields(run_id)
+    options = ["auto"]
+    if (fields["role"] == "embedding").any():
+        options.append("vector")
+    if model2vec_available():
+        options.append("model2vec")
+    if minilm_available():
+        options.append("minilm")
+    return options + ["tfidf"]
