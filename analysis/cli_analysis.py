@@ -1,4 +1,4 @@
-"""Analysis commands of the CLI: slices, discover, compare, gate, link, annotations, annotate."""
+"""Analysis commands of the CLI: slices, discover, compare, gate, report."""
 
 from __future__ import annotations
 
@@ -62,15 +62,6 @@ def add_commands(sub, add_db) -> None:
     from .report import add_report_commands
 
     add_discover_command(sub, _common, add_db)
-
-    from .clusters import add_clusters_command
-
-    add_clusters_command(sub, add_db)
-    from .annotations import add_annotation_commands
-    from .link import add_link_command
-
-    add_link_command(sub, _common, add_db)
-    add_annotation_commands(sub, add_db)
     add_report_commands(sub, add_db)
 
 
@@ -90,18 +81,6 @@ def run(args) -> int:
             from .discovery import run_discover_command
 
             return run_discover_command(store, args)
-        if args.command == "clusters":
-            from .clusters import run_clusters_command
-
-            return run_clusters_command(store, args)
-        if args.command == "link":
-            from .link import run_link_command
-
-            return run_link_command(store, args)
-        if args.command in ("annotations", "annotate"):
-            from .annotations import run_annotation_command
-
-            return run_annotation_command(store, args)
         if args.command in ("report", "reports"):
             from .report import run_report_command
 
