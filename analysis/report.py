@@ -767,10 +767,28 @@ class PdfPrinter:
         self._playwright.stop()
 
 
+def _outside_event_loop(job):
+    """Run ``job`` here, or in a worker thread when this thread runs an asyncio loop (a notebook,
+    or another playwright session): playwright's sync API refuses to run inside one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return job()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(job).result()
+
+
 def render_pdf(document: str, out: Path, *, report_id: str, chromium: str | None = None) -> int:
     """Print an HTML report to PDF with Debian's chromium; return the page count."""
-    with PdfPrinter(chromium=chromium, report_id=report_id) as printer:
-        return printer.print(document, out)
+
+    def job() -> int:
+        with PdfPrinter(chromium=chromium, report_id=report_id) as printer:
+            return printer.print(document, out)
+
+    return _outside_event_loop(job)
 
 
 def _section_pages(pdf: Path, sections: Sequence[str]) -> dict[str, int]:
@@ -862,12 +880,16 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
     if pdf_path is not None:
         say(0.75, "Printing the PDF")
         tmp = pdf_path.with_name(pdf_path.name + ".part")
-        with PdfPrinter(chromium=chromium, report_id=report.report_id) as printer:
-            printer.print(document, tmp)
-            page_numbers = _section_pages(tmp, [x for x in SECTIONS if x in spec.sections])
-            say(0.88, "Adding page numbers to the contents")
-            document = render_html(report, page_numbers=page_numbers, charts=charts)
-            pages = printer.print(document, tmp)
+
+        def print_twice() -> tuple[str, int]:
+            with PdfPrinter(chromium=chromium, report_id=report.report_id) as printer:
+                printer.print(document, tmp)
+                page_numbers = _section_pages(tmp, [x for x in SECTIONS if x in spec.sections])
+                say(0.88, "Adding page numbers to the contents")
+                final = render_html(report, page_numbers=page_numbers, charts=charts)
+                return final, printer.print(final, tmp)
+
+        document, pages = _outside_event_loop(print_twice)
         tmp.replace(pdf_path)
     if html_path is not None:
         if pdf_path is None:
