@@ -1,4 +1,4 @@
-"""Analysis commands of the CLI: slices, discover, compare, gate, report."""
+"""Analysis commands of the CLI: slices, discover, compare, gate, report, link, annotations, annotate."""
 
 from __future__ import annotations
 
@@ -58,10 +58,14 @@ def add_commands(sub, add_db) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after BH adjustment (0.05)")
     _common(p, add_db)
 
+    from .annotations import add_annotation_commands
     from .discovery import add_discover_command
+    from .link import add_link_command
     from .report import add_report_commands
 
     add_discover_command(sub, _common, add_db)
+    add_link_command(sub, _common, add_db)
+    add_annotation_commands(sub, add_db)
     add_report_commands(sub, add_db)
 
 
@@ -81,6 +85,14 @@ def run(args) -> int:
             from .discovery import run_discover_command
 
             return run_discover_command(store, args)
+        if args.command == "link":
+            from .link import run_link_command
+
+            return run_link_command(store, args)
+        if args.command in ("annotations", "annotate"):
+            from .annotations import run_annotation_command
+
+            return run_annotation_command(store, args)
         if args.command in ("report", "reports"):
             from .report import run_report_command
 
