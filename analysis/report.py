@@ -389,6 +389,8 @@ figure svg { width: 100%; height: auto; }
 .notcovered { background: #FFF7ED; border-left: 3px solid #C2410C; padding: 2mm 3mm; }
 .signoff td { height: 12mm; }
 .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }
+.fm table { table-layout: fixed; width: 100%; font-size: 7pt; }
+.fm th, .fm td { white-space: normal; overflow-wrap: anywhere; max-width: none; }
 section.appendix table { font-size: 6.8pt; }
 section.appendix td, section.appendix th { padding: 0.5mm 1mm; }
 section.appendix td:first-child { min-width: 70mm; }
@@ -645,7 +647,7 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
                 ("representatives", "Examples", lambda v: "<br>".join(esc(x, limit=160) for x in (v or [])[:3])
                  if isinstance(v, list) else esc(v, limit=300))]))
         elif s == "failure_modes":
-            body.append(data["failure_modes"].get("html", ""))
+            body.append("<div class='fm'>" + data["failure_modes"].get("html", "") + "</div>")
         elif s == "comparison":
             comp = data["comparison"]
             gate = comp["gate"]
