@@ -44,8 +44,26 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
     return store
 
 
+# The analysis functions, imported on first use so that `import analysis` stays light.
+_LAZY = {
+    "slice_table": "slicing", "heatmap": "slicing", "slice_examples": "slicing", "list_attributes": "slicing",
+    "slice_extras": "slice_extras", "discover": "discovery", "compare_runs": "compare", "gate": "compare",
+    "link": "link", "load_objective": "objective", "add_annotation": "annotations",
+    "DEFAULT_MODES": "failure_modes", "ReportSpec": "report", "generate_report": "report",
+    "report_history": "report", "generate_demo": "demo",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
 __all__ = [
     "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "IngestReport", "InputError", "PlannedRun",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
-    "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file",
+    "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]
