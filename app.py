@@ -1,5 +1,7 @@
 """Faultline start page: the runs in the store and their headline correctness."""
 
+import os
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -10,6 +12,9 @@ ui.page_setup("Faultline", "Stratified error analysis of model evaluations: wher
 store = ui.get_store()
 if store is None:
     st.stop()
+if os.environ.get("FAULTLINE_WARM_UP", "1") != "0":
+    # umap-learn compiles for ~45 s in a new process: once per process, in the background, while the user reads
+    ui.start_cluster_warm_up()
 
 version = store.data_version()
 runs = ui.headline(str(store.path), version)

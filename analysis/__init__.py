@@ -50,7 +50,7 @@ _LAZY = {
     "slice_extras": "slice_extras", "discover": "discovery", "compare_runs": "compare", "gate": "compare",
     "link": "link", "load_objective": "objective", "add_annotation": "annotations",
     "DEFAULT_MODES": "failure_modes", "ReportSpec": "report", "generate_report": "report",
-    "report_history": "report", "generate_demo": "demo",
+    "report_history": "report", "generate_demo": "demo", "cluster_run": "clusters",
 }
 
 

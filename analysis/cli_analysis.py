@@ -1,4 +1,4 @@
-"""Analysis commands of the CLI: slices, discover, compare, gate, report, link, annotations, annotate."""
+"""Analysis commands of the CLI: slices, discover, compare, gate, clusters, link, annotations, report."""
 
 from __future__ import annotations
 
@@ -59,11 +59,13 @@ def add_commands(sub, add_db) -> None:
     _common(p, add_db)
 
     from .annotations import add_annotation_commands
+    from .clusters import add_clusters_command
     from .discovery import add_discover_command
     from .link import add_link_command
     from .report import add_report_commands
 
     add_discover_command(sub, _common, add_db)
+    add_clusters_command(sub, add_db)
     add_link_command(sub, _common, add_db)
     add_annotation_commands(sub, add_db)
     add_report_commands(sub, add_db)
@@ -85,6 +87,10 @@ def run(args) -> int:
             from .discovery import run_discover_command
 
             return run_discover_command(store, args)
+        if args.command == "clusters":
+            from .clusters import run_clusters_command
+
+            return run_clusters_command(store, args)
         if args.command == "link":
             from .link import run_link_command
 

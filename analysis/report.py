@@ -276,6 +276,8 @@ def _clusters_section(store: Store, run_id: str) -> dict | None:
     if result is None:
         return None
     table = result.table
+    if "representative_texts" in table.columns:
+        table = table.assign(representatives=table["representative_texts"])
     keep = [c for c in ("cluster", "size", "errors", "error_rate", "ci_low", "ci_high", "q_value", "terms",
                         "representatives") if c in table.columns]
     return {"settings": getattr(result, "settings", {}), "rows": _records(table, keep)}
@@ -640,6 +642,11 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
                         "<p>No slice with an error above the run's average was found.</p>")
         elif s == "clusters":
             cl = data["clusters"]
+            st = cl.get("settings") or {}
+            body.append(f"<p>The most recent clustering of this run: texts {esc(st.get('field', '?'))}, embedder "
+                        f"{esc(st.get('embedder', st.get('embedder_name', '?')))}, seed {esc(st.get('seed', '?'))}; "
+                        "each cluster tested against the rest of the run like a slice. Full settings in Scope and "
+                        "provenance.</p>")
             body.append(_table(cl["rows"], [
                 ("cluster", "Cluster", esc), ("size", "Size", lambda v: f"{v:,}"), ("error_rate", "Error rate", _pct),
                 ("ci_low", "95% low", _pct), ("ci_high", "95% high", _pct), ("q_value", "q", _q),

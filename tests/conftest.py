@@ -12,6 +12,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Tests never seed the demo by accident into a store they did not ask for.
 os.environ.setdefault("FAULTLINE_DEMO", "0")
+# ...nor compile umap-learn in the background of every app test (the cluster tests do it once).
+os.environ.setdefault("FAULTLINE_WARM_UP", "0")
 
 LM_EVAL_SAMPLES = FIXTURES / "lm_eval" / "samples_bbq_local_2026-11-22T14-06-03.710369.jsonl"
 HELM_BBQ = FIXTURES / "helm" / "bbq"
