@@ -23,7 +23,7 @@ from scipy.stats import norm
 from . import _slice_sql as Q
 from . import _stats
 from .errors import FaultlineError
-from .slicing import _check, _is_constant, _label, _prepare, _raw, describe_condition, resolve_attributes
+from .slicing import _check, _is_constant, _prepare, _raw, decode_groups, resolve_attributes
 from .store import Store
 
 MSG_SAME_RUN = "The baseline and the candidate are the same run ({run!r}); choose two different runs"
@@ -122,25 +122,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
 
 
 def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
-    k = len(prepared)
-    predicates, attributes, values, descriptions = [], [], [], []
-    for row_index in range(len(raw)):
-        g = int(raw["gid"].iat[row_index]) if k else 0
-        used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1] if k else []
-        if k and g == (1 << k) - 1:
-            used = []
-        pred, names, vals, words = {}, [], [], []
-        for i in used:
-            v = raw.iat[row_index, i]
-            label = _label(prepared[i], v)
-            pred[prepared[i].attribute.name] = label
-            names.append(prepared[i].attribute.name)
-            vals.append(_raw(v))
-            words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
-        descriptions.append(" AND ".join(words) or ALL)
-        predicates.append(pred)
-        attributes.append(tuple(names))
-        values.append(tuple(vals))
+    decoded = decode_groups(raw, prepared, empty=ALL)
+    predicates, attributes, values = decoded.predicates, decoded.attributes, decoded.values
+    descriptions = decoded.descriptions
     n = raw["n"].to_numpy(dtype=np.int64)
     b = raw["b"].to_numpy(dtype=np.int64)
     c = raw["c"].to_numpy(dtype=np.int64)

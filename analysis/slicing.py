@@ -340,11 +340,25 @@ def _raw(value):
     return value
 
 
-def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], total_n: int, total_errors: int, *,
-                  min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
+@dataclass
+class DecodedSlices:
+    """The slice of every row of a GROUPING SETS result: predicates, raw values and descriptions."""
+
+    predicates: list[dict]
+    attributes: list[tuple]
+    values: list[tuple]
+    orders: list[int]
+    descriptions: list[str]
+
+
+def decode_groups(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], *, empty: str = "") -> DecodedSlices:
+    """Read which attributes each row groups on (its ``gid`` bitmask) and label their values.
+
+    ``empty`` describes the row that groups on nothing (the whole run), when there is one.
+    """
     k = len(prepared)
-    gid = raw["gid"].to_numpy()
-    predicates, attributes, values, orders, descriptions = [], [], [], [], []
+    gid = raw["gid"].to_numpy() if k else np.zeros(len(raw), dtype=np.int64)
+    out = DecodedSlices([], [], [], [], [])
     for row_index in range(len(raw)):
         g = int(gid[row_index])
         used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
@@ -356,11 +370,19 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
             names.append(prepared[i].attribute.name)
             vals.append(_raw(v))
             words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
-        predicates.append(pred)
-        attributes.append(tuple(names))
-        values.append(tuple(vals))
-        orders.append(len(used))
-        descriptions.append(" AND ".join(words))
+        out.predicates.append(pred)
+        out.attributes.append(tuple(names))
+        out.values.append(tuple(vals))
+        out.orders.append(len(used))
+        out.descriptions.append(" AND ".join(words) or empty)
+    return out
+
+
+def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], total_n: int, total_errors: int, *,
+                  min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
+    decoded = decode_groups(raw, prepared)
+    predicates, attributes, values = decoded.predicates, decoded.attributes, decoded.values
+    orders, descriptions = decoded.orders, decoded.descriptions
     n = raw["n"].to_numpy(dtype=np.int64)
     errors = raw["errors"].to_numpy(dtype=np.int64)
     rest_n = total_n - n

@@ -6,15 +6,8 @@ import streamlit as st
 import ui
 from analysis.export import safe_csv
 
-ui.page_setup("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
+store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
               "Benjamini-Hochberg q-values. Slices below the minimum support are shown as too small, never as findings.")
-store = ui.get_store()
-if store is None:
-    st.stop()
-run_id = ui.run_picker(store)
-if run_id is None:
-    st.stop()
-db, version = str(store.path), store.data_version()
 all_attrs, default_attrs = ui.attributes(db, version, run_id)
 
 with st.sidebar:

@@ -15,15 +15,8 @@ PALETTE = ["#2563EB", "#C2410C", "#059669", "#7C3AED", "#DB2777", "#0891B2", "#C
            "#DC2626", "#0D9488", "#9333EA", "#EA580C", "#16A34A", "#2563EB", "#BE123C"]
 FIELD_LABELS = {"input": "Input", "output": "Output", "reference": "Reference", "both": "Input and output"}
 
-ui.page_setup("Clusters", "Clusters of the texts themselves find what metadata do not record: embeddings, UMAP and "
+store, run_id, db, version = ui.page_with_run("Clusters", "Clusters of the texts themselves find what metadata do not record: embeddings, UMAP and "
               "HDBSCAN, each cluster tested against the rest of the run like a slice (95% interval, q-value).")
-store = ui.get_store()
-if store is None:
-    st.stop()
-run_id = ui.run_picker(store)
-if run_id is None:
-    st.stop()
-db, version = str(store.path), store.data_version()
 
 with st.sidebar:
     st.markdown("**Clusters of**")

@@ -13,15 +13,8 @@ from analysis.annotations import add_annotation
 from analysis.export import safe_csv
 from analysis.objective import SpecError
 
-ui.page_setup("Failure modes", "Failure modes linked to the objective components they implicate: the spec's declared "
+store, run_id, db, version = ui.page_with_run("Failure modes", "Failure modes linked to the objective components they implicate: the spec's declared "
               "relation beside the measured evidence, and a verdict from documented rules (README, link.py).")
-store = ui.get_store()
-if store is None:
-    st.stop()
-run_id = ui.run_picker(store)
-if run_id is None:
-    st.stop()
-db, version = str(store.path), store.data_version()
 runs = ui.run_listing(db, version)
 names = dict(zip(runs["run_id"], runs["name"]))
 ids = list(runs["run_id"])

@@ -39,6 +39,21 @@ def page_setup(title: str, caption: str | None = None) -> None:
         st.caption(caption)
 
 
+def page_with_run(title: str, caption: str) -> tuple[Store, str, str, int]:
+    """The preamble of an analysis page: heading, store, run picker; stops the page when there is no run.
+
+    Returns the store, the chosen run id, the store path (a cache key) and the data version.
+    """
+    page_setup(title, caption)
+    store = get_store()
+    if store is None:
+        st.stop()
+    run_id = run_picker(store)
+    if run_id is None:
+        st.stop()
+    return store, run_id, str(store.path), store.data_version()
+
+
 def show_error(err: Exception) -> None:
     """An error the user can act on, in plain words, never a traceback."""
     if isinstance(err, FaultlineError):

@@ -81,6 +81,20 @@ def app_server(tmp_path):
     server.stop()
 
 
+@pytest.fixture
+def demo_server(tmp_path):
+    """The app on a small demo store (3,000 prompts x two runs)."""
+    from analysis import open_store
+    from analysis.demo_store import ensure_demo
+
+    db = tmp_path / "demo.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    server = AppServer(db)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):

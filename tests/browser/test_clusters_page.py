@@ -6,22 +6,9 @@ import time
 
 import pytest
 
-from tests.browser.conftest import AppServer, shot, wait_for_app
+from tests.browser.conftest import shot, wait_for_app
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo_server(tmp_path):
-    from analysis import open_store
-    from analysis.demo_store import ensure_demo
-
-    db = tmp_path / "demo.duckdb"
-    with open_store(db, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    server = AppServer(db)
-    yield server
-    server.stop()
 
 
 def test_clusters_page_in_browser(demo_server, page):
