@@ -219,11 +219,7 @@ def _wilson(e: NDArray, t: NDArray, z: float) -> tuple[NDArray, NDArray]:
         half = z * np.sqrt(p * (1.0 - p) / tf + z2 / (4.0 * tf * tf)) / denom
         low = np.clip(center - half, 0.0, 1.0)
         high = np.clip(center + half, 0.0, 1.0)
-    # Exact values at the boundaries (the formula gives them up to rounding).
-    low = np.where(e == 0, 0.0, low)
-    high = np.where(e == t, 1.0, high)
-    empty = t == 0
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+    return _finish_bounds(low, high, e, t)
 
 
 def wilson_interval(
@@ -250,6 +246,11 @@ def _clopper_pearson(e: NDArray, t: NDArray, confidence: float) -> tuple[NDArray
     with np.errstate(divide="ignore", invalid="ignore"):
         low = scipy.stats.beta.ppf(alpha / 2.0, e, t - e + 1)
         high = scipy.stats.beta.ppf(1.0 - alpha / 2.0, e + 1, t - e)
+    return _finish_bounds(low, high, e, t)
+
+
+def _finish_bounds(low: NDArray, high: NDArray, e: NDArray, t: NDArray) -> tuple[NDArray, NDArray]:
+    """Exact values at the boundaries (0 errors, all errors; formulas give them up to rounding); NaN for n == 0."""
     low = np.where(e == 0, 0.0, low)
     high = np.where(e == t, 1.0, high)
     empty = t == 0
