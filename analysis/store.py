@@ -436,6 +436,10 @@ class Store:
                               {c: f"{source.format} field" for c in columns})
         else:
             guess = guess_roles({c: t for c, t in columns.items()})
+        row_column = source.extra.get("row_column")
+        if row_column in columns and source.roles is None:
+            guess.roles[row_column] = "source_row"
+            guess.reasons[row_column] = "the record number the reader gives each row"
         if mapping:
             source_label = mapping.get("__source__", "mapping")
             guess = apply_mapping(guess, {k: v for k, v in mapping.items() if k != "__source__"}, source=source_label)
@@ -575,13 +579,14 @@ class Store:
             shown = ", ".join(columns) if len(columns) <= 30 else ", ".join(list(columns)[:30]) + ", ..."
             raise InputError(file_label, E.NO_OUTCOME.format(columns=shown))
         row_col = next((c for c, r in roles.items() if r == "source_row"), None)
-        row_expr = quote_ident(row_col) if row_col else "row_number() OVER ()"
+        row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
+        row_expr = (f"({quote_ident(row_col)} + {1 - int(row_base)})" if row_col else "row_number() OVER ()")
         inner = f"SELECT *, {row_expr} AS \"__faultline_row\" FROM {from_sql}"
 
         def record(row_number: int, example_id: str | None = None) -> str:
             if source.format in ("csv", "tsv"):
                 text = f"row {row_number} (line {row_number + 1})"
-            elif row_col or source.format == "jsonl":
+            elif source.format == "jsonl" or (row_col and source.record_label == "line"):
                 text = f"line {row_number}"
             else:
                 text = f"{source.record_label} {row_number}"

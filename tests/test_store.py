@@ -313,3 +313,14 @@ def test_late_value_that_breaks_the_sampled_type_is_read_correctly(store, write)
     assert frame.loc["30000", "meta.code"] == "unknown-code"
     assert frame.loc["5", "meta.code"] == "5"
     assert len(frame) == 30_001
+
+
+def test_parquet_rows_are_numbered_from_one_by_the_reader(store, tmp_path):
+    frame = pd.DataFrame({"example_id": ["a", "b", "a"], "prompt": ["x", "y", "z"], "correct": [True, False, True]})
+    frame.to_parquet(tmp_path / "dup.parquet")
+    with pytest.raises(InputError, match="records row 1 and row 3"):
+        store.ingest(tmp_path / "dup.parquet")
+    frame.assign(example_id=["a", "b", "c"]).to_parquet(tmp_path / "ok.parquet")
+    (run,) = store.ingest(tmp_path / "ok.parquet").added
+    assert store.examples(run.run_id)["source_row"].tolist() == [1, 2, 3]
+    assert "meta.file_row_number" not in set(store.fields(run.run_id)["column_name"])

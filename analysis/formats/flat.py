@@ -45,7 +45,9 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
         return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, delim), record_label="row",
                           sql_fallback=_csv_source(path, delim, _WHOLE))]
     if fmt == "parquet":
-        return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?)", [str(path)]), record_label="row")]
+        # Parquet numbers its rows itself (0-based): no window over the whole file is needed for them.
+        return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?, file_row_number=true)", [str(path)]),
+                          record_label="row", extra={"row_column": "file_row_number", "row_base": 0})]
     if fmt in ("jsonl", "json"):
         return [SourceRun(fmt, [path], name, record_label="line" if fmt == "jsonl" else "record",
                           sql_source=_json_source(path, fmt), sql_fallback=_json_source(path, fmt, _WHOLE))]
