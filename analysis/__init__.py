@@ -11,16 +11,24 @@ the app. The public API is what this module names in ``__all__``.
 [{'name': 'nb', 'rows': 2, 'correct': 1}]
 """
 
-from __future__ import annotations
-
 import os
 
-from ._sql import DEFAULT_LOCK_TIMEOUT_S, quote_ident
-from ._version import __version__
-from .errors import FaultlineError, InputError, RunNotFoundError, StoreBusyError
-from .formats import FORMATS, detect_format
-from .roles import RoleGuess, guess_roles, load_mapping
-from .store import DB_ENV_VAR, DEFAULT_DB_PATH, IngestReport, PlannedRun, RunInfo, Store, resolve_db_path, sha256_file
+from analysis._version import __version__
+from analysis.errors import FaultlineError, InputError, RunNotFoundError, StoreBusyError
+from analysis.formats import FORMATS, detect_format
+from analysis.formats.helm import REQUIRED as HELM_REQUIRED_FILES
+from analysis.formats.roles import ALL_ROLES, RoleGuess, edited_guess, guess_roles, load_mapping
+from analysis.store import (
+    DB_ENV_VAR,
+    DEFAULT_DB_PATH,
+    IngestReport,
+    PlannedRun,
+    RunInfo,
+    Store,
+    resolve_db_path,
+    sha256_file,
+)
+from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, quote_ident
 
 DEMO_ENV_VAR = "FAULTLINE_DEMO"
 
@@ -38,19 +46,32 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
     if seed_demo is None:
         seed_demo = path is None and os.environ.get(DEMO_ENV_VAR, "1") != "0"
     if seed_demo and not read_only:
-        from .demo_store import ensure_demo
+        from analysis.demo.seed import ensure_demo
 
         ensure_demo(store, progress=progress)
     return store
 
 
-# The analysis functions, imported on first use so that `import analysis` stays light.
+# The analysis functions, imported on first use so that `import analysis` stays light
+# (clustering pulls in umap-learn and numba, the report plotly and playwright).
 _LAZY = {
-    "slice_table": "slicing", "heatmap": "slicing", "slice_examples": "slicing", "list_attributes": "slicing",
-    "slice_extras": "slice_extras", "discover": "discovery", "compare_runs": "compare", "gate": "compare",
-    "link": "link", "load_objective": "objective", "add_annotation": "annotations",
-    "DEFAULT_MODES": "failure_modes", "ReportSpec": "report", "generate_report": "report",
-    "report_history": "report", "generate_demo": "demo", "cluster_run": "clusters",
+    # slicing
+    "list_attributes": "slicing.table", "default_attributes": "slicing.table", "slice_table": "slicing.table",
+    "heatmap": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
+    "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
+    # clusters
+    "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
+    "NOISE": "clusters.pipeline", "EMPTY": "clusters.pipeline",
+    "minilm_available": "clusters.embedders", "model2vec_available": "clusters.embedders",
+    # objective and failure modes
+    "DEFAULT_MODES": "objective.taxonomy", "load_objective": "objective.spec", "parse_objective": "objective.spec",
+    "SpecError": "objective.spec", "compile_modes": "objective.modes", "mode_examples": "objective.modes",
+    "add_annotation": "objective.annotations", "annotations": "objective.annotations", "link": "objective.link",
+    # report
+    "ReportSpec": "report", "SECTIONS": "report", "SECTION_TITLES": "report", "build_report": "report",
+    "render_html": "report", "generate_report": "report", "report_history": "report",
+    # demo
+    "generate_demo": "demo.generator",
 }
 
 
@@ -58,12 +79,13 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(importlib.import_module(f"analysis.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")
 
 
 __all__ = [
-    "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "IngestReport", "InputError", "PlannedRun",
+    "ALL_ROLES", "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "HELM_REQUIRED_FILES", "IngestReport",
+    "InputError", "PlannedRun", "edited_guess",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
     "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]

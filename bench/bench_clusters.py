@@ -36,7 +36,7 @@ STAGES = ("import", "load", "embed", "reduce", "cluster", "describe", "save", "l
 def child(args) -> None:
     """One measurement in this (fresh) process: print a JSON line."""
     from analysis import open_store
-    from analysis.clusters import clear_cache, cluster_run, purity_and_ari
+    from analysis.clusters.pipeline import clear_cache, cluster_run, purity_and_ari
 
     imported = time.perf_counter() - _START
     with open_store(args.db, seed_demo=False) as store:
@@ -68,8 +68,8 @@ def measure(db: Path, truth: Path, field: str, *, clear: bool, numba_dir: str | 
 def build(n: int, folder: Path) -> tuple[Path, Path]:
     """A store with the demo's baseline run of ``n`` prompts, and the truth file."""
     from analysis import open_store
-    from analysis.demo import DEMO_MODELS, generate_demo, write_truth
-    from analysis.demo_store import DEMO_MAPPING
+    from analysis.demo.generator import DEMO_MODELS, generate_demo, write_truth
+    from analysis.demo.seed import DEMO_MAPPING
 
     demo = generate_demo(n_prompts=n)
     db = folder / f"bench-{n}.duckdb"

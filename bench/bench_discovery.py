@@ -1,4 +1,4 @@
-"""Slice discovery speed: Faultline's SliceLine (analysis._sliceline) against the ``sliceline`` package.
+"""Slice discovery speed: Faultline's SliceLine (analysis.slicing.sliceline) against the ``sliceline`` package.
 
 Run: .venv/bin/python bench/bench_discovery.py [--n 100000 --m 20] [--min-sup 0.05] [--repeat 3]
 
@@ -82,7 +82,7 @@ def worker(args) -> None:
         def run(codes, errors):
             return [[list(map(list, s.predicate)), s.score, s.size, s.error_sum, s.max_error]
                     for s in module.find_slices(codes, errors, **params)]
-        version = "analysis._sliceline"
+        version = "analysis.slicing.sliceline"
     else:
         from importlib.metadata import version as dist_version
 

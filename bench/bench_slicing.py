@@ -104,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from analysis import open_store
-    from analysis.slicing import slice_table
+    from analysis.slicing.table import slice_table
 
     frame = make_frame(args.rows, args.attrs)
     attrs = [f"attr{j}" for j in range(args.attrs)]

@@ -4,9 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FORMATS, FaultlineError
-from analysis.roles import ALL_ROLES, edited_guess
-from analysis.uploads import stage_uploads
+from analysis import ALL_ROLES, FORMATS, FaultlineError, edited_guess
+from ui.uploads import stage_uploads
 
 ui.page_setup("Data", "Add evaluation logs and manage the runs in the store.")
 store = ui.get_store()

@@ -6,8 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from analysis import FaultlineError
-from analysis.clusters import EMPTY, NOISE
+from analysis import EMPTY, NOISE, FaultlineError
 from analysis.export import safe_csv
 
 MAP_POINTS = 15_000  # points drawn on the map at most (a seeded sample beyond)

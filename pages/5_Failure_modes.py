@@ -8,10 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from analysis import FaultlineError
-from analysis.annotations import add_annotation
+from analysis import FaultlineError, SpecError, add_annotation
 from analysis.export import safe_csv
-from analysis.objective import SpecError
 
 store, run_id, db, version = ui.page_with_run("Failure modes", "Failure modes linked to the objective components they implicate: the spec's declared "
               "relation beside the measured evidence, and a verdict from documented rules (README, link.py).")

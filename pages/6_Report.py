@@ -7,10 +7,10 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
-from analysis import FaultlineError
-from analysis.report import (
+from analysis import (
     SECTION_TITLES,
     SECTIONS,
+    FaultlineError,
     ReportSpec,
     build_report,
     generate_report,

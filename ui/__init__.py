@@ -113,7 +113,7 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
 @st.cache_data(show_spinner=False, max_entries=64)
 def attributes(db_path: str, data_version: int, run_id: str) -> tuple[list, list]:
     """(all attribute names, default attribute names) of a run."""
-    from analysis.slicing import default_attributes, list_attributes
+    from analysis import default_attributes, list_attributes
 
     store = _open(db_path)
     return [a.name for a in list_attributes(store, run_id)], [a.name for a in default_attributes(store, run_id)]
@@ -122,7 +122,7 @@ def attributes(db_path: str, data_version: int, run_id: str) -> tuple[list, list
 @st.cache_data(show_spinner="Computing slices...", max_entries=32)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int):
-    from analysis.slicing import slice_table
+    from analysis import slice_table
 
     return slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support, fdr=fdr,
                        bins=bins)
@@ -131,7 +131,7 @@ def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: i
 @st.cache_data(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
                min_support: int, fdr: float):
-    from analysis.compare import compare_runs
+    from analysis import compare_runs
 
     return compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order, min_support=min_support,
                         fdr=fdr)
@@ -139,7 +139,7 @@ def comparison(db_path: str, data_version: int, baseline: str, candidate: str, b
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
-    from analysis.slicing import slice_examples as examples
+    from analysis import slice_examples as examples
 
     return examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins)
 
@@ -156,7 +156,7 @@ def fmt_q(q: float) -> str:
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
 def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_l: int, min_sup: float,
               holdout: bool, fdr: float, bins: int):
-    from analysis.discovery import discover
+    from analysis import discover
 
     return discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout, fdr=fdr,
                     bins=bins)
@@ -180,7 +180,7 @@ def demo_spec_text() -> str:
 @st.cache_data(show_spinner=False, max_entries=32)
 def objective(spec_text: str, source: str):
     """A validated objective spec from YAML text (raises SpecError with the line and the key)."""
-    from analysis.objective import parse_objective
+    from analysis import parse_objective
 
     return parse_objective(spec_text, source=source)
 
@@ -189,7 +189,7 @@ def objective(spec_text: str, source: str):
 def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
                 max_order: int, min_support: int, min_failures: int, fdr: float):
     """The modes x components link of a run (lenient: spec problems are listed, not raised)."""
-    from analysis.link import link
+    from analysis import link
 
     return link(_open(db_path), run_id, objective(spec_text, source), baseline=baseline, strict=False,
                 max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
@@ -199,8 +199,8 @@ def link_result(db_path: str, data_version: int, run_id: str, baseline: str | No
 def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
                   columns: tuple, order_by: str | None, descending: bool):
     """The examples of a failure mode with the sources that put them there."""
-    from analysis.failure_modes import compile_modes
-    from analysis.failure_modes import mode_examples as examples
+    from analysis import compile_modes
+    from analysis import mode_examples as examples
 
     store = _open(db_path)
     compiled = compile_modes(store, run_id, objective(spec_text, source), strict=False)
@@ -211,14 +211,14 @@ def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, 
 @st.cache_data(show_spinner=False, max_entries=16)
 def annotation_table(db_path: str, data_version: int, run_id: str | None):
     """Every annotation of a run (retracted ones flagged)."""
-    from analysis.annotations import annotations
+    from analysis import annotations
 
     return annotations(_open(db_path), run_id)
 
 
 @st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
 def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
-    from analysis.slice_extras import slice_extras
+    from analysis import slice_extras
 
     return slice_extras(_open(db_path), run_id, list(by), bins=bins)
 
@@ -251,7 +251,7 @@ class ClusterJob:
     def _work(self) -> None:
         import time
 
-        from analysis.clusters import cluster_run
+        from analysis import cluster_run
 
         try:
             self.result = cluster_run(self._store, self.run_id, **self.params, progress=self._progress)
@@ -301,7 +301,7 @@ class _NotCached(Exception):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _cached_clusters(db_path: str, data_version: int, run_id: str, params: tuple):
-    from analysis.clusters import cached_result
+    from analysis import cached_result
 
     result = cached_result(_open(db_path), run_id, **dict(params))
     if result is None:
@@ -326,7 +326,7 @@ def start_cluster_warm_up() -> dict:
 
     def work() -> None:
         try:
-            from analysis.clusters import warm_up
+            from analysis import warm_up
 
             state["seconds"] = warm_up()
         except Exception as err:  # noqa: BLE001 - a failed warm-up only means the first clustering compiles
@@ -339,7 +339,7 @@ def start_cluster_warm_up() -> dict:
 @st.cache_data(show_spinner=False)
 def cluster_embedders(db_path: str, data_version: int, run_id: str) -> list[str]:
     """Embedders available for a run: auto first, then those that would work here."""
-    from analysis.embedders import minilm_available, model2vec_available
+    from analysis import minilm_available, model2vec_available
 
     fields = _open(db_path).fields(run_id)
     options = ["auto"]

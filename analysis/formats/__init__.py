@@ -10,7 +10,8 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
+from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
+
 from .base import SourceRun
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir

@@ -28,7 +28,7 @@ class ColumnSpec:
     path: tuple[str, ...] | Callable[[dict], Any]
     """Keys leading to the value inside a record, or a function of the record."""
     role: str
-    """Role in the store (see :mod:`analysis.roles`)."""
+    """Role in the store (see :mod:`analysis.formats.roles`)."""
     required: bool = False
     """When True a record without the value is an error naming the record and path."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import FIELD_TOO_LARGE, NOT_UTF8, TRUNCATED_JSON, InputError
+from analysis.errors import FIELD_TOO_LARGE, NOT_UTF8, TRUNCATED_JSON, InputError
 
 
 def max_field_bytes() -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import FIELD_TOO_LARGE, NOT_UTF8, InputError
+from analysis.errors import FIELD_TOO_LARGE, NOT_UTF8, InputError
+
 from .base import SourceRun, iter_jsonl, max_field_bytes
 
 # Column types are inferred from a sample of rows (fast). When a value further down does not

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from analysis.errors import InputError
+
 from ._records import rows_to_frame, strip_prefixes
 from .base import SourceRun, read_json_document
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ..errors import NOT_INSPECT_ZIP, ZIP_BOMB, InputError
+from analysis.errors import NOT_INSPECT_ZIP, ZIP_BOMB, InputError
+
 from ._records import flatten, message_text, rows_to_frame, strip_prefixes
 from .base import SourceRun, max_field_bytes, parse_json_bytes, read_json_document
 

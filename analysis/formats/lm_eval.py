@@ -13,7 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import InputError
+from analysis.errors import InputError
+
 from ._records import flatten, rows_to_frame, strip_prefixes
 from .base import SourceRun, iter_jsonl, read_json_document
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import InputError
+from analysis.errors import InputError
+
 from ._records import message_text, rows_to_frame, strip_prefixes
 from .base import SourceRun, iter_jsonl
 

@@ -85,7 +85,7 @@ def app_server(tmp_path):
 def demo_server(tmp_path):
     """The app on a small demo store (3,000 prompts x two runs)."""
     from analysis import open_store
-    from analysis.demo_store import ensure_demo
+    from analysis.demo.seed import ensure_demo
 
     db = tmp_path / "demo.duckdb"
     with open_store(db, seed_demo=False) as store:

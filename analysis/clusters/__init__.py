@@ -1,0 +1,1 @@
+"""Failure clusters: text embedders, the UMAP + HDBSCAN pipeline, cluster descriptions and their cache."""

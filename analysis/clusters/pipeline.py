@@ -1,0 +1,979 @@
+"""Failure clusters: what the examples are about, found from their texts and tested like slices.
+
+Metadata slice a run only along the axes someone recorded; clusters of the texts find the rest.
+:func:`cluster_run` embeds a text field of every example (see :mod:`analysis.clusters.embedders`),
+reduces the vectors with UMAP (cosine; a few dimensions for clustering, two for the map),
+clusters with HDBSCAN, and describes every cluster with the slicing engine's statistics:
+error rate with a Wilson / Clopper-Pearson interval, a test against the rest of the run and a
+Benjamini-Hochberg q-value, the top class-based TF-IDF terms, the examples nearest the centre
+and the most typical failing ones, and the share of each failure mode where labels exist.
+HDBSCAN's noise is its own group (``noise``), and so are examples whose text is empty
+(``empty``).
+
+The labels are stored on the run as the column ``cluster.<field>`` (role ``cluster``), so a
+cluster is an attribute like any other: ``cluster.input = 7 AND language = sw`` works in
+slicing, heatmaps and discovery.
+
+Large runs are fitted on a seeded sample (``sample_size``) and the other examples are assigned
+by their nearest fitted neighbours (cosine, in the embedding space); the settings say so.
+
+Everything is seeded: the same data and parameters give identical labels. Results are cached in
+the store (tables ``cluster_cache`` and ``cluster_labels``) under a key made of the run, the text
+field, the embedder and its version, every parameter, and a fingerprint of the data, so a user
+never waits twice for the same clustering. umap-learn compiles its numba code in every new
+process (about 15-45 s); :func:`warm_up` does it on tiny data (the app calls it in a background
+thread), and the compiled code is kept on disk by numba's cache, so later processes skip it
+(``FAULTLINE_NUMBA_CACHE=0`` turns that off).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis import stats as _stats
+from analysis._version import __version__
+from analysis.clusters.embedders import EMBEDDERS, EmbedderInfo, embed_texts, resolve_embedder, vectors_from_column
+from analysis.errors import FaultlineError
+from analysis.objective.modes import mode_indicators
+from analysis.progress import ProgressCallback, report_progress
+from analysis.slicing.table import slice_examples
+from analysis.store import Store
+
+TextField = Literal["input", "output", "reference", "both"]
+Embedder = Literal["auto", "vector", "model2vec", "minilm", "tfidf"]
+
+FIELDS: tuple[str, ...] = ("input", "output", "reference", "both")
+#: Fewest examples with a non-empty text that can be clustered.
+MIN_EXAMPLES = 10
+#: With fewer distinct texts than this, each distinct text is its own cluster (nothing to embed).
+MIN_DISTINCT = 10
+#: Runs larger than this are fitted on a seeded sample of this many examples; the rest are assigned.
+DEFAULT_SAMPLE_SIZE = 5_000
+#: Dimensions UMAP reduces to for clustering (the map always has two).
+DEFAULT_COMPONENTS = 5
+#: UMAP's optimisation epochs (its default for large data; quick and stable).
+N_EPOCHS = 100
+#: Fitted neighbours that vote on the cluster of an example outside the sample.
+ASSIGN_NEIGHBOURS = 10
+#: Terms, representative and typical failing examples reported per cluster.
+N_TERMS, N_REPRESENTATIVE, N_FAILING = 8, 5, 5
+#: Characters of each example text kept in the cluster table.
+TEXT_CHARS = 400
+#: Cached clusterings kept per run (the oldest go first).
+MAX_CACHED_PER_RUN = 12
+#: Bumped when the algorithm changes, so older cached results are not reused.
+ALGORITHM_VERSION = "1"
+NOISE, EMPTY = "noise", "empty"
+NUMBA_CACHE_ENV = "FAULTLINE_NUMBA_CACHE"
+
+MSG_FIELD = "Invalid 'field' parameter: expected one of input, output, reference, both; got {value!r}"
+MSG_INT = "Invalid {name!r} parameter: expected an integer >= {minimum} (or None for the default), got {value!r}"
+MSG_SEED = "Invalid 'seed' parameter: expected an integer >= 0, got {value!r}"
+MSG_FDR = "Invalid 'fdr' parameter: expected a number in (0, 1), got {value!r}"
+MSG_CONFIDENCE = "Invalid 'confidence' parameter: expected a number in (0, 1), got {value!r}"
+MSG_TOO_FEW = ("Clustering needs at least {minimum} examples with a non-empty {field} text; run {run!r} has {n}. "
+               "Slice it by its metadata instead")
+MSG_ALL_EMPTY = ("Every {field} text of run {run!r} is empty, so there is nothing to cluster; "
+                 "choose another field (input, output, reference or both)")
+MSG_NO_SCORED = "Run {run!r} has no scored example, so clusters have no error rate"
+
+_STYLE_STOP_WORDS = ("answer", "question", "thanks", "thank", "please", "hi", "hello")
+#: Words for the cluster terms: letters first (numbers alone are not terms), then letters, digits, ' and -.
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'-]+\b"
+
+
+# ---------------------------------------------------------------------------------------- results
+@dataclass
+class ClusterResult:
+    """Clusters of one text field of a run, described and tested, with the labels of every example."""
+
+    table: pd.DataFrame
+    """One row per group (clusters, then ``noise`` and ``empty`` when present), sorted by evidence:
+    ``cluster``, ``description``, ``size`` (examples), ``n`` (scored), ``errors``, ``error_rate``,
+    ``ci_low``, ``ci_high``, ``ci_method``, ``rest_error_rate``, ``difference`` (cluster minus rest),
+    ``p_value``, ``test``, ``q_value``, ``finding`` (worse than the rest at the FDR level),
+    ``terms`` (class-based TF-IDF), ``representative_ids`` / ``representative_texts`` (nearest the
+    centre), ``failing_ids`` / ``failing_texts`` (failing examples nearest the centre),
+    ``failure_modes`` (share of the cluster's failing examples in each failure mode, most common first;
+    an example may be in several modes; {} when the run has no failure-mode labels)."""
+    labels: pd.DataFrame
+    """One row per example: ``example_id``, ``cluster``, ``x``, ``y`` (the 2-D map), ``correct``,
+    ``scored``, ``text`` (the text clustered), and ``failure_mode`` (a failing example's most common
+    mode, ``(no mode)``, or ``(not failing)``) when the run has failure-mode labels."""
+    run_id: str
+    field: str
+    column: str
+    """The run's column holding the labels (``cluster.<field>``): an attribute for slicing."""
+    settings: dict
+    """Embedder, resolved parameters, sample and assignment, notes; enough to reproduce the result."""
+    cache_key: str
+    from_cache: bool = False
+    timings: dict = field(default_factory=dict)
+    """Seconds per stage: load, embed, reduce, cluster, describe, save (and lookup when cached)."""
+
+    @property
+    def n_clusters(self) -> int:
+        """Clusters found (noise and empty texts are not clusters)."""
+        return int((~self.table["cluster"].isin([NOISE, EMPTY])).sum())
+
+    def findings(self) -> pd.DataFrame:
+        """Groups significantly worse than the rest of the run."""
+        return self.table[self.table["finding"]]
+
+    def to_records(self) -> list[dict]:
+        """JSON-ready rows of the table."""
+        return _records(self.table)
+
+
+# ---------------------------------------------------------------------------------------- checks
+def _check(field_name, n_neighbors, min_cluster_size, min_samples, sample_size, n_components, seed, fdr,
+           confidence) -> None:
+    if field_name not in FIELDS:
+        raise FaultlineError(MSG_FIELD.format(value=field_name))
+    for name, value, minimum in (("n_neighbors", n_neighbors, 2), ("min_cluster_size", min_cluster_size, 2),
+                                 ("min_samples", min_samples, 1), ("sample_size", sample_size, 100),
+                                 ("n_components", n_components, 2)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                  or value < minimum):
+            raise FaultlineError(MSG_INT.format(name=name, minimum=minimum, value=value))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise FaultlineError(MSG_SEED.format(value=seed))
+    if isinstance(fdr, bool) or not isinstance(fdr, (int, float)) or not 0 < fdr < 1:
+        raise FaultlineError(MSG_FDR.format(value=fdr))
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise FaultlineError(MSG_CONFIDENCE.format(value=confidence))
+
+
+def default_parameters(n: int, *, sample_size: int = DEFAULT_SAMPLE_SIZE) -> dict:
+    """Parameters that adapt to the number of examples ``n`` (with non-empty text).
+
+    ``n_neighbors`` grows with the square root of the fitted sample (5 to 30);
+    ``min_cluster_size`` is 2% of the run (at least 5 examples); ``min_samples`` is a quarter
+    of the fitted minimum cluster size (at least 3).
+
+    >>> default_parameters(3_000)
+    {'n_fit': 3000, 'n_neighbors': 22, 'min_cluster_size': 60, 'min_samples': 15}
+    >>> default_parameters(50_000)["n_fit"], default_parameters(40)["n_neighbors"]
+    (5000, 5)
+    """
+    n_fit = min(n, sample_size)
+    n_neighbors = int(np.clip(round(math.sqrt(n_fit) / 2.5), 5, 30))
+    min_cluster_size = max(5, round(0.02 * n))
+    fit_mcs = max(2, round(min_cluster_size * n_fit / n))
+    return {"n_fit": n_fit, "n_neighbors": min(n_neighbors, n_fit - 1), "min_cluster_size": min_cluster_size,
+            "min_samples": max(3, fit_mcs // 4)}
+
+
+# ---------------------------------------------------------------------------------------- UMAP
+def _enable_numba_disk_cache(modules) -> int:
+    """Let numba keep umap-learn's compiled functions on disk (umap does not ask for it).
+
+    Numba recompiles a function whenever its source changes, so the cache cannot go stale.
+    """
+    from numba.core.dispatcher import Dispatcher
+
+    enabled = 0
+    for module in modules:
+        for obj in vars(module).values():
+            if isinstance(obj, Dispatcher) and type(obj._cache).__name__ == "NullCache":
+                try:
+                    obj.enable_caching()
+                    enabled += 1
+                except Exception:  # noqa: BLE001,S112 - a function numba cannot cache is compiled as before
+                    continue
+    return enabled
+
+
+@functools.lru_cache(maxsize=1)
+def _umap():
+    """umap-learn, imported on first use only (importing analysis stays fast)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+        import umap.distances
+        import umap.layouts
+        import umap.spectral
+        import umap.umap_
+        import umap.utils
+    if os.environ.get(NUMBA_CACHE_ENV, "1") != "0":
+        try:
+            _enable_numba_disk_cache([umap.umap_, umap.layouts, umap.utils, umap.spectral, umap.distances])
+        except ImportError:  # pragma: no cover - numba is a dependency of umap-learn
+            pass
+    return umap
+
+
+def _exact_knn(fit: np.ndarray, k: int, queries: np.ndarray | None = None, *, block: int = 1024):
+    """Cosine k nearest neighbours of unit rows by blocked matrix products (exact, deterministic).
+
+    Without ``queries`` the neighbours of the fitted rows themselves, each row first. Blocks
+    run on a few threads (numpy releases the GIL), each writing its own rows.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    same = queries is None
+    q = fit if same else queries
+    k = min(k, fit.shape[0])
+    indices = np.empty((q.shape[0], k), dtype=np.int32)
+    distances = np.empty((q.shape[0], k), dtype=np.float32)
+
+    def one_block(start: int) -> None:
+        sims = q[start:start + block] @ fit.T
+        if same:  # a row is its own nearest neighbour, even among duplicates
+            rows = np.arange(sims.shape[0])
+            sims[rows, start + rows] = 2.0
+        if k < fit.shape[0]:
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        else:
+            part = np.broadcast_to(np.arange(fit.shape[0]), sims.shape).copy()
+        top = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -top), axis=1)  # by similarity, ties by index: deterministic
+        indices[start:start + block] = np.take_along_axis(part, order, axis=1)
+        distances[start:start + block] = np.clip(1.0 - np.take_along_axis(top, order, axis=1), 0.0, 2.0)
+
+    starts = range(0, q.shape[0], block)
+    workers = min(len(starts), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one_block, starts))
+    else:
+        for start in starts:
+            one_block(start)
+    if same:
+        distances[:, 0] = 0.0
+    return indices, distances
+
+
+def _umap_embed(vectors: np.ndarray, knn: tuple[np.ndarray, np.ndarray], *, n_components: int, min_dist: float,
+                seed: int) -> np.ndarray:
+    umap = _umap()
+    n = vectors.shape[0]
+    k = knn[0].shape[1]
+    reducer = umap.UMAP(n_neighbors=k, n_components=n_components, metric="cosine", min_dist=min_dist,
+                        random_state=seed, n_jobs=1, n_epochs=N_EPOCHS, precomputed_knn=(knn[0], knn[1], None),
+                        init="spectral" if n > n_components + 8 else "random", low_memory=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = reducer.fit_transform(vectors)
+    return np.nan_to_num(np.asarray(out, dtype=np.float32))
+
+
+def _hdbscan(points: np.ndarray, *, min_cluster_size: int, min_samples: int) -> np.ndarray:
+    import hdbscan
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = hdbscan.HDBSCAN(min_cluster_size=max(2, min_cluster_size), min_samples=max(1, min_samples),
+                                core_dist_n_jobs=1, cluster_selection_method="eom")
+        return model.fit_predict(points.astype(np.float64))
+
+
+def warm_up() -> float:
+    """Compile umap-learn's numba code on tiny data (seconds taken); the app runs it in a background thread.
+
+    Uses the same code path and types as :func:`cluster_run`, so a clustering afterwards
+    compiles nothing. With numba's disk cache warm it takes a few seconds.
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    vectors = _unit(rng.normal(size=(120, 16)).astype(np.float32))
+    knn = _exact_knn(vectors, 8)
+    points = _umap_embed(vectors, knn, n_components=DEFAULT_COMPONENTS, min_dist=0.0, seed=0)
+    _umap_embed(vectors, knn, n_components=2, min_dist=0.1, seed=0)
+    _hdbscan(points, min_cluster_size=10, min_samples=3)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+
+
+def _texts(frame: pd.DataFrame, field_name: str) -> pd.Series:
+    if field_name == "both":
+        inp = frame["input"].fillna("").astype(str)
+        out = frame["output"].fillna("").astype(str)
+        both = (inp.str.strip() + "\n\n" + out.str.strip()).str.strip()
+        return both
+    return frame[field_name].fillna("").astype(str)
+
+
+def _failure_modes(store: Store, run_id: str, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Failure-mode labels as one boolean column per mode, aligned with ``frame`` (no column: no labels).
+
+    Stored labels first (columns with the role ``failure_mode``: ``mode.<id>`` flags, or a
+    categorical label, one flag per value); otherwise the failure-mode engine's indicators
+    (its detectors and the researchers' annotations).
+    """
+    stored = fields[(fields["role"] == "failure_mode") & (fields["kind"] != "vector")]
+    flags: dict[str, np.ndarray] = {}
+    source = ""
+    if not stored.empty:
+        values = store.examples(run_id, columns=["example_id", *stored["column_name"]])
+        for row in stored.itertuples():
+            column = values[row.column_name]
+            if row.kind == "boolean" or pd.api.types.is_bool_dtype(column):
+                name = row.column_name.split(".", 1)[1] if row.column_name.startswith("mode.") else row.column_name
+                flags[name] = column.fillna(False).astype(bool).to_numpy()
+            else:
+                for value in sorted(column.dropna().astype(str).unique()):
+                    flags[value] = (column.astype("string") == value).fillna(False).to_numpy(dtype=bool)
+        source = "the run's stored failure-mode labels"
+        aligned = pd.DataFrame(flags, index=values["example_id"].astype(str))
+    else:
+        try:
+            indicators = mode_indicators(store, run_id)
+        except FaultlineError:
+            return pd.DataFrame(index=frame.index), ""
+        modes = [c for c in indicators.columns if c not in ("example_id", "correct")
+                 and pd.api.types.is_bool_dtype(indicators[c])]
+        aligned = indicators.set_index(indicators["example_id"].astype(str))[modes]
+        source = "the failure-mode detectors and annotations"
+    aligned = aligned.reindex(frame["example_id"].astype(str)).fillna(False).astype(bool)
+    aligned = aligned.loc[:, aligned.any(axis=0).to_numpy()]  # modes no example has say nothing here
+    aligned.index = frame.index
+    return aligned, source
+
+
+def class_tfidf_weights(documents: Sequence[str], classes: Sequence, *,
+                        stop_words: Sequence[str] | str | None = "english") -> tuple[list, np.ndarray, np.ndarray]:
+    """Class-based TF-IDF (BERTopic's c-TF-IDF): (class names, vocabulary, class x term weights).
+
+    All documents of a class form one document; its term counts are L1-normalised and weighted
+    by ``log(1 + A / f_t)``, where ``f_t`` is the term's count over all classes and ``A`` the
+    average number of words per class. Counting each document and summing per class equals
+    counting the concatenated documents (no token spans two documents), in one pass.
+    """
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    docs = list(documents)
+    labels = pd.Series(list(classes), dtype=object)
+    names = list(dict.fromkeys(labels))
+    words = sorted(ENGLISH_STOP_WORDS | set(_STYLE_STOP_WORDS)) if stop_words == "english" else stop_words
+    vectorizer = CountVectorizer(stop_words=words, token_pattern=TOKEN_PATTERN, lowercase=True)
+    try:
+        counts = vectorizer.fit_transform(docs)
+    except ValueError:  # no document has a word (only stop words, numbers or punctuation)
+        return names, np.array([], dtype=object), np.zeros((len(names), 0))
+    codes = pd.Categorical(labels, categories=names).codes
+    member = sp.csr_matrix((np.ones(len(docs)), (codes, np.arange(len(docs)))), shape=(len(names), len(docs)))
+    tf = (member @ counts).astype(np.float64).tocsr()  # class x term counts: the concatenated documents
+    frequency = np.asarray(tf.sum(axis=0)).ravel()
+    average = float(np.asarray(tf.sum(axis=1)).mean())
+    idf = np.log(1.0 + average / np.maximum(frequency, 1e-12))
+    row_sums = np.asarray(tf.sum(axis=1)).ravel()
+    weights = (sp.diags(1.0 / np.maximum(row_sums, 1e-12)) @ tf @ sp.diags(idf)).toarray()
+    return names, vectorizer.get_feature_names_out(), weights
+
+
+def class_tfidf(documents: Sequence[str], classes: Sequence, *, top: int = N_TERMS,
+                stop_words: Sequence[str] | str | None = "english") -> dict:
+    """Top terms per class by class-based TF-IDF (see :func:`class_tfidf_weights`): {class: [terms, best first]}.
+
+    >>> class_tfidf(["dose of ibuprofen", "ibuprofen dose mg", "git merge conflict", "merge branch"],
+    ...             ["a", "a", "b", "b"], top=2)
+    {'a': ['dose', 'ibuprofen'], 'b': ['merge', 'branch']}
+    """
+    if not len(documents):
+        return {}
+    names, vocabulary, weights = class_tfidf_weights(documents, classes, stop_words=stop_words)
+    out = {}
+    for i, name in enumerate(names):
+        row = weights[i]
+        order = np.lexsort((vocabulary, -row)) if len(vocabulary) else []  # by weight, ties alphabetical
+        out[name] = [str(vocabulary[j]) for j in order[:top] if row[j] > 0]
+    return out
+
+
+# ---------------------------------------------------------------------------------------- cache
+def _ensure_cache_tables(store: Store) -> None:
+    with store._write_lock:
+        store.cursor().execute("""
+            CREATE TABLE IF NOT EXISTS cluster_cache (
+                cache_key VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+                embedder VARCHAR NOT NULL, params_json VARCHAR NOT NULL, data_fingerprint VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL, faultline_version VARCHAR NOT NULL,
+                settings_json VARCHAR NOT NULL, table_json VARCHAR NOT NULL);
+            CREATE TABLE IF NOT EXISTS cluster_labels (
+                cache_key VARCHAR NOT NULL, example_id VARCHAR NOT NULL, cluster VARCHAR NOT NULL,
+                x FLOAT, y FLOAT);
+        """)
+
+
+def _cache_tables_exist(store: Store) -> bool:
+    rows = store.cursor().execute("SELECT count(*) FROM information_schema.tables "
+                                  "WHERE table_name IN ('cluster_cache', 'cluster_labels')").fetchall()
+    return rows[0][0] == 2
+
+
+def _fingerprint(frame: pd.DataFrame, texts: pd.Series, modes: pd.DataFrame, vectors: np.ndarray | None) -> str:
+    parts = pd.DataFrame({"example_id": frame["example_id"].astype(str), "text": texts.astype(str),
+                          "correct": frame["correct"].astype("string").fillna("<NA>"),
+                          "unscorable": frame["unscorable"].astype("string").fillna("<NA>")})
+    digest = hashlib.sha256(pd.util.hash_pandas_object(parts, index=False).to_numpy().tobytes())
+    digest.update(json.dumps(list(map(str, modes.columns))).encode())
+    digest.update(np.ascontiguousarray(modes.to_numpy(dtype=bool)).tobytes())
+    if vectors is not None:
+        digest.update(np.ascontiguousarray(vectors).tobytes())
+    return digest.hexdigest()
+
+
+def _cache_key(run_id: str, field_name: str, embedder: EmbedderInfo, params: dict, fingerprint: str) -> str:
+    material = json.dumps([ALGORITHM_VERSION, run_id, field_name, embedder.name, embedder.version, params, fingerprint],
+                          sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in table.to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, (np.floating, float)):
+                v = None if not math.isfinite(float(v)) else float(v)
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.bool_):
+                v = bool(v)
+            elif isinstance(v, np.ndarray):
+                v = v.tolist()
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+_FLOAT_COLUMNS = ("error_rate", "ci_low", "ci_high", "rest_error_rate", "difference", "p_value", "q_value")
+
+
+def _table_from_records(records: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(records)
+    for c in _FLOAT_COLUMNS:
+        if c in table:
+            table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
+    for c in ("size", "n", "errors"):
+        if c in table:
+            table[c] = table[c].astype(np.int64)
+    if "finding" in table:
+        table["finding"] = table["finding"].astype(bool)
+    return table
+
+
+def _read_cache(store: Store, key: str) -> tuple[dict, pd.DataFrame, pd.DataFrame] | None:
+    if not _cache_tables_exist(store):
+        return None
+    cur = store.cursor()
+    rows = cur.execute("SELECT settings_json, table_json FROM cluster_cache WHERE cache_key = ?", [key]).fetchall()
+    if not rows:
+        return None
+    labels = store.cursor().execute("SELECT example_id, cluster, x, y FROM cluster_labels WHERE cache_key = ?",
+                                    [key]).df()
+    return json.loads(rows[0][0]), _table_from_records(json.loads(rows[0][1])), labels
+
+
+def _write_cache(store: Store, key: str, run_id: str, field_name: str, embedder: EmbedderInfo, params: dict,
+                 fingerprint: str, settings: dict, table: pd.DataFrame, labels: pd.DataFrame) -> None:
+    _ensure_cache_tables(store)
+    frame = labels[["example_id", "cluster", "x", "y"]].copy()
+    frame["example_id"] = frame["example_id"].astype(str)
+    frame["cluster"] = frame["cluster"].astype(str)
+    with store._write_lock:
+        cur = store.cursor()
+        cur.register("faultline_cluster_labels", frame)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute("DELETE FROM cluster_labels WHERE cache_key = ?", [key])
+            cur.execute("DELETE FROM cluster_cache WHERE cache_key = ?", [key])
+            cur.execute("INSERT INTO cluster_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [key, run_id, field_name, f"{embedder.name}:{embedder.version}",
+                         json.dumps(params, sort_keys=True, default=str), fingerprint,
+                         datetime.now(UTC).replace(tzinfo=None), __version__,
+                         json.dumps(settings, default=str), json.dumps(_records(table), default=str)])
+            cur.execute("INSERT INTO cluster_labels SELECT ?, example_id, cluster, CAST(x AS FLOAT), "
+                        "CAST(y AS FLOAT) FROM faultline_cluster_labels", [key])
+            # Forget clusterings of deleted runs, and all but the newest few of this run.
+            cur.execute("DELETE FROM cluster_cache WHERE run_id NOT IN (SELECT run_id FROM runs) OR cache_key IN ("
+                        "SELECT cache_key FROM (SELECT cache_key, row_number() OVER (ORDER BY created_at DESC, "
+                        "cache_key) AS k FROM cluster_cache WHERE run_id = ?) WHERE k > ?)",
+                        [run_id, MAX_CACHED_PER_RUN])
+            cur.execute("DELETE FROM cluster_labels WHERE cache_key NOT IN (SELECT cache_key FROM cluster_cache)")
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.unregister("faultline_cluster_labels")
+
+
+def clear_cache(store: Store, run: str | None = None) -> int:
+    """Forget cached clusterings (of one run, or all); returns how many were dropped."""
+    if not _cache_tables_exist(store):
+        return 0
+    run_id = store.run(run).run_id if run is not None else None
+    with store._write_lock:
+        cur = store.cursor()
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+        n = cur.execute(f"SELECT count(*) FROM cluster_cache {where}", params).fetchall()[0][0]
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute(f"DELETE FROM cluster_cache {where}", params)
+        cur.execute("DELETE FROM cluster_labels WHERE cache_key NOT IN (SELECT cache_key FROM cluster_cache)")
+        cur.execute("COMMIT")
+    return int(n)
+
+
+# ---------------------------------------------------------------------------------------- the pipeline
+@dataclass
+class _Prepared:
+    info: object
+    frame: pd.DataFrame
+    texts: pd.Series
+    nonempty: np.ndarray
+    embedder: EmbedderInfo
+    params: dict
+    key: str
+    fingerprint: str
+    modes: pd.DataFrame
+    """One boolean column per failure mode (aligned with ``frame``); no column when the run has no labels."""
+    modes_source: str
+    vectors: np.ndarray | None
+    model_dir: Path | None
+    notes: list[str]
+
+
+def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighbors, min_cluster_size, min_samples,
+             sample_size, n_components, seed, fdr, confidence, model_dir) -> _Prepared:
+    _check(field_name, n_neighbors, min_cluster_size, min_samples, sample_size, n_components, seed, fdr, confidence)
+    if embedder not in EMBEDDERS:
+        resolve_embedder(embedder, has_vectors=False)  # raises the parameter message
+    info = store.run(run)
+    fields = store.fields(info.run_id)
+    has_vectors = bool((fields["role"] == "embedding").any())
+    columns = ["example_id", "input", "output", "reference", "correct", "unscorable"]
+    if has_vectors and embedder in ("auto", "vector"):
+        columns.append("embedding")
+    frame = store.examples(info.run_id, columns=list(dict.fromkeys(columns)))
+    texts = _texts(frame, field_name)
+    nonempty = (texts.str.strip() != "").to_numpy()
+    shown_field = "input and output" if field_name == "both" else field_name
+    if not nonempty.any():
+        raise FaultlineError(MSG_ALL_EMPTY.format(field=shown_field, run=info.name))
+    if nonempty.sum() < MIN_EXAMPLES:
+        raise FaultlineError(MSG_TOO_FEW.format(minimum=MIN_EXAMPLES, field=shown_field, run=info.name,
+                                                n=int(nonempty.sum())))
+    if not (~frame["unscorable"].fillna(False).astype(bool)).any():
+        raise FaultlineError(MSG_NO_SCORED.format(run=info.name))
+    resolved = resolve_embedder(embedder, has_vectors=has_vectors, model_dir=model_dir)
+    vectors = None
+    notes: list[str] = []
+    if resolved.name == "vector":
+        try:
+            vectors = vectors_from_column(frame["embedding"], info.name)
+        except FaultlineError as err:
+            if embedder != "auto":
+                raise
+            resolved = resolve_embedder("auto", has_vectors=False, model_dir=model_dir)
+            notes.append(f"{err} Embedded the texts with {resolved.name} instead.")
+    n = int(nonempty.sum())
+    sample = int(sample_size or DEFAULT_SAMPLE_SIZE)
+    defaults = default_parameters(n, sample_size=sample)
+    params = {
+        "n_neighbors": int(n_neighbors) if n_neighbors is not None else defaults["n_neighbors"],
+        "min_cluster_size": int(min_cluster_size) if min_cluster_size is not None else defaults["min_cluster_size"],
+        "min_samples": int(min_samples) if min_samples is not None else None,
+        "n_components": int(n_components) if n_components is not None else DEFAULT_COMPONENTS,
+        "sample_size": sample, "n_fit": defaults["n_fit"], "seed": int(seed), "fdr": float(fdr),
+        "confidence": float(confidence),
+    }
+    fit_mcs = max(2, round(params["min_cluster_size"] * defaults["n_fit"] / n))
+    if params["min_samples"] is None:
+        params["min_samples"] = max(3, fit_mcs // 4)
+    params["n_neighbors"] = min(params["n_neighbors"], defaults["n_fit"] - 1)
+    params["fit_min_cluster_size"] = fit_mcs
+    modes, modes_source = _failure_modes(store, info.run_id, fields, frame)
+    fingerprint = _fingerprint(frame, texts, modes, vectors)
+    key = _cache_key(info.run_id, field_name, resolved, params, fingerprint)
+    if "embedding" in frame:
+        frame = frame.drop(columns="embedding")
+    return _Prepared(info, frame, texts, nonempty, resolved, params, key, fingerprint, modes, modes_source, vectors,
+                     Path(model_dir) if model_dir is not None else None, notes)
+
+
+def cluster_run(store: Store, run: str, *, field: TextField = "input", embedder: Embedder = "auto",
+                n_neighbors: int | None = None, min_cluster_size: int | None = None, min_samples: int | None = None,
+                n_components: int | None = None, sample_size: int = DEFAULT_SAMPLE_SIZE, seed: int = 0,
+                fdr: float = 0.05, confidence: float = 0.95, use_cache: bool = True, save_column: bool = True,
+                model_dir: str | os.PathLike | None = None, progress: ProgressCallback | None = None) -> ClusterResult:
+    """Cluster the texts of a run and describe each cluster (cached in the store).
+
+    ``field``: which text to embed (``input``, ``output``, ``reference``, or ``both`` input and
+    output). ``embedder``: ``auto`` (the log's vectors, else the bundled model2vec model, else
+    all-MiniLM-L6-v2 if installed, else TF-IDF), or one of them by name. ``n_neighbors``,
+    ``min_cluster_size`` (in examples of the whole run), ``min_samples`` and ``n_components``
+    default to values that adapt to the number of examples (:func:`default_parameters`).
+    Runs larger than ``sample_size`` are fitted on a seeded sample and the rest assigned by
+    nearest neighbours. ``save_column`` stores the labels as the run's ``cluster.<field>``
+    attribute. ``progress(fraction, message)`` is called as the work goes on.
+
+    >>> import tempfile, pandas as pd
+    >>> from analysis import open_store
+    >>> s = open_store(tempfile.mkdtemp() + "/c.duckdb", seed_demo=False)
+    >>> topics = ["ibuprofen dose for a headache", "git merge conflict in a branch"]
+    >>> df = pd.DataFrame({"question": [f"{topics[i % 2]} {i}" for i in range(40)],
+    ...                    "correct": [i % 2 == 0 or i % 5 == 0 for i in range(40)]})
+    >>> _ = s.ingest_frame(df, name="tiny")
+    >>> r = cluster_run(s, "tiny", embedder="tfidf", min_cluster_size=5)
+    >>> sorted(r.labels["cluster"].unique()), r.column
+    (['0', '1'], 'cluster.input')
+    >>> top = r.table.iloc[0]
+    >>> top["terms"], float(top["error_rate"]), bool(top["finding"])
+    (['branch', 'conflict', 'git', 'merge'], 0.8, True)
+    >>> cluster_run(s, "tiny", embedder="tfidf", min_cluster_size=5).from_cache
+    True
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    report_progress(progress, 0.0, "Reading the texts")
+    prep = _prepare(store, run, field_name=field, embedder=embedder, n_neighbors=n_neighbors,
+                    min_cluster_size=min_cluster_size, min_samples=min_samples, sample_size=sample_size,
+                    n_components=n_components, seed=seed, fdr=fdr, confidence=confidence, model_dir=model_dir)
+    timings["load"] = time.perf_counter() - start
+    column = f"cluster.{field}"
+    if use_cache:
+        t = time.perf_counter()
+        cached = _read_cache(store, prep.key)
+        if cached is not None:
+            settings, table, labels = cached
+            labels = _attach(labels, prep)
+            timings["lookup"] = time.perf_counter() - t
+            result = ClusterResult(table, labels, prep.info.run_id, field, column, settings, prep.key, True, timings)
+            if save_column:
+                _save_column(store, result)
+            report_progress(progress, 1.0, "Done (from the cache)")
+            return result
+
+    labels, coords, settings, stage = _compute(prep, field, progress)
+    timings.update(stage)
+    t = time.perf_counter()
+    report_progress(progress, 0.92, "Describing the clusters")
+    labels_frame = pd.DataFrame({"example_id": prep.frame["example_id"].astype(str).to_numpy(), "cluster": labels,
+                                 "x": coords[:, 0], "y": coords[:, 1]})
+    labels_frame = _attach(labels_frame, prep)
+    table = _describe(prep, labels_frame, settings.pop("_unit_vectors"), column)
+    timings["describe"] = time.perf_counter() - t
+    result = ClusterResult(table, labels_frame, prep.info.run_id, field, column, settings, prep.key, False, timings)
+    t = time.perf_counter()
+    if not store.read_only:
+        report_progress(progress, 0.97, "Saving the clusters in the store")
+        _write_cache(store, prep.key, prep.info.run_id, field, prep.embedder, prep.params, prep.fingerprint, settings,
+                     table, labels_frame)
+        if save_column:
+            _save_column(store, result)
+    timings["save"] = time.perf_counter() - t
+    report_progress(progress, 1.0, "Done")
+    return result
+
+
+def cached_result(store: Store, run: str, *, field: TextField = "input", embedder: Embedder = "auto",
+                  n_neighbors: int | None = None, min_cluster_size: int | None = None, min_samples: int | None = None,
+                  n_components: int | None = None, sample_size: int = DEFAULT_SAMPLE_SIZE, seed: int = 0,
+                  fdr: float = 0.05, confidence: float = 0.95, save_column: bool = True,
+                  model_dir: str | os.PathLike | None = None) -> ClusterResult | None:
+    """The cached result for these settings, or None (computes nothing: the page asks this first).
+
+    With ``save_column`` the run's ``cluster.<field>`` column is set to these labels if it holds others.
+    """
+    prep = _prepare(store, run, field_name=field, embedder=embedder, n_neighbors=n_neighbors,
+                    min_cluster_size=min_cluster_size, min_samples=min_samples, sample_size=sample_size,
+                    n_components=n_components, seed=seed, fdr=fdr, confidence=confidence, model_dir=model_dir)
+    cached = _read_cache(store, prep.key)
+    if cached is None:
+        return None
+    settings, table, labels = cached
+    result = ClusterResult(table, _attach(labels, prep), prep.info.run_id, field, f"cluster.{field}", settings,
+                           prep.key, True, {})
+    if save_column:
+        _save_column(store, result)
+    return result
+
+
+def _attach(labels: pd.DataFrame, prep: _Prepared) -> pd.DataFrame:
+    """Correctness, texts and failure modes beside the labels (in the run's example order)."""
+    frame = prep.frame
+    extra = pd.DataFrame({"example_id": frame["example_id"].astype(str).to_numpy(),
+                          "correct": frame["correct"].astype("boolean").to_numpy(),
+                          "scored": ~frame["unscorable"].fillna(False).astype(bool).to_numpy(),
+                          "text": prep.texts.to_numpy()})
+    if prep.modes.shape[1]:
+        # the map colours each failing example by its most common mode (the first flagged, by frequency)
+        failing = extra["scored"].to_numpy() & ~extra["correct"].fillna(True).to_numpy(dtype=bool)
+        order = prep.modes.sum(axis=0).sort_values(ascending=False, kind="stable").index
+        flags = prep.modes[order].to_numpy(dtype=bool)
+        primary = np.where(flags.any(axis=1), np.asarray(order, dtype=object)[flags.argmax(axis=1)], "(no mode)")
+        extra["failure_mode"] = np.where(failing, primary, "(not failing)")
+    merged = extra.merge(labels[["example_id", "cluster", "x", "y"]], on="example_id", how="left", validate="1:1")
+    cols = ["example_id", "cluster", "x", "y", "correct", "scored", "text"]
+    return merged[cols + (["failure_mode"] if prep.modes.shape[1] else [])]
+
+
+def _save_column(store: Store, result: ClusterResult) -> None:
+    if store.read_only:
+        return
+    fields = store.fields(result.run_id)
+    current = fields[fields["column_name"] == result.column]
+    if not current.empty and current["source_name"].iloc[0] == f"clusters:{result.cache_key}":
+        return  # the run already holds exactly these labels
+    values = pd.DataFrame({"example_id": result.labels["example_id"].astype(str),
+                           "value": result.labels["cluster"].astype(str)})
+    store.set_example_column(result.run_id, result.column, values, role="cluster", kind="categorical",
+                             source_name=f"clusters:{result.cache_key}")
+
+
+def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    timings: dict[str, float] = {}
+    params = prep.params
+    n_total = len(prep.frame)
+    idx = np.flatnonzero(prep.nonempty)
+    texts = prep.texts.to_numpy()[idx]
+    labels = np.full(n_total, EMPTY, dtype=object)
+    coords = np.zeros((n_total, 2), dtype=np.float32)
+    notes: list[str] = list(prep.notes)
+    if (~prep.nonempty).any():
+        notes.append(f"{int((~prep.nonempty).sum()):,} examples with an empty text form the group 'empty'.")
+
+    t = time.perf_counter()
+    distinct = pd.unique(texts)
+    if prep.vectors is None and len(distinct) < MIN_DISTINCT:
+        # Too few distinct texts to embed: each distinct text is its own cluster.
+        report_progress(progress, 0.5, "Grouping identical texts")
+        order = pd.Series(texts).value_counts(sort=True)
+        ranks = {text: str(i) for i, text in enumerate(sorted(order.index, key=lambda s: (-order[s], s)))}
+        labels[idx] = [ranks[s] for s in texts]
+        angle = np.array([int(ranks[s]) for s in texts], dtype=np.float32) * (2 * math.pi / max(len(ranks), 1))
+        coords[idx] = np.c_[np.cos(angle), np.sin(angle)]
+        unit = np.zeros((n_total, 1), dtype=np.float32)
+        notes.append(f"Only {len(distinct)} distinct text(s): each distinct text is its own cluster "
+                     "(nothing to embed).")
+        timings.update(embed=0.0, reduce=0.0, cluster=time.perf_counter() - t)
+        settings = _settings(prep, field_name, notes, assigned=0, n_fit=len(idx), method="identical texts")
+        settings["_unit_vectors"] = unit
+        return labels, coords, settings, timings
+
+    report_progress(progress, 0.05, f"Embedding {len(idx):,} texts ({prep.embedder.name})")
+    if prep.vectors is not None:
+        vectors = prep.vectors[idx]
+    else:
+        vectors = embed_texts(texts, prep.embedder, seed=params["seed"], model_dir=prep.model_dir)
+    rng = np.random.default_rng(params["seed"])
+    n = len(idx)
+    n_fit = min(n, params["n_fit"])
+    fit = np.sort(rng.choice(n, size=n_fit, replace=False)) if n_fit < n else np.arange(n)
+    # Centre on the fitted sample's mean before cosine: static embeddings share a common direction.
+    unit = _unit(vectors - vectors[fit].mean(axis=0, keepdims=True))
+    timings["embed"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report_progress(progress, 0.3, "Loading UMAP (compiled once per machine)")
+    _umap()
+    k = min(params["n_neighbors"], n_fit - 1)
+    report_progress(progress, 0.35, f"Finding {k} nearest neighbours of {n_fit:,} texts")
+    knn = _exact_knn(unit[fit], k + 1)
+    knn = (knn[0][:, : k + 1], knn[1][:, : k + 1])
+    components = min(params["n_components"], max(2, n_fit - 2))
+    report_progress(progress, 0.45, f"UMAP to {components} dimensions for clustering")
+    points = _umap_embed(unit[fit], knn, n_components=components, min_dist=0.0, seed=params["seed"])
+    report_progress(progress, 0.65, "UMAP to 2 dimensions for the map")
+    xy = _umap_embed(unit[fit], knn, n_components=2, min_dist=0.1, seed=params["seed"])
+    timings["reduce"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report_progress(progress, 0.82, "HDBSCAN")
+    raw = _hdbscan(points, min_cluster_size=params["fit_min_cluster_size"], min_samples=params["min_samples"])
+    fit_labels = np.asarray(raw, dtype=np.int64)
+    assigned = 0
+    all_labels = np.full(n, -1, dtype=np.int64)
+    all_xy = np.zeros((n, 2), dtype=np.float32)
+    all_labels[fit] = fit_labels
+    all_xy[fit] = xy
+    if n_fit < n:
+        report_progress(progress, 0.86, f"Assigning the other {n - n_fit:,} examples to their nearest fitted neighbours")
+        rest = np.setdiff1d(np.arange(n), fit, assume_unique=True)
+        all_labels[rest], all_xy[rest] = _assign(unit[fit], unit[rest], fit_labels, xy)
+        assigned = len(rest)
+    # Clusters numbered by size, largest first; noise stays noise.
+    found = all_labels[all_labels >= 0]
+    if found.size:
+        sizes = np.bincount(found)
+        ranking = sorted(np.flatnonzero(sizes), key=lambda c: (-sizes[c], c))
+        rename = {int(c): str(i) for i, c in enumerate(ranking)}
+    else:
+        rename = {}
+        notes.append("HDBSCAN found no cluster (every example is noise): try a smaller minimum cluster size.")
+    labels[idx] = [rename.get(int(c), NOISE) for c in all_labels]
+    coords[idx] = all_xy
+    if (~prep.nonempty).any():  # empty texts sit together, apart from the map
+        coords[~prep.nonempty] = [float(all_xy[:, 0].min()) - 1.0, float(all_xy[:, 1].min()) - 1.0]
+    timings["cluster"] = time.perf_counter() - t
+    full_unit = np.zeros((n_total, unit.shape[1]), dtype=np.float32)
+    full_unit[idx] = unit
+    settings = _settings(prep, field_name, notes, assigned=assigned, n_fit=n_fit, method="umap+hdbscan")
+    settings["_unit_vectors"] = full_unit
+    return labels, coords, settings, timings
+
+
+def _assign(fit_unit: np.ndarray, rest_unit: np.ndarray, fit_labels: np.ndarray, fit_xy: np.ndarray):
+    """Labels and map positions of examples outside the sample, from their nearest fitted neighbours."""
+    indices, distances = _exact_knn(fit_unit, ASSIGN_NEIGHBOURS, rest_unit)
+    weights = np.maximum(1.0 - distances, 1e-6).astype(np.float64)
+    neighbour_labels = fit_labels[indices]
+    classes = np.unique(fit_labels)
+    votes = np.stack([(weights * (neighbour_labels == c)).sum(axis=1) for c in classes], axis=1)
+    labels = classes[np.argmax(votes, axis=1)]  # ties go to the smaller label (noise first): deterministic
+    xy = (weights[:, :, None] * fit_xy[indices]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
+    return labels, xy.astype(np.float32)
+
+
+def _settings(prep: _Prepared, field_name: str, notes: list[str], *, assigned: int, n_fit: int, method: str) -> dict:
+    p = prep.params
+    if assigned:
+        notes.append(f"Fitted on a seeded sample of {n_fit:,} examples; the other {assigned:,} were assigned to the "
+                     f"cluster of their {ASSIGN_NEIGHBOURS} nearest fitted neighbours (cosine similarity vote).")
+    return {
+        "field": field_name, "embedder": prep.embedder.name, "embedder_version": prep.embedder.version,
+        "embedder_description": prep.embedder.description, "method": method,
+        "n_neighbors": p["n_neighbors"], "min_cluster_size": p["min_cluster_size"],
+        "fit_min_cluster_size": p["fit_min_cluster_size"], "min_samples": p["min_samples"],
+        "n_components": p["n_components"], "seed": p["seed"], "sample_size": p["sample_size"], "n_fit": n_fit,
+        "assigned": assigned, "n_examples": len(prep.frame), "n_nonempty": int(prep.nonempty.sum()),
+        "fdr": p["fdr"], "confidence": p["confidence"], "data_fingerprint": prep.fingerprint,
+        "umap": f"cosine, {N_EPOCHS} epochs, min_dist 0 (clustering) and 0.1 (map), spectral init",
+        "interval": "Wilson; Clopper-Pearson when n < 30 or fewer than 5 errors or successes",
+        "test": "Fisher exact when an expected count < 5, else two-proportion z (pooled), two-sided",
+        "multiple_testing": "Benjamini-Hochberg over every group of this clustering",
+        "failure_modes": prep.modes_source or "none (the run has no failure-mode labels)",
+        "terms": "class-based TF-IDF (BERTopic's c-TF-IDF) over each group's texts, English stop words removed",
+        "notes": notes,
+    }
+
+
+def _describe(prep: _Prepared, labels: pd.DataFrame, unit: np.ndarray, column: str) -> pd.DataFrame:
+    p = prep.params
+    groups = labels["cluster"].astype(str).to_numpy()
+    scored = labels["scored"].to_numpy(dtype=bool)
+    failing = scored & ~labels["correct"].fillna(False).to_numpy(dtype=bool)
+    total_n, total_errors = int(scored.sum()), int(failing.sum())
+    names = sorted(set(groups), key=lambda g: (g in (NOISE, EMPTY), g == EMPTY, int(g) if g.isdigit() else 0))
+    size = np.array([(groups == g).sum() for g in names], dtype=np.int64)
+    n = np.array([(scored & (groups == g)).sum() for g in names], dtype=np.int64)
+    errors = np.array([(failing & (groups == g)).sum() for g in names], dtype=np.int64)
+    low, high, method = _stats.rate_interval(errors, n, confidence=p["confidence"])
+    rest_n, rest_errors = total_n - n, total_errors - errors
+    p_value, test = _stats.two_proportion_test(errors, n, rest_errors, rest_n)
+    if len(names) < 2:
+        p_value = np.full(len(names), np.nan)
+        test = np.full(len(names), "")
+    q_value = _stats.benjamini_hochberg(p_value)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
+        rest_rate = np.where(rest_n > 0, rest_errors / np.maximum(rest_n, 1), np.nan)
+    difference = rate - rest_rate
+    finding = (q_value < p["fdr"]) & (difference > 0)
+    texts = labels["text"].astype(str).to_numpy()
+    nonempty_groups = groups != EMPTY
+    terms = class_tfidf(texts[nonempty_groups], groups[nonempty_groups]) if nonempty_groups.any() else {}
+    ids = labels["example_id"].astype(str).to_numpy()
+    rows = []
+    mode_flags = prep.modes.to_numpy(dtype=bool) if prep.modes.shape[1] else None
+    mode_names = [str(m) for m in prep.modes.columns]
+    for i, g in enumerate(names):
+        members = np.flatnonzero(groups == g)
+        centre = unit[members].mean(axis=0)
+        closeness = unit[members] @ centre if np.linalg.norm(centre) > 0 else np.zeros(len(members))
+        order = members[np.lexsort((members, -closeness))]
+        reps = order[:N_REPRESENTATIVE]
+        fails = order[failing[order]][:N_FAILING]
+        shares: dict = {}
+        failed = members[failing[members]]
+        if mode_flags is not None and failed.size:  # share of the cluster's failures in each mode
+            per_mode = mode_flags[failed].sum(axis=0) / failed.size
+            shares = {mode_names[j]: round(float(per_mode[j]), 4)
+                      for j in np.argsort(-per_mode, kind="stable") if per_mode[j] > 0}
+        rows.append({
+            "cluster": g, "description": f"{column} = {g}", "size": int(size[i]), "n": int(n[i]),
+            "errors": int(errors[i]), "error_rate": rate[i], "ci_low": low[i], "ci_high": high[i],
+            "ci_method": str(method[i]), "rest_error_rate": rest_rate[i], "difference": difference[i],
+            "p_value": p_value[i], "test": str(test[i]), "q_value": q_value[i], "finding": bool(finding[i]),
+            "terms": terms.get(g, []),
+            "representative_ids": ids[reps].tolist(),
+            "representative_texts": [t[:TEXT_CHARS] for t in texts[reps]],
+            "failing_ids": ids[fails].tolist(),
+            "failing_texts": [t[:TEXT_CHARS] for t in texts[fails]],
+            "failure_modes": shares,
+        })
+    table = pd.DataFrame(rows)
+    table["_q"] = table["q_value"].fillna(2.0)
+    table = table.sort_values(["_q", "difference", "size"], ascending=[True, False, False], kind="stable")
+    return table.drop(columns="_q").reset_index(drop=True)
+
+
+def cluster_examples(store: Store, result: ClusterResult, cluster: str, *, limit: int | None = 500) -> pd.DataFrame:
+    """The examples of one cluster (failures first), as the Slices page lists a slice's examples."""
+    return slice_examples(store, result.run_id, {result.column: str(cluster)}, limit=limit)
+
+
+def purity_and_ari(labels: Sequence, truth: Sequence, *, ignore: Sequence[str] = (NOISE, EMPTY)) -> dict:
+    """Agreement of clusters with known classes: purity (over clustered examples) and adjusted Rand index.
+
+    ARI is over every example (noise counts as one more group); ``ari_clustered`` leaves noise out.
+
+    >>> purity_and_ari(["0", "0", "1", "1", "noise"], ["a", "a", "b", "c", "c"])["purity"]
+    0.75
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    frame = pd.DataFrame({"label": list(labels), "truth": list(truth)})
+    clustered = frame[~frame["label"].isin(list(ignore))]
+    purity = float(clustered.groupby("label")["truth"].agg(lambda s: s.value_counts().iloc[0]).sum()
+                   / max(len(clustered), 1))
+    return {"purity": round(purity, 4), "ari": round(float(adjusted_rand_score(frame["truth"], frame["label"])), 4),
+            "ari_clustered": round(float(adjusted_rand_score(clustered["truth"], clustered["label"])), 4)
+            if len(clustered) else float("nan"),
+            "clustered_share": round(len(clustered) / max(len(frame), 1), 4)}
+
+
+# ---------------------------------------------------------------------------------------- CLI
+__all__ = ["ClusterResult", "cluster_run", "cached_result", "class_tfidf", "class_tfidf_weights", "clear_cache", "cluster_examples",
+           "default_parameters", "purity_and_ari", "warm_up", "FIELDS", "NOISE", "EMPTY"]
+
+
+def latest_result(store: Store, run: str) -> SimpleNamespace | None:
+    """The most recent clustering cached for a run (settings and cluster table), or None (for the report)."""
+    if not _cache_tables_exist(store):
+        return None
+    run_id = store.run(run).run_id
+    rows = store.cursor().execute("SELECT cache_key FROM cluster_cache WHERE run_id = ? ORDER BY created_at DESC "
+                                  "LIMIT 1", [run_id]).fetchall()
+    if not rows:
+        return None
+    cached = _read_cache(store, rows[0][0])
+    if cached is None:
+        return None
+    settings, table, _labels = cached
+    return SimpleNamespace(settings=settings, table=table)

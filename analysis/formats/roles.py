@@ -1,0 +1,279 @@
+"""Column roles: which source column is the id, the input, the output, the outcome...
+
+Roles are guessed from column names and types, shown to the user, and can be set
+explicitly with a mapping (a YAML or JSON file, a dict, or the Data page). A guess is never
+silently trusted: :class:`RoleGuess` carries the reason for every assignment so the UI and
+the CLI can show it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from analysis.errors import FaultlineError, InputError
+
+Role = Literal["id", "task", "input", "output", "reference", "correct", "score", "metadata",
+               "signal", "rater", "embedding", "ignore"]
+
+#: Roles that at most one column can take.
+SINGLE_ROLES: tuple[str, ...] = ("id", "task", "input", "output", "reference", "correct", "score",
+                                 "embedding")
+#: Roles several columns can take.
+MULTI_ROLES: tuple[str, ...] = ("metadata", "signal", "rater", "ignore")
+
+# Name patterns, tried in order; the first column that matches wins a single role.
+_NAME_PATTERNS: dict[str, list[str]] = {
+    "id": [r"example_id", r"sample_id", r"doc_id", r"instance_id", r"item_id", r"question_id",
+           r"qid", r"uid", r"id"],
+    "task": [r"task", r"task_name", r"benchmark", r"subset"],
+    "input": [r"input", r"prompt", r"question", r"query", r"instruction", r"context", r"source",
+              r"problem", r"text"],
+    "output": [r"output", r"response", r"completion", r"prediction", r"pred", r"generation",
+               r"model_output", r"answer_pred", r"sampled", r"model_answer"],
+    "reference": [r"reference", r"target", r"gold", r"expected", r"ground_truth", r"label",
+                  r"answer", r"references", r"ideal"],
+    "correct": [r"correct", r"is_correct", r"passed", r"pass", r"success", r"acc", r"accuracy",
+                r"exact_match", r"em", r"is_right", r"right", r"match"],
+    "score": [r"score", r"final_score", r"f1", r"rouge", r"bleu", r"quasi_exact_match", r"grade",
+              r"reward", r"points"],
+}
+_SIGNAL_PATTERN = re.compile(
+    r"(^rm_|_rm$|reward|^kl|_kl$|kl_|loss|perplexity|logprob|log_prob|penalty|"
+    r"response_length|output_length|completion_length|num_tokens|length)", re.IGNORECASE)
+_RATER_PATTERN = re.compile(r"^(rater|annotator|judge|grader|human_label|human)[ _\-.]?", re.IGNORECASE)
+_EMBED_PATTERN = re.compile(r"^(embedding|embeddings|vector|emb)$", re.IGNORECASE)
+
+MAPPING_KEYS = frozenset({"id", "task", "input", "output", "reference", "correct", "score",
+                          "embedding", "metadata", "signals", "raters", "ignore",
+                          "correct_threshold", "name", "model", "notes"})
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@dataclass
+class RoleGuess:
+    """The role of every source column, with the reason it was given.
+
+    ``roles`` maps a source column name to its role; ``reasons`` maps it to a short
+    human-readable why ("name matches 'prompt'", "set by mapping file", "numeric column").
+    """
+
+    roles: dict[str, str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    correct_threshold: float = 0.5
+
+    def column_for(self, role: str) -> str | None:
+        """The column holding a single role, or None."""
+        for col, r in self.roles.items():
+            if r == role:
+                return col
+        return None
+
+    def columns_for(self, role: str) -> list[str]:
+        """Every column holding a role, in source order."""
+        return [c for c, r in self.roles.items() if r == role]
+
+    def as_table(self) -> list[dict[str, str]]:
+        """Rows of (column, role, reason) for display."""
+        return [{"column": c, "role": r, "reason": self.reasons.get(c, "")}
+                for c, r in self.roles.items()]
+
+
+def guess_roles(columns: dict[str, str]) -> RoleGuess:
+    """Guess roles from column names and DuckDB type names.
+
+    >>> g = guess_roles({"question": "VARCHAR", "response": "VARCHAR", "gold": "VARCHAR",
+    ...                  "passed": "BOOLEAN", "lang": "VARCHAR", "rm_score": "DOUBLE"})
+    >>> g.column_for("input"), g.column_for("output"), g.column_for("correct"), g.roles["rm_score"]
+    ('question', 'response', 'passed', 'signal')
+    """
+    roles: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    normal = {c: _normalise(c) for c in columns}
+    taken: set[str] = set()
+    for role, patterns in _NAME_PATTERNS.items():
+        found = None
+        for pattern in patterns:
+            for col, norm in normal.items():
+                if col in taken:
+                    continue
+                if norm == pattern:
+                    found = (col, pattern)
+                    break
+            if found:
+                break
+        if found:
+            col, pattern = found
+            if role in ("correct", "score") and not _outcome_type_ok(columns[col], role):
+                continue
+            roles[col] = role
+            reasons[col] = f"name matches '{pattern}'"
+            taken.add(col)
+    for col, dtype in columns.items():
+        if col in taken:
+            continue
+        if _EMBED_PATTERN.match(col) and dtype.endswith("[]"):
+            roles[col], reasons[col] = "embedding", "vector column named like an embedding"
+        elif _RATER_PATTERN.match(col):
+            roles[col], reasons[col] = "rater", "name looks like a rater's judgement"
+        elif _SIGNAL_PATTERN.search(col) and _is_numeric(dtype):
+            roles[col], reasons[col] = "signal", "numeric column named like an objective signal"
+        else:
+            roles[col], reasons[col] = "metadata", "other column: kept as metadata"
+    ordered = {c: roles[c] for c in columns}
+    return RoleGuess(ordered, {c: reasons[c] for c in columns})
+
+
+def _is_numeric(dtype: str) -> bool:
+    d = dtype.upper()
+    return any(t in d for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "HUGEINT")) and "[]" not in d
+
+
+def _outcome_type_ok(dtype: str, role: str) -> bool:
+    d = dtype.upper()
+    if "[]" in d or "STRUCT" in d or "MAP" in d:
+        return False
+    if role == "score":
+        return _is_numeric(d) or d == "VARCHAR"
+    return True
+
+
+def apply_mapping(guess: RoleGuess, mapping: dict, *, source: str = "mapping") -> RoleGuess:
+    """Override guessed roles with an explicit mapping (see :func:`load_mapping`).
+
+    Columns named in the mapping take the given role; a column that the guess had given a
+    single role now claimed by another column falls back to metadata.
+
+    >>> g = guess_roles({"q": "VARCHAR", "a": "VARCHAR", "ok": "BOOLEAN"})
+    >>> apply_mapping(g, {"input": "q", "output": "a", "correct": "ok"}).column_for("input")
+    'q'
+    """
+    roles = dict(guess.roles)
+    reasons = dict(guess.reasons)
+    columns = list(roles)
+
+    def need(col: str, key: str) -> None:
+        if col not in roles:
+            raise InputError(source, f"names column {col!r}, which is not in the log; the log's "
+                             f"columns are: {', '.join(columns)}", field=key)
+
+    for role in SINGLE_ROLES:
+        if role in mapping and mapping[role] is not None:
+            col = mapping[role]
+            need(col, role)
+            for other, r in list(roles.items()):
+                if r == role and other != col:
+                    roles[other], reasons[other] = "metadata", f"role {role} given to {col!r} by {source}"
+            roles[col], reasons[col] = role, f"set by {source}"
+    for key, role in (("metadata", "metadata"), ("signals", "signal"), ("raters", "rater"),
+                      ("ignore", "ignore")):
+        for col in mapping.get(key) or []:
+            need(col, key)
+            roles[col], reasons[col] = role, f"set by {source}"
+    threshold = mapping.get("correct_threshold", guess.correct_threshold)
+    return RoleGuess(roles, reasons, float(threshold))
+
+
+def load_mapping(path: str | Path) -> dict:
+    """Read a mapping file (YAML or JSON) and validate its keys and values.
+
+    A mapping names the source column for each role, for example::
+
+        id: qid
+        input: question
+        output: response
+        reference: gold
+        correct: is_correct        # or score: f1 (with correct_threshold: 0.5)
+        signals: [rm_helpfulness, kl_to_ref]
+        raters: [rater_a, rater_b]
+        ignore: [debug]
+        name: my-run                # optional run name and model
+        model: acme-7b
+
+    Errors name the file, the line and the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"is not UTF-8 text ({err.reason} at byte {err.start})") from err
+    except OSError as err:
+        raise InputError(path, f"cannot be read: {err.strerror}") from err
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(path, f"is not valid JSON: {err.msg}", record=f"line {err.lineno}") from err
+        lines: dict[str, int] = {}
+    else:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            raise InputError(path, f"is not valid YAML: {getattr(err, 'problem', err)}",
+                             record=f"line {mark.line + 1}" if mark else None) from err
+        lines = {}
+        if node is not None and isinstance(node, yaml.MappingNode):
+            for key_node, _ in node.value:
+                lines[str(key_node.value)] = key_node.start_mark.line + 1
+    return validate_mapping(data, source=str(path), lines=lines)
+
+
+def validate_mapping(data: object, *, source: str = "mapping", lines: dict[str, int] | None = None) -> dict:
+    """Check a mapping's keys and value types; return it unchanged when valid.
+
+    >>> validate_mapping({"input": "q", "signals": ["rm"]})
+    {'input': 'q', 'signals': ['rm']}
+    """
+    lines = lines or {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(source, f"expected a mapping of role: column, got {type(data).__name__}")
+    for key, value in data.items():
+        where = f"line {lines[key]}" if key in lines else None
+        if key not in MAPPING_KEYS:
+            raise InputError(source, f"unknown key; expected one of {', '.join(sorted(MAPPING_KEYS))}",
+                             record=where, field=str(key))
+        if key in ("metadata", "signals", "raters", "ignore"):
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise InputError(source, "expected a list of column names", record=where, field=key)
+        elif key == "correct_threshold":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(source, f"expected a number, got {value!r}", record=where, field=key)
+        elif value is not None and not isinstance(value, str):
+            raise InputError(source, f"expected a column name (text), got {value!r}", record=where, field=key)
+    return data
+
+
+#: Every role a column can take in the Data page's editor.
+ALL_ROLES: tuple[str, ...] = ("id", "task", "input", "output", "reference", "correct", "score", "scores", "status",
+                              "metadata", "signal", "rater", "embedding", "source_row", "ignore")
+
+
+def edited_guess(guess: RoleGuess, roles: dict[str, str]) -> RoleGuess:
+    """A guess with roles edited by the user, checked: single roles held by at most one column.
+
+    >>> g = guess_roles({"q": "VARCHAR", "ok": "BOOLEAN"})
+    >>> edited_guess(g, {"q": "input", "ok": "correct"}).column_for("input")
+    'q'
+    """
+    for role in set(roles.values()):
+        if role not in ALL_ROLES:
+            raise FaultlineError(f"Unknown role {role!r}; expected one of {', '.join(ALL_ROLES)}")
+    for role in SINGLE_ROLES + ("status", "source_row"):
+        holders = [c for c, r in roles.items() if r == role]
+        if len(holders) > 1:
+            raise FaultlineError(f"The role {role!r} is given to {len(holders)} columns ({', '.join(holders)}); "
+                                 "give it to one column and make the others metadata")
+    reasons = {c: (guess.reasons.get(c, "") if guess.roles.get(c) == r else "set by you") for c, r in roles.items()}
+    return RoleGuess(dict(roles), reasons, guess.correct_threshold)

@@ -1,0 +1,879 @@
+"""The link: every failure mode against every objective component, with the declared rationale
+and the measured evidence side by side, and a verdict from documented rules.
+
+For each mode *m* and component *c* a cell holds:
+
+* **Declared relation** (from the spec): *guards against*, *can cause*, both, or *none*.
+* **Separation** (for each signal of *c* the run has): does the signal separate the examples
+  failing as *m* from the correct examples? Modes overlap (a padded answer can also be
+  confidently wrong), so each mode is judged on its own failures: the examples in *m* and in
+  no other mode, against the correct examples in no mode (the statistics over every example
+  of *m* are reported too, as ``auc_all``). The signal is first
+  oriented the way the objective pushes it (a reward as is; a penalty, ``lower_is_better``,
+  negated), so the **preference AUC** is the probability that the component prefers a random
+  failure of *m* to a random success: above 0.5 the component rewards the failure, below it
+  penalises it. Reported with its DeLong interval, Cohen's d (pooled SD, oriented the same
+  way), the Mann-Whitney U p-value (the test of AUC = 0.5) and a Benjamini-Hochberg q-value
+  over every separation test of the matrix.
+* **Surrogate-metric divergence** (per signal): within each slice (single attributes, plus
+  the whole run) the Spearman correlation between the oriented signal and the real outcome
+  (the score; correctness as 0/1 when scores are only 0/1), with BH q-values over the
+  slices. A slice *diverges* when the correlation is negative with q < FDR: there the
+  component prefers worse answers.
+* **Goodhart quadrant** (with a baseline run, paired on example id; slices of the analysed
+  run): per slice the change of the oriented signal (paired mean difference, t interval and
+  test) against the change in accuracy (McNemar exact test, Wald interval), BH over slices.
+  A slice is in the Goodhart quadrant when the surrogate improved and the outcome got worse,
+  both at q < FDR. The change of each mode's rate per slice is tested the same way
+  (McNemar on the paired indicators).
+
+**Verdict rules** (applied per signal; a cell takes the strongest verdict of its signals:
+implicated, then insufficient evidence, then not implicated). ``min_failures`` defaults to
+20, ``min_effect`` to 0.1, ``fdr`` to 0.05.
+
+1. ``no_signal`` -> **no signal**: the component has no signal column in the run (data
+   components such as pretraining data, or signals the logs lack). Declared relations and
+   where the mode concentrates are shown, but a component is never implicated without a
+   measured signal.
+2. ``too_few`` -> **insufficient evidence**: fewer than ``min_failures`` examples in the mode,
+   or fewer than ``min_failures`` correct examples, have the signal.
+3. ``rewards_failure`` -> **implicated**: preference AUC >= 0.5 + ``min_effect`` and q < FDR.
+4. ``goodhart`` -> **implicated**: with a baseline, in at least one slice of the Goodhart
+   quadrant (the signal improved and accuracy fell) where the mode became more frequent
+   (q < FDR) and concentrates (a finding of "where the mode concentrates"), the signal
+   rewards this failure *within the slice*: local preference AUC >= 0.5 + ``min_effect`` with
+   a one-sided Mann-Whitney test whose BH q < FDR over every such local test of the matrix. (A
+   component that rewards a failure only where the objective change made it spread.)
+5. ``not_rewarded`` -> **not implicated**: the interval's upper bound is below 0.5 +
+   ``min_effect``: a meaningful preference for the failures is ruled out (the signal
+   penalises the failure, or does not separate it).
+6. ``undecided`` -> **insufficient evidence**: anything else (the interval is too wide to
+   implicate the component or to rule it out).
+
+No language model is involved: the sentence of each cell is filled in from these numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from analysis import stats as _stats
+from analysis.errors import FaultlineError
+from analysis.objective.modes import (
+    CompiledModes,
+    ModeSlices,
+    compile_modes,
+    concentration_attributes,
+    mode_counts,
+    modes_slices,
+)
+from analysis.objective.predicates import fields_from_table
+from analysis.objective.spec import Component, Objective, check_against_run, load_objective
+from analysis.slicing.compare import paired_difference_interval
+from analysis.slicing.table import _check as check_slicing
+from analysis.slicing.table import _is_constant, _label, _prepare, describe_condition, resolve_attributes
+from analysis.store import Store
+from analysis.store.sql import quote_ident
+
+Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
+VERDICTS: tuple[str, ...] = ("implicated", "insufficient evidence", "not implicated", "no signal")
+RULES = {
+    "no_signal": "no signal",
+    "too_few": "insufficient evidence",
+    "rewards_failure": "implicated",
+    "goodhart": "implicated",
+    "not_rewarded": "not implicated",
+    "undecided": "insufficient evidence",
+}
+ALL = "(all examples)"
+
+MSG_MIN_FAILURES = "Invalid 'min_failures' parameter: expected an integer >= 2, got {value!r}"
+MSG_MIN_EFFECT = "Invalid 'min_effect' parameter: expected a number in (0, 0.5), got {value!r}"
+MSG_SAME_RUN = "The run and the baseline are the same run ({run!r}); choose two different runs"
+MSG_NO_MATCH = "Runs {base!r} and {run!r} share no example ids; the Goodhart comparison needs the same examples"
+
+
+@dataclass
+class LinkResult:
+    """The modes x components matrix of one run (and a baseline), with all its evidence."""
+
+    run_id: str
+    baseline_id: str | None
+    objective: Objective
+    cells: pd.DataFrame
+    """One row per (mode, component): ``mode``, ``mode_name``, ``component``, ``component_name``,
+    ``kind``, ``relation``, ``verdict``, ``rule``, ``sentence``, ``signal``, ``auc``, ``auc_low``,
+    ``auc_high``, ``smd``, ``q_value``, ``n_fail``, ``n_ok``, ``goodhart_slices``, ``divergent_slices``."""
+    separation: pd.DataFrame
+    """One row per (mode, component, signal) with the separation statistics."""
+    divergence: pd.DataFrame
+    """One row per (component, signal, slice): Spearman rho of oriented signal and outcome, q-value."""
+    goodhart: pd.DataFrame | None
+    """With a baseline: one row per (component, signal, slice): signal and accuracy changes."""
+    mode_change: pd.DataFrame | None
+    """With a baseline: one row per (mode, slice): change of the mode's rate, q-value."""
+    goodhart_evidence: pd.DataFrame | None
+    """With a baseline: per (mode, component, signal) the Goodhart slices where the mode rose,
+    with the signal's local separation there (``local_auc``, interval, ``local_q``, ``rewards``)."""
+    concentration: dict[str, ModeSlices]
+    counts: pd.DataFrame
+    problems: list[str] = field(default_factory=list)
+    """Spec problems against the runs (only in lenient mode: strict raises)."""
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    def cell(self, mode: str, component: str) -> dict:
+        """Everything about one cell: its row, separation per signal, divergent and Goodhart slices,
+        where the mode concentrates."""
+        rows = self.cells[(self.cells["mode"] == mode) & (self.cells["component"] == component)]
+        if rows.empty:
+            raise FaultlineError(f"No cell for mode {mode!r} and component {component!r}")
+        sep = self.separation[(self.separation["mode"] == mode) & (self.separation["component"] == component)]
+        div = self.divergence[self.divergence["component"] == component]
+        conc = self.concentration.get(mode)
+        findings = conc.findings() if conc is not None else pd.DataFrame()
+        conc_desc = set(findings["description"]) if not findings.empty else set()
+        div = div.assign(mode_concentrates=div["description"].isin(conc_desc))
+        out = {"row": rows.iloc[0].to_dict(), "separation": sep.reset_index(drop=True),
+               "divergence": div.reset_index(drop=True), "concentration": conc,
+               "goodhart": None, "mode_change": None}
+        if self.goodhart is not None:
+            good = self.goodhart[self.goodhart["component"] == component]
+            change = self.mode_change[self.mode_change["mode"] == mode][["description", "d_rate", "q_value", "up"]]
+            good = good.merge(change.rename(columns={"q_value": "q_mode"}), on="description", how="left")
+            out["goodhart"] = good.reset_index(drop=True)
+            out["mode_change"] = self.mode_change[self.mode_change["mode"] == mode].reset_index(drop=True)
+            ev = self.goodhart_evidence
+            out["goodhart_evidence"] = ev[(ev["mode"] == mode) & (ev["component"] == component)].reset_index(drop=True)
+        return out
+
+    def matrix(self, value: str = "verdict") -> pd.DataFrame:
+        """Modes (rows) x components (columns) of one cell column (``verdict``, ``auc``, ``relation``...)."""
+        table = self.cells.pivot(index="mode", columns="component", values=value)
+        return table.loc[[m.id for m in self.objective.modes], [c.id for c in self.objective.components]]
+
+    def to_dict(self, *, slices: int = 5) -> dict:
+        """JSON-ready: settings, modes with counts and top slices, every cell, divergences, Goodhart slices."""
+        def clean(frame: pd.DataFrame | None) -> list[dict]:
+            if frame is None:
+                return []
+            return [{k: _json(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+        modes = []
+        for row in self.counts.to_dict("records"):
+            conc = self.concentration.get(row["mode"])
+            modes.append({**{k: _json(v) for k, v in row.items()},
+                          "concentrates_in": conc.to_records(limit=slices) if conc is not None else []})
+        return {
+            "run_id": self.run_id, "baseline_id": self.baseline_id, "objective": self.objective.to_dict(),
+            "settings": self.settings, "problems": self.problems, "notes": self.notes, "modes": modes,
+            "cells": clean(self.cells), "separation": clean(self.separation),
+            "divergence": clean(self.divergence[self.divergence["divergent"]]),
+            "goodhart": clean(self.goodhart[self.goodhart["goodhart"]] if self.goodhart is not None else None),
+        }
+
+
+def _json(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (list, tuple)):
+        return [_json(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _json(x) for k, x in v.items()}
+    return v
+
+
+def _check(min_failures, min_effect) -> None:
+    if isinstance(min_failures, bool) or not isinstance(min_failures, int) or min_failures < 2:
+        raise FaultlineError(MSG_MIN_FAILURES.format(value=min_failures))
+    if isinstance(min_effect, bool) or not isinstance(min_effect, (int, float)) or not 0 < min_effect < 0.5:
+        raise FaultlineError(MSG_MIN_EFFECT.format(value=min_effect))
+
+
+# ------------------------------------------------------------------------------------- the data
+@dataclass
+class _RunData:
+    frame: pd.DataFrame
+    compiled: CompiledModes
+    signals: dict[str, str]  # signal key "component:index" -> column expression alias s<k>
+    graded: bool
+
+
+def _signal_key(component: Component, index: int) -> str:
+    return f"{component.id}:{index}"
+
+
+def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared) -> _RunData:
+    info = store.run(run)
+    stored = store.fields(info.run_id)
+    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
+    select, params = ["example_id", "correct", "score"], []
+    signals = {}
+    for comp in objective.components:
+        for j, sig in enumerate(comp.signals):
+            f = fields.get(sig.column)
+            if f is None or f.kind != "number":
+                continue
+            alias = f"s{len(signals)}"
+            select.append(f"CAST(({f.sql}) AS DOUBLE) AS {alias}")
+            params += list(f.params)
+            signals[_signal_key(comp, j)] = alias
+    for i, mode in enumerate(objective.modes):
+        sql, p = compiled.mode_sql(mode.id)
+        select.append(f"{sql} AS m{i}")
+        params += p
+    for k, prep in enumerate(prepared):
+        select.append(f"{prep.sql.expr} AS a{k}")
+        params += list(prep.sql.params)
+    frame = store.cursor().execute(f"SELECT {', '.join(select)} FROM {quote_ident(info.table_name)} "
+                                   "WHERE NOT unscorable ORDER BY source_row", params).df()
+    score = frame["score"].to_numpy(dtype=float)
+    correct = frame["correct"].to_numpy(dtype=float)
+    graded = bool(np.any(np.isfinite(score) & (score != correct)))
+    return _RunData(frame, compiled, signals, graded)
+
+
+def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[str]]]:
+    """Per attribute: (name, codes per example, labels per code)."""
+    out = []
+    for k, prep in enumerate(prepared):
+        raw_codes, uniques = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
+        labels = [_label(prep, v) for v in uniques.tolist()]
+        if (raw_codes < 0).any():
+            labels.append(_label(prep, None))
+            raw_codes = np.where(raw_codes < 0, len(labels) - 1, raw_codes)
+        # the same label twice (e.g. 1 and 1.0) is one slice
+        merged, label_codes = np.unique(np.array(labels, dtype=object), return_inverse=True)
+        codes = label_codes[raw_codes].astype(np.int64)
+        names = [describe_condition(prep.attribute.name, u, binned=prep.labels is not None) for u in merged]
+        out.append((prep.attribute.name, codes, names))
+    return out
+
+
+# -------------------------------------------------------------------------------- separation
+def separation_statistics(fail: np.ndarray, ok: np.ndarray, *, confidence: float = 0.95) -> dict:
+    """Preference AUC (DeLong interval), Cohen's d and the Mann-Whitney p-value of oriented signals:
+    ``fail`` = examples in the mode, ``ok`` = correct examples.
+
+    >>> s = separation_statistics(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0, 3.5]))
+    >>> round(s["auc"], 4), round(s["smd"], 3)
+    (0.8889, 1.613)
+    """
+    fail = fail[np.isfinite(fail)]
+    ok = ok[np.isfinite(ok)]
+    out = {"n_fail": int(fail.size), "n_ok": int(ok.size), "mean_fail": float(fail.mean()) if fail.size else math.nan,
+           "mean_ok": float(ok.mean()) if ok.size else math.nan, "auc": math.nan, "auc_low": math.nan,
+           "auc_high": math.nan, "smd": math.nan, "p_value": math.nan}
+    if fail.size == 0 or ok.size == 0:
+        return out
+    auc, low, high = _stats.auc_with_interval(fail, ok, confidence=confidence)
+    out.update(auc=auc, auc_low=low, auc_high=high, smd=_stats.standardized_mean_difference(fail, ok),
+               p_value=mann_whitney_p(auc, fail.size, ok.size, np.concatenate([fail, ok])))
+    return out
+
+
+def mann_whitney_p(auc: float, n1: int, n0: int, values: np.ndarray) -> float:
+    """Two-sided asymptotic Mann-Whitney U p-value from AUC = U / (n1 n0), with the tie correction
+    and the continuity correction (as ``scipy.stats.mannwhitneyu(method="asymptotic")``).
+
+    >>> round(mann_whitney_p(8 / 9, 3, 3, np.array([3.0, 4.0, 5.0, 1.0, 2.0, 3.5])), 4)
+    0.1904
+    """
+    n = n1 + n0
+    _, counts = np.unique(values, return_counts=True)
+    ties = float(((counts.astype(float) ** 3) - counts).sum())
+    var = n1 * n0 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+    if var <= 0:
+        return 1.0
+    u = auc * n1 * n0
+    z = (abs(u - n1 * n0 / 2.0) - 0.5) / math.sqrt(var)
+    return float(min(1.0, 2.0 * scipy.stats.norm.sf(max(z, 0.0))))
+
+
+# ------------------------------------------------------------------------------- divergence
+def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, min_support: int,
+                     fdr: float) -> pd.DataFrame:
+    """Spearman rho of an oriented signal and the outcome within each slice (and the whole run),
+    BH q-values over the slices tested; slices below ``min_support`` are not tested."""
+    rows = []
+    all_codes = np.zeros(oriented.size, dtype=np.int64)
+    groups = [("", all_codes, [ALL])] + list(attributes)
+    for name, codes, labels in groups:
+        keep = np.isfinite(oriented) & np.isfinite(outcome)
+        rho, p = _stats.spearman_per_group(np.where(keep, oriented, np.nan), np.where(keep, outcome, np.nan), codes,
+                                           len(labels))
+        n = np.bincount(codes[keep], minlength=len(labels))
+        for g, label in enumerate(labels):
+            rows.append({"attribute": name, "description": label, "n": int(n[g]), "rho": float(rho[g]),
+                         "p_value": float(p[g]) if n[g] >= min_support else math.nan})
+    table = pd.DataFrame(rows)
+    table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
+    table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
+    return table
+
+
+# --------------------------------------------------------------------------------- Goodhart
+def paired_mean_difference(diffs: np.ndarray, codes: np.ndarray, n_groups: int, *, confidence: float = 0.95):
+    """Per group: n, mean difference, t interval and two-sided paired t-test p-value (as scipy.stats.ttest_rel).
+
+    >>> n, mean, low, high, p = paired_mean_difference(np.array([1.0, 2.0, 3.0, 0.5]), np.zeros(4, dtype=int), 1)
+    >>> int(n[0]), float(mean[0]), round(float(p[0]), 4)
+    (4, 1.625, 0.0609)
+    """
+    keep = np.isfinite(diffs)
+    d, g = diffs[keep], codes[keep]
+    n = np.bincount(g, minlength=n_groups).astype(float)
+    total = np.bincount(g, weights=d, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+        ss = np.bincount(g, weights=(d - mean[g]) ** 2, minlength=n_groups)
+        sd = np.sqrt(ss / (n - 1))
+        se = sd / np.sqrt(n)
+        dof = n - 1
+        t = mean / se
+        p = 2 * scipy.stats.t.sf(np.abs(t), dof)
+        p = np.where(se == 0, np.where(mean == 0, 1.0, 0.0), p)
+        crit = scipy.stats.t.ppf(0.5 + confidence / 2, dof)
+        low, high = mean - crit * se, mean + crit * se
+    small = n < 2
+    return (n.astype(np.int64), mean, np.where(small, np.nan, low), np.where(small, np.nan, high),
+            np.where(small, np.nan, p))
+
+
+def _paired_groups(attributes, n: int):
+    yield "", np.zeros(n, dtype=np.int64), [ALL]
+    yield from attributes
+
+
+def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attributes, *, min_support: int,
+                    fdr: float, confidence: float) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Per signal and slice: signal change vs accuracy change (the Goodhart quadrant); per mode and slice:
+    the change of its rate. Examples are matched on example id; slices are the candidate's."""
+    notes = []
+    base_ids = pd.Index(base.frame["example_id"].to_numpy(dtype=object))
+    position = base_ids.get_indexer(cand.frame["example_id"].to_numpy(dtype=object))
+    matched = position >= 0
+    bm = base.frame.iloc[position[matched]].reset_index(drop=True)
+    cm = cand.frame[matched].reset_index(drop=True)
+    attrs = [(name, codes[matched], labels) for name, codes, labels in attributes]
+    bc = bm["correct"].to_numpy(dtype=bool)
+    cc = cm["correct"].to_numpy(dtype=bool)
+    outcome_rows = []
+    for name, codes, labels in _paired_groups(attrs, len(cm)):
+        k = len(labels)
+        nn = np.bincount(codes, minlength=k)
+        b_ = np.bincount(codes, weights=(bc & ~cc).astype(float), minlength=k)  # right -> wrong
+        c_ = np.bincount(codes, weights=(~bc & cc).astype(float), minlength=k)  # wrong -> right
+        acc_b = np.bincount(codes, weights=bc.astype(float), minlength=k)
+        acc_c = np.bincount(codes, weights=cc.astype(float), minlength=k)
+        low, high = paired_difference_interval(c_, b_, nn, confidence=confidence)  # accuracy change
+        p = _stats.mcnemar_exact(b_.astype(np.int64), c_.astype(np.int64))
+        for g, label in enumerate(labels):
+            outcome_rows.append({"attribute": name, "description": label, "n": int(nn[g]),
+                                 "acc_base": acc_b[g] / nn[g] if nn[g] else math.nan,
+                                 "acc_cand": acc_c[g] / nn[g] if nn[g] else math.nan,
+                                 "d_accuracy": (c_[g] - b_[g]) / nn[g] if nn[g] else math.nan,
+                                 "d_acc_low": low[g], "d_acc_high": high[g],
+                                 "p_outcome": p[g] if nn[g] >= min_support else math.nan})
+    outcome = pd.DataFrame(outcome_rows)
+    outcome["q_outcome"] = _stats.benjamini_hochberg(outcome["p_outcome"].to_numpy(dtype=float))
+
+    tables = []
+    for comp in objective.components:
+        for j, sig in enumerate(comp.signals):
+            key = _signal_key(comp, j)
+            if key not in cand.signals:
+                continue
+            if key not in base.signals:
+                notes.append(f"The baseline has no column {sig.column!r}: no Goodhart comparison for {comp.name}")
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
+            sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
+            rows = []
+            for name, codes, labels in _paired_groups(attrs, len(cm)):
+                n_, mean, low, high, p = paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
+                keep = np.isfinite(sb) & np.isfinite(sc)
+                mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
+                mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
+                for g, label in enumerate(labels):
+                    rows.append({"attribute": name, "description": label,
+                                 "signal_base": sign * mb[g] / n_[g] if n_[g] else math.nan,
+                                 "signal_cand": sign * mc[g] / n_[g] if n_[g] else math.nan,
+                                 "d_signal": mean[g], "d_signal_low": low[g], "d_signal_high": high[g],
+                                 "p_signal": p[g] if n_[g] >= min_support else math.nan})
+            t = pd.DataFrame(rows)
+            t["q_signal"] = _stats.benjamini_hochberg(t["p_signal"].to_numpy(dtype=float))
+            t = t.merge(outcome, on=["attribute", "description"], how="left")
+            t["goodhart"] = ((t["d_signal"] > 0) & (t["q_signal"] < fdr) & (t["d_accuracy"] < 0)
+                             & (t["q_outcome"] < fdr))
+            t.insert(0, "component", comp.id)
+            t.insert(1, "signal", sig.column)
+            t.insert(2, "direction", sig.direction)
+            tables.append(t)
+    cols = ["component", "signal", "direction", "attribute", "description", "signal_base", "signal_cand", "d_signal",
+            "d_signal_low", "d_signal_high", "p_signal", "q_signal", "n", "acc_base", "acc_cand", "d_accuracy",
+            "d_acc_low", "d_acc_high", "p_outcome", "q_outcome", "goodhart"]
+    goodhart = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({c_: [] for c_ in cols})
+
+    change_rows = []
+    for i, mode in enumerate(objective.modes):
+        mb_ = bm[f"m{i}"].to_numpy(dtype=bool)
+        mc_ = cm[f"m{i}"].to_numpy(dtype=bool)
+        rows = []
+        for name, codes, labels in _paired_groups(attrs, len(cm)):
+            k = len(labels)
+            nn = np.bincount(codes, minlength=k)
+            up = np.bincount(codes, weights=(~mb_ & mc_).astype(float), minlength=k)
+            down = np.bincount(codes, weights=(mb_ & ~mc_).astype(float), minlength=k)
+            rate_b = np.bincount(codes, weights=mb_.astype(float), minlength=k)
+            rate_c = np.bincount(codes, weights=mc_.astype(float), minlength=k)
+            p = _stats.mcnemar_exact(up.astype(np.int64), down.astype(np.int64))
+            for g, label in enumerate(labels):
+                rows.append({"mode": mode.id, "attribute": name, "description": label, "n": int(nn[g]),
+                             "base_rate": rate_b[g] / nn[g] if nn[g] else math.nan,
+                             "cand_rate": rate_c[g] / nn[g] if nn[g] else math.nan,
+                             "d_rate": (up[g] - down[g]) / nn[g] if nn[g] else math.nan,
+                             "p_value": p[g] if nn[g] >= min_support else math.nan})
+        t = pd.DataFrame(rows)
+        t["q_value"] = _stats.benjamini_hochberg(t["p_value"].to_numpy(dtype=float))
+        t["up"] = (t["d_rate"] > 0) & (t["q_value"] < fdr)
+        change_rows.append(t)
+    return goodhart, pd.concat(change_rows, ignore_index=True), notes
+
+
+# --------------------------------------------------------------------------------- verdicts
+def signal_verdict(stats: dict, *, min_failures: int = 20, min_effect: float = 0.1, fdr: float = 0.05,
+                   goodhart_slices: int = 0) -> str:
+    """The rule (see the module docstring) that decides one signal of one cell.
+
+    ``stats`` holds ``n_fail``, ``n_ok``, ``auc``, ``auc_high`` and ``q_value``;
+    ``goodhart_slices`` counts the Goodhart slices where the mode rose and the signal rewards
+    the failure locally (rule 4; 0 without a baseline).
+
+    >>> base = {"n_fail": 500, "n_ok": 5000, "auc": 0.8, "auc_low": 0.78, "auc_high": 0.82, "q_value": 1e-9}
+    >>> signal_verdict(base), signal_verdict({**base, "n_fail": 5})
+    ('rewards_failure', 'too_few')
+    >>> signal_verdict({**base, "auc": 0.3, "auc_high": 0.33}), signal_verdict({**base, "auc": 0.58, "auc_high": 0.7})
+    ('not_rewarded', 'undecided')
+    >>> signal_verdict({**base, "auc": 0.45, "auc_high": 0.47}, goodhart_slices=1)
+    'goodhart'
+    """
+    if stats["n_fail"] < min_failures or stats["n_ok"] < min_failures:
+        return "too_few"
+    auc, high, q = stats["auc"], stats["auc_high"], stats["q_value"]
+    significant = q == q and q < fdr
+    if auc == auc and auc >= 0.5 + min_effect and significant:
+        return "rewards_failure"
+    if goodhart_slices > 0:
+        return "goodhart"
+    if high == high and high < 0.5 + min_effect:
+        return "not_rewarded"
+    return "undecided"
+
+
+STRENGTH = {"implicated": 0, "insufficient evidence": 1, "not implicated": 2, "no signal": 3}
+
+
+def _fmt_q(q: float) -> str:
+    if q != q:
+        return "not tested"
+    if q == 0:
+        return "< 1e-300"
+    return f"{q:.2g}"
+
+
+def _q_phrase(q: float) -> str:
+    """``q = 0.012``, or ``q < 1e-300`` when it underflows."""
+    text = _fmt_q(q)
+    return f"q {text}" if text.startswith("<") else f"q = {text}"
+
+
+def _relation_words(relation: str) -> str:
+    return {"guards against": "guards against it", "can cause": "can cause it",
+            "guards against and can cause": "both guards against it and can cause it",
+            "none": "declares no relation to it"}[relation]
+
+
+def explain(rule: str, *, component: Component, mode_name: str, relation: str, stats: dict | None = None,
+            signal: str | None = None, direction: str | None = None, min_failures: int = 20,
+            min_effect: float = 0.1, goodhart: dict | None = None, concentrates: str | None = None) -> str:
+    """The plain sentence of a cell, filled in from its numbers (no language model).
+
+    >>> from analysis.objective.spec import Component
+    >>> c = Component("rm", "The helpfulness RM", "reward_model", "why", "accuracy")
+    >>> explain("no_signal", component=c, mode_name="Hallucination", relation="can cause")
+    'The helpfulness RM has no per-example signal in these logs, so its link to hallucination cannot be measured; the spec says it can cause it.'
+    """
+    mode = mode_name[0].lower() + mode_name[1:] if mode_name[:2] != mode_name[:2].upper() else mode_name
+    if rule == "no_signal":
+        where = f" The mode concentrates in {concentrates}." if concentrates else ""
+        spec = ("the spec declares no relation" if relation == "none" else f"the spec says it {_relation_words(relation)}")
+        return (f"{component.name} has no per-example signal in these logs, so its link to {mode} cannot be "
+                f"measured; {spec}.{where}")
+    assert stats is not None
+    n_fail, n_ok = stats["n_fail"], stats["n_ok"]
+    auc = f"preference AUC {stats['auc']:.2f} [{stats['auc_low']:.2f}, {stats['auc_high']:.2f}]"
+    if rule == "too_few":
+        return (f"Only {n_fail:,} examples failing as {mode} and {n_ok:,} correct examples have {signal}; at least "
+                f"{min_failures} of each are needed to judge {component.name}.")
+    side = "higher" if direction == "higher_is_better" else "lower (which the objective prefers)"
+    undeclared = "" if "can cause" in relation else "; the spec does not declare this link"
+    if rule == "rewards_failure":
+        return (f"{component.name} rewards {mode}: {signal} is {side} on the {n_fail:,} examples failing this way "
+                f"than on the {n_ok:,} correct ones ({auc}, d = {stats['smd']:+.2f}, {_q_phrase(stats['q_value'])})"
+                f"{undeclared}.")
+    if rule == "goodhart":
+        g = goodhart or {}
+        return (f"{component.name} is implicated in {mode} by the objective change: where {g.get('description')}, "
+                f"{signal} improved by {g.get('d_signal', math.nan):+.2f} while accuracy changed by "
+                f"{g.get('d_accuracy', math.nan) * 100:+.1f} points and this failure by "
+                f"{g.get('d_rate', math.nan) * 100:+.1f} points, and there {signal} prefers these failures to the "
+                f"correct answers (local preference AUC {g.get('local_auc', math.nan):.2f} "
+                f"[{g.get('local_low', math.nan):.2f}, {g.get('local_high', math.nan):.2f}]){undeclared}.")
+    if rule == "not_rewarded":
+        if stats["auc_high"] < 0.5 and stats["q_value"] < 1:
+            return (f"{component.name} does not reward {mode}: {signal} prefers the correct examples to the "
+                    f"{n_fail:,} failures ({auc}, {_q_phrase(stats['q_value'])}).")
+        return (f"{component.name} is not implicated in {mode}: {signal} barely separates the {n_fail:,} failures "
+                f"from the correct examples ({auc}), ruling out a preference of AUC {0.5 + min_effect:.2f} or more.")
+    return (f"The evidence on {component.name} and {mode} is inconclusive: {signal} gives {auc} "
+            f"({_q_phrase(stats['q_value'])}), too uncertain to implicate it or to rule it out.")
+
+
+# ------------------------------------------------------------------------------------ link
+def link(store: Store, run: str, objective: Objective | str | None = None, *, baseline: str | None = None,
+         by: Sequence[str] | None = None, strict: bool = True, max_order: int = 1, min_support: int = 30,
+         min_failures: int = 20, min_effect: float = 0.1, fdr: float = 0.05, confidence: float = 0.95,
+         bins: int = 5) -> LinkResult:
+    """Link every failure mode of a run to every component of its objective, with the evidence.
+
+    ``objective``: an :class:`Objective`, a spec file path, or None (default taxonomy, no
+    components). ``baseline``: a run before the objective change (Goodhart quadrant).
+    ``strict``: raise on the first spec problem against the runs; otherwise carry on without
+    the broken parts (their signals say "no signal") and list the problems. ``by``,
+    ``max_order``, ``min_support``, ``bins``: slicing for "where a mode concentrates" and for
+    the per-slice evidence. Verdict rules: see the module docstring.
+
+    >>> import tempfile, numpy as np, pandas as pd
+    >>> from analysis.objective.spec import parse_objective
+    >>> s = Store(tempfile.mkdtemp() + "/l.duckdb")
+    >>> rng = np.random.default_rng(0)
+    >>> long = rng.random(400) < 0.3
+    >>> df = pd.DataFrame({"prompt": ["q"] * 400, "gold": ["short answer"] * 400,
+    ...                    "response": np.where(long, "padding " * 60, "short answer"), "correct": ~long,
+    ...                    "rm_help": rng.normal(0, 1, 400) + 2 * long})
+    >>> _ = s.ingest_frame(df, name="r")
+    >>> spec = parse_objective('''
+    ... objective: demo
+    ... components:
+    ...   - {id: rm, name: Helpfulness RM, kind: reward_model, why: useful answers, serves: accuracy,
+    ...      signals: [{column: rm_help, direction: higher_is_better}], can_cause: [reward_hacking]}
+    ... ''')
+    >>> result = link(s, "r", spec)
+    >>> result.cells.set_index("mode").loc["reward_hacking", ["verdict", "rule"]].tolist()
+    ['implicated', 'rewards_failure']
+    """
+    check_slicing(max_order, min_support, fdr, bins)
+    _check(min_failures, min_effect)
+    if objective is None:
+        objective = Objective.default()
+    elif not isinstance(objective, Objective):
+        objective = load_objective(objective)
+    info = store.run(run)
+    base_info = store.run(baseline) if baseline is not None else None
+    if base_info is not None and base_info.run_id == info.run_id:
+        raise FaultlineError(MSG_SAME_RUN.format(run=info.name))
+    problems = []
+    for which in [info] + ([base_info] if base_info is not None else []):
+        for problem in check_against_run(objective, store, which.run_id):
+            if strict:
+                raise problem
+            problems.append(str(problem))
+    compiled = compile_modes(store, info.run_id, objective, fdr=fdr, strict=False)
+    names = concentration_attributes(store, info.run_id, by)
+    attrs = resolve_attributes(store, info.run_id, names)
+    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+    if by is None:
+        prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
+    data = _load(store, info.run_id, objective, compiled, prepared)
+    attributes = _slice_codes(data, prepared)
+    notes = [n for n in compiled.notes if n not in problems]
+
+    concentration = modes_slices(store, info.run_id, objective, None, compiled=compiled, prepared=prepared,
+                                 max_order=max_order, min_support=min_support, confidence=confidence, fdr=fdr,
+                                 bins=bins)
+    counts = mode_counts(store, info.run_id, compiled=compiled)
+
+    frame = data.frame
+    correct = frame["correct"].to_numpy(dtype=bool)
+    outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
+
+    # separation for every (mode, signal): the mode's own failures (in no other mode) against
+    # the correct examples (in no mode)
+    flags = _mode_flags(frame, objective)
+    sep_rows = []
+    for i, mode in enumerate(objective.modes):
+        in_mode, own = flags[i]
+        ok = correct & ~flags.any_mode
+        for comp in objective.components:
+            for j, sig in enumerate(comp.signals):
+                key = _signal_key(comp, j)
+                if key not in data.signals:
+                    continue
+                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+                values = sign * frame[data.signals[key]].to_numpy(dtype=float)
+                stats = separation_statistics(values[own], values[ok], confidence=confidence)
+                stats["mean_fail"] *= sign
+                stats["mean_ok"] *= sign
+                every = separation_statistics(values[in_mode], values[ok], confidence=confidence)
+                sep_rows.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
+                                 "direction": sig.direction, **stats, "n_fail_all": every["n_fail"],
+                                 "auc_all": every["auc"]})
+    sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
+                "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
+    separation = pd.DataFrame(sep_rows, columns=sep_cols)
+    tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
+    separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
+                                                               np.nan))
+
+    # divergence per signal
+    div_tables = []
+    for comp in objective.components:
+        for j, sig in enumerate(comp.signals):
+            key = _signal_key(comp, j)
+            if key not in data.signals:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
+                                 min_support=min_support, fdr=fdr)
+            t.insert(0, "component", comp.id)
+            t.insert(1, "signal", sig.column)
+            div_tables.append(t)
+    divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
+        {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
+                         "divergent"]}))
+
+    # Goodhart quadrant across two runs
+    goodhart = mode_change = None
+    if base_info is not None:
+        base_compiled = compile_modes(store, base_info.run_id, objective, fdr=fdr, strict=False)
+        base_data = _load(store, base_info.run_id, objective, base_compiled, [])
+        shared = pd.Index(base_data.frame["example_id"].to_numpy(dtype=object)).get_indexer(
+            frame["example_id"].to_numpy(dtype=object))
+        if not (shared >= 0).any():
+            raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
+        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes,
+                                                      min_support=min_support, fdr=fdr, confidence=confidence)
+        notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
+
+    goodhart_evidence = None
+    if goodhart is not None:
+        where = {m: set(c.findings()["description"]) for m, c in concentration.items()}
+        goodhart_evidence = _goodhart_evidence(frame, data, objective, goodhart, mode_change, attributes, where,
+                                               min_effect=min_effect, min_failures=min_failures, fdr=fdr,
+                                               confidence=confidence)
+
+    # verdicts
+    cell_rows = []
+    for mode in objective.modes:
+        conc = concentration[mode.id].findings()
+        conc = conc[~conc["redundant"]] if not conc.empty else conc
+        top = conc["description"].iloc[0] if not conc.empty else None
+        for comp in objective.components:
+            relation = objective.relation(mode.id, comp.id)
+            sep = separation[(separation["mode"] == mode.id) & (separation["component"] == comp.id)]
+            row = {"mode": mode.id, "mode_name": mode.name, "component": comp.id, "component_name": comp.name,
+                   "kind": comp.kind, "relation": relation, "signal": None, "auc": math.nan, "auc_low": math.nan,
+                   "auc_high": math.nan, "smd": math.nan, "q_value": math.nan, "n_fail": int(
+                       concentration[mode.id].total_in_mode), "n_ok": math.nan, "goodhart_slices": 0,
+                   "divergent_slices": 0}
+            if sep.empty:
+                row.update(verdict="no signal", rule="no_signal",
+                           sentence=explain("no_signal", component=comp, mode_name=mode.name, relation=relation,
+                                            concentrates=top))
+                cell_rows.append(row)
+                continue
+            best = None
+            for s in sep.to_dict("records"):
+                g_rows = pd.DataFrame()
+                if goodhart_evidence is not None:
+                    ev = goodhart_evidence
+                    g_rows = ev[(ev["mode"] == mode.id) & (ev["component"] == comp.id)
+                                & (ev["signal_index"] == s["signal_index"]) & ev["rewards"]]
+                rule = signal_verdict(s, min_failures=min_failures, min_effect=min_effect, fdr=fdr,
+                                      goodhart_slices=len(g_rows))
+                div = divergence[(divergence["component"] == comp.id) & (divergence["signal"] == s["signal"])]
+                candidate = (STRENGTH[RULES[rule]], -(s["auc"] if s["auc"] == s["auc"] else 0), rule, s, g_rows,
+                             int(div["divergent"].sum()))
+                if best is None or candidate[:2] < best[:2]:
+                    best = candidate
+            _, _, rule, s, g_rows, n_div = best
+            g_best = g_rows.sort_values("local_auc", ascending=False).iloc[0].to_dict() if len(g_rows) else None
+            row.update(verdict=RULES[rule], rule=rule, signal=s["signal"], auc=s["auc"], auc_low=s["auc_low"],
+                       auc_high=s["auc_high"], smd=s["smd"], q_value=s["q_value"], n_fail=s["n_fail"], n_ok=s["n_ok"],
+                       goodhart_slices=len(g_rows), divergent_slices=n_div,
+                       sentence=explain(rule, component=comp, mode_name=mode.name, relation=relation, stats=s,
+                                        signal=s["signal"], direction=s["direction"], min_failures=min_failures,
+                                        min_effect=min_effect, goodhart=g_best))
+            cell_rows.append(row)
+    cells = pd.DataFrame(cell_rows, columns=[
+        "mode", "mode_name", "component", "component_name", "kind", "relation", "verdict", "rule", "sentence",
+        "signal", "auc", "auc_low", "auc_high", "smd", "q_value", "n_fail", "n_ok", "goodhart_slices",
+        "divergent_slices"])
+    settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order, "min_support": min_support,
+                "min_failures": min_failures, "min_effect": min_effect, "fdr": fdr, "confidence": confidence,
+                "bins": bins, "outcome": "score" if data.graded else "correctness (0/1)",
+                "separation": "preference AUC (DeLong interval), Cohen's d, Mann-Whitney U p, BH over the matrix",
+                "divergence": "Spearman rho per slice of oriented signal and outcome, BH over slices per signal",
+                "goodhart": "paired t for the signal change, McNemar exact for accuracy and mode rates, BH over slices"}
+    return LinkResult(info.run_id, base_info.run_id if base_info else None, objective, cells, separation, divergence,
+                      goodhart, mode_change, goodhart_evidence, concentration, counts, problems, notes, settings)
+
+
+class _Flags(list):
+    """Per mode: (in the mode, in the mode and in no other mode); ``any_mode``: in some mode."""
+
+    any_mode: np.ndarray
+
+
+def _mode_flags(frame: pd.DataFrame, objective: Objective) -> _Flags:
+    flags = np.column_stack([frame[f"m{i}"].to_numpy(dtype=bool) for i in range(len(objective.modes))]) \
+        if objective.modes else np.zeros((len(frame), 0), dtype=bool)
+    count = flags.sum(axis=1)
+    out = _Flags((flags[:, i], flags[:, i] & (count == 1)) for i in range(flags.shape[1]))
+    out.any_mode = count > 0
+    return out
+
+
+def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective, goodhart: pd.DataFrame,
+                       mode_change: pd.DataFrame, attributes, concentrates: dict[str, set], *, min_effect: float,
+                       min_failures: int, fdr: float, confidence: float) -> pd.DataFrame:
+    """Rule 4's evidence: for each (mode, signal), the Goodhart slices where the mode rose and
+    concentrates, and the signal's separation of the mode's failures from the correct answers there."""
+    masks = {ALL: np.ones(len(frame), dtype=bool)}
+    for _, codes, labels in attributes:
+        for g, label in enumerate(labels):
+            masks[label] = codes == g
+    correct = frame["correct"].to_numpy(dtype=bool)
+    flags = _mode_flags(frame, objective)
+    ok = correct & ~flags.any_mode
+    rows = []
+    for i, mode in enumerate(objective.modes):
+        own = flags[i][1]
+        up = mode_change[(mode_change["mode"] == mode.id) & mode_change["up"]
+                         & mode_change["description"].isin(concentrates.get(mode.id, set()))]
+        up = up[["description", "d_rate", "q_value"]]
+        if up.empty:
+            continue
+        for comp in objective.components:
+            for j, sig in enumerate(comp.signals):
+                key = _signal_key(comp, j)
+                if key not in data.signals:
+                    continue
+                g = goodhart[(goodhart["component"] == comp.id) & (goodhart["signal"] == sig.column)
+                             & goodhart["goodhart"]]
+                g = g.merge(up.rename(columns={"q_value": "q_mode"}), on="description")
+                if g.empty:
+                    continue
+                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+                values = sign * frame[data.signals[key]].to_numpy(dtype=float)
+                found = []
+                for r in g.to_dict("records"):
+                    mask = masks[r["description"]]
+                    st = separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
+                    enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
+                    one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
+                    found.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
+                                  "description": r["description"], "d_signal": r["d_signal"],
+                                  "d_accuracy": r["d_accuracy"], "d_rate": r["d_rate"], "q_mode": r["q_mode"],
+                                  "n_fail": st["n_fail"], "n_ok": st["n_ok"], "local_auc": st["auc"],
+                                  "local_low": st["auc_low"], "local_high": st["auc_high"],
+                                  "local_p": one_sided if enough else math.nan})
+                rows += found
+    cols = ["mode", "component", "signal", "signal_index", "description", "d_signal", "d_accuracy", "d_rate", "q_mode",
+            "n_fail", "n_ok", "local_auc", "local_low", "local_high", "local_p", "local_q", "rewards"]
+    table = pd.DataFrame(rows, columns=cols)
+    # BH over every local test of the matrix (as the separation tests), not per cell
+    table["local_q"] = _stats.benjamini_hochberg(table["local_p"].to_numpy(dtype=float))
+    table["rewards"] = (table["local_auc"] >= 0.5 + min_effect) & (table["local_q"] < fdr)
+    return table
+
+
+# ---------------------------------------------------------------------------------- the report
+def report_section(store: Store, run: str, *, baseline: str | None = None, objective: str | os.PathLike) -> dict:
+    """The audit report's "Failure modes and objective components" section (see :mod:`analysis.report`):
+    ``summary`` (plain sentences), ``html`` (escaped, self-contained), ``objective_sha256``, ``cells`` and
+    ``settings``. Lenient: spec problems against the runs are listed in the section, not raised."""
+    import hashlib
+    from html import escape
+
+    path = Path(objective)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as err:
+        raise FaultlineError(f"The objective spec {path} cannot be read: {err.strerror}") from err
+    result = link(store, run, load_objective(path), baseline=baseline, strict=False)
+    cells = result.cells
+    implicated = cells[cells["verdict"] == "implicated"].assign(
+        declared=lambda t: t["relation"].str.contains("can cause")).sort_values(["declared", "auc"], ascending=False)
+    summary = [f"Objective {result.objective.name!r}: {len(implicated)} of {len(cells)} failure mode x component "
+               f"cells are implicated by measured evidence; {int((cells['verdict'] == 'no signal').sum())} have no "
+               "signal in the logs."]
+    summary += implicated["sentence"].tolist()
+    parts = ["<h3>Failure modes</h3><table><tr><th>Failure mode</th><th>Harms</th><th>Examples</th><th>Share</th>"
+             "<th>Concentrates in</th></tr>"]
+    for row in result.counts.itertuples():
+        found = result.concentration[row.mode].findings()
+        found = found[~found["redundant"]] if not found.empty else found
+        where = "; ".join(f"{r.description} ({r.mode_rate:.0%} vs {r.rest_mode_rate:.0%}, {_q_phrase(r.q_value)})"
+                          for r in found.head(2).itertuples()) if not found.empty else "-"
+        parts.append(f"<tr><td>{escape(row.name)}</td><td>{escape(row.dimension)}</td><td>{row.n:,}</td>"
+                     f"<td>{row.rate:.1%}</td><td>{escape(where)}</td></tr>")
+    parts.append("</table><h3>Modes x components</h3><table><tr><th></th>")
+    comps = result.objective.components
+    parts += [f"<th>{escape(c.name)}</th>" for c in comps]
+    parts.append("</tr>")
+    lookup = {(r.mode, r.component): r for r in cells.itertuples()}
+    for m in result.objective.modes:
+        parts.append(f"<tr><th>{escape(m.name)}</th>")
+        for c in comps:
+            r = lookup[(m.id, c.id)]
+            auc = f"<br>AUC {r.auc:.2f}" if r.auc == r.auc and r.verdict != "no signal" else ""
+            rel = f"<br><i>{escape(r.relation)}</i>" if r.relation != "none" else ""
+            weight = "<b>IMPLICATED</b>" if r.verdict == "implicated" else escape(r.verdict)
+            parts.append(f"<td>{weight}{auc}{rel}</td>")
+        parts.append("</tr>")
+    parts.append("</table><p>Preference AUC: the probability that the component's signal prefers a failure of the "
+                 "mode to a correct answer. Verdict rules: implicated when AUC &ge; 0.6 with a BH q &lt; 0.05 (or a "
+                 "Goodhart slice across the objective change); no signal when the component has no per-example "
+                 "signal in the logs.</p>")
+    if len(implicated):
+        parts.append("<h3>Implicated components</h3><ul>")
+        parts += [f"<li>{escape(sentence)}</li>" for sentence in implicated["sentence"]]
+        parts.append("</ul>")
+    if result.problems:
+        parts.append("<h3>Spec problems against these logs</h3><ul>")
+        parts += [f"<li>{escape(p)}</li>" for p in result.problems]
+        parts.append("</ul>")
+    records = [{k: _json(v) for k, v in r.items()} for r in cells.drop(columns=["mode_name", "component_name"])
+               .to_dict("records")]
+    return {"summary": summary, "html": "".join(parts), "objective_sha256": digest, "cells": records,
+            "settings": result.settings, "problems": result.problems}
+
+
+# ------------------------------------------------------------------------------------- CLI
+__all__ = ["LinkResult", "RULES", "VERDICTS", "divergence_table", "explain", "goodhart_tables",
+           "link", "mann_whitney_p", "paired_mean_difference", "report_section",
+           "separation_statistics", "signal_verdict"]

@@ -1,0 +1,557 @@
+"""Failure modes: the default taxonomy, built-in detectors, per-example mode indicators, and
+where each mode concentrates.
+
+An example gets a failure mode from four sources, all compiled to SQL over the run's table
+(values bound, identifiers quoted):
+
+``label``
+    A column of the log (or a rater's column) named under ``labels`` in the objective spec,
+    holding mode ids or names (several may be separated by ``,``, ``;`` or ``|``).
+``rule``
+    A rule of the spec: a condition in the predicate language (:mod:`analysis.objective.predicates`).
+    The condition is taken as written: include ``not correct`` when a rule is about failures.
+``detector``
+    The built-in detectors of :data:`DETECTORS` (each marks *wrong* answers only; which mode
+    each one gives, and its settings, can be changed under ``detectors`` in the spec).
+``annotation``
+    Researchers' annotations (:mod:`analysis.objective.annotations`): an annotated example is in the
+    mode whatever its correctness; a slice annotation puts the slice's wrong answers in it.
+
+"Where a mode concentrates" is the slicing engine run on the mode's indicator instead of on
+correctness: the same grouping-sets counts, intervals (Wilson / Clopper-Pearson), tests
+against the rest of the run (Fisher / two-proportion z) and Benjamini-Hochberg q-values as
+:func:`analysis.slicing.table.slice_table`, over subgroups (metadata), context (input length,
+turn) and clusters. Features of the output itself (output length, refusal phrasing, empty
+output) are left out by default: they describe the failure, not where it happens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import FaultlineError
+from analysis.objective.annotations import active_annotations
+from analysis.objective.predicates import REFUSAL_PATTERN, compile_predicate, fields_from_table
+from analysis.objective.spec import Objective, check_against_run
+from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
+from analysis.slicing.table import (
+    _check,
+    _is_constant,
+    _label_to_raw,
+    _post_process,
+    _prepare,
+    default_attributes,
+    resolve_attributes,
+    slice_table,
+)
+from analysis.store import Store
+from analysis.store.sql import quote_ident
+from analysis.store.sql import slices as Q
+
+SourceKind = Literal["label", "rule", "detector", "annotation"]
+
+MSG_BAD_MIN_SUPPORT = "Invalid 'min_support' parameter: expected an integer >= 1, got {value!r}"
+
+#: Output features left out of "where a mode concentrates" by default (they describe the failure).
+OUTPUT_FEATURES = ("output_length", "is_refusal", "output_empty")
+#: An option letter, as a multiple-choice answer: "B", "(b)", "C.", " D) ".
+OPTION_LETTER_PATTERN = r"^\s*\(?[A-Ja-j]\)?[.:)]?\s*$"
+#: Share of option letters among answers (or references) above which a run is multiple choice.
+MULTIPLE_CHOICE_SHARE = 0.5
+
+
+# ------------------------------------------------------------------------------------ compiling
+@dataclass
+class Source:
+    """One reason an example can be in a mode, as SQL over the run's table."""
+
+    kind: SourceKind
+    name: str
+    """``rule:<id>``, ``detector:<name>``, ``label:<column>``, ``annotation``."""
+    sql: str
+    params: list = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class CompiledModes:
+    """Every mode's sources for one run (what :func:`compile_modes` returns)."""
+
+    run_id: str
+    table: str
+    modes: list[FailureMode]
+    sources: dict[str, list[Source]]
+    notes: list[str] = field(default_factory=list)
+    """Things worth knowing that are not errors (label values that name no mode, detectors left off)."""
+    fdr: float = 0.05
+
+    def mode_sql(self, mode: str) -> tuple[str, list]:
+        """``(sql, params)``: true when the example is in ``mode`` (never NULL)."""
+        if mode not in self.sources:
+            raise FaultlineError(MSG_UNKNOWN_MODE.format(mode=mode, known=", ".join(self.sources)))
+        parts = self.sources[mode]
+        if not parts:
+            return "false", []
+        sql = " OR ".join(f"coalesce(({s.sql}), false)" for s in parts)
+        params = [p for s in parts for p in s.params]
+        return f"({sql})", params
+
+    def why_sql(self, mode: str) -> tuple[str, list]:
+        """``(sql, params)``: the names of the sources that put the example in ``mode``, comma-separated."""
+        parts = self.sources[mode]
+        if not parts:
+            return "''", []
+        cases = ", ".join(f"CASE WHEN coalesce(({s.sql}), false) THEN ? END" for s in parts)
+        params = [p for s in parts for p in [*s.params, s.name]]
+        return f"concat_ws(', ', {cases})", params
+
+
+def compile_modes(store: Store, run: str, objective: Objective | None = None, *, fdr: float = 0.05,
+                  strict: bool = True) -> CompiledModes:
+    """Compile every mode's sources for a run: labels, rules, detectors and annotations.
+
+    ``objective`` None uses the default taxonomy and detectors only. With ``strict`` a spec
+    problem against the run (a rule naming a missing field...) raises; otherwise the source
+    is left out and the problem is listed in ``notes``.
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/m.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "response": ["I'm sorry, but I can't help.", "4"],
+    ...                                  "gold": ["1", "4"], "correct": [False, True]}), name="r")
+    >>> [src.name for src in compile_modes(s, "r").sources["over_refusal"]]
+    ['detector:refusal', 'detector:empty_output']
+    """
+    objective = objective or Objective.default()
+    info = store.run(run)
+    stored = store.fields(info.run_id)
+    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
+    problems = check_against_run(objective, store, info.run_id)
+    notes: list[str] = []
+    bad_keys: set[str] = set()
+    for problem in problems:
+        if strict:
+            raise problem
+        notes.append(str(problem))
+        bad_keys.add(problem.key or "")
+    sources: dict[str, list[Source]] = {m.id: [] for m in objective.modes}
+
+    # labels (a column holding mode ids or names)
+    for index, column in enumerate(objective.labels):
+        if f"labels[{index}]" in bad_keys:
+            continue
+        f = fields[column]
+        values = store.cursor().execute(
+            f"SELECT DISTINCT trim(unnest(regexp_split_to_array(CAST({f.sql} AS VARCHAR), '[,;|]'))) "
+            f"FROM {quote_ident(info.table_name)}", list(f.params)).fetchall()
+        by_mode: dict[str, list[str]] = {}
+        unknown = []
+        for (value,) in values:
+            if value is None or value == "":
+                continue
+            mode = objective.find_mode(value)
+            if mode is None:
+                unknown.append(value)
+            else:
+                by_mode.setdefault(mode, []).append(value)
+        if unknown:
+            notes.append(f"Label column {column!r} has values that name no failure mode (ignored): "
+                         + ", ".join(repr(u) for u in sorted(unknown)[:10]))
+        for mode, raw in by_mode.items():
+            sql = (f"list_has_any(list_transform(regexp_split_to_array(CAST({f.sql} AS VARCHAR), '[,;|]'), "
+                   f"lambda x: trim(x)), ?::VARCHAR[])")
+            sources[mode].append(Source("label", f"label:{column}", sql, [*f.params, raw],
+                                        f"the column {column} says so"))
+
+    # rules
+    for index, rule in enumerate(objective.rules):
+        if f"rules[{index}].when" in bad_keys:
+            continue
+        sql, params = compile_predicate(rule.when, fields, rule=rule.id)
+        sources[rule.mode].append(Source("rule", f"rule:{rule.id}", sql, params, rule.when))
+
+    # detectors
+    for name, settings in objective.detectors.items():
+        if settings is None or any(k.startswith(f"detectors.{name}.") for k in bad_keys):
+            continue
+        made = _detector_sql(store, info, fields, name, settings, fdr=fdr, notes=notes)
+        if made is not None:
+            sources[settings["mode"]].append(made)
+
+    # annotations
+
+    active = active_annotations(store, info.run_id)
+    if not active.empty:
+        _annotation_sources(store, info, objective, active, sources, notes)
+    return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr)
+
+
+def _detector_sql(store: Store, info, fields, name: str, settings: dict, *, fdr: float,
+                  notes: list[str]) -> Source | None:
+    wrong = "correct = false"
+    d = DETECTORS[name]
+    if name == "refusal":
+        return Source("detector", "detector:refusal", f"{wrong} AND regexp_matches(lower({quote_ident('output')}), ?)",
+                      [REFUSAL_PATTERN], d.description)
+    if name == "empty_output":
+        out = quote_ident("output")
+        return Source("detector", "detector:empty_output",
+                      f"{wrong} AND ({out} IS NULL OR trim({out}) = '' OR {quote_ident('status')} = 'no_answer')", [],
+                      d.description)
+    if name == "long_output":
+        ratio, min_chars = float(settings["ratio"]), int(settings["min_chars"])
+        out, ref = quote_ident("output"), quote_ident("reference")
+        return Source("detector", "detector:long_output",
+                      f"{wrong} AND length({out}) >= ? AND length({ref}) > 0 AND length({out}) >= ? * length({ref})",
+                      [min_chars, ratio], d.description)
+    if name == "multiple_choice_format":
+        column = settings.get("field")
+        if column is None:
+            column = "meta.raw_output" if "meta.raw_output" in fields else "output"
+        f = fields[column]
+        table = quote_ident(info.table_name)
+        share = store.cursor().execute(
+            f"SELECT avg(CASE WHEN regexp_matches(CAST({f.sql} AS VARCHAR), ?) THEN 1.0 ELSE 0.0 END), "
+            f"avg(CASE WHEN regexp_matches({quote_ident('reference')}, ?) THEN 1.0 ELSE 0.0 END) "
+            f"FROM {table} WHERE {f.sql} IS NOT NULL AND NOT unscorable",
+            [*f.params, OPTION_LETTER_PATTERN, OPTION_LETTER_PATTERN, *f.params]).fetchall()[0]
+        if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
+            return None  # not a multiple-choice run: the detector has nothing to say
+        return Source("detector", "detector:multiple_choice_format",
+                      f"{wrong} AND NOT coalesce(regexp_matches(CAST({f.sql} AS VARCHAR), ?), false)",
+                      [*f.params, OPTION_LETTER_PATTERN], d.description + f" (field {column})")
+    if name == "paraphrase_disagreement":
+        group = settings.get("group")
+        if group is None:
+            group = next((n for n in fields if fields[n].column == n and "paraphrase" in n.lower()), None)
+            if group is None:
+                notes.append("The paraphrase detector is off: the run has no paraphrase group field "
+                             "(set detectors.paraphrase_disagreement.group in the spec)")
+                return None
+        f = fields[group]
+        return Source("detector", "detector:paraphrase_disagreement",
+                      f"{wrong} AND ({f.sql}) IS NOT NULL AND coalesce(bool_or(correct) OVER "
+                      f"(PARTITION BY ({f.sql})), false)", [*f.params, *f.params], d.description + f" (group {group})")
+    if name == "group_disparity":
+        attributes = list(settings.get("attributes") or [])
+        if not attributes:
+            return None
+
+        result = slice_table(store, info.run_id, attributes, max_order=1, min_support=30, fdr=fdr)
+        worse = result.findings()
+        if worse.empty:
+            return None
+        attrs = {a.name: a for a in resolve_attributes(store, info.run_id, attributes)}
+        parts, params, shown = [], [], []
+        for row in worse.itertuples():
+            (name_,), (raw,) = row.attributes, row.values
+            prepared = _prepare(store, info.table_name, attrs[name_], bins=5, edges=result.edges or None)
+            where, p = Q.predicate_where([prepared.sql], [raw])
+            parts.append(f"({where})")
+            params += p
+            shown.append(row.description)
+        return Source("detector", "detector:group_disparity", f"{wrong} AND ({' OR '.join(parts)})", params,
+                      d.description + " (" + "; ".join(shown) + ")")
+    raise KeyError(name)  # pragma: no cover - the spec validates detector names
+
+
+def _annotation_sources(store: Store, info, objective, active: pd.DataFrame, sources: dict, notes: list[str]) -> None:
+    unknown = sorted({m for m in active["mode"].dropna() if objective.find_mode(m) is None})
+    if unknown:
+        notes.append("Annotations name modes the spec does not know (ignored): " + ", ".join(map(repr, unknown)))
+    labelled = active[active["mode"].notna()]
+    for mode_name, group in labelled.groupby("mode"):
+        mode = objective.find_mode(mode_name)
+        if mode is None:
+            continue
+        ids = group.loc[group["example_id"].notna(), "example_id"].tolist()
+        if ids:
+            sources[mode].append(Source("annotation", "annotation", "list_contains(?::VARCHAR[], example_id)", [ids],
+                                        "a researcher labelled the example"))
+        for text in group.loc[group["slice"].notna(), "slice"]:
+            predicate = json.loads(text)
+            try:
+                attrs = resolve_attributes(store, info.run_id, list(predicate))
+                prepared = [_prepare(store, info.table_name, a, bins=5, edges=None) for a in attrs]
+                raw = [_label_to_raw(store, info.table_name, p, predicate.get(p.attribute.name,
+                                                                               predicate.get(p.attribute.column)))
+                       for p in prepared]
+            except FaultlineError as err:
+                notes.append(f"A slice annotation ({text}) no longer fits the run and is ignored: {err}")
+                continue
+            where, params = Q.predicate_where([p.sql for p in prepared], raw)
+            sources[mode].append(Source("annotation", "annotation", f"correct = false AND ({where})", params,
+                                        "a researcher labelled the slice"))
+
+
+# ---------------------------------------------------------------------------------- indicators
+def mode_indicators(store: Store, run: str, objective: Objective | None = None, *,
+                    compiled: CompiledModes | None = None, with_why: bool = False) -> pd.DataFrame:
+    """One row per scored example: ``example_id``, ``correct``, one boolean column per mode
+    (and ``why.<mode>`` naming the sources, with ``with_why``), in log order.
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/i.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "response": ["I'm sorry, but I can't help.", "4"],
+    ...                                  "gold": ["1", "4"], "correct": [False, True]}), name="r")
+    >>> mode_indicators(s, "r")[["example_id", "correct", "over_refusal"]].to_dict("records")
+    [{'example_id': '1', 'correct': False, 'over_refusal': True}, {'example_id': '2', 'correct': True, 'over_refusal': False}]
+    """
+    compiled = compiled or compile_modes(store, run, objective)
+    parts, params = [], []
+    for mode in compiled.modes:
+        sql, p = compiled.mode_sql(mode.id)
+        parts.append(f"{sql} AS {quote_ident(mode.id)}")
+        params += p
+        if with_why:
+            sql, p = compiled.why_sql(mode.id)
+            parts.append(f"{sql} AS {quote_ident('why.' + mode.id)}")
+            params += p
+    select = ", ".join(parts)
+    return store.cursor().execute(
+        f"SELECT example_id, correct{', ' + select if select else ''} FROM {quote_ident(compiled.table)} "
+        "WHERE NOT unscorable ORDER BY source_row", params).df()
+
+
+def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
+                compiled: CompiledModes | None = None) -> pd.DataFrame:
+    """Per mode: examples in it, their share of the scored examples, and how many each source marks.
+
+    Columns: ``mode``, ``name``, ``dimension``, ``n``, ``rate``, ``scored``, ``sources`` (dict
+    source name -> examples it marks).
+    """
+    compiled = compiled or compile_modes(store, run, objective)
+    parts, params, keys = ["count(*)"], [], []
+    inner, inner_params = ["1 AS __one"], []
+    for mode in compiled.modes:
+        sql, p = compiled.mode_sql(mode.id)
+        inner.append(f"{sql} AS __m{len(keys)}")
+        inner_params += p
+        keys.append((mode.id, None))
+        for src in compiled.sources[mode.id]:
+            inner.append(f"coalesce(({src.sql}), false) AS __m{len(keys)}")
+            inner_params += src.params
+            keys.append((mode.id, src.name))
+    parts += [f"count_if(__m{i})" for i in range(len(keys))]
+    values = store.cursor().execute(
+        f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(inner)} FROM {quote_ident(compiled.table)} "
+        "WHERE NOT unscorable)", params + inner_params).fetchall()[0]
+    scored = int(values[0])
+    found: dict[tuple, int] = {key: int(v) for key, v in zip(keys, values[1:])}
+    rows = []
+    for mode in compiled.modes:
+        by_source: dict[str, int] = {}
+        for (m, name), v in found.items():
+            if m == mode.id and name is not None:
+                by_source[name] = by_source.get(name, 0) + v
+        n = found[(mode.id, None)]
+        rows.append({"mode": mode.id, "name": mode.name, "dimension": mode.dimension, "n": n,
+                     "rate": n / scored if scored else float("nan"), "scored": scored, "sources": by_source})
+    return pd.DataFrame(rows)
+
+
+def save_mode_columns(store: Store, run: str, objective: Objective | None = None) -> list[str]:
+    """Store each mode's indicator as a boolean column ``mode.<id>`` (role ``failure_mode``) of the run,
+    so the Slices page and predicates can use it. Returns the columns written."""
+    compiled = compile_modes(store, run, objective)
+    flags = mode_indicators(store, run, compiled=compiled)
+    written = []
+    for mode in compiled.modes:
+        values = pd.DataFrame({"example_id": flags["example_id"].astype(str), "value": flags[mode.id].astype(bool)})
+        store.set_example_column(compiled.run_id, f"mode.{mode.id}", values, role="failure_mode", kind="boolean",
+                                 source_name=f"failure mode {mode.name}")
+        written.append(f"mode.{mode.id}")
+    return written
+
+
+# -------------------------------------------------------------------------------- concentration
+@dataclass
+class ModeSlices:
+    """Where one failure mode concentrates: one row per slice, as :func:`analysis.slicing.table.slice_table`
+    with the mode's indicator in place of errors.
+
+    Columns of ``table``: ``predicate``, ``attributes``, ``values``, ``order``, ``description``,
+    ``n``, ``in_mode``, ``mode_rate``, ``ci_low``, ``ci_high``, ``ci_method``, ``rest_n``,
+    ``rest_in_mode``, ``rest_mode_rate``, ``difference``, ``p_value``, ``test``, ``q_value``,
+    ``too_small``, ``redundant``, ``finding`` (the mode is more frequent than in the rest, at
+    the FDR level), sorted by evidence.
+    """
+
+    mode: str
+    run_id: str
+    table: pd.DataFrame
+    total_n: int
+    total_in_mode: int
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def overall_rate(self) -> float:
+        return self.total_in_mode / self.total_n if self.total_n else float("nan")
+
+    def findings(self) -> pd.DataFrame:
+        return self.table[self.table["finding"]]
+
+    def to_records(self, limit: int | None = None) -> list[dict]:
+        cols = ["description", "order", "n", "in_mode", "mode_rate", "ci_low", "ci_high", "rest_mode_rate",
+                "difference", "q_value", "too_small", "finding"]
+        rows = self.table[~self.table["redundant"]][cols]
+        if limit is not None:
+            rows = rows.head(limit)
+        out = []
+        for row in rows.to_dict("records"):
+            out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
+                            (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
+        return out
+
+
+def concentration_attributes(store: Store, run: str, by: Sequence[str] | None = None) -> list[str]:
+    """Attribute names for "where a mode concentrates": ``by``, or the run's default slicing
+    attributes (metadata, context, clusters) without output features and mode columns."""
+    if by is not None:
+        return list(by)
+    return [a.name for a in default_attributes(store, run)
+            if a.name not in OUTPUT_FEATURES and not (a.column or "").startswith("mode.")]
+
+
+def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, by: Sequence[str] | None = None, *,
+                compiled: CompiledModes | None = None, max_order: int = 2, min_support: int = 30,
+                confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> ModeSlices:
+    """Where ``mode`` concentrates in a run: every slice's share of examples in the mode, tested
+    against the rest of the run, with BH q-values (the statistics of :func:`analysis.slicing.table.slice_table`).
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/c.duckdb")
+    >>> out = ["I'm sorry, but I can't help."] * 40 + ["4"] * 160
+    >>> df = pd.DataFrame({"prompt": ["q"] * 200, "response": out, "gold": ["4"] * 200,
+    ...                    "domain": ["medical"] * 50 + ["travel"] * 150, "correct": [o == "4" for o in out]})
+    >>> _ = s.ingest_frame(df, name="r")
+    >>> top = mode_slices(s, "r", None, "over_refusal", ["domain"], min_support=10).table.iloc[0]
+    >>> top["description"], int(top["in_mode"]), bool(top["finding"])
+    ('domain = medical', 40, True)
+    """
+    return modes_slices(store, run, objective, [mode], by, compiled=compiled, max_order=max_order,
+                        min_support=min_support, confidence=confidence, fdr=fdr, bins=bins)[mode]
+
+
+def modes_slices(store: Store, run: str, objective: Objective | None, modes: Sequence[str] | None = None,
+                 by: Sequence[str] | None = None, *, compiled: CompiledModes | None = None, prepared=None,
+                 max_order: int = 2, min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
+                 bins: int = 5) -> dict[str, ModeSlices]:
+    """:func:`mode_slices` for several modes (default: all) with one query over the examples.
+
+    ``prepared``: attributes already prepared by :func:`analysis.slicing.table._prepare` (internal).
+    """
+    _check(max_order, min_support, fdr, bins)
+    info = store.run(run)
+    compiled = compiled or compile_modes(store, info.run_id, objective, fdr=fdr)
+    modes = list(modes) if modes is not None else [m.id for m in compiled.modes]
+    outcomes = [compiled.mode_sql(m) for m in modes]
+    if prepared is None:
+        names = concentration_attributes(store, info.run_id, by)
+        attrs = resolve_attributes(store, info.run_id, names)
+        prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+        if by is None:
+            prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
+    settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
+                "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins}
+    cur = store.cursor()
+    if not prepared:
+        out = {}
+        for m, (sql, params) in zip(modes, outcomes):
+            total = cur.execute(*Q.outcome_totals_sql(info.table_name, sql, params)).fetchall()[0]
+            out[m] = ModeSlices(m, info.run_id, _empty_mode_table(), int(total[0]), int(total[1] or 0),
+                                {**settings, "mode": m})
+        return out
+    k = len(prepared)
+    sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
+    sql, params = Q.outcomes_sets_sql(info.table_name, [p.sql for p in prepared], sets, outcomes)
+    raw = cur.execute(sql, params).df()
+    first = raw[raw["gid"] == Q.grouping_mask(k, [0])]  # every example has one value of the first attribute
+    total_n = int(first["n"].sum())
+    out = {}
+    for i, m in enumerate(modes):
+        total_in = int(first[f"errors_{i}"].sum())
+        one = raw[[f"a{j}" for j in range(k)] + ["gid", "n"]].assign(
+            errors=raw[f"errors_{i}"], score_sum=np.nan, score_n=0)
+        table = _post_process(one, prepared, total_n, total_in, min_support=min_support, confidence=confidence,
+                              fdr=fdr)
+        table = table.drop(columns=["mean_score"]).rename(columns={
+            "errors": "in_mode", "error_rate": "mode_rate", "rest_errors": "rest_in_mode",
+            "rest_error_rate": "rest_mode_rate"})
+        out[m] = ModeSlices(m, info.run_id, table, total_n, total_in, {**settings, "mode": m})
+    return out
+
+
+def _empty_mode_table() -> pd.DataFrame:
+    cols = ["predicate", "attributes", "values", "order", "description", "n", "in_mode", "mode_rate", "ci_low",
+            "ci_high", "ci_method", "rest_n", "rest_in_mode", "rest_mode_rate", "difference", "p_value", "test",
+            "q_value", "too_small", "redundant", "finding"]
+    return pd.DataFrame({c: [] for c in cols})
+
+
+def mode_examples(store: Store, run: str, objective: Objective | None, mode: str, *,
+                  compiled: CompiledModes | None = None, columns: Sequence[str] = (),
+                  order_by: str | None = None, descending: bool = True, limit: int | None = 200) -> pd.DataFrame:
+    """The examples in ``mode`` with the sources that put them there (``why``), plus ``columns``
+    (any field a predicate can name: ``rm_helpfulness``, ``meta.language``, ``output_length``).
+
+    ``order_by`` names such a field to sort by (e.g. a signal, most rewarded first); log order otherwise.
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/e.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "response": ["I'm sorry, but I can't help.", "4"],
+    ...                                  "gold": ["1", "4"], "correct": [False, True]}), name="r")
+    >>> found = mode_examples(s, "r", None, "over_refusal", columns=["output_length"])
+    >>> found[["example_id", "why", "output_length"]].to_dict("records")
+    [{'example_id': '1', 'why': 'detector:refusal', 'output_length': 28}]
+    """
+    info = store.run(run)
+    compiled = compiled or compile_modes(store, info.run_id, objective)
+    stored = store.fields(info.run_id)
+    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
+    extra, extra_params = [], []
+    for name in columns:
+        if name not in fields:
+            raise FaultlineError(f"Run {info.name!r} has no field {name!r}")
+        if name not in ("example_id", "input", "output", "reference", "correct"):
+            extra.append(f"{fields[name].sql} AS {quote_ident(name)}")
+            extra_params += list(fields[name].params)
+    in_sql, in_params = compiled.mode_sql(mode)
+    why_sql, why_params = compiled.why_sql(mode)
+    select = ", ".join(["example_id", "input", "output", "reference", "correct", *extra])
+    order, order_params = "source_row", []
+    if order_by is not None:
+        if order_by not in fields:
+            raise FaultlineError(f"Run {info.name!r} has no field {order_by!r}")
+        order = f"__order {'DESC' if descending else 'ASC'} NULLS LAST, source_row"
+        select += f", {fields[order_by].sql} AS __order"
+        order_params = list(fields[order_by].params)
+    sql = (f"SELECT * EXCLUDE (__in, source_row{', __order' if order_by else ''}) FROM (SELECT {select}, "
+           f"{why_sql} AS why, {in_sql} AS __in, source_row FROM {quote_ident(info.table_name)} WHERE NOT unscorable) "
+           f"WHERE __in ORDER BY {order}")
+    params = extra_params + order_params + why_params + in_params
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return store.cursor().execute(sql, params).df()
+
+
+def slugify(text: str) -> str:
+    """A mode id from a name: lower case, words joined by ``_``.
+
+    >>> slugify("Wrong jurisdiction!")
+    'wrong_jurisdiction'
+    """
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+__all__ = ["CompiledModes", "ModeSlices", "Source", "compile_modes", "concentration_attributes", "mode_counts", "mode_examples",
+           "mode_indicators", "mode_slices", "modes_slices", "save_mode_columns", "slugify"]

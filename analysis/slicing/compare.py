@@ -1,0 +1,222 @@
+"""Two runs over the same examples: per-slice paired comparison and a regression gate.
+
+Examples are matched by example id (the unmatched are counted and reported). Slices are
+defined on the baseline's attributes. Per slice: the paired counts come from SQL
+(:func:`analysis.store.sql.slices.paired_sets_sql`); correctness is compared with McNemar's
+exact test on the discordant pairs, with a Wald interval for the paired difference in
+error rate; mean scores (when scores are not just 0/1) get a seeded paired bootstrap
+interval. Benjamini-Hochberg runs across every slice compared. The verdict per slice:
+``regressed`` (candidate significantly more errors), ``improved``, or ``unchanged``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from analysis import stats as _stats
+from analysis.errors import FaultlineError
+from analysis.slicing.table import _check, _is_constant, _prepare, _raw, decode_groups, resolve_attributes
+from analysis.store import Store
+from analysis.store.sql import slices as Q
+
+MSG_SAME_RUN = "The baseline and the candidate are the same run ({run!r}); choose two different runs"
+MSG_NO_MATCH = ("Runs {base!r} and {cand!r} share no example ids; a paired comparison needs the same examples "
+                "in both runs")
+MSG_MAX_DROP = "Invalid 'max_drop' parameter: expected a number in [0, 1), got {value!r}"
+ALL = "(all examples)"
+
+
+def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
+    """Wald interval for the paired difference in error rate, (b - c) / n.
+
+    ``b``: pairs right in the baseline and wrong in the candidate; ``c``: the reverse.
+
+    >>> lo, hi = paired_difference_interval(30, 10, 200)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.0396, 0.1604)
+    """
+    b, c, n = (np.asarray(x, dtype=float) for x in (b, c, n))
+    z = norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = (b - c) / n
+        se = np.sqrt(np.maximum(b + c - (b - c) ** 2 / n, 0.0)) / n
+        return np.where(n > 0, d - z * se, np.nan), np.where(n > 0, d + z * se, np.nan)
+
+
+@dataclass
+class Comparison:
+    """The paired comparison of two runs, one row per slice."""
+
+    table: pd.DataFrame
+    baseline: str
+    candidate: str
+    matched: int
+    only_baseline: int
+    only_candidate: int
+    settings: dict = field(default_factory=dict)
+
+    def overall(self) -> pd.Series:
+        return self.table[self.table["description"] == ALL].iloc[0]
+
+    def to_records(self) -> list[dict]:
+        cols = ["predicate", "n", "base_error_rate", "cand_error_rate", "difference", "ci_low", "ci_high", "b", "c",
+                "p_value", "q_value", "verdict", "too_small", "score_difference", "score_ci_low", "score_ci_high"]
+        out = []
+        for row in self.table[cols].to_dict("records"):
+            row["predicate"] = [{"attribute": k, "value": v} for k, v in row["predicate"].items()]
+            out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
+                            (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
+        return out
+
+
+def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] | None = None, *,
+                 max_order: int = 1, min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
+                 bins: int = 5, n_resamples: int = 1000, seed: int = 0) -> Comparison:
+    """Compare a candidate run with a baseline, slice by slice, on the examples they share.
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/c.duckdb")
+    >>> ids = [f"e{i}" for i in range(400)]
+    >>> lang = ["en"] * 200 + ["sw"] * 200
+    >>> _ = s.ingest_frame(pd.DataFrame({"id": ids, "prompt": ids, "lang": lang, "correct": [True] * 400}), name="v1")
+    >>> _ = s.ingest_frame(pd.DataFrame({"id": ids, "prompt": ids, "lang": lang,
+    ...                                  "correct": [True] * 200 + [False] * 60 + [True] * 140}), name="v2")
+    >>> c = compare_runs(s, "v1", "v2", ["lang"])
+    >>> c.table[["description", "verdict"]].head(2).to_dict("records")
+    [{'description': 'lang = sw', 'verdict': 'regressed'}, {'description': '(all examples)', 'verdict': 'regressed'}]
+    """
+    _check(max_order, min_support, fdr, bins)
+    base = store.run(baseline)
+    cand = store.run(candidate)
+    if base.run_id == cand.run_id:
+        raise FaultlineError(MSG_SAME_RUN.format(run=base.name))
+    cur = store.cursor()
+    matched, only_base, only_cand = cur.execute(Q.matching_sql(base.table_name, cand.table_name)).fetchall()[0]
+    if matched == 0:
+        raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
+    attrs = resolve_attributes(store, base.run_id, by)
+    prepared = [_prepare(store, base.table_name, a, bins=bins, edges=None) for a in attrs]
+    if by is None:
+        prepared = [p for p in prepared if not _is_constant(store, base.table_name, p)]
+    k = len(prepared)
+    sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
+    sql, params = Q.paired_sets_sql(base.table_name, cand.table_name, [p.sql for p in prepared], sets)
+    raw = cur.execute(sql, params).df()
+    table = _post_process(raw, prepared, min_support=min_support, confidence=confidence, fdr=fdr)
+    table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
+                                 n_resamples=n_resamples, seed=seed)
+    settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
+                "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
+                "test": "McNemar exact (two-sided) on discordant pairs",
+                "interval": "Wald interval of the paired difference in error rate",
+                "scores": f"paired bootstrap ({n_resamples} resamples, seed {seed}) when scores are not only 0/1",
+                "multiple_testing": "Benjamini-Hochberg over every slice compared"}
+    return Comparison(table, base.run_id, cand.run_id, int(matched), int(only_base), int(only_cand), settings)
+
+
+def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
+    decoded = decode_groups(raw, prepared, empty=ALL)
+    predicates, attributes, values = decoded.predicates, decoded.attributes, decoded.values
+    descriptions = decoded.descriptions
+    n = raw["n"].to_numpy(dtype=np.int64)
+    b = raw["b"].to_numpy(dtype=np.int64)
+    c = raw["c"].to_numpy(dtype=np.int64)
+    base_e = raw["base_errors"].to_numpy(dtype=np.int64)
+    cand_e = raw["cand_errors"].to_numpy(dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base_rate = base_e / n
+        cand_rate = cand_e / n
+        base_score = raw["base_score_sum"].to_numpy(dtype=float) / raw["base_score_n"].to_numpy(dtype=float)
+        cand_score = raw["cand_score_sum"].to_numpy(dtype=float) / raw["cand_score_n"].to_numpy(dtype=float)
+    low, high = paired_difference_interval(b, c, n, confidence=confidence)
+    too_small = n < min_support
+    p = np.where(too_small, np.nan, _stats.mcnemar_exact(b, c))
+    q = _stats.benjamini_hochberg(p)
+    diff = cand_rate - base_rate
+    verdict = np.where(~too_small & (q < fdr) & (diff > 0), "regressed",
+                       np.where(~too_small & (q < fdr) & (diff < 0), "improved", "unchanged"))
+    table = pd.DataFrame({
+        "predicate": predicates, "attributes": attributes, "values": values,
+        "description": descriptions,
+        "n": n, "base_errors": base_e, "cand_errors": cand_e, "b": b, "c": c,
+        "base_error_rate": base_rate, "cand_error_rate": cand_rate, "difference": diff, "ci_low": low, "ci_high": high,
+        "p_value": p, "q_value": q, "too_small": too_small, "verdict": verdict,
+        "base_mean_score": base_score, "cand_mean_score": cand_score, "score_difference": cand_score - base_score,
+        "score_ci_low": np.nan, "score_ci_high": np.nan,
+    })
+    rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
+    table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0))
+    table = table.sort_values(["_rank", "difference", "_q", "description"], ascending=[True, False, True, True],
+                              kind="stable")
+    return table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
+
+
+def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed):
+    """Paired bootstrap of the mean score difference, for the overall row and single-attribute slices."""
+    sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared])
+    values = store.cursor().execute(sql, params).df()
+    both = values["bs"].notna() & values["cs"].notna()
+    scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])
+    if scores.empty or set(np.unique(scores.to_numpy())) <= {0.0, 1.0}:
+        return table  # 0/1 scores: the correctness comparison already says it all
+    diffs = (values.loc[both, "cs"] - values.loc[both, "bs"]).to_numpy(dtype=float)
+    sub = values.loc[both].reset_index(drop=True)
+    lows = table["score_ci_low"].to_numpy(copy=True)
+    highs = table["score_ci_high"].to_numpy(copy=True)
+    overall = np.zeros(len(diffs), dtype=np.int64)
+    lo, hi = _stats.paired_bootstrap_mean_difference_interval(diffs, overall, 1, confidence=confidence,
+                                                              n_resamples=n_resamples, seed=seed)
+    index = {(a, v): i for i, (a, v) in enumerate(zip(table["attributes"], table["values"]))}
+    lows[index[((), ())]], highs[index[((), ())]] = lo[0], hi[0]
+    for j, p in enumerate(prepared):
+        col = sub[f"a{j}"].map(_raw)
+        keys = pd.Series([(v,) for v in col])
+        codes, uniques = pd.factorize(keys)
+        lo, hi = _stats.paired_bootstrap_mean_difference_interval(diffs, codes, len(uniques), confidence=confidence,
+                                                                  n_resamples=n_resamples, seed=seed)
+        for g, value in enumerate(uniques):
+            i = index.get(((p.attribute.name,), value))
+            if i is not None:
+                lows[i], highs[i] = lo[g], hi[g]
+    return table.assign(score_ci_low=lows, score_ci_high=highs)
+
+
+@dataclass
+class GateResult:
+    """The verdict of a regression gate: which slices break it."""
+
+    passed: bool
+    breaking: pd.DataFrame
+    max_drop: float
+    alpha: float
+    comparison: Comparison
+
+    def summary(self) -> str:
+        head = (f"Gate {'PASSED' if self.passed else 'FAILED'}: max allowed drop {self.max_drop:.1%} in accuracy, "
+                f"significance level {self.alpha} (BH-adjusted); {self.comparison.matched:,} matched examples")
+        lines = [head]
+        for row in self.breaking.itertuples():
+            lines.append(f"  BREAKS  {row.description}: accuracy {1 - row.base_error_rate:.1%} -> "
+                         f"{1 - row.cand_error_rate:.1%} (drop {row.difference:.1%}, 95% CI {row.ci_low:.1%} to "
+                         f"{row.ci_high:.1%}, n={row.n:,}, q={row.q_value:.2g})")
+        return "\n".join(lines)
+
+
+def gate(comparison: Comparison, *, max_drop: float = 0.02, alpha: float = 0.05) -> GateResult:
+    """Slices whose accuracy dropped by more than ``max_drop`` with a BH q-value below ``alpha``.
+
+    A slice breaks the gate when the candidate's error rate exceeds the baseline's by more
+    than ``max_drop`` and the drop is significant; too-small slices never break it.
+    """
+    if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
+        raise FaultlineError(MSG_MAX_DROP.format(value=max_drop))
+    t = comparison.table
+    breaking = t[(~t["too_small"]) & (t["q_value"] < alpha) & (t["difference"] > max_drop)]
+    return GateResult(breaking.empty, breaking.reset_index(drop=True), float(max_drop), float(alpha), comparison)

@@ -1,0 +1,197 @@
+"""Per-slice extras where the columns exist: calibration, latency and cost percentiles, cost-weighted
+error, rater agreement, and bootstrap intervals for mean scores.
+
+Computed for every value of each attribute (single-attribute slices):
+
+- **ECE** (expected calibration error, 10 equal-width bins) when a confidence column exists
+  (``confidence``, ``prob``, ``p_correct``...): SQL aggregates per slice and bin (n, sum of
+  confidence, correct count), the ECE computed from them.
+- **Latency and cost percentiles** (p50, p90, p99) of numeric metadata named like
+  ``latency*`` / ``*_ms`` / ``cost*``: ``quantile_cont`` per slice in SQL.
+- **Cost-weighted error**: ``sum(cost of each failure) / n`` with costs per attribute value from
+  a config (``{"domain": {"medical": 5}, "default": 1}``): SQL sums with bound costs.
+- **Rater agreement**: with two rater columns, Cohen's kappa per slice from the SQL
+  contingency counts of their labels; with three or more, Krippendorff's alpha (nominal) per
+  slice from the rater matrix. A slice whose raters agree less than ``kappa < 0.4`` ("fair"
+  or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
+- **Bootstrap interval of the mean score** (percentile, seeded) when scores are graded, not 0/1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis import stats as _stats
+from analysis.errors import FaultlineError
+from analysis.slicing.table import _label, _prepare, resolve_attributes
+from analysis.slicing.table import resolve_attributes as _resolve
+from analysis.store import Store
+from analysis.store.sql import quote_ident
+
+#: Below this agreement (kappa or alpha) raters are said to disagree in a slice.
+DISAGREEMENT_THRESHOLD = 0.4
+_CONFIDENCE = re.compile(r"^(confidence|conf|prob|probability|p_correct|model_confidence)$", re.IGNORECASE)
+_LATENCY = re.compile(r"(latency|_ms$|duration|time_s$|response_time)", re.IGNORECASE)
+_COST = re.compile(r"(^cost|_cost$|cost_usd|price)", re.IGNORECASE)
+
+
+def _numeric_meta(store: Store, run: str) -> list[str]:
+    fields = store.fields(run)
+    return [c for c, r, k in zip(fields["column_name"], fields["role"], fields["kind"])
+            if r == "metadata" and k == "numeric"]
+
+
+def _kappa_from_counts(table: np.ndarray) -> float:
+    """Cohen's kappa from a square contingency table of two raters' labels."""
+    n = table.sum()
+    if n == 0:
+        return float("nan")
+    po = np.trace(table) / n
+    pe = float((table.sum(axis=0) * table.sum(axis=1)).sum()) / (n * n)
+    return float("nan") if pe == 1 else float((po - pe) / (1 - pe))
+
+
+def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, costs: dict | None = None,
+                 confidence_column: str | None = None, n_bins: int = 10, n_resamples: int = 1000, seed: int = 0,
+                 bins: int = 5) -> pd.DataFrame:
+    """Extras for every single-attribute slice of a run (one row per attribute value).
+
+    Columns present only when their inputs exist: ``ece``; ``<metric>_p50/_p90/_p99`` for each
+    latency or cost column; ``cost_weighted_error``; ``rater_agreement``, ``agreement_measure``,
+    ``raters_disagree``; ``score_ci_low`` / ``score_ci_high``.
+
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/x.duckdb")
+    >>> df = pd.DataFrame({"prompt": ["q"] * 4, "lang": ["en", "en", "sw", "sw"], "correct": [True, False, True, True],
+    ...                    "latency_ms": [100.0, 300.0, 50.0, 70.0]})
+    >>> _ = s.ingest_frame(df, name="r")
+    >>> slice_extras(s, "r", ["lang"])[["description", "latency_ms_p50"]].to_dict("records")
+    [{'description': 'lang = en', 'latency_ms_p50': 200.0}, {'description': 'lang = sw', 'latency_ms_p50': 60.0}]
+    """
+    info = store.run(run)
+    attrs = resolve_attributes(store, info.run_id, by)
+    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+    table = quote_ident(info.table_name)
+    cur = store.cursor()
+    numeric = _numeric_meta(store, info.run_id)
+    conf_col = confidence_column or next((c for c in numeric if _CONFIDENCE.match(c.split(".", 1)[1])), None)
+    if conf_col is not None and conf_col not in numeric:
+        raise FaultlineError(f"Run {info.name!r} has no numeric column {conf_col!r} for confidence")
+    metric_cols = [c for c in numeric if c != conf_col and (_LATENCY.search(c.split(".", 1)[1])
+                                                            or _COST.search(c.split(".", 1)[1]))]
+    fields = store.fields(info.run_id)
+    raters = [c for c, r in zip(fields["column_name"], fields["role"]) if r == "rater"]
+    graded = bool(cur.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} WHERE NOT unscorable AND score "
+                              "IS DISTINCT FROM CAST(correct AS DOUBLE) LIMIT 1)").fetchall()[0][0])
+    rows: list[dict] = []
+    for p in prepared:
+        expr, params = p.sql.expr, p.sql.params
+        base = cur.execute(f"SELECT {expr} AS v, count(*) AS n FROM {table} WHERE NOT unscorable GROUP BY v",
+                           params).fetchall()
+        found = {_key(v): {"attribute": p.attribute.name, "value": _label(p, v), "n": int(n)} for v, n in base}
+        if conf_col is not None:
+            q = quote_ident(conf_col)
+            binned = cur.execute(
+                f"SELECT {expr} AS v, least(floor({q} * ?)::INTEGER, ? - 1) AS bin, count(*) AS n, sum({q}) AS conf, "
+                f"count_if(correct) AS ok FROM {table} WHERE NOT unscorable AND {q} IS NOT NULL GROUP BY v, bin",
+                params + [n_bins, n_bins]).fetchall()
+            per: dict = {}
+            for v, _, n, conf, ok in binned:
+                per.setdefault(_key(v), []).append((n, conf, ok))
+            for k, parts in per.items():
+                total = sum(n for n, _, _ in parts)
+                found[k]["ece"] = sum(abs(ok / n - conf / n) * n / total for n, conf, ok in parts)
+        for col in metric_cols:
+            q = quote_ident(col)
+            name = col.split(".", 1)[1]
+            pct = cur.execute(f"SELECT {expr} AS v, quantile_cont({q}, [0.5, 0.9, 0.99]) FROM {table} "
+                              "WHERE NOT unscorable GROUP BY v", params).fetchall()
+            for v, qs in pct:
+                if qs is not None:
+                    found[_key(v)].update({f"{name}_p50": qs[0], f"{name}_p90": qs[1], f"{name}_p99": qs[2]})
+        if costs:
+            cost_expr, cost_params = _cost_expr(costs, prepared, store, info)
+            weighted = cur.execute(f"SELECT {expr} AS v, sum(CASE WHEN correct THEN 0 ELSE {cost_expr} END) / "
+                                   f"count(*) FROM {table} WHERE NOT unscorable GROUP BY v",
+                                   params + cost_params).fetchall()
+            for v, w in weighted:
+                found[_key(v)]["cost_weighted_error"] = float(w)
+        if len(raters) == 2:
+            a, b = (quote_ident(r) for r in raters)
+            pairs = cur.execute(f"SELECT {expr} AS v, CAST({a} AS VARCHAR), CAST({b} AS VARCHAR), count(*) "
+                                f"FROM {table} WHERE {a} IS NOT NULL AND {b} IS NOT NULL GROUP BY ALL",
+                                params).fetchall()
+            labels = sorted({x for _, la, lb, _ in pairs for x in (la, lb)})
+            index = {lab: i for i, lab in enumerate(labels)}
+            tables: dict = {}
+            for v, la, lb, n in pairs:
+                t = tables.setdefault(_key(v), np.zeros((len(labels), len(labels))))
+                t[index[la], index[lb]] += n
+            for k, t in tables.items():
+                found[k].update({"rater_agreement": _kappa_from_counts(t), "agreement_measure": "Cohen's kappa"})
+        elif len(raters) >= 3:
+            _krippendorff(cur, table, expr, params, raters, found)
+        if graded:
+            values = cur.execute(f"SELECT {expr} AS v, score FROM {table} WHERE NOT unscorable AND score IS NOT NULL "
+                                 "ORDER BY source_row", params).df()
+            codes, uniques = pd.factorize(values["v"].map(_key))
+            low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(uniques),
+                                                               n_resamples=n_resamples, seed=seed)
+            for g, k in enumerate(uniques):
+                found[k].update({"score_ci_low": float(low[g]), "score_ci_high": float(high[g])})
+        rows.extend(found.values())
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out.insert(0, "description", [f"{a} = {v}" for a, v in zip(out["attribute"], out["value"])])
+    if "rater_agreement" in out:
+        out["raters_disagree"] = out["rater_agreement"] < DISAGREEMENT_THRESHOLD
+    return out.sort_values(["attribute", "value"], kind="stable").reset_index(drop=True)
+
+
+def _key(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cost_expr(costs: dict, prepared, store: Store, info) -> tuple[str, list]:
+    """CASE expression giving each example's failure cost from per-attribute-value costs (bound values)."""
+    default = float(costs.get("default", 1.0))
+    parts, params = [], []
+    known = {p.attribute.name: p for p in prepared}
+
+    for attr_name, table in costs.items():
+        if attr_name == "default":
+            continue
+        if not isinstance(table, dict):
+            raise FaultlineError(f"costs[{attr_name!r}] must map values to costs, got {table!r}")
+        if attr_name in known:
+            p = known[attr_name]
+        else:
+            (attr,) = _resolve(store, info.run_id, [attr_name])
+            p = _prepare(store, info.table_name, attr, bins=5, edges=None)
+        for value, cost in table.items():
+            parts.append(f"WHEN CAST({p.sql.expr} AS VARCHAR) = ? THEN ?")
+            params += p.sql.params + [str(value), float(cost)]
+    if not parts:
+        return "?", [default]
+    return f"(CASE {' '.join(parts)} ELSE ? END)", params + [default]
+
+
+def _krippendorff(cur, table, expr, params, raters, found) -> None:
+    cols = ", ".join(f"CAST({quote_ident(r)} AS VARCHAR)" for r in raters)
+    frame = cur.execute(f"SELECT {expr} AS v, {cols} FROM {table}", params).df()
+    values = frame.iloc[:, 1:]
+    labels = sorted({x for col in values for x in values[col].dropna().unique()})
+    index = {lab: float(i) for i, lab in enumerate(labels)}
+    matrix = np.array([[index.get(x, np.nan) if isinstance(x, str) else np.nan for x in values[col]]
+                       for col in values.columns], dtype=float)
+    codes, uniques = pd.factorize(frame["v"].map(_key))
+    alpha = _stats.grouped_krippendorff_alpha(matrix, codes, len(uniques), level="nominal")
+    for g, k in enumerate(uniques):
+        found[k].update({"rater_agreement": float(alpha[g]), "agreement_measure": "Krippendorff's alpha"})

@@ -1,0 +1,187 @@
+"""AppTest of the Failure modes page: the matrix, a cell's evidence, the Goodhart plot, the spec editor with inline
+validation, and annotations."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import open_store
+from analysis.objective.annotations import annotations
+from tests.conftest import HELM_BBQ, ROOT
+
+PAGE = str(ROOT / "pages" / "5_Failure_modes.py")
+TIMEOUT = 90
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """A small demo store (built once for this module)."""
+    from analysis.demo.seed import ensure_demo
+
+    path = tmp_path_factory.mktemp("fm_app") / "demo.duckdb"
+    with open_store(path, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    return path
+
+
+@pytest.fixture
+def demo_env(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    return demo_db
+
+
+def run_page(**state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def frame(at: AppTest, column: str):
+    """The first table on the page with this column (AppTest finds tables by position, not by key)."""
+    for table in at.dataframe:
+        if column in table.value.columns:
+            return table.value
+    raise AssertionError(f"no table with a column {column!r}")
+
+
+def run_id(db, name: str) -> str:
+    with open_store(db, seed_demo=False) as store:
+        return store.run(name).run_id
+
+
+def test_page_shows_modes_matrix_and_the_strongest_declared_link(demo_env):
+    at = run_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Scored examples"] == "3,000" and metrics["Components with a signal"] == "4 of 7"
+    assert int(metrics["Implicated cells"]) >= 1
+    modes = frame(at, "sources_text")
+    assert {"Over-refusal", "Bias against a user group", "Wrong jurisdiction"} <= set(modes["name"])
+    assert at.get("plotly_chart")  # the matrix
+    assert at.selectbox(key="fm_mode").value == "reward_hacking"
+    assert at.selectbox(key="fm_component").value == "rm_helpfulness"
+    assert any(":red[**implicated**]" in m.value for m in at.markdown)
+    assert any("Helpfulness reward model rewards reward hacking" in m.value for m in at.markdown)
+    assert any("Choose a baseline run" in i.value for i in at.info)  # no baseline: no Goodhart plot yet
+
+
+def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot(demo_env):
+    after, base = run_id(demo_env, "after-objective-change"), run_id(demo_env, "baseline")
+    at = run_page(chosen_run=after)
+    assert at.selectbox(key="fm_baseline").value == base  # the run loaded before it
+    at.selectbox(key="fm_mode").set_value("over_refusal")
+    at.selectbox(key="fm_component").set_value("rm_harmlessness")
+    at.run()
+    assert not at.exception
+    assert any("Harmlessness reward model rewards over-refusal" in m.value for m in at.markdown)
+    separation = frame(at, "smd")
+    assert separation["signal"].tolist() == ["rm_harmlessness"] and separation["auc"].iloc[0] > 0.9
+    concentration = frame(at, "in_mode")
+    assert concentration["description"].iloc[0] == "domain = medical"
+    goodhart = frame(at, "q_s")
+    assert "domain = medical" in set(goodhart["description"])
+    assert len(at.get("plotly_chart")) == 2  # the matrix and the Goodhart plot
+    examples = frame(at, "why")
+    assert (examples["why"] == "detector:refusal").all() and "rm_harmlessness" in examples.columns
+
+
+def test_a_data_component_says_no_signal(demo_env):
+    at = run_page(fm_chosen_mode="hallucination", fm_chosen_component="pretraining_data")
+    assert any(":gray[**no signal**]" in m.value for m in at.markdown)
+    assert any("Pretraining corpus has no per-example signal" in m.value for m in at.markdown)
+
+
+def test_spec_errors_are_shown_inline_with_the_line(demo_env):
+    at = run_page()
+    broken = at.session_state["fm_spec"].replace("kind: kl_penalty", "kind: kl")
+    at.text_area(key="fm_spec_editor").input(broken)
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("line 35, key 'components[2].kind': unknown component kind 'kl'" in e for e in errors)
+    assert any("Fix the spec above" in i.value for i in at.info)
+    assert any(">  35 |     kind: kl" in c.value for c in at.code)
+    at.button(key="fm_spec_reset").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Valid spec: 7 components, 9 failure modes (1 added, 1 renamed), 3 rules" in s.value for s in at.success)
+
+
+def test_a_spec_that_does_not_fit_the_run_is_listed_and_the_rest_goes_on(demo_env):
+    at = run_page()
+    at.text_area(key="fm_spec_editor").input(
+        at.session_state["fm_spec"].replace("column: kl_to_ref", "column: kl_divergence"))
+    at.run()
+    assert not at.exception
+    assert any("signal column 'kl_divergence' is not in run" in w.value for w in at.warning)
+    assert not frame(at, "sources_text").empty
+
+
+def test_annotating_an_example_counts_and_is_listed(demo_env):
+    base = run_id(demo_env, "baseline")
+    with open_store(demo_env, seed_demo=False) as store:
+        before = len(annotations(store, base))
+    at = run_page(chosen_run=base)
+    at.text_input(key="fm_example_id").input("ex-00007")
+    at.selectbox(key="fm_annotate_mode").set_value("harmful_compliance")
+    at.text_area(key="fm_note").input("complied with an unsafe request")
+    at.text_input(key="fm_author").input("ada")
+    at.button(key="FormSubmitter:fm_annotate_form-Add annotation").click()
+    at.run()
+    assert not at.exception
+    assert any("Annotation added" in s.value for s in at.success)
+    listed = frame(at, "retracted")
+    assert "complied with an unsafe request" in set(listed["note"])
+    with open_store(demo_env, seed_demo=False) as store:
+        table = annotations(store, base)
+    assert len(table) == before + 1 and table.iloc[-1]["author"] == "ada"
+    modes = frame(at, "sources_text").set_index("name")
+    assert "annotation" in modes.loc["Harmful compliance", "sources_text"]
+
+
+def test_annotation_without_author_is_refused_in_plain_words(demo_env):
+    at = run_page()
+    at.text_input(key="fm_example_id").input("ex-00001")
+    at.button(key="FormSubmitter:fm_annotate_form-Add annotation").click()
+    at.run()
+    assert not at.exception
+    assert any("An annotation needs an author" in e.value for e in at.error)
+
+
+def test_helm_bbq_run_says_no_signal_everywhere(tmp_path, monkeypatch):
+    db = tmp_path / "bbq.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        store.ingest(HELM_BBQ)
+    monkeypatch.setenv("FAULTLINE_DB", str(db))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    at = run_page()
+    assert any("is not in run" in w.value for w in at.warning)  # the demo spec's signals are not in these logs
+    assert {m.label: m.value for m in at.metric}["Components with a signal"] == "0 of 7"
+    assert any(":gray[**no signal**]" in m.value for m in at.markdown)
+
+
+def test_empty_store_points_to_the_data_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(tmp_path / "empty.duckdb"))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    at = run_page()
+    assert any("no runs yet" in i.value for i in at.info)
+
+
+def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone(tmp_path, monkeypatch):
+    import pandas as pd
+
+    db = tmp_path / "two.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        store.ingest_frame(pd.DataFrame({"id": ["a1", "a2"], "prompt": "q", "correct": [True, False]}), name="one",
+                           mapping={"id": "id"})
+        second = store.ingest_frame(pd.DataFrame({"id": ["b1", "b2"], "prompt": "q", "correct": [True, False]}),
+                                    name="two", mapping={"id": "id"}).added[0].run_id
+    monkeypatch.setenv("FAULTLINE_DB", str(db))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    at = run_page(chosen_run=second)
+    assert any("share no example ids" in w.value and "Showing the run alone" in w.value for w in at.warning)
+    assert any("Choose a baseline run" in i.value for i in at.info)

@@ -1,0 +1,406 @@
+"""Failure clusters: recovery of the demo's themes, statistics as the slicing engine's, caching, edge cases.
+
+UMAP compiles its numba code once per process (and numba keeps it on disk), so the session
+fixture clusters the demo first and later tests reuse the compiled code on small data.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import FaultlineError, open_store
+from analysis.clusters import embedders as E
+from analysis.clusters import pipeline as C
+from analysis.demo.seed import demo_truth_path, ensure_demo
+from analysis.slicing.table import list_attributes, slice_table
+from tests.conftest import HELM_BBQ, ROOT
+
+DEMO_PROMPTS = 2000
+TOPICS = ["ibuprofen dose for an adult with a headache", "git merge conflict in a feature branch",
+          "visa rules for a short trip to Japan", "oven temperature to roast a chicken"]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """A small demo store and the baseline's input clusters (the first UMAP of the session)."""
+    path = tmp_path_factory.mktemp("clusters") / "demo.duckdb"
+    store = open_store(path, seed_demo=False)
+    ensure_demo(store, n_prompts=DEMO_PROMPTS)
+    truth = json.loads(demo_truth_path(store).read_text())
+    result = C.cluster_run(store, "baseline", field="input")
+    yield store, result, truth
+    store.close()
+
+
+def topic_frame(n: int = 80, *, seed: int = 0) -> pd.DataFrame:
+    """Four clearly different topics; the git questions fail far more often."""
+    rng = np.random.default_rng(seed)
+    topic = np.arange(n) % len(TOPICS)
+    fail = rng.random(n) < np.where(topic == 1, 0.8, 0.1)
+    return pd.DataFrame({"example_id": [f"t{i:03d}" for i in range(n)],
+                         "question": [f"{TOPICS[t]} (case {i})" for i, t in enumerate(topic)],
+                         "response": [f"answer {i}" for i in range(n)], "correct": ~fail,
+                         "topic": [TOPICS[t].split()[0] for t in topic]})
+
+
+@pytest.fixture
+def topics(store):
+    frame = topic_frame()
+    run = store.ingest_frame(frame, name="topics").added[0]
+    return run, frame
+
+
+# ------------------------------------------------------------------------------------------ the demo
+def test_demo_themes_are_recovered(demo):
+    store, result, truth = demo
+    theme = [truth["example_theme"][i] for i in result.labels["example_id"]]
+    scores = C.purity_and_ari(result.labels["cluster"], theme)
+    print(f"demo ({DEMO_PROMPTS} inputs): {result.n_clusters} clusters, {scores}")
+    assert 6 <= result.n_clusters <= 25
+    assert scores["purity"] >= 0.75 and scores["ari"] >= 0.5, scores
+    assert scores["clustered_share"] >= 0.85
+    # the medication theme has a cluster whose terms say so
+    assert any({"dose", "dosage"} & set(terms) for terms in result.table["terms"])
+
+
+def test_the_planted_failures_are_what_the_worst_clusters_are_about(demo):
+    """After the objective change: medication questions get refused; outputs show refusals and padding."""
+    store, _, _ = demo
+    inputs = C.cluster_run(store, "after-objective-change", field="input")
+    worst = inputs.table.iloc[0]
+    assert worst["finding"] and {"dose", "dosage"} & set(worst["terms"])
+    assert next(iter(worst["failure_modes"])) == "over_refusal"
+    outputs = C.cluster_run(store, "after-objective-change", field="output")
+    findings = outputs.findings()
+    top_modes = {next(iter(m)) for m in findings["failure_modes"] if m}
+    assert {"over_refusal", "reward_hacking"} <= top_modes
+    refusal = findings[[next(iter(m), None) == "over_refusal" for m in findings["failure_modes"]]].iloc[0]
+    assert {"sorry", "can't"} & set(refusal["terms"]) and refusal["error_rate"] > 0.9
+    assert "failure_mode" in outputs.labels and inputs.settings["failure_modes"].startswith("the failure-mode")
+
+
+def test_every_example_has_a_label_and_a_place_on_the_map(demo):
+    _, result, _ = demo
+    labels = result.labels
+    assert len(labels) == DEMO_PROMPTS and labels["example_id"].is_unique
+    assert labels[["x", "y"]].notna().all().all()
+    assert result.table["size"].sum() == DEMO_PROMPTS
+    assert set(labels["cluster"]) == set(result.table["cluster"])
+    names = [c for c in result.table["cluster"] if c not in (C.NOISE, C.EMPTY)]
+    sizes = result.table.set_index("cluster").loc[sorted(names, key=int), "size"].to_numpy()
+    assert (np.diff(sizes) <= 0).all(), "clusters are numbered by size, largest first"
+
+
+def test_statistics_are_the_slicing_engines(demo):
+    """Each cluster's n, errors, interval, p-value and q-value equal a slice table over cluster.input."""
+    store, result, _ = demo
+    assert "cluster.input" in [a.name for a in list_attributes(store, "baseline")]
+    slices = slice_table(store, "baseline", ["cluster.input"], max_order=1, min_support=1).table
+    by_value = {p["cluster.input"]: row for p, row in zip(slices["predicate"], slices.itertuples())}
+    assert set(by_value) == set(result.table["cluster"])
+    for row in result.table.itertuples():
+        s = by_value[row.cluster]
+        assert (row.n, row.errors) == (s.n, s.errors)
+        assert row.ci_method == s.ci_method
+        np.testing.assert_allclose([row.error_rate, row.ci_low, row.ci_high, row.p_value, row.q_value],
+                                   [s.error_rate, s.ci_low, s.ci_high, s.p_value, s.q_value], rtol=1e-12)
+        assert row.finding == s.finding
+
+
+def test_a_cluster_slices_with_metadata(demo):
+    """``cluster.input = 0 AND language = sw`` is a slice like any other."""
+    store, result, _ = demo
+    table = slice_table(store, "baseline", ["cluster.input", "language"], min_support=1).table
+    cell = table[[p == {"cluster.input": "0", "language": "sw"} for p in table["predicate"]]]
+    examples = store.examples("baseline", columns=["example_id", "meta.language"])
+    in_zero = set(result.labels.loc[result.labels["cluster"] == "0", "example_id"])
+    expected = examples[examples["example_id"].isin(in_zero) & (examples["meta.language"] == "sw")]
+    assert cell["n"].item() == len(expected)
+
+
+def test_representatives_and_typical_failures(demo):
+    store, result, _ = demo
+    labels = result.labels.set_index("example_id")
+    for row in result.table.itertuples():
+        assert 1 <= len(row.representative_ids) <= C.N_REPRESENTATIVE
+        assert (labels.loc[row.representative_ids, "cluster"] == row.cluster).all()
+        assert len(row.failing_ids) == min(C.N_FAILING, row.errors)
+        assert (labels.loc[row.failing_ids, "correct"] == False).all()  # noqa: E712 - nullable booleans
+        assert row.representative_texts[0] == labels.loc[row.representative_ids[0], "text"][:C.TEXT_CHARS]
+
+
+def test_cached_result_is_identical_and_fast(demo):
+    store, result, _ = demo
+    again = C.cluster_run(store, "baseline", field="input")
+    assert again.from_cache and not result.from_cache
+    assert again.cache_key == result.cache_key
+    pd.testing.assert_frame_equal(again.labels[["example_id", "cluster"]], result.labels[["example_id", "cluster"]])
+    np.testing.assert_allclose(again.labels[["x", "y"]].to_numpy(), result.labels[["x", "y"]].to_numpy(), rtol=1e-6)
+    pd.testing.assert_frame_equal(again.table, result.table, check_exact=False, rtol=1e-12)
+    assert sum(again.timings.values()) < 1.0, again.timings
+    assert C.cached_result(store, "baseline", field="input").cache_key == result.cache_key
+    assert C.cached_result(store, "baseline", field="input", seed=1) is None
+
+
+# ------------------------------------------------------------------------------------------ small runs
+def test_same_input_and_parameters_give_identical_labels(store, topics):
+    run, _ = topics
+    first = C.cluster_run(store, run.run_id, embedder="model2vec", use_cache=False, save_column=False)
+    second = C.cluster_run(store, run.run_id, embedder="model2vec", use_cache=False, save_column=False)
+    assert first.labels["cluster"].tolist() == second.labels["cluster"].tolist()
+    np.testing.assert_array_equal(first.labels[["x", "y"]].to_numpy(), second.labels[["x", "y"]].to_numpy())
+
+
+def test_topics_are_found_and_the_failing_one_is_a_finding(store, topics):
+    run, frame = topics
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10)
+    by_example = dict(zip(frame["example_id"], frame["topic"]))
+    scores = C.purity_and_ari(result.labels["cluster"], [by_example[i] for i in result.labels["example_id"]])
+    assert scores["ari"] >= 0.9, scores
+    worst = result.table.iloc[0]
+    assert worst["finding"] and "git" in worst["terms"] and worst["error_rate"] > 0.5
+
+
+def test_cache_key_covers_field_embedder_parameters_and_data(store, topics):
+    run, frame = topics
+    base = C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False)
+    keys = {base.cache_key,
+            C.cluster_run(store, run.run_id, embedder="tfidf", seed=1, save_column=False).cache_key,
+            C.cluster_run(store, run.run_id, embedder="tfidf", min_cluster_size=6, save_column=False).cache_key,
+            C.cluster_run(store, run.run_id, embedder="tfidf", field="both", save_column=False).cache_key,
+            C.cluster_run(store, run.run_id, embedder="model2vec", save_column=False).cache_key}
+    assert len(keys) == 5
+    changed = frame.assign(correct=~frame["correct"])  # same texts, other outcomes: other data
+    other = store.ingest_frame(changed, name="topics flipped").added[0]
+    assert C.cluster_run(store, other.run_id, embedder="tfidf", save_column=False).cache_key != base.cache_key
+    assert C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False).from_cache
+    assert C.clear_cache(store, run.run_id) >= 5
+    assert not C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False).from_cache
+
+
+def test_cache_rows_of_a_deleted_run_are_dropped(store, topics):
+    run, frame = topics
+    C.cluster_run(store, run.run_id, embedder="tfidf")
+    store.delete_run(run.run_id)
+    other = store.ingest_frame(frame.assign(question=frame["question"] + "?"), name="again").added[0]
+    C.cluster_run(store, other.run_id, embedder="tfidf")
+    runs = {r[0] for r in store.cursor().execute("SELECT DISTINCT run_id FROM cluster_cache").fetchall()}
+    assert runs == {other.run_id}
+
+
+def test_labels_become_the_runs_cluster_attribute(store, topics):
+    run, _ = topics
+    result = C.cluster_run(store, run.run_id, field="both", embedder="tfidf")
+    fields = store.fields(run.run_id).set_index("column_name")
+    assert fields.loc["cluster.both", "role"] == "cluster" and fields.loc["cluster.both", "kind"] == "categorical"
+    stored = store.examples(run.run_id, columns=["example_id", "cluster.both"])
+    assert stored["cluster.both"].tolist() == result.labels["cluster"].tolist()
+    version = store.data_version()
+    C.cluster_run(store, run.run_id, field="both", embedder="tfidf")  # cached, same labels: nothing rewritten
+    assert store.data_version() == version
+    examples = C.cluster_examples(store, result, result.table.iloc[0]["cluster"])
+    assert len(examples) == result.table.iloc[0]["n"]
+
+
+def test_fallback_embedder_works_without_the_model_file(store, topics, tmp_path, monkeypatch):
+    run, _ = topics
+    monkeypatch.setattr(E, "MODEL_DIR", tmp_path / "no-model")
+    assert not E.model2vec_available()
+    result = C.cluster_run(store, run.run_id, use_cache=False)
+    assert result.settings["embedder"] == "tfidf" and result.n_clusters >= 2
+    with pytest.raises(FaultlineError) as err:
+        C.cluster_run(store, run.run_id, embedder="model2vec")
+    assert str(err.value) == E.MSG_NO_MODEL.format(path=tmp_path / "no-model")
+
+
+def test_the_logs_own_vectors_are_used_first(store):
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(2, 8)) * 5
+    group = np.arange(60) % 2
+    frame = pd.DataFrame({"prompt": ["same words"] * 60, "correct": group == 0,
+                          "embedding": [list(centres[g] + rng.normal(size=8) * 0.1) for g in group]})
+    run = store.ingest_frame(frame, name="vectors").added[0]
+    result = C.cluster_run(store, run.run_id, min_cluster_size=10)
+    assert result.settings["embedder"] == "vector"
+    assert C.purity_and_ari(result.labels["cluster"], group)["ari"] == 1.0
+
+
+def test_unusable_vectors_fall_back_under_auto_and_are_named_otherwise(store):
+    frame = topic_frame(40).rename(columns={"question": "prompt"})
+    frame["embedding"] = [None if i == 3 else [float(i % 4), 1.0] for i in range(40)]
+    run = store.ingest_frame(frame, name="holes").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="auto")
+    assert result.settings["embedder"] == "model2vec"
+    assert any("1 examples have no vector" in n for n in result.settings["notes"])
+    with pytest.raises(FaultlineError) as err:
+        C.cluster_run(store, run.run_id, embedder="vector")
+    assert str(err.value) == E.MSG_BAD_VECTORS.format(run="holes", problem="1 examples have no vector")
+
+
+def test_large_runs_are_fitted_on_a_sample_and_say_so(store):
+    frame = topic_frame(400, seed=1)
+    run = store.ingest_frame(frame, name="big").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", sample_size=100, min_cluster_size=20)
+    assert result.settings["n_fit"] == 100 and result.settings["assigned"] == 300
+    assert any("sample of 100" in n and "other 300" in n for n in result.settings["notes"])
+    by_example = dict(zip(frame["example_id"], frame["topic"]))
+    assert C.purity_and_ari(result.labels["cluster"], [by_example[i] for i in result.labels["example_id"]])[
+        "purity"] >= 0.9
+
+
+def test_progress_is_reported(store, topics):
+    run, _ = topics
+    seen = []
+    C.cluster_run(store, run.run_id, embedder="tfidf", use_cache=False, progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(seen) >= 6
+    assert any("UMAP" in m for _, m in seen)
+
+
+def test_failure_mode_shares(store, topics):
+    run, frame = topics
+    modes = pd.DataFrame({"example_id": frame["example_id"],
+                          "value": np.where(frame["correct"], None, np.where(frame.index % 2 == 0, "a", "b"))})
+    store.set_example_column(run.run_id, "failure_mode.label", modes, role="failure_mode", kind="categorical")
+    result = C.cluster_run(store, run.run_id, embedder="tfidf")
+    assert "failure_mode" in result.labels
+    for row in result.table.itertuples():
+        if row.errors:
+            assert set(row.failure_modes) <= {"a", "b"} and abs(sum(row.failure_modes.values()) - 1) < 1e-3
+
+
+def test_real_helm_bbq_outputs_are_clustered_and_described(store):
+    report = store.ingest(HELM_BBQ)
+    for run in report.added:
+        result = C.cluster_run(store, run.run_id, field="output")
+        assert result.table["size"].sum() == run.row_count
+        described = result.table[~result.table["cluster"].isin([C.NOISE, C.EMPTY])]
+        assert len(described) >= 2 and all(len(t) for t in described["terms"])
+        assert result.table["q_value"].notna().any()
+
+
+# ------------------------------------------------------------------------------------------ edge cases
+@pytest.mark.parametrize("texts, message", [
+    (["a", "b", "c"], C.MSG_TOO_FEW.format(minimum=10, field="input", run="edge", n=3)),
+    (["", "  ", None] * 5, C.MSG_ALL_EMPTY.format(field="input", run="edge")),
+    (["x"] * 4 + [""] * 20, C.MSG_TOO_FEW.format(minimum=10, field="input", run="edge", n=4)),
+])
+def test_runs_that_cannot_be_clustered_say_why(store, texts, message):
+    store.ingest_frame(pd.DataFrame({"prompt": texts, "correct": [True, False] * (len(texts) // 2) +
+                                     [True] * (len(texts) % 2)}), name="edge")
+    with pytest.raises(FaultlineError) as err:
+        C.cluster_run(store, "edge")
+    assert str(err.value) == message
+
+
+def test_identical_texts_are_one_cluster(store):
+    store.ingest_frame(pd.DataFrame({"prompt": ["What is 2+2?"] * 30, "correct": [True, False, True] * 10}),
+                       name="same")
+    result = C.cluster_run(store, "same")
+    assert result.table["cluster"].tolist() == ["0"] and result.table["size"].item() == 30
+    assert result.table["error_rate"].item() == pytest.approx(1 / 3)
+    assert any("1 distinct text" in n for n in result.settings["notes"])
+
+
+def test_empty_texts_form_their_own_group(store, topics):
+    run, frame = topics
+    blanked = frame.assign(question=[q if i % 10 else "" for i, q in enumerate(frame["question"])])
+    store.ingest_frame(blanked, name="blanks")
+    result = C.cluster_run(store, "blanks", embedder="tfidf")
+    empty = result.table[result.table["cluster"] == C.EMPTY]
+    assert empty["size"].item() == 8 and empty["terms"].item() == []
+
+
+def test_a_reference_field_that_was_never_logged(store, topics):
+    run, _ = topics
+    with pytest.raises(FaultlineError) as err:
+        C.cluster_run(store, run.run_id, field="reference")
+    assert str(err.value) == C.MSG_ALL_EMPTY.format(field="reference", run="topics")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"field": "prompt"}, C.MSG_FIELD.format(value="prompt")),
+    ({"min_cluster_size": 1}, C.MSG_INT.format(name="min_cluster_size", minimum=2, value=1)),
+    ({"n_neighbors": 2.5}, C.MSG_INT.format(name="n_neighbors", minimum=2, value=2.5)),
+    ({"seed": -1}, C.MSG_SEED.format(value=-1)),
+    ({"fdr": 1.5}, C.MSG_FDR.format(value=1.5)),
+    ({"embedder": "bert"}, E.MSG_EMBEDDER.format(choices=", ".join(E.EMBEDDERS), value="bert")),
+])
+def test_bad_parameters_are_named(store, topics, kwargs, message):
+    run, _ = topics
+    with pytest.raises(FaultlineError) as err:
+        C.cluster_run(store, run.run_id, **kwargs)
+    assert str(err.value) == message
+
+
+# ------------------------------------------------------------------------------------------ pieces
+def test_class_tfidf_matches_a_direct_computation():
+    """c-TF-IDF as BERTopic defines it, from sklearn's CountVectorizer on the concatenated documents."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    frame = topic_frame(60)
+    docs = (frame["question"] + " " + frame["response"]).tolist()
+    classes = frame["topic"].tolist()
+    names, vocabulary, weights = C.class_tfidf_weights(docs, classes, stop_words=None)
+    joined = [" ".join(d for d, c in zip(docs, classes) if c == name) for name in names]
+    counts = CountVectorizer(token_pattern=C.TOKEN_PATTERN).fit(docs)
+    tf = counts.transform(joined).toarray().astype(float)
+    assert list(counts.get_feature_names_out()) == list(vocabulary)
+    idf = np.log(1 + tf.sum(axis=1).mean() / tf.sum(axis=0))
+    expected = tf / tf.sum(axis=1, keepdims=True) * idf
+    np.testing.assert_allclose(weights, expected, rtol=1e-12)
+    top = C.class_tfidf(docs, classes, top=3, stop_words=None)
+    for i, name in enumerate(names):
+        best = sorted(range(len(vocabulary)), key=lambda j: (-expected[i, j], vocabulary[j]))[:3]
+        assert top[name] == [vocabulary[j] for j in best]
+
+
+def test_exact_knn_matches_brute_force():
+    rng = np.random.default_rng(0)
+    unit = C._unit(rng.normal(size=(300, 12)).astype(np.float32))
+    idx, dist = C._exact_knn(unit, 6, block=64)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, 2.0)
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :6]
+    assert (idx == expected).all() and (idx[:, 0] == np.arange(300)).all()
+    np.testing.assert_allclose(dist[:, 1:], 1 - np.take_along_axis(unit @ unit.T, expected, 1)[:, 1:], atol=1e-5)
+
+
+def test_default_parameters_adapt_to_the_run():
+    small, large = C.default_parameters(200), C.default_parameters(50_000)
+    assert small["n_fit"] == 200 and large["n_fit"] == C.DEFAULT_SAMPLE_SIZE
+    assert small["n_neighbors"] < large["n_neighbors"] <= 30
+    assert small["min_cluster_size"] < large["min_cluster_size"]
+
+
+def test_warm_up_compiles_quickly_once_done(demo):
+    assert C.warm_up() < 5.0
+
+
+def test_importing_analysis_does_not_import_umap():
+    script = "import sys, analysis, analysis.clusters.pipeline, analysis.clusters.embedders; print('umap' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_clusters(store, topics, capsys):
+    from analysis.cli import main
+
+    run, _ = topics
+    path = str(store.path)
+    store.close()
+    assert main(["clusters", "--run", run.run_id, "--db", path, "--embedder", "tfidf", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["column"] == "cluster.input" and sum(c["size"] for c in out["clusters"]) == 80
+    assert main(["clusters", "--run", run.run_id, "--db", path, "--embedder", "tfidf"]) == 0
+    text = capsys.readouterr().out
+    assert "from the cache" in text and "cluster.input" in text
+    assert main(["clusters", "--run", run.run_id, "--db", path, "--field", "reference"]) == 2
+    assert "error: " + C.MSG_ALL_EMPTY.format(field="reference", run="topics") in capsys.readouterr().err

@@ -1,0 +1,108 @@
+"""Discovery on the store: the same slices as the sliceline package, with statistics, holdout and grouping."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.slicing.discovery import _groups, discover, encode
+from tests.conftest import HELM_BBQ
+
+
+def planted_frame(n=4000, seed=2):
+    rng = np.random.default_rng(seed)
+    lang = rng.choice(["en", "sw", "fr", "de"], size=n)
+    channel = rng.choice(["web", "api", "voice"], size=n)
+    segment = rng.choice(["free", "pro"], size=n)
+    p = 0.1 + 0.5 * ((lang == "sw") & (channel == "api")) + 0.15 * (segment == "free")
+    return pd.DataFrame({"example_id": [f"d{i}" for i in range(n)], "prompt": ["q"] * n, "lang": lang,
+                         "channel": channel, "segment": segment, "correct": rng.random(n) >= p})
+
+
+def test_same_slices_as_the_sliceline_package_on_the_store(store):
+    sliceline = pytest.importorskip("sliceline")
+    (run,) = store.ingest_frame(planted_frame(), name="planted").added
+    codes, errors, labels, prepared, _ = encode(store, run.run_id, ["lang", "channel", "segment"])
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=4, max_l=3, min_sup=40)
+    finder = sliceline.Slicefinder(alpha=0.95, k=4, max_l=3, min_sup=40)
+    finder.fit(pd.DataFrame(codes).astype(int), errors)
+    expected = []
+    for top in finder.top_slices_:
+        expected.append({prepared[j].attribute.name: labels[j][int(v)] for j, v in enumerate(top) if v is not None})
+    assert result.table["predicate"].tolist() == expected
+    scores = [s["slice_score"] for s in finder.top_slices_statistics_]
+    assert result.table["score"].to_numpy() == pytest.approx(scores, abs=1e-9)
+    assert result.table.iloc[0]["predicate"] == {"lang": "sw", "channel": "api"}
+
+
+def test_every_discovered_slice_has_statistics(store):
+    frame = planted_frame()
+    (run,) = store.ingest_frame(frame, name="planted").added
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], k=5, min_sup=40)
+    for row in result.table.itertuples():
+        mask = np.ones(len(frame), dtype=bool)
+        for attr, value in row.predicate.items():
+            mask &= frame[attr].to_numpy() == value
+        assert row.n == mask.sum() and row.errors == (~frame.loc[mask, "correct"]).sum()
+        assert row.ci_low <= row.error_rate <= row.ci_high and 0 <= row.q_value <= 1
+    assert result.table.iloc[0]["confirmed"]
+
+
+def test_holdout_tests_on_the_other_half(store):
+    frame = planted_frame(n=6000)
+    (run,) = store.ingest_frame(frame, name="planted").added
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=3, min_sup=30, holdout=True,
+                      seed=5)
+    top = result.table.iloc[0]
+    assert top["predicate"] == {"lang": "sw", "channel": "api"} and top["confirmed"]
+    full = ((frame["lang"] == "sw") & (frame["channel"] == "api")).sum()
+    assert top["n"] + top["search_n"] == full  # the two halves partition the slice
+    assert result.settings["statistics_on"] == "held-out half"
+    again = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=3, min_sup=30, holdout=True,
+                     seed=5)
+    assert again.table["n"].tolist() == result.table["n"].tolist()
+
+
+def test_noise_is_not_confirmed_on_holdout(store):
+    rng = np.random.default_rng(9)
+    n = 3000
+    frame = pd.DataFrame({"prompt": ["q"] * n, "a": rng.choice(list("abcdef"), n), "b": rng.choice(list("xyz"), n),
+                          "correct": rng.random(n) > 0.2})
+    (run,) = store.ingest_frame(frame, name="noise").added
+    result = discover(store, run.run_id, ["a", "b"], k=5, min_sup=30, holdout=True, seed=1)
+    assert not result.table["confirmed"].any()
+
+
+def test_grouping_of_overlapping_findings():
+    preds = [{"a": 1, "b": 2}, {"a": 1}, {"c": 3}, {"b": 2}, {"a": 1, "c": 3}]
+    groups = _groups(preds, [5.0, 4.0, 3.0, 2.0, 1.0])
+    assert groups[0] == groups[1]  # a refinement is shown with its parent
+    assert groups[2] != groups[1] and groups[3] not in (groups[2],)
+    assert groups[4] == groups[1]  # joins its best-scoring parent
+
+
+def test_real_helm_run(store):
+    report = store.ingest(HELM_BBQ)
+    run = next(r for r in report.added if "llama" in r.model)
+    result = discover(store, run.run_id, ["ambiguous", "negative"], k=3, min_sup=5)
+    assert len(result.table) >= 1 and result.table["n"].min() >= 5
+
+
+def test_demo_recovery(tmp_path):
+    """Planted demo slices are recovered by discovery, including the conjunction-only one."""
+    from analysis import open_store
+    from analysis.demo.seed import demo_truth_path, ensure_demo
+
+    with open_store(tmp_path / "demo.duckdb", seed_demo=False) as store:
+        ensure_demo(store)
+        truth = json.loads(demo_truth_path(store).read_text())
+        result = discover(store, "baseline", ["language", "domain", "user_segment", "channel"], k=10)
+        found = result.table["predicate"].tolist()
+        assert {"language": "es", "domain": "legal"} in found  # only visible as a conjunction
+        assert {"language": "sw"} in found and {"user_segment": "student"} in found
+        planted = [p["predicate"] for p in truth["planted"] if p["predicate"] and "baseline" in p["runs"]]
+        unrelated = [f for f in found if not any(all(f.get(a) == v for a, v in p.items()) for p in planted)]
+        assert len(unrelated) <= 3

@@ -1,0 +1,90 @@
+"""Per-slice extras against independent computations (sklearn, krippendorff, numpy, pandas)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, slice_extras
+
+
+def frame(n=1200, seed=3, raters=2):
+    rng = np.random.default_rng(seed)
+    lang = rng.choice(["en", "sw", "fr"], size=n)
+    correct = rng.random(n) > 0.2
+    conf = np.clip(np.where(correct, 0.8, 0.6) + rng.normal(0, 0.15, n), 0, 1)
+    data = {"prompt": ["q"] * n, "lang": lang, "correct": correct, "confidence": conf,
+            "latency_ms": rng.gamma(2.0, 300.0, n), "cost_usd": rng.random(n) / 1000,
+            "score": np.clip(correct * 0.8 + rng.random(n) * 0.2, 0, 1).round(3)}
+    for r in range(raters):
+        flip = rng.random(n) < np.where(lang == "fr", 0.45, 0.05)
+        data[f"rater_{r}"] = np.where(flip, ~correct, correct)
+    return pd.DataFrame(data)
+
+
+@pytest.fixture
+def run(store):
+    df = frame()
+    (r,) = store.ingest_frame(df, name="extras", mapping={"correct": "correct", "score": "score",
+                                                          "raters": ["rater_0", "rater_1"]}).added
+    return r, df
+
+
+def test_ece_percentiles_kappa_against_independent_code(store, run):
+    r, df = run
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
+    for lang, sub in df.groupby("lang"):
+        row = extras.loc[lang]
+        # ECE with 10 equal-width bins, computed directly
+        bins = np.minimum((sub["confidence"] * 10).astype(int), 9)
+        ece = sum(abs(g["correct"].mean() - g["confidence"].mean()) * len(g) / len(sub) for _, g in sub.groupby(bins))
+        assert row["ece"] == pytest.approx(ece, abs=1e-9)
+        for col in ("latency_ms", "cost_usd"):
+            for q, name in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
+                assert row[f"{col}_{name}"] == pytest.approx(np.quantile(sub[col], q), rel=1e-9)
+        kappa = cohen_kappa_score(sub["rater_0"], sub["rater_1"])
+        assert row["rater_agreement"] == pytest.approx(kappa, abs=1e-12)
+        assert row["agreement_measure"] == "Cohen's kappa"
+        assert bool(row["raters_disagree"]) == (kappa < DISAGREEMENT_THRESHOLD)
+    assert extras.loc["fr", "raters_disagree"] and not extras.loc["en", "raters_disagree"]
+
+
+def test_cost_weighted_error(store, run):
+    r, df = run
+    extras = slice_extras(store, r.run_id, ["lang"], costs={"lang": {"sw": 5.0}, "default": 2.0}).set_index("value")
+    for lang, sub in df.groupby("lang"):
+        cost = 5.0 if lang == "sw" else 2.0
+        assert extras.loc[lang, "cost_weighted_error"] == pytest.approx((~sub["correct"]).sum() * cost / len(sub))
+
+
+def test_bootstrap_mean_score_interval(store, run):
+    r, df = run
+    a = slice_extras(store, r.run_id, ["lang"], n_resamples=2000, seed=1).set_index("value")
+    b = slice_extras(store, r.run_id, ["lang"], n_resamples=2000, seed=1).set_index("value")
+    assert a["score_ci_low"].equals(b["score_ci_low"])  # seeded
+    for lang, sub in df.groupby("lang"):
+        mean, se = sub["score"].mean(), sub["score"].std(ddof=1) / np.sqrt(len(sub))
+        assert a.loc[lang, "score_ci_low"] < mean < a.loc[lang, "score_ci_high"]
+        assert a.loc[lang, "score_ci_high"] - a.loc[lang, "score_ci_low"] == pytest.approx(2 * 1.96 * se, rel=0.15)
+
+
+def test_krippendorff_for_three_raters(store):
+    krippendorff = pytest.importorskip("krippendorff")
+    df = frame(n=600, raters=3)
+    (r,) = store.ingest_frame(df, name="three", mapping={"raters": ["rater_0", "rater_1", "rater_2"],
+                                                         "correct": "correct"}).added
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
+    for lang, sub in df.groupby("lang"):
+        matrix = sub[["rater_0", "rater_1", "rater_2"]].astype(float).to_numpy().T
+        expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+        assert extras.loc[lang, "rater_agreement"] == pytest.approx(expected, abs=1e-9)
+        assert extras.loc[lang, "agreement_measure"] == "Krippendorff's alpha"
+
+
+def test_no_extra_columns_without_inputs(store):
+    (r,) = store.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "lang": ["x", "y"], "correct": [True, False]}),
+                              name="plain").added
+    extras = slice_extras(store, r.run_id, ["lang"])
+    assert list(extras.columns) == ["description", "attribute", "value", "n"]
