@@ -41,6 +41,7 @@ test-deps: $(VENV)/.installed-test system-deps
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: test-deps lint
 	$(BIN)/python -m pytest
