@@ -669,7 +669,7 @@ class Store:
         # Checks on what was loaded (still inside the transaction).
         n_rows = cur.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0]
         if n_rows == 0:
-            raise InputError(file_label, E.EMPTY_FILE.replace("is empty", "has no examples"))
+            raise InputError(file_label, E.NO_EXAMPLES)
         if id_col:
             missing = cur.execute(f"SELECT source_row FROM {quote_ident(table)} WHERE example_id IS NULL "
                                   "ORDER BY source_row LIMIT 1").fetchall()
