@@ -18,11 +18,11 @@ from analysis.report.audit import ReportRecord, record_report, report_history, r
 from analysis.report.charts import export_server
 from analysis.report.content import Report, build_report, git_commit
 from analysis.report.generate import generate_report
-from analysis.report.html import CSS, esc, render_html
+from analysis.report.html import render_html
 from analysis.report.pdf import MSG_NO_CHROMIUM, PdfPrinter, chromium_path, render_pdf
 from analysis.report.spec import MSG_SECTION, SECTION_TITLES, SECTIONS, ReportSpec
-from analysis.report.text import MAX_TEXT
+from analysis.report.text import MAX_TEXT, cut
 
-__all__ = ["CSS", "MAX_TEXT", "MSG_NO_CHROMIUM", "MSG_SECTION", "PdfPrinter", "Report", "ReportRecord", "ReportSpec",
-           "SECTIONS", "SECTION_TITLES", "build_report", "chromium_path", "esc", "export_server", "generate_report",
+__all__ = ["MAX_TEXT", "MSG_NO_CHROMIUM", "MSG_SECTION", "PdfPrinter", "Report", "ReportRecord", "ReportSpec",
+           "SECTIONS", "SECTION_TITLES", "build_report", "chromium_path", "cut", "export_server", "generate_report",
            "git_commit", "record_report", "render_html", "render_pdf", "report_history", "report_spec"]

@@ -20,7 +20,7 @@ from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import MSG_SECTION, SECTIONS, ReportSpec
-from analysis.report.text import _clip, _pct, _q
+from analysis.report.text import SENTENCE_TEXT, cut, pct, qvalue
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
 from analysis.slicing.table import heatmap, slice_table
@@ -207,38 +207,38 @@ def _summary(data: dict) -> list[str]:
     """The handful of findings that matter, in plain words, each with its number and interval."""
     out = []
     for r in data["runs"]:
-        out.append(f"Run {_clip(r['name'])} ({_clip(r['model'] or 'model not recorded')}): accuracy {_pct(r['accuracy'])} "
-                   f"(95% CI {_pct(r['ci_low'])} to {_pct(r['ci_high'])}) on {r['scored']:,} scored examples.")
+        out.append(f"Run {cut(r['name'], SENTENCE_TEXT)} ({cut(r['model'] or 'model not recorded', SENTENCE_TEXT)}): accuracy {pct(r['accuracy'])} "
+                   f"(95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}) on {r['scored']:,} scored examples.")
     findings = [row for row in data["slices"]["rows"] if row["finding"]]
     overall = data["slices"]["overall_error_rate"]
     if findings:
         out.append(f"{len(findings)} slices are significantly worse than the rest of the run "
                    f"(Benjamini-Hochberg q < {data['slices']['settings']['fdr']}); the run's error rate is "
-                   f"{_pct(overall)}.")
+                   f"{pct(overall)}.")
         for row in findings[:4]:
-            out.append(f"{_clip(row['description'])}: error rate {_pct(row['error_rate'])} (95% CI {_pct(row['ci_low'])} to "
-                       f"{_pct(row['ci_high'])}, n = {row['n']:,}, q = {_q(row['q_value'])}).")
+            out.append(f"{cut(row['description'], SENTENCE_TEXT)}: error rate {pct(row['error_rate'])} (95% CI {pct(row['ci_low'])} to "
+                       f"{pct(row['ci_high'])}, n = {row['n']:,}, q = {qvalue(row['q_value'])}).")
     else:
         out.append(f"No slice is significantly worse than the rest of the run at the chosen false discovery rate "
-                   f"(error rate {_pct(overall)}).")
+                   f"(error rate {pct(overall)}).")
     disc = data.get("discovery", {}).get("rows", [])
     confirmed = [r for r in disc if r["confirmed"] and r["order"] >= 2]
     if confirmed:
         r = confirmed[0]
-        out.append(f"Discovery found a conjunction: {_clip(r['description'])} with error rate {_pct(r['error_rate'])} "
-                   f"(95% CI {_pct(r['ci_low'])} to {_pct(r['ci_high'])}, n = {r['n']:,}), confirmed on "
+        out.append(f"Discovery found a conjunction: {cut(r['description'], SENTENCE_TEXT)} with error rate {pct(r['error_rate'])} "
+                   f"(95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}, n = {r['n']:,}), confirmed on "
                    f"{'a held-out half' if data['discovery']['settings']['holdout'] else 'all examples'}.")
     comp = data.get("comparison")
     if comp:
         gate = comp["gate"]
         regressed = [r for r in comp["rows"] if r["verdict"] == "regressed"]
-        out.append(f"Regression gate (largest allowed drop {_pct(gate['max_drop'])}): "
+        out.append(f"Regression gate (largest allowed drop {pct(gate['max_drop'])}): "
                    f"{'PASSED' if gate['passed'] else 'FAILED'}, {len(gate['breaking'])} slice(s) break it; "
                    f"{len(regressed)} slices regressed significantly.")
         for r in regressed[:3]:
-            out.append(f"{_clip(r['description'])}: error rate {_pct(r['base_error_rate'])} -> {_pct(r['cand_error_rate'])} "
+            out.append(f"{cut(r['description'], SENTENCE_TEXT)}: error rate {pct(r['base_error_rate'])} -> {pct(r['cand_error_rate'])} "
                        f"(change {r['difference'] * 100:+.1f} points, 95% CI {r['ci_low'] * 100:+.1f} to "
-                       f"{r['ci_high'] * 100:+.1f}, McNemar q = {_q(r['q_value'])}).")
+                       f"{r['ci_high'] * 100:+.1f}, McNemar q = {qvalue(r['q_value'])}).")
     fm = data.get("failure_modes")
     if fm and fm.get("summary"):
         out.extend(fm["summary"][:3])
