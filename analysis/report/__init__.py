@@ -11,8 +11,13 @@ same spec and data gives the same numbers and the same content hash.
 
 Sections for analyses that were not run are not faked: the report says what it covers and
 what it does not.
-"""
 
+Modules: ``spec`` (:class:`ReportSpec`, a pydantic model), ``content`` (:func:`build_report`: every
+number, from the engine), ``text`` (how numbers and user text are worded), ``charts`` (plotly
+figures to SVG), ``html`` and ``templates/`` (:func:`render_html`: Jinja2, autoescape on), ``pdf``
+(:func:`render_pdf`, :class:`PdfPrinter`), ``audit`` (the ``reports`` table: :func:`report_history`,
+:func:`report_spec`, :func:`record_report`), ``generate`` (:func:`generate_report`).
+"""
 
 from analysis.report.audit import ReportRecord, record_report, report_history, report_spec
 from analysis.report.charts import export_server
@@ -20,9 +25,18 @@ from analysis.report.content import Report, build_report, git_commit
 from analysis.report.generate import generate_report
 from analysis.report.html import render_html
 from analysis.report.pdf import MSG_NO_CHROMIUM, PdfPrinter, chromium_path, render_pdf
-from analysis.report.spec import MSG_SECTION, SECTION_TITLES, SECTIONS, ReportSpec
+from analysis.report.spec import (
+    MSG_SECTION,
+    SECTION_TITLES,
+    SECTIONS,
+    DiscoverySettings,
+    GateSettings,
+    ReportSpec,
+    ReportSpecError,
+)
 from analysis.report.text import MAX_TEXT, cut
 
-__all__ = ["MAX_TEXT", "MSG_NO_CHROMIUM", "MSG_SECTION", "PdfPrinter", "Report", "ReportRecord", "ReportSpec",
+__all__ = ["MAX_TEXT", "MSG_NO_CHROMIUM", "MSG_SECTION", "DiscoverySettings", "GateSettings", "PdfPrinter", "Report",
+           "ReportRecord", "ReportSpec", "ReportSpecError",
            "SECTIONS", "SECTION_TITLES", "build_report", "chromium_path", "cut", "export_server", "generate_report",
            "git_commit", "record_report", "render_html", "render_pdf", "report_history", "report_spec"]

@@ -13,6 +13,7 @@ from analysis.report.content import Report
 from analysis.report.spec import ReportSpec
 from analysis.store import Store
 
+MSG_NO_REPORT = "No report {report_id!r} in the store's history"
 
 @dataclass
 class ReportRecord:
@@ -56,7 +57,7 @@ def report_spec(store: Store, report_id: str) -> ReportSpec:
     rows = store.cursor().execute("SELECT spec_json FROM reports WHERE report_id = ? ORDER BY created_at DESC LIMIT 1",
                                   [report_id]).fetchall()
     if not rows:
-        raise FaultlineError(f"No report {report_id!r} in the store's history")
+        raise FaultlineError(MSG_NO_REPORT.format(report_id=report_id))
     return ReportSpec.from_json(rows[0][0])
 
 

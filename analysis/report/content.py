@@ -15,11 +15,10 @@ import pandas as pd
 
 from analysis._version import __version__
 from analysis.clusters.pipeline import latest_result
-from analysis.errors import FaultlineError
 from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
-from analysis.report.spec import MSG_SECTION, SECTIONS, ReportSpec
+from analysis.report.spec import ReportSpec
 from analysis.report.text import SENTENCE_TEXT, cut, pct, qvalue
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
@@ -78,10 +77,29 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
 
 
 def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback | None = None) -> Report:
-    """Compute a report's content from the store (no rendering)."""
-    for name in spec.sections:
-        if name not in SECTIONS:
-            raise FaultlineError(MSG_SECTION.format(name=name, known=", ".join(SECTIONS)))
+    """Compute a report's content from the store (no rendering).
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the runs.
+    spec : ReportSpec
+        What to compute (validated when it was made). Its ``run`` and ``baseline`` are set to the run ids.
+    progress : ProgressCallback, optional
+        Called with (fraction in [0, 1], message).
+
+    Returns
+    -------
+    Report
+        The numbers, tables and sentences; rates are fractions in [0, 1].
+
+    Raises
+    ------
+    RunNotFoundError
+        When the run or the baseline is not in the store.
+    FaultlineError
+        When an analysis cannot be computed (no attribute to slice by, no example shared with the baseline...).
+    """
     say = scaled(progress, 0.0, 1.0)
     run = store.run(spec.run)
     spec.run = run.run_id
@@ -131,9 +149,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     if "discovery" in sections:
         say(0.4, "Discovery (SliceLine)")
         d = spec.discovery
-        found = discover(store, run.run_id, spec.attributes, alpha=d.get("alpha", 0.99), k=d.get("k", 10),
-                         max_l=d.get("max_l", 3), min_sup=d.get("min_sup", 0.01), holdout=d.get("holdout", True),
-                         seed=d.get("seed", 0), confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+        found = discover(store, run.run_id, spec.attributes, alpha=d.alpha, k=d.k, max_l=d.max_l, min_sup=d.min_sup,
+                         holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
         data["discovery"] = {"settings": found.settings,
                              "rows": _records(found.table, ["group", "description", "order", "score", "n", "errors",
                                                             "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
@@ -165,7 +182,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             say(0.7, "Comparing with the baseline")
             comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
                                       confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
-            verdict = gate(comparison, max_drop=spec.gate.get("max_drop", 0.02), alpha=spec.gate.get("alpha", 0.05))
+            verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
             data["comparison"] = {
                 "matched": comparison.matched, "only_baseline": comparison.only_baseline,
                 "only_candidate": comparison.only_candidate, "settings": comparison.settings,

@@ -14,10 +14,11 @@ from analysis.report.audit import ReportRecord, record_report
 from analysis.report.charts import _charts, _warm_export, export_server
 from analysis.report.content import build_report
 from analysis.report.html import render_html
-from analysis.report.pdf import MSG_NO_CHROMIUM, PdfPrinter, _outside_event_loop, _section_pages, chromium_path
+from analysis.report.pdf import MSG_NO_CHROMIUM, chromium_path, print_with_contents
 from analysis.report.spec import SECTIONS, ReportSpec
 from analysis.store import Store
 
+MSG_NOTHING_TO_WRITE = "Nothing to write: give a PDF path, an HTML path or both"
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -25,9 +26,33 @@ def _sha256(path: Path) -> str:
 
 def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, html_out: str | Path | None = None,
                     progress: ProgressCallback | None = None, chromium: str | None = None) -> ReportRecord:
-    """Compute, render (PDF and/or HTML) and record a report. Nothing is written unless it completes."""
+    """Compute, render (PDF and/or HTML) and record a report. Nothing is written unless it completes.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the runs; the report is recorded in its ``reports`` audit table.
+    spec : ReportSpec
+        What the report holds.
+    pdf, html_out : str or Path, optional
+        Where to write the PDF (printed by chromium) and its self-contained HTML twin; at least one.
+    progress : ProgressCallback, optional
+        Called with (fraction in [0, 1], message).
+    chromium : str, optional
+        Path of chromium (default :func:`~analysis.report.pdf.chromium_path`).
+
+    Returns
+    -------
+    ReportRecord
+        The report id, the spec and content hashes, the files written with their sha256, the pages and the seconds.
+
+    Raises
+    ------
+    FaultlineError
+        When nothing is to be written, chromium is missing for a PDF, or the content cannot be computed.
+    """
     if pdf is None and html_out is None:
-        raise FaultlineError("Nothing to write: give a PDF path, an HTML path or both")
+        raise FaultlineError(MSG_NOTHING_TO_WRITE)
     chromium = chromium or chromium_path()
     if pdf is not None and not Path(chromium).exists():
         raise FaultlineError(MSG_NO_CHROMIUM.format(path=chromium))
@@ -41,27 +66,20 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
         say(0.62, "Exporting charts")
         warm.join()
         charts = _charts(report)
-    document = render_html(report, charts=charts)
     pdf_path = Path(pdf) if pdf else None
     html_path = Path(html_out) if html_out else None
     pages = None
     if pdf_path is not None:
         say(0.75, "Printing the PDF")
         tmp = pdf_path.with_name(pdf_path.name + ".part")
-
-        def print_twice() -> tuple[str, int]:
-            with PdfPrinter(chromium=chromium, report_id=report.report_id) as printer:
-                printer.print(document, tmp)
-                page_numbers = _section_pages(tmp, [x for x in SECTIONS if x in spec.sections])
-                say(0.88, "Adding page numbers to the contents")
-                final = render_html(report, page_numbers=page_numbers, charts=charts)
-                return final, printer.print(final, tmp)
-
-        document, pages = _outside_event_loop(print_twice)
+        document, pages = print_with_contents(
+            lambda page_numbers: render_html(report, page_numbers=page_numbers, charts=charts), tmp,
+            sections=[x for x in SECTIONS if x in spec.sections], report_id=report.report_id, chromium=chromium,
+            progress=say)
         tmp.replace(pdf_path)
+    else:
+        document = render_html(report, charts=charts)
     if html_path is not None:
-        if pdf_path is None:
-            document = render_html(report, charts=charts)
         html_path.write_text(document, encoding="utf-8")
     created = datetime.now(UTC).replace(tzinfo=None)
     record = ReportRecord(report.report_id, created.isoformat(timespec="seconds"), spec.sha256, report.content_hash,

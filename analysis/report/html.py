@@ -91,7 +91,8 @@ def _settings(report: Report) -> list[dict]:
         "attributes": ", ".join(data["slices"]["settings"]["attributes"]),
         "conjunctions up to": spec.max_order, "minimum support": spec.min_support,
         "confidence level": spec.confidence, "false discovery rate": spec.fdr, "bins for numbers": spec.bins,
-        "discovery": json.dumps(spec.discovery, sort_keys=True), "gate": json.dumps(spec.gate, sort_keys=True),
+        "discovery": json.dumps(spec.discovery.model_dump(), sort_keys=True),
+        "gate": json.dumps(spec.gate.model_dump(), sort_keys=True),
         "objective spec": (f"{spec.objective} (sha256 {data['failure_modes']['objective_sha256']})"
                            if data.get("failure_modes") else (spec.objective or "none")),
         "clustering": json.dumps(data["clusters"]["settings"], sort_keys=True, default=str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analysis.errors import FaultlineError
@@ -96,3 +96,48 @@ def _section_pages(pdf: Path, sections: Sequence[str]) -> dict[str, int]:
         if dest is not None:
             pages[section] = reader.get_destination_page_number(dest) + 1
     return pages
+
+
+def print_with_contents(render: Callable[[dict[str, int] | None], str], out: Path, *, sections: Sequence[str],
+                        report_id: str, chromium: str | None = None,
+                        progress: Callable[[float, str], None] | None = None) -> tuple[str, int]:
+    """Print a report whose contents page gives the page of each section: print once, read each section's page
+    back from the PDF's named destinations, render again with the page numbers and print again.
+
+    Parameters
+    ----------
+    render : callable
+        ``render(page_numbers)`` -> the HTML document; ``page_numbers`` is None the first time, then section -> page.
+    out : Path
+        The PDF to write (overwritten by the second print).
+    sections : sequence of str
+        The sections whose pages the contents page shows, in order.
+    report_id : str
+        Shown in the running header.
+    chromium : str, optional
+        Path of chromium (default :func:`chromium_path`).
+    progress : callable, optional
+        Told (0.88, message) between the two prints.
+
+    Returns
+    -------
+    (str, int)
+        The final HTML document and the page count.
+
+    Raises
+    ------
+    FaultlineError
+        When chromium is not there (:data:`MSG_NO_CHROMIUM`).
+    """
+
+    def job() -> tuple[str, int]:
+        with PdfPrinter(chromium=chromium, report_id=report_id) as printer:
+            printer.print(render(None), out)
+            page_numbers = _section_pages(out, sections)
+            if progress is not None:
+                progress(0.88, "Adding page numbers to the contents")
+            final = render(page_numbers)
+            return final, printer.print(final, out)
+
+    return _outside_event_loop(job)
+
