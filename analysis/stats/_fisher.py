@@ -3,7 +3,7 @@
 
 Why not ``scipy.stats.fisher_exact`` for every slice: it takes one table per call and its hypergeometric pmf
 (Boost) costs ~0.2 ms per value for populations of 1e4-1e6, so a slice table pays about 1 ms per slice routed to
-Fisher. Measured on this machine (2 cores, shared) with small slices of a large run::
+Fisher. Measured on this machine (2 cores, shared) with small slices of a large run (``bench/bench_stats.py``)::
 
     2000 slices, run of   200,000 rows: 1682 to Fisher; vectorised 0.091 s, fisher_exact loop 3.340 s (37x)
     2000 slices, run of 1,000,000 rows: 1684 to Fisher; vectorised 0.037 s, fisher_exact loop 1.694 s (46x)
