@@ -14,8 +14,8 @@ Computed for every value of each attribute (single-attribute slices):
   a config (``{"domain": {"medical": 5}, "default": 1}``): SQL sums with bound costs.
 - **Rater agreement**: with two rater columns, Cohen's kappa per slice
   (:func:`analysis.stats.grouped_cohen_kappa` on the SQL contingency counts of their labels); with three or more,
-  Krippendorff's alpha (nominal) per slice from the rater matrix. A slice whose raters agree less than ``kappa < 0.4`` ("fair"
-  or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
+  Krippendorff's alpha (nominal) per slice from the rater matrix. A slice whose raters agree less than
+  ``kappa < 0.4`` ("fair" or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
 - **Bootstrap interval of the mean score** (percentile, seeded) when scores are graded, not 0/1.
 
 Examples whose attribute value is missing form a slice of their own (``"(missing)"``, as in the slice table).
