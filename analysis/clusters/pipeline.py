@@ -883,17 +883,10 @@ def _describe(prep: _Prepared, labels: pd.DataFrame, unit: np.ndarray, column: s
     size = np.array([(groups == g).sum() for g in names], dtype=np.int64)
     n = np.array([(scored & (groups == g)).sum() for g in names], dtype=np.int64)
     errors = np.array([(failing & (groups == g)).sum() for g in names], dtype=np.int64)
-    low, high, method = _stats.rate_interval(errors, n, confidence=p["confidence"])
-    rest_n, rest_errors = total_n - n, total_errors - errors
-    p_value, test = _stats.two_proportion_test(errors, n, rest_errors, rest_n)
-    if len(names) < 2:
-        p_value = np.full(len(names), np.nan)
-        test = np.full(len(names), "")
-    q_value = _stats.benjamini_hochberg(p_value)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
-        rest_rate = np.where(rest_n > 0, rest_errors / np.maximum(rest_n, 1), np.nan)
-    difference = rate - rest_rate
+    vs_rest = _stats.slice_vs_rest(errors, n, total_errors, total_n, tested=len(names) >= 2, confidence=p["confidence"])
+    low, high, method = vs_rest.ci_low, vs_rest.ci_high, vs_rest.ci_method
+    p_value, test, q_value = vs_rest.p_value, vs_rest.test, vs_rest.q_value
+    rate, rest_rate, difference = vs_rest.error_rate, vs_rest.rest_error_rate, vs_rest.difference
     finding = (q_value < p["fdr"]) & (difference > 0)
     texts = labels["text"].astype(str).to_numpy()
     nonempty_groups = groups != EMPTY

@@ -64,7 +64,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -261,46 +260,6 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
     return out
 
 
-# -------------------------------------------------------------------------------- separation
-def separation_statistics(fail: np.ndarray, ok: np.ndarray, *, confidence: float = 0.95) -> dict:
-    """Preference AUC (DeLong interval), Cohen's d and the Mann-Whitney p-value of oriented signals:
-    ``fail`` = examples in the mode, ``ok`` = correct examples.
-
-    >>> s = separation_statistics(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0, 3.5]))
-    >>> round(s["auc"], 4), round(s["smd"], 3)
-    (0.8889, 1.613)
-    """
-    fail = fail[np.isfinite(fail)]
-    ok = ok[np.isfinite(ok)]
-    out = {"n_fail": int(fail.size), "n_ok": int(ok.size), "mean_fail": float(fail.mean()) if fail.size else math.nan,
-           "mean_ok": float(ok.mean()) if ok.size else math.nan, "auc": math.nan, "auc_low": math.nan,
-           "auc_high": math.nan, "smd": math.nan, "p_value": math.nan}
-    if fail.size == 0 or ok.size == 0:
-        return out
-    auc, low, high = _stats.auc_with_interval(fail, ok, confidence=confidence)
-    out.update(auc=auc, auc_low=low, auc_high=high, smd=_stats.standardized_mean_difference(fail, ok),
-               p_value=mann_whitney_p(auc, fail.size, ok.size, np.concatenate([fail, ok])))
-    return out
-
-
-def mann_whitney_p(auc: float, n1: int, n0: int, values: np.ndarray) -> float:
-    """Two-sided asymptotic Mann-Whitney U p-value from AUC = U / (n1 n0), with the tie correction
-    and the continuity correction (as ``scipy.stats.mannwhitneyu(method="asymptotic")``).
-
-    >>> round(mann_whitney_p(8 / 9, 3, 3, np.array([3.0, 4.0, 5.0, 1.0, 2.0, 3.5])), 4)
-    0.1904
-    """
-    n = n1 + n0
-    _, counts = np.unique(values, return_counts=True)
-    ties = float(((counts.astype(float) ** 3) - counts).sum())
-    var = n1 * n0 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
-    if var <= 0:
-        return 1.0
-    u = auc * n1 * n0
-    z = (abs(u - n1 * n0 / 2.0) - 0.5) / math.sqrt(var)
-    return float(min(1.0, 2.0 * scipy.stats.norm.sf(max(z, 0.0))))
-
-
 # ------------------------------------------------------------------------------- divergence
 def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, min_support: int,
                      fdr: float) -> pd.DataFrame:
@@ -324,33 +283,6 @@ def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, m
 
 
 # --------------------------------------------------------------------------------- Goodhart
-def paired_mean_difference(diffs: np.ndarray, codes: np.ndarray, n_groups: int, *, confidence: float = 0.95):
-    """Per group: n, mean difference, t interval and two-sided paired t-test p-value (as scipy.stats.ttest_rel).
-
-    >>> n, mean, low, high, p = paired_mean_difference(np.array([1.0, 2.0, 3.0, 0.5]), np.zeros(4, dtype=int), 1)
-    >>> int(n[0]), float(mean[0]), round(float(p[0]), 4)
-    (4, 1.625, 0.0609)
-    """
-    keep = np.isfinite(diffs)
-    d, g = diffs[keep], codes[keep]
-    n = np.bincount(g, minlength=n_groups).astype(float)
-    total = np.bincount(g, weights=d, minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / n
-        ss = np.bincount(g, weights=(d - mean[g]) ** 2, minlength=n_groups)
-        sd = np.sqrt(ss / (n - 1))
-        se = sd / np.sqrt(n)
-        dof = n - 1
-        t = mean / se
-        p = 2 * scipy.stats.t.sf(np.abs(t), dof)
-        p = np.where(se == 0, np.where(mean == 0, 1.0, 0.0), p)
-        crit = scipy.stats.t.ppf(0.5 + confidence / 2, dof)
-        low, high = mean - crit * se, mean + crit * se
-    small = n < 2
-    return (n.astype(np.int64), mean, np.where(small, np.nan, low), np.where(small, np.nan, high),
-            np.where(small, np.nan, p))
-
-
 def _paired_groups(attributes, n: int):
     yield "", np.zeros(n, dtype=np.int64), [ALL]
     yield from attributes
@@ -403,7 +335,7 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
             sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
             rows = []
             for name, codes, labels in _paired_groups(attrs, len(cm)):
-                n_, mean, low, high, p = paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
+                n_, mean, low, high, p = _stats.paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
                 keep = np.isfinite(sb) & np.isfinite(sc)
                 mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
                 mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
@@ -634,10 +566,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                     continue
                 sign = 1.0 if sig.direction == "higher_is_better" else -1.0
                 values = sign * frame[data.signals[key]].to_numpy(dtype=float)
-                stats = separation_statistics(values[own], values[ok], confidence=confidence)
+                stats = _stats.separation_statistics(values[own], values[ok], confidence=confidence)
                 stats["mean_fail"] *= sign
                 stats["mean_ok"] *= sign
-                every = separation_statistics(values[in_mode], values[ok], confidence=confidence)
+                every = _stats.separation_statistics(values[in_mode], values[ok], confidence=confidence)
                 sep_rows.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
                                  "direction": sig.direction, **stats, "n_fail_all": every["n_fail"],
                                  "auc_all": every["auc"]})
@@ -792,7 +724,7 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
                 found = []
                 for r in g.to_dict("records"):
                     mask = masks[r["description"]]
-                    st = separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
+                    st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
                     enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
                     one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
                     found.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
@@ -875,5 +807,4 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
 
 # ------------------------------------------------------------------------------------- CLI
 __all__ = ["LinkResult", "RULES", "VERDICTS", "divergence_table", "explain", "goodhart_tables",
-           "link", "mann_whitney_p", "paired_mean_difference", "report_section",
-           "separation_statistics", "signal_verdict"]
+           "link", "report_section", "signal_verdict"]

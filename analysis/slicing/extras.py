@@ -4,17 +4,21 @@ error, rater agreement, and bootstrap intervals for mean scores.
 Computed for every value of each attribute (single-attribute slices):
 
 - **ECE** (expected calibration error, 10 equal-width bins) when a confidence column exists
-  (``confidence``, ``prob``, ``p_correct``...): SQL aggregates per slice and bin (n, sum of
-  confidence, correct count), the ECE computed from them.
+  (``confidence``, ``prob``, ``p_correct``...): :func:`analysis.stats.grouped_expected_calibration_error` over the
+  slice's rows. The confidence must be a probability in [0, 1]: a column outside it (e.g. logged in percent, which
+  would give ``ece = 76.7``) raises a :class:`FaultlineError` naming the column, rather than being rescaled by a
+  guess (a 0-100 column could as well be a score on another scale).
 - **Latency and cost percentiles** (p50, p90, p99) of numeric metadata named like
   ``latency*`` / ``*_ms`` / ``cost*``: ``quantile_cont`` per slice in SQL.
 - **Cost-weighted error**: ``sum(cost of each failure) / n`` with costs per attribute value from
   a config (``{"domain": {"medical": 5}, "default": 1}``): SQL sums with bound costs.
-- **Rater agreement**: with two rater columns, Cohen's kappa per slice from the SQL
-  contingency counts of their labels; with three or more, Krippendorff's alpha (nominal) per
-  slice from the rater matrix. A slice whose raters agree less than ``kappa < 0.4`` ("fair"
-  or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
+- **Rater agreement**: with two rater columns, Cohen's kappa per slice
+  (:func:`analysis.stats.grouped_cohen_kappa` on the SQL contingency counts of their labels); with three or more,
+  Krippendorff's alpha (nominal) per slice from the rater matrix. A slice whose raters agree less than
+  ``kappa < 0.4`` ("fair" or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
 - **Bootstrap interval of the mean score** (percentile, seeded) when scores are graded, not 0/1.
+
+Examples whose attribute value is missing form a slice of their own (``"(missing)"``, as in the slice table).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ DISAGREEMENT_THRESHOLD = 0.4
 _CONFIDENCE = re.compile(r"^(confidence|conf|prob|probability|p_correct|model_confidence)$", re.IGNORECASE)
 _LATENCY = re.compile(r"(latency|_ms$|duration|time_s$|response_time)", re.IGNORECASE)
 _COST = re.compile(r"(^cost|_cost$|cost_usd|price)", re.IGNORECASE)
+MSG_CONFIDENCE_RANGE = ("Run {run!r}: confidence column {column!r} must hold probabilities in [0, 1], got values "
+                        "from {low!r} to {high!r} ({count} of {n} rows outside [0, 1]); a confidence logged in "
+                        "percent must be divided by 100, or another column named with confidence_column")
 
 
 def _numeric_meta(store: Store, run: str) -> list[str]:
@@ -45,14 +52,18 @@ def _numeric_meta(store: Store, run: str) -> list[str]:
             if r == "metadata" and k == "numeric"]
 
 
-def _kappa_from_counts(table: np.ndarray) -> float:
-    """Cohen's kappa from a square contingency table of two raters' labels."""
-    n = table.sum()
-    if n == 0:
-        return float("nan")
-    po = np.trace(table) / n
-    pe = float((table.sum(axis=0) * table.sum(axis=1)).sum()) / (n * n)
-    return float("nan") if pe == 1 else float((po - pe) / (1 - pe))
+def _group_codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Group codes of slice values and the slice keys, a missing value being a group of its own."""
+    codes, uniques = pd.factorize(values.map(_key), use_na_sentinel=False)
+    return codes, [_key(u) for u in uniques]
+
+
+def _check_confidence_range(run_name: str, column: str, confidence: np.ndarray) -> None:
+    outside = (confidence < 0) | (confidence > 1)
+    if outside.any():
+        raise FaultlineError(MSG_CONFIDENCE_RANGE.format(
+            run=run_name, column=column.split(".", 1)[-1], low=float(confidence.min()), high=float(confidence.max()),
+            count=int(outside.sum()), n=confidence.size))
 
 
 def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, costs: dict | None = None,
@@ -95,16 +106,16 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         found = {_key(v): {"attribute": p.attribute.name, "value": _label(p, v), "n": int(n)} for v, n in base}
         if conf_col is not None:
             q = quote_ident(conf_col)
-            binned = cur.execute(
-                f"SELECT {expr} AS v, least(floor({q} * ?)::INTEGER, ? - 1) AS bin, count(*) AS n, sum({q}) AS conf, "
-                f"count_if(correct) AS ok FROM {table} WHERE NOT unscorable AND {q} IS NOT NULL GROUP BY v, bin",
-                params + [n_bins, n_bins]).fetchall()
-            per: dict = {}
-            for v, _, n, conf, ok in binned:
-                per.setdefault(_key(v), []).append((n, conf, ok))
-            for k, parts in per.items():
-                total = sum(n for n, _, _ in parts)
-                found[k]["ece"] = sum(abs(ok / n - conf / n) * n / total for n, conf, ok in parts)
+            rated = cur.execute(
+                f"SELECT {expr} AS v, CAST({q} AS DOUBLE) AS confidence, CASE WHEN correct THEN 1.0 ELSE 0.0 END AS ok "
+                f"FROM {table} WHERE NOT unscorable AND {q} IS NOT NULL", params).df()
+            confidence = rated["confidence"].to_numpy(dtype=float)
+            _check_confidence_range(info.name, conf_col, confidence)
+            codes, keys = _group_codes(rated["v"])
+            ece = _stats.grouped_expected_calibration_error(confidence, rated["ok"].to_numpy(dtype=float), codes,
+                                                            len(keys), n_bins=n_bins)
+            for g, k in enumerate(keys):
+                found[k]["ece"] = float(ece[g])
         for col in metric_cols:
             q = quote_ident(col)
             name = col.split(".", 1)[1]
@@ -125,23 +136,16 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
             pairs = cur.execute(f"SELECT {expr} AS v, CAST({a} AS VARCHAR), CAST({b} AS VARCHAR), count(*) "
                                 f"FROM {table} WHERE {a} IS NOT NULL AND {b} IS NOT NULL GROUP BY ALL",
                                 params).fetchall()
-            labels = sorted({x for _, la, lb, _ in pairs for x in (la, lb)})
-            index = {lab: i for i, lab in enumerate(labels)}
-            tables: dict = {}
-            for v, la, lb, n in pairs:
-                t = tables.setdefault(_key(v), np.zeros((len(labels), len(labels))))
-                t[index[la], index[lb]] += n
-            for k, t in tables.items():
-                found[k].update({"rater_agreement": _kappa_from_counts(t), "agreement_measure": "Cohen's kappa"})
+            _cohen_kappa(pairs, found)
         elif len(raters) >= 3:
             _krippendorff(cur, table, expr, params, raters, found)
         if graded:
             values = cur.execute(f"SELECT {expr} AS v, score FROM {table} WHERE NOT unscorable AND score IS NOT NULL "
                                  "ORDER BY source_row", params).df()
-            codes, uniques = pd.factorize(values["v"].map(_key))
-            low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(uniques),
+            codes, keys = _group_codes(values["v"])
+            low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(keys),
                                                                n_resamples=n_resamples, seed=seed)
-            for g, k in enumerate(uniques):
+            for g, k in enumerate(keys):
                 found[k].update({"score_ci_low": float(low[g]), "score_ci_high": float(high[g])})
         rows.extend(found.values())
     out = pd.DataFrame(rows)
@@ -191,7 +195,22 @@ def _krippendorff(cur, table, expr, params, raters, found) -> None:
     index = {lab: float(i) for i, lab in enumerate(labels)}
     matrix = np.array([[index.get(x, np.nan) if isinstance(x, str) else np.nan for x in values[col]]
                        for col in values.columns], dtype=float)
-    codes, uniques = pd.factorize(frame["v"].map(_key))
-    alpha = _stats.grouped_krippendorff_alpha(matrix, codes, len(uniques), level="nominal")
-    for g, k in enumerate(uniques):
+    codes, keys = _group_codes(frame["v"])
+    alpha = _stats.grouped_krippendorff_alpha(matrix, codes, len(keys), level="nominal")
+    for g, k in enumerate(keys):
         found[k].update({"rater_agreement": float(alpha[g]), "agreement_measure": "Krippendorff's alpha"})
+
+
+def _cohen_kappa(pairs: list[tuple], found: dict) -> None:
+    """Cohen's kappa per slice from ``(slice value, label a, label b, count)`` rows of the two raters' labels."""
+    if not pairs:
+        return
+    labels = sorted({x for _, la, lb, _ in pairs for x in (la, lb)})
+    index = {lab: i for i, lab in enumerate(labels)}
+    n = np.array([c for *_, c in pairs], dtype=np.int64)
+    codes_a = np.repeat(np.array([index[la] for _, la, _, _ in pairs], dtype=np.int64), n)
+    codes_b = np.repeat(np.array([index[lb] for _, _, lb, _ in pairs], dtype=np.int64), n)
+    groups, keys = _group_codes(pd.Series([v for v, *_ in pairs], dtype=object))
+    kappa = _stats.grouped_cohen_kappa(codes_a, codes_b, len(labels), np.repeat(groups, n), len(keys))
+    for g, k in enumerate(keys):
+        found[k].update({"rater_agreement": float(kappa[g]), "agreement_measure": "Cohen's kappa"})

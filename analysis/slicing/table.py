@@ -386,20 +386,16 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
     errors = raw["errors"].to_numpy(dtype=np.int64)
     rest_n = total_n - n
     rest_errors = total_errors - errors
-    low, high, method = _stats.rate_interval(errors, n, confidence=confidence)
     too_small = n < min_support
-    p_value, test = _stats.two_proportion_test(errors, n, rest_errors, rest_n)
-    p_value = np.where(too_small, np.nan, p_value)
-    test = np.where(too_small, "", test)
-    q_value = _stats.benjamini_hochberg(p_value)
+    vs_rest = _stats.slice_vs_rest(errors, n, total_errors, total_n, tested=~too_small, confidence=confidence)
+    low, high, method = vs_rest.ci_low, vs_rest.ci_high, vs_rest.ci_method
+    p_value, test, q_value = vs_rest.p_value, vs_rest.test, vs_rest.q_value
+    rate, rest_rate, difference = vs_rest.error_rate, vs_rest.rest_error_rate, vs_rest.difference
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
-        rest_rate = np.where(rest_n > 0, rest_errors / np.maximum(rest_n, 1), np.nan)
         score_n = raw["score_n"].to_numpy(dtype=float)
         score_sum = raw["score_sum"].to_numpy(dtype=float)
         # scores equal to correctness are not aggregated separately: their mean is the accuracy
         mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
-    difference = rate - rest_rate
     # A conjunction holding exactly the examples of one of its parts adds nothing: mark it.
     n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}
     redundant = np.zeros(len(n), dtype=bool)

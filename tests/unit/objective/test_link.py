@@ -4,13 +4,11 @@ on a small constructed case, the demo's planted links recovered, and honest "no 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-from sklearn.metrics import roc_auc_score
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
@@ -20,9 +18,6 @@ from analysis.objective.link import (
     ALL,
     divergence_table,
     link,
-    mann_whitney_p,
-    paired_mean_difference,
-    separation_statistics,
     signal_verdict,
 )
 from analysis.objective.spec import load_objective, parse_objective
@@ -49,29 +44,8 @@ PADDED = "Great question! " + "It is important to consider every factor. " * 8
 
 
 # ------------------------------------------------------------------------------- statistics
-def test_separation_matches_sklearn_scipy_and_cohens_d():
-    rng = np.random.default_rng(0)
-    fail = np.round(rng.normal(0.6, 1, 300), 1)  # rounded: ties
-    ok = np.round(rng.normal(0.0, 1, 900), 1)
-    s = separation_statistics(fail, ok)
-    y = np.r_[np.ones(fail.size), np.zeros(ok.size)]
-    assert s["auc"] == pytest.approx(roc_auc_score(y, np.r_[fail, ok]), abs=1e-12)
-    assert s["p_value"] == pytest.approx(scipy.stats.mannwhitneyu(fail, ok, method="asymptotic").pvalue, rel=1e-9)
-    pooled = math.sqrt(((fail.size - 1) * fail.var(ddof=1) + (ok.size - 1) * ok.var(ddof=1)) / (fail.size + ok.size - 2))
-    assert s["smd"] == pytest.approx((fail.mean() - ok.mean()) / pooled, rel=1e-12)
-    assert s["auc_low"] < s["auc"] < s["auc_high"]
-    assert (s["n_fail"], s["n_ok"]) == (300, 900)
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_mann_whitney_p_matches_scipy_with_ties(seed):
-    rng = np.random.default_rng(seed)
-    a, b = rng.integers(0, 5, 40).astype(float), rng.integers(0, 6, 55).astype(float)
-    auc = roc_auc_score(np.r_[np.ones(40), np.zeros(55)], np.r_[a, b])
-    expected = scipy.stats.mannwhitneyu(a, b, method="asymptotic").pvalue
-    assert mann_whitney_p(auc, 40, 55, np.r_[a, b]) == pytest.approx(expected, rel=1e-9)
-
-
+# separation_statistics, mann_whitney_p and paired_mean_difference live in analysis.stats (tested in
+# tests/parity/stats/test_separation.py and test_significance.py).
 def test_divergence_matches_scipy_spearman_and_statsmodels_bh():
     rng = np.random.default_rng(4)
     n = 600
@@ -89,19 +63,6 @@ def test_divergence_matches_scipy_spearman_and_statsmodels_bh():
     q = multipletests(table["p_value"], method="fdr_bh")[1]
     assert np.allclose(table["q_value"], q)
     assert rows.loc["g = b", "divergent"] and not rows.loc["g = a", "divergent"]
-
-
-def test_paired_mean_difference_matches_scipy_ttest_rel():
-    rng = np.random.default_rng(8)
-    before, after = rng.normal(0, 1, 200), rng.normal(0.2, 1, 200)
-    codes = rng.integers(0, 2, 200)
-    n, mean, low, high, p = paired_mean_difference(after - before, codes, 2)
-    for g in range(2):
-        result = scipy.stats.ttest_rel(after[codes == g], before[codes == g])
-        interval = result.confidence_interval(0.95)
-        assert n[g] == (codes == g).sum() and mean[g] == pytest.approx((after - before)[codes == g].mean())
-        assert p[g] == pytest.approx(result.pvalue, rel=1e-9)
-        assert (low[g], high[g]) == pytest.approx((interval.low, interval.high), rel=1e-9)
 
 
 # ------------------------------------------------------------------------------- verdict rules

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, slice_extras
+from analysis.errors import FaultlineError
+from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, MSG_CONFIDENCE_RANGE, slice_extras
+from analysis.slicing.table import MISSING
 
 
 def frame(n=1200, seed=3, raters=2):
@@ -88,3 +90,63 @@ def test_no_extra_columns_without_inputs(store):
                               name="plain").added
     extras = slice_extras(store, r.run_id, ["lang"])
     assert list(extras.columns) == ["description", "attribute", "value", "n"]
+
+
+def test_ece_is_the_stats_function_on_each_slice_also_on_bin_edges(store):
+    from tests.parity.stats.test_calibration import _slow_ece
+
+    df = frame(n=600, seed=5)
+    # confidences on the bin edges, with calibration gaps of both signs: the float 0.3 lies below 3/10 and so
+    # shares bin 2 with 0.2 (as in the tested statistic), where the former SQL binning put it in bin 3
+    df["confidence"] = np.where(df["correct"], 0.2, np.where(df.index % 2 == 0, 0.3, 0.7))
+    (r,) = store.ingest_frame(df, name="rounded", mapping={"correct": "correct"}).added
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
+    for lang, sub in df.groupby("lang"):
+        expected = _slow_ece(list(sub["confidence"]), list(sub["correct"].astype(float)), 10)
+        assert extras.loc[lang, "ece"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_confidence_in_percent_is_refused_naming_the_column(store):
+    df = frame(n=200)
+    df["confidence"] = df["confidence"] * 100
+    (r,) = store.ingest_frame(df, name="percent", mapping={"correct": "correct"}).added
+    outside = int(((df["confidence"] < 0) | (df["confidence"] > 1)).sum())
+    expected = MSG_CONFIDENCE_RANGE.format(run="percent", column="confidence", low=float(df["confidence"].min()),
+                                           high=float(df["confidence"].max()), count=outside, n=len(df))
+    with pytest.raises(FaultlineError) as err:
+        slice_extras(store, r.run_id, ["lang"])
+    assert str(err.value) == expected
+    assert "'confidence' must hold probabilities in [0, 1]" in str(err.value)
+
+
+def test_missing_attribute_values_are_a_slice_of_their_own(store):
+    krippendorff = pytest.importorskip("krippendorff")
+    df = frame(n=900, raters=3)
+    df["lang"] = df["lang"].astype(object)
+    df.loc[df.index % 7 == 0, "lang"] = None
+    (r,) = store.ingest_frame(df, name="gaps", mapping={"correct": "correct", "score": "score",
+                                                       "raters": ["rater_0", "rater_1", "rater_2"]}).added
+    extras = slice_extras(store, r.run_id, ["lang"], n_resamples=500).set_index("value")
+    assert MISSING in extras.index
+    missing = df[df["lang"].isna()]
+    row = extras.loc[MISSING]
+    assert row["n"] == len(missing)
+    bins = np.minimum((missing["confidence"] * 10).astype(int), 9)
+    ece = sum(abs(g["correct"].mean() - g["confidence"].mean()) * len(g) / len(missing) for _, g in missing.groupby(bins))
+    assert row["ece"] == pytest.approx(ece, abs=1e-9)
+    matrix = missing[["rater_0", "rater_1", "rater_2"]].astype(float).to_numpy().T
+    assert row["rater_agreement"] == pytest.approx(
+        krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"), abs=1e-9)
+    assert row["score_ci_low"] < missing["score"].mean() < row["score_ci_high"]
+
+
+def test_missing_attribute_values_with_two_raters_get_their_kappa(store):
+    df = frame(n=900)
+    df["lang"] = df["lang"].astype(object)
+    df.loc[df.index % 5 == 0, "lang"] = None
+    (r,) = store.ingest_frame(df, name="gaps2", mapping={"correct": "correct",
+                                                        "raters": ["rater_0", "rater_1"]}).added
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
+    missing = df[df["lang"].isna()]
+    assert extras.loc[MISSING, "rater_agreement"] == pytest.approx(
+        cohen_kappa_score(missing["rater_0"], missing["rater_1"]), abs=1e-12)
