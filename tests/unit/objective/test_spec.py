@@ -116,7 +116,7 @@ MALFORMED = [
     ("{column: rm_score, direction: higher_is_better}", "{column: rm_score}",
      "spec.yaml, line 9, key 'components[0].signals[0]': missing key 'direction'"),
     ("can_cause: [reward_hacking]", "can_cause: [reward_hackin]",
-     "spec.yaml, line 10, key 'components[0].can_cause': names failure mode 'reward_hackin', which is neither a "
+     "spec.yaml, line 10, key 'components[0].can_cause[0]': names failure mode 'reward_hackin', which is neither a "
      "default mode nor one the spec adds; modes: hallucination, lack_of_robustness, goal_misgeneralization, bias, "
      "reward_hacking, harmful_compliance, over_refusal, miscalibration, wrong_law"),
     ("  - id: data\n", "  - id: rm\n",
