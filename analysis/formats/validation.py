@@ -188,6 +188,7 @@ def problems(error: ValidationError, lines: Mapping[str, int] | None = None) -> 
 
     A missing key is reported at the mapping that lacks it; any other problem at the nearest key
     the file has (a key that a validator added, such as a rename's ``id``, falls back to its parent).
+    Without ``lines`` (data built in code) the key is the one pydantic reports.
     """
     lines = lines or {}
     out = []
@@ -200,7 +201,7 @@ def problems(error: ValidationError, lines: Mapping[str, int] | None = None) -> 
             message = MSG_UNKNOWN_KEY.format(key=loc[-1], expected="the keys the format documents")
         else:
             message = _message(err)
-        while loc and key_path(loc) not in lines:
+        while lines and loc and key_path(loc) not in lines:  # without a file's lines, the key as pydantic has it
             loc = loc[:-1]
         path = key_path(loc)
         out.append(Problem(message, lines.get(path), path or None))
