@@ -243,7 +243,7 @@ class RoleMapping(KnownKeys, BaseModel):
     """Columns holding raters' judgements."""
     ignore: ColumnNames | None = None
     """Columns left out of the store."""
-    correct_threshold: Annotated[float, Field(strict=True)] | None = None
+    correct_threshold: Annotated[float, Field(strict=True, allow_inf_nan=False)] | None = None
     """The least score that counts as correct (default 0.5)."""
     name: Annotated[str, Field(strict=True)] | None = None
     """The run's name."""

@@ -42,6 +42,7 @@ MSG_NOT_MAPPING = "expected a mapping (key: value lines), got {got}"
 MSG_NOT_LIST = "expected a list, got {got}"
 MSG_NOT_TEXT = "expected text, got {got}"
 MSG_NOT_NUMBER = "expected a number, got {got}"
+MSG_NOT_FINITE = "expected a finite number, got {got}"
 MSG_UNKNOWN_KEY = "unknown key {key!r}; expected one of {expected}"
 MSG_MISSING_KEY = "missing key {key!r}"
 MSG_CHOICE = "expected one of {expected}, got {got}"
@@ -178,7 +179,7 @@ def _node_what(node: yaml.Node) -> str:
 
 # ------------------------------------------------------------------------------------- errors
 _TEXT_TYPES = {"string_type", "string_sub_type", "str_type"}
-_NUMBER_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "finite_number"}
+_NUMBER_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"}
 _LIST_TYPES = {"list_type", "tuple_type", "set_type", "iterable_type"}
 _MAPPING_TYPES = {"model_type", "dict_type", "dataclass_type", "dataclass_exact_type", "model_attributes_type"}
 
@@ -214,6 +215,8 @@ def _message(err: Mapping[str, Any]) -> str:
         return str(err["msg"])
     if kind in _TEXT_TYPES:
         return MSG_NOT_TEXT.format(got=what(value))
+    if kind == "finite_number":
+        return MSG_NOT_FINITE.format(got=what(value))
     if kind in _NUMBER_TYPES:
         return MSG_NOT_NUMBER.format(got=what(value))
     if kind in _LIST_TYPES:

@@ -33,11 +33,12 @@ can raise on the first one (strict) or show them all and carry on without the br
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -58,6 +59,7 @@ from analysis.formats.validation import (
     MAX_BYTES,
     MSG_DUPLICATE_KEY,
     MSG_MISSING_KEY,
+    MSG_NOT_FINITE,
     MSG_NOT_LIST,
     MSG_NOT_MAPPING,
     MSG_NOT_NUMBER,
@@ -138,8 +140,7 @@ class SpecError(FaultlineError):
 # ------------------------------------------------------------------------------ value types
 def _text(value: object) -> str:
     """A scalar as stripped text (a number or a date is taken as written); not empty."""
-    if value is None or isinstance(value, (bool, Mapping, list, tuple)) or \
-            not isinstance(value, (str, int, float, date, datetime)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):  # a date, as in 2026-11-29
         raise located(MSG_NOT_TEXT.format(got=what(value)))
     text = str(value).strip()
     if not text:
@@ -178,6 +179,8 @@ def _none_is_default(value: object) -> object:
 def _whole(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise located(MSG_NOT_NUMBER.format(got=what(value)))
+    if not math.isfinite(value):
+        raise located(MSG_NOT_FINITE.format(got=what(value)))
     return int(value)
 
 
@@ -197,7 +200,7 @@ Ident = Annotated[str, Field(pattern=_ID.pattern), BeforeValidator(_ident)]
 """An id: lower-case letters, digits and ``_``, starting with a letter."""
 Texts = Annotated[tuple[Text, ...], BeforeValidator(_texts, json_schema_input_type=str | list[str] | None)]
 """A list of texts; a single text is a list of one."""
-Number = Annotated[float, Field(strict=True)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Whole = Annotated[int, BeforeValidator(_whole, json_schema_input_type=int)]
 KindChoice = Annotated[ComponentKind, _choice(MSG_KIND, COMPONENT_KINDS)]
 DirectionChoice = Annotated[Direction, _choice(MSG_DIRECTION, DIRECTIONS, " or ")]

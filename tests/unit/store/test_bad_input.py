@@ -213,6 +213,8 @@ MAPPING_ERRORS = [
     ("map.yaml", "signals: rm\n", "map.yaml, line 1, field 'signals': expected a list of column names, got 'rm'"),
     ("map.yaml", "score: f1\ncorrect_threshold: yes\n",
      "map.yaml, line 2, field 'correct_threshold': expected a number, got True"),
+    ("map.yaml", "score: f1\ncorrect_threshold: .nan\n",
+     "map.yaml, line 2, field 'correct_threshold': expected a finite number, got nan"),
     ("map.yaml", "name: 7\n", "map.yaml, line 1, field 'name': expected text, got 7"),
     ("map.yaml", "- a\n- b\n", "map.yaml, line 1: expected a mapping of role: column, got a list"),
     ("map.yaml", "input: a\ninput: b\n", "map.yaml, line 2, field 'input': the key 'input' appears twice (first at line 1)"),
