@@ -12,11 +12,22 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from analysis.errors import FaultlineError, InputError
+from analysis.formats.validation import (
+    MAX_BYTES,
+    MSG_TOO_LARGE,
+    STRICT,
+    KnownKeys,
+    LocatedError,
+    load_yaml,
+    located,
+    problems,
+    what,
+)
 
 Role = Literal["id", "task", "input", "output", "reference", "correct", "score", "metadata",
                "signal", "rater", "embedding", "ignore"]
@@ -49,9 +60,13 @@ _SIGNAL_PATTERN = re.compile(
 _RATER_PATTERN = re.compile(r"^(rater|annotator|judge|grader|human_label|human)[ _\-.]?", re.IGNORECASE)
 _EMBED_PATTERN = re.compile(r"^(embedding|embeddings|vector|emb)$", re.IGNORECASE)
 
-MAPPING_KEYS = frozenset({"id", "task", "input", "output", "reference", "correct", "score",
-                          "embedding", "metadata", "signals", "raters", "ignore",
-                          "correct_threshold", "name", "model", "notes"})
+MSG_MAPPING_NOT_MAPPING = "expected a mapping of role: column, got {got}"
+MSG_MAPPING_NOT_JSON = "is not valid JSON: {problem}"
+MSG_MAPPING_NOT_UTF8 = "is not UTF-8 text ({reason} at byte {start})"
+MSG_MAPPING_UNREADABLE = "cannot be read: {reason}"
+MSG_COLUMN_NAME = "expected a column name (text), got {got}"
+MSG_COLUMN_NAMES = "expected a list of column names, got {got}"
+MSG_COLUMN_NOT_IN_LOG = "names column {column!r}, which is not in the log; the log's columns are: {columns}"
 
 
 def _normalise(name: str) -> str:
@@ -162,8 +177,7 @@ def apply_mapping(guess: RoleGuess, mapping: dict, *, source: str = "mapping") -
 
     def need(col: str, key: str) -> None:
         if col not in roles:
-            raise InputError(source, f"names column {col!r}, which is not in the log; the log's "
-                             f"columns are: {', '.join(columns)}", field=key)
+            raise InputError(source, MSG_COLUMN_NOT_IN_LOG.format(column=col, columns=", ".join(columns)), field=key)
 
     for role in SINGLE_ROLES:
         if role in mapping and mapping[role] is not None:
@@ -182,6 +196,67 @@ def apply_mapping(guess: RoleGuess, mapping: dict, *, source: str = "mapping") -
     return RoleGuess(roles, reasons, float(threshold))
 
 
+def _column(value: object) -> object:
+    if not isinstance(value, str):
+        raise located(MSG_COLUMN_NAME.format(got=what(value)))
+    return value
+
+
+def _columns(value: object) -> object:
+    if not isinstance(value, (list, tuple)):
+        raise located(MSG_COLUMN_NAMES.format(got=what(value)))
+    return value
+
+
+ColumnName = Annotated[str, BeforeValidator(_column, json_schema_input_type=str)]
+"""A source column's name, exactly as the log spells it."""
+ColumnNames = Annotated[list[ColumnName], BeforeValidator(_columns, json_schema_input_type=list[str])]
+"""A list of source column names."""
+
+
+class RoleMapping(KnownKeys, BaseModel):
+    """A mapping file: the source column of each role, overriding the guessed roles (see :func:`load_mapping`)."""
+
+    model_config = STRICT | {"title": "Faultline mapping file"}
+
+    id: ColumnName | None = None
+    """The column holding each example's id (unique within a run); none numbers the rows."""
+    task: ColumnName | None = None
+    """The column naming each example's task or subset."""
+    input: ColumnName | None = None
+    """The column holding the prompt or question."""
+    output: ColumnName | None = None
+    """The column holding the model's answer."""
+    reference: ColumnName | None = None
+    """The column holding the reference (gold) answer."""
+    correct: ColumnName | None = None
+    """The column saying whether the answer is correct (true/false, 1/0, yes/no, pass/fail)."""
+    score: ColumnName | None = None
+    """The column holding a numeric score; an example is correct when it reaches ``correct_threshold``."""
+    embedding: ColumnName | None = None
+    """The column holding a precomputed embedding vector of each example."""
+    metadata: ColumnNames | None = None
+    """Columns kept as metadata (attributes to slice by)."""
+    signals: ColumnNames | None = None
+    """Columns holding per-example signals of the training objective (reward-model scores, KL, penalties)."""
+    raters: ColumnNames | None = None
+    """Columns holding raters' judgements."""
+    ignore: ColumnNames | None = None
+    """Columns left out of the store."""
+    correct_threshold: Annotated[float, Field(strict=True, allow_inf_nan=False)] | None = None
+    """The least score that counts as correct (default 0.5)."""
+    name: Annotated[str, Field(strict=True)] | None = None
+    """The run's name."""
+    model: Annotated[str, Field(strict=True)] | None = None
+    """The model evaluated."""
+    notes: Annotated[str, Field(strict=True)] | None = None
+    """Free text kept with the run."""
+
+
+#: The keys a mapping may have.
+MAPPING_KEYS = frozenset(RoleMapping.model_fields)
+
+
 def load_mapping(path: str | Path) -> dict:
     """Read a mapping file (YAML or JSON) and validate its keys and values.
 
@@ -198,61 +273,58 @@ def load_mapping(path: str | Path) -> dict:
         name: my-run                # optional run name and model
         model: acme-7b
 
-    Errors name the file, the line and the key.
+    Errors name the file, the line and the key (:class:`~analysis.errors.InputError`); a file above
+    1 MiB is refused unread, and so is YAML whose aliases expand beyond 100,000 values.
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(path, MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise InputError(path, f"is not UTF-8 text ({err.reason} at byte {err.start})") from err
+        raise InputError(path, MSG_MAPPING_NOT_UTF8.format(reason=err.reason, start=err.start)) from err
     except OSError as err:
-        raise InputError(path, f"cannot be read: {err.strerror}") from err
+        raise InputError(path, MSG_MAPPING_UNREADABLE.format(reason=err.strerror)) from err
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise InputError(path, f"is not valid JSON: {err.msg}", record=f"line {err.lineno}") from err
-        lines: dict[str, int] = {}
+            raise InputError(path, MSG_MAPPING_NOT_JSON.format(problem=err.msg), record=f"line {err.lineno}") from err
+        try:  # JSON's keys sit where a YAML reader finds them: their lines, for the messages
+            _, lines = load_yaml(text)
+        except LocatedError:
+            lines = {}
     else:
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            raise InputError(path, f"is not valid YAML: {getattr(err, 'problem', err)}",
-                             record=f"line {mark.line + 1}" if mark else None) from err
-        lines = {}
-        if node is not None and isinstance(node, yaml.MappingNode):
-            for key_node, _ in node.value:
-                lines[str(key_node.value)] = key_node.start_mark.line + 1
+            data, lines = load_yaml(text)
+        except LocatedError as err:
+            problem = err.problem
+            raise InputError(path, problem.message, record=f"line {problem.line}" if problem.line else None,
+                             field=problem.key) from err
     return validate_mapping(data, source=str(path), lines=lines)
 
 
 def validate_mapping(data: object, *, source: str = "mapping", lines: dict[str, int] | None = None) -> dict:
-    """Check a mapping's keys and value types; return it unchanged when valid.
+    """Check a mapping's keys and value types (:class:`RoleMapping`); return the keys it was given.
+
+    ``lines`` (key path -> line in the file) lets the error name the line.
 
     >>> validate_mapping({"input": "q", "signals": ["rm"]})
     {'input': 'q', 'signals': ['rm']}
     """
-    lines = lines or {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(source, f"expected a mapping of role: column, got {type(data).__name__}")
-    for key, value in data.items():
-        where = f"line {lines[key]}" if key in lines else None
-        if key not in MAPPING_KEYS:
-            raise InputError(source, f"unknown key; expected one of {', '.join(sorted(MAPPING_KEYS))}",
-                             record=where, field=str(key))
-        if key in ("metadata", "signals", "raters", "ignore"):
-            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise InputError(source, "expected a list of column names", record=where, field=key)
-        elif key == "correct_threshold":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InputError(source, f"expected a number, got {value!r}", record=where, field=key)
-        elif value is not None and not isinstance(value, str):
-            raise InputError(source, f"expected a column name (text), got {value!r}", record=where, field=key)
-    return data
+        line = (lines or {}).get("")
+        raise InputError(source, MSG_MAPPING_NOT_MAPPING.format(got=what(data)), record=f"line {line}" if line else None)
+    try:
+        mapping = RoleMapping.model_validate(data)
+    except ValidationError as err:
+        first = problems(err, lines or {})[0]
+        raise InputError(source, first.message, record=f"line {first.line}" if first.line else None,
+                         field=first.key) from err
+    return mapping.model_dump(exclude_unset=True)
 
 
 #: Every role a column can take in the Data page's editor.

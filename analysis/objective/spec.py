@@ -2,8 +2,11 @@
 measure it, and the failure modes it guards against or can cause.
 
 A team writes the spec as YAML (``data/objective_demo.yaml`` is the demo's; the README
-documents the format). :func:`load_objective` reads and validates it; every error names the
-file, the line and the key, e.g.::
+documents the format). Its shape is a set of pydantic models (:class:`ObjectiveSpec` and the
+models under it, a docstring per key), published as a JSON schema (:func:`objective_json_schema`,
+``data/objective.schema.json``) so that an editor checks a spec as it is typed.
+:func:`load_objective` reads and validates a spec; every error names the file, the line and the
+key, e.g.::
 
     objective_demo.yaml, line 14, key 'components[1].kind': unknown component kind 'reward'; expected one of ...
 
@@ -29,57 +32,73 @@ can raise on the first one (strict) or show them all and carry on without the br
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field
+from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-import yaml
-import yaml.constructor
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass as model_dataclass
 
 from analysis.errors import FaultlineError
+from analysis.formats.validation import (
+    MAX_BYTES,
+    MSG_DUPLICATE_KEY,
+    MSG_MISSING_KEY,
+    MSG_NOT_FINITE,
+    MSG_NOT_LIST,
+    MSG_NOT_MAPPING,
+    MSG_NOT_NUMBER,
+    MSG_NOT_TEXT,
+    MSG_NOT_YAML,
+    MSG_TOO_LARGE,
+    MSG_UNKNOWN_KEY,
+    STRICT,
+    KnownKeys,
+    LocatedError,
+    key_path,
+    load_yaml,
+    located,
+    problems,
+    what,
+)
 from analysis.objective.predicates import PredicateError, compile_predicate, fields_from_table, parse
-from analysis.objective.taxonomy import DEFAULT_MODES, DETECTORS, DIMENSIONS, FailureMode
+from analysis.objective.taxonomy import DEFAULT_MODES, DETECTORS, DIMENSIONS, Dimension, FailureMode
 from analysis.slicing.table import list_attributes
 
 ComponentKind = Literal["pretraining_data", "sft_demonstrations", "preference_data", "reward_model", "rule",
                         "kl_penalty", "length_penalty", "cost_weighting", "calibration", "decoding_rule", "other"]
+"""Component kinds: pretraining data, SFT demonstrations, preference data, a reward model, a rule or
+constitution, a KL penalty, a length penalty, cost weighting, calibration, a decoding or decision
+rule, or other."""
 Direction = Literal["higher_is_better", "lower_is_better"]
+"""What the objective pushes a signal towards: higher (a reward) or lower (a penalty)."""
 Relation = Literal["guards against", "can cause", "guards against and can cause", "none"]
 
-#: Component kinds: pretraining data, SFT demonstrations, preference data, a reward model, a
-#: rule or constitution, a KL penalty, a length penalty, cost weighting, calibration, a
-#: decoding or decision rule, or other.
-COMPONENT_KINDS: tuple[str, ...] = ("pretraining_data", "sft_demonstrations", "preference_data", "reward_model", "rule",
-                                    "kl_penalty", "length_penalty", "cost_weighting", "calibration", "decoding_rule",
-                                    "other")
-DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better")
+#: The component kinds, in the order the docs list them.
+COMPONENT_KINDS: tuple[str, ...] = get_args(ComponentKind)
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
 
-TOP_KEYS = ("objective", "description", "components", "modes", "labels", "rules", "detectors")
-COMPONENT_KEYS = ("id", "name", "kind", "why", "serves", "weight", "signals", "guards_against", "can_cause")
-REQUIRED_COMPONENT_KEYS = ("id", "name", "kind", "why", "serves")
-SIGNAL_KEYS = ("column", "direction")
-RULE_KEYS = ("id", "mode", "when", "note")
-MODES_KEYS = ("add", "rename")
-MODE_KEYS = ("id", "name", "description", "dimension")
-RENAME_KEYS = ("id", "name", "description", "dimension")
-
-MSG_NOT_YAML = "is not valid YAML: {problem}"
-MSG_NOT_MAPPING = "expected a mapping (key: value lines), got {got}"
-MSG_NOT_LIST = "expected a list, got {got}"
-MSG_NOT_TEXT = "expected text, got {got}"
-MSG_NOT_NUMBER = "expected a number, got {got}"
-MSG_UNKNOWN_KEY = "unknown key {key!r}; expected one of {expected}"
-MSG_MISSING_KEY = "missing key {key!r}"
-MSG_DUPLICATE_KEY = "the key {key!r} appears twice (first at line {line})"
 MSG_EMPTY_TEXT = "expected a non-empty text"
 MSG_KIND = "unknown component kind {value!r}; expected one of {expected}"
-MSG_DIRECTION = "unknown direction {value!r}; expected higher_is_better or lower_is_better"
-MSG_DIMENSION = "unknown dimension {value!r}; expected one of helpful, harmless, honest, steerable"
+MSG_DIRECTION = "unknown direction {value!r}; expected {expected}"
+MSG_DIMENSION = "unknown dimension {value!r}; expected one of {expected}"
 MSG_ID = "{value!r} is not a valid id: use lower-case letters, digits and _, starting with a letter"
-MSG_DUPLICATE_ID = "duplicate {what} id {value!r} (first at line {line})"
+MSG_DUPLICATE_ID = "duplicate {what} id {value!r} (first at {first})"
 MSG_MODE_IS_DEFAULT = "{value!r} is already a default failure mode: rename it under modes.rename instead of adding it"
 MSG_UNKNOWN_MODE = "names failure mode {mode!r}, which is neither a default mode nor one the spec adds; modes: {known}"
 MSG_RENAME_UNKNOWN = "renames {mode!r}, which is not a failure mode; modes: {known}"
@@ -88,6 +107,8 @@ MSG_RENAME_CYCLE = "the renames form a cycle: {cycle}"
 MSG_UNKNOWN_DETECTOR = "unknown detector {name!r}; detectors: {known}"
 MSG_DETECTOR_SETTING = "unknown setting {key!r} of detector {name!r}; settings: {known}"
 MSG_DETECTOR_VALUE = "expected on, off or a mapping of settings, got {got}"
+MSG_NOT_UTF8 = "is not UTF-8 text ({reason} at byte {start})"
+MSG_UNREADABLE = "cannot be read: {reason}"
 MSG_SIGNAL_MISSING = "signal column {column!r} is not in run {run!r}; its numeric columns: {known}"
 MSG_SIGNAL_NOT_NUMERIC = "signal column {column!r} of run {run!r} is {kind}, not numeric"
 MSG_COLUMN_MISSING = "column {column!r} is not in run {run!r}; columns: {known}"
@@ -116,55 +137,463 @@ class SpecError(FaultlineError):
         super().__init__(", ".join(where) + ": " + message)
 
 
-@dataclass(frozen=True)
-class Signal:
+# ------------------------------------------------------------------------------ value types
+def _text(value: object) -> str:
+    """A scalar as stripped text (a number or a date is taken as written); not empty."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):  # a date, as in 2026-11-29
+        raise located(MSG_NOT_TEXT.format(got=what(value)))
+    text = str(value).strip()
+    if not text:
+        raise located(MSG_EMPTY_TEXT)
+    return text
+
+
+def _optional_text(value: object) -> str:
+    return "" if value is None or (isinstance(value, str) and not value.strip()) else _text(value)
+
+
+def _ident(value: object) -> str:
+    text = _text(value)
+    if not _ID.match(text):
+        raise located(MSG_ID.format(value=text))
+    return text
+
+
+def _texts(value: object) -> object:
+    """A list of texts; a single text stands for a list of one, nothing for an empty list."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        raise located(MSG_NOT_LIST.format(got=what(value)))
+    return value if isinstance(value, (list, tuple)) else [value]
+
+
+def _none_is_empty(value: object) -> object:
+    return [] if value is None else value
+
+
+def _none_is_default(value: object) -> object:
+    return {} if value is None else value
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise located(MSG_NOT_NUMBER.format(got=what(value)))
+    if not math.isfinite(value):
+        raise located(MSG_NOT_FINITE.format(got=what(value)))
+    return int(value)
+
+
+def _choice(message: str, choices: tuple[str, ...], joiner: str = ", "):
+    def check(value: object) -> str:
+        text = _text(value)
+        if text not in choices:
+            raise located(message.format(value=text, expected=joiner.join(choices)))
+        return text
+    return BeforeValidator(check)
+
+
+Text = Annotated[str, Field(min_length=1), BeforeValidator(_text)]
+"""Text (a number is taken as written); surrounding spaces are dropped; not empty."""
+OptionalText = Annotated[str, BeforeValidator(_optional_text, json_schema_input_type=str | None)]
+Ident = Annotated[str, Field(pattern=_ID.pattern), BeforeValidator(_ident)]
+"""An id: lower-case letters, digits and ``_``, starting with a letter."""
+Texts = Annotated[tuple[Text, ...], BeforeValidator(_texts, json_schema_input_type=str | list[str] | None)]
+"""A list of texts; a single text is a list of one."""
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Whole = Annotated[int, BeforeValidator(_whole, json_schema_input_type=int)]
+KindChoice = Annotated[ComponentKind, _choice(MSG_KIND, COMPONENT_KINDS)]
+DirectionChoice = Annotated[Direction, _choice(MSG_DIRECTION, DIRECTIONS, " or ")]
+DimensionChoice = Annotated[Dimension, _choice(MSG_DIMENSION, DIMENSIONS)]
+
+
+# ------------------------------------------------------------------------------ the spec's parts
+@model_dataclass(frozen=True, config=STRICT)
+class Signal(KnownKeys):
     """A per-example column of the logs that measures a component."""
 
-    column: str
+    column: Text
     """The column: full (``signal.rm_helpfulness``) or short (``rm_helpfulness``) name, or a derived feature."""
-    direction: Direction
+    direction: DirectionChoice
     """What the objective pushes towards: ``higher_is_better`` (a reward) or ``lower_is_better`` (a penalty)."""
 
 
-@dataclass(frozen=True)
-class Component:
+@model_dataclass(frozen=True, config=STRICT)
+class Component(KnownKeys):
     """One component of the training objective: a surrogate for what users need."""
 
-    id: str
-    name: str
-    kind: str
-    """One of :data:`COMPONENT_KINDS`."""
-    why: str
+    id: Ident
+    """Its id (lower-case letters, digits and ``_``), used in tables, links and the report."""
+    name: Text
+    """Its display name."""
+    kind: KindChoice
+    """What kind of component it is: pretraining data, SFT demonstrations, preference data, a reward model, a rule
+    or constitution, a KL penalty, a length penalty, cost weighting, calibration, a decoding rule, or other."""
+    why: Text
     """Why it exists: the need it stands for."""
-    serves: str
+    serves: Text
     """The downstream metric it is meant to serve."""
-    weight: float | None = None
+    weight: Number | None = None
     """Its weight in the objective, if any."""
-    signals: tuple[Signal, ...] = ()
+    signals: Annotated[tuple[Signal, ...], BeforeValidator(_none_is_empty)] = ()
     """Columns that measure it per example (none for, say, pretraining data)."""
-    guards_against: tuple[str, ...] = ()
-    """Failure modes (final ids) it is meant to prevent."""
-    can_cause: tuple[str, ...] = ()
-    """Failure modes (final ids) it can cause when over-optimised."""
+    guards_against: Texts = ()
+    """Failure modes it is meant to prevent (in a loaded spec: final mode ids; in the file: an id, an old id
+    or a display name)."""
+    can_cause: Texts = ()
+    """Failure modes it can cause when over-optimised (final ids once loaded, as ``guards_against``)."""
 
 
-@dataclass(frozen=True)
-class Rule:
+@model_dataclass(frozen=True, config=STRICT)
+class Rule(KnownKeys):
     """A spec rule: examples where ``when`` holds are in ``mode``."""
 
-    id: str
-    mode: str
-    """Final mode id."""
-    when: str
-    """A condition in the predicate language (:mod:`analysis.objective.predicates`)."""
-    note: str = ""
+    id: Ident
+    """Its id, shown as ``rule:<id>`` wherever an example is attributed to it."""
+    mode: Text
+    """The failure mode (final id once loaded; in the file also an old id or a display name)."""
+    when: Text
+    """A condition in the rule language (``analysis.objective.predicates``), e.g.
+    ``not correct and output contains "according to"``."""
+    note: OptionalText = ""
+    """Free text: why the rule exists."""
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, when: str, info: ValidationInfo) -> str:
+        rule_id = info.data.get("id")
+        if rule_id is not None:
+            try:
+                parse(when, rule=rule_id)
+            except PredicateError as err:
+                raise located(str(err)) from err
+        return when
 
 
+class AddedMode(KnownKeys, BaseModel):
+    """A failure mode the spec adds to the default taxonomy."""
+
+    model_config = STRICT
+
+    id: Ident
+    """Its id; not one of the default modes' ids (rename a default mode under ``modes.rename`` instead)."""
+    name: Text
+    """Its display name."""
+    description: Text
+    """What an example in this mode looks like."""
+    dimension: DimensionChoice
+    """The alignment dimension it harms: helpful, harmless, honest or steerable."""
+
+
+def _rename_value(value: object) -> object:
+    return value if isinstance(value, Mapping) else {"id": value}
+
+
+class Rename(KnownKeys, BaseModel):
+    """A failure mode's new id, and optionally a new name, description or dimension."""
+
+    model_config = STRICT
+
+    id: Ident
+    """The new id (a rename can be renamed again: chains are followed, cycles refused)."""
+    name: Text | None = None
+    """A new display name."""
+    description: Text | None = None
+    """A new description."""
+    dimension: DimensionChoice | None = None
+    """A new alignment dimension."""
+
+
+class ModesSpec(KnownKeys, BaseModel):
+    """Changes to the failure-mode taxonomy: modes added, default modes renamed."""
+
+    model_config = STRICT
+
+    add: Annotated[list[AddedMode], BeforeValidator(_none_is_empty)] = []
+    """Failure modes the spec adds."""
+    rename: Annotated[dict[str, Annotated[Rename, BeforeValidator(_rename_value, json_schema_input_type=str | Rename)]],
+                      BeforeValidator(_none_is_default)] = {}
+    """Old id -> new id (``value_lock_in: bias``), or old id -> {id, name, description, dimension}."""
+    _modes: list[FailureMode] = PrivateAttr(default_factory=lambda: list(DEFAULT_MODES))
+    _aliases: dict[str, str] = PrivateAttr(default_factory=dict)
+
+
+class _DetectorSettings(KnownKeys, BaseModel):
+    model_config = STRICT
+    detector: ClassVar[str]
+
+    mode: Text | None = None
+    """The failure mode its examples go to (an id, an old id or a display name); default: the detector's own."""
+
+    @classmethod
+    def unknown_key_message(cls, key: str) -> str:
+        return MSG_DETECTOR_SETTING.format(key=key, name=cls.detector, known=", ".join(cls.model_fields))
+
+
+class RefusalSettings(_DetectorSettings):
+    """Settings of the ``refusal`` detector: a wrong answer whose output reads as a refusal."""
+
+    detector: ClassVar[str] = "refusal"
+
+
+class EmptyOutputSettings(_DetectorSettings):
+    """Settings of the ``empty_output`` detector: a wrong answer with an empty output (or no answer)."""
+
+    detector: ClassVar[str] = "empty_output"
+
+
+class LongOutputSettings(_DetectorSettings):
+    """Settings of the ``long_output`` detector: a wrong answer much longer than its reference."""
+
+    detector: ClassVar[str] = "long_output"
+    ratio: Number = DETECTORS["long_output"].params["ratio"]
+    """How many times longer than its reference an output must be."""
+    min_chars: Whole = DETECTORS["long_output"].params["min_chars"]
+    """The least length of an output it marks, in characters."""
+
+
+class MultipleChoiceFormatSettings(_DetectorSettings):
+    """Settings of the ``multiple_choice_format`` detector: a wrong answer that is not an option letter."""
+
+    detector: ClassVar[str] = "multiple_choice_format"
+    field: Text | None = DETECTORS["multiple_choice_format"].params["field"]
+    """The field holding the model's raw answer (default: meta.raw_output when logged, else the output)."""
+
+
+class ParaphraseDisagreementSettings(_DetectorSettings):
+    """Settings of the ``paraphrase_disagreement`` detector: wrong on one phrasing, right on another."""
+
+    detector: ClassVar[str] = "paraphrase_disagreement"
+    group: Text | None = DETECTORS["paraphrase_disagreement"].params["group"]
+    """The field naming each example's paraphrase group (default: a field named like paraphrase_group)."""
+
+
+class GroupDisparitySettings(_DetectorSettings):
+    """Settings of the ``group_disparity`` detector: a wrong answer in a group with a significantly higher error rate."""
+
+    detector: ClassVar[str] = "group_disparity"
+    attributes: Texts = tuple(DETECTORS["group_disparity"].params["attributes"])
+    """The sensitive attributes whose groups it compares with the rest of the run."""
+
+
+def _switch(value: object) -> object:
+    """A detector's value: on (its defaults), off, or a mapping of settings."""
+    if value is True or value == "on":
+        return {}
+    if value is None or value is False or value == "off":
+        return None
+    if isinstance(value, (Mapping, BaseModel)):
+        return value
+    raise located(MSG_DETECTOR_VALUE.format(got=what(value)))
+
+
+def _detector(settings: type[_DetectorSettings]) -> Any:
+    return Annotated[settings | None, BeforeValidator(
+        _switch, json_schema_input_type=bool | Literal["on", "off"] | None | settings)]
+
+
+class DetectorsSpec(KnownKeys, BaseModel):
+    """The built-in detectors: each on (its defaults), off, or on with settings; those not named stay on."""
+
+    model_config = STRICT
+
+    refusal: _detector(RefusalSettings) = Field(default_factory=RefusalSettings)
+    """A wrong answer whose output reads as a refusal ("I'm sorry, but I can't"); default mode over_refusal."""
+    empty_output: _detector(EmptyOutputSettings) = Field(default_factory=EmptyOutputSettings)
+    """A wrong answer with an empty output (or no answer at all); default mode over_refusal."""
+    long_output: _detector(LongOutputSettings) = Field(default_factory=LongOutputSettings)
+    """A wrong answer at least ``ratio`` times longer than its reference and at least ``min_chars`` characters
+    long; default mode reward_hacking."""
+    multiple_choice_format: _detector(MultipleChoiceFormatSettings) = Field(
+        default_factory=MultipleChoiceFormatSettings)
+    """In a multiple-choice run, a wrong answer that is not an option letter; default mode goal_misgeneralization."""
+    paraphrase_disagreement: _detector(ParaphraseDisagreementSettings) = Field(
+        default_factory=ParaphraseDisagreementSettings)
+    """A wrong answer where another phrasing of the same item is answered correctly; default mode
+    lack_of_robustness."""
+    group_disparity: _detector(GroupDisparitySettings) = Field(default_factory=GroupDisparitySettings)
+    """A wrong answer in a group of a sensitive attribute whose error rate is significantly above the rest of the
+    run; default mode value_lock_in."""
+
+    @classmethod
+    def unknown_key_message(cls, key: str) -> str:
+        return MSG_UNKNOWN_DETECTOR.format(name=key, known=", ".join(cls.model_fields))
+
+
+def _first(info: ValidationInfo, *loc: str | int) -> str:
+    """``line N`` of a key path, for messages that point back to an earlier key."""
+    lines = (info.context or {}).get("lines") or {}
+    path = key_path(loc)
+    return f"line {lines[path]}" if path in lines else path
+
+
+def _unique_ids(items: list, what_: str, top: str, info: ValidationInfo) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.id in seen:
+            raise located(MSG_DUPLICATE_ID.format(what=what_, value=item.id, first=_first(info, top, seen[item.id],
+                                                                                          "id")), index, "id")
+        seen[item.id] = index
+
+
+class ObjectiveSpec(KnownKeys, BaseModel):
+    """A Faultline objective spec: the components of a training objective, what each is for, how the logs
+    measure it, and the failure modes it guards against or can cause."""
+
+    model_config = STRICT | {"title": "Faultline objective spec"}
+
+    objective: Text
+    """The objective's name, shown on the pages and in the report."""
+    description: OptionalText = ""
+    """What the objective is, in a sentence or two."""
+    components: list[Component]
+    """The components of the objective, each a surrogate for what users need."""
+    modes: Annotated[ModesSpec, BeforeValidator(_none_is_default)] = Field(default_factory=ModesSpec)
+    """Failure modes the spec adds, and default modes it renames."""
+    labels: Texts = ()
+    """Columns of the logs holding failure-mode labels (from the log or a rater)."""
+    rules: Annotated[list[Rule], BeforeValidator(_none_is_empty)] = []
+    """Conditions that put an example in a failure mode."""
+    detectors: Annotated[DetectorsSpec, BeforeValidator(_none_is_default)] = Field(default_factory=DetectorsSpec)
+    """The built-in detectors, on or off and their settings; those not named stay on with their defaults."""
+    _detectors: dict[str, dict | None] = PrivateAttr(default_factory=dict)
+
+    @field_validator("components")
+    @classmethod
+    def _unique_components(cls, components: list[Component], info: ValidationInfo) -> list[Component]:
+        _unique_ids(components, "component", "components", info)
+        return components
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rules(cls, rules: list[Rule], info: ValidationInfo) -> list[Rule]:
+        _unique_ids(rules, "rule", "rules", info)
+        return rules
+
+    @field_validator("modes")
+    @classmethod
+    def _taxonomy(cls, modes: ModesSpec, info: ValidationInfo) -> ModesSpec:
+        modes._modes, modes._aliases = _taxonomy(modes, info)
+        return modes
+
+    @model_validator(mode="after")
+    def _resolve_modes(self) -> ObjectiveSpec:
+        """Every mode the spec names, as its final id (after renames); unknown modes are errors."""
+        probe = Objective(name=self.objective, modes=self.modes._modes, aliases=self.modes._aliases)
+        known = ", ".join(m.id for m in probe.modes)
+
+        def resolve(name: str, *at: str | int) -> str:
+            found = probe.find_mode(name)
+            if found is None:
+                raise located(MSG_UNKNOWN_MODE.format(mode=name, known=known), *at)
+            return found
+
+        self.components = [dataclasses.replace(c, **{
+            key: tuple(dict.fromkeys(resolve(m, "components", i, key, j) for j, m in enumerate(getattr(c, key))))
+            for key in ("guards_against", "can_cause")}) for i, c in enumerate(self.components)]
+        self.rules = [dataclasses.replace(r, mode=resolve(r.mode, "rules", i, "mode")) for i, r in enumerate(self.rules)]
+        detectors: dict[str, dict | None] = {}
+        for name, detector in DETECTORS.items():
+            settings = getattr(self.detectors, name)
+            if settings is None:
+                detectors[name] = None
+                continue
+            mode = resolve(settings.mode, "detectors", name, "mode") if settings.mode is not None else \
+                probe.find_mode(detector.mode) or detector.mode  # default modes follow the spec's renames
+            detectors[name] = {"mode": mode, **{key: _plain(getattr(settings, key)) for key in detector.params}}
+        self._detectors = detectors
+        return self
+
+    def to_objective(self, *, source: str = "objective spec", lines: dict[str, int] | None = None,
+                     text: str | None = None) -> Objective:
+        """The validated spec as the :class:`Objective` the engine uses."""
+        return Objective(name=self.objective, description=self.description, components=list(self.components),
+                         modes=list(self.modes._modes), aliases=dict(self.modes._aliases), rules=list(self.rules),
+                         labels=list(self.labels), detectors=dict(self._detectors), source=source,
+                         lines=dict(lines or {}), text=text)
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _taxonomy(spec: ModesSpec, info: ValidationInfo) -> tuple[list[FailureMode], dict[str, str]]:
+    """The default modes renamed as the spec says, plus the spec's own; and old id -> final id."""
+    modes = list(DEFAULT_MODES)
+    first: dict[str, int | None] = {m.id: None for m in modes}
+    for index, added in enumerate(spec.add):
+        if added.id in first:
+            where = first[added.id]
+            message = (MSG_DUPLICATE_ID.format(what="failure mode", value=added.id,
+                                               first=_first(info, "modes", "add", where, "id"))
+                       if where is not None else MSG_MODE_IS_DEFAULT.format(value=added.id))
+            raise located(message, "add", index, "id")
+        first[added.id] = index
+        modes.append(FailureMode(added.id, added.name, added.description, added.dimension, default=False))
+    renames = spec.rename
+    if not renames:
+        return modes, {}
+    ids = {m.id for m in modes}
+    known = ", ".join(m.id for m in modes)
+    targets_of_renames = {r.id for r in renames.values()}
+    for old in renames:
+        if old not in ids and old not in targets_of_renames:  # a chain may rename a mode's new id again
+            raise located(MSG_RENAME_UNKNOWN.format(mode=old, known=known), "rename", old)
+    # follow chains; a chain that comes back to where it started is a cycle
+    final: dict[str, str] = {}
+    for start in renames:
+        chain, current = [start], start
+        while current in renames:
+            current = renames[current].id
+            if current in chain:
+                cycle = chain[chain.index(current):] + [current]
+                raise located(MSG_RENAME_CYCLE.format(cycle=" -> ".join(cycle)), "rename", cycle[0])
+            chain.append(current)
+        final[start] = current
+    # a mode renamed onto a mode that keeps its id (or onto another renamed mode's target) clashes
+    holders: dict[str, str] = {}
+    for m in modes:
+        target = final.get(m.id, m.id)
+        if target in holders:
+            old = m.id if m.id in renames else holders[target]
+            raise located(MSG_RENAME_CLASH.format(old=old, new=renames[old].id), "rename", old)
+        holders[target] = m.id
+    out = []
+    for m in modes:
+        if m.id not in final:
+            out.append(m)
+            continue
+        overrides: dict[str, str] = {}
+        current = m.id
+        while current in renames:
+            step = renames[current]
+            overrides.update({k: v for k in ("name", "description", "dimension")
+                              if (v := getattr(step, k)) is not None})
+            current = step.id
+        out.append(dataclasses.replace(m, id=final[m.id], **overrides))
+    return out, final
+
+
+def objective_json_schema() -> dict:
+    """The JSON schema of an objective spec (what ``data/objective.schema.json`` holds), from the models.
+
+    Editors that read ``# yaml-language-server: $schema=...`` (VS Code's YAML extension and others) check a
+    spec against it as it is typed; Faultline itself validates with the models, which also check what a
+    schema cannot (ids unique, renames without cycles, modes that exist).
+
+    >>> sorted(objective_json_schema()["properties"])
+    ['components', 'description', 'detectors', 'labels', 'modes', 'objective', 'rules']
+    """
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            **ObjectiveSpec.model_json_schema(mode="validation")}
+
+
+# ------------------------------------------------------------------------------ the loaded spec
 def _default_detectors() -> dict[str, dict | None]:
     return {name: {"mode": d.mode, **d.params} for name, d in DETECTORS.items()}
 
 
-@dataclass
+@dataclasses.dataclass
 class Objective:
     """A validated objective spec (what :func:`load_objective` returns)."""
 
@@ -185,6 +614,7 @@ class Objective:
     """Key path (``components[1].signals[0].column``) -> line in the spec, for error messages."""
     text: str | None = None
     """The YAML the spec was read from, when it was read from text."""
+
 
     @classmethod
     def default(cls) -> Objective:
@@ -238,7 +668,13 @@ class Objective:
         return "none"
 
     def line(self, key: str) -> int | None:
-        return self.lines.get(key)
+        """The line of a key path in the spec, or of the nearest key above it that the file has
+        (``labels[0]`` of ``labels: failure_label`` is on the line of ``labels``); None if none."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition("[")[0] if key.endswith("]") else key.rpartition(".")[0]
+        return None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (components, modes, rules, labels, detectors)."""
@@ -257,336 +693,31 @@ class Objective:
         }
 
 
+
 # ------------------------------------------------------------------------------------- reading
-class _Reader:
-    """Turns composed YAML nodes into Python values, remembering each key path's line."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.lines: dict[str, int] = {}
-        self._constructor = yaml.constructor.SafeConstructor()
-
-    def error(self, message: str, node=None, key: str | None = None) -> SpecError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return SpecError(self.source, message, line=line, key=key)
-
-    def note(self, path: str, node) -> None:
-        self.lines[path] = node.start_mark.line + 1
-
-    @staticmethod
-    def what(node) -> str:
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        if node.tag.endswith(":null"):
-            return "nothing"
-        return repr(node.value)
-
-    def mapping(self, node, path: str, allowed: tuple[str, ...] | None) -> dict[str, object]:
-        """{key: value node}; unknown and duplicate keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(MSG_NOT_MAPPING.format(got=self.what(node)), node, path or None)
-        out: dict[str, object] = {}
-        first: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(self.scalar(key_node, path))
-            sub = f"{path}.{key}" if path else key
-            if key in out:
-                raise self.error(MSG_DUPLICATE_KEY.format(key=key, line=first[key]), key_node, sub)
-            if allowed is not None and key not in allowed:
-                raise self.error(MSG_UNKNOWN_KEY.format(key=key, expected=", ".join(allowed)), key_node, sub)
-            first[key] = key_node.start_mark.line + 1
-            self.note(sub, key_node)
-            out[key] = value_node
-        return out
-
-    def sequence(self, node, path: str) -> list:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(MSG_NOT_LIST.format(got=self.what(node)), node, path)
-        for index, item in enumerate(node.value):
-            self.note(f"{path}[{index}]", item)
-        return list(node.value)
-
-    def scalar(self, node, path: str):
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.error(MSG_NOT_TEXT.format(got=self.what(node)), node, path)
-        return self._constructor.construct_object(node)
-
-    def text(self, node, path: str, *, empty_ok: bool = False) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null") and not empty_ok:
-            raise self.error(MSG_NOT_TEXT.format(got=self.what(node)), node, path)
-        value = self.scalar(node, path)
-        if value is None:
-            return ""
-        if isinstance(value, (dict, list, bool)):
-            raise self.error(MSG_NOT_TEXT.format(got=self.what(node)), node, path)
-        text = str(value).strip()
-        if not text and not empty_ok:
-            raise self.error(MSG_EMPTY_TEXT, node, path)
-        return text
-
-    def ident(self, node, path: str) -> str:
-        value = self.text(node, path)
-        if not _ID.match(value):
-            raise self.error(MSG_ID.format(value=value), node, path)
-        return value
-
-    def number(self, node, path: str) -> float:
-        value = self.scalar(node, path) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(MSG_NOT_NUMBER.format(got=self.what(node)), node, path)
-        return float(value)
-
-    def texts(self, node, path: str) -> list[tuple[str, object]]:
-        """A list of texts (a single text is accepted as a list of one), with their nodes."""
-        if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
-            self.note(f"{path}[0]", node)
-            return [(self.text(node, path), node)]
-        if isinstance(node, yaml.ScalarNode):
-            return []
-        return [(self.text(item, f"{path}[{i}]"), item) for i, item in enumerate(self.sequence(node, path))]
-
-
 def parse_objective(text: str, *, source: str = "objective spec") -> Objective:
-    """Read and validate an objective spec from YAML text (errors name the line and the key)."""
-    reader = _Reader(source)
+    """Read and validate an objective spec from YAML text (errors name the line and the key).
+
+    Raises
+    ------
+    SpecError
+        For text above 1 MiB or whose aliases expand beyond 100,000 values, text that is not YAML, a key
+        written twice, and the first (by line) of the problems the models find.
+    """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
-        raise SpecError(source, MSG_NOT_YAML.format(problem=problem),
-                        line=mark.line + 1 if mark else None) from err
-    if root is None:
-        raise SpecError(source, MSG_MISSING_KEY.format(key="objective"), line=1)
-    top = reader.mapping(root, "", TOP_KEYS)
-    for key in ("objective", "components"):
-        if key not in top:
-            raise SpecError(source, MSG_MISSING_KEY.format(key=key), line=root.start_mark.line + 1)
-    name = reader.text(top["objective"], "objective")
-    description = reader.text(top["description"], "description", empty_ok=True) if "description" in top else ""
-
-    modes, aliases = _read_modes(reader, top.get("modes"))
-    objective = Objective(name=name, description=description, modes=modes, aliases=aliases, source=source,
-                          lines=reader.lines, text=text)
-
-    def resolve(mode_text: str, node, path: str) -> str:
-        found = objective.find_mode(mode_text)
-        if found is None:
-            raise reader.error(MSG_UNKNOWN_MODE.format(mode=mode_text, known=", ".join(m.id for m in modes)), node,
-                               path)
-        return found
-
-    seen: dict[str, int] = {}
-    for index, node in enumerate(reader.sequence(top["components"], "components")):
-        path = f"components[{index}]"
-        raw = reader.mapping(node, path, COMPONENT_KEYS)
-        for key in REQUIRED_COMPONENT_KEYS:
-            if key not in raw:
-                raise reader.error(MSG_MISSING_KEY.format(key=key), node, path)
-        cid = reader.ident(raw["id"], f"{path}.id")
-        if cid in seen:
-            raise reader.error(MSG_DUPLICATE_ID.format(what="component", value=cid, line=seen[cid]), raw["id"],
-                               f"{path}.id")
-        seen[cid] = raw["id"].start_mark.line + 1
-        kind = reader.text(raw["kind"], f"{path}.kind")
-        if kind not in COMPONENT_KINDS:
-            raise reader.error(MSG_KIND.format(value=kind, expected=", ".join(COMPONENT_KINDS)), raw["kind"],
-                               f"{path}.kind")
-        weight = None
-        if "weight" in raw and not (isinstance(raw["weight"], yaml.ScalarNode) and raw["weight"].tag.endswith(":null")):
-            weight = reader.number(raw["weight"], f"{path}.weight")
-        signals = []
-        if "signals" in raw and not (isinstance(raw["signals"], yaml.ScalarNode)
-                                     and raw["signals"].tag.endswith(":null")):
-            for j, snode in enumerate(reader.sequence(raw["signals"], f"{path}.signals")):
-                spath = f"{path}.signals[{j}]"
-                sraw = reader.mapping(snode, spath, SIGNAL_KEYS)
-                for key in SIGNAL_KEYS:
-                    if key not in sraw:
-                        raise reader.error(MSG_MISSING_KEY.format(key=key), snode, spath)
-                column = reader.text(sraw["column"], f"{spath}.column")
-                direction = reader.text(sraw["direction"], f"{spath}.direction")
-                if direction not in DIRECTIONS:
-                    raise reader.error(MSG_DIRECTION.format(value=direction), sraw["direction"], f"{spath}.direction")
-                signals.append(Signal(column, direction))  # type: ignore[arg-type]
-        relations = {}
-        for key in ("guards_against", "can_cause"):
-            items = reader.texts(raw[key], f"{path}.{key}") if key in raw else []
-            relations[key] = tuple(dict.fromkeys(resolve(t, n, f"{path}.{key}") for t, n in items))
-        objective.components.append(Component(
-            cid, reader.text(raw["name"], f"{path}.name"), kind, reader.text(raw["why"], f"{path}.why"),
-            reader.text(raw["serves"], f"{path}.serves"), weight, tuple(signals), relations["guards_against"],
-            relations["can_cause"]))
-
-    if "labels" in top:
-        objective.labels = [t for t, _ in reader.texts(top["labels"], "labels")]
-    if "rules" in top and not (isinstance(top["rules"], yaml.ScalarNode) and top["rules"].tag.endswith(":null")):
-        seen_rules: dict[str, int] = {}
-        for index, node in enumerate(reader.sequence(top["rules"], "rules")):
-            path = f"rules[{index}]"
-            raw = reader.mapping(node, path, RULE_KEYS)
-            for key in ("id", "mode", "when"):
-                if key not in raw:
-                    raise reader.error(MSG_MISSING_KEY.format(key=key), node, path)
-            rid = reader.ident(raw["id"], f"{path}.id")
-            if rid in seen_rules:
-                raise reader.error(MSG_DUPLICATE_ID.format(what="rule", value=rid, line=seen_rules[rid]), raw["id"],
-                                   f"{path}.id")
-            seen_rules[rid] = raw["id"].start_mark.line + 1
-            mode = resolve(reader.text(raw["mode"], f"{path}.mode"), raw["mode"], f"{path}.mode")
-            when = reader.text(raw["when"], f"{path}.when")
-            try:
-                parse(when, rule=rid)
-            except PredicateError as err:
-                raise reader.error(str(err), raw["when"], f"{path}.when") from err
-            note = reader.text(raw["note"], f"{path}.note", empty_ok=True) if "note" in raw else ""
-            objective.rules.append(Rule(rid, mode, when, note))
-    if "detectors" in top:
-        objective.detectors = _read_detectors(reader, top["detectors"], resolve)
-    for settings in objective.detectors.values():  # default modes follow the spec's renames
-        if settings:
-            settings["mode"] = objective.find_mode(settings["mode"]) or settings["mode"]
-    return objective
-
-
-def _read_modes(reader: _Reader, node) -> tuple[list[FailureMode], dict[str, str]]:
-    modes = list(DEFAULT_MODES)
-    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
-        return modes, {}
-    raw = reader.mapping(node, "modes", MODES_KEYS)
-    first_line = {m.id: None for m in modes}
-    if "add" in raw:
-        for index, item in enumerate(reader.sequence(raw["add"], "modes.add")):
-            path = f"modes.add[{index}]"
-            fields_ = reader.mapping(item, path, MODE_KEYS)
-            for key in MODE_KEYS:
-                if key not in fields_:
-                    raise reader.error(MSG_MISSING_KEY.format(key=key), item, path)
-            mid = reader.ident(fields_["id"], f"{path}.id")
-            if mid in first_line:
-                where = first_line[mid]
-                message = (MSG_DUPLICATE_ID.format(what="failure mode", value=mid, line=where) if where
-                           else MSG_MODE_IS_DEFAULT.format(value=mid))
-                raise reader.error(message, fields_["id"], f"{path}.id")
-            first_line[mid] = fields_["id"].start_mark.line + 1
-            dimension = reader.text(fields_["dimension"], f"{path}.dimension")
-            if dimension not in DIMENSIONS:
-                raise reader.error(MSG_DIMENSION.format(value=dimension), fields_["dimension"], f"{path}.dimension")
-            modes.append(FailureMode(mid, reader.text(fields_["name"], f"{path}.name"),
-                                     reader.text(fields_["description"], f"{path}.description"),
-                                     dimension, default=False))  # type: ignore[arg-type]
-    if "rename" not in raw:
-        return modes, {}
-    renames: dict[str, tuple[str, dict, object]] = {}
-    for old, value in reader.mapping(raw["rename"], "modes.rename", None).items():
-        path = f"modes.rename.{old}"
-        key_line = reader.lines[path]
-        if isinstance(value, yaml.MappingNode):
-            spec = reader.mapping(value, path, RENAME_KEYS)
-            if "id" not in spec:
-                raise reader.error(MSG_MISSING_KEY.format(key="id"), value, path)
-            new = reader.ident(spec["id"], f"{path}.id")
-            overrides = {k: reader.text(spec[k], f"{path}.{k}") for k in ("name", "description", "dimension")
-                         if k in spec}
-            if "dimension" in overrides and overrides["dimension"] not in DIMENSIONS:
-                raise reader.error(MSG_DIMENSION.format(value=overrides["dimension"]), spec["dimension"],
-                                   f"{path}.dimension")
-        else:
-            new = reader.ident(value, path)
-            overrides = {}
-        renames[old] = (new, overrides, key_line)
-    ids = {m.id for m in modes}
-    known = ", ".join(m.id for m in modes)
-    targets_of_renames = {new for new, _, _ in renames.values()}
-    for old, (_, _, line) in renames.items():
-        if old not in ids and old not in targets_of_renames:  # a chain may rename a mode's new id again
-            raise SpecError(reader.source, MSG_RENAME_UNKNOWN.format(mode=old, known=known), line=line,
-                            key=f"modes.rename.{old}")
-    # follow chains; a chain that comes back to where it started is a cycle
-    final: dict[str, str] = {}
-    for start in renames:
-        chain, current = [start], start
-        while current in renames:
-            current = renames[current][0]
-            if current in chain:
-                cycle = chain[chain.index(current):] + [current]
-                raise SpecError(reader.source, MSG_RENAME_CYCLE.format(cycle=" -> ".join(cycle)),
-                                line=renames[cycle[0]][2], key=f"modes.rename.{cycle[0]}")
-            chain.append(current)
-        final[start] = current
-    # a mode renamed onto a mode that keeps its id (or onto another renamed mode's target) clashes
-    targets: dict[str, str] = {}
-    for m in modes:
-        target = final.get(m.id, m.id)
-        if target in targets:
-            old = m.id if m.id in renames else targets[target]
-            raise SpecError(reader.source, MSG_RENAME_CLASH.format(old=old, new=renames[old][0]),
-                            line=renames[old][2], key=f"modes.rename.{old}")
-        targets[target] = m.id
-    out = []
-    for m in modes:
-        if m.id in final:
-            overrides: dict = {}
-            for step in _chain(m.id, renames):
-                overrides.update(renames[step][1])
-            out.append(replace(m, id=final[m.id], **overrides))
-        else:
-            out.append(m)
-    return out, final
-
-
-def _chain(start: str, renames: Mapping[str, tuple]) -> list[str]:
-    steps, current = [], start
-    while current in renames:
-        steps.append(current)
-        current = renames[current][0]
-    return steps
-
-
-def _read_detectors(reader: _Reader, node, resolve) -> dict[str, dict | None]:
-    out = _default_detectors()
-    for name, value in reader.mapping(node, "detectors", None).items():
-        path = f"detectors.{name}"
-        if name not in DETECTORS:
-            raise SpecError(reader.source, MSG_UNKNOWN_DETECTOR.format(name=name, known=", ".join(DETECTORS)),
-                            line=reader.lines[path], key=path)
-        d = DETECTORS[name]
-        if isinstance(value, yaml.ScalarNode):
-            flag = reader.scalar(value, path)
-            if flag is None or flag is False:
-                out[name] = None
-            elif flag is True:
-                out[name] = {"mode": d.mode, **d.params}
-            else:
-                raise reader.error(MSG_DETECTOR_VALUE.format(got=reader.what(value)), value, path)
-            continue
-        settings = reader.mapping(value, path, None)
-        allowed = ("mode", *d.params)
-        current = {"mode": d.mode, **d.params}
-        for key, sub in settings.items():
-            spath = f"{path}.{key}"
-            if key not in allowed:
-                raise SpecError(reader.source, MSG_DETECTOR_SETTING.format(key=key, name=name,
-                                                                           known=", ".join(allowed)),
-                                line=reader.lines[spath], key=spath)
-            if key == "mode":
-                current["mode"] = resolve(reader.text(sub, spath), sub, spath)
-            elif key in ("ratio",):
-                current[key] = reader.number(sub, spath)
-            elif key == "min_chars":
-                current[key] = int(reader.number(sub, spath))
-            elif key == "attributes":
-                current[key] = [t for t, _ in reader.texts(sub, spath)]
-            else:
-                current[key] = reader.text(sub, spath)
-        out[name] = current
-    return out
+        data, lines = load_yaml(text)
+    except LocatedError as err:
+        raise SpecError(source, err.problem.message, line=err.problem.line, key=err.problem.key) from err
+    try:
+        spec = ObjectiveSpec.model_validate({} if data is None else data, context={"lines": lines})
+    except ValidationError as err:
+        first = problems(err, lines)[0]
+        raise SpecError(source, first.message, line=first.line, key=first.key) from err
+    return spec.to_objective(source=source, lines=lines, text=text)
 
 
 def load_objective(path: str | os.PathLike) -> Objective:
-    """Read and validate an objective spec file (YAML).
+    """Read and validate an objective spec file (YAML); a file above 1 MiB is refused unread.
 
     >>> from analysis.paths import DATA_DIR
     >>> spec = load_objective(DATA_DIR / "objective_demo.yaml")
@@ -595,11 +726,14 @@ def load_objective(path: str | os.PathLike) -> Objective:
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError(path.name, MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise SpecError(path.name, f"is not UTF-8 text ({err.reason} at byte {err.start})") from err
+        raise SpecError(path.name, MSG_NOT_UTF8.format(reason=err.reason, start=err.start)) from err
     except OSError as err:
-        raise SpecError(path.name, f"cannot be read: {err.strerror}") from err
+        raise SpecError(path.name, MSG_UNREADABLE.format(reason=err.strerror)) from err
     return parse_objective(text, source=path.name)
 
 
@@ -666,5 +800,7 @@ def signal_columns(objective: Objective, store, run: str) -> dict[tuple[str, int
     return out
 
 
-__all__ = ["COMPONENT_KINDS", "DIRECTIONS", "Component", "Objective", "Rule", "Signal", "SpecError",
-           "check_against_run", "load_objective", "parse_objective", "signal_columns"]
+__all__ = ["COMPONENT_KINDS", "DIRECTIONS", "MSG_DUPLICATE_KEY", "MSG_MISSING_KEY", "MSG_NOT_LIST", "MSG_NOT_MAPPING",
+           "MSG_NOT_NUMBER", "MSG_NOT_TEXT", "MSG_NOT_YAML", "MSG_UNKNOWN_KEY", "Component", "DetectorsSpec",
+           "ModesSpec", "Objective", "ObjectiveSpec", "Rule", "Signal", "SpecError", "check_against_run",
+           "load_objective", "objective_json_schema", "parse_objective", "signal_columns"]

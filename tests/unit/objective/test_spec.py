@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pandas as pd
 import pytest
+import yaml
+from pydantic import ValidationError
 
+from analysis.formats.validation import MAX_BYTES, MAX_VALUES
 from analysis.objective.link import link
 from analysis.objective.spec import (
     COMPONENT_KINDS,
+    Component,
+    DetectorsSpec,
     Objective,
     SpecError,
     check_against_run,
     load_objective,
+    objective_json_schema,
     parse_objective,
 )
-from analysis.objective.taxonomy import DEFAULT_MODES
+from analysis.objective.taxonomy import DEFAULT_MODES, DETECTORS
 from tests.conftest import ROOT
 
 DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
+SCHEMA = ROOT / "data" / "objective.schema.json"
 
 BASE = textwrap.dedent("""\
     objective: test objective
@@ -116,7 +124,7 @@ MALFORMED = [
     ("{column: rm_score, direction: higher_is_better}", "{column: rm_score}",
      "spec.yaml, line 9, key 'components[0].signals[0]': missing key 'direction'"),
     ("can_cause: [reward_hacking]", "can_cause: [reward_hackin]",
-     "spec.yaml, line 10, key 'components[0].can_cause': names failure mode 'reward_hackin', which is neither a "
+     "spec.yaml, line 10, key 'components[0].can_cause[0]': names failure mode 'reward_hackin', which is neither a "
      "default mode nor one the spec adds; modes: hallucination, lack_of_robustness, goal_misgeneralization, bias, "
      "reward_hacking, harmful_compliance, over_refusal, miscalibration, wrong_law"),
     ("  - id: data\n", "  - id: rm\n",
@@ -157,6 +165,55 @@ MALFORMED = [
      "spec.yaml, line 24, key 'rules[0].id': the key 'id' appears twice (first at line 23)"),
     ("    kind: reward_model\n", "    kind: [reward_model\n",
      "spec.yaml, line 6: is not valid YAML: expected ',' or ']', but got ':'"),
+    ("    serves: accuracy\n", "    serves: accuracy\n    weight: heavy\n",
+     "spec.yaml, line 8, key 'components[0].weight': expected a number, got 'heavy'"),
+    ("    serves: accuracy\n", "    serves: accuracy\n    weight: true\n",
+     "spec.yaml, line 8, key 'components[0].weight': expected a number, got True"),
+    ("    name: Helpfulness RM\n", "    name: [a, b]\n",
+     "spec.yaml, line 4, key 'components[0].name': expected text, got a list"),
+    ("    name: Helpfulness RM\n", "    name: '  '\n",
+     "spec.yaml, line 4, key 'components[0].name': expected a non-empty text"),
+    ("    name: Helpfulness RM\n", "    name:\n",
+     "spec.yaml, line 4, key 'components[0].name': expected text, got nothing"),
+    ("can_cause: [reward_hacking]", "can_cause: reward_hackin",
+     "spec.yaml, line 10, key 'components[0].can_cause': names failure mode 'reward_hackin', which is neither a "
+     "default mode nor one the spec adds; modes: hallucination, lack_of_robustness, goal_misgeneralization, bias, "
+     "reward_hacking, harmful_compliance, over_refusal, miscalibration, wrong_law"),
+    ("can_cause: [reward_hacking]", "can_cause: {a: 1}",
+     "spec.yaml, line 10, key 'components[0].can_cause': expected a list, got a mapping"),
+    ("    value_lock_in: bias\n", "    value_lock_in: Bias!\n",
+     "spec.yaml, line 19, key 'modes.rename.value_lock_in': 'Bias!' is not a valid id: use lower-case letters, "
+     "digits and _, starting with a letter"),
+    ("    value_lock_in: bias\n", "    value_lock_in: {id: bias, colour: red}\n",
+     "spec.yaml, line 19, key 'modes.rename.value_lock_in.colour': unknown key 'colour'; expected one of id, name, "
+     "description, dimension"),
+    ("    value_lock_in: bias\n", "    value_lock_in: {id: bias, dimension: kind}\n",
+     "spec.yaml, line 19, key 'modes.rename.value_lock_in.dimension': unknown dimension 'kind'; expected one of "
+     "helpful, harmless, honest, steerable"),
+    ("dimension: honest}\n", "dimension: honest}\n    - {id: wrong_law, name: W, description: d, dimension: honest}\n",
+     "spec.yaml, line 22, key 'modes.add[1].id': duplicate failure mode id 'wrong_law' (first at line 21)"),
+    ("rules:\n", "detectors:\n  refusal: maybe\nrules:\n",
+     "spec.yaml, line 23, key 'detectors.refusal': expected on, off or a mapping of settings, got 'maybe'"),
+    ("rules:\n", "detectors:\n  refusal: {mode: sarcasm}\nrules:\n",
+     "spec.yaml, line 23, key 'detectors.refusal.mode': names failure mode 'sarcasm', which is neither a default "
+     "mode nor one the spec adds; modes: hallucination, lack_of_robustness, goal_misgeneralization, bias, "
+     "reward_hacking, harmful_compliance, over_refusal, miscalibration, wrong_law"),
+    ("rules:\n", "detectors:\n  long_output: {ratio: big}\nrules:\n",
+     "spec.yaml, line 23, key 'detectors.long_output.ratio': expected a number, got 'big'"),
+    ("rules:\n", "detectors:\n  long_output: {min_chars: many}\nrules:\n",
+     "spec.yaml, line 23, key 'detectors.long_output.min_chars': expected a number, got 'many'"),
+    ("    serves: accuracy\n", "    serves: accuracy\n    weight: .nan\n",
+     "spec.yaml, line 8, key 'components[0].weight': expected a finite number, got nan"),
+    ("rules:\n", "detectors:\n  long_output: {min_chars: .inf}\nrules:\n",
+     "spec.yaml, line 23, key 'detectors.long_output.min_chars': expected a finite number, got inf"),
+    ("rules:\n", "detectors: [a]\nrules:\n",
+     "spec.yaml, line 22, key 'detectors': expected a mapping (key: value lines), got a list"),
+    ("rules:\n", "labels: {a: 1}\nrules:\n",
+     "spec.yaml, line 22, key 'labels': expected a list, got a mapping"),
+    ('    when: not correct and output contains "according to"\n',
+     '    when: not correct and output contains "according to"\n  - id: cites\n    mode: hallucination\n'
+     '    when: correct\n',
+     "spec.yaml, line 26, key 'rules[1].id': duplicate rule id 'cites' (first at line 23)"),
 ]
 
 
@@ -173,6 +230,86 @@ def test_missing_top_keys_and_wrong_shapes():
     assert str(spec_error("- a\n- b\n")) == "spec.yaml, line 1: expected a mapping (key: value lines), got a list"
     assert str(spec_error("objective: x\ncomponents: nope\n")) == \
         "spec.yaml, line 2, key 'components': expected a list, got 'nope'"
+
+
+def test_detectors_on_off_and_settings():
+    spec = parse_objective(BASE.replace("rules:\n", "detectors:\n  refusal: off\n  empty_output: null\n"
+                                        "  long_output: on\n  paraphrase_disagreement: {group: item, mode: Bias}\n"
+                                        "  group_disparity: {attributes: lang}\nrules:\n", 1))
+    assert spec.detectors["refusal"] is None and spec.detectors["empty_output"] is None
+    assert spec.detectors["long_output"] == {"mode": "reward_hacking", **DETECTORS["long_output"].params}
+    assert spec.detectors["paraphrase_disagreement"] == {"mode": "bias", "group": "item"}  # a display name resolved
+    assert spec.detectors["group_disparity"] == {"mode": "bias", "attributes": ["lang"]}  # a default mode renamed
+    assert spec.detectors["multiple_choice_format"] == {"mode": "goal_misgeneralization", "field": None}
+
+
+def test_detector_settings_models_are_the_taxonomys_detectors():
+    assert list(DetectorsSpec.model_fields) == list(DETECTORS)
+    defaults = DetectorsSpec()
+    for name, detector in DETECTORS.items():
+        settings = getattr(defaults, name)
+        assert list(type(settings).model_fields) == ["mode", *detector.params]
+        assert {k: getattr(settings, k) for k in detector.params} == \
+            {k: tuple(v) if isinstance(v, list) else v for k, v in detector.params.items()}
+
+
+def test_parts_built_in_code_are_validated_too():
+    component = Component("rm", "RM", "reward_model", "why", "accuracy")
+    assert component.signals == () and component.weight is None
+    with pytest.raises(ValidationError, match="unknown component kind 'reward'"):
+        Component("rm", "RM", "reward", "why", "accuracy")
+    with pytest.raises(ValidationError, match="'Rm' is not a valid id"):
+        Component("Rm", "RM", "reward_model", "why", "accuracy")
+
+
+def test_lines_of_keys_the_file_abbreviates_fall_back_to_the_key_above():
+    spec = parse_objective(BASE.replace("rules:\n", "labels: failure_label\nrules:\n", 1))
+    assert spec.line("labels[0]") == spec.line("labels") == 22
+    assert spec.line("components[0].signals[0].column") == 9 and spec.line("nope") is None
+
+
+@pytest.mark.parametrize("text,message", [
+    ("a: " + "x" * MAX_BYTES + "\n",
+     f"spec.yaml: is {MAX_BYTES + 4} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); expected a smaller file"),
+    ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcde", "bcdef")),
+     f"spec.yaml: holds more than {MAX_VALUES} values once its YAML aliases (*name) are expanded; expected at most "
+     f"{MAX_VALUES}"),
+    ("a: &a [*a]\n", "spec.yaml: is nested too deeply to read; expected a few levels of mappings and lists"),
+], ids=["above 1 MiB", "billion laughs", "recursive alias"])
+def test_oversized_specs_are_refused_with_the_limit(text, message):
+    assert str(spec_error(text)) == message
+
+
+def test_a_file_above_the_limit_is_refused_unread(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * MAX_BYTES + "\n")
+    with pytest.raises(SpecError) as info:
+        load_objective(big)
+    assert str(info.value) == (f"big.yaml: is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); "
+                               "expected a smaller file")
+
+
+def test_published_schema_is_the_models_schema():
+    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == objective_json_schema(), (
+        "data/objective.schema.json is stale; rewrite it with: python -c 'import json; from analysis.objective.spec "
+        "import objective_json_schema as s; open(\"data/objective.schema.json\", \"w\").write(json.dumps(s(), "
+        "indent=2, ensure_ascii=False) + \"\\n\")'")
+
+
+def test_demo_spec_names_the_schema_and_editors_would_accept_it():
+    jsonschema = pytest.importorskip("jsonschema")
+    assert DEMO_SPEC.read_text(encoding="utf-8").splitlines()[0] == "# yaml-language-server: $schema=objective.schema.json"
+    schema = objective_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for text in (DEMO_SPEC.read_text(encoding="utf-8"), BASE):
+        assert list(validator.iter_errors(yaml.safe_load(text))) == []
+    broken = yaml.safe_load(BASE)
+    broken["owner"] = "me"
+    broken["components"][0]["kind"] = "reward"
+    broken["components"][1]["id"] = "Data set"
+    assert len(list(validator.iter_errors(broken))) == 3
 
 
 def test_file_errors(tmp_path):

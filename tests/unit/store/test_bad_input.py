@@ -203,16 +203,67 @@ def test_csv_ragged_row_names_the_row(loaded_store, write):
     fails_cleanly(loaded_store, path, contains=["ragged.csv", "row 2", "fields"])
 
 
-def test_mapping_file_errors_name_line_and_key(store, write):
+MAPPING_ERRORS = [
+    ("map.yaml", "input: question\noutptu: answer\n",
+     "map.yaml, line 2, field 'outptu': unknown key 'outptu'; expected one of id, task, input, output, reference, "
+     "correct, score, embedding, metadata, signals, raters, ignore, correct_threshold, name, model, notes"),
+    ("map.yaml", "input: [a, b]\n", "map.yaml, line 1, field 'input': expected a column name (text), got a list"),
+    ("map.yaml", "input: q\nsignals:\n  - rm\n  - 5\n",
+     "map.yaml, line 4, field 'signals[1]': expected a column name (text), got 5"),
+    ("map.yaml", "signals: rm\n", "map.yaml, line 1, field 'signals': expected a list of column names, got 'rm'"),
+    ("map.yaml", "score: f1\ncorrect_threshold: yes\n",
+     "map.yaml, line 2, field 'correct_threshold': expected a number, got True"),
+    ("map.yaml", "score: f1\ncorrect_threshold: .nan\n",
+     "map.yaml, line 2, field 'correct_threshold': expected a finite number, got nan"),
+    ("map.yaml", "name: 7\n", "map.yaml, line 1, field 'name': expected text, got 7"),
+    ("map.yaml", "- a\n- b\n", "map.yaml, line 1: expected a mapping of role: column, got a list"),
+    ("map.yaml", "input: a\ninput: b\n", "map.yaml, line 2, field 'input': the key 'input' appears twice (first at line 1)"),
+    ("map.yaml", "input: [a\n", "map.yaml, line 2: is not valid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("map.json", '{"input": "q",\n "signals": "rm"}',
+     "map.json, line 2, field 'signals': expected a list of column names, got 'rm'"),
+    ("map.json", '{"input": "q",\n "x": 1', "map.json, line 2: is not valid JSON: Expecting ',' delimiter"),
+    ("map.yaml", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcde", "bcdef")),
+     "map.yaml holds more than 100000 values once its YAML aliases (*name) are expanded; expected at most 100000"),
+]
+
+
+@pytest.mark.parametrize("name,text,message", MAPPING_ERRORS,
+                         ids=[m[2].split(" ", 1)[1][:40] for m in MAPPING_ERRORS])
+def test_mapping_file_errors_name_line_and_key(store, write, name, text, message):
     from analysis import load_mapping
 
-    path = write("map.yaml", "input: question\noutptu: answer\n")
+    with pytest.raises(InputError) as info:
+        load_mapping(write(name, text))
+    assert str(info.value) == message
+
+
+def test_mapping_file_above_the_limit_is_refused_unread(write):
+    from analysis import load_mapping
+    from analysis.formats.validation import MAX_BYTES
+
+    path = write("big.yaml", "# " + "x" * MAX_BYTES + "\n")
     with pytest.raises(InputError) as info:
         load_mapping(path)
-    assert "map.yaml, line 2, field 'outptu': unknown key" in str(info.value)
-    path = write("map2.yaml", "input: [a, b]\n")
-    with pytest.raises(InputError, match="line 1, field 'input': expected a column name"):
-        load_mapping(path)
+    assert str(info.value) == f"big.yaml is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); " \
+        "expected a smaller file"
+
+
+def test_mapping_file_values_come_back_as_given(write):
+    from analysis import load_mapping
+
+    path = write("map.yaml", "# roles\nscore: f1\ncorrect_threshold: 1\nsignals: [rm, kl]\nname: strict\n")
+    assert load_mapping(path) == {"score": "f1", "correct_threshold": 1.0, "signals": ["rm", "kl"], "name": "strict"}
+    assert load_mapping(write("empty.yaml", "")) == {}
+
+
+def test_mapping_given_as_a_dict_is_validated_too(loaded_store):
+    before = snapshot(loaded_store)
+    frame = pd.DataFrame({"q": ["a"], "ok": [True]})
+    with pytest.raises(InputError) as info:
+        loaded_store.ingest_frame(frame, name="x", mapping={"inptu": "q", "correct": "ok"})
+    assert str(info.value).startswith("mapping, field 'inptu': unknown key 'inptu'; expected one of id, task, ")
+    assert snapshot(loaded_store) == before
 
 
 def test_mapping_naming_a_missing_column(store, write):
