@@ -344,7 +344,7 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         zr, ar, tr, hr = [], [], [], []
         for c in comps:
             r = lookup[(m, c)]
-            auc = r["auc"] if r["auc"] is not None else float("nan")
+            auc, low, high = (float("nan") if r[k] is None else float(r[k]) for k in ("auc", "auc_low", "auc_high"))
             judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
             zr.append(auc if judged else None)
             ar.append(1 if r["verdict"] == "insufficient evidence" else None)
@@ -352,19 +352,20 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             tr.append(VERDICT_TEXT[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
                       + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
             hr.append(f"{mode_names[m]} x {comp_names[c]}<br>{r['verdict']} (rule {r['rule']})<br>declared: "
-                      f"{r['relation']}" + (f"<br>preference AUC {auc:.2f} [{r['auc_low']:.2f}, {r['auc_high']:.2f}]"
+                      f"{r['relation']}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
                                             if auc == auc else ""))
         z.append(zr), amber.append(ar), text.append(tr), hover.append(hr)
-    xs = [_wrap(comp_names[c]) for c in comps]
+    xs = [_wrap(comp_names[c], 12) for c in comps]
     ys = [mode_names[m] for m in modes]
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
                              hoverinfo="skip", xgap=2, ygap=2))
     fig.add_trace(go.Heatmap(
-        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 13}, customdata=hover,
+        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],
         zmin=0, zmax=1, zmid=0.5, xgap=2, ygap=2,
-        colorbar={"title": {"text": "preference<br>AUC"}, "tickvals": [0, 0.25, 0.5, 0.75, 1]}))
+        colorbar={"title": {"text": "AUC", "font": {"size": 14}}, "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                  "thickness": 14, "xpad": 4, "tickfont": {"size": 13}}))
     _style(fig, title=title, height=height)
     fig.update_layout(plot_bgcolor=GRID, margin={"t": 110 if title else 80})
     fig.update_xaxes(side="top", type="category", tickangle=0, showgrid=False, tickfont={"size": 13})

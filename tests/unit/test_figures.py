@@ -13,8 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analysis import figures
-from analysis import open_store
+from analysis import figures, open_store
 from analysis.demo.seed import ensure_demo
 from analysis.objective.link import link, report_section
 from analysis.slicing.compare import compare_runs
