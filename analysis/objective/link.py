@@ -854,7 +854,8 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
     ``summary`` (plain sentences), ``html`` (escaped, self-contained: the modes, up to the heading of the
     modes x components matrix), ``html_after_matrix`` (what follows the matrix), ``objective_sha256``,
     ``cells`` (the records of :attr:`LinkResult.cells`, from which the report draws the matrix with
-    :func:`analysis.figures.modes_matrix`) and ``settings``. Lenient: spec problems against the runs are listed in the section, not raised."""
+    :func:`analysis.figures.modes_matrix`) and ``settings``. Lenient: spec problems against the runs are
+    listed in the section, not raised."""
     import hashlib
     from html import escape
 

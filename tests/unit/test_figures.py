@@ -203,6 +203,13 @@ def test_default_cell_is_the_strongest_declared_implicated_cell(linked):
     assert linked.default_cell() == (implicated.iloc[0]["mode"], implicated.iloc[0]["component"])
 
 
+def test_default_cell_without_an_implicated_cell_is_the_first_and_none_without_components(demo, linked):
+    no_components = link(demo, "baseline", None, strict=False)
+    assert no_components.implicated().empty and no_components.default_cell() is None
+    nothing = type(linked)(**{**linked.__dict__, "cells": linked.cells.assign(verdict="not implicated")})
+    assert nothing.default_cell() == (linked.objective.modes[0].id, linked.objective.components[0].id)
+
+
 def test_goodhart_plot_draws_the_signal_change_against_the_accuracy_change_in_points(linked):
     points = linked.goodhart_points("over_refusal", "rm_harmlessness", min_support=20)
     assert not points.empty and points["signal"].nunique() == 1 and (points["n"] >= 20).all()
