@@ -272,3 +272,17 @@ def test_cluster_map_refuses_an_unknown_colouring_and_notes_no_example(clustered
     with pytest.raises(ValueError, match="'failure mode' needs a 'failure_mode' column"):
         figures.cluster_map(labels.drop(columns="failure_mode"), color_by="failure mode")
     assert is_empty_note(figures.cluster_map(labels.iloc[0:0]))
+
+
+# ------------------------------------------------------------------------------------ the report
+def test_the_report_prints_the_matrix_figure_in_place_of_a_hand_built_table(demo, tmp_path):
+    from analysis.report import ReportSpec, generate_report
+
+    spec = ReportSpec(run="after-objective-change", baseline="baseline", objective=str(DEMO_SPEC),
+                      sections=["summary", "failure_modes"], min_support=20)
+    generate_report(demo, spec, pdf=None, html_out=tmp_path / "r.html")
+    document = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = document[document.index("<h3>Modes x components</h3>"):document.index("<p>Preference AUC")]
+    assert section.count("<svg") == 1 and "<table" not in section
+    for mode in link(demo, "after-objective-change", DEMO_SPEC, strict=False).objective.modes:
+        assert mode.name in section  # the matrix's row labels, as SVG text
