@@ -5,9 +5,10 @@
 - :mod:`ui.cache`: the engine's results cached per store and data version.
 - :mod:`ui.tables`: tables formatted for display (rates as percentages, differences in points).
 - :mod:`ui.jobs`: background work (clustering, the warm-up).
-- :mod:`ui.uploads`: keeping uploaded files.
+- :mod:`ui.uploads`: keeping uploaded files, and the Data page's plan of what to load.
 
-Everything pages use is importable from ``ui`` itself (``import ui; ui.slices(...)``).
+The functions pages call are importable from ``ui`` itself (``import ui; ui.slices(...)``); the display
+tables and their column headings are reached as ``ui.tables.*``.
 """
 
 from ui.cache import (
