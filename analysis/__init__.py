@@ -57,7 +57,7 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
 _LAZY = {
     # slicing
     "list_attributes": "slicing.table", "default_attributes": "slicing.table", "slice_table": "slicing.table",
-    "heatmap": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
+    "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",

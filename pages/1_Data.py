@@ -5,7 +5,6 @@ import streamlit as st
 
 import ui
 from analysis import ALL_ROLES, FORMATS, FaultlineError, edited_guess
-from ui.uploads import stage_uploads
 
 ui.page_setup("Data", "Add evaluation logs and manage the runs in the store.")
 store = ui.get_store()
@@ -22,28 +21,11 @@ st.markdown(
 )
 uploads = st.file_uploader("Evaluation log files", accept_multiple_files=True, key="upload_files")
 
-if uploads:
-    signature = tuple((f.name, f.size, f.file_id) for f in uploads)
-    if st.session_state.get("data_plan_signature") != signature:
-        st.session_state["data_plan_signature"] = signature
-        st.session_state.pop("data_plan", None)
-        st.session_state.pop("data_plan_error", None)
-        try:
-            with st.spinner("Reading the files..."):
-                paths = stage_uploads([(f.name, f.getvalue()) for f in uploads], store.path.parent / "uploads")
-                st.session_state["data_plan"] = store.plan(paths)
-        except FaultlineError as err:
-            st.session_state["data_plan_error"] = err
-        except Exception as err:  # noqa: BLE001 - shown in plain words by ui.show_error
-            st.session_state["data_plan_error"] = err
-elif st.session_state.get("data_plan_signature"):  # the files were removed from the uploader
-    for key in ("data_plan_signature", "data_plan", "data_plan_error"):
-        st.session_state.pop(key, None)
+ui.plan_uploads(store, uploads)
+if ui.upload_plan_error() is not None:
+    ui.show_error(ui.upload_plan_error())
 
-if "data_plan_error" in st.session_state:
-    ui.show_error(st.session_state["data_plan_error"])
-
-plan = st.session_state.get("data_plan")
+plan = ui.upload_plan()
 if plan:
     edited_plan = []
     problems = []
@@ -90,13 +72,11 @@ if plan:
             ui.show_error(err)
         else:
             bar.empty()
-            st.session_state["data_last_report"] = report.summary()
-            for key in ("data_plan", "data_plan_error"):
-                st.session_state.pop(key, None)
+            ui.flash(report.summary(), key="data_last_report")
+            ui.forget_plan()
             st.rerun()
 
-if st.session_state.get("data_last_report"):
-    st.success(st.session_state["data_last_report"], icon=":material/check_circle:")
+ui.show_flash(key="data_last_report")
 
 # ---------------------------------------------------------------- runs
 st.subheader("Runs in the store")
@@ -124,7 +104,7 @@ with left:
     if st.button("Rename", key="rename_button"):
         try:
             run = store.rename_run(rename_id, new_name)
-            st.session_state["data_last_report"] = f"Renamed to '{run.name}'"
+            ui.flash(f"Renamed to '{run.name}'", key="data_last_report")
             st.rerun()
         except FaultlineError as err:
             ui.show_error(err)
@@ -148,7 +128,7 @@ with right:
                 except FaultlineError as err:
                     ui.show_error(err)
                 else:
-                    st.session_state["data_last_report"] = f"Deleted run '{run.name}'"
+                    ui.flash(f"Deleted run '{run.name}'", key="data_last_report")
                     st.rerun()
             if no.button("Cancel", key="cancel_delete_button"):
                 st.session_state.pop("data_pending_delete", None)

@@ -1,9 +1,9 @@
 """Slices: which slices of a run are really worse, with intervals and q-values."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
+from analysis import figures, heatmap_cells
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
@@ -41,40 +41,15 @@ if result.unscorable:
 st.subheader("Slices by evidence")
 only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
 view = shown[shown["finding"]] if only_findings else shown
-display = view.assign(
-    rate=[ui.fmt_pct(r) for r in view["error_rate"]],
-    interval=[ui.fmt_interval(lo, hi) for lo, hi in zip(view["ci_low"], view["ci_high"])],
-    vs_rest=[f"{d * 100:+.1f} pts" if d == d else "" for d in view["difference"]],
-    q=[ui.fmt_q(q) for q in view["q_value"]],
-    status=["too small" if s else ("worse" if f else "") for s, f in zip(view["too_small"], view["finding"])],
-)[["description", "n", "errors", "rate", "interval", "ci_method", "vs_rest", "q", "status"]]
-event = st.dataframe(
-    display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
-    selection_mode="single-row",
-    column_config={"description": st.column_config.TextColumn("Slice", width="large"),
-                   "rate": "Error rate", "interval": "95% interval", "ci_method": "Interval method",
-                   "vs_rest": "vs rest", "q": "q-value", "status": "Status"},
-)
+display = ui.tables.slices_display(view)
+event = st.dataframe(display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
+                     selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS)
 st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
                    mime="text/csv", key="slices_download")
 
-top = view[~view["too_small"]].head(25)
-if not top.empty:
-    fig = go.Figure(go.Scatter(
-        x=top["error_rate"], y=top["description"], mode="markers",
-        marker={"size": 10, "color": ["#C2410C" if f else "#64748B" for f in top["finding"]]},
-        error_x={"type": "data", "symmetric": False, "array": top["ci_high"] - top["error_rate"],
-                 "arrayminus": top["error_rate"] - top["ci_low"], "thickness": 1.5, "width": 4},
-        customdata=top[["n", "q_value"]].to_numpy(),
-        hovertemplate="%{y}<br>error rate %{x:.1%}<br>n = %{customdata[0]:,}<br>q = %{customdata[1]:.2g}<extra></extra>",
-    ))
-    fig.add_vline(x=result.overall_error_rate, line_dash="dash", line_color="#0F172A",
-                  annotation_text=f"run: {result.overall_error_rate:.1%}", annotation_position="top")
-    fig.update_layout(height=max(320, 26 * len(top) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 40},
-                      xaxis={"title": "Error rate (95% interval)", "tickformat": ".0%"},
-                      yaxis={"autorange": "reversed", "automargin": True}, font={"size": 14},
-                      title={"text": "Top slices by evidence (orange: worse than the rest)", "font": {"size": 15}})
-    st.plotly_chart(fig, key="slices_chart", width="stretch")
+if not view[~view["too_small"]].empty:
+    st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
+                    key="slices_chart", width="stretch")
 
 st.subheader("Heatmap of two attributes")
 hx, hy = st.columns(2)
@@ -83,31 +58,9 @@ y_attr = hy.selectbox("Columns", by, index=min(1, len(by) - 1), key="heat_y")
 if x_attr == y_attr:
     st.caption("Choose two different attributes.")
 else:
-    pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins)).table
-    cells = pair[pair["order"] == 2]
-    xs = sorted({p[x_attr] for p in cells["predicate"]})
-    ys = sorted({p[y_attr] for p in cells["predicate"]})
-    lookup = {(p[x_attr], p[y_attr]): row for p, row in zip(cells["predicate"], cells.itertuples())}
-    z, text, hover = [], [], []
-    for xv in xs:
-        zr, tr, hr = [], [], []
-        for yv in ys:
-            row = lookup.get((xv, yv))
-            if row is None:
-                zr.append(None), tr.append(""), hr.append("no examples")
-                continue
-            zr.append(row.error_rate)
-            tr.append(f"{row.error_rate:.0%}<br>n={row.n:,}" + (" *" if row.finding else ""))
-            hr.append(f"{x_attr} = {xv}<br>{y_attr} = {yv}<br>error rate {row.error_rate:.1%} "
-                      f"[{row.ci_low:.1%}, {row.ci_high:.1%}]<br>n = {row.n:,}<br>q = {ui.fmt_q(row.q_value)}")
-        z.append(zr), text.append(tr), hover.append(hr)
-    heat = go.Figure(go.Heatmap(z=z, x=ys, y=xs, text=text, texttemplate="%{text}", customdata=hover,
-                                hovertemplate="%{customdata}<extra></extra>", colorscale="OrRd", zmin=0,
-                                colorbar={"title": "error rate", "tickformat": ".0%"}))
-    heat.update_layout(height=max(300, 48 * len(xs) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 40},
-                       xaxis={"title": y_attr, "type": "category"}, yaxis={"title": x_attr, "type": "category",
-                                                                         "automargin": True}, font={"size": 13})
-    st.plotly_chart(heat, key="slices_heatmap", width="stretch")
+    pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins))
+    st.plotly_chart(figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr),
+                    key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
 extra = ui.extras(db, version, run_id, tuple(by), int(bins))
@@ -139,17 +92,8 @@ else:
     if found.table.empty:
         st.info("SliceLine found no slice with an error above the run's average.")
     else:
-        disc = found.table.assign(
-            rate=[ui.fmt_pct(r) for r in found.table["error_rate"]],
-            interval=[ui.fmt_interval(lo, hi) for lo, hi in zip(found.table["ci_low"], found.table["ci_high"])],
-            q=[ui.fmt_q(q) for q in found.table["q_value"]],
-            status=["confirmed" if c else "not confirmed" for c in found.table["confirmed"]],
-        ).sort_values(["group", "score"], ascending=[True, False])
-        st.dataframe(disc[["group", "description", "n", "rate", "interval", "q", "score", "status"]], hide_index=True,
-                     width="stretch", key="discovery_table",
-                     column_config={"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
-                                    "description": st.column_config.TextColumn("Slice", width="large"),
-                                    "score": st.column_config.NumberColumn("SliceLine score", format="%.3f")})
+        st.dataframe(ui.tables.discovery_display(found.table), hide_index=True, width="stretch",
+                     key="discovery_table", column_config=ui.tables.DISCOVERY_COLUMNS)
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")
 
@@ -163,7 +107,6 @@ else:
                 f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
     examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
     st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
-                 column_config={"input": st.column_config.TextColumn("Input", width="large"),
-                                "output": st.column_config.TextColumn("Output", width="large")})
+                 column_config=ui.tables.EXAMPLE_COLUMNS)
     st.download_button("Download these examples (CSV)", safe_csv(examples), file_name=f"slice-{run_id}.csv",
                        mime="text/csv", key="slice_examples_download")

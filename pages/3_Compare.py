@@ -1,10 +1,9 @@
 """Compare: two runs over the same examples, slice by slice, and the regression gate."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from analysis import gate
+from analysis import figures, gate
 from analysis.export import safe_csv
 
 ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
@@ -53,43 +52,11 @@ c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
 c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
           delta=f"{-overall['difference'] * 100:+.1f} pts")
 
-table = comparison.table
-view = table[~table["too_small"]]
-forest = view.head(30)
-colors = {"regressed": "#B91C1C", "improved": "#15803D", "unchanged": "#64748B"}
-fig = go.Figure()
-for verdict, color in colors.items():
-    part = forest[forest["verdict"] == verdict]
-    if part.empty:
-        continue
-    fig.add_trace(go.Scatter(
-        x=part["difference"], y=part["description"], mode="markers", name=verdict,
-        marker={"size": 10, "color": color},
-        error_x={"type": "data", "symmetric": False, "array": part["ci_high"] - part["difference"],
-                 "arrayminus": part["difference"] - part["ci_low"], "thickness": 1.5, "width": 4},
-        customdata=part[["n", "q_value", "b", "c"]].to_numpy(),
-        hovertemplate="%{y}<br>change in error rate %{x:+.1%}<br>n = %{customdata[0]:,}"
-                      "<br>q = %{customdata[1]:.2g}<br>new errors %{customdata[2]}, fixed %{customdata[3]}<extra></extra>"))
-fig.add_vline(x=0, line_color="#0F172A")
-fig.add_vline(x=max_drop, line_dash="dash", line_color="#B91C1C", annotation_text="gate", annotation_position="top")
-fig.update_layout(height=max(320, 26 * len(forest) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 40},
-                  xaxis={"title": "Change in error rate, candidate minus baseline (95% interval)", "tickformat": "+.0%"},
-                  yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
-                         "categoryarray": list(forest["description"])},
-                  font={"size": 14}, legend={"orientation": "h", "y": -0.12})
-st.plotly_chart(fig, key="compare_forest", width="stretch")
+st.plotly_chart(figures.comparison_forest(comparison.table, max_drop=max_drop, top=30), key="compare_forest",
+                width="stretch")
 
-display = table.assign(
-    baseline=[ui.fmt_pct(r) for r in table["base_error_rate"]],
-    candidate=[ui.fmt_pct(r) for r in table["cand_error_rate"]],
-    change=[f"{d * 100:+.1f} pts" for d in table["difference"]],
-    interval=[f"[{lo * 100:+.1f}, {hi * 100:+.1f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
-    q=[ui.fmt_q(q) for q in table["q_value"]],
-)[["description", "n", "baseline", "candidate", "change", "interval", "b", "c", "q", "verdict"]]
+display = ui.tables.comparison_display(comparison.table)
 st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
-             column_config={"description": st.column_config.TextColumn("Slice", width="large"),
-                            "baseline": "Baseline error", "candidate": "Candidate error",
-                            "interval": "95% interval (pts)", "b": st.column_config.NumberColumn("New errors"),
-                            "c": st.column_config.NumberColumn("Fixed"), "q": "q-value", "verdict": "Verdict"})
+             column_config=ui.tables.COMPARISON_COLUMNS)
 st.download_button("Download the comparison (CSV)", safe_csv(display), file_name="comparison.csv", mime="text/csv",
                    key="compare_download")

@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import streamlit as st
+
 from analysis import HELM_REQUIRED_FILES as HELM_FILES
 
 _SAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -50,3 +52,49 @@ def stage_uploads(files: Sequence[tuple[str, bytes]], root: Path) -> list[Path]:
     if helm:
         paths.insert(0, folder)
     return paths
+
+
+# ------------------------------------------------------------------ the Data page's plan of what to load
+#: Session keys of the upload plan: the uploads it was made for, the plan, the error that stopped it.
+PLAN_SIGNATURE_KEY, PLAN_KEY, PLAN_ERROR_KEY = "data_plan_signature", "data_plan", "data_plan_error"
+
+
+def plan_uploads(store, uploads) -> None:
+    """Keep the session's plan of what to load in step with the uploader's files.
+
+    New files are staged (:func:`stage_uploads`) and planned once (format, columns, guessed roles);
+    the plan, or the error that stopped it, is kept under :data:`PLAN_KEY` / :data:`PLAN_ERROR_KEY`
+    until the files change. Files removed from the uploader drop the plan.
+    """
+    if uploads:
+        signature = tuple((f.name, f.size, f.file_id) for f in uploads)
+        if st.session_state.get(PLAN_SIGNATURE_KEY) == signature:
+            return
+        st.session_state[PLAN_SIGNATURE_KEY] = signature
+        st.session_state.pop(PLAN_KEY, None)
+        st.session_state.pop(PLAN_ERROR_KEY, None)
+        try:
+            with st.spinner("Reading the files..."):
+                paths = stage_uploads([(f.name, f.getvalue()) for f in uploads], store.path.parent / "uploads")
+                st.session_state[PLAN_KEY] = store.plan(paths)
+        except Exception as err:  # noqa: BLE001 - a FaultlineError or a bug, shown in plain words by ui.show_error
+            st.session_state[PLAN_ERROR_KEY] = err
+    elif st.session_state.get(PLAN_SIGNATURE_KEY):  # the files were removed from the uploader
+        for key in (PLAN_SIGNATURE_KEY, PLAN_KEY, PLAN_ERROR_KEY):
+            st.session_state.pop(key, None)
+
+
+def upload_plan():
+    """The plan of the files in the uploader (a list of :class:`analysis.PlannedRun`), or None."""
+    return st.session_state.get(PLAN_KEY)
+
+
+def upload_plan_error() -> Exception | None:
+    """The error that stopped planning the files in the uploader, or None."""
+    return st.session_state.get(PLAN_ERROR_KEY)
+
+
+def forget_plan() -> None:
+    """Drop the plan once it is loaded."""
+    for key in (PLAN_KEY, PLAN_ERROR_KEY):
+        st.session_state.pop(key, None)

@@ -155,6 +155,43 @@ class LinkResult:
             out["goodhart_evidence"] = ev[(ev["mode"] == mode) & (ev["component"] == component)].reset_index(drop=True)
         return out
 
+    def implicated(self) -> pd.DataFrame:
+        """The implicated cells, strongest first: those the spec declares (the component "can cause" the
+        mode) before the others, then by preference AUC, highest first. A ``declared`` column says which."""
+        cells = self.cells[self.cells["verdict"] == "implicated"]
+        return cells.assign(declared=cells["relation"].str.contains("can cause")).sort_values(
+            ["declared", "auc"], ascending=False)
+
+    def default_cell(self) -> tuple[str, str] | None:
+        """The cell to show first, as (mode id, component id): the strongest implicated cell (see
+        :meth:`implicated`), else the first mode and the first component; None when the spec has
+        no mode or no component."""
+        implicated = self.implicated()
+        if len(implicated):
+            return implicated.iloc[0]["mode"], implicated.iloc[0]["component"]
+        if self.objective.modes and self.objective.components:
+            return self.objective.modes[0].id, self.objective.components[0].id
+        return None
+
+    def concentrates_in(self, mode: str, limit: int = 2) -> pd.DataFrame:
+        """The slices where a mode is more frequent than in the rest of the run (non-redundant findings
+        of "where the mode concentrates", by evidence), at most ``limit``."""
+        conc = self.concentration.get(mode)
+        found = conc.findings() if conc is not None else pd.DataFrame()
+        return found[~found["redundant"]].head(limit) if not found.empty else found
+
+    def goodhart_points(self, mode: str, component: str, *, min_support: int) -> pd.DataFrame:
+        """The slices of a cell's Goodhart plot: the rows of ``cell(mode, component)["goodhart"]`` for the
+        component's first signal with a measured change, in slices of at least ``min_support``
+        examples. Empty without a baseline or a signal."""
+        good = self.cell(mode, component)["goodhart"]
+        if good is None or good.empty:
+            return pd.DataFrame(columns=[] if good is None else good.columns)
+        good = good[(good["n"] >= min_support) & good["d_signal"].notna()]
+        if good.empty:
+            return good.reset_index(drop=True)
+        return good[good["signal"] == good["signal"].iloc[0]].reset_index(drop=True)
+
     def matrix(self, value: str = "verdict") -> pd.DataFrame:
         """Modes (rows) x components (columns) of one cell column (``verdict``, ``auc``, ``relation``...)."""
         table = self.cells.pivot(index="mode", columns="component", values=value)
@@ -746,8 +783,11 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
 # ---------------------------------------------------------------------------------- the report
 def report_section(store: Store, run: str, *, baseline: str | None = None, objective: str | os.PathLike) -> dict:
     """The audit report's "Failure modes and objective components" section (see :mod:`analysis.report`):
-    ``summary`` (plain sentences), ``html`` (escaped, self-contained), ``objective_sha256``, ``cells`` and
-    ``settings``. Lenient: spec problems against the runs are listed in the section, not raised."""
+    ``summary`` (plain sentences), ``html`` (escaped, self-contained: the modes, up to the heading of the
+    modes x components matrix), ``html_after_matrix`` (what follows the matrix), ``objective_sha256``,
+    ``cells`` (the records of :attr:`LinkResult.cells`, from which the report draws the matrix with
+    :func:`analysis.figures.modes_matrix`) and ``settings``. Lenient: spec problems against the runs are
+    listed in the section, not raised."""
     import hashlib
     from html import escape
 
@@ -758,8 +798,7 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
         raise FaultlineError(f"The objective spec {path} cannot be read: {err.strerror}") from err
     result = link(store, run, load_objective(path), baseline=baseline, strict=False)
     cells = result.cells
-    implicated = cells[cells["verdict"] == "implicated"].assign(
-        declared=lambda t: t["relation"].str.contains("can cause")).sort_values(["declared", "auc"], ascending=False)
+    implicated = result.implicated()
     summary = [f"Objective {result.objective.name!r}: {len(implicated)} of {len(cells)} failure mode x component "
                f"cells are implicated by measured evidence; {int((cells['verdict'] == 'no signal').sum())} have no "
                "signal in the logs."]
@@ -767,42 +806,28 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
     parts = ["<h3>Failure modes</h3><table><tr><th>Failure mode</th><th>Harms</th><th>Examples</th><th>Share</th>"
              "<th>Concentrates in</th></tr>"]
     for row in result.counts.itertuples():
-        found = result.concentration[row.mode].findings()
-        found = found[~found["redundant"]] if not found.empty else found
+        found = result.concentrates_in(row.mode)
         where = "; ".join(f"{r.description} ({r.mode_rate:.0%} vs {r.rest_mode_rate:.0%}, {_q_phrase(r.q_value)})"
-                          for r in found.head(2).itertuples()) if not found.empty else "-"
+                          for r in found.itertuples()) if not found.empty else "-"
         parts.append(f"<tr><td>{escape(row.name)}</td><td>{escape(row.dimension)}</td><td>{row.n:,}</td>"
                      f"<td>{row.rate:.1%}</td><td>{escape(where)}</td></tr>")
-    parts.append("</table><h3>Modes x components</h3><table><tr><th></th>")
-    comps = result.objective.components
-    parts += [f"<th>{escape(c.name)}</th>" for c in comps]
-    parts.append("</tr>")
-    lookup = {(r.mode, r.component): r for r in cells.itertuples()}
-    for m in result.objective.modes:
-        parts.append(f"<tr><th>{escape(m.name)}</th>")
-        for c in comps:
-            r = lookup[(m.id, c.id)]
-            auc = f"<br>AUC {r.auc:.2f}" if r.auc == r.auc and r.verdict != "no signal" else ""
-            rel = f"<br><i>{escape(r.relation)}</i>" if r.relation != "none" else ""
-            weight = "<b>IMPLICATED</b>" if r.verdict == "implicated" else escape(r.verdict)
-            parts.append(f"<td>{weight}{auc}{rel}</td>")
-        parts.append("</tr>")
-    parts.append("</table><p>Preference AUC: the probability that the component's signal prefers a failure of the "
-                 "mode to a correct answer. Verdict rules: implicated when AUC &ge; 0.6 with a BH q &lt; 0.05 (or a "
-                 "Goodhart slice across the objective change); no signal when the component has no per-example "
-                 "signal in the logs.</p>")
+    parts.append("</table><h3>Modes x components</h3>")
+    # the matrix itself is a figure (analysis.figures.modes_matrix of ``cells``) that the report places here
+    after = ["<p>Preference AUC: the probability that the component's signal prefers a failure of the "
+             "mode to a correct answer. Verdict rules: implicated when AUC &ge; 0.6 with a BH q &lt; 0.05 (or a "
+             "Goodhart slice across the objective change); no signal when the component has no per-example "
+             "signal in the logs.</p>"]
     if len(implicated):
-        parts.append("<h3>Implicated components</h3><ul>")
-        parts += [f"<li>{escape(sentence)}</li>" for sentence in implicated["sentence"]]
-        parts.append("</ul>")
+        after.append("<h3>Implicated components</h3><ul>")
+        after += [f"<li>{escape(sentence)}</li>" for sentence in implicated["sentence"]]
+        after.append("</ul>")
     if result.problems:
-        parts.append("<h3>Spec problems against these logs</h3><ul>")
-        parts += [f"<li>{escape(p)}</li>" for p in result.problems]
-        parts.append("</ul>")
-    records = [{k: _json(v) for k, v in r.items()} for r in cells.drop(columns=["mode_name", "component_name"])
-               .to_dict("records")]
-    return {"summary": summary, "html": "".join(parts), "objective_sha256": digest, "cells": records,
-            "settings": result.settings, "problems": result.problems}
+        after.append("<h3>Spec problems against these logs</h3><ul>")
+        after += [f"<li>{escape(p)}</li>" for p in result.problems]
+        after.append("</ul>")
+    records = [{k: _json(v) for k, v in r.items()} for r in cells.to_dict("records")]
+    return {"summary": summary, "html": "".join(parts), "html_after_matrix": "".join(after),
+            "objective_sha256": digest, "cells": records, "settings": result.settings, "problems": result.problems}
 
 
 # ------------------------------------------------------------------------------------- CLI

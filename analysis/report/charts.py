@@ -4,75 +4,44 @@ from __future__ import annotations
 
 import contextlib
 
+import pandas as pd
+
+from analysis import figures
 from analysis.report.content import Report
+
+#: Width (pixels) at which the report exports a figure: the projector-sized text of
+#: :mod:`analysis.figures` then prints at about 9 pt across the page's 190 mm.
+REPORT_FIGURE_WIDTH = 1000
 
 
 def _svg(fig) -> str:
-    svg = fig.to_image(format="svg").decode("utf-8")
+    svg = fig.to_image(format="svg", width=REPORT_FIGURE_WIDTH, height=fig.layout.height).decode("utf-8")
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 
 
 def _charts(report: Report) -> dict[str, str]:
-    """Charts as inline SVG (vector: sharp when printed), exported by plotly through kaleido."""
-    import plotly.graph_objects as go
-
+    """Charts as inline SVG (vector: sharp when printed), drawn by :mod:`analysis.figures` (the app's own
+    figures) from the report's records and exported by plotly through kaleido."""
     data = report.data
-    charts: dict[str, str] = {}
-    layout = {"font": {"family": "DejaVu Sans, Arial", "size": 12}, "paper_bgcolor": "white",
-              "plot_bgcolor": "white", "margin": {"l": 10, "r": 20, "t": 40, "b": 40}}
-    runs = data["runs"]
-    fig = go.Figure(go.Scatter(
-        x=[r["accuracy"] for r in runs], y=[r["name"] for r in runs], mode="markers", marker={"size": 11, "color": "#C2410C"},
-        error_x={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["accuracy"] for r in runs],
-                 "arrayminus": [r["accuracy"] - r["ci_low"] for r in runs]}))
-    fig.update_layout(**layout, width=700, height=90 + 45 * len(runs), title="Accuracy per run (95% Wilson interval)",
-                      xaxis={"tickformat": ".0%", "range": [0, 1], "gridcolor": "#E2E8F0"},
-                      yaxis={"automargin": True})
-    charts["runs"] = _svg(fig)
-    top = [r for r in data["slices"]["rows"] if not r["too_small"]][:15]
-    if top:
-        fig = go.Figure(go.Scatter(
-            x=[r["error_rate"] for r in top], y=[r["description"] for r in top], mode="markers",
-            marker={"size": 9, "color": ["#C2410C" if r["finding"] else "#64748B" for r in top]},
-            error_x={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["error_rate"] for r in top],
-                     "arrayminus": [r["error_rate"] - r["ci_low"] for r in top]}))
-        fig.add_vline(x=data["slices"]["overall_error_rate"], line_dash="dash", line_color="#0F172A")
-        fig.update_layout(**layout, width=700, height=120 + 26 * len(top),
-                          title="Top slices by evidence (dashed: the run's error rate)",
-                          xaxis={"tickformat": ".0%", "gridcolor": "#E2E8F0"},
-                          yaxis={"autorange": "reversed", "automargin": True})
-        charts["slices"] = _svg(fig)
+    charts: dict[str, str] = {"runs": _svg(figures.headline_forest(
+        pd.DataFrame(data["runs"]), title="Accuracy per run (95% Wilson interval)"))}
+    sl = data["slices"]
+    if any(not r["too_small"] for r in sl["rows"]):
+        charts["slices"] = _svg(figures.slice_forest(
+            pd.DataFrame(sl["rows"]), overall_error_rate=sl["overall_error_rate"], top=15,
+            title="Top slices by evidence (orange: worse than the rest; dashed: the run's error rate)"))
     hm = data.get("heatmap")
     if hm and hm["cells"]:
-        xs = sorted({c[hm["x"]] for c in hm["cells"]})
-        ys = sorted({c[hm["y"]] for c in hm["cells"]})
-        lookup = {(c[hm["x"]], c[hm["y"]]): c for c in hm["cells"]}
-        z = [[lookup[(a, b)]["error_rate"] if (a, b) in lookup else None for b in ys] for a in xs]
-        text = [[f"{lookup[(a, b)]['error_rate']:.0%}<br>n={lookup[(a, b)]['n']}" if (a, b) in lookup else ""
-                 for b in ys] for a in xs]
-        fig = go.Figure(go.Heatmap(z=z, x=ys, y=xs, text=text, texttemplate="%{text}", colorscale="OrRd", zmin=0,
-                                   colorbar={"tickformat": ".0%"}))
-        fig.update_layout(**layout, width=700, height=120 + 34 * len(xs), title=f"Error rate: {hm['x']} x {hm['y']}",
-                          xaxis={"type": "category", "title": hm["y"]},
-                          yaxis={"type": "category", "title": hm["x"], "automargin": True})
-        charts["heatmap"] = _svg(fig)
+        charts["heatmap"] = _svg(figures.slice_heatmap(pd.DataFrame(hm["cells"]), hm["x"], hm["y"]))
+    fm = data.get("failure_modes")
+    if fm and fm.get("cells"):
+        charts["failure_modes"] = _svg(figures.modes_matrix(pd.DataFrame(fm["cells"])))
     comp = data.get("comparison")
     if comp and comp["rows"]:
-        rows = comp["rows"][:20]
-        colors = {"regressed": "#B91C1C", "improved": "#15803D", "unchanged": "#64748B"}
-        fig = go.Figure(go.Scatter(
-            x=[r["difference"] for r in rows], y=[r["description"] for r in rows], mode="markers",
-            marker={"size": 9, "color": [colors[r["verdict"]] for r in rows]},
-            error_x={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["difference"] for r in rows],
-                     "arrayminus": [r["difference"] - r["ci_low"] for r in rows]}))
-        fig.add_vline(x=0, line_color="#0F172A")
-        fig.add_vline(x=comp["gate"]["max_drop"], line_dash="dash", line_color="#B91C1C")
-        fig.update_layout(**layout, width=700, height=120 + 26 * len(rows),
-                          title="Change in error rate, candidate minus baseline (95% interval; dashed: gate)",
-                          xaxis={"tickformat": "+.0%", "gridcolor": "#E2E8F0"},
-                          yaxis={"autorange": "reversed", "automargin": True})
-        charts["comparison"] = _svg(fig)
+        charts["comparison"] = _svg(figures.comparison_forest(
+            pd.DataFrame(comp["rows"]), max_drop=comp["gate"]["max_drop"], top=20,
+            title="Change in error rate, candidate minus baseline (dashed: gate)"))
     return charts
 
 

@@ -431,12 +431,33 @@ def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int = 30, co
     attributes and their conjunction).
     """
     result = slice_table(store, run, [x, y], max_order=2, min_support=min_support, confidence=confidence, bins=bins)
-    cells = result.table[result.table["order"] == 2]
+    return heatmap_cells(result, x, y).drop(columns="finding")
+
+
+def heatmap_cells(result: SliceResult, x: str, y: str) -> pd.DataFrame:
+    """The cells of a heatmap over two attributes: the pairs of ``result`` (an analysis by ``x`` and ``y``
+    with ``max_order >= 2``), one row per pair of values present in the run.
+
+    Returns a frame with a column ``x`` and a column ``y`` (the value labels), ``n``, ``errors``,
+    ``error_rate``, ``ci_low``, ``ci_high`` (fractions in [0, 1]), ``q_value``, ``too_small`` and
+    ``finding`` (worse than the rest at the analysis' FDR), in the analysis' order (by evidence).
+    Empty when ``result`` has no pair of these two attributes.
+
+    >>> result = SliceResult(table=pd.DataFrame({"predicate": [{"a": "1"}, {"a": "1", "b": "x"}], "order": [1, 2],
+    ...     "n": [40, 20], "errors": [4, 3], "error_rate": [0.1, 0.15], "ci_low": [0.04, 0.05], "ci_high": [0.23, 0.36],
+    ...     "q_value": [0.5, 0.4], "too_small": [False, True], "finding": [False, False]}),
+    ...     run_id="r", attributes=[], settings={}, total_n=40, total_errors=4, unscorable=0)
+    >>> heatmap_cells(result, "a", "b")[["a", "b", "n", "error_rate"]].to_dict("records")
+    [{'a': '1', 'b': 'x', 'n': 20, 'error_rate': 0.15}]
+    """
+    pairs = result.table[result.table["order"] == 2]
+    cells = pairs[[set(p) == {x, y} for p in pairs["predicate"]]] if len(pairs) else pairs
     return pd.DataFrame({
         x: [p[x] for p in cells["predicate"]], y: [p[y] for p in cells["predicate"]],
         "n": cells["n"].to_numpy(), "errors": cells["errors"].to_numpy(), "error_rate": cells["error_rate"].to_numpy(),
         "ci_low": cells["ci_low"].to_numpy(), "ci_high": cells["ci_high"].to_numpy(),
         "q_value": cells["q_value"].to_numpy(), "too_small": cells["too_small"].to_numpy(),
+        "finding": cells["finding"].to_numpy(),
     }).reset_index(drop=True)
 
 

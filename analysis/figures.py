@@ -1,0 +1,509 @@
+"""Faultline's figures: one builder per chart, shared by the app's pages and the audit report.
+
+Each builder takes a table the engine computed (a :class:`pandas.DataFrame`, or the records of
+a report turned back into one) and returns a :class:`plotly.graph_objects.Figure`. Nothing here
+computes a statistic: the numbers drawn are the engine's numbers, only arranged. Figures are
+sized and labelled for a projector at 1280 x 720 (height at most 720 px, 16 px text); the app
+stretches them to its column, the report exports them as SVG (:mod:`analysis.report`).
+
+Units: rates (error rate, accuracy, share) are fractions in [0, 1] drawn as percentages
+(``tickformat=".0%"``); differences of rates are drawn in percentage points (the fraction
+times 100), and their axes say "points".
+
+A builder given an empty table returns a figure with a single centred note (no traces), so a
+page or a report can always draw what it gets.
+
+>>> import pandas as pd
+>>> runs = pd.DataFrame({"name": ["a"], "accuracy": [0.8], "ci_low": [0.7], "ci_high": [0.88], "scored": [100]})
+>>> fig = headline_forest(runs)
+>>> [float(v) for v in fig.data[0].x], round(float(fig.data[0].error_x.array[0]), 2)
+([0.8], 0.08)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.clusters.pipeline import EMPTY, NOISE
+
+#: The size figures are made for (a projector); the height never exceeds it.
+PROJECTOR_WIDTH, PROJECTOR_HEIGHT = 1280, 720
+#: The smallest height of a figure, in pixels.
+MIN_HEIGHT = 320
+#: Base text size (pixels) and the font, also used when the report exports figures.
+FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 16, "color": "#0F172A"}
+#: Points drawn on the cluster map at most (a seeded sample beyond).
+MAP_POINTS = 15_000
+
+FINDING = "#C2410C"
+NEUTRAL = "#64748B"
+INK = "#0F172A"
+GRID = "#E2E8F0"
+VERDICT_COLORS = {"regressed": "#B91C1C", "improved": "#15803D", "unchanged": NEUTRAL}
+PALETTE = ["#2563EB", "#C2410C", "#059669", "#7C3AED", "#DB2777", "#0891B2", "#CA8A04", "#4F46E5", "#65A30D",
+           "#DC2626", "#0D9488", "#9333EA", "#EA580C", "#16A34A", "#2563EB", "#BE123C"]
+#: Text of a matrix cell's verdict.
+VERDICT_TEXT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not implicated",
+                "insufficient evidence": "insufficient", "no signal": "no signal"}
+#: Short text of a declared relation in a matrix cell.
+RELATION_TEXT = {"guards against": "guards against", "can cause": "can cause", "none": "",
+                 "guards against and can cause": "guards + can cause"}
+
+MSG_EMPTY = "Nothing to draw: {what}"
+
+
+def _height(rows: int, *, per_row: float, base: float) -> int:
+    """A height in pixels for ``rows`` rows, between :data:`MIN_HEIGHT` and the projector's height."""
+    return int(min(PROJECTOR_HEIGHT, max(MIN_HEIGHT, base + per_row * rows)))
+
+
+def _style(fig: go.Figure, *, title: str | None, height: int, **layout) -> go.Figure:
+    """The layout every figure shares: fonts, white background, margins, the title."""
+    fig.update_layout(
+        height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white",
+        margin={"l": 10, "r": 20, "t": 60 if title else 20, "b": 50},
+        title={"text": title, "font": {"size": 18}, "x": 0.01, "xanchor": "left"} if title else None,
+        hoverlabel={"font": {"size": 14}}, **layout)
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, automargin=True)
+    return fig
+
+
+def _empty(what: str, *, title: str | None = None) -> go.Figure:
+    """A figure with no trace and a centred note saying there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=MSG_EMPTY.format(what=what), x=0.5, y=0.5, xref="paper", yref="paper",
+                       showarrow=False, font={"size": 18, "color": NEUTRAL})
+    _style(fig, title=title, height=MIN_HEIGHT)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _error_bars(value: pd.Series, low: pd.Series, high: pd.Series, *, thickness: float = 2) -> dict:
+    """Asymmetric error bars from an interval around ``value`` (same units)."""
+    return {"type": "data", "symmetric": False, "array": (high - value).to_numpy(dtype=float),
+            "arrayminus": (value - low).to_numpy(dtype=float), "thickness": thickness, "width": 5}
+
+
+def _wrap(label: str, width: int = 14) -> str:
+    """A label cut into lines of about ``width`` characters at spaces (plotly's ``<br>``)."""
+    lines = [""]
+    for word in str(label).split():
+        if lines[-1] and len(lines[-1]) + len(word) >= width:
+            lines.append("")
+        lines[-1] = (lines[-1] + " " + word).strip()
+    return "<br>".join(lines)
+
+
+def _span(values: pd.Series, scale: float, *, default: float) -> float:
+    """Half the width of a symmetric axis: the largest absolute value times ``scale`` (``default``
+    when there is no finite, non-zero value)."""
+    finite = np.abs(values.to_numpy(dtype=float))
+    finite = finite[np.isfinite(finite)]
+    span = float(finite.max()) * scale if finite.size else 0.0
+    return span if span > 0 else default
+
+
+def _fmt_q(q: float) -> str:
+    if q != q:
+        return "not tested"
+    return "<1e-300" if q == 0 else f"{q:.2g}"
+
+
+# ------------------------------------------------------------------------------------ the forests
+def headline_forest(runs: pd.DataFrame, *, title: str = "Headline correctness per run") -> go.Figure:
+    """Accuracy of each run with its interval: the start page's chart and the report's summary chart.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        One row per run, as :meth:`analysis.Store.headline` returns it (or the report's run
+        records): ``name``, ``accuracy``, ``ci_low``, ``ci_high`` (fractions in [0, 1], the
+        95% Wilson interval) and ``scored`` (examples with an outcome). Runs with no scored
+        example are left out (their accuracy is undefined).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One marker per run (x: accuracy as a percentage, y: the run's name, top to bottom in
+        the table's order) with the interval as error bars; a note when no run is scored.
+    """
+    scored = runs[runs["scored"] > 0] if len(runs) else runs
+    if scored.empty:
+        return _empty("no run has a scored example", title=title)
+    fig = go.Figure(go.Scatter(
+        x=scored["accuracy"], y=scored["name"], mode="markers", marker={"size": 14, "color": FINDING},
+        error_x=_error_bars(scored["accuracy"], scored["ci_low"], scored["ci_high"]),
+        customdata=scored[["scored", "ci_low", "ci_high"]].to_numpy(),
+        hovertemplate="%{y}<br>accuracy %{x:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
+                      "<br>n = %{customdata[0]:,}<extra></extra>"))
+    return _style(fig, title=title, height=_height(len(scored), per_row=56, base=140),
+                  xaxis={"title": "Accuracy (95% Wilson interval)", "tickformat": ".0%", "range": [0, 1.02]},
+                  yaxis={"autorange": "reversed", "type": "category"})
+
+
+def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None, top: int = 25,
+                 title: str = "Top slices by evidence (orange: worse than the rest)") -> go.Figure:
+    """Error rate of the slices with the strongest evidence, with their intervals: the Slices page's
+    chart and the report's.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Slices sorted by evidence, as :attr:`analysis.slicing.table.SliceResult.table` (redundant
+        rows already left out by the caller): ``description``, ``n``, ``error_rate``, ``ci_low``,
+        ``ci_high`` (fractions in [0, 1]), ``q_value``, ``finding`` and ``too_small``. Slices
+        below the minimum support are never drawn.
+    overall_error_rate : float, optional
+        The run's error rate (a fraction), drawn as a dashed line.
+    top : int
+        How many slices to draw at most (the first of the table).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One marker per slice (x: error rate as a percentage; orange for a finding, grey
+        otherwise) with error bars from ``ci_low`` to ``ci_high``; a note when no slice is
+        large enough to test.
+    """
+    tested = table[~table["too_small"].astype(bool)] if len(table) else table
+    shown = tested.head(top)
+    if shown.empty:
+        return _empty("no slice reaches the minimum support", title=title)
+    fig = go.Figure(go.Scatter(
+        x=shown["error_rate"], y=shown["description"], mode="markers",
+        marker={"size": 12, "color": [FINDING if f else NEUTRAL for f in shown["finding"]]},
+        error_x=_error_bars(shown["error_rate"], shown["ci_low"], shown["ci_high"], thickness=1.5),
+        customdata=np.column_stack([shown["n"].to_numpy(dtype=float), shown["q_value"].to_numpy(dtype=float)]),
+        hovertemplate="%{y}<br>error rate %{x:.1%}<br>n = %{customdata[0]:,}<br>q = %{customdata[1]:.2g}"
+                      "<extra></extra>"))
+    if overall_error_rate is not None and overall_error_rate == overall_error_rate:
+        fig.add_vline(x=overall_error_rate, line_dash="dash", line_color=INK,
+                      annotation_text=f"run: {overall_error_rate:.1%}", annotation_position="top")
+    return _style(fig, title=title, height=_height(len(shown), per_row=26, base=140),
+                  xaxis={"title": "Error rate (95% interval)", "tickformat": ".0%"},
+                  yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 14}})
+
+
+def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top: int = 30,
+                      title: str = "Change in error rate per slice, candidate minus baseline") -> go.Figure:
+    """The change in error rate of each slice between two runs, in points: the Compare page's chart
+    and the report's.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Slices as :attr:`analysis.slicing.compare.Comparison.table` (sorted by evidence):
+        ``description``, ``n``, ``difference``, ``ci_low``, ``ci_high`` (candidate minus
+        baseline error rate, fractions in [-1, 1]), ``q_value``, ``b`` (new errors), ``c``
+        (fixed) and ``verdict`` (``regressed``, ``improved`` or ``unchanged``). Rows with
+        ``too_small`` set are left out.
+    max_drop : float, optional
+        The regression gate's largest allowed accuracy drop (a fraction): a dashed line at
+        ``max_drop * 100`` points.
+    top : int
+        How many slices to draw at most.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per verdict present (in the order regressed, improved, unchanged), x in
+        percentage points (``difference * 100``) with the interval as error bars, y the slice;
+        the slices keep the table's order. A note when no slice is large enough.
+    """
+    view = table[~table["too_small"].astype(bool)] if len(table) and "too_small" in table else table
+    forest = view.head(top)
+    if forest.empty:
+        return _empty("no slice of the matched examples reaches the minimum support", title=title)
+    fig = go.Figure()
+    for verdict, color in VERDICT_COLORS.items():
+        part = forest[forest["verdict"] == verdict]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["difference"] * 100, y=part["description"], mode="markers", name=verdict,
+            marker={"size": 12, "color": color},
+            error_x=_error_bars(part["difference"] * 100, part["ci_low"] * 100, part["ci_high"] * 100,
+                                thickness=1.5),
+            customdata=part[["n", "q_value", "b", "c"]].to_numpy(dtype=float),
+            hovertemplate="%{y}<br>change in error rate %{x:+.1f} points<br>n = %{customdata[0]:,}"
+                          "<br>q = %{customdata[1]:.2g}<br>new errors %{customdata[2]:,}, fixed %{customdata[3]:,}"
+                          "<extra></extra>"))
+    fig.add_vline(x=0, line_color=INK)
+    if max_drop is not None:
+        fig.add_vline(x=max_drop * 100, line_dash="dash", line_color=VERDICT_COLORS["regressed"],
+                      annotation_text="gate", annotation_position="top")
+    return _style(fig, title=title, height=_height(len(forest), per_row=26, base=170),
+                  xaxis={"title": "Change in error rate (points, 95% interval)", "ticksuffix": " pts"},
+                  yaxis={"autorange": "reversed", "type": "category", "categoryorder": "array",
+                         "categoryarray": list(forest["description"]), "tickfont": {"size": 14}},
+                  legend={"orientation": "h", "y": -0.15})
+
+
+# ------------------------------------------------------------------------------------ the heatmap
+def slice_heatmap(cells: pd.DataFrame, x: str, y: str, *, title: str | None = None) -> go.Figure:
+    """Error rate over the values of two attributes: the Slices page's heatmap and the report's.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per pair of values, as :func:`analysis.slicing.table.heatmap_cells` (or
+        :func:`analysis.slicing.table.heatmap`): a column named ``x`` and one named ``y`` (the
+        values' labels), ``n``, ``error_rate``, ``ci_low``, ``ci_high`` (fractions) and
+        ``q_value``; with a ``finding`` column, cells worse than the rest are marked ``*``.
+    x, y : str
+        The attributes: ``x``'s values are the rows, ``y``'s the columns (sorted).
+    title : str, optional
+        The figure's title (default ``Error rate: x x y``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap trace: ``z[i][j]`` is the error rate of row value ``i`` and column value
+        ``j`` (None where no example has both), coloured from 0; each cell's text gives the
+        rate as a percentage and n. A note when there is no cell.
+    """
+    title = title if title is not None else f"Error rate: {x} x {y}"
+    if cells.empty:
+        return _empty(f"no example has both {x} and {y}", title=title)
+    rows = sorted(set(cells[x]), key=str)
+    cols = sorted(set(cells[y]), key=str)
+    marked = "finding" in cells
+    lookup = {(a, b): r for a, b, r in zip(cells[x], cells[y], cells.to_dict("records"))}
+    z, text, hover = [], [], []
+    for a in rows:
+        zr, tr, hr = [], [], []
+        for b in cols:
+            r = lookup.get((a, b))
+            if r is None:
+                zr.append(None), tr.append(""), hr.append("no examples")
+                continue
+            zr.append(r["error_rate"])
+            tr.append(f"{r['error_rate']:.0%}<br>n={r['n']:,}" + (" *" if marked and r["finding"] else ""))
+            hr.append(f"{x} = {a}<br>{y} = {b}<br>error rate {r['error_rate']:.1%} [{r['ci_low']:.1%}, "
+                      f"{r['ci_high']:.1%}]<br>n = {r['n']:,}<br>q = {_fmt_q(r['q_value'])}")
+        z.append(zr), text.append(tr), hover.append(hr)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[str(b) for b in cols], y=[str(a) for a in rows], text=text, texttemplate="%{text}",
+        textfont={"size": 14}, customdata=hover, hovertemplate="%{customdata}<extra></extra>", colorscale="OrRd",
+        zmin=0, colorbar={"title": {"text": "error rate"}, "tickformat": ".0%"}, xgap=1, ygap=1))
+    return _style(fig, title=title, height=_height(len(rows), per_row=56, base=160),
+                  xaxis={"title": y, "type": "category", "showgrid": False},
+                  yaxis={"title": x, "type": "category", "autorange": "reversed", "showgrid": False})
+
+
+# ------------------------------------------------------------------------------- failure modes
+def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Failure modes (rows) x objective components (columns): the Failure modes page's matrix and the
+    report's.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per (mode, component), as :attr:`analysis.objective.link.LinkResult.cells` (or
+        the report's cell records): ``mode``, ``component``, ``verdict``, ``rule``, ``relation``,
+        ``auc``, ``auc_low``, ``auc_high`` (the preference AUC, a probability in [0, 1]), and
+        optionally ``mode_name`` and ``component_name`` (else the ids label the axes). Modes and
+        components keep the order of their first row (the spec's order).
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two heatmap traces on the same grid: the first paints the cells with insufficient
+        evidence amber; the second (``data[1]``) carries ``z[i][j]``, the preference AUC of
+        mode ``i`` and component ``j`` where the verdict was judged (implicated or not
+        implicated), None elsewhere, on a blue (penalises the failure) to red (rewards it)
+        scale centred on 0.5, and each cell's text: the verdict, the AUC, the declared
+        relation. Cells with no signal stay grey. A note when there is no cell.
+    """
+    if cells.empty:
+        return _empty("the spec has no component or no failure mode", title=title)
+    modes = list(dict.fromkeys(cells["mode"]))
+    comps = list(dict.fromkeys(cells["component"]))
+    mode_names = dict(zip(cells["mode"], cells["mode_name"])) if "mode_name" in cells else {m: m for m in modes}
+    comp_names = (dict(zip(cells["component"], cells["component_name"])) if "component_name" in cells
+                  else {c: c for c in comps})
+    height = _height(len(modes), per_row=64, base=150)
+    row_px = (height - 150) / max(len(modes), 1)
+    lookup = {(r["mode"], r["component"]): r for r in cells.to_dict("records")}
+    z, amber, text, hover = [], [], [], []
+    for m in modes:
+        zr, ar, tr, hr = [], [], [], []
+        for c in comps:
+            r = lookup[(m, c)]
+            auc, low, high = (float("nan") if r[k] is None else float(r[k]) for k in ("auc", "auc_low", "auc_high"))
+            judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
+            zr.append(auc if judged else None)
+            ar.append(1 if r["verdict"] == "insufficient evidence" else None)
+            relation = RELATION_TEXT.get(r["relation"], r["relation"])
+            tr.append(VERDICT_TEXT[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
+                      + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
+            hr.append(f"{mode_names[m]} x {comp_names[c]}<br>{r['verdict']} (rule {r['rule']})<br>declared: "
+                      f"{r['relation']}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
+                                            if auc == auc else ""))
+        z.append(zr), amber.append(ar), text.append(tr), hover.append(hr)
+    xs = [_wrap(comp_names[c], 12) for c in comps]
+    ys = [mode_names[m] for m in modes]
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
+                             hoverinfo="skip", xgap=2, ygap=2))
+    fig.add_trace(go.Heatmap(
+        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],
+        zmin=0, zmax=1, zmid=0.5, xgap=2, ygap=2,
+        colorbar={"title": {"text": "AUC", "font": {"size": 14}}, "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                  "thickness": 14, "xpad": 4, "tickfont": {"size": 13}}))
+    _style(fig, title=title, height=height)
+    fig.update_layout(plot_bgcolor=GRID, margin={"t": 110 if title else 80})
+    fig.update_xaxes(side="top", type="category", tickangle=0, showgrid=False, tickfont={"size": 13})
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False, tickfont={"size": 14})
+    return fig
+
+
+def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) -> go.Figure:
+    """The surrogate against the outcome across an objective change, one point per slice: the Failure
+    modes page's Goodhart plot.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        The slices of one signal, as :meth:`analysis.objective.link.LinkResult.goodhart_points`:
+        ``description``, ``signal``, ``n``, ``d_signal`` (change of the signal, oriented as the
+        objective prefers it, in the signal's units), ``d_accuracy`` (change in accuracy, a
+        fraction), ``q_signal``, ``q_outcome``, ``goodhart`` (in the Goodhart quadrant), ``up``
+        (the mode became more frequent there) and ``d_rate`` (change of the mode's rate, a
+        fraction).
+    component_name, mode_name : str
+        The component and the failure mode, for the title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One scatter trace: x the signal change, y the accuracy change in points
+        (``d_accuracy * 100``), marker size growing with n; red for a Goodhart slice where the
+        mode rose, orange for another Goodhart slice, grey otherwise. The quadrant where the
+        surrogate went up and the outcome down is shaded. A note when there is no slice.
+    """
+    title = f"{component_name}: one point per slice (red: Goodhart slice where {mode_name.lower()} rose)"
+    if points.empty:
+        return _empty("no slice has a signal change in both runs", title=title)
+    signal = points["signal"].iloc[0]
+    goodhart = points["goodhart"].astype(bool).to_numpy()
+    up = points["up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    colors = np.where(goodhart & up, "#B91C1C", np.where(goodhart, "#F97316", NEUTRAL))
+    xmax = _span(points["d_signal"], 1.15, default=1.0)
+    ymax = _span(points["d_accuracy"], 115, default=10.0)
+    fig = go.Figure()
+    fig.add_shape(type="rect", x0=0, x1=xmax, y0=-ymax, y1=0, fillcolor="#FEE2E2", line_width=0, layer="below")
+    fig.add_annotation(x=xmax * 0.98, y=-ymax * 0.97, text="Goodhart quadrant: surrogate up, outcome down",
+                       showarrow=False, xanchor="right", yanchor="bottom", font={"color": "#991B1B", "size": 14})
+    fig.add_trace(go.Scatter(
+        x=points["d_signal"], y=points["d_accuracy"] * 100, mode="markers", text=points["description"],
+        marker={"size": np.clip(np.sqrt(points["n"].to_numpy(dtype=float)) / 3, 8, 32), "color": colors,
+                "line": {"width": 0.5, "color": INK}},
+        customdata=np.column_stack([points["n"].to_numpy(dtype=float), points["q_signal"].to_numpy(dtype=float),
+                                    points["q_outcome"].to_numpy(dtype=float),
+                                    points["d_rate"].to_numpy(dtype=float) * 100]),
+        hovertemplate="%{text}<br>signal change %{x:+.3f}<br>accuracy change %{y:+.1f} points<br>n = "
+                      "%{customdata[0]:,}<br>q signal %{customdata[1]:.2g}, q outcome %{customdata[2]:.2g}<br>mode "
+                      "rate change %{customdata[3]:+.1f} points<extra></extra>"))
+    fig.add_hline(y=0, line_color=INK, line_width=1)
+    fig.add_vline(x=0, line_color=INK, line_width=1)
+    return _style(fig, title=title, height=560, showlegend=False,
+                  xaxis={"title": f"change in {signal} (as the objective prefers it)", "range": [-xmax, xmax]},
+                  yaxis={"title": "change in accuracy (points)", "range": [-ymax, ymax]})
+
+
+# ------------------------------------------------------------------------------------ clusters
+def _cluster_order(name: str) -> tuple:
+    return (not str(name).isdigit(), int(name) if str(name).isdigit() else 0, str(name))
+
+
+def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "cluster", "failure mode"] = "correctness",
+                max_points: int = MAP_POINTS, seed: int = 0) -> go.Figure:
+    """The 2-D map of a clustering, one point per example: the Clusters page's map.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        One row per example, as :attr:`analysis.clusters.pipeline.ClusterResult.labels`:
+        ``x``, ``y`` (the UMAP coordinates), ``cluster``, ``correct``, ``scored``, ``text`` and,
+        for ``color_by="failure mode"``, ``failure_mode``.
+    color_by : {"correctness", "cluster", "failure mode"}
+        What the colours tell: right / wrong / unscored, the cluster, or a failing example's
+        most common failure mode.
+    max_points : int
+        Points drawn at most: a larger run is drawn as a sample of this size, seeded with
+        ``seed`` (the same sample every time).
+    seed : int
+        The sample's seed.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One WebGL scatter trace per colour group; grey groups (noise, empty texts, unscored,
+        not failing) first, failures last so they are drawn on top. A note when there is no
+        example.
+
+    Raises
+    ------
+    ValueError
+        When ``color_by`` is not one of the choices, or ``failure mode`` without a
+        ``failure_mode`` column.
+    """
+    if color_by not in ("correctness", "cluster", "failure mode"):
+        raise ValueError(f"Invalid 'color_by' parameter: expected 'correctness', 'cluster' or 'failure mode', "
+                         f"got {color_by!r}")
+    if color_by == "failure mode" and "failure_mode" not in labels:
+        raise ValueError("Invalid 'color_by' parameter: 'failure mode' needs a 'failure_mode' column in labels")
+    if labels.empty:
+        return _empty("the clustering has no example")
+    shown = labels if len(labels) <= max_points else labels.sample(max_points, random_state=seed).sort_index()
+    hover = shown["text"].astype(str).str.slice(0, 160).str.replace("\n", " ", regex=False)
+    outcome = (shown["correct"].map({True: "correct", False: "wrong"}).fillna("unscored")
+               .where(shown["scored"].astype(bool), "unscored"))
+    if color_by == "correctness":
+        groups = outcome
+        colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
+    elif color_by == "cluster":
+        groups = shown["cluster"].astype(str)
+        names = sorted(groups.unique(), key=_cluster_order)
+        colours = {g: ("#CBD5E1" if g in (NOISE, EMPTY) else PALETTE[i % len(PALETTE)]) for i, g in enumerate(names)}
+    else:
+        groups = shown["failure_mode"].fillna("(not failing)")
+        modes = [g for g in sorted(groups.unique()) if not g.startswith("(")]
+        colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(modes)}
+        colours |= {"(not failing)": "#CBD5E1", "(no mode)": NEUTRAL}
+    grey = (NOISE, EMPTY, "unscored", "(not failing)")
+    fig = go.Figure()
+    for name in sorted(groups.unique(), key=lambda g: (g not in grey, g == "wrong", *_cluster_order(g)[1:])):
+        mask = (groups == name).to_numpy()
+        part = shown[mask]
+        fig.add_trace(go.Scattergl(
+            x=part["x"], y=part["y"], mode="markers",
+            name=f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else str(name),
+            marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
+            customdata=list(zip(part["cluster"], outcome[mask], hover[mask])),
+            hovertemplate="cluster %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"))
+    _style(fig, title=None, height=PROJECTOR_HEIGHT - 100, legend={"itemsizing": "constant"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+__all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "cluster_map", "comparison_forest",
+           "goodhart_plot", "headline_forest", "modes_matrix", "slice_forest", "slice_heatmap"]
+

@@ -1,0 +1,288 @@
+"""The figure module: each builder draws the engine's numbers, unchanged, and says so when there is nothing.
+
+The engine computes on a small demo store; each figure's data are compared with the table the
+engine returned (x values, error bars, cells), never with numbers copied from a figure.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analysis import figures, open_store
+from analysis.demo.seed import ensure_demo
+from analysis.objective.link import link, report_section
+from analysis.slicing.compare import compare_runs
+from analysis.slicing.table import heatmap, heatmap_cells, slice_table
+from tests.conftest import ROOT
+
+DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    store = open_store(tmp_path_factory.mktemp("figures") / "demo.duckdb", seed_demo=False)
+    ensure_demo(store, n_prompts=600)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def linked(demo):
+    return link(demo, "after-objective-change", DEMO_SPEC, baseline="baseline", strict=False, min_support=20)
+
+
+def values(array) -> np.ndarray:
+    return np.asarray(array, dtype=float)
+
+
+def is_empty_note(fig: go.Figure) -> bool:
+    return len(fig.data) == 0 and fig.layout.annotations[0].text.startswith("Nothing to draw: ")
+
+
+def fits_projector(fig: go.Figure) -> bool:
+    return figures.MIN_HEIGHT <= fig.layout.height <= figures.PROJECTOR_HEIGHT and fig.layout.font.size >= 14
+
+
+# ------------------------------------------------------------------------------------ headline
+def test_headline_forest_draws_each_scored_run_with_its_wilson_interval(demo):
+    runs = demo.headline()
+    fig = figures.headline_forest(runs)
+    (trace,) = fig.data
+    scored = runs[runs["scored"] > 0]
+    assert list(trace.y) == list(scored["name"])
+    np.testing.assert_allclose(values(trace.x), scored["accuracy"])
+    np.testing.assert_allclose(values(trace.x) + values(trace.error_x.array), scored["ci_high"])
+    np.testing.assert_allclose(values(trace.x) - values(trace.error_x.arrayminus), scored["ci_low"])
+    assert fig.layout.xaxis.tickformat == ".0%" and fig.layout.title.text == "Headline correctness per run"
+    assert fits_projector(fig)
+
+
+def test_headline_forest_leaves_out_unscored_runs_and_says_when_none_is_left(demo):
+    runs = demo.headline()
+    unscored = runs.iloc[:1].assign(name="unscored", scored=0, accuracy=math.nan, ci_low=math.nan, ci_high=math.nan)
+    fig = figures.headline_forest(pd.concat([runs, unscored], ignore_index=True))
+    assert "unscored" not in set(fig.data[0].y)
+    assert is_empty_note(figures.headline_forest(unscored))
+    assert is_empty_note(figures.headline_forest(runs.iloc[0:0]))
+
+
+# ------------------------------------------------------------------------------------ slices
+def test_slice_forest_x_values_and_error_bars_are_the_slice_tables(demo):
+    result = slice_table(demo, "baseline", ["language", "domain"], max_order=2, min_support=20)
+    table = result.table[~result.table["redundant"]]
+    fig = figures.slice_forest(table, overall_error_rate=result.overall_error_rate, top=10)
+    (trace,) = fig.data
+    expected = table[~table["too_small"]].head(10)
+    assert list(trace.y) == list(expected["description"])
+    np.testing.assert_allclose(values(trace.x), expected["error_rate"])
+    np.testing.assert_allclose(values(trace.x) + values(trace.error_x.array), expected["ci_high"])
+    np.testing.assert_allclose(values(trace.x) - values(trace.error_x.arrayminus), expected["ci_low"])
+    orange = [c == figures.FINDING for c in trace.marker.color]
+    assert orange == list(expected["finding"]) and any(orange)
+    (line,) = fig.layout.shapes
+    assert line.x0 == pytest.approx(result.overall_error_rate)
+    assert fits_projector(fig)
+
+
+def test_slice_forest_never_draws_a_slice_below_the_minimum_support(demo):
+    result = slice_table(demo, "baseline", ["language", "domain"], max_order=2, min_support=20)
+    small = result.table[result.table["too_small"]]
+    assert not small.empty
+    assert is_empty_note(figures.slice_forest(small))
+    assert is_empty_note(figures.slice_forest(result.table.iloc[0:0]))
+
+
+def test_heatmap_cells_are_the_pairs_of_the_analysis(demo):
+    result = slice_table(demo, "baseline", ["language", "domain"], max_order=2, min_support=20)
+    cells = heatmap_cells(result, "language", "domain")
+    pairs = result.table[result.table["order"] == 2]
+    assert len(cells) == len(pairs)
+    assert set(zip(cells["language"], cells["domain"])) == {(p["language"], p["domain"]) for p in pairs["predicate"]}
+    np.testing.assert_allclose(cells["error_rate"], pairs["error_rate"])
+    assert list(cells["finding"]) == list(pairs["finding"])
+    # the report's heatmap is the same analysis, without the FDR-dependent column
+    same = heatmap(demo, "baseline", "language", "domain", min_support=20)
+    pd.testing.assert_frame_equal(same, cells.drop(columns="finding"))
+
+
+def test_heatmap_z_is_the_error_rate_of_each_pair(demo):
+    result = slice_table(demo, "baseline", ["language", "domain"], max_order=2, min_support=20)
+    cells = heatmap_cells(result, "language", "domain")
+    fig = figures.slice_heatmap(cells, "language", "domain")
+    (trace,) = fig.data
+    assert list(trace.y) == sorted(set(cells["language"])) and list(trace.x) == sorted(set(cells["domain"]))
+    for row in cells.itertuples():
+        i, j = list(trace.y).index(row.language), list(trace.x).index(row.domain)
+        assert trace.z[i][j] == pytest.approx(row.error_rate)
+        assert trace.text[i][j].startswith(f"{row.error_rate:.0%}<br>n={row.n:,}")
+        assert trace.text[i][j].endswith(" *") == bool(row.finding)
+    assert trace.colorbar.tickformat == ".0%" and fits_projector(fig)
+
+
+def test_heatmap_leaves_missing_pairs_empty_and_notes_an_empty_table():
+    cells = pd.DataFrame({"a": ["x", "y"], "b": ["1", "2"], "n": [10, 12], "error_rate": [0.1, 0.5],
+                          "ci_low": [0.0, 0.2], "ci_high": [0.4, 0.8], "q_value": [0.5, 0.01]})
+    (trace,) = figures.slice_heatmap(cells, "a", "b").data
+    assert [list(r) for r in trace.z] == [[0.1, None], [None, 0.5]] and trace.text[0][1] == ""
+    assert is_empty_note(figures.slice_heatmap(cells.iloc[0:0], "a", "b"))
+
+
+# ------------------------------------------------------------------------------------ compare
+def test_comparison_forest_draws_differences_in_points_per_verdict(demo):
+    comparison = compare_runs(demo, "baseline", "after-objective-change", ["language", "domain"], min_support=20)
+    fig = figures.comparison_forest(comparison.table, max_drop=0.02, top=30)
+    expected = comparison.table[~comparison.table["too_small"]].head(30)
+    drawn = {}
+    for trace in fig.data:
+        assert trace.name in figures.VERDICT_COLORS
+        for y, x, hi, lo in zip(trace.y, trace.x, trace.error_x.array, trace.error_x.arrayminus):
+            drawn[y] = (trace.name, x, x + hi, x - lo)
+    assert set(drawn) == set(expected["description"])
+    for row in expected.itertuples():
+        verdict, x, high, low = drawn[row.description]
+        assert verdict == row.verdict
+        assert x == pytest.approx(row.difference * 100)
+        assert (high, low) == (pytest.approx(row.ci_high * 100), pytest.approx(row.ci_low * 100))
+    assert {t.name for t in fig.data} >= {"regressed"}
+    assert list(fig.layout.yaxis.categoryarray) == list(expected["description"])
+    gate = [s for s in fig.layout.shapes if s.line.dash == "dash"]
+    assert gate[0].x0 == pytest.approx(2.0) and "points" in fig.layout.xaxis.title.text
+    assert is_empty_note(figures.comparison_forest(comparison.table.iloc[0:0]))
+
+
+# ------------------------------------------------------------------------------------ failure modes
+def test_modes_matrix_colours_the_judged_cells_with_their_auc(linked):
+    cells = linked.cells
+    fig = figures.modes_matrix(cells)
+    amber, auc = fig.data
+    modes = [m.name for m in linked.objective.modes]
+    assert list(auc.y) == modes and len(auc.x) == len(linked.objective.components)
+    for i, m in enumerate(linked.objective.modes):
+        for j, c in enumerate(linked.objective.components):
+            row = cells[(cells["mode"] == m.id) & (cells["component"] == c.id)].iloc[0]
+            judged = row["verdict"] in ("implicated", "not implicated")
+            if judged:
+                assert auc.z[i][j] == pytest.approx(row["auc"])
+            else:
+                assert auc.z[i][j] is None
+            assert (amber.z[i][j] == 1) == (row["verdict"] == "insufficient evidence")
+            assert auc.text[i][j].startswith(figures.VERDICT_TEXT[row["verdict"]])
+    assert (cells["verdict"] == "implicated").any() and (cells["verdict"] == "no signal").any()
+    assert fig.layout.height <= figures.PROJECTOR_HEIGHT
+
+
+def test_the_reports_matrix_is_the_pages_matrix(demo, linked):
+    """The report draws its matrix from its cell records with the same builder: the same figure."""
+    section = report_section(demo, "after-objective-change", baseline="baseline", objective=DEMO_SPEC)
+    page = figures.modes_matrix(link(demo, "after-objective-change", DEMO_SPEC, baseline="baseline",
+                                     strict=False).cells)
+    report = figures.modes_matrix(pd.DataFrame(section["cells"]))
+    assert page.to_plotly_json() == report.to_plotly_json()
+    assert "<table><tr><th></th>" not in section["html"] + section["html_after_matrix"]  # no hand-built matrix
+
+
+def test_modes_matrix_of_no_cell_is_a_note():
+    empty = pd.DataFrame(columns=["mode", "component", "verdict", "rule", "relation", "auc", "auc_low", "auc_high"])
+    assert is_empty_note(figures.modes_matrix(empty))
+
+
+def test_default_cell_is_the_strongest_declared_implicated_cell(linked):
+    implicated = linked.implicated()
+    assert (implicated["verdict"] == "implicated").all() and len(implicated) >= 1
+    declared = implicated["relation"].str.contains("can cause")
+    # declared cells first, then by AUC
+    assert list(declared) == sorted(declared, reverse=True)
+    for flag in (True, False):
+        part = implicated[declared == flag]["auc"].to_numpy()
+        assert (np.diff(part) <= 0).all()
+    assert linked.default_cell() == (implicated.iloc[0]["mode"], implicated.iloc[0]["component"])
+
+
+def test_default_cell_without_an_implicated_cell_is_the_first_and_none_without_components(demo, linked):
+    no_components = link(demo, "baseline", None, strict=False)
+    assert no_components.implicated().empty and no_components.default_cell() is None
+    nothing = type(linked)(**{**linked.__dict__, "cells": linked.cells.assign(verdict="not implicated")})
+    assert nothing.default_cell() == (linked.objective.modes[0].id, linked.objective.components[0].id)
+
+
+def test_goodhart_plot_draws_the_signal_change_against_the_accuracy_change_in_points(linked):
+    points = linked.goodhart_points("over_refusal", "rm_harmlessness", min_support=20)
+    assert not points.empty and points["signal"].nunique() == 1 and (points["n"] >= 20).all()
+    fig = figures.goodhart_plot(points, component_name="Harmlessness RM", mode_name="Over-refusal")
+    (trace,) = fig.data
+    np.testing.assert_allclose(values(trace.x), points["d_signal"])
+    np.testing.assert_allclose(values(trace.y), points["d_accuracy"] * 100)
+    red = [c == "#B91C1C" for c in trace.marker.color]
+    assert red == list(points["goodhart"] & points["up"].astype("boolean").fillna(False))
+    assert fig.layout.yaxis.title.text == "change in accuracy (points)"
+    assert is_empty_note(figures.goodhart_plot(points.iloc[0:0], component_name="c", mode_name="m"))
+
+
+def test_goodhart_points_are_empty_without_a_baseline(demo):
+    alone = link(demo, "after-objective-change", DEMO_SPEC, strict=False)
+    assert alone.goodhart_points("over_refusal", "rm_harmlessness", min_support=20).empty
+
+
+# ------------------------------------------------------------------------------------ clusters
+@pytest.fixture(scope="module")
+def clustered(demo):
+    from analysis.clusters.pipeline import cluster_run
+
+    return cluster_run(demo, "baseline", field="input", embedder="tfidf")
+
+
+@pytest.mark.parametrize("color_by", ["correctness", "cluster", "failure mode"])
+def test_cluster_map_draws_every_example_once_at_its_coordinates(clustered, color_by):
+    labels = clustered.labels
+    fig = figures.cluster_map(labels, color_by=color_by)
+    drawn = pd.DataFrame({"x": np.concatenate([values(t.x) for t in fig.data]),
+                          "y": np.concatenate([values(t.y) for t in fig.data])})
+    assert len(drawn) == len(labels)
+    pd.testing.assert_frame_equal(drawn.sort_values("x").reset_index(drop=True),
+                                  labels[["x", "y"]].astype(float).sort_values("x").reset_index(drop=True))
+    if color_by == "correctness":
+        assert [t.name for t in fig.data][-2:] == ["correct", "wrong"]  # failures drawn last, on top
+        wrong = labels["scored"].astype(bool) & ~labels["correct"].astype("boolean").fillna(True)
+        assert len(fig.data[-1].x) == int(wrong.sum()) > 0
+    if color_by == "cluster":
+        clusters = sorted(set(labels["cluster"]) - {"noise", "empty"})
+        assert {t.name for t in fig.data} - {"noise", "empty"} == {f"cluster {c}" for c in clusters}
+        assert len(clusters) == clustered.n_clusters
+    if color_by == "failure mode":
+        assert {t.name for t in fig.data} == set(labels["failure_mode"])
+
+
+def test_cluster_map_samples_a_large_run_with_a_seed(clustered):
+    labels = clustered.labels
+    one, two = (figures.cluster_map(labels, max_points=50) for _ in range(2))
+    assert sum(len(t.x) for t in one.data) == 50 < len(labels)
+    assert [list(t.x) for t in one.data] == [list(t.x) for t in two.data]
+
+
+def test_cluster_map_refuses_an_unknown_colouring_and_notes_no_example(clustered):
+    labels = clustered.labels
+    with pytest.raises(ValueError, match="Invalid 'color_by' parameter: expected 'correctness', 'cluster' or "
+                                         "'failure mode', got 'size'"):
+        figures.cluster_map(labels, color_by="size")
+    with pytest.raises(ValueError, match="'failure mode' needs a 'failure_mode' column"):
+        figures.cluster_map(labels.drop(columns="failure_mode"), color_by="failure mode")
+    assert is_empty_note(figures.cluster_map(labels.iloc[0:0]))
+
+
+# ------------------------------------------------------------------------------------ the report
+def test_the_report_prints_the_matrix_figure_in_place_of_a_hand_built_table(demo, tmp_path):
+    from analysis.report import ReportSpec, generate_report
+
+    spec = ReportSpec(run="after-objective-change", baseline="baseline", objective=str(DEMO_SPEC),
+                      sections=["summary", "failure_modes"], min_support=20)
+    generate_report(demo, spec, pdf=None, html_out=tmp_path / "r.html")
+    document = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = document[document.index("<h3>Modes x components</h3>"):document.index("<p>Preference AUC")]
+    assert section.count("<svg") == 1 and "<table" not in section
+    for mode in link(demo, "after-objective-change", DEMO_SPEC, strict=False).objective.modes:
+        assert mode.name in section  # the matrix's row labels, as SVG text

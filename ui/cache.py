@@ -1,0 +1,156 @@
+"""The engine's results cached for the app: one store per process, tables per data version.
+
+``st.cache_resource`` holds the store (one DuckDB connection, a cursor per use); ``st.cache_data``
+holds tables and results, keyed on the store's path and its data version so they never go stale.
+Each function calls the engine through its public face (:mod:`analysis`) and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+import analysis
+from analysis import Store
+
+#: The demo's objective spec, the spec the Failure modes page starts from.
+DEMO_SPEC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                              "objective_demo.yaml")
+
+
+@st.cache_resource(show_spinner="Opening the store (the first start builds the demo runs)...")
+def _open(db_path: str) -> Store:
+    # The app seeds the demo into a store that never held runs (FAULTLINE_DEMO=0 turns it off).
+    return analysis.open_store(db_path, seed_demo=os.environ.get("FAULTLINE_DEMO", "1") != "0")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def headline(db_path: str, data_version: int):
+    """The runs with accuracy and interval, cached per store and data version."""
+    return _open(db_path).headline()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_listing(db_path: str, data_version: int):
+    """The runs listing with files and hashes, cached per store and data version."""
+    return _open(db_path).runs()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def attributes(db_path: str, data_version: int, run_id: str) -> tuple[list, list]:
+    """(all attribute names, default attribute names) of a run."""
+    store = _open(db_path)
+    return ([a.name for a in analysis.list_attributes(store, run_id)],
+            [a.name for a in analysis.default_attributes(store, run_id)])
+
+
+@st.cache_data(show_spinner="Computing slices...", max_entries=32)
+def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
+           bins: int):
+    """The slice table of a run (:func:`analysis.slice_table`)."""
+    return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
+                                fdr=fdr, bins=bins)
+
+
+@st.cache_data(show_spinner="Comparing runs...", max_entries=16)
+def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
+               min_support: int, fdr: float):
+    """Two runs compared slice by slice (:func:`analysis.compare_runs`)."""
+    return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
+                                 min_support=min_support, fdr=fdr)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
+    """The examples of one slice, failures first (at most 2,000)."""
+    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins)
+
+
+@st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
+def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_l: int, min_sup: float,
+              holdout: bool, fdr: float, bins: int):
+    """Slices found by SliceLine (:func:`analysis.discover`)."""
+    return analysis.discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout,
+                             fdr=fdr, bins=bins)
+
+
+@st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
+def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
+    """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`)."""
+    return analysis.slice_extras(_open(db_path), run_id, list(by), bins=bins)
+
+
+# ------------------------------------------------------------------ failure modes and the objective
+def demo_spec_text() -> str:
+    """The demo objective spec's YAML (empty when the file is missing)."""
+    try:
+        with open(DEMO_SPEC_PATH, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def objective(spec_text: str, source: str):
+    """A validated objective spec from YAML text (raises SpecError with the line and the key)."""
+    return analysis.parse_objective(spec_text, source=source)
+
+
+@st.cache_data(show_spinner="Linking failure modes to the objective...", max_entries=16)
+def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
+                max_order: int, min_support: int, min_failures: int, fdr: float):
+    """The modes x components link of a run (lenient: spec problems are listed, not raised)."""
+    return analysis.link(_open(db_path), run_id, objective(spec_text, source), baseline=baseline, strict=False,
+                         max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
+                  columns: tuple, order_by: str | None, descending: bool):
+    """The examples of a failure mode with the sources that put them there."""
+    store = _open(db_path)
+    compiled = analysis.compile_modes(store, run_id, objective(spec_text, source), strict=False)
+    return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
+                                  order_by=order_by, descending=descending, limit=500)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def annotation_table(db_path: str, data_version: int, run_id: str | None):
+    """Every annotation of a run (retracted ones flagged)."""
+    return analysis.annotations(_open(db_path), run_id)
+
+
+# ------------------------------------------------------------------ clusters
+class _NotCached(Exception):
+    pass
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_clusters(db_path: str, data_version: int, run_id: str, params: tuple):
+    result = analysis.cached_result(_open(db_path), run_id, **dict(params))
+    if result is None:
+        raise _NotCached  # not cached by st.cache_data: asked again until the job has stored it
+    return result
+
+
+def cached_clusters(db_path: str, data_version: int, run_id: str, params: dict):
+    """The stored clustering for these settings, or None when it still has to be computed."""
+    try:
+        return _cached_clusters(db_path, data_version, run_id, tuple(sorted(params.items())))
+    except _NotCached:
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def cluster_embedders(db_path: str, data_version: int, run_id: str) -> list[str]:
+    """Embedders available for a run: auto first, then those that would work here."""
+    fields = _open(db_path).fields(run_id)
+    options = ["auto"]
+    if (fields["role"] == "embedding").any():
+        options.append("vector")
+    if analysis.model2vec_available():
+        options.append("model2vec")
+    if analysis.minilm_available():
+        options.append("minilm")
+    return options + ["tfidf"]

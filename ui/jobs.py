@@ -1,0 +1,112 @@
+"""Background work of the app: a clustering computed in a thread, and the once-per-process warm-up.
+
+Jobs are shared by every session of the process (two people asking for the same clustering share
+one job, held by ``st.cache_resource``); results land in the store's cache, so pages read them from
+there (:func:`ui.cache.cached_clusters`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import streamlit as st
+
+import analysis
+from analysis import Store
+
+
+class ClusterJob:
+    """A clustering computed in a background thread, so the app never freezes while it runs."""
+
+    def __init__(self, store: Store, run_id: str, params: dict):
+        self.run_id, self.params = run_id, dict(params)
+        self.fraction, self.message = 0.0, "Starting"
+        self.error: Exception | None = None
+        self.result = None
+        self.started = time.monotonic()
+        self.seconds: float | None = None
+        self._store = store
+        self._thread = threading.Thread(target=self._work, name=f"faultline-clusters-{run_id}", daemon=True)
+        self._thread.start()
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = fraction, message
+
+    def _work(self) -> None:
+        try:
+            self.result = analysis.cluster_run(self._store, self.run_id, **self.params, progress=self._progress)
+        except Exception as err:  # noqa: BLE001 - handed to the page, which shows it in plain words
+            self.error = err
+        finally:
+            self.seconds = time.monotonic() - self.started
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests); True when it ended."""
+        self._thread.join(timeout)
+        return self.done
+
+
+@st.cache_resource
+def _cluster_jobs() -> dict:
+    return {"lock": threading.Lock(), "jobs": {}}
+
+
+def _job_key(store: Store, run_id: str, params: dict) -> tuple:
+    return str(store.path), run_id, tuple(sorted(params.items()))
+
+
+def cluster_job(store: Store, run_id: str, params: dict, *, start: bool = True) -> ClusterJob | None:
+    """The running (or just finished) job for these settings; started unless ``start`` is False."""
+    registry = _cluster_jobs()
+    key = _job_key(store, run_id, params)
+    with registry["lock"]:
+        job = registry["jobs"].get(key)
+        if job is None and start:
+            job = registry["jobs"][key] = ClusterJob(store, run_id, params)
+        return job
+
+
+def forget_cluster_job(store: Store, run_id: str, params: dict) -> None:
+    """Drop a finished job (after its result or error was shown), so a retry starts afresh."""
+    registry = _cluster_jobs()
+    with registry["lock"]:
+        registry["jobs"].pop(_job_key(store, run_id, params), None)
+
+
+#: Session key of the last clustering this session saw computed: (run id, settings, seconds).
+COMPUTED_KEY = "clusters_computed"
+
+
+def finish_cluster_job(store: Store, job: ClusterJob) -> None:
+    """A finished job's bookkeeping: remember how long it took (for the page's note), then forget it."""
+    if job.error is None:
+        st.session_state[COMPUTED_KEY] = (job.run_id, tuple(sorted(job.params.items())), job.seconds)
+        forget_cluster_job(store, job.run_id, job.params)
+
+
+def computed_note(run_id: str, params: dict) -> str:
+    """Where the shown clustering comes from: computed in this session (and how long it took), or the cache."""
+    computed = st.session_state.get(COMPUTED_KEY)
+    if computed and computed[:2] == (run_id, tuple(sorted(params.items()))):
+        return f"computed in {computed[2]:.1f} s and kept in the store"
+    return "from the store's cache"
+
+
+@st.cache_resource(show_spinner=False)
+def start_cluster_warm_up() -> dict:
+    """Compile the clustering pipeline (umap-learn's numba code) once per process, in a background thread."""
+    state: dict = {"seconds": None, "error": None}
+
+    def work() -> None:
+        try:
+            state["seconds"] = analysis.warm_up()
+        except Exception as err:  # noqa: BLE001 - a failed warm-up only means the first clustering compiles
+            state["error"] = f"{type(err).__name__}: {err}"
+
+    threading.Thread(target=work, name="faultline-cluster-warm-up", daemon=True).start()
+    return state

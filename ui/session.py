@@ -1,0 +1,155 @@
+"""Page state of the app: the page frame, the store, errors in plain words, and choices that survive.
+
+Values that must survive page switches live in ``st.session_state`` under their own keys (not only
+in widget keys, which Streamlit drops with the page), and a choice worth sharing is mirrored in the
+URL (``st.query_params``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from analysis import FaultlineError, Store, resolve_db_path
+from ui.cache import _open, demo_spec_text, run_listing
+
+PAGE_ICON = ":material/troubleshoot:"
+
+
+def get_store() -> Store | None:
+    """The process-wide store (one DuckDB connection), or None after showing why it cannot open."""
+    path = str(resolve_db_path())
+    try:
+        return _open(path)
+    except FaultlineError as err:
+        st.error(str(err), icon=":material/lock:")
+        st.button("Try again", key="retry_store")
+        return None
+
+
+def page_setup(title: str, caption: str | None = None) -> None:
+    """Page config and heading, the same on every page."""
+    st.set_page_config(page_title=f"{title} · Faultline", page_icon=PAGE_ICON, layout="wide")
+    st.title(title)
+    if caption:
+        st.caption(caption)
+
+
+def page_with_run(title: str, caption: str) -> tuple[Store, str, str, int]:
+    """The preamble of an analysis page: heading, store, run picker; stops the page when there is no run.
+
+    Returns the store, the chosen run id, the store path (a cache key) and the data version.
+    """
+    page_setup(title, caption)
+    store = get_store()
+    if store is None:
+        st.stop()
+    run_id = run_picker(store)
+    if run_id is None:
+        st.stop()
+    return store, run_id, str(store.path), store.data_version()
+
+
+def show_error(err: Exception) -> None:
+    """An error the user can act on, in plain words, never a traceback."""
+    if isinstance(err, FaultlineError):
+        st.error(str(err), icon=":material/error:")
+    else:  # a bug: say so plainly, keep details folded away
+        st.error(f"Something went wrong inside Faultline ({type(err).__name__}). Nothing was changed. "
+                 "Please report this with the details below.", icon=":material/bug_report:")
+        with st.expander("Details"):
+            st.code(f"{type(err).__name__}: {err}")
+
+
+# ------------------------------------------------------------------ choices that survive
+def remembered(options: Sequence, *, key: str, default, query_param: str | None = None, aliases: dict | None = None):
+    """The option to preselect: the session's last choice (``key``), else the URL's ``query_param``,
+    else ``default``; a value that is not an option is looked up in ``aliases`` (e.g. a run's name)
+    and falls back to ``default``."""
+    wanted = st.session_state.get(key) or (st.query_params.get(query_param) if query_param else None)
+    if wanted not in options:
+        wanted = (aliases or {}).get(wanted, default)
+    return wanted if wanted in options else default
+
+
+def remember(value, *, key: str, query_param: str | None = None):
+    """Keep a choice for the session (``key``) and, with ``query_param``, in the URL; returns it."""
+    st.session_state[key] = value
+    if query_param:
+        st.query_params[query_param] = value
+    return value
+
+
+def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_index: int = 0) -> str | None:
+    """A run selector in the sidebar whose choice survives page switches and is shareable as ?run=..."""
+    runs = run_listing(str(store.path), store.data_version())
+    if runs.empty:
+        st.info("The store has no runs yet: add one on the Data page.", icon=":material/upload_file:")
+        return None
+    ids = list(runs["run_id"])
+    names = dict(zip(runs["run_id"], runs["name"]))
+    wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=ids[min(default_index, len(ids) - 1)],
+                        aliases={v: k for k, v in names.items()})
+    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=lambda r: f"{names[r]} ({r})",
+                                  key=f"picker_{key}")
+    return remember(choice, key=f"chosen_{key}", query_param=key)
+
+
+def pick_once(value, *, last_key: str, target_key: str) -> None:
+    """Copy a newly picked value (a selected table row) into a widget's key once, so the user may still
+    edit the widget afterwards: nothing happens while the same value stays picked."""
+    if st.session_state.get(last_key) != value:
+        st.session_state[last_key] = value
+        st.session_state[target_key] = value
+
+
+def flash(message: str, *, key: str) -> None:
+    """A success message to show on the next run of the page (after ``st.rerun()``)."""
+    st.session_state[key] = message
+
+
+def show_flash(*, key: str) -> None:
+    """Show (once) the message :func:`flash` left under ``key``."""
+    if st.session_state.get(key):
+        st.success(st.session_state.pop(key), icon=":material/check_circle:")
+
+
+def remembered_text(key: str, *, saved_key: str) -> None:
+    """Give a text widget's ``key`` its value saved under ``saved_key`` when the widget is new on the page
+    (widget keys do not survive page switches; the saved copy does)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(saved_key, "")
+
+
+# ------------------------------------------------------------------ the objective spec being edited
+#: Session keys of the spec the Failure modes page analyses: its YAML text, its name, the last upload.
+SPEC_KEY, SPEC_NAME_KEY, SPEC_UPLOAD_KEY = "fm_spec", "fm_spec_name", "fm_spec_loaded"
+DEMO_SPEC_NAME = "objective_demo.yaml"
+
+
+def spec_draft() -> tuple[str, str]:
+    """The objective spec being analysed, (YAML text, name); the demo spec until the user changes it."""
+    if SPEC_KEY not in st.session_state:
+        set_spec_draft(demo_spec_text(), DEMO_SPEC_NAME)
+    return st.session_state[SPEC_KEY], st.session_state[SPEC_NAME_KEY]
+
+
+def set_spec_draft(text: str, name: str) -> None:
+    """Replace the spec being analysed."""
+    st.session_state[SPEC_KEY], st.session_state[SPEC_NAME_KEY] = text, name
+
+
+def take_spec_upload(uploaded) -> bool:
+    """Make an uploaded YAML file the spec, once per upload; True when it did (the page then reruns)."""
+    if uploaded is None or st.session_state.get(SPEC_UPLOAD_KEY) == uploaded.file_id:
+        return False
+    set_spec_draft(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
+    st.session_state[SPEC_UPLOAD_KEY] = uploaded.file_id
+    return True
+
+
+def reset_spec_draft(*, editor_key: str) -> None:
+    """Back to the demo spec; the editor widget (``editor_key``) is refilled from it."""
+    set_spec_draft(demo_spec_text(), DEMO_SPEC_NAME)
+    st.session_state.pop(editor_key, None)
