@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -71,10 +72,13 @@ def worker(args) -> None:
     import time
     import warnings
 
+    if args.worker == "discovery":
+        _discovery_worker(args)
+        return
     params = {"alpha": args.alpha, "k": args.k, "max_l": args.max_l, "min_sup": args.min_sup}
     if args.worker == "faultline":
         # load the module by path: analysis/__init__ would also import the store (duckdb, pandas)
-        spec = importlib.util.spec_from_file_location("_faultline_sliceline", ROOT / "analysis" / "_sliceline.py")
+        spec = importlib.util.spec_from_file_location("_faultline_sliceline", ROOT / "analysis" / "slicing" / "sliceline.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
@@ -115,11 +119,49 @@ def worker(args) -> None:
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "slices": result}))
 
 
+def _discovery_worker(args) -> None:
+    """Faultline's discover() end to end on a store (attribute encoding included); prints a JSON line."""
+    import resource
+    import tempfile
+    import time
+
+    import pandas as pd
+
+    from analysis import open_store
+    from analysis.slicing.discovery import discover, encode
+
+    codes, errors, _, _ = make_dataset(args.n, args.m, args.seed)
+    frame = pd.DataFrame({f"a{j}": [f"v{c}" for c in codes[:, j]] for j in range(args.m)})
+    frame.insert(0, "prompt", "q")
+    frame["correct"] = errors == 0
+    by = [f"a{j}" for j in range(args.m)]
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "bench.duckdb", seed_demo=False) as store:
+        (run,) = store.ingest_frame(frame, name="bench").added
+        encode(store, run.run_id, by)  # warm-up
+        baseline = _rss_mb()
+        enc, total = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            encode(store, run.run_id, by)
+            enc.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            found = discover(store, run.run_id, by, **_discover_params(args))
+            total.append(time.perf_counter() - start)
+    print(json.dumps({"encode_seconds": enc, "seconds": total, "baseline_mb": baseline,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "slices": [list(map(list, p.items())) for p in found.table["predicate"]]}))
+
+
+def _discover_params(args) -> dict:
+    return {"alpha": args.alpha, "k": args.k, "max_l": args.max_l, "min_sup": args.min_sup}
+
+
 def _spawn(kind: str, args, repeat: int) -> dict:
     cmd = [sys.executable, __file__, "--worker", kind, "--n", str(args.n), "--m", str(args.m), "--seed", str(args.seed),
            "--alpha", str(args.alpha), "--k", str(args.k), "--max-l", str(args.max_l), "--min-sup", str(args.min_sup),
            "--repeat", str(repeat)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the discovery worker imports analysis from this checkout
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
         reason = "killed (out of memory?)" if proc.returncode in (-9, 137) else f"exit {proc.returncode}"
@@ -151,7 +193,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of Faultline's (the median counts)")
     parser.add_argument("--package-repeat", type=int, default=1, help="timed runs of the package's")
     parser.add_argument("--skip-package", action="store_true", help="time Faultline's only")
-    parser.add_argument("--worker", choices=["faultline", "sliceline"], help=argparse.SUPPRESS)
+    parser.add_argument("--discovery", action="store_true",
+                        help="also time discover() end to end on a store (encoding the attributes included)")
+    parser.add_argument("--worker", choices=["faultline", "sliceline", "discovery"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.min_sup >= 1:
         args.min_sup = int(args.min_sup)
@@ -181,6 +225,11 @@ def main() -> None:
     print("top-k:")
     for rank, (predicate, score, size, error_sum, _) in enumerate(ours["slices"], 1):
         print(f"  {rank:>2}. {predicate}  score {score:.4f}  size {size}  error rate {error_sum / size:.3f}")
+    if args.discovery:
+        disc = _spawn("discovery", args, args.repeat)
+        print(f"\ndiscover() on a store, {args.n:,} x {args.m}: encode median "
+              f"{statistics.median(disc['encode_seconds']):.3f} s, discover() median "
+              f"{statistics.median(disc['seconds']):.3f} s (runs {', '.join(f'{s:.3f}' for s in disc['seconds'])})")
     if theirs is None:
         return
     ratio = statistics.median(theirs["seconds"]) / statistics.median(ours["seconds"])
