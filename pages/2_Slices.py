@@ -125,14 +125,14 @@ if extra_cols:
 st.subheader("Discovered slices (SliceLine)")
 d1, d2, d3, d4 = st.columns(4)
 k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
-max_l = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
-min_sup = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
+disc_max_order = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
+disc_min_support = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
                            format_func=lambda f: f"{f:.1%} of examples")
 holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
                     help="Search on one random half, compute every statistic on the other half")
 try:
-    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_l), float(min_sup), bool(holdout),
-                         float(fdr), int(bins))
+    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(disc_max_order), float(disc_min_support),
+                         bool(holdout), float(fdr), int(bins))
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
 else:
@@ -144,12 +144,14 @@ else:
             interval=[ui.fmt_interval(lo, hi) for lo, hi in zip(found.table["ci_low"], found.table["ci_high"])],
             q=[ui.fmt_q(q) for q in found.table["q_value"]],
             status=["confirmed" if c else "not confirmed" for c in found.table["confirmed"]],
-        ).sort_values(["group", "score"], ascending=[True, False])
-        st.dataframe(disc[["group", "description", "n", "rate", "interval", "q", "score", "status"]], hide_index=True,
+        ).sort_values(["group", "sliceline_score"], ascending=[True, False])
+        st.dataframe(disc[["group", "description", "n", "rate", "interval", "q", "sliceline_score", "status"]],
+                     hide_index=True,
                      width="stretch", key="discovery_table",
                      column_config={"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
                                     "description": st.column_config.TextColumn("Slice", width="large"),
-                                    "score": st.column_config.NumberColumn("SliceLine score", format="%.3f")})
+                                    "sliceline_score": st.column_config.NumberColumn("SliceLine score",
+                                                                                     format="%.3f")})
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")
 

@@ -154,12 +154,12 @@ def fmt_q(q: float) -> str:
 
 
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
-def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_l: int, min_sup: float,
-              holdout: bool, fdr: float, bins: int):
+def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_order: int,
+              min_support: int | float, holdout: bool, fdr: float, bins: int):
     from analysis import discover
 
-    return discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout, fdr=fdr,
-                    bins=bins)
+    return discover(_open(db_path), run_id, list(by), k=k, max_order=max_order, min_support=min_support,
+                    holdout=holdout, fdr=fdr, bins=bins)
 
 
 # ------------------------------------------------------------------ failure modes and the objective

@@ -84,8 +84,8 @@ class ReportSpec:
     confidence: float = 0.95
     fdr: float = 0.05
     bins: int = 5
-    discovery: dict = field(default_factory=lambda: {"alpha": 0.99, "k": 10, "max_l": 3, "min_sup": 0.01,
-                                                     "holdout": True, "seed": 0})
+    discovery: dict = field(default_factory=lambda: {"error_weight": 0.99, "k": 10, "max_order": 3,
+                                                     "min_support": 0.01, "holdout": True, "seed": 0})
     gate: dict = field(default_factory=lambda: {"max_drop": 0.02, "alpha": 0.05})
     title: str = "Faultline audit report"
     analyst: str = ""
@@ -208,11 +208,12 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     if "discovery" in sections:
         say(0.4, "Discovery (SliceLine)")
         d = spec.discovery
-        found = discover(store, run.run_id, spec.attributes, alpha=d.get("alpha", 0.99), k=d.get("k", 10),
-                         max_l=d.get("max_l", 3), min_sup=d.get("min_sup", 0.01), holdout=d.get("holdout", True),
-                         seed=d.get("seed", 0), confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+        found = discover(store, run.run_id, spec.attributes, error_weight=d.get("error_weight", 0.99),
+                         k=d.get("k", 10), max_order=d.get("max_order", 3), min_support=d.get("min_support", 0.01),
+                         holdout=d.get("holdout", True), seed=d.get("seed", 0), confidence=spec.confidence,
+                         fdr=spec.fdr, bins=spec.bins)
         data["discovery"] = {"settings": found.settings,
-                             "rows": _records(found.table, ["group", "description", "order", "score", "n", "errors",
+                             "rows": _records(found.table, ["group", "description", "order", "sliceline_score", "n", "errors",
                                                             "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
                              if not found.table.empty else []}
 
@@ -617,13 +618,13 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
                 ("q_value", "q", _q)]))
         elif s == "discovery":
             disc = data["discovery"]
-            body.append(f"<p>SliceLine with {esc(json.dumps({k: disc['settings'][k] for k in ('alpha', 'k', 'max_l', 'min_sup', 'seed')}))}; "
+            body.append(f"<p>SliceLine with {esc(json.dumps({k: disc['settings'][k] for k in ('error_weight', 'k', 'max_order', 'min_support', 'seed')}))}; "
                         f"statistics on {esc(disc['settings']['statistics_on'])}. Slices in one group overlap "
                         "(a slice and its refinements).</p>")
             body.append(_table(disc["rows"], [
                 ("group", "Group", str), ("description", "Slice", esc), ("n", "n", lambda v: f"{v:,}"),
                 ("error_rate", "Error rate", _pct), ("ci_low", "95% low", _pct), ("ci_high", "95% high", _pct),
-                ("q_value", "q", _q), ("score", "Score", lambda v: f"{v:.3f}"),
+                ("q_value", "q", _q), ("sliceline_score", "SliceLine score", lambda v: f"{v:.3f}"),
                 ("confirmed", "Confirmed", lambda v: "yes" if v else "no")]) if disc["rows"] else
                         "<p>No slice with an error above the run's average was found.</p>")
         elif s == "clusters":
