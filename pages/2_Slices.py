@@ -78,13 +78,13 @@ if extra_cols:
 st.subheader("Discovered slices (SliceLine)")
 d1, d2, d3, d4 = st.columns(4)
 k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
-max_l = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
-min_sup = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
+max_order_found = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
+min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
                            format_func=lambda f: f"{f:.1%} of examples")
 holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
                     help="Search on one random half, compute every statistic on the other half")
 try:
-    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_l), float(min_sup), bool(holdout),
+    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
                          float(fdr), int(bins))
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)

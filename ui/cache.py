@@ -68,10 +68,10 @@ def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tupl
 
 
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
-def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_l: int, min_sup: float,
+def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_order: int, min_support: float,
               holdout: bool, fdr: float, bins: int):
     """Slices found by SliceLine (:func:`analysis.discover`)."""
-    return analysis.discover(_open(db_path), run_id, list(by), k=k, max_l=max_l, min_sup=min_sup, holdout=holdout,
+    return analysis.discover(_open(db_path), run_id, list(by), k=k, max_order=max_order, min_support=min_support, holdout=holdout,
                              fdr=fdr, bins=bins)
 
 

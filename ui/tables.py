@@ -81,7 +81,7 @@ def slices_display(view: pd.DataFrame) -> pd.DataFrame:
 
 DISCOVERY_COLUMNS = {"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
                      "description": st.column_config.TextColumn("Slice", width="large"),
-                     "score": st.column_config.NumberColumn("SliceLine score", format="%.3f")}
+                     "sliceline_score": st.column_config.NumberColumn("SliceLine score", format="%.3f")}
 
 
 def discovery_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +90,8 @@ def discovery_display(table: pd.DataFrame) -> pd.DataFrame:
         rate=[fmt_pct(r) for r in table["error_rate"]], interval=_intervals(table),
         q=[fmt_q(q) for q in table["q_value"]],
         status=["confirmed" if c else "not confirmed" for c in table["confirmed"]],
-    ).sort_values(["group", "score"], ascending=[True, False])[
-        ["group", "description", "n", "rate", "interval", "q", "score", "status"]]
+    ).sort_values(["group", "sliceline_score"], ascending=[True, False])[
+        ["group", "description", "n", "rate", "interval", "q", "sliceline_score", "status"]]
 
 
 EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),

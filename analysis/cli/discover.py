@@ -29,7 +29,7 @@ def run_discover_command(store: Store, args) -> int:
 
     min_sup = args.min_sup if args.min_sup < 1 else int(args.min_sup)
     by = [v for v in args.by.split(",") if v.strip()] if args.by else None
-    result = discover(store, args.run, by, alpha=args.alpha, k=args.k, max_l=args.max_l, min_sup=min_sup,
+    result = discover(store, args.run, by, error_weight=args.alpha, k=args.k, max_order=args.max_l, min_support=min_sup,
                       holdout=args.holdout, seed=args.seed, fdr=args.fdr, bins=args.bins)
     if args.json:
         print(json.dumps({"run_id": result.run_id, "settings": result.settings, "slices": result.to_records()},
@@ -40,6 +40,6 @@ def run_discover_command(store: Store, args) -> int:
     for row in result.table.itertuples():
         q = "" if math.isnan(row.q_value) else f"q={row.q_value:.2g}"
         print(f"[group {row.group}] {row.description}: n={row.n:,}, error {row.error_rate:.1%} "
-              f"({row.ci_low:.1%}-{row.ci_high:.1%}), {q}, score {row.score:.3g}"
+              f"({row.ci_low:.1%}-{row.ci_high:.1%}), {q}, score {row.sliceline_score:.3g}"
               + ("" if row.confirmed else "  (not confirmed)"))
     return 0

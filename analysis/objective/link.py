@@ -78,6 +78,7 @@ from analysis.objective.modes import (
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
 from analysis.slicing.compare import paired_difference_interval
+from analysis.slicing.params import support_count
 from analysis.slicing.table import _check as check_slicing
 from analysis.slicing.table import _is_constant, _label, _prepare, describe_condition, resolve_attributes
 from analysis.store import Store
@@ -523,7 +524,7 @@ def explain(rule: str, *, component: Component, mode_name: str, relation: str, s
 
 # ------------------------------------------------------------------------------------ link
 def link(store: Store, run: str, objective: Objective | str | None = None, *, baseline: str | None = None,
-         by: Sequence[str] | None = None, strict: bool = True, max_order: int = 1, min_support: int = 30,
+         by: Sequence[str] | None = None, strict: bool = True, max_order: int = 1, min_support: int | float = 30,
          min_failures: int = 20, min_effect: float = 0.1, fdr: float = 0.05, confidence: float = 0.95,
          bins: int = 5) -> LinkResult:
     """Link every failure mode of a run to every component of its objective, with the evidence.
@@ -533,7 +534,8 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     ``strict``: raise on the first spec problem against the runs; otherwise carry on without
     the broken parts (their signals say "no signal") and list the problems. ``by``,
     ``max_order``, ``min_support``, ``bins``: slicing for "where a mode concentrates" and for
-    the per-slice evidence. Verdict rules: see the module docstring.
+    the per-slice evidence (``min_support``: a count of examples, or a fraction of the run's
+    examples). Verdict rules: see the module docstring.
 
     >>> import tempfile, numpy as np, pandas as pd
     >>> from analysis.objective.spec import parse_objective
@@ -577,11 +579,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     if by is None:
         prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
     data = _load(store, info.run_id, objective, compiled, prepared)
+    min_count = support_count(min_support, len(data.frame))
     attributes = _slice_codes(data, prepared)
     notes = [n for n in compiled.notes if n not in problems]
 
     concentration = modes_slices(store, info.run_id, objective, None, compiled=compiled, prepared=prepared,
-                                 max_order=max_order, min_support=min_support, confidence=confidence, fdr=fdr,
+                                 max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
                                  bins=bins)
     counts = mode_counts(store, info.run_id, compiled=compiled)
 
@@ -626,7 +629,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                 continue
             sign = 1.0 if sig.direction == "higher_is_better" else -1.0
             t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                                 min_support=min_support, fdr=fdr)
+                                 min_support=min_count, fdr=fdr)
             t.insert(0, "component", comp.id)
             t.insert(1, "signal", sig.column)
             div_tables.append(t)
@@ -644,7 +647,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         if not (shared >= 0).any():
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
         goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes,
-                                                      min_support=min_support, fdr=fdr, confidence=confidence)
+                                                      min_support=min_count, fdr=fdr, confidence=confidence)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
 
     goodhart_evidence = None

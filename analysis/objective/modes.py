@@ -43,6 +43,7 @@ from analysis.objective.annotations import active_annotations
 from analysis.objective.predicates import REFUSAL_PATTERN, compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
+from analysis.slicing.params import support_count
 from analysis.slicing.table import (
     _check,
     _is_constant,
@@ -59,7 +60,6 @@ from analysis.store.sql import slices as Q
 
 SourceKind = Literal["label", "rule", "detector", "annotation"]
 
-MSG_BAD_MIN_SUPPORT = "Invalid 'min_support' parameter: expected an integer >= 1, got {value!r}"
 
 #: Output features left out of "where a mode concentrates" by default (they describe the failure).
 OUTPUT_FEATURES = ("output_length", "is_refusal", "output_empty")
@@ -422,7 +422,7 @@ def concentration_attributes(store: Store, run: str, by: Sequence[str] | None = 
 
 
 def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, by: Sequence[str] | None = None, *,
-                compiled: CompiledModes | None = None, max_order: int = 2, min_support: int = 30,
+                compiled: CompiledModes | None = None, max_order: int = 2, min_support: int | float = 30,
                 confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> ModeSlices:
     """Where ``mode`` concentrates in a run: every slice's share of examples in the mode, tested
     against the rest of the run, with BH q-values (the statistics of :func:`analysis.slicing.table.slice_table`).
@@ -443,7 +443,7 @@ def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, 
 
 def modes_slices(store: Store, run: str, objective: Objective | None, modes: Sequence[str] | None = None,
                  by: Sequence[str] | None = None, *, compiled: CompiledModes | None = None, prepared=None,
-                 max_order: int = 2, min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
+                 max_order: int = 2, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
                  bins: int = 5) -> dict[str, ModeSlices]:
     """:func:`mode_slices` for several modes (default: all) with one query over the examples.
 
@@ -481,8 +481,8 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
         total_in = int(first[f"errors_{i}"].sum())
         one = raw[[f"a{j}" for j in range(k)] + ["gid", "n"]].assign(
             errors=raw[f"errors_{i}"], score_sum=np.nan, score_n=0)
-        table = _post_process(one, prepared, total_n, total_in, min_support=min_support, confidence=confidence,
-                              fdr=fdr)
+        table = _post_process(one, prepared, total_n, total_in, min_support=support_count(min_support, total_n),
+                              confidence=confidence, fdr=fdr)
         table = table.drop(columns=["mean_score"]).rename(columns={
             "errors": "in_mode", "error_rate": "mode_rate", "rest_errors": "rest_in_mode",
             "rest_error_rate": "rest_mode_rate"})

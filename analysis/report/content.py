@@ -149,10 +149,11 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     if "discovery" in sections:
         say(0.4, "Discovery (SliceLine)")
         d = spec.discovery
-        found = discover(store, run.run_id, spec.attributes, alpha=d.alpha, k=d.k, max_l=d.max_l, min_sup=d.min_sup,
+        found = discover(store, run.run_id, spec.attributes, error_weight=d.error_weight, k=d.k, max_order=d.max_order,
+                         min_support=d.min_support,
                          holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
         data["discovery"] = {"settings": found.settings,
-                             "rows": _records(found.table, ["group", "description", "order", "score", "n", "errors",
+                             "rows": _records(found.table, ["group", "description", "order", "sliceline_score", "n", "errors",
                                                             "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
                              if not found.table.empty else []}
 

@@ -74,7 +74,7 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
         settings=_settings(report) if "provenance" in sections else [],
         tested=[r for r in data["slices"]["rows"] if not r["too_small"]][:25],
         discovery_settings=json.dumps({k: data["discovery"]["settings"][k]
-                                       for k in ("alpha", "k", "max_l", "min_sup", "seed")})
+                                       for k in ("error_weight", "k", "max_order", "min_support", "seed")})
         if "discovery" in data else "")
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from analysis.errors import FaultlineError
 
@@ -54,13 +54,13 @@ def _describe(err: ValidationError) -> str:
 class DiscoverySettings(_Strict):
     """Settings of the discovered-slices section (SliceLine, Sagadeeva and Boehm, SIGMOD 2021)."""
 
-    alpha: float = Field(0.99, gt=0, le=1)
+    error_weight: float = Field(0.99, gt=0, le=1, validation_alias=AliasChoices("error_weight", "alpha"))
     """SliceLine's weight of the error term against the size term in the slice score, in (0, 1]."""
     k: int = Field(10, ge=1)
     """How many top slices to keep."""
-    max_l: int = Field(3, ge=1)
+    max_order: int = Field(3, ge=1, le=3, validation_alias=AliasChoices("max_order", "max_l"))
     """Largest number of attributes in a conjunction."""
-    min_sup: int | float = Field(0.01, gt=0)
+    min_support: int | float = Field(0.01, gt=0, validation_alias=AliasChoices("min_support", "min_sup"))
     """Least examples per slice: a count (an int), or a fraction of the examples (a float below 1)."""
     holdout: bool = True
     """Search on a random half of the examples and compute the statistics on the other half."""

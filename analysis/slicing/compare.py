@@ -22,6 +22,7 @@ from scipy.stats import norm
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.slicing.params import support_count
 from analysis.slicing.table import _check, _is_constant, _prepare, _raw, decode_groups, resolve_attributes
 from analysis.store import Store
 from analysis.store.sql import slices as Q
@@ -77,7 +78,7 @@ class Comparison:
 
 
 def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] | None = None, *,
-                 max_order: int = 1, min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
+                 max_order: int = 1, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
                  bins: int = 5, n_resamples: int = 1000, seed: int = 0) -> Comparison:
     """Compare a candidate run with a baseline, slice by slice, on the examples they share.
 
@@ -109,7 +110,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     sql, params = Q.paired_sets_sql(base.table_name, cand.table_name, [p.sql for p in prepared], sets)
     raw = cur.execute(sql, params).df()
-    table = _post_process(raw, prepared, min_support=min_support, confidence=confidence, fdr=fdr)
+    table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
+                          fdr=fdr)
     table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
                                  n_resamples=n_resamples, seed=seed)
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,

@@ -8,6 +8,12 @@ discovered slices. Because a search picks the slices that look worst, those q-va
 optimistic; ``holdout=True`` discovers on one random half of the examples and tests on the
 other half, so a reported slice is not an artefact of the search. Overlapping findings are
 grouped: a slice and its refinements share a ``group``.
+
+References
+----------
+.. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for ML
+   Model Debugging", SIGMOD 2021, https://doi.org/10.1145/3448016.3457323
+.. [2] Y. Benjamini and Y. Hochberg, "Controlling the False Discovery Rate", JRSS B 57(1), 1995.
 """
 
 from __future__ import annotations
@@ -17,11 +23,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.slicing.params import check_min_support, support_count
 from analysis.slicing.sliceline import find_slices
-from analysis.slicing.table import MISSING, _is_constant, _label, _prepare, describe_condition, resolve_attributes
+from analysis.slicing.table import (
+    MISSING,
+    PreparedAttribute,
+    _is_constant,
+    _label,
+    _prepare,
+    describe_condition,
+    resolve_attributes,
+)
 from analysis.store import Store
 from analysis.store.sql import slices as Q
 
@@ -31,11 +48,15 @@ class Discovery:
     """Discovered slices, best SliceLine score first, with their statistics."""
 
     table: pd.DataFrame
+    """One row per discovered slice; columns as :func:`discover` lists them."""
     run_id: str
+    """The run searched."""
     settings: dict = field(default_factory=dict)
+    """The parameters used, the attributes searched and where the statistics come from."""
 
     def to_records(self) -> list[dict]:
-        cols = ["predicate", "order", "score", "n", "errors", "error_rate", "ci_low", "ci_high", "p_value", "q_value",
+        """JSON-ready rows (predicate as attribute/value pairs, NaN as None)."""
+        cols = ["predicate", "order", "sliceline_score", "n", "errors", "error_rate", "ci_low", "ci_high", "p_value", "q_value",
                 "group", "confirmed"]
         out = []
         for row in self.table[cols].to_dict("records"):
@@ -48,8 +69,27 @@ class Discovery:
 def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5):
     """The run as an integer matrix for discovery: one column of codes per attribute ('missing' a code).
 
-    Returns (codes (n, m) int32, errors (n,) float, labels: list of per-attribute code -> label,
-    attributes, binned flags, example ids).
+    The rows are read as Arrow columns and each attribute's raw values are dictionary-encoded
+    (``pyarrow.compute.dictionary_encode``); only its distinct values are labelled (as the slice
+    table labels them), and codes number the labels in sorted order (``MISSING`` included).
+
+    Returns
+    -------
+    codes : ndarray of int32, shape (n, m)
+        Example ``i``'s code of attribute ``j`` (scored examples, in source order).
+    errors : ndarray of float, shape (n,)
+        1.0 for an incorrect example, 0.0 for a correct one.
+    labels : list of m lists of str
+        ``labels[j][c]`` is the label of code ``c`` of attribute ``j``.
+    prepared : list of m PreparedAttribute
+        The attributes searched.
+    example_ids : ndarray, shape (n,)
+        The examples' ids.
+
+    Raises
+    ------
+    FaultlineError
+        If the run has no attribute to search.
     """
     info = store.run(run)
     attrs = resolve_attributes(store, info.run_id, by)
@@ -59,36 +99,127 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     if not prepared:
         raise FaultlineError(f"Run {info.name!r} has no attribute to search")
     sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
-    frame = store.cursor().execute(sql, params).df()
-    codes = np.empty((len(frame), len(prepared)), dtype=np.int32)
+    cur = store.cursor()
+    rows = cur.sql(sql, params=params).to_arrow_table()
+    codes = np.empty((rows.num_rows, len(prepared)), dtype=np.int32)
     labels = []
     for j, p in enumerate(prepared):
-        column = frame[f"a{j}"]
-        text = [_label(p, v) for v in column.tolist()]
-        code, uniques = pd.factorize(pd.Series(text, dtype=object), sort=True)
-        codes[:, j] = code
-        labels.append(list(uniques))
-    errors = frame["err"].to_numpy(dtype=float)
-    return codes, errors, labels, prepared, frame["example_id"].to_numpy()
+        encoded = pc.dictionary_encode(rows.column(f"a{j}")).combine_chunks()
+        raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        # the distinct values as pandas sees them from DuckDB (as the slice table reads them)
+        distinct = cur.from_arrow(pa.table({"v": encoded.dictionary})).df()["v"].tolist()
+        codes[:, j], names = _factorize(raw_codes, distinct, p)
+        labels.append(names)
+    errors = rows.column("err").to_numpy().astype(float)
+    return codes, errors, labels, prepared, rows.column("example_id").to_numpy()
 
 
-def discover(store: Store, run: str, by: Sequence[str] | None = None, *, alpha: float = 0.99, k: int = 10,
-             max_l: int = 3, min_sup: int | float = 0.01, holdout: bool = False, seed: int = 0,
+def _factorize(raw_codes: np.ndarray, distinct: list, prepared: PreparedAttribute) -> tuple[np.ndarray, list[str]]:
+    """Codes numbering one attribute's labels in sorted order, from codes of its raw values.
+
+    raw_codes: (n,) int, index of each example's raw value in ``distinct`` (-1 for NULL).
+    Each distinct value is labelled once (``_label``, the labels the slice table shows); values
+    with the same label share a code; NULL, NaN and NaT are labelled ``MISSING``.
+
+    >>> from analysis.slicing.table import Attribute
+    >>> lang = PreparedAttribute(Attribute("lang", "lang", "categorical", "metadata"), None, None)
+    >>> _factorize(np.array([0, 1, -1, 0, 2]), ["sw", "en", float("nan")], lang)
+    (array([2, 1, 0, 2, 0]), ['(missing)', 'en', 'sw'])
+    """
+    names = [_label(prepared, v) for v in distinct]
+    names.append(MISSING)  # raw code -1 (NULL) reads the last entry
+    label_codes, sorted_labels = pd.factorize(pd.Series(names, dtype=object), sort=True)
+    used = np.zeros(len(names), dtype=bool)
+    used[raw_codes] = True
+    if not used.all():  # keep only the labels some example has (MISSING is often unused)
+        keep = np.unique(label_codes[used])
+        remap = np.full(len(sorted_labels), -1)
+        remap[keep] = np.arange(keep.size)
+        return remap[label_codes[raw_codes]], [sorted_labels[c] for c in keep.tolist()]
+    return label_codes[raw_codes], list(sorted_labels)
+
+
+def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_weight: float = 0.99, k: int = 10,
+             max_order: int = 3, min_support: int | float = 0.01, holdout: bool = False, seed: int = 0,
              confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> Discovery:
     """Find the top-k problematic slices of a run with SliceLine, each with interval and q-value.
 
-    ``min_sup``: least examples per slice (an int) or a fraction of the examples (a float < 1).
-    ``holdout``: discover on a random half (``seed``), compute every statistic on the other half.
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run id or name.
+    by : sequence of str, optional
+        Attributes to search (default: every attribute of the run with more than one value).
+        Numbers with many values are binned into ``bins`` quantile bins; a missing value is a
+        category of its own.
+    error_weight : float, default 0.99
+        SliceLine's ``alpha`` [1]_, in (0, 1]: weight of a slice's error rate against its size in
+        the score (1.0 ignores the size).
+    k : int, default 10
+        Number of slices (>= 1); slices tying with the k-th score are returned too.
+    max_order : int, default 3
+        Most conditions per slice (>= 1).
+    min_support : int or float, default 0.01
+        Least examples per slice: a count (an integer >= 1) or a fraction of the examples
+        searched (in (0, 1); ``int(min_support * n)``, at least 1). With ``holdout`` the examples
+        searched are one half.
+    holdout : bool, default False
+        Search a random half of the examples (drawn with ``seed``) and compute every statistic on
+        the other half, so that q-values are not optimistic after the search.
+    seed : int, default 0
+        Seed of the random split (``numpy.random.default_rng``).
+    confidence : float, default 0.95
+        Level of the error-rate intervals, in (0, 1).
+    fdr : float, default 0.05
+        False discovery rate, in (0, 1), at which a slice is ``confirmed`` (Benjamini-Hochberg
+        q-value below it [2]_, and an error rate above the rest's).
+    bins : int, default 5
+        Quantile bins for numeric attributes.
 
+    Returns
+    -------
+    Discovery
+        ``.table`` has one row per slice, best ``sliceline_score`` first: ``predicate`` (dict
+        attribute -> value label), ``description``, ``order`` (number of conditions),
+        ``sliceline_score`` (SliceLine's score on the examples searched; > 0), ``search_n`` and
+        ``search_error_sum`` (the slice's examples and errors among those searched), ``n`` and
+        ``errors`` (among the examples tested: all, or the other half with ``holdout``),
+        ``error_rate`` and ``rest_error_rate`` (fractions in [0, 1]), ``ci_low``, ``ci_high``,
+        ``ci_method`` (Wilson or Clopper-Pearson), ``p_value``, ``test`` (fisher / z, slice
+        against the rest), ``q_value`` (Benjamini-Hochberg over the discovered slices),
+        ``confirmed`` and ``group`` (a slice and its refinements share a group, numbered from 1).
+        ``.settings`` records the parameters, ``min_support_rows`` and the attributes searched.
+
+    Raises
+    ------
+    FaultlineError
+        If the run is unknown, has no attribute to search or no scored example.
+    analysis.slicing.params.ParameterError
+        If ``min_support`` is invalid.
+    ValueError
+        If ``error_weight``, ``k`` or ``max_order`` is out of range (texts in
+        :mod:`analysis.slicing.sliceline`).
+
+    References
+    ----------
+    .. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for
+       ML Model Debugging", SIGMOD 2021, https://doi.org/10.1145/3448016.3457323
+    .. [2] Y. Benjamini and Y. Hochberg, "Controlling the False Discovery Rate", JRSS B 57(1), 1995.
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/d.duckdb")
     >>> df = pd.DataFrame({"prompt": ["q"] * 400, "lang": ["en", "sw"] * 200, "ch": ["web"] * 200 + ["api"] * 200,
     ...                    "correct": [True] * 200 + [True, False] * 100})
     >>> _ = s.ingest_frame(df, name="r")
-    >>> d = discover(s, "r", k=1, min_sup=10)
+    >>> d = discover(s, "r", k=1, min_support=10)
     >>> d.table[["description", "n", "error_rate"]].to_dict("records")
     [{'description': 'lang = sw AND ch = api', 'n': 100, 'error_rate': 1.0}]
     """
+    check_min_support(min_support)
     codes, errors, labels, prepared, _ids = encode(store, run, by, bins=bins)
     n = len(errors)
     if n == 0:
@@ -99,9 +230,9 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, alpha: 
         search = np.zeros(n, dtype=bool)
         search[rng.permutation(n)[: n // 2]] = True
     test = ~search if holdout else search
-    min_sup_rows = int(min_sup * search.sum()) if isinstance(min_sup, float) and min_sup < 1 else min_sup
-    found = find_slices(codes[search], errors[search], alpha=alpha, k=k, max_l=max_l, min_sup=min_sup_rows,
-                        exact_ids=True)
+    min_support_rows = support_count(min_support, int(search.sum()))
+    found = find_slices(codes[search], errors[search], error_weight=error_weight, k=k, max_order=max_order,
+                        min_support=min_support_rows)
     rows = []
     test_codes, test_errors = codes[test], errors[test]
     total_n, total_e = int(test.sum()), float(test_errors.sum())
@@ -113,10 +244,10 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, alpha: 
         words = [describe_condition(prepared[f].attribute.name, labels[f][c], binned=prepared[f].labels is not None)
                  for f, c in s.predicate]
         rows.append({"predicate": pred, "description": " AND ".join(words), "order": len(s.predicate),
-                     "score": s.score, "search_n": s.size, "search_error_sum": s.error_sum,
+                     "sliceline_score": s.score, "search_n": s.size, "search_error_sum": s.error_sum,
                      "n": int(mask.sum()), "errors": int(round(float(test_errors[mask].sum())))})
-    table = pd.DataFrame(rows, columns=["predicate", "description", "order", "score", "search_n", "search_error_sum",
-                                        "n", "errors"])
+    table = pd.DataFrame(rows, columns=["predicate", "description", "order", "sliceline_score", "search_n",
+                                        "search_error_sum", "n", "errors"])
     if not table.empty:
         ns = table["n"].to_numpy(dtype=np.int64)
         es = table["errors"].to_numpy(dtype=np.int64)
@@ -129,12 +260,13 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, alpha: 
         table["ci_low"], table["ci_high"], table["ci_method"] = low, high, method
         table["p_value"], table["test"], table["q_value"] = p, test_name, q
         table["confirmed"] = (q < fdr) & (table["error_rate"] > table["rest_error_rate"])
-        table["group"] = _groups(table["predicate"].tolist(), table["score"].tolist())
+        table["group"] = _groups(table["predicate"].tolist(), table["sliceline_score"].tolist())
     else:
         for col in ("error_rate", "rest_error_rate", "ci_low", "ci_high", "ci_method", "p_value", "test", "q_value",
                     "confirmed", "group"):
             table[col] = pd.Series(dtype=float)
-    settings = {"alpha": alpha, "k": k, "max_l": max_l, "min_sup": min_sup, "min_sup_rows": int(min_sup_rows),
+    settings = {"error_weight": error_weight, "k": k, "max_order": max_order, "min_support": min_support,
+                "min_support_rows": int(min_support_rows),
                 "holdout": holdout, "seed": seed, "confidence": confidence, "fdr": fdr, "bins": bins,
                 "attributes": [p.attribute.name for p in prepared],
                 "statistics_on": "held-out half" if holdout else "all examples (q-values optimistic after a search)",

@@ -3,19 +3,51 @@
 A *slice* is a conjunction of predicates ``feature == category`` over categorical features.
 SliceLine finds the ``k`` slices that best trade off a high average error against a large size,
 by enumerating the lattice of slices level by level (one predicate more per level) and pruning
-with size and score upper bounds.
+with size and score upper bounds. Nothing here imports pandas or streamlit.
 
-This module is a fast reimplementation of the ``sliceline`` package's ``Slicefinder``
-(DataDome/sliceline 0.3.0, BSD-3-Clause) in plain numpy: it returns *the same slices* as that
-package, with the same scores, sizes and error sums, in the same order. Where the package
-deviates from the paper, this module deviates in the same way, on purpose (see "Matching the
-package" below). Nothing here imports pandas or streamlit.
+Scoring (``n`` rows, ``e`` the mean error, a slice with ``|S|`` rows and error sum ``se``, the
+paper's ``alpha`` named ``error_weight`` here)::
 
-Scoring (``n`` rows, ``e`` the mean error, a slice with ``|S|`` rows and error sum ``se``)::
+    score(S) = error_weight * ((se / |S|) / e - 1) - (1 - error_weight) * (n / |S| - 1)
 
-    score(S) = alpha * ((se / |S|) / e - 1) - (1 - alpha) * (n / |S| - 1)
+A slice is reported only if ``|S| >= min_support`` and ``score(S) > 0``.
 
-A slice is reported only if ``|S| >= min_sup`` and ``score(S) > 0``.
+What the paper fixes and this module follows
+--------------------------------------------
+* The score upper bound of a candidate (the paper's Equation 5) maximises the score over every
+  size between ``min_support`` and the candidate's size bound, with the number of **rows** ``n``
+  in the size term. (The ``sliceline`` package, DataDome/sliceline 0.3.0, puts the number of
+  one-hot columns there: a looser bound when there are fewer columns than rows, and a too tight
+  one, which can prune a slice that qualifies, when there are more.)
+* Candidates are told apart by **exact** slice ids (integers, in int64 pieces). (The package sums
+  a float64 id; from about 15-20 attributes it passes 2**53, distinct candidates share an id and
+  the package silently drops them.)
+* The search is exact: a candidate is pruned only if neither it nor a refinement can enter the
+  result, i.e. its bound is not positive or, once the top-k list holds ``k`` slices, is below the
+  k-th best score (a slice tying with it is returned). (The package prunes bounds up to the
+  lowest score in the list even before the list holds ``k`` slices, and bounds equal to it, so
+  it can return fewer slices than qualify, or miss ties.)
+
+What it shares with the ``sliceline`` package
+---------------------------------------------
+Where the package follows the paper, this module returns *the same slices* as its
+``Slicefinder``, with the same scores, sizes and error sums, in the same order (the parity tests in
+``tests/parity/test_sliceline.py`` check it, and reproduce the package's deviations above by
+passing its rules to :func:`_find_slices`):
+
+* Categories are the values present in the data (as ``OneHotEncoder`` sees them); a code that no
+  row uses does not exist for the algorithm, even if ``feature_cardinalities`` allows it.
+* Level-1 slices, and the parents of each next level, must have ``size >= min_support`` and a
+  positive error sum.
+* Candidates of level ``L`` are joined from pairs of parents sharing ``L - 2`` predicates; a
+  candidate is kept only if it was produced by ``L * (L - 1) / 2`` pairs (all its parents are
+  present). Its size, error and max-error upper bounds are the minimum over the *first* such
+  pair (in the package's pair order).
+* Ties: every slice whose score ties with the k-th best is kept (more than ``k`` slices can be
+  returned). The result is sorted by score (best first), then by the one-hot vectors
+  lexicographically (a slice without the first differing one-hot column comes first).
+* Error sums are accumulated row by row in ascending row order, as scipy's sparse product does,
+  so scores of real-valued errors are bit-identical and ties resolve identically.
 
 How it is fast
 --------------
@@ -26,34 +58,11 @@ computes a mixed-radix key, and ``np.bincount`` yields the size and error sum of
 category combination of that group at once. Candidate generation works on small integer arrays
 (sorted one-hot column indices), not on sparse matrices.
 
-Matching the package
---------------------
-* Categories are the values present in the data (as ``OneHotEncoder`` sees them); a code that no
-  row uses does not exist for the algorithm, even if ``feature_cardinalities`` allows it.
-* ``min_sup``: an int is a row count; a float in (0, 1) is a fraction of the rows, converted with
-  ``int(min_sup * n)``; ``0`` and ``0.0`` mean no size threshold.
-* Level-1 slices, and the parents of each next level, must have ``size >= min_sup`` and a
-  positive error sum.
-* Candidates of level ``L`` are joined from pairs of parents sharing ``L - 2`` predicates; a
-  candidate is kept only if it was produced by ``L * (L - 1) / 2`` pairs (all its parents are
-  present). Its size, error and max-error upper bounds are the minimum over the *first* such
-  pair (in the package's pair order), not over all its parents.
-* Candidates are told apart by the package's floating-point slice id
-  ``sum((category + 1) * prod(domain + 1 of later features))`` accumulated in float64. With many
-  features the id exceeds 2**53 and distinct candidates can share an id; the package then counts
-  them as one candidate with too many parent pairs and drops them. This module reproduces that
-  (see :func:`_find_slices` ``exact_ids`` to turn it off).
-* The score upper bound uses the number of one-hot columns where the score has the number of
-  rows (``(1 - alpha) * (n_columns - s) / s``), as the package does: a looser bound (less
-  pruning) when there are fewer columns than rows, a too tight one (a slice that would qualify
-  can be pruned) when there are more.
-* Pruning compares upper bounds with the lowest score in the current top-k list even before that
-  list holds ``k`` slices.
-* Ties: every slice whose score ties with the k-th best is kept (more than ``k`` slices can be
-  returned). The result is sorted by score (best first), then by the one-hot vectors
-  lexicographically (a slice without the first differing one-hot column comes first).
-* Error sums are accumulated row by row in ascending row order, as scipy's sparse product does,
-  so scores of real-valued errors are bit-identical and ties resolve identically.
+References
+----------
+.. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for ML
+   Model Debugging", SIGMOD 2021, https://doi.org/10.1145/3448016.3457323
+.. [2] DataDome/sliceline 0.3.0 (BSD-3-Clause), https://github.com/DataDome/sliceline
 """
 
 from __future__ import annotations
@@ -66,16 +75,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Slice", "find_slices", "sliceline_compatible"]
+from analysis.slicing.params import check_min_support, support_count
+
+__all__ = ["Slice", "find_slices"]
 
 # --- parameter validation messages (tests assert these exact texts) -----------------------------
-INVALID_ALPHA = "Invalid 'alpha' parameter: expected a float in (0, 1], got {value!r}"
+INVALID_ERROR_WEIGHT = "Invalid 'error_weight' parameter: expected a float in (0, 1], got {value!r}"
 INVALID_K = "Invalid 'k' parameter: expected an integer >= 1, got {value!r}"
-INVALID_MAX_L = "Invalid 'max_l' parameter: expected an integer >= 1, got {value!r}"
-INVALID_MIN_SUP = (
-    "Invalid 'min_sup' parameter: expected an integer >= 0 (a row count) or a float in [0, 1) "
-    "(a fraction of the rows), got {value!r}"
-)
+INVALID_MAX_ORDER = "Invalid 'max_order' parameter: expected an integer >= 1, got {value!r}"
 INVALID_CODES_SHAPE = (
     "Invalid 'codes' parameter: expected a 2-D integer matrix with at least one row and one "
     "column (examples x features), got shape {value}"
@@ -93,10 +100,6 @@ INVALID_ERRORS_SHAPE = (
     "got shape {value}"
 )
 INVALID_ERRORS_VALUE = "Invalid 'errors' parameter: expected finite floats >= 0, got {value!r} in row {row}"
-INVALID_X_SHAPE = (
-    "Invalid 'X' parameter: expected a 2-D matrix with at least one row and one column "
-    "(examples x features), got shape {value}"
-)
 INVALID_CARDINALITIES = (
     "Invalid 'feature_cardinalities' parameter: expected {m} integers >= 1 (one per column of "
     "'codes'), got {value!r}"
@@ -120,14 +123,19 @@ class Slice:
     """
 
     predicate: tuple[tuple[int, int], ...]
+    """``(feature, code)`` pairs, features ascending: column ``feature`` of ``codes`` equals ``code``."""
     score: float
+    """SliceLine score (unitless; > 0 means worse than the whole data set after the size penalty)."""
     size: int
+    """Number of rows in the slice."""
     error_sum: float
+    """Sum of the slice's errors (its number of errors when errors are 0/1)."""
     max_error: float
+    """Largest error in the slice."""
 
     @property
     def average_error(self) -> float:
-        """Mean error of the slice's rows (``error_sum / size``).
+        """Mean error of the slice's rows (``error_sum / size``; an error rate in [0, 1] for 0/1 errors).
 
         >>> Slice(((0, 0),), 1.0, 4, 1.0, 1.0).average_error
         0.25
@@ -145,24 +153,19 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def _validate(codes: Any, errors: Any, alpha: Any, k: Any, max_l: Any, min_sup: Any,
-              feature_cardinalities: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Check every argument; return codes (intp), errors (float64), cardinalities, min_sup count."""
-    if not _is_real(alpha) or not (0 < alpha <= 1):  # NaN fails the comparison too
-        raise ValueError(INVALID_ALPHA.format(value=alpha))
+def _validate_search(error_weight: Any, k: Any, max_order: Any) -> None:
+    """Check SliceLine's own parameters (``min_support`` is checked by :mod:`analysis.slicing.params`)."""
+    if not _is_real(error_weight) or not (0 < error_weight <= 1):  # NaN fails the comparison too
+        raise ValueError(INVALID_ERROR_WEIGHT.format(value=error_weight))
     if not _is_int(k) or k < 1:
         raise ValueError(INVALID_K.format(value=k))
-    if not _is_int(max_l) or max_l < 1:
-        raise ValueError(INVALID_MAX_L.format(value=max_l))
-    if _is_int(min_sup):
-        ok = min_sup >= 0
-    elif _is_real(min_sup):
-        ok = 0 <= min_sup < 1
-    else:
-        ok = False
-    if not ok:
-        raise ValueError(INVALID_MIN_SUP.format(value=min_sup))
+    if not _is_int(max_order) or max_order < 1:
+        raise ValueError(INVALID_MAX_ORDER.format(value=max_order))
 
+
+def _validate_data(codes: Any, errors: Any,
+                   feature_cardinalities: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check the data; return codes (intp), errors (float64) and the cardinalities."""
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[0] < 1 or codes.shape[1] < 1:
         raise ValueError(INVALID_CODES_SHAPE.format(value=codes.shape))
@@ -211,89 +214,71 @@ def _validate(codes: Any, errors: Any, alpha: Any, k: Any, max_l: Any, min_sup: 
             row, f = (int(x) for x in np.argwhere(out)[0])
             raise ValueError(INVALID_CODES_RANGE.format(high=int(cards[f]) - 1, feature=f,
                                                         value=int(codes[row, f]), row=row))
-
-    if 0 < min_sup < 1:
-        min_sup_count: float = int(min_sup * n)
-    else:
-        min_sup_count = min_sup
-    return codes, errors, cards, min_sup_count
+    return codes, errors, cards
 
 
 # --- public API --------------------------------------------------------------------------------
 
-def find_slices(codes: np.ndarray, errors: np.ndarray, *, alpha: float = 0.6, k: int = 1,
-                max_l: int = 3, min_sup: int | float = 10,
-                feature_cardinalities: Sequence[int] | None = None, exact_ids: bool = False) -> list[Slice]:
-    """Find the top-k slices with SliceLine, exactly as ``sliceline.Slicefinder`` would.
+def find_slices(codes: np.ndarray, errors: np.ndarray, *, error_weight: float = 0.6, k: int = 1,
+                max_order: int = 3, min_support: int | float = 10,
+                feature_cardinalities: Sequence[int] | None = None) -> list[Slice]:
+    """Find the top-k slices of a data set with SliceLine, as the paper defines them.
 
-    ``exact_ids=True`` fixes the package's float-ID collisions (from about 15-20 attributes
-    it silently drops candidate slices); Faultline's discovery uses it. With few attributes
-    both settings give the same result.
+    Parameters
+    ----------
+    codes : array of int, shape (n, m)
+        ``codes[i, j]`` is example ``i``'s category of feature ``j``, in ``0..card_j - 1`` (the
+        caller has already encoded categories, 'missing' included as a code of its own).
+        Integral floats are accepted.
+    errors : array of float, shape (n,)
+        Each example's error, finite and >= 0 (1.0 wrong and 0.0 right, or a real-valued loss).
+    error_weight : float, default 0.6
+        The paper's ``alpha``, in (0, 1]: the weight of the slice's average error against its
+        size in the score (1.0 ignores the size).
+    k : int, default 1
+        Number of slices (>= 1); every slice whose score ties with the k-th best is returned too.
+    max_order : int, default 3
+        Most predicates per slice (>= 1; the paper's ``L``).
+    min_support : int or float, default 10
+        Least rows per slice: a count (an integer >= 1) or a fraction of the ``n`` rows (a number
+        in (0, 1), converted to ``int(min_support * n)``, at least 1).
+    feature_cardinalities : sequence of m int, optional
+        Number of categories of each feature; when given, codes are checked against it.
 
-    codes: (n, m) integer matrix, ``codes[i, j]`` in ``0..card_j - 1`` is example i's category for
-    feature j (the caller has already encoded categories, including 'missing' as its own code).
-    errors: (n,) floats >= 0 (1.0 = wrong, 0.0 = right, or real-valued losses).
-    alpha: weight of the average error against the size, in (0, 1].
-    k: number of slices; slices tying with the k-th score are all returned.
-    max_l: most predicates per slice. min_sup: least rows per slice (an int), or a fraction of
-    the rows (a float in (0, 1)). feature_cardinalities: optional, checks the codes' range.
+    Returns
+    -------
+    list of Slice
+        The top-k slices with a positive score and at least ``min_support`` rows, best score
+        first (ties in the package's one-hot order); empty when no slice qualifies.
 
-    Returns the top-k slices best first, exactly as sliceline would.
+    Raises
+    ------
+    ValueError
+        A parameter or the data out of range; the message names the parameter, the expected
+        value and the value received (texts in this module's ``INVALID_*`` constants).
+    analysis.slicing.params.ParameterError
+        ``min_support`` invalid (a ``ValueError`` too; text ``MSG_MIN_SUPPORT``).
 
+    References
+    ----------
+    .. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for
+       ML Model Debugging", SIGMOD 2021, https://doi.org/10.1145/3448016.3457323
+
+    Examples
+    --------
     >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5)
     >>> errors = np.array([1.0, 0.0, 0.0, 0.0] * 5)
-    >>> [s.predicate for s in find_slices(codes, errors, alpha=0.95, k=2, min_sup=2)]
+    >>> [s.predicate for s in find_slices(codes, errors, error_weight=0.95, k=2, min_support=2)]
     [((0, 0), (1, 0)), ((1, 0),), ((0, 0),)]
-    >>> top = find_slices(codes, errors, alpha=0.95, k=1, min_sup=2)[0]
+    >>> top = find_slices(codes, errors, error_weight=0.95, k=1, min_support=2)[0]
     >>> top.size, top.error_sum, top.average_error, round(top.score, 6)
     (5, 5.0, 1.0, 2.7)
     """
-    codes, errors, cards, min_sup_count = _validate(codes, errors, alpha, k, max_l, min_sup,
-                                                    feature_cardinalities)
-    return _find_slices(codes, errors, float(alpha), int(k), int(max_l), min_sup_count, exact_ids=bool(exact_ids))
-
-
-def sliceline_compatible(X: Any, errors: Any, *, alpha: float = 0.6, k: int = 1, max_l: int = 4,
-                         min_sup: int | float = 10) -> tuple[np.ndarray, list[dict[str, float]]]:
-    """Run :func:`find_slices` on raw values and answer in ``Slicefinder``'s layout.
-
-    X is any (n, m) matrix of category values (numbers or strings); each column's categories are
-    its sorted distinct values, as ``OneHotEncoder`` makes them. Returns ``(top_slices,
-    statistics)`` shaped like ``Slicefinder.top_slices_`` (an object matrix holding the value of
-    each constrained feature and ``None`` elsewhere) and ``Slicefinder.top_slices_statistics_``.
-    The default ``max_l=4`` is the package's.
-
-    >>> X = np.array([["a", "x"], ["a", "y"], ["b", "x"], ["b", "y"]] * 5, dtype=object)
-    >>> top, stats = sliceline_compatible(X, [1.0, 0.0, 0.0, 0.0] * 5, alpha=0.95, k=1, min_sup=2)
-    >>> top
-    array([['a', 'x']], dtype=object)
-    >>> stats[0]["slice_size"], stats[0]["slice_average_error"]
-    (5.0, 1.0)
-    """
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(INVALID_X_SHAPE.format(value=X.shape))
-    categories = []
-    codes = np.empty(X.shape, dtype=np.intp)
-    for j in range(X.shape[1]):
-        values, inverse = np.unique(X[:, j], return_inverse=True)
-        categories.append(values)
-        codes[:, j] = inverse.reshape(-1)
-    slices = find_slices(codes, errors, alpha=alpha, k=k, max_l=max_l, min_sup=min_sup)
-    top = np.full((len(slices), X.shape[1]), None, dtype=object)
-    stats = []
-    for r, s in enumerate(slices):
-        for feature, code in s.predicate:
-            value = categories[feature][code]
-            top[r, feature] = value.item() if isinstance(value, np.generic) else value
-        stats.append({
-            "slice_score": float(s.score),
-            "sum_slice_error": float(s.error_sum),
-            "max_slice_error": float(s.max_error),
-            "slice_size": float(s.size),
-            "slice_average_error": float(s.error_sum / s.size),
-        })
-    return top, stats
+    _validate_search(error_weight, k, max_order)
+    check_min_support(min_support)
+    codes, errors, _ = _validate_data(codes, errors, feature_cardinalities)
+    min_count = support_count(min_support, codes.shape[0])
+    return _find_slices(codes, errors, float(error_weight), int(k), int(max_order), min_count)
 
 
 # --- the algorithm -----------------------------------------------------------------------------
@@ -340,17 +325,9 @@ class _Data:
         self.col_size = np.concatenate(sizes).astype(np.float64)
         self.col_err = np.concatenate(err_sums)
         self.col_max = np.concatenate(maxes)
-        # The package's float64 slice-id multipliers: prod(dom[k] + 1 for k > f), left to right.
-        dom1 = [float(d) + 1.0 for d in dom]
-        mult = []
-        for f in range(m):
-            x = 1.0
-            for g in range(f + 1, m):
-                x *= dom1[g]
-            mult.append(x)
-        self.col_mult = np.asarray(mult, dtype=np.float64)[self.col_feature]
-        # The same id exactly, in int64 pieces: consecutive features form segments whose
-        # mixed-radix value stays below 2**62; segment 0 (the first features) is most significant.
+        # A slice's id is sum((local code + 1) * prod(dom[g] + 1 for g > f)) over its columns: a
+        # mixed-radix number, kept exact in int64 pieces. Consecutive features form segments whose
+        # value stays below 2**62; segment 0 (the first features) is most significant.
         segment_of = np.zeros(m, dtype=np.intp)
         weight = np.ones(m, dtype=np.int64)
         seg, radix = 0, 1
@@ -468,23 +445,31 @@ class _Data:
 
 
 def _score(sizes: np.ndarray, errs: np.ndarray, n: int, alpha: float, avg: float) -> np.ndarray:
-    """The package's slice score, operation for operation (bit-identical)."""
+    """The slice score (paper Eq. 2; ``alpha`` is the error weight), operation for operation as the
+    package computes it (bit-identical)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = alpha * ((errs / sizes) / avg - 1.0) - (1.0 - alpha) * (n / sizes - 1.0)
     out[sizes <= 0] = -np.inf
     return out
 
 
-def _score_ub(sizes: np.ndarray, errs: np.ndarray, maxes: np.ndarray, ncol: int, min_sup: float,
+def _score_ub(sizes: np.ndarray, errs: np.ndarray, maxes: np.ndarray, population: int, min_sup: float,
               alpha: float, avg: float) -> np.ndarray:
-    """The package's score upper bound (its numba kernel), operation for operation."""
+    """The score upper bound of candidates (paper Eq. 5), operation for operation as the package's
+    numba kernel computes it.
+
+    sizes, errs, maxes: upper bounds of each candidate's size, error sum and max error.
+    population: the ``n`` of the score's size term, the number of rows (the package passes its
+    number of one-hot columns instead). The bound is the best score over the candidate sizes
+    ``min_sup``, ``errs / maxes`` and ``sizes``.
+    """
     ms = float(min_sup)
     best = np.full(sizes.shape, -np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
         pot2 = np.where(maxes > 0, np.maximum(errs / maxes, ms), ms)
         for pot in (np.full(sizes.shape, ms), pot2, sizes):
             sc = (alpha * (np.minimum(pot * maxes, errs) / avg - pot)
-                  - (1.0 - alpha) * (ncol - pot)) / pot
+                  - (1.0 - alpha) * (population - pot)) / pot
             better = (pot > 0) & (sc > best)
             best = np.where(better, sc, best)
     return best
@@ -536,31 +521,50 @@ def _reduce(keys: list[np.ndarray], count: np.ndarray, first: np.ndarray):
             np.minimum.reduceat(first[order], starts))
 
 
-def _id_keys(data: _Data, union: np.ndarray, exact: bool) -> list[np.ndarray]:
-    """The slice ids of candidate unions (sorted one-hot columns), as sort keys.
+class _Rules:
+    """The paper's rules at the three places where the ``sliceline`` package departs from them.
 
-    Not exact: the package's float64 id, summed column by column in ascending column order (it
-    rounds once it passes 2**53). Exact: the same number in int64 pieces, most significant first.
+    The parity tests subclass this with the package's rules (``tests/parity/sliceline_package.py``)
+    to show that everything else in the search is the package's algorithm.
     """
-    value = (data.col_local[union] + 1)
-    if not exact:
-        terms = value.astype(np.float64) * data.col_mult[union]
-        ids = terms[:, 0].copy()
-        for c in range(1, union.shape[1]):
-            ids += terms[:, c]
-        return [ids]
-    segment = data.col_segment[union]
-    term = value * data.col_weight[union]
-    return [np.where(segment == g, term, 0).sum(axis=1) for g in range(data.n_segments)]
+
+    def population(self, data: _Data) -> int:
+        """The ``n`` of the score upper bound's size term: the number of rows (paper Eq. 5)."""
+        return data.n
+
+    def id_keys(self, data: _Data, union: np.ndarray) -> list[np.ndarray]:
+        """The exact slice ids of candidate unions (sorted one-hot columns), as sort keys.
+
+        The id ``sum((local code + 1) * prod(dom[g] + 1 for later features g))`` in int64 pieces,
+        most significant first: two candidates share their keys only if they are the same slice.
+        """
+        value = (data.col_local[union] + 1)
+        segment = data.col_segment[union]
+        term = value * data.col_weight[union]
+        return [np.where(segment == g, term, 0).sum(axis=1) for g in range(data.n_segments)]
+
+    def keep(self, ub: np.ndarray, threshold: float, full: bool) -> np.ndarray:
+        """Candidates whose score upper bound ``ub`` lets them, or a refinement, enter the result.
+
+        threshold: the lowest score in the top-k list; full: the list holds ``k`` slices or more.
+        Until the list is full any positive score enters; then a score tying with the k-th best
+        still does (ties are returned), so only bounds below it are pruned. This keeps the search
+        exact: a refinement's score is at most its parent's bound.
+        """
+        return (ub >= threshold) & (ub > 0) if full else ub > 0
+
+
+_PAPER = _Rules()
 
 
 def _join_candidates(data: _Data, parents: np.ndarray, p_size: np.ndarray, p_err: np.ndarray,
                      p_max: np.ndarray, level: int, threshold: float, min_sup: float, alpha: float,
-                     avg: float, exact_ids: bool = False) -> np.ndarray:
-    """Candidates of ``level`` from its parents, after the package's pruning.
+                     avg: float, *, full: bool = True, rules: _Rules = _PAPER) -> np.ndarray:
+    """Candidates of ``level`` from its parents, after the size and score-bound pruning.
 
     parents: (p, level - 1) sorted one-hot columns in the package's order, with their sizes,
-    error sums and max errors. threshold: the lowest score in the top-k list (-inf if empty).
+    error sums and max errors. threshold: the lowest score in the top-k list (-inf if empty); full:
+    whether that list holds k slices. rules: the paper's (tests pass the package's).
     Returns (c, level) sorted one-hot columns, in the package's order (ascending slice id).
 
     The package joins every pair of parents (i < j) sharing level - 2 columns whose other two
@@ -590,7 +594,7 @@ def _join_candidates(data: _Data, parents: np.ndarray, p_size: np.ndarray, p_err
                 union = np.column_stack([shared[a], other[a], other[b]])
                 union.sort(axis=1)
                 pair = member[a].astype(np.int64) * p + member[b]  # row-major rank of (i, j), i < j
-                parts.append(_reduce(_id_keys(data, union, exact_ids), np.ones(a.size, np.int64), pair))
+                parts.append(_reduce(rules.id_keys(data, union), np.ones(a.size, np.int64), pair))
         lo = hi
     if not parts:
         return empty
@@ -610,15 +614,18 @@ def _join_candidates(data: _Data, parents: np.ndarray, p_size: np.ndarray, p_err
     ub_size = np.minimum(p_size[i], p_size[j])
     ub_err = np.minimum(p_err[i], p_err[j])
     ub_max = np.minimum(p_max[i], p_max[j])
-    ub = _score_ub(ub_size, ub_err, ub_max, data.ncol, min_sup, alpha, avg)
-    return cand[(ub > threshold) & (ub > 0) & (ub_size >= min_sup)]
+    ub = _score_ub(ub_size, ub_err, ub_max, rules.population(data), min_sup, alpha, avg)
+    return cand[rules.keep(ub, threshold, full) & (ub_size >= min_sup)]
 
 
 def _find_slices(codes: np.ndarray, errors: np.ndarray, alpha: float, k: int, max_l: int,
-                 min_sup: float, *, exact_ids: bool = False) -> list[Slice]:
-    """SliceLine on validated input. ``exact_ids=True`` tells candidates apart exactly instead of
-    by the package's rounding float64 ids (then results can differ from the package's when it
-    drops candidates whose ids collide, which needs many features)."""
+                 min_sup: float, *, rules: _Rules = _PAPER) -> list[Slice]:
+    """SliceLine on validated input (``alpha`` the error weight, ``max_l`` the most predicates,
+    ``min_sup`` a row count).
+
+    ``rules``: the paper's (rows in the score bound, exact ids, exact pruning); the parity tests
+    pass the ``sliceline`` package's to show the rest is the package's algorithm.
+    """
     data = _Data(codes, errors)
     n, m = data.n, data.m
     avg = float(np.mean(errors))
@@ -642,7 +649,7 @@ def _find_slices(codes: np.ndarray, errors: np.ndarray, alpha: float, k: int, ma
             keep = (p_size >= min_sup) & (p_err > 0)
             parents, p_size, p_err, p_max = parents[keep], p_size[keep], p_err[keep], p_max[keep]
         cand = _join_candidates(data, parents, p_size, p_err, p_max, level, top.min_score(),
-                                min_sup, alpha, avg, exact_ids)
+                                min_sup, alpha, avg, full=top.full(), rules=rules)
         if cand.shape[0] == 0:
             break
         need_max = level < last_level and not data.binary
@@ -666,6 +673,9 @@ class _TopK:
         self.score = np.zeros(0)
         self.err = np.zeros(0)
         self.size = np.zeros(0)
+
+    def full(self) -> bool:
+        return len(self.cols) >= self.k
 
     def min_score(self) -> float:
         return float(self.score.min()) if self.score.size else -np.inf

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.slicing.params import check_min_support, support_count
 from analysis.store import Store
 from analysis.store.sql import quote_ident
 from analysis.store.sql import slices as Q
@@ -35,7 +36,6 @@ MAX_DEFAULT_CARDINALITY = 60
 
 MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
 MSG_ORDER = "Invalid 'max_order' parameter: expected 1, 2 or 3, got {value!r}"
-MSG_MIN_SUPPORT = "Invalid 'min_support' parameter: expected an integer >= 1, got {value!r}"
 MSG_FDR = "Invalid 'fdr' parameter: expected a number in (0, 1), got {value!r}"
 MSG_BINS = "Invalid 'bins' parameter: expected an integer from 2 to 20, got {value!r}"
 
@@ -230,8 +230,7 @@ class SliceResult:
 def _check(max_order, min_support, fdr, bins) -> None:
     if max_order not in (1, 2, 3):
         raise FaultlineError(MSG_ORDER.format(value=max_order))
-    if isinstance(min_support, bool) or not isinstance(min_support, int) or min_support < 1:
-        raise FaultlineError(MSG_MIN_SUPPORT.format(value=min_support))
+    check_min_support(min_support)
     if isinstance(fdr, bool) or not isinstance(fdr, (int, float)) or not 0 < fdr < 1:
         raise FaultlineError(MSG_FDR.format(value=fdr))
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 20:
@@ -239,7 +238,7 @@ def _check(max_order, min_support, fdr, bins) -> None:
 
 
 def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_order: int = 2,
-                min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
+                min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
                 edges: dict[str, Sequence[float]] | None = None) -> SliceResult:
     """Every slice of a run over the given attributes, alone and in conjunctions up to ``max_order``.
 
@@ -248,7 +247,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     ``error_rate``, ``ci_low``, ``ci_high``, ``ci_method``, ``mean_score``, ``rest_n``,
     ``rest_errors``, ``rest_error_rate``, ``difference`` (slice minus rest), ``p_value``,
     ``test`` (fisher / z), ``q_value`` (Benjamini-Hochberg over every tested slice),
-    ``too_small`` (n below ``min_support``: not tested), ``finding`` (worse than the rest at
+    ``too_small`` (n below ``min_support``, a count of examples or a fraction of the run's: not tested), ``finding`` (worse than the rest at
     the FDR level), sorted by evidence (q-value, then effect).
 
     >>> import tempfile, pandas as pd
@@ -283,8 +282,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
         sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded)
     raw = cur.execute(sql, params).df()
-    table = _post_process(raw, prepared, total_n, total_errors, min_support=min_support, confidence=confidence,
-                          fdr=fdr)
+    table = _post_process(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
+                          confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
                 "confidence": confidence, "fdr": fdr, "bins": bins,
                 "interval": "Wilson; Clopper-Pearson when n < 30 or fewer than 5 errors or successes",
@@ -423,7 +422,7 @@ def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], tota
     return table.drop(columns="_q").reset_index(drop=True)
 
 
-def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int = 30, confidence: float = 0.95,
+def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float = 30, confidence: float = 0.95,
             bins: int = 5) -> pd.DataFrame:
     """Error rate over two attributes: one row per cell with n, errors, rate and interval.
 

@@ -147,7 +147,8 @@ def test_where_a_mode_concentrates_matches_statsmodels(store):
     assert (result.total_n, result.total_in_mode) == (n, int(refuse.sum()))
 
 
-def test_a_mode_that_is_every_error_gives_the_slicing_engines_table(store):
+@pytest.mark.parametrize("min_support", [10, 0.2])  # a count, or a fraction of the run (180 of 900 examples)
+def test_a_mode_that_is_every_error_gives_the_slicing_engines_table(store, min_support):
     rng = np.random.default_rng(5)
     n = 900
     frame = pd.DataFrame({"prompt": "q", "lang": rng.choice(["en", "sw", "yo"], n), "tier": rng.choice(["a", "b"], n),
@@ -160,8 +161,9 @@ modes:
   add: [{id: any_error, name: Any error, description: every wrong answer, dimension: helpful}]
 rules: [{id: wrong, mode: any_error, when: not correct}]
 """)
-    mine = mode_slices(store, "s", spec, "any_error", ["lang", "tier"], max_order=2, min_support=10).table
-    theirs = slice_table(store, "s", ["lang", "tier"], max_order=2, min_support=10).table
+    mine = mode_slices(store, "s", spec, "any_error", ["lang", "tier"], max_order=2, min_support=min_support).table
+    theirs = slice_table(store, "s", ["lang", "tier"], max_order=2, min_support=min_support).table
+    assert theirs["too_small"].any() == (min_support == 0.2)  # tier x lang cells hold about 150 examples
     mine = mine.sort_values("description").reset_index(drop=True)
     theirs = theirs.sort_values("description").reset_index(drop=True)
     assert mine["description"].tolist() == theirs["description"].tolist()

@@ -37,6 +37,16 @@ def two_runs(store, n=2000, seed=1, drop_ids=0):
     return base, cand
 
 
+def test_min_support_as_a_fraction_of_the_matched_pairs(store):
+    two_runs(store, drop_ids=50)
+    as_fraction = compare_runs(store, "base", "cand", ["lang"], min_support=0.2)  # of 1,950 pairs: 390
+    as_count = compare_runs(store, "base", "cand", ["lang"], min_support=390)
+    pd.testing.assert_frame_equal(as_fraction.table, as_count.table)
+    rows = as_fraction.table.set_index("description")
+    assert rows.loc["lang = sw", "too_small"] and not rows.loc["lang = fr", "too_small"]  # 383 and 396 pairs
+    assert as_fraction.settings["min_support"] == 0.2
+
+
 def test_paired_counts_tests_and_verdicts(store):
     base, cand = two_runs(store, drop_ids=50)
     comparison = compare_runs(store, "base", "cand", ["lang"], min_support=30)

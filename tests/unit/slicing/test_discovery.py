@@ -9,6 +9,9 @@ import pandas as pd
 import pytest
 
 from analysis.slicing.discovery import _groups, discover, encode
+from analysis.slicing.params import MSG_MIN_SUPPORT, ParameterError
+from analysis.slicing.table import MISSING, _label
+from analysis.store.sql import slices as Q
 from tests.conftest import HELM_BBQ
 
 
@@ -26,7 +29,8 @@ def test_same_slices_as_the_sliceline_package_on_the_store(store):
     sliceline = pytest.importorskip("sliceline")
     (run,) = store.ingest_frame(planted_frame(), name="planted").added
     codes, errors, labels, prepared, _ = encode(store, run.run_id, ["lang", "channel", "segment"])
-    result = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=4, max_l=3, min_sup=40)
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], error_weight=0.95, k=4, max_order=3,
+                      min_support=40)
     finder = sliceline.Slicefinder(alpha=0.95, k=4, max_l=3, min_sup=40)
     finder.fit(pd.DataFrame(codes).astype(int), errors)
     expected = []
@@ -34,14 +38,14 @@ def test_same_slices_as_the_sliceline_package_on_the_store(store):
         expected.append({prepared[j].attribute.name: labels[j][int(v)] for j, v in enumerate(top) if v is not None})
     assert result.table["predicate"].tolist() == expected
     scores = [s["slice_score"] for s in finder.top_slices_statistics_]
-    assert result.table["score"].to_numpy() == pytest.approx(scores, abs=1e-9)
+    assert result.table["sliceline_score"].to_numpy() == pytest.approx(scores, abs=1e-9)
     assert result.table.iloc[0]["predicate"] == {"lang": "sw", "channel": "api"}
 
 
 def test_every_discovered_slice_has_statistics(store):
     frame = planted_frame()
     (run,) = store.ingest_frame(frame, name="planted").added
-    result = discover(store, run.run_id, ["lang", "channel", "segment"], k=5, min_sup=40)
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], k=5, min_support=40)
     for row in result.table.itertuples():
         mask = np.ones(len(frame), dtype=bool)
         for attr, value in row.predicate.items():
@@ -54,15 +58,15 @@ def test_every_discovered_slice_has_statistics(store):
 def test_holdout_tests_on_the_other_half(store):
     frame = planted_frame(n=6000)
     (run,) = store.ingest_frame(frame, name="planted").added
-    result = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=3, min_sup=30, holdout=True,
-                      seed=5)
+    result = discover(store, run.run_id, ["lang", "channel", "segment"], error_weight=0.95, k=3, min_support=30,
+                      holdout=True, seed=5)
     top = result.table.iloc[0]
     assert top["predicate"] == {"lang": "sw", "channel": "api"} and top["confirmed"]
     full = ((frame["lang"] == "sw") & (frame["channel"] == "api")).sum()
     assert top["n"] + top["search_n"] == full  # the two halves partition the slice
     assert result.settings["statistics_on"] == "held-out half"
-    again = discover(store, run.run_id, ["lang", "channel", "segment"], alpha=0.95, k=3, min_sup=30, holdout=True,
-                     seed=5)
+    again = discover(store, run.run_id, ["lang", "channel", "segment"], error_weight=0.95, k=3, min_support=30,
+                     holdout=True, seed=5)
     assert again.table["n"].tolist() == result.table["n"].tolist()
 
 
@@ -72,7 +76,7 @@ def test_noise_is_not_confirmed_on_holdout(store):
     frame = pd.DataFrame({"prompt": ["q"] * n, "a": rng.choice(list("abcdef"), n), "b": rng.choice(list("xyz"), n),
                           "correct": rng.random(n) > 0.2})
     (run,) = store.ingest_frame(frame, name="noise").added
-    result = discover(store, run.run_id, ["a", "b"], k=5, min_sup=30, holdout=True, seed=1)
+    result = discover(store, run.run_id, ["a", "b"], k=5, min_support=30, holdout=True, seed=1)
     assert not result.table["confirmed"].any()
 
 
@@ -87,7 +91,7 @@ def test_grouping_of_overlapping_findings():
 def test_real_helm_run(store):
     report = store.ingest(HELM_BBQ)
     run = next(r for r in report.added if "llama" in r.model)
-    result = discover(store, run.run_id, ["ambiguous", "negative"], k=3, min_sup=5)
+    result = discover(store, run.run_id, ["ambiguous", "negative"], k=3, min_support=5)
     assert len(result.table) >= 1 and result.table["n"].min() >= 5
 
 
@@ -106,3 +110,52 @@ def test_demo_recovery(tmp_path):
         planted = [p["predicate"] for p in truth["planted"] if p["predicate"] and "baseline" in p["runs"]]
         unrelated = [f for f in found if not any(all(f.get(a) == v for a, v in p.items()) for p in planted)]
         assert len(unrelated) <= 3
+
+
+def test_encoding_factorizes_the_labels_the_slice_table_shows(store):
+    """Codes number each attribute's labels in sorted order, missing values included: checked
+    against labelling every example one by one."""
+    rng = np.random.default_rng(4)
+    n = 600
+    frame = pd.DataFrame({
+        "prompt": ["q"] * n,
+        "lang": rng.choice(["en", "sw", "fr", None], n),
+        "turns": rng.choice([1.0, 2.0, 3.0, np.nan], n),
+        "flag": rng.choice([True, False], n),
+        "tokens": rng.integers(1, 1000, n),  # many values: binned
+        "day": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 20, n), unit="D"),
+        "correct": rng.random(n) > 0.3,
+    })
+    (run,) = store.ingest_frame(frame, name="mixed").added
+    by = ["lang", "turns", "flag", "tokens", "day"]
+    codes, errors, labels, prepared, ids = encode(store, run.run_id, by)
+    info = store.run(run.run_id)
+    sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
+    raw = store.cursor().execute(sql, params).df()
+    for j, p in enumerate(prepared):
+        text = [_label(p, v) for v in raw[f"a{j}"].tolist()]
+        expected_codes, expected_labels = pd.factorize(pd.Series(text, dtype=object), sort=True)
+        assert codes[:, j].tolist() == expected_codes.tolist()
+        assert labels[j] == list(expected_labels)
+    assert MISSING in labels[0] and MISSING in labels[1] and labels[2] == ["false", "true"]
+    assert prepared[3].labels is not None  # tokens are binned
+    assert errors.tolist() == (~frame["correct"]).astype(float).tolist()  # every example is scored, in order
+    assert ids.tolist() == raw["example_id"].tolist()
+
+
+def test_columns_and_settings_names(store):
+    (run,) = store.ingest_frame(planted_frame(n=2000), name="planted").added
+    result = discover(store, run.run_id, ["lang", "channel"], k=3, min_support=0.02)
+    assert "sliceline_score" in result.table and "score" not in result.table
+    assert {"error_weight", "k", "max_order", "min_support", "min_support_rows", "fdr"} <= set(result.settings)
+    assert result.settings["min_support_rows"] == int(0.02 * 2000)
+    assert result.table["search_n"].min() >= 40
+    assert "sliceline_score" in result.to_records()[0]
+
+
+@pytest.mark.parametrize("value", [0, 1.0, -3, "0.1"])
+def test_min_support_is_checked_with_the_shared_message(store, value):
+    (run,) = store.ingest_frame(planted_frame(n=200), name="planted").added
+    with pytest.raises(ParameterError) as info:
+        discover(store, run.run_id, ["lang"], min_support=value)
+    assert str(info.value) == MSG_MIN_SUPPORT.format(value=value)

@@ -190,6 +190,18 @@ def test_too_small_slices_are_reported_not_tested(store, synthetic):
     assert (table.loc[~table["too_small"], "n"] >= 200).all()
 
 
+def test_min_support_as_a_fraction_of_the_run(store, synthetic):
+    """0.05 of the run's 3,000 examples is 150: the same table as min_support=150, and heatmap too."""
+    run, frame = synthetic
+    as_fraction = slice_table(store, run.run_id, ["lang", "channel"], min_support=0.05)
+    as_count = slice_table(store, run.run_id, ["lang", "channel"], min_support=int(0.05 * len(frame)))
+    pd.testing.assert_frame_equal(as_fraction.table, as_count.table)
+    assert as_fraction.table["too_small"].any() and (as_fraction.table.loc[~as_fraction.table["too_small"], "n"]
+                                                     >= 150).all()
+    pd.testing.assert_frame_equal(heatmap(store, run.run_id, "lang", "channel", min_support=0.05),
+                                  heatmap(store, run.run_id, "lang", "channel", min_support=150))
+
+
 def test_sorted_by_evidence_and_planted_conjunction_found(store, synthetic):
     run, _ = synthetic
     table = slice_table(store, run.run_id, ["lang", "channel"], min_support=30).table
@@ -225,7 +237,10 @@ def test_slice_examples(store, synthetic):
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"max_order": 4}, "Invalid 'max_order' parameter: expected 1, 2 or 3, got 4"),
-    ({"min_support": 0}, "Invalid 'min_support' parameter: expected an integer >= 1, got 0"),
+    ({"min_support": 0}, "Invalid 'min_support' parameter: expected an integer >= 1 (a count of examples) or a number "
+                         "in (0, 1) (a fraction of the examples analysed), got 0"),
+    ({"min_support": 1.5}, "Invalid 'min_support' parameter: expected an integer >= 1 (a count of examples) or a "
+                           "number in (0, 1) (a fraction of the examples analysed), got 1.5"),
     ({"fdr": 1.5}, "Invalid 'fdr' parameter: expected a number in (0, 1), got 1.5"),
     ({"bins": 1}, "Invalid 'bins' parameter: expected an integer from 2 to 20, got 1"),
 ])
