@@ -7,7 +7,7 @@ import math
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import db_option, echo_json, json_option, open_cli_store
+from analysis.cli.common import db_option, echo_json, fdr_option, json_option, open_cli_store
 from analysis.cli.progress_bar import ProgressBar
 from analysis.clusters.embedders import EMBEDDERS
 from analysis.clusters.pipeline import DEFAULT_SAMPLE_SIZE, FIELDS, cluster_run
@@ -24,7 +24,7 @@ from analysis.clusters.pipeline import DEFAULT_SAMPLE_SIZE, FIELDS, cluster_run
 @click.option("--sample-size", type=int, default=DEFAULT_SAMPLE_SIZE, show_default=True,
               help="fit on at most this many examples, assign the rest")
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed of UMAP and the sample")
-@click.option("--fdr", type=float, default=0.05, show_default=True, help="false discovery rate for Benjamini-Hochberg")
+@fdr_option
 @click.option("--no-cache", is_flag=True, help="recompute even when the store has this clustering")
 @json_option()
 @db_option

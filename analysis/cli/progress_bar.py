@@ -15,9 +15,10 @@ class ProgressBar:
     """A :class:`~analysis.progress.ProgressCallback` that draws one ``tqdm`` bar on stderr.
 
     The bar appears on the first call (work that reports no progress shows nothing) and is
-    closed by :meth:`close` or at the end of a ``with`` block; stdout stays clean for the
-    command's output (``--json`` included). A fraction smaller than the last one (a new phase
-    of the work) moves the bar back.
+    closed by :meth:`close` or at the end of a ``with`` block: full when the block ends
+    normally (the work is done even if its last report said less), where it stopped when it
+    ends with an error. stdout stays clean for the command's output (``--json`` included). A
+    fraction smaller than the last one (a new phase of the work) moves the bar back.
 
     >>> import io
     >>> out = io.StringIO()
@@ -34,7 +35,7 @@ class ProgressBar:
 
     def __call__(self, fraction: float, message: str, /) -> None:
         if self._bar is None:
-            self._bar = tqdm(total=1.0, file=self._file if self._file is not None else sys.stderr,
+            self._bar = tqdm(total=1.0, desc=message, file=self._file if self._file is not None else sys.stderr,
                              bar_format=BAR_FORMAT, dynamic_ncols=True, leave=True)
         bar = self._bar
         bar.set_description_str(message, refresh=False)
@@ -44,14 +45,16 @@ class ProgressBar:
         else:
             bar.update(fraction - bar.n)
 
-    def close(self) -> None:
-        """Draw the bar's last state and end its line (nothing if it never appeared)."""
+    def close(self, *, finished: bool = False) -> None:
+        """Draw the bar's last state (full when ``finished``) and end its line; nothing if it never appeared."""
         if self._bar is not None:
+            if finished and self._bar.n < 1.0:
+                self._bar.update(1.0 - self._bar.n)
             self._bar.close()
             self._bar = None
 
     def __enter__(self) -> ProgressBar:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self.close(finished=exc_type is None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import db_option, json_option, min_support_option, open_cli_store, split_list
+from analysis.cli.common import by_option, db_option, json_option, min_support_option, open_cli_store, split_list
 from analysis.cli.progress_bar import ProgressBar
 from analysis.errors import FaultlineError
 from analysis.report import SECTIONS, ReportSpec, generate_report, report_history, report_spec
@@ -23,8 +23,7 @@ MSG_NO_OUTPUT = "Give --out report.pdf, --html report.html, or both"
 @click.option("--analyst", default="", help="name of the analyst (cover and sign-off)")
 @click.option("--reviewer", default="", help="name of the reviewer (cover and sign-off)")
 @click.option("--title", default="Faultline audit report", show_default=True, help="title on the cover")
-@click.option("--by", callback=split_list, metavar="ATTR,...",
-              help="comma-separated attributes (default: the run's default attributes)")
+@by_option("comma-separated attributes (default: the run's default attributes)")
 @click.option("--sections", callback=split_list, metavar="SECTION,...",
               help=f"comma-separated sections (default: all of {', '.join(SECTIONS)})")
 @min_support_option(30)

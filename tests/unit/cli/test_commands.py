@@ -152,4 +152,16 @@ def test_the_progress_bar_follows_the_engine_callback():
         progress(1.0, "done")
     text = out.getvalue()
     assert "  0.0%|" in text and "second phase" in text
+    assert [line for line in text.splitlines() if line][0].endswith("reading")  # never a line without a message
     assert text.rstrip().endswith("done") and "100.0%|" in text.splitlines()[-1]
+
+
+def test_the_progress_bar_is_full_when_the_work_ends_and_stays_where_an_error_stopped_it():
+    done, failed = io.StringIO(), io.StringIO()
+    with ProgressBar(file=done) as progress:
+        progress(0.6, "loading")  # the work's last report
+    assert done.getvalue().splitlines()[-1].startswith("100.0%|")
+    with pytest.raises(RuntimeError), ProgressBar(file=failed) as progress:
+        progress(0.6, "loading")
+        raise RuntimeError("the work failed")
+    assert failed.getvalue().splitlines()[-1].startswith(" 60.0%|")
