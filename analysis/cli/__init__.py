@@ -1,137 +1,102 @@
-"""``python -m analysis``: the engine, headless (for CI pipelines and terminals).
+"""``faultline`` (or ``python -m analysis``): the engine, headless, for CI pipelines and terminals.
 
-Exit status: 0 on success, 2 on an error (with a message that says what to do);
-commands that gate a release use 1 for "the gate failed".
+The only part of Faultline that reads argv, prints and sets exit codes. One module per command;
+a command's module (and the engine modules it needs: UMAP for ``clusters``, plotly and playwright
+for ``report``) is imported only when that command runs, so ``--help`` stays fast.
+
+Exit status: 0 on success, 1 when a regression gate fails (``gate``), 2 on an error: a usage error,
+or a :class:`~analysis.errors.FaultlineError` reported as one line on stderr that says what is wrong.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+import importlib
 from collections.abc import Sequence
 
-from analysis import open_store
+import click
+
 from analysis._version import __version__
-from analysis.cli.progress_line import ProgressLine
 from analysis.errors import FaultlineError
 
+__all__ = ["EXIT_ERROR", "EXIT_GATE_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "COMMANDS", "faultline", "main"]
+
 EXIT_OK = 0
+"""The command did what it was asked."""
 EXIT_GATE_FAILED = 1
+"""A regression gate failed (``gate``): the command worked, the candidate did not pass."""
 EXIT_ERROR = 2
+"""An error: a usage error, bad input, a store in use... (one line on stderr says what)."""
+EXIT_INTERRUPTED = 130
+"""Interrupted with Ctrl-C (128 + SIGINT, as shells report it)."""
+
+MSG_INTERRUPTED = "interrupted: nothing was changed by the unfinished command"
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("analysis.cli.ingest:ingest", "load evaluation logs into the store"),
+    "runs": ("analysis.cli.runs:runs", "list the runs in the store"),
+    "demo": ("analysis.cli.demo:demo", "build the demo runs into a store"),
+    "slices": ("analysis.cli.slices:slices", "error rate per slice with intervals and q-values"),
+    "compare": ("analysis.cli.compare:compare", "paired per-slice comparison of two runs"),
+    "gate": ("analysis.cli.gate:gate", "fail (exit 1) when a slice regresses beyond the allowed drop"),
+    "discover": ("analysis.cli.discover:discover", "find problematic slices automatically (SliceLine)"),
+    "clusters": ("analysis.cli.clusters:clusters", "cluster the texts of a run and test each cluster like a slice"),
+    "link": ("analysis.cli.link:link", "link failure modes to the objective components they implicate"),
+    "annotations": ("analysis.cli.annotations:annotations", "list or export researchers' annotations"),
+    "annotate": ("analysis.cli.annotations:annotate", "label an example or a slice with a failure mode and/or a note"),
+    "report": ("analysis.cli.report:report", "write the audit report (PDF and/or HTML)"),
+    "reports": ("analysis.cli.report:reports", "list the report history"),
+}
+"""Every command: its name -> (``module:attribute`` of its click command, the one-line help of the listing)."""
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="the store (a DuckDB file); default $FAULTLINE_DB or data/faultline.duckdb")
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command is used.
+
+    The listing of ``--help`` comes from :data:`COMMANDS` without importing anything.
+    """
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.lazy) + [name for name in super().list_commands(ctx) if name not in self.lazy]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = self.lazy[cmd_name][0].split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis",
-                                     description="Faultline: stratified error analysis of model evaluations.")
-    parser.add_argument("--version", action="version", version=f"Faultline {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("ingest", help="load evaluation logs into the store",
-                       description="Load evaluation logs (files or HELM folders) into the store, all or nothing. "
-                                   "The format is detected from the content. A file already loaded is reported "
-                                   "and not loaded twice.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="log files or HELM run folders")
-    _add_db(p)
-    p.add_argument("--name", help="run name (default: from the log)")
-    p.add_argument("--model", help="model name (default: from the log)")
-    p.add_argument("--mapping", metavar="FILE", help="YAML or JSON file naming the column of each role")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-
-    p = sub.add_parser("runs", help="list the runs in the store", description="List the runs in the store.")
-    _add_db(p)
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON list of objects (run_id, name, model, format, rows, sha256, ...)")
-
-    p = sub.add_parser("demo", help="build the demo runs into a store",
-                       description="Build the bundled demo (two seeded runs of 20,000 prompts) into a store.")
-    _add_db(p)
-    p.add_argument("--n-prompts", type=int, default=20_000)
-    p.add_argument("--seed", type=int, default=7)
-
-    from analysis.cli import analysis as cli_analysis
-
-    cli_analysis.add_commands(sub, _add_db)
-    return parser
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"],
+                                                              "max_content_width": 110},
+             epilog="Exit status: 0 ok, 1 a failed gate, 2 an error. Help on a command: COMMAND --help.")
+@click.version_option(__version__, "--version", message="Faultline %(version)s")
+def faultline() -> None:
+    """Faultline: stratified error analysis of model evaluations."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit status.
+
+    0 ok, 1 a failed gate, 2 an error (usage errors included), 130 interrupted. Errors are one
+    line on stderr, never a traceback.
+    """
     try:
-        return _COMMANDS.get(args.command, _dispatch_analysis)(args)
-    except FaultlineError as err:
-        print(f"error: {err}", file=sys.stderr)
+        code = faultline.main(args=None if argv is None else list(argv), standalone_mode=False)
+    except click.ClickException as err:
+        err.show()
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("interrupted: nothing was changed by the unfinished command", file=sys.stderr)
-        return 130
-
-
-def _dispatch_analysis(args) -> int:
-    from analysis.cli import analysis as cli_analysis
-
-    return cli_analysis.run(args)
-
-
-def _cmd_ingest(args) -> int:
-    progress = ProgressLine()
-    with open_store(args.db, seed_demo=False if args.db else None) as store:
-        report = store.ingest(args.paths, name=args.name, model=args.model, mapping=args.mapping, progress=progress)
-        if args.json:
-            print(json.dumps({"added": [_run_json(r) for r in report.added],
-                              "already_loaded": [_run_json(r) for r in report.already_loaded]}, indent=2))
-        else:
-            print(report.summary())
-    return EXIT_OK
-
-
-def _run_json(run) -> dict:
-    return {"run_id": run.run_id, "name": run.name, "model": run.model, "format": run.source_format,
-            "rows": run.row_count, "sha256": [f["sha256"] for f in run.files],
-            "files": [f["file_name"] for f in run.files]}
-
-
-def _cmd_runs(args) -> int:
-    with open_store(args.db, seed_demo=False if args.db else None) as store:
-        runs = store.headline()
-        listing = store.runs().set_index("run_id")
-        if args.json:
-            out = []
-            for row in runs.itertuples():
-                extra = listing.loc[row.run_id]
-                out.append({"run_id": row.run_id, "name": row.name, "model": row.model, "format": row.format,
-                            "rows": int(row.rows), "scored": int(row.scored), "correct": int(row.correct),
-                            "accuracy": None if row.accuracy != row.accuracy else round(float(row.accuracy), 6),
-                            "ci_low": None if row.ci_low != row.ci_low else round(float(row.ci_low), 6),
-                            "ci_high": None if row.ci_high != row.ci_high else round(float(row.ci_high), 6),
-                            "sha256": list(extra["sha256"]), "files": list(extra["files"]),
-                            "ingested_at": row.ingested_at.isoformat(), "notes": extra["notes"]})
-            print(json.dumps(out, indent=2))
-            return EXIT_OK
-        if runs.empty:
-            print(f"No runs in {store.path}. Load one with: python -m analysis ingest PATH")
-            return EXIT_OK
-        print(f"{'run_id':<12} {'rows':>8} {'accuracy (95% CI)':<24} {'format':<13} name")
-        for row in runs.itertuples():
-            acc = ("n/a" if row.scored == 0 else
-                   f"{row.accuracy:.1%} ({row.ci_low:.1%}-{row.ci_high:.1%})")
-            print(f"{row.run_id:<12} {row.rows:>8,} {acc:<24} {row.format:<13} {row.name}")
-    return EXIT_OK
-
-
-def _cmd_demo(args) -> int:
-    from analysis.demo.seed import demo_truth_path, ensure_demo
-
-    with open_store(args.db, seed_demo=False) as store:
-        built = ensure_demo(store, progress=ProgressLine(), n_prompts=args.n_prompts, seed=args.seed)
-        print(("Built the demo runs into " if built else "The store already has runs or was seeded: ")
-              + f"{store.path} (truth: {demo_truth_path(store)})")
-    return EXIT_OK
-
-
-_COMMANDS = {"ingest": _cmd_ingest, "runs": _cmd_runs, "demo": _cmd_demo}
+    except click.Abort:
+        click.echo(MSG_INTERRUPTED, err=True)
+        return EXIT_INTERRUPTED
+    except FaultlineError as err:
+        click.echo(f"error: {err}", err=True)
+        return EXIT_ERROR
+    return EXIT_OK if code is None else int(code)

@@ -1,45 +1,46 @@
-"""The ``discover`` command(s)."""
+"""``discover``: find problematic slices automatically (SliceLine), each with its statistics."""
 
 from __future__ import annotations
 
-import json
 import math
 
-from analysis.slicing.discovery import discover
-from analysis.store import Store
+import click
+
+from analysis.cli import EXIT_OK
+from analysis.cli.common import by_option, echo_json, open_cli_store, slicing_options
+from analysis.slicing.discovery import discover as discover_slices
 
 
-def add_discover_command(sub, common, add_db) -> None:
-    p = sub.add_parser("discover", help="find problematic slices automatically (SliceLine)",
-                       description="SliceLine search for the slices with the highest error, each reported with its "
-                                   "interval and q-value. --holdout discovers on one half and tests on the other.")
-    p.add_argument("--run", required=True)
-    p.add_argument("--by", help="comma-separated attributes (default: the run's default attributes)")
-    p.add_argument("--alpha", type=float, default=0.99, help="SliceLine weight of error against size (0.99)")
-    p.add_argument("--k", type=int, default=10, help="slices to return (10)")
-    p.add_argument("--max-l", type=int, default=3, help="most predicates per slice (3)")
-    p.add_argument("--min-sup", type=float, default=0.01, help="least examples per slice: a count, or a fraction < 1")
-    p.add_argument("--holdout", action="store_true", help="discover on half the examples, test on the other half")
-    p.add_argument("--seed", type=int, default=0)
-    common(p, add_db)
-    p.set_defaults(min_support=None)
+@click.command()
+@click.option("--run", required=True, help="run id or name")
+@by_option("comma-separated attributes (default: the run's default attributes)")
+@click.option("--error-weight", type=float, default=0.99, show_default=True,
+              help="SliceLine's weight of a slice's error against its size (the paper's alpha), in (0, 1]")
+@click.option("--k", type=int, default=10, show_default=True, help="slices to return")
+@click.option("--max-order", type=click.IntRange(min=1), default=3, show_default=True,
+              help="most predicates per slice")
+@click.option("--holdout", is_flag=True, help="discover on half the examples, test on the other half")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed of the holdout split")
+@slicing_options(0.01, fractions=True,
+                 min_support_help="least examples per slice: a count, or a fraction < 1 of the examples searched")
+def discover(run: str, by: list[str] | None, error_weight: float, k: int, max_order: int, holdout: bool, seed: int,
+             db: str | None, min_support: int | float, fdr: float, bins: int, as_json: bool) -> int:
+    """SliceLine search for the slices with the highest error.
 
-
-def run_discover_command(store: Store, args) -> int:
-
-    min_sup = args.min_sup if args.min_sup < 1 else int(args.min_sup)
-    by = [v for v in args.by.split(",") if v.strip()] if args.by else None
-    result = discover(store, args.run, by, error_weight=args.alpha, k=args.k, max_order=args.max_l, min_support=min_sup,
-                      holdout=args.holdout, seed=args.seed, fdr=args.fdr, bins=args.bins)
-    if args.json:
-        print(json.dumps({"run_id": result.run_id, "settings": result.settings, "slices": result.to_records()},
-                         indent=2, default=str))
-        return 0
-    print(f"SliceLine on {store.run(result.run_id).name}: {len(result.table)} slices "
-          f"(statistics on {result.settings['statistics_on']})")
-    for row in result.table.itertuples():
-        q = "" if math.isnan(row.q_value) else f"q={row.q_value:.2g}"
-        print(f"[group {row.group}] {row.description}: n={row.n:,}, error {row.error_rate:.1%} "
-              f"({row.ci_low:.1%}-{row.ci_high:.1%}), {q}, score {row.sliceline_score:.3g}"
-              + ("" if row.confirmed else "  (not confirmed)"))
-    return 0
+    Each slice is reported with its interval and q-value. --holdout discovers on one half and tests
+    on the other.
+    """
+    with open_cli_store(db) as store:
+        result = discover_slices(store, run, by, error_weight=error_weight, k=k, max_order=max_order,
+                                 min_support=min_support, holdout=holdout, seed=seed, fdr=fdr, bins=bins)
+        if as_json:
+            echo_json({"run_id": result.run_id, "settings": result.settings, "slices": result.to_records()})
+            return EXIT_OK
+        click.echo(f"SliceLine on {store.run(result.run_id).name}: {len(result.table)} slices "
+                   f"(statistics on {result.settings['statistics_on']})")
+        for row in result.table.itertuples():
+            q = "" if math.isnan(row.q_value) else f"q={row.q_value:.2g}"
+            click.echo(f"[group {row.group}] {row.description}: n={row.n:,}, error {row.error_rate:.1%} "
+                       f"({row.ci_low:.1%}-{row.ci_high:.1%}), {q}, SliceLine score {row.sliceline_score:.3g}"
+                       + ("" if row.confirmed else "  (not confirmed)"))
+    return EXIT_OK

@@ -32,7 +32,7 @@ def test_ingest_then_runs_json(tmp_path):
     result = cli("ingest", str(HELM_BBQ), str(LM_EVAL_SAMPLES), "--db", str(db))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Loaded run") == 3
-    assert "%]" in result.stderr  # a progress line
+    assert "100.0%|" in result.stderr  # the progress bar, on stderr
     listing = json.loads(cli("runs", "--db", str(db), "--json").stdout)
     assert len(listing) == 3
     for run in listing:
@@ -69,7 +69,8 @@ def test_ingest_with_name_model_and_mapping(tmp_path):
     result = cli("ingest", str(log), "--db", str(db), "--mapping", str(mapping), "--name", "mine", "--model", "m-1",
                  "--json")
     assert result.returncode == 0, result.stderr
-    added = json.loads(result.stdout)["added"]
+    added = json.loads(result.stdout)["added"]  # stdout holds the JSON alone...
+    assert "100.0%|" in result.stderr  # ...and the progress bar goes to stderr
     assert added[0]["name"] == "mine" and added[0]["model"] == "m-1" and added[0]["rows"] == 2
 
 

@@ -1,0 +1,128 @@
+"""What the commands share: options, the ``--min-support`` type, opening the store, JSON output."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+import click
+
+from analysis import Store, open_store
+from analysis.cli.progress_bar import ProgressBar
+
+MSG_SUPPORT_NOT_A_NUMBER = "expected a count (an integer >= 1) or a fraction in (0, 1), got {value!r}"
+MSG_SUPPORT_COUNT_ONLY = "expected a count (an integer >= 1), got {value!r}"
+
+F = Callable[..., object]
+
+
+class MinSupport(click.ParamType):
+    """``--min-support``: a count of examples (an integer >= 1) or, where the engine takes one, a fraction in (0, 1).
+
+    ``"30"`` and ``"30.0"`` give the count ``30``; ``"0.01"`` gives the fraction ``0.01`` (only when
+    ``fractions`` is true); anything else is a usage error (exit 2) naming the value.
+    """
+
+    name = "N"
+
+    def __init__(self, *, fractions: bool) -> None:
+        self.fractions = fractions
+        if fractions:
+            self.name = "N|FRACTION"
+
+    def convert(self, value, param, ctx) -> int | float:
+        if isinstance(value, bool):
+            self.fail(self._message(value), param, ctx)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(self._message(value), param, ctx)
+        if number >= 1 and number.is_integer():
+            return int(number)
+        if self.fractions and 0 < number < 1:
+            return number
+        self.fail(self._message(value), param, ctx)
+
+    def _message(self, value) -> str:
+        return (MSG_SUPPORT_NOT_A_NUMBER if self.fractions else MSG_SUPPORT_COUNT_ONLY).format(value=value)
+
+
+SUPPORT_COUNT = MinSupport(fractions=False)
+"""``--min-support`` where the engine takes a count only (slices, compare, gate, link, report)."""
+SUPPORT_COUNT_OR_FRACTION = MinSupport(fractions=True)
+"""``--min-support`` where the engine takes a count or a fraction of the examples (discover)."""
+
+
+def split_list(ctx, param, value: str | None) -> list[str] | None:
+    """A comma-separated option as a list of its non-empty, stripped items (``None`` when not given)."""
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def db_option(f: F) -> F:
+    return click.option("--db", metavar="DB",
+                        help="the store (a DuckDB file); default $FAULTLINE_DB or data/faultline.duckdb")(f)
+
+
+def json_option(help: str = "print JSON") -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def by_option(help: str) -> Callable[[F], F]:
+    return click.option("--by", callback=split_list, metavar="ATTR,...", help=help)
+
+
+def max_order_option(default: int, help: str = "largest conjunction") -> Callable[[F], F]:
+    return click.option("--max-order", type=click.IntRange(1, 3), default=default, show_default=True, help=help)
+
+
+def min_support_option(default: int | float = 30, *, fractions: bool = False,
+                       help: str = "slices smaller than this are reported, not tested") -> Callable[[F], F]:
+    return click.option("--min-support", type=SUPPORT_COUNT_OR_FRACTION if fractions else SUPPORT_COUNT,
+                        default=default, show_default=True, help=help)
+
+
+def fdr_option(f: F) -> F:
+    return click.option("--fdr", type=float, default=0.05, show_default=True,
+                        help="false discovery rate for Benjamini-Hochberg")(f)
+
+
+def bins_option(f: F) -> F:
+    return click.option("--bins", type=int, default=5, show_default=True,
+                        help="quantile bins for numeric attributes")(f)
+
+
+def slicing_options(min_support: int | float = 30, *, fractions: bool = False,
+                    min_support_help: str = "slices smaller than this are reported, not tested") -> Callable[[F], F]:
+    """The options of every slicing command: ``--db --min-support --fdr --bins --json``."""
+
+    def decorate(f: F) -> F:
+        for option in (json_option(), bins_option, fdr_option,
+                       min_support_option(min_support, fractions=fractions, help=min_support_help), db_option):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def open_cli_store(db: str | None) -> Store:
+    """The store named by ``--db`` (never seeded), or the default store (seeded with the demo the first time).
+
+    Seeding the default store is long work: it shows the progress bar.
+    """
+    with ProgressBar() as progress:
+        return open_store(db, seed_demo=False if db else None, progress=progress)
+
+
+def echo_json(value, **kwargs) -> None:
+    """``value`` as indented JSON on stdout (``default=str`` for dates and the like unless told otherwise)."""
+    click.echo(json.dumps(value, indent=2, **{"default": str, **kwargs}))
+
+
+def finite_or_none(value):
+    """``None`` for a NaN or infinite float (JSON has no NaN), the value otherwise."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
