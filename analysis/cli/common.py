@@ -49,9 +49,10 @@ class MinSupport(click.ParamType):
 
 
 SUPPORT_COUNT = MinSupport(fractions=False)
-"""``--min-support`` where the engine takes a count only (slices, compare, gate, link, report)."""
+"""``--min-support`` where a count only is taken (the report spec's slice table)."""
 SUPPORT_COUNT_OR_FRACTION = MinSupport(fractions=True)
-"""``--min-support`` where the engine takes a count or a fraction of the examples (discover)."""
+"""``--min-support`` where the engine takes a count or a fraction of the examples (slices, compare, gate, discover,
+link: :func:`analysis.slicing.params.support_count`)."""
 
 
 def split_list(ctx, param, value: str | None) -> list[str] | None:
@@ -94,7 +95,7 @@ def bins_option(f: F) -> F:
                         help="quantile bins for numeric attributes")(f)
 
 
-def slicing_options(min_support: int | float = 30, *, fractions: bool = False,
+def slicing_options(min_support: int | float = 30, *, fractions: bool = True,
                     min_support_help: str = "slices smaller than this are reported, not tested") -> Callable[[F], F]:
     """The options of every slicing command: ``--db --min-support --fdr --bins --json``."""
 

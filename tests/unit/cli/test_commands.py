@@ -96,9 +96,22 @@ def test_min_support_refuses_what_is_neither(value, fractions, message):
     assert info.value.message == message.format(value=value)
 
 
-def test_a_fraction_where_only_a_count_is_taken_is_a_usage_error(capsys):
-    assert main(["slices", "--run", "r", "--min-support", "0.5"]) == EXIT_ERROR
+def test_a_fraction_where_only_a_count_is_taken_is_a_usage_error(tmp_path, capsys):
+    db = str(tmp_path / "u.duckdb")
+    assert main(["report", "--run", "r", "--min-support", "0.5", "--html", str(tmp_path / "r.html"), "--db", db]) == EXIT_ERROR
     assert MSG_SUPPORT_COUNT_ONLY.format(value="0.5") in capsys.readouterr().err
+    assert not (tmp_path / "u.duckdb").exists(), "a usage error opens no store"
+
+
+def test_slicing_commands_take_a_fraction_of_the_examples(tmp_path, capsys):
+    db = str(tmp_path / "f.duckdb")
+    assert main(["demo", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["slices", "--run", "baseline", "--by", "language", "--min-support", "0.05", "--json", "--db", db]) == 0
+    as_fraction = json.loads(capsys.readouterr().out)
+    assert main(["slices", "--run", "baseline", "--by", "language", "--min-support", "1000", "--json", "--db", db]) == 0
+    as_count = json.loads(capsys.readouterr().out)
+    assert as_fraction["slices"] == as_count["slices"]  # 5% of the demo's 20,000 examples is 1,000
 
 
 def test_an_engine_error_is_one_line_on_stderr(tmp_path, capsys):
