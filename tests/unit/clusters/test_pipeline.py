@@ -254,6 +254,72 @@ def test_large_runs_are_fitted_on_a_sample_and_say_so(store):
         "purity"] >= 0.9
 
 
+def test_each_distinct_text_is_fitted_once(store, monkeypatch):
+    """UMAP and HDBSCAN never see two equal rows: exact duplicates gave zero and rounding-size distances
+    that UMAP took for the local scale (the result then hung on the CPU's float kernels)."""
+    seen = []
+    original = C._umap_embed
+
+    def spy(vectors, knn, **kwargs):
+        seen.append(vectors.copy())
+        return original(vectors, knn, **kwargs)
+
+    monkeypatch.setattr(C, "_umap_embed", spy)
+    frame = topic_frame(80).assign(question=[f"{TOPICS[i % 4]} (case {i % 40})" for i in range(80)])
+    run = store.ingest_frame(frame, name="repeats").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
+    distinct = frame["question"].nunique()
+    assert result.settings["n_distinct"] == distinct < 80 and result.settings["n_fit"] == distinct
+    assert seen and all(len(np.unique(v, axis=0)) == len(v) == distinct for v in seen)
+    assert (result.labels.groupby("text")["cluster"].nunique() == 1).all(), "equal texts share their cluster"
+    assert any(f"{distinct:,} distinct texts" in n for n in result.settings["notes"])
+
+
+def test_repeating_every_example_changes_only_the_sizes(store):
+    """The clusters of distinct texts do not depend on how often each text occurs (the sizes do)."""
+    frame = topic_frame(120, seed=2)
+    once = store.ingest_frame(frame, name="once").added[0]
+    twice = store.ingest_frame(pd.concat([frame, frame.assign(example_id=frame["example_id"] + "b")]),
+                               name="twice").added[0]
+    kwargs = {"embedder": "model2vec", "min_cluster_size": 10, "use_cache": False, "save_column": False}
+    first, second = C.cluster_run(store, once.run_id, **kwargs), C.cluster_run(store, twice.run_id, **kwargs)
+    labels = second.labels.set_index("example_id")["cluster"]
+    assert first.n_clusters >= 2
+    assert labels.loc[frame["example_id"]].tolist() == first.labels["cluster"].tolist()
+    assert labels.loc[frame["example_id"] + "b"].tolist() == first.labels["cluster"].tolist()
+    sizes = second.table.set_index("cluster")["size"]
+    assert (sizes.loc[first.table["cluster"]].to_numpy() == 2 * first.table["size"].to_numpy()).all()
+
+
+def test_a_text_repeated_often_is_a_cluster_not_noise(store):
+    """A canned answer repeated at least min_cluster_size times is a cluster of its own (HDBSCAN fits it once)."""
+    frame = topic_frame(80)
+    canned = pd.DataFrame({"example_id": [f"r{i:02d}" for i in range(30)],
+                           "question": ["I'm sorry, but I can't help with that request."] * 30,
+                           "response": ["-"] * 30, "correct": [False] * 30, "topic": ["refusal"] * 30})
+    run = store.ingest_frame(pd.concat([frame, canned]), name="canned").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
+    canned_cluster = result.labels["example_id"].str.startswith("r")
+    assert result.labels.loc[canned_cluster, "cluster"].nunique() == 1
+    name = result.labels.loc[canned_cluster, "cluster"].iloc[0]
+    assert name not in (C.NOISE, C.EMPTY) and ((result.labels["cluster"] == name) == canned_cluster).all()
+    row = result.table.iloc[0]
+    assert row["cluster"] == name and row["error_rate"] == 1.0 and row["finding"]
+    assert any("1 text(s) repeated at least 10 times" in n for n in result.settings["notes"])
+
+
+def test_a_cluster_of_stop_words_is_still_described(store):
+    """A truncated output repeated often ("The") is a cluster; with nothing but stop words, its terms keep them."""
+    frame = topic_frame(80)
+    cut = pd.DataFrame({"example_id": [f"c{i:02d}" for i in range(20)], "question": ["The"] * 20,
+                        "response": ["-"] * 20, "correct": [False] * 20, "topic": ["cut"] * 20})
+    run = store.ingest_frame(pd.concat([frame, cut]), name="cut").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
+    name = result.labels.loc[result.labels["example_id"] == "c00", "cluster"].item()
+    assert result.table.set_index("cluster").loc[name, "terms"] == ["the"]
+    assert all(len(t) for t in result.table["terms"])
+
+
 def test_progress_is_reported(store, topics):
     run, _ = topics
     seen = []
