@@ -18,8 +18,8 @@ Identical texts are one point: each distinct text (or distinct vector, for the l
 is embedded, reduced and clustered once, and its examples take its cluster. Fitting exact
 duplicates filled the neighbour graph with zero and rounding-size distances, so the clusters of
 a run with repeated texts (canned refusals, say) depended on the CPU's floating-point kernels.
-HDBSCAN sees a repeated text once, so a text repeated at least ``min_cluster_size`` times is a
-cluster of its own (over the examples it is a point mass, denser than anything around it).
+UMAP has no sample weights, so it sees each distinct text once; HDBSCAN clusters the examples
+(each point repeated by its number of examples), so sizes and densities count examples.
 Runs with more distinct texts than ``sample_size`` are fitted on a seeded sample of them and the
 other examples are assigned by their nearest fitted neighbours (cosine, in the embedding space);
 the settings say so.
@@ -75,6 +75,8 @@ DEFAULT_SAMPLE_SIZE = 5_000
 DEFAULT_COMPONENTS = 5
 #: UMAP's optimisation epochs (its default for large data; quick and stable).
 N_EPOCHS = 100
+#: Most examples HDBSCAN clusters at once (fitted distinct texts repeated by their number of examples).
+MAX_FIT_COPIES = 4 * DEFAULT_SAMPLE_SIZE
 #: Fitted neighbours that vote on the cluster of an example outside the sample.
 ASSIGN_NEIGHBOURS = 10
 #: Terms, representative and typical failing examples reported per cluster.
@@ -301,6 +303,36 @@ def _hdbscan(points: np.ndarray, *, min_cluster_size: int, min_samples: int) -> 
         model = hdbscan.HDBSCAN(min_cluster_size=max(2, min_cluster_size), min_samples=max(1, min_samples),
                                 core_dist_n_jobs=1, cluster_selection_method="eom")
         return model.fit_predict(points.astype(np.float64))
+
+
+def _weighted_hdbscan(points: np.ndarray, weight: np.ndarray, *, min_cluster_size: int, min_samples: int,
+                      seed: int) -> np.ndarray:
+    """HDBSCAN over examples when each distinct point stands for ``weight`` of them: one label per point.
+
+    hdbscan takes no sample weights, so each point is repeated ``weight`` times. Exact copies
+    would have zero distances, which give HDBSCAN infinite densities (lambda) and undefined
+    stabilities (hdbscan issue #94); as its author advises, each copy is moved by a tiny seeded
+    offset, a thousandth of the distance from the point to its nearest other point, so the
+    copies sit together, denser than anything around them, at finite distances. Sizes and
+    densities count examples, as HDBSCAN over the examples would. Each point takes the most
+    common label of its copies (they agree in practice; ties go to the smallest label).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    weight = np.asarray(weight, dtype=np.int64)
+    if (weight == 1).all():
+        return _hdbscan(points, min_cluster_size=min_cluster_size, min_samples=min_samples)
+    data = points.astype(np.float64)
+    distances, _ = NearestNeighbors(n_neighbors=2).fit(data).kneighbors(data)
+    nearest = distances[:, 1]
+    floor = float(np.median(nearest[nearest > 0])) if (nearest > 0).any() else 1.0
+    scale = 1e-3 * np.where(nearest > 0, nearest, floor)
+    owner = np.repeat(np.arange(len(data)), weight)
+    offsets = np.random.default_rng(seed).normal(size=(len(owner), data.shape[1]))
+    copies = data[owner] + offsets * scale[owner, None]
+    labels = _hdbscan(copies, min_cluster_size=min_cluster_size, min_samples=min_samples)
+    votes = pd.crosstab(owner, labels)  # rows: points; columns: labels, sorted (noise, -1, first)
+    return votes.columns.to_numpy()[votes.to_numpy().argmax(axis=1)].astype(np.int64)
 
 
 def warm_up() -> float:
@@ -652,8 +684,8 @@ def cluster_run(store: Store, run: str, *, field: TextField = "input", embedder:
     all-MiniLM-L6-v2 if installed, else TF-IDF), or one of them by name. ``n_neighbors``,
     ``min_cluster_size`` (in examples of the whole run), ``min_samples`` and ``n_components``
     default to values that adapt to the number of examples (:func:`default_parameters`).
-    Each distinct text is fitted once (its examples share its cluster; a text repeated at least
-    ``min_cluster_size`` times is a cluster of its own). Runs with more than ``sample_size``
+    Each distinct text is embedded and reduced once (its examples share its cluster); HDBSCAN
+    counts examples. Runs with more than ``sample_size``
     distinct texts are fitted on a seeded sample of them and the rest assigned by nearest
     neighbours. ``save_column`` stores the labels as the run's ``cluster.<field>``
     attribute. ``progress(fraction, message)`` is called as the work goes on.
@@ -847,10 +879,10 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
     if n_points < MIN_DISTINCT:  # a log whose vectors are nearly all the same: each its own cluster
         report_progress(progress, 0.5, "Grouping identical vectors")
         labels[idx], coords[idx] = _each_distinct_its_own(point_of)
-        notes.append(f"Only {n_points} distinct {what}: each is its own cluster.")
+        notes.append(f"Only {n_points} distinct vector(s): each is its own cluster.")
         timings.update(embed=time.perf_counter() - t, reduce=0.0, cluster=0.0)
         settings = _settings(prep, field_name, notes, assigned=0, n_fit=n_points, n_distinct=n_points,
-                             method=f"identical {what}")
+                             method="identical vectors")
         settings["_unit_vectors"] = np.zeros((n_total, 1), dtype=np.float32)
         return labels, coords, settings, timings
     if n_points < n:
@@ -880,7 +912,14 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
 
     t = time.perf_counter()
     report_progress(progress, 0.82, "HDBSCAN")
-    raw = _hdbscan(points, min_cluster_size=params["fit_min_cluster_size"], min_samples=params["min_samples"])
+    copies = weight[fit]
+    if copies.sum() > MAX_FIT_COPIES:  # bounded work: fewer copies of each point, the minimum sizes scaled alike
+        shrink = MAX_FIT_COPIES / copies.sum()
+        copies = np.maximum(1, np.round(copies * shrink)).astype(np.int64)
+        mcs, ms = max(2, round(params["fit_min_cluster_size"] * shrink)), max(1, round(params["min_samples"] * shrink))
+    else:
+        mcs, ms = params["fit_min_cluster_size"], params["min_samples"]
+    raw = _weighted_hdbscan(points, copies, min_cluster_size=mcs, min_samples=ms, seed=params["seed"])
     fit_labels = np.asarray(raw, dtype=np.int64)
     point_labels = np.full(n_points, -1, dtype=np.int64)
     point_xy = np.zeros((n_points, 2), dtype=np.float32)
@@ -892,13 +931,6 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
         assigned = int(weight[rest].sum())
         report_progress(progress, 0.86, f"Assigning the other {assigned:,} examples to their nearest fitted neighbours")
         point_labels[rest], point_xy[rest] = _assign(unit[fit], unit[rest], fit_labels, xy, weight[fit])
-    # A text repeated at least min_cluster_size times is a cluster of its own: HDBSCAN fitted it once, but over the
-    # examples it is a point mass, denser than anything around it, which HDBSCAN's selection always keeps.
-    repeated = np.flatnonzero(weight >= params["min_cluster_size"])
-    if repeated.size:
-        point_labels[repeated] = point_labels.max(initial=-1) + 1 + np.arange(repeated.size)
-        notes.append(f"{repeated.size:,} {what[:-1]}(s) repeated at least {params['min_cluster_size']:,} times "
-                     "(the minimum cluster size) form clusters of their own.")
     all_labels = point_labels[point_of]
     # Clusters numbered by size in examples, largest first; noise stays noise.
     found = all_labels[all_labels >= 0]

@@ -276,48 +276,68 @@ def test_each_distinct_text_is_fitted_once(store, monkeypatch):
 
 
 def test_repeating_every_example_changes_only_the_sizes(store):
-    """The clusters of distinct texts do not depend on how often each text occurs (the sizes do)."""
+    """Every example twice, with minimum sizes twice as large (they count examples): the same clusters, twice the size."""
     frame = topic_frame(120, seed=2)
     once = store.ingest_frame(frame, name="once").added[0]
     twice = store.ingest_frame(pd.concat([frame, frame.assign(example_id=frame["example_id"] + "b")]),
                                name="twice").added[0]
-    kwargs = {"embedder": "model2vec", "min_cluster_size": 10, "use_cache": False, "save_column": False}
-    first, second = C.cluster_run(store, once.run_id, **kwargs), C.cluster_run(store, twice.run_id, **kwargs)
+    kwargs = {"embedder": "model2vec", "use_cache": False, "save_column": False}
+    first = C.cluster_run(store, once.run_id, min_cluster_size=10, min_samples=3, **kwargs)
+    second = C.cluster_run(store, twice.run_id, min_cluster_size=20, min_samples=6, **kwargs)
     labels = second.labels.set_index("example_id")["cluster"]
     assert first.n_clusters >= 2
-    assert labels.loc[frame["example_id"]].tolist() == first.labels["cluster"].tolist()
-    assert labels.loc[frame["example_id"] + "b"].tolist() == first.labels["cluster"].tolist()
-    sizes = second.table.set_index("cluster")["size"]
-    assert (sizes.loc[first.table["cluster"]].to_numpy() == 2 * first.table["size"].to_numpy()).all()
+    # the same partition (clusters of equal size may swap their numbers)
+    for ids in (frame["example_id"], frame["example_id"] + "b"):
+        assert C.purity_and_ari(labels.loc[ids].tolist(), first.labels["cluster"].tolist())["ari"] == 1.0
+    assert labels.loc[frame["example_id"]].tolist() == labels.loc[frame["example_id"] + "b"].tolist()
+    assert sorted(second.table["size"]) == sorted(2 * first.table["size"])
 
 
-def test_a_text_repeated_often_is_a_cluster_not_noise(store):
-    """A canned answer repeated at least min_cluster_size times is a cluster of its own (HDBSCAN fits it once)."""
+def test_a_text_repeated_often_weighs_as_many_examples(store):
+    """A canned answer given 30 times is one point to UMAP, but 30 examples to HDBSCAN: a cluster, the worst one."""
     frame = topic_frame(80)
     canned = pd.DataFrame({"example_id": [f"r{i:02d}" for i in range(30)],
                            "question": ["I'm sorry, but I can't help with that request."] * 30,
                            "response": ["-"] * 30, "correct": [False] * 30, "topic": ["refusal"] * 30})
     run = store.ingest_frame(pd.concat([frame, canned]), name="canned").added[0]
     result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
-    canned_cluster = result.labels["example_id"].str.startswith("r")
-    assert result.labels.loc[canned_cluster, "cluster"].nunique() == 1
-    name = result.labels.loc[canned_cluster, "cluster"].iloc[0]
-    assert name not in (C.NOISE, C.EMPTY) and ((result.labels["cluster"] == name) == canned_cluster).all()
-    row = result.table.iloc[0]
-    assert row["cluster"] == name and row["error_rate"] == 1.0 and row["finding"]
-    assert any("1 text(s) repeated at least 10 times" in n for n in result.settings["notes"])
+    is_canned = result.labels["example_id"].str.startswith("r")
+    assert result.labels.loc[is_canned, "cluster"].nunique() == 1
+    name = result.labels.loc[is_canned, "cluster"].iloc[0]
+    assert name not in (C.NOISE, C.EMPTY)
+    assert is_canned[result.labels["cluster"] == name].mean() >= 0.9, "the cluster is the canned answer's"
+    worst = result.table.iloc[0]
+    assert worst["cluster"] == name and worst["error_rate"] > 0.9 and worst["finding"]
+
+
+def test_weighted_hdbscan_counts_examples():
+    """Repeating points is HDBSCAN over the examples: a point given weight 12 is a cluster of 12 (min size 10),
+    where the same point alone is noise; with unit weights it is plain HDBSCAN."""
+    rng = np.random.default_rng(0)
+    blobs = np.r_[rng.normal(0, 0.05, size=(15, 2)), rng.normal(5, 0.05, size=(15, 2)), [[10.0, -10.0]]]
+    plain = C._hdbscan(blobs, min_cluster_size=10, min_samples=3)
+    np.testing.assert_array_equal(C._weighted_hdbscan(blobs, np.ones(31, dtype=int), min_cluster_size=10,
+                                                      min_samples=3, seed=0), plain)
+    assert plain[-1] == -1
+    weight = np.r_[np.ones(30, dtype=int), 12]
+    labels = C._weighted_hdbscan(blobs, weight, min_cluster_size=10, min_samples=3, seed=0)
+    assert labels[-1] >= 0 and labels[-1] not in set(labels[:30]) and len(set(labels[:30])) == 2
+    again = C._weighted_hdbscan(blobs, weight, min_cluster_size=10, min_samples=3, seed=0)
+    np.testing.assert_array_equal(labels, again)
 
 
 def test_a_cluster_of_stop_words_is_still_described(store):
-    """A truncated output repeated often ("The") is a cluster; with nothing but stop words, its terms keep them."""
-    frame = topic_frame(80)
-    cut = pd.DataFrame({"example_id": [f"c{i:02d}" for i in range(20)], "question": ["The"] * 20,
-                        "response": ["-"] * 20, "correct": [False] * 20, "topic": ["cut"] * 20})
-    run = store.ingest_frame(pd.concat([frame, cut]), name="cut").added[0]
-    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
-    name = result.labels.loc[result.labels["example_id"] == "c00", "cluster"].item()
-    assert result.table.set_index("cluster").loc[name, "terms"] == ["the"]
-    assert all(len(t) for t in result.table["terms"])
+    """A cluster of truncated outputs ("The") has no word but stop words: its terms keep them."""
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(2, 8)) * 5
+    group = np.arange(60) % 2
+    frame = pd.DataFrame({"prompt": np.where(group == 0, "git merge conflict", "The"), "correct": group == 0,
+                          "embedding": [list(centres[g] + rng.normal(size=8) * 0.1) for g in group]})
+    run = store.ingest_frame(frame, name="cut").added[0]
+    result = C.cluster_run(store, run.run_id, min_cluster_size=10)
+    assert C.purity_and_ari(result.labels["cluster"], group)["ari"] == 1.0
+    terms = dict(zip(result.table["cluster"], result.table["terms"]))
+    assert sorted(map(tuple, terms.values())) == [("conflict", "git", "merge"), ("the",)]
 
 
 def test_progress_is_reported(store, topics):
