@@ -193,10 +193,10 @@ def default_parameters(n: int, *, sample_size: int = DEFAULT_SAMPLE_SIZE, n_dist
 
 
 def _fit_min_cluster_size(min_cluster_size: int, n_fit: int, n_distinct: int) -> int:
-    """HDBSCAN's minimum cluster size among the fitted points: scaled by the share of distinct texts fitted.
+    """HDBSCAN's minimum cluster size among the fitted examples, expected: scaled by the share of distinct texts fitted.
 
-    A cluster of the fitted points then holds at least ``min_cluster_size`` examples (before
-    sampling): each fitted point is one distinct text, which stands for one example or more.
+    Each fitted distinct text brings all its examples, so the fitted examples are about that
+    share of the run. (The clustering then scales by the share actually fitted.)
     """
     return max(2, round(min_cluster_size * n_fit / max(n_distinct, 1)))
 
@@ -912,13 +912,13 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
 
     t = time.perf_counter()
     report_progress(progress, 0.82, "HDBSCAN")
-    copies = weight[fit]
-    if copies.sum() > MAX_FIT_COPIES:  # bounded work: fewer copies of each point, the minimum sizes scaled alike
+    copies, ms = weight[fit], params["min_samples"]
+    if copies.sum() > MAX_FIT_COPIES:  # bounded work: fewer copies of each point, min_samples scaled alike
         shrink = MAX_FIT_COPIES / copies.sum()
         copies = np.maximum(1, np.round(copies * shrink)).astype(np.int64)
-        mcs, ms = max(2, round(params["fit_min_cluster_size"] * shrink)), max(1, round(params["min_samples"] * shrink))
-    else:
-        mcs, ms = params["fit_min_cluster_size"], params["min_samples"]
+        ms = max(1, round(ms * shrink))
+    # min_cluster_size counts examples of the whole run: the fitted copies stand for their share of them
+    mcs = max(2, round(params["min_cluster_size"] * copies.sum() / n))
     raw = _weighted_hdbscan(points, copies, min_cluster_size=mcs, min_samples=ms, seed=params["seed"])
     fit_labels = np.asarray(raw, dtype=np.int64)
     point_labels = np.full(n_points, -1, dtype=np.int64)
@@ -953,6 +953,7 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
     full_unit[idx] = unit[point_of]
     settings = _settings(prep, field_name, notes, assigned=assigned, n_fit=n_fit, n_distinct=n_points,
                          method="umap+hdbscan", what=what)
+    settings.update(fit_min_cluster_size=mcs, min_samples=ms, fit_examples=int(copies.sum()))
     settings["_unit_vectors"] = full_unit
     return labels, coords, settings, timings
 
