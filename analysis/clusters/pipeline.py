@@ -15,11 +15,12 @@ cluster is an attribute like any other: ``cluster.input = 7 AND language = sw`` 
 slicing, heatmaps and discovery.
 
 Identical texts are one point: each distinct text (or distinct vector, for the log's own vectors)
-is embedded, reduced and clustered once, and its examples take its cluster. Fitting exact
-duplicates filled the neighbour graph with zero and rounding-size distances, so the clusters of
-a run with repeated texts (canned refusals, say) depended on the CPU's floating-point kernels.
-UMAP has no sample weights, so it sees each distinct text once; HDBSCAN clusters the examples
-(each point repeated by its number of examples), so sizes and densities count examples.
+is embedded and reduced by UMAP once, and its examples take its cluster. Fitting exact
+duplicates filled UMAP's neighbour graph with zero and rounding-size distances, so the clusters
+of a run with repeated texts (canned refusals, say) depended on the CPU's floating-point kernels.
+UMAP has no sample weights; HDBSCAN has none either, but it clusters the examples (each point
+repeated by its number of examples, the copies a seeded hair apart), so minimum sizes and
+densities count examples.
 Runs with more distinct texts than ``sample_size`` are fitted on a seeded sample of them and the
 other examples are assigned by their nearest fitted neighbours (cosine, in the embedding space);
 the settings say so.
@@ -830,7 +831,7 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
     """Labels and map positions of every example, settings and timings.
 
     Identical texts (or identical vectors from the log) are one point: each distinct point is
-    embedded, reduced and clustered once and its examples take its cluster. Fitting exact
+    embedded and reduced once, HDBSCAN weighs it by its examples, and they take its cluster. Fitting exact
     duplicates would put zero and rounding-size (1e-7) distances in the neighbour graph, where
     UMAP reads the smallest non-zero distance as the local scale: the result then depended on
     the CPU's floating-point kernels and a group of repeated texts could break apart into noise.
@@ -886,8 +887,8 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
         settings["_unit_vectors"] = np.zeros((n_total, 1), dtype=np.float32)
         return labels, coords, settings, timings
     if n_points < n:
-        notes.append(f"The {n:,} examples hold {n_points:,} distinct {what}: each is embedded and clustered once "
-                     "and its examples take its cluster.")
+        notes.append(f"The {n:,} examples hold {n_points:,} distinct {what}: each is embedded and mapped once, "
+                     "HDBSCAN counts its examples, and they take its cluster.")
     rng = np.random.default_rng(params["seed"])
     n_fit = min(n_points, params["n_fit"])
     fit = np.sort(rng.choice(n_points, size=n_fit, replace=False)) if n_fit < n_points else np.arange(n_points)
