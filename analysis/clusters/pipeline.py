@@ -14,8 +14,16 @@ The labels are stored on the run as the column ``cluster.<field>`` (role ``clust
 cluster is an attribute like any other: ``cluster.input = 7 AND language = sw`` works in
 slicing, heatmaps and discovery.
 
-Large runs are fitted on a seeded sample (``sample_size``) and the other examples are assigned
-by their nearest fitted neighbours (cosine, in the embedding space); the settings say so.
+Identical texts are one point: each distinct text (or distinct vector, for the log's own vectors)
+is embedded and reduced by UMAP once, and its examples take its cluster. Fitting exact
+duplicates filled UMAP's neighbour graph with zero and rounding-size distances, so the clusters
+of a run with repeated texts (canned refusals, say) depended on the CPU's floating-point kernels.
+UMAP has no sample weights; HDBSCAN has none either, but it clusters the examples (each point
+repeated by its number of examples, the copies a seeded hair apart), so minimum sizes and
+densities count examples.
+Runs with more distinct texts than ``sample_size`` are fitted on a seeded sample of them and the
+other examples are assigned by their nearest fitted neighbours (cosine, in the embedding space);
+the settings say so.
 
 Everything is seeded: the same data and parameters give identical labels. Results are cached in
 the store (tables ``cluster_cache`` and ``cluster_labels``) under a key made of the run, the text
@@ -68,6 +76,8 @@ DEFAULT_SAMPLE_SIZE = 5_000
 DEFAULT_COMPONENTS = 5
 #: UMAP's optimisation epochs (its default for large data; quick and stable).
 N_EPOCHS = 100
+#: Most examples HDBSCAN clusters at once (fitted distinct texts repeated by their number of examples).
+MAX_FIT_COPIES = 4 * DEFAULT_SAMPLE_SIZE
 #: Fitted neighbours that vote on the cluster of an example outside the sample.
 ASSIGN_NEIGHBOURS = 10
 #: Terms, representative and typical failing examples reported per cluster.
@@ -77,7 +87,7 @@ TEXT_CHARS = 400
 #: Cached clusterings kept per run (the oldest go first).
 MAX_CACHED_PER_RUN = 12
 #: Bumped when the algorithm changes, so older cached results are not reused.
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 NOISE, EMPTY = "noise", "empty"
 NUMBA_CACHE_ENV = "FAULTLINE_NUMBA_CACHE"
 
@@ -159,24 +169,37 @@ def _check(field_name, n_neighbors, min_cluster_size, min_samples, sample_size, 
         raise FaultlineError(MSG_CONFIDENCE.format(value=confidence))
 
 
-def default_parameters(n: int, *, sample_size: int = DEFAULT_SAMPLE_SIZE) -> dict:
+def default_parameters(n: int, *, sample_size: int = DEFAULT_SAMPLE_SIZE, n_distinct: int | None = None) -> dict:
     """Parameters that adapt to the number of examples ``n`` (with non-empty text).
 
-    ``n_neighbors`` grows with the square root of the fitted sample (5 to 30);
+    Identical texts are fitted once, so the fitted points ``n_fit`` are the ``n_distinct``
+    distinct texts (``n`` when not given), at most ``sample_size`` of them.
+    ``n_neighbors`` grows with the square root of the fitted points (5 to 30);
     ``min_cluster_size`` is 2% of the run (at least 5 examples); ``min_samples`` is a quarter
-    of the fitted minimum cluster size (at least 3).
+    of the fitted minimum cluster size (at least 3), which scales ``min_cluster_size`` by the
+    share of the distinct texts that are fitted.
 
     >>> default_parameters(3_000)
     {'n_fit': 3000, 'n_neighbors': 22, 'min_cluster_size': 60, 'min_samples': 15}
     >>> default_parameters(50_000)["n_fit"], default_parameters(40)["n_neighbors"]
     (5000, 5)
     """
-    n_fit = min(n, sample_size)
+    distinct = n if n_distinct is None else max(1, min(int(n_distinct), n))
+    n_fit = min(distinct, sample_size)
     n_neighbors = int(np.clip(round(math.sqrt(n_fit) / 2.5), 5, 30))
     min_cluster_size = max(5, round(0.02 * n))
-    fit_mcs = max(2, round(min_cluster_size * n_fit / n))
+    fit_mcs = _fit_min_cluster_size(min_cluster_size, n_fit, distinct)
     return {"n_fit": n_fit, "n_neighbors": min(n_neighbors, n_fit - 1), "min_cluster_size": min_cluster_size,
             "min_samples": max(3, fit_mcs // 4)}
+
+
+def _fit_min_cluster_size(min_cluster_size: int, n_fit: int, n_distinct: int) -> int:
+    """HDBSCAN's minimum cluster size among the fitted examples, expected: scaled by the share of distinct texts fitted.
+
+    Each fitted distinct text brings all its examples, so the fitted examples are about that
+    share of the run. (The clustering then scales by the share actually fitted.)
+    """
+    return max(2, round(min_cluster_size * n_fit / max(n_distinct, 1)))
 
 
 # ---------------------------------------------------------------------------------------- UMAP
@@ -281,6 +304,36 @@ def _hdbscan(points: np.ndarray, *, min_cluster_size: int, min_samples: int) -> 
         model = hdbscan.HDBSCAN(min_cluster_size=max(2, min_cluster_size), min_samples=max(1, min_samples),
                                 core_dist_n_jobs=1, cluster_selection_method="eom")
         return model.fit_predict(points.astype(np.float64))
+
+
+def _weighted_hdbscan(points: np.ndarray, weight: np.ndarray, *, min_cluster_size: int, min_samples: int,
+                      seed: int) -> np.ndarray:
+    """HDBSCAN over examples when each distinct point stands for ``weight`` of them: one label per point.
+
+    hdbscan takes no sample weights, so each point is repeated ``weight`` times. Exact copies
+    would have zero distances, which give HDBSCAN infinite densities (lambda) and undefined
+    stabilities (hdbscan issue #94); as its author advises, each copy is moved by a tiny seeded
+    offset, a thousandth of the distance from the point to its nearest other point, so the
+    copies sit together, denser than anything around them, at finite distances. Sizes and
+    densities count examples, as HDBSCAN over the examples would. Each point takes the most
+    common label of its copies (they agree in practice; ties go to the smallest label).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    weight = np.asarray(weight, dtype=np.int64)
+    if (weight == 1).all():
+        return _hdbscan(points, min_cluster_size=min_cluster_size, min_samples=min_samples)
+    data = points.astype(np.float64)
+    distances, _ = NearestNeighbors(n_neighbors=2).fit(data).kneighbors(data)
+    nearest = distances[:, 1]
+    floor = float(np.median(nearest[nearest > 0])) if (nearest > 0).any() else 1.0
+    scale = 1e-3 * np.where(nearest > 0, nearest, floor)
+    owner = np.repeat(np.arange(len(data)), weight)
+    offsets = np.random.default_rng(seed).normal(size=(len(owner), data.shape[1]))
+    copies = data[owner] + offsets * scale[owner, None]
+    labels = _hdbscan(copies, min_cluster_size=min_cluster_size, min_samples=min_samples)
+    votes = pd.crosstab(owner, labels)  # rows: points; columns: labels, sorted (noise, -1, first)
+    return votes.columns.to_numpy()[votes.to_numpy().argmax(axis=1)].astype(np.int64)
 
 
 def warm_up() -> float:
@@ -593,7 +646,11 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
             notes.append(f"{err} Embedded the texts with {resolved.name} instead.")
     n = int(nonempty.sum())
     sample = int(sample_size or DEFAULT_SAMPLE_SIZE)
-    defaults = default_parameters(n, sample_size=sample)
+    if vectors is not None:
+        n_distinct = len(_distinct_rows(vectors[nonempty])[0])
+    else:
+        n_distinct = int(texts[nonempty].nunique())
+    defaults = default_parameters(n, sample_size=sample, n_distinct=n_distinct)
     params = {
         "n_neighbors": int(n_neighbors) if n_neighbors is not None else defaults["n_neighbors"],
         "min_cluster_size": int(min_cluster_size) if min_cluster_size is not None else defaults["min_cluster_size"],
@@ -602,7 +659,7 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
         "sample_size": sample, "n_fit": defaults["n_fit"], "seed": int(seed), "fdr": float(fdr),
         "confidence": float(confidence),
     }
-    fit_mcs = max(2, round(params["min_cluster_size"] * defaults["n_fit"] / n))
+    fit_mcs = _fit_min_cluster_size(params["min_cluster_size"], defaults["n_fit"], n_distinct)
     if params["min_samples"] is None:
         params["min_samples"] = max(3, fit_mcs // 4)
     params["n_neighbors"] = min(params["n_neighbors"], defaults["n_fit"] - 1)
@@ -628,8 +685,10 @@ def cluster_run(store: Store, run: str, *, field: TextField = "input", embedder:
     all-MiniLM-L6-v2 if installed, else TF-IDF), or one of them by name. ``n_neighbors``,
     ``min_cluster_size`` (in examples of the whole run), ``min_samples`` and ``n_components``
     default to values that adapt to the number of examples (:func:`default_parameters`).
-    Runs larger than ``sample_size`` are fitted on a seeded sample and the rest assigned by
-    nearest neighbours. ``save_column`` stores the labels as the run's ``cluster.<field>``
+    Each distinct text is embedded and reduced once (its examples share its cluster); HDBSCAN
+    counts examples. Runs with more than ``sample_size``
+    distinct texts are fitted on a seeded sample of them and the rest assigned by nearest
+    neighbours. ``save_column`` stores the labels as the run's ``cluster.<field>``
     attribute. ``progress(fraction, message)`` is called as the work goes on.
 
     >>> import tempfile, pandas as pd
@@ -746,7 +805,37 @@ def _save_column(store: Store, result: ClusterResult) -> None:
                              source_name=f"clusters:{result.cache_key}")
 
 
+def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a matrix in order of first occurrence: (index of each first row, group of every row).
+
+    >>> first, group = _distinct_rows(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32))
+    >>> first.tolist(), group.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[np.ravel(inverse)]
+
+
+def _each_distinct_its_own(keys: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Each distinct key its own cluster, numbered by size (ties by key); positions on a circle."""
+    order = pd.Series(keys).value_counts(sort=True)
+    ranks = {key: str(i) for i, key in enumerate(sorted(order.index, key=lambda s: (-order[s], s)))}
+    angle = np.array([int(ranks[s]) for s in keys], dtype=np.float32) * (2 * math.pi / max(len(ranks), 1))
+    return [ranks[s] for s in keys], np.c_[np.cos(angle), np.sin(angle)]
+
+
 def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Labels and map positions of every example, settings and timings.
+
+    Identical texts (or identical vectors from the log) are one point: each distinct point is
+    embedded and reduced once, HDBSCAN weighs it by its examples, and they take its cluster. Fitting exact
+    duplicates would put zero and rounding-size (1e-7) distances in the neighbour graph, where
+    UMAP reads the smallest non-zero distance as the local scale: the result then depended on
+    the CPU's floating-point kernels and a group of repeated texts could break apart into noise.
+    """
     timings: dict[str, float] = {}
     params = prep.params
     n_total = len(prep.frame)
@@ -759,41 +848,60 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
         notes.append(f"{int((~prep.nonempty).sum()):,} examples with an empty text form the group 'empty'.")
 
     t = time.perf_counter()
-    distinct = pd.unique(texts)
+    text_codes, distinct = pd.factorize(pd.Series(texts, dtype=object), sort=False)
     if prep.vectors is None and len(distinct) < MIN_DISTINCT:
         # Too few distinct texts to embed: each distinct text is its own cluster.
         report_progress(progress, 0.5, "Grouping identical texts")
-        order = pd.Series(texts).value_counts(sort=True)
-        ranks = {text: str(i) for i, text in enumerate(sorted(order.index, key=lambda s: (-order[s], s)))}
-        labels[idx] = [ranks[s] for s in texts]
-        angle = np.array([int(ranks[s]) for s in texts], dtype=np.float32) * (2 * math.pi / max(len(ranks), 1))
-        coords[idx] = np.c_[np.cos(angle), np.sin(angle)]
+        labels[idx], coords[idx] = _each_distinct_its_own(texts)
         unit = np.zeros((n_total, 1), dtype=np.float32)
         notes.append(f"Only {len(distinct)} distinct text(s): each distinct text is its own cluster "
                      "(nothing to embed).")
         timings.update(embed=0.0, reduce=0.0, cluster=time.perf_counter() - t)
-        settings = _settings(prep, field_name, notes, assigned=0, n_fit=len(idx), method="identical texts")
+        settings = _settings(prep, field_name, notes, assigned=0, n_fit=len(distinct), n_distinct=len(distinct),
+                             method="identical texts")
         settings["_unit_vectors"] = unit
         return labels, coords, settings, timings
 
-    report_progress(progress, 0.05, f"Embedding {len(idx):,} texts ({prep.embedder.name})")
-    if prep.vectors is not None:
-        vectors = prep.vectors[idx]
-    else:
-        vectors = embed_texts(texts, prep.embedder, seed=params["seed"], model_dir=prep.model_dir)
-    rng = np.random.default_rng(params["seed"])
     n = len(idx)
-    n_fit = min(n, params["n_fit"])
-    fit = np.sort(rng.choice(n, size=n_fit, replace=False)) if n_fit < n else np.arange(n)
-    # Centre on the fitted sample's mean before cosine: static embeddings share a common direction.
-    unit = _unit(vectors - vectors[fit].mean(axis=0, keepdims=True))
+    if prep.vectors is not None:
+        first, point_of = _distinct_rows(prep.vectors[idx])
+        vectors = prep.vectors[idx][first]
+        what = "vectors"
+    else:
+        report_progress(progress, 0.05, f"Embedding {len(distinct):,} distinct texts ({prep.embedder.name})")
+        by_text = embed_texts(np.asarray(distinct, dtype=object), prep.embedder, seed=params["seed"],
+                              model_dir=prep.model_dir)
+        first, point_of_text = _distinct_rows(by_text)  # distinct texts a model embeds alike are one point
+        vectors = by_text[first]
+        point_of = point_of_text[text_codes]
+        what = "texts"
+    n_points = len(first)
+    weight = np.bincount(point_of, minlength=n_points)  # examples per distinct point
+    if n_points < MIN_DISTINCT:  # a log whose vectors are nearly all the same: each its own cluster
+        report_progress(progress, 0.5, "Grouping identical vectors")
+        labels[idx], coords[idx] = _each_distinct_its_own(point_of)
+        notes.append(f"Only {n_points} distinct vector(s): each is its own cluster.")
+        timings.update(embed=time.perf_counter() - t, reduce=0.0, cluster=0.0)
+        settings = _settings(prep, field_name, notes, assigned=0, n_fit=n_points, n_distinct=n_points,
+                             method="identical vectors")
+        settings["_unit_vectors"] = np.zeros((n_total, 1), dtype=np.float32)
+        return labels, coords, settings, timings
+    if n_points < n:
+        notes.append(f"The {n:,} examples hold {n_points:,} distinct {what}: each is embedded and mapped once, "
+                     "HDBSCAN counts its examples, and they take its cluster.")
+    rng = np.random.default_rng(params["seed"])
+    n_fit = min(n_points, params["n_fit"])
+    fit = np.sort(rng.choice(n_points, size=n_fit, replace=False)) if n_fit < n_points else np.arange(n_points)
+    # Centre on the fitted examples' mean before cosine: static embeddings share a common direction.
+    centre = np.average(vectors[fit].astype(np.float64), axis=0, weights=weight[fit])
+    unit = _unit(vectors - centre[None, :])
     timings["embed"] = time.perf_counter() - t
 
     t = time.perf_counter()
     report_progress(progress, 0.3, "Loading UMAP (compiled once per machine)")
     _umap()
     k = min(params["n_neighbors"], n_fit - 1)
-    report_progress(progress, 0.35, f"Finding {k} nearest neighbours of {n_fit:,} texts")
+    report_progress(progress, 0.35, f"Finding {k} nearest neighbours of {n_fit:,} distinct {what}")
     knn = _exact_knn(unit[fit], k + 1)
     knn = (knn[0][:, : k + 1], knn[1][:, : k + 1])
     components = min(params["n_components"], max(2, n_fit - 2))
@@ -805,19 +913,27 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
 
     t = time.perf_counter()
     report_progress(progress, 0.82, "HDBSCAN")
-    raw = _hdbscan(points, min_cluster_size=params["fit_min_cluster_size"], min_samples=params["min_samples"])
+    copies, ms = weight[fit], params["min_samples"]
+    if copies.sum() > MAX_FIT_COPIES:  # bounded work: fewer copies of each point, min_samples scaled alike
+        shrink = MAX_FIT_COPIES / copies.sum()
+        copies = np.maximum(1, np.round(copies * shrink)).astype(np.int64)
+        ms = max(1, round(ms * shrink))
+    # min_cluster_size counts examples of the whole run: the fitted copies stand for their share of them
+    mcs = max(2, round(params["min_cluster_size"] * copies.sum() / n))
+    raw = _weighted_hdbscan(points, copies, min_cluster_size=mcs, min_samples=ms, seed=params["seed"])
     fit_labels = np.asarray(raw, dtype=np.int64)
+    point_labels = np.full(n_points, -1, dtype=np.int64)
+    point_xy = np.zeros((n_points, 2), dtype=np.float32)
+    point_labels[fit] = fit_labels
+    point_xy[fit] = xy
     assigned = 0
-    all_labels = np.full(n, -1, dtype=np.int64)
-    all_xy = np.zeros((n, 2), dtype=np.float32)
-    all_labels[fit] = fit_labels
-    all_xy[fit] = xy
-    if n_fit < n:
-        report_progress(progress, 0.86, f"Assigning the other {n - n_fit:,} examples to their nearest fitted neighbours")
-        rest = np.setdiff1d(np.arange(n), fit, assume_unique=True)
-        all_labels[rest], all_xy[rest] = _assign(unit[fit], unit[rest], fit_labels, xy)
-        assigned = len(rest)
-    # Clusters numbered by size, largest first; noise stays noise.
+    if n_fit < n_points:
+        rest = np.setdiff1d(np.arange(n_points), fit, assume_unique=True)
+        assigned = int(weight[rest].sum())
+        report_progress(progress, 0.86, f"Assigning the other {assigned:,} examples to their nearest fitted neighbours")
+        point_labels[rest], point_xy[rest] = _assign(unit[fit], unit[rest], fit_labels, xy, weight[fit])
+    all_labels = point_labels[point_of]
+    # Clusters numbered by size in examples, largest first; noise stays noise.
     found = all_labels[all_labels >= 0]
     if found.size:
         sizes = np.bincount(found)
@@ -826,22 +942,31 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
     else:
         rename = {}
         notes.append("HDBSCAN found no cluster (every example is noise): try a smaller minimum cluster size.")
-    labels[idx] = [rename.get(int(c), NOISE) for c in all_labels]
+    names = np.array([NOISE, *(rename.get(c, NOISE) for c in range(int(point_labels.max(initial=-1)) + 1))],
+                     dtype=object)
+    labels[idx] = names[all_labels + 1]
+    all_xy = point_xy[point_of]
     coords[idx] = all_xy
     if (~prep.nonempty).any():  # empty texts sit together, apart from the map
         coords[~prep.nonempty] = [float(all_xy[:, 0].min()) - 1.0, float(all_xy[:, 1].min()) - 1.0]
     timings["cluster"] = time.perf_counter() - t
     full_unit = np.zeros((n_total, unit.shape[1]), dtype=np.float32)
-    full_unit[idx] = unit
-    settings = _settings(prep, field_name, notes, assigned=assigned, n_fit=n_fit, method="umap+hdbscan")
+    full_unit[idx] = unit[point_of]
+    settings = _settings(prep, field_name, notes, assigned=assigned, n_fit=n_fit, n_distinct=n_points,
+                         method="umap+hdbscan", what=what)
+    settings.update(fit_min_cluster_size=mcs, min_samples=ms, fit_examples=int(copies.sum()))
     settings["_unit_vectors"] = full_unit
     return labels, coords, settings, timings
 
 
-def _assign(fit_unit: np.ndarray, rest_unit: np.ndarray, fit_labels: np.ndarray, fit_xy: np.ndarray):
-    """Labels and map positions of examples outside the sample, from their nearest fitted neighbours."""
+def _assign(fit_unit: np.ndarray, rest_unit: np.ndarray, fit_labels: np.ndarray, fit_xy: np.ndarray,
+            fit_weight: np.ndarray):
+    """Labels and map positions of points outside the sample, from their nearest fitted neighbours.
+
+    Each neighbour votes with its cosine similarity times its number of examples.
+    """
     indices, distances = _exact_knn(fit_unit, ASSIGN_NEIGHBOURS, rest_unit)
-    weights = np.maximum(1.0 - distances, 1e-6).astype(np.float64)
+    weights = np.maximum(1.0 - distances, 1e-6).astype(np.float64) * fit_weight[indices]
     neighbour_labels = fit_labels[indices]
     classes = np.unique(fit_labels)
     votes = np.stack([(weights * (neighbour_labels == c)).sum(axis=1) for c in classes], axis=1)
@@ -850,17 +975,20 @@ def _assign(fit_unit: np.ndarray, rest_unit: np.ndarray, fit_labels: np.ndarray,
     return labels, xy.astype(np.float32)
 
 
-def _settings(prep: _Prepared, field_name: str, notes: list[str], *, assigned: int, n_fit: int, method: str) -> dict:
+def _settings(prep: _Prepared, field_name: str, notes: list[str], *, assigned: int, n_fit: int, n_distinct: int,
+              method: str, what: str = "texts") -> dict:
     p = prep.params
     if assigned:
-        notes.append(f"Fitted on a seeded sample of {n_fit:,} examples; the other {assigned:,} were assigned to the "
-                     f"cluster of their {ASSIGN_NEIGHBOURS} nearest fitted neighbours (cosine similarity vote).")
+        notes.append(f"Fitted on a seeded sample of {n_fit:,} of the {n_distinct:,} distinct {what}; the other "
+                     f"{assigned:,} examples were assigned to the cluster of their {ASSIGN_NEIGHBOURS} nearest fitted "
+                     "neighbours (a vote weighted by cosine similarity and number of examples).")
     return {
         "field": field_name, "embedder": prep.embedder.name, "embedder_version": prep.embedder.version,
         "embedder_description": prep.embedder.description, "method": method,
         "n_neighbors": p["n_neighbors"], "min_cluster_size": p["min_cluster_size"],
         "fit_min_cluster_size": p["fit_min_cluster_size"], "min_samples": p["min_samples"],
-        "n_components": p["n_components"], "seed": p["seed"], "sample_size": p["sample_size"], "n_fit": n_fit,
+        "n_components": p["n_components"], "seed": p["seed"], "sample_size": p["sample_size"],
+        "n_distinct": n_distinct, "n_fit": n_fit,
         "assigned": assigned, "n_examples": len(prep.frame), "n_nonempty": int(prep.nonempty.sum()),
         "fdr": p["fdr"], "confidence": p["confidence"], "data_fingerprint": prep.fingerprint,
         "umap": f"cosine, {N_EPOCHS} epochs, min_dist 0 (clustering) and 0.1 (map), spectral init",
@@ -868,7 +996,8 @@ def _settings(prep: _Prepared, field_name: str, notes: list[str], *, assigned: i
         "test": "Fisher exact when an expected count < 5, else two-proportion z (pooled), two-sided",
         "multiple_testing": "Benjamini-Hochberg over every group of this clustering",
         "failure_modes": prep.modes_source or "none (the run has no failure-mode labels)",
-        "terms": "class-based TF-IDF (BERTopic's c-TF-IDF) over each group's texts, English stop words removed",
+        "terms": ("class-based TF-IDF (BERTopic's c-TF-IDF) over each group's texts, English stop words removed "
+                  "(kept for a group whose texts hold no other word)"),
         "notes": notes,
     }
 
@@ -891,6 +1020,9 @@ def _describe(prep: _Prepared, labels: pd.DataFrame, unit: np.ndarray, column: s
     texts = labels["text"].astype(str).to_numpy()
     nonempty_groups = groups != EMPTY
     terms = class_tfidf(texts[nonempty_groups], groups[nonempty_groups]) if nonempty_groups.any() else {}
+    if any(not t for t in terms.values()):  # e.g. a cluster of the repeated output "The": its words, stop words or not
+        bare = class_tfidf(texts[nonempty_groups], groups[nonempty_groups], stop_words=None)
+        terms = {g: t or bare.get(g, []) for g, t in terms.items()}
     ids = labels["example_id"].astype(str).to_numpy()
     rows = []
     mode_flags = prep.modes.to_numpy(dtype=bool) if prep.modes.shape[1] else None

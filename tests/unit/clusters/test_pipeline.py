@@ -254,6 +254,92 @@ def test_large_runs_are_fitted_on_a_sample_and_say_so(store):
         "purity"] >= 0.9
 
 
+def test_each_distinct_text_is_fitted_once(store, monkeypatch):
+    """UMAP and HDBSCAN never see two equal rows: exact duplicates gave zero and rounding-size distances
+    that UMAP took for the local scale (the result then hung on the CPU's float kernels)."""
+    seen = []
+    original = C._umap_embed
+
+    def spy(vectors, knn, **kwargs):
+        seen.append(vectors.copy())
+        return original(vectors, knn, **kwargs)
+
+    monkeypatch.setattr(C, "_umap_embed", spy)
+    frame = topic_frame(80).assign(question=[f"{TOPICS[i % 4]} (case {i % 40})" for i in range(80)])
+    run = store.ingest_frame(frame, name="repeats").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
+    distinct = frame["question"].nunique()
+    assert result.settings["n_distinct"] == distinct < 80 and result.settings["n_fit"] == distinct
+    assert seen and all(len(np.unique(v, axis=0)) == len(v) == distinct for v in seen)
+    assert (result.labels.groupby("text")["cluster"].nunique() == 1).all(), "equal texts share their cluster"
+    assert any(f"{distinct:,} distinct texts" in n for n in result.settings["notes"])
+
+
+def test_repeating_every_example_changes_only_the_sizes(store):
+    """Every example twice, with minimum sizes twice as large (they count examples): the same clusters, twice the size."""
+    frame = topic_frame(120, seed=2)
+    once = store.ingest_frame(frame, name="once").added[0]
+    twice = store.ingest_frame(pd.concat([frame, frame.assign(example_id=frame["example_id"] + "b")]),
+                               name="twice").added[0]
+    kwargs = {"embedder": "model2vec", "use_cache": False, "save_column": False}
+    first = C.cluster_run(store, once.run_id, min_cluster_size=10, min_samples=3, **kwargs)
+    second = C.cluster_run(store, twice.run_id, min_cluster_size=20, min_samples=6, **kwargs)
+    labels = second.labels.set_index("example_id")["cluster"]
+    assert first.n_clusters >= 2
+    # the same partition (clusters of equal size may swap their numbers)
+    for ids in (frame["example_id"], frame["example_id"] + "b"):
+        assert C.purity_and_ari(labels.loc[ids].tolist(), first.labels["cluster"].tolist())["ari"] == 1.0
+    assert labels.loc[frame["example_id"]].tolist() == labels.loc[frame["example_id"] + "b"].tolist()
+    assert sorted(second.table["size"]) == sorted(2 * first.table["size"])
+
+
+def test_a_text_repeated_often_weighs_as_many_examples(store):
+    """A canned answer given 30 times is one point to UMAP, but 30 examples to HDBSCAN: a cluster, the worst one."""
+    frame = topic_frame(80)
+    canned = pd.DataFrame({"example_id": [f"r{i:02d}" for i in range(30)],
+                           "question": ["I'm sorry, but I can't help with that request."] * 30,
+                           "response": ["-"] * 30, "correct": [False] * 30, "topic": ["refusal"] * 30})
+    run = store.ingest_frame(pd.concat([frame, canned]), name="canned").added[0]
+    result = C.cluster_run(store, run.run_id, embedder="model2vec", min_cluster_size=10, save_column=False)
+    is_canned = result.labels["example_id"].str.startswith("r")
+    assert result.labels.loc[is_canned, "cluster"].nunique() == 1
+    name = result.labels.loc[is_canned, "cluster"].iloc[0]
+    assert name not in (C.NOISE, C.EMPTY)
+    assert is_canned[result.labels["cluster"] == name].mean() >= 0.9, "the cluster is the canned answer's"
+    worst = result.table.iloc[0]
+    assert worst["cluster"] == name and worst["error_rate"] > 0.9 and worst["finding"]
+
+
+def test_weighted_hdbscan_counts_examples():
+    """Repeating points is HDBSCAN over the examples: a point given weight 12 is a cluster of 12 (min size 10),
+    where the same point alone is noise; with unit weights it is plain HDBSCAN."""
+    rng = np.random.default_rng(0)
+    blobs = np.r_[rng.normal(0, 0.05, size=(15, 2)), rng.normal(5, 0.05, size=(15, 2)), [[10.0, -10.0]]]
+    plain = C._hdbscan(blobs, min_cluster_size=10, min_samples=3)
+    np.testing.assert_array_equal(C._weighted_hdbscan(blobs, np.ones(31, dtype=int), min_cluster_size=10,
+                                                      min_samples=3, seed=0), plain)
+    assert plain[-1] == -1
+    weight = np.r_[np.ones(30, dtype=int), 12]
+    labels = C._weighted_hdbscan(blobs, weight, min_cluster_size=10, min_samples=3, seed=0)
+    assert labels[-1] >= 0 and labels[-1] not in set(labels[:30]) and len(set(labels[:30])) == 2
+    again = C._weighted_hdbscan(blobs, weight, min_cluster_size=10, min_samples=3, seed=0)
+    np.testing.assert_array_equal(labels, again)
+
+
+def test_a_cluster_of_stop_words_is_still_described(store):
+    """A cluster of truncated outputs ("The") has no word but stop words: its terms keep them."""
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(2, 8)) * 5
+    group = np.arange(60) % 2
+    frame = pd.DataFrame({"prompt": np.where(group == 0, "git merge conflict", "The"), "correct": group == 0,
+                          "embedding": [list(centres[g] + rng.normal(size=8) * 0.1) for g in group]})
+    run = store.ingest_frame(frame, name="cut").added[0]
+    result = C.cluster_run(store, run.run_id, min_cluster_size=10)
+    assert C.purity_and_ari(result.labels["cluster"], group)["ari"] == 1.0
+    terms = dict(zip(result.table["cluster"], result.table["terms"]))
+    assert sorted(map(tuple, terms.values())) == [("conflict", "git", "merge"), ("the",)]
+
+
 def test_progress_is_reported(store, topics):
     run, _ = topics
     seen = []
