@@ -16,6 +16,7 @@ STORE_BUSY = (
     "(usually `streamlit run app.py`) and run the command again, or pass --db to use another store."
 )
 EMPTY_FILE = "is empty: expected an evaluation log with at least one example"
+NO_EXAMPLES = "has no examples: expected an evaluation log with at least one example"
 NO_OUTCOME = (
     "has no column that could be the outcome. Expected a correctness column (named like correct, "
     "is_correct, passed, success, acc, exact_match) or a score column (score, accuracy, reward, "

@@ -697,7 +697,7 @@ class Store:
         # Checks on what was loaded (still inside the transaction).
         n_rows = cur.execute(I.count_sql(table)).fetchall()[0][0]
         if n_rows == 0:
-            raise InputError(file_label, E.EMPTY_FILE.replace("is empty", "has no examples"))
+            raise InputError(file_label, E.NO_EXAMPLES)
         if id_col:
             missing = cur.execute(I.first_missing_id_sql(table)).fetchall()
             if missing:
