@@ -52,7 +52,7 @@ from analysis.errors import FaultlineError
 from analysis.objective.modes import mode_indicators
 from analysis.progress import ProgressCallback, report_progress
 from analysis.slicing.table import slice_examples
-from analysis.store import Store
+from analysis.store import RunSchema, Store
 from analysis.store.sql import clusters as K
 
 TextField = Literal["input", "output", "reference", "both"]
@@ -317,7 +317,7 @@ def _texts(frame: pd.DataFrame, field_name: str) -> pd.Series:
     return frame[field_name].fillna("").astype(str)
 
 
-def _failure_modes(store: Store, run_id: str, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _failure_modes(store: Store, run_id: str | RunSchema, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Failure-mode labels as one boolean column per mode, aligned with ``frame`` (no column: no labels).
 
     Stored labels first (columns with the role ``failure_mode``: ``mode.<id>`` flags, or a
@@ -533,13 +533,14 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
     _check(field_name, n_neighbors, min_cluster_size, min_samples, sample_size, n_components, seed, fdr, confidence)
     if embedder not in EMBEDDERS:
         resolve_embedder(embedder, has_vectors=False)  # raises the parameter message
-    info = store.run(run)
-    fields = store.fields(info.run_id)
+    schema = store.schema(run)
+    info = schema.run
+    fields = schema.fields
     has_vectors = bool((fields["role"] == "embedding").any())
     columns = ["example_id", "input", "output", "reference", "correct", "unscorable"]
     if has_vectors and embedder in ("auto", "vector"):
         columns.append("embedding")
-    frame = store.examples(info.run_id, columns=list(dict.fromkeys(columns)))
+    frame = store.examples(schema, columns=list(dict.fromkeys(columns)))
     texts = _texts(frame, field_name)
     nonempty = (texts.str.strip() != "").to_numpy()
     shown_field = "input and output" if field_name == "both" else field_name
@@ -577,7 +578,7 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
         params["min_samples"] = max(3, fit_mcs // 4)
     params["n_neighbors"] = min(params["n_neighbors"], defaults["n_fit"] - 1)
     params["fit_min_cluster_size"] = fit_mcs
-    modes, modes_source = _failure_modes(store, info.run_id, fields, frame)
+    modes, modes_source = _failure_modes(store, schema, fields, frame)
     fingerprint = _fingerprint(frame, texts, modes, vectors)
     key = _cache_key(info.run_id, field_name, resolved, params, fingerprint)
     if "embedding" in frame:
