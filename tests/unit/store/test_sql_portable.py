@@ -195,3 +195,19 @@ def test_exempt_statements_touch_no_example_row_except_the_listed_ddl(statements
     for sql in exempt:
         tree = sqlglot.parse_one(sql, read="duckdb")
         assert not isinstance(tree, (exp.Select, exp.Union, exp.Insert, exp.Update, exp.Delete)), sql
+
+
+def _engine_sources():
+    from analysis.paths import PROJECT_ROOT
+
+    for path in sorted((PROJECT_ROOT / "analysis").rglob("*.py")):
+        relative = path.relative_to(PROJECT_ROOT).as_posix()
+        if not relative.startswith("analysis/store/") and relative != "analysis/demo/generator.py":
+            yield relative, path.read_text(encoding="utf-8")  # the generator's texts quote SQL as example outputs
+
+
+def test_no_sql_and_no_write_lock_outside_the_store_layer():
+    statement = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|BEGIN|COMMIT|ROLLBACK|WITH|DESCRIBE)\s""")
+    found = [f"{name}: {m.group(0)}" for name, text in _engine_sources() for m in statement.finditer(text)]
+    found += [f"{name}: _write_lock" for name, text in _engine_sources() if "_write_lock" in text]
+    assert not found, found
