@@ -60,7 +60,8 @@ from analysis.errors import FaultlineError
 from analysis.objective.modes import mode_indicators
 from analysis.progress import ProgressCallback, report_progress
 from analysis.slicing.table import slice_examples
-from analysis.store import Store
+from analysis.store import RunSchema, Store
+from analysis.store.sql import clusters as K
 
 TextField = Literal["input", "output", "reference", "both"]
 Embedder = Literal["auto", "vector", "model2vec", "minilm", "tfidf"]
@@ -369,7 +370,7 @@ def _texts(frame: pd.DataFrame, field_name: str) -> pd.Series:
     return frame[field_name].fillna("").astype(str)
 
 
-def _failure_modes(store: Store, run_id: str, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _failure_modes(store: Store, run_id: str | RunSchema, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Failure-mode labels as one boolean column per mode, aligned with ``frame`` (no column: no labels).
 
     Stored labels first (columns with the role ``failure_mode``: ``mode.<id>`` flags, or a
@@ -458,24 +459,8 @@ def class_tfidf(documents: Sequence[str], classes: Sequence, *, top: int = N_TER
 
 
 # ---------------------------------------------------------------------------------------- cache
-def _ensure_cache_tables(store: Store) -> None:
-    with store._write_lock:
-        store.cursor().execute("""
-            CREATE TABLE IF NOT EXISTS cluster_cache (
-                cache_key VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
-                embedder VARCHAR NOT NULL, params_json VARCHAR NOT NULL, data_fingerprint VARCHAR NOT NULL,
-                created_at TIMESTAMP NOT NULL, faultline_version VARCHAR NOT NULL,
-                settings_json VARCHAR NOT NULL, table_json VARCHAR NOT NULL);
-            CREATE TABLE IF NOT EXISTS cluster_labels (
-                cache_key VARCHAR NOT NULL, example_id VARCHAR NOT NULL, cluster VARCHAR NOT NULL,
-                x FLOAT, y FLOAT);
-        """)
-
-
 def _cache_tables_exist(store: Store) -> bool:
-    rows = store.cursor().execute("SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_name IN ('cluster_cache', 'cluster_labels')").fetchall()
-    return rows[0][0] == 2
+    return store.table_exists("cluster_cache") and store.table_exists("cluster_labels")
 
 
 def _fingerprint(frame: pd.DataFrame, texts: pd.Series, modes: pd.DataFrame, vectors: np.ndarray | None) -> str:
@@ -533,47 +518,35 @@ def _table_from_records(records: list[dict]) -> pd.DataFrame:
 def _read_cache(store: Store, key: str) -> tuple[dict, pd.DataFrame, pd.DataFrame] | None:
     if not _cache_tables_exist(store):
         return None
-    cur = store.cursor()
-    rows = cur.execute("SELECT settings_json, table_json FROM cluster_cache WHERE cache_key = ?", [key]).fetchall()
+    rows = store.cursor().execute(K.SETTINGS, [key]).fetchall()
     if not rows:
         return None
-    labels = store.cursor().execute("SELECT example_id, cluster, x, y FROM cluster_labels WHERE cache_key = ?",
-                                    [key]).df()
+    labels = store.cursor().execute(K.LABELS, [key]).df()
     return json.loads(rows[0][0]), _table_from_records(json.loads(rows[0][1])), labels
 
 
 def _write_cache(store: Store, key: str, run_id: str, field_name: str, embedder: EmbedderInfo, params: dict,
                  fingerprint: str, settings: dict, table: pd.DataFrame, labels: pd.DataFrame) -> None:
-    _ensure_cache_tables(store)
+    store.ensure_table("cluster_cache")
     frame = labels[["example_id", "cluster", "x", "y"]].copy()
     frame["example_id"] = frame["example_id"].astype(str)
     frame["cluster"] = frame["cluster"].astype(str)
-    with store._write_lock:
-        cur = store.cursor()
-        cur.register("faultline_cluster_labels", frame)
-        cur.execute("BEGIN TRANSACTION")
+    with store.transaction() as cur:
+        cur.register(K.LABELS_VIEW, frame)
         try:
-            cur.execute("DELETE FROM cluster_labels WHERE cache_key = ?", [key])
-            cur.execute("DELETE FROM cluster_cache WHERE cache_key = ?", [key])
-            cur.execute("INSERT INTO cluster_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cur.execute(K.DELETE_LABELS, [key])
+            cur.execute(K.DELETE_ENTRY, [key])
+            cur.execute(K.INSERT_ENTRY,
                         [key, run_id, field_name, f"{embedder.name}:{embedder.version}",
                          json.dumps(params, sort_keys=True, default=str), fingerprint,
                          datetime.now(UTC).replace(tzinfo=None), __version__,
                          json.dumps(settings, default=str), json.dumps(_records(table), default=str)])
-            cur.execute("INSERT INTO cluster_labels SELECT ?, example_id, cluster, CAST(x AS FLOAT), "
-                        "CAST(y AS FLOAT) FROM faultline_cluster_labels", [key])
+            cur.execute(K.INSERT_LABELS, [key])
             # Forget clusterings of deleted runs, and all but the newest few of this run.
-            cur.execute("DELETE FROM cluster_cache WHERE run_id NOT IN (SELECT run_id FROM runs) OR cache_key IN ("
-                        "SELECT cache_key FROM (SELECT cache_key, row_number() OVER (ORDER BY created_at DESC, "
-                        "cache_key) AS k FROM cluster_cache WHERE run_id = ?) WHERE k > ?)",
-                        [run_id, MAX_CACHED_PER_RUN])
-            cur.execute("DELETE FROM cluster_labels WHERE cache_key NOT IN (SELECT cache_key FROM cluster_cache)")
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+            cur.execute(K.PRUNE, [run_id, MAX_CACHED_PER_RUN])
+            cur.execute(K.DELETE_ORPHAN_LABELS)
         finally:
-            cur.unregister("faultline_cluster_labels")
+            cur.unregister(K.LABELS_VIEW)
 
 
 def clear_cache(store: Store, run: str | None = None) -> int:
@@ -581,14 +554,11 @@ def clear_cache(store: Store, run: str | None = None) -> int:
     if not _cache_tables_exist(store):
         return 0
     run_id = store.run(run).run_id if run is not None else None
-    with store._write_lock:
-        cur = store.cursor()
-        where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
-        n = cur.execute(f"SELECT count(*) FROM cluster_cache {where}", params).fetchall()[0][0]
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute(f"DELETE FROM cluster_cache {where}", params)
-        cur.execute("DELETE FROM cluster_labels WHERE cache_key NOT IN (SELECT cache_key FROM cluster_cache)")
-        cur.execute("COMMIT")
+    params = [run_id] if run_id else []
+    with store.transaction() as cur:
+        n = cur.execute(K.count_sql(one_run=bool(run_id)), params).fetchall()[0][0]
+        cur.execute(K.clear_sql(one_run=bool(run_id)), params)
+        cur.execute(K.DELETE_ORPHAN_LABELS)
     return int(n)
 
 
@@ -616,13 +586,14 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
     _check(field_name, n_neighbors, min_cluster_size, min_samples, sample_size, n_components, seed, fdr, confidence)
     if embedder not in EMBEDDERS:
         resolve_embedder(embedder, has_vectors=False)  # raises the parameter message
-    info = store.run(run)
-    fields = store.fields(info.run_id)
+    schema = store.schema(run)
+    info = schema.run
+    fields = schema.fields
     has_vectors = bool((fields["role"] == "embedding").any())
     columns = ["example_id", "input", "output", "reference", "correct", "unscorable"]
     if has_vectors and embedder in ("auto", "vector"):
         columns.append("embedding")
-    frame = store.examples(info.run_id, columns=list(dict.fromkeys(columns)))
+    frame = store.examples(schema, columns=list(dict.fromkeys(columns)))
     texts = _texts(frame, field_name)
     nonempty = (texts.str.strip() != "").to_numpy()
     shown_field = "input and output" if field_name == "both" else field_name
@@ -664,7 +635,7 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
         params["min_samples"] = max(3, fit_mcs // 4)
     params["n_neighbors"] = min(params["n_neighbors"], defaults["n_fit"] - 1)
     params["fit_min_cluster_size"] = fit_mcs
-    modes, modes_source = _failure_modes(store, info.run_id, fields, frame)
+    modes, modes_source = _failure_modes(store, schema, fields, frame)
     fingerprint = _fingerprint(frame, texts, modes, vectors)
     key = _cache_key(info.run_id, field_name, resolved, params, fingerprint)
     if "embedding" in frame:
@@ -1093,8 +1064,7 @@ def latest_result(store: Store, run: str) -> SimpleNamespace | None:
     if not _cache_tables_exist(store):
         return None
     run_id = store.run(run).run_id
-    rows = store.cursor().execute("SELECT cache_key FROM cluster_cache WHERE run_id = ? ORDER BY created_at DESC "
-                                  "LIMIT 1", [run_id]).fetchall()
+    rows = store.cursor().execute(K.LATEST_KEY, [run_id]).fetchall()
     if not rows:
         return None
     cached = _read_cache(store, rows[0][0])

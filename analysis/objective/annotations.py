@@ -38,8 +38,8 @@ import pandas as pd
 from analysis.errors import FaultlineError
 from analysis.export import safe_csv
 from analysis.slicing.table import resolve_attributes
-from analysis.store import Store
-from analysis.store.sql import quote_ident
+from analysis.store import RunSchema, Store
+from analysis.store.sql import annotation as A
 
 MSG_AUTHOR = "An annotation needs an author (who wrote it)"
 MSG_TARGET = "An annotation is about one example or one slice: give example_id or slice, not {what}"
@@ -50,22 +50,6 @@ MSG_UNKNOWN_MODE = "Unknown failure mode {mode!r}; modes: {known}"
 MSG_NO_ANNOTATION = "No annotation {annotation_id!r} in run {run!r}"
 
 COLUMNS = ("annotation_id", "run_id", "example_id", "slice", "mode", "note", "author", "created_at", "retracts")
-_CREATE = """
-CREATE TABLE IF NOT EXISTS annotations (
-    annotation_id VARCHAR PRIMARY KEY,
-    run_id VARCHAR NOT NULL,
-    example_id VARCHAR,
-    slice VARCHAR,
-    mode VARCHAR,
-    note VARCHAR NOT NULL DEFAULT '',
-    author VARCHAR NOT NULL,
-    created_at TIMESTAMP NOT NULL,
-    retracts VARCHAR,
-    CHECK ((example_id IS NULL) <> (slice IS NULL))
-)
-"""
-
-
 @dataclass(frozen=True)
 class Annotation:
     """One annotation as written (see the module docstring for the fields)."""
@@ -82,19 +66,13 @@ class Annotation:
 
 
 def _table_exists(store: Store) -> bool:
-    return bool(store.cursor().execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_name = 'annotations'").fetchall())
+    return store.table_exists("annotations")
 
 
-def _ensure_table(store: Store) -> None:
-    if not _table_exists(store):
-        with store._write_lock:
-            store.cursor().execute(_CREATE)
-
-
-def _commit(cur) -> None:
-    """COMMIT (its own function so a test can crash a process right before it)."""
-    cur.execute("COMMIT")
+def _commit(store: Store, cur) -> None:
+    """The last write of an annotation transaction, right before its COMMIT (its own function
+    so a test can crash a process there)."""
+    store.bump_version(cur)
 
 
 def _clean(store: Store, run_id: str, run_name: str, item: Mapping, known_modes: Iterable[str] | None) -> list:
@@ -145,36 +123,23 @@ def add_annotations(store: Store, run: str, items: Iterable[Mapping], *,
     rows = [_clean(store, info.run_id, info.name, item, known_modes) for item in items]
     if not rows:
         return []
-    _ensure_table(store)
-    with store._write_lock:
-        cur = store.cursor()
+    store.ensure_table("annotations")
+    with store.transaction() as cur:
         examples = [r[2] for r in rows if r[2] is not None]
         if examples:
-            found = {v for (v,) in cur.execute(
-                f"SELECT example_id FROM {_q(info.table_name)} WHERE list_contains(?::VARCHAR[], example_id)",
-                [sorted(set(examples))]).fetchall()}
+            wanted = sorted(set(examples))
+            found = {v for (v,) in cur.execute(A.found_examples_sql(info.table_name, len(wanted)), wanted).fetchall()}
             missing = next((e for e in examples if e not in found), None)
             if missing is not None:
                 raise FaultlineError(MSG_NO_EXAMPLE.format(run=info.name, example_id=missing))
         retracted = [r[8] for r in rows if r[8]]
         if retracted:
-            found = {v for (v,) in cur.execute(
-                "SELECT annotation_id FROM annotations WHERE run_id = ? AND list_contains(?::VARCHAR[], annotation_id)",
-                [info.run_id, retracted]).fetchall()}
+            found = {v for (v,) in cur.execute(A.found_ids_sql(len(retracted)), [info.run_id, *retracted]).fetchall()}
             missing = next((a for a in retracted if a not in found), None)
             if missing is not None:
                 raise FaultlineError(MSG_NO_ANNOTATION.format(annotation_id=missing, run=info.name))
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.executemany("INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            store._bump_version(cur)
-            _commit(cur)
-        except BaseException:
-            try:
-                cur.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - the transaction may already be gone; the original error matters
-                pass
-            raise
+        cur.executemany(A.INSERT, rows)
+        _commit(store, cur)
     return [Annotation(r[0], r[1], r[2], json.loads(r[3]) if r[3] else None, r[4], r[5], r[6], r[7], r[8])
             for r in rows]
 
@@ -201,23 +166,20 @@ def retract_annotation(store: Store, run: str, annotation_id: str, *, author: st
     return add_annotations(store, info.run_id, [item])[0]
 
 
-def annotations(store: Store, run: str | None = None, *, include_retracted: bool = True) -> pd.DataFrame:
+def annotations(store: Store, run: str | RunSchema | None = None, *, include_retracted: bool = True) -> pd.DataFrame:
     """Every annotation (of one run, or all runs), oldest first, with a ``retracted`` flag.
+
+    Given a :class:`analysis.store.RunSchema`, whether the store has annotations at all is
+    taken from it (read with the run's catalog, no statement of its own).
 
     ``include_retracted=False`` leaves out retracted annotations and the retractions.
     """
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in (*COLUMNS, "run_name", "retracted")})
-    if not _table_exists(store):
+    exists = "annotations" in run.tables if isinstance(run, RunSchema) else _table_exists(store)
+    if not exists:
         return empty
-    params: list = []
-    where = ""
-    if run is not None:
-        where = "WHERE a.run_id = ?"
-        params.append(store.run(run).run_id)
-    frame = store.cursor().execute(
-        "SELECT a.*, r.name AS run_name, a.annotation_id IN (SELECT retracts FROM annotations "
-        f"WHERE retracts IS NOT NULL) AS retracted FROM annotations a LEFT JOIN runs r USING (run_id) {where} "
-        "ORDER BY a.created_at, a.annotation_id", params).df()
+    params = [store.run(run).run_id] if run is not None else []
+    frame = store.cursor().execute(A.annotations_sql(one_run=run is not None), params).df()
     frame = frame.astype({"example_id": "object", "slice": "object", "mode": "object", "retracts": "object"})
     frame = frame.where(frame.notna(), None)
     if not include_retracted:
@@ -251,10 +213,6 @@ def export_annotations(store: Store, path, run: str | None = None) -> int:
     else:
         path.write_bytes(safe_csv(frame))
     return len(frame)
-
-
-def _q(name: str) -> str:
-    return quote_ident(name)
 
 
 __all__ = ["Annotation", "COLUMNS", "active_annotations", "add_annotation",

@@ -80,9 +80,9 @@ from analysis.objective.spec import Component, Objective, check_against_run, loa
 from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import support_count
 from analysis.slicing.table import _check as check_slicing
-from analysis.slicing.table import _is_constant, _label, _prepare, describe_condition, resolve_attributes
+from analysis.slicing.table import _label, describe_condition, prepare_attributes, resolve_attributes
 from analysis.store import Store
-from analysis.store.sql import quote_ident
+from analysis.store.sql import slices as Q
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
 VERDICTS: tuple[str, ...] = ("implicated", "insufficient evidence", "not implicated", "no signal")
@@ -252,10 +252,10 @@ def _signal_key(component: Component, index: int) -> str:
 
 
 def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared) -> _RunData:
-    info = store.run(run)
-    stored = store.fields(info.run_id)
-    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
-    select, params = ["example_id", "correct", "score"], []
+    schema = store.schema(run)
+    info = schema.run
+    fields = fields_from_table(schema.stored())
+    columns = []
     signals = {}
     for comp in objective.components:
         for j, sig in enumerate(comp.signals):
@@ -263,21 +263,16 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
             if f is None or f.kind != "number":
                 continue
             alias = f"s{len(signals)}"
-            select.append(f"CAST(({f.sql}) AS DOUBLE) AS {alias}")
-            params += list(f.params)
+            columns.append((alias, f"CAST(({f.sql}) AS DOUBLE)", f.params))
             signals[_signal_key(comp, j)] = alias
     for i, mode in enumerate(objective.modes):
-        sql, p = compiled.mode_sql(mode.id)
-        select.append(f"{sql} AS m{i}")
-        params += p
+        columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
-        select.append(f"{prep.sql.expr} AS a{k}")
-        params += list(prep.sql.params)
-    frame = store.cursor().execute(f"SELECT {', '.join(select)} FROM {quote_ident(info.table_name)} "
-                                   "WHERE NOT unscorable ORDER BY source_row", params).df()
-    score = frame["score"].to_numpy(dtype=float)
-    correct = frame["correct"].to_numpy(dtype=float)
-    graded = bool(np.any(np.isfinite(score) & (score != correct)))
+        columns.append((f"a{k}", prep.sql.expr, prep.sql.params))
+    # whether scores are graded (the one rule) comes with the rows, as a scalar subquery
+    frame = store.cursor().execute(*Q.scored_rows_sql(info.table_name, columns)).df()
+    graded = bool(frame["__graded"].iloc[0]) if len(frame) else False
+    frame = frame.drop(columns="__graded")
     return _RunData(frame, compiled, signals, graded)
 
 
@@ -562,31 +557,33 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         objective = Objective.default()
     elif not isinstance(objective, Objective):
         objective = load_objective(objective)
-    info = store.run(run)
-    base_info = store.run(baseline) if baseline is not None else None
+    schema = store.schema(run)
+    info = schema.run
+    base_schema = store.schema(baseline) if baseline is not None else None
+    base_info = base_schema.run if base_schema is not None else None
     if base_info is not None and base_info.run_id == info.run_id:
         raise FaultlineError(MSG_SAME_RUN.format(run=info.name))
     problems = []
-    for which in [info] + ([base_info] if base_info is not None else []):
-        for problem in check_against_run(objective, store, which.run_id):
+    for which in [schema] + ([base_schema] if base_schema is not None else []):
+        for problem in check_against_run(objective, store, which):
             if strict:
                 raise problem
             problems.append(str(problem))
-    compiled = compile_modes(store, info.run_id, objective, fdr=fdr, strict=False)
-    names = concentration_attributes(store, info.run_id, by)
-    attrs = resolve_attributes(store, info.run_id, names)
-    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False)
+    names = concentration_attributes(store, schema, by)
+    attrs = resolve_attributes(store, schema, names)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
     if by is None:
-        prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
-    data = _load(store, info.run_id, objective, compiled, prepared)
+        prepared = [p for p in prepared if not p.constant] or prepared
+    data = _load(store, schema, objective, compiled, prepared)
     min_count = support_count(min_support, len(data.frame))
     attributes = _slice_codes(data, prepared)
     notes = [n for n in compiled.notes if n not in problems]
 
-    concentration = modes_slices(store, info.run_id, objective, None, compiled=compiled, prepared=prepared,
+    concentration = modes_slices(store, schema, objective, None, compiled=compiled, prepared=prepared,
                                  max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
                                  bins=bins)
-    counts = mode_counts(store, info.run_id, compiled=compiled)
+    counts = mode_counts(store, schema, compiled=compiled)
 
     frame = data.frame
     correct = frame["correct"].to_numpy(dtype=bool)
@@ -640,8 +637,8 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     # Goodhart quadrant across two runs
     goodhart = mode_change = None
     if base_info is not None:
-        base_compiled = compile_modes(store, base_info.run_id, objective, fdr=fdr, strict=False)
-        base_data = _load(store, base_info.run_id, objective, base_compiled, [])
+        base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
+        base_data = _load(store, base_schema, objective, base_compiled, [])
         shared = pd.Index(base_data.frame["example_id"].to_numpy(dtype=object)).get_indexer(
             frame["example_id"].to_numpy(dtype=object))
         if not (shared >= 0).any():

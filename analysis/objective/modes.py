@@ -40,22 +40,22 @@ import pandas as pd
 
 from analysis.errors import FaultlineError
 from analysis.objective.annotations import active_annotations
-from analysis.objective.predicates import REFUSAL_PATTERN, compile_predicate, fields_from_table
+from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
 from analysis.slicing.params import support_count
 from analysis.slicing.table import (
     _check,
-    _is_constant,
     _label_to_raw,
     _post_process,
-    _prepare,
     default_attributes,
+    prepare_attributes,
     resolve_attributes,
     slice_table,
 )
-from analysis.store import Store
-from analysis.store.sql import quote_ident
+from analysis.store import RunSchema, Store
+from analysis.store.sql import features as F
+from analysis.store.sql import modes as M
 from analysis.store.sql import slices as Q
 
 SourceKind = Literal["label", "rule", "detector", "annotation"]
@@ -131,10 +131,10 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     ['detector:refusal', 'detector:empty_output']
     """
     objective = objective or Objective.default()
-    info = store.run(run)
-    stored = store.fields(info.run_id)
-    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
-    problems = check_against_run(objective, store, info.run_id)
+    schema = store.schema(run)
+    info = schema.run
+    fields = fields_from_table(schema.stored())
+    problems = check_against_run(objective, store, schema)
     notes: list[str] = []
     bad_keys: set[str] = set()
     for problem in problems:
@@ -149,9 +149,7 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
         if f"labels[{index}]" in bad_keys:
             continue
         f = fields[column]
-        values = store.cursor().execute(
-            f"SELECT DISTINCT trim(unnest(regexp_split_to_array(CAST({f.sql} AS VARCHAR), '[,;|]'))) "
-            f"FROM {quote_ident(info.table_name)}", list(f.params)).fetchall()
+        values = store.cursor().execute(*M.label_values_sql(info.table_name, f.sql, f.params)).fetchall()
         by_mode: dict[str, list[str]] = {}
         unknown = []
         for (value,) in values:
@@ -166,10 +164,8 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
             notes.append(f"Label column {column!r} has values that name no failure mode (ignored): "
                          + ", ".join(repr(u) for u in sorted(unknown)[:10]))
         for mode, raw in by_mode.items():
-            sql = (f"list_has_any(list_transform(regexp_split_to_array(CAST({f.sql} AS VARCHAR), '[,;|]'), "
-                   f"lambda x: trim(x)), ?::VARCHAR[])")
-            sources[mode].append(Source("label", f"label:{column}", sql, [*f.params, raw],
-                                        f"the column {column} says so"))
+            sql, params = M.label_match_expr(f.sql, f.params, raw)
+            sources[mode].append(Source("label", f"label:{column}", sql, params, f"the column {column} says so"))
 
     # rules
     for index, rule in enumerate(objective.rules):
@@ -182,52 +178,44 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     for name, settings in objective.detectors.items():
         if settings is None or any(k.startswith(f"detectors.{name}.") for k in bad_keys):
             continue
-        made = _detector_sql(store, info, fields, name, settings, fdr=fdr, notes=notes)
+        made = _detector_sql(store, schema, fields, name, settings, fdr=fdr, notes=notes)
         if made is not None:
             sources[settings["mode"]].append(made)
 
     # annotations
 
-    active = active_annotations(store, info.run_id)
+    active = active_annotations(store, schema)
     if not active.empty:
-        _annotation_sources(store, info, objective, active, sources, notes)
+        _annotation_sources(store, schema, objective, active, sources, notes)
     return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr)
 
 
-def _detector_sql(store: Store, info, fields, name: str, settings: dict, *, fdr: float,
+def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: dict, *, fdr: float,
                   notes: list[str]) -> Source | None:
+    info = schema.run
     wrong = "correct = false"
     d = DETECTORS[name]
     if name == "refusal":
-        return Source("detector", "detector:refusal", f"{wrong} AND regexp_matches(lower({quote_ident('output')}), ?)",
-                      [REFUSAL_PATTERN], d.description)
+        sql, params = F.feature_sql("is_refusal")
+        return Source("detector", "detector:refusal", f"{wrong} AND {sql}", params, d.description)
     if name == "empty_output":
-        out = quote_ident("output")
-        return Source("detector", "detector:empty_output",
-                      f"{wrong} AND ({out} IS NULL OR trim({out}) = '' OR {quote_ident('status')} = 'no_answer')", [],
-                      d.description)
+        sql, params = F.feature_sql("output_empty")
+        return Source("detector", "detector:empty_output", f"{wrong} AND {sql}", params, d.description)
     if name == "long_output":
-        ratio, min_chars = float(settings["ratio"]), int(settings["min_chars"])
-        out, ref = quote_ident("output"), quote_ident("reference")
-        return Source("detector", "detector:long_output",
-                      f"{wrong} AND length({out}) >= ? AND length({ref}) > 0 AND length({out}) >= ? * length({ref})",
-                      [min_chars, ratio], d.description)
+        sql, params = M.long_output_expr(int(settings["min_chars"]), float(settings["ratio"]))
+        return Source("detector", "detector:long_output", f"{wrong} AND {sql}", params, d.description)
     if name == "multiple_choice_format":
         column = settings.get("field")
         if column is None:
             column = "meta.raw_output" if "meta.raw_output" in fields else "output"
         f = fields[column]
-        table = quote_ident(info.table_name)
         share = store.cursor().execute(
-            f"SELECT avg(CASE WHEN regexp_matches(CAST({f.sql} AS VARCHAR), ?) THEN 1.0 ELSE 0.0 END), "
-            f"avg(CASE WHEN regexp_matches({quote_ident('reference')}, ?) THEN 1.0 ELSE 0.0 END) "
-            f"FROM {table} WHERE {f.sql} IS NOT NULL AND NOT unscorable",
-            [*f.params, OPTION_LETTER_PATTERN, OPTION_LETTER_PATTERN, *f.params]).fetchall()[0]
+            *M.option_letter_share_sql(info.table_name, f.sql, f.params, OPTION_LETTER_PATTERN)).fetchall()[0]
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
-        return Source("detector", "detector:multiple_choice_format",
-                      f"{wrong} AND NOT coalesce(regexp_matches(CAST({f.sql} AS VARCHAR), ?), false)",
-                      [*f.params, OPTION_LETTER_PATTERN], d.description + f" (field {column})")
+        sql, params = M.not_option_letter_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
+        return Source("detector", "detector:multiple_choice_format", f"{wrong} AND {sql}", params,
+                      d.description + f" (field {column})")
     if name == "paraphrase_disagreement":
         group = settings.get("group")
         if group is None:
@@ -237,24 +225,23 @@ def _detector_sql(store: Store, info, fields, name: str, settings: dict, *, fdr:
                              "(set detectors.paraphrase_disagreement.group in the spec)")
                 return None
         f = fields[group]
-        return Source("detector", "detector:paraphrase_disagreement",
-                      f"{wrong} AND ({f.sql}) IS NOT NULL AND coalesce(bool_or(correct) OVER "
-                      f"(PARTITION BY ({f.sql})), false)", [*f.params, *f.params], d.description + f" (group {group})")
+        sql, params = M.group_has_correct_expr(f.sql, f.params)
+        return Source("detector", "detector:paraphrase_disagreement", f"{wrong} AND {sql}", params,
+                      d.description + f" (group {group})")
     if name == "group_disparity":
         attributes = list(settings.get("attributes") or [])
         if not attributes:
             return None
 
-        result = slice_table(store, info.run_id, attributes, max_order=1, min_support=30, fdr=fdr)
+        result = slice_table(store, schema, attributes, max_order=1, min_support=30, fdr=fdr)
         worse = result.findings()
         if worse.empty:
             return None
-        attrs = {a.name: a for a in resolve_attributes(store, info.run_id, attributes)}
+        prepared_by_name = {p.attribute.name: p for p in result.prepared}
         parts, params, shown = [], [], []
         for row in worse.itertuples():
             (name_,), (raw,) = row.attributes, row.values
-            prepared = _prepare(store, info.table_name, attrs[name_], bins=5, edges=result.edges or None)
-            where, p = Q.predicate_where([prepared.sql], [raw])
+            where, p = Q.predicate_where([prepared_by_name[name_].sql], [raw])
             parts.append(f"({where})")
             params += p
             shown.append(row.description)
@@ -263,7 +250,9 @@ def _detector_sql(store: Store, info, fields, name: str, settings: dict, *, fdr:
     raise KeyError(name)  # pragma: no cover - the spec validates detector names
 
 
-def _annotation_sources(store: Store, info, objective, active: pd.DataFrame, sources: dict, notes: list[str]) -> None:
+def _annotation_sources(store: Store, schema: RunSchema, objective, active: pd.DataFrame, sources: dict,
+                        notes: list[str]) -> None:
+    info = schema.run
     unknown = sorted({m for m in active["mode"].dropna() if objective.find_mode(m) is None})
     if unknown:
         notes.append("Annotations name modes the spec does not know (ignored): " + ", ".join(map(repr, unknown)))
@@ -274,13 +263,13 @@ def _annotation_sources(store: Store, info, objective, active: pd.DataFrame, sou
             continue
         ids = group.loc[group["example_id"].notna(), "example_id"].tolist()
         if ids:
-            sources[mode].append(Source("annotation", "annotation", "list_contains(?::VARCHAR[], example_id)", [ids],
-                                        "a researcher labelled the example"))
+            sql, params = M.ids_expr(ids)
+            sources[mode].append(Source("annotation", "annotation", sql, params, "a researcher labelled the example"))
         for text in group.loc[group["slice"].notna(), "slice"]:
             predicate = json.loads(text)
             try:
-                attrs = resolve_attributes(store, info.run_id, list(predicate))
-                prepared = [_prepare(store, info.table_name, a, bins=5, edges=None) for a in attrs]
+                attrs = resolve_attributes(store, schema, list(predicate))
+                prepared = prepare_attributes(store, info.table_name, attrs, bins=5, edges=None)
                 raw = [_label_to_raw(store, info.table_name, p, predicate.get(p.attribute.name,
                                                                                predicate.get(p.attribute.column)))
                        for p in prepared]
@@ -306,19 +295,12 @@ def mode_indicators(store: Store, run: str, objective: Objective | None = None, 
     [{'example_id': '1', 'correct': False, 'over_refusal': True}, {'example_id': '2', 'correct': True, 'over_refusal': False}]
     """
     compiled = compiled or compile_modes(store, run, objective)
-    parts, params = [], []
+    columns = []
     for mode in compiled.modes:
-        sql, p = compiled.mode_sql(mode.id)
-        parts.append(f"{sql} AS {quote_ident(mode.id)}")
-        params += p
+        columns.append((mode.id, *compiled.mode_sql(mode.id)))
         if with_why:
-            sql, p = compiled.why_sql(mode.id)
-            parts.append(f"{sql} AS {quote_ident('why.' + mode.id)}")
-            params += p
-    select = ", ".join(parts)
-    return store.cursor().execute(
-        f"SELECT example_id, correct{', ' + select if select else ''} FROM {quote_ident(compiled.table)} "
-        "WHERE NOT unscorable ORDER BY source_row", params).df()
+            columns.append(("why." + mode.id, *compiled.why_sql(mode.id)))
+    return store.cursor().execute(*M.indicators_sql(compiled.table, columns)).df()
 
 
 def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
@@ -329,21 +311,14 @@ def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
     source name -> examples it marks).
     """
     compiled = compiled or compile_modes(store, run, objective)
-    parts, params, keys = ["count(*)"], [], []
-    inner, inner_params = ["1 AS __one"], []
+    conditions, keys = [], []
     for mode in compiled.modes:
-        sql, p = compiled.mode_sql(mode.id)
-        inner.append(f"{sql} AS __m{len(keys)}")
-        inner_params += p
+        conditions.append(compiled.mode_sql(mode.id))
         keys.append((mode.id, None))
         for src in compiled.sources[mode.id]:
-            inner.append(f"coalesce(({src.sql}), false) AS __m{len(keys)}")
-            inner_params += src.params
+            conditions.append((src.sql, src.params))
             keys.append((mode.id, src.name))
-    parts += [f"count_if(__m{i})" for i in range(len(keys))]
-    values = store.cursor().execute(
-        f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(inner)} FROM {quote_ident(compiled.table)} "
-        "WHERE NOT unscorable)", params + inner_params).fetchall()[0]
+    values = store.cursor().execute(*M.counts_sql(compiled.table, conditions)).fetchall()[0]
     scored = int(values[0])
     found: dict[tuple, int] = {key: int(v) for key, v in zip(keys, values[1:])}
     rows = []
@@ -447,19 +422,20 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
                  bins: int = 5) -> dict[str, ModeSlices]:
     """:func:`mode_slices` for several modes (default: all) with one query over the examples.
 
-    ``prepared``: attributes already prepared by :func:`analysis.slicing.table._prepare` (internal).
+    ``prepared``: attributes already prepared by :func:`analysis.slicing.table.prepare_attributes` (internal).
     """
     _check(max_order, min_support, fdr, bins)
-    info = store.run(run)
-    compiled = compiled or compile_modes(store, info.run_id, objective, fdr=fdr)
+    schema = store.schema(run)
+    info = schema.run
+    compiled = compiled or compile_modes(store, schema, objective, fdr=fdr)
     modes = list(modes) if modes is not None else [m.id for m in compiled.modes]
     outcomes = [compiled.mode_sql(m) for m in modes]
     if prepared is None:
-        names = concentration_attributes(store, info.run_id, by)
-        attrs = resolve_attributes(store, info.run_id, names)
-        prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+        names = concentration_attributes(store, schema, by)
+        attrs = resolve_attributes(store, schema, names)
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
         if by is None:
-            prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
+            prepared = [p for p in prepared if not p.constant] or prepared
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins}
     cur = store.cursor()
@@ -513,34 +489,23 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
     >>> found[["example_id", "why", "output_length"]].to_dict("records")
     [{'example_id': '1', 'why': 'detector:refusal', 'output_length': 28}]
     """
-    info = store.run(run)
-    compiled = compiled or compile_modes(store, info.run_id, objective)
-    stored = store.fields(info.run_id)
-    fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
-    extra, extra_params = [], []
+    schema = store.schema(run)
+    info = schema.run
+    compiled = compiled or compile_modes(store, schema, objective)
+    fields = fields_from_table(schema.stored())
+    extra = []
     for name in columns:
         if name not in fields:
             raise FaultlineError(f"Run {info.name!r} has no field {name!r}")
         if name not in ("example_id", "input", "output", "reference", "correct"):
-            extra.append(f"{fields[name].sql} AS {quote_ident(name)}")
-            extra_params += list(fields[name].params)
-    in_sql, in_params = compiled.mode_sql(mode)
-    why_sql, why_params = compiled.why_sql(mode)
-    select = ", ".join(["example_id", "input", "output", "reference", "correct", *extra])
-    order, order_params = "source_row", []
+            extra.append((name, fields[name].sql, fields[name].params))
+    order = None
     if order_by is not None:
         if order_by not in fields:
             raise FaultlineError(f"Run {info.name!r} has no field {order_by!r}")
-        order = f"__order {'DESC' if descending else 'ASC'} NULLS LAST, source_row"
-        select += f", {fields[order_by].sql} AS __order"
-        order_params = list(fields[order_by].params)
-    sql = (f"SELECT * EXCLUDE (__in, source_row{', __order' if order_by else ''}) FROM (SELECT {select}, "
-           f"{why_sql} AS why, {in_sql} AS __in, source_row FROM {quote_ident(info.table_name)} WHERE NOT unscorable) "
-           f"WHERE __in ORDER BY {order}")
-    params = extra_params + order_params + why_params + in_params
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(int(limit))
+        order = (fields[order_by].sql, fields[order_by].params)
+    sql, params = M.examples_sql(info.table_name, extra, compiled.why_sql(mode), compiled.mode_sql(mode), order,
+                                 descending=descending, limit=limit)
     return store.cursor().execute(sql, params).df()
 
 

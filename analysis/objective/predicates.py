@@ -52,8 +52,8 @@ from datetime import datetime
 from typing import Literal
 
 from analysis.errors import FaultlineError
+from analysis.store.sql import features as F
 from analysis.store.sql import quote_ident
-from analysis.store.sql import slices as Q
 
 Kind = Literal["number", "text", "boolean", "timestamp"]
 
@@ -74,23 +74,10 @@ MSG_TOO_DEEP = "is nested too deeply (more than {limit} levels)"
 
 #: Deepest nesting of parentheses and ``not`` accepted (a guard against pathological input).
 MAX_DEPTH = 50
-#: Phrases that mark an output as a refusal (lower-case regular expression). A superset of the
-#: slicing engine's pattern (:data:`analysis.store.sql.slices.REFUSAL_PATTERN`).
-REFUSAL_PATTERN = (
-    Q.REFUSAL_PATTERN[:-1]
-    + r"|i can'?t (give|offer|answer|share|discuss)|i cannot (give|offer|answer|share|discuss)|i'?d rather not|"
-    r"as an ai (assistant|model),? i|i'?m not (allowed|permitted) to|i am not (allowed|permitted) to|"
-    r"(unfortunately|sorry),? i (can'?t|cannot|am unable|'?m unable))"
-)
-DERIVED_FIELDS: dict[str, tuple[Kind, str]] = {
-    "input_length": ("number", "length of the input in characters"),
-    "output_length": ("number", "length of the output in characters"),
-    "reference_length": ("number", "length of the reference in characters"),
-    "length_ratio": ("number", "output length / reference length (missing when the reference is empty)"),
-    "turn": ("number", "conversation turn: user messages in the input (1 for a single prompt)"),
-    "is_refusal": ("boolean", "the output reads as a refusal (\"I'm sorry, but I can't ...\")"),
-    "output_empty": ("boolean", "the output is empty (or the example has no answer)"),
-}
+#: Derived features a condition can name, with their type and meaning (defined in
+#: :mod:`analysis.store.sql.features`, shared with the slicing attributes).
+DERIVED_FIELDS: dict[str, tuple[Kind, str]] = {name: (f.kind, f.description[0].lower() + f.description[1:])
+                                               for name, f in F.FEATURES.items()}
 _FIXED_FIELDS: dict[str, Kind] = {
     "example_id": "text", "task": "text", "input": "text", "output": "text", "reference": "text",
     "score": "number", "correct": "boolean", "unscorable": "boolean", "status": "text",
@@ -458,24 +445,8 @@ def derived_field(name: str) -> Field:
     >>> derived_field("length_ratio").sql
     'CAST(length("output") AS DOUBLE) / nullif(length("reference"), 0)'
     """
-    kind = DERIVED_FIELDS[name][0]
-    if name == "input_length":
-        return Field(name, Q.length_expr("input"), (), kind)
-    if name == "output_length":
-        return Field(name, Q.length_expr("output"), (), kind)
-    if name == "reference_length":
-        return Field(name, Q.length_expr("reference"), (), kind)
-    if name == "length_ratio":
-        return Field(name, f"CAST({Q.length_expr('output')} AS DOUBLE) / nullif({Q.length_expr('reference')}, 0)",
-                     (), kind)
-    if name == "turn":
-        return Field(name, Q.turn_expr("input"), (), kind)
-    if name == "is_refusal":
-        return Field(name, f"coalesce(regexp_matches(lower({quote_ident('output')}), ?), false)",
-                     (REFUSAL_PATTERN,), kind)
-    if name == "output_empty":
-        return Field(name, f"({Q.empty_expr('output')} OR {quote_ident('status')} = 'no_answer')", (), kind)
-    raise KeyError(name)
+    sql, params = F.feature_sql(name)
+    return Field(name, sql, tuple(params), DERIVED_FIELDS[name][0])
 
 
 def fields_from_table(stored: list[tuple[str, str, str]]) -> dict[str, Field]:
@@ -642,5 +613,5 @@ def compile_predicate(condition: str | Node, fields: Mapping[str, Field], *, rul
     return f"coalesce(({sql}), false)", params
 
 
-__all__ = ["DERIVED_FIELDS", "Field", "Node", "PredicateError", "REFUSAL_PATTERN", "compile_predicate",
+__all__ = ["DERIVED_FIELDS", "Field", "Node", "PredicateError", "compile_predicate",
            "derived_field", "field_names", "fields_from_table", "parse", "run_fields"]

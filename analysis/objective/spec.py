@@ -743,7 +743,7 @@ def check_against_run(objective: Objective, store, run: str) -> list[SpecError]:
     numeric, label columns that are missing, rule conditions that do not fit the run's fields,
     detector fields and attributes that are missing. Empty when the spec fits the run."""
     info = store.run(run)
-    stored = store.fields(info.run_id)
+    stored = store.fields(run)
     fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))
     problems: list[SpecError] = []
 
@@ -769,8 +769,8 @@ def check_against_run(objective: Objective, store, run: str) -> list[SpecError]:
             compile_predicate(rule.when, fields, rule=rule.id)
         except PredicateError as err:
             add(str(err), f"rules[{i}].when")
-    attributes = {a.name for a in list_attributes(store, info.run_id)} | \
-        {a.column for a in list_attributes(store, info.run_id) if a.column}
+    listed = list_attributes(store, run)
+    attributes = {a.name for a in listed} | {a.column for a in listed if a.column}
     for name, settings in objective.detectors.items():
         if not settings:
             continue

@@ -1,4 +1,5 @@
-"""The store's ``reports`` audit table: every generated report with its spec and hashes (all its SQL is here)."""
+"""The store's ``reports`` audit table: every generated report with its spec and hashes (its SQL is in
+:mod:`analysis.store.sql.audit`, its DDL in :mod:`analysis.store.schema`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from analysis.errors import FaultlineError
 from analysis.report.content import Report
 from analysis.report.spec import ReportSpec
 from analysis.store import Store
+from analysis.store.sql import audit as Q
 
 MSG_NO_REPORT = "No report {report_id!r} in the store's history"
 
@@ -32,30 +34,19 @@ class ReportRecord:
 
 
 def _ensure_audit_table(store: Store) -> None:
-    with store._write_lock:
-        store.cursor().execute("""
-            CREATE TABLE IF NOT EXISTS reports (
-                report_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, spec_json VARCHAR NOT NULL,
-                spec_sha256 VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, analyst VARCHAR, reviewer VARCHAR,
-                run_ids VARCHAR, pdf_path VARCHAR, pdf_sha256 VARCHAR, html_path VARCHAR, html_sha256 VARCHAR,
-                pages INTEGER, faultline_version VARCHAR, git_commit VARCHAR)
-        """)
+    store.ensure_table("reports")
 
 
 def report_history(store: Store) -> pd.DataFrame:
     """Every report generated from this store, newest first."""
     _ensure_audit_table(store)
-    return store.cursor().execute(
-        "SELECT report_id, created_at, analyst, reviewer, run_ids, pages, content_hash, spec_sha256, pdf_path, "
-        "pdf_sha256, html_path, html_sha256, faultline_version, git_commit FROM reports ORDER BY created_at DESC"
-    ).df()
+    return store.cursor().execute(Q.HISTORY).df()
 
 
 def report_spec(store: Store, report_id: str) -> ReportSpec:
     """The spec a report was generated from (to regenerate it)."""
     _ensure_audit_table(store)
-    rows = store.cursor().execute("SELECT spec_json FROM reports WHERE report_id = ? ORDER BY created_at DESC LIMIT 1",
-                                  [report_id]).fetchall()
+    rows = store.cursor().execute(Q.SPEC, [report_id]).fetchall()
     if not rows:
         raise FaultlineError(MSG_NO_REPORT.format(report_id=report_id))
     return ReportSpec.from_json(rows[0][0])
@@ -66,14 +57,10 @@ def record_report(store: Store, report: Report, record: ReportRecord, created: d
     """Add a generated report to the audit table (and bump the store's data version)."""
     _ensure_audit_table(store)
     spec = report.spec
-    with store._write_lock:
-        cur = store.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute("INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    with store.transaction() as cur:
+        cur.execute(Q.INSERT,
                     [record.report_id, created, spec.canonical(), spec.sha256, record.content_hash, spec.analyst,
                      spec.reviewer, ",".join(r["run_id"] for r in report.data["runs"]), record.pdf_path,
                      record.pdf_sha256, record.html_path, record.html_sha256, record.pages, __version__,
                      report.data["git_commit"]])
-        cur.execute("UPDATE store_info SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
-                    "WHERE key = 'data_version'")
-        cur.execute("COMMIT")
+        store.bump_version(cur)

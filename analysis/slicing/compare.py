@@ -25,6 +25,7 @@ from analysis.errors import FaultlineError
 from analysis.slicing.params import support_count
 from analysis.slicing.table import _check, _is_constant, _prepare, _raw, decode_groups, resolve_attributes
 from analysis.store import Store
+from analysis.store.sql import features as F
 from analysis.store.sql import slices as Q
 
 MSG_SAME_RUN = "The baseline and the candidate are the same run ({run!r}); choose two different runs"
@@ -166,8 +167,10 @@ def _add_score_intervals(store, base_table, cand_table, prepared, table, *, conf
     values = store.cursor().execute(sql, params).df()
     both = values["bs"].notna() & values["cs"].notna()
     scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])
-    if scores.empty or set(np.unique(scores.to_numpy())) <= {0.0, 1.0}:
-        return table  # 0/1 scores: the correctness comparison already says it all
+    cur = store.cursor()
+    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
+    if scores.empty or not graded:
+        return table  # scores that are only correctness: the correctness comparison already says it all
     diffs = (values.loc[both, "cs"] - values.loc[both, "bs"]).to_numpy(dtype=float)
     sub = values.loc[both].reset_index(drop=True)
     lows = table["score_ci_low"].to_numpy(copy=True)

@@ -31,10 +31,11 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.table import _label, _prepare, resolve_attributes
+from analysis.slicing.table import _label, prepare_attributes, resolve_attributes
 from analysis.slicing.table import resolve_attributes as _resolve
-from analysis.store import Store
-from analysis.store.sql import quote_ident
+from analysis.store import RunSchema, Store
+from analysis.store.sql import extras as X
+from analysis.store.sql import features as F
 
 #: Below this agreement (kappa or alpha) raters are said to disagree in a slice.
 DISAGREEMENT_THRESHOLD = 0.4
@@ -46,7 +47,7 @@ MSG_CONFIDENCE_RANGE = ("Run {run!r}: confidence column {column!r} must hold pro
                         "percent must be divided by 100, or another column named with confidence_column")
 
 
-def _numeric_meta(store: Store, run: str) -> list[str]:
+def _numeric_meta(store: Store, run: str | RunSchema) -> list[str]:
     fields = store.fields(run)
     return [c for c, r, k in zip(fields["column_name"], fields["role"], fields["kind"])
             if r == "metadata" and k == "numeric"]
@@ -83,32 +84,28 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     >>> slice_extras(s, "r", ["lang"])[["description", "latency_ms_p50"]].to_dict("records")
     [{'description': 'lang = en', 'latency_ms_p50': 200.0}, {'description': 'lang = sw', 'latency_ms_p50': 60.0}]
     """
-    info = store.run(run)
-    attrs = resolve_attributes(store, info.run_id, by)
-    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
-    table = quote_ident(info.table_name)
+    schema = store.schema(run)
+    info = schema.run
+    attrs = resolve_attributes(store, schema, by)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    table = info.table_name
     cur = store.cursor()
-    numeric = _numeric_meta(store, info.run_id)
+    numeric = _numeric_meta(store, schema)
     conf_col = confidence_column or next((c for c in numeric if _CONFIDENCE.match(c.split(".", 1)[1])), None)
     if conf_col is not None and conf_col not in numeric:
         raise FaultlineError(f"Run {info.name!r} has no numeric column {conf_col!r} for confidence")
     metric_cols = [c for c in numeric if c != conf_col and (_LATENCY.search(c.split(".", 1)[1])
                                                             or _COST.search(c.split(".", 1)[1]))]
-    fields = store.fields(info.run_id)
+    fields = schema.fields
     raters = [c for c, r in zip(fields["column_name"], fields["role"]) if r == "rater"]
-    graded = bool(cur.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} WHERE NOT unscorable AND score "
-                              "IS DISTINCT FROM CAST(correct AS DOUBLE) LIMIT 1)").fetchall()[0][0])
+    graded = bool(cur.execute(F.graded_sql(table)).fetchall()[0][0])
     rows: list[dict] = []
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
-        base = cur.execute(f"SELECT {expr} AS v, count(*) AS n FROM {table} WHERE NOT unscorable GROUP BY v",
-                           params).fetchall()
+        base = cur.execute(*X.value_counts_sql(table, expr, params)).fetchall()
         found = {_key(v): {"attribute": p.attribute.name, "value": _label(p, v), "n": int(n)} for v, n in base}
         if conf_col is not None:
-            q = quote_ident(conf_col)
-            rated = cur.execute(
-                f"SELECT {expr} AS v, CAST({q} AS DOUBLE) AS confidence, CASE WHEN correct THEN 1.0 ELSE 0.0 END AS ok "
-                f"FROM {table} WHERE NOT unscorable AND {q} IS NOT NULL", params).df()
+            rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col)).df()
             confidence = rated["confidence"].to_numpy(dtype=float)
             _check_confidence_range(info.name, conf_col, confidence)
             codes, keys = _group_codes(rated["v"])
@@ -117,31 +114,23 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
             for g, k in enumerate(keys):
                 found[k]["ece"] = float(ece[g])
         for col in metric_cols:
-            q = quote_ident(col)
             name = col.split(".", 1)[1]
-            pct = cur.execute(f"SELECT {expr} AS v, quantile_cont({q}, [0.5, 0.9, 0.99]) FROM {table} "
-                              "WHERE NOT unscorable GROUP BY v", params).fetchall()
-            for v, qs in pct:
-                if qs is not None:
+            pct = cur.execute(*X.percentiles_sql(table, expr, params, col)).fetchall()
+            for v, *qs in pct:
+                if qs[0] is not None:
                     found[_key(v)].update({f"{name}_p50": qs[0], f"{name}_p90": qs[1], f"{name}_p99": qs[2]})
         if costs:
-            cost_expr, cost_params = _cost_expr(costs, prepared, store, info)
-            weighted = cur.execute(f"SELECT {expr} AS v, sum(CASE WHEN correct THEN 0 ELSE {cost_expr} END) / "
-                                   f"count(*) FROM {table} WHERE NOT unscorable GROUP BY v",
-                                   params + cost_params).fetchall()
+            cost_expr, cost_params = _cost_expr(costs, prepared, store, schema)
+            weighted = cur.execute(*X.cost_weighted_sql(table, expr, params, cost_expr, cost_params)).fetchall()
             for v, w in weighted:
                 found[_key(v)]["cost_weighted_error"] = float(w)
         if len(raters) == 2:
-            a, b = (quote_ident(r) for r in raters)
-            pairs = cur.execute(f"SELECT {expr} AS v, CAST({a} AS VARCHAR), CAST({b} AS VARCHAR), count(*) "
-                                f"FROM {table} WHERE {a} IS NOT NULL AND {b} IS NOT NULL GROUP BY ALL",
-                                params).fetchall()
+            pairs = cur.execute(*X.rater_pairs_sql(table, expr, params, raters[0], raters[1])).fetchall()
             _cohen_kappa(pairs, found)
         elif len(raters) >= 3:
             _krippendorff(cur, table, expr, params, raters, found)
         if graded:
-            values = cur.execute(f"SELECT {expr} AS v, score FROM {table} WHERE NOT unscorable AND score IS NOT NULL "
-                                 "ORDER BY source_row", params).df()
+            values = cur.execute(*X.scores_sql(table, expr, params)).df()
             codes, keys = _group_codes(values["v"])
             low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(keys),
                                                                n_resamples=n_resamples, seed=seed)
@@ -163,10 +152,10 @@ def _key(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _cost_expr(costs: dict, prepared, store: Store, info) -> tuple[str, list]:
+def _cost_expr(costs: dict, prepared, store: Store, schema: RunSchema) -> tuple[str, list]:
     """CASE expression giving each example's failure cost from per-attribute-value costs (bound values)."""
     default = float(costs.get("default", 1.0))
-    parts, params = [], []
+    conditions = []
     known = {p.attribute.name: p for p in prepared}
 
     for attr_name, table in costs.items():
@@ -177,19 +166,15 @@ def _cost_expr(costs: dict, prepared, store: Store, info) -> tuple[str, list]:
         if attr_name in known:
             p = known[attr_name]
         else:
-            (attr,) = _resolve(store, info.run_id, [attr_name])
-            p = _prepare(store, info.table_name, attr, bins=5, edges=None)
+            (attr,) = _resolve(store, schema, [attr_name])
+            (p,) = prepare_attributes(store, schema.table_name, [attr], bins=5, edges=None)
         for value, cost in table.items():
-            parts.append(f"WHEN CAST({p.sql.expr} AS VARCHAR) = ? THEN ?")
-            params += p.sql.params + [str(value), float(cost)]
-    if not parts:
-        return "?", [default]
-    return f"(CASE {' '.join(parts)} ELSE ? END)", params + [default]
+            conditions.append((p.sql.expr, p.sql.params, str(value), float(cost)))
+    return X.cost_expr(conditions, default)
 
 
 def _krippendorff(cur, table, expr, params, raters, found) -> None:
-    cols = ", ".join(f"CAST({quote_ident(r)} AS VARCHAR)" for r in raters)
-    frame = cur.execute(f"SELECT {expr} AS v, {cols} FROM {table}", params).df()
+    frame = cur.execute(*X.rater_labels_sql(table, expr, params, raters)).df()
     values = frame.iloc[:, 1:]
     labels = sorted({x for col in values for x in values[col].dropna().unique()})
     index = {lab: float(i) for i, lab in enumerate(labels)}

@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
@@ -22,7 +23,8 @@ import pandas as pd
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.params import check_min_support, support_count
-from analysis.store import Store
+from analysis.store import RunSchema, Store
+from analysis.store.sql import features as F
 from analysis.store.sql import quote_ident
 from analysis.store.sql import slices as Q
 
@@ -54,16 +56,13 @@ class Attribute:
     description: str = ""
 
 
-DERIVED = {
-    "input_length": ("numeric", "Length of the input in characters (binned)"),
-    "output_length": ("numeric", "Length of the output in characters (binned)"),
-    "turn": ("numeric", "Conversation turn: user messages in the input (1 for a single prompt)"),
-    "is_refusal": ("boolean", "The output reads as a refusal (phrases such as \"I'm sorry, but I can't\")"),
-    "output_empty": ("boolean", "The output is empty"),
-}
+#: Derived features sliced by (a subset of :data:`analysis.store.sql.features.FEATURES`, defined there).
+DERIVED_ATTRIBUTES = ("input_length", "output_length", "turn", "is_refusal", "output_empty")
+_SLICING_KIND = {"number": "numeric", "boolean": "boolean"}
+DERIVED = {name: (_SLICING_KIND[F.FEATURES[name].kind], F.FEATURES[name].description) for name in DERIVED_ATTRIBUTES}
 
 
-def list_attributes(store: Store, run: str) -> list[Attribute]:
+def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     """Every attribute a run can be sliced by, metadata first, then signals, then derived ones.
 
     >>> import tempfile, pandas as pd
@@ -72,7 +71,7 @@ def list_attributes(store: Store, run: str) -> list[Attribute]:
     >>> [a.name for a in list_attributes(s, "r")]
     ['lang', 'input_length', 'output_length', 'turn', 'is_refusal', 'output_empty']
     """
-    fields = store.fields(run)
+    fields = store.schema(run).fields
     out: list[Attribute] = []
     taken = set()
     for row in fields.itertuples():
@@ -90,9 +89,10 @@ def list_attributes(store: Store, run: str) -> list[Attribute]:
     return out
 
 
-def default_attributes(store: Store, run: str) -> list[Attribute]:
+def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     """Attributes worth slicing by default: metadata of modest cardinality and the derived context."""
-    fields = store.fields(run).set_index("column_name")
+    run = store.schema(run)
+    fields = run.fields.set_index("column_name")
     chosen = []
     for attr in list_attributes(store, run):
         if attr.source == "signal":
@@ -108,14 +108,16 @@ def default_attributes(store: Store, run: str) -> list[Attribute]:
     return chosen
 
 
-def resolve_attributes(store: Store, run: str, names: Sequence[str] | None) -> list[Attribute]:
+def resolve_attributes(store: Store, run: str | RunSchema, names: Sequence[str] | None) -> list[Attribute]:
     """Attributes by name (``language`` or ``meta.language``); None gives the defaults."""
+    label = run if isinstance(run, str) else run.run_id
+    run = store.schema(run)
     if names is None:
         return default_attributes(store, run)
     available = list_attributes(store, run)
     by_name = {a.name: a for a in available} | {a.column: a for a in available if a.column}
     # Free-text metadata is left out of the lists, but slicing by it is allowed when asked by name.
-    for row in store.fields(run).itertuples():
+    for row in run.fields.itertuples():
         if row.role == "metadata" and row.kind == "text":
             short = row.column_name.split(".", 1)[1]
             attr = Attribute(short if short not in by_name else row.column_name, row.column_name, "categorical",
@@ -126,7 +128,7 @@ def resolve_attributes(store: Store, run: str, names: Sequence[str] | None) -> l
     for name in names:
         name = name.strip()
         if name not in by_name:
-            raise FaultlineError(MSG_UNKNOWN_ATTRIBUTE.format(run=run, name=name,
+            raise FaultlineError(MSG_UNKNOWN_ATTRIBUTE.format(run=label, name=name,
                                                               known=", ".join(a.name for a in available)))
         if by_name[name] not in out:
             out.append(by_name[name])
@@ -139,43 +141,82 @@ class PreparedAttribute:
     sql: Q.AttributeSQL
     labels: dict | None  # raw value -> label, for binned numbers
     edges: list[float] | None = None
+    constant: bool = False
+    """At most one value (a missing value counts as one) over the run: nothing to compare."""
+
+
+def _base_expr(attr: Attribute) -> tuple[str, list]:
+    if attr.column is None:
+        return F.feature_sql(attr.name)
+    return quote_ident(attr.column), []
+
+
+def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
+                       edges: dict[str, Sequence[float]] | None) -> list[PreparedAttribute]:
+    """How each attribute is sliced (its SQL, bins of numbers, periods of timestamps), from one
+    statement over the run (:func:`analysis.store.sql.slices.profile_sql`).
+
+    Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
+    bins (or at the ``edges`` given for them); timestamps are grouped by
+    :func:`analysis.store.sql.features.period_for_span`.
+    """
+    quantiles = [i / bins for i in range(1, bins)]
+    requests = []
+    for attr in attrs:
+        expr, params = _base_expr(attr)
+        numeric, temporal = attr.kind == "numeric", attr.kind == "timestamp"
+        given = (edges or {}).get(attr.name) if numeric else None
+        requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
+                                         quantiles=quantiles if numeric and given is None else (),
+                                         day_distinct=temporal))
+    if not requests:
+        return []
+    row = list(store.cursor().execute(*Q.profile_sql(table, requests)).fetchall()[0])
+    out = []
+    for attr, req in zip(attrs, requests):
+        distinct, missing = row.pop(0), row.pop(0)
+        lo, hi = (row.pop(0), row.pop(0)) if req.value_range else (None, None)
+        found = [row.pop(0) for _ in req.quantiles]
+        days = row.pop(0) if req.day_distinct else None
+        expr, params = req.expr, req.params
+        if attr.kind == "timestamp":
+            span_days = (hi - lo).days if lo is not None and hi is not None else 0
+            period = F.period_for_span(span_days)
+            texpr, tparams = F.period_expr(expr, params, period)
+            # a period longer than a day is chosen only when the values span several of them
+            n_periods = days if period == "day" else distinct
+            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, texpr, tparams), None,
+                                         constant=_at_most_one(n_periods, missing)))
+            continue
+        given = (edges or {}).get(attr.name) if attr.kind == "numeric" else None
+        if attr.kind != "numeric" or (given is None and distinct <= FEW_DISTINCT):
+            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None,
+                                         constant=_at_most_one(distinct, missing)))
+            continue
+        if given is not None:
+            cut = sorted(float(e) for e in given)
+        else:
+            cut = sorted({float(e) for e in found if e is not None and math.isfinite(e)})
+        bexpr, bparams = F.binned_expr(expr, params, cut)
+        labels = {i: _bin_label(cut, i) for i in range(len(cut) + 1)}
+        n_bins = 0 if lo is None else (1 if _bin_of(lo, cut) == _bin_of(hi, cut) else 2)
+        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels), labels, cut,
+                                     constant=_at_most_one(n_bins, missing)))
+    return out
+
+
+def _at_most_one(distinct: int, missing: int) -> bool:
+    return distinct + (1 if missing else 0) <= 1
+
+
+def _bin_of(value, cut: Sequence[float]) -> int:
+    """The bin :func:`analysis.store.sql.features.binned_expr` puts a value in (bins are monotone in the value)."""
+    return next((i for i, edge in enumerate(cut) if value <= edge), len(cut))
 
 
 def _prepare(store: Store, table: str, attr: Attribute, *, bins: int,
              edges: dict[str, Sequence[float]] | None) -> PreparedAttribute:
-    cur = store.cursor()
-    if attr.column is None:
-        expr, params = {
-            "input_length": (Q.length_expr("input"), []),
-            "output_length": (Q.length_expr("output"), []),
-            "turn": (Q.turn_expr("input"), []),
-            "is_refusal": Q.refusal_expr("output"),
-            "output_empty": (Q.empty_expr("output"), []),
-        }[attr.name]
-    else:
-        expr, params = quote_ident(attr.column), []
-    if attr.kind == "timestamp":
-        lo, hi = cur.execute(f"SELECT min({expr}), max({expr}) FROM {Q.quote_ident(table)}", params + params).fetchall()[0]
-        span_days = (hi - lo).days if lo is not None and hi is not None else 0
-        period = "day" if span_days <= 62 else ("week" if span_days <= 400 else "month")
-        texpr, tparams = f"date_trunc(?, {expr})", [period] + params
-        return PreparedAttribute(attr, Q.AttributeSQL(attr.name, texpr, tparams), None)
-    if attr.kind != "numeric":
-        return PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None)
-    distinct = cur.execute(f"SELECT count(DISTINCT {expr}) FROM {Q.quote_ident(table)}", params).fetchall()[0][0]
-    given = (edges or {}).get(attr.name)
-    if given is None and distinct <= FEW_DISTINCT:
-        return PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None)
-    if given is not None:
-        cut = sorted(float(e) for e in given)
-    else:
-        quantiles = [i / bins for i in range(1, bins)]
-        sql, qparams = Q.quantile_edges_sql(table, expr, params, quantiles)
-        found = cur.execute(sql, qparams).fetchall()[0][0] or []
-        cut = sorted({float(e) for e in found if e is not None and math.isfinite(e)})
-    bexpr, bparams = Q.binned_expr(expr, params, cut)
-    labels = {i: _bin_label(cut, i) for i in range(len(cut) + 1)}
-    return PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels), labels, cut)
+    return prepare_attributes(store, table, [attr], bins=bins, edges=edges)[0]
 
 
 def _fmt(x: float) -> str:
@@ -207,6 +248,8 @@ class SliceResult:
     total_errors: int
     unscorable: int
     edges: dict[str, list[float]] = field(default_factory=dict)
+    prepared: list[PreparedAttribute] = field(default_factory=list, repr=False)
+    """How each attribute was sliced (its SQL and bins), to select a slice's examples without reading the run again."""
 
     @property
     def overall_error_rate(self) -> float:
@@ -260,19 +303,20 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     [{'predicate': {'lang': 'sw'}, 'n': 100, 'error_rate': 0.5, 'finding': True}, {'predicate': {'lang': 'en'}, 'n': 100, 'error_rate': 0.1, 'finding': False}]
     """
     _check(max_order, min_support, fdr, bins)
-    info = store.run(run)
-    attrs = resolve_attributes(store, info.run_id, by)
+    schema = store.schema(run)
+    info = schema.run
+    attrs = resolve_attributes(store, schema, by)
     if not attrs:
         raise FaultlineError(f"Run {info.name!r} has no attribute to slice by")
-    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=edges) for a in attrs]
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
     if by is None:  # by default, leave out attributes with a single value (nothing to compare)
-        prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)] or prepared
+        prepared = [p for p in prepared if not p.constant] or prepared
         attrs = [p.attribute for p in prepared]
     cur = store.cursor()
     total = cur.execute(Q.totals_sql(info.table_name)).fetchall()[0]
     total_n, total_errors = int(total[0]), int(total[1] or 0)
     k = len(prepared)
-    graded = bool(cur.execute(Q.scores_differ_sql(info.table_name)).fetchall()[0][0])
+    graded = bool(total[6])
     if max_order == 2 and k >= 2:
         # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
         sets = list(itertools.combinations(range(k), 2))
@@ -290,7 +334,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                 "test": "Fisher exact when an expected count < 5, else two-proportion z (pooled), two-sided",
                 "multiple_testing": "Benjamini-Hochberg over every slice tested in this analysis"}
     return SliceResult(table, info.run_id, attrs, settings, total_n, total_errors, int(total[5] or 0),
-                       {p.attribute.name: p.edges for p in prepared if p.edges is not None})
+                       {p.attribute.name: p.edges for p in prepared if p.edges is not None}, prepared)
 
 
 def describe_condition(name: str, label: str, *, binned: bool = False) -> str:
@@ -307,11 +351,8 @@ def describe_condition(name: str, label: str, *, binned: bool = False) -> str:
 
 
 def _is_constant(store: Store, table: str, prepared: PreparedAttribute) -> bool:
-    expr, params = prepared.sql.expr, prepared.sql.params
-    distinct, missing = store.cursor().execute(
-        f"SELECT count(DISTINCT {expr}), count(*) - count({expr}) FROM {Q.quote_ident(table)}",
-        params + params).fetchall()[0]
-    return distinct + (1 if missing else 0) <= 1
+    """Whether an attribute has at most one value over the run (measured when it was prepared)."""
+    return prepared.constant
 
 
 def _label(prepared: PreparedAttribute, value) -> str:
@@ -321,7 +362,7 @@ def _label(prepared: PreparedAttribute, value) -> str:
         return prepared.labels[int(value)]
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, datetime):  # pd.Timestamp from a DataFrame, datetime from fetchall
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value == int(value):
         return str(int(value))
@@ -466,9 +507,10 @@ def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None
 
     Labels are those of :func:`slice_table` (``"(missing)"`` for missing values, bin labels for numbers).
     """
-    info = store.run(run)
-    attrs = resolve_attributes(store, info.run_id, list(predicate))
-    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=edges) for a in attrs]
+    schema = store.schema(run)
+    info = schema.run
+    attrs = resolve_attributes(store, schema, list(predicate))
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
     raw_values = []
     for p in prepared:
         label = predicate[p.attribute.name] if p.attribute.name in predicate else predicate[p.attribute.column]
@@ -489,8 +531,7 @@ def _label_to_raw(store: Store, table: str, prepared: PreparedAttribute, label):
                              + ", ".join(prepared.labels.values()))
     if not isinstance(label, str):
         return label
-    values = store.cursor().execute(
-        f"SELECT DISTINCT {prepared.sql.expr} AS v FROM {Q.quote_ident(table)}", prepared.sql.params).fetchall()
+    values = store.cursor().execute(*Q.distinct_values_sql(table, prepared.sql)).fetchall()
     for (value,) in values:
         if _label(prepared, value) == label:
             return _raw(value)

@@ -42,7 +42,8 @@ import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,19 +59,19 @@ from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_m
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback, report_progress
 from analysis.stats import wilson_interval
+from analysis.store import schema as DDL
+from analysis.store.schema import SCHEMA_VERSION
 from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, connect, quote_ident
+from analysis.store.sql import catalog as C
+from analysis.store.sql import columns as K
+from analysis.store.sql import ingest as I
 
-SCHEMA_VERSION = 1
 #: Where the store lives unless --db or FAULTLINE_DB says otherwise.
 DEFAULT_DB_PATH = DATA_DIR / "faultline.duckdb"
 DB_ENV_VAR = "FAULTLINE_DB"
 
 
-_TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "pass", "passed", "correct", "c", "right", "ok")
-_FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0", "fail", "failed", "incorrect", "i", "wrong")
 _STATUS_VALUES = ("ok", "no_answer", "unscored", "error")
-_NUMERIC_TYPES = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
-                            r"UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|REAL)$")
 _TEMPORAL_TYPES = re.compile(r"^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$")
 _ROLE_PREFIX = {"metadata": "meta.", "signal": "signal.", "rater": "rater.", "scores": "score."}
 _TEXT_AVG_LENGTH = 60
@@ -90,6 +91,43 @@ class RunInfo:
     notes: str
     table_name: str
     files: list[dict] = field(default_factory=list)
+
+
+_FIELD_COLUMNS = ("column_name", "source_name", "role", "kind", "n_missing", "n_distinct")
+
+
+@dataclass(frozen=True)
+class RunSchema:
+    """A run and its stored columns, read from the catalog in one statement (:meth:`Store.schema`).
+
+    Read it once per analysis and pass it down: every engine function that takes a run
+    (``run: str``) also takes a ``RunSchema``, and then reads nothing more from the catalog.
+    ``run.files`` is left empty (the source files are not needed to analyse a run).
+    """
+
+    run: RunInfo
+    """The run as recorded in ``runs``."""
+    fields: pd.DataFrame
+    """Its stored columns, in order: ``column_name``, ``source_name``, ``role``, ``kind``,
+    ``n_missing``, ``n_distinct`` (as :meth:`Store.fields`)."""
+    tables: frozenset[str] = frozenset()
+    """The optional tables (:data:`analysis.store.schema.OPTIONAL`) the store had when it was read."""
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def table_name(self) -> str:
+        return self.run.table_name
+
+    def stored(self) -> list[tuple[str, str, str]]:
+        """``(column_name, role, kind)`` of every stored column (for the rule language's fields)."""
+        return list(zip(self.fields["column_name"], self.fields["role"], self.fields["kind"]))
 
 
 @dataclass
@@ -181,116 +219,152 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: ``BEGIN``, then ``COMMIT``, or ``ROLLBACK`` on any exception.
+
+        Holds the store's write lock for its whole length (threads of one process never
+        interleave writes) and yields the cursor to write with. An exception inside the block
+        rolls everything back and propagates unchanged.
+
+        >>> import tempfile
+        >>> store = Store(tempfile.mkdtemp() + "/t.duckdb")
+        >>> with store.transaction() as cur:
+        ...     _ = cur.execute("INSERT INTO store_info VALUES ('colour', 'blue')")
+        >>> store.info("colour")
+        'blue'
+        >>> try:
+        ...     with store.transaction() as cur:
+        ...         _ = cur.execute("INSERT INTO store_info VALUES ('shape', 'round')")
+        ...         raise RuntimeError("changed my mind")
+        ... except RuntimeError:
+        ...     pass
+        >>> store.info("shape") is None
+        True
+        >>> store.close()
+        """
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute(C.BEGIN)
+            try:
+                yield cur
+                cur.execute(C.COMMIT)
+            except BaseException:
+                try:
+                    cur.execute(C.ROLLBACK)
+                except duckdb.Error:  # the transaction may already be gone; the original error matters
+                    pass
+                raise
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the store has a table (or view) of that name."""
+        return bool(self.cursor().execute(C.TABLE_EXISTS, [name]).fetchall())
+
+    def ensure_table(self, feature: str) -> None:
+        """Create the tables of an optional feature (``annotations``, ``cluster_cache``,
+        ``reports``: see :data:`analysis.store.schema.OPTIONAL`) unless they exist."""
+        ddl, tables = DDL.OPTIONAL[feature]
+        if all(self.table_exists(t) for t in tables):
+            return
+        with self._write_lock:
+            self.cursor().execute(ddl)
+
     def _ensure_schema(self) -> None:
         with self._write_lock:
             cur = self.cursor()
-            cur.execute("""
-                CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
-                CREATE TABLE IF NOT EXISTS runs (
-                    run_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, model VARCHAR,
-                    source_format VARCHAR NOT NULL, task VARCHAR, source_key VARCHAR NOT NULL UNIQUE,
-                    row_count BIGINT NOT NULL, n_correct BIGINT, n_unscorable BIGINT,
-                    ingested_at TIMESTAMP NOT NULL, faultline_version VARCHAR NOT NULL,
-                    notes VARCHAR NOT NULL DEFAULT '', mapping VARCHAR, table_name VARCHAR NOT NULL);
-                CREATE TABLE IF NOT EXISTS run_files (
-                    run_id VARCHAR NOT NULL, position INTEGER NOT NULL, file_name VARCHAR NOT NULL,
-                    file_path VARCHAR, sha256 VARCHAR NOT NULL, size_bytes BIGINT);
-                CREATE TABLE IF NOT EXISTS fields (
-                    run_id VARCHAR NOT NULL, position INTEGER NOT NULL, column_name VARCHAR NOT NULL,
-                    source_name VARCHAR, role VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-                    n_missing BIGINT, n_distinct BIGINT);
-            """)
-            cur.execute("INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('data_version', '0')",
-                        [str(SCHEMA_VERSION)])
-            if not cur.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'examples'").fetchall():
+            cur.execute(DDL.CORE)
+            cur.execute(C.INIT_INFO, [str(SCHEMA_VERSION)])
+            if not cur.execute(C.TABLE_EXISTS, ["examples"]).fetchall():
                 self._rebuild_examples_view(cur)
 
-    def _bump_version(self, cur) -> None:
-        cur.execute("UPDATE store_info SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
-                    "WHERE key = 'data_version'")
+    def bump_version(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Bump the data version (inside a :meth:`transaction`, with its cursor): caches keyed on it refresh."""
+        cur.execute(C.BUMP_VERSION)
+
 
     def data_version(self) -> int:
         """A number that changes with every write: key caches on it."""
-        rows = self.cursor().execute("SELECT value FROM store_info WHERE key = 'data_version'").fetchall()
+        rows = self.cursor().execute(C.DATA_VERSION).fetchall()
         return int(rows[0][0]) if rows else 0
 
     def info(self, key: str) -> str | None:
-        rows = self.cursor().execute("SELECT value FROM store_info WHERE key = ?", [key]).fetchall()
+        rows = self.cursor().execute(C.INFO, [key]).fetchall()
         return rows[0][0] if rows else None
 
     def set_info(self, key: str, value: str) -> None:
-        with self._write_lock:
-            self.cursor().execute("INSERT OR REPLACE INTO store_info VALUES (?, ?)", [key, value])
+        with self.transaction() as cur:
+            cur.execute(C.SET_INFO, [key, value])
 
     def _rebuild_examples_view(self, cur) -> None:
-        tables = [r[0] for r in cur.execute("SELECT table_name FROM runs ORDER BY ingested_at, run_id").fetchall()]
-        fixed = "run_id, example_id, source_row, task, input, output, reference, score, correct, unscorable, status"
-        if tables:
-            body = " UNION ALL ".join(f"SELECT {fixed} FROM {quote_ident(t)}" for t in tables)
-        else:
-            body = ("SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS example_id, NULL::BIGINT AS source_row, "
-                    "NULL::VARCHAR AS task, NULL::VARCHAR AS input, NULL::VARCHAR AS output, NULL::VARCHAR AS reference, "
-                    "NULL::DOUBLE AS score, NULL::BOOLEAN AS correct, NULL::BOOLEAN AS unscorable, "
-                    "NULL::VARCHAR AS status WHERE false")
-        cur.execute(f"CREATE OR REPLACE VIEW examples AS {body}")
+        tables = [r[0] for r in cur.execute(C.RUN_TABLES).fetchall()]
+        cur.execute(C.examples_view(tables, DDL.FIXED_COLUMNS))
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> pd.DataFrame:
         """Every run: id, name, model, format, rows, sha256 of its files, ingested at, notes."""
-        return self.cursor().execute("""
-            SELECT r.run_id, r.name, r.model, r.source_format AS format, r.task, r.row_count AS rows,
-                   r.n_correct, r.n_unscorable, r.ingested_at, r.faultline_version, r.notes,
-                   coalesce(list(f.sha256 ORDER BY f.position) FILTER (WHERE f.sha256 IS NOT NULL), []) AS sha256,
-                   coalesce(list(f.file_name ORDER BY f.position) FILTER (WHERE f.file_name IS NOT NULL), []) AS files
-            FROM runs r LEFT JOIN run_files f USING (run_id)
-            GROUP BY ALL ORDER BY r.ingested_at, r.run_id
-        """).df()
+        return self.cursor().execute(C.RUNS).df()
 
-    def run(self, ref: str) -> RunInfo:
-        """A run by id or by name (ids win)."""
+    def run(self, ref: str | RunSchema) -> RunInfo:
+        """A run by id or by name (ids win); a :class:`RunSchema`'s run as it is."""
+        if isinstance(ref, RunSchema):
+            return ref.run
         cur = self.cursor()
-        rows = cur.execute("SELECT run_id, name, model, source_format, task, row_count, ingested_at, notes, table_name "
-                           "FROM runs WHERE run_id = ? OR name = ? ORDER BY (run_id = ?) DESC", [ref, ref, ref]).fetchall()
+        rows = cur.execute(C.RUN_BY_REF, [ref, ref, ref]).fetchall()
         if not rows:
-            known = [r[0] for r in cur.execute("SELECT name FROM runs ORDER BY ingested_at").fetchall()]
+            known = [r[0] for r in cur.execute(C.RUN_NAMES).fetchall()]
             raise RunNotFoundError(f"No run named or with id {ref!r} in {self.path}. Runs: "
                                    + (", ".join(repr(k) for k in known) if known else "none (load a log first)"))
         info = RunInfo(*rows[0])
-        info.files = [dict(zip(("file_name", "file_path", "sha256", "size_bytes"), f)) for f in cur.execute(
-            "SELECT file_name, file_path, sha256, size_bytes FROM run_files WHERE run_id = ? ORDER BY position",
-            [info.run_id]).fetchall()]
+        info.files = [dict(zip(("file_name", "file_path", "sha256", "size_bytes"), f))
+                      for f in cur.execute(C.RUN_FILES, [info.run_id]).fetchall()]
         return info
 
-    def fields(self, ref: str) -> pd.DataFrame:
+    def schema(self, ref: str | RunSchema) -> RunSchema:
+        """A run and its stored columns in one statement (a :class:`RunSchema` is returned as it is).
+
+        Raises :class:`analysis.errors.RunNotFoundError` (naming the known runs) when there is no such run.
+        """
+        if isinstance(ref, RunSchema):
+            return ref
+        frame = self.cursor().execute(C.RUN_WITH_FIELDS, [ref, ref, ref]).df()
+        if frame.empty:
+            self.run(ref)  # raises RunNotFoundError with the list of runs
+        frame = frame[frame["run_id"] == frame["run_id"].iloc[0]]
+        first = frame.iloc[0]
+
+        def text(value) -> str | None:
+            return None if value is None or pd.isna(value) else str(value)
+
+        info = RunInfo(str(first["run_id"]), str(first["name"]), text(first["model"]), str(first["source_format"]),
+                       text(first["task"]), int(first["row_count"]), pd.Timestamp(first["ingested_at"]).to_pydatetime(),
+                       str(first["notes"]), str(first["table_name"]))
+        fields = frame.loc[frame["column_name"].notna(), list(_FIELD_COLUMNS)].reset_index(drop=True)
+        tables = first["optional_tables"]
+        return RunSchema(info, fields, frozenset(tables.split(",")) if isinstance(tables, str) and tables else frozenset())
+
+    def fields(self, ref: str | RunSchema) -> pd.DataFrame:
         """The stored columns of a run with their role and kind."""
+        if isinstance(ref, RunSchema):
+            return ref.fields.copy()
         run = self.run(ref)
-        return self.cursor().execute("SELECT column_name, source_name, role, kind, n_missing, n_distinct FROM fields "
-                                     "WHERE run_id = ? ORDER BY position", [run.run_id]).df()
+        return self.cursor().execute(C.FIELDS, [run.run_id]).df()
 
     def examples(self, ref: str, *, columns: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
         """A run's examples as a DataFrame (all columns, or those named)."""
-        run = self.run(ref)
-        stored = set(self.fields(ref)["column_name"]) | {"run_id", "example_id", "source_row", "task", "input", "output",
-                                                         "reference", "score", "correct", "unscorable", "status"}
-        cols = list(columns) if columns else None
-        for c in cols or []:
-            if c not in stored:
+        schema = self.schema(ref)
+        run = schema.run
+        # every column in table order: the fixed ones, then the stored ones as recorded
+        every = list(DDL.FIXED_COLUMNS) + [c for c in schema.fields["column_name"]
+                                                      if c not in DDL.FIXED_COLUMNS]
+        cols = list(columns) if columns else every
+        for c in cols:
+            if c not in every:
                 raise FaultlineError(f"Run {run.name!r} has no column {c!r}")
-        select = ", ".join(quote_ident(c) for c in cols) if cols else "*"
-        sql = f"SELECT {select} FROM {quote_ident(run.table_name)} ORDER BY source_row"
-        params: list = []
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return self.cursor().execute(sql, params).df()
+        return self.cursor().execute(*C.examples_sql(run.table_name, cols, limit=limit)).df()
 
     def headline(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per run: examples, scored examples, correct, accuracy and its Wilson interval."""
-        frame = self.cursor().execute("""
-            SELECT run_id, name, model, source_format AS format, row_count AS rows,
-                   row_count - coalesce(n_unscorable, 0) AS scored, coalesce(n_correct, 0) AS correct, ingested_at
-            FROM runs ORDER BY ingested_at, run_id
-        """).df()
+        frame = self.cursor().execute(C.HEADLINE).df()
         if frame.empty:
             return frame.assign(accuracy=pd.Series(dtype=float), ci_low=pd.Series(dtype=float),
                                 ci_high=pd.Series(dtype=float))
@@ -310,47 +384,29 @@ class Store:
         if not new_name:
             raise FaultlineError("A run name cannot be empty")
         run = self.run(ref)
-        with self._write_lock:
-            cur = self.cursor()
-            clash = cur.execute("SELECT run_id FROM runs WHERE name = ? AND run_id <> ?", [new_name, run.run_id]).fetchall()
-            if clash:
+        with self.transaction() as cur:
+            if cur.execute(C.NAME_CLASH, [new_name, run.run_id]).fetchall():
                 raise FaultlineError(f"Another run is already named {new_name!r}; choose another name")
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                cur.execute("UPDATE runs SET name = ? WHERE run_id = ?", [new_name, run.run_id])
-                self._bump_version(cur)
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
+            cur.execute(C.RENAME, [new_name, run.run_id])
+            self.bump_version(cur)
         return self.run(run.run_id)
 
     def set_notes(self, ref: str, notes: str) -> None:
         """Replace a run's free-text notes."""
         run = self.run(ref)
-        with self._write_lock:
-            cur = self.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            cur.execute("UPDATE runs SET notes = ? WHERE run_id = ?", [notes or "", run.run_id])
-            self._bump_version(cur)
-            cur.execute("COMMIT")
+        with self.transaction() as cur:
+            cur.execute(C.SET_NOTES, [notes or "", run.run_id])
+            self.bump_version(cur)
 
     def delete_run(self, ref: str) -> RunInfo:
         """Remove a run and its examples (one transaction)."""
         run = self.run(ref)
-        with self._write_lock:
-            cur = self.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                for table in ("runs", "run_files", "fields"):
-                    cur.execute(f"DELETE FROM {quote_ident(table)} WHERE run_id = ?", [run.run_id])
-                self._rebuild_examples_view(cur)
-                cur.execute(f"DROP TABLE IF EXISTS {quote_ident(run.table_name)}")
-                self._bump_version(cur)
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
+        with self.transaction() as cur:
+            for table in ("runs", "run_files", "fields"):
+                cur.execute(C.delete_run_rows(table), [run.run_id])
+            self._rebuild_examples_view(cur)
+            cur.execute(C.drop_table(run.table_name))
+            self.bump_version(cur)
         return run
 
     def set_example_column(self, ref: str, column: str, values: pd.DataFrame, *, role: str, kind: str,
@@ -367,35 +423,23 @@ class Store:
                       "correct", "unscorable", "status", "embedding"}:
             raise FaultlineError(f"{column!r} is a fixed column of every run and cannot be replaced")
         run = self.run(ref)
-        table = quote_ident(run.table_name)
-        target = quote_ident(column)
-        with self._write_lock:
-            cur = self.cursor()
-            cur.register("faultline_values", values)
-            cur.execute("BEGIN TRANSACTION")
+        with self.transaction() as cur:
+            cur.register(K.VALUES_VIEW, values)
             try:
-                cur.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {target}")
-                value_type = cur.execute("SELECT typeof(value) FROM faultline_values LIMIT 1").fetchall()
+                cur.execute(K.drop_column(run.table_name, column))
+                value_type = cur.execute(K.VALUE_TYPE).fetchall()
                 sql_type = value_type[0][0] if value_type else "VARCHAR"
                 if sql_type == "NULL":
                     sql_type = "VARCHAR"
-                cur.execute(f"ALTER TABLE {table} ADD COLUMN {target} {sql_type}")
-                cur.execute(f"UPDATE {table} SET {target} = v.value FROM faultline_values v "
-                            f"WHERE {table}.example_id = CAST(v.example_id AS VARCHAR)")
-                cur.execute("DELETE FROM fields WHERE run_id = ? AND column_name = ?", [run.run_id, column])
-                stats = cur.execute(f"SELECT count(*) - count({target}), approx_count_distinct({target}) FROM {table}"
-                                    ).fetchall()[0]
-                position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM fields WHERE run_id = ?",
-                                       [run.run_id]).fetchall()[0][0]
-                cur.execute("INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            [run.run_id, position, column, source_name, role, kind, stats[0], stats[1]])
-                self._bump_version(cur)
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
+                cur.execute(K.add_column(run.table_name, column, sql_type))
+                cur.execute(K.set_values(run.table_name, column))
+                cur.execute(C.DELETE_FIELD, [run.run_id, column])
+                stats = cur.execute(K.column_stats(run.table_name, column)).fetchall()[0]
+                position = cur.execute(C.NEXT_FIELD_POSITION, [run.run_id]).fetchall()[0][0]
+                cur.execute(C.INSERT_FIELD, [run.run_id, position, column, source_name, role, kind, stats[0], stats[1]])
+                self.bump_version(cur)
             finally:
-                cur.unregister("faultline_values")
+                cur.unregister(K.VALUES_VIEW)
 
     # ------------------------------------------------------------------ loading
     def plan(self, paths: str | os.PathLike | Sequence[str | os.PathLike], *, mapping: dict | str | os.PathLike | None = None,
@@ -443,7 +487,7 @@ class Store:
         if mapping:
             source_label = mapping.get("__source__", "mapping")
             guess = apply_mapping(guess, {k: v for k, v in mapping.items() if k != "__source__"}, source=source_label)
-        existing = self.cursor().execute("SELECT run_id FROM runs WHERE source_key = ?", [source_key]).fetchall()
+        existing = self.cursor().execute(C.RUN_BY_SOURCE_KEY, [source_key]).fetchall()
         return PlannedRun(source, columns, guess, source_key, file_hashes,
                           self.run(existing[0][0]) if existing else None)
 
@@ -451,7 +495,7 @@ class Store:
         cur = self.cursor()
         try:
             from_sql, params = self._register(cur, source)
-            rows = cur.execute(f"DESCRIBE SELECT * FROM {from_sql}", params).fetchall()
+            rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
         except duckdb.Error as err:
             raise self._translate_read_error(source, err) from err
         return {r[0]: r[1] for r in rows}
@@ -492,7 +536,7 @@ class Store:
         report = IngestReport()
         todo = []
         for p in planned:
-            existing = self.cursor().execute("SELECT run_id FROM runs WHERE source_key = ?", [p.source_key]).fetchall()
+            existing = self.cursor().execute(C.RUN_BY_SOURCE_KEY, [p.source_key]).fetchall()
             if existing:
                 report.already_loaded.append(self.run(existing[0][0]))
             else:
@@ -518,12 +562,10 @@ class Store:
 
     def _write_runs(self, todo: list[PlannedRun], *, name, model, notes, progress) -> list[str]:
         """Write planned runs in one transaction; roll everything back on any failure."""
-        with self._write_lock:
-            cur = self.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            try:
+        try:
+            with self.transaction() as cur:
                 added_ids = []
-                used_names = {r[0] for r in cur.execute("SELECT name FROM runs").fetchall()}
+                used_names = {r[0] for r in cur.execute(C.ALL_RUN_NAMES).fetchall()}
                 for index, p in enumerate(todo):
                     report_progress(progress, 0.5 + 0.45 * index / len(todo), f"Loading {p.source.name}")
                     run_name = name if name and len(todo) == 1 else (
@@ -533,17 +575,10 @@ class Store:
                     added_ids.append(self._load_one(cur, p, run_name, model or p.source.model,
                                                     notes if notes is not None else p.source.notes))
                 self._rebuild_examples_view(cur)
-                self._bump_version(cur)
-                cur.execute("COMMIT")
-            except BaseException as err:
-                try:
-                    cur.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
-                if isinstance(err, duckdb.Error):
-                    raise FaultlineError(f"The store could not be written ({str(err).splitlines()[0]}); "
-                                         "nothing was changed") from err
-                raise
+                self.bump_version(cur)
+        except duckdb.Error as err:
+            raise FaultlineError(f"The store could not be written ({str(err).splitlines()[0]}); "
+                                 "nothing was changed") from err
         return added_ids
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str, model: str | None = None,
@@ -580,8 +615,8 @@ class Store:
             raise InputError(file_label, E.NO_OUTCOME.format(columns=shown))
         row_col = next((c for c, r in roles.items() if r == "source_row"), None)
         row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
-        row_expr = (f"({quote_ident(row_col)} + {1 - int(row_base)})" if row_col else "row_number() OVER ()")
-        inner = f"SELECT *, {row_expr} AS \"__faultline_row\" FROM {from_sql}"
+        row_expr = I.row_number_expr(row_col, int(row_base))
+        inner = I.numbered_source(from_sql, row_expr)
 
         def record(row_number: int, example_id: str | None = None) -> str:
             if source.format in ("csv", "tsv"):
@@ -594,20 +629,14 @@ class Store:
 
         # Values that must be checked before they are cast (wrong types, words).
         try:
-            if score_col and not _NUMERIC_TYPES.match(columns[score_col]) and columns[score_col] != "BOOLEAN":
-                bad = cur.execute(f"SELECT __faultline_row, CAST({quote_ident(score_col)} AS VARCHAR) FROM ({inner}) "
-                                  f"WHERE {quote_ident(score_col)} IS NOT NULL AND trim(CAST({quote_ident(score_col)} AS VARCHAR)) <> '' "
-                                  f"AND TRY_CAST(CAST({quote_ident(score_col)} AS VARCHAR) AS DOUBLE) IS NULL "
-                                  "ORDER BY __faultline_row LIMIT 1", params).fetchall()
+            if score_col and not I.NUMERIC_TYPES.match(columns[score_col]) and columns[score_col] != "BOOLEAN":
+                bad = cur.execute(I.first_bad_number_sql(inner, score_col), params).fetchall()
                 if bad:
                     raise InputError(file_label, E.BAD_SCORE.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                      field=score_col)
-            if correct_col and columns[correct_col] not in ("BOOLEAN",) and not _NUMERIC_TYPES.match(columns[correct_col]):
-                words = list(_TRUE_WORDS + _FALSE_WORDS)
-                bad = cur.execute(f"SELECT __faultline_row, CAST({quote_ident(correct_col)} AS VARCHAR) FROM ({inner}) "
-                                  f"WHERE {quote_ident(correct_col)} IS NOT NULL AND trim(CAST({quote_ident(correct_col)} AS VARCHAR)) <> '' "
-                                  f"AND NOT list_contains(?, lower(trim(CAST({quote_ident(correct_col)} AS VARCHAR)))) "
-                                  "ORDER BY __faultline_row LIMIT 1", params + [words]).fetchall()
+            if correct_col and columns[correct_col] not in ("BOOLEAN",) and not I.NUMERIC_TYPES.match(columns[correct_col]):
+                words = list(I.TRUE_WORDS + I.FALSE_WORDS)
+                bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words)), params + words).fetchall()
                 if bad:
                     raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                      field=correct_col)
@@ -631,17 +660,17 @@ class Store:
             select_params.append(source.task)
         for role in ("input", "output", "reference"):
             col = guess.column_for(role)
-            select.append(f"{_as_text(col, columns[col])} AS {role}" if col else f"NULL::VARCHAR AS {role}")
+            select.append(f"{I.as_text(col, columns[col])} AS {role}" if col else f"CAST(NULL AS VARCHAR) AS {role}")
         if score_col:
-            score_expr = _as_double(score_col, columns[score_col])
+            score_expr = I.as_double(score_col, columns[score_col])
         else:
-            score_expr = f"CAST({_as_bool(correct_col, columns[correct_col], threshold)} AS DOUBLE)"
+            score_expr = f"CAST({I.as_bool(correct_col, columns[correct_col], threshold)} AS DOUBLE)"
         if correct_col:
-            correct_expr = _as_bool(correct_col, columns[correct_col], threshold)
+            correct_expr = I.as_bool(correct_col, columns[correct_col], threshold)
         else:
             correct_expr = f"({score_expr}) >= {float(threshold)!r}"
         status_col = guess.column_for("status")
-        status_expr = f"CAST({quote_ident(status_col)} AS VARCHAR)" if status_col else "NULL::VARCHAR"
+        status_expr = f"CAST({quote_ident(status_col)} AS VARCHAR)" if status_col else "CAST(NULL AS VARCHAR)"
         select.append(f"{score_expr} AS score")
         select.append(f"CASE WHEN {status_expr} = 'no_answer' THEN false ELSE {correct_expr} END AS correct")
         select.append(f"({correct_expr}) IS NULL AND coalesce({status_expr}, '') <> 'no_answer' AS unscorable")
@@ -651,13 +680,12 @@ class Store:
         for col, role in roles.items():
             if role in _ROLE_PREFIX:
                 stored_name = _ROLE_PREFIX[role] + col
-                select.append(f"{_keep_type(col, columns[col], role)} AS {quote_ident(stored_name)}")
+                select.append(f"{I.keep_type(col, columns[col], role)} AS {quote_ident(stored_name)}")
                 stored.append((stored_name, col, role))
             elif role == "embedding":
-                select.append(f"CAST({quote_ident(col)} AS FLOAT[]) AS embedding")
+                select.append(I.embedding_expr(col))
                 stored.append(("embedding", col, role))
-        create = (f"CREATE TABLE {quote_ident(table)} AS SELECT {', '.join(select)} "
-                  f"FROM ({inner})")  # row_number() OVER () keeps the file order
+        create = I.create_run_table_sql(table, select, inner)
         try:
             cur.execute(create, select_params + params)
         except duckdb.Error as err:
@@ -667,42 +695,36 @@ class Store:
                 raise self._translate_read_error(source, err) from err
             raise
         # Checks on what was loaded (still inside the transaction).
-        n_rows = cur.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0]
+        n_rows = cur.execute(I.count_sql(table)).fetchall()[0][0]
         if n_rows == 0:
             raise InputError(file_label, E.NO_EXAMPLES)
         if id_col:
-            missing = cur.execute(f"SELECT source_row FROM {quote_ident(table)} WHERE example_id IS NULL "
-                                  "ORDER BY source_row LIMIT 1").fetchall()
+            missing = cur.execute(I.first_missing_id_sql(table)).fetchall()
             if missing:
                 raise InputError(file_label, "expected an example id, got an empty value", record=record(missing[0][0]),
                                  field=id_col)
-        dup = cur.execute(f"SELECT example_id, min(source_row), max(source_row) FROM {quote_ident(table)} "
-                          "GROUP BY example_id HAVING count(*) > 1 ORDER BY min(source_row) LIMIT 1").fetchall()
+        dup = cur.execute(I.first_duplicate_id_sql(table)).fetchall()
         if dup:
             raise InputError(file_label, E.DUPLICATE_ID.format(value=repr(dup[0][0]), first=record(dup[0][1]),
                                                                second=record(dup[0][2])), field=id_col or "row number")
-        bad = cur.execute(f"SELECT source_row, example_id, score FROM {quote_ident(table)} "
-                          "WHERE score IS NOT NULL AND NOT isfinite(score) ORDER BY source_row LIMIT 1").fetchall()
+        bad = cur.execute(I.first_nonfinite_sql(table, "score")).fetchall()
         if bad:
             raise InputError(file_label, E.NONFINITE_SCORE.format(value=bad[0][2]), record=record(bad[0][0], bad[0][1]),
                              field=score_col or correct_col)
         for stored_name, col, role in stored:
-            if role == "scores" or (role == "signal" and _NUMERIC_TYPES.match(columns[col])):
-                bad = cur.execute(f"SELECT source_row, example_id, {quote_ident(stored_name)} FROM {quote_ident(table)} "
-                                  f"WHERE NOT isfinite(TRY_CAST({quote_ident(stored_name)} AS DOUBLE)) "
-                                  "ORDER BY source_row LIMIT 1").fetchall()
+            if role == "scores" or (role == "signal" and I.NUMERIC_TYPES.match(columns[col])):
+                bad = cur.execute(I.first_nonfinite_sql(table, stored_name, try_cast=True)).fetchall()
                 if bad:
                     raise InputError(file_label, f"expected a finite number, got {bad[0][2]}",
                                      record=record(bad[0][0], bad[0][1]), field=col)
-        counts = cur.execute(f"SELECT count(*) FILTER (WHERE correct), count(*) FILTER (WHERE unscorable) "
-                             f"FROM {quote_ident(table)}").fetchall()[0]
+        counts = cur.execute(I.outcome_counts_sql(table)).fetchall()[0]
         self._record_fields(cur, run_id, table, stored, roles, columns, n_rows)
-        cur.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        cur.execute(C.INSERT_RUN,
                     [run_id, run_name, model, source.format, source.task, planned.source_key, n_rows, counts[0],
                      counts[1], datetime.now(UTC).replace(tzinfo=None), __version__, notes or "",
                      json.dumps({"roles": guess.roles, "correct_threshold": threshold}), table])
         for position, (path, digest, size) in enumerate(planned.file_hashes):
-            cur.execute("INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
+            cur.execute(C.INSERT_RUN_FILE,
                         [run_id, position, path.name, str(path.resolve()) if path.exists() else None, digest, size])
         if source.frame is not None:
             cur.unregister("faultline_source")
@@ -713,17 +735,12 @@ class Store:
                  ("input", guess_col(roles, "input"), "input"), ("output", guess_col(roles, "output"), "output"),
                  ("reference", guess_col(roles, "reference"), "reference"), ("score", guess_col(roles, "score"), "score"),
                  ("correct", guess_col(roles, "correct"), "correct"), ("status", guess_col(roles, "status"), "status")]
-        types = dict(cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = ?", [table]).fetchall())
+        types = dict(cur.execute(C.COLUMN_TYPES, [table]).fetchall())
         stats_cols = [s for s, _, r in stored if r != "embedding"]
         stats: dict[str, tuple[int, int, float | None]] = {}
         if stats_cols:
-            parts = []
-            for c in stats_cols:
-                q = quote_ident(c)
-                length = f"avg(length({q}))" if types[c] == "VARCHAR" else "NULL::DOUBLE"
-                parts.append(f"count(*) - count({q}), approx_count_distinct({q}), {length}")
-            values = cur.execute(f"SELECT {', '.join(parts)} FROM {quote_ident(table)}").fetchall()[0]
+            values = cur.execute(I.column_stats_sql(table, [(c, types[c] == "VARCHAR") for c in stats_cols])
+                                 ).fetchall()[0]
             for i, c in enumerate(stats_cols):
                 stats[c] = (values[3 * i], values[3 * i + 1], values[3 * i + 2])
         rows = []
@@ -731,7 +748,7 @@ class Store:
             n_missing, n_distinct, avg_len = stats.get(name, (None, None, None))
             kind = _kind(types.get(name, "VARCHAR"), role, n_distinct, avg_len, n_rows)
             rows.append([run_id, position, name, src, role, kind, n_missing, n_distinct])
-        cur.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        cur.executemany(C.INSERT_FIELD, rows)
 
 
 class _WholeFileRetry(Exception):
@@ -765,7 +782,7 @@ def _kind(dtype: str, role: str, n_distinct, avg_len, n_rows: int) -> str:
         return "vector"
     if dtype == "BOOLEAN":
         return "boolean"
-    if _NUMERIC_TYPES.match(dtype):
+    if I.NUMERIC_TYPES.match(dtype):
         return "numeric"
     if _TEMPORAL_TYPES.match(dtype):
         return "timestamp"
@@ -774,46 +791,6 @@ def _kind(dtype: str, role: str, n_distinct, avg_len, n_rows: int) -> str:
     if n_distinct is not None and n_rows >= 200 and n_distinct > 0.5 * n_rows:
         return "text"
     return "categorical"
-
-
-def _as_text(col: str, dtype: str) -> str:
-    q = quote_ident(col)
-    if dtype == "VARCHAR":
-        return q
-    if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype.endswith("[]") or dtype == "JSON":
-        return f"CAST(to_json({q}) AS VARCHAR)"
-    return f"CAST({q} AS VARCHAR)"
-
-
-def _as_double(col: str, dtype: str) -> str:
-    q = quote_ident(col)
-    if _NUMERIC_TYPES.match(dtype):
-        return f"CAST({q} AS DOUBLE)"
-    if dtype == "BOOLEAN":
-        return f"CAST(CAST({q} AS INTEGER) AS DOUBLE)"
-    return f"TRY_CAST(nullif(trim(CAST({q} AS VARCHAR)), '') AS DOUBLE)"
-
-
-def _as_bool(col: str, dtype: str, threshold: float) -> str:
-    q = quote_ident(col)
-    if dtype == "BOOLEAN":
-        return q
-    if _NUMERIC_TYPES.match(dtype):
-        return f"(CAST({q} AS DOUBLE) >= {float(threshold)!r})"
-    true_words = ", ".join(f"'{w}'" for w in _TRUE_WORDS)
-    false_words = ", ".join(f"'{w}'" for w in _FALSE_WORDS)
-    v = f"lower(trim(CAST({q} AS VARCHAR)))"
-    return f"(CASE WHEN {v} IN ({true_words}) THEN true WHEN {v} IN ({false_words}) THEN false ELSE NULL END)"
-
-
-def _keep_type(col: str, dtype: str, role: str) -> str:
-    q = quote_ident(col)
-    if role == "scores":
-        return _as_double(col, dtype)
-    if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype == "JSON" or \
-            (dtype.endswith("[]") and role != "embedding"):
-        return f"CAST(to_json({q}) AS VARCHAR)"
-    return q
 
 
 def _unique_name(name: str, used: set[str]) -> str:

@@ -1,8 +1,20 @@
-"""The one place where identifiers are quoted and DuckDB connections are opened.
+"""The SQL layer: every statement of the engine is built by a module of this package.
 
-Every SQL statement in Faultline binds values as parameters (``?``). Identifiers cannot be
-bound, and user column names may contain quotes, semicolons or SQL keywords, so every
-identifier goes through :func:`quote_ident`; nothing else builds SQL from user text.
+By concern: :mod:`.catalog` (runs, files, fields, store settings), :mod:`.ingest` (loading a
+log), :mod:`.columns` (computed columns), :mod:`.features` (the one definition of each derived
+feature, bins, periods and the graded-scores rule), :mod:`.slices` (slicing, comparison,
+discovery), :mod:`.extras` (per-slice extras), :mod:`.modes` (failure modes), :mod:`.annotation`,
+:mod:`.clusters` (the cluster cache) and :mod:`.audit` (report history). The DDL is in
+:mod:`analysis.store.schema`; transactions are :meth:`analysis.store.Store.transaction`.
+
+Statements over example rows are written in a portable subset (``CAST(x AS T)``, explicit
+column lists, no ``EXCLUDE``, ``UNION ... BY NAME`` or list lambdas) that sqlglot transpiles
+from DuckDB to Spark SQL (``tests/unit/store/test_sql_portable.py``).
+
+Every value is bound as a parameter (``?``). Identifiers cannot be bound, and user column
+names may contain quotes, semicolons or SQL keywords, so every identifier goes through
+:func:`quote_ident`; nothing else builds SQL from user text. This module also opens DuckDB
+connections (:func:`connect`).
 """
 
 from __future__ import annotations

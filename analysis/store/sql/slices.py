@@ -13,14 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from analysis.store.sql import quote_ident
-
-#: Phrases that mark an output as a refusal (lower-case regular expression).
-REFUSAL_PATTERN = (
-    r"(i'?m sorry,? but|i am sorry,? but|i can'?t (help|assist|provide|do that|comply)|i cannot (help|assist|provide|"
-    r"comply)|i won'?t be able to|i'?m (not able|unable) to|i am (not able|unable) to|as an ai( language model)?,? i|"
-    r"i must decline|i'?m afraid i can'?t|cannot help with (that|this)|can'?t help with (that|this)|"
-    r"not able to (help|assist) with)"
-)
+from analysis.store.sql.features import graded_expr
 
 
 @dataclass
@@ -44,45 +37,42 @@ def column_profile_sql(table: str, column: str) -> tuple[str, list]:
     return (f"SELECT approx_count_distinct({q}), min({q}), max({q}), count({q}) FROM {quote_ident(table)}", [])
 
 
-def quantile_edges_sql(table: str, expr: str, params: list, quantiles: Sequence[float]) -> tuple[str, list]:
-    """Quantile cut points of a numeric expression (continuous quantiles)."""
-    return (f"SELECT quantile_cont({expr}, ?::DOUBLE[]) FROM {quote_ident(table)} WHERE {expr} IS NOT NULL",
-            params + [list(quantiles)] + params)
+@dataclass
+class ProfileRequest:
+    """What to measure of one attribute expression in :func:`profile_sql`."""
+
+    expr: str
+    params: list
+    value_range: bool = False
+    """Also its minimum and maximum."""
+    quantiles: Sequence[float] = ()
+    """Also these continuous quantiles (numbers)."""
+    day_distinct: bool = False
+    """Also its distinct days (timestamps)."""
 
 
-def binned_expr(expr: str, params: list, edges: Sequence[float]) -> tuple[str, list]:
-    """Bin index (0..len(edges)) of a numeric expression; NULL stays NULL (missing)."""
-    if not edges:
-        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE 0 END", list(params)
-    parts = [f"WHEN {expr} IS NULL THEN NULL"]
-    out_params = list(params)
-    for index, edge in enumerate(edges):
-        parts.append(f"WHEN {expr} <= ? THEN {index}")
-        out_params += params + [float(edge)]
-    return f"CASE {' '.join(parts)} ELSE {len(edges)} END", out_params
+def profile_sql(table: str, requests: Sequence[ProfileRequest]) -> tuple[str, list]:
+    """Everything slicing needs to know of its attributes before counting, in one pass.
 
-
-def length_expr(column: str) -> str:
-    return f"length({quote_ident(column)})"
-
-
-def refusal_expr(column: str) -> tuple[str, list]:
-    return f"coalesce(regexp_matches(lower({quote_ident(column)}), ?), false)", [REFUSAL_PATTERN]
-
-
-def empty_expr(column: str) -> str:
-    q = quote_ident(column)
-    return f"({q} IS NULL OR trim({q}) = '')"
-
-
-def turn_expr(column: str) -> str:
-    """Conversation turn: user messages in a chat transcript (``user: ...`` blocks), 1 for plain prompts."""
-    q = quote_ident(column)
-    return f"greatest(1, len(regexp_extract_all(coalesce({q}, ''), '(^|\\n)user: ')))"
-
-
-def period_expr(column: str, period: str) -> tuple[str, list]:
-    return f"date_trunc(?, {quote_ident(column)})", [period]
+    Per request, in order: distinct values, missing values, then (as asked) min, max, the
+    quantiles, and the distinct days. Over every example of the run.
+    """
+    parts: list[str] = []
+    params: list = []
+    for r in requests:
+        e = r.expr
+        parts += [f"count(DISTINCT {e})", f"count(*) - count({e})"]
+        params += list(r.params) * 2
+        if r.value_range:
+            parts += [f"min({e})", f"max({e})"]
+            params += list(r.params) * 2
+        for q in r.quantiles:
+            parts.append(f"quantile_cont({e}, CAST(? AS DOUBLE))")
+            params += list(r.params) + [float(q)]
+        if r.day_distinct:
+            parts.append(f"count(DISTINCT date_trunc('day', {e}))")
+            params += list(r.params)
+    return f"SELECT {', '.join(parts) or 'count(*)'} FROM {quote_ident(table)}", params
 
 
 def grouping_mask(k: int, grouped: Sequence[int]) -> int:
@@ -116,7 +106,7 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
         params += a.params
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
     score_aggs = ", sum(score) AS score_sum, count(score) AS score_n" if with_scores else \
-        ", NULL::DOUBLE AS score_sum, 0::BIGINT AS score_n"
+        ", CAST(NULL AS DOUBLE) AS score_sum, CAST(0 AS BIGINT) AS score_n"
     if outcome is None:
         counted, flag = "NOT correct", ""
     else:
@@ -129,25 +119,23 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
     params += list(where_params)
     if not derive_singles:
         return cells, params
-    parts = ["SELECT * FROM cells"]
+    parts = [f"SELECT {', '.join(cols)}, gid, n, errors, score_sum, score_n FROM cells"]
     for i in range(k):
         partner = 1 if i == 0 else 0
-        parts.append(f"SELECT {cols[i]}, ?::INTEGER AS gid, sum(n)::BIGINT AS n, sum(errors)::BIGINT AS errors, "
-                     f"sum(score_sum) AS score_sum, sum(score_n)::BIGINT AS score_n FROM cells WHERE gid = ? "
-                     f"GROUP BY {cols[i]}")
+        values = ", ".join(c if j == i else f"NULL AS {c}" for j, c in enumerate(cols))
+        parts.append(f"SELECT {values}, CAST(? AS INTEGER) AS gid, CAST(sum(n) AS BIGINT) AS n, "
+                     f"CAST(sum(errors) AS BIGINT) AS errors, sum(score_sum) AS score_sum, "
+                     f"CAST(sum(score_n) AS BIGINT) AS score_n FROM cells WHERE gid = ? GROUP BY {cols[i]}")
         params += [grouping_mask(k, [i]), grouping_mask(k, sorted((i, partner)))]
-    return f"WITH cells AS ({cells}) " + " UNION ALL BY NAME ".join(parts), params
-
-
-def scores_differ_sql(table: str) -> str:
-    """Whether any scored example's score is not just its correctness as 0/1 (then mean scores are aggregated)."""
-    return (f"SELECT count(*) > 0 FROM (SELECT 1 FROM {quote_ident(table)} WHERE NOT unscorable "
-            "AND score IS DISTINCT FROM CAST(correct AS DOUBLE) LIMIT 1)")
+    return f"WITH cells AS ({cells}) " + " UNION ALL ".join(parts), params
 
 
 def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:
+    """Examples, errors, score sums, scored examples, unscorable examples, and whether scores
+    are graded (:func:`analysis.store.sql.features.graded_expr`), in one row."""
     return (f"SELECT count(*), sum(CASE WHEN correct THEN 0 ELSE 1 END), sum(score), sum(score * score), count(score), "
-            f"(SELECT count(*) FROM {quote_ident(table)} WHERE unscorable) FROM {quote_ident(table)} WHERE {where}")
+            f"(SELECT count(*) FROM {quote_ident(table)} WHERE unscorable), {graded_expr(table)} "
+            f"FROM {quote_ident(table)} WHERE {where}")
 
 
 def outcomes_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
@@ -190,6 +178,23 @@ def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "N
     sql = (f"SELECT example_id, {', '.join(parts)}, CASE WHEN correct THEN 0.0 ELSE 1.0 END AS err, score "
            f"FROM {quote_ident(table)} WHERE {where} ORDER BY source_row")
     return sql, params
+
+
+def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
+    """Per scored example in log order: ``example_id``, ``correct``, ``score``, whether the run's
+    scores are graded (``__graded``, :func:`analysis.store.sql.features.graded_expr`), and each
+    ``(alias, sql, params)`` column."""
+    select, params = ["example_id", "correct", "score", f"{graded_expr(table)} AS __graded"], []
+    for alias, sql, p in columns:
+        select.append(f"{sql} AS {quote_ident(alias)}")
+        params += list(p)
+    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
+            params)
+
+
+def distinct_values_sql(table: str, attribute: AttributeSQL) -> tuple[str, list]:
+    """The distinct values of an attribute over the run (to find a value from its label)."""
+    return f"SELECT DISTINCT {attribute.expr} AS v FROM {quote_ident(table)}", list(attribute.params)
 
 
 def predicate_where(attributes: Sequence[AttributeSQL], values: Sequence) -> tuple[str, list]:
@@ -255,8 +260,9 @@ def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[Att
     for i, a in enumerate(attributes):
         parts.append(f"{a.expr} AS a{i}")
         params += a.params
+    out = ", ".join(["base.example_id"] + [f"base.a{i}" for i in range(len(attributes))] + ["base.bs", "cand.cs"])
     sql = (f"WITH base AS (SELECT example_id, source_row, {', '.join(parts) + ', ' if parts else ''}score AS bs "
            f"FROM {quote_ident(base_table)} WHERE NOT unscorable), "
            f"cand AS (SELECT example_id, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
-           "SELECT * EXCLUDE (source_row) FROM base JOIN cand USING (example_id) ORDER BY source_row")
+           f"SELECT {out} FROM base JOIN cand ON base.example_id = cand.example_id ORDER BY base.source_row")
     return sql, params

@@ -166,7 +166,7 @@ A = importlib.import_module("analysis.objective.annotations")
 store = open_store({str(db)!r}, seed_demo=False)
 for i in range(5):
     A.add_annotation(store, "r", author="ada", mode="hallucination", note=f"kept {{i}}", example_id="2")
-def hang(cur):
+def hang(store, cur):
     print("inside the transaction", flush=True)
     time.sleep(120)
 A._commit = hang  # the next write stops right before COMMIT; the test kills the process there

@@ -1,0 +1,85 @@
+"""Every table of a Faultline store, as DDL in one place, with the schema version.
+
+The core tables (``store_info``, ``runs``, ``run_files``, ``fields``) are created when a
+store is opened for writing. The tables of optional features (annotations, the cluster
+cache, the report history) are created on first use by :meth:`analysis.store.Store.ensure_table`,
+so a store that never used a feature has no empty table for it, and a read-only store
+reports "nothing yet" instead of failing. The per-run tables ``examples_<run_id>`` are
+created by ingest (their columns depend on the log); see :mod:`analysis.store`.
+
+None of these statements touches example rows: they are DuckDB DDL, not part of the
+portable subset checked by ``tests/unit/store/test_sql_portable.py``.
+"""
+
+from __future__ import annotations
+
+#: Version of the layout below; recorded in ``store_info`` when a store is created.
+SCHEMA_VERSION = 1
+
+#: The catalog: store settings, runs, their source files and their stored columns.
+CORE = """
+CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, model VARCHAR,
+    source_format VARCHAR NOT NULL, task VARCHAR, source_key VARCHAR NOT NULL UNIQUE,
+    row_count BIGINT NOT NULL, n_correct BIGINT, n_unscorable BIGINT,
+    ingested_at TIMESTAMP NOT NULL, faultline_version VARCHAR NOT NULL,
+    notes VARCHAR NOT NULL DEFAULT '', mapping VARCHAR, table_name VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS run_files (
+    run_id VARCHAR NOT NULL, position INTEGER NOT NULL, file_name VARCHAR NOT NULL,
+    file_path VARCHAR, sha256 VARCHAR NOT NULL, size_bytes BIGINT);
+CREATE TABLE IF NOT EXISTS fields (
+    run_id VARCHAR NOT NULL, position INTEGER NOT NULL, column_name VARCHAR NOT NULL,
+    source_name VARCHAR, role VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    n_missing BIGINT, n_distinct BIGINT);
+"""
+
+#: Researchers' annotations, append-only (see :mod:`analysis.objective.annotations`).
+ANNOTATIONS = """
+CREATE TABLE IF NOT EXISTS annotations (
+    annotation_id VARCHAR PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
+    example_id VARCHAR,
+    slice VARCHAR,
+    mode VARCHAR,
+    note VARCHAR NOT NULL DEFAULT '',
+    author VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    retracts VARCHAR,
+    CHECK ((example_id IS NULL) <> (slice IS NULL))
+)
+"""
+
+#: Cached clusterings and their per-example labels (see :mod:`analysis.clusters.pipeline`).
+CLUSTER_CACHE = """
+CREATE TABLE IF NOT EXISTS cluster_cache (
+    cache_key VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+    embedder VARCHAR NOT NULL, params_json VARCHAR NOT NULL, data_fingerprint VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL, faultline_version VARCHAR NOT NULL,
+    settings_json VARCHAR NOT NULL, table_json VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS cluster_labels (
+    cache_key VARCHAR NOT NULL, example_id VARCHAR NOT NULL, cluster VARCHAR NOT NULL,
+    x FLOAT, y FLOAT);
+"""
+
+#: The audit trail of generated reports (see :mod:`analysis.report`).
+REPORTS = """
+CREATE TABLE IF NOT EXISTS reports (
+    report_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, spec_json VARCHAR NOT NULL,
+    spec_sha256 VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, analyst VARCHAR, reviewer VARCHAR,
+    run_ids VARCHAR, pdf_path VARCHAR, pdf_sha256 VARCHAR, html_path VARCHAR, html_sha256 VARCHAR,
+    pages INTEGER, faultline_version VARCHAR, git_commit VARCHAR)
+"""
+
+#: Optional tables by feature: the DDL that creates them and the tables it creates.
+OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
+    "annotations": (ANNOTATIONS, ("annotations",)),
+    "cluster_cache": (CLUSTER_CACHE, ("cluster_cache", "cluster_labels")),
+    "reports": (REPORTS, ("reports",)),
+}
+
+#: The columns every run's examples table starts with, in order.
+FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output", "reference", "score", "correct",
+                 "unscorable", "status")
+
+__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "CORE", "FIXED_COLUMNS", "OPTIONAL", "REPORTS", "SCHEMA_VERSION"]

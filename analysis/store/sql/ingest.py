@@ -1,0 +1,145 @@
+"""Statements that load a log into the store (:meth:`analysis.store.Store.ingest`).
+
+The source is read through DuckDB's readers (``read_csv``, ``read_json``, ``read_parquet``)
+or a registered DataFrame (``from_sql``); the run's table is created from it in one
+``CREATE TABLE ... AS SELECT`` and then checked. Expressions that cast a source column to
+the store's types (:func:`as_text`, :func:`as_double`, :func:`as_bool`, :func:`keep_type`)
+live here too. Casts are written ``CAST(x AS T)``; values are bound as ``?``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from analysis.store.sql import quote_ident
+
+#: Words read as true / false in a correctness column (lower-cased, trimmed).
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "pass", "passed", "correct", "c", "right", "ok")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0", "fail", "failed", "incorrect", "i", "wrong")
+#: DuckDB column types read as numbers.
+NUMERIC_TYPES = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
+                           r"UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|REAL)$")
+#: The record number given to each source row.
+ROW = "__faultline_row"
+
+
+def describe_sql(from_sql: str) -> str:
+    """The source's columns and types (DuckDB's DESCRIBE of the reader)."""
+    return f"DESCRIBE SELECT * FROM {from_sql}"
+
+
+def row_number_expr(row_column: str | None, row_base: int) -> str:
+    """The record number of a source row: the reader's own row column made 1-based, or the file order."""
+    return f"({quote_ident(row_column)} + {1 - int(row_base)})" if row_column else "row_number() OVER ()"
+
+
+def numbered_source(from_sql: str, row_expr: str) -> str:
+    """The source with each row's record number (``__faultline_row``); ``row_number() OVER ()`` keeps the file order."""
+    return f"SELECT *, {row_expr} AS \"{ROW}\" FROM {from_sql}"
+
+
+def first_bad_number_sql(inner: str, column: str) -> str:
+    """The first source row whose non-empty value is not a number."""
+    q = quote_ident(column)
+    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL "
+            f"AND trim(CAST({q} AS VARCHAR)) <> '' AND TRY_CAST(CAST({q} AS VARCHAR) AS DOUBLE) IS NULL "
+            f"ORDER BY {ROW} LIMIT 1")
+
+
+def first_bad_word_sql(inner: str, column: str, n_words: int) -> str:
+    """The first source row whose non-empty value is none of ``n_words`` words (bound after the source's values)."""
+    q = quote_ident(column)
+    words = ", ".join("?" for _ in range(n_words))
+    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL "
+            f"AND trim(CAST({q} AS VARCHAR)) <> '' AND lower(trim(CAST({q} AS VARCHAR))) NOT IN ({words}) "
+            f"ORDER BY {ROW} LIMIT 1")
+
+
+def embedding_expr(column: str) -> str:
+    return f"CAST({quote_ident(column)} AS FLOAT[]) AS embedding"
+
+
+def create_run_table_sql(table: str, select: Sequence[str], inner: str) -> str:
+    """The run's examples table from the numbered source (``select``: its columns as expressions)."""
+    return f"CREATE TABLE {quote_ident(table)} AS SELECT {', '.join(select)} FROM ({inner})"
+
+
+def count_sql(table: str) -> str:
+    return f"SELECT count(*) FROM {quote_ident(table)}"
+
+
+def first_missing_id_sql(table: str) -> str:
+    return f"SELECT source_row FROM {quote_ident(table)} WHERE example_id IS NULL ORDER BY source_row LIMIT 1"
+
+
+def first_duplicate_id_sql(table: str) -> str:
+    """The first example id held by two rows, with its first and last row."""
+    return (f"SELECT example_id, min(source_row), max(source_row) FROM {quote_ident(table)} "
+            "GROUP BY example_id HAVING count(*) > 1 ORDER BY min(source_row) LIMIT 1")
+
+
+def first_nonfinite_sql(table: str, column: str, *, try_cast: bool = False) -> str:
+    """The first row whose number is not finite (NaN or infinite)."""
+    q = quote_ident(column)
+    if try_cast:
+        return (f"SELECT source_row, example_id, {q} FROM {quote_ident(table)} "
+                f"WHERE NOT isfinite(TRY_CAST({q} AS DOUBLE)) ORDER BY source_row LIMIT 1")
+    return (f"SELECT source_row, example_id, {q} FROM {quote_ident(table)} "
+            f"WHERE {q} IS NOT NULL AND NOT isfinite({q}) ORDER BY source_row LIMIT 1")
+
+
+def outcome_counts_sql(table: str) -> str:
+    """Correct and unscorable examples of a run."""
+    return (f"SELECT count(*) FILTER (WHERE correct), count(*) FILTER (WHERE unscorable) "
+            f"FROM {quote_ident(table)}")
+
+
+def column_stats_sql(table: str, columns: Sequence[tuple[str, bool]]) -> str:
+    """Per ``(column, is_text)``: missing values, approximate distinct values, mean length (text only)."""
+    parts = []
+    for column, is_text in columns:
+        q = quote_ident(column)
+        length = f"avg(length({q}))" if is_text else "CAST(NULL AS DOUBLE)"
+        parts.append(f"count(*) - count({q}), approx_count_distinct({q}), {length}")
+    return f"SELECT {', '.join(parts)} FROM {quote_ident(table)}"
+
+
+def as_text(col: str, dtype: str) -> str:
+    q = quote_ident(col)
+    if dtype == "VARCHAR":
+        return q
+    if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype.endswith("[]") or dtype == "JSON":
+        return f"CAST(to_json({q}) AS VARCHAR)"
+    return f"CAST({q} AS VARCHAR)"
+
+
+def as_double(col: str, dtype: str) -> str:
+    q = quote_ident(col)
+    if NUMERIC_TYPES.match(dtype):
+        return f"CAST({q} AS DOUBLE)"
+    if dtype == "BOOLEAN":
+        return f"CAST(CAST({q} AS INTEGER) AS DOUBLE)"
+    return f"TRY_CAST(nullif(trim(CAST({q} AS VARCHAR)), '') AS DOUBLE)"
+
+
+def as_bool(col: str, dtype: str, threshold: float) -> str:
+    q = quote_ident(col)
+    if dtype == "BOOLEAN":
+        return q
+    if NUMERIC_TYPES.match(dtype):
+        return f"(CAST({q} AS DOUBLE) >= {float(threshold)!r})"
+    true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
+    false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
+    v = f"lower(trim(CAST({q} AS VARCHAR)))"
+    return f"(CASE WHEN {v} IN ({true_words}) THEN true WHEN {v} IN ({false_words}) THEN false ELSE NULL END)"
+
+
+def keep_type(col: str, dtype: str, role: str) -> str:
+    q = quote_ident(col)
+    if role == "scores":
+        return as_double(col, dtype)
+    if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype == "JSON" or \
+            (dtype.endswith("[]") and role != "embedding"):
+        return f"CAST(to_json({q}) AS VARCHAR)"
+    return q
