@@ -56,7 +56,7 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
 # (clustering pulls in umap-learn and numba, the report plotly and playwright).
 _LAZY = {
     # slicing
-    "list_attributes": "slicing.table", "default_attributes": "slicing.table", "slice_table": "slicing.table",
+    "list_attributes": "slicing.attributes", "default_attributes": "slicing.attributes", "slice_table": "slicing.table",
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
     # clusters

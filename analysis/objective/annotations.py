@@ -37,7 +37,7 @@ import pandas as pd
 
 from analysis.errors import FaultlineError
 from analysis.export import safe_csv
-from analysis.slicing.table import resolve_attributes
+from analysis.slicing.attributes import resolve_attributes
 from analysis.store import RunSchema, Store
 from analysis.store.sql import annotation as A
 

@@ -77,10 +77,9 @@ from analysis.objective.modes import (
 )
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
+from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
 from analysis.slicing.compare import paired_difference_interval
-from analysis.slicing.params import support_count
-from analysis.slicing.table import _check as check_slicing
-from analysis.slicing.table import _label, describe_condition, prepare_attributes, resolve_attributes
+from analysis.slicing.params import check_slicing_params, support_count
 from analysis.store import Store
 from analysis.store.sql import slices as Q
 
@@ -281,9 +280,9 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
     out = []
     for k, prep in enumerate(prepared):
         raw_codes, uniques = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
-        labels = [_label(prep, v) for v in uniques.tolist()]
+        labels = [value_label(prep, v) for v in uniques.tolist()]
         if (raw_codes < 0).any():
-            labels.append(_label(prep, None))
+            labels.append(value_label(prep, None))
             raw_codes = np.where(raw_codes < 0, len(labels) - 1, raw_codes)
         # the same label twice (e.g. 1 and 1.0) is one slice
         merged, label_codes = np.unique(np.array(labels, dtype=object), return_inverse=True)
@@ -551,7 +550,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     >>> result.cells.set_index("mode").loc["reward_hacking", ["verdict", "rule"]].tolist()
     ['implicated', 'rewards_failure']
     """
-    check_slicing(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins)
     _check(min_failures, min_effect)
     if objective is None:
         objective = Objective.default()

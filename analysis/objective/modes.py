@@ -43,16 +43,9 @@ from analysis.objective.annotations import active_annotations
 from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
-from analysis.slicing.params import support_count
-from analysis.slicing.table import (
-    _check,
-    _label_to_raw,
-    _post_process,
-    default_attributes,
-    prepare_attributes,
-    resolve_attributes,
-    slice_table,
-)
+from analysis.slicing.attributes import default_attributes, label_to_raw, prepare_attributes, resolve_attributes
+from analysis.slicing.params import check_slicing_params, support_count
+from analysis.slicing.table import slice_statistics, slice_table
 from analysis.store import RunSchema, Store
 from analysis.store.sql import features as F
 from analysis.store.sql import modes as M
@@ -270,7 +263,7 @@ def _annotation_sources(store: Store, schema: RunSchema, objective, active: pd.D
             try:
                 attrs = resolve_attributes(store, schema, list(predicate))
                 prepared = prepare_attributes(store, info.table_name, attrs, bins=5, edges=None)
-                raw = [_label_to_raw(store, info.table_name, p, predicate.get(p.attribute.name,
+                raw = [label_to_raw(store, info.table_name, p, predicate.get(p.attribute.name,
                                                                                predicate.get(p.attribute.column)))
                        for p in prepared]
             except FaultlineError as err:
@@ -424,7 +417,7 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
 
     ``prepared``: attributes already prepared by :func:`analysis.slicing.table.prepare_attributes` (internal).
     """
-    _check(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins)
     schema = store.schema(run)
     info = schema.run
     compiled = compiled or compile_modes(store, schema, objective, fdr=fdr)
@@ -457,7 +450,7 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
         total_in = int(first[f"errors_{i}"].sum())
         one = raw[[f"a{j}" for j in range(k)] + ["gid", "n"]].assign(
             errors=raw[f"errors_{i}"], score_sum=np.nan, score_n=0)
-        table = _post_process(one, prepared, total_n, total_in, min_support=support_count(min_support, total_n),
+        table = slice_statistics(one, prepared, total_n, total_in, min_support=support_count(min_support, total_n),
                               confidence=confidence, fdr=fdr)
         table = table.drop(columns=["mean_score"]).rename(columns={
             "errors": "in_mode", "error_rate": "mode_rate", "rest_errors": "rest_in_mode",

@@ -78,7 +78,7 @@ from analysis.formats.validation import (
 )
 from analysis.objective.predicates import PredicateError, compile_predicate, fields_from_table, parse
 from analysis.objective.taxonomy import DEFAULT_MODES, DETECTORS, DIMENSIONS, Dimension, FailureMode
-from analysis.slicing.table import list_attributes
+from analysis.slicing.attributes import list_attributes
 
 ComponentKind = Literal["pretraining_data", "sft_demonstrations", "preference_data", "reward_model", "rule",
                         "kl_penalty", "length_penalty", "cost_weighting", "calibration", "decoding_rule", "other"]

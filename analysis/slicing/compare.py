@@ -22,8 +22,8 @@ from scipy.stats import norm
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.params import support_count
-from analysis.slicing.table import _check, _is_constant, _prepare, _raw, decode_groups, resolve_attributes
+from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
+from analysis.slicing.params import check_slicing_params, support_count
 from analysis.store import Store
 from analysis.store.sql import features as F
 from analysis.store.sql import slices as Q
@@ -94,7 +94,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     >>> c.table[["description", "verdict"]].head(2).to_dict("records")
     [{'description': 'lang = sw', 'verdict': 'regressed'}, {'description': '(all examples)', 'verdict': 'regressed'}]
     """
-    _check(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins)
     base = store.run(baseline)
     cand = store.run(candidate)
     if base.run_id == cand.run_id:
@@ -104,9 +104,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     if matched == 0:
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)
-    prepared = [_prepare(store, base.table_name, a, bins=bins, edges=None) for a in attrs]
+    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None) for a in attrs]
     if by is None:
-        prepared = [p for p in prepared if not _is_constant(store, base.table_name, p)]
+        prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     sql, params = Q.paired_sets_sql(base.table_name, cand.table_name, [p.sql for p in prepared], sets)
@@ -181,7 +181,7 @@ def _add_score_intervals(store, base_table, cand_table, prepared, table, *, conf
     index = {(a, v): i for i, (a, v) in enumerate(zip(table["attributes"], table["values"]))}
     lows[index[((), ())]], highs[index[((), ())]] = lo[0], hi[0]
     for j, p in enumerate(prepared):
-        col = sub[f"a{j}"].map(_raw)
+        col = sub[f"a{j}"].map(raw_value)
         keys = pd.Series([(v,) for v in col])
         codes, uniques = pd.factorize(keys)
         lo, hi = _stats.paired_bootstrap_mean_difference_interval(diffs, codes, len(uniques), confidence=confidence,

@@ -28,17 +28,16 @@ import pyarrow.compute as pc
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.params import check_min_support, support_count
-from analysis.slicing.sliceline import find_slices
-from analysis.slicing.table import (
+from analysis.slicing.attributes import (
     MISSING,
     PreparedAttribute,
-    _is_constant,
-    _label,
-    _prepare,
     describe_condition,
+    prepare_attribute,
     resolve_attributes,
+    value_label,
 )
+from analysis.slicing.params import check_min_support, support_count
+from analysis.slicing.sliceline import find_slices
 from analysis.store import Store
 from analysis.store.sql import slices as Q
 
@@ -93,9 +92,9 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     """
     info = store.run(run)
     attrs = resolve_attributes(store, info.run_id, by)
-    prepared = [_prepare(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
     if by is None:
-        prepared = [p for p in prepared if not _is_constant(store, info.table_name, p)]
+        prepared = [p for p in prepared if not p.constant]
     if not prepared:
         raise FaultlineError(f"Run {info.name!r} has no attribute to search")
     sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
@@ -118,15 +117,15 @@ def _factorize(raw_codes: np.ndarray, distinct: list, prepared: PreparedAttribut
     """Codes numbering one attribute's labels in sorted order, from codes of its raw values.
 
     raw_codes: (n,) int, index of each example's raw value in ``distinct`` (-1 for NULL).
-    Each distinct value is labelled once (``_label``, the labels the slice table shows); values
+    Each distinct value is labelled once (:func:`value_label`, the labels the slice table shows); values
     with the same label share a code; NULL, NaN and NaT are labelled ``MISSING``.
 
-    >>> from analysis.slicing.table import Attribute
+    >>> from analysis.slicing.attributes import Attribute
     >>> lang = PreparedAttribute(Attribute("lang", "lang", "categorical", "metadata"), None, None)
     >>> _factorize(np.array([0, 1, -1, 0, 2]), ["sw", "en", float("nan")], lang)
     (array([2, 1, 0, 2, 0]), ['(missing)', 'en', 'sw'])
     """
-    names = [_label(prepared, v) for v in distinct]
+    names = [value_label(prepared, v) for v in distinct]
     names.append(MISSING)  # raw code -1 (NULL) reads the last entry
     label_codes, sorted_labels = pd.factorize(pd.Series(names, dtype=object), sort=True)
     used = np.zeros(len(names), dtype=bool)

@@ -31,8 +31,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.table import _label, prepare_attributes, resolve_attributes
-from analysis.slicing.table import resolve_attributes as _resolve
+from analysis.slicing.attributes import prepare_attributes, resolve_attributes, value_label
 from analysis.store import RunSchema, Store
 from analysis.store.sql import extras as X
 from analysis.store.sql import features as F
@@ -103,7 +102,7 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
         base = cur.execute(*X.value_counts_sql(table, expr, params)).fetchall()
-        found = {_key(v): {"attribute": p.attribute.name, "value": _label(p, v), "n": int(n)} for v, n in base}
+        found = {_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)} for v, n in base}
         if conf_col is not None:
             rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col)).df()
             confidence = rated["confidence"].to_numpy(dtype=float)
@@ -166,7 +165,7 @@ def _cost_expr(costs: dict, prepared, store: Store, schema: RunSchema) -> tuple[
         if attr_name in known:
             p = known[attr_name]
         else:
-            (attr,) = _resolve(store, schema, [attr_name])
+            (attr,) = resolve_attributes(store, schema, [attr_name])
             (p,) = prepare_attributes(store, schema.table_name, [attr], bins=5, edges=None)
         for value, cost in table.items():
             conditions.append((p.sql.expr, p.sql.params, str(value), float(cost)))

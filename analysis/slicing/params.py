@@ -13,7 +13,8 @@ import numbers
 
 from analysis.errors import FaultlineError
 
-__all__ = ["MSG_MIN_SUPPORT", "ParameterError", "check_min_support", "support_count"]
+__all__ = ["MSG_BINS", "MSG_FDR", "MSG_MIN_SUPPORT", "MSG_ORDER", "ParameterError", "check_min_support",
+           "check_slicing_params", "support_count"]
 
 MSG_MIN_SUPPORT = (
     "Invalid 'min_support' parameter: expected an integer >= 1 (a count of examples) or a number in (0, 1) "
@@ -92,3 +93,23 @@ def support_count(min_support: int | float, n: int) -> int:
     if isinstance(value, int):
         return value
     return max(1, int(value * n))
+
+
+MSG_ORDER = "Invalid 'max_order' parameter: expected 1, 2 or 3, got {value!r}"
+
+
+MSG_FDR = "Invalid 'fdr' parameter: expected a number in (0, 1), got {value!r}"
+
+
+MSG_BINS = "Invalid 'bins' parameter: expected an integer from 2 to 20, got {value!r}"
+
+
+def check_slicing_params(max_order, min_support, fdr, bins) -> None:
+    """Check the parameters every slicing analysis shares; raise :class:`ParameterError` naming the bad one."""
+    if max_order not in (1, 2, 3):
+        raise ParameterError(MSG_ORDER.format(value=max_order))
+    check_min_support(min_support)
+    if isinstance(fdr, bool) or not isinstance(fdr, (int, float)) or not 0 < fdr < 1:
+        raise ParameterError(MSG_FDR.format(value=fdr))
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 20:
+        raise ParameterError(MSG_BINS.format(value=bins))

@@ -14,225 +14,23 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.params import check_min_support, support_count
-from analysis.store import RunSchema, Store
-from analysis.store.sql import features as F
-from analysis.store.sql import quote_ident
+from analysis.slicing.attributes import (
+    Attribute,
+    PreparedAttribute,
+    decode_groups,
+    label_to_raw,
+    prepare_attributes,
+    resolve_attributes,
+)
+from analysis.slicing.params import check_slicing_params, support_count
+from analysis.store import Store
 from analysis.store.sql import slices as Q
-
-MISSING = "(missing)"
-AttributeKind = Literal["categorical", "numeric", "boolean", "timestamp"]
-
-#: Numbers with at most this many distinct values stay categorical (codes, 0/1 flags, turns).
-FEW_DISTINCT = 12
-#: Categorical fields with more distinct values than this are left out of the default attributes.
-MAX_DEFAULT_CARDINALITY = 60
-
-MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
-MSG_ORDER = "Invalid 'max_order' parameter: expected 1, 2 or 3, got {value!r}"
-MSG_FDR = "Invalid 'fdr' parameter: expected a number in (0, 1), got {value!r}"
-MSG_BINS = "Invalid 'bins' parameter: expected an integer from 2 to 20, got {value!r}"
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """Something to slice by: a metadata field, an objective signal, or a derived context feature."""
-
-    name: str
-    """Name used by the CLI, the pages and predicates (``language``, ``input_length``)."""
-    column: str | None
-    """Stored column it reads (``meta.language``); None for derived attributes."""
-    kind: AttributeKind
-    source: Literal["metadata", "signal", "derived", "cluster"]
-    """Where it comes from: a logged field, an objective signal, derived from the texts, or a clustering."""
-    description: str = ""
-
-
-#: Derived features sliced by (a subset of :data:`analysis.store.sql.features.FEATURES`, defined there).
-DERIVED_ATTRIBUTES = ("input_length", "output_length", "turn", "is_refusal", "output_empty")
-_SLICING_KIND = {"number": "numeric", "boolean": "boolean"}
-DERIVED = {name: (_SLICING_KIND[F.FEATURES[name].kind], F.FEATURES[name].description) for name in DERIVED_ATTRIBUTES}
-
-
-def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
-    """Every attribute a run can be sliced by, metadata first, then signals, then derived ones.
-
-    >>> import tempfile, pandas as pd
-    >>> s = Store(tempfile.mkdtemp() + "/a.duckdb")
-    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False], "lang": ["en", "sw"]}), name="r")
-    >>> [a.name for a in list_attributes(s, "r")]
-    ['lang', 'input_length', 'output_length', 'turn', 'is_refusal', 'output_empty']
-    """
-    fields = store.schema(run).fields
-    out: list[Attribute] = []
-    taken = set()
-    for row in fields.itertuples():
-        if row.role not in ("metadata", "signal", "cluster", "failure_mode") or row.kind in ("text", "vector"):
-            continue
-        # metadata and signals by their own name; computed columns keep their prefix (cluster.output)
-        name = row.column_name.split(".", 1)[1] if row.role != "cluster" else row.column_name
-        if name in taken:
-            name = row.column_name
-        taken.add(name)
-        out.append(Attribute(name, row.column_name, row.kind, row.role if row.role != "metadata" else "metadata"))
-    for name, (kind, description) in DERIVED.items():
-        if name not in taken:  # a logged field of the same name (e.g. turn) is the better source
-            out.append(Attribute(name, None, kind, "derived", description))
-    return out
-
-
-def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
-    """Attributes worth slicing by default: metadata of modest cardinality and the derived context."""
-    run = store.schema(run)
-    fields = run.fields.set_index("column_name")
-    chosen = []
-    for attr in list_attributes(store, run):
-        if attr.source == "signal":
-            continue
-        if attr.column is not None and attr.kind == "categorical":
-            distinct = fields.loc[attr.column, "n_distinct"]
-            if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
-                continue
-            missing = fields.loc[attr.column, "n_missing"]
-            if pd.notna(distinct) and distinct <= 1 and not (pd.notna(missing) and missing > 0):
-                continue
-        chosen.append(attr)
-    return chosen
-
-
-def resolve_attributes(store: Store, run: str | RunSchema, names: Sequence[str] | None) -> list[Attribute]:
-    """Attributes by name (``language`` or ``meta.language``); None gives the defaults."""
-    label = run if isinstance(run, str) else run.run_id
-    run = store.schema(run)
-    if names is None:
-        return default_attributes(store, run)
-    available = list_attributes(store, run)
-    by_name = {a.name: a for a in available} | {a.column: a for a in available if a.column}
-    # Free-text metadata is left out of the lists, but slicing by it is allowed when asked by name.
-    for row in run.fields.itertuples():
-        if row.role == "metadata" and row.kind == "text":
-            short = row.column_name.split(".", 1)[1]
-            attr = Attribute(short if short not in by_name else row.column_name, row.column_name, "categorical",
-                             "metadata", "free text, sliced by exact value")
-            by_name.setdefault(attr.name, attr)
-            by_name.setdefault(row.column_name, attr)
-    out = []
-    for name in names:
-        name = name.strip()
-        if name not in by_name:
-            raise FaultlineError(MSG_UNKNOWN_ATTRIBUTE.format(run=label, name=name,
-                                                              known=", ".join(a.name for a in available)))
-        if by_name[name] not in out:
-            out.append(by_name[name])
-    return out
-
-
-@dataclass
-class PreparedAttribute:
-    attribute: Attribute
-    sql: Q.AttributeSQL
-    labels: dict | None  # raw value -> label, for binned numbers
-    edges: list[float] | None = None
-    constant: bool = False
-    """At most one value (a missing value counts as one) over the run: nothing to compare."""
-
-
-def _base_expr(attr: Attribute) -> tuple[str, list]:
-    if attr.column is None:
-        return F.feature_sql(attr.name)
-    return quote_ident(attr.column), []
-
-
-def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
-                       edges: dict[str, Sequence[float]] | None) -> list[PreparedAttribute]:
-    """How each attribute is sliced (its SQL, bins of numbers, periods of timestamps), from one
-    statement over the run (:func:`analysis.store.sql.slices.profile_sql`).
-
-    Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
-    bins (or at the ``edges`` given for them); timestamps are grouped by
-    :func:`analysis.store.sql.features.period_for_span`.
-    """
-    quantiles = [i / bins for i in range(1, bins)]
-    requests = []
-    for attr in attrs:
-        expr, params = _base_expr(attr)
-        numeric, temporal = attr.kind == "numeric", attr.kind == "timestamp"
-        given = (edges or {}).get(attr.name) if numeric else None
-        requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
-                                         quantiles=quantiles if numeric and given is None else (),
-                                         day_distinct=temporal))
-    if not requests:
-        return []
-    row = list(store.cursor().execute(*Q.profile_sql(table, requests)).fetchall()[0])
-    out = []
-    for attr, req in zip(attrs, requests):
-        distinct, missing = row.pop(0), row.pop(0)
-        lo, hi = (row.pop(0), row.pop(0)) if req.value_range else (None, None)
-        found = [row.pop(0) for _ in req.quantiles]
-        days = row.pop(0) if req.day_distinct else None
-        expr, params = req.expr, req.params
-        if attr.kind == "timestamp":
-            span_days = (hi - lo).days if lo is not None and hi is not None else 0
-            period = F.period_for_span(span_days)
-            texpr, tparams = F.period_expr(expr, params, period)
-            # a period longer than a day is chosen only when the values span several of them
-            n_periods = days if period == "day" else distinct
-            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, texpr, tparams), None,
-                                         constant=_at_most_one(n_periods, missing)))
-            continue
-        given = (edges or {}).get(attr.name) if attr.kind == "numeric" else None
-        if attr.kind != "numeric" or (given is None and distinct <= FEW_DISTINCT):
-            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None,
-                                         constant=_at_most_one(distinct, missing)))
-            continue
-        if given is not None:
-            cut = sorted(float(e) for e in given)
-        else:
-            cut = sorted({float(e) for e in found if e is not None and math.isfinite(e)})
-        bexpr, bparams = F.binned_expr(expr, params, cut)
-        labels = {i: _bin_label(cut, i) for i in range(len(cut) + 1)}
-        n_bins = 0 if lo is None else (1 if _bin_of(lo, cut) == _bin_of(hi, cut) else 2)
-        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels), labels, cut,
-                                     constant=_at_most_one(n_bins, missing)))
-    return out
-
-
-def _at_most_one(distinct: int, missing: int) -> bool:
-    return distinct + (1 if missing else 0) <= 1
-
-
-def _bin_of(value, cut: Sequence[float]) -> int:
-    """The bin :func:`analysis.store.sql.features.binned_expr` puts a value in (bins are monotone in the value)."""
-    return next((i for i, edge in enumerate(cut) if value <= edge), len(cut))
-
-
-def _prepare(store: Store, table: str, attr: Attribute, *, bins: int,
-             edges: dict[str, Sequence[float]] | None) -> PreparedAttribute:
-    return prepare_attributes(store, table, [attr], bins=bins, edges=edges)[0]
-
-
-def _fmt(x: float) -> str:
-    if x == int(x) and abs(x) < 1e12:
-        return f"{int(x):,}"
-    return f"{x:,.3g}" if abs(x) >= 1 else f"{x:.3g}"
-
-
-def _bin_label(edges: Sequence[float], index: int) -> str:
-    if not edges:
-        return "all"
-    if index == 0:
-        return f"≤ {_fmt(edges[0])}"
-    if index == len(edges):
-        return f"> {_fmt(edges[-1])}"
-    return f"{_fmt(edges[index - 1])} – {_fmt(edges[index])}"
 
 
 @dataclass
@@ -270,16 +68,6 @@ class SliceResult:
         return out
 
 
-def _check(max_order, min_support, fdr, bins) -> None:
-    if max_order not in (1, 2, 3):
-        raise FaultlineError(MSG_ORDER.format(value=max_order))
-    check_min_support(min_support)
-    if isinstance(fdr, bool) or not isinstance(fdr, (int, float)) or not 0 < fdr < 1:
-        raise FaultlineError(MSG_FDR.format(value=fdr))
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 20:
-        raise FaultlineError(MSG_BINS.format(value=bins))
-
-
 def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_order: int = 2,
                 min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
                 edges: dict[str, Sequence[float]] | None = None) -> SliceResult:
@@ -302,7 +90,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     >>> r.table[["predicate", "n", "error_rate", "finding"]].head(2).to_dict("records")
     [{'predicate': {'lang': 'sw'}, 'n': 100, 'error_rate': 0.5, 'finding': True}, {'predicate': {'lang': 'en'}, 'n': 100, 'error_rate': 0.1, 'finding': False}]
     """
-    _check(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins)
     schema = store.schema(run)
     info = schema.run
     attrs = resolve_attributes(store, schema, by)
@@ -326,7 +114,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
         sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded)
     raw = cur.execute(sql, params).df()
-    table = _post_process(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
+    table = slice_statistics(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
                           confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
                 "confidence": confidence, "fdr": fdr, "bins": bins,
@@ -337,88 +125,13 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                        {p.attribute.name: p.edges for p in prepared if p.edges is not None}, prepared)
 
 
-def describe_condition(name: str, label: str, *, binned: bool = False) -> str:
-    """``language = sw``; for binned numbers ``tokens ≤ 12``, ``tokens > 300``, ``tokens in 12 – 57``.
-
-    >>> describe_condition("tokens", "≤ 12", binned=True), describe_condition("lang", "sw")
-    ('tokens ≤ 12', 'lang = sw')
+def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], total_n: int, total_errors: int, *,
+                     min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
+    """The slice table from grouping-sets counts (``gid``, attribute values, ``n``, ``errors``,
+    ``score_n``, ``score_sum``): rates, intervals, tests against the rest, q-values, redundancy
+    and findings, ordered by evidence. Used by :func:`slice_table` and by failure-mode
+    concentration (:mod:`analysis.objective.modes`), where "errors" counts a mode's examples.
     """
-    if binned and label != MISSING:
-        if label.startswith(("≤ ", "> ")):
-            return f"{name} {label}"
-        return f"{name} in {label}"
-    return f"{name} = {label}"
-
-
-def _is_constant(store: Store, table: str, prepared: PreparedAttribute) -> bool:
-    """Whether an attribute has at most one value over the run (measured when it was prepared)."""
-    return prepared.constant
-
-
-def _label(prepared: PreparedAttribute, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return MISSING
-    if prepared.labels is not None:
-        return prepared.labels[int(value)]
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, datetime):  # pd.Timestamp from a DataFrame, datetime from fetchall
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
-    return str(value)
-
-
-def _raw(value):
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value
-
-
-@dataclass
-class DecodedSlices:
-    """The slice of every row of a GROUPING SETS result: predicates, raw values and descriptions."""
-
-    predicates: list[dict]
-    attributes: list[tuple]
-    values: list[tuple]
-    orders: list[int]
-    descriptions: list[str]
-
-
-def decode_groups(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], *, empty: str = "") -> DecodedSlices:
-    """Read which attributes each row groups on (its ``gid`` bitmask) and label their values.
-
-    ``empty`` describes the row that groups on nothing (the whole run), when there is one.
-    """
-    k = len(prepared)
-    gid = raw["gid"].to_numpy() if k else np.zeros(len(raw), dtype=np.int64)
-    out = DecodedSlices([], [], [], [], [])
-    for row_index in range(len(raw)):
-        g = int(gid[row_index])
-        used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
-        pred, names, vals, words = {}, [], [], []
-        for i in used:
-            v = raw.iat[row_index, i]
-            label = _label(prepared[i], v)
-            pred[prepared[i].attribute.name] = label
-            names.append(prepared[i].attribute.name)
-            vals.append(_raw(v))
-            words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
-        out.predicates.append(pred)
-        out.attributes.append(tuple(names))
-        out.values.append(tuple(vals))
-        out.orders.append(len(used))
-        out.descriptions.append(" AND ".join(words) or empty)
-    return out
-
-
-def _post_process(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], total_n: int, total_errors: int, *,
-                  min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
     decoded = decode_groups(raw, prepared)
     predicates, attributes, values = decoded.predicates, decoded.attributes, decoded.values
     orders, descriptions = decoded.orders, decoded.descriptions
@@ -514,28 +227,10 @@ def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None
     raw_values = []
     for p in prepared:
         label = predicate[p.attribute.name] if p.attribute.name in predicate else predicate[p.attribute.column]
-        raw_values.append(_label_to_raw(store, info.table_name, p, label))
+        raw_values.append(label_to_raw(store, info.table_name, p, label))
     where, params = Q.predicate_where([p.sql for p in prepared], raw_values)
     sql, params = Q.slice_examples_sql(info.table_name, where, params, limit=limit)
     return store.cursor().execute(sql, params).df()
-
-
-def _label_to_raw(store: Store, table: str, prepared: PreparedAttribute, label):
-    if label is None or label == MISSING:
-        return None
-    if prepared.labels is not None:
-        for raw, text in prepared.labels.items():
-            if text == label:
-                return raw
-        raise FaultlineError(f"{label!r} is not a bin of {prepared.attribute.name}; bins: "
-                             + ", ".join(prepared.labels.values()))
-    if not isinstance(label, str):
-        return label
-    values = store.cursor().execute(*Q.distinct_values_sql(table, prepared.sql)).fetchall()
-    for (value,) in values:
-        if _label(prepared, value) == label:
-            return _raw(value)
-    raise FaultlineError(f"{prepared.attribute.name} has no value {label!r}")
 
 
 def settings_dict(result: SliceResult) -> dict:

@@ -18,7 +18,8 @@ from analysis import FaultlineError, open_store
 from analysis.clusters import embedders as E
 from analysis.clusters import pipeline as C
 from analysis.demo.seed import demo_truth_path, ensure_demo
-from analysis.slicing.table import list_attributes, slice_table
+from analysis.slicing.attributes import list_attributes
+from analysis.slicing.table import slice_table
 from tests.conftest import HELM_BBQ, ROOT
 
 DEMO_PROMPTS = 2000

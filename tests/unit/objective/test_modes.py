@@ -22,7 +22,8 @@ from analysis.objective.modes import (
     save_mode_columns,
 )
 from analysis.objective.spec import load_objective, parse_objective
-from analysis.slicing.table import list_attributes, slice_table
+from analysis.slicing.attributes import list_attributes
+from analysis.slicing.table import slice_table
 from tests.conftest import HELM_BBQ, ROOT
 
 DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"

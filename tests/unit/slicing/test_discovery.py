@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.slicing.attributes import MISSING, value_label
 from analysis.slicing.discovery import _groups, discover, encode
 from analysis.slicing.params import MSG_MIN_SUPPORT, ParameterError
-from analysis.slicing.table import MISSING, _label
 from analysis.store.sql import slices as Q
 from tests.conftest import HELM_BBQ
 
@@ -133,7 +133,7 @@ def test_encoding_factorizes_the_labels_the_slice_table_shows(store):
     sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
     raw = store.cursor().execute(sql, params).df()
     for j, p in enumerate(prepared):
-        text = [_label(p, v) for v in raw[f"a{j}"].tolist()]
+        text = [value_label(p, v) for v in raw[f"a{j}"].tolist()]
         expected_codes, expected_labels = pd.factorize(pd.Series(text, dtype=object), sort=True)
         assert codes[:, j].tolist() == expected_codes.tolist()
         assert labels[j] == list(expected_labels)

@@ -8,8 +8,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from analysis.errors import FaultlineError
+from analysis.slicing.attributes import MISSING
 from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, MSG_CONFIDENCE_RANGE, slice_extras
-from analysis.slicing.table import MISSING
 
 
 def frame(n=1200, seed=3, raters=2):

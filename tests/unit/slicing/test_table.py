@@ -12,7 +12,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from analysis import FaultlineError
-from analysis.slicing.table import MISSING, heatmap, list_attributes, slice_examples, slice_table
+from analysis.slicing.attributes import MISSING, list_attributes
+from analysis.slicing.table import heatmap, slice_examples, slice_table
 from tests.conftest import HELM_BBQ
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from analysis.objective.modes import compile_modes, mode_counts
 from analysis.objective.predicates import compile_predicate, run_fields
-from analysis.slicing.table import DERIVED, slice_examples, slice_table
+from analysis.slicing.attributes import DERIVED
+from analysis.slicing.table import slice_examples, slice_table
 from analysis.store import Store
 from analysis.store.sql import features as F
 from analysis.store.sql import quote_ident
