@@ -20,7 +20,7 @@ def _svg(fig) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-def _charts(report: Report) -> dict[str, str]:
+def report_charts(report: Report) -> dict[str, str]:
     """Charts as inline SVG (vector: sharp when printed), drawn by :mod:`analysis.figures` (the app's own
     figures) from the report's records and exported by plotly through kaleido."""
     data = report.data
@@ -45,7 +45,7 @@ def _charts(report: Report) -> dict[str, str]:
     return charts
 
 
-def _warm_export() -> None:
+def warm_export() -> None:
     """Export a tiny figure so the export server's chromium is running when the real charts come."""
     import warnings
 

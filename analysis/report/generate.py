@@ -11,7 +11,7 @@ from pathlib import Path
 from analysis.errors import FaultlineError
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.audit import ReportRecord, record_report
-from analysis.report.charts import _charts, _warm_export, export_server
+from analysis.report.charts import report_charts, warm_export, export_server
 from analysis.report.content import build_report
 from analysis.report.html import render_html
 from analysis.report.pdf import MSG_NO_CHROMIUM, chromium_path, print_with_contents
@@ -60,12 +60,12 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
     say = scaled(progress, 0.0, 1.0)
     with export_server():
         # The export server's chromium starts while the content is computed.
-        warm = threading.Thread(target=_warm_export, daemon=True)
+        warm = threading.Thread(target=warm_export, daemon=True)
         warm.start()
         report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6))
         say(0.62, "Exporting charts")
         warm.join()
-        charts = _charts(report)
+        charts = report_charts(report)
     pdf_path = Path(pdf) if pdf else None
     html_path = Path(html_out) if html_out else None
     pages = None
