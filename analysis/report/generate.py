@@ -11,7 +11,7 @@ from pathlib import Path
 from analysis.errors import FaultlineError
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.audit import ReportRecord, record_report
-from analysis.report.charts import report_charts, warm_export, export_server
+from analysis.report.charts import export_server, report_charts, warm_export
 from analysis.report.content import build_report
 from analysis.report.html import render_html
 from analysis.report.pdf import MSG_NO_CHROMIUM, chromium_path, print_with_contents
