@@ -71,6 +71,32 @@ DERIVED = {name: (_SLICING_KIND[F.FEATURES[name].kind], F.FEATURES[name].descrip
 def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     """Every attribute a run can be sliced by, metadata first, then signals, then derived ones.
 
+    Free-text and vector columns are left out (free text can still be sliced by when named,
+    see :func:`resolve_attributes`). A logged field named like a derived feature (``turn``)
+    replaces the derived one.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id, or its schema (read once per analysis, :meth:`Store.schema`).
+
+    Returns
+    -------
+    list of Attribute
+        In order: metadata fields, objective signals, computed columns (clusters, failure-mode
+        labels), then the derived context features of :data:`DERIVED_ATTRIBUTES`. Each has
+        ``name``, ``column`` (None for derived ones), ``kind`` (categorical, numeric, boolean,
+        timestamp), ``source`` and ``description``.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run (the message lists the runs).
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/a.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False], "lang": ["en", "sw"]}), name="r")
@@ -96,7 +122,38 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
 
 
 def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
-    """Attributes worth slicing by default: metadata of modest cardinality and the derived context."""
+    """Attributes worth slicing by default: metadata of modest cardinality and the derived context.
+
+    From :func:`list_attributes`, leaves out objective signals, categorical fields with more than
+    :data:`MAX_DEFAULT_CARDINALITY` distinct values, and categorical fields with a single value and
+    no missing value (nothing to compare).
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id, or its schema.
+
+    Returns
+    -------
+    list of Attribute
+        A subset of :func:`list_attributes`, in the same order.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run (the message lists the runs).
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/d.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False], "lang": ["en", "sw"],
+    ...                                  "conf": [0.9, 0.4]}), name="r")
+    >>> [a.name for a in default_attributes(s, "r")][:2]
+    ['lang', 'conf']
+    """
     run = store.schema(run)
     fields = run.fields.set_index("column_name")
     chosen = []

@@ -83,6 +83,75 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
                  bins: int = 5, n_resamples: int = 1000, seed: int = 0) -> Comparison:
     """Compare a candidate run with a baseline, slice by slice, on the examples they share.
 
+    Examples are paired on example id (unscorable ones left out); slices are defined on the
+    baseline's attributes. Per slice: McNemar's exact test on the discordant pairs, a Wald
+    interval of the paired difference in error rate, and (graded scores only) a seeded paired
+    bootstrap interval of the mean score difference; Benjamini-Hochberg over every slice.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding both runs.
+    baseline, candidate : str
+        Run names or ids (two different runs).
+    by : sequence of str, optional
+        Attribute names of the baseline; default its default attributes without those that
+        hold a single value.
+    max_order : {1, 2, 3}, default 1
+        Largest number of attributes in a conjunction.
+    min_support : int or float, default 30
+        Least slice size to be tested: a count of matched examples, or a fraction in (0, 1)
+        of the matched examples.
+    confidence : float, default 0.95
+        Coverage of the intervals, in (0, 1).
+    fdr : float, default 0.05
+        False discovery rate of the verdicts, in (0, 1).
+    bins : int, default 5
+        Quantile bins of numeric attributes (2 to 20).
+    n_resamples : int, default 1000
+        Resamples of the paired bootstrap of mean scores.
+    seed : int, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    Comparison
+        ``baseline``, ``candidate`` (run ids), ``matched``, ``only_baseline``,
+        ``only_candidate`` (counts of example ids), ``settings``, and ``table``: one row per
+        slice plus one for the whole run (``description`` ``"(all examples)"``), regressions
+        first, then by difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
+        (matched pairs), ``base_errors``, ``cand_errors``, ``b`` (right in the baseline, wrong
+        in the candidate), ``c`` (the reverse), ``base_error_rate``, ``cand_error_rate``
+        (fractions in [0, 1]), ``difference`` (candidate minus baseline error rate, a
+        difference of fractions: x 100 for percentage points; > 0 is worse), ``ci_low``,
+        ``ci_high`` (Wald interval of that difference, same unit), ``p_value`` (McNemar
+        exact, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``,
+        ``improved``, ``unchanged``), ``base_mean_score``, ``cand_mean_score``,
+        ``score_difference`` (candidate minus baseline, in the score's unit),
+        ``score_ci_low``, ``score_ci_high`` (paired bootstrap, for the whole run and
+        single-attribute slices when scores are graded; NaN otherwise).
+
+    Raises
+    ------
+    ParameterError
+        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range.
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        The same run twice (:data:`MSG_SAME_RUN`), runs that share no example id
+        (:data:`MSG_NO_MATCH`), an attribute the baseline does not have.
+
+    References
+    ----------
+    .. [1] Q. McNemar, "Note on the sampling error of the difference between correlated
+       proportions or percentages", Psychometrika 12 (1947).
+    .. [2] Y. Benjamini and Y. Hochberg, "Controlling the false discovery rate", JRSS B 57
+       (1995).
+    .. [3] B. Efron and R. Tibshirani, An Introduction to the Bootstrap (1993): the paired
+       percentile bootstrap of a mean difference.
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/c.duckdb")
     >>> ids = [f"e{i}" for i in range(400)]
@@ -219,6 +288,41 @@ def gate(comparison: Comparison, *, max_drop: float = 0.02, alpha: float = 0.05)
 
     A slice breaks the gate when the candidate's error rate exceeds the baseline's by more
     than ``max_drop`` and the drop is significant; too-small slices never break it.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The result of :func:`compare_runs`.
+    max_drop : float, default 0.02
+        Largest allowed rise in error rate (drop in accuracy), a fraction in [0, 1):
+        0.02 is 2 percentage points.
+    alpha : float, default 0.05
+        Significance level the slice's Benjamini-Hochberg q-value must be below (the q-values
+        of ``comparison``, McNemar exact tests).
+
+    Returns
+    -------
+    GateResult
+        ``passed`` (no slice breaks the gate), ``breaking`` (the rows of ``comparison.table``
+        that break it, same columns), ``max_drop`` (fraction), ``alpha``, ``comparison``;
+        ``summary()`` gives the text the CLI prints (exit code 1 when it failed).
+
+    Raises
+    ------
+    FaultlineError
+        A ``max_drop`` that is not a number in [0, 1) (:data:`MSG_MAX_DROP`).
+
+    References
+    ----------
+    McNemar (1947) and Benjamini-Hochberg (1995), through :func:`compare_runs`.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"description": ["(all examples)", "lang = sw"], "too_small": [False, False],
+    ...                       "q_value": [0.01, 0.001], "difference": [0.01, 0.15]})
+    >>> result = gate(Comparison(table, "v1", "v2", 400, 0, 0), max_drop=0.02)
+    >>> result.passed, result.breaking["description"].tolist()
+    (False, ['lang = sw'])
     """
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise FaultlineError(MSG_MAX_DROP.format(value=max_drop))

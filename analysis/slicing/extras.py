@@ -71,10 +71,68 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
                  bins: int = 5) -> pd.DataFrame:
     """Extras for every single-attribute slice of a run (one row per attribute value).
 
-    Columns present only when their inputs exist: ``ece``; ``<metric>_p50/_p90/_p99`` for each
-    latency or cost column; ``cost_weighted_error``; ``rater_agreement``, ``agreement_measure``,
-    ``raters_disagree``; ``score_ci_low`` / ``score_ci_high``.
+    See the module docstring for what is computed and when.
 
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    by : sequence of str, optional
+        Attribute names; default :func:`~analysis.slicing.attributes.default_attributes`.
+    costs : dict, optional
+        Failure cost per attribute value, ``{"domain": {"medical": 5}, "default": 1}``
+        (``default``: the cost of any other failure, 1 if not given); enables
+        ``cost_weighted_error``.
+    confidence_column : str, optional
+        The stored numeric column holding the model's confidence (a probability in [0, 1]),
+        e.g. ``meta.conf``. Default: a numeric metadata column named ``confidence``,
+        ``conf``, ``prob``, ``probability``, ``p_correct`` or ``model_confidence``.
+    n_bins : int, default 10
+        Equal-width confidence bins of the ECE.
+    n_resamples : int, default 1000
+        Bootstrap resamples of the mean-score interval.
+    seed : int, default 0
+        Seed of the bootstrap (the same seed gives the same intervals).
+    bins : int, default 5
+        Quantile bins of numeric attributes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (attribute, value), sorted by attribute then value label: ``description``,
+        ``attribute``, ``value`` (label), ``n`` (scorable examples), and,
+        only when their inputs exist: ``ece`` (in [0, 1]); ``<metric>_p50``, ``_p90``,
+        ``_p99`` for each latency or cost column (in that column's unit, e.g. ms or USD);
+        ``cost_weighted_error`` (sum of the failures' costs / n, in cost units per example);
+        ``rater_agreement`` (Cohen's kappa or Krippendorff's alpha, at most 1),
+        ``agreement_measure`` and ``raters_disagree`` (agreement below 0.4);
+        ``score_ci_low`` / ``score_ci_high`` (percentile bootstrap interval of the mean score
+        at 95%, in the score's unit, when scores are graded). Empty when nothing is sliced.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        An attribute the run does not have; a ``confidence_column`` that is not a numeric
+        column of the run; confidence values outside [0, 1] (:data:`MSG_CONFIDENCE_RANGE`);
+        a ``costs`` entry that does not map values to costs.
+
+    References
+    ----------
+    .. [1] M. P. Naeini, G. Cooper and M. Hauskrecht, "Obtaining well calibrated probabilities
+       using Bayesian binning", AAAI (2015): expected calibration error.
+    .. [2] J. Cohen, "A coefficient of agreement for nominal scales", Educational and
+       Psychological Measurement 20 (1960); K. Krippendorff, Content Analysis (1980).
+    .. [3] J. R. Landis and G. G. Koch, "The measurement of observer agreement for categorical
+       data", Biometrics 33 (1977): the 0.4 threshold.
+    .. [4] B. Efron and R. Tibshirani, An Introduction to the Bootstrap (1993): percentile
+       interval.
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/x.duckdb")
     >>> df = pd.DataFrame({"prompt": ["q"] * 4, "lang": ["en", "en", "sw", "sw"], "correct": [True, False, True, True],

@@ -73,14 +73,79 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                 edges: dict[str, Sequence[float]] | None = None) -> SliceResult:
     """Every slice of a run over the given attributes, alone and in conjunctions up to ``max_order``.
 
-    Columns of ``.table``: ``predicate`` (dict attribute -> value label), ``attributes``,
-    ``values`` (raw values, for selecting examples), ``order``, ``n``, ``errors``,
-    ``error_rate``, ``ci_low``, ``ci_high``, ``ci_method``, ``mean_score``, ``rest_n``,
-    ``rest_errors``, ``rest_error_rate``, ``difference`` (slice minus rest), ``p_value``,
-    ``test`` (fisher / z), ``q_value`` (Benjamini-Hochberg over every tested slice),
-    ``too_small`` (n below ``min_support``, a count of examples or a fraction of the run's: not tested), ``finding`` (worse than the rest at
-    the FDR level), sorted by evidence (q-value, then effect).
+    Per slice: the error rate with an interval, a two-sided test against the rest of the run,
+    and a Benjamini-Hochberg q-value over every slice tested in this analysis (one definition,
+    :func:`analysis.stats.slice_vs_rest`). Unscorable examples are left out of every count.
 
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id (or its schema).
+    by : sequence of str, optional
+        Attribute names (``language`` or ``meta.language``, derived features such as
+        ``input_length``). Default: :func:`~analysis.slicing.attributes.default_attributes`,
+        without those that hold a single value.
+    max_order : {1, 2, 3}, default 2
+        Largest number of attributes in a conjunction.
+    min_support : int or float, default 30
+        Least slice size to be tested: a count of examples (an integer >= 1) or a fraction
+        of the run's scorable examples (a number in (0, 1)). Smaller slices are reported as
+        ``too_small`` and never tested.
+    confidence : float, default 0.95
+        Coverage of the error-rate intervals, in (0, 1).
+    fdr : float, default 0.05
+        False discovery rate for ``finding``, in (0, 1).
+    bins : int, default 5
+        Quantile bins for numeric attributes with more than 12 distinct values (2 to 20).
+    edges : dict of str to sequence of float, optional
+        Bin edges to use for named numeric attributes instead of quantiles.
+
+    Returns
+    -------
+    SliceResult
+        ``.table`` has one row per slice (shape ``(n_slices, 22)``), sorted by evidence
+        (q-value, then difference, then size): ``predicate`` (dict attribute -> value
+        label), ``attributes``, ``values`` (raw values, for selecting examples), ``order``,
+        ``description``, ``n``, ``errors`` (counts), ``error_rate``, ``ci_low``, ``ci_high``
+        (fractions in [0, 1]), ``ci_method`` (``wilson`` / ``clopper-pearson``),
+        ``mean_score`` (mean score, the accuracy when scores are only 0/1), ``rest_n``,
+        ``rest_errors``, ``rest_error_rate`` (fraction), ``difference`` (slice minus rest
+        error rate, a difference of fractions in [-1, 1]: x 100 for percentage points),
+        ``p_value``, ``test`` (``fisher`` / ``z``, ``""`` when not tested), ``q_value``
+        (NaN when not tested), ``too_small``, ``redundant`` (a conjunction holding exactly
+        the examples of one of its parts), ``finding`` (tested, q < ``fdr``, worse than the
+        rest, not redundant). Also ``total_n``, ``total_errors``, ``unscorable`` (counts),
+        ``overall_error_rate`` (fraction), ``settings``, ``edges`` and ``prepared``.
+
+    Raises
+    ------
+    ParameterError
+        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range
+        (:data:`~analysis.slicing.params.MSG_ORDER`, ``MSG_MIN_SUPPORT``, ``MSG_FDR``,
+        ``MSG_BINS``); a :class:`FaultlineError` and a ``ValueError``.
+    ValueError
+        A ``confidence`` outside (0, 1) (:data:`analysis.stats._checks.MSG_CONFIDENCE`).
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        An attribute the run does not have (:data:`~analysis.slicing.attributes.MSG_UNKNOWN_ATTRIBUTE`),
+        or a run with no attribute to slice by.
+
+    References
+    ----------
+    .. [1] E. B. Wilson, "Probable inference, the law of succession, and statistical
+       inference", JASA 22 (1927).
+    .. [2] C. J. Clopper and E. S. Pearson, "The use of confidence or fiducial limits
+       illustrated in the case of the binomial", Biometrika 26 (1934).
+    .. [3] R. A. Fisher, exact test of a 2 x 2 table (Statistical Methods for Research
+       Workers, 1925); the pooled two-proportion z test otherwise.
+    .. [4] Y. Benjamini and Y. Hochberg, "Controlling the false discovery rate", JRSS B 57
+       (1995).
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/d.duckdb")
     >>> df = pd.DataFrame({"prompt": ["q"] * 200, "lang": ["en"] * 100 + ["sw"] * 100,
@@ -180,22 +245,84 @@ def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float 
             bins: int = 5) -> pd.DataFrame:
     """Error rate over two attributes: one row per cell with n, errors, rate and interval.
 
-    Cells come from the same analysis as :func:`slice_table` (q-values are over the two
-    attributes and their conjunction).
+    Cells come from the same analysis as :func:`slice_table` (``max_order=2`` over ``[x, y]``,
+    q-values over the two attributes and their conjunction).
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    x, y : str
+        The two attribute names.
+    min_support : int or float, default 30
+        Least cell size to be tested: a count of examples, or a fraction in (0, 1) of the
+        run's scorable examples.
+    confidence : float, default 0.95
+        Coverage of the error-rate intervals, in (0, 1).
+    bins : int, default 5
+        Quantile bins for numeric attributes (2 to 20).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of values present in the run, by evidence: a column named ``x`` and
+        one named ``y`` (value labels), ``n``, ``errors`` (counts), ``error_rate``,
+        ``ci_low``, ``ci_high`` (fractions in [0, 1]), ``q_value`` and ``too_small``.
+
+    Raises
+    ------
+    ParameterError
+        A ``min_support`` or ``bins`` outside its range (see :func:`slice_table`).
+    ValueError
+        A ``confidence`` outside (0, 1).
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        An attribute the run does not have.
+
+    References
+    ----------
+    As :func:`slice_table`: Wilson (1927) and Clopper-Pearson (1934) intervals, Fisher exact
+    or two-proportion z tests, Benjamini-Hochberg (1995).
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/h.duckdb")
+    >>> df = pd.DataFrame({"prompt": ["q"] * 8, "lang": ["en", "sw"] * 4, "web": [True] * 4 + [False] * 4,
+    ...                    "correct": [True, False] * 4})
+    >>> _ = s.ingest_frame(df, name="r")
+    >>> cells = heatmap(s, "r", "lang", "web", min_support=1)
+    >>> sorted(zip(cells["lang"], cells["web"], cells["error_rate"]))
+    [('en', 'false', 0.0), ('en', 'true', 0.0), ('sw', 'false', 1.0), ('sw', 'true', 1.0)]
     """
     result = slice_table(store, run, [x, y], max_order=2, min_support=min_support, confidence=confidence, bins=bins)
     return heatmap_cells(result, x, y).drop(columns="finding")
 
 
 def heatmap_cells(result: SliceResult, x: str, y: str) -> pd.DataFrame:
-    """The cells of a heatmap over two attributes: the pairs of ``result`` (an analysis by ``x`` and ``y``
-    with ``max_order >= 2``), one row per pair of values present in the run.
+    """The cells of a heatmap over two attributes: the pairs of ``result``, one row per pair of values present.
 
-    Returns a frame with a column ``x`` and a column ``y`` (the value labels), ``n``, ``errors``,
-    ``error_rate``, ``ci_low``, ``ci_high`` (fractions in [0, 1]), ``q_value``, ``too_small`` and
-    ``finding`` (worse than the rest at the analysis' FDR), in the analysis' order (by evidence).
-    Empty when ``result`` has no pair of these two attributes.
+    Parameters
+    ----------
+    result : SliceResult
+        An analysis (:func:`slice_table`) by ``x`` and ``y`` with ``max_order >= 2``.
+    x, y : str
+        The two attribute names.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A column named ``x`` and one named ``y`` (the value labels), ``n``, ``errors``
+        (counts), ``error_rate``, ``ci_low``, ``ci_high`` (fractions in [0, 1]), ``q_value``,
+        ``too_small`` and ``finding`` (worse than the rest at the analysis' FDR), in the
+        analysis' order (by evidence). Empty when ``result`` has no pair of these two
+        attributes.
+
+    Examples
+    --------
     >>> result = SliceResult(table=pd.DataFrame({"predicate": [{"a": "1"}, {"a": "1", "b": "x"}], "order": [1, 2],
     ...     "n": [40, 20], "errors": [4, 3], "error_rate": [0.1, 0.15], "ci_low": [0.04, 0.05], "ci_high": [0.23, 0.36],
     ...     "q_value": [0.5, 0.4], "too_small": [False, True], "finding": [False, False]}),
@@ -216,9 +343,46 @@ def heatmap_cells(result: SliceResult, x: str, y: str) -> pd.DataFrame:
 
 def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None = 500,
                    bins: int = 5, edges: dict[str, Sequence[float]] | None = None) -> pd.DataFrame:
-    """The examples of one slice, failures first. ``predicate`` maps attribute names to value labels.
+    """The examples of one slice, failures first, then in log order.
 
-    Labels are those of :func:`slice_table` (``"(missing)"`` for missing values, bin labels for numbers).
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    predicate : dict of str to str
+        Attribute name -> value label, as in :func:`slice_table`'s ``predicate`` column
+        (``"(missing)"`` for a missing value, bin labels such as ``"≤ 12"`` for numbers).
+    limit : int or None, default 500
+        Most examples returned; None for all.
+    bins : int, default 5
+        Quantile bins of numeric attributes: must match the analysis the labels came from.
+    edges : dict of str to sequence of float, optional
+        Bin edges of numeric attributes, as given to :func:`slice_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scorable example of the slice (at most ``limit``): ``example_id``,
+        ``input``, ``output``, ``reference``, ``score``, ``correct``, ``status``.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        An attribute the run does not have, a label that is not one of the attribute's bins
+        or values.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/e.duckdb")
+    >>> df = pd.DataFrame({"prompt": ["a", "b", "c"], "lang": ["sw", "en", "sw"], "correct": [True, True, False]})
+    >>> _ = s.ingest_frame(df, name="r")
+    >>> slice_examples(s, "r", {"lang": "sw"})[["input", "correct"]].to_dict("records")
+    [{'input': 'c', 'correct': False}, {'input': 'a', 'correct': True}]
     """
     schema = store.schema(run)
     info = schema.run
