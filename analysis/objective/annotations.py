@@ -147,7 +147,59 @@ def add_annotations(store: Store, run: str, items: Iterable[Mapping], *,
 def add_annotation(store: Store, run: str, *, author: str, mode: str | None = None, note: str = "",
                    example_id: str | None = None, slice: Mapping | None = None,
                    known_modes: Iterable[str] | None = None) -> Annotation:
-    """Append one annotation (of an example or of a slice); returns it with its id and time."""
+    """Append one annotation (of an example or of a slice); returns it with its id and time.
+
+    One transaction under the store's write lock (see the module docstring); nothing is
+    written when it raises.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run (opened for writing).
+    run : str
+        Run name or id.
+    author : str
+        Who wrote it (required, not blank).
+    mode : str, optional
+        A failure-mode id or name the example or slice is in; None for a note only.
+    note : str, default ""
+        Free text. At least one of ``mode`` and ``note`` must be given.
+    example_id : str, optional
+        The example annotated. Exactly one of ``example_id`` and ``slice``.
+    slice : mapping of str to str, optional
+        The slice annotated, attribute name -> value label (``{"language": "sw"}``).
+    known_modes : iterable of str, optional
+        Accepted modes (e.g. an objective's mode ids); a ``mode`` not among them is refused.
+
+    Returns
+    -------
+    Annotation
+        ``annotation_id`` (32 hex digits), ``run_id``, ``example_id``, ``slice`` (dict or
+        None), ``mode``, ``note``, ``author``, ``created_at`` (UTC, naive) and ``retracts``
+        (None).
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        No author (:data:`MSG_AUTHOR`); both or neither of ``example_id`` and ``slice``
+        (:data:`MSG_TARGET`); neither mode nor note (:data:`MSG_EMPTY`); a mode not in
+        ``known_modes`` (:data:`MSG_UNKNOWN_MODE`); a slice that is not a non-empty mapping
+        (:data:`MSG_BAD_SLICE`) or names an attribute the run does not have; an example the
+        run does not have (:data:`MSG_NO_EXAMPLE`).
+    StoreBusyError
+        When another process holds the store's write lock.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/one.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False]}), name="r")
+    >>> a = add_annotation(s, "r", author="ada", example_id="2", mode="hallucination")
+    >>> a.example_id, a.mode, len(a.annotation_id)
+    ('2', 'hallucination', 32)
+    """
     item = {"author": author, "mode": mode, "note": note, "example_id": example_id, "slice": slice}
     return add_annotations(store, run, [item], known_modes=known_modes)[0]
 
@@ -169,10 +221,37 @@ def retract_annotation(store: Store, run: str, annotation_id: str, *, author: st
 def annotations(store: Store, run: str | RunSchema | None = None, *, include_retracted: bool = True) -> pd.DataFrame:
     """Every annotation (of one run, or all runs), oldest first, with a ``retracted`` flag.
 
-    Given a :class:`analysis.store.RunSchema`, whether the store has annotations at all is
-    taken from it (read with the run's catalog, no statement of its own).
+    Parameters
+    ----------
+    store : Store
+        The store.
+    run : str or RunSchema, optional
+        Run name or id, or its schema (then whether the store has annotations at all is taken
+        from it, read with the run's catalog, no statement of its own); None for every run.
+    include_retracted : bool, default True
+        With False, leave out retracted annotations and the retractions (the annotations that
+        count as labels).
 
-    ``include_retracted=False`` leaves out retracted annotations and the retractions.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per annotation, ordered by ``created_at`` then id: ``annotation_id``,
+        ``run_id``, ``example_id``, ``slice`` (JSON text of the predicate, or None), ``mode``,
+        ``note``, ``author``, ``created_at`` (UTC), ``retracts``, ``run_name`` and
+        ``retracted`` (bool). Empty, with these columns, when nothing was annotated.
+
+    Raises
+    ------
+    RunNotFoundError
+        When ``run`` is given and the store has no such run (and has an annotations table).
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/list.duckdb")
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False]}), name="r")
+    >>> list(annotations(s, "r").columns)[-2:], len(annotations(s))
+    (['run_name', 'retracted'], 0)
     """
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in (*COLUMNS, "run_name", "retracted")})
     exists = "annotations" in run.tables if isinstance(run, RunSchema) else _table_exists(store)

@@ -523,14 +523,92 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
          bins: int = 5) -> LinkResult:
     """Link every failure mode of a run to every component of its objective, with the evidence.
 
-    ``objective``: an :class:`Objective`, a spec file path, or None (default taxonomy, no
-    components). ``baseline``: a run before the objective change (Goodhart quadrant).
-    ``strict``: raise on the first spec problem against the runs; otherwise carry on without
-    the broken parts (their signals say "no signal") and list the problems. ``by``,
-    ``max_order``, ``min_support``, ``bins``: slicing for "where a mode concentrates" and for
-    the per-slice evidence (``min_support``: a count of examples, or a fraction of the run's
-    examples). Verdict rules: see the module docstring.
+    Verdict rules: see the module docstring.
 
+    Parameters
+    ----------
+    store : Store
+        The store holding the run(s).
+    run : str
+        The run analysed (name or id); with a baseline, the run after the objective change.
+    objective : Objective or str or os.PathLike, optional
+        An :class:`Objective`, a spec file path (:func:`~analysis.objective.spec.load_objective`),
+        or None (default taxonomy and no components, so ``cells`` is empty).
+    baseline : str, optional
+        A run before the objective change, paired on example id (Goodhart quadrant, change of
+        each mode's rate).
+    by : sequence of str, optional
+        Attributes for "where a mode concentrates" and the per-slice evidence; default
+        :func:`~analysis.objective.modes.concentration_attributes` (output features left out).
+    strict : bool, default True
+        Raise on the first spec problem against the runs; with False carry on without the
+        broken parts (their signals say "no signal") and list the problems.
+    max_order : {1, 2, 3}, default 1
+        Largest conjunction in "where a mode concentrates".
+    min_support : int or float, default 30
+        Least slice size to be tested: a count of examples, or a fraction in (0, 1) of the
+        run's scorable examples.
+    min_failures : int, default 20
+        Least examples in the mode, and correct examples, with the signal for a verdict (>= 2).
+    min_effect : float, default 0.1
+        Least preference-AUC excess over 0.5 that implicates a component, in (0, 0.5)
+        (an AUC is a probability in [0, 1]).
+    fdr : float, default 0.05
+        False discovery rate of every test, in (0, 1).
+    confidence : float, default 0.95
+        Coverage of the intervals (DeLong AUC interval, paired intervals), in (0, 1).
+    bins : int, default 5
+        Quantile bins of numeric attributes (2 to 20).
+
+    Returns
+    -------
+    LinkResult
+        ``cells``: one row per (mode, component), with ``relation``, ``verdict``, ``rule``,
+        ``sentence``, ``signal``, ``auc``, ``auc_low``, ``auc_high`` (preference AUC and its
+        DeLong interval, probabilities in [0, 1]), ``smd`` (Cohen's d, pooled-SD units),
+        ``q_value``, ``n_fail``, ``n_ok`` (counts), ``goodhart_slices``,
+        ``divergent_slices`` (counts of slices). ``separation``: per (mode, component,
+        signal) the same statistics plus ``mean_fail``, ``mean_ok`` (signal units),
+        ``p_value`` (Mann-Whitney U), ``auc_all``. ``divergence``: per (component, signal,
+        slice) ``rho`` (Spearman, in [-1, 1]), ``p_value``, ``q_value``, ``divergent``. With a
+        baseline, ``goodhart`` (per slice ``d_signal`` in signal units, ``d_accuracy`` a
+        difference of fractions, x 100 for percentage points, with intervals and q-values),
+        ``mode_change`` and ``goodhart_evidence``; None otherwise. Also ``concentration``
+        (mode id -> ``ModeSlices``), ``counts`` (per mode ``n``, ``rate`` as a fraction of
+        the scored examples), ``problems``, ``notes``, ``settings``.
+
+    Raises
+    ------
+    ParameterError
+        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range.
+    FaultlineError
+        A ``min_failures`` or ``min_effect`` outside its range (:data:`MSG_MIN_FAILURES`,
+        :data:`MSG_MIN_EFFECT`); the baseline is the run itself (:data:`MSG_SAME_RUN`); the two
+        runs share no example id (:data:`MSG_NO_MATCH`); an attribute the run does not have.
+    RunNotFoundError
+        When the store has no such run or baseline.
+    SpecError
+        A spec file that cannot be read or is invalid; with ``strict``, the first problem of
+        the spec against either run.
+    ValueError
+        A ``confidence`` outside (0, 1).
+
+    References
+    ----------
+    .. [1] E. R. DeLong, D. M. DeLong and D. L. Clarke-Pearson, "Comparing the areas under two
+       or more correlated receiver operating characteristic curves: a nonparametric approach",
+       Biometrics 44 (1988).
+    .. [2] H. B. Mann and D. R. Whitney, "On a test of whether one of two random variables is
+       stochastically larger than the other", Ann. Math. Statist. 18 (1947).
+    .. [3] J. Cohen, Statistical Power Analysis for the Behavioral Sciences (1988): d.
+    .. [4] C. Spearman, "The proof and measurement of association between two things", Am. J.
+       Psychol. 15 (1904).
+    .. [5] Q. McNemar, Psychometrika 12 (1947): exact test on discordant pairs; paired t test
+       for the signal change.
+    .. [6] Y. Benjamini and Y. Hochberg, JRSS B 57 (1995).
+
+    Examples
+    --------
     >>> import tempfile, numpy as np, pandas as pd
     >>> from analysis.objective.spec import parse_objective
     >>> s = Store(tempfile.mkdtemp() + "/l.duckdb")

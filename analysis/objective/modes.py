@@ -112,10 +112,48 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
                   strict: bool = True) -> CompiledModes:
     """Compile every mode's sources for a run: labels, rules, detectors and annotations.
 
-    ``objective`` None uses the default taxonomy and detectors only. With ``strict`` a spec
-    problem against the run (a rule naming a missing field...) raises; otherwise the source
-    is left out and the problem is listed in ``notes``.
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id (or its schema).
+    objective : Objective, optional
+        The objective spec; None uses the default taxonomy and detectors only.
+    fdr : float, default 0.05
+        False discovery rate of the ``group_disparity`` detector (slices significantly worse
+        than the rest: :func:`analysis.slicing.table.slice_table` with ``min_support=30``).
+    strict : bool, default True
+        Raise on the first problem of the spec against the run (a rule naming a missing
+        field...); with False the broken source is left out and the problem is listed in
+        ``notes``.
 
+    Returns
+    -------
+    CompiledModes
+        ``run_id``, ``table``, ``modes`` (every failure mode), ``sources`` (mode id -> list of
+        :class:`Source`: ``kind``, ``name`` such as ``detector:refusal``, ``sql``, ``params``,
+        ``description``), ``notes`` (strings) and ``fdr``; ``mode_sql(mode)`` and
+        ``why_sql(mode)`` give SQL over the run's table.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    SpecError
+        With ``strict``, the first problem of :func:`analysis.objective.spec.check_against_run`
+        (naming the spec, its line and key).
+    FaultlineError
+        A slice annotation naming an attribute the run no longer has, or (through
+        ``group_disparity``) an attribute the run does not have.
+
+    References
+    ----------
+    The ``group_disparity`` detector uses :func:`analysis.slicing.table.slice_table`: Fisher
+    exact or two-proportion z tests with Benjamini-Hochberg (1995) q-values.
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/m.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "response": ["I'm sorry, but I can't help.", "4"],
@@ -469,11 +507,51 @@ def _empty_mode_table() -> pd.DataFrame:
 def mode_examples(store: Store, run: str, objective: Objective | None, mode: str, *,
                   compiled: CompiledModes | None = None, columns: Sequence[str] = (),
                   order_by: str | None = None, descending: bool = True, limit: int | None = 200) -> pd.DataFrame:
-    """The examples in ``mode`` with the sources that put them there (``why``), plus ``columns``
-    (any field a predicate can name: ``rm_helpfulness``, ``meta.language``, ``output_length``).
+    """The examples in ``mode`` with the sources that put them there (``why``), plus ``columns``.
 
-    ``order_by`` names such a field to sort by (e.g. a signal, most rewarded first); log order otherwise.
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    objective : Objective or None
+        The objective spec; None for the default taxonomy and detectors.
+    mode : str
+        A failure-mode id of the objective (e.g. ``over_refusal``).
+    compiled : CompiledModes, optional
+        The run's compiled modes, if already at hand (otherwise :func:`compile_modes`, strict).
+    columns : sequence of str, default ()
+        Extra fields to show: any field a predicate can name (``rm_helpfulness``,
+        ``meta.language``, ``output_length``).
+    order_by : str, optional
+        Such a field to sort by (e.g. a signal, most rewarded first); log order otherwise.
+    descending : bool, default True
+        Sort ``order_by`` from the largest value (missing values last).
+    limit : int or None, default 200
+        Most examples returned; None for all.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scorable example in the mode: ``example_id``, ``input``, ``output``,
+        ``reference``, ``correct``, the ``columns`` asked for, and ``why`` (the names of the
+        sources that put it there, comma-separated).
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        A ``columns`` or ``order_by`` field the run does not have.
+    KeyError
+        A ``mode`` that is not one of the objective's (``CompiledModes.why_sql`` looks it up
+        before ``mode_sql`` could raise its clearer :class:`FaultlineError`).
+    SpecError
+        When ``compiled`` is not given and the spec does not fit the run (see :func:`compile_modes`).
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/e.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "response": ["I'm sorry, but I can't help.", "4"],

@@ -698,11 +698,37 @@ class Objective:
 def parse_objective(text: str, *, source: str = "objective spec") -> Objective:
     """Read and validate an objective spec from YAML text (errors name the line and the key).
 
+    Parameters
+    ----------
+    text : str
+        The spec as YAML (the README documents the format; the JSON schema is
+        :func:`objective_json_schema`); ``objective`` and ``components`` are required.
+    source : str, default "objective spec"
+        What the text is called in error messages (a file name).
+
+    Returns
+    -------
+    Objective
+        ``name``, ``description``, ``components``, ``modes`` (the default taxonomy, renamed as
+        the spec says, plus the spec's own), ``aliases`` (old mode id -> final id), ``rules``,
+        ``labels``, ``detectors`` (name -> settings, or None when off), ``source``, ``lines``
+        (key path -> line) and ``text``.
+
     Raises
     ------
     SpecError
         For text above 1 MiB or whose aliases expand beyond 100,000 values, text that is not YAML, a key
         written twice, and the first (by line) of the problems the models find.
+
+    Examples
+    --------
+    >>> spec = parse_objective("objective: tiny\\ncomponents: []\\nrules:\\n  - {id: pad, mode: reward_hacking, when: 'not correct'}")
+    >>> spec.name, [r.id for r in spec.rules]
+    ('tiny', ['pad'])
+    >>> parse_objective("objective: tiny\\ncomponents: 3", source="o.yaml")
+    Traceback (most recent call last):
+    ...
+    analysis.objective.spec.SpecError: o.yaml, line 2, key 'components': ...
     """
     try:
         data, lines = load_yaml(text)
@@ -719,6 +745,25 @@ def parse_objective(text: str, *, source: str = "objective spec") -> Objective:
 def load_objective(path: str | os.PathLike) -> Objective:
     """Read and validate an objective spec file (YAML); a file above 1 MiB is refused unread.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The spec file, UTF-8 YAML of at most 1 MiB (:data:`analysis.formats.validation.MAX_BYTES`).
+
+    Returns
+    -------
+    Objective
+        The validated spec (see :func:`parse_objective`), with ``source`` the file's name.
+
+    Raises
+    ------
+    SpecError
+        Naming the file: a file above 1 MiB (``MSG_TOO_LARGE``), not UTF-8 (:data:`MSG_NOT_UTF8`),
+        that cannot be read (:data:`MSG_UNREADABLE`), and everything :func:`parse_objective`
+        raises (with its line and key).
+
+    Examples
+    --------
     >>> from analysis.paths import DATA_DIR
     >>> spec = load_objective(DATA_DIR / "objective_demo.yaml")
     >>> [c.id for c in spec.components][:3]
