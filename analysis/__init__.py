@@ -35,12 +35,43 @@ DEMO_ENV_VAR = "FAULTLINE_DEMO"
 
 def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False, seed_demo: bool | None = None,
                lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, progress=None) -> Store:
-    """Open (or create) a store.
+    """Open (or create) a Faultline store, seeding the demo runs into a new default store.
 
-    ``path``: the DuckDB file; default ``$FAULTLINE_DB`` or ``data/faultline.duckdb``.
-    ``seed_demo``: build the bundled demo runs into a store that has never had any runs.
-    By default only the default store is seeded (not one named with --db), and
-    ``FAULTLINE_DEMO=0`` turns seeding off.
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The DuckDB file (created if missing). Default ``$FAULTLINE_DB``, else
+        ``data/faultline.duckdb`` (see :func:`analysis.store.resolve_db_path`).
+    read_only : bool, default False
+        Open without write access (several processes may read at once); never seeds.
+    seed_demo : bool, optional
+        Build the bundled demo runs (:func:`analysis.demo.generator.generate_demo`, 20,000
+        prompts) into a store that has never had any runs. Default: only the default store is
+        seeded (not one named by ``path``), and ``FAULTLINE_DEMO=0`` turns seeding off.
+    lock_timeout_s : float, default 3.0
+        Seconds to wait for another process's write lock before giving up.
+    progress : ProgressCallback, optional
+        Called with ``(fraction in [0, 1], message)`` while the demo is seeded
+        (:mod:`analysis.progress`).
+
+    Returns
+    -------
+    Store
+        The open store; close it with ``store.close()`` or use it as a context manager.
+
+    Raises
+    ------
+    StoreBusyError
+        When another process holds the store's write lock for longer than ``lock_timeout_s``
+        (DuckDB lets one process write to a file at a time); the message is
+        :data:`analysis.errors.STORE_BUSY`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with open_store(tempfile.mkdtemp() + "/empty.duckdb") as store:
+    ...     store.runs().empty
+    True
     """
     store = Store(resolve_db_path(path), read_only=read_only, lock_timeout_s=lock_timeout_s)
     if seed_demo is None:

@@ -1415,6 +1415,32 @@ def generate_demo(*, n_prompts: int = 20_000, seed: int = 7) -> DemoData:
 
     Deterministic: the same ``n_prompts`` and ``seed`` give identical data.
 
+    Parameters
+    ----------
+    n_prompts : int, default 20000
+        Prompts, i.e. rows of each run (>= 1).
+    seed : int, default 7
+        Seed of the numpy random generator.
+
+    Returns
+    -------
+    DemoData
+        ``runs``: run name (``baseline``, ``after-objective-change``) -> DataFrame of shape
+        ``(n_prompts, 21)`` with the columns listed in the module docstring (the same
+        ``example_id`` in the same order in both; ``correct`` bool, ``score`` in {0, 0.25,
+        0.5, 0.75, 1}, ``confidence`` a probability in [0, 1], ``latency_ms`` in
+        milliseconds, ``cost_usd`` in US dollars). ``truth``: what was planted (``seed``,
+        ``n_prompts``, ``models``, ``planted`` with each failure's mode, component, predicate,
+        example ids and measured error rates as fractions, ``regression``,
+        ``rater_disagreement``, ``notes``, ``themes``...).
+
+    Raises
+    ------
+    ValueError
+        ``n_prompts`` below 1 (``"n_prompts must be at least 1"``).
+
+    Examples
+    --------
     >>> demo = generate_demo(n_prompts=300, seed=1)
     >>> list(demo.runs)
     ['baseline', 'after-objective-change']

@@ -38,7 +38,37 @@ def _ensure_audit_table(store: Store) -> None:
 
 
 def report_history(store: Store) -> pd.DataFrame:
-    """Every report generated from this store, newest first."""
+    """Every report generated from this store, newest first.
+
+    Creates the ``reports`` table if the store does not have it yet.
+
+    Parameters
+    ----------
+    store : Store
+        The store (opened for writing the first time, when the table is created).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per generated report: ``report_id``, ``created_at`` (timestamp), ``analyst``,
+        ``reviewer``, ``run_ids`` (comma-separated), ``pages``, ``content_hash``,
+        ``spec_sha256``, ``pdf_path``, ``pdf_sha256``, ``html_path``, ``html_sha256`` (SHA-256
+        hex digests), ``faultline_version``, ``git_commit``. Empty when no report was made.
+
+    Raises
+    ------
+    duckdb.Error
+        When the ``reports`` table does not exist and the store is read-only (it cannot be
+        created).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = Store(tempfile.mkdtemp() + "/r.duckdb")
+    >>> history = report_history(store)
+    >>> len(history), list(history.columns[:3])
+    (0, ['report_id', 'created_at', 'analyst'])
+    """
     _ensure_audit_table(store)
     return store.cursor().execute(Q.HISTORY).df()
 
