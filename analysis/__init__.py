@@ -65,6 +65,8 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
         When another process holds the store's write lock for longer than ``lock_timeout_s``
         (DuckDB lets one process write to a file at a time); the message is
         :data:`analysis.errors.STORE_BUSY`.
+    duckdb.IOException
+        Any other failure to open the file (e.g. ``read_only`` on a file that does not exist).
 
     Examples
     --------

@@ -188,8 +188,6 @@ def add_annotation(store: Store, run: str, *, author: str, mode: str | None = No
         ``known_modes`` (:data:`MSG_UNKNOWN_MODE`); a slice that is not a non-empty mapping
         (:data:`MSG_BAD_SLICE`) or names an attribute the run does not have; an example the
         run does not have (:data:`MSG_NO_EXAMPLE`).
-    StoreBusyError
-        When another process holds the store's write lock.
 
     Examples
     --------

@@ -142,10 +142,8 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
         When the store has no such run.
     SpecError
         With ``strict``, the first problem of :func:`analysis.objective.spec.check_against_run`
-        (naming the spec, its line and key).
-    FaultlineError
-        A slice annotation naming an attribute the run no longer has, or (through
-        ``group_disparity``) an attribute the run does not have.
+        (naming the spec, its line and key). Without ``strict`` nothing about the spec raises:
+        problems, and slice annotations that no longer fit the run, go to ``notes``.
 
     References
     ----------

@@ -83,8 +83,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
                  bins: int = 5, n_resamples: int = 1000, seed: int = 0) -> Comparison:
     """Compare a candidate run with a baseline, slice by slice, on the examples they share.
 
-    Examples are paired on example id (unscorable ones left out); slices are defined on the
-    baseline's attributes. Per slice: McNemar's exact test on the discordant pairs, a Wald
+    Examples are paired on example id (a pair with an unscorable side is left out of the
+    per-slice counts); slices are defined on the baseline's attributes. Per slice: McNemar's exact test on the discordant pairs, a Wald
     interval of the paired difference in error rate, and (graded scores only) a seeded paired
     bootstrap interval of the mean score difference; Benjamini-Hochberg over every slice.
 
@@ -100,8 +100,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     max_order : {1, 2, 3}, default 1
         Largest number of attributes in a conjunction.
     min_support : int or float, default 30
-        Least slice size to be tested: a count of matched examples, or a fraction in (0, 1)
-        of the matched examples.
+        Least slice size (in scorable pairs) to be tested: a count of examples, or a fraction
+        in (0, 1) of the matched example ids.
     confidence : float, default 0.95
         Coverage of the intervals, in (0, 1).
     fdr : float, default 0.05
