@@ -580,7 +580,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     Raises
     ------
     ParameterError
-        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range.
+        A ``max_order``, ``min_support``, ``fdr``, ``bins`` or ``confidence`` outside its range.
     FaultlineError
         A ``min_failures`` or ``min_effect`` outside its range (:data:`MSG_MIN_FAILURES`,
         :data:`MSG_MIN_EFFECT`); the baseline is the run itself (:data:`MSG_SAME_RUN`); the two
@@ -628,7 +628,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     >>> result.cells.set_index("mode").loc["reward_hacking", ["verdict", "rule"]].tolist()
     ['implicated', 'rewards_failure']
     """
-    check_slicing_params(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins, confidence)
     _check(min_failures, min_effect)
     if objective is None:
         objective = Objective.default()

@@ -87,11 +87,15 @@ class CompiledModes:
     """Things worth knowing that are not errors (label values that name no mode, detectors left off)."""
     fdr: float = 0.05
 
-    def mode_sql(self, mode: str) -> tuple[str, list]:
-        """``(sql, params)``: true when the example is in ``mode`` (never NULL)."""
+    def sources_of(self, mode: str) -> list[Source]:
+        """The sources of ``mode``; :class:`FaultlineError` (``MSG_UNKNOWN_MODE``) for a mode the run does not have."""
         if mode not in self.sources:
             raise FaultlineError(MSG_UNKNOWN_MODE.format(mode=mode, known=", ".join(self.sources)))
-        parts = self.sources[mode]
+        return self.sources[mode]
+
+    def mode_sql(self, mode: str) -> tuple[str, list]:
+        """``(sql, params)``: true when the example is in ``mode`` (never NULL)."""
+        parts = self.sources_of(mode)
         if not parts:
             return "false", []
         sql = " OR ".join(f"coalesce(({s.sql}), false)" for s in parts)
@@ -100,7 +104,7 @@ class CompiledModes:
 
     def why_sql(self, mode: str) -> tuple[str, list]:
         """``(sql, params)``: the names of the sources that put the example in ``mode``, comma-separated."""
-        parts = self.sources[mode]
+        parts = self.sources_of(mode)
         if not parts:
             return "''", []
         cases = ", ".join(f"CASE WHEN coalesce(({s.sql}), false) THEN ? END" for s in parts)
@@ -453,7 +457,7 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
 
     ``prepared``: attributes already prepared by :func:`analysis.slicing.table.prepare_attributes` (internal).
     """
-    check_slicing_params(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
     compiled = compiled or compile_modes(store, schema, objective, fdr=fdr)
@@ -541,10 +545,8 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
     RunNotFoundError
         When the store has no such run.
     FaultlineError
-        A ``columns`` or ``order_by`` field the run does not have.
-    KeyError
-        A ``mode`` that is not one of the objective's (``CompiledModes.why_sql`` looks it up
-        before ``mode_sql`` could raise its clearer :class:`FaultlineError`).
+        A ``columns`` or ``order_by`` field the run does not have, or a ``mode`` that is not one of the
+        objective's (``MSG_UNKNOWN_MODE``).
     SpecError
         When ``compiled`` is not given and the spec does not fit the run (see :func:`compile_modes`).
 

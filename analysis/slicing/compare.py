@@ -134,7 +134,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     Raises
     ------
     ParameterError
-        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range.
+        A ``max_order``, ``min_support``, ``fdr``, ``bins`` or ``confidence`` outside its range.
     RunNotFoundError
         When the store has no such run.
     FaultlineError
@@ -163,7 +163,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     >>> c.table[["description", "verdict"]].head(2).to_dict("records")
     [{'description': 'lang = sw', 'verdict': 'regressed'}, {'description': '(all examples)', 'verdict': 'regressed'}]
     """
-    check_slicing_params(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins, confidence)
     base = store.run(baseline)
     cand = store.run(candidate)
     if base.run_id == cand.run_id:

@@ -13,7 +13,7 @@ import numbers
 
 from analysis.errors import FaultlineError
 
-__all__ = ["MSG_BINS", "MSG_FDR", "MSG_MIN_SUPPORT", "MSG_ORDER", "ParameterError", "check_min_support",
+__all__ = ["MSG_BINS", "MSG_CONFIDENCE", "MSG_FDR", "MSG_MIN_SUPPORT", "MSG_ORDER", "ParameterError", "check_min_support",
            "check_slicing_params", "support_count"]
 
 MSG_MIN_SUPPORT = (
@@ -101,11 +101,18 @@ MSG_ORDER = "Invalid 'max_order' parameter: expected 1, 2 or 3, got {value!r}"
 MSG_FDR = "Invalid 'fdr' parameter: expected a number in (0, 1), got {value!r}"
 
 
+MSG_CONFIDENCE = "Invalid 'confidence' parameter: expected a number in (0, 1), got {value!r}"
 MSG_BINS = "Invalid 'bins' parameter: expected an integer from 2 to 20, got {value!r}"
 
 
-def check_slicing_params(max_order, min_support, fdr, bins) -> None:
-    """Check the parameters every slicing analysis shares; raise :class:`ParameterError` naming the bad one."""
+def check_slicing_params(max_order, min_support, fdr, bins, confidence=0.95) -> None:
+    """Check the parameters every slicing analysis shares; raise :class:`ParameterError` naming the bad one.
+
+    >>> check_slicing_params(2, 30, 0.05, 5, confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    analysis.slicing.params.ParameterError: Invalid 'confidence' parameter: expected a number in (0, 1), got 1.5
+    """
     if max_order not in (1, 2, 3):
         raise ParameterError(MSG_ORDER.format(value=max_order))
     check_min_support(min_support)
@@ -113,3 +120,5 @@ def check_slicing_params(max_order, min_support, fdr, bins) -> None:
         raise ParameterError(MSG_FDR.format(value=fdr))
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 20:
         raise ParameterError(MSG_BINS.format(value=bins))
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise ParameterError(MSG_CONFIDENCE.format(value=confidence))

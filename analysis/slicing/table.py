@@ -122,7 +122,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     Raises
     ------
     ParameterError
-        A ``max_order``, ``min_support``, ``fdr`` or ``bins`` outside its range
+        A ``max_order``, ``min_support``, ``fdr``, ``bins`` or ``confidence`` outside its range
         (:data:`~analysis.slicing.params.MSG_ORDER`, ``MSG_MIN_SUPPORT``, ``MSG_FDR``,
         ``MSG_BINS``); a :class:`FaultlineError` and a ``ValueError``.
     ValueError
@@ -155,7 +155,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     >>> r.table[["predicate", "n", "error_rate", "finding"]].head(2).to_dict("records")
     [{'predicate': {'lang': 'sw'}, 'n': 100, 'error_rate': 0.5, 'finding': True}, {'predicate': {'lang': 'en'}, 'n': 100, 'error_rate': 0.1, 'finding': False}]
     """
-    check_slicing_params(max_order, min_support, fdr, bins)
+    check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
     attrs = resolve_attributes(store, schema, by)

@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from analysis import open_store
+from analysis import FaultlineError, open_store
 from analysis.objective.modes import (
     compile_modes,
     mode_counts,
@@ -193,6 +193,15 @@ def test_mode_examples_explain_why_and_sort_by_a_field(store):
     assert found["example_id"].tolist() == ["e10", "e2", "e1"]
     assert found["rm"].tolist() == [0.4, 0.2, 0.1]
     assert set(found["why"]) == {"detector:refusal", "detector:empty_output"}
+
+
+def test_mode_examples_of_an_unknown_mode_is_a_plain_error(store):
+    from analysis.objective.taxonomy import MSG_UNKNOWN_MODE
+
+    store.ingest_frame(detector_frame(), name="d")
+    with pytest.raises(FaultlineError) as info:
+        mode_examples(store, "d", None, "nope")
+    assert str(info.value).startswith(MSG_UNKNOWN_MODE.format(mode="nope", known="")[:-1])
 
 
 # ---------------------------------------------------------------------------------------- the demo

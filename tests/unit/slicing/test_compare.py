@@ -180,3 +180,13 @@ def test_cli_slices_json(tmp_path):
     for row in rows:
         assert {"predicate", "n", "errors", "error_rate", "ci_low", "ci_high", "p_value", "q_value"} <= set(row)
     assert {tuple(p["value"] for p in r["predicate"]) for r in rows} == {("en",), ("sw",), ("fr",)}
+
+
+@pytest.mark.parametrize("confidence", [1.5, 0, 1, True, "0.95"])
+def test_a_confidence_outside_0_1_is_refused_not_turned_into_nan_intervals(store, confidence):
+    from analysis.slicing.params import MSG_CONFIDENCE
+
+    two_runs(store, n=200)
+    with pytest.raises(FaultlineError) as info:
+        compare_runs(store, "base", "cand", ["lang"], confidence=confidence)
+    assert str(info.value) == MSG_CONFIDENCE.format(value=confidence)
