@@ -37,44 +37,32 @@ the store exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from analysis import errors as E
-from analysis._version import __version__
-from analysis.errors import FaultlineError, InputError, RunNotFoundError
-from analysis.formats import SourceRun, diagnose_text_file, frame_source, read_sources
-from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
+from analysis.errors import FaultlineError, RunNotFoundError
 from analysis.paths import DATA_DIR
-from analysis.progress import ProgressCallback, report_progress
+from analysis.progress import ProgressCallback
 from analysis.stats import wilson_interval
+from analysis.store import ingest as ingestion
 from analysis.store import schema as DDL
+from analysis.store.ingest import IngestReport, PlannedRun, sha256_file
 from analysis.store.schema import SCHEMA_VERSION
-from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, connect, quote_ident
+from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, connect
 from analysis.store.sql import catalog as C
 from analysis.store.sql import columns as K
-from analysis.store.sql import ingest as I
 
 #: Where the store lives unless --db or FAULTLINE_DB says otherwise.
 DEFAULT_DB_PATH = DATA_DIR / "faultline.duckdb"
 DB_ENV_VAR = "FAULTLINE_DB"
-
-
-_STATUS_VALUES = ("ok", "no_answer", "unscored", "error")
-_TEMPORAL_TYPES = re.compile(r"^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$")
-_ROLE_PREFIX = {"metadata": "meta.", "signal": "signal.", "rater": "rater.", "scores": "score."}
-_TEXT_AVG_LENGTH = 60
 
 
 @dataclass
@@ -128,49 +116,6 @@ class RunSchema:
     def stored(self) -> list[tuple[str, str, str]]:
         """``(column_name, role, kind)`` of every stored column (for the rule language's fields)."""
         return list(zip(self.fields["column_name"], self.fields["role"], self.fields["kind"]))
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did: runs added, and runs skipped because they were already loaded."""
-
-    added: list[RunInfo] = field(default_factory=list)
-    already_loaded: list[RunInfo] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """Plain-words summary, as the CLI prints it."""
-        lines = [f"Loaded run {r.run_id} '{r.name}' ({r.source_format}, {r.row_count:,} examples"
-                 f"{', model ' + r.model if r.model else ''})" for r in self.added]
-        lines += [f"Already loaded: '{r.name}' ({r.run_id}) has the same source file(s); not loaded again"
-                  for r in self.already_loaded]
-        return "\n".join(lines) if lines else "Nothing loaded"
-
-
-@dataclass
-class PlannedRun:
-    """A run found in a log with its guessed roles, shown to the user before loading."""
-
-    source: SourceRun
-    columns: dict[str, str]
-    guess: RoleGuess
-    source_key: str
-    file_hashes: list[tuple[Path, str, int]]
-    already_loaded: RunInfo | None = None
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, read in chunks (bounded memory).
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = p.write_bytes(b"abc")
-    >>> sha256_file(p)[:12]
-    'ba7816bf8f01'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -275,7 +220,7 @@ class Store:
             cur.execute(DDL.CORE)
             cur.execute(C.INIT_INFO, [str(SCHEMA_VERSION)])
             if not cur.execute(C.TABLE_EXISTS, ["examples"]).fetchall():
-                self._rebuild_examples_view(cur)
+                self.rebuild_examples_view(cur)
 
     def bump_version(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Bump the data version (inside a :meth:`transaction`, with its cursor): caches keyed on it refresh."""
@@ -295,7 +240,8 @@ class Store:
         with self.transaction() as cur:
             cur.execute(C.SET_INFO, [key, value])
 
-    def _rebuild_examples_view(self, cur) -> None:
+    def rebuild_examples_view(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Recreate the ``examples`` view over every run's table (inside a :meth:`transaction`, with its cursor)."""
         tables = [r[0] for r in cur.execute(C.RUN_TABLES).fetchall()]
         cur.execute(C.examples_view(tables, DDL.FIXED_COLUMNS))
 
@@ -404,7 +350,7 @@ class Store:
         with self.transaction() as cur:
             for table in ("runs", "run_files", "fields"):
                 cur.execute(C.delete_run_rows(table), [run.run_id])
-            self._rebuild_examples_view(cur)
+            self.rebuild_examples_view(cur)
             cur.execute(C.drop_table(run.table_name))
             self.bump_version(cur)
         return run
@@ -441,80 +387,14 @@ class Store:
             finally:
                 cur.unregister(K.VALUES_VIEW)
 
-    # ------------------------------------------------------------------ loading
+    # ------------------------------------------------------------------ loading (analysis.store.ingest)
     def plan(self, paths: str | os.PathLike | Sequence[str | os.PathLike], *, mapping: dict | str | os.PathLike | None = None,
              progress: ProgressCallback | None = None) -> list[PlannedRun]:
-        """Read logs and guess column roles without writing anything (the Data page's preview)."""
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        mapping_dict = _mapping_dict(mapping)
-        planned: list[PlannedRun] = []
-        hashes: dict[Path, tuple[str, int]] = {}
-        total = len(paths)
-        for index, path in enumerate(paths):
-            path = Path(path)
-            report_progress(progress, index / max(total, 1) * 0.5, f"Reading {path.name}")
-            for source in read_sources(path):
-                planned.append(self._plan_source(source, mapping_dict, hashes))
-        return planned
+        """Read logs and guess column roles without writing anything (the Data page's preview).
 
-    def _plan_source(self, source: SourceRun, mapping: dict, hashes: dict) -> PlannedRun:
-        file_hashes = []
-        for f in source.files:
-            f = Path(f)
-            if f not in hashes:
-                hashes[f] = (sha256_file(f), f.stat().st_size)
-            file_hashes.append((f, *hashes[f]))
-        if source.frame is not None and not source.files:
-            frame_sha = _frame_sha256(source.frame)
-            key_material = ["frame", frame_sha]
-            # A DataFrame has no file: its content hash stands in for one, for provenance.
-            file_hashes.append((Path(f"{source.name}.dataframe"), frame_sha,
-                                int(source.frame.memory_usage(deep=True).sum())))
-        else:
-            key_material = sorted(h for _, h, _ in file_hashes[: source.identity_files])
-        source_key = hashlib.sha256(json.dumps([key_material, source.sub_key]).encode()).hexdigest()
-        columns = self._describe(source)
-        if source.roles is not None:
-            guess = RoleGuess({c: source.roles.get(c, "metadata") for c in columns},
-                              {c: f"{source.format} field" for c in columns})
-        else:
-            guess = guess_roles({c: t for c, t in columns.items()})
-        row_column = source.extra.get("row_column")
-        if row_column in columns and source.roles is None:
-            guess.roles[row_column] = "source_row"
-            guess.reasons[row_column] = "the record number the reader gives each row"
-        if mapping:
-            source_label = mapping.get("__source__", "mapping")
-            guess = apply_mapping(guess, {k: v for k, v in mapping.items() if k != "__source__"}, source=source_label)
-        existing = self.cursor().execute(C.RUN_BY_SOURCE_KEY, [source_key]).fetchall()
-        return PlannedRun(source, columns, guess, source_key, file_hashes,
-                          self.run(existing[0][0]) if existing else None)
-
-    def _describe(self, source: SourceRun) -> dict[str, str]:
-        cur = self.cursor()
-        try:
-            from_sql, params = self._register(cur, source)
-            rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
-        except duckdb.Error as err:
-            raise self._translate_read_error(source, err) from err
-        return {r[0]: r[1] for r in rows}
-
-    @staticmethod
-    def _register(cur, source: SourceRun) -> tuple[str, list]:
-        if source.frame is not None:
-            cur.register("faultline_source", source.frame)
-            return "faultline_source", []
-        assert source.sql_source is not None
-        return source.sql_source
-
-    @staticmethod
-    def _translate_read_error(source: SourceRun, err: Exception) -> FaultlineError:
-        if source.files and source.format in ("csv", "tsv", "jsonl", "json"):
-            return diagnose_text_file(Path(source.files[0]), source.format, str(err))
-        where = source.files[0] if source.files else None
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return InputError(where, f"could not be read as {source.format}: {first}")
+        See :func:`analysis.store.ingest.plan`.
+        """
+        return ingestion.plan(self, paths, mapping=mapping, progress=progress)
 
     def ingest(self, paths: str | os.PathLike | Sequence[str | os.PathLike] | Sequence[PlannedRun], *,
                name: str | None = None, model: str | None = None,
@@ -524,62 +404,9 @@ class Store:
 
         ``paths`` may also be the result of :meth:`plan` (possibly with roles edited by the user).
         ``name`` and ``model`` override the detected ones (with several runs, the name gets a suffix).
+        See :func:`analysis.store.ingest.ingest`.
         """
-        if isinstance(paths, (list, tuple)) and paths and isinstance(paths[0], PlannedRun):
-            planned = list(paths)
-        else:
-            planned = self.plan(paths, mapping=mapping, progress=progress)
-        mapping_dict = _mapping_dict(mapping)
-        name = name or mapping_dict.get("name")
-        model = model or mapping_dict.get("model")
-        notes = notes if notes is not None else mapping_dict.get("notes")
-        report = IngestReport()
-        todo = []
-        for p in planned:
-            existing = self.cursor().execute(C.RUN_BY_SOURCE_KEY, [p.source_key]).fetchall()
-            if existing:
-                report.already_loaded.append(self.run(existing[0][0]))
-            else:
-                todo.append(p)
-        if not todo:
-            report_progress(progress, 1.0, "Already loaded")
-            return report
-        for _attempt in range(1 + len(todo)):
-            try:
-                added_ids = self._write_runs(todo, name=name, model=model, notes=notes, progress=progress)
-                break
-            except _WholeFileRetry as retry:
-                # A value further down did not fit the types inferred from a sample:
-                # read that file again with types inferred from all of it.
-                source = retry.planned.source
-                source.sql_source, source.sql_fallback = source.sql_fallback, None
-                retry.planned.columns = self._describe(source)
-        else:  # pragma: no cover - each retry removes a fallback, so the loop ends
-            raise FaultlineError("The logs could not be loaded")
-        report.added = [self.run(r) for r in added_ids]
-        report_progress(progress, 1.0, "Done")
-        return report
-
-    def _write_runs(self, todo: list[PlannedRun], *, name, model, notes, progress) -> list[str]:
-        """Write planned runs in one transaction; roll everything back on any failure."""
-        try:
-            with self.transaction() as cur:
-                added_ids = []
-                used_names = {r[0] for r in cur.execute(C.ALL_RUN_NAMES).fetchall()}
-                for index, p in enumerate(todo):
-                    report_progress(progress, 0.5 + 0.45 * index / len(todo), f"Loading {p.source.name}")
-                    run_name = name if name and len(todo) == 1 else (
-                        f"{name} · {p.source.sub_key or index + 1}" if name else p.source.name)
-                    run_name = _unique_name(run_name, used_names)
-                    used_names.add(run_name)
-                    added_ids.append(self._load_one(cur, p, run_name, model or p.source.model,
-                                                    notes if notes is not None else p.source.notes))
-                self._rebuild_examples_view(cur)
-                self.bump_version(cur)
-        except duckdb.Error as err:
-            raise FaultlineError(f"The store could not be written ({str(err).splitlines()[0]}); "
-                                 "nothing was changed") from err
-        return added_ids
+        return ingestion.ingest(self, paths, name=name, model=model, mapping=mapping, notes=notes, progress=progress)
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str, model: str | None = None,
                      mapping: dict | None = None, notes: str | None = None,
@@ -587,229 +414,11 @@ class Store:
         """Load a pandas DataFrame (from a notebook) as a run; roles are guessed unless mapped.
 
         Its provenance is the sha256 of its content (Arrow IPC), recorded as ``<name>.dataframe``.
+        See :func:`analysis.store.ingest.ingest_frame`.
         """
-        source = frame_source(frame, name)
-        source.model = model
-        source.format = source_format
-        planned = [self._plan_source(source, _mapping_dict(mapping), {})]
-        return self.ingest(planned, name=name, model=model, mapping=mapping, notes=notes)
-
-    # ------------------------------------------------------------------ the load itself
-    def _load_one(self, cur, planned: PlannedRun, run_name: str, model: str | None, notes: str | None) -> str:
-        source, guess, columns = planned.source, planned.guess, planned.columns
-        run_id = "r" + planned.source_key[:10]
-        table = f"examples_{run_id}"
-        try:
-            from_sql, params = self._register(cur, source)
-        except duckdb.Error as err:
-            raise self._translate_read_error(source, err) from err
-        file_label = source.files[0] if source.files else f"DataFrame {source.name!r}"
-        roles = guess.roles
-        for col in roles:
-            if col not in columns:
-                raise InputError(file_label, f"names column {col!r}, which is not in the log", field=col)
-        correct_col = guess.column_for("correct")
-        score_col = guess.column_for("score")
-        if correct_col is None and score_col is None:
-            shown = ", ".join(columns) if len(columns) <= 30 else ", ".join(list(columns)[:30]) + ", ..."
-            raise InputError(file_label, E.NO_OUTCOME.format(columns=shown))
-        row_col = next((c for c, r in roles.items() if r == "source_row"), None)
-        row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
-        row_expr = I.row_number_expr(row_col, int(row_base))
-        inner = I.numbered_source(from_sql, row_expr)
-
-        def record(row_number: int, example_id: str | None = None) -> str:
-            if source.format in ("csv", "tsv"):
-                text = f"row {row_number} (line {row_number + 1})"
-            elif source.format == "jsonl" or (row_col and source.record_label == "line"):
-                text = f"line {row_number}"
-            else:
-                text = f"{source.record_label} {row_number}"
-            return text + (f", example {example_id}" if example_id and not text.startswith("example") else "")
-
-        # Values that must be checked before they are cast (wrong types, words).
-        try:
-            if score_col and not I.NUMERIC_TYPES.match(columns[score_col]) and columns[score_col] != "BOOLEAN":
-                bad = cur.execute(I.first_bad_number_sql(inner, score_col), params).fetchall()
-                if bad:
-                    raise InputError(file_label, E.BAD_SCORE.format(value=repr(bad[0][1])), record=record(bad[0][0]),
-                                     field=score_col)
-            if correct_col and columns[correct_col] not in ("BOOLEAN",) and not I.NUMERIC_TYPES.match(columns[correct_col]):
-                words = list(I.TRUE_WORDS + I.FALSE_WORDS)
-                bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words)), params + words).fetchall()
-                if bad:
-                    raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
-                                     field=correct_col)
-        except duckdb.Error as err:
-            if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
-                raise _WholeFileRetry(planned) from err
-            raise self._translate_read_error(source, err) from err
-
-        threshold = guess.correct_threshold
-        select: list[str] = ["? AS run_id"]
-        select_params: list = [run_id]
-        id_col = guess.column_for("id")
-        select.append(f"CAST({quote_ident(id_col)} AS VARCHAR) AS example_id" if id_col
-                      else "CAST(__faultline_row AS VARCHAR) AS example_id")
-        select.append("CAST(__faultline_row AS BIGINT) AS source_row")
-        task_col = guess.column_for("task")
-        if task_col:
-            select.append(f"CAST({quote_ident(task_col)} AS VARCHAR) AS task")
-        else:
-            select.append("CAST(? AS VARCHAR) AS task")
-            select_params.append(source.task)
-        for role in ("input", "output", "reference"):
-            col = guess.column_for(role)
-            select.append(f"{I.as_text(col, columns[col])} AS {role}" if col else f"CAST(NULL AS VARCHAR) AS {role}")
-        if score_col:
-            score_expr = I.as_double(score_col, columns[score_col])
-        else:
-            score_expr = f"CAST({I.as_bool(correct_col, columns[correct_col], threshold)} AS DOUBLE)"
-        if correct_col:
-            correct_expr = I.as_bool(correct_col, columns[correct_col], threshold)
-        else:
-            correct_expr = f"({score_expr}) >= {float(threshold)!r}"
-        status_col = guess.column_for("status")
-        status_expr = f"CAST({quote_ident(status_col)} AS VARCHAR)" if status_col else "CAST(NULL AS VARCHAR)"
-        select.append(f"{score_expr} AS score")
-        select.append(f"CASE WHEN {status_expr} = 'no_answer' THEN false ELSE {correct_expr} END AS correct")
-        select.append(f"({correct_expr}) IS NULL AND coalesce({status_expr}, '') <> 'no_answer' AS unscorable")
-        select.append(f"CASE WHEN {status_expr} IN ('no_answer', 'error') THEN {status_expr} "
-                      f"WHEN ({correct_expr}) IS NULL THEN 'unscored' ELSE 'ok' END AS status")
-        stored: list[tuple[str, str, str]] = []  # (stored column, source column, role)
-        for col, role in roles.items():
-            if role in _ROLE_PREFIX:
-                stored_name = _ROLE_PREFIX[role] + col
-                select.append(f"{I.keep_type(col, columns[col], role)} AS {quote_ident(stored_name)}")
-                stored.append((stored_name, col, role))
-            elif role == "embedding":
-                select.append(I.embedding_expr(col))
-                stored.append(("embedding", col, role))
-        create = I.create_run_table_sql(table, select, inner)
-        try:
-            cur.execute(create, select_params + params)
-        except duckdb.Error as err:
-            if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
-                raise _WholeFileRetry(planned) from err
-            if isinstance(err, (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)):
-                raise self._translate_read_error(source, err) from err
-            raise
-        # Checks on what was loaded (still inside the transaction).
-        n_rows = cur.execute(I.count_sql(table)).fetchall()[0][0]
-        if n_rows == 0:
-            raise InputError(file_label, E.NO_EXAMPLES)
-        if id_col:
-            missing = cur.execute(I.first_missing_id_sql(table)).fetchall()
-            if missing:
-                raise InputError(file_label, "expected an example id, got an empty value", record=record(missing[0][0]),
-                                 field=id_col)
-        dup = cur.execute(I.first_duplicate_id_sql(table)).fetchall()
-        if dup:
-            raise InputError(file_label, E.DUPLICATE_ID.format(value=repr(dup[0][0]), first=record(dup[0][1]),
-                                                               second=record(dup[0][2])), field=id_col or "row number")
-        bad = cur.execute(I.first_nonfinite_sql(table, "score")).fetchall()
-        if bad:
-            raise InputError(file_label, E.NONFINITE_SCORE.format(value=bad[0][2]), record=record(bad[0][0], bad[0][1]),
-                             field=score_col or correct_col)
-        for stored_name, col, role in stored:
-            if role == "scores" or (role == "signal" and I.NUMERIC_TYPES.match(columns[col])):
-                bad = cur.execute(I.first_nonfinite_sql(table, stored_name, try_cast=True)).fetchall()
-                if bad:
-                    raise InputError(file_label, f"expected a finite number, got {bad[0][2]}",
-                                     record=record(bad[0][0], bad[0][1]), field=col)
-        counts = cur.execute(I.outcome_counts_sql(table)).fetchall()[0]
-        self._record_fields(cur, run_id, table, stored, roles, columns, n_rows)
-        cur.execute(C.INSERT_RUN,
-                    [run_id, run_name, model, source.format, source.task, planned.source_key, n_rows, counts[0],
-                     counts[1], datetime.now(UTC).replace(tzinfo=None), __version__, notes or "",
-                     json.dumps({"roles": guess.roles, "correct_threshold": threshold}), table])
-        for position, (path, digest, size) in enumerate(planned.file_hashes):
-            cur.execute(C.INSERT_RUN_FILE,
-                        [run_id, position, path.name, str(path.resolve()) if path.exists() else None, digest, size])
-        if source.frame is not None:
-            cur.unregister("faultline_source")
-        return run_id
-
-    def _record_fields(self, cur, run_id, table, stored, roles, columns, n_rows) -> None:
-        fixed = [("example_id", guess_col(roles, "id"), "id"), ("task", guess_col(roles, "task"), "task"),
-                 ("input", guess_col(roles, "input"), "input"), ("output", guess_col(roles, "output"), "output"),
-                 ("reference", guess_col(roles, "reference"), "reference"), ("score", guess_col(roles, "score"), "score"),
-                 ("correct", guess_col(roles, "correct"), "correct"), ("status", guess_col(roles, "status"), "status")]
-        types = dict(cur.execute(C.COLUMN_TYPES, [table]).fetchall())
-        stats_cols = [s for s, _, r in stored if r != "embedding"]
-        stats: dict[str, tuple[int, int, float | None]] = {}
-        if stats_cols:
-            values = cur.execute(I.column_stats_sql(table, [(c, types[c] == "VARCHAR") for c in stats_cols])
-                                 ).fetchall()[0]
-            for i, c in enumerate(stats_cols):
-                stats[c] = (values[3 * i], values[3 * i + 1], values[3 * i + 2])
-        rows = []
-        for position, (name, src, role) in enumerate(fixed + stored):
-            n_missing, n_distinct, avg_len = stats.get(name, (None, None, None))
-            kind = _kind(types.get(name, "VARCHAR"), role, n_distinct, avg_len, n_rows)
-            rows.append([run_id, position, name, src, role, kind, n_missing, n_distinct])
-        cur.executemany(C.INSERT_FIELD, rows)
+        return ingestion.ingest_frame(self, frame, name=name, model=model, mapping=mapping, notes=notes,
+                                      source_format=source_format)
 
 
-class _WholeFileRetry(Exception):
-    """Internal: re-read ``planned`` with column types inferred from the whole file."""
-
-    def __init__(self, planned: PlannedRun):
-        super().__init__(planned.source.name)
-        self.planned = planned
-
-
-def _frame_sha256(frame: pd.DataFrame) -> str:
-    """Content hash of a DataFrame (values, column names and types), via Arrow IPC."""
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
-    table = table.replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
-
-
-def guess_col(roles: dict[str, str], role: str) -> str | None:
-    return next((c for c, r in roles.items() if r == role), None)
-
-
-def _kind(dtype: str, role: str, n_distinct, avg_len, n_rows: int) -> str:
-    if role in ("input", "output", "reference", "id", "task"):
-        return "text" if role != "task" else "categorical"
-    if role == "embedding" or dtype.endswith("[]"):
-        return "vector"
-    if dtype == "BOOLEAN":
-        return "boolean"
-    if I.NUMERIC_TYPES.match(dtype):
-        return "numeric"
-    if _TEMPORAL_TYPES.match(dtype):
-        return "timestamp"
-    if avg_len is not None and avg_len > _TEXT_AVG_LENGTH:
-        return "text"
-    if n_distinct is not None and n_rows >= 200 and n_distinct > 0.5 * n_rows:
-        return "text"
-    return "categorical"
-
-
-def _unique_name(name: str, used: set[str]) -> str:
-    name = (name or "run").strip() or "run"
-    if name not in used:
-        return name
-    n = 2
-    while f"{name} ({n})" in used:
-        n += 1
-    return f"{name} ({n})"
-
-
-def _mapping_dict(mapping) -> dict:
-    """A validated mapping; ``__source__`` names where it came from, for error messages."""
-    if mapping is None:
-        return {}
-    if isinstance(mapping, dict):
-        clean = {k: v for k, v in mapping.items() if k != "__source__"}
-        return {**validate_mapping(clean), "__source__": mapping.get("__source__", "mapping")}
-    return {**load_mapping(mapping), "__source__": Path(mapping).name}
-
-
+__all__ = ["DB_ENV_VAR", "DEFAULT_DB_PATH", "IngestReport", "PlannedRun", "RunInfo", "RunSchema", "Store",
+           "resolve_db_path", "sha256_file"]

@@ -50,12 +50,12 @@ def test_multi_file_load_is_all_or_nothing(store, write):
 
 
 def test_failure_inside_the_write_transaction_leaves_nothing(store, monkeypatch):
-    from analysis import store as store_module
+    from analysis.store import ingest as ingest_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated crash after the table was created")
 
-    monkeypatch.setattr(store_module.Store, "_record_fields", boom)
+    monkeypatch.setattr(ingest_module, "_record_fields", boom)
     with pytest.raises(RuntimeError):
         store.ingest(HELM_BBQ)
     monkeypatch.undo()
