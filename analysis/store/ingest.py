@@ -30,7 +30,6 @@ from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_m
 from analysis.progress import ProgressCallback, report_progress
 from analysis.store.sql import catalog as C
 from analysis.store.sql import ingest as I
-from analysis.store.sql import quote_ident
 
 if TYPE_CHECKING:  # the facade imports this module; only its types are needed here
     from analysis.store import RunInfo, Store
@@ -330,41 +329,23 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         raise _translate_read_error(source, err) from err
 
     threshold = guess.correct_threshold
-    select: list[str] = ["? AS run_id"]
-    select_params: list = [run_id]
     id_col = guess.column_for("id")
-    select.append(f"CAST({quote_ident(id_col)} AS VARCHAR) AS example_id" if id_col
-                  else "CAST(__faultline_row AS VARCHAR) AS example_id")
-    select.append("CAST(__faultline_row AS BIGINT) AS source_row")
-    task_col = guess.column_for("task")
-    if task_col:
-        select.append(f"CAST({quote_ident(task_col)} AS VARCHAR) AS task")
-    else:
-        select.append("CAST(? AS VARCHAR) AS task")
-        select_params.append(source.task)
-    for role in ("input", "output", "reference"):
+
+    def typed(role: str) -> tuple[str, str] | None:
         col = guess.column_for(role)
-        select.append(f"{I.as_text(col, columns[col])} AS {role}" if col else f"CAST(NULL AS VARCHAR) AS {role}")
-    if score_col:
-        score_expr = I.as_double(score_col, columns[score_col])
-    else:
-        score_expr = f"CAST({I.as_bool(correct_col, columns[correct_col], threshold)} AS DOUBLE)"
-    if correct_col:
-        correct_expr = I.as_bool(correct_col, columns[correct_col], threshold)
-    else:
-        correct_expr = f"({score_expr}) >= {float(threshold)!r}"
-    status_col = guess.column_for("status")
-    status_expr = f"CAST({quote_ident(status_col)} AS VARCHAR)" if status_col else "CAST(NULL AS VARCHAR)"
-    select.append(f"{score_expr} AS score")
-    select.append(f"CASE WHEN {status_expr} = 'no_answer' THEN false ELSE {correct_expr} END AS correct")
-    select.append(f"({correct_expr}) IS NULL AND coalesce({status_expr}, '') <> 'no_answer' AS unscorable")
-    select.append(f"CASE WHEN {status_expr} IN ('no_answer', 'error') THEN {status_expr} "
-                  f"WHEN ({correct_expr}) IS NULL THEN 'unscored' ELSE 'ok' END AS status")
+        return (col, columns[col]) if col else None
+
+    select, select_params = I.fixed_columns_select(
+        run_id=run_id, id_column=id_col, task_column=guess.column_for("task"), task=source.task,
+        texts={role: typed(role) for role in ("input", "output", "reference")},
+        score=(score_col, columns[score_col]) if score_col else None,
+        correct=(correct_col, columns[correct_col]) if correct_col else None,
+        threshold=guess.correct_threshold, status_column=guess.column_for("status"))
     stored: list[tuple[str, str, str]] = []  # (stored column, source column, role)
     for col, role in roles.items():
         if role in _ROLE_PREFIX:
             stored_name = _ROLE_PREFIX[role] + col
-            select.append(f"{I.keep_type(col, columns[col], role)} AS {quote_ident(stored_name)}")
+            select.append(I.stored_column(col, columns[col], role, stored_name))
             stored.append((stored_name, col, role))
         elif role == "embedding":
             select.append(I.embedding_expr(col))

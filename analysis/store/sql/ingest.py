@@ -143,3 +143,49 @@ def keep_type(col: str, dtype: str, role: str) -> str:
             (dtype.endswith("[]") and role != "embedding"):
         return f"CAST(to_json({q}) AS VARCHAR)"
     return q
+
+
+def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str | None, task: str | None,
+                         texts: dict[str, tuple[str, str] | None], score: tuple[str, str] | None,
+                         correct: tuple[str, str] | None, threshold: float,
+                         status_column: str | None) -> tuple[list[str], list]:
+    """The select list of a run table's fixed columns (``run_id`` .. ``status``) and its bound values.
+
+    ``texts``, ``score`` and ``correct`` give ``(source column, DuckDB type)`` or None. Without a
+    correctness column, correct is ``score >= threshold``; without a score, the score is the
+    correctness as 0/1. A ``no_answer`` status is wrong, never unscorable; an example with no
+    outcome is ``unscorable`` with status ``unscored``.
+    """
+    select: list[str] = ["? AS run_id"]
+    params: list = [run_id]
+    select.append(f"CAST({quote_ident(id_column)} AS VARCHAR) AS example_id" if id_column
+                  else "CAST(__faultline_row AS VARCHAR) AS example_id")
+    select.append("CAST(__faultline_row AS BIGINT) AS source_row")
+    if task_column:
+        select.append(f"CAST({quote_ident(task_column)} AS VARCHAR) AS task")
+    else:
+        select.append("CAST(? AS VARCHAR) AS task")
+        params.append(task)
+    for role in ("input", "output", "reference"):
+        found = texts.get(role)
+        select.append(f"{as_text(*found)} AS {role}" if found else f"CAST(NULL AS VARCHAR) AS {role}")
+    if score:
+        score_expr = as_double(*score)
+    else:
+        score_expr = f"CAST({as_bool(*correct, threshold)} AS DOUBLE)"
+    if correct:
+        correct_expr = as_bool(*correct, threshold)
+    else:
+        correct_expr = f"({score_expr}) >= {float(threshold)!r}"
+    status_expr = f"CAST({quote_ident(status_column)} AS VARCHAR)" if status_column else "CAST(NULL AS VARCHAR)"
+    select.append(f"{score_expr} AS score")
+    select.append(f"CASE WHEN {status_expr} = 'no_answer' THEN false ELSE {correct_expr} END AS correct")
+    select.append(f"({correct_expr}) IS NULL AND coalesce({status_expr}, '') <> 'no_answer' AS unscorable")
+    select.append(f"CASE WHEN {status_expr} IN ('no_answer', 'error') THEN {status_expr} "
+                  f"WHEN ({correct_expr}) IS NULL THEN 'unscored' ELSE 'ok' END AS status")
+    return select, params
+
+
+def stored_column(col: str, dtype: str, role: str, stored_name: str) -> str:
+    """A select-list item keeping a source column under its stored name (``meta.<col>``, ``signal.<col>`` ...)."""
+    return f"{keep_type(col, dtype, role)} AS {quote_ident(stored_name)}"
