@@ -94,7 +94,7 @@ _LAZY = {
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
-    "NOISE": "clusters.pipeline", "EMPTY": "clusters.pipeline",
+    "NOISE": "clusters.describe", "EMPTY": "clusters.describe",
     "minilm_available": "clusters.embedders", "model2vec_available": "clusters.embedders",
     # objective and failure modes
     "DEFAULT_MODES": "objective.taxonomy", "load_objective": "objective.spec", "parse_objective": "objective.spec",

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.clusters.pipeline import EMPTY, NOISE
+from analysis.clusters.describe import EMPTY, NOISE
 
 #: The size figures are made for (a projector); the height never exceeds it.
 PROJECTOR_WIDTH, PROJECTOR_HEIGHT = 1280, 720

@@ -36,7 +36,8 @@ STAGES = ("import", "load", "embed", "reduce", "cluster", "describe", "save", "l
 def child(args) -> None:
     """One measurement in this (fresh) process: print a JSON line."""
     from analysis import open_store
-    from analysis.clusters.pipeline import clear_cache, cluster_run, purity_and_ari
+    from analysis.clusters.cache import clear_cache
+    from analysis.clusters.pipeline import cluster_run, purity_and_ari
 
     imported = time.perf_counter() - _START
     with open_store(args.db, seed_demo=False) as store:

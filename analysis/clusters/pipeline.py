@@ -3,10 +3,11 @@
 Metadata slice a run only along the axes someone recorded; clusters of the texts find the rest.
 :func:`cluster_run` embeds a text field of every example (see :mod:`analysis.clusters.embedders`),
 reduces the vectors with UMAP (cosine; a few dimensions for clustering, two for the map),
-clusters with HDBSCAN, and describes every cluster with the slicing engine's statistics:
-error rate with a Wilson / Clopper-Pearson interval, a test against the rest of the run and a
-Benjamini-Hochberg q-value, the top class-based TF-IDF terms, the examples nearest the centre
-and the most typical failing ones, and the share of each failure mode where labels exist.
+clusters with HDBSCAN, and describes every cluster (:mod:`analysis.clusters.describe`) with the
+slicing engine's statistics: error rate with a Wilson / Clopper-Pearson interval, a test against
+the rest of the run and a Benjamini-Hochberg q-value, the top class-based TF-IDF terms, the
+examples nearest the centre and the most typical failing ones, and the share of each failure
+mode where labels exist.
 HDBSCAN's noise is its own group (``noise``), and so are examples whose text is empty
 (``empty``).
 
@@ -26,42 +27,36 @@ other examples are assigned by their nearest fitted neighbours (cosine, in the e
 the settings say so.
 
 Everything is seeded: the same data and parameters give identical labels. Results are cached in
-the store (tables ``cluster_cache`` and ``cluster_labels``) under a key made of the run, the text
-field, the embedder and its version, every parameter, and a fingerprint of the data, so a user
-never waits twice for the same clustering. umap-learn compiles its numba code in every new
-process (about 15-45 s); :func:`warm_up` does it on tiny data (the app calls it in a background
-thread), and the compiled code is kept on disk by numba's cache, so later processes skip it
-(``FAULTLINE_NUMBA_CACHE=0`` turns that off).
+the store (:mod:`analysis.clusters.cache`: tables ``cluster_cache`` and ``cluster_labels``) under a
+key made of the run, the text field, the embedder and its version, every parameter, and a
+fingerprint of the data, so a user never waits twice for the same clustering. umap-learn compiles
+its numba code in every new process (about 15-45 s); :func:`warm_up` does it on tiny data (the app
+calls it in a background thread), and the compiled code is kept on disk by numba's cache, so later
+processes skip it (``FAULTLINE_NUMBA_CACHE=0`` turns that off).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 import os
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from analysis import stats as _stats
-from analysis._version import __version__
+from analysis.clusters.cache import cache_key, fingerprint, read_cache, records, write_cache
+from analysis.clusters.describe import EMPTY, NOISE, describe_clusters, failure_modes
 from analysis.clusters.embedders import EMBEDDERS, EmbedderInfo, embed_texts, resolve_embedder, vectors_from_column
 from analysis.errors import FaultlineError
-from analysis.objective.modes import mode_indicators
 from analysis.progress import ProgressCallback, report_progress
 from analysis.slicing.table import slice_examples
-from analysis.store import RunSchema, Store
-from analysis.store.sql import clusters as K
+from analysis.store import Store
 
 TextField = Literal["input", "output", "reference", "both"]
 Embedder = Literal["auto", "vector", "model2vec", "minilm", "tfidf"]
@@ -81,15 +76,6 @@ N_EPOCHS = 100
 MAX_FIT_COPIES = 4 * DEFAULT_SAMPLE_SIZE
 #: Fitted neighbours that vote on the cluster of an example outside the sample.
 ASSIGN_NEIGHBOURS = 10
-#: Terms, representative and typical failing examples reported per cluster.
-N_TERMS, N_REPRESENTATIVE, N_FAILING = 8, 5, 5
-#: Characters of each example text kept in the cluster table.
-TEXT_CHARS = 400
-#: Cached clusterings kept per run (the oldest go first).
-MAX_CACHED_PER_RUN = 12
-#: Bumped when the algorithm changes, so older cached results are not reused.
-ALGORITHM_VERSION = "2"
-NOISE, EMPTY = "noise", "empty"
 NUMBA_CACHE_ENV = "FAULTLINE_NUMBA_CACHE"
 
 MSG_FIELD = "Invalid 'field' parameter: expected one of input, output, reference, both; got {value!r}"
@@ -102,10 +88,6 @@ MSG_TOO_FEW = ("Clustering needs at least {minimum} examples with a non-empty {f
 MSG_ALL_EMPTY = ("Every {field} text of run {run!r} is empty, so there is nothing to cluster; "
                  "choose another field (input, output, reference or both)")
 MSG_NO_SCORED = "Run {run!r} has no scored example, so clusters have no error rate"
-
-_STYLE_STOP_WORDS = ("answer", "question", "thanks", "thank", "please", "hi", "hello")
-#: Words for the cluster terms: letters first (numbers alone are not terms), then letters, digits, ' and -.
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'-]+\b"
 
 
 # ---------------------------------------------------------------------------------------- results
@@ -148,7 +130,7 @@ class ClusterResult:
 
     def to_records(self) -> list[dict]:
         """JSON-ready rows of the table."""
-        return _records(self.table)
+        return records(self.table)
 
 
 # ---------------------------------------------------------------------------------------- checks
@@ -370,198 +352,6 @@ def _texts(frame: pd.DataFrame, field_name: str) -> pd.Series:
     return frame[field_name].fillna("").astype(str)
 
 
-def _failure_modes(store: Store, run_id: str | RunSchema, fields: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Failure-mode labels as one boolean column per mode, aligned with ``frame`` (no column: no labels).
-
-    Stored labels first (columns with the role ``failure_mode``: ``mode.<id>`` flags, or a
-    categorical label, one flag per value); otherwise the failure-mode engine's indicators
-    (its detectors and the researchers' annotations).
-    """
-    stored = fields[(fields["role"] == "failure_mode") & (fields["kind"] != "vector")]
-    flags: dict[str, np.ndarray] = {}
-    source = ""
-    if not stored.empty:
-        values = store.examples(run_id, columns=["example_id", *stored["column_name"]])
-        for row in stored.itertuples():
-            column = values[row.column_name]
-            if row.kind == "boolean" or pd.api.types.is_bool_dtype(column):
-                name = row.column_name.split(".", 1)[1] if row.column_name.startswith("mode.") else row.column_name
-                flags[name] = column.fillna(False).astype(bool).to_numpy()
-            else:
-                for value in sorted(column.dropna().astype(str).unique()):
-                    flags[value] = (column.astype("string") == value).fillna(False).to_numpy(dtype=bool)
-        source = "the run's stored failure-mode labels"
-        aligned = pd.DataFrame(flags, index=values["example_id"].astype(str))
-    else:
-        try:
-            indicators = mode_indicators(store, run_id)
-        except FaultlineError:
-            return pd.DataFrame(index=frame.index), ""
-        modes = [c for c in indicators.columns if c not in ("example_id", "correct")
-                 and pd.api.types.is_bool_dtype(indicators[c])]
-        aligned = indicators.set_index(indicators["example_id"].astype(str))[modes]
-        source = "the failure-mode detectors and annotations"
-    aligned = aligned.reindex(frame["example_id"].astype(str)).fillna(False).astype(bool)
-    aligned = aligned.loc[:, aligned.any(axis=0).to_numpy()]  # modes no example has say nothing here
-    aligned.index = frame.index
-    return aligned, source
-
-
-def class_tfidf_weights(documents: Sequence[str], classes: Sequence, *,
-                        stop_words: Sequence[str] | str | None = "english") -> tuple[list, np.ndarray, np.ndarray]:
-    """Class-based TF-IDF (BERTopic's c-TF-IDF): (class names, vocabulary, class x term weights).
-
-    All documents of a class form one document; its term counts are L1-normalised and weighted
-    by ``log(1 + A / f_t)``, where ``f_t`` is the term's count over all classes and ``A`` the
-    average number of words per class. Counting each document and summing per class equals
-    counting the concatenated documents (no token spans two documents), in one pass.
-    """
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-
-    docs = list(documents)
-    labels = pd.Series(list(classes), dtype=object)
-    names = list(dict.fromkeys(labels))
-    words = sorted(ENGLISH_STOP_WORDS | set(_STYLE_STOP_WORDS)) if stop_words == "english" else stop_words
-    vectorizer = CountVectorizer(stop_words=words, token_pattern=TOKEN_PATTERN, lowercase=True)
-    try:
-        counts = vectorizer.fit_transform(docs)
-    except ValueError:  # no document has a word (only stop words, numbers or punctuation)
-        return names, np.array([], dtype=object), np.zeros((len(names), 0))
-    codes = pd.Categorical(labels, categories=names).codes
-    member = sp.csr_matrix((np.ones(len(docs)), (codes, np.arange(len(docs)))), shape=(len(names), len(docs)))
-    tf = (member @ counts).astype(np.float64).tocsr()  # class x term counts: the concatenated documents
-    frequency = np.asarray(tf.sum(axis=0)).ravel()
-    average = float(np.asarray(tf.sum(axis=1)).mean())
-    idf = np.log(1.0 + average / np.maximum(frequency, 1e-12))
-    row_sums = np.asarray(tf.sum(axis=1)).ravel()
-    weights = (sp.diags(1.0 / np.maximum(row_sums, 1e-12)) @ tf @ sp.diags(idf)).toarray()
-    return names, vectorizer.get_feature_names_out(), weights
-
-
-def class_tfidf(documents: Sequence[str], classes: Sequence, *, top: int = N_TERMS,
-                stop_words: Sequence[str] | str | None = "english") -> dict:
-    """Top terms per class by class-based TF-IDF (see :func:`class_tfidf_weights`): {class: [terms, best first]}.
-
-    >>> class_tfidf(["dose of ibuprofen", "ibuprofen dose mg", "git merge conflict", "merge branch"],
-    ...             ["a", "a", "b", "b"], top=2)
-    {'a': ['dose', 'ibuprofen'], 'b': ['merge', 'branch']}
-    """
-    if not len(documents):
-        return {}
-    names, vocabulary, weights = class_tfidf_weights(documents, classes, stop_words=stop_words)
-    out = {}
-    for i, name in enumerate(names):
-        row = weights[i]
-        order = np.lexsort((vocabulary, -row)) if len(vocabulary) else []  # by weight, ties alphabetical
-        out[name] = [str(vocabulary[j]) for j in order[:top] if row[j] > 0]
-    return out
-
-
-# ---------------------------------------------------------------------------------------- cache
-def _cache_tables_exist(store: Store) -> bool:
-    return store.table_exists("cluster_cache") and store.table_exists("cluster_labels")
-
-
-def _fingerprint(frame: pd.DataFrame, texts: pd.Series, modes: pd.DataFrame, vectors: np.ndarray | None) -> str:
-    parts = pd.DataFrame({"example_id": frame["example_id"].astype(str), "text": texts.astype(str),
-                          "correct": frame["correct"].astype("string").fillna("<NA>"),
-                          "unscorable": frame["unscorable"].astype("string").fillna("<NA>")})
-    digest = hashlib.sha256(pd.util.hash_pandas_object(parts, index=False).to_numpy().tobytes())
-    digest.update(json.dumps(list(map(str, modes.columns))).encode())
-    digest.update(np.ascontiguousarray(modes.to_numpy(dtype=bool)).tobytes())
-    if vectors is not None:
-        digest.update(np.ascontiguousarray(vectors).tobytes())
-    return digest.hexdigest()
-
-
-def _cache_key(run_id: str, field_name: str, embedder: EmbedderInfo, params: dict, fingerprint: str) -> str:
-    material = json.dumps([ALGORITHM_VERSION, run_id, field_name, embedder.name, embedder.version, params, fingerprint],
-                          sort_keys=True, default=str)
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def _records(table: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in table.to_dict("records"):
-        clean = {}
-        for k, v in row.items():
-            if isinstance(v, (np.floating, float)):
-                v = None if not math.isfinite(float(v)) else float(v)
-            elif isinstance(v, np.integer):
-                v = int(v)
-            elif isinstance(v, np.bool_):
-                v = bool(v)
-            elif isinstance(v, np.ndarray):
-                v = v.tolist()
-            clean[k] = v
-        out.append(clean)
-    return out
-
-
-_FLOAT_COLUMNS = ("error_rate", "ci_low", "ci_high", "rest_error_rate", "difference", "p_value", "q_value")
-
-
-def _table_from_records(records: list[dict]) -> pd.DataFrame:
-    table = pd.DataFrame(records)
-    for c in _FLOAT_COLUMNS:
-        if c in table:
-            table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
-    for c in ("size", "n", "errors"):
-        if c in table:
-            table[c] = table[c].astype(np.int64)
-    if "finding" in table:
-        table["finding"] = table["finding"].astype(bool)
-    return table
-
-
-def _read_cache(store: Store, key: str) -> tuple[dict, pd.DataFrame, pd.DataFrame] | None:
-    if not _cache_tables_exist(store):
-        return None
-    rows = store.cursor().execute(K.SETTINGS, [key]).fetchall()
-    if not rows:
-        return None
-    labels = store.cursor().execute(K.LABELS, [key]).df()
-    return json.loads(rows[0][0]), _table_from_records(json.loads(rows[0][1])), labels
-
-
-def _write_cache(store: Store, key: str, run_id: str, field_name: str, embedder: EmbedderInfo, params: dict,
-                 fingerprint: str, settings: dict, table: pd.DataFrame, labels: pd.DataFrame) -> None:
-    store.ensure_table("cluster_cache")
-    frame = labels[["example_id", "cluster", "x", "y"]].copy()
-    frame["example_id"] = frame["example_id"].astype(str)
-    frame["cluster"] = frame["cluster"].astype(str)
-    with store.transaction() as cur:
-        cur.register(K.LABELS_VIEW, frame)
-        try:
-            cur.execute(K.DELETE_LABELS, [key])
-            cur.execute(K.DELETE_ENTRY, [key])
-            cur.execute(K.INSERT_ENTRY,
-                        [key, run_id, field_name, f"{embedder.name}:{embedder.version}",
-                         json.dumps(params, sort_keys=True, default=str), fingerprint,
-                         datetime.now(UTC).replace(tzinfo=None), __version__,
-                         json.dumps(settings, default=str), json.dumps(_records(table), default=str)])
-            cur.execute(K.INSERT_LABELS, [key])
-            # Forget clusterings of deleted runs, and all but the newest few of this run.
-            cur.execute(K.PRUNE, [run_id, MAX_CACHED_PER_RUN])
-            cur.execute(K.DELETE_ORPHAN_LABELS)
-        finally:
-            cur.unregister(K.LABELS_VIEW)
-
-
-def clear_cache(store: Store, run: str | None = None) -> int:
-    """Forget cached clusterings (of one run, or all); returns how many were dropped."""
-    if not _cache_tables_exist(store):
-        return 0
-    run_id = store.run(run).run_id if run is not None else None
-    params = [run_id] if run_id else []
-    with store.transaction() as cur:
-        n = cur.execute(K.count_sql(one_run=bool(run_id)), params).fetchall()[0][0]
-        cur.execute(K.clear_sql(one_run=bool(run_id)), params)
-        cur.execute(K.DELETE_ORPHAN_LABELS)
-    return int(n)
-
-
 # ---------------------------------------------------------------------------------------- the pipeline
 @dataclass
 class _Prepared:
@@ -635,12 +425,12 @@ def _prepare(store: Store, run: str, *, field_name: str, embedder: str, n_neighb
         params["min_samples"] = max(3, fit_mcs // 4)
     params["n_neighbors"] = min(params["n_neighbors"], defaults["n_fit"] - 1)
     params["fit_min_cluster_size"] = fit_mcs
-    modes, modes_source = _failure_modes(store, schema, fields, frame)
-    fingerprint = _fingerprint(frame, texts, modes, vectors)
-    key = _cache_key(info.run_id, field_name, resolved, params, fingerprint)
+    modes, modes_source = failure_modes(store, schema, fields, frame)
+    digest = fingerprint(frame, texts, modes, vectors)
+    key = cache_key(info.run_id, field_name, resolved, params, digest)
     if "embedding" in frame:
         frame = frame.drop(columns="embedding")
-    return _Prepared(info, frame, texts, nonempty, resolved, params, key, fingerprint, modes, modes_source, vectors,
+    return _Prepared(info, frame, texts, nonempty, resolved, params, key, digest, modes, modes_source, vectors,
                      Path(model_dir) if model_dir is not None else None, notes)
 
 
@@ -688,7 +478,7 @@ def cluster_run(store: Store, run: str, *, field: TextField = "input", embedder:
     column = f"cluster.{field}"
     if use_cache:
         t = time.perf_counter()
-        cached = _read_cache(store, prep.key)
+        cached = read_cache(store, prep.key)
         if cached is not None:
             settings, table, labels = cached
             labels = _attach(labels, prep)
@@ -706,13 +496,14 @@ def cluster_run(store: Store, run: str, *, field: TextField = "input", embedder:
     labels_frame = pd.DataFrame({"example_id": prep.frame["example_id"].astype(str).to_numpy(), "cluster": labels,
                                  "x": coords[:, 0], "y": coords[:, 1]})
     labels_frame = _attach(labels_frame, prep)
-    table = _describe(prep, labels_frame, settings.pop("_unit_vectors"), column)
+    table = describe_clusters(labels_frame, settings.pop("_unit_vectors"), column, modes=prep.modes,
+                              confidence=prep.params["confidence"], fdr=prep.params["fdr"])
     timings["describe"] = time.perf_counter() - t
     result = ClusterResult(table, labels_frame, prep.info.run_id, field, column, settings, prep.key, False, timings)
     t = time.perf_counter()
     if not store.read_only:
         report_progress(progress, 0.97, "Saving the clusters in the store")
-        _write_cache(store, prep.key, prep.info.run_id, field, prep.embedder, prep.params, prep.fingerprint, settings,
+        write_cache(store, prep.key, prep.info.run_id, field, prep.embedder, prep.params, prep.fingerprint, settings,
                      table, labels_frame)
         if save_column:
             _save_column(store, result)
@@ -733,7 +524,7 @@ def cached_result(store: Store, run: str, *, field: TextField = "input", embedde
     prep = _prepare(store, run, field_name=field, embedder=embedder, n_neighbors=n_neighbors,
                     min_cluster_size=min_cluster_size, min_samples=min_samples, sample_size=sample_size,
                     n_components=n_components, seed=seed, fdr=fdr, confidence=confidence, model_dir=model_dir)
-    cached = _read_cache(store, prep.key)
+    cached = read_cache(store, prep.key)
     if cached is None:
         return None
     settings, table, labels = cached
@@ -973,61 +764,6 @@ def _settings(prep: _Prepared, field_name: str, notes: list[str], *, assigned: i
     }
 
 
-def _describe(prep: _Prepared, labels: pd.DataFrame, unit: np.ndarray, column: str) -> pd.DataFrame:
-    p = prep.params
-    groups = labels["cluster"].astype(str).to_numpy()
-    scored = labels["scored"].to_numpy(dtype=bool)
-    failing = scored & ~labels["correct"].fillna(False).to_numpy(dtype=bool)
-    total_n, total_errors = int(scored.sum()), int(failing.sum())
-    names = sorted(set(groups), key=lambda g: (g in (NOISE, EMPTY), g == EMPTY, int(g) if g.isdigit() else 0))
-    size = np.array([(groups == g).sum() for g in names], dtype=np.int64)
-    n = np.array([(scored & (groups == g)).sum() for g in names], dtype=np.int64)
-    errors = np.array([(failing & (groups == g)).sum() for g in names], dtype=np.int64)
-    vs_rest = _stats.slice_vs_rest(errors, n, total_errors, total_n, tested=len(names) >= 2, confidence=p["confidence"])
-    low, high, method = vs_rest.ci_low, vs_rest.ci_high, vs_rest.ci_method
-    p_value, test, q_value = vs_rest.p_value, vs_rest.test, vs_rest.q_value
-    rate, rest_rate, difference = vs_rest.error_rate, vs_rest.rest_error_rate, vs_rest.difference
-    finding = (q_value < p["fdr"]) & (difference > 0)
-    texts = labels["text"].astype(str).to_numpy()
-    nonempty_groups = groups != EMPTY
-    terms = class_tfidf(texts[nonempty_groups], groups[nonempty_groups]) if nonempty_groups.any() else {}
-    if any(not t for t in terms.values()):  # e.g. a cluster of the repeated output "The": its words, stop words or not
-        bare = class_tfidf(texts[nonempty_groups], groups[nonempty_groups], stop_words=None)
-        terms = {g: t or bare.get(g, []) for g, t in terms.items()}
-    ids = labels["example_id"].astype(str).to_numpy()
-    rows = []
-    mode_flags = prep.modes.to_numpy(dtype=bool) if prep.modes.shape[1] else None
-    mode_names = [str(m) for m in prep.modes.columns]
-    for i, g in enumerate(names):
-        members = np.flatnonzero(groups == g)
-        centre = unit[members].mean(axis=0)
-        closeness = unit[members] @ centre if np.linalg.norm(centre) > 0 else np.zeros(len(members))
-        order = members[np.lexsort((members, -closeness))]
-        reps = order[:N_REPRESENTATIVE]
-        fails = order[failing[order]][:N_FAILING]
-        shares: dict = {}
-        failed = members[failing[members]]
-        if mode_flags is not None and failed.size:  # share of the cluster's failures in each mode
-            per_mode = mode_flags[failed].sum(axis=0) / failed.size
-            shares = {mode_names[j]: round(float(per_mode[j]), 4)
-                      for j in np.argsort(-per_mode, kind="stable") if per_mode[j] > 0}
-        rows.append({
-            "cluster": g, "description": f"{column} = {g}", "size": int(size[i]), "n": int(n[i]),
-            "errors": int(errors[i]), "error_rate": rate[i], "ci_low": low[i], "ci_high": high[i],
-            "ci_method": str(method[i]), "rest_error_rate": rest_rate[i], "difference": difference[i],
-            "p_value": p_value[i], "test": str(test[i]), "q_value": q_value[i], "finding": bool(finding[i]),
-            "terms": terms.get(g, []),
-            "representative_ids": ids[reps].tolist(),
-            "representative_texts": [t[:TEXT_CHARS] for t in texts[reps]],
-            "failing_ids": ids[fails].tolist(),
-            "failing_texts": [t[:TEXT_CHARS] for t in texts[fails]],
-            "failure_modes": shares,
-        })
-    table = pd.DataFrame(rows)
-    table["_q"] = table["q_value"].fillna(2.0)
-    table = table.sort_values(["_q", "difference", "size"], ascending=[True, False, False], kind="stable")
-    return table.drop(columns="_q").reset_index(drop=True)
-
 
 def cluster_examples(store: Store, result: ClusterResult, cluster: str, *, limit: int | None = 500) -> pd.DataFrame:
     """The examples of one cluster (failures first), as the Slices page lists a slice's examples."""
@@ -1054,21 +790,5 @@ def purity_and_ari(labels: Sequence, truth: Sequence, *, ignore: Sequence[str] =
             "clustered_share": round(len(clustered) / max(len(frame), 1), 4)}
 
 
-# ---------------------------------------------------------------------------------------- CLI
-__all__ = ["ClusterResult", "cluster_run", "cached_result", "class_tfidf", "class_tfidf_weights", "clear_cache", "cluster_examples",
-           "default_parameters", "purity_and_ari", "warm_up", "FIELDS", "NOISE", "EMPTY"]
-
-
-def latest_result(store: Store, run: str) -> SimpleNamespace | None:
-    """The most recent clustering cached for a run (settings and cluster table), or None (for the report)."""
-    if not _cache_tables_exist(store):
-        return None
-    run_id = store.run(run).run_id
-    rows = store.cursor().execute(K.LATEST_KEY, [run_id]).fetchall()
-    if not rows:
-        return None
-    cached = _read_cache(store, rows[0][0])
-    if cached is None:
-        return None
-    settings, table, _labels = cached
-    return SimpleNamespace(settings=settings, table=table)
+__all__ = ["ClusterResult", "cluster_run", "cached_result", "cluster_examples", "default_parameters",
+           "purity_and_ari", "warm_up", "FIELDS"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._version import __version__
-from analysis.clusters.pipeline import latest_result
+from analysis.clusters.cache import latest_result
 from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled

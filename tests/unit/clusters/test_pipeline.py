@@ -1,7 +1,7 @@
-"""Failure clusters: recovery of the demo's themes, statistics as the slicing engine's, caching, edge cases.
+"""The cluster pipeline: recovery of the demo's themes, labels and map, embedders, sampling, weights, edge cases.
 
-UMAP compiles its numba code once per process (and numba keeps it on disk), so the session
-fixture clusters the demo first and later tests reuse the compiled code on small data.
+The fixtures (``demo``, ``topics``) are in this folder's conftest.py; the cluster table is tested in
+test_describe.py, the result cache in test_cache.py.
 """
 
 from __future__ import annotations
@@ -14,47 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import FaultlineError, open_store
+from analysis import FaultlineError
 from analysis.clusters import embedders as E
 from analysis.clusters import pipeline as C
-from analysis.demo.seed import demo_truth_path, ensure_demo
-from analysis.slicing.attributes import list_attributes
+from analysis.clusters.describe import EMPTY, NOISE
 from analysis.slicing.table import slice_table
 from tests.conftest import HELM_BBQ, ROOT
-
-DEMO_PROMPTS = 2000
-TOPICS = ["ibuprofen dose for an adult with a headache", "git merge conflict in a feature branch",
-          "visa rules for a short trip to Japan", "oven temperature to roast a chicken"]
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """A small demo store and the baseline's input clusters (the first UMAP of the session)."""
-    path = tmp_path_factory.mktemp("clusters") / "demo.duckdb"
-    store = open_store(path, seed_demo=False)
-    ensure_demo(store, n_prompts=DEMO_PROMPTS)
-    truth = json.loads(demo_truth_path(store).read_text())
-    result = C.cluster_run(store, "baseline", field="input")
-    yield store, result, truth
-    store.close()
-
-
-def topic_frame(n: int = 80, *, seed: int = 0) -> pd.DataFrame:
-    """Four clearly different topics; the git questions fail far more often."""
-    rng = np.random.default_rng(seed)
-    topic = np.arange(n) % len(TOPICS)
-    fail = rng.random(n) < np.where(topic == 1, 0.8, 0.1)
-    return pd.DataFrame({"example_id": [f"t{i:03d}" for i in range(n)],
-                         "question": [f"{TOPICS[t]} (case {i})" for i, t in enumerate(topic)],
-                         "response": [f"answer {i}" for i in range(n)], "correct": ~fail,
-                         "topic": [TOPICS[t].split()[0] for t in topic]})
-
-
-@pytest.fixture
-def topics(store):
-    frame = topic_frame()
-    run = store.ingest_frame(frame, name="topics").added[0]
-    return run, frame
+from tests.unit.clusters.topics import DEMO_PROMPTS, TOPICS, topic_frame
 
 
 # ------------------------------------------------------------------------------------------ the demo
@@ -93,25 +59,9 @@ def test_every_example_has_a_label_and_a_place_on_the_map(demo):
     assert labels[["x", "y"]].notna().all().all()
     assert result.table["size"].sum() == DEMO_PROMPTS
     assert set(labels["cluster"]) == set(result.table["cluster"])
-    names = [c for c in result.table["cluster"] if c not in (C.NOISE, C.EMPTY)]
+    names = [c for c in result.table["cluster"] if c not in (NOISE, EMPTY)]
     sizes = result.table.set_index("cluster").loc[sorted(names, key=int), "size"].to_numpy()
     assert (np.diff(sizes) <= 0).all(), "clusters are numbered by size, largest first"
-
-
-def test_statistics_are_the_slicing_engines(demo):
-    """Each cluster's n, errors, interval, p-value and q-value equal a slice table over cluster.input."""
-    store, result, _ = demo
-    assert "cluster.input" in [a.name for a in list_attributes(store, "baseline")]
-    slices = slice_table(store, "baseline", ["cluster.input"], max_order=1, min_support=1).table
-    by_value = {p["cluster.input"]: row for p, row in zip(slices["predicate"], slices.itertuples())}
-    assert set(by_value) == set(result.table["cluster"])
-    for row in result.table.itertuples():
-        s = by_value[row.cluster]
-        assert (row.n, row.errors) == (s.n, s.errors)
-        assert row.ci_method == s.ci_method
-        np.testing.assert_allclose([row.error_rate, row.ci_low, row.ci_high, row.p_value, row.q_value],
-                                   [s.error_rate, s.ci_low, s.ci_high, s.p_value, s.q_value], rtol=1e-12)
-        assert row.finding == s.finding
 
 
 def test_a_cluster_slices_with_metadata(demo):
@@ -123,30 +73,6 @@ def test_a_cluster_slices_with_metadata(demo):
     in_zero = set(result.labels.loc[result.labels["cluster"] == "0", "example_id"])
     expected = examples[examples["example_id"].isin(in_zero) & (examples["meta.language"] == "sw")]
     assert cell["n"].item() == len(expected)
-
-
-def test_representatives_and_typical_failures(demo):
-    store, result, _ = demo
-    labels = result.labels.set_index("example_id")
-    for row in result.table.itertuples():
-        assert 1 <= len(row.representative_ids) <= C.N_REPRESENTATIVE
-        assert (labels.loc[row.representative_ids, "cluster"] == row.cluster).all()
-        assert len(row.failing_ids) == min(C.N_FAILING, row.errors)
-        assert (labels.loc[row.failing_ids, "correct"] == False).all()  # noqa: E712 - nullable booleans
-        assert row.representative_texts[0] == labels.loc[row.representative_ids[0], "text"][:C.TEXT_CHARS]
-
-
-def test_cached_result_is_identical_and_fast(demo):
-    store, result, _ = demo
-    again = C.cluster_run(store, "baseline", field="input")
-    assert again.from_cache and not result.from_cache
-    assert again.cache_key == result.cache_key
-    pd.testing.assert_frame_equal(again.labels[["example_id", "cluster"]], result.labels[["example_id", "cluster"]])
-    np.testing.assert_allclose(again.labels[["x", "y"]].to_numpy(), result.labels[["x", "y"]].to_numpy(), rtol=1e-6)
-    pd.testing.assert_frame_equal(again.table, result.table, check_exact=False, rtol=1e-12)
-    assert sum(again.timings.values()) < 1.0, again.timings
-    assert C.cached_result(store, "baseline", field="input").cache_key == result.cache_key
-    assert C.cached_result(store, "baseline", field="input", seed=1) is None
 
 
 # ------------------------------------------------------------------------------------------ small runs
@@ -166,33 +92,6 @@ def test_topics_are_found_and_the_failing_one_is_a_finding(store, topics):
     assert scores["ari"] >= 0.9, scores
     worst = result.table.iloc[0]
     assert worst["finding"] and "git" in worst["terms"] and worst["error_rate"] > 0.5
-
-
-def test_cache_key_covers_field_embedder_parameters_and_data(store, topics):
-    run, frame = topics
-    base = C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False)
-    keys = {base.cache_key,
-            C.cluster_run(store, run.run_id, embedder="tfidf", seed=1, save_column=False).cache_key,
-            C.cluster_run(store, run.run_id, embedder="tfidf", min_cluster_size=6, save_column=False).cache_key,
-            C.cluster_run(store, run.run_id, embedder="tfidf", field="both", save_column=False).cache_key,
-            C.cluster_run(store, run.run_id, embedder="model2vec", save_column=False).cache_key}
-    assert len(keys) == 5
-    changed = frame.assign(correct=~frame["correct"])  # same texts, other outcomes: other data
-    other = store.ingest_frame(changed, name="topics flipped").added[0]
-    assert C.cluster_run(store, other.run_id, embedder="tfidf", save_column=False).cache_key != base.cache_key
-    assert C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False).from_cache
-    assert C.clear_cache(store, run.run_id) >= 5
-    assert not C.cluster_run(store, run.run_id, embedder="tfidf", save_column=False).from_cache
-
-
-def test_cache_rows_of_a_deleted_run_are_dropped(store, topics):
-    run, frame = topics
-    C.cluster_run(store, run.run_id, embedder="tfidf")
-    store.delete_run(run.run_id)
-    other = store.ingest_frame(frame.assign(question=frame["question"] + "?"), name="again").added[0]
-    C.cluster_run(store, other.run_id, embedder="tfidf")
-    runs = {r[0] for r in store.cursor().execute("SELECT DISTINCT run_id FROM cluster_cache").fetchall()}
-    assert runs == {other.run_id}
 
 
 def test_labels_become_the_runs_cluster_attribute(store, topics):
@@ -305,7 +204,7 @@ def test_a_text_repeated_often_weighs_as_many_examples(store):
     is_canned = result.labels["example_id"].str.startswith("r")
     assert result.labels.loc[is_canned, "cluster"].nunique() == 1
     name = result.labels.loc[is_canned, "cluster"].iloc[0]
-    assert name not in (C.NOISE, C.EMPTY)
+    assert name not in (NOISE, EMPTY)
     assert is_canned[result.labels["cluster"] == name].mean() >= 0.9, "the cluster is the canned answer's"
     worst = result.table.iloc[0]
     assert worst["cluster"] == name and worst["error_rate"] > 0.9 and worst["finding"]
@@ -327,20 +226,6 @@ def test_weighted_hdbscan_counts_examples():
     np.testing.assert_array_equal(labels, again)
 
 
-def test_a_cluster_of_stop_words_is_still_described(store):
-    """A cluster of truncated outputs ("The") has no word but stop words: its terms keep them."""
-    rng = np.random.default_rng(4)
-    centres = rng.normal(size=(2, 8)) * 5
-    group = np.arange(60) % 2
-    frame = pd.DataFrame({"prompt": np.where(group == 0, "git merge conflict", "The"), "correct": group == 0,
-                          "embedding": [list(centres[g] + rng.normal(size=8) * 0.1) for g in group]})
-    run = store.ingest_frame(frame, name="cut").added[0]
-    result = C.cluster_run(store, run.run_id, min_cluster_size=10)
-    assert C.purity_and_ari(result.labels["cluster"], group)["ari"] == 1.0
-    terms = dict(zip(result.table["cluster"], result.table["terms"]))
-    assert sorted(map(tuple, terms.values())) == [("conflict", "git", "merge"), ("the",)]
-
-
 def test_progress_is_reported(store, topics):
     run, _ = topics
     seen = []
@@ -350,24 +235,12 @@ def test_progress_is_reported(store, topics):
     assert any("UMAP" in m for _, m in seen)
 
 
-def test_failure_mode_shares(store, topics):
-    run, frame = topics
-    modes = pd.DataFrame({"example_id": frame["example_id"],
-                          "value": np.where(frame["correct"], None, np.where(frame.index % 2 == 0, "a", "b"))})
-    store.set_example_column(run.run_id, "failure_mode.label", modes, role="failure_mode", kind="categorical")
-    result = C.cluster_run(store, run.run_id, embedder="tfidf")
-    assert "failure_mode" in result.labels
-    for row in result.table.itertuples():
-        if row.errors:
-            assert set(row.failure_modes) <= {"a", "b"} and abs(sum(row.failure_modes.values()) - 1) < 1e-3
-
-
 def test_real_helm_bbq_outputs_are_clustered_and_described(store):
     report = store.ingest(HELM_BBQ)
     for run in report.added:
         result = C.cluster_run(store, run.run_id, field="output")
         assert result.table["size"].sum() == run.row_count
-        described = result.table[~result.table["cluster"].isin([C.NOISE, C.EMPTY])]
+        described = result.table[~result.table["cluster"].isin([NOISE, EMPTY])]
         assert len(described) >= 2 and all(len(t) for t in described["terms"])
         assert result.table["q_value"].notna().any()
 
@@ -400,7 +273,7 @@ def test_empty_texts_form_their_own_group(store, topics):
     blanked = frame.assign(question=[q if i % 10 else "" for i, q in enumerate(frame["question"])])
     store.ingest_frame(blanked, name="blanks")
     result = C.cluster_run(store, "blanks", embedder="tfidf")
-    empty = result.table[result.table["cluster"] == C.EMPTY]
+    empty = result.table[result.table["cluster"] == EMPTY]
     assert empty["size"].item() == 8 and empty["terms"].item() == []
 
 
@@ -427,27 +300,6 @@ def test_bad_parameters_are_named(store, topics, kwargs, message):
 
 
 # ------------------------------------------------------------------------------------------ pieces
-def test_class_tfidf_matches_a_direct_computation():
-    """c-TF-IDF as BERTopic defines it, from sklearn's CountVectorizer on the concatenated documents."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    frame = topic_frame(60)
-    docs = (frame["question"] + " " + frame["response"]).tolist()
-    classes = frame["topic"].tolist()
-    names, vocabulary, weights = C.class_tfidf_weights(docs, classes, stop_words=None)
-    joined = [" ".join(d for d, c in zip(docs, classes) if c == name) for name in names]
-    counts = CountVectorizer(token_pattern=C.TOKEN_PATTERN).fit(docs)
-    tf = counts.transform(joined).toarray().astype(float)
-    assert list(counts.get_feature_names_out()) == list(vocabulary)
-    idf = np.log(1 + tf.sum(axis=1).mean() / tf.sum(axis=0))
-    expected = tf / tf.sum(axis=1, keepdims=True) * idf
-    np.testing.assert_allclose(weights, expected, rtol=1e-12)
-    top = C.class_tfidf(docs, classes, top=3, stop_words=None)
-    for i, name in enumerate(names):
-        best = sorted(range(len(vocabulary)), key=lambda j: (-expected[i, j], vocabulary[j]))[:3]
-        assert top[name] == [vocabulary[j] for j in best]
-
-
 def test_exact_knn_matches_brute_force():
     rng = np.random.default_rng(0)
     unit = C._unit(rng.normal(size=(300, 12)).astype(np.float32))
