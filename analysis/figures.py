@@ -52,6 +52,13 @@ VERDICT_TEXT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not implic
 #: Short text of a declared relation in a matrix cell.
 RELATION_TEXT = {"guards against": "guards against", "can cause": "can cause", "none": "",
                  "guards against and can cause": "guards + can cause"}
+#: The same texts for a matrix of many components (narrow columns at 1280x720).
+VERDICT_TEXT_SHORT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not impl.",
+                      "insufficient evidence": "insuff.", "no signal": "no signal"}
+RELATION_TEXT_SHORT = {"guards against": "guards", "can cause": "can cause", "none": "",
+                       "guards against and can cause": "guards+cause"}
+#: From this many components on, matrix cells use the short texts and headers wrap tighter.
+NARROW_MATRIX = 5
 
 MSG_EMPTY = "Nothing to draw: {what}"
 
@@ -339,6 +346,9 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     height = _height(len(modes), per_row=64, base=150)
     row_px = (height - 150) / max(len(modes), 1)
     lookup = {(r["mode"], r["component"]): r for r in cells.to_dict("records")}
+    narrow = len(comps) >= NARROW_MATRIX
+    verdict_text = VERDICT_TEXT_SHORT if narrow else VERDICT_TEXT
+    relation_text = RELATION_TEXT_SHORT if narrow else RELATION_TEXT
     z, amber, text, hover = [], [], [], []
     for m in modes:
         zr, ar, tr, hr = [], [], [], []
@@ -348,27 +358,27 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
             zr.append(auc if judged else None)
             ar.append(1 if r["verdict"] == "insufficient evidence" else None)
-            relation = RELATION_TEXT.get(r["relation"], r["relation"])
-            tr.append(VERDICT_TEXT[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
+            relation = relation_text.get(r["relation"], r["relation"])
+            tr.append(verdict_text[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
                       + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
             hr.append(f"{mode_names[m]} x {comp_names[c]}<br>{r['verdict']} (rule {r['rule']})<br>declared: "
                       f"{r['relation']}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
                                             if auc == auc else ""))
         z.append(zr), amber.append(ar), text.append(tr), hover.append(hr)
-    xs = [_wrap(comp_names[c], 12) for c in comps]
+    xs = [_wrap(comp_names[c], 9 if narrow else 12) for c in comps]
     ys = [mode_names[m] for m in modes]
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
                              hoverinfo="skip", xgap=2, ygap=2))
     fig.add_trace(go.Heatmap(
-        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
+        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 11 if narrow else 12}, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],
         zmin=0, zmax=1, zmid=0.5, xgap=2, ygap=2,
         colorbar={"title": {"text": "AUC", "font": {"size": 14}}, "tickvals": [0, 0.25, 0.5, 0.75, 1],
                   "thickness": 14, "xpad": 4, "tickfont": {"size": 13}}))
     _style(fig, title=title, height=height)
     fig.update_layout(plot_bgcolor=GRID, margin={"t": 110 if title else 80})
-    fig.update_xaxes(side="top", type="category", tickangle=0, showgrid=False, tickfont={"size": 13})
+    fig.update_xaxes(side="top", type="category", tickangle=0, showgrid=False, tickfont={"size": 12 if narrow else 13})
     fig.update_yaxes(autorange="reversed", type="category", showgrid=False, tickfont={"size": 14})
     return fig
 

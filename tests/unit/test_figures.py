@@ -161,7 +161,8 @@ def test_modes_matrix_colours_the_judged_cells_with_their_auc(linked):
     fig = figures.modes_matrix(cells)
     amber, auc = fig.data
     modes = [m.name for m in linked.objective.modes]
-    assert list(auc.y) == modes and len(auc.x) == len(linked.objective.components)
+    comps = linked.objective.components
+    assert list(auc.y) == modes and len(auc.x) == len(comps)
     for i, m in enumerate(linked.objective.modes):
         for j, c in enumerate(linked.objective.components):
             row = cells[(cells["mode"] == m.id) & (cells["component"] == c.id)].iloc[0]
@@ -171,7 +172,8 @@ def test_modes_matrix_colours_the_judged_cells_with_their_auc(linked):
             else:
                 assert auc.z[i][j] is None
             assert (amber.z[i][j] == 1) == (row["verdict"] == "insufficient evidence")
-            assert auc.text[i][j].startswith(figures.VERDICT_TEXT[row["verdict"]])
+            texts = figures.VERDICT_TEXT_SHORT if len(comps) >= figures.NARROW_MATRIX else figures.VERDICT_TEXT
+            assert auc.text[i][j].startswith(texts[row["verdict"]])
     assert (cells["verdict"] == "implicated").any() and (cells["verdict"] == "no signal").any()
     assert fig.layout.height <= figures.PROJECTOR_HEIGHT
 
