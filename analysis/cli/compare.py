@@ -41,9 +41,9 @@ def compare(baseline: str, candidate: str, by: list[str] | None, max_order: int,
         return EXIT_OK
     click.echo(f"{result.matched:,} matched examples; {result.only_baseline:,} only in the baseline, "
                f"{result.only_candidate:,} only in the candidate")
-    click.echo(f"{'slice':<50} {'n':>7} {'base err':>9} {'cand err':>9} {'change (95% CI)':<24} {'q':>9}  verdict")
+    click.echo(f"{'slice':<50} {'n':>7} {'base err':>9} {'cand err':>9} {'change, points (95% CI)':<24} {'q':>9}  verdict")
     for row in result.table.itertuples():
         q = "" if math.isnan(row.q_value) else f"{row.q_value:.2g}"
         click.echo(f"{row.description[:50]:<50} {row.n:>7,} {row.base_error_rate:9.1%} {row.cand_error_rate:9.1%} "
-                   f"{row.difference:+6.1%} ({row.ci_low:+.1%}, {row.ci_high:+.1%}) {q:>9}  {row.verdict}")
+                   f"{row.difference * 100:+6.1f} ({row.ci_low * 100:+.1f}, {row.ci_high * 100:+.1f}){'':4} {q:>9}  {row.verdict}")
     return EXIT_OK

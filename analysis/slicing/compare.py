@@ -273,13 +273,13 @@ class GateResult:
     comparison: Comparison
 
     def summary(self) -> str:
-        head = (f"Gate {'PASSED' if self.passed else 'FAILED'}: max allowed drop {self.max_drop:.1%} in accuracy, "
+        head = (f"Gate {'PASSED' if self.passed else 'FAILED'}: max allowed drop {self.max_drop * 100:.1f} points of accuracy, "
                 f"significance level {self.alpha} (BH-adjusted); {self.comparison.matched:,} matched examples")
         lines = [head]
         for row in self.breaking.itertuples():
             lines.append(f"  BREAKS  {row.description}: accuracy {1 - row.base_error_rate:.1%} -> "
-                         f"{1 - row.cand_error_rate:.1%} (drop {row.difference:.1%}, 95% CI {row.ci_low:.1%} to "
-                         f"{row.ci_high:.1%}, n={row.n:,}, q={row.q_value:.2g})")
+                         f"{1 - row.cand_error_rate:.1%} (drop {row.difference * 100:.1f} points, 95% CI {row.ci_low * 100:.1f} "
+                         f"to {row.ci_high * 100:.1f} points, n={row.n:,}, q={row.q_value:.2g})")
         return "\n".join(lines)
 
 
