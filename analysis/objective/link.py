@@ -55,6 +55,7 @@ No language model is involved: the sentence of each cell is filled in from these
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Sequence
@@ -859,15 +860,23 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
 
 # ---------------------------------------------------------------------------------- the report
 def report_section(store: Store, run: str, *, baseline: str | None = None, objective: str | os.PathLike) -> dict:
-    """The audit report's "Failure modes and objective components" section (see :mod:`analysis.report`):
-    ``summary`` (plain sentences), ``html`` (escaped, self-contained: the modes, up to the heading of the
-    modes x components matrix), ``html_after_matrix`` (what follows the matrix), ``objective_sha256``,
-    ``cells`` (the records of :attr:`LinkResult.cells`, from which the report draws the matrix with
-    :func:`analysis.figures.modes_matrix`) and ``settings``. Lenient: spec problems against the runs are
-    listed in the section, not raised."""
-    import hashlib
-    from html import escape
+    """The numbers of the audit report's "Failure modes and objective components" section (the report's
+    templates render them; see :mod:`analysis.report`).
 
+    Returns
+    -------
+    dict
+        ``summary`` (plain sentences), ``modes`` (one record per failure mode: ``name``, ``dimension``,
+        ``n``, ``rate`` (a fraction), ``where`` (where it concentrates, in words)), ``implicated`` (the
+        sentence of every implicated cell), ``problems`` (spec problems against these logs: lenient, listed
+        not raised), ``objective_sha256``, ``cells`` (the records of :attr:`LinkResult.cells`, from which
+        the report draws the matrix with :func:`analysis.figures.modes_matrix`) and ``settings``.
+
+    Raises
+    ------
+    FaultlineError
+        When the spec file cannot be read.
+    """
     path = Path(objective)
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -880,31 +889,17 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
                f"cells are implicated by measured evidence; {int((cells['verdict'] == 'no signal').sum())} have no "
                "signal in the logs."]
     summary += implicated["sentence"].tolist()
-    parts = ["<h3>Failure modes</h3><table><tr><th>Failure mode</th><th>Harms</th><th>Examples</th><th>Share</th>"
-             "<th>Concentrates in</th></tr>"]
+    modes = []
     for row in result.counts.itertuples():
         found = result.concentrates_in(row.mode)
         where = "; ".join(f"{r.description} ({r.mode_rate:.0%} vs {r.rest_mode_rate:.0%}, {_q_phrase(r.q_value)})"
                           for r in found.itertuples()) if not found.empty else "-"
-        parts.append(f"<tr><td>{escape(row.name)}</td><td>{escape(row.dimension)}</td><td>{row.n:,}</td>"
-                     f"<td>{row.rate:.1%}</td><td>{escape(where)}</td></tr>")
-    parts.append("</table><h3>Modes x components</h3>")
-    # the matrix itself is a figure (analysis.figures.modes_matrix of ``cells``) that the report places here
-    after = ["<p>Preference AUC: the probability that the component's signal prefers a failure of the "
-             "mode to a correct answer. Verdict rules: implicated when AUC &ge; 0.6 with a BH q &lt; 0.05 (or a "
-             "Goodhart slice across the objective change); no signal when the component has no per-example "
-             "signal in the logs.</p>"]
-    if len(implicated):
-        after.append("<h3>Implicated components</h3><ul>")
-        after += [f"<li>{escape(sentence)}</li>" for sentence in implicated["sentence"]]
-        after.append("</ul>")
-    if result.problems:
-        after.append("<h3>Spec problems against these logs</h3><ul>")
-        after += [f"<li>{escape(p)}</li>" for p in result.problems]
-        after.append("</ul>")
+        modes.append({"name": row.name, "dimension": row.dimension, "n": int(row.n), "rate": float(row.rate),
+                      "where": where})
     records = [{k: _json(v) for k, v in r.items()} for r in cells.to_dict("records")]
-    return {"summary": summary, "html": "".join(parts), "html_after_matrix": "".join(after),
-            "objective_sha256": digest, "cells": records, "settings": result.settings, "problems": result.problems}
+    return {"summary": summary, "modes": modes, "implicated": implicated["sentence"].tolist(),
+            "objective_sha256": digest, "cells": records, "settings": result.settings,
+            "problems": list(result.problems)}
 
 
 # ------------------------------------------------------------------------------------- CLI

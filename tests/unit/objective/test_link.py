@@ -351,5 +351,7 @@ def test_report_section_for_the_audit_report(demo):
     assert len(section["objective_sha256"]) == 64
     assert section["summary"][0].startswith("Objective 'acme-chat-7b RLHF objective': ")
     assert any(s.startswith("Helpfulness reward model rewards reward hacking") for s in section["summary"])
-    assert "<h3>Modes x components</h3>" in section["html"] and "<script" not in section["html"]
+    assert [m["name"] for m in section["modes"]][:2] == ["Hallucination or fabrication", "Lack of robustness"]
+    assert all(0 <= m["rate"] <= 1 for m in section["modes"]) and section["implicated"] == section["summary"][1:]
+    assert "html" not in section  # the report's templates render it (autoescaped), the engine returns numbers
     json.dumps(section)
