@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from analysis import open_store
 from tests.conftest import HELM_BBQ, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 TIMEOUT = 120
 PAGE = str(ROOT / "pages" / "4_Clusters.py")
 #: The page's default settings (as the sidebar sends them).

@@ -10,6 +10,8 @@ from analysis import open_store
 from analysis.objective.annotations import annotations
 from tests.conftest import HELM_BBQ, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 PAGE = str(ROOT / "pages" / "5_Failure_modes.py")
 TIMEOUT = 90
 

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 from analysis import open_store
 from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 TIMEOUT = 60
 
 

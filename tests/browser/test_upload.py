@@ -9,7 +9,7 @@ import pytest
 from tests.browser.conftest import shot, wait_for_app
 from tests.conftest import LM_EVAL_SAMPLES
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_logs]  # reads ../shared/fixtures
 
 
 def test_upload_lm_eval_log_and_see_it_on_start_page(app_server, page):

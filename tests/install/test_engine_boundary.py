@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import HELM_BBQ, ROOT
+
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
 SCRIPT = f"""
 import sys, importlib, pkgutil, tempfile

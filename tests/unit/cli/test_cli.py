@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, PROMPTFOO_JSON, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def cli(*args: str, env_db=None) -> subprocess.CompletedProcess:
     import os

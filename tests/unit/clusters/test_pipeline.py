@@ -22,6 +22,8 @@ from analysis.slicing.table import slice_table
 from tests.conftest import HELM_BBQ, ROOT
 from tests.unit.clusters.topics import DEMO_PROMPTS, TOPICS, topic_frame
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 # ------------------------------------------------------------------------------------------ the demo
 def test_demo_themes_are_recovered(demo):

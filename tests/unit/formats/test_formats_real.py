@@ -1,4 +1,4 @@
-"""Every supported format, loaded from the real third-party logs in tests/fixtures/.
+"""Every supported format, loaded from the real third-party logs in ../shared/fixtures/ (read where they lie).
 
 Expected values are read from the log files directly with json/zipfile here (an
 independent reading), never copied from Faultline's own output.
@@ -14,6 +14,8 @@ import pytest
 
 from analysis import detect_format
 from tests.conftest import HELM_BBQ, INSPECT, LM_EVAL_SAMPLES, OPENAI_EVALS, PROMPTFOO_JSON
+
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
 
 @pytest.mark.parametrize(("path", "expected"), [

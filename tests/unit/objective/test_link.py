@@ -23,6 +23,8 @@ from analysis.objective.link import (
 from analysis.objective.spec import load_objective, parse_objective
 from tests.conftest import HELM_BBQ, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
 RM_SPEC = """
 objective: test

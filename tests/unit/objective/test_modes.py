@@ -26,6 +26,8 @@ from analysis.slicing.attributes import list_attributes
 from analysis.slicing.table import slice_table
 from tests.conftest import HELM_BBQ, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
 LONG = "Great question! " + "It is important to consider every factor here. " * 8
 

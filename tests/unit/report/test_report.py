@@ -24,6 +24,8 @@ from analysis.report import (
 )
 from tests.conftest import HELM_BBQ, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 HOSTILE = ('<script>alert("x")</script><b>bold</b>', "x" * 700, "مرحبا بالعالم שלום", "emoji 🤖🔥 test")
 
 

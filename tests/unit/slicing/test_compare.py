@@ -16,6 +16,8 @@ from analysis import FaultlineError
 from analysis.slicing.compare import ALL, compare_runs, gate
 from tests.conftest import OPENAI_EVALS, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def two_runs(store, n=2000, seed=1, drop_ids=0):
     rng = np.random.default_rng(seed)

@@ -14,6 +14,8 @@ from analysis.slicing.params import MSG_MIN_SUPPORT, ParameterError
 from analysis.store.sql import slices as Q
 from tests.conftest import HELM_BBQ
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def planted_frame(n=4000, seed=2):
     rng = np.random.default_rng(seed)

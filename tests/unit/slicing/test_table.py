@@ -16,6 +16,8 @@ from analysis.slicing.attributes import MISSING, list_attributes
 from analysis.slicing.table import heatmap, slice_examples, slice_table
 from tests.conftest import HELM_BBQ
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def make_frame(n=3000, seed=0):
     rng = np.random.default_rng(seed)

@@ -15,6 +15,8 @@ from analysis import InputError
 from analysis import errors as E
 from tests.conftest import INSPECT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def snapshot(store):
     cur = store.cursor()

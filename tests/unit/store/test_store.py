@@ -15,6 +15,8 @@ from scipy.stats import binomtest
 from analysis import FaultlineError, InputError, RunNotFoundError, StoreBusyError, guess_roles, open_store
 from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, OPENAI_EVALS, PROMPTFOO_JSON, ROOT
 
+pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
+
 
 def test_same_file_twice_is_recognised_not_duplicated(store, tmp_path):
     first = store.ingest(LM_EVAL_SAMPLES)
