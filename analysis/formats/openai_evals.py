@@ -74,11 +74,34 @@ def read_openai_evals(path: Path) -> list[SourceRun]:
                              field="type")
         roles[score_cols[0]] = "score"
     frame, roles = strip_prefixes(frame, roles, ("meta", "scores"))
-    fns = spec.get("completion_fns") or []
-    model = fns[0] if fns else None
+    model = model_of(spec)
     task = spec.get("eval_name") or spec.get("base_eval")
     notes = f"OpenAI evals run {spec.get('run_id', '?')}"
     if report:
         notes += "; final report: " + ", ".join(f"{k}={v}" for k, v in report.items() if not isinstance(v, (dict, list)))
     return [SourceRun("openai_evals", [path], f"{task} · {model}" if model else str(task or path.stem), model=model,
                       task=task, frame=frame, roles=roles, record_label="line", notes=notes)]
+
+
+def model_of(spec: dict) -> str | None:
+    """The model an OpenAI evals run used, from its ``spec`` line, in every layout ``oaieval`` has written.
+
+    Since mid-2023 ``completion_fns``; in early 2023 ``model_name``, ``model_names.completions`` or
+    ``run_config.model_specs.completions_[].model``.
+
+    >>> model_of({"completion_fns": ["gpt-4"]}), model_of({"model_name": "gpt-3.5-turbo"})
+    ('gpt-4', 'gpt-3.5-turbo')
+    >>> model_of({"model_names": {"completions": ["davinci"]}}), model_of({})
+    ('davinci', None)
+    """
+    fns = spec.get("completion_fns") or []
+    if fns:
+        return str(fns[0])
+    if spec.get("model_name"):
+        return str(spec["model_name"])
+    names = (spec.get("model_names") or {}).get("completions") or []
+    if names:
+        return str(names[0])
+    specs = ((spec.get("run_config") or {}).get("model_specs") or {}).get("completions_") or []
+    found = next((s.get("model") or s.get("name") for s in specs if isinstance(s, dict)), None)
+    return str(found) if found else None

@@ -159,12 +159,28 @@ def test_openai_evals(store, name):
     report = events[1]["final_report"]
     matches = {e["sample_id"]: e["data"] for e in events[2:] if e.get("type") == "match"}
     frame = store.examples(run.run_id).set_index("example_id")
-    assert run.model == spec["completion_fns"][0]
+    assert run.model == (spec.get("completion_fns") or [spec.get("model_name")])[0]
     assert run.row_count == len(matches)
     assert frame["correct"].mean() == pytest.approx(report["accuracy"])
     for sid, data in matches.items():
         assert bool(frame.loc[sid, "correct"]) == data["correct"]
         assert frame.loc[sid, "reference"] == data["expected"]
+
+
+def test_openai_evals_of_early_2023_keep_the_model(store, real_logs):
+    """oaieval of March 2023 wrote spec.model_name / model_names and final_report as the last line."""
+    path = real_logs / "openai_evals" / "early_2023" / "medmcqa.jsonl"
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    spec = next(e["spec"] for e in events if "spec" in e)
+    report = next(e["final_report"] for e in events if "final_report" in e)
+    matches = {e["sample_id"]: e["data"]["correct"] for e in events if e.get("type") == "match"}
+    (run,) = store.ingest(path).added
+    assert run.model == spec["model_name"] == "gpt-3.5-turbo"
+    assert run.row_count == len(matches) == 300
+    assert store.examples(run.run_id)["correct"].mean() == pytest.approx(report["accuracy"]) == 0.56
+    minimal = real_logs / "minimal" / "M05-openai-evals-2023-spec" / "log.jsonl"
+    (small,) = store.ingest(minimal).added
+    assert small.model == "example-model" and small.row_count == 2
 
 
 def test_openai_evals_two_model_versions_share_example_ids(store):
