@@ -29,6 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.clusters.describe import EMPTY, NOISE
+from analysis.formatting import format_q
 
 #: The size figures are made for (a projector); the height never exceeds it.
 PROJECTOR_WIDTH, PROJECTOR_HEIGHT = 1280, 720
@@ -114,12 +115,6 @@ def _span(values: pd.Series, scale: float, *, default: float) -> float:
     finite = finite[np.isfinite(finite)]
     span = float(finite.max()) * scale if finite.size else 0.0
     return span if span > 0 else default
-
-
-def _fmt_q(q: float) -> str:
-    if q != q:
-        return "not tested"
-    return "<1e-300" if q == 0 else f"{q:.2g}"
 
 
 # ------------------------------------------------------------------------------------ the forests
@@ -299,7 +294,7 @@ def slice_heatmap(cells: pd.DataFrame, x: str, y: str, *, title: str | None = No
             zr.append(r["error_rate"])
             tr.append(f"{r['error_rate']:.0%}<br>n={r['n']:,}" + (" *" if marked and r["finding"] else ""))
             hr.append(f"{x} = {a}<br>{y} = {b}<br>error rate {r['error_rate']:.1%} [{r['ci_low']:.1%}, "
-                      f"{r['ci_high']:.1%}]<br>n = {r['n']:,}<br>q = {_fmt_q(r['q_value'])}")
+                      f"{r['ci_high']:.1%}]<br>n = {r['n']:,}<br>q = {format_q(r['q_value'])}")
         z.append(zr), text.append(tr), hover.append(hr)
     fig = go.Figure(go.Heatmap(
         z=z, x=[str(b) for b in cols], y=[str(a) for a in rows], text=text, texttemplate="%{text}",

@@ -12,6 +12,8 @@ import json
 import pandas as pd
 import streamlit as st
 
+import analysis
+
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
     """0.1234 -> '12.3%'; NaN or None -> 'n/a'."""
@@ -27,13 +29,8 @@ def fmt_interval(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"[{fmt_pct(low, digits)}, {fmt_pct(high, digits)}]"
 
 
-def fmt_q(q: float) -> str:
-    """A q-value for display: '<1e-300' for underflow, 2 significant digits otherwise."""
-    if q != q:
-        return "not tested"
-    if q == 0:
-        return "<1e-300"
-    return f"{q:.2g}"
+fmt_q = analysis.format_q
+"""A q-value for display (:func:`analysis.format_q`)."""
 
 
 def fmt_points(difference: float) -> str:

@@ -68,6 +68,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.formatting import format_q
 from analysis.objective.modes import (
     CompiledModes,
     ModeSlices,
@@ -451,18 +452,10 @@ def signal_verdict(stats: dict, *, min_failures: int = 20, min_effect: float = 0
 STRENGTH = {"implicated": 0, "insufficient evidence": 1, "not implicated": 2, "no signal": 3}
 
 
-def _fmt_q(q: float) -> str:
-    if q != q:
-        return "not tested"
-    if q == 0:
-        return "< 1e-300"
-    return f"{q:.2g}"
-
-
 def _q_phrase(q: float) -> str:
     """``q = 0.012``, or ``q < 1e-300`` when it underflows."""
-    text = _fmt_q(q)
-    return f"q {text}" if text.startswith("<") else f"q = {text}"
+    text = format_q(q)
+    return f"q < {text[1:]}" if text.startswith("<") else f"q = {text}"
 
 
 def _relation_words(relation: str) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from analysis.formatting import format_q as qvalue  # noqa: F401 - the report's filter name
+
 #: Longest user text shown in a table cell before it is cut with a marker.
 MAX_TEXT = 400
 #: Longest user text (a run name, a slice description) quoted inside a sentence of the summary.
@@ -49,17 +51,6 @@ def pct(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     return f"{x * 100:.{digits}f}%"
-
-
-def qvalue(q: float | None) -> str:
-    """A q-value with two significant digits; ``not tested`` when missing.
-
-    >>> qvalue(0.01234), qvalue(0.0), qvalue(None)
-    ('0.012', '<1e-300', 'not tested')
-    """
-    if q is None or (isinstance(q, float) and not math.isfinite(q)):
-        return "not tested"
-    return "<1e-300" if q == 0 else f"{q:.2g}"
 
 
 def points(x: float) -> str:
