@@ -248,6 +248,13 @@ class _RunData:
     graded: bool
 
 
+def _component_signals(objective: Objective):
+    """Every (component, signal index, signal, key) of a spec, in the spec's order."""
+    for component in objective.components:
+        for index, signal in enumerate(component.signals):
+            yield component, index, signal, _signal_key(component, index)
+
+
 def _signal_key(component: Component, index: int) -> str:
     return f"{component.id}:{index}"
 
@@ -258,14 +265,13 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
     fields = fields_from_table(schema.stored())
     columns = []
     signals = {}
-    for comp in objective.components:
-        for j, sig in enumerate(comp.signals):
-            f = fields.get(sig.column)
-            if f is None or f.kind != "number":
-                continue
-            alias = f"s{len(signals)}"
-            columns.append((alias, f"CAST(({f.sql}) AS DOUBLE)", f.params))
-            signals[_signal_key(comp, j)] = alias
+    for _, _, sig, key in _component_signals(objective):
+        f = fields.get(sig.column)
+        if f is None or f.kind != "number":
+            continue
+        alias = f"s{len(signals)}"
+        columns.append((alias, f"CAST(({f.sql}) AS DOUBLE)", f.params))
+        signals[key] = alias
     for i, mode in enumerate(objective.modes):
         columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
@@ -356,38 +362,36 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     outcome["q_outcome"] = _stats.benjamini_hochberg(outcome["p_outcome"].to_numpy(dtype=float))
 
     tables = []
-    for comp in objective.components:
-        for j, sig in enumerate(comp.signals):
-            key = _signal_key(comp, j)
-            if key not in cand.signals:
-                continue
-            if key not in base.signals:
-                notes.append(f"The baseline has no column {sig.column!r}: no Goodhart comparison for {comp.name}")
-                continue
-            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
-            sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
-            rows = []
-            for name, codes, labels in _paired_groups(attrs, len(cm)):
-                n_, mean, low, high, p = _stats.paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
-                keep = np.isfinite(sb) & np.isfinite(sc)
-                mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
-                mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
-                for g, label in enumerate(labels):
-                    rows.append({"attribute": name, "description": label,
-                                 "signal_base": sign * mb[g] / n_[g] if n_[g] else math.nan,
-                                 "signal_cand": sign * mc[g] / n_[g] if n_[g] else math.nan,
-                                 "d_signal": mean[g], "d_signal_low": low[g], "d_signal_high": high[g],
-                                 "p_signal": p[g] if n_[g] >= min_support else math.nan})
-            t = pd.DataFrame(rows)
-            t["q_signal"] = _stats.benjamini_hochberg(t["p_signal"].to_numpy(dtype=float))
-            t = t.merge(outcome, on=["attribute", "description"], how="left")
-            t["goodhart"] = ((t["d_signal"] > 0) & (t["q_signal"] < fdr) & (t["d_accuracy"] < 0)
-                             & (t["q_outcome"] < fdr))
-            t.insert(0, "component", comp.id)
-            t.insert(1, "signal", sig.column)
-            t.insert(2, "direction", sig.direction)
-            tables.append(t)
+    for comp, _, sig, key in _component_signals(objective):
+        if key not in cand.signals:
+            continue
+        if key not in base.signals:
+            notes.append(f"The baseline has no column {sig.column!r}: no Goodhart comparison for {comp.name}")
+            continue
+        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+        sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
+        sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
+        rows = []
+        for name, codes, labels in _paired_groups(attrs, len(cm)):
+            n_, mean, low, high, p = _stats.paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
+            keep = np.isfinite(sb) & np.isfinite(sc)
+            mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
+            mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
+            for g, label in enumerate(labels):
+                rows.append({"attribute": name, "description": label,
+                             "signal_base": sign * mb[g] / n_[g] if n_[g] else math.nan,
+                             "signal_cand": sign * mc[g] / n_[g] if n_[g] else math.nan,
+                             "d_signal": mean[g], "d_signal_low": low[g], "d_signal_high": high[g],
+                             "p_signal": p[g] if n_[g] >= min_support else math.nan})
+        t = pd.DataFrame(rows)
+        t["q_signal"] = _stats.benjamini_hochberg(t["p_signal"].to_numpy(dtype=float))
+        t = t.merge(outcome, on=["attribute", "description"], how="left")
+        t["goodhart"] = ((t["d_signal"] > 0) & (t["q_signal"] < fdr) & (t["d_accuracy"] < 0)
+                         & (t["q_outcome"] < fdr))
+        t.insert(0, "component", comp.id)
+        t.insert(1, "signal", sig.column)
+        t.insert(2, "direction", sig.direction)
+        tables.append(t)
     cols = ["component", "signal", "direction", "attribute", "description", "signal_base", "signal_cand", "d_signal",
             "d_signal_low", "d_signal_high", "p_signal", "q_signal", "n", "acc_base", "acc_cand", "d_accuracy",
             "d_acc_low", "d_acc_high", "p_outcome", "q_outcome", "goodhart"]
@@ -667,20 +671,18 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     for i, mode in enumerate(objective.modes):
         in_mode, own = flags[i]
         ok = correct & ~flags.any_mode
-        for comp in objective.components:
-            for j, sig in enumerate(comp.signals):
-                key = _signal_key(comp, j)
-                if key not in data.signals:
-                    continue
-                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-                values = sign * frame[data.signals[key]].to_numpy(dtype=float)
-                stats = _stats.separation_statistics(values[own], values[ok], confidence=confidence)
-                stats["mean_fail"] *= sign
-                stats["mean_ok"] *= sign
-                every = _stats.separation_statistics(values[in_mode], values[ok], confidence=confidence)
-                sep_rows.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
-                                 "direction": sig.direction, **stats, "n_fail_all": every["n_fail"],
-                                 "auc_all": every["auc"]})
+        for comp, j, sig, key in _component_signals(objective):
+            if key not in data.signals:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            values = sign * frame[data.signals[key]].to_numpy(dtype=float)
+            stats = _stats.separation_statistics(values[own], values[ok], confidence=confidence)
+            stats["mean_fail"] *= sign
+            stats["mean_ok"] *= sign
+            every = _stats.separation_statistics(values[in_mode], values[ok], confidence=confidence)
+            sep_rows.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
+                             "direction": sig.direction, **stats, "n_fail_all": every["n_fail"],
+                             "auc_all": every["auc"]})
     sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
                 "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
     separation = pd.DataFrame(sep_rows, columns=sep_cols)
@@ -690,17 +692,15 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
 
     # divergence per signal
     div_tables = []
-    for comp in objective.components:
-        for j, sig in enumerate(comp.signals):
-            key = _signal_key(comp, j)
-            if key not in data.signals:
-                continue
-            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                                 min_support=min_count, fdr=fdr)
-            t.insert(0, "component", comp.id)
-            t.insert(1, "signal", sig.column)
-            div_tables.append(t)
+    for comp, _, sig, key in _component_signals(objective):
+        if key not in data.signals:
+            continue
+        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+        t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
+                             min_support=min_count, fdr=fdr)
+        t.insert(0, "component", comp.id)
+        t.insert(1, "signal", sig.column)
+        div_tables.append(t)
     divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
         {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
                          "divergent"]}))
@@ -817,31 +817,29 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
         up = up[["description", "d_rate", "q_value"]]
         if up.empty:
             continue
-        for comp in objective.components:
-            for j, sig in enumerate(comp.signals):
-                key = _signal_key(comp, j)
-                if key not in data.signals:
-                    continue
-                g = goodhart[(goodhart["component"] == comp.id) & (goodhart["signal"] == sig.column)
-                             & goodhart["goodhart"]]
-                g = g.merge(up.rename(columns={"q_value": "q_mode"}), on="description")
-                if g.empty:
-                    continue
-                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-                values = sign * frame[data.signals[key]].to_numpy(dtype=float)
-                found = []
-                for r in g.to_dict("records"):
-                    mask = masks[r["description"]]
-                    st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
-                    enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
-                    one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
-                    found.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
-                                  "description": r["description"], "d_signal": r["d_signal"],
-                                  "d_accuracy": r["d_accuracy"], "d_rate": r["d_rate"], "q_mode": r["q_mode"],
-                                  "n_fail": st["n_fail"], "n_ok": st["n_ok"], "local_auc": st["auc"],
-                                  "local_low": st["auc_low"], "local_high": st["auc_high"],
-                                  "local_p": one_sided if enough else math.nan})
-                rows += found
+        for comp, j, sig, key in _component_signals(objective):
+            if key not in data.signals:
+                continue
+            g = goodhart[(goodhart["component"] == comp.id) & (goodhart["signal"] == sig.column)
+                         & goodhart["goodhart"]]
+            g = g.merge(up.rename(columns={"q_value": "q_mode"}), on="description")
+            if g.empty:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            values = sign * frame[data.signals[key]].to_numpy(dtype=float)
+            found = []
+            for r in g.to_dict("records"):
+                mask = masks[r["description"]]
+                st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
+                enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
+                one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
+                found.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,
+                              "description": r["description"], "d_signal": r["d_signal"],
+                              "d_accuracy": r["d_accuracy"], "d_rate": r["d_rate"], "q_mode": r["q_mode"],
+                              "n_fail": st["n_fail"], "n_ok": st["n_ok"], "local_auc": st["auc"],
+                              "local_low": st["auc_low"], "local_high": st["auc_high"],
+                              "local_p": one_sided if enough else math.nan})
+            rows += found
     cols = ["mode", "component", "signal", "signal_index", "description", "d_signal", "d_accuracy", "d_rate", "q_mode",
             "n_fail", "n_ok", "local_auc", "local_low", "local_high", "local_p", "local_q", "rewards"]
     table = pd.DataFrame(rows, columns=cols)
