@@ -23,6 +23,30 @@ def max_document_bytes() -> int:
     return int(float(os.environ.get("FAULTLINE_MAX_DOCUMENT_MB", "512")) * 1024 * 1024)
 
 
+@dataclass(frozen=True)
+class Reported:
+    """A figure the evaluation tool itself reported for a run, to reconcile the stored examples with.
+
+    The store recomputes the same figure from the examples it loaded (the mean of ``basis``
+    over the scored examples) and records both with a verdict (matches / differs / partial /
+    not reported); see :mod:`analysis.store.reconcile`.
+    """
+
+    metric: str
+    """The tool's own name for the figure, e.g. ``"exact_match,strict-match"`` or ``"acc"``."""
+    value: float | None
+    """The figure in the stored outcome's unit (a rate as a fraction, not a percentage);
+    None when the log names the metric but gives no value."""
+    basis: str = "score"
+    """Which stored column's mean over scored examples reproduces it: ``"score"`` or ``"correct"``."""
+    n: int | None = None
+    """How many examples the tool says it evaluated (None: not said). Fewer stored ones: partial."""
+    source: str = ""
+    """Where the figure was read, in plain words: ``"results_2024-01-01.json: results.gsm8k"``."""
+    tolerance: float = 1e-6
+    """Largest absolute difference still called a match (a figure the tool rounded needs more)."""
+
+
 @dataclass
 class SourceRun:
     """One run found in a log, before it enters the store.
@@ -59,6 +83,19 @@ class SourceRun:
     """How many of ``files`` (from the first) define the run's identity; None: all of them.
     lm-eval's results summary beside the samples is provenance, not identity."""
     extra: dict = field(default_factory=dict)
+    tool: str = ""
+    """The tool that wrote the log, as users name it (``"lm-eval"``, ``"HELM"``); used in messages."""
+    reported: list[Reported] | None = None
+    """The tool's own figures for the run. None: this format carries none (a plain table);
+    an empty list: a tool's log that reported nothing for this run (verdict "not reported")."""
+    missing_values: dict[str, list] = field(default_factory=dict)
+    """Per source column, values that mean "not scored" (a judge's ``-1``): those rows are unscorable."""
+    threshold: float | None = None
+    """A threshold the adapter fixed for ``correct = score >= threshold`` (with its reason in
+    ``threshold_source``); None: the default or the user's mapping."""
+    threshold_source: str = ""
+    baseline: str | None = None
+    """For pairwise preference logs, the model the one under test was compared with."""
 
 
 def read_json_document(path: Path) -> object:
