@@ -18,7 +18,7 @@ from analysis.errors import FaultlineError, InputError, RunNotFoundError, StoreB
 from analysis.formats import FORMATS, detect_format
 from analysis.formats.helm import REQUIRED as HELM_REQUIRED_FILES
 from analysis.formats.roles import ALL_ROLES, RoleGuess, edited_guess, guess_roles, load_mapping
-from analysis.formatting import format_q
+from analysis.formatting import format_headline, format_q, format_threshold
 from analysis.store import (
     DB_ENV_VAR,
     DEFAULT_DB_PATH,
@@ -119,7 +119,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "ALL_ROLES", "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "HELM_REQUIRED_FILES", "IngestReport",
-    "InputError", "PlannedRun", "edited_guess", "format_q",
+    "InputError", "PlannedRun", "edited_guess", "format_headline", "format_q", "format_threshold",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
     "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]

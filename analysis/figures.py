@@ -118,36 +118,45 @@ def _span(values: pd.Series, scale: float, *, default: float) -> float:
 
 
 # ------------------------------------------------------------------------------------ the forests
-def headline_forest(runs: pd.DataFrame, *, title: str = "Headline correctness per run") -> go.Figure:
-    """Accuracy of each run with its interval: the start page's chart and the report's summary chart.
+def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> go.Figure:
+    """Each run's headline with its interval: the start page's chart and the report's summary chart.
 
     Parameters
     ----------
     runs : pandas.DataFrame
         One row per run, as :meth:`analysis.Store.headline` returns it (or the report's run
-        records): ``name``, ``accuracy``, ``ci_low``, ``ci_high`` (fractions in [0, 1], the
-        95% Wilson interval) and ``scored`` (examples with an outcome). Runs with no scored
-        example are left out (their accuracy is undefined).
+        records): ``name``, ``scored`` (examples with an outcome), and the headline ``metric``
+        ("accuracy", or "mean score" for graded scores), ``value``, ``low``, ``high`` (a frame
+        with only ``accuracy``, ``ci_low``, ``ci_high`` is read as accuracies). Runs with no
+        scored example are left out, and so are mean scores outside [0, 1] (a 1-10 rating
+        cannot share the axis with rates; the table lists them).
     title : str
         The figure's title.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One marker per run (x: accuracy as a percentage, y: the run's name, top to bottom in
-        the table's order) with the interval as error bars; a note when no run is scored.
+        One marker per run (x: the headline as a percentage, y: the run's name, top to bottom
+        in the table's order) with the 95% interval as error bars; a note when no run is shown.
     """
-    scored = runs[runs["scored"] > 0] if len(runs) else runs
-    if scored.empty:
-        return _empty("no run has a scored example", title=title)
+    if len(runs) and "value" not in runs.columns:
+        runs = runs.assign(metric="accuracy", value=runs["accuracy"], low=runs["ci_low"], high=runs["ci_high"])
+    shown = runs[(runs["scored"] > 0) & runs["value"].between(0, 1)
+                 & ~(runs["low"] < 0) & ~(runs["high"] > 1)] if len(runs) else runs
+    if shown.empty:
+        return _empty("no run has a headline in [0, 1] to draw", title=title)
     fig = go.Figure(go.Scatter(
-        x=scored["accuracy"], y=scored["name"], mode="markers", marker={"size": 14, "color": FINDING},
-        error_x=_error_bars(scored["accuracy"], scored["ci_low"], scored["ci_high"]),
-        customdata=scored[["scored", "ci_low", "ci_high"]].to_numpy(),
-        hovertemplate="%{y}<br>accuracy %{x:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
+        x=shown["value"], y=shown["name"], mode="markers", marker={"size": 14, "color": FINDING},
+        error_x=_error_bars(shown["value"], shown["low"], shown["high"]),
+        customdata=np.column_stack([shown["scored"].to_numpy(), shown["low"].to_numpy(), shown["high"].to_numpy(),
+                                    shown["metric"].to_numpy(dtype=object)]),
+        hovertemplate="%{y}<br>%{customdata[3]} %{x:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
                       "<br>n = %{customdata[0]:,}<extra></extra>"))
-    return _style(fig, title=title, height=_height(len(scored), per_row=56, base=140),
-                  xaxis={"title": "Accuracy (95% Wilson interval)", "tickformat": ".0%", "range": [0, 1.02]},
+    graded = set(shown["metric"]) - {"accuracy"}
+    axis = "Accuracy (95% Wilson interval)" if not graded else \
+        "Accuracy (Wilson interval) or mean score (t interval), 95%"
+    return _style(fig, title=title, height=_height(len(shown), per_row=56, base=140),
+                  xaxis={"title": axis, "tickformat": ".0%", "range": [0, 1.02]},
                   yaxis={"autorange": "reversed", "type": "category"})
 
 

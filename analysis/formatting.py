@@ -15,3 +15,36 @@ def format_q(q: float | None) -> str:
     if q is None or (isinstance(q, float) and not math.isfinite(q)):
         return "not tested"
     return "<1e-300" if q == 0 else f"{q:.2g}"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def format_headline(metric: str, value: float | None, low: float | None = None, high: float | None = None) -> str:
+    """A run's headline as every view writes it: a rate as a percentage, a mean score in its own unit,
+    each with its 95% interval when there is one; ``n/a`` when nothing was scored.
+
+    >>> format_headline("accuracy", 0.4167, 0.193, 0.681)
+    'accuracy 41.7% (19.3%-68.1%)'
+    >>> format_headline("mean score", 6.525, 6.01, 7.04), format_headline("accuracy", float("nan"))
+    ('mean score 6.53 (6.01-7.04)', 'n/a')
+    """
+    if _missing(value):
+        return "n/a"
+    if metric == "accuracy":
+        shown = f"accuracy {value:.1%}"
+        return shown if _missing(low) or _missing(high) else f"{shown} ({low:.1%}-{high:.1%})"
+    shown = f"{metric} {value:.3g}"
+    return shown if _missing(low) or _missing(high) else f"{shown} ({low:.3g}-{high:.3g})"
+
+
+def format_threshold(threshold: float, source: str) -> str:
+    """What "correct" means for a run with graded scores, and who said so.
+
+    >>> format_threshold(0.5, "default")
+    "'correct' means score >= 0.5 (the default threshold; set correct_threshold in a mapping to change it)"
+    """
+    why = ("the default threshold; set correct_threshold in a mapping to change it" if source in ("", "default")
+           else source)
+    return f"'correct' means score >= {threshold:g} ({why})"

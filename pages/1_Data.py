@@ -95,6 +95,18 @@ st.dataframe(
                    "ingested_at": st.column_config.DatetimeColumn("Loaded (UTC)", format="YYYY-MM-DD HH:mm")},
 )
 
+checks = ui.reconciliation(str(store.path), store.data_version())
+with st.expander("Checked against the tool", expanded=bool(checks["verdict"].isin(["differs", "partial"]).any())):
+    st.caption("Each figure the evaluation tool itself reported for a run (its summary file or the log's own "
+               "aggregate), recomputed from the examples loaded here. *differs*: these examples do not give the "
+               "tool's number; *partial*: the log holds fewer examples than the tool evaluated; *not reported*: "
+               "the log carries no figure to check. Plain tables have nothing to check.")
+    if checks.empty:
+        st.info("No run from an evaluation tool's log yet: nothing to check.")
+    else:
+        st.dataframe(ui.tables.reconciliation_display(checks), hide_index=True, width="stretch",
+                     key="data_checks_table", column_config=ui.tables.RECONCILIATION_COLUMNS)
+
 labels = {row.run_id: f"{row.name} ({row.run_id})" for row in runs.itertuples()}
 left, right = st.columns(2)
 with left:

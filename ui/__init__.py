@@ -26,6 +26,7 @@ from ui.cache import (
     link_result,
     mode_examples,
     objective,
+    reconciliation,
     run_listing,
     slice_examples,
     slices,
@@ -69,7 +70,8 @@ __all__ = [
     "cluster_embedders", "cluster_job", "comparison", "computed_note", "demo_spec_text", "discovery", "extras",
     "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "forget_cluster_job",
     "get_store", "headline", "link_result", "mode_examples", "objective", "page_setup", "page_with_run",
-    "pick_once", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing", "run_picker",
+    "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
+    "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
     "take_spec_upload", "forget_plan", "plan_uploads", "upload_plan", "upload_plan_error",
 ]

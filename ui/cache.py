@@ -32,6 +32,12 @@ def headline(db_path: str, data_version: int):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def reconciliation(db_path: str, data_version: int):
+    """Every figure a tool reported against the stored examples (:meth:`analysis.Store.reconciliation`)."""
+    return _open(db_path).reconciliation()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def run_listing(db_path: str, data_version: int):
     """The runs listing with files and hashes, cached per store and data version."""
     return _open(db_path).runs()

@@ -49,16 +49,45 @@ RUN_COLUMNS = {
     "scored": st.column_config.NumberColumn("Scored", format="%d",
                                             help="Examples with an outcome (unscorable ones excluded)"),
     "correct": st.column_config.NumberColumn("Correct", format="%d"),
-    "accuracy_text": st.column_config.TextColumn("Accuracy"),
-    "interval": st.column_config.TextColumn("95% interval", help="Wilson score interval"),
+    "headline_text": st.column_config.TextColumn(
+        "Headline (95% interval)", width="medium",
+        help="Accuracy with its Wilson interval; for graded scores the mean score with its t interval"),
+    "check_text": st.column_config.TextColumn(
+        "Checked against the tool", help="Whether these examples reproduce the figure the tool itself reported"),
     "run_id": "Run id",
 }
 
+#: How a reconciliation verdict reads in a table.
+CHECK_WORDS = {"matches": "matches", "differs": "DIFFERS", "partial": "partial log", "not reported": "not reported"}
+
 
 def runs_display(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs of :meth:`analysis.Store.headline` with accuracy and interval as text."""
-    return runs.assign(accuracy_text=[fmt_pct(a) for a in runs["accuracy"]], interval=_intervals(runs))[
-        ["name", "model", "format", "rows", "scored", "correct", "accuracy_text", "interval", "run_id"]]
+    """The runs of :meth:`analysis.Store.headline` with the headline and the reconciliation verdict as text."""
+    return runs.assign(
+        headline_text=[analysis.format_headline(m, v, lo, hi)
+                       for m, v, lo, hi in zip(runs["metric"], runs["value"], runs["low"], runs["high"])],
+        check_text=["" if pd.isna(c) else CHECK_WORDS.get(c, c) for c in runs["check"]])[
+        ["name", "model", "format", "rows", "scored", "correct", "headline_text", "check_text", "run_id"]]
+
+
+def reconciliation_display(checks: pd.DataFrame) -> pd.DataFrame:
+    """:meth:`analysis.Store.reconciliation` for reading: run, tool, metric, both figures, n, verdict, source."""
+    def figure(v):
+        return "" if pd.isna(v) else f"{v:.4g}"
+
+    return checks.assign(
+        tool_figure=[figure(v) for v in checks["tool_value"]],
+        our_figure=[figure(v) for v in checks["faultline_value"]],
+        n=[f"{int(f):,}" + ("" if pd.isna(t) else f" of {int(t):,}") for f, t in zip(checks["faultline_n"],
+                                                                                     checks["tool_n"])],
+        verdict_text=[CHECK_WORDS.get(v, v) for v in checks["verdict"]])[
+        ["name", "tool", "metric", "tool_figure", "our_figure", "n", "verdict_text", "message", "source"]]
+
+
+RECONCILIATION_COLUMNS = {"name": "Run", "tool": "Tool", "metric": "Tool's metric", "tool_figure": "Tool reports",
+                          "our_figure": "These examples give", "n": "Examples (of the tool's)",
+                          "verdict_text": "Verdict", "message": st.column_config.TextColumn("In words", width="large"),
+                          "source": "Read from"}
 
 
 # ------------------------------------------------------------------ slices

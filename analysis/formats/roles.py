@@ -84,6 +84,10 @@ class RoleGuess:
     roles: dict[str, str]
     reasons: dict[str, str] = field(default_factory=dict)
     correct_threshold: float = 0.5
+    threshold_source: str = ""
+    """Who set ``correct_threshold``: empty for the default, else e.g. "set by mapping.yaml"."""
+    missing_values: dict[str, list] = field(default_factory=dict)
+    """Per column, values that mean "not scored" (a judge's -1): such a row is unscorable, not wrong."""
 
     def column_for(self, role: str) -> str | None:
         """The column holding a single role, or None."""
@@ -137,7 +141,7 @@ def guess_roles(columns: dict[str, str]) -> RoleGuess:
             continue
         if _EMBED_PATTERN.match(col) and dtype.endswith("[]"):
             roles[col], reasons[col] = "embedding", "vector column named like an embedding"
-        elif _RATER_PATTERN.match(col):
+        elif _RATER_PATTERN.match(col) and not _names_a_judge(col, dtype):
             roles[col], reasons[col] = "rater", "name looks like a rater's judgement"
         elif _SIGNAL_PATTERN.search(col) and _is_numeric(dtype):
             roles[col], reasons[col] = "signal", "numeric column named like an objective signal"
@@ -145,6 +149,23 @@ def guess_roles(columns: dict[str, str]) -> RoleGuess:
             roles[col], reasons[col] = "metadata", "other column: kept as metadata"
     ordered = {c: roles[c] for c in columns}
     return RoleGuess(ordered, {c: reasons[c] for c in columns})
+
+
+_JUDGE_IDENTITY = re.compile(r"^(rater|annotator|judge|grader)s?([ _\-.]?(model|name|id|prompt|version|type))?$",
+                             re.IGNORECASE)
+
+
+def _names_a_judge(col: str, dtype: str) -> bool:
+    """Whether a rater-like column names who judged (``judge``, ``judge_model``, a list of names)
+    rather than holding a verdict: a list or struct, or a text column named just for the judge.
+
+    >>> _names_a_judge("judge", "VARCHAR[]"), _names_a_judge("judge_model", "VARCHAR"), _names_a_judge("rater_a", "INTEGER")
+    (True, True, False)
+    """
+    d = dtype.upper()
+    if d.endswith("[]") or d.startswith(("STRUCT", "MAP")) or d == "JSON":
+        return True
+    return bool(_JUDGE_IDENTITY.match(col)) and not _is_numeric(d) and d != "BOOLEAN"
 
 
 def _is_numeric(dtype: str) -> bool:
@@ -193,7 +214,12 @@ def apply_mapping(guess: RoleGuess, mapping: dict, *, source: str = "mapping") -
             need(col, key)
             roles[col], reasons[col] = role, f"set by {source}"
     threshold = mapping.get("correct_threshold", guess.correct_threshold)
-    return RoleGuess(roles, reasons, float(threshold))
+    threshold_source = f"set by {source}" if mapping.get("correct_threshold") is not None else guess.threshold_source
+    missing = dict(guess.missing_values)
+    for col, values in (mapping.get("missing_values") or {}).items():
+        need(col, "missing_values")
+        missing[col] = list(values)
+    return RoleGuess(roles, reasons, float(threshold), threshold_source, missing)
 
 
 def _column(value: object) -> object:
@@ -244,7 +270,11 @@ class RoleMapping(KnownKeys, BaseModel):
     ignore: ColumnNames | None = None
     """Columns left out of the store."""
     correct_threshold: Annotated[float, Field(strict=True, allow_inf_nan=False)] | None = None
-    """The least score that counts as correct (default 0.5)."""
+    """The least score that counts as correct (default 0.5; stated wherever correctness is used)."""
+    missing_values: dict[Annotated[str, Field(strict=True)],
+                         list[Annotated[float, Field(strict=True)] | Annotated[str, Field(strict=True)] | bool]] | None = None
+    """Per outcome column, values that mean "not scored", e.g. ``{score: [-1]}`` for a judge that gave no
+    rating: those examples are unscorable, not wrong."""
     name: Annotated[str, Field(strict=True)] | None = None
     """The run's name."""
     model: Annotated[str, Field(strict=True)] | None = None
@@ -267,6 +297,7 @@ def load_mapping(path: str | Path) -> dict:
         output: response
         reference: gold
         correct: is_correct        # or score: f1 (with correct_threshold: 0.5)
+        missing_values: {score: [-1]}   # values meaning "not scored" (unscorable, not wrong)
         signals: [rm_helpfulness, kl_to_ref]
         raters: [rater_a, rater_b]
         ignore: [debug]
@@ -348,4 +379,5 @@ def edited_guess(guess: RoleGuess, roles: dict[str, str]) -> RoleGuess:
             raise FaultlineError(f"The role {role!r} is given to {len(holders)} columns ({', '.join(holders)}); "
                                  "give it to one column and make the others metadata")
     reasons = {c: (guess.reasons.get(c, "") if guess.roles.get(c) == r else "set by you") for c, r in roles.items()}
-    return RoleGuess(dict(roles), reasons, guess.correct_threshold)
+    return RoleGuess(dict(roles), reasons, guess.correct_threshold, guess.threshold_source,
+                     dict(guess.missing_values))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis._version import __version__
 from analysis.clusters.cache import latest_result
+from analysis.formatting import format_threshold
 from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
@@ -24,6 +25,7 @@ from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
 from analysis.slicing.table import heatmap, slice_table
 from analysis.store import Store
+from analysis.store.reconcile import FLAGGED
 
 
 @dataclass
@@ -117,9 +119,22 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                          "rows": int(row["rows"]), "scored": int(row["scored"]), "correct": int(row["correct"]),
                          "accuracy": float(row["accuracy"]), "ci_low": float(row["ci_low"]),
                          "ci_high": float(row["ci_high"]), "ingested_at": str(row["ingested_at"]),
+                         "metric": str(row["metric"]), "value": float(row["value"]), "low": float(row["low"]),
+                         "high": float(row["high"]), "graded": bool(row["graded"]),
+                         "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
+                         "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
+                         "check": None if pd.isna(row["check"]) else str(row["check"]),
+                         "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
                          "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
                                    for f in info.files], "notes": info.notes})
-    data: dict = {"runs": run_rows, "spec": json.loads(spec.canonical()),
+    checks = store.reconciliation()
+    checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
+    reconciliation = [{"run": c.name, "tool": c.tool, "metric": c.metric or "", "verdict": c.verdict,
+                       "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
+                       "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
+                       "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
+                       "message": c.message, "source": c.source or ""} for c in checks.itertuples()]
+    data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
                   "faultline_version": __version__, "git_commit": git_commit()}
     not_covered: dict[str, str] = {}
     sections = list(spec.sections)
@@ -225,8 +240,18 @@ def _summary(data: dict) -> list[str]:
     """The handful of findings that matter, in plain words, each with its number and interval."""
     out = []
     for r in data["runs"]:
-        out.append(f"Run {cut(r['name'], SENTENCE_TEXT)} ({cut(r['model'] or 'model not recorded', SENTENCE_TEXT)}): accuracy {pct(r['accuracy'])} "
-                   f"(95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}) on {r['scored']:,} scored examples.")
+        who = f"Run {cut(r['name'], SENTENCE_TEXT)} ({cut(r['model'] or 'model not recorded', SENTENCE_TEXT)})"
+        if r.get("graded"):
+            out.append(f"{who}: mean score {r['value']:.3g} (95% CI {r['low']:.3g} to {r['high']:.3g}) on "
+                       f"{r['scored']:,} scored examples; scores are graded, and "
+                       f"{format_threshold(r['threshold'], r['threshold_source'])}, which gives accuracy "
+                       f"{pct(r['accuracy'])}.")
+        else:
+            out.append(f"{who}: accuracy {pct(r['accuracy'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}) on "
+                       f"{r['scored']:,} scored examples.")
+        if r.get("check") in FLAGGED:
+            out.append(f"Check against the tool for {cut(r['name'], SENTENCE_TEXT)}: {r['check']}: "
+                       f"{cut(r['check_message'], SENTENCE_TEXT)}.")
     findings = [row for row in data["slices"]["rows"] if row["finding"]]
     overall = data["slices"]["overall_error_rate"]
     if findings:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 
+from analysis.formatting import format_threshold
 from analysis.report.content import Report
 from analysis.report.spec import SECTION_TITLES, SECTIONS
 from analysis.report.text import cut, pct, points, qvalue
@@ -32,7 +33,8 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
-    env.filters.update(cut=cut, pct=pct, qvalue=qvalue, points=points, thousands=lambda v: f"{v:,}")
+    env.filters.update(cut=cut, pct=pct, qvalue=qvalue, points=points, thousands=lambda v: f"{v:,}",
+                       threshold_words=lambda source, threshold: format_threshold(threshold, source))
     env.tests.update(list=lambda v: isinstance(v, list),
                      numeric=lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
     env.globals.update(raise_unknown_kind=_unknown_kind)

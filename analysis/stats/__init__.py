@@ -7,6 +7,7 @@ statsmodels, scipy, sklearn and the ``krippendorff`` package).
 
 Modules, by concern:
 
+- :mod:`~analysis.stats.means`: Student-t interval of a mean from its summary (:func:`mean_interval`).
 - :mod:`~analysis.stats.proportions`: Wilson and Clopper-Pearson intervals of a rate (:func:`rate_interval`).
 - :mod:`~analysis.stats.significance`: a slice against the rest (Fisher / z), McNemar, paired t, Benjamini-Hochberg.
 - :mod:`~analysis.stats.slices`: the row every slice table shows (rate, interval, test, q-value).
@@ -44,6 +45,7 @@ from analysis.stats.agreement import KappaWeights, Level, grouped_cohen_kappa, g
 from analysis.stats.bootstrap import grouped_bootstrap_mean_interval, paired_bootstrap_mean_difference_interval
 from analysis.stats.calibration import grouped_expected_calibration_error
 from analysis.stats.correlation import spearman_per_group
+from analysis.stats.means import mean_interval
 from analysis.stats.proportions import rate_interval, wilson_interval
 from analysis.stats.separation import (
     AucMethod,
@@ -56,6 +58,7 @@ from analysis.stats.significance import benjamini_hochberg, mcnemar_exact, paire
 from analysis.stats.slices import SliceVsRest, slice_vs_rest
 
 __all__ = [
+    "mean_interval",
     "MSG_CHOICE",
     "MSG_CODES",
     "MSG_CONFIDENCE",

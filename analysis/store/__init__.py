@@ -37,6 +37,7 @@ the store exactly as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -46,19 +47,22 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError, RunNotFoundError
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
-from analysis.stats import wilson_interval
+from analysis.stats import mean_interval, wilson_interval
 from analysis.store import ingest as ingestion
+from analysis.store import reconcile
 from analysis.store import schema as DDL
 from analysis.store.ingest import IngestReport, PlannedRun, sha256_file
 from analysis.store.schema import SCHEMA_VERSION
 from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, connect
 from analysis.store.sql import catalog as C
 from analysis.store.sql import columns as K
+from analysis.store.sql import features as F
 
 #: Where the store lives unless --db or FAULTLINE_DB says otherwise.
 DEFAULT_DB_PATH = DATA_DIR / "faultline.duckdb"
@@ -309,11 +313,34 @@ class Store:
         return self.cursor().execute(*C.examples_sql(run.table_name, cols, limit=limit)).df()
 
     def headline(self, *, confidence: float = 0.95) -> pd.DataFrame:
-        """Per run: examples, scored examples, correct, accuracy and its Wilson interval."""
+        """Per run: its headline figure with an interval, and how it reconciles with the tool's own.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per run in load order: ``run_id``, ``name``, ``model``, ``format``, ``rows``, ``scored``,
+            ``correct``; ``accuracy`` with its Wilson interval ``ci_low`` / ``ci_high`` (fractions; for graded
+            scores, the share reaching ``threshold``, whose origin ``threshold_source`` gives: "default",
+            "set by <mapping>" or the reader's reason); ``graded`` (scores graded by the one rule,
+            :func:`analysis.store.sql.features.graded_expr`, and correctness derived from them by the
+            threshold rather than given by a column of its own), ``mean_score`` with its Student-t interval
+            ``score_low`` / ``score_high`` (:func:`analysis.stats.mean_interval`); the headline itself:
+            ``metric`` ("accuracy", or "mean score" when graded: the figure the tools report), ``value``,
+            ``low``, ``high``; ``baseline`` (pairwise logs); ``check`` (the worst reconciliation verdict, None
+            for a plain table) and ``check_message`` (its plain words).
+        """
         frame = self.cursor().execute(C.HEADLINE).df()
+        numeric = ["accuracy", "ci_low", "ci_high", "mean_score", "score_low", "score_high", "value", "low", "high",
+                   "threshold"]
         if frame.empty:
-            return frame.assign(accuracy=pd.Series(dtype=float), ci_low=pd.Series(dtype=float),
-                                ci_high=pd.Series(dtype=float))
+            out = frame.drop(columns=["table_name", "mapping"])
+            for c in numeric:
+                out[c] = pd.Series(dtype=float)
+            for c in ("graded",):
+                out[c] = pd.Series(dtype=bool)
+            for c in ("threshold_source", "metric", "baseline", "check", "check_message"):
+                out[c] = pd.Series(dtype="str")
+            return out
         correct = frame["correct"].to_numpy(dtype=float)
         scored = frame["scored"].to_numpy(dtype=float)
         low, high = wilson_interval(correct, scored, confidence=confidence)
@@ -321,7 +348,54 @@ class Store:
         frame["accuracy"] = [c / n if ok else float("nan") for c, n, ok in zip(correct, scored, with_n)]
         frame["ci_low"] = low
         frame["ci_high"] = high
-        return frame
+        summary = self.cursor().execute(F.score_summaries_sql(list(frame["table_name"]))).df().sort_values("k")
+        frame["graded"] = summary["graded"].to_numpy(dtype=bool)
+        frame["mean_score"] = summary["mean_score"].to_numpy(dtype=float)
+        s_low, s_high = mean_interval(summary["mean_score"].to_numpy(dtype=float),
+                                      summary["sd_score"].to_numpy(dtype=float),
+                                      summary["n_score"].to_numpy(dtype=float), confidence=confidence)
+        frame["score_low"], frame["score_high"] = s_low, s_high
+        outcome = [json.loads(m) if isinstance(m, str) and m else {} for m in frame["mapping"]]
+        frame["threshold"] = [float(o.get("correct_threshold", 0.5)) for o in outcome]
+        frame["threshold_source"] = pd.Series([o.get("threshold_source") or "default" for o in outcome], dtype="str")
+        frame["baseline"] = pd.Series([o.get("baseline") for o in outcome], dtype="str")
+        # correctness derived from a graded score by a threshold: the mean score is the headline; a run
+        # with its own correctness column keeps accuracy (its graded score is a second figure)
+        from_threshold = np.array(["correct" not in (o.get("roles") or {}).values() for o in outcome])
+        frame["graded"] = frame["graded"].to_numpy(dtype=bool) & from_threshold
+        graded = frame["graded"].to_numpy(dtype=bool)
+        frame["metric"] = pd.Series(np.where(graded, "mean score", "accuracy"), dtype="str")
+        frame["value"] = np.where(graded, frame["mean_score"], frame["accuracy"])
+        frame["low"] = np.where(graded, frame["score_low"], frame["ci_low"])
+        frame["high"] = np.where(graded, frame["score_high"], frame["ci_high"])
+        checks = self.reconciliation()
+        worst_check: dict[str, tuple[str, str]] = {}
+        for run_id, group in checks.groupby("run_id", sort=False):
+            verdict = reconcile.worst(list(group["verdict"]))
+            worst_check[run_id] = (verdict, "; ".join(group.loc[group["verdict"] == verdict, "message"]))
+        frame["check"] = pd.Series([worst_check.get(r, (None, None))[0] for r in frame["run_id"]], dtype="str")
+        frame["check_message"] = pd.Series([worst_check.get(r, (None, None))[1] for r in frame["run_id"]],
+                                           dtype="str")
+        return frame.drop(columns=["table_name", "mapping"])
+
+    def reconciliation(self) -> pd.DataFrame:
+        """Every figure a tool reported for a run against the same figure from the stored examples.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per reported figure (:mod:`analysis.store.reconcile`): ``run_id``, ``name``, ``tool``,
+            ``metric``, ``basis`` ("score" or "correct"), ``tool_value``, ``faultline_value``, ``tool_n``,
+            ``faultline_n``, ``verdict`` (matches / differs / partial / not reported), ``source`` (file and key
+            the figure was read from), ``message`` (plain words). Runs from plain tables have no row; a store
+            that never loaded a tool's log gives an empty frame.
+        """
+        if not self.table_exists("reconciliation"):
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+                ("run_id", "str"), ("name", "str"), ("tool", "str"), ("metric", "str"), ("basis", "str"),
+                ("tool_value", float), ("faultline_value", float), ("tool_n", "Int64"), ("faultline_n", "Int64"),
+                ("verdict", "str"), ("source", "str"), ("message", "str"))})
+        return self.cursor().execute(C.RECONCILIATION).df()
 
     # ------------------------------------------------------------------ editing
     def rename_run(self, ref: str, new_name: str) -> RunInfo:
@@ -350,6 +424,8 @@ class Store:
         with self.transaction() as cur:
             for table in ("runs", "run_files", "fields"):
                 cur.execute(C.delete_run_rows(table), [run.run_id])
+            if self.table_exists("reconciliation"):
+                cur.execute(C.delete_run_rows("reconciliation"), [run.run_id])
             self.rebuild_examples_view(cur)
             cur.execute(C.drop_table(run.table_name))
             self.bump_version(cur)

@@ -28,6 +28,8 @@ from analysis.errors import FaultlineError, InputError
 from analysis.formats import SourceRun, diagnose_text_file, frame_source, read_sources
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
+from analysis.store import reconcile
+from analysis.store.schema import RECONCILIATION as RECONCILIATION_DDL
 from analysis.store.sql import catalog as C
 from analysis.store.sql import ingest as I
 
@@ -147,6 +149,11 @@ def _plan_source(store: Store, source: SourceRun, mapping: dict, hashes: dict) -
     if row_column in columns and source.roles is None:
         guess.roles[row_column] = "source_row"
         guess.reasons[row_column] = "the record number the reader gives each row"
+    if source.threshold is not None:
+        guess.correct_threshold = float(source.threshold)
+        guess.threshold_source = source.threshold_source or f"set by the {source.format} reader"
+    if source.missing_values:
+        guess.missing_values = {**source.missing_values, **guess.missing_values}
     if mapping:
         source_label = mapping.get("__source__", "mapping")
         guess = apply_mapping(guess, {k: v for k, v in mapping.items() if k != "__source__"}, source=source_label)
@@ -299,7 +306,15 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     row_col = next((c for c, r in roles.items() if r == "source_row"), None)
     row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
     row_expr = I.row_number_expr(row_col, int(row_base))
-    inner = I.numbered_source(from_sql, row_expr)
+    outcome_cols = {c for c in (score_col, correct_col) if c}
+    for col in guess.missing_values:
+        if col not in outcome_cols:
+            raise InputError(file_label, f"missing_values names {col!r}, which is not the score or correct column "
+                             f"({', '.join(sorted(outcome_cols))}); values meaning \"not scored\" apply to the outcome",
+                             field="missing_values")
+    inner, missing_params = I.flag_missing_source(I.numbered_source(from_sql, row_expr),
+                                                  list(guess.missing_values.items()))
+    params = missing_params + list(params)
 
     def record(row_number: int, example_id: str | None = None) -> str:
         if source.format in ("csv", "tsv"):
@@ -330,6 +345,8 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
 
     threshold = guess.correct_threshold
     id_col = guess.column_for("id")
+    if not model:
+        model = _single_model(cur, inner, params, roles, columns)
 
     def typed(role: str) -> tuple[str, str] | None:
         col = guess.column_for(role)
@@ -384,16 +401,48 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
                                  record=record(bad[0][0], bad[0][1]), field=col)
     counts = cur.execute(I.outcome_counts_sql(table)).fetchall()[0]
     _record_fields(cur, run_id, table, stored, roles, columns, n_rows)
+    outcome = {"roles": guess.roles, "correct_threshold": threshold,
+               "threshold_source": guess.threshold_source or "default",
+               "missing_values": guess.missing_values, "baseline": source.baseline}
     cur.execute(C.INSERT_RUN,
                 [run_id, run_name, model, source.format, source.task, planned.source_key, n_rows, counts[0],
                  counts[1], datetime.now(UTC).replace(tzinfo=None), __version__, notes or "",
-                 json.dumps({"roles": guess.roles, "correct_threshold": threshold}), table])
+                 json.dumps(outcome, default=str), table])
+    if source.reported is not None:
+        _record_reconciliation(cur, run_id, table, source)
     for position, (path, digest, size) in enumerate(planned.file_hashes):
         cur.execute(C.INSERT_RUN_FILE,
                     [run_id, position, path.name, str(path.resolve()) if path.exists() else None, digest, size])
     if source.frame is not None:
         cur.unregister("faultline_source")
     return run_id
+
+
+#: Column names that say which model answered, for a log with no model recorded elsewhere.
+_MODEL_COLUMNS = ("model", "model_name", "model_id", "generator")
+
+
+def _single_model(cur, inner: str, params: list, roles: dict[str, str], columns: dict[str, str]) -> str | None:
+    """The run's model from a metadata column naming it, when the column holds exactly one value."""
+    for col in columns:
+        if col.lower() in _MODEL_COLUMNS and roles.get(col) == "metadata" and not columns[col].endswith("]"):
+            n, value = cur.execute(I.single_value_sql(inner, col), params).fetchall()[0]
+            if n == 1:
+                return value
+    return None
+
+
+def _record_reconciliation(cur, run_id: str, table: str, source: SourceRun) -> None:
+    """Recompute each figure the tool reported from the stored examples and record both (:mod:`.reconcile`)."""
+    scored, rows, mean_score, mean_correct = cur.execute(I.outcome_means_sql(table)).fetchall()[0]
+    checks = [reconcile.check(source.tool, r, rows=rows, scored=scored, mean_score=mean_score,
+                              mean_correct=mean_correct) for r in source.reported]
+    if not checks:
+        checks = [reconcile.not_reported(source.tool, scored=scored)]
+    cur.execute(RECONCILIATION_DDL)
+    cur.executemany(C.INSERT_CHECK, [[run_id, position, c.tool or source.format, c.metric, c.basis, c.tool_value,
+                                      c.faultline_value, c.tool_n, c.faultline_n, c.verdict, c.source, c.message]
+                                     for position, c in enumerate(checks)])
 
 
 def _record_fields(cur, run_id, table, stored, roles, columns, n_rows) -> None:

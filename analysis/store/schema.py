@@ -71,15 +71,26 @@ CREATE TABLE IF NOT EXISTS reports (
     pages INTEGER, faultline_version VARCHAR, git_commit VARCHAR)
 """
 
+#: What each run's evaluation tool reported against what Faultline recomputes from the stored
+#: examples (see :mod:`analysis.store.reconcile`); written by ingest, one row per reported figure.
+RECONCILIATION = """
+CREATE TABLE IF NOT EXISTS reconciliation (
+    run_id VARCHAR NOT NULL, position INTEGER NOT NULL, tool VARCHAR NOT NULL, metric VARCHAR,
+    basis VARCHAR, tool_value DOUBLE, faultline_value DOUBLE, tool_n BIGINT, faultline_n BIGINT,
+    verdict VARCHAR NOT NULL, source VARCHAR, message VARCHAR NOT NULL)
+"""
+
 #: Optional tables by feature: the DDL that creates them and the tables it creates.
 OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "annotations": (ANNOTATIONS, ("annotations",)),
     "cluster_cache": (CLUSTER_CACHE, ("cluster_cache", "cluster_labels")),
     "reports": (REPORTS, ("reports",)),
+    "reconciliation": (RECONCILIATION, ("reconciliation",)),
 }
 
 #: The columns every run's examples table starts with, in order.
 FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output", "reference", "score", "correct",
                  "unscorable", "status")
 
-__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "CORE", "FIXED_COLUMNS", "OPTIONAL", "REPORTS", "SCHEMA_VERSION"]
+__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "CORE", "FIXED_COLUMNS", "OPTIONAL", "RECONCILIATION", "REPORTS",
+           "SCHEMA_VERSION"]

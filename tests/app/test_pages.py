@@ -43,9 +43,29 @@ def test_start_page_lists_runs_with_intervals(db):
     for row in expected.itertuples():
         shown = table[table["name"] == row.name].iloc[0]
         assert shown["rows"] == row.rows
-        assert shown["accuracy_text"] == f"{row.accuracy * 100:.1f}%"
-        assert shown["interval"] == f"[{row.ci_low * 100:.1f}%, {row.ci_high * 100:.1f}%]"
+        assert shown["headline_text"] == (f"accuracy {row.accuracy * 100:.1f}% "
+                                          f"({row.ci_low * 100:.1f}%-{row.ci_high * 100:.1f}%)")
     assert at.metric[0].value == "2" and at.metric[1].value == "200"
+
+
+def test_start_page_flags_a_run_that_does_not_reproduce_its_tools_figure(db):
+    import pandas as pd
+
+    from analysis.formats.base import Reported, SourceRun
+    from analysis.store.ingest import _plan_source
+
+    with open_store(db, seed_demo=False) as store:
+        frame = pd.DataFrame({"id": ["a", "b"], "score": [1.0, 0.0]})
+        source = SourceRun("toy", [], "pooled run", frame=frame, roles={"id": "id", "score": "score"},
+                           tool="lm-eval", reported=[Reported("exact_match,strict-match", 0.0)])
+        store.ingest([_plan_source(store, source, {}, {})])
+    at = run_page("app.py")
+    assert any("pooled run" in w.value and "lm-eval reports 0 for exact_match,strict-match" in w.value
+               for w in at.warning)
+    assert at.dataframe[0].value["check_text"].tolist() == ["DIFFERS"]
+    at = run_page("pages/1_Data.py")
+    checks = [d.value for d in at.dataframe if "verdict_text" in d.value.columns]
+    assert checks and checks[0]["verdict_text"].tolist() == ["DIFFERS"]
 
 
 def test_start_page_sees_new_runs_without_restart(db):

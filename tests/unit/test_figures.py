@@ -58,13 +58,23 @@ def test_headline_forest_draws_each_scored_run_with_its_wilson_interval(demo):
     np.testing.assert_allclose(values(trace.x), scored["accuracy"])
     np.testing.assert_allclose(values(trace.x) + values(trace.error_x.array), scored["ci_high"])
     np.testing.assert_allclose(values(trace.x) - values(trace.error_x.arrayminus), scored["ci_low"])
-    assert fig.layout.xaxis.tickformat == ".0%" and fig.layout.title.text == "Headline correctness per run"
+    assert fig.layout.xaxis.tickformat == ".0%" and fig.layout.title.text == "Headline per run"
     assert fits_projector(fig)
+
+
+def test_headline_forest_draws_graded_means_in_0_1_and_leaves_out_other_units(demo):
+    runs = demo.headline().iloc[:2].copy()
+    runs["metric"], runs["value"], runs["low"], runs["high"] = "mean score", [0.6, 6.5], [0.5, 6.0], [0.7, 7.0]
+    fig = figures.headline_forest(runs)
+    (trace,) = fig.data
+    assert list(trace.y) == [runs["name"].iloc[0]] and values(trace.x).tolist() == [0.6]
+    assert "mean score" in fig.layout.xaxis.title.text
 
 
 def test_headline_forest_leaves_out_unscored_runs_and_says_when_none_is_left(demo):
     runs = demo.headline()
-    unscored = runs.iloc[:1].assign(name="unscored", scored=0, accuracy=math.nan, ci_low=math.nan, ci_high=math.nan)
+    unscored = runs.iloc[:1].assign(name="unscored", scored=0, accuracy=math.nan, ci_low=math.nan, ci_high=math.nan,
+                                    value=math.nan, low=math.nan, high=math.nan)
     fig = figures.headline_forest(pd.concat([runs, unscored], ignore_index=True))
     assert "unscored" not in set(fig.data[0].y)
     assert is_empty_note(figures.headline_forest(unscored))

@@ -44,12 +44,14 @@ RUN_WITH_FIELDS = (
     "SELECT r.run_id, r.name, r.model, r.source_format, r.task, r.row_count, r.ingested_at, r.notes, r.table_name, "
     "f.column_name, f.source_name, f.role, f.kind, f.n_missing, f.n_distinct, "
     "(SELECT string_agg(table_name, ',') FROM information_schema.tables "
-    "WHERE table_name IN ('annotations', 'cluster_cache', 'cluster_labels', 'reports')) AS optional_tables "
+    "WHERE table_name IN ('annotations', 'cluster_cache', 'cluster_labels', 'reports', 'reconciliation')) "
+    "AS optional_tables "
     "FROM runs r LEFT JOIN fields f ON f.run_id = r.run_id "
     "WHERE r.run_id = ? OR r.name = ? ORDER BY (r.run_id = ?) DESC, r.run_id, f.position")
 HEADLINE = """
     SELECT run_id, name, model, source_format AS format, row_count AS rows,
-           row_count - coalesce(n_unscorable, 0) AS scored, coalesce(n_correct, 0) AS correct, ingested_at
+           row_count - coalesce(n_unscorable, 0) AS scored, coalesce(n_correct, 0) AS correct, ingested_at,
+           table_name, mapping
     FROM runs ORDER BY ingested_at, run_id
 """
 NAME_CLASH = "SELECT run_id FROM runs WHERE name = ? AND run_id <> ?"
@@ -60,6 +62,13 @@ ALL_RUN_NAMES = "SELECT name FROM runs"
 INSERT_RUN = "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 INSERT_RUN_FILE = "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)"
 INSERT_FIELD = "INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_CHECK = "INSERT INTO reconciliation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: Every reconciled figure, runs in load order, a run's figures in the order the tool gave them.
+RECONCILIATION = """
+    SELECT c.run_id, r.name, c.tool, c.metric, c.basis, c.tool_value, c.faultline_value, c.tool_n, c.faultline_n,
+           c.verdict, c.source, c.message
+    FROM reconciliation c JOIN runs r USING (run_id) ORDER BY r.ingested_at, c.run_id, c.position
+"""
 DELETE_FIELD = "DELETE FROM fields WHERE run_id = ? AND column_name = ?"
 NEXT_FIELD_POSITION = "SELECT coalesce(max(position), 0) + 1 FROM fields WHERE run_id = ?"
 COLUMN_TYPES = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
@@ -72,7 +81,7 @@ def examples_sql(table: str, columns: Sequence[str], *, limit: int | None = None
 
 
 def delete_run_rows(table: str) -> str:
-    """Delete a run's rows from a catalog table (``runs``, ``run_files``, ``fields``)."""
+    """Delete a run's rows from a catalog table (``runs``, ``run_files``, ``fields``, ``reconciliation``)."""
     return f"DELETE FROM {quote_ident(table)} WHERE run_id = ?"
 
 

@@ -203,6 +203,17 @@ def graded_sql(table: str) -> str:
     return f"SELECT {graded_expr(table)}"
 
 
+def score_summaries_sql(tables: Sequence[str]) -> str:
+    """Per run table (in the order given, numbered ``k``): whether its scores are graded, and the mean,
+    sample standard deviation and count of its scores over the scored examples."""
+    parts = [f"SELECT {k} AS k, {graded_expr(t)} AS graded, "
+             "avg(score) FILTER (WHERE NOT unscorable) AS mean_score, "
+             "stddev_samp(score) FILTER (WHERE NOT unscorable) AS sd_score, "
+             f"count(score) FILTER (WHERE NOT unscorable) AS n_score FROM {quote_ident(t)}"
+             for k, t in enumerate(tables)]
+    return " UNION ALL ".join(parts)
+
+
 __all__ = ["FEATURES", "Feature", "REFUSAL_PATTERN", "binned_expr", "blank_expr", "feature_sql", "graded_expr", "graded_sql",
            "length_expr", "output_empty_expr", "period_expr", "period_for_span", "quantile_edges_sql",
            "refusal_expr", "span_sql", "turn_expr"]

@@ -22,6 +22,8 @@ NUMERIC_TYPES = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|
                            r"UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|REAL)$")
 #: The record number given to each source row.
 ROW = "__faultline_row"
+#: True on a source row whose outcome holds a value that means "not scored" (a judge's -1).
+MISSING = "__faultline_missing"
 
 
 def describe_sql(from_sql: str) -> str:
@@ -39,10 +41,31 @@ def numbered_source(from_sql: str, row_expr: str) -> str:
     return f"SELECT *, {row_expr} AS \"{ROW}\" FROM {from_sql}"
 
 
+def flag_missing_source(inner: str, checks: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list]:
+    """``inner`` with a column ``__faultline_missing``: true where a column holds one of its "not scored" values.
+
+    ``checks`` gives ``(source column, values)``; a number matches any numeric spelling
+    (``-1``, ``-1.0``), other values match their trimmed text (booleans as ``true`` / ``false``).
+    Returns the statement and its bound values (which come before the source's own).
+    """
+    conditions, params = [], []
+    for column, values in checks:
+        q = quote_ident(column)
+        for value in values:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                conditions.append(f"TRY_CAST(trim(CAST({q} AS VARCHAR)) AS DOUBLE) = ?")
+                params.append(float(value))
+            else:
+                conditions.append(f"trim(CAST({q} AS VARCHAR)) = ?")
+                params.append(str(value).lower() if isinstance(value, bool) else str(value).strip())
+    flag = f"coalesce({' OR '.join(conditions)}, false)" if conditions else "false"
+    return f"SELECT *, {flag} AS {MISSING} FROM ({inner})", params
+
+
 def first_bad_number_sql(inner: str, column: str) -> str:
-    """The first source row whose non-empty value is not a number."""
+    """The first source row whose non-empty value is not a number (rows flagged "not scored" aside)."""
     q = quote_ident(column)
-    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL "
+    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {MISSING} "
             f"AND trim(CAST({q} AS VARCHAR)) <> '' AND TRY_CAST(CAST({q} AS VARCHAR) AS DOUBLE) IS NULL "
             f"ORDER BY {ROW} LIMIT 1")
 
@@ -51,9 +74,16 @@ def first_bad_word_sql(inner: str, column: str, n_words: int) -> str:
     """The first source row whose non-empty value is none of ``n_words`` words (bound after the source's values)."""
     q = quote_ident(column)
     words = ", ".join("?" for _ in range(n_words))
-    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL "
+    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {MISSING} "
             f"AND trim(CAST({q} AS VARCHAR)) <> '' AND lower(trim(CAST({q} AS VARCHAR))) NOT IN ({words}) "
             f"ORDER BY {ROW} LIMIT 1")
+
+
+def single_value_sql(inner: str, column: str) -> str:
+    """How many distinct non-empty values a source column holds (up to 2), and one of them."""
+    q = quote_ident(column)
+    return (f"SELECT count(*), min(v) FROM (SELECT DISTINCT CAST({q} AS VARCHAR) AS v FROM ({inner}) "
+            f"WHERE {q} IS NOT NULL AND trim(CAST({q} AS VARCHAR)) <> '' LIMIT 2)")
 
 
 def embedding_expr(column: str) -> str:
@@ -87,6 +117,13 @@ def first_nonfinite_sql(table: str, column: str, *, try_cast: bool = False) -> s
                 f"WHERE NOT isfinite(TRY_CAST({q} AS DOUBLE)) ORDER BY source_row LIMIT 1")
     return (f"SELECT source_row, example_id, {q} FROM {quote_ident(table)} "
             f"WHERE {q} IS NOT NULL AND NOT isfinite({q}) ORDER BY source_row LIMIT 1")
+
+
+def outcome_means_sql(table: str) -> str:
+    """A run's scored examples, all its examples, and the means of its score and correctness over the scored."""
+    return (f"SELECT count(*) FILTER (WHERE NOT unscorable), count(*), "
+            f"avg(score) FILTER (WHERE NOT unscorable), "
+            f"avg(CAST(correct AS DOUBLE)) FILTER (WHERE NOT unscorable) FROM {quote_ident(table)}")
 
 
 def outcome_counts_sql(table: str) -> str:
@@ -154,7 +191,8 @@ def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str
     ``texts``, ``score`` and ``correct`` give ``(source column, DuckDB type)`` or None. Without a
     correctness column, correct is ``score >= threshold``; without a score, the score is the
     correctness as 0/1. A ``no_answer`` status is wrong, never unscorable; an example with no
-    outcome is ``unscorable`` with status ``unscored``.
+    outcome is ``unscorable`` with status ``unscored``, and so is a row the source flags with
+    ``__faultline_missing`` (see :func:`flag_missing_source`).
     """
     select: list[str] = ["? AS run_id"]
     params: list = [run_id]
@@ -173,8 +211,9 @@ def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str
         score_expr = as_double(*score)
     else:
         score_expr = f"CAST({as_bool(*correct, threshold)} AS DOUBLE)"
+    score_expr = f"CASE WHEN {MISSING} THEN NULL ELSE {score_expr} END"
     if correct:
-        correct_expr = as_bool(*correct, threshold)
+        correct_expr = f"CASE WHEN {MISSING} THEN NULL ELSE {as_bool(*correct, threshold)} END"
     else:
         correct_expr = f"({score_expr}) >= {float(threshold)!r}"
     status_expr = f"CAST({quote_ident(status_column)} AS VARCHAR)" if status_column else "CAST(NULL AS VARCHAR)"
