@@ -12,6 +12,7 @@ from pathlib import Path
 
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
+from .alpaca_eval import read_alpaca_eval
 from .base import SourceRun
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
@@ -35,6 +36,7 @@ FORMATS: dict[str, str] = {
     "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
+    "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -94,6 +96,8 @@ def detect_format(path: str | Path) -> str:
             return "jsonl"
         return "jsonl"
     if text.startswith("["):
+        if all(re.search(rf'"{key}"\s*:', text) for key in ("output_1", "output_2", "preference")):
+            return "alpaca_eval"
         if re.match(r'\[\s*\{\s*"instance_id"', text):
             raise InputError(path, "is a HELM per_instance_stats.json: load the run folder that holds it")
         return "json"
@@ -127,6 +131,7 @@ _READERS = {
     "helm": read_helm_dir,
     "openai_evals": read_openai_evals,
     "promptfoo": read_promptfoo,
+    "alpaca_eval": read_alpaca_eval,
 }
 
 
