@@ -18,6 +18,7 @@ from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
 from .lm_eval import read_lm_eval
+from .mtbench import read_mtbench_pairwise, read_mtbench_single
 from .openai_evals import read_openai_evals
 from .promptfoo import read_promptfoo
 
@@ -37,6 +38,8 @@ FORMATS: dict[str, str] = {
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
     "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
+    "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
+    "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -74,6 +77,10 @@ def detect_format(path: str | Path) -> str:
         except json.JSONDecodeError:
             first = None
         if isinstance(first, dict):
+            if "g1_winner" in first and "model_1" in first and "model_2" in first:
+                return "mtbench_pairwise"
+            if {"question_id", "model", "judge", "score"} <= first.keys():
+                return "mtbench_single"
             if "spec" in first and isinstance(first["spec"], dict):
                 return "openai_evals"
             if "doc_id" in first and ("doc" in first or "arguments" in first):
@@ -132,6 +139,8 @@ _READERS = {
     "openai_evals": read_openai_evals,
     "promptfoo": read_promptfoo,
     "alpaca_eval": read_alpaca_eval,
+    "mtbench_pairwise": read_mtbench_pairwise,
+    "mtbench_single": read_mtbench_single,
 }
 
 
