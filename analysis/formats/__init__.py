@@ -14,6 +14,7 @@ from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
 from .alpaca_eval import read_alpaca_eval
 from .base import SourceRun
+from .every_eval_ever import read_every_eval_ever
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
@@ -40,6 +41,7 @@ FORMATS: dict[str, str] = {
     "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
     "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
     "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
+    "every_eval_ever": "Every Eval Ever instance-level *_samples.jsonl (or its aggregate JSON)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -71,6 +73,8 @@ def detect_format(path: str | Path) -> str:
         return "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
     if text.startswith("{"):
+        if _looks_every_eval_ever(text):
+            return "every_eval_ever"
         first_line = text.split("\n", 1)[0]
         try:
             first = json.loads(first_line)
@@ -118,6 +122,12 @@ def detect_format(path: str | Path) -> str:
     return "csv"
 
 
+def _looks_every_eval_ever(text: str) -> bool:
+    """An Every Eval Ever samples line or aggregate: its schema's keys, even in a first line cut off by the head."""
+    return all(re.search(rf'"{key}"\s*:', text) for key in ("schema_version", "evaluation_id")) and \
+        re.search(r'"(interaction_type|evaluation_results)"\s*:', text) is not None
+
+
 def _looks_whole_document(first: dict) -> bool:
     return ("evalId" in first and "results" in first) or ("eval" in first and isinstance(first.get("eval"), dict)) \
         or "request_states" in first
@@ -141,6 +151,7 @@ _READERS = {
     "alpaca_eval": read_alpaca_eval,
     "mtbench_pairwise": read_mtbench_pairwise,
     "mtbench_single": read_mtbench_single,
+    "every_eval_ever": read_every_eval_ever,
 }
 
 
