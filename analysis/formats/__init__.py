@@ -12,11 +12,14 @@ from pathlib import Path
 
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
+from .alpaca_eval import read_alpaca_eval
 from .base import SourceRun
+from .every_eval_ever import read_every_eval_ever
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
 from .lm_eval import read_lm_eval
+from .mtbench import read_mtbench_pairwise, read_mtbench_single
 from .openai_evals import read_openai_evals
 from .promptfoo import read_promptfoo
 
@@ -35,6 +38,10 @@ FORMATS: dict[str, str] = {
     "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
+    "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
+    "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
+    "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
+    "every_eval_ever": "Every Eval Ever instance-level *_samples.jsonl (or its aggregate JSON)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -66,12 +73,18 @@ def detect_format(path: str | Path) -> str:
         return "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
     if text.startswith("{"):
+        if _looks_every_eval_ever(text):
+            return "every_eval_ever"
         first_line = text.split("\n", 1)[0]
         try:
             first = json.loads(first_line)
         except json.JSONDecodeError:
             first = None
         if isinstance(first, dict):
+            if "g1_winner" in first and "model_1" in first and "model_2" in first:
+                return "mtbench_pairwise"
+            if {"question_id", "model", "judge", "score"} <= first.keys():
+                return "mtbench_single"
             if "spec" in first and isinstance(first["spec"], dict):
                 return "openai_evals"
             if "doc_id" in first and ("doc" in first or "arguments" in first):
@@ -94,6 +107,8 @@ def detect_format(path: str | Path) -> str:
             return "jsonl"
         return "jsonl"
     if text.startswith("["):
+        if all(re.search(rf'"{key}"\s*:', text) for key in ("output_1", "output_2", "preference")):
+            return "alpaca_eval"
         if re.match(r'\[\s*\{\s*"instance_id"', text):
             raise InputError(path, "is a HELM per_instance_stats.json: load the run folder that holds it")
         return "json"
@@ -105,6 +120,12 @@ def detect_format(path: str | Path) -> str:
     if "\t" not in first_line and "," not in first_line and "\n" not in text.strip():
         raise InputError(path, UNKNOWN_FORMAT)
     return "csv"
+
+
+def _looks_every_eval_ever(text: str) -> bool:
+    """An Every Eval Ever samples line or aggregate: its schema's keys, even in a first line cut off by the head."""
+    return all(re.search(rf'"{key}"\s*:', text) for key in ("schema_version", "evaluation_id")) and \
+        re.search(r'"(interaction_type|evaluation_results)"\s*:', text) is not None
 
 
 def _looks_whole_document(first: dict) -> bool:
@@ -127,6 +148,10 @@ _READERS = {
     "helm": read_helm_dir,
     "openai_evals": read_openai_evals,
     "promptfoo": read_promptfoo,
+    "alpaca_eval": read_alpaca_eval,
+    "mtbench_pairwise": read_mtbench_pairwise,
+    "mtbench_single": read_mtbench_single,
+    "every_eval_ever": read_every_eval_ever,
 }
 
 

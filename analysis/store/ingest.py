@@ -119,7 +119,10 @@ def plan(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike], *
         path = Path(path)
         report_progress(progress, index / max(total, 1) * 0.5, f"Reading {path.name}")
         for source in read_sources(path):
-            planned.append(_plan_source(store, source, mapping_dict, hashes))
+            run = _plan_source(store, source, mapping_dict, hashes)
+            # The same run reached from two of its files (EEE samples and aggregate) is planned once.
+            if all(p.source_key != run.source_key for p in planned):
+                planned.append(run)
     return planned
 
 
