@@ -12,13 +12,13 @@ from pathlib import Path
 
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
-from .base import SourceRun
+from .base import SourceRun, read_json_document
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
 from .lm_eval import read_lm_eval
 from .openai_evals import read_openai_evals
-from .promptfoo import read_promptfoo
+from .promptfoo import promptfoo_body, read_promptfoo
 
 #: Every format id with a one-line description (shown in the UI and README).
 FORMATS: dict[str, str] = {
@@ -76,23 +76,19 @@ def detect_format(path: str | Path) -> str:
                 return "openai_evals"
             if "doc_id" in first and ("doc" in first or "arguments" in first):
                 return "lm_eval"
-            if _looks_whole_document(first):
-                return _whole_document_format(first, path)
-            return "jsonl"
+            return _document_format(first, path) or "jsonl"
         keys = set(re.findall(r'^\s{0,4}"([A-Za-z_]+)"\s*:', text, flags=re.MULTILINE))
         if "evalId" in keys and "results" in keys:
             return "promptfoo"
         if "eval" in keys and ("samples" in keys or "status" in keys or "plan" in keys):
             return "inspect_json"
         if "request_states" in keys:
-            raise InputError(path, "is a HELM scenario_state.json: load the run folder that holds it "
-                             "(with per_instance_stats.json and run_spec.json)")
+            raise InputError(path, _HELM_STATE)
         if "lm_eval_version" in keys or ("results" in keys and "configs" in keys):
-            raise InputError(path, "is an lm-evaluation-harness results summary: load the samples_*.jsonl "
-                             "file beside it (written with --log_samples)")
-        if first_line.strip().endswith("}") or "\n" not in text:
-            return "jsonl"
-        return "jsonl"
+            raise InputError(path, _LM_EVAL_RESULTS)
+        # An object spread over several lines is one JSON document (JSON Lines cannot break a
+        # record): recognise it by its top-level keys, or say which keys it has.
+        return _spread_document_format(path, text)
     if text.startswith("["):
         if re.match(r'\[\s*\{\s*"instance_id"', text):
             raise InputError(path, "is a HELM per_instance_stats.json: load the run folder that holds it")
@@ -107,17 +103,50 @@ def detect_format(path: str | Path) -> str:
     return "csv"
 
 
-def _looks_whole_document(first: dict) -> bool:
-    return ("evalId" in first and "results" in first) or ("eval" in first and isinstance(first.get("eval"), dict)) \
-        or "request_states" in first
+_HELM_STATE = ("is a HELM scenario_state.json: load the run folder that holds it "
+               "(with per_instance_stats.json and run_spec.json)")
+_LM_EVAL_RESULTS = ("is an lm-evaluation-harness results summary: load the samples_*.jsonl "
+                    "file beside it (written with --log_samples)")
+_LIGHTEVAL_RESULTS = "is a lighteval results summary: load the details_*.parquet file of its run"
 
 
-def _whole_document_format(first: dict, path: Path) -> str:
-    if "evalId" in first:
+def _document_format(doc: dict, path: Path) -> str | None:
+    """The format of a whole JSON document from its top-level keys; None when none fits.
+
+    Summaries that hold no examples (a HELM scenario state, an lm-eval or lighteval results file)
+    are refused, saying which file to load instead.
+    """
+    if promptfoo_body(doc) is not None:
         return "promptfoo"
-    if "request_states" in first:
-        raise InputError(path, "is a HELM scenario_state.json: load the run folder that holds it")
-    return "inspect_json"
+    if isinstance(doc.get("eval"), dict):
+        return "inspect_json"
+    if "request_states" in doc:
+        raise InputError(path, _HELM_STATE)
+    if "lm_eval_version" in doc or ("results" in doc and "configs" in doc):
+        raise InputError(path, _LM_EVAL_RESULTS)
+    if "config_general" in doc and "results" in doc:
+        raise InputError(path, _LIGHTEVAL_RESULTS)
+    return None
+
+
+def _spread_document_format(path: Path, text: str) -> str:
+    lines = re.split(r"\r\n|\r|\n", text, maxsplit=2)
+    if len(lines) > 1 and lines[0].rstrip().endswith("}") and lines[1].lstrip().startswith("{"):
+        return "jsonl"  # JSON Lines whose first record is broken: the JSONL reader names the line
+    doc = read_json_document(path)  # a broken document gets its own error, with line and column
+    if isinstance(doc, list):
+        return "json"
+    if not isinstance(doc, dict):
+        raise InputError(path, f"is a JSON document holding a {type(doc).__name__}; expected an object or an "
+                         "array of example records")
+    found = _document_format(doc, path)
+    if found:
+        return found
+    keys = list(map(str, doc))
+    shown = ", ".join(keys[:20]) + (f" ... ({len(keys)} keys)" if len(keys) > 20 else "")
+    raise InputError(path, f"is a JSON document (not JSON Lines) of a layout Faultline does not know; its top-level "
+                     f"keys are: {shown or 'none'}. Expected an Inspect AI log, promptfoo results, an array of "
+                     "example records, or JSON Lines (one example object per line)")
 
 
 _READERS = {
