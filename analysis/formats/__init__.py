@@ -159,13 +159,19 @@ _READERS = {
 }
 
 
-def read_sources(path: str | Path, *, fmt: str | None = None) -> list[SourceRun]:
-    """The runs in one file or folder, read with the detected (or given) format."""
+def read_sources(path: str | Path, *, fmt: str | None = None, score_values: dict | None = None) -> list[SourceRun]:
+    """The runs in one file or folder, read with the detected (or given) format.
+
+    ``score_values`` (the mapping key) gives numbers to text score values of the logs that have
+    them (Inspect's custom score values).
+    """
     path = Path(path)
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS or fmt in ("dataframe", "demo"):
         readable = ", ".join(k for k in FORMATS if k not in ("dataframe", "demo"))
         raise InputError(path, f"unknown format {fmt!r}; expected one of {readable}")
+    if fmt in ("inspect_eval", "inspect_json"):
+        return _READERS[fmt](path, score_values=score_values)
     if fmt in _READERS:
         return _READERS[fmt](path)
     return read_flat(path, fmt)

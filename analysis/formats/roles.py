@@ -245,6 +245,9 @@ class RoleMapping(KnownKeys, BaseModel):
     """Columns left out of the store."""
     correct_threshold: Annotated[float, Field(strict=True, allow_inf_nan=False)] | None = None
     """The least score that counts as correct (default 0.5)."""
+    score_values: dict[Annotated[str, Field(strict=True)], Annotated[float, Field(allow_inf_nan=False)]] | None = None
+    """Numbers for text score values, e.g. ``{"A": 1, "B": 0.5, "F": 0}``: Inspect's custom score values
+    (they also override Inspect's own C = 1, P = 0.5, I = 0, N = 0)."""
     name: Annotated[str, Field(strict=True)] | None = None
     """The run's name."""
     model: Annotated[str, Field(strict=True)] | None = None

@@ -116,7 +116,7 @@ def plan(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike], *
     for index, path in enumerate(paths):
         path = Path(path)
         report_progress(progress, index / max(total, 1) * 0.5, f"Reading {path.name}")
-        for source in read_sources(path):
+        for source in read_sources(path, score_values=mapping_dict.get("score_values")):
             planned.append(_plan_source(store, source, mapping_dict, hashes))
     return planned
 
