@@ -16,6 +16,7 @@ from .base import SourceRun, read_json_document
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
+from .lighteval import is_lighteval_details, read_lighteval
 from .lm_eval import read_lm_eval
 from .openai_evals import read_openai_evals
 from .promptfoo import promptfoo_body, read_promptfoo
@@ -35,6 +36,7 @@ FORMATS: dict[str, str] = {
     "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
+    "lighteval": "lighteval details Parquet (details_*.parquet, with its results JSON)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -63,7 +65,7 @@ def detect_format(path: str | Path) -> str:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "inspect_eval"
     if head.startswith(b"PAR1"):
-        return "parquet"
+        return "lighteval" if is_lighteval_details(path) else "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
     if text.startswith("{"):
         first_line = text.split("\n", 1)[0]
@@ -156,6 +158,7 @@ _READERS = {
     "helm": read_helm_dir,
     "openai_evals": read_openai_evals,
     "promptfoo": read_promptfoo,
+    "lighteval": read_lighteval,
 }
 
 
