@@ -47,8 +47,8 @@ FIELD_TOO_LARGE = (
 )
 UNKNOWN_FORMAT = (
     "is not a format Faultline reads: expected CSV, TSV, Parquet, JSON, JSONL, an Inspect AI log "
-    "(.eval or .json), lm-evaluation-harness samples, a HELM run folder, OpenAI evals JSONL or "
-    "promptfoo results JSON"
+    "(.eval or .json), lm-evaluation-harness samples, a HELM run folder, OpenAI evals JSONL, "
+    "promptfoo results JSON or lighteval details Parquet"
 )
 
 

@@ -42,7 +42,7 @@ def runs(db: str | None, as_json: bool) -> int:
                             "reconciliation": [
                                 {"tool": c.tool, "metric": _text(c.metric), "basis": _text(c.basis),
                                  "tool_value": _rounded(c.tool_value), "faultline_value": _rounded(c.faultline_value),
-                                 "tool_n": None if c.tool_n is None or c.tool_n != c.tool_n else int(c.tool_n),
+                                 "tool_n": None if pd.isna(c.tool_n) else int(c.tool_n),
                                  "faultline_n": int(c.faultline_n), "verdict": c.verdict, "source": _text(c.source),
                                  "message": c.message} for c in mine.itertuples()],
                             "sha256": list(extra["sha256"]), "files": list(extra["files"]),

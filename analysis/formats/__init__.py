@@ -13,15 +13,16 @@ from pathlib import Path
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
 from .alpaca_eval import read_alpaca_eval
-from .base import SourceRun
+from .base import SourceRun, read_json_document
 from .every_eval_ever import read_every_eval_ever
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
 from .inspect_ai import read_inspect_eval, read_inspect_json
+from .lighteval import is_lighteval_details, read_lighteval
 from .lm_eval import read_lm_eval
 from .mtbench import read_mtbench_pairwise, read_mtbench_single
 from .openai_evals import read_openai_evals
-from .promptfoo import read_promptfoo
+from .promptfoo import promptfoo_body, read_promptfoo
 
 #: Every format id with a one-line description (shown in the UI and README).
 FORMATS: dict[str, str] = {
@@ -42,6 +43,7 @@ FORMATS: dict[str, str] = {
     "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
     "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
     "every_eval_ever": "Every Eval Ever instance-level *_samples.jsonl (or its aggregate JSON)",
+    "lighteval": "lighteval details Parquet (details_*.parquet, with its results JSON)",
 }
 
 _HEAD_BYTES = 256 * 1024
@@ -70,7 +72,7 @@ def detect_format(path: str | Path) -> str:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "inspect_eval"
     if head.startswith(b"PAR1"):
-        return "parquet"
+        return "lighteval" if is_lighteval_details(path) else "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
     if text.startswith("{"):
         if _looks_every_eval_ever(text):
@@ -89,23 +91,19 @@ def detect_format(path: str | Path) -> str:
                 return "openai_evals"
             if "doc_id" in first and ("doc" in first or "arguments" in first):
                 return "lm_eval"
-            if _looks_whole_document(first):
-                return _whole_document_format(first, path)
-            return "jsonl"
+            return _document_format(first, path) or "jsonl"
         keys = set(re.findall(r'^\s{0,4}"([A-Za-z_]+)"\s*:', text, flags=re.MULTILINE))
         if "evalId" in keys and "results" in keys:
             return "promptfoo"
         if "eval" in keys and ("samples" in keys or "status" in keys or "plan" in keys):
             return "inspect_json"
         if "request_states" in keys:
-            raise InputError(path, "is a HELM scenario_state.json: load the run folder that holds it "
-                             "(with per_instance_stats.json and run_spec.json)")
+            raise InputError(path, _HELM_STATE)
         if "lm_eval_version" in keys or ("results" in keys and "configs" in keys):
-            raise InputError(path, "is an lm-evaluation-harness results summary: load the samples_*.jsonl "
-                             "file beside it (written with --log_samples)")
-        if first_line.strip().endswith("}") or "\n" not in text:
-            return "jsonl"
-        return "jsonl"
+            raise InputError(path, _LM_EVAL_RESULTS)
+        # An object spread over several lines is one JSON document (JSON Lines cannot break a
+        # record): recognise it by its top-level keys, or say which keys it has.
+        return _spread_document_format(path, text)
     if text.startswith("["):
         if all(re.search(rf'"{key}"\s*:', text) for key in ("output_1", "output_2", "preference")):
             return "alpaca_eval"
@@ -128,17 +126,50 @@ def _looks_every_eval_ever(text: str) -> bool:
         re.search(r'"(interaction_type|evaluation_results)"\s*:', text) is not None
 
 
-def _looks_whole_document(first: dict) -> bool:
-    return ("evalId" in first and "results" in first) or ("eval" in first and isinstance(first.get("eval"), dict)) \
-        or "request_states" in first
+_HELM_STATE = ("is a HELM scenario_state.json: load the run folder that holds it "
+               "(with per_instance_stats.json and run_spec.json)")
+_LM_EVAL_RESULTS = ("is an lm-evaluation-harness results summary: load the samples_*.jsonl "
+                    "file beside it (written with --log_samples)")
+_LIGHTEVAL_RESULTS = "is a lighteval results summary: load the details_*.parquet file of its run"
 
 
-def _whole_document_format(first: dict, path: Path) -> str:
-    if "evalId" in first:
+def _document_format(doc: dict, path: Path) -> str | None:
+    """The format of a whole JSON document from its top-level keys; None when none fits.
+
+    Summaries that hold no examples (a HELM scenario state, an lm-eval or lighteval results file)
+    are refused, saying which file to load instead.
+    """
+    if promptfoo_body(doc) is not None:
         return "promptfoo"
-    if "request_states" in first:
-        raise InputError(path, "is a HELM scenario_state.json: load the run folder that holds it")
-    return "inspect_json"
+    if isinstance(doc.get("eval"), dict):
+        return "inspect_json"
+    if "request_states" in doc:
+        raise InputError(path, _HELM_STATE)
+    if "lm_eval_version" in doc or ("results" in doc and "configs" in doc):
+        raise InputError(path, _LM_EVAL_RESULTS)
+    if "config_general" in doc and "results" in doc:
+        raise InputError(path, _LIGHTEVAL_RESULTS)
+    return None
+
+
+def _spread_document_format(path: Path, text: str) -> str:
+    lines = re.split(r"\r\n|\r|\n", text, maxsplit=2)
+    if len(lines) > 1 and lines[0].rstrip().endswith("}") and lines[1].lstrip().startswith("{"):
+        return "jsonl"  # JSON Lines whose first record is broken: the JSONL reader names the line
+    doc = read_json_document(path)  # a broken document gets its own error, with line and column
+    if isinstance(doc, list):
+        return "json"
+    if not isinstance(doc, dict):
+        raise InputError(path, f"is a JSON document holding a {type(doc).__name__}; expected an object or an "
+                         "array of example records")
+    found = _document_format(doc, path)
+    if found:
+        return found
+    keys = list(map(str, doc))
+    shown = ", ".join(keys[:20]) + (f" ... ({len(keys)} keys)" if len(keys) > 20 else "")
+    raise InputError(path, f"is a JSON document (not JSON Lines) of a layout Faultline does not know; its top-level "
+                     f"keys are: {shown or 'none'}. Expected an Inspect AI log, promptfoo results, an array of "
+                     "example records, or JSON Lines (one example object per line)")
 
 
 _READERS = {
@@ -152,16 +183,23 @@ _READERS = {
     "mtbench_pairwise": read_mtbench_pairwise,
     "mtbench_single": read_mtbench_single,
     "every_eval_ever": read_every_eval_ever,
+    "lighteval": read_lighteval,
 }
 
 
-def read_sources(path: str | Path, *, fmt: str | None = None) -> list[SourceRun]:
-    """The runs in one file or folder, read with the detected (or given) format."""
+def read_sources(path: str | Path, *, fmt: str | None = None, score_values: dict | None = None) -> list[SourceRun]:
+    """The runs in one file or folder, read with the detected (or given) format.
+
+    ``score_values`` (the mapping key) gives numbers to text score values of the logs that have
+    them (Inspect's custom score values).
+    """
     path = Path(path)
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS or fmt in ("dataframe", "demo"):
         readable = ", ".join(k for k in FORMATS if k not in ("dataframe", "demo"))
         raise InputError(path, f"unknown format {fmt!r}; expected one of {readable}")
+    if fmt in ("inspect_eval", "inspect_json"):
+        return _READERS[fmt](path, score_values=score_values)
     if fmt in _READERS:
         return _READERS[fmt](path)
     return read_flat(path, fmt)

@@ -1,13 +1,23 @@
 """Inspect AI logs, read without inspect_ai installed.
 
-Two containers: ``.eval`` zip archives (``header.json`` in newer logs; only
-``_journal/start.json`` in logs from early 2025; samples as ``samples/{id}_epoch_{n}.json``)
-and ``.json`` documents (``version, status, eval, plan, results, stats, samples``).
+Two containers: ``.eval`` zip archives (``header.json`` in finished logs; only
+``_journal/start.json`` in logs still running or cut off; samples as
+``samples/{id}_epoch_{n}.json``) and ``.json`` documents (``version, status, eval, plan,
+results, stats, samples``).
 
-Score values: ``C`` = 1, ``P`` = 0.5, ``I`` = 0, ``N`` = no answer (score 0, incorrect,
-flagged ``no_answer``); numbers and booleans as they are. Each scorer becomes a score
-column, the first one is the run's primary score. Epochs are kept apart: with more than
-one epoch the example id is ``{id}#{epoch}``. A sample with no score at all is unscorable.
+Score values become numbers as Inspect's own ``value_to_float`` makes them: ``C`` = 1,
+``P`` = 0.5, ``I`` = 0, ``N`` = 0 (no answer), ``yes``/``true`` = 1, ``no``/``false`` = 0,
+numbers (and numeric text) as they are. Other text values (Inspect lets a scorer return any
+string) take the numbers the mapping's ``score_values`` gives them (``{"A": 1, "B": 0.5}``),
+which also override the defaults; without one they are refused, naming the values. Graded
+values are kept as they are: the score is never binarised here.
+
+Each scorer becomes a score column. The primary one (role ``score``) is the scorer of the
+log's first result (``results.scores[0]``), else the first scorer of the first sample; only
+the primary scorer's ``N`` flags an example ``no_answer``. The tool's own figure for the run is
+the primary scorer's ``accuracy`` / ``mean`` metric (the mean of its numeric values). Epochs
+are kept apart: with more than one epoch the example id is ``{id}#{epoch}``. A sample with no
+score at all is unscorable.
 """
 
 from __future__ import annotations
@@ -18,35 +28,66 @@ from pathlib import Path
 from analysis.errors import NOT_INSPECT_ZIP, ZIP_BOMB, InputError
 
 from ._records import flatten, message_text, rows_to_frame, strip_prefixes
-from .base import SourceRun, max_field_bytes, parse_json_bytes, read_json_document
+from .base import Reported, SourceRun, max_field_bytes, parse_json_bytes, read_json_document
 
+#: Inspect's default value_to_float for its score constants (CORRECT, PARTIAL, INCORRECT, NOANSWER).
 CIPN = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}
+_WORDS = {"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0}
+#: Inspect metrics that are the mean of the scorer's numeric values, in the order they are headlined.
+_MEAN_METRICS = ("accuracy", "mean")
 #: Upper bound on the expanded size of all members of one .eval archive.
 MAX_ARCHIVE_EXPANDED = 2 * 1024**3
 #: A member compressed more than this many times is refused (a zip bomb signature).
 MAX_COMPRESSION_RATIO = 200
 
 
-def _score_value(value, path: Path, record: str, scorer: str) -> tuple[float | None, str | None]:
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return float(value), None
-    if isinstance(value, (int, float)):
-        return float(value), None
-    if isinstance(value, str):
-        key = value.strip().upper()
-        if key in CIPN:
-            return CIPN[key], ("no_answer" if key == "N" else None)
-        try:
-            return float(value), None
-        except ValueError:
-            pass
-    raise InputError(path, f"expected a score value C, P, I, N or a number, got {value!r}", record=record,
-                     field=f"scores.{scorer}.value")
+class _Scoring:
+    """How one log's score values become numbers, and which scorer is the primary one.
+
+    Values go through the mapping's ``score_values`` first, then Inspect's value_to_float. Text
+    values it cannot place are collected, so that one error names them all. The primary scorer's
+    column is given by the log's results, else taken from the first sample with scores.
+    """
+
+    def __init__(self, score_values: dict | None, primary: str | None):
+        self.mapping = {str(k): float(v) for k, v in (score_values or {}).items()}
+        self.unknown: dict[str, tuple[str, str]] = {}  # value -> (first record, field)
+        self.primary = primary
+
+    def number(self, value, record: str, field: str) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value in self.mapping:
+            return self.mapping[value]
+        if isinstance(value, (bool, int, float)):
+            return float(value)
+        if isinstance(value, str):
+            if value in CIPN:
+                return CIPN[value]
+            word = value.strip().lower()
+            if word in _WORDS:
+                return _WORDS[word]
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        shown = value if isinstance(value, str) else repr(value)
+        self.unknown.setdefault(shown, (record, field))
+        return None
+
+    def check(self, path: Path) -> None:
+        if not self.unknown:
+            return
+        values = list(self.unknown)
+        record, field = self.unknown[values[0]]
+        shown = ", ".join(repr(v) for v in values[:10]) + (f" ... ({len(values)} values)" if len(values) > 10 else "")
+        example = ", ".join(f"{v!r}: 1" for v in values[:2])
+        raise InputError(path, f"has score values Faultline cannot turn into numbers: {shown}; expected C, I, P, N, "
+                         "yes/no, true/false or numbers. Give each its number with the mapping key score_values "
+                         f"(for example score_values: {{{example}}})", record=record, field=field)
 
 
-def _sample_row(sample: dict, path: Path, record: str) -> dict:
+def _sample_row(sample: dict, path: Path, record: str, scoring: _Scoring) -> dict:
     if not isinstance(sample, dict) or "id" not in sample:
         raise InputError(path, "expected an Inspect sample with an 'id'", record=record, field="id")
     output = sample.get("output") or {}
@@ -67,15 +108,18 @@ def _sample_row(sample: dict, path: Path, record: str) -> dict:
         value = score.get("value") if isinstance(score, dict) else score
         if isinstance(value, dict):  # a scorer reporting several metrics
             for key, sub in value.items():
-                number, flag = _score_value(sub, path, record, f"{scorer}.{key}")
-                row[f"score:{scorer}.{key}"] = number
-                status = status or flag
+                column = f"{scorer}.{key}"
+                scoring.primary = scoring.primary or column
+                row[f"score:{column}"] = scoring.number(sub, record, f"scores.{scorer}.value.{key}")
+                if sub == "N" and column == scoring.primary:
+                    status = "no_answer"
             continue
-        number, flag = _score_value(value, path, record, scorer)
-        row[f"score:{scorer}"] = number
+        scoring.primary = scoring.primary or str(scorer)
+        row[f"score:{scorer}"] = scoring.number(value, record, f"scores.{scorer}.value")
         if isinstance(score, dict) and score.get("answer") is not None:
             row[f"meta:{scorer}_answer"] = str(score["answer"])
-        status = status or flag
+        if value == "N" and scorer == scoring.primary:  # a secondary scorer's N leaves the outcome alone
+            status = "no_answer"
     if sample.get("error"):
         status = "error"
         row["meta:error"] = message_text(sample["error"].get("message") if isinstance(sample["error"], dict) else sample["error"])
@@ -94,7 +138,49 @@ def _sample_row(sample: dict, path: Path, record: str) -> dict:
     return row
 
 
-def _frame_and_roles(rows: list[dict], path: Path):
+def _primary_result(results: object) -> tuple[int, dict] | None:
+    """The log's first scorer result (``results.scores[i]``) with no reducer or the mean one."""
+    scores = results.get("scores") if isinstance(results, dict) else None
+    if not isinstance(scores, list):
+        return None
+    entries = [(i, s) for i, s in enumerate(scores) if isinstance(s, dict) and s.get("scorer")]
+    if not entries:
+        return None
+    first = entries[0][1]["scorer"]
+    same = [(i, s) for i, s in entries if s["scorer"] == first]
+    return next(((i, s) for i, s in same if s.get("reducer") in (None, "mean")), same[0])
+
+
+def _primary_column(results: object) -> str | None:
+    """The score column of the primary scorer: ``scorer``, or ``scorer.key`` for a dict-valued scorer."""
+    found = _primary_result(results)
+    if found is None:
+        return None
+    entry = found[1]
+    name = entry.get("name") or entry["scorer"]
+    return str(entry["scorer"]) if name == entry["scorer"] else f"{entry['scorer']}.{name}"
+
+
+def _reported(results: object, source: str) -> list[Reported]:
+    """Inspect's own figures for the primary scorer (its accuracy / mean metric, n completed samples)."""
+    found = _primary_result(results)
+    if found is None:
+        return []
+    index, entry = found
+    metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
+    n = results.get("completed_samples") or results.get("total_samples")
+    n = n if isinstance(n, int) and not isinstance(n, bool) else None
+    out = []
+    for name in _MEAN_METRICS:
+        metric = metrics.get(name)
+        value = metric.get("value") if isinstance(metric, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            out.append(Reported(name, float(value), basis="score", n=n,
+                                source=f"{source}: results.scores[{index}].metrics.{name} (scorer {entry['scorer']})"))
+    return out
+
+
+def _frame_and_roles(rows: list[dict], path: Path, primary: str | None):
     if not rows:
         raise InputError(path, "is empty: expected an evaluation log with at least one sample")
     several_epochs = len({r["epoch"] for r in rows}) > 1
@@ -103,6 +189,8 @@ def _frame_and_roles(rows: list[dict], path: Path):
     rows.sort(key=lambda r: (r["epoch"], _natural(r["sample_id"])))
     frame = rows_to_frame(rows, order=["example_id", "input", "output", "reference", "status"])
     score_cols = [c for c in frame.columns if c.startswith("score:")]
+    if f"score:{primary}" in score_cols:
+        score_cols.insert(0, score_cols.pop(score_cols.index(f"score:{primary}")))
     roles = {"example_id": "id", "input": "input", "output": "output", "reference": "reference",
              "status": "status", "sample_id": "metadata", "epoch": "metadata"}
     for col in frame.columns:
@@ -133,8 +221,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
     return data
 
 
-def read_inspect_eval(path: Path) -> list[SourceRun]:
-    """Read an Inspect ``.eval`` archive (both layouts) into one run."""
+def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[SourceRun]:
+    """Read an Inspect ``.eval`` archive (both layouts) into one run.
+
+    ``score_values`` gives numbers to text score values (the mapping key of that name).
+    """
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as err:
@@ -158,32 +249,40 @@ def read_inspect_eval(path: Path) -> list[SourceRun]:
         header = parse_json_bytes(_read_member(archive, archive.getinfo(head_name), path), path, member=head_name)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise InputError(path, "expected an 'eval' object in the log header", record=f"member {head_name}", field="eval")
+        results = header.get("results")
+        scoring = _Scoring(score_values, _primary_column(results))
         rows = []
         for info in infos:
             if not (info.filename.startswith("samples/") and info.filename.endswith(".json")):
                 continue
             sample = parse_json_bytes(_read_member(archive, info, path), path, member=info.filename)
-            rows.append(_sample_row(sample, path, f"member {info.filename}"))
-    frame, roles = _frame_and_roles(rows, path)
-    return [_run(header["eval"], "inspect_eval", path, frame, roles, header.get("status"))]
+            rows.append(_sample_row(sample, path, f"member {info.filename}", scoring))
+    scoring.check(path)
+    frame, roles = _frame_and_roles(rows, path, scoring.primary)
+    return [_run(header["eval"], "inspect_eval", path, frame, roles, header.get("status"),
+                 _reported(results, f"{path.name}, member {head_name}"))]
 
 
-def read_inspect_json(path: Path) -> list[SourceRun]:
-    """Read an Inspect log saved as one JSON document."""
+def read_inspect_json(path: Path, *, score_values: dict | None = None) -> list[SourceRun]:
+    """Read an Inspect log saved as one JSON document (``score_values`` as for :func:`read_inspect_eval`)."""
     doc = read_json_document(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("eval"), dict):
         raise InputError(path, "expected an Inspect log with an 'eval' object", field="eval")
     samples = doc.get("samples") or []
     if not isinstance(samples, list):
         raise InputError(path, "expected 'samples' to be a list", field="samples")
-    rows = [_sample_row(s, path, f"sample {i + 1}") for i, s in enumerate(samples)]
-    frame, roles = _frame_and_roles(rows, path)
-    return [_run(doc["eval"], "inspect_json", path, frame, roles, doc.get("status"))]
+    results = doc.get("results")
+    scoring = _Scoring(score_values, _primary_column(results))
+    rows = [_sample_row(s, path, f"sample {i + 1}", scoring) for i, s in enumerate(samples)]
+    scoring.check(path)
+    frame, roles = _frame_and_roles(rows, path, scoring.primary)
+    return [_run(doc["eval"], "inspect_json", path, frame, roles, doc.get("status"), _reported(results, path.name))]
 
 
-def _run(info: dict, fmt: str, path: Path, frame, roles, status) -> SourceRun:
+def _run(info: dict, fmt: str, path: Path, frame, roles, status, reported: list[Reported]) -> SourceRun:
     task = info.get("task_display_name") or info.get("task")
     model = info.get("model")
     notes = f"Inspect run {info.get('run_id', '?')}, status {status or 'unknown'}, created {info.get('created', '?')}"
     return SourceRun(fmt, [path], f"{task} · {model}" if model else str(task), model=model, task=task,
-                     frame=frame, roles=roles, record_label="sample", notes=notes)
+                     frame=frame, roles=roles, record_label="sample", notes=notes, tool="Inspect",
+                     reported=reported)

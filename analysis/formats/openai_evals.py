@@ -14,19 +14,21 @@ from pathlib import Path
 from analysis.errors import InputError
 
 from ._records import message_text, rows_to_frame, strip_prefixes
-from .base import SourceRun, iter_jsonl
+from .base import Reported, SourceRun, iter_jsonl
 
 
 def read_openai_evals(path: Path) -> list[SourceRun]:
     spec: dict = {}
     report: dict = {}
+    report_line = 0
     samples: dict[str, dict] = {}
     for lineno, rec in iter_jsonl(path):
         if "spec" in rec:
             spec = rec["spec"] or {}
             continue
         if "final_report" in rec:
-            report = rec["final_report"] or {}
+            report = rec["final_report"] if isinstance(rec["final_report"], dict) else {}
+            report_line = lineno
             continue
         if "sample_id" not in rec or "type" not in rec:
             raise InputError(path, "expected an event with sample_id and type", record=f"line {lineno}",
@@ -67,8 +69,10 @@ def read_openai_evals(path: Path) -> list[SourceRun]:
     for col in frame.columns:
         if col not in roles:
             roles[col] = "scores" if col.startswith("scores:") else "metadata"
-    if "correct" not in frame.columns:
-        score_cols = [c for c in frame.columns if c.startswith("scores:")]
+    score_cols = [c for c in frame.columns if c.startswith("scores:")]
+    if "scores:score" in score_cols:  # a model-graded eval's own score
+        roles["scores:score"] = "score"
+    elif "correct" not in frame.columns:
         if not score_cols:
             raise InputError(path, "has no match or metrics events; expected one per sample to give the outcome",
                              field="type")
@@ -79,8 +83,35 @@ def read_openai_evals(path: Path) -> list[SourceRun]:
     notes = f"OpenAI evals run {spec.get('run_id', '?')}"
     if report:
         notes += "; final report: " + ", ".join(f"{k}={v}" for k, v in report.items() if not isinstance(v, (dict, list)))
+    reported = _reported(report, path.name, f" (line {report_line})",
+                         has_correct="correct" in roles.values(), has_score="score" in roles.values())
     return [SourceRun("openai_evals", [path], f"{task} · {model}" if model else str(task or path.stem), model=model,
-                      task=task, frame=frame, roles=roles, record_label="line", notes=notes)]
+                      task=task, frame=frame, roles=roles, record_label="line", notes=notes, tool="OpenAI evals",
+                      reported=reported)]
+
+
+def _reported(report: dict, file: str, line: str, *, has_correct: bool, has_score: bool) -> list[Reported]:
+    """The figures of an OpenAI evals ``final_report`` that the stored examples can reproduce.
+
+    >>> _reported({"accuracy": 0.37, "boostrap_std": 0.04}, "log.jsonl", "", has_correct=True, has_score=False)[0].value
+    0.37
+    >>> r = _reported({"counts/Y": 3, "counts/N": 1, "score": 0.75}, "log.jsonl", "", has_correct=False,
+    ...               has_score=True)[0]
+    >>> r.basis, r.n
+    ('score', 4)
+    """
+    def number(key: str) -> float | None:
+        value = report.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    out = []
+    if has_correct and number("accuracy") is not None:
+        out.append(Reported("accuracy", number("accuracy"), basis="correct", source=f"{file}: final_report.accuracy{line}"))
+    if has_score and number("score") is not None:
+        counts = [v for k, v in report.items() if k.startswith("counts/") and isinstance(v, int)]
+        out.append(Reported("score", number("score"), basis="score", n=sum(counts) if counts else None,
+                            source=f"{file}: final_report.score{line}"))
+    return out
 
 
 def model_of(spec: dict) -> str | None:

@@ -1,11 +1,23 @@
-"""promptfoo results JSON (``promptfoo eval -o results.json``, results version 3).
+"""promptfoo results JSON (``promptfoo eval -o results.json``), every results version.
+
+Two layouts:
+
+* results version 3 and later: ``{evalId, results: {version, timestamp, prompts[], results[],
+  stats}, config, ...}``; each result has ``testIdx`` and ``promptIdx`` (the prompt x provider
+  column), and ``prompts[i].metrics`` count each column's passes, failures and errors;
+* results versions 1 and 2 (2023): ``{version, results: [...], stats, table}`` with no
+  ``evalId`` (version 2 may also sit under ``results`` beside ``config``); a result has no
+  ``testIdx``: it is keyed on its prompt (``prompt.display``, else ``prompt.raw``) and its
+  ``vars``, tests and prompts numbered in order of first appearance.
 
 One example per test and prompt; **each provider becomes its own run** (two providers on
-the same tests are two models to compare, like two runs of any other tool). Results are
-keyed on (testIdx, promptIdx), not on their completion order. ``vars`` become metadata
-``var.<name>``, test metadata becomes metadata, ``namedScores`` become signals,
-``success`` gives correctness and ``score`` the score; ``failureReason`` 2 (an error) flags
-the example as ``error``.
+the same tests are two models to compare, like two runs of any other tool). ``vars`` become
+metadata ``var.<name>``, test metadata becomes metadata, ``namedScores`` become signals,
+``success`` gives correctness and ``score`` the (graded) score; ``failureReason`` 2 (an
+error) flags the example as ``error``. The tool's own pass rate is read for reconciliation:
+per provider from ``prompts[].metrics`` (``testPassCount`` / ``testFailCount`` /
+``testErrorCount``), else from ``stats`` (``successes`` / ``failures`` / ``errors``) when the
+log has one provider.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from pathlib import Path
 from analysis.errors import InputError
 
 from ._records import flatten, message_text, rows_to_frame, strip_prefixes
-from .base import SourceRun, read_json_document
+from .base import Reported, SourceRun, read_json_document
 
 _REFERENCE_ASSERTS = ("equals", "contains", "icontains", "starts-with", "contains-any", "similar", "regex")
 
@@ -33,29 +45,94 @@ def _reference(test_case: dict) -> str | None:
     return None
 
 
+def promptfoo_body(doc: object) -> tuple[dict, str] | None:
+    """The part of a promptfoo output holding ``results`` (a list), and its JSON path; None if not promptfoo.
+
+    >>> promptfoo_body({"evalId": "e", "results": {"version": 3, "results": []}})[1]
+    'results'
+    >>> promptfoo_body({"version": 1, "results": [], "stats": {}, "table": {}})[1]
+    ''
+    >>> promptfoo_body({"results": [{"x": 1}]}) is None
+    True
+    """
+    if not isinstance(doc, dict):
+        return None
+    results = doc.get("results")
+    if isinstance(results, dict) and isinstance(results.get("results"), list) and (
+            "evalId" in doc or "prompts" in results or "stats" in results or "table" in results):
+        return results, "results"
+    if isinstance(results, list) and ("table" in doc or ("stats" in doc and "version" in doc)):
+        return doc, ""
+    return None
+
+
+def _provider(res: dict, prompts: list) -> tuple[str, str]:
+    provider = res.get("provider")
+    if isinstance(provider, dict):
+        pid = str(provider.get("id") or "")
+        label = str(provider.get("label") or "") or pid
+    else:
+        pid = label = str(provider) if provider else ""
+    prompt_idx = res.get("promptIdx")
+    if isinstance(prompt_idx, int) and 0 <= prompt_idx < len(prompts) and isinstance(prompts[prompt_idx], dict) \
+            and prompts[prompt_idx].get("provider"):
+        label = str(prompts[prompt_idx]["provider"])
+    return pid, label
+
+
+def _table_prompts(body: dict) -> dict[str, int]:
+    """Prompt template -> its column in ``table.head.prompts`` (results versions 1 and 2)."""
+    table = body.get("table") if isinstance(body.get("table"), dict) else {}
+    head = table.get("head") if isinstance(table.get("head"), dict) else {}
+    numbers: dict[str, int] = {}
+    for p in head.get("prompts") or []:
+        text = (p.get("display") or p.get("raw")) if isinstance(p, dict) else p
+        if isinstance(text, str):
+            numbers.setdefault(text, len(numbers))
+    return numbers
+
+
 def read_promptfoo(path: Path) -> list[SourceRun]:
+    """Read a promptfoo results JSON (any results version) into one run per provider."""
     doc = read_json_document(path)
-    body = doc.get("results") if isinstance(doc, dict) else None
-    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-        raise InputError(path, "expected promptfoo output with results.results (a list)", field="results.results")
-    prompts = body.get("prompts") or []
+    found = promptfoo_body(doc)
+    if found is None:
+        keys = ", ".join(map(str, doc)) if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(path, "expected promptfoo output: results.results (results version 3 and later) or a "
+                         f"top-level results list with a table (versions 1 and 2); its top-level keys are: {keys}",
+                         field="results")
+    body, body_path = found
+    at = f"{body_path}.results" if body_path else "results"
+    prompts = body.get("prompts") if isinstance(body.get("prompts"), list) else []
     by_provider: dict[str, list[dict]] = {}
-    labels: dict[str, str] = {}
+    columns_of: dict[str, set[int]] = {}
+    tests: dict[str, int] = {}  # (vars) -> test number, for results without testIdx
+    prompt_numbers = _table_prompts(body)
     for i, res in enumerate(body["results"]):
-        record = f"results[{i}]"
-        if not isinstance(res, dict) or "testIdx" not in res:
-            raise InputError(path, "expected a result with testIdx and promptIdx", record=record, field="testIdx")
-        provider = res.get("provider") or {}
-        pid = provider.get("id") if isinstance(provider, dict) else str(provider)
-        label = (provider.get("label") if isinstance(provider, dict) else None) or pid
-        prompt_idx = int(res.get("promptIdx", 0))
-        if prompt_idx < len(prompts) and prompts[prompt_idx].get("provider"):
-            label = prompts[prompt_idx]["provider"]
+        record = f"{at}[{i}]"
+        if not isinstance(res, dict):
+            raise InputError(path, f"expected a result object, got {type(res).__name__}", record=record)
+        pid, label = _provider(res, prompts)
         key = f"{pid}|{label}"
-        labels[key] = label
-        prompt = res.get("prompt") or {}
-        response = res.get("response") or {}
-        test_case = res.get("testCase") or {}
+        prompt = res.get("prompt") if isinstance(res.get("prompt"), dict) else {"raw": message_text(res.get("prompt"))}
+        response = res.get("response") if isinstance(res.get("response"), dict) else {}
+        test_case = res.get("testCase") if isinstance(res.get("testCase"), dict) else {}
+        variables = res.get("vars") if isinstance(res.get("vars"), dict) else (test_case.get("vars") or {})
+        prompt_text = prompt.get("display") or prompt.get("raw")
+        if "testIdx" in res:
+            try:
+                test_idx = int(res["testIdx"])
+            except (TypeError, ValueError) as err:
+                raise InputError(path, f"expected a test number, got {res['testIdx']!r}", record=record,
+                                 field="testIdx") from err
+            prompt_idx = res.get("promptIdx", 0)
+            prompt_label = prompt.get("label") or prompt_text
+        else:  # results versions 1 and 2: the test is its vars, the prompt its template
+            test_idx = tests.setdefault(json.dumps(variables, sort_keys=True, default=str), len(tests))
+            prompt_idx = prompt_numbers.setdefault(str(prompt_text), len(prompt_numbers))
+            prompt_label = prompt.get("label") or f"prompt-{prompt_idx + 1}"
+        if isinstance(res.get("promptIdx"), int):
+            columns_of.setdefault(key, set()).add(prompt_idx)
         score = res.get("score")
         if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
             raise InputError(path, f"expected a number for the score, got {score!r}", record=record, field="score")
@@ -63,16 +140,18 @@ def read_promptfoo(path: Path) -> list[SourceRun]:
         if success is not None and not isinstance(success, bool):
             raise InputError(path, f"expected true or false, got {success!r}", record=record, field="success")
         output = response.get("output")
-        row = {"__order": (int(res["testIdx"]), prompt_idx), "test_idx": int(res["testIdx"]),
-               "prompt_label": prompt.get("label"),
-               "input": prompt.get("raw"), "output": output if isinstance(output, str) or output is None else message_text(output),
+        is_error = res.get("failureReason") == 2 or bool(res.get("error") and response.get("error"))
+        row = {"__order": (test_idx, prompt_idx if isinstance(prompt_idx, int) else 0), "test_idx": test_idx, "prompt_label": prompt_label,
+               "input": prompt.get("raw"),
+               "output": output if isinstance(output, str) or output is None else message_text(output),
                "reference": _reference(test_case), "score": score, "correct": success,
-               "status": "error" if res.get("failureReason") == 2 or res.get("error") and response.get("error") else None,
+               "status": "error" if is_error else None,
+               "meta:prompt": prompt_text if "testIdx" not in res else None,
                "meta:description": test_case.get("description"),
                "meta:grader_reason": (res.get("gradingResult") or {}).get("reason"),
                "meta:latency_ms": res.get("latencyMs"), "meta:cost": res.get("cost"),
                "meta:is_refusal": response.get("isRefusal")}
-        for name, value in (res.get("vars") or {}).items():
+        for name, value in variables.items():
             row[f"meta:var.{name}"] = value
         meta: dict = {}
         flatten("", {k: v for k, v in (res.get("metadata") or test_case.get("metadata") or {}).items()
@@ -82,7 +161,10 @@ def read_promptfoo(path: Path) -> list[SourceRun]:
             row[f"signal:{name}"] = value
         by_provider.setdefault(key, []).append(row)
     if not by_provider:
-        raise InputError(path, "is empty: expected at least one promptfoo result")
+        raise InputError(path, "is empty: expected at least one promptfoo result", field=at)
+    eval_id = doc.get("evalId") if isinstance(doc, dict) else None
+    version = body.get("version")
+    config = doc.get("config") if isinstance(doc.get("config"), dict) else {}
     runs = []
     for key, rows in by_provider.items():
         rows.sort(key=lambda r: r["__order"])
@@ -100,8 +182,45 @@ def read_promptfoo(path: Path) -> list[SourceRun]:
         roles = {c: r for c, r in roles.items() if c in frame.columns}
         frame, roles = strip_prefixes(frame, roles, ("meta", "signal"))
         pid, label = key.split("|", 1)
-        runs.append(SourceRun("promptfoo", [path], f"promptfoo · {label}", model=label if label else pid,
-                              task=(doc.get("config") or {}).get("description") or "promptfoo eval",
-                              frame=frame, roles=roles, record_label="result", sub_key=key,
-                              notes=f"promptfoo eval {doc.get('evalId', '?')}, provider {pid}"))
+        model = label or pid or None
+        name = f"promptfoo · {model}" if model else f"promptfoo · {path.stem}"
+        notes = (f"promptfoo eval {eval_id}" if eval_id else f"promptfoo output (results version {version or '?'})") + \
+            (f", provider {pid}" if pid else ", provider not named in the log")
+        runs.append(SourceRun("promptfoo", [path], name, model=model,
+                              task=config.get("description") or "promptfoo eval",
+                              frame=frame, roles=roles, record_label="result", sub_key=key, notes=notes,
+                              tool="promptfoo",
+                              reported=_reported(path, body, body_path, sorted(columns_of.get(key, ())),
+                                                 len(by_provider))))
     return runs
+
+
+def _reported(path: Path, body: dict, body_path: str, columns: list[int], providers: int) -> list[Reported]:
+    """promptfoo's own pass rate for one provider's run (basis: the stored ``correct``)."""
+    prompts = body.get("prompts") if isinstance(body.get("prompts"), list) else []
+    counts = []
+    for idx in columns:
+        metrics = prompts[idx].get("metrics") if idx < len(prompts) and isinstance(prompts[idx], dict) else None
+        if not isinstance(metrics, dict) or not all(isinstance(metrics.get(k), int)
+                                                    for k in ("testPassCount", "testFailCount")):
+            counts = []
+            break
+        counts.append((idx, metrics["testPassCount"], metrics["testFailCount"], metrics.get("testErrorCount") or 0))
+    prefix = f"{body_path}." if body_path else ""
+    if counts:
+        passed = sum(c[1] for c in counts)
+        total = sum(c[1] + c[2] + c[3] for c in counts)
+        where = ", ".join(f"{prefix}prompts[{c[0]}].metrics" for c in counts)
+        if total:
+            return [Reported("pass rate", passed / total, basis="correct", n=total,
+                             source=f"{path.name}: {where} (testPassCount {passed} of {total})")]
+        return []
+    stats = body.get("stats")
+    if providers == 1 and isinstance(stats, dict) and isinstance(stats.get("successes"), int) \
+            and isinstance(stats.get("failures"), int):
+        passed = stats["successes"]
+        total = passed + stats["failures"] + (stats.get("errors") or 0)
+        if total:
+            return [Reported("pass rate", passed / total, basis="correct", n=total,
+                             source=f"{path.name}: {prefix}stats (successes {passed} of {total})")]
+    return []

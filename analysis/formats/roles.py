@@ -275,6 +275,9 @@ class RoleMapping(KnownKeys, BaseModel):
                          list[Annotated[float, Field(strict=True)] | Annotated[str, Field(strict=True)] | bool]] | None = None
     """Per outcome column, values that mean "not scored", e.g. ``{score: [-1]}`` for a judge that gave no
     rating: those examples are unscorable, not wrong."""
+    score_values: dict[Annotated[str, Field(strict=True)], Annotated[float, Field(allow_inf_nan=False)]] | None = None
+    """Numbers for text score values, e.g. ``{"A": 1, "B": 0.5, "F": 0}``: Inspect's custom score values
+    (they also override Inspect's own C = 1, P = 0.5, I = 0, N = 0)."""
     name: Annotated[str, Field(strict=True)] | None = None
     """The run's name."""
     model: Annotated[str, Field(strict=True)] | None = None

@@ -118,7 +118,7 @@ def plan(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike], *
     for index, path in enumerate(paths):
         path = Path(path)
         report_progress(progress, index / max(total, 1) * 0.5, f"Reading {path.name}")
-        for source in read_sources(path):
+        for source in read_sources(path, score_values=mapping_dict.get("score_values")):
             run = _plan_source(store, source, mapping_dict, hashes)
             # The same run reached from two of its files (EEE samples and aggregate) is planned once.
             if all(p.source_key != run.source_key for p in planned):

@@ -208,7 +208,7 @@ def test_csv_ragged_row_names_the_row(loaded_store, write):
 MAPPING_ERRORS = [
     ("map.yaml", "input: question\noutptu: answer\n",
      "map.yaml, line 2, field 'outptu': unknown key 'outptu'; expected one of id, task, input, output, reference, "
-     "correct, score, embedding, metadata, signals, raters, ignore, correct_threshold, missing_values, name, model, notes"),
+     "correct, score, embedding, metadata, signals, raters, ignore, correct_threshold, missing_values, score_values, name, model, notes"),
     ("map.yaml", "input: [a, b]\n", "map.yaml, line 1, field 'input': expected a column name (text), got a list"),
     ("map.yaml", "input: q\nsignals:\n  - rm\n  - 5\n",
      "map.yaml, line 4, field 'signals[1]': expected a column name (text), got 5"),

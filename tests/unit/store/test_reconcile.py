@@ -91,15 +91,31 @@ def test_worst_verdict():
 
 
 @pytest.mark.real_logs
-def test_m06_judge_sentinel_is_unscorable_not_wrong(store, tmp_path):
-    mapping = tmp_path / "mapping.yaml"
-    mapping.write_text((M06 / "mapping.yaml").read_text() + "missing_values: {score: [-1]}\n")
-    (run,) = store.ingest(M06 / "judgments.jsonl", mapping=mapping).added
+def test_m06_judge_sentinel_is_unscorable_not_wrong(store):
+    (run,) = store.ingest(M06 / "judgments.jsonl").added  # read as MT-Bench single-answer judgments
     raw = [json.loads(line) for line in (M06 / "judgments.jsonl").read_text().splitlines() if line.strip()]
     rated = [r["score"] for r in raw if r["score"] != -1]
     row = store.headline().set_index("run_id").loc[run.run_id]
+    assert row["scored"] == len(rated) == 3 and row["rows"] - row["scored"] == 3
+    assert row["metric"] == "mean score" and row["value"] == pytest.approx(np.mean(rated))
+    assert run.model == "example-7b"
+    roles = dict(zip(store.fields(run.run_id)["column_name"], store.fields(run.run_id)["role"]))
+    assert not any(r == "rater" for r in roles.values())
+
+
+@pytest.mark.real_logs
+def test_missing_values_in_a_mapping_make_a_plain_tables_rows_unscorable(store, tmp_path):
+    raw = [json.loads(line) for line in (M06 / "judgments.jsonl").read_text().splitlines() if line.strip()]
+    plain = tmp_path / "plain.jsonl"  # the same judgments as a plain table (no MT-Bench layout)
+    plain.write_text("\n".join(json.dumps({k: v for k, v in r.items() if k != "question_id"} | {"qid": r["question_id"]})
+                               for r in raw))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text((M06 / "mapping.yaml").read_text().replace("question_id", "qid") + "missing_values: {score: [-1]}\n")
+    (run,) = store.ingest(plain, mapping=mapping).added
+    rated = [r["score"] for r in raw if r["score"] != -1]
+    row = store.headline().set_index("run_id").loc[run.run_id]
     assert row["scored"] == len(rated) == 3 and row["correct"] == sum(s >= 8 for s in rated) == 3
-    assert row["rows"] - row["scored"] == 3
+    assert row["threshold"] == 8 and row["threshold_source"] == "set by mapping.yaml"
     assert run.model == "example-7b"  # the model column holds one value
     roles = dict(zip(store.fields(run.run_id)["source_name"], store.fields(run.run_id)["role"]))
     assert roles["judge"] == "metadata"  # names the judge; not a rater's verdict
