@@ -17,6 +17,7 @@ from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError, RunNotFoundError, StoreBusyError
 from analysis.formats import FORMATS, detect_format
 from analysis.formats.helm import REQUIRED as HELM_REQUIRED_FILES
+from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import ALL_ROLES, RoleGuess, edited_guess, guess_roles, load_mapping
 from analysis.formatting import format_headline, format_q, format_threshold
 from analysis.store import (
@@ -119,7 +120,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "ALL_ROLES", "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "HELM_REQUIRED_FILES", "IngestReport",
-    "InputError", "PlannedRun", "edited_guess", "format_headline", "format_q", "format_threshold",
+    "InputError", "PlannedRun", "skipped_runs", "edited_guess", "format_headline", "format_q", "format_threshold",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
     "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import ALL_ROLES, FORMATS, FaultlineError, edited_guess
+from analysis import ALL_ROLES, FORMATS, FaultlineError, edited_guess, skipped_runs
 
 ui.page_setup("Data", "Add evaluation logs and manage the runs in the store.")
 store = ui.get_store()
@@ -29,12 +29,21 @@ plan = ui.upload_plan()
 if plan:
     edited_plan = []
     problems = []
+    for folder, reason in skipped_runs([p.source for p in plan]):
+        st.warning(f"Skipped {folder}: {reason}. The other runs can still be loaded.", icon=":material/warning:")
     for index, planned in enumerate(plan):
         source = planned.source
         with st.container(border=True):
             st.markdown(f"**{source.name}**")
             st.caption(f"Detected format: **{FORMATS.get(source.format, source.format)}** · "
                        f"{len(planned.columns)} columns · files: {', '.join(p.name for p in source.files)}")
+            if source.notes:
+                st.caption(source.notes)
+            if source.reported:
+                st.caption(f"{source.tool or 'The tool'} reports " + "; ".join(
+                    f"{r.metric} = {r.value:.4g}" + (f" on {r.n:,} examples" if r.n else "")
+                    for r in source.reported if r.value is not None)
+                    + ": checked against these examples when the run is loaded.")
             if planned.already_loaded is not None:
                 st.info(f"Already loaded as run **{planned.already_loaded.name}** "
                         f"({planned.already_loaded.run_id}); it will not be loaded twice.", icon=":material/info:")

@@ -33,7 +33,7 @@ FORMATS: dict[str, str] = {
     "jsonl": "JSON Lines, one example record per line",
     "dataframe": "pandas DataFrame (Python API)",
     "demo": "Faultline's seeded demo generator",
-    "lm_eval": "lm-evaluation-harness --log_samples output (samples_*.jsonl)",
+    "lm_eval": "lm-evaluation-harness --log_samples output (samples_*.jsonl; 0.4.0-0.4.2 JSON arrays)",
     "inspect_eval": "Inspect AI .eval log (zip)",
     "inspect_json": "Inspect AI .json log",
     "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
@@ -47,6 +47,9 @@ FORMATS: dict[str, str] = {
 }
 
 _HEAD_BYTES = 256 * 1024
+#: An lm-eval 0.4.0-0.4.2 samples file: a JSON array whose first object opens with doc_id, then doc.
+_LM_EVAL_ARRAY = re.compile(r'\[\s*\{\s*"doc_id"\s*:\s*-?\d+\s*,\s*"doc"\s*:')
+_LM_EVAL_LINE = re.compile(r'\{\s*"doc_id"\s*:\s*-?\d+\s*,\s*"doc"\s*:')
 
 
 def detect_format(path: str | Path) -> str:
@@ -92,6 +95,8 @@ def detect_format(path: str | Path) -> str:
             if "doc_id" in first and ("doc" in first or "arguments" in first):
                 return "lm_eval"
             return _document_format(first, path) or "jsonl"
+        if first is None and _LM_EVAL_LINE.match(text):  # a first sample longer than the bytes read
+            return "lm_eval"
         keys = set(re.findall(r'^\s{0,4}"([A-Za-z_]+)"\s*:', text, flags=re.MULTILINE))
         if "evalId" in keys and "results" in keys:
             return "promptfoo"
@@ -109,6 +114,8 @@ def detect_format(path: str | Path) -> str:
             return "alpaca_eval"
         if re.match(r'\[\s*\{\s*"instance_id"', text):
             raise InputError(path, "is a HELM per_instance_stats.json: load the run folder that holds it")
+        if _LM_EVAL_ARRAY.match(text):  # lm-eval 0.4.0-0.4.2 wrote each task's samples as one JSON array
+            return "lm_eval"
         return "json"
     first_line = text.split("\n", 1)[0]
     if path.suffix.lower() == ".tsv" or first_line.count("\t") > first_line.count(","):

@@ -26,6 +26,7 @@ from analysis import errors as E
 from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError
 from analysis.formats import SourceRun, diagnose_text_file, frame_source, read_sources
+from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
 from analysis.store import reconcile
@@ -47,6 +48,8 @@ class IngestReport:
 
     added: list[RunInfo] = field(default_factory=list)
     already_loaded: list[RunInfo] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Runs of a folder that could not be read, as ``(folder, reason)``: the others were loaded."""
 
     def summary(self) -> str:
         """Plain-words summary, as the CLI prints it."""
@@ -54,6 +57,7 @@ class IngestReport:
                  f"{', model ' + r.model if r.model else ''})" for r in self.added]
         lines += [f"Already loaded: '{r.name}' ({r.run_id}) has the same source file(s); not loaded again"
                   for r in self.already_loaded]
+        lines += [f"Skipped {folder}: {reason}" for folder, reason in self.skipped]
         return "\n".join(lines) if lines else "Nothing loaded"
 
 
@@ -218,10 +222,10 @@ def ingest(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike] 
     else:
         planned = plan(store, paths, mapping=mapping, progress=progress)
     mapping_dict = _mapping_dict(mapping)
+    report = IngestReport(skipped=skipped_runs([p.source for p in planned]))
     name = name or mapping_dict.get("name")
     model = model or mapping_dict.get("model")
     notes = notes if notes is not None else mapping_dict.get("notes")
-    report = IngestReport()
     todo = []
     for p in planned:
         existing = store.cursor().execute(C.RUN_BY_SOURCE_KEY, [p.source_key]).fetchall()
