@@ -20,6 +20,7 @@ from analysis.formats.helm import REQUIRED as HELM_REQUIRED_FILES
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import ALL_ROLES, RoleGuess, edited_guess, guess_roles, load_mapping
 from analysis.formatting import format_headline, format_q, format_threshold
+from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, quote_ident
 from analysis.store import (
     DB_ENV_VAR,
     DEFAULT_DB_PATH,
@@ -30,7 +31,6 @@ from analysis.store import (
     resolve_db_path,
     sha256_file,
 )
-from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, quote_ident
 
 DEMO_ENV_VAR = "FAULTLINE_DEMO"
 

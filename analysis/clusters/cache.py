@@ -1,7 +1,7 @@
 """The result cache: clusterings kept in the store, keyed by everything that decides them.
 
 A clustering is stored (tables ``cluster_cache`` and ``cluster_labels``, SQL in
-:mod:`analysis.store.sql.clusters`) under a key made of :data:`ALGORITHM_VERSION`, the run, the
+:mod:`analysis.sql.clusters`) under a key made of :data:`ALGORITHM_VERSION`, the run, the
 text field, the embedder and its version, every parameter, and a fingerprint of the data
 (:func:`fingerprint`), so a user never waits twice for the same clustering and never gets a
 stale one. The newest :data:`MAX_CACHED_PER_RUN` clusterings of each run are kept.
@@ -20,8 +20,8 @@ import pandas as pd
 
 from analysis._version import __version__
 from analysis.clusters.embedders import EmbedderInfo
+from analysis.sql import clusters as K
 from analysis.store import Store
-from analysis.store.sql import clusters as K
 
 #: Cached clusterings kept per run (the oldest go first).
 MAX_CACHED_PER_RUN = 12

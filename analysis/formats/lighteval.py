@@ -26,6 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.errors import InputError
+from analysis.sql import lighteval as S
+from analysis.sql import quote_ident
 
 from .base import Reported, SourceRun, read_json_document
 from .flat import read_flat
@@ -113,7 +115,6 @@ def _results_file(path: Path, date: str | None, task: str | None) -> Path | None
 
 def _items_0_10(path: Path, schema: pa.Schema) -> tuple[list[tuple[str, str, str]], list[str], str | None]:
     """(expression, column, role) of the 0.10+ layout; the numeric metric fields; the first doc.task_name."""
-    from analysis.store.sql import lighteval as S  # the store imports the formats: import at use
 
     doc, metric, response = (_fields(schema, s) for s in STRUCTS)
     items: list[tuple[str, str, str]] = []
@@ -157,8 +158,6 @@ def _items_0_10(path: Path, schema: pa.Schema) -> tuple[list[tuple[str, str, str
 
 def _items_0_4(schema: pa.Schema) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(expression, column, role) of the layout before 0.10 (flat columns and a ``metrics`` struct)."""
-    from analysis.store.sql import lighteval as S
-    from analysis.store.sql import quote_ident
 
     kinds = {f.name: _kind(f.type) for f in schema}
     items = [(S.row_number_text(), "example_id", "id")]
@@ -192,7 +191,6 @@ def _corpus_function(results: dict, task: str, metric: str) -> str | None:
 
 def read_lighteval(path: Path) -> list[SourceRun]:
     """Read a lighteval details Parquet file (and its results JSON, when found) into one run."""
-    from analysis.store.sql import lighteval as S
 
     schema = _schema(path)
     layout = _layout(schema, path)

@@ -52,6 +52,8 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.errors import EMPTY_FILE, InputError
+from analysis.sql import connect
+from analysis.sql import lm_eval as Q
 
 from ._records import strip_prefixes
 from .base import Reported, SourceRun, iter_jsonl, max_field_bytes, parse_json_bytes, read_json_document
@@ -181,7 +183,6 @@ def _usable_names(names: list[str]) -> list[str]:
 
 
 def _load(con, path: Path, layout: _Layout, metrics: list[str]) -> None:
-    from analysis.store.sql import lm_eval as Q  # the SQL layer (imported late: the store imports formats)
 
     columns = dict.fromkeys(["doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter",
                              "metrics", *metrics], "JSON")
@@ -197,7 +198,6 @@ def _load(con, path: Path, layout: _Layout, metrics: list[str]) -> None:
 def _renumber_lines(con, path: Path) -> None:
     """Record numbers are line numbers unless the file has blank lines (DuckDB skips them): then
     each record is given the number of the line it is on."""
-    from analysis.store.sql import lm_eval as Q
 
     records = _first(con, Q.COUNT)[0]
     if _count_lines(path) == records:
@@ -240,7 +240,6 @@ def _first(con, sql: str, params: list | None = None) -> tuple:
 def _metric_kinds(con, path: Path, layout: _Layout, metrics: list[str]) -> dict[str, str]:
     """Each metric's kind: ``number``, ``list`` (stored as its mean), ``text`` (kept as metadata) or
     ``absent`` (no record gives it a value; left out)."""
-    from analysis.store.sql import lm_eval as Q
 
     kinds: dict[str, str] = {}
     for i, name in enumerate(metrics):
@@ -271,7 +270,6 @@ def _doc_fields(con, head: list[tuple[int, dict]]) -> list[tuple[str, str]]:
     Keys come in the order of the first records (read in Python), then any key first seen
     further down; a key whose value is null wherever it appears is left out.
     """
-    from analysis.store.sql import lm_eval as Q
 
     order: dict[str, None] = {}
     for _, record in head:
@@ -306,7 +304,6 @@ def _doc_paths(keys: list[str]) -> list[str]:
 
 def _filters(con, layout: _Layout, result_filters: list[str]) -> list[str]:
     """The run's filters in the order lm-eval applied them; the old layout's are given by position."""
-    from analysis.store.sql import lm_eval as Q
 
     if layout is _JSONL:
         return [r[0] for r in con.execute(Q.FILTERS).fetchall()]
@@ -320,7 +317,6 @@ def _filters(con, layout: _Layout, result_filters: list[str]) -> list[str]:
 def _frame(con, run_filter: str, metrics: list[str], kinds: dict[str, str],
            doc_fields: list[tuple[str, str]]) -> pd.DataFrame:
     """One filter's samples as a typed table (``metric:``, ``doc:`` and ``resp:`` prefixed columns)."""
-    from analysis.store.sql import lm_eval as Q
 
     multiple_choice, response = _first(con, Q.RUN_SHAPE, [run_filter])
     sql = Q.run_rows([(i, f"metric:{m}", kinds[m]) for i, m in enumerate(metrics) if kinds[m] != "absent"],
@@ -479,8 +475,6 @@ def read_lm_eval(path: Path) -> list[SourceRun]:
     task_from_name, model_from_name = _task_from_name(path, layout)
     task = _task_in(path, layout, results) or task_from_name
     task_results = ((results or {}).get("results") or {}).get(task) or {}
-    from analysis.store.sql import connect
-    from analysis.store.sql import lm_eval as Q
 
     con = connect(":memory:")
     try:

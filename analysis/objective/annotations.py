@@ -38,8 +38,8 @@ import pandas as pd
 from analysis.errors import FaultlineError
 from analysis.export import safe_csv
 from analysis.slicing.attributes import resolve_attributes
+from analysis.sql import annotation as A
 from analysis.store import RunSchema, Store
-from analysis.store.sql import annotation as A
 
 MSG_AUTHOR = "An annotation needs an author (who wrote it)"
 MSG_TARGET = "An annotation is about one example or one slice: give example_id or slice, not {what}"

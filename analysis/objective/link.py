@@ -82,8 +82,8 @@ from analysis.objective.spec import Component, Objective, check_against_run, loa
 from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
 from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
+from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.sql import slices as Q
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
 VERDICTS: tuple[str, ...] = ("implicated", "insufficient evidence", "not implicated", "no signal")

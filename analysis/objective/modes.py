@@ -46,10 +46,10 @@ from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
 from analysis.slicing.attributes import default_attributes, label_to_raw, prepare_attributes, resolve_attributes
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.slicing.table import slice_statistics, slice_table
+from analysis.sql import features as F
+from analysis.sql import modes as M
+from analysis.sql import slices as Q
 from analysis.store import RunSchema, Store
-from analysis.store.sql import features as F
-from analysis.store.sql import modes as M
-from analysis.store.sql import slices as Q
 
 SourceKind = Literal["label", "rule", "detector", "annotation"]
 

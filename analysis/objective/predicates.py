@@ -8,7 +8,7 @@ condition such as::
 The text is read by a tokenizer and a recursive-descent parser written here (never ``eval``,
 never raw SQL) into a tree of :class:`Node` objects, checked against the fields of a run
 (names and types), and compiled to a DuckDB expression in which every identifier goes through
-:func:`analysis.store.sql.quote_ident` and every value is a bound ``?`` parameter.
+:func:`analysis.sql.quote_ident` and every value is a bound ``?`` parameter.
 
 Grammar (keywords are case-insensitive)::
 
@@ -52,8 +52,8 @@ from datetime import datetime
 from typing import Literal
 
 from analysis.errors import FaultlineError
-from analysis.store.sql import features as F
-from analysis.store.sql import quote_ident
+from analysis.sql import features as F
+from analysis.sql import quote_ident
 
 Kind = Literal["number", "text", "boolean", "timestamp"]
 
@@ -75,7 +75,7 @@ MSG_TOO_DEEP = "is nested too deeply (more than {limit} levels)"
 #: Deepest nesting of parentheses and ``not`` accepted (a guard against pathological input).
 MAX_DEPTH = 50
 #: Derived features a condition can name, with their type and meaning (defined in
-#: :mod:`analysis.store.sql.features`, shared with the slicing attributes).
+#: :mod:`analysis.sql.features`, shared with the slicing attributes).
 DERIVED_FIELDS: dict[str, tuple[Kind, str]] = {name: (f.kind, f.description[0].lower() + f.description[1:])
                                                for name, f in F.FEATURES.items()}
 _FIXED_FIELDS: dict[str, Kind] = {

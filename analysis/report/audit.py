@@ -1,5 +1,5 @@
 """The store's ``reports`` audit table: every generated report with its spec and hashes (its SQL is in
-:mod:`analysis.store.sql.audit`, its DDL in :mod:`analysis.store.schema`)."""
+:mod:`analysis.sql.audit`, its DDL in :mod:`analysis.store.schema`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from analysis._version import __version__
 from analysis.errors import FaultlineError
 from analysis.report.content import Report
 from analysis.report.spec import ReportSpec
+from analysis.sql import audit as Q
 from analysis.store import Store
-from analysis.store.sql import audit as Q
 
 MSG_NO_REPORT = "No report {report_id!r} in the store's history"
 

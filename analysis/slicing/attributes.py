@@ -2,7 +2,7 @@
 
 An :class:`Attribute` is a metadata field, an objective signal, a computed column (clusters,
 failure-mode labels) or a derived context feature (defined once in
-:mod:`analysis.store.sql.features`). :func:`prepare_attributes` decides, from one statement over
+:mod:`analysis.sql.features`). :func:`prepare_attributes` decides, from one statement over
 the run, how each is sliced: categorical values as they are, numbers with many values in
 quantile bins, timestamps by period, a missing value as its own slice (:data:`MISSING`). Every
 analysis (slice tables, heatmaps, discovery, comparisons, failure modes, the objective link)
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError
+from analysis.sql import features as F
+from analysis.sql import quote_ident
+from analysis.sql import slices as Q
 from analysis.store import RunSchema, Store
-from analysis.store.sql import features as F
-from analysis.store.sql import quote_ident
-from analysis.store.sql import slices as Q
 
 MISSING = "(missing)"
 
@@ -58,7 +58,7 @@ class Attribute:
     description: str = ""
 
 
-#: Derived features sliced by (a subset of :data:`analysis.store.sql.features.FEATURES`, defined there).
+#: Derived features sliced by (a subset of :data:`analysis.sql.features.FEATURES`, defined there).
 DERIVED_ATTRIBUTES = ("input_length", "output_length", "turn", "is_refusal", "output_empty")
 
 
@@ -217,11 +217,11 @@ def _base_expr(attr: Attribute) -> tuple[str, list]:
 def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
                        edges: dict[str, Sequence[float]] | None) -> list[PreparedAttribute]:
     """How each attribute is sliced (its SQL, bins of numbers, periods of timestamps), from one
-    statement over the run (:func:`analysis.store.sql.slices.profile_sql`).
+    statement over the run (:func:`analysis.sql.slices.profile_sql`).
 
     Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
     bins (or at the ``edges`` given for them); timestamps are grouped by
-    :func:`analysis.store.sql.features.period_for_span`.
+    :func:`analysis.sql.features.period_for_span`.
     """
     quantiles = [i / bins for i in range(1, bins)]
     requests = []
@@ -273,7 +273,7 @@ def _at_most_one(distinct: int, missing: int) -> bool:
 
 
 def _bin_of(value, cut: Sequence[float]) -> int:
-    """The bin :func:`analysis.store.sql.features.binned_expr` puts a value in (bins are monotone in the value)."""
+    """The bin :func:`analysis.sql.features.binned_expr` puts a value in (bins are monotone in the value)."""
     return next((i for i, edge in enumerate(cut) if value <= edge), len(cut))
 
 

@@ -2,7 +2,7 @@
 
 Examples are matched by example id (the unmatched are counted and reported). Slices are
 defined on the baseline's attributes. Per slice: the paired counts come from SQL
-(:func:`analysis.store.sql.slices.paired_sets_sql`); correctness is compared with McNemar's
+(:func:`analysis.sql.slices.paired_sets_sql`); correctness is compared with McNemar's
 exact test on the discordant pairs, with a Wald interval for the paired difference in
 error rate; mean scores (when scores are not just 0/1) get a seeded paired bootstrap
 interval. Benjamini-Hochberg runs across every slice compared. The verdict per slice:
@@ -24,9 +24,9 @@ from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
 from analysis.slicing.params import check_slicing_params, support_count
+from analysis.sql import features as F
+from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.sql import features as F
-from analysis.store.sql import slices as Q
 
 MSG_SAME_RUN = "The baseline and the candidate are the same run ({run!r}); choose two different runs"
 MSG_NO_MATCH = ("Runs {base!r} and {cand!r} share no example ids; a paired comparison needs the same examples "

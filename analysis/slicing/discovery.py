@@ -38,8 +38,8 @@ from analysis.slicing.attributes import (
 )
 from analysis.slicing.params import check_min_support, support_count
 from analysis.slicing.sliceline import find_slices
+from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.sql import slices as Q
 
 
 @dataclass

@@ -32,9 +32,9 @@ import pandas as pd
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import prepare_attributes, resolve_attributes, value_label
+from analysis.sql import extras as X
+from analysis.sql import features as F
 from analysis.store import RunSchema, Store
-from analysis.store.sql import extras as X
-from analysis.store.sql import features as F
 
 #: Below this agreement (kappa or alpha) raters are said to disagree in a slice.
 DISAGREEMENT_THRESHOLD = 0.4

@@ -1,6 +1,6 @@
 """Stratified slicing: which slices of a run are really worse, with intervals and FDR control.
 
-Counts per slice come from one GROUPING SETS query (see :mod:`analysis.store.sql.slices`);
+Counts per slice come from one GROUPING SETS query (see :mod:`analysis.sql.slices`);
 this module turns them into error rates, intervals (Wilson, or Clopper-Pearson for small
 counts, the method stated per row), a test against the rest of the run (Fisher exact for
 small expected counts, two-proportion z otherwise) and Benjamini-Hochberg q-values across
@@ -29,8 +29,8 @@ from analysis.slicing.attributes import (
     resolve_attributes,
 )
 from analysis.slicing.params import check_slicing_params, support_count
+from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.sql import slices as Q
 
 
 @dataclass

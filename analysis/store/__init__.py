@@ -53,16 +53,16 @@ import pandas as pd
 from analysis.errors import FaultlineError, RunNotFoundError
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
+from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, connect
+from analysis.sql import catalog as C
+from analysis.sql import columns as K
+from analysis.sql import features as F
 from analysis.stats import mean_interval, wilson_interval
 from analysis.store import ingest as ingestion
 from analysis.store import reconcile
 from analysis.store import schema as DDL
 from analysis.store.ingest import IngestReport, PlannedRun, sha256_file
 from analysis.store.schema import SCHEMA_VERSION
-from analysis.store.sql import DEFAULT_LOCK_TIMEOUT_S, connect
-from analysis.store.sql import catalog as C
-from analysis.store.sql import columns as K
-from analysis.store.sql import features as F
 
 #: Where the store lives unless --db or FAULTLINE_DB says otherwise.
 DEFAULT_DB_PATH = DATA_DIR / "faultline.duckdb"
@@ -322,7 +322,7 @@ class Store:
             ``correct``; ``accuracy`` with its Wilson interval ``ci_low`` / ``ci_high`` (fractions; for graded
             scores, the share reaching ``threshold``, whose origin ``threshold_source`` gives: "default",
             "set by <mapping>" or the reader's reason); ``graded`` (scores graded by the one rule,
-            :func:`analysis.store.sql.features.graded_expr`, and correctness derived from them by the
+            :func:`analysis.sql.features.graded_expr`, and correctness derived from them by the
             threshold rather than given by a column of its own), ``mean_score`` with its Student-t interval
             ``score_low`` / ``score_high`` (:func:`analysis.stats.mean_interval`); the headline itself:
             ``metric`` ("accuracy", or "mean score" when graded: the figure the tools report), ``value``,

@@ -3,8 +3,8 @@
 The functions take the :class:`analysis.store.Store` to load into; :meth:`Store.plan`,
 :meth:`Store.ingest` and :meth:`Store.ingest_frame` are the public way in and delegate here.
 Every write of one :func:`ingest` call happens in one :meth:`Store.transaction`: a failure
-leaves the store exactly as it was. The SQL comes from :mod:`analysis.store.sql.ingest`
-(statements over the source) and :mod:`analysis.store.sql.catalog` (the catalog rows).
+leaves the store exactly as it was. The SQL comes from :mod:`analysis.sql.ingest`
+(statements over the source) and :mod:`analysis.sql.catalog` (the catalog rows).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from analysis.formats import SourceRun, diagnose_text_file, frame_source, read_s
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
+from analysis.sql import catalog as C
+from analysis.sql import ingest as I
 from analysis.store import reconcile
 from analysis.store.schema import RECONCILIATION as RECONCILIATION_DDL
-from analysis.store.sql import catalog as C
-from analysis.store.sql import ingest as I
 
 if TYPE_CHECKING:  # the facade imports this module; only its types are needed here
     from analysis.store import RunInfo, Store

@@ -75,7 +75,7 @@ def test_a_setuptools_build_holds_every_package_the_templates_and_the_script(tmp
     assert out.returncode == 0, out.stderr
     built = {p.relative_to(tmp_path / "lib").as_posix() for p in (tmp_path / "lib").rglob("*") if p.is_file()}
     assert built == expected_files()
-    assert {"analysis/cli/__init__.py", "analysis/__main__.py", "analysis/store/sql/__init__.py",
+    assert {"analysis/cli/__init__.py", "analysis/__main__.py", "analysis/sql/__init__.py",
             "ui/__init__.py"} <= built
     (info,) = tmp_path.glob("*.egg-info")
     pkg_info = (info / "PKG-INFO").read_text(encoding="utf-8")

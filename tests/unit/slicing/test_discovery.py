@@ -11,7 +11,7 @@ import pytest
 from analysis.slicing.attributes import MISSING, value_label
 from analysis.slicing.discovery import _groups, discover, encode
 from analysis.slicing.params import MSG_MIN_SUPPORT, ParameterError
-from analysis.store.sql import slices as Q
+from analysis.sql import slices as Q
 from tests.conftest import HELM_BBQ
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)

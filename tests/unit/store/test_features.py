@@ -10,9 +10,9 @@ from analysis.objective.modes import compile_modes, mode_counts
 from analysis.objective.predicates import compile_predicate, run_fields
 from analysis.slicing.attributes import DERIVED
 from analysis.slicing.table import slice_examples, slice_table
+from analysis.sql import features as F
+from analysis.sql import quote_ident
 from analysis.store import Store
-from analysis.store.sql import features as F
-from analysis.store.sql import quote_ident
 
 # Refusals a reader counts as such: the first ten were all the slicing pattern once knew;
 # the next ten only the rule language's pattern caught (20 vs 30 on the same outputs).

@@ -13,8 +13,8 @@ from analysis.demo.seed import ensure_demo
 from analysis.objective.link import link
 from analysis.paths import DATA_DIR
 from analysis.slicing.table import heatmap, slice_table
+from analysis.sql import catalog as C
 from analysis.store import RunSchema, Store
-from analysis.store.sql import catalog as C
 from tests.unit.store.recording import recording
 
 OBJECTIVE = DATA_DIR / "objective_demo.yaml"

@@ -6,7 +6,7 @@ registered on the cursor (``example_id``, ``value``).
 
 from __future__ import annotations
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 VALUES_VIEW = "faultline_values"
 VALUE_TYPE = f"SELECT typeof(value) FROM {VALUES_VIEW} LIMIT 1"

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 #: Phrases that mark an output as a refusal (a regular expression over the lower-cased output).
 #:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from analysis.store.sql import quote_ident
-from analysis.store.sql.features import length_expr
+from analysis.sql import quote_ident
+from analysis.sql.features import length_expr
 
 #: Characters separating several labels in one cell (``hallucination; refusal``).
 LABEL_SEPARATORS = ",;|"

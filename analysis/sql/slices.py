@@ -4,7 +4,7 @@ Statistics are computed from aggregates: each query returns counts and sums per 
 (GROUPING SETS over attribute expressions), so the same statements can later run
 unchanged on a distributed SQL engine. Python post-processes only the small aggregated
 result (see :mod:`analysis.slicing.table`). Values are bound as parameters; identifiers go
-through :func:`analysis.store.sql.quote_ident`.
+through :func:`analysis.sql.quote_ident`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from analysis.store.sql import quote_ident
-from analysis.store.sql.features import graded_expr
+from analysis.sql import quote_ident
+from analysis.sql.features import graded_expr
 
 
 @dataclass
@@ -132,7 +132,7 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
 
 def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:
     """Examples, errors, score sums, scored examples, unscorable examples, and whether scores
-    are graded (:func:`analysis.store.sql.features.graded_expr`), in one row."""
+    are graded (:func:`analysis.sql.features.graded_expr`), in one row."""
     return (f"SELECT count(*), sum(CASE WHEN correct THEN 0 ELSE 1 END), sum(score), sum(score * score), count(score), "
             f"(SELECT count(*) FROM {quote_ident(table)} WHERE unscorable), {graded_expr(table)} "
             f"FROM {quote_ident(table)} WHERE {where}")
@@ -182,7 +182,7 @@ def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "N
 
 def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
     """Per scored example in log order: ``example_id``, ``correct``, ``score``, whether the run's
-    scores are graded (``__graded``, :func:`analysis.store.sql.features.graded_expr`), and each
+    scores are graded (``__graded``, :func:`analysis.sql.features.graded_expr`), and each
     ``(alias, sql, params)`` column."""
     select, params = ["example_id", "correct", "score", f"{graded_expr(table)} AS __graded"], []
     for alias, sql, p in columns:

@@ -10,7 +10,7 @@ reads the log file, never the store's example rows, which stay in the portable s
 
 from __future__ import annotations
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 
 def field(struct: str, name: str) -> str:

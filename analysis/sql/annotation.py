@@ -1,12 +1,12 @@
 """Statements over the ``annotations`` table (DDL in :mod:`analysis.store.schema`). The module is
-named in the singular: ``analysis.store.sql.annotations`` would be shadowed by ``from __future__ import annotations``.
+named in the singular: ``analysis.sql.annotations`` would be shadowed by ``from __future__ import annotations``.
 
 The table is append-only: there is an insert, and reads; no update, no delete.
 """
 
 from __future__ import annotations
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 INSERT = "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 

@@ -2,14 +2,14 @@
 
 None of them reads example rows, so they may use DuckDB's own syntax (``list(...)``,
 ``GROUP BY ALL``); they are listed as exempt in ``tests/unit/store/test_sql_portable.py``.
-Values are bound as ``?``; identifiers go through :func:`analysis.store.sql.quote_ident`.
+Values are bound as ``?``; identifiers go through :func:`analysis.sql.quote_ident`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 BEGIN = "BEGIN TRANSACTION"
 COMMIT = "COMMIT"

@@ -8,14 +8,14 @@ into a table ``s`` (one row per sample: ``line``, ``doc_id``, ``doc``, ``filter`
 raw metric values ``m0``, ``m1``...); the other statements inspect ``s`` and select one
 filter's rows from it. Every value (the file, the JSON paths, the names of the dataset row's
 fields, filters) is bound as ``?``; metric names become identifiers only through
-:func:`~analysis.store.sql.quote_ident`.
+:func:`~analysis.sql.quote_ident`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 #: Characters a choice's continuation is stripped of (lm-eval prefixes each with a space).
 _SPACE = "' ' || chr(9) || chr(10) || chr(13)"

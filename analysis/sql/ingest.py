@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 #: Words read as true / false in a correctness column (lower-cased, trimmed).
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "pass", "passed", "correct", "c", "right", "ok")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analysis.store.sql import quote_ident
+from analysis.sql import quote_ident
 
 #: The percentiles of latency and cost columns reported per slice.
 PERCENTILES = (0.5, 0.9, 0.99)
