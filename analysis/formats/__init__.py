@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
@@ -179,6 +180,39 @@ def _spread_document_format(path: Path, text: str) -> str:
                      "example records, or JSON Lines (one example object per line)")
 
 
+#: Names of files that only accompany a log (a summary, a question set, a schema): read by the log's reader
+#: when they lie beside it, never a run of their own.
+_COMPANION_NAMES = re.compile(r"^(stats|schema|scenario|run_spec|question|questions)\.jsonl?$|leaderboard\.csv$",
+                              re.IGNORECASE)
+_SUMMARY_MESSAGES = (_LM_EVAL_RESULTS, _LIGHTEVAL_RESULTS)
+
+
+def is_companion(path: str | Path, batch: Sequence[str | Path]) -> bool:
+    """Whether a file, loaded together with ``batch``, only accompanies a log of that batch.
+
+    A summary the tool wrote beside its log (lm-eval's ``results_*.json``, HELM's ``stats.json``,
+    FastChat's ``question.jsonl``, AlpacaEval's leaderboard, a lighteval results file) is read by
+    the log's reader when it lies in the same folder: uploaded or passed together with the log,
+    it is not a run of its own. Loaded alone, it is refused saying which file to load.
+
+    >>> is_companion("out/results_2024-01-01T00-00-00.json", ["out/samples_x_2024-01-01T00-00-00.jsonl"])
+    True
+    >>> is_companion("out/results.json", [])
+    False
+    """
+    path = Path(path)
+    others = [Path(p) for p in batch if Path(p) != path]
+    if not path.is_file() or not any(o.parent == path.parent or o == path.parent for o in others):
+        return False
+    if _COMPANION_NAMES.search(path.name):
+        return True
+    try:
+        detect_format(path)
+    except InputError as err:
+        return any(m in str(err) for m in _SUMMARY_MESSAGES)
+    return False
+
+
 _READERS = {
     "lm_eval": read_lm_eval,
     "inspect_eval": read_inspect_eval,
@@ -212,4 +246,5 @@ def read_sources(path: str | Path, *, fmt: str | None = None, score_values: dict
     return read_flat(path, fmt)
 
 
-__all__ = ["FORMATS", "SourceRun", "detect_format", "diagnose_text_file", "frame_source", "read_sources"]
+__all__ = ["FORMATS", "SourceRun", "detect_format", "diagnose_text_file", "frame_source", "is_companion",
+           "read_sources"]

@@ -25,7 +25,7 @@ import pandas as pd
 from analysis import errors as E
 from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError
-from analysis.formats import SourceRun, diagnose_text_file, frame_source, read_sources
+from analysis.formats import SourceRun, diagnose_text_file, frame_source, is_companion, read_sources
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
@@ -121,6 +121,8 @@ def plan(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike], *
     total = len(paths)
     for index, path in enumerate(paths):
         path = Path(path)
+        if len(paths) > 1 and is_companion(path, paths):
+            continue  # a summary beside a log of this batch: read by that log's reader
         report_progress(progress, index / max(total, 1) * 0.5, f"Reading {path.name}")
         for source in read_sources(path, score_values=mapping_dict.get("score_values")):
             run = _plan_source(store, source, mapping_dict, hashes)
