@@ -39,7 +39,7 @@ for row in runs.itertuples():
 graded = runs[runs["graded"]]
 for row in graded.itertuples():
     st.caption(f"{row.name}: scores are graded, so the headline is the mean score; "
-               f"{analysis.format_threshold(row.threshold, row.threshold_source)}.")
+               f"{analysis.format_threshold(row.threshold, row.threshold_source, row.correct_column)}.")
 st.dataframe(ui.tables.runs_display(runs), hide_index=True, width="stretch", key="runs_table",
              column_config=ui.tables.RUN_COLUMNS)
 st.plotly_chart(figures.headline_forest(runs), key="headline_chart", width="stretch")

@@ -39,12 +39,16 @@ def format_headline(metric: str, value: float | None, low: float | None = None, 
     return shown if _missing(low) or _missing(high) else f"{shown} ({low:.3g}-{high:.3g})"
 
 
-def format_threshold(threshold: float, source: str) -> str:
+def format_threshold(threshold: float, source: str, correct_column: str | None = None) -> str:
     """What "correct" means for a run with graded scores, and who said so.
 
     >>> format_threshold(0.5, "default")
     "'correct' means score >= 0.5 (the default threshold; set correct_threshold in a mapping to change it)"
+    >>> format_threshold(0.5, "default", "exact_match")
+    "'correct' is the log's own exact_match, not a threshold on the score"
     """
+    if isinstance(correct_column, str) and correct_column:  # pandas' NA or None: no column of its own
+        return f"'correct' is the log's own {correct_column}, not a threshold on the score"
     why = ("the default threshold; set correct_threshold in a mapping to change it" if source in ("", "default")
            else source)
     return f"'correct' means score >= {threshold:g} ({why})"

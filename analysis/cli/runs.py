@@ -60,7 +60,7 @@ def runs(db: str | None, as_json: bool) -> int:
             if _text(row.check) in FLAGGED:
                 click.echo(f"! {row.name}: {row.check}: {row.check_message}")
             if row.graded:
-                click.echo(f"  {row.name}: scores are graded; {format_threshold(row.threshold, row.threshold_source)}")
+                click.echo(f"  {row.name}: scores are graded; {format_threshold(row.threshold, row.threshold_source, _text(row.correct_column))}")
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ from .promptfoo import promptfoo_body, read_promptfoo
 
 #: Every format id with a one-line description (shown in the UI and README).
 FORMATS: dict[str, str] = {
+    "folder": "a folder of logs: each log in it (and its sub-folders) is read, summaries beside them included",
     "csv": "CSV table, one row per example",
     "tsv": "TSV table, one row per example",
     "parquet": "Parquet table, one row per example",
@@ -68,7 +69,7 @@ def detect_format(path: str | Path) -> str:
     if path.is_dir():
         if helm_run_dirs(path):
             return "helm"
-        raise InputError(path, "is a folder that is not a HELM run; " + UNKNOWN_FORMAT.removeprefix("is "))
+        return "folder"
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
@@ -213,6 +214,44 @@ def is_companion(path: str | Path, batch: Sequence[str | Path]) -> bool:
     return False
 
 
+#: Files in a folder of logs that are not logs: notes, configs, pictures.
+_NOT_LOGS = {".txt", ".md", ".rst", ".yaml", ".yml", ".toml", ".py", ".sh", ".png", ".jpg", ".jpeg", ".svg",
+             ".pdf", ".html", ".log", ".lock", ".gitignore"}
+
+
+def folder_logs(path: str | Path, *, max_depth: int = 6) -> list[Path]:
+    """The logs in a folder that is not itself a HELM run: every file (down to ``max_depth`` levels)
+    that is not a note or config (``.txt``, ``.md``, ``.yaml``...), and not a summary beside one of them
+    (:func:`is_companion`); a HELM run folder inside counts as one log.
+
+    Raises
+    ------
+    analysis.errors.InputError
+        The folder holds no log.
+    """
+    path = Path(path)
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        if helm_run_dirs(folder) and folder != path:
+            found.append(folder)
+            return
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir():
+                if depth < max_depth:
+                    walk(child, depth + 1)
+            elif child.suffix.lower() not in _NOT_LOGS:
+                found.append(child)
+
+    walk(path, 1)
+    logs = [f for f in found if not is_companion(f, found)]
+    if not logs:
+        raise InputError(path, "is a folder with no evaluation log in it; " + UNKNOWN_FORMAT.removeprefix("is "))
+    return logs
+
+
 _READERS = {
     "lm_eval": read_lm_eval,
     "inspect_eval": read_inspect_eval,
@@ -236,6 +275,8 @@ def read_sources(path: str | Path, *, fmt: str | None = None, score_values: dict
     """
     path = Path(path)
     fmt = fmt or detect_format(path)
+    if fmt == "folder":
+        return [run for log in folder_logs(path) for run in read_sources(log, score_values=score_values)]
     if fmt not in FORMATS or fmt in ("dataframe", "demo"):
         readable = ", ".join(k for k in FORMATS if k not in ("dataframe", "demo"))
         raise InputError(path, f"unknown format {fmt!r}; expected one of {readable}")
@@ -246,5 +287,5 @@ def read_sources(path: str | Path, *, fmt: str | None = None, score_values: dict
     return read_flat(path, fmt)
 
 
-__all__ = ["FORMATS", "SourceRun", "detect_format", "diagnose_text_file", "frame_source", "is_companion",
+__all__ = ["FORMATS", "SourceRun", "detect_format", "diagnose_text_file", "folder_logs", "frame_source", "is_companion",
            "read_sources"]

@@ -123,6 +123,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                          "high": float(row["high"]), "graded": bool(row["graded"]),
                          "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
                          "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
+                         "correct_column": None if pd.isna(row["correct_column"]) else str(row["correct_column"]),
                          "check": None if pd.isna(row["check"]) else str(row["check"]),
                          "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
                          "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
@@ -244,7 +245,7 @@ def _summary(data: dict) -> list[str]:
         if r.get("graded"):
             out.append(f"{who}: mean score {r['value']:.3g} (95% CI {r['low']:.3g} to {r['high']:.3g}) on "
                        f"{r['scored']:,} scored examples; scores are graded, and "
-                       f"{format_threshold(r['threshold'], r['threshold_source'])}, which gives accuracy "
+                       f"{format_threshold(r['threshold'], r['threshold_source'], r.get('correct_column'))}, which gives accuracy "
                        f"{pct(r['accuracy'])}.")
         else:
             out.append(f"{who}: accuracy {pct(r['accuracy'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}) on "

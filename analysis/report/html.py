@@ -34,7 +34,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters.update(cut=cut, pct=pct, qvalue=qvalue, points=points, thousands=lambda v: f"{v:,}",
-                       threshold_words=lambda source, threshold: format_threshold(threshold, source))
+                       threshold_words=lambda source, threshold, column=None: format_threshold(threshold, source, column))
     env.tests.update(list=lambda v: isinstance(v, list),
                      numeric=lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
     env.globals.update(raise_unknown_kind=_unknown_kind)

@@ -323,10 +323,12 @@ class Store:
             scores, the share reaching ``threshold``, whose origin ``threshold_source`` gives: "default",
             "set by <mapping>" or the reader's reason); ``graded`` (scores graded by the one rule,
             :func:`analysis.sql.features.graded_expr`, and correctness derived from them by the
-            threshold rather than given by a column of its own), ``mean_score`` with its Student-t interval
+            threshold rather than given by a column of its own, or headlined by the tool as a mean score),
+            ``mean_score`` with its Student-t interval
             ``score_low`` / ``score_high`` (:func:`analysis.stats.mean_interval`); the headline itself:
             ``metric`` ("accuracy", or "mean score" when graded: the figure the tools report), ``value``,
-            ``low``, ``high``; ``baseline`` (pairwise logs); ``check`` (the worst reconciliation verdict, None
+            ``low``, ``high``; ``correct_column`` (the log's own correctness column, None when correctness is
+            the score's threshold); ``baseline`` (pairwise logs); ``check`` (the worst reconciliation verdict, None
             for a plain table) and ``check_message`` (its plain words).
         """
         frame = self.cursor().execute(C.HEADLINE).df()
@@ -338,7 +340,7 @@ class Store:
                 out[c] = pd.Series(dtype=float)
             for c in ("graded",):
                 out[c] = pd.Series(dtype=bool)
-            for c in ("threshold_source", "metric", "baseline", "check", "check_message"):
+            for c in ("threshold_source", "metric", "baseline", "correct_column", "check", "check_message"):
                 out[c] = pd.Series(dtype="str")
             return out
         correct = frame["correct"].to_numpy(dtype=float)
@@ -359,9 +361,14 @@ class Store:
         frame["threshold"] = [float(o.get("correct_threshold", 0.5)) for o in outcome]
         frame["threshold_source"] = pd.Series([o.get("threshold_source") or "default" for o in outcome], dtype="str")
         frame["baseline"] = pd.Series([o.get("baseline") for o in outcome], dtype="str")
+        frame["correct_column"] = pd.Series([next((c for c, r in (o.get("roles") or {}).items() if r == "correct"), None)
+                                             for o in outcome], dtype="str")
         # correctness derived from a graded score by a threshold: the mean score is the headline; a run
         # with its own correctness column keeps accuracy (its graded score is a second figure)
-        from_threshold = np.array(["correct" not in (o.get("roles") or {}).values() for o in outcome])
+        # ... unless the tool's own headline figure (its first reported figure) says which it is
+        basis = [o.get("headline_basis") for o in outcome]
+        from_threshold = np.array([b == "score" if b in ("score", "correct") else
+                                   "correct" not in (o.get("roles") or {}).values() for o, b in zip(outcome, basis)])
         frame["graded"] = frame["graded"].to_numpy(dtype=bool) & from_threshold
         graded = frame["graded"].to_numpy(dtype=bool)
         frame["metric"] = pd.Series(np.where(graded, "mean score", "accuracy"), dtype="str")

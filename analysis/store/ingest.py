@@ -412,7 +412,9 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     _record_fields(cur, run_id, table, stored, roles, columns, n_rows)
     outcome = {"roles": guess.roles, "correct_threshold": threshold,
                "threshold_source": guess.threshold_source or "default",
-               "missing_values": guess.missing_values, "baseline": source.baseline}
+               "missing_values": guess.missing_values, "baseline": source.baseline,
+               # the tool's own headline figure says which of the two is the run's headline
+               "headline_basis": source.reported[0].basis if source.reported else None}
     cur.execute(C.INSERT_RUN,
                 [run_id, run_name, model, source.format, source.task, planned.source_key, n_rows, counts[0],
                  counts[1], datetime.now(UTC).replace(tzinfo=None), __version__, notes or "",

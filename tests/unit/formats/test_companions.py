@@ -44,3 +44,31 @@ def test_a_helm_stats_file_uploaded_with_its_run_is_part_of_the_run(store, tmp_p
     assert (folder / "stats.json").exists()
     report = store.ingest([folder, folder / "stats.json"])
     assert report.added and all(r.source_format == "helm" for r in report.added)
+
+
+def test_a_folder_of_logs_loads_each_log_with_its_summary(store, tmp_path):
+    lm_eval = REAL / "lm_eval"
+    report = store.ingest(lm_eval / "two_filters")  # samples + results + SOURCE.txt
+    assert len(report.added) == 2 and {r.source_format for r in report.added} == {"lm_eval"}
+    checks = store.reconciliation()
+    assert set(checks["verdict"]) == {"matches"}  # each filter against results_*.json
+    with pytest.raises(InputError, match="no evaluation log"):
+        empty = tmp_path / "notes"
+        empty.mkdir()
+        (empty / "README.md").write_text("nothing here")
+        store.ingest(empty)
+
+
+def test_every_eval_ever_runs_are_found_deep_in_the_converters_layout(store):
+    report = store.ingest(REAL / "every_eval_ever" / "agentic")
+    assert [r.source_format for r in report.added] == ["every_eval_ever"]
+
+
+def test_the_tools_headline_decides_the_runs_headline(store):
+    # NarrativeQA: HELM headlines f1_score (a mean of graded scores), though the log also has exact_match
+    stats = json.loads((REAL / "helm" / "narrative_qa" / "stats.json").read_text())
+    f1 = next(s["mean"] for s in stats if s["name"] == {"name": "f1_score", "split": "test"})
+    store.ingest(REAL / "helm" / "narrative_qa")
+    row = store.headline().set_index("name").loc["narrative_qa · openai/gpt2"]
+    assert row["metric"] == "mean score" and row["value"] == pytest.approx(f1)
+    assert row["correct_column"] == "exact_match"
