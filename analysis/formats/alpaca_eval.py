@@ -30,7 +30,7 @@ from pathlib import Path
 from analysis.errors import InputError
 
 from ._records import rows_to_frame
-from .base import Reported, SourceRun, read_json_document
+from .base import PAIRWISE_THRESHOLD, PAIRWISE_THRESHOLD_SOURCE, Reported, SourceRun, read_json_document
 
 #: Keys that mark a record as an AlpacaEval annotation (detection and validation).
 ALPACA_KEYS = ("instruction", "output_1", "output_2", "generator_2", "preference")
@@ -131,6 +131,7 @@ def read_alpaca_eval(path: Path) -> list[SourceRun]:
             "alpaca_eval", [path], f"AlpacaEval · {model}" + (f" vs {baseline}" if baseline else ""), model=model,
             task="alpaca_eval", sub_key=f"{model}|{baseline or ''}", frame=frame, roles=roles,
             record_label="record", tool="AlpacaEval", reported=reported, baseline=baseline,
+            threshold=PAIRWISE_THRESHOLD, threshold_source=PAIRWISE_THRESHOLD_SOURCE,
             notes=_notes(rows, model, baseline, source_note)))
     return runs
 

@@ -47,6 +47,12 @@ class Reported:
     """Largest absolute difference still called a match (a figure the tool rounded needs more)."""
 
 
+#: The threshold of pairwise preference logs and its reason: the score is a win (1), tie (0.5) or loss (0).
+PAIRWISE_THRESHOLD = 0.5
+PAIRWISE_THRESHOLD_SOURCE = ("a pairwise judgment: a win or a tie (score >= 0.5) counts as correct, a loss as an error; "
+                             "the headline is the win rate, ties counting half")
+
+
 @dataclass
 class SourceRun:
     """One run found in a log, before it enters the store.

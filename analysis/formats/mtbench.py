@@ -31,7 +31,7 @@ from pathlib import Path
 from analysis.errors import InputError
 
 from ._records import rows_to_frame
-from .base import SourceRun, iter_jsonl
+from .base import PAIRWISE_THRESHOLD, PAIRWISE_THRESHOLD_SOURCE, SourceRun, iter_jsonl
 
 _VERDICTS = ("model_1", "model_2", "tie", "error")
 #: FastChat's single-answer judge gives no rating: the line's score is -1.
@@ -271,6 +271,7 @@ def read_mtbench_pairwise(path: Path) -> list[SourceRun]:
             "mtbench_pairwise", [path] + ([qfile] if qfile else []), f"MT-Bench pairwise · {model}"
             + (f" vs {baseline}" if baseline else ""), model=model, task="mt_bench", sub_key=model, frame=frame,
             roles=roles, record_label="line", identity_files=1, tool="MT-Bench", reported=[], baseline=baseline,
+            threshold=PAIRWISE_THRESHOLD, threshold_source=PAIRWISE_THRESHOLD_SOURCE,
             notes=notes))
     return runs
 

@@ -166,9 +166,12 @@ def _helm_run(folder: Path, stat: str, reported: tuple[str, ...], graded: bool, 
             every = [{t for r in rs["instance"]["references"] for t in r["tags"]} for rs in mine]
             slices["meta.ambiguous"] = {"ambiguous" if "ambiguous" in t else "non-ambiguous" for t in every}
             slices["meta.negative"] = {"negative" if "negative" in t else "non-negative" for t in every}
+        values = [value[stat][rs["instance"]["id"]] for rs in mine]
+        # a graded headline is the mean score; scores that happen to be all 0 or 1 read as an accuracy
+        shown_graded = graded and any(v not in (0, 1) for v in values)
         runs.append(Run(model=model, rows=len(mine), scored=len(mine),
-                        metric="mean score" if graded else "accuracy",
-                        value=_mean(value[stat][rs["instance"]["id"]] for rs in mine),
+                        metric="mean score" if shown_graded else "accuracy",
+                        value=_mean(values),
                         verdict="matches" if figures else "not reported", reported=figures, slices=slices,
                         part=None if split == main else split,
                         score=_mean(value[score][rs["instance"]["id"]] for rs in mine) if score else None))
@@ -331,7 +334,8 @@ CASES = [
     Case("helm/bbq", helm(tags=True)),
     Case("helm/anthropic_red_team", helm("art_score", graded=True)),
     # the headline stays exact_match accuracy (a correctness of its own); f1_score, HELM's main metric, is the score
-    Case("helm/narrative_qa", helm(score="f1_score", reported=("f1_score", "exact_match"))),
+    # HELM headlines NarrativeQA by f1_score (its main metric), though the log also has exact_match
+    Case("helm/narrative_qa", helm("f1_score", graded=True, score="f1_score", reported=("f1_score", "exact_match"))),
     Case("helm/mixed_splits", helm()),
     # promptfoo
     Case("promptfoo/results.json", promptfoo("language", "category", "prompt_label")),
