@@ -6,6 +6,7 @@ found in a path as :class:`SourceRun` objects for the store to load.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from .lighteval import is_lighteval_details, read_lighteval
 from .lm_eval import read_lm_eval
 from .mtbench import read_mtbench_pairwise, read_mtbench_single
 from .openai_evals import read_openai_evals
-from .promptfoo import promptfoo_body, read_promptfoo
+from .promptfoo import looks_like_promptfoo_csv, promptfoo_body, read_promptfoo, read_promptfoo_csv
 
 #: Every format id with a one-line description (shown in the UI and README).
 FORMATS: dict[str, str] = {
@@ -41,6 +42,7 @@ FORMATS: dict[str, str] = {
     "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
+    "promptfoo_csv": "promptfoo CSV export (a [provider] column per provider, each with Status and Score)",
     "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
     "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
     "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
@@ -122,6 +124,8 @@ def detect_format(path: str | Path) -> str:
     first_line = text.split("\n", 1)[0]
     if path.suffix.lower() == ".tsv" or first_line.count("\t") > first_line.count(","):
         return "tsv"
+    if "," in first_line and looks_like_promptfoo_csv(next(csv.reader([first_line]), [])):
+        return "promptfoo_csv"
     if "," in first_line or path.suffix.lower() == ".csv":
         return "csv"
     if "\t" not in first_line and "," not in first_line and "\n" not in text.strip():
@@ -259,6 +263,7 @@ _READERS = {
     "helm": read_helm_dir,
     "openai_evals": read_openai_evals,
     "promptfoo": read_promptfoo,
+    "promptfoo_csv": read_promptfoo_csv,
     "alpaca_eval": read_alpaca_eval,
     "mtbench_pairwise": read_mtbench_pairwise,
     "mtbench_single": read_mtbench_single,

@@ -22,7 +22,9 @@ log has one provider.
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from pathlib import Path
 
 from analysis.errors import InputError
@@ -224,3 +226,91 @@ def _reported(path: Path, body: dict, body_path: str, columns: list[int], provid
             return [Reported("pass rate", passed / total, basis="correct", n=total,
                              source=f"{path.name}: {prefix}stats (successes {passed} of {total})")]
     return []
+
+
+# ------------------------------------------------------------------ the CSV export
+#: A provider x prompt column of promptfoo's CSV export: ``[provider] prompt label``.
+_CSV_COLUMN = re.compile(r"^\[(?P<provider>[^\]]+)\]\s*(?P<prompt>.*)$")
+_CSV_FIELDS = ("Status", "Score", "Named Scores", "Grader Reason", "Comment")
+
+
+def looks_like_promptfoo_csv(header: list[str]) -> bool:
+    """Whether a CSV header is promptfoo's export: ``[provider] prompt`` columns each followed by ``Status``.
+
+    >>> looks_like_promptfoo_csv(["Description", "question", "[echo] qa", "Status", "Score"])
+    True
+    """
+    return any(_CSV_COLUMN.match(h) and i + 1 < len(header) and header[i + 1] == "Status"
+               for i, h in enumerate(header))
+
+
+def read_promptfoo_csv(path: Path) -> list[SourceRun]:
+    """promptfoo's CSV export (``promptfoo eval -o results.csv``): one run per provider.
+
+    The export has one row per test: ``Description`` (when the tests have one), a column per
+    variable, then per provider x prompt the answer (``[provider] prompt``) followed by
+    ``Status`` (PASS / FAIL / ERROR), ``Score``, ``Named Scores``, ``Grader Reason``,
+    ``Comment``. Status gives correctness (ERROR: status ``error``), Score the graded score,
+    the variables become metadata ``var.<name>`` and the first variable the input (the
+    rendered prompt is not exported). The export carries no summary: nothing is reconciled
+    (``not reported``); the JSON output (``-o results.json``) has the tool's pass rates.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        table = list(csv.reader(handle))
+    if not table:
+        raise InputError(path, "is empty: expected promptfoo's CSV export with a header line")
+    header, body = table[0], table[1:]
+    starts = [i for i, h in enumerate(header) if _CSV_COLUMN.match(h) and i + 1 < len(header)
+              and header[i + 1] == "Status"]
+    variables = [i for i in range(starts[0]) if header[i] != "Description"]
+    has_description = "Description" in header[: starts[0]]
+    by_provider: dict[str, list[dict]] = {}
+    for start in starts:
+        match = _CSV_COLUMN.match(header[start])
+        provider, prompt = match.group("provider"), match.group("prompt")
+        fields = {header[j]: j for j in range(start + 1, min(start + 1 + len(_CSV_FIELDS), len(header)))
+                  if header[j] in _CSV_FIELDS}
+        for number, row in enumerate(body, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise InputError(path, f"expected {len(header)} fields as in the header, got {len(row)}",
+                                 record=f"line {number}")
+            status = row[fields["Status"]].strip().upper()
+            if status not in ("PASS", "FAIL", "ERROR", ""):
+                raise InputError(path, f"expected PASS, FAIL or ERROR, got {row[fields['Status']]!r}",
+                                 record=f"line {number}", field=f"{header[start]} Status")
+            score = row[fields["Score"]].strip() if "Score" in fields else ""
+            try:
+                score_value = float(score) if score else None
+            except ValueError as err:
+                raise InputError(path, f"expected a number, got {score!r}", record=f"line {number}",
+                                 field=f"{header[start]} Score") from err
+            record = {"example_id": row[header.index("Description")] if has_description and
+                      row[header.index("Description")].strip() else f"test-{number - 1}",
+                      "input": row[variables[0]] if variables else None, "output": row[start],
+                      "score": score_value, "correct": None if status in ("ERROR", "") else status == "PASS",
+                      "status": "error" if status == "ERROR" else None, "prompt_label": prompt, "__line": number}
+            record.update({f"meta:var.{header[i]}": row[i] for i in variables})
+            if fields.get("Grader Reason") is not None:
+                record["meta:grader_reason"] = row[fields["Grader Reason"]]
+            by_provider.setdefault(provider, []).append(record)
+    runs = []
+    for provider, rows in by_provider.items():
+        several_prompts = len({r["prompt_label"] for r in rows}) > 1
+        if several_prompts or len({r["example_id"] for r in rows}) < len(rows):
+            for r in rows:
+                r["example_id"] = f"{r['example_id']}:{r['prompt_label']}"
+        frame = rows_to_frame(rows, order=["example_id", "input", "output", "score", "correct", "status"])
+        frame = frame.dropna(axis=1, how="all")
+        roles = {"example_id": "id", "input": "input", "output": "output", "score": "score", "correct": "correct",
+                 "status": "status", "__line": "source_row"}
+        roles = {c: r for c, r in roles.items() if c in frame.columns} | {
+            c: "metadata" for c in frame.columns if c not in roles}
+        frame, roles = strip_prefixes(frame, roles, ("meta",))
+        runs.append(SourceRun("promptfoo_csv", [path], f"promptfoo · {provider}", model=provider,
+                              task="promptfoo eval", frame=frame, roles=roles, record_label="line",
+                              sub_key=provider, tool="promptfoo", reported=[],
+                              notes="promptfoo CSV export: no summary in it to check against (the JSON output has one); "
+                                    "the input is the first test variable"))
+    return runs

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.p
     (INSPECT / "2025-05-12T20-28-13-04-00_popularity.json", "inspect_json"),
     (OPENAI_EVALS / "examples_crossword-turbo.jsonl", "openai_evals"),
     (PROMPTFOO_JSON, "promptfoo"),
-    (PROMPTFOO_JSON.with_name("results.csv"), "csv"),
+    (PROMPTFOO_JSON.with_name("results.csv"), "promptfoo_csv"),
 ])
 def test_detects_format_by_content(path, expected):
     assert detect_format(path) == expected
@@ -214,6 +214,6 @@ def test_promptfoo_one_run_per_provider(store):
     assert total_pass == doc["results"]["stats"]["successes"] == 18
 
 
-def test_promptfoo_csv_export_loads_as_plain_csv(store):
-    (run,) = store.ingest(PROMPTFOO_JSON.with_name("results.csv")).added
-    assert run.source_format == "csv" and run.row_count == 20
+def test_promptfoo_csv_export_loads_a_run_per_provider(store):
+    runs = store.ingest(PROMPTFOO_JSON.with_name("results.csv")).added
+    assert [r.source_format for r in runs] == ["promptfoo_csv"] * 2 and [r.row_count for r in runs] == [20, 20]

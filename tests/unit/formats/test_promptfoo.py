@@ -145,3 +145,19 @@ def test_jsonl_with_a_broken_first_line_is_still_jsonl(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text('{"q": 1, "correct": tru}\n{"q": 2, "correct": true}\n')
     assert detect_format(path) == "jsonl"
+
+
+def test_the_csv_export_gives_the_same_runs_as_the_json_output(store):
+    import json
+
+    from tests.conftest import REAL
+
+    doc = json.loads((REAL / "promptfoo" / "results.json").read_text())["results"]
+    report = store.ingest(REAL / "promptfoo" / "results.csv")
+    headline = store.headline().set_index("model")
+    assert {r.source_format for r in report.added} == {"promptfoo_csv"}
+    for model in {r["provider"].get("label") or r["provider"]["id"] for r in doc["results"]}:
+        mine = [r for r in doc["results"] if (r["provider"].get("label") or r["provider"]["id"]) == model]
+        assert headline.loc[model, "correct"] == sum(r["success"] for r in mine)
+        assert headline.loc[model, "rows"] == len(mine)
+        assert headline.loc[model, "check"] == "not reported"

@@ -227,10 +227,16 @@ def promptfoo_v1(path: Path) -> list[Run]:
 
 
 def promptfoo_csv(path: Path) -> list[Run]:
-    """promptfoo's CSV export, read as the plain table it is: the first Score column is the score."""
+    """promptfoo's CSV export: a run per ``[provider] prompt`` column, its Status giving pass / fail."""
     table = pd.read_csv(path)  # pandas names the second provider's columns "Score.1", "Status.1"...
-    return [Run(model=None, rows=len(table), scored=len(table), metric="mean score", value=table["Score"].mean(),
-                verdict=None, slices={"meta.Status": set(table["Status"])})]
+    columns = [c for c in table.columns if c.startswith("[")]
+    runs = []
+    for k, column in enumerate(columns):
+        status = table["Status" + (f".{k}" if k else "")]
+        runs.append(Run(model=column[1:column.index("]")], rows=len(table), scored=len(table), metric="accuracy",
+                        value=float((status == "PASS").mean()), verdict="not reported",  # the export has no summary
+                        slices={"meta.var.question": set(table["question"])}))
+    return runs
 
 
 def mtbench_single(path: Path) -> list[Run]:
@@ -339,7 +345,7 @@ CASES = [
     Case("helm/mixed_splits", helm()),
     # promptfoo
     Case("promptfoo/results.json", promptfoo("language", "category", "prompt_label")),
-    Case("promptfoo/results.csv", promptfoo_csv),  # the CSV export: a plain table, nothing to reconcile
+    Case("promptfoo/results.csv", promptfoo_csv),  # the CSV export: no summary in it to reconcile
     Case("promptfoo/v1/output.json", promptfoo_v1),
     Case("promptfoo/llm_rubric/results.json", promptfoo("prompt_label", "var.niche")),
     # judgments
