@@ -24,8 +24,13 @@ def report_charts(report: Report) -> dict[str, str]:
     """Charts as inline SVG (vector: sharp when printed), drawn by :mod:`analysis.figures` (the app's own
     figures) from the report's records and exported by plotly through kaleido."""
     data = report.data
-    charts: dict[str, str] = {"runs": _svg(figures.headline_forest(
-        pd.DataFrame(data["runs"]), title="Accuracy per run (95% Wilson interval)"))}
+    runs = pd.DataFrame(data["runs"])
+    charts: dict[str, str] = {}
+    # a headline outside [0, 1] (a 1-10 rating) is not drawn on the rates' axis: the summary states it
+    if ((runs["scored"] > 0) & runs["value"].between(0, 1)).any():
+        graded = bool(runs["graded"].any())
+        charts["runs"] = _svg(figures.headline_forest(
+            runs, title="Headline per run: accuracy" + (" or mean score" if graded else "") + " (95% interval)"))
     sl = data["slices"]
     if any(not r["too_small"] for r in sl["rows"]):
         charts["slices"] = _svg(figures.slice_forest(

@@ -130,11 +130,13 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                                    for f in info.files], "notes": info.notes})
     checks = store.reconciliation()
     checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
-    reconciliation = [{"run": c.name, "tool": c.tool, "metric": c.metric or "", "verdict": c.verdict,
+    reconciliation = [{"run": c.name, "tool": c.tool, "metric": "" if pd.isna(c.metric) else c.metric,
+                       "verdict": c.verdict,
                        "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
                        "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
                        "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
-                       "message": c.message, "source": c.source or ""} for c in checks.itertuples()]
+                       "message": c.message, "source": "" if pd.isna(c.source) else c.source}
+                      for c in checks.itertuples()]
     data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
                   "faultline_version": __version__, "git_commit": git_commit()}
     not_covered: dict[str, str] = {}

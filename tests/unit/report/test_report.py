@@ -190,3 +190,19 @@ def test_unknown_section(tmp_path):
         (run,) = store.ingest(HELM_BBQ / "openai_gpt-4o-2024-05-13").added
         with pytest.raises(FaultlineError, match="Unknown report section 'charts'"):
             build_report(store, ReportSpec(run=run.run_id, sections=["summary", "charts"]))
+
+
+def test_provenance_says_how_the_run_reconciles_and_the_summary_flags_a_partial_log(tmp_path):
+    from analysis import open_store
+    from tests.conftest import REAL
+
+    results = json.loads(next((REAL / "lm_eval" / "partial_math").glob("results_*.json")).read_text())
+    evaluated = results["n-samples"]["math_perturbed_full"]["effective"]  # the task of the samples file
+    with open_store(tmp_path / "p.duckdb", seed_demo=False) as store:
+        (run,) = store.ingest(REAL / "lm_eval" / "partial_math").added
+        report = build_report(store, ReportSpec(run=run.run_id, sections=["summary", "provenance"], min_support=5))
+        html = render_html(report, charts={})
+    (check,) = report.data["reconciliation"]
+    assert check["verdict"] == "partial" and check["n"] == f"10 of {evaluated:,}"
+    assert any("partial" in line and f"{evaluated:,}" in line for line in report.data["summary"])
+    assert "Checked against the tool" in html and f"the log holds 10 of the {evaluated:,} examples" in html
