@@ -31,6 +31,7 @@ from analysis.store import (
     resolve_db_path,
     sha256_file,
 )
+from analysis.store.reconcile import VERDICTS as RECONCILIATION_VERDICTS
 
 DEMO_ENV_VAR = "FAULTLINE_DEMO"
 
@@ -120,7 +121,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "ALL_ROLES", "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "HELM_REQUIRED_FILES", "IngestReport",
-    "InputError", "PlannedRun", "skipped_runs", "edited_guess", "format_headline", "format_q", "format_threshold",
+    "InputError", "PlannedRun", "RECONCILIATION_VERDICTS", "skipped_runs", "edited_guess", "format_headline", "format_q", "format_threshold",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
     "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]

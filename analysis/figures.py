@@ -22,6 +22,7 @@ page or a report can always draw what it gets.
 
 from __future__ import annotations
 
+import html
 from typing import Literal
 
 import numpy as np
@@ -141,23 +142,34 @@ def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> g
     """
     if len(runs) and "value" not in runs.columns:
         runs = runs.assign(metric="accuracy", value=runs["accuracy"], low=runs["ci_low"], high=runs["ci_high"])
-    shown = runs[(runs["scored"] > 0) & runs["value"].between(0, 1)
-                 & ~(runs["low"] < 0) & ~(runs["high"] > 1)] if len(runs) else runs
+    shown = runs[(runs["scored"] > 0) & runs["value"].between(0, 1)] if len(runs) else runs
+    left_out = [str(n) for n in runs["name"]] if len(runs) else []
+    left_out = [n for n in left_out if n not in set(shown["name"])] if len(shown) else left_out
     if shown.empty:
         return _empty("no run has a headline in [0, 1] to draw", title=title)
+    # a t interval of a mean of scores in [0, 1] may reach past the scale: drawn up to its edge
+    low, high = shown["low"].clip(0, 1), shown["high"].clip(0, 1)
     fig = go.Figure(go.Scatter(
         x=shown["value"], y=shown["name"], mode="markers", marker={"size": 14, "color": FINDING},
-        error_x=_error_bars(shown["value"], shown["low"], shown["high"]),
-        customdata=np.column_stack([shown["scored"].to_numpy(), shown["low"].to_numpy(), shown["high"].to_numpy(),
+        error_x=_error_bars(shown["value"], low, high),
+        customdata=np.column_stack([shown["scored"].to_numpy(), low.to_numpy(), high.to_numpy(),
                                     shown["metric"].to_numpy(dtype=object)]),
         hovertemplate="%{y}<br>%{customdata[3]} %{x:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
                       "<br>n = %{customdata[0]:,}<extra></extra>"))
     graded = set(shown["metric"]) - {"accuracy"}
     axis = "Accuracy (95% Wilson interval)" if not graded else \
         "Accuracy (Wilson interval) or mean score (t interval), 95%"
-    return _style(fig, title=title, height=_height(len(shown), per_row=56, base=140),
+    if left_out:
+        axis += f"<br>not drawn (nothing scored, or a score outside [0, 1]): {_label_list(left_out)}"
+    return _style(fig, title=title, height=_height(len(shown), per_row=56, base=140 + 20 * bool(left_out)),
                   xaxis={"title": axis, "tickformat": ".0%", "range": [0, 1.02]},
                   yaxis={"autorange": "reversed", "type": "category"})
+
+
+def _label_list(names: list[str], limit: int = 4) -> str:
+    """Names for a chart note, escaped (log text is never markup) and cut after ``limit``."""
+    shown = ", ".join(html.escape(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None, top: int = 25,

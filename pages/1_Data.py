@@ -15,9 +15,11 @@ if store is None:
 st.subheader("Add a log")
 st.markdown(
     "Upload a log from lm-evaluation-harness (`samples_*.jsonl`), Inspect AI (`.eval` or `.json`), "
-    "HELM (the three files of a run folder together), OpenAI evals, promptfoo (`results.json`), or a plain "
-    "CSV, TSV, Parquet, JSON or JSONL table. The format is detected from the content; you confirm the "
-    "column roles before anything is loaded."
+    "HELM (the files of a run folder together), OpenAI evals, promptfoo (`results.json` or its CSV), lighteval "
+    "(`details_*.parquet`), MT-Bench or AlpacaEval judgments, Every Eval Ever samples, or a plain CSV, TSV, "
+    "Parquet, JSON or JSONL table. Upload the tool's summary with its log (lm-eval's `results_*.json`, HELM's "
+    "`stats.json`, lighteval's results JSON): it is read with the log and its figures are checked against the "
+    "examples. The format is detected from the content; you confirm the column roles before anything is loaded."
 )
 uploads = st.file_uploader("Evaluation log files", accept_multiple_files=True, key="upload_files")
 

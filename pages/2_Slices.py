@@ -35,6 +35,9 @@ c1.metric("Scored examples", f"{result.total_n:,}")
 c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
 c3.metric("Slices tested", f"{int((~shown['too_small']).sum()):,}")
 c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}")
+note = ui.correctness_note(db, version, run_id)
+if note:
+    st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
 

@@ -31,6 +31,12 @@ def headline(db_path: str, data_version: int):
     return _open(db_path).headline()
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def correctness_note(db_path: str, data_version: int, run_id: str):
+    """What "correct" means for a graded run (:meth:`analysis.Store.correctness_note`), or None."""
+    return _open(db_path).correctness_note(run_id)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def reconciliation(db_path: str, data_version: int):
     """Every figure a tool reported against the stored examples (:meth:`analysis.Store.reconciliation`)."""

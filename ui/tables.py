@@ -58,7 +58,7 @@ RUN_COLUMNS = {
 }
 
 #: How a reconciliation verdict reads in a table.
-CHECK_WORDS = {"matches": "matches", "differs": "DIFFERS", "partial": "partial log", "not reported": "not reported"}
+CHECK_WORDS = {"matches": "matches", "differs": "⚠ differs", "partial": "⚠ partial", "not reported": "not reported"}
 
 
 def runs_display(runs: pd.DataFrame) -> pd.DataFrame:
@@ -71,17 +71,20 @@ def runs_display(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def reconciliation_display(checks: pd.DataFrame) -> pd.DataFrame:
-    """:meth:`analysis.Store.reconciliation` for reading: run, tool, metric, both figures, n, verdict, source."""
+    """:meth:`analysis.Store.reconciliation` for reading, the runs that need attention first: verdict, run, the
+    plain words, tool, metric, both figures, n, source."""
     def figure(v):
         return "" if pd.isna(v) else f"{v:.4g}"
 
+    order = {v: k for k, v in enumerate(analysis.RECONCILIATION_VERDICTS)}
+    checks = checks.iloc[sorted(range(len(checks)), key=lambda i: order.get(checks["verdict"].iloc[i], 9))]
     return checks.assign(
         tool_figure=[figure(v) for v in checks["tool_value"]],
         our_figure=[figure(v) for v in checks["faultline_value"]],
         n=[f"{int(f):,}" + ("" if pd.isna(t) else f" of {int(t):,}") for f, t in zip(checks["faultline_n"],
                                                                                      checks["tool_n"])],
         verdict_text=[CHECK_WORDS.get(v, v) for v in checks["verdict"]])[
-        ["name", "tool", "metric", "tool_figure", "our_figure", "n", "verdict_text", "message", "source"]]
+        ["verdict_text", "name", "message", "tool", "metric", "tool_figure", "our_figure", "n", "source"]]
 
 
 RECONCILIATION_COLUMNS = {"name": "Run", "tool": "Tool", "metric": "Tool's metric", "tool_figure": "Tool reports",

@@ -26,7 +26,7 @@ from .mtbench import read_mtbench_pairwise, read_mtbench_single
 from .openai_evals import read_openai_evals
 from .promptfoo import looks_like_promptfoo_csv, promptfoo_body, read_promptfoo, read_promptfoo_csv
 
-#: Every format id with a one-line description (shown in the UI and README).
+#: Every format id with a one-line description (shown in the UI: plain words, no Markdown characters).
 FORMATS: dict[str, str] = {
     "folder": "a folder of logs: each log in it (and its sub-folders) is read, summaries beside them included",
     "csv": "CSV table, one row per example",
@@ -36,18 +36,18 @@ FORMATS: dict[str, str] = {
     "jsonl": "JSON Lines, one example record per line",
     "dataframe": "pandas DataFrame (Python API)",
     "demo": "Faultline's seeded demo generator",
-    "lm_eval": "lm-evaluation-harness --log_samples output (samples_*.jsonl; 0.4.0-0.4.2 JSON arrays)",
+    "lm_eval": "lm-evaluation-harness --log_samples output (one run per task and filter; 0.4.0 and later)",
     "inspect_eval": "Inspect AI .eval log (zip)",
     "inspect_json": "Inspect AI .json log",
-    "helm": "HELM run folder (scenario_state.json + per_instance_stats.json + run_spec.json)",
+    "helm": "HELM run folder (scenario state, per-instance stats and run spec)",
     "openai_evals": "OpenAI evals run log (JSONL)",
     "promptfoo": "promptfoo results JSON",
     "promptfoo_csv": "promptfoo CSV export (a [provider] column per provider, each with Status and Score)",
     "alpaca_eval": "AlpacaEval annotations.json (pairwise preferences against a baseline)",
-    "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge *_pair.jsonl)",
-    "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge *_single.jsonl)",
-    "every_eval_ever": "Every Eval Ever instance-level *_samples.jsonl (or its aggregate JSON)",
-    "lighteval": "lighteval details Parquet (details_*.parquet, with its results JSON)",
+    "mtbench_pairwise": "MT-Bench pairwise judgments (FastChat llm_judge, one line per pair)",
+    "mtbench_single": "MT-Bench single-answer judgments (FastChat llm_judge, a 1-10 rating per answer)",
+    "every_eval_ever": "Every Eval Ever instance-level samples (with the aggregate JSON beside them)",
+    "lighteval": "lighteval details Parquet (with its results JSON)",
 }
 
 _HEAD_BYTES = 256 * 1024

@@ -33,10 +33,12 @@ from ._records import rows_to_frame
 from .base import PAIRWISE_THRESHOLD, PAIRWISE_THRESHOLD_SOURCE, Reported, SourceRun, read_json_document
 
 #: Keys that mark a record as an AlpacaEval annotation (detection and validation).
+# The preference and its outcome word are the outcome itself: kept as a score / left out, never offered as
+# attributes to slice by (a slice "outcome = loss" is 100% losses by construction).
 ALPACA_KEYS = ("instruction", "output_1", "output_2", "generator_2", "preference")
 
 _ROLES = {"example_id": "id", "instruction": "input", "output_2": "output", "output_1": "reference",
-          "win": "score", "discrete_win": "scores", "preference": "metadata", "outcome": "metadata",
+          "win": "score", "discrete_win": "scores", "preference": "scores", "outcome": "ignore",
           "dataset": "metadata", "annotator": "metadata", "__record": "source_row"}
 
 

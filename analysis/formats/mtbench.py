@@ -252,7 +252,10 @@ def read_mtbench_pairwise(path: Path) -> list[SourceRun]:
         frame = frame.dropna(axis=1, how="all")
         roles = {c: "metadata" for c in frame.columns}
         roles.update({"example_id": "id", "input": "input", "output": "output", "reference": "reference",
-                      "win": "score", "__line": "source_row"})
+                      "win": "score", "__line": "source_row",
+                      # the judge's verdict in each order is a rater's (their agreement is position consistency);
+                      # the outcome word is the score itself: neither is an attribute to slice by
+                      "g1_winner": "rater", "g2_winner": "rater", "outcome": "ignore"})
         roles = {c: r for c, r in roles.items() if c in frame.columns}
         if "win" not in frame.columns:  # every judgment an error
             frame["win"] = float("nan")

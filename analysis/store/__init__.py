@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError, RunNotFoundError
+from analysis.formatting import format_threshold
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
 from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, connect
@@ -384,6 +385,24 @@ class Store:
         frame["check_message"] = pd.Series([worst_check.get(r, (None, None))[1] for r in frame["run_id"]],
                                            dtype="str")
         return frame.drop(columns=["table_name", "mapping"])
+
+    def correctness_note(self, ref: str | RunSchema) -> str | None:
+        """What "correct" (and so every error rate) means for a run with graded scores, in plain words; None
+        when its scores are 0/1 (correctness needs no explanation).
+
+        >>> import tempfile, pandas as pd
+        >>> s = Store(tempfile.mkdtemp() + "/n.duckdb")
+        >>> _ = s.ingest_frame(pd.DataFrame({"q": ["a", "b"], "score": [0.2, 0.9]}), name="g")
+        >>> s.correctness_note("g")
+        "Scores are graded (the headline is their mean); 'correct' means score >= 0.5 (the default threshold; set correct_threshold in a mapping to change it)."
+        """
+        run_id = self.run(ref).run_id
+        row = self.headline().set_index("run_id").loc[run_id]
+        if not row["graded"]:
+            return None
+        column = None if pd.isna(row["correct_column"]) else str(row["correct_column"])
+        return (f"Scores are graded (the headline is their mean); "
+                f"{format_threshold(float(row['threshold']), str(row['threshold_source']), column)}.")
 
     def reconciliation(self) -> pd.DataFrame:
         """Every figure a tool reported for a run against the same figure from the stored examples.

@@ -53,7 +53,8 @@ class IngestReport:
 
     def summary(self) -> str:
         """Plain-words summary, as the CLI prints it."""
-        lines = [f"Loaded run {r.run_id} '{r.name}' ({r.source_format}, {r.row_count:,} examples"
+        lines = [f"Loaded run {r.run_id} '{r.name}' ({r.source_format}, {r.row_count:,} "
+                 f"example{'s' if r.row_count != 1 else ''}"
                  f"{', model ' + r.model if r.model else ''})" for r in self.added]
         lines += [f"Already loaded: '{r.name}' ({r.run_id}) has the same source file(s); not loaded again"
                   for r in self.already_loaded]

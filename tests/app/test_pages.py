@@ -62,10 +62,10 @@ def test_start_page_flags_a_run_that_does_not_reproduce_its_tools_figure(db):
     at = run_page("app.py")
     assert any("pooled run" in w.value and "lm-eval reports 0 for exact_match,strict-match" in w.value
                for w in at.warning)
-    assert at.dataframe[0].value["check_text"].tolist() == ["DIFFERS"]
+    assert at.dataframe[0].value["check_text"].tolist() == ["⚠ differs"]
     at = run_page("pages/1_Data.py")
     checks = [d.value for d in at.dataframe if "verdict_text" in d.value.columns]
-    assert checks and checks[0]["verdict_text"].tolist() == ["DIFFERS"]
+    assert checks and checks[0]["verdict_text"].tolist() == ["⚠ differs"]
 
 
 def test_start_page_sees_new_runs_without_restart(db):

@@ -69,6 +69,14 @@ def test_headline_forest_draws_graded_means_in_0_1_and_leaves_out_other_units(de
     (trace,) = fig.data
     assert list(trace.y) == [runs["name"].iloc[0]] and values(trace.x).tolist() == [0.6]
     assert "mean score" in fig.layout.xaxis.title.text
+    assert "not drawn" in fig.layout.xaxis.title.text and runs["name"].iloc[1] in fig.layout.xaxis.title.text
+
+
+def test_headline_forest_draws_an_interval_past_the_scale_to_its_edge(demo):
+    runs = demo.headline().iloc[:1].copy()
+    runs["metric"], runs["value"], runs["low"], runs["high"] = "mean score", [0.9975], [0.994], [1.001]
+    (trace,) = figures.headline_forest(runs).data
+    assert values(trace.x)[0] + values(trace.error_x.array)[0] == pytest.approx(1.0)
 
 
 def test_headline_forest_leaves_out_unscored_runs_and_says_when_none_is_left(demo):

@@ -70,7 +70,10 @@ def test_pairwise_roles_metadata_and_reported(pair_runs):
     assert run.format == "mtbench_pairwise" and run.tool == "MT-Bench"
     assert run.reported == []  # FastChat persists no aggregate (SOURCE.txt)
     assert run.roles["win"] == "score"
-    assert run.roles["judge"] == "metadata" and "rater" not in run.roles.values()
+    assert run.roles["judge"] == "metadata"  # who judged: not a verdict
+    # the judge's verdicts in each order are raters' (not attributes); the outcome word is the score itself
+    assert {c for c, r in run.roles.items() if r == "rater"} == {"g1_winner", "g2_winner"}
+    assert run.roles["outcome"] == "ignore"
     assert run.files == [PAIR, QUESTIONS] and run.identity_files == 1
     questions = {str(q["question_id"]): q for q in _lines(QUESTIONS)}
     frame = run.frame.set_index("example_id")
