@@ -170,14 +170,24 @@ def _items_0_4(schema: pa.Schema) -> tuple[list[tuple[str, str, str]], list[str]
     return items, [f for f, k in _fields(schema, "metrics").items() if k == "number"]
 
 
+#: Diagnostics lighteval logs beside its metrics (a failed answer extraction): never a headline.
+_DIAGNOSTIC = re.compile(r"(^|_)(fail|failed|failure|invalid|error|freq|frequency|count|len|length)s?($|_)",
+                         re.IGNORECASE)
+#: Names of correctness-like metrics, preferred as the headline when no results JSON says which it is.
+_STANDARD = re.compile(r"(^|_)(acc|accuracy|em|exact_match|pass@1|f1|score)($|_|@)", re.IGNORECASE)
+
+
 def _primary(metrics: list[str], results: dict | None, task: str | None) -> str | None:
-    """The run's headline metric: the first the results JSON lists for the task, else the first in the file."""
+    """The run's headline metric: the first the results JSON lists for the task, else the first metric in the file
+    that is not a diagnostic (``extract_fail`` counts failed extractions: a lower-is-better count, not a score)."""
     listed = (results or {}).get("results", {}).get(task) if task else None
     if isinstance(listed, dict):
         for name in listed:
             if name in metrics:
                 return name
-    return metrics[0] if metrics else None
+    scores = [m for m in metrics if not _DIAGNOSTIC.search(m)]
+    standard = [m for m in scores if _STANDARD.search(m)]
+    return (standard or scores or metrics)[0] if metrics else None
 
 
 def _corpus_function(results: dict, task: str, metric: str) -> str | None:
@@ -233,7 +243,7 @@ def read_lighteval(path: Path) -> list[SourceRun]:
     files = [path] + ([results_path] if results_path else [])
     notes = f"lighteval details of {task or '?'}" + (f", {date}" if date else "") + (
         f"; primary metric {primary}" if results_path else
-        f"; no results JSON found beside it: primary metric {primary}, the file's first (a mapping's score: "
+        f"; no results JSON found beside it: primary metric {primary}, the first correctness-like metric in the file (a mapping's score: "
         "chooses another)")
     return [SourceRun("lighteval", files, f"{task} · {model}" if model else str(task or path.stem), model=model,
                       task=task, sql_source=(sql, [str(path)]), roles=roles, record_label="row",

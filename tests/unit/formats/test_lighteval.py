@@ -142,3 +142,18 @@ def test_ids_that_are_not_unique_give_way_to_row_numbers(tmp_path):
     (source,) = read_sources(path)
     frame = duckdb.execute(f"SELECT * FROM {source.sql_source[0]}", source.sql_source[1]).df()
     assert list(frame["example_id"]) == ["0", "1", "2"] and list(frame["output"]) == ["x"] * 3
+
+
+def test_without_its_results_json_a_diagnostic_is_never_the_headline(tmp_path):
+    import shutil
+
+    from analysis.formats import read_sources
+    from tests.conftest import REAL
+
+    (details,) = (REAL / "lighteval" / "synthetic_mcq").glob("details_*.parquet")
+    alone = tmp_path / details.name
+    shutil.copy(details, alone)
+    (run,) = read_sources(alone)
+    primary = next(c for c, r in run.roles.items() if r == "score") if run.roles else None
+    assert primary is not None and "fail" not in primary and "freq" not in primary
+    assert run.reported == [] and "no results JSON" in run.notes
