@@ -41,6 +41,8 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
         click.echo(f"Run {store.run(result.run_id).name} ({result.run_id}): {result.total_n:,} scored examples, "
                    f"error rate {result.overall_error_rate:.1%}; {len(result.table):,} slices, "
                    f"{int(result.table['finding'].sum()):,} worse than the rest at FDR {fdr}")
+        if result.settings.get("note"):
+            click.echo(result.settings["note"])
         click.echo(f"{'slice':<58} {'n':>7} {'error rate (95% CI)':<24} {'q':>9}")
         for row in result.table.head(top).itertuples():
             flag = " (too small)" if row.too_small else (" *" if row.finding else "")
