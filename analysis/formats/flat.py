@@ -46,6 +46,9 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
         return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, delim), record_label="row",
                           sql_fallback=_csv_source(path, delim, _WHOLE))]
     if fmt == "parquet":
+        if _has_column(path, "file_row_number"):
+            # DuckDB's own row number would take the name of the file's column: number the rows in order instead.
+            return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?)", [str(path)]), record_label="row")]
         # Parquet numbers its rows itself (0-based): no window over the whole file is needed for them.
         return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?, file_row_number=true)", [str(path)]),
                           record_label="row", extra={"row_column": "file_row_number", "row_base": 0})]
@@ -53,6 +56,17 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
         return [SourceRun(fmt, [path], name, record_label="line" if fmt == "jsonl" else "record",
                           sql_source=_json_source(path, fmt), sql_fallback=_json_source(path, fmt, _WHOLE))]
     raise ValueError(f"not a flat format: {fmt}")
+
+
+def _has_column(path: Path, name: str) -> bool:
+    """Whether a Parquet file has a column of this name (compared without case, as DuckDB does); read from its footer."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by DuckDB when it is read
+        return False
+    return any(str(n).lower() == name for n in names)
 
 
 def frame_source(frame: pd.DataFrame, name: str) -> SourceRun:

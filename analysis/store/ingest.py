@@ -315,14 +315,15 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     row_col = next((c for c, r in roles.items() if r == "source_row"), None)
     row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
     row_expr = I.row_number_expr(row_col, int(row_base))
+    row_name, missing_name = I.internal_names(columns)  # never a name of the log's own columns
     outcome_cols = {c for c in (score_col, correct_col) if c}
     for col in guess.missing_values:
         if col not in outcome_cols:
             raise InputError(file_label, f"missing_values names {col!r}, which is not the score or correct column "
                              f"({', '.join(sorted(outcome_cols))}); values meaning \"not scored\" apply to the outcome",
                              field="missing_values")
-    inner, missing_params = I.flag_missing_source(I.numbered_source(from_sql, row_expr),
-                                                  list(guess.missing_values.items()))
+    inner, missing_params = I.flag_missing_source(I.numbered_source(from_sql, row_expr, row=row_name),
+                                                  list(guess.missing_values.items()), missing=missing_name)
     params = missing_params + list(params)
 
     def record(row_number: int, example_id: str | None = None) -> str:
@@ -337,13 +338,14 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     # Values that must be checked before they are cast (wrong types, words).
     try:
         if score_col and not I.NUMERIC_TYPES.match(columns[score_col]) and columns[score_col] != "BOOLEAN":
-            bad = cur.execute(I.first_bad_number_sql(inner, score_col), params).fetchall()
+            bad = cur.execute(I.first_bad_number_sql(inner, score_col, row=row_name, missing=missing_name), params).fetchall()
             if bad:
                 raise InputError(file_label, E.BAD_SCORE.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                  field=score_col)
         if correct_col and columns[correct_col] not in ("BOOLEAN",) and not I.NUMERIC_TYPES.match(columns[correct_col]):
             words = list(I.TRUE_WORDS + I.FALSE_WORDS)
-            bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words)), params + words).fetchall()
+            bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words), row=row_name,
+                                                    missing=missing_name), params + words).fetchall()
             if bad:
                 raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                  field=correct_col)
@@ -366,7 +368,8 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         texts={role: typed(role) for role in ("input", "output", "reference")},
         score=(score_col, columns[score_col]) if score_col else None,
         correct=(correct_col, columns[correct_col]) if correct_col else None,
-        threshold=guess.correct_threshold, status_column=guess.column_for("status"))
+        threshold=guess.correct_threshold, status_column=guess.column_for("status"), row=row_name,
+        missing=missing_name)
     stored: list[tuple[str, str, str]] = []  # (stored column, source column, role)
     for col, role in roles.items():
         if role in _ROLE_PREFIX:

