@@ -165,10 +165,33 @@ def column_stats_sql(table: str, columns: Sequence[tuple[str, bool]]) -> str:
     return f"SELECT {', '.join(parts)} FROM {quote_ident(table)}"
 
 
+#: Time-zone-aware types: stored as UTC without a zone (fetching a zone-aware value needs pytz in Python).
+_ZONED = ("TIMESTAMP WITH TIME ZONE", "TIME WITH TIME ZONE")
+
+
+def in_utc(col: str, dtype: str) -> str:
+    """A time-zone-aware column normalised to UTC, as a plain ``TIMESTAMP`` / ``TIME``; others as they are."""
+    q = quote_ident(col)
+    if dtype == "TIMESTAMP WITH TIME ZONE":
+        return f"CAST(timezone('UTC', {q}) AS TIMESTAMP)"
+    if dtype == "TIME WITH TIME ZONE":
+        return f"CAST(timezone('UTC', {q}) AS TIME)"
+    return q
+
+
+def id_text(col: str, dtype: str) -> str:
+    """An example id as text: its exact digits for a number, UTC for a zone-aware time."""
+    if dtype in _ZONED:
+        return f"CAST({in_utc(col, dtype)} AS VARCHAR)"
+    return f"CAST({quote_ident(col)} AS VARCHAR)"
+
+
 def as_text(col: str, dtype: str) -> str:
     q = quote_ident(col)
     if dtype == "VARCHAR":
         return q
+    if dtype in _ZONED:  # the same text whatever the session's time zone
+        return f"CAST({in_utc(col, dtype)} AS VARCHAR)"
     if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype.endswith("[]") or dtype == "JSON":
         return f"CAST(to_json({q}) AS VARCHAR)"
     return f"CAST({q} AS VARCHAR)"
@@ -202,10 +225,10 @@ def keep_type(col: str, dtype: str, role: str) -> str:
     if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype == "JSON" or \
             (dtype.endswith("[]") and role != "embedding"):
         return f"CAST(to_json({q}) AS VARCHAR)"
-    return q
+    return in_utc(col, dtype)
 
 
-def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str | None, task: str | None,
+def fixed_columns_select(*, run_id: str, id_column: str | None, id_type: str = "VARCHAR", task_column: str | None, task: str | None,
                          texts: dict[str, tuple[str, str] | None], score: tuple[str, str] | None,
                          correct: tuple[str, str] | None, threshold: float,
                          status_column: str | None, row: str = ROW, missing: str = MISSING) -> tuple[list[str], list]:
@@ -220,7 +243,7 @@ def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str
     select: list[str] = ["? AS run_id"]
     params: list = [run_id]
     r, m = quote_ident(row), quote_ident(missing)
-    select.append(f"CAST({quote_ident(id_column)} AS VARCHAR) AS example_id" if id_column
+    select.append(f"{id_text(id_column, id_type)} AS example_id" if id_column
                   else f"CAST({r} AS VARCHAR) AS example_id")
     select.append(f"CAST({r} AS BIGINT) AS source_row")
     if task_column:

@@ -37,7 +37,8 @@ from analysis.store.schema import RECONCILIATION as RECONCILIATION_DDL
 if TYPE_CHECKING:  # the facade imports this module; only its types are needed here
     from analysis.store import RunInfo, Store
 
-_TEMPORAL_TYPES = re.compile(r"^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$")
+#: Sliced by period; a time of day (TIME) is a value like any other (date_trunc has no day of a TIME).
+_TEMPORAL_TYPES = re.compile(r"^(DATE|TIMESTAMP.*)$")
 _ROLE_PREFIX = {"metadata": "meta.", "signal": "signal.", "rater": "rater.", "scores": "score."}
 _TEXT_AVG_LENGTH = 60
 
@@ -364,7 +365,7 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         return (col, columns[col]) if col else None
 
     select, select_params = I.fixed_columns_select(
-        run_id=run_id, id_column=id_col, task_column=guess.column_for("task"), task=source.task,
+        run_id=run_id, id_column=id_col, id_type=columns[id_col] if id_col else "VARCHAR", task_column=guess.column_for("task"), task=source.task,
         texts={role: typed(role) for role in ("input", "output", "reference")},
         score=(score_col, columns[score_col]) if score_col else None,
         correct=(correct_col, columns[correct_col]) if correct_col else None,

@@ -7,6 +7,9 @@ and ``discover`` run on the result, and the figures are checked.
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,3 +100,57 @@ def test_missing_values_with_a_column_named_like_the_flag(store, write):
     rows = examples(store, run)
     assert rows["unscorable"].tolist() == [False, True, False]
     assert rows["meta.__faultline_missing"].tolist() == ["x", "y", "z"]
+
+
+# ------------------------------------------------------------------ time-zone-aware timestamps
+
+
+def _zoned_frame(n: int = 240) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    # offsets +02:00 and -05:00 around midnight: the UTC day differs from the local one for many rows
+    local = pd.date_range("2024-03-01 20:00", periods=n, freq="37min")
+    offsets = np.where(np.arange(n) % 2 == 0, 2, -5)
+    text = [f"{t:%Y-%m-%dT%H:%M:%S}{o:+03d}:00" for t, o in zip(local, offsets)]
+    utc = pd.to_datetime(text, utc=True).tz_convert(None)
+    return pd.DataFrame({"prompt": [f"p{i}" for i in range(n)], "correct": rng.random(n) < 0.7,
+                         "ts_text": text, "utc": utc})
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "frame", "jsonl"])
+def test_zone_aware_timestamps_are_stored_in_utc_and_slice(store, tmp_path, kind):
+    frame = _zoned_frame()
+    source = frame[["prompt", "correct"]].assign(ts=frame["ts_text"])
+    if kind in ("parquet", "frame"):
+        source["ts"] = pd.to_datetime(frame["ts_text"], utc=True).dt.tz_convert("Europe/Berlin")
+    if kind == "frame":
+        (run,) = store.ingest_frame(source, name="zoned").added
+    else:
+        path = tmp_path / f"zoned.{kind}"
+        if kind == "csv":
+            source.to_csv(path, index=False)
+        elif kind == "parquet":
+            source.to_parquet(path, index=False)
+        else:
+            path.write_text("".join(json.dumps(r) + "\n" for r in source.to_dict("records")))
+        (run,) = store.ingest(path).added
+    fields = store.fields(run.run_id).set_index("column_name")
+    assert fields.loc["meta.ts", "kind"] == "timestamp"
+    rows = examples(store, run)
+    assert rows["meta.ts"].tolist() == frame["utc"].tolist()  # naive, in UTC
+    result = analyses_run(store, run, ["ts"])
+    days = frame["utc"].dt.strftime("%Y-%m-%d")
+    expected = (1 - frame.groupby(days)["correct"].mean()).to_dict()
+    got = error_rates(result, "ts")
+    assert {k: v[1] for k, v in got.items()} == pytest.approx(expected)
+
+
+def test_zone_aware_id_and_time_of_day(store, write):
+    path = write("ids.csv", "ts,prompt,correct,at\n"
+                 "2024-01-01T01:00:00+02:00,a,true,10:00:00\n2024-01-01T01:00:00+03:00,b,false,11:00:00\n"
+                 "2024-01-01T00:00:00+00:00,c,true,10:00:00\n")
+    (run,) = store.ingest(path, mapping={"id": "ts"}).added
+    rows = examples(store, run)
+    assert rows["example_id"].tolist() == ["2023-12-31 23:00:00", "2023-12-31 22:00:00", "2024-01-01 00:00:00"]
+    # a time of day is a value like any other (there is no day of it to group by)
+    result = analyses_run(store, run, ["at"])
+    assert error_rates(result, "at") == {"10:00:00": (2, 0.0), "11:00:00": (1, 1.0)}
