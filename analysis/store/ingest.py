@@ -249,6 +249,11 @@ def ingest(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike] 
             source = retry.planned.source
             source.sql_source, source.sql_fallback = source.sql_fallback, None
             retry.planned.columns = _describe(store, source)
+            guess = retry.planned.guess
+            for col in retry.planned.columns:  # keys that first appear further down: kept as metadata
+                if col not in guess.roles:
+                    guess.roles[col] = "metadata"
+                    guess.reasons[col] = "first appears after the rows the types were guessed from"
     else:  # pragma: no cover - each retry removes a fallback, so the loop ends
         raise FaultlineError("The logs could not be loaded")
     report.added = [store.run(r) for r in added_ids]
@@ -351,7 +356,7 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
                 raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                  field=correct_col)
     except duckdb.Error as err:
-        if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+        if _sample_missed(err) and source.sql_fallback:
             raise _WholeFileRetry(planned) from err
         raise _translate_read_error(source, err) from err
 
@@ -384,7 +389,7 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     try:
         cur.execute(create, select_params + params)
     except duckdb.Error as err:
-        if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+        if _sample_missed(err) and source.sql_fallback:
             raise _WholeFileRetry(planned) from err
         if isinstance(err, (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)):
             raise _translate_read_error(source, err) from err
@@ -479,6 +484,15 @@ def _record_fields(cur, run_id, table, stored, roles, columns, n_rows) -> None:
         kind = _kind(types.get(name, "VARCHAR"), role, n_distinct, avg_len, n_rows)
         rows.append([run_id, position, name, src, role, kind, n_missing, n_distinct])
     cur.executemany(C.INSERT_FIELD, rows)
+
+
+def _sample_missed(err: Exception) -> bool:
+    """Whether DuckDB failed on a value the types inferred from a sample do not fit: a value of
+    another type (a conversion error), or a JSON record whose keys or types differ from the
+    sample's (DuckDB's "JSON transform error")."""
+    if isinstance(err, duckdb.ConversionException):
+        return True
+    return isinstance(err, duckdb.InvalidInputException) and "JSON transform error" in str(err)
 
 
 class _WholeFileRetry(Exception):

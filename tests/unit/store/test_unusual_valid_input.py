@@ -154,3 +154,72 @@ def test_zone_aware_id_and_time_of_day(store, write):
     # a time of day is a value like any other (there is no day of it to group by)
     result = analyses_run(store, run, ["at"])
     assert error_rates(result, "at") == {"10:00:00": (2, 0.0), "11:00:00": (1, 1.0)}
+
+
+# ------------------------------------------------------------------ keys or types changing after DuckDB's sample
+
+SAMPLE_ROWS = 20_480
+
+
+def _late_records(change: str, n: int = 25_000) -> list[dict]:
+    out = []
+    for i in range(n):
+        rec = {"prompt": f"p{i}", "correct": i % 3 == 0, "lang": "en" if i % 2 else "sw", "doc": {"k": i % 4}}
+        if i >= SAMPLE_ROWS:
+            if change == "new key":
+                rec["late"] = "x" if i % 2 else "y"
+            elif change == "type":
+                rec["lang"] = i % 5
+            elif change == "nested":
+                rec["doc"] = {"k": i % 4, "extra": [1, 2]}
+            elif change == "all":
+                rec.update(late=i % 7, lang=[i % 2])
+        out.append(rec)
+    return out
+
+
+def _as_stored(value):
+    """A JSON value as the store keeps it: text, a nested value as JSON (a struct with every key of the file)."""
+    if isinstance(value, dict):
+        value = {"k": value["k"], "extra": value.get("extra")}
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    if pd.isna(value):
+        return None
+    return str(int(value)) if isinstance(value, float) else str(value)  # pandas made the integers floats
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+@pytest.mark.parametrize("change, attribute", [("new key", "late"), ("type", "lang"), ("nested", "doc"),
+                                                ("all", "late")])
+def test_json_changing_after_the_sample_loads_in_full(store, tmp_path, fmt, change, attribute):
+    records = _late_records(change)
+    path = tmp_path / f"late.{fmt}"
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    else:
+        path.write_text(json.dumps(records))
+    (run,) = store.ingest(path).added
+    assert run.row_count == len(records)
+    rows = examples(store, run)
+    assert rows["correct"].tolist() == [r["correct"] for r in records]
+    assert f"meta.{attribute}" in rows.columns
+    result = analyses_run(store, run, [attribute, "lang"])
+    frame = pd.DataFrame(records)
+    label = frame[attribute].map(_as_stored)
+    expected = (1 - frame.groupby(label.fillna("(missing)"))["correct"].mean()).to_dict()
+    got = {k: v[1] for k, v in error_rates(result, attribute).items()}
+    assert got == pytest.approx(expected)
+
+
+def test_csv_type_changing_after_the_sample_loads_in_full(store, tmp_path):
+    n = 25_000
+    code = [str(i % 4) if i < SAMPLE_ROWS else f"c{i % 4}" for i in range(n)]
+    frame = pd.DataFrame({"prompt": [f"p{i}" for i in range(n)], "correct": [i % 3 == 0 for i in range(n)],
+                          "code": code})
+    path = tmp_path / "late.csv"
+    frame.to_csv(path, index=False)
+    (run,) = store.ingest(path).added
+    result = analyses_run(store, run, ["code"])
+    expected = (1 - frame.groupby("code")["correct"].mean()).to_dict()
+    assert {k: v[1] for k, v in error_rates(result, "code").items()} == pytest.approx(expected)
