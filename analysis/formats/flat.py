@@ -38,6 +38,17 @@ def _json_source(path: Path, fmt: str, sample: str = _SAMPLE) -> tuple[str, list
     return f"read_json(?, format='array', maximum_object_size={size}, {sample})", [str(path)]
 
 
+def json_typed_source(path: Path, fmt: str, columns: dict[str, str]) -> tuple[str, list]:
+    """A JSON / JSONL read with every column's type given (``columns``: name -> DuckDB type), nothing inferred.
+
+    Reading a column as ``VARCHAR`` keeps a number's exact text: integers beyond 64 bits, which DuckDB's
+    JSON parser would otherwise turn into floats.
+    """
+    size = max_field_bytes() if fmt == "jsonl" else max(max_field_bytes(), path.stat().st_size + 1)
+    layout = "newline_delimited" if fmt == "jsonl" else "array"
+    return (f"read_json(?, format='{layout}', maximum_object_size={size}, columns=?)", [str(path), dict(columns)])
+
+
 def read_flat(path: Path, fmt: str) -> list[SourceRun]:
     """One run read by DuckDB from a flat file."""
     name = path.stem
@@ -74,7 +85,15 @@ def frame_source(frame: pd.DataFrame, name: str) -> SourceRun:
     if not isinstance(frame, pd.DataFrame):
         raise InputError(None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     frame = frame.rename(columns=str)
+    for column in frame.columns:
+        if frame[column].dtype == object and any(_wide_int(v) for v in frame[column]):
+            # Python ints beyond 64 bits (ids): their exact digits; Arrow and DuckDB cannot hold them as numbers
+            frame[column] = frame[column].map(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
     return SourceRun("dataframe", [], name, frame=frame, record_label="row")
+
+
+def _wide_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
 
 
 def diagnose_text_file(path: Path, fmt: str, duckdb_message: str) -> InputError:

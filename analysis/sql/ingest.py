@@ -109,6 +109,15 @@ def single_value_sql(inner: str, column: str) -> str:
             f"WHERE {q} IS NOT NULL AND trim(CAST({q} AS VARCHAR)) <> '' LIMIT 2)")
 
 
+def wide_integer_columns_sql(from_sql: str, columns: Sequence[str]) -> str:
+    """Per column (read as text), whether any value is a whole number that does not fit in a signed 64-bit integer."""
+    parts = []
+    for column in columns:
+        v = f"trim(CAST({quote_ident(column)} AS VARCHAR))"
+        parts.append(f"coalesce(bool_or(regexp_full_match({v}, '-?[0-9]+') AND TRY_CAST({v} AS BIGINT) IS NULL), false)")
+    return f"SELECT {', '.join(parts)} FROM {from_sql}"
+
+
 def embedding_expr(column: str) -> str:
     return f"CAST({quote_ident(column)} AS FLOAT[]) AS embedding"
 
@@ -218,10 +227,17 @@ def as_bool(col: str, dtype: str, threshold: float) -> str:
     return f"(CASE WHEN {v} IN ({true_words}) THEN true WHEN {v} IN ({false_words}) THEN false ELSE NULL END)"
 
 
+#: Integer types wider than 64 bits (and DECIMALs of whole numbers wider than 18 digits): kept as exact digits.
+WIDE_INTEGER_TYPES = re.compile(r"^(HUGEINT|UHUGEINT|BIGNUM|VARINT|DECIMAL\((19|[2-9][0-9]|1[0-9]{2}),\s*0\))$")
+
+
 def keep_type(col: str, dtype: str, role: str) -> str:
     q = quote_ident(col)
     if role == "scores":
         return as_double(col, dtype)
+    if WIDE_INTEGER_TYPES.match(dtype) and role != "signal":
+        # an id-like number beyond 64 bits: its exact digits (a float would merge neighbouring values)
+        return f"CAST({q} AS VARCHAR)"
     if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype == "JSON" or \
             (dtype.endswith("[]") and role != "embedding"):
         return f"CAST(to_json({q}) AS VARCHAR)"

@@ -26,6 +26,7 @@ from analysis import errors as E
 from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError
 from analysis.formats import SourceRun, diagnose_text_file, frame_source, is_companion, read_sources
+from analysis.formats.flat import json_typed_source
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
@@ -173,13 +174,7 @@ def _plan_source(store: Store, source: SourceRun, mapping: dict, hashes: dict) -
 
 
 def _describe(store: Store, source: SourceRun) -> dict[str, str]:
-    cur = store.cursor()
-    try:
-        from_sql, params = _register(cur, source)
-        rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
-    except duckdb.Error as err:
-        raise _translate_read_error(source, err) from err
-    return {r[0]: r[1] for r in rows}
+    return _describe_with(store.cursor(), source)
 
 
 def _register(cur, source: SourceRun) -> tuple[str, list]:
@@ -300,7 +295,57 @@ def ingest_frame(store: Store, frame: pd.DataFrame, *, name: str, model: str | N
 # ------------------------------------------------------------------ the load itself
 
 
+#: Types DuckDB's JSON reader gives a number that may be a whole number beyond 64 bits (parsed as a float).
+_JSON_WIDE_CANDIDATES = ("DOUBLE", "HUGEINT", "UBIGINT", "UHUGEINT")
+
+
+def _keep_exact_integers(cur, planned: PlannedRun) -> None:
+    """Read JSON columns holding whole numbers beyond 64 bits as their exact text (ids, metadata).
+
+    DuckDB's JSON parser reads such a number as a float, merging neighbouring ids into one value.
+    The candidate columns are read once as text; when one holds such a number, the file is read
+    with every column's type given (from the whole file) and that column as text.
+    """
+    source = planned.source
+    if source.format not in ("json", "jsonl") or not source.sql_source or not source.files or \
+            not source.sql_source[0].startswith("read_json(") or source.extra.get("typed"):
+        return
+    roles = planned.guess.roles
+    candidates = [c for c, t in planned.columns.items() if t in _JSON_WIDE_CANDIDATES
+                  and roles.get(c) in ("id", "metadata", "task", "input", "output", "reference")]
+    if not candidates:
+        return
+    path, fmt = Path(source.files[0]), source.format
+    probe = json_typed_source(path, fmt, {c: "VARCHAR" for c in candidates})
+    try:
+        flags = cur.execute(I.wide_integer_columns_sql(probe[0], candidates), probe[1]).fetchall()[0]
+    except duckdb.Error as err:
+        raise _translate_read_error(source, err) from err
+    wide = [c for c, flag in zip(candidates, flags) if flag]
+    if not wide:
+        return
+    if source.sql_fallback:  # every key of the file, typed from all of it
+        source.sql_source, source.sql_fallback = source.sql_fallback, None
+        planned.columns = _describe_with(cur, source)
+        for col in planned.columns:
+            planned.guess.roles.setdefault(col, "metadata")
+    types = {**planned.columns, **{c: "VARCHAR" for c in wide}}
+    source.sql_source = json_typed_source(path, fmt, types)
+    source.extra["typed"] = True
+    planned.columns = types
+
+
+def _describe_with(cur, source: SourceRun) -> dict[str, str]:
+    try:
+        from_sql, params = _register(cur, source)
+        rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
+    except duckdb.Error as err:
+        raise _translate_read_error(source, err) from err
+    return {r[0]: r[1] for r in rows}
+
+
 def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes: str | None) -> str:
+    _keep_exact_integers(cur, planned)
     source, guess, columns = planned.source, planned.guess, planned.columns
     run_id = "r" + planned.source_key[:10]
     table = f"examples_{run_id}"

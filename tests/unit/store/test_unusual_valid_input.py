@@ -223,3 +223,69 @@ def test_csv_type_changing_after_the_sample_loads_in_full(store, tmp_path):
     result = analyses_run(store, run, ["code"])
     expected = (1 - frame.groupby("code")["correct"].mean()).to_dict()
     assert {k: v[1] for k, v in error_rates(result, "code").items()} == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ integers beyond 64 bits
+
+
+def _write_wide(tmp_path, kind: str, frame: pd.DataFrame):
+    path = tmp_path / f"wide.{kind}"
+    records = frame.to_dict("records")
+    if kind == "csv":
+        path.write_text("id,prompt,correct,big,conf\n" + "".join(
+            f"{r['id']},{r['prompt']},{str(r['correct']).lower()},{r['big']},{r['conf']}\n" for r in records))
+    elif kind == "jsonl":  # written by hand: json.dumps would keep the ints exact too, but be explicit
+        path.write_text("".join(
+            f'{{"id": {r["id"]}, "prompt": "{r["prompt"]}", "correct": {str(r["correct"]).lower()}, '
+            f'"big": {r["big"]}, "conf": {r["conf"]}}}\n' for r in records))
+    elif kind == "json":
+        path.write_text(json.dumps(records))
+    elif kind == "parquet":
+        import decimal
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({
+            "id": pa.array([decimal.Decimal(v) for v in frame["id"]], pa.decimal128(38, 0)),
+            "prompt": frame["prompt"].tolist(), "correct": frame["correct"].tolist(),
+            "big": pa.array([decimal.Decimal(v) for v in frame["big"]], pa.decimal128(38, 0)),
+            "conf": frame["conf"].tolist()}), path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "json", "parquet", "frame"])
+@pytest.mark.parametrize("base", [2**63 + 10, 2**64, 2**70, -(2**70), 2**200])
+def test_integers_beyond_64_bits_stay_exact(store, tmp_path, kind, base):
+    if kind == "parquet" and abs(base) >= 10**37:
+        pytest.skip("a Parquet DECIMAL holds at most 38 digits")
+    n = 90
+    frame = pd.DataFrame({"id": [base + i for i in range(n)], "prompt": [f"p{i}" for i in range(n)],
+                          "correct": [i % 3 != 0 for i in range(n)], "big": [base + i % 3 for i in range(n)],
+                          "conf": [round(0.01 * i, 2) for i in range(n)]}, dtype=object)
+    if kind == "frame":
+        (run,) = store.ingest_frame(frame, name="wide", mapping={"id": "id"}).added
+    else:
+        (run,) = store.ingest(_write_wide(tmp_path, kind, frame)).added
+    rows = examples(store, run)
+    assert rows["example_id"].tolist() == [str(v) for v in frame["id"]]  # never through a float
+    assert rows["meta.big"].tolist() == [str(v) for v in frame["big"]]
+    fields = store.fields(run.run_id).set_index("column_name")
+    assert fields.loc["meta.conf", "kind"] == "numeric"  # a real number stays a number
+    result = analyses_run(store, run, ["big", "conf"])
+    expected = {str(k): (int(n), 1 - float(v)) for k, (n, v) in
+                frame.groupby(frame["big"].map(str))["correct"].agg(["size", "mean"]).iterrows()}
+    got = error_rates(result, "big")
+    assert set(got) == set(expected) and len(got) == 3
+    for key, (count, rate) in expected.items():
+        assert got[key][0] == count and got[key][1] == pytest.approx(rate)
+
+
+def test_json_column_of_small_ints_with_one_huge_value_is_text(store, write):
+    lines = [f'{{"prompt": "p{i}", "correct": {"true" if i % 2 else "false"}, "code": {i % 4}}}' for i in range(40)]
+    lines.append(f'{{"prompt": "last", "correct": true, "code": {2**80}}}')
+    (run,) = store.ingest(write("mixed.jsonl", "\n".join(lines) + "\n")).added
+    rows = examples(store, run)
+    assert rows["meta.code"].tolist() == [str(i % 4) for i in range(40)] + [str(2**80)]
+    result = analyses_run(store, run, ["code"])
+    assert error_rates(result, "code")[str(2**80)] == (1, 0.0)
