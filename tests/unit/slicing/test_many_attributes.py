@@ -131,3 +131,23 @@ def test_batches_keep_every_set_within_the_batch_size():
         seen += [tuple(used[i] for i in s) for s in local]
     assert sorted(seen) == sorted(sets)
     assert grouping_mask(70, [0]) == (1 << 70) - 1 - (1 << 69)  # a Python int: no overflow past 63 attributes
+
+
+def test_cli_loads_and_slices_the_hostile_file_and_says_the_cap(tmp_path, real_logs):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "cli.duckdb"
+    env = {**os.environ, "FAULTLINE_DEMO": "0"}
+    path = real_logs / "hostile" / "many_attributes_31.csv"
+    run = [sys.executable, "-m", "analysis"]
+    loaded = subprocess.run([*run, "ingest", str(path), "--db", str(db)], capture_output=True, text=True, cwd=ROOT,
+                            env=env, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    sliced = subprocess.run([*run, "slices", "--run", "many_attributes_31", "--db", str(db)], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=300)
+    assert sliced.returncode == 0, sliced.stderr
+    assert "first 24 of" in sliced.stdout and MAX_DEFAULT_ATTRIBUTES_ENV in sliced.stdout
