@@ -151,3 +151,14 @@ def test_cli_loads_and_slices_the_hostile_file_and_says_the_cap(tmp_path, real_l
                             cwd=ROOT, env=env, timeout=300)
     assert sliced.returncode == 0, sliced.stderr
     assert "first 24 of" in sliced.stdout and MAX_DEFAULT_ATTRIBUTES_ENV in sliced.stdout
+
+
+@pytest.mark.parametrize("value, fragment", [("many", "whole number"), ("0", "at least 1")])
+def test_default_cap_setting_must_be_a_positive_whole_number(store, monkeypatch, value, fragment):
+    from analysis.errors import FaultlineError
+
+    (run,) = store.ingest_frame(wide_frame(3), name="three").added
+    monkeypatch.setenv(MAX_DEFAULT_ATTRIBUTES_ENV, value)
+    with pytest.raises(FaultlineError, match=fragment) as info:
+        slice_table(store, run.run_id)
+    assert MAX_DEFAULT_ATTRIBUTES_ENV in str(info.value)
