@@ -13,6 +13,8 @@ all_attrs, default_attrs = ui.attributes(db, version, run_id)
 with st.sidebar:
     st.markdown("**Settings**")
     by = st.multiselect("Attributes", all_attrs, default=default_attrs, key=f"slices_by_{run_id}")
+    if capped := ui.default_attributes_note(db, version, run_id):
+        st.caption(capped)
     max_order = st.radio("Conjunctions up to", [1, 2, 3], index=1, horizontal=True, key="slices_order",
                          format_func=lambda k: {1: "single", 2: "pairs", 3: "triples"}[k])
     min_support = st.number_input("Minimum support", min_value=1, value=30, step=5, key="slices_min_support")

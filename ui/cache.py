@@ -57,6 +57,12 @@ def attributes(db_path: str, data_version: int, run_id: str) -> tuple[list, list
             [a.name for a in analysis.default_attributes(store, run_id)])
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def default_attributes_note(db_path: str, data_version: int, run_id: str) -> str:
+    """What the default attribute list left out when it was capped (empty when it was not)."""
+    return analysis.default_attributes(_open(db_path), run_id).note
+
+
 @st.cache_data(show_spinner="Computing slices...", max_entries=32)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int):

@@ -41,6 +41,8 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
         click.echo(f"Run {store.run(result.run_id).name} ({result.run_id}): {result.total_n:,} scored examples, "
                    f"error rate {result.overall_error_rate:.1%}; {len(result.table):,} slices, "
                    f"{int(result.table['finding'].sum()):,} worse than the rest at FDR {fdr}")
+        if result.settings.get("note"):
+            click.echo(result.settings["note"])
         note = store.correctness_note(result.run_id)
         if note:
             click.echo(note)

@@ -38,6 +38,17 @@ def _json_source(path: Path, fmt: str, sample: str = _SAMPLE) -> tuple[str, list
     return f"read_json(?, format='array', maximum_object_size={size}, {sample})", [str(path)]
 
 
+def json_typed_source(path: Path, fmt: str, columns: dict[str, str]) -> tuple[str, list]:
+    """A JSON / JSONL read with every column's type given (``columns``: name -> DuckDB type), nothing inferred.
+
+    Reading a column as ``VARCHAR`` keeps a number's exact text: integers beyond 64 bits, which DuckDB's
+    JSON parser would otherwise turn into floats.
+    """
+    size = max_field_bytes() if fmt == "jsonl" else max(max_field_bytes(), path.stat().st_size + 1)
+    layout = "newline_delimited" if fmt == "jsonl" else "array"
+    return (f"read_json(?, format='{layout}', maximum_object_size={size}, columns=?)", [str(path), dict(columns)])
+
+
 def read_flat(path: Path, fmt: str) -> list[SourceRun]:
     """One run read by DuckDB from a flat file."""
     name = path.stem
@@ -46,6 +57,9 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
         return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, delim), record_label="row",
                           sql_fallback=_csv_source(path, delim, _WHOLE))]
     if fmt == "parquet":
+        if _has_column(path, "file_row_number"):
+            # DuckDB's own row number would take the name of the file's column: number the rows in order instead.
+            return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?)", [str(path)]), record_label="row")]
         # Parquet numbers its rows itself (0-based): no window over the whole file is needed for them.
         return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?, file_row_number=true)", [str(path)]),
                           record_label="row", extra={"row_column": "file_row_number", "row_base": 0})]
@@ -55,12 +69,31 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
     raise ValueError(f"not a flat format: {fmt}")
 
 
+def _has_column(path: Path, name: str) -> bool:
+    """Whether a Parquet file has a column of this name (compared without case, as DuckDB does); read from its footer."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by DuckDB when it is read
+        return False
+    return any(str(n).lower() == name for n in names)
+
+
 def frame_source(frame: pd.DataFrame, name: str) -> SourceRun:
     """A pandas DataFrame given through the Python API (a notebook)."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError(None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     frame = frame.rename(columns=str)
+    for column in frame.columns:
+        if frame[column].dtype == object and any(_wide_int(v) for v in frame[column]):
+            # Python ints beyond 64 bits (ids): their exact digits; Arrow and DuckDB cannot hold them as numbers
+            frame[column] = frame[column].map(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
     return SourceRun("dataframe", [], name, frame=frame, record_label="row")
+
+
+def _wide_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
 
 
 def diagnose_text_file(path: Path, fmt: str, duckdb_message: str) -> InputError:

@@ -44,6 +44,7 @@ from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
 from analysis.slicing.attributes import default_attributes, label_to_raw, prepare_attributes, resolve_attributes
+from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.slicing.table import slice_statistics, slice_table
 from analysis.sql import features as F
@@ -481,8 +482,9 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
         return out
     k = len(prepared)
     sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
-    sql, params = Q.outcomes_sets_sql(info.table_name, [p.sql for p in prepared], sets, outcomes)
-    raw = cur.execute(sql, params).df()
+    attr_sql = [p.sql for p in prepared]
+    raw = grouping_counts(cur, k, sets, lambda used, local: Q.outcomes_sets_sql(
+        info.table_name, [attr_sql[i] for i in used], local, outcomes))
     first = raw[raw["gid"] == Q.grouping_mask(k, [0])]  # every example has one value of the first attribute
     total_n = int(first["n"].sum())
     out = {}

@@ -13,6 +13,7 @@ so the same example carries the same slice description everywhere.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,30 @@ FEW_DISTINCT = 12
 
 #: Categorical fields with more distinct values than this are left out of the default attributes.
 MAX_DEFAULT_CARDINALITY = 60
+
+
+#: Environment variable capping the default attribute list (default 24): with more candidates, the first that many.
+MAX_DEFAULT_ATTRIBUTES_ENV = "FAULTLINE_MAX_DEFAULT_ATTRIBUTES"
+MSG_DEFAULT_CAPPED = ("By default the first {cap} of {total} attributes are sliced ({env}={cap}); "
+                      "name others to slice by them (any number can be named)")
+
+
+def max_default_attributes() -> int:
+    """The cap on the default attribute list (:data:`MAX_DEFAULT_ATTRIBUTES_ENV`, default 24, at least 1)."""
+    raw = os.environ.get(MAX_DEFAULT_ATTRIBUTES_ENV, "24")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FaultlineError(f"{MAX_DEFAULT_ATTRIBUTES_ENV} must be a whole number of attributes, got {raw!r}") from None
+    if value < 1:
+        raise FaultlineError(f"{MAX_DEFAULT_ATTRIBUTES_ENV} must be at least 1, got {value}")
+    return value
+
+
+class AttributeList(list):
+    """A list of attributes; ``note`` says when the default list was capped (empty otherwise)."""
+
+    note: str = ""
 
 
 MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
@@ -126,7 +151,8 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
 
     From :func:`list_attributes`, leaves out objective signals, categorical fields with more than
     :data:`MAX_DEFAULT_CARDINALITY` distinct values, and categorical fields with a single value and
-    no missing value (nothing to compare).
+    no missing value (nothing to compare); at most :func:`max_default_attributes` of them (the first,
+    metadata before derived features), the list's ``note`` then saying so.
 
     Parameters
     ----------
@@ -137,8 +163,8 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
 
     Returns
     -------
-    list of Attribute
-        A subset of :func:`list_attributes`, in the same order.
+    AttributeList
+        A subset of :func:`list_attributes`, in the same order (a list; ``.note`` names the cap when it applied).
 
     Raises
     ------
@@ -156,7 +182,7 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     """
     run = store.schema(run)
     fields = run.fields.set_index("column_name")
-    chosen = []
+    chosen = AttributeList()
     for attr in list_attributes(store, run):
         if attr.source == "signal":
             continue
@@ -168,6 +194,11 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
             if pd.notna(distinct) and distinct <= 1 and not (pd.notna(missing) and missing > 0):
                 continue
         chosen.append(attr)
+    cap = max_default_attributes()
+    if len(chosen) > cap:
+        capped = AttributeList(chosen[:cap])
+        capped.note = MSG_DEFAULT_CAPPED.format(cap=cap, total=len(chosen), env=MAX_DEFAULT_ATTRIBUTES_ENV)
+        return capped
     return chosen
 
 

@@ -23,6 +23,7 @@ from scipy.stats import norm
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
+from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
 from analysis.sql import slices as Q
@@ -178,8 +179,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
-    sql, params = Q.paired_sets_sql(base.table_name, cand.table_name, [p.sql for p in prepared], sets)
-    raw = cur.execute(sql, params).df()
+    attr_sql = [p.sql for p in prepared]
+    raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
+        base.table_name, cand.table_name, [attr_sql[i] for i in used], local))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
                           fdr=fdr)
     table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,

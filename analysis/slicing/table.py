@@ -28,6 +28,7 @@ from analysis.slicing.attributes import (
     prepare_attributes,
     resolve_attributes,
 )
+from analysis.slicing.grouping import BATCH_ATTRIBUTES, grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import slices as Q
 from analysis.store import Store
@@ -158,7 +159,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
-    attrs = resolve_attributes(store, schema, by)
+    attrs = attrs_default = resolve_attributes(store, schema, by)
     if not attrs:
         raise FaultlineError(f"Run {info.name!r} has no attribute to slice by")
     prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
@@ -170,15 +171,16 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     total_n, total_errors = int(total[0]), int(total[1] or 0)
     k = len(prepared)
     graded = bool(total[6])
-    if max_order == 2 and k >= 2:
+    attr_sql = [p.sql for p in prepared]
+    if max_order == 2 and 2 <= k <= BATCH_ATTRIBUTES:
         # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
         sets = list(itertools.combinations(range(k), 2))
-        sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded,
-                                          derive_singles=True)
+        raw = cur.execute(*Q.grouping_sets_sql(info.table_name, attr_sql, sets, with_scores=graded,
+                                               derive_singles=True)).df()
     else:
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
-        sql, params = Q.grouping_sets_sql(info.table_name, [p.sql for p in prepared], sets, with_scores=graded)
-    raw = cur.execute(sql, params).df()
+        raw = grouping_counts(cur, k, sets, lambda used, local: Q.grouping_sets_sql(
+            info.table_name, [attr_sql[i] for i in used], local, with_scores=graded))
     table = slice_statistics(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
                           confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
@@ -186,6 +188,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                 "interval": "Wilson; Clopper-Pearson when n < 30 or fewer than 5 errors or successes",
                 "test": "Fisher exact when an expected count < 5, else two-proportion z (pooled), two-sided",
                 "multiple_testing": "Benjamini-Hochberg over every slice tested in this analysis"}
+    if getattr(attrs_default, "note", ""):
+        settings["note"] = attrs_default.note
     return SliceResult(table, info.run_id, attrs, settings, total_n, total_errors, int(total[5] or 0),
                        {p.attribute.name: p.edges for p in prepared if p.edges is not None}, prepared)
 

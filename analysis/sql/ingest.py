@@ -26,6 +26,27 @@ ROW = "__faultline_row"
 MISSING = "__faultline_missing"
 
 
+def internal_names(columns) -> tuple[str, str]:
+    """Names for the record number and the "not scored" flag that no source column has.
+
+    ``__faultline_row`` and ``__faultline_missing``, with a suffix when the log has a column
+    of that name (compared without case, as DuckDB does).
+
+    >>> internal_names(["id", "__FAULTLINE_ROW", "__faultline_row_1"])
+    ('__faultline_row_2', '__faultline_missing')
+    """
+    taken = {str(c).lower() for c in columns}
+    out = []
+    for base in (ROW, MISSING):
+        name, n = base, 0
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name.lower())
+        out.append(name)
+    return out[0], out[1]
+
+
 def describe_sql(from_sql: str) -> str:
     """The source's columns and types (DuckDB's DESCRIBE of the reader)."""
     return f"DESCRIBE SELECT * FROM {from_sql}"
@@ -36,12 +57,14 @@ def row_number_expr(row_column: str | None, row_base: int) -> str:
     return f"({quote_ident(row_column)} + {1 - int(row_base)})" if row_column else "row_number() OVER ()"
 
 
-def numbered_source(from_sql: str, row_expr: str) -> str:
-    """The source with each row's record number (``__faultline_row``); ``row_number() OVER ()`` keeps the file order."""
-    return f"SELECT *, {row_expr} AS \"{ROW}\" FROM {from_sql}"
+def numbered_source(from_sql: str, row_expr: str, *, row: str = ROW) -> str:
+    """The source with each row's record number (``row``, see :func:`internal_names`);
+    ``row_number() OVER ()`` keeps the file order."""
+    return f"SELECT *, {row_expr} AS {quote_ident(row)} FROM {from_sql}"
 
 
-def flag_missing_source(inner: str, checks: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list]:
+def flag_missing_source(inner: str, checks: Sequence[tuple[str, Sequence[object]]], *,
+                        missing: str = MISSING) -> tuple[str, list]:
     """``inner`` with a column ``__faultline_missing``: true where a column holds one of its "not scored" values.
 
     ``checks`` gives ``(source column, values)``; a number matches any numeric spelling
@@ -59,24 +82,24 @@ def flag_missing_source(inner: str, checks: Sequence[tuple[str, Sequence[object]
                 conditions.append(f"trim(CAST({q} AS VARCHAR)) = ?")
                 params.append(str(value).lower() if isinstance(value, bool) else str(value).strip())
     flag = f"coalesce({' OR '.join(conditions)}, false)" if conditions else "false"
-    return f"SELECT *, {flag} AS {MISSING} FROM ({inner})", params
+    return f"SELECT *, {flag} AS {quote_ident(missing)} FROM ({inner})", params
 
 
-def first_bad_number_sql(inner: str, column: str) -> str:
+def first_bad_number_sql(inner: str, column: str, *, row: str = ROW, missing: str = MISSING) -> str:
     """The first source row whose non-empty value is not a number (rows flagged "not scored" aside)."""
-    q = quote_ident(column)
-    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {MISSING} "
+    q, r, m = quote_ident(column), quote_ident(row), quote_ident(missing)
+    return (f"SELECT {r}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {m} "
             f"AND trim(CAST({q} AS VARCHAR)) <> '' AND TRY_CAST(CAST({q} AS VARCHAR) AS DOUBLE) IS NULL "
-            f"ORDER BY {ROW} LIMIT 1")
+            f"ORDER BY {r} LIMIT 1")
 
 
-def first_bad_word_sql(inner: str, column: str, n_words: int) -> str:
+def first_bad_word_sql(inner: str, column: str, n_words: int, *, row: str = ROW, missing: str = MISSING) -> str:
     """The first source row whose non-empty value is none of ``n_words`` words (bound after the source's values)."""
-    q = quote_ident(column)
+    q, r, m = quote_ident(column), quote_ident(row), quote_ident(missing)
     words = ", ".join("?" for _ in range(n_words))
-    return (f"SELECT {ROW}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {MISSING} "
+    return (f"SELECT {r}, CAST({q} AS VARCHAR) FROM ({inner}) WHERE {q} IS NOT NULL AND NOT {m} "
             f"AND trim(CAST({q} AS VARCHAR)) <> '' AND lower(trim(CAST({q} AS VARCHAR))) NOT IN ({words}) "
-            f"ORDER BY {ROW} LIMIT 1")
+            f"ORDER BY {r} LIMIT 1")
 
 
 def single_value_sql(inner: str, column: str) -> str:
@@ -84,6 +107,15 @@ def single_value_sql(inner: str, column: str) -> str:
     q = quote_ident(column)
     return (f"SELECT count(*), min(v) FROM (SELECT DISTINCT CAST({q} AS VARCHAR) AS v FROM ({inner}) "
             f"WHERE {q} IS NOT NULL AND trim(CAST({q} AS VARCHAR)) <> '' LIMIT 2)")
+
+
+def wide_integer_columns_sql(from_sql: str, columns: Sequence[str]) -> str:
+    """Per column (read as text), whether any value is a whole number that does not fit in a signed 64-bit integer."""
+    parts = []
+    for column in columns:
+        v = f"trim(CAST({quote_ident(column)} AS VARCHAR))"
+        parts.append(f"coalesce(bool_or(regexp_full_match({v}, '-?[0-9]+') AND TRY_CAST({v} AS BIGINT) IS NULL), false)")
+    return f"SELECT {', '.join(parts)} FROM {from_sql}"
 
 
 def embedding_expr(column: str) -> str:
@@ -142,10 +174,33 @@ def column_stats_sql(table: str, columns: Sequence[tuple[str, bool]]) -> str:
     return f"SELECT {', '.join(parts)} FROM {quote_ident(table)}"
 
 
+#: Time-zone-aware types: stored as UTC without a zone (fetching a zone-aware value needs pytz in Python).
+_ZONED = ("TIMESTAMP WITH TIME ZONE", "TIME WITH TIME ZONE")
+
+
+def in_utc(col: str, dtype: str) -> str:
+    """A time-zone-aware column normalised to UTC, as a plain ``TIMESTAMP`` / ``TIME``; others as they are."""
+    q = quote_ident(col)
+    if dtype == "TIMESTAMP WITH TIME ZONE":
+        return f"CAST(timezone('UTC', {q}) AS TIMESTAMP)"
+    if dtype == "TIME WITH TIME ZONE":
+        return f"CAST(timezone('UTC', {q}) AS TIME)"
+    return q
+
+
+def id_text(col: str, dtype: str) -> str:
+    """An example id as text: its exact digits for a number, UTC for a zone-aware time."""
+    if dtype in _ZONED:
+        return f"CAST({in_utc(col, dtype)} AS VARCHAR)"
+    return f"CAST({quote_ident(col)} AS VARCHAR)"
+
+
 def as_text(col: str, dtype: str) -> str:
     q = quote_ident(col)
     if dtype == "VARCHAR":
         return q
+    if dtype in _ZONED:  # the same text whatever the session's time zone
+        return f"CAST({in_utc(col, dtype)} AS VARCHAR)"
     if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype.endswith("[]") or dtype == "JSON":
         return f"CAST(to_json({q}) AS VARCHAR)"
     return f"CAST({q} AS VARCHAR)"
@@ -172,33 +227,41 @@ def as_bool(col: str, dtype: str, threshold: float) -> str:
     return f"(CASE WHEN {v} IN ({true_words}) THEN true WHEN {v} IN ({false_words}) THEN false ELSE NULL END)"
 
 
+#: Integer types wider than 64 bits (and DECIMALs of whole numbers wider than 18 digits): kept as exact digits.
+WIDE_INTEGER_TYPES = re.compile(r"^(HUGEINT|UHUGEINT|BIGNUM|VARINT|DECIMAL\((19|[2-9][0-9]|1[0-9]{2}),\s*0\))$")
+
+
 def keep_type(col: str, dtype: str, role: str) -> str:
     q = quote_ident(col)
     if role == "scores":
         return as_double(col, dtype)
+    if WIDE_INTEGER_TYPES.match(dtype) and role != "signal":
+        # an id-like number beyond 64 bits: its exact digits (a float would merge neighbouring values)
+        return f"CAST({q} AS VARCHAR)"
     if dtype.startswith("STRUCT") or dtype.startswith("MAP") or dtype == "JSON" or \
             (dtype.endswith("[]") and role != "embedding"):
         return f"CAST(to_json({q}) AS VARCHAR)"
-    return q
+    return in_utc(col, dtype)
 
 
-def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str | None, task: str | None,
+def fixed_columns_select(*, run_id: str, id_column: str | None, id_type: str = "VARCHAR", task_column: str | None, task: str | None,
                          texts: dict[str, tuple[str, str] | None], score: tuple[str, str] | None,
                          correct: tuple[str, str] | None, threshold: float,
-                         status_column: str | None) -> tuple[list[str], list]:
+                         status_column: str | None, row: str = ROW, missing: str = MISSING) -> tuple[list[str], list]:
     """The select list of a run table's fixed columns (``run_id`` .. ``status``) and its bound values.
 
     ``texts``, ``score`` and ``correct`` give ``(source column, DuckDB type)`` or None. Without a
     correctness column, correct is ``score >= threshold``; without a score, the score is the
     correctness as 0/1. A ``no_answer`` status is wrong, never unscorable; an example with no
     outcome is ``unscorable`` with status ``unscored``, and so is a row the source flags with
-    ``__faultline_missing`` (see :func:`flag_missing_source`).
+    ``missing`` (see :func:`flag_missing_source`); ``row`` is the record number (:func:`internal_names`).
     """
     select: list[str] = ["? AS run_id"]
     params: list = [run_id]
-    select.append(f"CAST({quote_ident(id_column)} AS VARCHAR) AS example_id" if id_column
-                  else "CAST(__faultline_row AS VARCHAR) AS example_id")
-    select.append("CAST(__faultline_row AS BIGINT) AS source_row")
+    r, m = quote_ident(row), quote_ident(missing)
+    select.append(f"{id_text(id_column, id_type)} AS example_id" if id_column
+                  else f"CAST({r} AS VARCHAR) AS example_id")
+    select.append(f"CAST({r} AS BIGINT) AS source_row")
     if task_column:
         select.append(f"CAST({quote_ident(task_column)} AS VARCHAR) AS task")
     else:
@@ -211,9 +274,9 @@ def fixed_columns_select(*, run_id: str, id_column: str | None, task_column: str
         score_expr = as_double(*score)
     else:
         score_expr = f"CAST({as_bool(*correct, threshold)} AS DOUBLE)"
-    score_expr = f"CASE WHEN {MISSING} THEN NULL ELSE {score_expr} END"
+    score_expr = f"CASE WHEN {m} THEN NULL ELSE {score_expr} END"
     if correct:
-        correct_expr = f"CASE WHEN {MISSING} THEN NULL ELSE {as_bool(*correct, threshold)} END"
+        correct_expr = f"CASE WHEN {m} THEN NULL ELSE {as_bool(*correct, threshold)} END"
     else:
         correct_expr = f"({score_expr}) >= {float(threshold)!r}"
     status_expr = f"CAST({quote_ident(status_column)} AS VARCHAR)" if status_column else "CAST(NULL AS VARCHAR)"

@@ -123,7 +123,7 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
     for i in range(k):
         partner = 1 if i == 0 else 0
         values = ", ".join(c if j == i else f"NULL AS {c}" for j, c in enumerate(cols))
-        parts.append(f"SELECT {values}, CAST(? AS INTEGER) AS gid, CAST(sum(n) AS BIGINT) AS n, "
+        parts.append(f"SELECT {values}, CAST(? AS BIGINT) AS gid, CAST(sum(n) AS BIGINT) AS n, "
                      f"CAST(sum(errors) AS BIGINT) AS errors, sum(score_sum) AS score_sum, "
                      f"CAST(sum(score_n) AS BIGINT) AS score_n FROM cells WHERE gid = ? GROUP BY {cols[i]}")
         params += [grouping_mask(k, [i]), grouping_mask(k, sorted((i, partner)))]

@@ -26,6 +26,7 @@ from analysis import errors as E
 from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError
 from analysis.formats import SourceRun, diagnose_text_file, frame_source, is_companion, read_sources
+from analysis.formats.flat import json_typed_source
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
 from analysis.progress import ProgressCallback, report_progress
@@ -37,7 +38,8 @@ from analysis.store.schema import RECONCILIATION as RECONCILIATION_DDL
 if TYPE_CHECKING:  # the facade imports this module; only its types are needed here
     from analysis.store import RunInfo, Store
 
-_TEMPORAL_TYPES = re.compile(r"^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$")
+#: Sliced by period; a time of day (TIME) is a value like any other (date_trunc has no day of a TIME).
+_TEMPORAL_TYPES = re.compile(r"^(DATE|TIMESTAMP.*)$")
 _ROLE_PREFIX = {"metadata": "meta.", "signal": "signal.", "rater": "rater.", "scores": "score."}
 _TEXT_AVG_LENGTH = 60
 
@@ -173,13 +175,7 @@ def _plan_source(store: Store, source: SourceRun, mapping: dict, hashes: dict) -
 
 
 def _describe(store: Store, source: SourceRun) -> dict[str, str]:
-    cur = store.cursor()
-    try:
-        from_sql, params = _register(cur, source)
-        rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
-    except duckdb.Error as err:
-        raise _translate_read_error(source, err) from err
-    return {r[0]: r[1] for r in rows}
+    return _describe_with(store.cursor(), source)
 
 
 def _register(cur, source: SourceRun) -> tuple[str, list]:
@@ -249,6 +245,11 @@ def ingest(store: Store, paths: str | os.PathLike | Sequence[str | os.PathLike] 
             source = retry.planned.source
             source.sql_source, source.sql_fallback = source.sql_fallback, None
             retry.planned.columns = _describe(store, source)
+            guess = retry.planned.guess
+            for col in retry.planned.columns:  # keys that first appear further down: kept as metadata
+                if col not in guess.roles:
+                    guess.roles[col] = "metadata"
+                    guess.reasons[col] = "first appears after the rows the types were guessed from"
     else:  # pragma: no cover - each retry removes a fallback, so the loop ends
         raise FaultlineError("The logs could not be loaded")
     report.added = [store.run(r) for r in added_ids]
@@ -295,7 +296,57 @@ def ingest_frame(store: Store, frame: pd.DataFrame, *, name: str, model: str | N
 # ------------------------------------------------------------------ the load itself
 
 
+#: Types DuckDB's JSON reader gives a number that may be a whole number beyond 64 bits (parsed as a float).
+_JSON_WIDE_CANDIDATES = ("DOUBLE", "HUGEINT", "UBIGINT", "UHUGEINT")
+
+
+def _keep_exact_integers(cur, planned: PlannedRun) -> None:
+    """Read JSON columns holding whole numbers beyond 64 bits as their exact text (ids, metadata).
+
+    DuckDB's JSON parser reads such a number as a float, merging neighbouring ids into one value.
+    The candidate columns are read once as text; when one holds such a number, the file is read
+    with every column's type given (from the whole file) and that column as text.
+    """
+    source = planned.source
+    if source.format not in ("json", "jsonl") or not source.sql_source or not source.files or \
+            not source.sql_source[0].startswith("read_json(") or source.extra.get("typed"):
+        return
+    roles = planned.guess.roles
+    candidates = [c for c, t in planned.columns.items() if t in _JSON_WIDE_CANDIDATES
+                  and roles.get(c) in ("id", "metadata", "task", "input", "output", "reference")]
+    if not candidates:
+        return
+    path, fmt = Path(source.files[0]), source.format
+    probe = json_typed_source(path, fmt, {c: "VARCHAR" for c in candidates})
+    try:
+        flags = cur.execute(I.wide_integer_columns_sql(probe[0], candidates), probe[1]).fetchall()[0]
+    except duckdb.Error as err:
+        raise _translate_read_error(source, err) from err
+    wide = [c for c, flag in zip(candidates, flags) if flag]
+    if not wide:
+        return
+    if source.sql_fallback:  # every key of the file, typed from all of it
+        source.sql_source, source.sql_fallback = source.sql_fallback, None
+        planned.columns = _describe_with(cur, source)
+        for col in planned.columns:
+            planned.guess.roles.setdefault(col, "metadata")
+    types = {**planned.columns, **{c: "VARCHAR" for c in wide}}
+    source.sql_source = json_typed_source(path, fmt, types)
+    source.extra["typed"] = True
+    planned.columns = types
+
+
+def _describe_with(cur, source: SourceRun) -> dict[str, str]:
+    try:
+        from_sql, params = _register(cur, source)
+        rows = cur.execute(I.describe_sql(from_sql), params).fetchall()
+    except duckdb.Error as err:
+        raise _translate_read_error(source, err) from err
+    return {r[0]: r[1] for r in rows}
+
+
 def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes: str | None) -> str:
+    _keep_exact_integers(cur, planned)
     source, guess, columns = planned.source, planned.guess, planned.columns
     run_id = "r" + planned.source_key[:10]
     table = f"examples_{run_id}"
@@ -316,14 +367,15 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     row_col = next((c for c, r in roles.items() if r == "source_row"), None)
     row_base = source.extra.get("row_base", 1) if row_col == source.extra.get("row_column") else 1
     row_expr = I.row_number_expr(row_col, int(row_base))
+    row_name, missing_name = I.internal_names(columns)  # never a name of the log's own columns
     outcome_cols = {c for c in (score_col, correct_col) if c}
     for col in guess.missing_values:
         if col not in outcome_cols:
             raise InputError(file_label, f"missing_values names {col!r}, which is not the score or correct column "
                              f"({', '.join(sorted(outcome_cols))}); values meaning \"not scored\" apply to the outcome",
                              field="missing_values")
-    inner, missing_params = I.flag_missing_source(I.numbered_source(from_sql, row_expr),
-                                                  list(guess.missing_values.items()))
+    inner, missing_params = I.flag_missing_source(I.numbered_source(from_sql, row_expr, row=row_name),
+                                                  list(guess.missing_values.items()), missing=missing_name)
     params = missing_params + list(params)
 
     def record(row_number: int, example_id: str | None = None) -> str:
@@ -338,18 +390,19 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     # Values that must be checked before they are cast (wrong types, words).
     try:
         if score_col and not I.NUMERIC_TYPES.match(columns[score_col]) and columns[score_col] != "BOOLEAN":
-            bad = cur.execute(I.first_bad_number_sql(inner, score_col), params).fetchall()
+            bad = cur.execute(I.first_bad_number_sql(inner, score_col, row=row_name, missing=missing_name), params).fetchall()
             if bad:
                 raise InputError(file_label, E.BAD_SCORE.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                  field=score_col)
         if correct_col and columns[correct_col] not in ("BOOLEAN",) and not I.NUMERIC_TYPES.match(columns[correct_col]):
             words = list(I.TRUE_WORDS + I.FALSE_WORDS)
-            bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words)), params + words).fetchall()
+            bad = cur.execute(I.first_bad_word_sql(inner, correct_col, len(words), row=row_name,
+                                                    missing=missing_name), params + words).fetchall()
             if bad:
                 raise InputError(file_label, E.BAD_CORRECT.format(value=repr(bad[0][1])), record=record(bad[0][0]),
                                  field=correct_col)
     except duckdb.Error as err:
-        if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+        if _sample_missed(err) and source.sql_fallback:
             raise _WholeFileRetry(planned) from err
         raise _translate_read_error(source, err) from err
 
@@ -363,11 +416,12 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         return (col, columns[col]) if col else None
 
     select, select_params = I.fixed_columns_select(
-        run_id=run_id, id_column=id_col, task_column=guess.column_for("task"), task=source.task,
+        run_id=run_id, id_column=id_col, id_type=columns[id_col] if id_col else "VARCHAR", task_column=guess.column_for("task"), task=source.task,
         texts={role: typed(role) for role in ("input", "output", "reference")},
         score=(score_col, columns[score_col]) if score_col else None,
         correct=(correct_col, columns[correct_col]) if correct_col else None,
-        threshold=guess.correct_threshold, status_column=guess.column_for("status"))
+        threshold=guess.correct_threshold, status_column=guess.column_for("status"), row=row_name,
+        missing=missing_name)
     stored: list[tuple[str, str, str]] = []  # (stored column, source column, role)
     for col, role in roles.items():
         if role in _ROLE_PREFIX:
@@ -381,7 +435,7 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     try:
         cur.execute(create, select_params + params)
     except duckdb.Error as err:
-        if isinstance(err, duckdb.ConversionException) and source.sql_fallback:
+        if _sample_missed(err) and source.sql_fallback:
             raise _WholeFileRetry(planned) from err
         if isinstance(err, (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)):
             raise _translate_read_error(source, err) from err
@@ -476,6 +530,15 @@ def _record_fields(cur, run_id, table, stored, roles, columns, n_rows) -> None:
         kind = _kind(types.get(name, "VARCHAR"), role, n_distinct, avg_len, n_rows)
         rows.append([run_id, position, name, src, role, kind, n_missing, n_distinct])
     cur.executemany(C.INSERT_FIELD, rows)
+
+
+def _sample_missed(err: Exception) -> bool:
+    """Whether DuckDB failed on a value the types inferred from a sample do not fit: a value of
+    another type (a conversion error), or a JSON record whose keys or types differ from the
+    sample's (DuckDB's "JSON transform error")."""
+    if isinstance(err, duckdb.ConversionException):
+        return True
+    return isinstance(err, duckdb.InvalidInputException) and "JSON transform error" in str(err)
 
 
 class _WholeFileRetry(Exception):

@@ -248,3 +248,19 @@ def test_report_page_preview_and_generate(db):
     assert not at.exception
     assert any("Report FLR-" in s.value for s in at.success)
     assert at.dataframe[0].value["analyst"].tolist() == ["Ana"]
+
+
+def test_slices_page_says_the_default_attributes_are_capped(db):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"prompt": [f"p{i}" for i in range(200)], "correct": rng.random(200) < 0.6,
+                          **{f"m{i}": rng.choice(["a", "b"], size=200) for i in range(31)}})
+    store = open_store(db, seed_demo=False)
+    store.ingest_frame(frame, name="wide")
+    store.close()
+    at = run_page("pages/2_Slices.py")
+    run_id = at.session_state["chosen_run"]
+    assert len(at.multiselect(key=f"slices_by_{run_id}").value) == 24
+    assert any("first 24 of" in c.value and "FAULTLINE_MAX_DEFAULT_ATTRIBUTES" in c.value for c in at.caption)
