@@ -200,10 +200,11 @@ def is_companion(path: str | Path, batch: Sequence[str | Path]) -> bool:
     the log's reader when it lies in the same folder: uploaded or passed together with the log,
     it is not a run of its own. Loaded alone, it is refused saying which file to load.
 
-    >>> is_companion("out/results_2024-01-01T00-00-00.json", ["out/samples_x_2024-01-01T00-00-00.jsonl"])
-    True
-    >>> is_companion("out/results.json", [])
-    False
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> stats = out / "stats.json"; _ = stats.write_text("[]")
+    >>> is_companion(stats, [out / "scenario_state.json"]), is_companion(stats, [])
+    (True, False)
     """
     path = Path(path)
     others = [Path(p) for p in batch if Path(p) != path]

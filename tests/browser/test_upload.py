@@ -33,7 +33,7 @@ def test_upload_lm_eval_log_and_see_it_on_start_page(app_server, page):
 
     page.get_by_role("link", name="app").first.click()
     wait_for_app(page)
-    page.get_by_text("Headline correctness per run").wait_for()
+    page.get_by_text("Headline per run").wait_for()
     # the chart's axis labels are SVG text: the new run is on the start page
     page.locator("svg text", has_text="bbq_local").first.wait_for()
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
