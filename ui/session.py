@@ -7,6 +7,8 @@ URL (``st.query_params``).
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Sequence
 
 import streamlit as st
@@ -14,7 +16,10 @@ import streamlit as st
 from analysis import FaultlineError, Store, resolve_db_path
 from ui.cache import _open, demo_spec_text, run_listing
 
-PAGE_ICON = ":material/troubleshoot:"
+#: The tab's icon: an emoji, drawn by the browser (a ``:material/...:`` favicon is fetched from fonts.gstatic.com).
+PAGE_ICON = "🔎"
+
+_LOG = logging.getLogger("faultline.app")
 
 
 def get_store() -> Store | None:
@@ -55,11 +60,11 @@ def show_error(err: Exception) -> None:
     """An error the user can act on, in plain words, never a traceback."""
     if isinstance(err, FaultlineError):
         st.error(str(err), icon=":material/error:")
-    else:  # a bug: say so plainly, keep details folded away
-        st.error(f"Something went wrong inside Faultline ({type(err).__name__}). Nothing was changed. "
-                 "Please report this with the details below.", icon=":material/bug_report:")
-        with st.expander("Details"):
-            st.code(f"{type(err).__name__}: {err}")
+    else:  # a bug: say so plainly; the details (which may quote paths or data) go to the server's log only
+        incident = uuid.uuid4().hex[:8]
+        _LOG.error("incident %s", incident, exc_info=err)
+        st.error(f"Something went wrong inside Faultline. Nothing was changed. The details are in the server's "
+                 f"log under incident {incident}: please report this with them.", icon=":material/bug_report:")
 
 
 # ------------------------------------------------------------------ choices that survive
