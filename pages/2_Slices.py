@@ -103,7 +103,7 @@ if not rows:
     st.caption("Select a slice in the table above to see its examples.")
 else:
     chosen = view.iloc[rows[0]]
-    st.markdown(f"**{chosen['description']}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
+    st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
                 f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
     examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
     st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",

@@ -8,6 +8,7 @@ URL (``st.query_params``).
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -22,13 +23,29 @@ PAGE_ICON = "🔎"
 _LOG = logging.getLogger("faultline.app")
 
 
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(value) -> str:
+    r"""Text from a log (or a spec, or an error quoting one) made safe to put into Markdown: every ASCII
+    punctuation character backslash-escaped and line breaks made spaces, so ``![x](http://...)``, ``<a href>``,
+    ``[link](...)``, ``**``, ``:red[...]`` or ``$...$`` show as the characters they are: no image, link, HTML
+    or formatting, and nothing fetched. Every value from a log that goes into ``st.markdown``, ``st.caption``,
+    ``st.info`` / ``warning`` / ``error`` / ``success``, a metric or an expander label goes through here.
+
+    >>> print(md("![x](http://e.example/a.png) <b>"))
+    \!\[x\]\(http\:\/\/e\.example\/a\.png\) \<b\>
+    """
+    return _MARKUP.sub(r"\\\1", " ".join(str(value).splitlines()))
+
+
 def get_store() -> Store | None:
     """The process-wide store (one DuckDB connection), or None after showing why it cannot open."""
     path = str(resolve_db_path())
     try:
         return _open(path)
     except FaultlineError as err:
-        st.error(str(err), icon=":material/lock:")
+        st.error(md(err), icon=":material/lock:")
         st.button("Try again", key="retry_store")
         return None
 
@@ -58,8 +75,8 @@ def page_with_run(title: str, caption: str) -> tuple[Store, str, str, int]:
 
 def show_error(err: Exception) -> None:
     """An error the user can act on, in plain words, never a traceback."""
-    if isinstance(err, FaultlineError):
-        st.error(str(err), icon=":material/error:")
+    if isinstance(err, FaultlineError):  # its message may quote a log: shown as text
+        st.error(md(err), icon=":material/error:")
     else:  # a bug: say so plainly; the details (which may quote paths or data) go to the server's log only
         incident = uuid.uuid4().hex[:8]
         _LOG.error("incident %s", incident, exc_info=err)
@@ -117,7 +134,7 @@ def flash(message: str, *, key: str) -> None:
 def show_flash(*, key: str) -> None:
     """Show (once) the message :func:`flash` left under ``key``."""
     if st.session_state.get(key):
-        st.success(st.session_state.pop(key), icon=":material/check_circle:")
+        st.success(md(st.session_state.pop(key)), icon=":material/check_circle:")
 
 
 def remembered_text(key: str, *, saved_key: str) -> None:
