@@ -50,7 +50,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.errors import FaultlineError, RunNotFoundError
+from analysis.errors import FaultlineError, RunNotFoundError, StoreVersionError
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
 from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, connect
@@ -151,8 +151,13 @@ class Store:
         self.read_only = read_only
         self._con = connect(self.path, read_only=read_only, lock_timeout_s=lock_timeout_s)
         self._write_lock = threading.RLock()
-        if not read_only:
-            self._ensure_schema()
+        try:
+            self._check_schema_version()
+            if not read_only:
+                self._ensure_schema()
+        except BaseException:
+            self._con.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -217,6 +222,23 @@ class Store:
             return
         with self._write_lock:
             self.cursor().execute(ddl)
+
+    def _check_schema_version(self) -> None:
+        """Refuse a store written by a newer Faultline (its ``schema_version`` above
+        :data:`~analysis.store.schema.SCHEMA_VERSION`), before anything is read from it or written into it."""
+        cur = self.cursor()
+        if not cur.execute(C.TABLE_EXISTS, ["store_info"]).fetchall():
+            return  # a new store
+        rows = cur.execute(C.INFO, ["schema_version"]).fetchall()
+        found = rows[0][0] if rows else None
+        if found is None:
+            return
+        try:
+            newer = int(found) > SCHEMA_VERSION
+        except (TypeError, ValueError):
+            newer = True  # not a version this Faultline ever wrote
+        if newer:
+            raise StoreVersionError(self.path, str(found), SCHEMA_VERSION)
 
     def _ensure_schema(self) -> None:
         with self._write_lock:
