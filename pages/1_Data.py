@@ -149,6 +149,7 @@ with right:
                 except FaultlineError as err:
                     ui.show_error(err)
                 else:
+                    ui.prune_staged(store)  # its uploaded files, unless another run refers to them
                     ui.flash(f"Deleted run '{run.name}'", key="data_last_report")
                     st.rerun()
             if no.button("Cancel", key="cancel_delete_button"):

@@ -64,7 +64,7 @@ from ui.tables import (
     fmt_points,
     fmt_q,
 )
-from ui.uploads import forget_plan, plan_uploads, upload_plan, upload_plan_error
+from ui.uploads import forget_plan, plan_uploads, prune_staged, upload_plan, upload_plan_error
 
 __all__ = [
     "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attributes", "cached_clusters",
@@ -74,5 +74,5 @@ __all__ = [
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
     "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
-    "take_spec_upload", "forget_plan", "plan_uploads", "upload_plan", "upload_plan_error",
+    "take_spec_upload", "forget_plan", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
 ]

@@ -59,6 +59,7 @@ RENAME = "UPDATE runs SET name = ? WHERE run_id = ?"
 SET_NOTES = "UPDATE runs SET notes = ? WHERE run_id = ?"
 RUN_BY_SOURCE_KEY = "SELECT run_id FROM runs WHERE source_key = ?"
 ALL_RUN_NAMES = "SELECT name FROM runs"
+ALL_FILE_PATHS = "SELECT DISTINCT file_path FROM run_files WHERE file_path IS NOT NULL ORDER BY file_path"
 INSERT_RUN = ("INSERT INTO runs (run_id, name, model, source_format, task, source_key, row_count, "
               "n_correct, n_unscorable, ingested_at, faultline_version, notes, mapping, "
               "table_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

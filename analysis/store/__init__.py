@@ -447,6 +447,10 @@ class Store:
             cur.execute(C.SET_NOTES, [notes or "", run.run_id])
             self.bump_version(cur)
 
+    def source_paths(self) -> list[Path]:
+        """The source file recorded for every run (its provenance on disk), each once."""
+        return [Path(p) for (p,) in self.cursor().execute(C.ALL_FILE_PATHS).fetchall()]
+
     def delete_run(self, ref: str) -> RunInfo:
         """Remove a run and its examples (one transaction)."""
         run = self.run(ref)
