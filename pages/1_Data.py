@@ -75,7 +75,7 @@ if plan:
     if edited_plan and st.button("Load", type="primary", disabled=bool(problems), key="load_button"):
         bar = st.progress(0.0, text="Loading...")
         try:
-            report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=m))
+            report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=ui.md(m)))
         except Exception as err:  # noqa: BLE001 - every failure is shown in plain words
             bar.empty()
             ui.show_error(err)

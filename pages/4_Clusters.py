@@ -53,7 +53,7 @@ if result is None:
         if job.done:
             ui.finish_cluster_job(store, job)
             st.rerun()  # the result (or its error) is shown by a full run of the page
-        st.progress(job.fraction, text=f"{job.message}…")
+        st.progress(job.fraction, text=f"{ui.md(job.message)}…")
         st.caption("Clustering runs in the background: the other pages stay usable, and the result is kept in the "
                    "store, so it is computed once. The first clustering in a new process also compiles UMAP.")
 

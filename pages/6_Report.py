@@ -58,7 +58,7 @@ if generate:
         out = Path(tmp)
         try:
             record = generate_report(store, spec, pdf=out / "report.pdf", html_out=out / "report.html",
-                                     progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+                                     progress=lambda f, m: bar.progress(min(f, 1.0), text=ui.md(m)))
         except Exception as err:  # noqa: BLE001 - shown in plain words
             bar.empty()
             ui.show_error(err)
