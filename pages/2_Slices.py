@@ -72,7 +72,7 @@ if extra_cols:
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
     if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(disagree["description"]), icon=":material/group_off:")
+        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]), icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 
 st.subheader("Discovered slices (SliceLine)")
