@@ -143,7 +143,7 @@ def add_annotations(store: Store, run: str, items: Iterable[Mapping], *,
     >>> s = Store(tempfile.mkdtemp() + "/a.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False]}), name="r")
     >>> added = add_annotations(s, "r", [{"example_id": "2", "mode": "hallucination", "author": "ada"},
-    ...                                   {"slice": {"input_length": "≤ 1"}, "note": "short prompts", "author": "ada"}])
+    ...                                   {"slice": {"input_length": "1"}, "note": "short prompts", "author": "ada"}])
     >>> annotations(s, "r")[["example_id", "mode", "note", "author"]].to_dict("records")
     [{'example_id': '2', 'mode': 'hallucination', 'note': '', 'author': 'ada'}, {'example_id': None, 'mode': None, 'note': 'short prompts', 'author': 'ada'}]
     """
