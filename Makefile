@@ -37,6 +37,7 @@ system-deps:
 	  else echo "Faultline needs these Debian packages: sudo apt-get install -y $$missing"; exit 1; fi; fi
 
 run: install system-deps
+	@[ "$(ADDRESS)" = 127.0.0.1 ] || echo "Faultline listens on $(ADDRESS): anyone who can reach this machine can use it (no authentication)"
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless $${CI:-false}
 
 test-deps: $(VENV)/.installed-test system-deps
