@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# The app listens on this machine only; ADDRESS=0.0.0.0 exposes it to the network (it has no authentication).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run install system-deps test test-deps lint format bench clean
 
@@ -35,7 +37,8 @@ system-deps:
 	  else echo "Faultline needs these Debian packages: sudo apt-get install -y $$missing"; exit 1; fi; fi
 
 run: install system-deps
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless $${CI:-false}
+	@[ "$(ADDRESS)" = 127.0.0.1 ] || echo "Faultline listens on $(ADDRESS): anyone who can reach this machine can use it (no authentication)"
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless $${CI:-false}
 
 test-deps: $(VENV)/.installed-test system-deps
 

@@ -34,12 +34,12 @@ cols[2].metric("Models", f"{runs['model'].nunique():,}")
 st.subheader("Runs")
 for row in runs.itertuples():
     if row.check in ("differs", "partial"):
-        st.warning(f"**{row.name}**: {row.check_message}. Numbers drawn from this run may not be the tool's; "
+        st.warning(f"**{ui.md(row.name)}**: {ui.md(row.check_message)}. Numbers drawn from this run may not be the tool's; "
                    "see **Data** > Checked against the tool.", icon=":material/rule:")
 graded = runs[runs["graded"]]
 for row in graded.itertuples():
-    st.caption(f"{row.name}: scores are graded, so the headline is the mean score; "
-               f"{analysis.format_threshold(row.threshold, row.threshold_source, row.correct_column)}.")
+    st.caption(f"{ui.md(row.name)}: scores are graded, so the headline is the mean score; "
+               f"{ui.md(analysis.format_threshold(row.threshold, row.threshold_source, row.correct_column))}.")
 st.dataframe(ui.tables.runs_display(runs), hide_index=True, width="stretch", key="runs_table",
              column_config=ui.tables.RUN_COLUMNS)
 st.plotly_chart(figures.headline_forest(runs), key="headline_chart", width="stretch")

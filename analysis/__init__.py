@@ -103,6 +103,7 @@ _LAZY = {
     "DEFAULT_MODES": "objective.taxonomy", "load_objective": "objective.spec", "parse_objective": "objective.spec",
     "SpecError": "objective.spec", "compile_modes": "objective.modes", "mode_examples": "objective.modes",
     "add_annotation": "objective.annotations", "annotations": "objective.annotations", "link": "objective.link",
+    "retract_annotation": "objective.annotations",
     # report
     "ReportSpec": "report", "SECTIONS": "report", "SECTION_TITLES": "report", "build_report": "report",
     "render_html": "report", "generate_report": "report", "report_history": "report",

@@ -87,5 +87,18 @@ class StoreBusyError(FaultlineError):
         super().__init__(STORE_BUSY.format(path=path, pid=f" (PID {pid})" if pid else ""))
 
 
+class StoreVersionError(FaultlineError):
+    """A store whose layout this Faultline does not know (written by a newer one): refused, nothing changed."""
+
+    def __init__(self, path: Path, found: str, supported: int):
+        self.path = path
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"{path} was written by a newer Faultline (store schema version {found}; this Faultline reads versions "
+            f"up to {supported}), so it is not opened and nothing in it was changed. Upgrade Faultline to use it, "
+            f"or use another store (--db PATH or $FAULTLINE_DB)")
+
+
 class RunNotFoundError(FaultlineError):
     """A run id or name that is not in the store."""

@@ -22,7 +22,6 @@ page or a report can always draw what it gets.
 
 from __future__ import annotations
 
-import html
 from typing import Literal
 
 import numpy as np
@@ -65,6 +64,21 @@ NARROW_MATRIX = 5
 MSG_EMPTY = "Nothing to draw: {what}"
 
 
+def label(value) -> str:
+    """Text from a log or a spec as plotly shows it: ``<``, ``>`` and ``&`` escaped, so a value such as
+    ``<a href=...>`` or ``<b>`` is drawn as those characters, never as plotly's markup (a link, bold text).
+    Every label, tick, legend name, hover and title that carries such text goes through here.
+
+    >>> label('<a href="https://x.example">click</a> & more')
+    '&lt;a href="https://x.example"&gt;click&lt;/a&gt; &amp; more'
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _labels(values) -> list[str]:
+    return [label(v) for v in values]
+
+
 def _height(rows: int, *, per_row: float, base: float) -> int:
     """A height in pixels for ``rows`` rows, between :data:`MIN_HEIGHT` and the projector's height."""
     return int(min(PROJECTOR_HEIGHT, max(MIN_HEIGHT, base + per_row * rows)))
@@ -99,10 +113,10 @@ def _error_bars(value: pd.Series, low: pd.Series, high: pd.Series, *, thickness:
             "arrayminus": (value - low).to_numpy(dtype=float), "thickness": thickness, "width": 5}
 
 
-def _wrap(label: str, width: int = 14) -> str:
+def _wrap(text: str, width: int = 14) -> str:
     """A label cut into lines of about ``width`` characters at spaces (plotly's ``<br>``)."""
     lines = [""]
-    for word in str(label).split():
+    for word in str(text).split():
         if lines[-1] and len(lines[-1]) + len(word) >= width:
             lines.append("")
         lines[-1] = (lines[-1] + " " + word).strip()
@@ -150,7 +164,7 @@ def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> g
     # a t interval of a mean of scores in [0, 1] may reach past the scale: drawn up to its edge
     low, high = shown["low"].clip(0, 1), shown["high"].clip(0, 1)
     fig = go.Figure(go.Scatter(
-        x=shown["value"], y=shown["name"], mode="markers", marker={"size": 14, "color": FINDING},
+        x=shown["value"], y=_labels(shown["name"]), mode="markers", marker={"size": 14, "color": FINDING},
         error_x=_error_bars(shown["value"], low, high),
         customdata=np.column_stack([shown["scored"].to_numpy(), low.to_numpy(), high.to_numpy(),
                                     shown["metric"].to_numpy(dtype=object)]),
@@ -168,7 +182,7 @@ def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> g
 
 def _label_list(names: list[str], limit: int = 4) -> str:
     """Names for a chart note, escaped (log text is never markup) and cut after ``limit``."""
-    shown = ", ".join(html.escape(n) for n in names[:limit])
+    shown = ", ".join(label(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -203,7 +217,7 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
     if shown.empty:
         return _empty("no slice reaches the minimum support", title=title)
     fig = go.Figure(go.Scatter(
-        x=shown["error_rate"], y=shown["description"], mode="markers",
+        x=shown["error_rate"], y=_labels(shown["description"]), mode="markers",
         marker={"size": 12, "color": [FINDING if f else NEUTRAL for f in shown["finding"]]},
         error_x=_error_bars(shown["error_rate"], shown["ci_low"], shown["ci_high"], thickness=1.5),
         customdata=np.column_stack([shown["n"].to_numpy(dtype=float), shown["q_value"].to_numpy(dtype=float)]),
@@ -255,7 +269,7 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
         if part.empty:
             continue
         fig.add_trace(go.Scatter(
-            x=part["difference"] * 100, y=part["description"], mode="markers", name=verdict,
+            x=part["difference"] * 100, y=_labels(part["description"]), mode="markers", name=verdict,
             marker={"size": 12, "color": color},
             error_x=_error_bars(part["difference"] * 100, part["ci_low"] * 100, part["ci_high"] * 100,
                                 thickness=1.5),
@@ -270,7 +284,7 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
     return _style(fig, title=title, height=_height(len(forest), per_row=26, base=170),
                   xaxis={"title": "Change in error rate (points, 95% interval)", "ticksuffix": " pts"},
                   yaxis={"autorange": "reversed", "type": "category", "categoryorder": "array",
-                         "categoryarray": list(forest["description"]), "tickfont": {"size": 14}},
+                         "categoryarray": _labels(forest["description"]), "tickfont": {"size": 14}},
                   legend={"orientation": "h", "y": -0.15})
 
 
@@ -297,9 +311,9 @@ def slice_heatmap(cells: pd.DataFrame, x: str, y: str, *, title: str | None = No
         ``j`` (None where no example has both), coloured from 0; each cell's text gives the
         rate as a percentage and n. A note when there is no cell.
     """
-    title = title if title is not None else f"Error rate: {x} x {y}"
+    title = title if title is not None else f"Error rate: {label(x)} x {label(y)}"
     if cells.empty:
-        return _empty(f"no example has both {x} and {y}", title=title)
+        return _empty(f"no example has both {label(x)} and {label(y)}", title=title)
     rows = sorted(set(cells[x]), key=str)
     cols = sorted(set(cells[y]), key=str)
     marked = "finding" in cells
@@ -314,16 +328,16 @@ def slice_heatmap(cells: pd.DataFrame, x: str, y: str, *, title: str | None = No
                 continue
             zr.append(r["error_rate"])
             tr.append(f"{r['error_rate']:.0%}<br>n={r['n']:,}" + (" *" if marked and r["finding"] else ""))
-            hr.append(f"{x} = {a}<br>{y} = {b}<br>error rate {r['error_rate']:.1%} [{r['ci_low']:.1%}, "
+            hr.append(f"{label(x)} = {label(a)}<br>{label(y)} = {label(b)}<br>error rate {r['error_rate']:.1%} [{r['ci_low']:.1%}, "
                       f"{r['ci_high']:.1%}]<br>n = {r['n']:,}<br>q = {format_q(r['q_value'])}")
         z.append(zr), text.append(tr), hover.append(hr)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[str(b) for b in cols], y=[str(a) for a in rows], text=text, texttemplate="%{text}",
+        z=z, x=_labels(cols), y=_labels(rows), text=text, texttemplate="%{text}",
         textfont={"size": 14}, customdata=hover, hovertemplate="%{customdata}<extra></extra>", colorscale="OrRd",
         zmin=0, colorbar={"title": {"text": "error rate"}, "tickformat": ".0%"}, xgap=1, ygap=1))
     return _style(fig, title=title, height=_height(len(rows), per_row=56, base=160),
-                  xaxis={"title": y, "type": "category", "showgrid": False},
-                  yaxis={"title": x, "type": "category", "autorange": "reversed", "showgrid": False})
+                  xaxis={"title": label(y), "type": "category", "showgrid": False},
+                  yaxis={"title": label(x), "type": "category", "autorange": "reversed", "showgrid": False})
 
 
 # ------------------------------------------------------------------------------- failure modes
@@ -356,9 +370,10 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         return _empty("the spec has no component or no failure mode", title=title)
     modes = list(dict.fromkeys(cells["mode"]))
     comps = list(dict.fromkeys(cells["component"]))
-    mode_names = dict(zip(cells["mode"], cells["mode_name"])) if "mode_name" in cells else {m: m for m in modes}
-    comp_names = (dict(zip(cells["component"], cells["component_name"])) if "component_name" in cells
-                  else {c: c for c in comps})
+    mode_names = {m: label(n) for m, n in (zip(cells["mode"], cells["mode_name"]) if "mode_name" in cells
+                                           else zip(modes, modes))}
+    comp_names = {c: n for c, n in (zip(cells["component"], cells["component_name"]) if "component_name" in cells
+                                    else zip(comps, comps))}
     height = _height(len(modes), per_row=64, base=150)
     row_px = (height - 150) / max(len(modes), 1)
     lookup = {(r["mode"], r["component"]): r for r in cells.to_dict("records")}
@@ -374,14 +389,14 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
             zr.append(auc if judged else None)
             ar.append(1 if r["verdict"] == "insufficient evidence" else None)
-            relation = relation_text.get(r["relation"], r["relation"])
+            relation = label(relation_text.get(r["relation"], r["relation"]))
             tr.append(verdict_text[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
                       + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
-            hr.append(f"{mode_names[m]} x {comp_names[c]}<br>{r['verdict']} (rule {r['rule']})<br>declared: "
-                      f"{r['relation']}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
+            hr.append(f"{mode_names[m]} x {label(comp_names[c])}<br>{r['verdict']} (rule {label(r['rule'])})"
+                      f"<br>declared: {label(r['relation'])}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
                                             if auc == auc else ""))
         z.append(zr), amber.append(ar), text.append(tr), hover.append(hr)
-    xs = [_wrap(comp_names[c], 9 if narrow else 12) for c in comps]
+    xs = [_wrap(label(comp_names[c]), 9 if narrow else 12) for c in comps]
     ys = [mode_names[m] for m in modes]
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
@@ -423,7 +438,7 @@ def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) 
         mode rose, orange for another Goodhart slice, grey otherwise. The quadrant where the
         surrogate went up and the outcome down is shaded. A note when there is no slice.
     """
-    title = f"{component_name}: one point per slice (red: Goodhart slice where {mode_name.lower()} rose)"
+    title = f"{label(component_name)}: one point per slice (red: Goodhart slice where {label(mode_name.lower())} rose)"
     if points.empty:
         return _empty("no slice has a signal change in both runs", title=title)
     signal = points["signal"].iloc[0]
@@ -437,7 +452,7 @@ def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) 
     fig.add_annotation(x=xmax * 0.98, y=-ymax * 0.97, text="Goodhart quadrant: surrogate up, outcome down",
                        showarrow=False, xanchor="right", yanchor="bottom", font={"color": "#991B1B", "size": 14})
     fig.add_trace(go.Scatter(
-        x=points["d_signal"], y=points["d_accuracy"] * 100, mode="markers", text=points["description"],
+        x=points["d_signal"], y=points["d_accuracy"] * 100, mode="markers", text=_labels(points["description"]),
         marker={"size": np.clip(np.sqrt(points["n"].to_numpy(dtype=float)) / 3, 8, 32), "color": colors,
                 "line": {"width": 0.5, "color": INK}},
         customdata=np.column_stack([points["n"].to_numpy(dtype=float), points["q_signal"].to_numpy(dtype=float),
@@ -449,7 +464,7 @@ def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) 
     fig.add_hline(y=0, line_color=INK, line_width=1)
     fig.add_vline(x=0, line_color=INK, line_width=1)
     return _style(fig, title=title, height=560, showlegend=False,
-                  xaxis={"title": f"change in {signal} (as the objective prefers it)", "range": [-xmax, xmax]},
+                  xaxis={"title": f"change in {label(signal)} (as the objective prefers it)", "range": [-xmax, xmax]},
                   yaxis={"title": "change in accuracy (points)", "range": [-ymax, ymax]})
 
 
@@ -498,7 +513,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
     if labels.empty:
         return _empty("the clustering has no example")
     shown = labels if len(labels) <= max_points else labels.sample(max_points, random_state=seed).sort_index()
-    hover = shown["text"].astype(str).str.slice(0, 160).str.replace("\n", " ", regex=False)
+    hover = shown["text"].astype(str).str.slice(0, 160).str.replace("\n", " ", regex=False).map(label)
     outcome = (shown["correct"].map({True: "correct", False: "wrong"}).fillna("unscored")
                .where(shown["scored"].astype(bool), "unscored"))
     if color_by == "correctness":
@@ -520,9 +535,9 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         part = shown[mask]
         fig.add_trace(go.Scattergl(
             x=part["x"], y=part["y"], mode="markers",
-            name=f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else str(name),
+            name=label(f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else name),
             marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
-            customdata=list(zip(part["cluster"], outcome[mask], hover[mask])),
+            customdata=list(zip(_labels(part["cluster"]), outcome[mask], hover[mask])),
             hovertemplate="cluster %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"))
     _style(fig, title=None, height=PROJECTOR_HEIGHT - 100, legend={"itemsizing": "constant"})
     fig.update_xaxes(visible=False)
@@ -531,5 +546,5 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
 
 
 __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "cluster_map", "comparison_forest",
-           "goodhart_plot", "headline_forest", "modes_matrix", "slice_forest", "slice_heatmap"]
+           "goodhart_plot", "headline_forest", "label", "modes_matrix", "slice_forest", "slice_heatmap"]
 

@@ -32,23 +32,23 @@ if plan:
     edited_plan = []
     problems = []
     for folder, reason in skipped_runs([p.source for p in plan]):
-        st.warning(f"Skipped {folder}: {reason}. The other runs can still be loaded.", icon=":material/warning:")
+        st.warning(f"Skipped {ui.md(folder)}: {ui.md(reason)}. The other runs can still be loaded.", icon=":material/warning:")
     for index, planned in enumerate(plan):
         source = planned.source
         with st.container(border=True):
-            st.markdown(f"**{source.name}**")
+            st.markdown(f"**{ui.md(source.name)}**")
             st.caption(f"Detected format: **{FORMATS.get(source.format, source.format)}** · "
-                       f"{len(planned.columns)} columns · files: {', '.join(p.name for p in source.files)}")
+                       f"{len(planned.columns)} columns · files: {ui.md(', '.join(p.name for p in source.files))}")
             if source.notes:
-                st.caption(source.notes)
+                st.caption(ui.md(source.notes))
             if source.reported:
-                st.caption(f"{source.tool or 'The tool'} reports " + "; ".join(
-                    f"{r.metric} = {r.value:.4g}" + (f" on {r.n:,} examples" if r.n else "")
+                st.caption(f"{ui.md(source.tool or 'The tool')} reports " + "; ".join(
+                    f"{ui.md(r.metric)} = {r.value:.4g}" + (f" on {r.n:,} examples" if r.n else "")
                     for r in source.reported if r.value is not None)
                     + ": checked against these examples when the run is loaded.")
             if planned.already_loaded is not None:
-                st.info(f"Already loaded as run **{planned.already_loaded.name}** "
-                        f"({planned.already_loaded.run_id}); it will not be loaded twice.", icon=":material/info:")
+                st.info(f"Already loaded as run **{ui.md(planned.already_loaded.name)}** "
+                        f"({ui.md(planned.already_loaded.run_id)}); it will not be loaded twice.", icon=":material/info:")
                 continue
             name = st.text_input("Run name", value=source.name, key=f"plan_name_{index}")
             roles = pd.DataFrame({
@@ -67,7 +67,7 @@ if plan:
                 planned.guess = edited_guess(planned.guess, dict(zip(edited["column"], edited["role"])))
             except FaultlineError as err:
                 problems.append(str(err))
-                st.warning(str(err), icon=":material/warning:")
+                st.warning(ui.md(err), icon=":material/warning:")
             if planned.guess.column_for("correct") is None and planned.guess.column_for("score") is None:
                 problems.append(f"{source.name}: no column has the role correct or score")
                 st.warning("No column has the role **correct** or **score**: choose the outcome column.",
@@ -77,7 +77,7 @@ if plan:
     if edited_plan and st.button("Load", type="primary", disabled=bool(problems), key="load_button"):
         bar = st.progress(0.0, text="Loading...")
         try:
-            report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=m))
+            report = store.ingest(edited_plan, progress=lambda f, m: bar.progress(f, text=ui.md(m)))
         except Exception as err:  # noqa: BLE001 - every failure is shown in plain words
             bar.empty()
             ui.show_error(err)
@@ -141,7 +141,7 @@ with right:
     pending = st.session_state.get("data_pending_delete")
     if pending in labels:
         with st.container(border=True):
-            st.warning(f"Delete **{labels[pending]}** and all its examples? This cannot be undone.",
+            st.warning(f"Delete **{ui.md(labels[pending])}** and all its examples? This cannot be undone.",
                        icon=":material/delete_forever:")
             yes, no = st.columns(2)
             if yes.button("Delete permanently", type="primary", key="confirm_delete_button"):
@@ -151,6 +151,7 @@ with right:
                 except FaultlineError as err:
                     ui.show_error(err)
                 else:
+                    ui.prune_staged(store)  # its uploaded files, unless another run refers to them
                     ui.flash(f"Deleted run '{run.name}'", key="data_last_report")
                     st.rerun()
             if no.button("Cancel", key="cancel_delete_button"):

@@ -77,7 +77,7 @@ if extra_cols:
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
     if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(disagree["description"]), icon=":material/group_off:")
+        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]), icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 
 st.subheader("Discovered slices (SliceLine)")
@@ -108,7 +108,7 @@ if not rows:
     st.caption("Select a slice in the table above to see its examples.")
 else:
     chosen = view.iloc[rows[0]]
-    st.markdown(f"**{chosen['description']}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
+    st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
                 f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
     examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
     st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",

@@ -53,7 +53,7 @@ if result is None:
         if job.done:
             ui.finish_cluster_job(store, job)
             st.rerun()  # the result (or its error) is shown by a full run of the page
-        st.progress(job.fraction, text=f"{job.message}…")
+        st.progress(job.fraction, text=f"{ui.md(job.message)}…")
         st.caption("Clustering runs in the background: the other pages stay usable, and the result is kept in the "
                    "store, so it is computed once. The first clustering in a new process also compiles UMAP.")
 
@@ -103,9 +103,9 @@ name = chosen["cluster"]
 rate_text = "" if (isinstance(chosen["error_rate"], float) and math.isnan(chosen["error_rate"])) else (
     f", error rate {ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
     f"q = {ui.fmt_q(chosen['q_value'])}")
-st.markdown(f"**{chosen['description']}**: {chosen['size']:,} examples{rate_text}")
+st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{rate_text}")
 if chosen["terms"]:
-    st.markdown("Top terms: " + ", ".join(f"`{t}`" for t in chosen["terms"]))
+    st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
 if st.button("Open this cluster as a slice on the Slices page", key="clusters_to_slices",
              icon=":material/filter_alt:"):
     all_attrs, default_attrs = ui.attributes(db, store.data_version(), run_id)
@@ -125,7 +125,7 @@ with right:
         st.dataframe({"example_id": chosen["failing_ids"], "text": chosen["failing_texts"]},
                      hide_index=True, width="stretch", key="cluster_failures", column_config=text_column)
 if chosen["failure_modes"]:
-    st.markdown("**Failure modes**: " + ", ".join(f"{k} {ui.fmt_pct(v)}" for k, v in chosen["failure_modes"].items()))
+    st.markdown("**Failure modes**: " + ", ".join(f"{ui.md(k)} {ui.fmt_pct(v)}" for k, v in chosen["failure_modes"].items()))
 examples = ui.slice_examples(db, store.data_version(), run_id, ((result.column, str(name)),), 5)
 st.markdown(f"**All examples of the cluster** (failures first, {len(examples):,} shown)")
 st.dataframe(examples, hide_index=True, width="stretch", key="cluster_examples_table",

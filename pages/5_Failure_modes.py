@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, SpecError, add_annotation, figures
+from analysis import FaultlineError, SpecError, add_annotation, figures, retract_annotation
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Failure modes", "Failure modes linked to the objective components they implicate: the spec's declared "
@@ -37,7 +37,7 @@ try:
     objective = ui.objective(spec_text, spec_name)
 except SpecError as err:
     objective, spec_error = None, err
-with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {objective.name}"),
+with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {ui.md(objective.name)}"),
                  expanded=spec_error is not None, icon=":material/tune:"):
     uploaded = st.file_uploader("Load a spec (YAML)", type=["yaml", "yml"], key="fm_spec_upload")
     if ui.take_spec_upload(uploaded):
@@ -51,7 +51,7 @@ with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {o
         ui.reset_spec_draft(editor_key="fm_spec_editor")
         st.rerun()
     if spec_error is not None:
-        st.error(str(spec_error), icon=":material/error:")
+        st.error(ui.md(spec_error), icon=":material/error:")
         if spec_error.line:
             lines = spec_text.splitlines()
             lo, hi = max(spec_error.line - 3, 0), min(spec_error.line + 2, len(lines))
@@ -74,16 +74,16 @@ try:
     except FaultlineError as err:
         if baseline == NONE:
             raise
-        st.warning(f"{err}. Showing the run alone.", icon=":material/warning:")  # e.g. no shared example ids
+        st.warning(f"{ui.md(err)}. Showing the run alone.", icon=":material/warning:")  # e.g. no shared example ids
         result = ui.link_result(db, version, run_id, None, spec_text, spec_name, *settings)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
 for problem in result.problems:
-    st.warning(f"The spec does not fit this run: {problem}. The rest of the analysis goes on without it.",
+    st.warning(f"The spec does not fit this run: {ui.md(problem)}. The rest of the analysis goes on without it.",
                icon=":material/warning:")
 for note in result.notes:
-    st.caption(note)
+    st.caption(ui.md(note))
 
 cells = result.cells
 counts = result.counts
@@ -130,7 +130,7 @@ row = cell["row"]
 badge = {"implicated": ":red[**implicated**]", "not implicated": ":green[**not implicated**]",
          "insufficient evidence": ":orange[**insufficient evidence**]", "no signal": ":gray[**no signal**]"}
 st.markdown(f"### {badge[row['verdict']]}")
-st.markdown(row["sentence"])
+st.markdown(ui.md(row["sentence"]))
 component = objective.component(comp)
 mode_obj = objective.mode(mode)
 left, right = st.columns(2)
@@ -138,13 +138,14 @@ with left:
     st.markdown("**Declared (the spec)**")
     weight = f", weight {component.weight:g}" if component.weight is not None else ""
     signals_text = ", ".join(f"{s.column} ({s.direction.replace('_', ' ')})" for s in component.signals) or "none"
-    st.markdown(f"- **{component.name}** ({component.kind.replace('_', ' ')}{weight})\n"
-                f"- Why it exists: {component.why}\n- Serves: {component.serves}\n"
-                f"- Relation to *{mode_obj.name}*: **{row['relation']}**\n"
-                f"- Guards against: {', '.join(component.guards_against) or 'none'}; can cause: "
-                f"{', '.join(component.can_cause) or 'none'}\n"
-                f"- Signals: {signals_text}")
-    st.caption(f"{mode_obj.name}: {mode_obj.description} Harms: {mode_obj.dimension}.")
+    md = ui.md
+    st.markdown(f"- **{md(component.name)}** ({md(component.kind.replace('_', ' '))}{weight})\n"
+                f"- Why it exists: {md(component.why)}\n- Serves: {md(component.serves)}\n"
+                f"- Relation to *{md(mode_obj.name)}*: **{md(row['relation'])}**\n"
+                f"- Guards against: {md(', '.join(component.guards_against) or 'none')}; can cause: "
+                f"{md(', '.join(component.can_cause) or 'none')}\n"
+                f"- Signals: {md(signals_text)}")
+    st.caption(f"{md(mode_obj.name)}: {md(mode_obj.description)} Harms: {md(mode_obj.dimension)}.")
 with right:
     st.markdown("**Measured (the logs)**")
     sep = cell["separation"]
@@ -154,11 +155,11 @@ with right:
         st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
                      column_config=ui.tables.SEPARATION_COLUMNS)
         first = sep.iloc[0]
-        st.caption(f"Rule: {row['rule']}. Mean {first['signal']} ({first['direction'].replace('_', ' ')}): "
+        st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                    f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
                    f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
-                   f"slices: {row['divergent_slices']}; Goodhart slices where the mode rose and the signal rewards "
-                   f"it: {row['goodhart_slices']}.")
+                   f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
+                   f"it: {ui.md(row['goodhart_slices'])}.")
 
 conc = cell["concentration"]
 t1, t2, t3 = st.tabs(["Where the mode concentrates", "Where signal and outcome disagree", "Examples"])
@@ -195,7 +196,7 @@ with t3:
             st.caption("No example is in this mode.")
         else:
             if order_by:
-                st.caption(f"Most rewarded by {order_by} first (the component's preferred end).")
+                st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
             picked = st.dataframe(examples, hide_index=True, width="stretch", height=320, key="fm_examples",
                                   on_select="rerun", selection_mode="single-row",
                                   column_config={"input": st.column_config.TextColumn("Input", width="medium"),
@@ -212,7 +213,7 @@ if result.goodhart is None:
     st.info("Choose a baseline run (before the objective change) in the sidebar to compare the two runs slice by "
             "slice.", icon=":material/compare_arrows:")
 elif sep.empty:
-    st.caption(f"{component.name} has no signal in the runs: nothing to plot.")
+    st.caption(f"{ui.md(component.name)} has no signal in the runs: nothing to plot.")
 else:
     points = result.goodhart_points(mode, comp, min_support=int(min_support))
     st.plotly_chart(figures.goodhart_plot(points, component_name=component.name, mode_name=mode_obj.name),
@@ -265,3 +266,23 @@ else:
     st.dataframe(ui.tables.annotations_display(notes_table), hide_index=True, width="stretch", key="fm_annotations")
     st.download_button("Export annotations (CSV)", safe_csv(notes_table), file_name=f"annotations-{run_id}.csv",
                        mime="text/csv", key="fm_annotations_download")
+    counting = notes_table[~notes_table["retracted"].astype(bool) & notes_table["retracts"].isna()]
+    if not counting.empty:  # withdraw one: it stops counting; a retraction is appended, nothing is deleted
+        shown = ui.tables.annotations_display(counting)
+        choices = dict(zip(counting["annotation_id"], (f"{a[:8]} · {t} · {m or 'note'} · {w}" for a, t, m, w in zip(
+            counting["annotation_id"], shown["target"], counting["mode"], counting["author"]))))
+        with st.form("fm_withdraw_form", clear_on_submit=False):
+            w1, w2 = st.columns(2)
+            withdraw_id = w1.selectbox("Annotation to withdraw", list(choices), format_func=choices.get,
+                                       key="fm_withdraw_id")
+            withdraw_note = w2.text_input("Why (optional)", key="fm_withdraw_note")
+            withdrawn = st.form_submit_button("Withdraw annotation")
+        if withdrawn:
+            try:
+                retract_annotation(store, run_id, withdraw_id, author=st.session_state.get("fm_author_saved") or author,
+                                   note=withdraw_note)
+            except Exception as err:  # noqa: BLE001 - shown in plain words
+                ui.show_error(err)
+            else:
+                ui.flash(f"Annotation {withdraw_id[:8]} withdrawn: it no longer counts as a label.", key="fm_flash")
+                st.rerun()

@@ -54,19 +54,20 @@ if preview:
         ui.show_error(err)
 if generate:
     bar = st.progress(0.0, text="Starting...")
-    out = Path(tempfile.mkdtemp(prefix="faultline-report-"))
-    try:
-        record = generate_report(store, spec, pdf=out / "report.pdf", html_out=out / "report.html",
-                                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-    except Exception as err:  # noqa: BLE001 - shown in plain words
-        bar.empty()
-        ui.show_error(err)
-    else:
-        bar.empty()
-        st.session_state["report_files"] = {"id": record.report_id, "pdf": (out / "report.pdf").read_bytes(),
-                                            "html": (out / "report.html").read_bytes(), "pages": record.pages,
-                                            "seconds": record.seconds, "hash": record.content_hash}
-        st.session_state["report_preview"] = (out / "report.html").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="faultline-report-") as tmp:  # removed once read into the session
+        out = Path(tmp)
+        try:
+            record = generate_report(store, spec, pdf=out / "report.pdf", html_out=out / "report.html",
+                                     progress=lambda f, m: bar.progress(min(f, 1.0), text=ui.md(m)))
+        except Exception as err:  # noqa: BLE001 - shown in plain words
+            bar.empty()
+            ui.show_error(err)
+        else:
+            bar.empty()
+            st.session_state["report_files"] = {"id": record.report_id, "pdf": (out / "report.pdf").read_bytes(),
+                                                "html": (out / "report.html").read_bytes(), "pages": record.pages,
+                                                "seconds": record.seconds, "hash": record.content_hash}
+            st.session_state["report_preview"] = (out / "report.html").read_text(encoding="utf-8")
 
 files = st.session_state.get("report_files")
 if files:

@@ -10,6 +10,7 @@ is absent (the mark skips at collection, before any fixture reads a log).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,8 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+def shown(markdown: str) -> str:
+    """The text a Markdown body shows, with the app's escapes of log text (``ui.md``) undone: what a test reads."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

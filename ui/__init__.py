@@ -45,6 +45,7 @@ from ui.session import (
     PAGE_ICON,
     flash,
     get_store,
+    md,
     page_setup,
     page_with_run,
     pick_once,
@@ -65,16 +66,16 @@ from ui.tables import (
     fmt_points,
     fmt_q,
 )
-from ui.uploads import forget_plan, plan_uploads, upload_plan, upload_plan_error
+from ui.uploads import forget_plan, plan_uploads, prune_staged, upload_plan, upload_plan_error
 
 __all__ = [
     "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attributes", "cached_clusters",
     "cluster_embedders", "cluster_job", "comparison", "computed_note", "correctness_note",
     "default_attributes_note", "demo_spec_text", "discovery", "extras",
     "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "forget_cluster_job",
-    "get_store", "headline", "link_result", "mode_examples", "objective", "page_setup", "page_with_run",
+    "get_store", "headline", "link_result", "md", "mode_examples", "objective", "page_setup", "page_with_run",
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
     "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
-    "take_spec_upload", "forget_plan", "plan_uploads", "upload_plan", "upload_plan_error",
+    "take_spec_upload", "forget_plan", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
 ]

@@ -7,6 +7,9 @@ URL (``st.query_params``).
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from collections.abc import Sequence
 
 import streamlit as st
@@ -14,7 +17,26 @@ import streamlit as st
 from analysis import FaultlineError, Store, resolve_db_path
 from ui.cache import _open, demo_spec_text, run_listing
 
-PAGE_ICON = ":material/troubleshoot:"
+#: The tab's icon: an emoji, drawn by the browser (a ``:material/...:`` favicon is fetched from fonts.gstatic.com).
+PAGE_ICON = "🔎"
+
+_LOG = logging.getLogger("faultline.app")
+
+
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(value) -> str:
+    r"""Text from a log (or a spec, or an error quoting one) made safe to put into Markdown: every ASCII
+    punctuation character backslash-escaped and line breaks made spaces, so ``![x](http://...)``, ``<a href>``,
+    ``[link](...)``, ``**``, ``:red[...]`` or ``$...$`` show as the characters they are: no image, link, HTML
+    or formatting, and nothing fetched. Every value from a log that goes into ``st.markdown``, ``st.caption``,
+    ``st.info`` / ``warning`` / ``error`` / ``success``, a metric or an expander label goes through here.
+
+    >>> print(md("![x](http://e.example/a.png) <b>"))
+    \!\[x\]\(http\:\/\/e\.example\/a\.png\) \<b\>
+    """
+    return _MARKUP.sub(r"\\\1", " ".join(str(value).splitlines()))
 
 
 def get_store() -> Store | None:
@@ -23,7 +45,7 @@ def get_store() -> Store | None:
     try:
         return _open(path)
     except FaultlineError as err:
-        st.error(str(err), icon=":material/lock:")
+        st.error(md(err), icon=":material/lock:")
         st.button("Try again", key="retry_store")
         return None
 
@@ -53,13 +75,13 @@ def page_with_run(title: str, caption: str) -> tuple[Store, str, str, int]:
 
 def show_error(err: Exception) -> None:
     """An error the user can act on, in plain words, never a traceback."""
-    if isinstance(err, FaultlineError):
-        st.error(str(err), icon=":material/error:")
-    else:  # a bug: say so plainly, keep details folded away
-        st.error(f"Something went wrong inside Faultline ({type(err).__name__}). Nothing was changed. "
-                 "Please report this with the details below.", icon=":material/bug_report:")
-        with st.expander("Details"):
-            st.code(f"{type(err).__name__}: {err}")
+    if isinstance(err, FaultlineError):  # its message may quote a log: shown as text
+        st.error(md(err), icon=":material/error:")
+    else:  # a bug: say so plainly; the details (which may quote paths or data) go to the server's log only
+        incident = uuid.uuid4().hex[:8]
+        _LOG.error("incident %s", incident, exc_info=err)
+        st.error(f"Something went wrong inside Faultline. Nothing was changed. The details are in the server's "
+                 f"log under incident {incident}: please report this with them.", icon=":material/bug_report:")
 
 
 # ------------------------------------------------------------------ choices that survive
@@ -112,7 +134,7 @@ def flash(message: str, *, key: str) -> None:
 def show_flash(*, key: str) -> None:
     """Show (once) the message :func:`flash` left under ``key``."""
     if st.session_state.get(key):
-        st.success(st.session_state.pop(key), icon=":material/check_circle:")
+        st.success(md(st.session_state.pop(key)), icon=":material/check_circle:")
 
 
 def remembered_text(key: str, *, saved_key: str) -> None:

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("analysis.cli.link:link", "link failure modes to the objective components they implicate"),
     "annotations": ("analysis.cli.annotations:annotations", "list or export researchers' annotations"),
     "annotate": ("analysis.cli.annotations:annotate", "label an example or a slice with a failure mode and/or a note"),
+    "withdraw": ("analysis.cli.annotations:withdraw", "withdraw an annotation (it stops counting; both are kept)"),
     "report": ("analysis.cli.report:report", "write the audit report (PDF and/or HTML)"),
     "reports": ("analysis.cli.report:reports", "list the report history"),
 }

@@ -9,7 +9,7 @@ import click
 from analysis.cli import EXIT_OK
 from analysis.cli.common import db_option, echo_json, json_option, open_cli_store
 from analysis.errors import FaultlineError
-from analysis.objective.annotations import MSG_BAD_SLICE, add_annotation, export_annotations
+from analysis.objective.annotations import MSG_BAD_SLICE, add_annotation, export_annotations, retract_annotation
 from analysis.objective.annotations import annotations as annotation_table
 from analysis.objective.spec import Objective, load_objective
 
@@ -78,4 +78,22 @@ def annotate(run: str, example: str | None, slice_: str | None, mode: str | None
         made = add_annotation(store, run, author=author, mode=mode, note=note, example_id=example, slice=target,
                               known_modes=known)
         click.echo(f"Annotation {made.annotation_id} added to run {store.run(made.run_id).name} by {made.author}")
+    return EXIT_OK
+
+
+@click.command()
+@click.option("--run", required=True, help="run id or name")
+@click.option("--annotation", "annotation_id", required=True, help="id of the annotation to withdraw (see `annotations`)")
+@click.option("--author", required=True, help="who withdraws it")
+@click.option("--note", default="", help="why (default: retracted)")
+@db_option
+def withdraw(run: str, annotation_id: str, author: str, note: str, db: str | None) -> int:
+    """Withdraw an annotation: it stops counting as a label in every analysis.
+
+    Nothing is deleted: a retraction naming it is appended, and both stay listed and exported.
+    """
+    with open_cli_store(db) as store:
+        made = retract_annotation(store, run, annotation_id, author=author, note=note)
+        click.echo(f"Annotation {annotation_id} withdrawn from run {store.run(made.run_id).name} by {made.author} "
+                   f"(retraction {made.annotation_id})")
     return EXIT_OK

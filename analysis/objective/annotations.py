@@ -37,7 +37,7 @@ import pandas as pd
 
 from analysis.errors import FaultlineError
 from analysis.export import safe_csv
-from analysis.slicing.attributes import resolve_attributes
+from analysis.slicing.attributes import label_to_raw, prepare_attributes, resolve_attributes
 from analysis.sql import annotation as A
 from analysis.store import RunSchema, Store
 
@@ -48,6 +48,8 @@ MSG_NO_EXAMPLE = "Run {run!r} has no example {example_id!r}"
 MSG_BAD_SLICE = "A slice is a mapping of attribute to value, e.g. {{\"language\": \"sw\"}}; got {value!r}"
 MSG_UNKNOWN_MODE = "Unknown failure mode {mode!r}; modes: {known}"
 MSG_NO_ANNOTATION = "No annotation {annotation_id!r} in run {run!r}"
+MSG_SLICE_VALUE = ("A slice names each attribute's value as the text the slice table shows (e.g. \"sw\", \"≤ 12\", "
+                   "\"(missing)\"); got {value!r} ({kind}) for {attribute!r}")
 
 COLUMNS = ("annotation_id", "run_id", "example_id", "slice", "mode", "note", "author", "created_at", "retracts")
 @dataclass(frozen=True)
@@ -65,6 +67,31 @@ class Annotation:
     retracts: str | None = None
 
 
+def slice_where(store: Store, run: str | RunSchema, table: str, predicate: Mapping) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of a slice annotation's predicate on a run.
+
+    Every value must be a value label (text, as the slice table shows it) of an attribute the run has; it is
+    turned into the column's own stored value, read from the run (so the parameter has the column's type: a
+    number given for a text column can never make DuckDB cast the column).
+
+    Raises
+    ------
+    FaultlineError
+        A value that is not text (:data:`MSG_SLICE_VALUE`), an attribute the run does not have, or a value the
+        attribute does not take.
+    """
+    from analysis.sql import slices as Q
+
+    for attribute, value in predicate.items():
+        if value is not None and not isinstance(value, str):
+            raise FaultlineError(MSG_SLICE_VALUE.format(value=value, kind=type(value).__name__, attribute=attribute))
+    attrs = resolve_attributes(store, run, list(predicate))
+    prepared = prepare_attributes(store, table, attrs, bins=5, edges=None)
+    raw = [label_to_raw(store, table, p, predicate.get(p.attribute.name, predicate.get(p.attribute.column)))
+           for p in prepared]
+    return Q.predicate_where([p.sql for p in prepared], raw)
+
+
 def _table_exists(store: Store) -> bool:
     return store.table_exists("annotations")
 
@@ -75,7 +102,8 @@ def _commit(store: Store, cur) -> None:
     store.bump_version(cur)
 
 
-def _clean(store: Store, run_id: str, run_name: str, item: Mapping, known_modes: Iterable[str] | None) -> list:
+def _clean(store: Store, run_id: str, run_name: str, table: str, item: Mapping,
+           known_modes: Iterable[str] | None) -> list:
     author = str(item.get("author") or "").strip()
     if not author:
         raise FaultlineError(MSG_AUTHOR)
@@ -96,7 +124,8 @@ def _clean(store: Store, run_id: str, run_name: str, item: Mapping, known_modes:
         if not isinstance(slice_, Mapping) or not slice_ or not all(isinstance(k, str) for k in slice_):
             raise FaultlineError(MSG_BAD_SLICE.format(value=slice_))
 
-        resolve_attributes(store, run_name, list(slice_))  # names an attribute the run has
+        if not item.get("retracts"):  # a retraction repeats its target's slice, which may no longer fit
+            slice_where(store, run_name, table, slice_)  # text values of attributes the run has, values they take
         slice_text = json.dumps({k: slice_[k] for k in sorted(slice_)}, ensure_ascii=False)
     return [uuid.uuid4().hex, run_id, None if example_id is None else str(example_id), slice_text, mode, note, author,
             datetime.now(UTC).replace(tzinfo=None), item.get("retracts")]
@@ -114,13 +143,13 @@ def add_annotations(store: Store, run: str, items: Iterable[Mapping], *,
     >>> s = Store(tempfile.mkdtemp() + "/a.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False]}), name="r")
     >>> added = add_annotations(s, "r", [{"example_id": "2", "mode": "hallucination", "author": "ada"},
-    ...                                   {"slice": {"input_length": "≤ 1"}, "note": "short prompts", "author": "ada"}])
+    ...                                   {"slice": {"input_length": "1"}, "note": "short prompts", "author": "ada"}])
     >>> annotations(s, "r")[["example_id", "mode", "note", "author"]].to_dict("records")
     [{'example_id': '2', 'mode': 'hallucination', 'note': '', 'author': 'ada'}, {'example_id': None, 'mode': None, 'note': 'short prompts', 'author': 'ada'}]
     """
     info = store.run(run)
     items = list(items)
-    rows = [_clean(store, info.run_id, info.name, item, known_modes) for item in items]
+    rows = [_clean(store, info.run_id, info.name, info.table_name, item, known_modes) for item in items]
     if not rows:
         return []
     store.ensure_table("annotations")
@@ -203,7 +232,35 @@ def add_annotation(store: Store, run: str, *, author: str, mode: str | None = No
 
 
 def retract_annotation(store: Store, run: str, annotation_id: str, *, author: str, note: str = "") -> Annotation:
-    """Withdraw an annotation by appending one that retracts it (nothing is deleted)."""
+    """Withdraw an annotation by appending one that retracts it (nothing is deleted).
+
+    Both rows stay, and exports show the retraction.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    annotation_id : str
+        The annotation to withdraw (as :func:`annotations` lists it).
+    author : str
+        Who withdraws it.
+    note : str, optional
+        Why (default "retracted").
+
+    Returns
+    -------
+    Annotation
+        The retraction, pointing at the withdrawn annotation (``retracts``).
+
+    Raises
+    ------
+    FaultlineError
+        The run has no annotation with that id.
+    RunNotFoundError
+        The store has no such run.
+    """
     info = store.run(run)
     target = annotations(store, info.run_id, include_retracted=True)
     row = target[target["annotation_id"] == annotation_id]

@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError
-from analysis.objective.annotations import active_annotations
+from analysis.objective.annotations import active_annotations, slice_where
 from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
-from analysis.slicing.attributes import default_attributes, label_to_raw, prepare_attributes, resolve_attributes
+from analysis.slicing.attributes import default_attributes, prepare_attributes, resolve_attributes
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.slicing.table import slice_statistics, slice_table
@@ -300,17 +300,14 @@ def _annotation_sources(store: Store, schema: RunSchema, objective, active: pd.D
             sql, params = M.ids_expr(ids)
             sources[mode].append(Source("annotation", "annotation", sql, params, "a researcher labelled the example"))
         for text in group.loc[group["slice"].notna(), "slice"]:
-            predicate = json.loads(text)
             try:
-                attrs = resolve_attributes(store, schema, list(predicate))
-                prepared = prepare_attributes(store, info.table_name, attrs, bins=5, edges=None)
-                raw = [label_to_raw(store, info.table_name, p, predicate.get(p.attribute.name,
-                                                                               predicate.get(p.attribute.column)))
-                       for p in prepared]
-            except FaultlineError as err:
+                predicate = json.loads(text)
+                if not isinstance(predicate, dict):
+                    raise FaultlineError(f"not a mapping of attribute to value: {predicate!r}")
+                where, params = slice_where(store, schema, info.table_name, predicate)
+            except (FaultlineError, ValueError) as err:  # written by an older Faultline, or the run changed
                 notes.append(f"A slice annotation ({text}) no longer fits the run and is ignored: {err}")
                 continue
-            where, params = Q.predicate_where([p.sql for p in prepared], raw)
             sources[mode].append(Source("annotation", "annotation", f"correct = false AND ({where})", params,
                                         "a researcher labelled the slice"))
 

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pandas as pd
 
 from analysis import figures
 from analysis.report.content import Report
+from analysis.report.pdf import NO_NETWORK_PROXY, chromium_path
 
 #: Width (pixels) at which the report exports a figure: the projector-sized text of
 #: :mod:`analysis.figures` then prints at about 9 pt across the page's 190 mm.
 REPORT_FIGURE_WIDTH = 1000
 
 
+def kaleido_options() -> dict:
+    """How kaleido's chromium is started: no MathJax (kaleido fetches it from a CDN by default; no chart uses
+    LaTeX), plotly.js from the installed plotly, Debian's chromium when present, and every request that would
+    leave the machine sent to a dead local proxy."""
+    options: dict = {"mathjax": False, "proxy_server": NO_NETWORK_PROXY}
+    if Path(chromium_path()).exists():
+        options["path"] = chromium_path()
+    return options
+
+
 def _svg(fig) -> str:
-    svg = fig.to_image(format="svg", width=REPORT_FIGURE_WIDTH, height=fig.layout.height).decode("utf-8")
+    import kaleido
+
+    # through kaleido itself: plotly's to_image cannot turn MathJax off (it drops a False option)
+    svg = kaleido.calc_fig_sync(fig.to_dict(), opts={"format": "svg", "width": REPORT_FIGURE_WIDTH,
+                                                     "height": fig.layout.height}, kopts=kaleido_options())
+    svg = svg.decode("utf-8") if isinstance(svg, bytes) else svg
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 
@@ -58,7 +75,7 @@ def warm_export() -> None:
 
     with contextlib.suppress(Exception), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        go.Figure(go.Scatter(x=[0], y=[0])).to_image(format="svg")
+        _svg(go.Figure(go.Scatter(x=[0], y=[0])))
 
 
 @contextlib.contextmanager
@@ -70,7 +87,7 @@ def export_server():
 
     started = False
     try:
-        kaleido.start_sync_server(silence_warnings=True)
+        kaleido.start_sync_server(silence_warnings=True, **kaleido_options())
         started = True
     except Exception:  # noqa: BLE001 - a server already running (or none possible) still lets charts export
         started = False

@@ -72,11 +72,14 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
     if pdf_path is not None:
         say(0.75, "Printing the PDF")
         tmp = pdf_path.with_name(pdf_path.name + ".part")
-        document, pages = print_with_contents(
-            lambda page_numbers: render_html(report, page_numbers=page_numbers, charts=charts), tmp,
-            sections=[x for x in SECTIONS if x in spec.sections], report_id=report.report_id, chromium=chromium,
-            progress=say)
-        tmp.replace(pdf_path)
+        try:
+            document, pages = print_with_contents(
+                lambda page_numbers: render_html(report, page_numbers=page_numbers, charts=charts), tmp,
+                sections=[x for x in SECTIONS if x in spec.sections], report_id=report.report_id, chromium=chromium,
+                progress=say)
+            tmp.replace(pdf_path)
+        finally:
+            tmp.unlink(missing_ok=True)  # a print that failed leaves no half-written file behind
     else:
         document = render_html(report, charts=charts)
     if html_path is not None:

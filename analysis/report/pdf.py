@@ -13,6 +13,22 @@ MSG_NO_CHROMIUM = ("The PDF needs Debian's chromium at {path}: install it with `
                    "(`make run` and `make test` do it), or write only the HTML with --html")
 
 
+#: Every request chromium would send off this machine goes to this dead local proxy and fails (the report and
+#: its charts are self-contained; chromium's background services have nothing to reach). Localhost is not proxied.
+NO_NETWORK_PROXY = "127.0.0.1:9"
+
+#: Flags that keep chromium from contacting anyone: background services off, everything else through the dead proxy.
+OFFLINE_FLAGS = ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+                 "--no-pings", "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+                 f"--proxy-server={NO_NETWORK_PROXY}")
+
+
+def _is_local(url: str) -> bool:
+    """A URL that stays on this machine (inline data, the blank page, a local file)."""
+    return url.startswith(("data:", "about:", "blob:", "file:"))
+
+
 def chromium_path() -> str:
     """Debian's chromium, or $FAULTLINE_CHROMIUM."""
     return os.environ.get("FAULTLINE_CHROMIUM", "/usr/bin/chromium")
@@ -26,6 +42,8 @@ class PdfPrinter:
         if not Path(chromium).exists():
             raise FaultlineError(MSG_NO_CHROMIUM.format(path=chromium))
         self.chromium = chromium
+        #: URLs the printed documents asked for that would have left the machine: refused, never fetched.
+        self.refused: list[str] = []
         self.header = (f"<div style=\"font-size:7px;width:100%;padding:0 15mm;color:#475569;font-family:DejaVu Sans\">"
                        f"Faultline audit report <span style=\"float:right\">{html.escape(report_id)}</span></div>")
         self.footer = ("<div style=\"font-size:7px;width:100%;text-align:center;color:#475569;font-family:DejaVu Sans\">"
@@ -37,15 +55,23 @@ class PdfPrinter:
         self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(
             executable_path=self.chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", *OFFLINE_FLAGS])
         return self
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort()
 
     def print(self, document: str, out: Path) -> int:
         """Print ``document`` to ``out``; return the page count."""
         from pypdf import PdfReader
 
         page = self._browser.new_page()
+        page.route("**/*", self._route)
         try:
             page.set_content(document, wait_until="load")
             page.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,

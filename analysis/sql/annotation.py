@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from analysis.sql import quote_ident
 
-INSERT = "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT = ("INSERT INTO annotations (annotation_id, run_id, example_id, slice, mode, note, "
+          "author, created_at, retracts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def found_ids_sql(n: int) -> str:

@@ -15,12 +15,12 @@ BEGIN = "BEGIN TRANSACTION"
 COMMIT = "COMMIT"
 ROLLBACK = "ROLLBACK"
 TABLE_EXISTS = "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
-INIT_INFO = "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('data_version', '0')"
+INIT_INFO = "INSERT OR IGNORE INTO store_info (key, value) VALUES ('schema_version', ?), ('data_version', '0')"
 BUMP_VERSION = ("UPDATE store_info SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
                 "WHERE key = 'data_version'")
 DATA_VERSION = "SELECT value FROM store_info WHERE key = 'data_version'"
 INFO = "SELECT value FROM store_info WHERE key = ?"
-SET_INFO = "INSERT OR REPLACE INTO store_info VALUES (?, ?)"
+SET_INFO = "INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)"
 RUN_TABLES = "SELECT table_name FROM runs ORDER BY ingested_at, run_id"
 RUNS = """
     SELECT r.run_id, r.name, r.model, r.source_format AS format, r.task, r.row_count AS rows,
@@ -59,10 +59,17 @@ RENAME = "UPDATE runs SET name = ? WHERE run_id = ?"
 SET_NOTES = "UPDATE runs SET notes = ? WHERE run_id = ?"
 RUN_BY_SOURCE_KEY = "SELECT run_id FROM runs WHERE source_key = ?"
 ALL_RUN_NAMES = "SELECT name FROM runs"
-INSERT_RUN = "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_RUN_FILE = "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)"
-INSERT_FIELD = "INSERT INTO fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_CHECK = "INSERT INTO reconciliation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+ALL_FILE_PATHS = "SELECT DISTINCT file_path FROM run_files WHERE file_path IS NOT NULL ORDER BY file_path"
+INSERT_RUN = ("INSERT INTO runs (run_id, name, model, source_format, task, source_key, row_count, "
+              "n_correct, n_unscorable, ingested_at, faultline_version, notes, mapping, "
+              "table_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT_RUN_FILE = ("INSERT INTO run_files (run_id, position, file_name, file_path, sha256, "
+                   "size_bytes) VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_FIELD = ("INSERT INTO fields (run_id, position, column_name, source_name, role, kind, "
+                "n_missing, n_distinct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT_CHECK = ("INSERT INTO reconciliation (run_id, position, tool, metric, basis, tool_value, "
+                "faultline_value, tool_n, faultline_n, verdict, source, message) VALUES (?, ?, ?, ?, "
+                "?, ?, ?, ?, ?, ?, ?, ?)")
 #: Every reconciled figure, runs in load order, a run's figures in the order the tool gave them.
 RECONCILIATION = """
     SELECT c.run_id, r.name, c.tool, c.metric, c.basis, c.tool_value, c.faultline_value, c.tool_n, c.faultline_n,

@@ -10,8 +10,10 @@ SETTINGS = "SELECT settings_json, table_json FROM cluster_cache WHERE cache_key 
 LABELS = "SELECT example_id, cluster, x, y FROM cluster_labels WHERE cache_key = ?"
 DELETE_LABELS = "DELETE FROM cluster_labels WHERE cache_key = ?"
 DELETE_ENTRY = "DELETE FROM cluster_cache WHERE cache_key = ?"
-INSERT_ENTRY = "INSERT INTO cluster_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_LABELS = (f"INSERT INTO cluster_labels SELECT ?, example_id, cluster, CAST(x AS FLOAT), CAST(y AS FLOAT) "
+INSERT_ENTRY = ("INSERT INTO cluster_cache (cache_key, run_id, field, embedder, params_json, "
+                "data_fingerprint, created_at, faultline_version, settings_json, "
+                "table_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT_LABELS = (f"INSERT INTO cluster_labels (cache_key, example_id, cluster, x, y) SELECT ?, example_id, cluster, CAST(x AS FLOAT), CAST(y AS FLOAT) "
                  f"FROM {LABELS_VIEW}")
 #: Forget clusterings of deleted runs, and all but the newest few (second ``?``) of a run (first ``?``).
 PRUNE = ("DELETE FROM cluster_cache WHERE run_id NOT IN (SELECT run_id FROM runs) OR cache_key IN ("

@@ -50,7 +50,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.errors import FaultlineError, RunNotFoundError
+from analysis.errors import FaultlineError, RunNotFoundError, StoreVersionError
 from analysis.formatting import format_threshold
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
@@ -152,8 +152,13 @@ class Store:
         self.read_only = read_only
         self._con = connect(self.path, read_only=read_only, lock_timeout_s=lock_timeout_s)
         self._write_lock = threading.RLock()
-        if not read_only:
-            self._ensure_schema()
+        try:
+            self._check_schema_version()
+            if not read_only:
+                self._ensure_schema()
+        except BaseException:
+            self._con.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -218,6 +223,23 @@ class Store:
             return
         with self._write_lock:
             self.cursor().execute(ddl)
+
+    def _check_schema_version(self) -> None:
+        """Refuse a store written by a newer Faultline (its ``schema_version`` above
+        :data:`~analysis.store.schema.SCHEMA_VERSION`), before anything is read from it or written into it."""
+        cur = self.cursor()
+        if not cur.execute(C.TABLE_EXISTS, ["store_info"]).fetchall():
+            return  # a new store
+        rows = cur.execute(C.INFO, ["schema_version"]).fetchall()
+        found = rows[0][0] if rows else None
+        if found is None:
+            return
+        try:
+            newer = int(found) > SCHEMA_VERSION
+        except (TypeError, ValueError):
+            newer = True  # not a version this Faultline ever wrote
+        if newer:
+            raise StoreVersionError(self.path, str(found), SCHEMA_VERSION)
 
     def _ensure_schema(self) -> None:
         with self._write_lock:
@@ -443,6 +465,10 @@ class Store:
         with self.transaction() as cur:
             cur.execute(C.SET_NOTES, [notes or "", run.run_id])
             self.bump_version(cur)
+
+    def source_paths(self) -> list[Path]:
+        """The source file recorded for every run (its provenance on disk), each once."""
+        return [Path(p) for (p,) in self.cursor().execute(C.ALL_FILE_PATHS).fetchall()]
 
     def delete_run(self, ref: str) -> RunInfo:
         """Remove a run and its examples (one transaction)."""

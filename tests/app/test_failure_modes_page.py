@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
 from analysis.objective.annotations import annotations
-from tests.conftest import HELM_BBQ, ROOT
+from tests.conftest import HELM_BBQ, ROOT, shown
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
@@ -66,9 +66,9 @@ def test_page_shows_modes_matrix_and_the_strongest_declared_link(demo_env):
     assert at.get("plotly_chart")  # the matrix
     assert at.selectbox(key="fm_mode").value == "reward_hacking"
     assert at.selectbox(key="fm_component").value == "rm_helpfulness"
-    assert any(":red[**implicated**]" in m.value for m in at.markdown)
-    assert any("Helpfulness reward model rewards reward hacking" in m.value for m in at.markdown)
-    assert any("Choose a baseline run" in i.value for i in at.info)  # no baseline: no Goodhart plot yet
+    assert any(":red[**implicated**]" in shown(m.value) for m in at.markdown)
+    assert any("Helpfulness reward model rewards reward hacking" in shown(m.value) for m in at.markdown)
+    assert any("Choose a baseline run" in shown(i.value) for i in at.info)  # no baseline: no Goodhart plot yet
 
 
 def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot(demo_env):
@@ -79,7 +79,7 @@ def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot
     at.selectbox(key="fm_component").set_value("rm_harmlessness")
     at.run()
     assert not at.exception
-    assert any("Harmlessness reward model rewards over-refusal" in m.value for m in at.markdown)
+    assert any("Harmlessness reward model rewards over-refusal" in shown(m.value) for m in at.markdown)
     separation = frame(at, "smd")
     assert separation["signal"].tolist() == ["rm_harmlessness"] and separation["auc"].iloc[0] > 0.9
     concentration = frame(at, "in_mode")
@@ -93,8 +93,8 @@ def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot
 
 def test_a_data_component_says_no_signal(demo_env):
     at = run_page(fm_chosen_mode="hallucination", fm_chosen_component="pretraining_data")
-    assert any(":gray[**no signal**]" in m.value for m in at.markdown)
-    assert any("Pretraining corpus has no per-example signal" in m.value for m in at.markdown)
+    assert any(":gray[**no signal**]" in shown(m.value) for m in at.markdown)
+    assert any("Pretraining corpus has no per-example signal" in shown(m.value) for m in at.markdown)
 
 
 def test_spec_errors_are_shown_inline_with_the_line(demo_env):
@@ -103,14 +103,14 @@ def test_spec_errors_are_shown_inline_with_the_line(demo_env):
     at.text_area(key="fm_spec_editor").input(broken)
     at.run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any("line 35, key 'components[2].kind': unknown component kind 'kl'" in e for e in errors)
-    assert any("Fix the spec above" in i.value for i in at.info)
+    assert any("Fix the spec above" in shown(i.value) for i in at.info)
     assert any(">  35 |     kind: kl" in c.value for c in at.code)
     at.button(key="fm_spec_reset").click()
     at.run()
     assert not at.exception and not at.error
-    assert any("Valid spec: 7 components, 9 failure modes (1 added, 1 renamed), 3 rules" in s.value for s in at.success)
+    assert any("Valid spec: 7 components, 9 failure modes (1 added, 1 renamed), 3 rules" in shown(s.value) for s in at.success)
 
 
 def test_a_spec_that_does_not_fit_the_run_is_listed_and_the_rest_goes_on(demo_env):
@@ -119,7 +119,7 @@ def test_a_spec_that_does_not_fit_the_run_is_listed_and_the_rest_goes_on(demo_en
         at.session_state["fm_spec"].replace("column: kl_to_ref", "column: kl_divergence"))
     at.run()
     assert not at.exception
-    assert any("signal column 'kl_divergence' is not in run" in w.value for w in at.warning)
+    assert any("signal column 'kl_divergence' is not in run" in shown(w.value) for w in at.warning)
     assert not frame(at, "sources_text").empty
 
 
@@ -135,7 +135,7 @@ def test_annotating_an_example_counts_and_is_listed(demo_env):
     at.button(key="FormSubmitter:fm_annotate_form-Add annotation").click()
     at.run()
     assert not at.exception
-    assert any("Annotation added" in s.value for s in at.success)
+    assert any("Annotation added" in shown(s.value) for s in at.success)
     listed = frame(at, "retracted")
     assert "complied with an unsafe request" in set(listed["note"])
     with open_store(demo_env, seed_demo=False) as store:
@@ -145,13 +145,34 @@ def test_annotating_an_example_counts_and_is_listed(demo_env):
     assert "annotation" in modes.loc["Harmful compliance", "sources_text"]
 
 
+def test_an_annotation_is_withdrawn_with_the_button_and_stops_counting(demo_env):
+    from analysis.objective.annotations import active_annotations, add_annotation
+
+    base = run_id(demo_env, "baseline")
+    with open_store(demo_env, seed_demo=False) as store:
+        made = add_annotation(store, base, author="ada", mode="harmful_compliance", example_id="ex-00011",
+                              note="to be withdrawn")
+    at = run_page(chosen_run=base, fm_author_saved="bob")
+    at.selectbox(key="fm_withdraw_id").set_value(made.annotation_id)
+    at.text_input(key="fm_withdraw_note").input("wrong example")
+    at.button(key="FormSubmitter:fm_withdraw_form-Withdraw annotation").click()
+    at.run()
+    assert not at.exception
+    assert any(f"Annotation {made.annotation_id[:8]} withdrawn" in shown(s.value) for s in at.success)
+    with open_store(demo_env, seed_demo=False) as store:
+        assert made.annotation_id not in set(active_annotations(store, base)["annotation_id"])
+        table = annotations(store, base)
+    retraction = table[table["retracts"] == made.annotation_id].iloc[0]
+    assert (retraction["author"], retraction["note"]) == ("bob", "wrong example")
+
+
 def test_annotation_without_author_is_refused_in_plain_words(demo_env):
     at = run_page()
     at.text_input(key="fm_example_id").input("ex-00001")
     at.button(key="FormSubmitter:fm_annotate_form-Add annotation").click()
     at.run()
     assert not at.exception
-    assert any("An annotation needs an author" in e.value for e in at.error)
+    assert any("An annotation needs an author" in shown(e.value) for e in at.error)
 
 
 def test_helm_bbq_run_says_no_signal_everywhere(tmp_path, monkeypatch):
@@ -161,16 +182,16 @@ def test_helm_bbq_run_says_no_signal_everywhere(tmp_path, monkeypatch):
     monkeypatch.setenv("FAULTLINE_DB", str(db))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     at = run_page()
-    assert any("is not in run" in w.value for w in at.warning)  # the demo spec's signals are not in these logs
+    assert any("is not in run" in shown(w.value) for w in at.warning)  # the demo spec's signals are not in these logs
     assert {m.label: m.value for m in at.metric}["Components with a signal"] == "0 of 7"
-    assert any(":gray[**no signal**]" in m.value for m in at.markdown)
+    assert any(":gray[**no signal**]" in shown(m.value) for m in at.markdown)
 
 
 def test_empty_store_points_to_the_data_page(tmp_path, monkeypatch):
     monkeypatch.setenv("FAULTLINE_DB", str(tmp_path / "empty.duckdb"))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     at = run_page()
-    assert any("no runs yet" in i.value for i in at.info)
+    assert any("no runs yet" in shown(i.value) for i in at.info)
 
 
 def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone(tmp_path, monkeypatch):
@@ -185,5 +206,5 @@ def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone
     monkeypatch.setenv("FAULTLINE_DB", str(db))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     at = run_page(chosen_run=second)
-    assert any("share no example ids" in w.value and "Showing the run alone" in w.value for w in at.warning)
-    assert any("Choose a baseline run" in i.value for i in at.info)
+    assert any("share no example ids" in shown(w.value) and "Showing the run alone" in shown(w.value) for w in at.warning)
+    assert any("Choose a baseline run" in shown(i.value) for i in at.info)

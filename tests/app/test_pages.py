@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
-from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, ROOT
+from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, ROOT, shown
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
@@ -30,7 +30,7 @@ def run_page(page: str) -> AppTest:
 
 def test_start_page_empty_store_points_to_data_page(db):
     at = run_page("app.py")
-    assert any("no runs yet" in i.value for i in at.info)
+    assert any("no runs yet" in shown(i.value) for i in at.info)
 
 
 def test_start_page_lists_runs_with_intervals(db):
@@ -60,7 +60,7 @@ def test_start_page_flags_a_run_that_does_not_reproduce_its_tools_figure(db):
                            tool="lm-eval", reported=[Reported("exact_match,strict-match", 0.0)])
         store.ingest([_plan_source(store, source, {}, {})])
     at = run_page("app.py")
-    assert any("pooled run" in w.value and "lm-eval reports 0 for exact_match,strict-match" in w.value
+    assert any("pooled run" in shown(w.value) and "lm-eval reports 0 for exact_match,strict-match" in shown(w.value)
                for w in at.warning)
     assert at.dataframe[0].value["check_text"].tolist() == ["⚠ differs"]
     at = run_page("pages/1_Data.py")
@@ -93,7 +93,7 @@ def test_data_page_lists_and_renames_runs(db):
     at.run()
     assert not at.exception
     assert "gpt-4o baseline" in set(at.dataframe[0].value["name"])
-    assert any("Renamed" in s.value for s in at.success)
+    assert any("Renamed" in shown(s.value) for s in at.success)
 
 
 def test_data_page_rename_clash_is_shown_in_plain_words(db):
@@ -105,7 +105,7 @@ def test_data_page_rename_clash_is_shown_in_plain_words(db):
     at.button(key="rename_button").click()
     at.run()
     assert not at.exception
-    assert any("already named" in e.value for e in at.error)
+    assert any("already named" in shown(e.value) for e in at.error)
 
 
 def test_data_page_delete_asks_for_confirmation(db):
@@ -128,18 +128,17 @@ def test_data_page_delete_asks_for_confirmation(db):
 def test_data_page_shows_guessed_roles_then_loads(db, write):
     """The page's confirm-and-load path (the browser test covers the upload widget itself)."""
     at = run_page("pages/1_Data.py")
-    assert any("No runs yet" in i.value for i in at.info)
+    assert any("No runs yet" in shown(i.value) for i in at.info)
     log = write("roles.csv", "question,model_answer,gold,verdict,lang\nq1,a,a,true,en\nq2,b,c,false,sw\n")
     with open_store(db, seed_demo=False) as store:
         plan = store.plan(log)
     at.session_state["data_plan"] = plan
     at.run()
     assert not at.exception
-    shown = at.text_input(key="plan_name_0")
-    assert shown.value == "roles"
-    assert any("Detected format" in c.value and "CSV" in c.value for c in at.caption)
+    assert at.text_input(key="plan_name_0").value == "roles"
+    assert any("Detected format" in shown(c.value) and "CSV" in shown(c.value) for c in at.caption)
     # verdict is not named like an outcome: the page says so and will not load
-    assert any("No column has the role" in w.value for w in at.warning)
+    assert any("No column has the role" in shown(w.value) for w in at.warning)
     assert at.button(key="load_button").disabled
     # a run with an outcome column loads, under the name typed in
     log2 = write("ok.csv", "question,answer,correct,lang\nq1,a,true,en\nq2,b,false,sw\n")
@@ -151,7 +150,7 @@ def test_data_page_shows_guessed_roles_then_loads(db, write):
     at.button(key="load_button").click()
     at.run()
     assert not at.exception
-    assert any("Loaded run" in s.value and "my upload" in s.value for s in at.success)
+    assert any("Loaded run" in shown(s.value) and "my upload" in shown(s.value) for s in at.success)
     assert "my upload" in set(at.dataframe[0].value["name"])
 
 
@@ -168,7 +167,7 @@ def test_app_shows_store_busy_message(tmp_path, monkeypatch):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
         at.run()
         assert not at.exception
-        assert any("in use by another process" in e.value for e in at.error)
+        assert any("in use by another process" in shown(e.value) for e in at.error)
     finally:
         proc.kill()
         proc.wait()
@@ -196,7 +195,7 @@ def test_slices_page(demo_db, monkeypatch):
     assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
     extras = at.dataframe[1].value  # the demo has confidence, latency, cost, two raters and graded scores
     assert {"ece", "latency_ms_p50", "rater_agreement", "score_ci_low"} <= set(extras.columns)
-    assert any("Raters disagree in:" in w.value and "domain = legal" in w.value for w in at.warning)
+    assert any("Raters disagree in:" in shown(w.value) and "domain = legal" in shown(w.value) for w in at.warning)
     discovered = at.dataframe[2].value
     assert len(discovered) >= 1 and {"group", "description", "status"} <= set(discovered.columns)
 
@@ -217,26 +216,26 @@ def test_slices_page_settings(demo_db, monkeypatch):
 def test_compare_page(demo_db, monkeypatch):
     monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
     at = run_page("pages/3_Compare.py")
-    assert any("Gate failed" in e.value for e in at.error)
+    assert any("Gate failed" in shown(e.value) for e in at.error)
     table = at.dataframe[0].value
     regressed = set(table.loc[table["verdict"] == "regressed", "description"])
     assert "domain = medical" in regressed
     at.slider(key="compare_drop").set_value(20.0)
     at.run()
     assert not at.exception
-    assert any("Gate failed" in e.value for e in at.error)  # medical dropped by far more than 20 points
+    assert any("Gate failed" in shown(e.value) for e in at.error)  # medical dropped by far more than 20 points
 
 
 def test_compare_page_needs_two_runs(db):
     at = run_page("pages/3_Compare.py")
-    assert any("two runs" in i.value for i in at.info)
+    assert any("two runs" in shown(i.value) for i in at.info)
 
 
 def test_report_page_preview_and_generate(db):
     with open_store(db, seed_demo=False) as store:
         store.ingest(HELM_BBQ)
     at = run_page("pages/6_Report.py")
-    assert any("No report" in c.value for c in at.caption)
+    assert any("No report" in shown(c.value) for c in at.caption)
     at.text_input(key="report_analyst").input("Ana")
     at.multiselect(key="report_sections").set_value(["summary", "provenance", "slices", "signoff"])
     at.button[0].click()  # Preview
@@ -246,7 +245,7 @@ def test_report_page_preview_and_generate(db):
     at.button[1].click()  # Generate
     at.run(timeout=180)
     assert not at.exception
-    assert any("Report FLR-" in s.value for s in at.success)
+    assert any("Report FLR-" in shown(s.value) for s in at.success)
     assert at.dataframe[0].value["analyst"].tolist() == ["Ana"]
 
 

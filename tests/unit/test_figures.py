@@ -305,3 +305,51 @@ def test_the_report_prints_the_matrix_figure_in_place_of_a_hand_built_table(demo
     assert section.count("<svg") == 1 and "<table" not in section
     for mode in link(demo, "after-objective-change", DEMO_SPEC, strict=False).objective.modes:
         assert mode.name in section  # the matrix's row labels, as SVG text
+
+
+# ------------------------------------------------------------------------------------ text from a log is text
+#: What a log may hold where a label goes (issue #11, kind 3): plotly reads <a href>, <b>, <br>... as markup.
+HOSTILE = '<a href="http://127.0.0.1:8629/phish">trusted</a> <b>x</b> & <img src=x>'
+
+
+def _strings(obj):
+    """Every string of a figure's JSON (trace values, labels, hovers, titles)."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _strings(value)
+    elif isinstance(obj, (list, tuple, np.ndarray)):
+        for value in obj:
+            yield from _strings(value)
+
+
+def _hostile_figures(demo, linked, clustered):
+    runs = demo.headline().assign(name=lambda d: HOSTILE + d["name"])
+    result = slice_table(demo, "baseline", ["language", "domain"], max_order=2, min_support=20)
+    table = result.table.assign(description=lambda d: HOSTILE + d["description"])
+    cells = heatmap_cells(result, "language", "domain").rename(columns={"language": HOSTILE})
+    cells["domain"] = HOSTILE + cells["domain"].astype(str)
+    comparison = compare_runs(demo, "baseline", "after-objective-change", ["language"], min_support=20).table
+    comparison = comparison.assign(description=lambda d: HOSTILE + d["description"])
+    matrix = linked.cells.assign(mode_name=HOSTILE, component_name=HOSTILE + " component", relation=HOSTILE)
+    points = linked.goodhart_points("over_refusal", "rm_harmlessness", min_support=20)
+    points = points.assign(description=HOSTILE, signal=HOSTILE)
+    labels = clustered.labels.assign(text=HOSTILE, cluster=HOSTILE)
+    return {
+        "headline": figures.headline_forest(runs),
+        "slices": figures.slice_forest(table, overall_error_rate=result.overall_error_rate),
+        "heatmap": figures.slice_heatmap(cells, HOSTILE, "domain"),
+        "comparison": figures.comparison_forest(comparison),
+        "matrix": figures.modes_matrix(matrix),
+        "goodhart": figures.goodhart_plot(points, component_name=HOSTILE, mode_name=HOSTILE),
+        "map": figures.cluster_map(labels, color_by="cluster"),
+    }
+
+
+def test_text_from_a_log_is_drawn_as_text_in_every_figure(demo, linked, clustered):
+    for name, fig in _hostile_figures(demo, linked, clustered).items():
+        strings = list(_strings(fig.to_plotly_json()))
+        assert any(figures.label(HOSTILE) in s for s in strings), name  # the value is shown, escaped
+        for s in strings:  # and never as markup: no tag of the value survives anywhere
+            assert "<a " not in s and "<img" not in s and "<b>x" not in s and "& " not in s, (name, s)

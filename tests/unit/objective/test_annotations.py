@@ -237,3 +237,55 @@ def test_cli_annotate_list_and_export(tmp_path, capsys):
     out = tmp_path / "export.csv"
     assert main(["annotations", "--db", str(db), "--export", str(out)]) == 0
     assert len(pd.read_csv(out)) == 2
+
+
+# ------------------------------------------------------------------------------ a slice value of the wrong type
+SLICE_VALUES = [
+    ({"lang": 5}, "got 5 (int) for 'lang'"),
+    ({"lang": True}, "got True (bool) for 'lang'"),
+    ({"lang": ["sw"]}, "got ['sw'] (list) for 'lang'"),
+    ({"lang": {"a": 1}}, "got {'a': 1} (dict) for 'lang'"),
+    ({"lang": "fr"}, "lang has no value 'fr'"),
+]
+
+
+@pytest.mark.parametrize(("slice_", "message"), SLICE_VALUES, ids=[m for _, m in SLICE_VALUES])
+def test_a_slice_value_that_cannot_select_is_refused_and_nothing_written(run, slice_, message):
+    version = run.data_version()
+    with pytest.raises(FaultlineError) as info:
+        add_annotation(run, "r", author="ada", mode="hallucination", slice=slice_)
+    assert message in str(info.value)
+    assert annotations(run, "r").empty and run.data_version() == version
+    mode_indicators(run, "r")  # the analysis still runs
+
+
+def test_a_bad_slice_annotation_already_stored_is_ignored_with_a_note_and_can_be_withdrawn(run):
+    """One written by an older Faultline (no validation) no longer breaks every analysis of its run."""
+    from analysis.objective.modes import compile_modes
+    from analysis.sql import annotation as A
+
+    good = add_annotation(run, "r", author="ada", mode="hallucination", slice={"lang": "sw"})
+    bad_id = "b" * 32
+    with run.transaction() as cur:
+        cur.execute(A.INSERT, [bad_id, good.run_id, None, '{"lang": 5}', "hallucination", "", "old", good.created_at,
+                               None])
+    flags = mode_indicators(run, "r").set_index("example_id")
+    assert flags["hallucination"].tolist() == [False, True, False, True]  # the good one still counts
+    notes = compile_modes(run, "r").notes
+    assert any('{"lang": 5}' in n and "ignored" in n for n in notes)
+    retract_annotation(run, "r", bad_id, author="ada", note="wrong type")
+    assert not any('{"lang": 5}' in n for n in compile_modes(run, "r").notes)
+
+
+def test_cli_withdraw(tmp_path, capsys):
+    db = tmp_path / "cli.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        store.ingest_frame(FRAME, name="r")
+        made = add_annotation(store, "r", author="ada", mode="hallucination", example_id="2")
+    assert main(["withdraw", "--db", str(db), "--run", "r", "--annotation", made.annotation_id,
+                 "--author", "bob", "--note", "typo"]) == 0
+    assert f"Annotation {made.annotation_id} withdrawn from run r by bob" in capsys.readouterr().out
+    assert main(["withdraw", "--db", str(db), "--run", "r", "--annotation", "nope", "--author", "bob"]) == 2
+    assert "No annotation 'nope' in run 'r'" in capsys.readouterr().err
+    with open_store(db, seed_demo=False) as store:
+        assert active_annotations(store, "r").empty and len(annotations(store, "r")) == 2

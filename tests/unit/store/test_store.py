@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from analysis import FaultlineError, InputError, RunNotFoundError, StoreBusyError, guess_roles, open_store
+from analysis import FaultlineError, InputError, RunNotFoundError, Store, StoreBusyError, guess_roles, open_store
+from analysis.errors import StoreVersionError
+from analysis.store.schema import SCHEMA_VERSION
 from tests.conftest import HELM_BBQ, LM_EVAL_SAMPLES, OPENAI_EVALS, PROMPTFOO_JSON, ROOT
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
@@ -326,3 +328,34 @@ def test_parquet_rows_are_numbered_from_one_by_the_reader(store, tmp_path):
     (run,) = store.ingest(tmp_path / "ok.parquet").added
     assert store.examples(run.run_id)["source_row"].tolist() == [1, 2, 3]
     assert "meta.file_row_number" not in set(store.fields(run.run_id)["column_name"])
+
+
+# ------------------------------------------------------------------------------ a store from a newer Faultline
+@pytest.mark.parametrize("version", [str(SCHEMA_VERSION + 1), "999", "2.0-beta"])
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_store_written_by_a_newer_faultline_is_refused_and_left_unchanged(tmp_path, version, read_only):
+    import hashlib
+
+    path = tmp_path / "newer.duckdb"
+    with open_store(path, seed_demo=False) as store:
+        store.ingest_frame(pd.DataFrame({"prompt": ["a"], "correct": [True]}), name="r")
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE store_info SET value = ? WHERE key = 'schema_version'", [version])
+    con.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StoreVersionError) as info:
+        Store(path, read_only=read_only)
+    assert f"store schema version {version}; this Faultline reads versions up to {SCHEMA_VERSION}" in str(info.value)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    if not read_only:
+        from analysis.cli import main
+
+        assert main(["runs", "--db", str(path)]) == 2
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_store_of_this_version_opens(tmp_path):
+    path = tmp_path / "same.duckdb"
+    open_store(path, seed_demo=False).close()
+    with Store(path, read_only=True) as store:
+        assert store.info("schema_version") == str(SCHEMA_VERSION)
