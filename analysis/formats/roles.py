@@ -18,13 +18,13 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from analysis.errors import FaultlineError, InputError
 from analysis.formats.validation import (
-    MAX_BYTES,
     MSG_TOO_LARGE,
     STRICT,
     KnownKeys,
     LocatedError,
     load_yaml,
     located,
+    max_bytes,
     problems,
     what,
 )
@@ -313,8 +313,8 @@ def load_mapping(path: str | Path) -> dict:
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(path, MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES))
+        if size > max_bytes():
+            raise InputError(path, MSG_TOO_LARGE.format(size=size, limit=max_bytes()))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise InputError(path, MSG_MAPPING_NOT_UTF8.format(reason=err.reason, start=err.start)) from err
