@@ -22,14 +22,13 @@ score at all is unscorable.
 
 from __future__ import annotations
 
-import json
 import zipfile
 import zlib
 from pathlib import Path
 
 from analysis.errors import NOT_INSPECT_ZIP, ZIP_BOMB, InputError
 
-from ._records import flatten, message_text, rows_to_frame, strip_prefixes
+from ._records import expect, flatten, json_kind, message_text, rows_to_frame, strip_prefixes
 from .base import (
     Reported,
     SourceRun,
@@ -93,24 +92,9 @@ class _Scoring:
                          f"(for example score_values: {{{example}}})", record=record, field=field)
 
 
-def _kind(value: object) -> str:
-    """How a JSON value is named in an error: ``text 'abc'``, ``a list``, ``the number 3``..."""
-    if isinstance(value, str):
-        return f"text {value[:40]!r}"
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _object(value: object, path: Path, record: str, field: str) -> dict:
     """``value`` when it is a JSON object, ``{}`` when absent, else an error naming the field."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InputError(path, f"expected an object, got {_kind(value)}", record=record, field=field)
-    return value
+    return expect(value, dict, path, record, field, default={})
 
 
 def _epoch(value: object, path: Path, record: str) -> int:
@@ -120,14 +104,14 @@ def _epoch(value: object, path: Path, record: str) -> int:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    raise InputError(path, f"expected a whole number for the epoch, got {_kind(value)}", record=record, field="epoch")
+    raise InputError(path, f"expected a whole number for the epoch, got {json_kind(value)}", record=record, field="epoch")
 
 
 def _sample_row(sample: dict, path: Path, record: str, scoring: _Scoring) -> dict:
     if not isinstance(sample, dict) or "id" not in sample:
         raise InputError(path, "expected an Inspect sample with an 'id'", record=record, field="id")
     if not isinstance(sample["id"], (str, int)) or isinstance(sample["id"], bool):
-        raise InputError(path, f"expected text or a whole number for the sample id, got {_kind(sample['id'])}",
+        raise InputError(path, f"expected text or a whole number for the sample id, got {json_kind(sample['id'])}",
                          record=record, field="id")
     output = _object(sample.get("output"), path, record, "output")
     completion = output.get("completion")
@@ -136,7 +120,7 @@ def _sample_row(sample: dict, path: Path, record: str, scoring: _Scoring) -> dic
     if not completion:
         choices = output.get("choices") or []
         if not isinstance(choices, list):
-            raise InputError(path, f"expected a list, got {_kind(choices)}", record=record, field="output.choices")
+            expect(choices, list, path, record, "output.choices")
         if choices:
             choice = _object(choices[0], path, record, "output.choices[0]")
             message = _object(choice.get("message"), path, record, "output.choices[0].message")
@@ -262,22 +246,7 @@ _RATIO_FLOOR = 2**20
 _MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError)
 
 
-class _Budget:
-    """Bytes decompressed from one archive so far, against :func:`~analysis.formats.base.max_archive_bytes`."""
-
-    def __init__(self) -> None:
-        self.limit = max_archive_bytes()
-        self.used = 0
-
-    def take(self, n: int, path: Path, member: str) -> None:
-        self.used += n
-        if self.used > self.limit:
-            raise InputError(path, ZIP_BOMB.format(
-                detail=f"its members expand to more than {self.limit} bytes (at member {member})",
-                limit=f"{self.limit // 2**20} MB (FAULTLINE_MAX_ARCHIVE_MB)"), record=f"member {member}")
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: _Budget) -> bytes:
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
     limit = max(max_field_bytes() * 4, 256 * 1024**2)
     where = f"member {info.filename}"
     if info.file_size > limit:
@@ -292,13 +261,16 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, bu
     if len(data) > limit:
         raise InputError(path, ZIP_BOMB.format(detail=f"member {info.filename} expands past its declared size",
                                                limit=f"{limit // 2**20} MB per member (4 x FAULTLINE_MAX_FIELD_MB, at least 256 MB)"), record=where)
-    budget.take(len(data), path, info.filename)
     return data
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], path: Path) -> None:
-    """Refuse an archive whose declared sizes already exceed the budget, or any member (above 1 MiB)
-    compressed more than the ratio allows, before anything is decompressed."""
+    """Refuse an archive whose members expand beyond the budget, or any member (above 1 MiB) compressed more
+    than the ratio allows, before anything is decompressed.
+
+    The declared sizes bound the bytes actually decompressed: Python's zipfile never inflates more than a
+    member's declared size, and a member whose size lies fails its CRC (a damaged archive, named).
+    """
     budget = max_archive_bytes()
     total = sum(i.file_size for i in infos)
     if total > budget:
@@ -329,9 +301,8 @@ def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[S
             shown = ", ".join(sorted(names)[:5]) + (" ..." if len(names) > 5 else "")
             raise InputError(path, NOT_INSPECT_ZIP.format(members=shown or "nothing"))
         _check_sizes(infos, path)
-        budget = _Budget()
         head_name = "header.json" if "header.json" in names else "_journal/start.json"
-        header = parse_json_bytes(_read_member(archive, archive.getinfo(head_name), path, budget), path,
+        header = parse_json_bytes(_read_member(archive, archive.getinfo(head_name), path), path,
                                   member=head_name)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise InputError(path, "expected an 'eval' object in the log header", record=f"member {head_name}", field="eval")
@@ -341,7 +312,7 @@ def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[S
         for info in infos:
             if not (info.filename.startswith("samples/") and info.filename.endswith(".json")):
                 continue
-            sample = parse_json_bytes(_read_member(archive, info, path, budget), path, member=info.filename)
+            sample = parse_json_bytes(_read_member(archive, info, path), path, member=info.filename)
             rows.append(_sample_row(sample, path, f"member {info.filename}", scoring))
     scoring.check(path)
     frame, roles = _frame_and_roles(rows, path, scoring.primary)
