@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +16,12 @@ from .validation import env_limit
 
 def max_field_bytes() -> int:
     """Largest single field (or JSON record) Faultline reads, in bytes (env FAULTLINE_MAX_FIELD_MB)."""
-    return int(float(os.environ.get("FAULTLINE_MAX_FIELD_MB", "64")) * 1024 * 1024)
+    return env_limit("FAULTLINE_MAX_FIELD_MB", 64 * 2**20, scale=2**20)
 
 
 def max_document_bytes() -> int:
     """Largest whole-document JSON log parsed in memory (env FAULTLINE_MAX_DOCUMENT_MB)."""
-    return int(float(os.environ.get("FAULTLINE_MAX_DOCUMENT_MB", "512")) * 1024 * 1024)
+    return env_limit("FAULTLINE_MAX_DOCUMENT_MB", 512 * 2**20, scale=2**20)
 
 
 def max_archive_bytes() -> int:
