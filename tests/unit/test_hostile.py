@@ -2,8 +2,8 @@
 store left exactly as it was; never a traceback, never exit 1 (the code of a failed gate).
 
 The hostile files lie in ``shared/fixtures/hostile`` (its README.md says what each one did before); the
-fuzz cases mutate the real logs of lm-eval, Inspect, promptfoo, OpenAI evals and HELM with a fixed seed,
-so each case is the same on every run.
+fuzz cases mutate the real logs of lm-eval, Inspect, promptfoo, OpenAI evals, HELM, MT-Bench and Every Eval Ever
+with a fixed seed, so each case is the same on every run.
 """
 
 from __future__ import annotations
@@ -258,9 +258,13 @@ SOURCES = [
     ("openai_evals", "openai_evals/examples_us-tort-law-turbo.jsonl", None),
     ("helm", "helm/narrative_qa", "per_instance_stats.json"),
     ("helm_state", "helm/narrative_qa", "scenario_state.json"),
+    ("mtbench_single", "judgments/mtbench_single/gpt-4_single.jsonl", None),
+    ("mtbench_pair", "judgments/mtbench_pair/gpt-4_pair.jsonl", None),
+    ("every_eval_ever", "every_eval_ever/single_turn/data/starsim/anthropic/claude-opus-4-6/"
+                        "e854d8a1-c754-40ef-adaf-726c5f6f8e08_samples.jsonl", None),
 ]
 MUTATIONS = ("retype", "retype", "retype", "nest", "drop", "truncate")
-SEEDS = 60
+SEEDS = 90  # ten cases per source
 
 
 def _paths(value, at=()):
