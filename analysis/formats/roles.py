@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from analysis.errors import FaultlineError, InputError
+from analysis.formats.base import json_loads
 from analysis.formats.validation import (
     MSG_TOO_LARGE,
     STRICT,
@@ -322,7 +323,7 @@ def load_mapping(path: str | Path) -> dict:
         raise InputError(path, MSG_MAPPING_UNREADABLE.format(reason=err.strerror)) from err
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json_loads(text, path)
         except json.JSONDecodeError as err:
             raise InputError(path, MSG_MAPPING_NOT_JSON.format(problem=err.msg), record=f"line {err.lineno}") from err
         try:  # JSON's keys sit where a YAML reader finds them: their lines, for the messages

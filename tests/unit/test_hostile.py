@@ -175,6 +175,17 @@ GENERATED = [
 ]
 
 
+def test_a_mapping_file_nested_too_deeply_is_named(db, capsys, tmp_path):
+    mapping = tmp_path / "deep_mapping.json"
+    mapping.write_text('{"correct": "correct", "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    log = tmp_path / "ok.csv"
+    log.write_text("question,correct\nq,true\n")
+    before = snapshot(db)
+    code, err = run_cli(["ingest", str(log), "--mapping", str(mapping), "--db", str(db)], capsys)
+    assert code == EXIT_ERROR and "deep_mapping.json" in err and "nested too deeply" in err, err
+    assert snapshot(db) == before
+
+
 @pytest.mark.parametrize("name,content,environment,fragments", GENERATED, ids=[g[0] for g in GENERATED])
 def test_generated_input_is_refused_in_a_sentence(db, capsys, tmp_path, monkeypatch, name, content, environment,
                                                   fragments):
