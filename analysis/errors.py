@@ -38,8 +38,24 @@ NOT_INSPECT_ZIP = (
     "inside, found {members}"
 )
 ZIP_BOMB = (
-    "was refused: {detail}. Expected an Inspect log whose members expand to at most {limit}; "
-    "this looks like a zip bomb or a corrupted archive"
+    "was refused: {detail}, beyond the limit of {limit}; this looks like a zip bomb or a corrupted archive"
+)
+NESTED_TOO_DEEPLY = (
+    "is nested too deeply to read (more than about {depth} levels of lists and objects); expected a few levels"
+)
+NUL_IN_NAME = "has a column whose name contains a NUL character (shown as \\x00); expected column names without NUL characters"
+TOO_MANY_COLUMNS = (
+    "has {count} columns, more than the limit of {limit}; expected fewer columns. Raise the limit with "
+    "FAULTLINE_MAX_COLUMNS if this is intended"
+)
+STORE_DAMAGED = (
+    "The store {path} is damaged or is not a DuckDB file ({detail}). Restore it from a copy, or pass --db "
+    "(or set FAULTLINE_DB) to use another store"
+)
+STORE_UNREADABLE = "The store {path} cannot be opened: {detail}"
+STORE_READ_ONLY = (
+    "The store {path} is open for reading only ({why}); nothing can be written to it. Make the file writable, "
+    "or pass --db to use another store"
 )
 FIELD_TOO_LARGE = (
     "has a field larger than the limit of {limit_mb} MB; expected smaller texts. Raise the limit "
@@ -98,6 +114,10 @@ class StoreVersionError(FaultlineError):
             f"{path} was written by a newer Faultline (store schema version {found}; this Faultline reads versions "
             f"up to {supported}), so it is not opened and nothing in it was changed. Upgrade Faultline to use it, "
             f"or use another store (--db PATH or $FAULTLINE_DB)")
+
+
+class StoreError(FaultlineError):
+    """A store file that cannot be opened or written (damaged, not DuckDB, read-only)."""
 
 
 class RunNotFoundError(FaultlineError):

@@ -6,11 +6,14 @@ for ``report``) is imported only when that command runs, so ``--help`` stays fas
 
 Exit status: 0 on success, 1 when a regression gate fails (``gate``), 2 on an error: a usage error,
 or a :class:`~analysis.errors.FaultlineError` reported as one line on stderr that says what is wrong.
+Anything unexpected (an error no adapter turned into a sentence) is reported the same way, exit 2,
+never as a traceback (``FAULTLINE_DEBUG=1`` shows it).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 
 import click
@@ -30,6 +33,16 @@ EXIT_INTERRUPTED = 130
 """Interrupted with Ctrl-C (128 + SIGINT, as shells report it)."""
 
 MSG_INTERRUPTED = "interrupted: nothing was changed by the unfinished command"
+DEBUG_ENV_VAR = "FAULTLINE_DEBUG"
+"""Set to 1 to see the traceback of an unexpected error instead of its one-line message."""
+MSG_TOO_DEEP = ("the input is nested too deeply to read (lists or objects inside each other hundreds of times); "
+                "expected a few levels")
+MSG_OUT_OF_MEMORY = ("ran out of memory; expected an input that fits in memory. Use a smaller file, or lower the "
+                     "limits (FAULTLINE_MAX_FIELD_MB, FAULTLINE_MAX_DOCUMENT_MB, FAULTLINE_MAX_ARCHIVE_MB)")
+MSG_OS_ERROR = "could not read or write{where}: {reason}. Nothing was committed by the failed command."
+MSG_DATABASE_ERROR = "the store's database reported an error: {detail}. Nothing was committed by the failed command."
+MSG_UNEXPECTED = (f"an unexpected error ({{kind}}: {{detail}}). This is a fault in Faultline: please report it with "
+                  f"the command that caused it (set {DEBUG_ENV_VAR}=1 to see the traceback)")
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("analysis.cli.ingest:ingest", "load evaluation logs into the store"),
@@ -100,4 +113,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FaultlineError as err:
         click.echo(f"error: {err}", err=True)
         return EXIT_ERROR
+    except Exception as err:  # the boundary: anything unexpected is a sentence and exit 2, never a traceback
+        if os.environ.get(DEBUG_ENV_VAR, "0") not in ("", "0"):
+            raise
+        click.echo(f"error: {unexpected_message(err)}", err=True)
+        return EXIT_ERROR
     return EXIT_OK if code is None else int(code)
+
+
+def unexpected_message(err: BaseException) -> str:
+    """A plain sentence for an error no part of Faultline turned into one (what, then what to do).
+
+    >>> unexpected_message(OSError(28, "No space left on device", "/data/store.duckdb"))
+    'could not read or write /data/store.duckdb: No space left on device. Nothing was committed by the failed command.'
+    """
+    if isinstance(err, RecursionError):
+        return MSG_TOO_DEEP
+    if isinstance(err, MemoryError):
+        return MSG_OUT_OF_MEMORY
+    if isinstance(err, OSError) and err.strerror:
+        where = f" {err.filename}" if err.filename else ""
+        return MSG_OS_ERROR.format(where=where, reason=err.strerror)
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else "no detail"
+    if len(first) > 300:
+        first = first[:300] + "..."
+    if type(err).__module__.lstrip("_").startswith("duckdb"):
+        return MSG_DATABASE_ERROR.format(detail=first)
+    return MSG_UNEXPECTED.format(kind=type(err).__name__, detail=first)

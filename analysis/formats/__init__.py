@@ -15,7 +15,7 @@ from pathlib import Path
 from analysis.errors import EMPTY_FILE, UNKNOWN_FORMAT, InputError
 
 from .alpaca_eval import read_alpaca_eval
-from .base import SourceRun, read_json_document
+from .base import SourceRun, json_loads, read_json_document
 from .every_eval_ever import read_every_eval_ever
 from .flat import diagnose_text_file, frame_source, read_flat
 from .helm import helm_run_dirs, read_helm_dir
@@ -86,7 +86,7 @@ def detect_format(path: str | Path) -> str:
             return "every_eval_ever"
         first_line = text.split("\n", 1)[0]
         try:
-            first = json.loads(first_line)
+            first = json_loads(first_line, path, record="line 1")
         except json.JSONDecodeError:
             first = None
         if isinstance(first, dict):

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.errors import InputError
+
 _MISSING = object()
 
 
@@ -65,6 +67,34 @@ def flatten(prefix: str, value: Any, out: dict[str, Any], *, depth: int = 0, max
         out[prefix] = value
 
 
+def json_kind(value: Any) -> str:
+    """How a JSON value is named in an error: ``text 'abc'``, ``a list``, ``the number 3``, ``null``...
+
+    >>> json_kind("abc"), json_kind([1]), json_kind(None), json_kind(3)
+    ("text 'abc'", 'a list', 'null', 'the number 3')
+    """
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def expect(value: Any, kind: type | tuple[type, ...], file, record: str | None, field: str, *, default: Any = None):
+    """``value`` when it is of ``kind``, ``default`` when absent (None), else an InputError naming file, record
+    and field (``kind`` dict: an object, list: a list, str: text)."""
+    if value is None:
+        return default
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        return value
+    wanted = " or ".join({dict: "an object", list: "a list", str: "text", int: "a whole number",
+                          float: "a number"}.get(k, k.__name__) for k in kinds)
+    raise InputError(file, f"expected {wanted}, got {json_kind(value)}", record=record, field=field)
+
+
 def message_text(value: Any) -> str | None:
     """Text of a prompt that may be a string, a chat message list, or content parts."""
     if value is None or value is _MISSING:
@@ -83,6 +113,9 @@ def message_text(value: Any) -> str | None:
         parts = [message_text(v) for v in value]
         return "\n\n".join(p for p in parts if p)
     return str(value)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _column_kind(values: list[Any]) -> str:
@@ -106,10 +139,10 @@ def _column_kind(values: list[Any]) -> str:
         return "str"
     if kinds == {"bool"}:
         return "bool"
-    if kinds <= {"int"}:
-        return "int"
+    if kinds <= {"int"}:  # integers beyond 64 bits (no column type holds them exactly) are kept as text
+        return "int" if all(_INT64[0] <= v <= _INT64[1] for v in values if v is not None) else "mixed"
     if kinds <= {"int", "float"}:
-        return "float"
+        return "float" if all(_INT64[0] <= v <= _INT64[1] for v in values if isinstance(v, int)) else "mixed"
     if kinds == {"str"}:
         return "str"
     return "mixed"

@@ -3,24 +3,52 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import FIELD_TOO_LARGE, NOT_UTF8, TRUNCATED_JSON, InputError
+from analysis.errors import FIELD_TOO_LARGE, NESTED_TOO_DEEPLY, NOT_UTF8, TRUNCATED_JSON, InputError
+
+from .validation import env_limit
 
 
 def max_field_bytes() -> int:
     """Largest single field (or JSON record) Faultline reads, in bytes (env FAULTLINE_MAX_FIELD_MB)."""
-    return int(float(os.environ.get("FAULTLINE_MAX_FIELD_MB", "64")) * 1024 * 1024)
+    return env_limit("FAULTLINE_MAX_FIELD_MB", 64 * 2**20, scale=2**20)
 
 
 def max_document_bytes() -> int:
     """Largest whole-document JSON log parsed in memory (env FAULTLINE_MAX_DOCUMENT_MB)."""
-    return int(float(os.environ.get("FAULTLINE_MAX_DOCUMENT_MB", "512")) * 1024 * 1024)
+    return env_limit("FAULTLINE_MAX_DOCUMENT_MB", 512 * 2**20, scale=2**20)
+
+
+def max_archive_bytes() -> int:
+    """Most bytes decompressed from one zip log (.eval), counted as they are read (env FAULTLINE_MAX_ARCHIVE_MB)."""
+    return env_limit("FAULTLINE_MAX_ARCHIVE_MB", 2048 * 2**20, scale=2**20)
+
+
+def max_compression_ratio() -> int:
+    """Largest expanded/compressed ratio of a zip member above 1 MiB (env FAULTLINE_MAX_COMPRESSION_RATIO)."""
+    return env_limit("FAULTLINE_MAX_COMPRESSION_RATIO", 200)
+
+
+def max_columns() -> int:
+    """Most columns a log may have (env FAULTLINE_MAX_COLUMNS)."""
+    return env_limit("FAULTLINE_MAX_COLUMNS", 2000)
+
+
+#: Python's JSON parser recurses once per level; about this many levels fit its default stack.
+JSON_DEPTH = 900
+
+
+def json_loads(text: str | bytes, path: Path | str | None, *, record: str | None = None) -> object:
+    """``json.loads`` that says a document nested too deeply is (instead of a RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError as err:
+        raise InputError(path, NESTED_TOO_DEEPLY.format(depth=JSON_DEPTH), record=record) from err
 
 
 @dataclass(frozen=True)
@@ -127,7 +155,7 @@ def parse_json_bytes(raw: bytes, path: Path | str, *, member: str | None = None)
         raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at line {line}"),
                          record=where) from err
     try:
-        return json.loads(text)
+        return json_loads(text, path, record=where)
     except json.JSONDecodeError as err:
         record = f"{where + ', ' if where else ''}line {err.lineno} column {err.colno}"
         if err.pos >= len(text.rstrip()) - 1:
@@ -160,7 +188,7 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at column {err.start + 1}"),
                                  record=f"line {lineno}") from err
             try:
-                obj = json.loads(text)
+                obj = json_loads(text, path, record=f"line {lineno}")
             except json.JSONDecodeError as err:
                 at_end = not handle.peek(1) if hasattr(handle, "peek") else False
                 if at_end and not raw.endswith(b"\n"):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from analysis.errors import InputError
 
-from ._records import rows_to_frame, strip_prefixes
+from ._records import expect, rows_to_frame, strip_prefixes
 from .base import Reported, SourceRun, iter_jsonl, read_json_document
 
 SAMPLES_SUFFIX = "_samples.jsonl"
@@ -134,8 +134,8 @@ def read_every_eval_ever(path: Path) -> list[SourceRun]:
             if key not in rec:
                 raise InputError(samples_path, f"expected an Every Eval Ever instance row with {key!r}",
                                  record=f"line {lineno}", field=key)
-        evaluation = rec.get("evaluation") or {}
-        score = evaluation.get("score") if isinstance(evaluation, dict) else None
+        evaluation = expect(rec.get("evaluation"), dict, samples_path, f"line {lineno}", "evaluation", default={})
+        score = evaluation.get("score")
         if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
             raise InputError(samples_path, f"expected a number, got {score!r}", record=f"line {lineno}",
                              field="evaluation.score")

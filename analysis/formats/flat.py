@@ -8,14 +8,18 @@ say which line and field are wrong.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import FIELD_TOO_LARGE, NOT_UTF8, InputError
+from analysis.errors import EMPTY_FILE, FIELD_TOO_LARGE, NOT_UTF8, TOO_MANY_COLUMNS, InputError
 
-from .base import SourceRun, iter_jsonl, max_field_bytes
+from ._records import rows_to_frame
+from .base import SourceRun, iter_jsonl, json_loads, max_columns, max_document_bytes, max_field_bytes
 
 # Column types are inferred from a sample of rows (fast). When a value further down does not
 # fit the inferred type, the store retries once with the whole file as the sample
@@ -54,6 +58,7 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
     name = path.stem
     if fmt in ("csv", "tsv"):
         delim = "," if fmt == "csv" else "\t"
+        _check_header_width(path, delim)
         return [SourceRun(fmt, [path], name, sql_source=_csv_source(path, delim), record_label="row",
                           sql_fallback=_csv_source(path, delim, _WHOLE))]
     if fmt == "parquet":
@@ -63,6 +68,8 @@ def read_flat(path: Path, fmt: str) -> list[SourceRun]:
         # Parquet numbers its rows itself (0-based): no window over the whole file is needed for them.
         return [SourceRun(fmt, [path], name, sql_source=("read_parquet(?, file_row_number=true)", [str(path)]),
                           record_label="row", extra={"row_column": "file_row_number", "row_base": 0})]
+    if fmt == "jsonl" and _unusual_jsonl(path):
+        return [SourceRun(fmt, [path], name, frame=_jsonl_frame(path), record_label="line")]
     if fmt in ("jsonl", "json"):
         return [SourceRun(fmt, [path], name, record_label="line" if fmt == "jsonl" else "record",
                           sql_source=_json_source(path, fmt), sql_fallback=_json_source(path, fmt, _WHOLE))]
@@ -78,6 +85,61 @@ def _has_column(path: Path, name: str) -> bool:
     except Exception:  # noqa: BLE001 - an unreadable file is reported by DuckDB when it is read
         return False
     return any(str(n).lower() == name for n in names)
+
+
+def _unusual_jsonl(path: Path) -> bool:
+    """JSON Lines that DuckDB's reader refuses: a byte order mark, or lines ended by CR alone (old Mac style)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    return head.startswith(codecs.BOM_UTF8) or (b"\r" in head and b"\n" not in head)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _jsonl_frame(path: Path) -> pd.DataFrame:
+    """Read JSON Lines with a BOM or CR-only line endings in Python (errors name the line)."""
+    size = path.stat().st_size
+    if size > max_document_bytes():
+        raise InputError(path, f"is {size / 2**20:.0f} MB of JSON Lines with a byte order mark or CR-only line "
+                         f"endings, above the {max_document_bytes() / 2**20:.0f} MB limit for reading such a file in "
+                         "memory; expected a smaller file (or raise FAULTLINE_MAX_DOCUMENT_MB), or re-save it as "
+                         "UTF-8 without a BOM and with LF line endings")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + raw[: err.start].count(b"\r") + 1
+        raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x}"), record=f"near line {line}") from err
+    rows = []
+    for lineno, line in enumerate(_LINE_END.split(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json_loads(line, path, record=f"line {lineno}")
+        except json.JSONDecodeError as err:
+            raise InputError(path, f"is not valid JSON: {err.msg} at column {err.colno}; expected one JSON object "
+                             "per line", record=f"line {lineno}") from err
+        if not isinstance(obj, dict):
+            raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", record=f"line {lineno}")
+        rows.append(obj)
+    if not rows:
+        raise InputError(path, EMPTY_FILE)
+    return rows_to_frame(rows)
+
+
+def _check_header_width(path: Path, delim: str) -> None:
+    """Refuse a table with more columns than :func:`~analysis.formats.base.max_columns` before DuckDB reads it
+    (its reader holds a buffer per column: 50,000 columns take gigabytes)."""
+    limit = max_columns()
+    with open(path, "rb") as handle:
+        head = handle.readline(max_field_bytes() + 1)
+    count = head.count(delim.encode()) + 1  # an upper bound (a quoted delimiter counts too): exact when above
+    if count > limit:
+        text = head.decode("utf-8-sig", errors="replace")
+        count = len(next(csv.reader([text], delimiter=delim), []))
+        if count > limit:
+            raise InputError(path, TOO_MANY_COLUMNS.format(count=count, limit=limit), record="line 1")
 
 
 def frame_source(frame: pd.DataFrame, name: str) -> SourceRun:

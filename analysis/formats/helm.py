@@ -70,7 +70,7 @@ from pathlib import Path
 from analysis.errors import InputError
 
 from ._helm_main_metrics import MAIN_METRICS
-from ._records import rows_to_frame, strip_prefixes
+from ._records import expect, rows_to_frame, strip_prefixes
 from .base import Reported, SourceRun, read_json_document
 
 REQUIRED = ("scenario_state.json", "per_instance_stats.json", "run_spec.json")
@@ -208,8 +208,9 @@ def _read_stats(folder: Path) -> tuple[dict[tuple, dict[str, float]], list[str],
             values = by_key[key] = {}
         else:
             merged += 1
-        for stat in entry.get("stats") or []:
-            name = (stat.get("name") or {}).get("name") if isinstance(stat, dict) else None
+        for j, stat in enumerate(entry.get("stats") or []):
+            stat = expect(stat, dict, file, record, f"stats[{j}]", default={})
+            name = expect(stat.get("name"), dict, file, record, f"stats[{j}].name", default={}).get("name")
             if not isinstance(name, str) or not stat.get("count"):
                 continue
             value = _number(stat.get("mean", stat.get("sum")))
@@ -387,7 +388,9 @@ def read_helm_run(folder: Path, *, multi: bool = False) -> list[SourceRun]:
         raise InputError(folder / "run_spec.json", f"expected a JSON object, got {type(spec).__name__}")
     by_key, names, merged, conflicts = _read_stats(folder)
     adapter = spec.get("adapter_spec") if isinstance(spec.get("adapter_spec"), dict) else {}
-    method = str(adapter.get("method") or (state.get("adapter_spec") or {}).get("method") or "")
+    state_adapter = expect(state.get("adapter_spec"), dict, folder / "scenario_state.json", None, "adapter_spec",
+                           default={})
+    method = str(adapter.get("method") or state_adapter.get("method") or "")
     groups = [str(g) for g in spec.get("groups") or [] if g]
     primary, why, helm_main, main_split = _choose_primary(names, groups, method, folder)
     judges = _judges(names)
@@ -411,29 +414,41 @@ def read_helm_run(folder: Path, *, multi: bool = False) -> list[SourceRun]:
         raise InputError(file, "is empty: expected at least one request state")
     multi_trial = len({k[1] for k in states}) > 1
     all_tags: set[str] = set()
-    for _, rs in states.values():
-        for ref in rs["instance"].get("references") or []:
-            all_tags.update(t for t in ref.get("tags") or [] if isinstance(t, str))
+    for i, rs in states.values():
+        record = f"request_states[{i}]"
+        references = expect(rs["instance"].get("references"), list, file, record, "instance.references", default=[])
+        for j, ref in enumerate(references):
+            ref = expect(ref, dict, file, record, f"instance.references[{j}]", default={})
+            tags = expect(ref.get("tags"), list, file, record, f"instance.references[{j}].tags", default=[])
+            all_tags.update(t for t in tags if isinstance(t, str))
     paired = sorted(t for t in all_tags if f"non-{t}" in all_tags)
 
     rows, row_splits = [], []
     unmatched = 0
-    for key, (_, rs) in sorted(states.items(), key=lambda kv: kv[1][0]):
+    for key, (i, rs) in sorted(states.items(), key=lambda kv: kv[1][0]):
         inst = rs["instance"]
+        record = f"request_states[{i}]"
         iid, trial, pert = key
         values = by_key.get(key)
         if values is None:
             unmatched += 1
             values = {}
-        completions = (rs.get("result") or {}).get("completions") or []
+        result = expect(rs.get("result"), dict, file, record, "result", default={})
+        completions = expect(result.get("completions"), list, file, record, "result.completions", default=[])
         raw = completions[0].get("text") if completions and isinstance(completions[0], dict) else None
-        mapping = rs.get("output_mapping") or {}
+        mapping = expect(rs.get("output_mapping"), dict, file, record, "output_mapping", default={})
         output = mapping.get(raw.strip(), raw) if isinstance(raw, str) else raw
-        refs = [r for r in inst.get("references") or [] if isinstance(r, dict)]
-        correct_refs = [(r.get("output") or {}).get("text") for r in refs if "correct" in (r.get("tags") or [])]
-        ref_tags = {t for r in refs for t in r.get("tags") or [] if isinstance(t, str)}
+        numbered = [(j, r) for j, r in enumerate(inst.get("references") or []) if isinstance(r, dict)]
+        correct_refs = [expect(expect(r.get("output"), dict, file, record, f"instance.references[{j}].output",
+                                      default={}).get("text"), str, file, record,
+                               f"instance.references[{j}].output.text")
+                        for j, r in numbered if "correct" in (r.get("tags") or [])]
+        ref_tags = {t for _, r in numbered for t in r.get("tags") or [] if isinstance(t, str)}
+        for part in ("split", "sub_split"):
+            expect(inst.get(part), str, file, record, f"instance.{part}")
+        text_in = expect(inst.get("input"), dict, file, record, "instance.input", default={}).get("text")
         example_id = iid + (f"#trial{trial}" if multi_trial else "") + (f"#{pert}" if pert else "")
-        row = {"example_id": example_id, "input": (inst.get("input") or {}).get("text"), "output": output,
+        row = {"example_id": example_id, "input": text_in, "output": output,
                "reference": " | ".join(t for t in correct_refs if t) or None,
                "meta:instance_id": iid, "meta:split": inst.get("split"), "meta:sub_split": inst.get("sub_split"),
                "meta:raw_output": raw, "meta:perturbation": pert or None, "meta:train_trial_index": trial}
@@ -468,7 +483,8 @@ def read_helm_run(folder: Path, *, multi: bool = False) -> list[SourceRun]:
         parts.setdefault(eval_split if split is None or split == eval_split else split, []).append(row)
 
     model = adapter.get("model")
-    scenario = str((spec.get("scenario_spec") or {}).get("class_name") or "").rsplit(".", 1)[-1]
+    scenario_spec = expect(spec.get("scenario_spec"), dict, folder / "run_spec.json", None, "scenario_spec", default={})
+    scenario = str(scenario_spec.get("class_name") or "").rsplit(".", 1)[-1]
     task = groups[0] if groups else (scenario or None)
     base_name = f"{task or scenario} · {model}" if model else folder.name
     notes = [f"HELM run {spec.get('name') or folder.name}", f"score = {primary}: {why}"]

@@ -23,22 +23,27 @@ score at all is unscorable.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from analysis.errors import NOT_INSPECT_ZIP, ZIP_BOMB, InputError
 
-from ._records import flatten, message_text, rows_to_frame, strip_prefixes
-from .base import Reported, SourceRun, max_field_bytes, parse_json_bytes, read_json_document
+from ._records import expect, flatten, json_kind, message_text, rows_to_frame, strip_prefixes
+from .base import (
+    Reported,
+    SourceRun,
+    max_archive_bytes,
+    max_compression_ratio,
+    max_field_bytes,
+    parse_json_bytes,
+    read_json_document,
+)
 
 #: Inspect's default value_to_float for its score constants (CORRECT, PARTIAL, INCORRECT, NOANSWER).
 CIPN = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}
 _WORDS = {"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0}
 #: Inspect metrics that are the mean of the scorer's numeric values, in the order they are headlined.
 _MEAN_METRICS = ("accuracy", "mean")
-#: Upper bound on the expanded size of all members of one .eval archive.
-MAX_ARCHIVE_EXPANDED = 2 * 1024**3
-#: A member compressed more than this many times is refused (a zip bomb signature).
-MAX_COMPRESSION_RATIO = 200
 
 
 class _Scoring:
@@ -87,22 +92,48 @@ class _Scoring:
                          f"(for example score_values: {{{example}}})", record=record, field=field)
 
 
+def _object(value: object, path: Path, record: str, field: str) -> dict:
+    """``value`` when it is a JSON object, ``{}`` when absent, else an error naming the field."""
+    return expect(value, dict, path, record, field, default={})
+
+
+def _epoch(value: object, path: Path, record: str) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise InputError(path, f"expected a whole number for the epoch, got {json_kind(value)}", record=record, field="epoch")
+
+
 def _sample_row(sample: dict, path: Path, record: str, scoring: _Scoring) -> dict:
     if not isinstance(sample, dict) or "id" not in sample:
         raise InputError(path, "expected an Inspect sample with an 'id'", record=record, field="id")
-    output = sample.get("output") or {}
+    if not isinstance(sample["id"], (str, int)) or isinstance(sample["id"], bool):
+        raise InputError(path, f"expected text or a whole number for the sample id, got {json_kind(sample['id'])}",
+                         record=record, field="id")
+    output = _object(sample.get("output"), path, record, "output")
     completion = output.get("completion")
+    if completion is not None and not isinstance(completion, str):
+        completion = message_text(completion)
     if not completion:
         choices = output.get("choices") or []
+        if not isinstance(choices, list):
+            expect(choices, list, path, record, "output.choices")
         if choices:
-            completion = message_text((choices[0].get("message") or {}).get("content"))
+            choice = _object(choices[0], path, record, "output.choices[0]")
+            message = _object(choice.get("message"), path, record, "output.choices[0].message")
+            completion = message_text(message.get("content"))
     target = sample.get("target")
     if isinstance(target, list):
         target = " | ".join(str(t) for t in target)
-    row: dict = {"sample_id": str(sample["id"]), "epoch": int(sample.get("epoch") or 1),
+    elif target is not None and not isinstance(target, str):
+        target = message_text(target)
+    row: dict = {"sample_id": str(sample["id"]), "epoch": _epoch(sample.get("epoch"), path, record),
                  "input": message_text(sample.get("input")), "output": completion,
                  "reference": target, "status": None}
-    scores = sample.get("scores") or {}
+    scores = _object(sample.get("scores"), path, record, "scores")
     status = None
     for scorer, score in scores.items():
         value = score.get("value") if isinstance(score, dict) else score
@@ -127,9 +158,9 @@ def _sample_row(sample: dict, path: Path, record: str, scoring: _Scoring) -> dic
     if isinstance(sample.get("choices"), list):
         row["meta:choices"] = " | ".join(map(str, sample["choices"]))
     meta: dict = {}
-    flatten("", sample.get("metadata") or {}, meta)
+    flatten("", _object(sample.get("metadata"), path, record, "metadata"), meta)
     row.update({f"meta:{k}": v for k, v in meta.items()})
-    usage = output.get("usage") or {}
+    usage = _object(output.get("usage"), path, record, "output.usage")
     for key in ("input_tokens", "output_tokens"):
         if isinstance(usage.get(key), (int, float)):
             row[f"meta:{key}"] = usage[key]
@@ -208,17 +239,50 @@ def _natural(sample_id: str):
     return (0, int(sample_id), "") if sample_id.isdigit() else (1, 0, sample_id)
 
 
+#: Members at most this large are not ratio-checked (a small JSON member may legitimately compress well).
+_RATIO_FLOOR = 2**20
+#: What reading a damaged member raises: a bad CRC, a broken deflate stream, a cut-off member,
+#: an unsupported compression method, an encrypted member.
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError)
+
+
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
     limit = max(max_field_bytes() * 4, 256 * 1024**2)
+    where = f"member {info.filename}"
     if info.file_size > limit:
         raise InputError(path, ZIP_BOMB.format(detail=f"member {info.filename} expands to {info.file_size} bytes",
-                                               limit=f"{limit // 2**20} MB per member"))
-    with archive.open(info) as handle:
-        data = handle.read(limit + 1)  # the header's size may lie: never read past the limit
+                                               limit=f"{limit // 2**20} MB per member (4 x FAULTLINE_MAX_FIELD_MB, at least 256 MB)"), record=where)
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)  # the header's size may lie: never read past the limit
+    except _MEMBER_ERRORS as err:
+        raise InputError(path, f"is a damaged zip archive ({err}); expected an intact Inspect AI .eval log",
+                         record=where) from err
     if len(data) > limit:
         raise InputError(path, ZIP_BOMB.format(detail=f"member {info.filename} expands past its declared size",
-                                               limit=f"{limit // 2**20} MB per member"))
+                                               limit=f"{limit // 2**20} MB per member (4 x FAULTLINE_MAX_FIELD_MB, at least 256 MB)"), record=where)
     return data
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], path: Path) -> None:
+    """Refuse an archive whose members expand beyond the budget, or any member (above 1 MiB) compressed more
+    than the ratio allows, before anything is decompressed.
+
+    The declared sizes bound the bytes actually decompressed: Python's zipfile never inflates more than a
+    member's declared size, and a member whose size lies fails its CRC (a damaged archive, named).
+    """
+    budget = max_archive_bytes()
+    total = sum(i.file_size for i in infos)
+    if total > budget:
+        raise InputError(path, ZIP_BOMB.format(detail=f"its members expand to {total} bytes",
+                                               limit=f"{budget // 2**20} MB (FAULTLINE_MAX_ARCHIVE_MB)"))
+    ratio = max_compression_ratio()
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR and info.file_size > ratio * max(info.compress_size, 1):
+            raise InputError(path, ZIP_BOMB.format(
+                detail=f"member {info.filename} is compressed {info.file_size / max(info.compress_size, 1):.0f} times",
+                limit=f"a compression ratio of {ratio} per member (FAULTLINE_MAX_COMPRESSION_RATIO)"),
+                record=f"member {info.filename}")
 
 
 def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[SourceRun]:
@@ -228,7 +292,7 @@ def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[S
     """
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
         raise InputError(path, f"is not a readable zip archive ({err}); expected an Inspect AI .eval log") from err
     with archive:
         infos = archive.infolist()
@@ -236,17 +300,10 @@ def read_inspect_eval(path: Path, *, score_values: dict | None = None) -> list[S
         if "header.json" not in names and "_journal/start.json" not in names:
             shown = ", ".join(sorted(names)[:5]) + (" ..." if len(names) > 5 else "")
             raise InputError(path, NOT_INSPECT_ZIP.format(members=shown or "nothing"))
-        total = sum(i.file_size for i in infos)
-        if total > MAX_ARCHIVE_EXPANDED:
-            raise InputError(path, ZIP_BOMB.format(detail=f"its members expand to {total} bytes",
-                                                   limit=f"{MAX_ARCHIVE_EXPANDED // 2**30} GB"))
-        for info in infos:
-            if info.compress_size and info.file_size > 10 * 2**20 and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-                raise InputError(path, ZIP_BOMB.format(
-                    detail=f"member {info.filename} is compressed {info.file_size / info.compress_size:.0f} times",
-                    limit=f"a compression ratio of {MAX_COMPRESSION_RATIO}"))
+        _check_sizes(infos, path)
         head_name = "header.json" if "header.json" in names else "_journal/start.json"
-        header = parse_json_bytes(_read_member(archive, archive.getinfo(head_name), path), path, member=head_name)
+        header = parse_json_bytes(_read_member(archive, archive.getinfo(head_name), path), path,
+                                  member=head_name)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise InputError(path, "expected an 'eval' object in the log header", record=f"member {head_name}", field="eval")
         results = header.get("results")

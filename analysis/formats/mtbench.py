@@ -30,7 +30,7 @@ from pathlib import Path
 
 from analysis.errors import InputError
 
-from ._records import rows_to_frame
+from ._records import expect, rows_to_frame
 from .base import PAIRWISE_THRESHOLD, PAIRWISE_THRESHOLD_SOURCE, SourceRun, iter_jsonl
 
 _VERDICTS = ("model_1", "model_2", "tie", "error")
@@ -229,14 +229,15 @@ def read_mtbench_pairwise(path: Path) -> list[SourceRun]:
             qid = str(rec["question_id"])
             turn = _turn(path, lineno, rec)
             judge, prompt = _judge(rec)
-            fields = _question_fields(questions, qid, turn, rec.get("g1_user_prompt"))
+            user_prompt = expect(rec.get("g1_user_prompt"), str, path, f"line {lineno}", "g1_user_prompt")
+            fields = _question_fields(questions, qid, turn, user_prompt)
             rows.append({
                 "example_id": f"{qid}/turn{turn}", "__qid": qid, "__turn": turn, "baseline": other,
-                "input": fields["input"], "output": answer_in_prompt(rec.get("g1_user_prompt"), f"Assistant {letter}"),
+                "input": fields["input"], "output": answer_in_prompt(user_prompt, f"Assistant {letter}"),
                 "reference": fields["reference"], "win": score, "outcome": outcome,
                 "position_consistent": None if verdict == "error" else rec["g1_winner"] == rec["g2_winner"],
                 "g1_winner": _side_word(rec["g1_winner"], side), "g2_winner": _side_word(rec["g2_winner"], side),
-                "baseline_output": answer_in_prompt(rec.get("g1_user_prompt"), f"Assistant {other_letter}"),
+                "baseline_output": answer_in_prompt(user_prompt, f"Assistant {other_letter}"),
                 "category": fields["category"], "turn": turn, "question_id": qid,
                 "judge": judge, "judge_prompt": prompt,
                 "g1_judgment": rec.get("g1_judgment"), "g2_judgment": rec.get("g2_judgment"), "__line": lineno})
@@ -320,10 +321,11 @@ def read_mtbench_single(path: Path) -> list[SourceRun]:
         qid = str(rec["question_id"])
         turn = _turn(path, lineno, rec)
         judge, prompt = _judge(rec)
-        fields = _question_fields(questions, qid, turn, rec.get("user_prompt"))
+        user_prompt = expect(rec.get("user_prompt"), str, path, f"line {lineno}", "user_prompt")
+        fields = _question_fields(questions, qid, turn, user_prompt)
         by_model.setdefault(str(rec["model"]), []).append({
             "example_id": f"{qid}/turn{turn}", "input": fields["input"],
-            "output": answer_in_prompt(rec.get("user_prompt"), "Assistant"), "reference": fields["reference"],
+            "output": answer_in_prompt(user_prompt, "Assistant"), "reference": fields["reference"],
             "score": score, "category": fields["category"], "turn": turn, "question_id": qid,
             "judge": judge, "judge_prompt": prompt, "judgment": rec.get("judgment"), "__line": lineno})
     if not by_model:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from analysis.errors import InputError
 
-from ._records import message_text, rows_to_frame, strip_prefixes
+from ._records import expect, message_text, rows_to_frame, strip_prefixes
 from .base import Reported, SourceRun, iter_jsonl
 
 
@@ -24,7 +24,7 @@ def read_openai_evals(path: Path) -> list[SourceRun]:
     samples: dict[str, dict] = {}
     for lineno, rec in iter_jsonl(path):
         if "spec" in rec:
-            spec = rec["spec"] or {}
+            spec = expect(rec["spec"], dict, path, f"line {lineno}", "spec", default={})
             continue
         if "final_report" in rec:
             report = rec["final_report"] if isinstance(rec["final_report"], dict) else {}
@@ -35,8 +35,8 @@ def read_openai_evals(path: Path) -> list[SourceRun]:
                              field="sample_id" if "sample_id" not in rec else "type")
         sid = str(rec["sample_id"])
         row = samples.setdefault(sid, {"example_id": sid, "__line": lineno})
-        data = rec.get("data") or {}
-        kind = rec["type"]
+        data = expect(rec.get("data"), dict, path, f"line {lineno}", "data", default={})
+        kind = expect(rec["type"], str, path, f"line {lineno}", "type")
         if kind == "sampling":
             if "input" not in row:
                 row["input"] = message_text(data.get("prompt"))
@@ -126,13 +126,21 @@ def model_of(spec: dict) -> str | None:
     ('davinci', None)
     """
     fns = spec.get("completion_fns") or []
-    if fns:
+    if fns and isinstance(fns, list):
         return str(fns[0])
     if spec.get("model_name"):
         return str(spec["model_name"])
-    names = (spec.get("model_names") or {}).get("completions") or []
-    if names:
+    names = _get(spec, "model_names", "completions") or []
+    if names and isinstance(names, list):
         return str(names[0])
-    specs = ((spec.get("run_config") or {}).get("model_specs") or {}).get("completions_") or []
+    specs = _get(spec, "run_config", "model_specs", "completions_") or []
+    specs = specs if isinstance(specs, list) else []
     found = next((s.get("model") or s.get("name") for s in specs if isinstance(s, dict)), None)
     return str(found) if found else None
+
+
+def _get(value, *keys):
+    """``value[k1][k2]...`` through objects only; None where a key is absent or a value is not an object."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

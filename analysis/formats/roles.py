@@ -17,14 +17,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from analysis.errors import FaultlineError, InputError
+from analysis.formats.base import json_loads
 from analysis.formats.validation import (
-    MAX_BYTES,
     MSG_TOO_LARGE,
     STRICT,
     KnownKeys,
     LocatedError,
     load_yaml,
     located,
+    max_bytes,
     problems,
     what,
 )
@@ -313,8 +314,8 @@ def load_mapping(path: str | Path) -> dict:
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(path, MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES))
+        if size > max_bytes():
+            raise InputError(path, MSG_TOO_LARGE.format(size=size, limit=max_bytes()))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise InputError(path, MSG_MAPPING_NOT_UTF8.format(reason=err.reason, start=err.start)) from err
@@ -322,7 +323,7 @@ def load_mapping(path: str | Path) -> dict:
         raise InputError(path, MSG_MAPPING_UNREADABLE.format(reason=err.strerror)) from err
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json_loads(text, path)
         except json.JSONDecodeError as err:
             raise InputError(path, MSG_MAPPING_NOT_JSON.format(problem=err.msg), record=f"line {err.lineno}") from err
         try:  # JSON's keys sit where a YAML reader finds them: their lines, for the messages

@@ -16,6 +16,8 @@ The models say what a file may hold; this module gives them what pydantic alone 
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,17 +28,25 @@ from pydantic_core import PydanticCustomError
 
 from analysis.errors import FaultlineError
 
-#: Largest file read (bytes): 1 MiB, far above any hand-written spec or mapping.
+#: Largest file read by default (bytes): 1 MiB, far above any hand-written spec or mapping
+#: (env FAULTLINE_MAX_SPEC_KB, in KiB; :func:`max_bytes`).
 MAX_BYTES = 2**20
 #: Most values (mapping entries' values, list items, scalars) a document may hold once its YAML
-#: aliases are expanded: a few kilobytes of aliases can otherwise stand for billions of values.
+#: aliases are expanded: a few kilobytes of aliases can otherwise stand for billions of values
+#: (env FAULTLINE_MAX_SPEC_VALUES; :func:`max_values`).
 MAX_VALUES = 100_000
+BYTES_ENV_VAR = "FAULTLINE_MAX_SPEC_KB"
+VALUES_ENV_VAR = "FAULTLINE_MAX_SPEC_VALUES"
 
-MSG_TOO_LARGE = "is {size} bytes, above the limit of {limit} bytes (1 MiB); expected a smaller file"
+MSG_TOO_LARGE = ("is {size} bytes, above the limit of {limit} bytes; expected a smaller file (the limit is set by "
+                 "FAULTLINE_MAX_SPEC_KB)")
 MSG_TOO_MANY_VALUES = ("holds more than {limit} values once its YAML aliases (*name) are expanded; expected at most "
-                       "{limit}")
+                       "{limit} (the limit is set by FAULTLINE_MAX_SPEC_VALUES)")
+MSG_BAD_LIMIT = "the environment variable {name} is {value!r}; expected a positive number"
 MSG_TOO_DEEP = "is nested too deeply to read; expected a few levels of mappings and lists"
 MSG_NOT_YAML = "is not valid YAML: {problem}"
+MSG_TAG = ("uses a YAML tag Faultline does not read ({problem}); expected plain YAML: text, numbers, true/false, "
+           "lists and mappings")
 MSG_DUPLICATE_KEY = "the key {key!r} appears twice (first at line {line})"
 MSG_NOT_MAPPING = "expected a mapping (key: value lines), got {got}"
 MSG_NOT_LIST = "expected a list, got {got}"
@@ -46,6 +56,33 @@ MSG_NOT_FINITE = "expected a finite number, got {got}"
 MSG_UNKNOWN_KEY = "unknown key {key!r}; expected one of {expected}"
 MSG_MISSING_KEY = "missing key {key!r}"
 MSG_CHOICE = "expected one of {expected}, got {got}"
+
+def env_limit(name: str, default: int, *, scale: int = 1) -> int:
+    """A limit from the environment variable ``name`` (times ``scale``), else ``default``.
+
+    A value that is not a positive number is an error naming the variable.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and math.isfinite(value)):
+        raise FaultlineError(MSG_BAD_LIMIT.format(name=name, value=raw))
+    return int(value * scale)
+
+
+def max_bytes() -> int:
+    """Largest hand-written file read, in bytes (:data:`MAX_BYTES` unless FAULTLINE_MAX_SPEC_KB says)."""
+    return env_limit(BYTES_ENV_VAR, MAX_BYTES, scale=1024)
+
+
+def max_values() -> int:
+    """Most values once aliases are expanded (:data:`MAX_VALUES` unless FAULTLINE_MAX_SPEC_VALUES says)."""
+    return env_limit(VALUES_ENV_VAR, MAX_VALUES)
+
 
 #: Model settings every hand-written file's models share: unknown keys are errors, and the
 #: docstring under each field is its description in the JSON schema.
@@ -127,15 +164,19 @@ def load_yaml(text: str) -> tuple[object, dict[str, int]]:
     :data:`MAX_VALUES` values.
     """
     size = len(text.encode("utf-8"))
-    if size > MAX_BYTES:
-        raise LocatedError(Problem(MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES)))
+    if size > max_bytes():
+        raise LocatedError(Problem(MSG_TOO_LARGE.format(size=size, limit=max_bytes())))
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         lines: dict[str, int] = {"": node.start_mark.line + 1 if node is not None else 1}
         if node is not None:
-            _record(node, "", lines, [0])
+            _record(node, "", lines, [0], max_values())
         data = loader.construct_document(node) if node is not None else None
+    except yaml.constructor.ConstructorError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise LocatedError(Problem(MSG_TAG.format(problem=getattr(err, "problem", None) or str(err)),
+                                   line=mark.line + 1 if mark else None)) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
@@ -148,11 +189,11 @@ def load_yaml(text: str) -> tuple[object, dict[str, int]]:
     return data, lines
 
 
-def _record(node: yaml.Node, path: str, lines: dict[str, int], count: list[int]) -> None:
+def _record(node: yaml.Node, path: str, lines: dict[str, int], count: list[int], limit: int) -> None:
     """Walk composed nodes (an alias is walked each time it is used), noting each key's line."""
     count[0] += 1
-    if count[0] > MAX_VALUES:
-        raise LocatedError(Problem(MSG_TOO_MANY_VALUES.format(limit=MAX_VALUES)))
+    if count[0] > limit:
+        raise LocatedError(Problem(MSG_TOO_MANY_VALUES.format(limit=limit)))
     if isinstance(node, yaml.MappingNode):
         first: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -165,12 +206,12 @@ def _record(node: yaml.Node, path: str, lines: dict[str, int], count: list[int])
                 raise LocatedError(Problem(MSG_DUPLICATE_KEY.format(key=key, line=first[key]), line, sub))
             first[key] = line
             lines[sub] = line
-            _record(value_node, sub, lines, count)
+            _record(value_node, sub, lines, count, limit)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             sub = f"{path}[{index}]"
             lines[sub] = item.start_mark.line + 1
-            _record(item, sub, lines, count)
+            _record(item, sub, lines, count, limit)
 
 
 def _node_what(node: yaml.Node) -> str:
@@ -228,5 +269,5 @@ def _message(err: Mapping[str, Any]) -> str:
     return f"{err['msg']}, got {what(value)}"
 
 
-__all__ = ["MAX_BYTES", "MAX_VALUES", "STRICT", "KnownKeys", "LocatedError", "Problem", "key_path", "load_yaml",
+__all__ = ["MAX_BYTES", "MAX_VALUES", "env_limit", "max_bytes", "max_values", "STRICT", "KnownKeys", "LocatedError", "Problem", "key_path", "load_yaml",
            "located", "problems", "what"]

@@ -45,6 +45,7 @@ analysis.objective.predicates.PredicateError: Rule 'r1', position 20: expected a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ Kind = Literal["number", "text", "boolean", "timestamp"]
 MSG_EMPTY = "is empty: expected a condition such as `language = \"sw\" and not correct`"
 MSG_EXPECTED = "expected {expected}, found {found}"
 MSG_UNCLOSED_STRING = "a string opened here is never closed"
+MSG_NUMBER_RANGE = "the number {literal} is out of range; expected a finite number of at most 18 digits"
 MSG_UNCLOSED_NAME = "a name in backticks opened here is never closed"
 MSG_BAD_CHARACTER = "unexpected character {char!r}"
 MSG_UNKNOWN_FIELD = "unknown field {name!r}; fields: {known}"
@@ -216,7 +218,15 @@ def _tokens(text: str, rule: str) -> list[_Token]:
         m = _NUMBER.match(text, i)
         if m and (ch != "-" or not out or out[-1].type in ("op", "punct", "keyword")):
             literal = m.group(0)
-            value = float(literal) if any(c in literal for c in ".eE") else int(literal)
+            shown = literal if len(literal) <= 24 else f"{literal[:20]}... ({len(literal)} characters)"
+            if any(c in literal for c in ".eE"):
+                value = float(literal)
+                if not math.isfinite(value):
+                    raise PredicateError(rule, pos, MSG_NUMBER_RANGE.format(literal=shown))
+            else:
+                if len(literal.lstrip("-").lstrip("0")) > 18:  # beyond a 64-bit integer: DuckDB's BIGINT
+                    raise PredicateError(rule, pos, MSG_NUMBER_RANGE.format(literal=shown))
+                value = int(literal)
             out.append(_Token("number", literal, value, pos))
             i = m.end()
             continue

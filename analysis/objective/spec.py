@@ -56,7 +56,6 @@ from pydantic.dataclasses import dataclass as model_dataclass
 
 from analysis.errors import FaultlineError
 from analysis.formats.validation import (
-    MAX_BYTES,
     MSG_DUPLICATE_KEY,
     MSG_MISSING_KEY,
     MSG_NOT_FINITE,
@@ -70,9 +69,11 @@ from analysis.formats.validation import (
     STRICT,
     KnownKeys,
     LocatedError,
+    env_limit,
     key_path,
     load_yaml,
     located,
+    max_bytes,
     problems,
     what,
 )
@@ -734,12 +735,55 @@ def parse_objective(text: str, *, source: str = "objective spec") -> Objective:
         data, lines = load_yaml(text)
     except LocatedError as err:
         raise SpecError(source, err.problem.message, line=err.problem.line, key=err.problem.key) from err
+    _check_counts(data, lines, source)
     try:
         spec = ObjectiveSpec.model_validate({} if data is None else data, context={"lines": lines})
     except ValidationError as err:
         first = problems(err, lines)[0]
         raise SpecError(source, first.message, line=first.line, key=first.key) from err
     return spec.to_objective(source=source, lines=lines, text=text)
+
+
+#: Most rules a spec may hold (env FAULTLINE_MAX_SPEC_RULES): each is a condition evaluated over the whole run,
+#: and thousands of them exhaust DuckDB's memory.
+MAX_RULES = 500
+#: Most items of any other list of a spec (components, their signals, added modes, labels, renames, a
+#: detector's attributes; env FAULTLINE_MAX_SPEC_ITEMS).
+MAX_ITEMS = 200
+MSG_TOO_MANY = "holds {count} {what}, more than the limit of {limit}; expected fewer (the limit is set by {env})"
+
+#: The lists a spec may hold, by key path (``*`` is each item of a list), and what they are called.
+_COUNTED = (("rules", "rules"), ("components", "components"), ("components[*].signals", "signals"),
+            ("components[*].guards_against", "modes"), ("components[*].can_cause", "modes"),
+            ("modes.add", "added modes"), ("modes.rename", "renames"), ("labels", "labels"),
+            ("detectors.group_disparity.attributes", "attributes"))
+
+
+def _check_counts(data: object, lines: dict[str, int], source: str) -> None:
+    """Refuse a spec with more rules than :data:`MAX_RULES` or longer lists than :data:`MAX_ITEMS`,
+    before any of it is validated or compiled (the limits are settable)."""
+    rules_limit = env_limit("FAULTLINE_MAX_SPEC_RULES", MAX_RULES)
+    items_limit = env_limit("FAULTLINE_MAX_SPEC_ITEMS", MAX_ITEMS)
+
+    def walk(value: object, parts: list[str], at: str):
+        if not parts:
+            yield at, value
+            return
+        head, rest = parts[0], parts[1:]
+        if head == "*":
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield from walk(item, rest, f"{at}[{i}]")
+        elif isinstance(value, Mapping) and head in value:
+            yield from walk(value[head], rest, f"{at}.{head}" if at else head)
+
+    for key, what_ in _COUNTED:
+        limit, env = ((rules_limit, "FAULTLINE_MAX_SPEC_RULES") if key == "rules"
+                      else (items_limit, "FAULTLINE_MAX_SPEC_ITEMS"))
+        for at, value in walk(data, key.replace("[*]", ".*").split("."), ""):
+            if isinstance(value, (list, Mapping)) and len(value) > limit:
+                raise SpecError(source, MSG_TOO_MANY.format(count=len(value), what=what_, limit=limit, env=env),
+                                line=lines.get(at), key=at)
 
 
 def load_objective(path: str | os.PathLike) -> Objective:
@@ -772,8 +816,8 @@ def load_objective(path: str | os.PathLike) -> Objective:
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise SpecError(path.name, MSG_TOO_LARGE.format(size=size, limit=MAX_BYTES))
+        if size > max_bytes():
+            raise SpecError(path.name, MSG_TOO_LARGE.format(size=size, limit=max_bytes()))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise SpecError(path.name, MSG_NOT_UTF8.format(reason=err.reason, start=err.start)) from err

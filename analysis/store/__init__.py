@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,7 +51,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.errors import FaultlineError, RunNotFoundError, StoreVersionError
+from analysis.errors import (
+    STORE_DAMAGED,
+    STORE_READ_ONLY,
+    STORE_UNREADABLE,
+    FaultlineError,
+    RunNotFoundError,
+    StoreError,
+    StoreVersionError,
+)
 from analysis.formatting import format_threshold
 from analysis.paths import DATA_DIR
 from analysis.progress import ProgressCallback
@@ -123,6 +132,22 @@ class RunSchema:
         return list(zip(self.fields["column_name"], self.fields["role"], self.fields["kind"]))
 
 
+_NOT_WRITABLE = re.compile(r"Permission denied|Read-only file system|read-only|Operation not permitted", re.I)
+_DAMAGED = re.compile(r"not a valid DuckDB database|Could not read enough bytes|corrupt|checksum|"
+                      r"Invalid Input Error|Serialization Error|INTERNAL Error", re.I)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _open_error(path: Path, err: BaseException) -> StoreError:
+    """A failure to open a store file, in a sentence: damaged, or why it cannot be opened."""
+    template = STORE_DAMAGED if _DAMAGED.search(str(err)) else STORE_UNREADABLE
+    return StoreError(template.format(path=path, detail=_first_line(err)))
+
+
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
     """The store path: the argument, else $FAULTLINE_DB, else data/faultline.duckdb."""
     if path:
@@ -150,15 +175,32 @@ class Store:
                  lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S):
         self.path = Path(path)
         self.read_only = read_only
-        self._con = connect(self.path, read_only=read_only, lock_timeout_s=lock_timeout_s)
+        self.read_only_reason: str | None = "opened for reading" if read_only else None
+        self._con = self._open(read_only, lock_timeout_s)
         self._write_lock = threading.RLock()
         try:
             self._check_schema_version()
-            if not read_only:
+            if not self.read_only:
                 self._ensure_schema()
         except BaseException:
             self._con.close()
             raise
+
+    def _open(self, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+        """Connect; a file that cannot be written is opened for reading, a damaged file is said to be."""
+        try:
+            return connect(self.path, read_only=read_only, lock_timeout_s=lock_timeout_s)
+        except duckdb.Error as err:
+            detail = _first_line(err)
+            if not read_only and self.path.is_file() and _NOT_WRITABLE.search(str(err)):
+                try:
+                    con = connect(self.path, read_only=True, lock_timeout_s=lock_timeout_s)
+                except duckdb.Error as again:
+                    raise _open_error(self.path, again) from again
+                self.read_only = True
+                self.read_only_reason = f"the file is not writable: {detail}"
+                return con
+            raise _open_error(self.path, err) from err
 
     # ------------------------------------------------------------------ plumbing
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -198,6 +240,8 @@ class Store:
         True
         >>> store.close()
         """
+        if self.read_only:
+            raise StoreError(STORE_READ_ONLY.format(path=self.path, why=self.read_only_reason))
         with self._write_lock:
             cur = self.cursor()
             cur.execute(C.BEGIN)

@@ -26,6 +26,7 @@ from analysis import errors as E
 from analysis._version import __version__
 from analysis.errors import FaultlineError, InputError
 from analysis.formats import SourceRun, diagnose_text_file, frame_source, is_companion, read_sources
+from analysis.formats.base import max_columns
 from analysis.formats.flat import json_typed_source
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_mapping, validate_mapping
@@ -175,7 +176,20 @@ def _plan_source(store: Store, source: SourceRun, mapping: dict, hashes: dict) -
 
 
 def _describe(store: Store, source: SourceRun) -> dict[str, str]:
-    return _describe_with(store.cursor(), source)
+    columns = _describe_with(store.cursor(), source)
+    check_column_names(source.files[0] if source.files else None, list(columns))
+    return columns
+
+
+def check_column_names(file, names: Sequence[str]) -> None:
+    """Refuse a log with more columns than :func:`~analysis.formats.base.max_columns` or a column name
+    holding a NUL character (no SQL identifier can), naming the column."""
+    limit = max_columns()
+    if len(names) > limit:
+        raise InputError(file, E.TOO_MANY_COLUMNS.format(count=len(names), limit=limit))
+    for name in names:
+        if "\x00" in str(name):
+            raise InputError(file, E.NUL_IN_NAME, field=str(name))
 
 
 def _register(cur, source: SourceRun) -> tuple[str, list]:

@@ -270,11 +270,12 @@ def test_lines_of_keys_the_file_abbreviates_fall_back_to_the_key_above():
 
 @pytest.mark.parametrize("text,message", [
     ("a: " + "x" * MAX_BYTES + "\n",
-     f"spec.yaml: is {MAX_BYTES + 4} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); expected a smaller file"),
+     f"spec.yaml: is {MAX_BYTES + 4} bytes, above the limit of {MAX_BYTES} bytes; expected a smaller file (the limit "
+     "is set by FAULTLINE_MAX_SPEC_KB)"),
     ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
         f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcde", "bcdef")),
      f"spec.yaml: holds more than {MAX_VALUES} values once its YAML aliases (*name) are expanded; expected at most "
-     f"{MAX_VALUES}"),
+     f"{MAX_VALUES} (the limit is set by FAULTLINE_MAX_SPEC_VALUES)"),
     ("a: &a [*a]\n", "spec.yaml: is nested too deeply to read; expected a few levels of mappings and lists"),
 ], ids=["above 1 MiB", "billion laughs", "recursive alias"])
 def test_oversized_specs_are_refused_with_the_limit(text, message):
@@ -286,8 +287,8 @@ def test_a_file_above_the_limit_is_refused_unread(tmp_path):
     big.write_text("# " + "x" * MAX_BYTES + "\n")
     with pytest.raises(SpecError) as info:
         load_objective(big)
-    assert str(info.value) == (f"big.yaml: is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); "
-                               "expected a smaller file")
+    assert str(info.value) == (f"big.yaml: is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes; "
+                               "expected a smaller file (the limit is set by FAULTLINE_MAX_SPEC_KB)")
 
 
 def test_published_schema_is_the_models_schema():

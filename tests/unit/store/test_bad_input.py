@@ -226,7 +226,8 @@ MAPPING_ERRORS = [
     ("map.json", '{"input": "q",\n "x": 1', "map.json, line 2: is not valid JSON: Expecting ',' delimiter"),
     ("map.yaml", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in zip("abcde", "bcdef")),
-     "map.yaml holds more than 100000 values once its YAML aliases (*name) are expanded; expected at most 100000"),
+     "map.yaml holds more than 100000 values once its YAML aliases (*name) are expanded; expected at most 100000 "
+     "(the limit is set by FAULTLINE_MAX_SPEC_VALUES)"),
 ]
 
 
@@ -247,8 +248,8 @@ def test_mapping_file_above_the_limit_is_refused_unread(write):
     path = write("big.yaml", "# " + "x" * MAX_BYTES + "\n")
     with pytest.raises(InputError) as info:
         load_mapping(path)
-    assert str(info.value) == f"big.yaml is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes (1 MiB); " \
-        "expected a smaller file"
+    assert str(info.value) == f"big.yaml is {MAX_BYTES + 3} bytes, above the limit of {MAX_BYTES} bytes; " \
+        "expected a smaller file (the limit is set by FAULTLINE_MAX_SPEC_KB)"
 
 
 def test_mapping_file_values_come_back_as_given(write):
