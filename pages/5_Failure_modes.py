@@ -37,6 +37,8 @@ try:
     objective = ui.objective(spec_text, spec_name)
 except SpecError as err:
     objective, spec_error = None, err
+except Exception as err:  # noqa: BLE001 - any input: the editor and its reset button must stay on the page
+    objective, spec_error = None, err
 with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {ui.md(objective.name)}"),
                  expanded=spec_error is not None, icon=":material/tune:"):
     uploaded = st.file_uploader("Load a spec (YAML)", type=["yaml", "yml"], key="fm_spec_upload")
@@ -52,7 +54,7 @@ with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {u
         st.rerun()
     if spec_error is not None:
         st.error(ui.md(spec_error), icon=":material/error:")
-        if spec_error.line:
+        if getattr(spec_error, "line", None):
             lines = spec_text.splitlines()
             lo, hi = max(spec_error.line - 3, 0), min(spec_error.line + 2, len(lines))
             st.code("\n".join(f"{'>' if i + 1 == spec_error.line else ' '} {i + 1:>3} | {lines[i]}"

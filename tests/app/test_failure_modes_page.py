@@ -208,3 +208,16 @@ def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone
     at = run_page(chosen_run=second)
     assert any("share no example ids" in shown(w.value) and "Showing the run alone" in shown(w.value) for w in at.warning)
     assert any("Choose a baseline run" in shown(i.value) for i in at.info)
+
+
+@pytest.mark.parametrize("name", ["spec_minchars_inf.yaml", "spec_custom_tag.yaml", "spec_huge_int_rule.yaml",
+                                  "spec_3000_rules.yaml"])
+def test_the_spec_editor_and_its_reset_survive_any_spec(demo_env, real_logs, name):
+    at = run_page()
+    at.text_area(key="fm_spec_editor").input((real_logs / "hostile" / name).read_text(encoding="utf-8"))
+    at.run()
+    assert not at.exception and at.error  # the problem is said in a sentence, never a traceback
+    assert at.text_area(key="fm_spec_editor") is not None and at.button(key="fm_spec_reset") is not None
+    at.button(key="fm_spec_reset").click()
+    at.run()
+    assert not at.exception and not at.error
