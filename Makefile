@@ -38,7 +38,9 @@ system-deps:
 
 run: install system-deps
 	@[ "$(ADDRESS)" = 127.0.0.1 ] || echo "Faultline listens on $(ADDRESS): anyone who can reach this machine can use it (no authentication)"
-	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless $${CI:-false}
+	@# opens a browser only from an interactive terminal; unattended (no terminal, or CI) it just serves
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+	  --server.headless $$( [ -t 0 ] && [ -z "$$CI" ] && echo false || echo true )
 
 test-deps: $(VENV)/.installed-test system-deps
 
