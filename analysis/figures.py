@@ -157,8 +157,9 @@ def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> g
     if len(runs) and "value" not in runs.columns:
         runs = runs.assign(metric="accuracy", value=runs["accuracy"], low=runs["ci_low"], high=runs["ci_high"])
     shown = runs[(runs["scored"] > 0) & runs["value"].between(0, 1)] if len(runs) else runs
-    left_out = [str(n) for n in runs["name"]] if len(runs) else []
-    left_out = [n for n in left_out if n not in set(shown["name"])] if len(shown) else left_out
+    drawn = set(shown["name"]) if len(shown) else set()
+    unscored = [str(r.name) for r in runs.itertuples() if r.name not in drawn and not r.scored > 0] if len(runs) else []
+    other_unit = [str(r.name) for r in runs.itertuples() if r.name not in drawn and r.scored > 0] if len(runs) else []
     if shown.empty:
         return _empty("no run has a headline in [0, 1] to draw", title=title)
     # a t interval of a mean of scores in [0, 1] may reach past the scale: drawn up to its edge
@@ -173,9 +174,12 @@ def headline_forest(runs: pd.DataFrame, *, title: str = "Headline per run") -> g
     graded = set(shown["metric"]) - {"accuracy"}
     axis = "Accuracy (95% Wilson interval)" if not graded else \
         "Accuracy (Wilson interval) or mean score (t interval), 95%"
-    if left_out:
-        axis += f"<br>not drawn (nothing scored, or a score outside [0, 1]): {_label_list(left_out)}"
-    return _style(fig, title=title, height=_height(len(shown), per_row=56, base=140 + 20 * bool(left_out)),
+    if other_unit:
+        axis += f"<br>not drawn, a mean score outside [0, 1] (see the table): {_label_list(other_unit)}"
+    if unscored:
+        axis += f"<br>not drawn, nothing scored: {_label_list(unscored)}"
+    notes = bool(other_unit) + bool(unscored)
+    return _style(fig, title=title, height=_height(len(shown), per_row=56, base=140 + 20 * notes),
                   xaxis={"title": axis, "tickformat": ".0%", "range": [0, 1.02]},
                   yaxis={"autorange": "reversed", "type": "category"})
 

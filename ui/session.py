@@ -24,6 +24,8 @@ _LOG = logging.getLogger("faultline.app")
 
 
 _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+#: Where a renderer's autolinker would start a link: a scheme before ``\:``, ``www`` before ``\.``, an ``\@``.
+_AUTOLINK = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*(?=\\:)|\bwww(?=\\\.)|\\@)")
 
 
 def md(value) -> str:
@@ -33,10 +35,14 @@ def md(value) -> str:
     or formatting, and nothing fetched. Every value from a log that goes into ``st.markdown``, ``st.caption``,
     ``st.info`` / ``warning`` / ``error`` / ``success``, a metric or an expander label goes through here.
 
-    >>> print(md("![x](http://e.example/a.png) <b>"))
-    \!\[x\]\(http\:\/\/e\.example\/a\.png\) \<b\>
+    The renderer also turns bare addresses (``http://...``, ``www.``, ``a@b.c``) into links even when escaped:
+    an invisible word joiner (U+2060) after the scheme, ``www`` or ``@`` keeps them text.
+
+    >>> print(md("![x](http://e.example/a.png) <b>").replace("\u2060", "|"))
+    \!\[x\]\(http|\:\/\/e\.example\/a\.png\) \<b\>
     """
-    return _MARKUP.sub(r"\\\1", " ".join(str(value).splitlines()))
+    text = _MARKUP.sub(r"\\\1", " ".join(str(value).splitlines()))
+    return _AUTOLINK.sub("\\1\u2060", text)
 
 
 def get_store() -> Store | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.report.charts import kaleido_options
-from analysis.report.pdf import PdfPrinter, chromium_path
+from analysis.report.pdf import PdfPrinter, _outside_event_loop, chromium_path
 
 
 def test_chart_export_page_loads_no_remote_script():
@@ -25,10 +25,14 @@ def test_pdf_printer_refuses_every_request_off_the_machine(tmp_path):
     document = ("<html><head><link rel='stylesheet' href='https://fonts.googleapis.com/css2?family=X'></head>"
                 "<body><img src='http://198.51.100.7/pixel.png'><img src='data:image/gif;base64,"
                 "R0lGODlhAQABAAAAACw='><p>report</p></body></html>")
-    with PdfPrinter() as printer:
-        pages = printer.print(document, tmp_path / "out.pdf")
+    def job():
+        with PdfPrinter() as printer:
+            return printer.print(document, tmp_path / "out.pdf"), printer.refused
+
+    # as render_pdf does: playwright's sync API cannot run inside another session's loop (the browser tests')
+    pages, refused = _outside_event_loop(job)
     assert pages == 1
-    assert sorted(printer.refused) == ["http://198.51.100.7/pixel.png",
+    assert sorted(refused) == ["http://198.51.100.7/pixel.png",
                                        "https://fonts.googleapis.com/css2?family=X"]
 
 
