@@ -100,12 +100,13 @@ SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="larg
 
 
 def slices_display(view: pd.DataFrame) -> pd.DataFrame:
-    """Slices of a slice table: rate, interval, difference to the rest in points, q-value, status."""
+    """Slices of a slice table: status first (a "too small" slice must not read as a finding at 1280 px), then
+    n, rate, interval, difference to the rest in points, q-value, interval method."""
     return view.assign(
         rate=[fmt_pct(r) for r in view["error_rate"]], interval=_intervals(view),
         vs_rest=[fmt_points(d) for d in view["difference"]], q=[fmt_q(q) for q in view["q_value"]],
         status=["too small" if s else ("worse" if f else "") for s, f in zip(view["too_small"], view["finding"])],
-    )[["description", "n", "errors", "rate", "interval", "ci_method", "vs_rest", "q", "status"]]
+    )[["description", "status", "n", "errors", "rate", "interval", "vs_rest", "q", "ci_method"]]
 
 
 DISCOVERY_COLUMNS = {"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
