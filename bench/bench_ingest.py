@@ -10,44 +10,10 @@ a noisy machine. Target (issue 2): Faultline within 2x of the floor.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, sys.argv[1])
-kind, path, db = sys.argv[2], sys.argv[3], sys.argv[4]
-# Imports happen before the clock starts on both sides: an app or a CLI session has them loaded
-# once, and the comparison is about loading a log, not about starting Python.
-import duckdb
-if kind == "faultline":
-    from analysis import open_store
-start = time.perf_counter()
-if kind == "floor-parquet":
-    con = duckdb.connect(db)
-    con.execute("CREATE TABLE t AS SELECT * FROM read_parquet(?)", [path])
-    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
-    con.close()
-elif kind == "floor-jsonl":
-    con = duckdb.connect(db)
-    con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited')", [path])
-    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
-    con.close()
-else:
-    store = open_store(db, seed_demo=False)
-    report = store.ingest(path)
-    rows = report.added[0].row_count
-    store.close()
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "rows": rows,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from _ingest_measure import measure, medians
 
 
 def make_log(folder: Path, rows: int) -> tuple[Path, Path]:
@@ -80,14 +46,6 @@ def make_log(folder: Path, rows: int) -> tuple[Path, Path]:
     return parquet, jsonl
 
 
-def measure(kind: str, path: Path, folder: Path) -> dict:
-    db = folder / f"{kind}-{time.monotonic_ns()}.duckdb"
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), kind, str(path), str(db)],
-                         capture_output=True, text=True, check=True)
-    db.unlink(missing_ok=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -100,11 +58,8 @@ def main() -> None:
               f"jsonl {jsonl.stat().st_size / 2**20:.0f} MB; median of {args.repeat}")
         print(f"{'format':<8} {'who':<10} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ratio':>6}")
         for fmt, path in (("parquet", parquet), ("jsonl", jsonl)):
-            results: dict[str, list[dict]] = {"duckdb": [], "faultline": []}
-            for _ in range(args.repeat):  # interleaved, so drift hits both alike
-                for who, kind in (("duckdb", f"floor-{fmt}"), ("faultline", "faultline")):
-                    results[who].append(measure(kind, path, folder))
-            med = {who: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for who, r in results.items()}
+            med = medians({"duckdb": lambda: measure(f"floor-{fmt}", path, folder),  # noqa: B023 - run at once
+                           "faultline": lambda: measure("faultline", path, folder)}, args.repeat)  # noqa: B023
             for who in ("duckdb", "faultline"):
                 m = med[who]
                 ratio = m["seconds"] / med["duckdb"]["seconds"]

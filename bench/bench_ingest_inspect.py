@@ -19,38 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, sys.argv[1])
-kind, path, db = sys.argv[2], sys.argv[3], sys.argv[4]
-import duckdb
-if kind == "faultline":
-    from analysis import open_store
-start = time.perf_counter()
-if kind == "floor-jsonl":
-    con = duckdb.connect(db)
-    con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', maximum_object_size=67108864)",
-                [path])
-    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
-    con.close()
-else:
-    store = open_store(db, seed_demo=False)
-    report = store.ingest(path)
-    rows = report.added[0].row_count
-    store.close()
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "rows": rows,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from _ingest_measure import measure, medians
 
 SUBJECTS = ["college_physics", "anatomy", "world_religions", "virology", "econometrics", "law", "nutrition"]
 LETTERS = "ABCD"
@@ -124,14 +97,6 @@ def make_log(folder: Path, samples: int) -> tuple[Path, Path]:
     return log, jsonl
 
 
-def measure(kind: str, path: Path, folder: Path) -> dict:
-    db = folder / f"{kind}-{time.monotonic_ns()}.duckdb"
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), kind, str(path), str(db)],
-                         capture_output=True, text=True, check=True)
-    db.unlink(missing_ok=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
@@ -144,11 +109,8 @@ def main() -> None:
               f"{jsonl.stat().st_size / 2**20:.0f} MB; median of {args.repeat}")
         print("floor = DuckDB read_json of the samples written as JSONL (no zip, no row handling)")
         print(f"{'who':<28} {'seconds':>8} {'samples/s':>10} {'peak MB':>8} {'ratio':>6}")
-        results: dict[str, list[dict]] = {"floor": [], "faultline": []}
-        for _ in range(args.repeat):  # interleaved, so drift hits both alike
-            results["floor"].append(measure("floor-jsonl", jsonl, folder))
-            results["faultline"].append(measure("faultline", log, folder))
-        med = {who: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for who, r in results.items()}
+        med = medians({"floor": lambda: measure("floor-jsonl", jsonl, folder),
+                       "faultline": lambda: measure("faultline", log, folder)}, args.repeat)
         labels = {"floor": "DuckDB read_json (JSONL)", "faultline": "Faultline ingest (.eval)"}
         for who in ("floor", "faultline"):
             m = med[who]

@@ -18,37 +18,10 @@ import argparse
 import hashlib
 import json
 import random
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, sys.argv[1])
-kind, path, db = sys.argv[2], sys.argv[3], sys.argv[4]
-# Imports happen before the clock starts on both sides: the comparison is about loading a log.
-import duckdb
-if kind == "faultline":
-    from analysis import open_store
-start = time.perf_counter()
-if kind == "floor":
-    con = duckdb.connect(db)
-    con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited')", [path])
-    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
-    con.close()
-else:
-    store = open_store(db, seed_demo=False)
-    report = store.ingest(path)
-    rows = sum(r.row_count for r in report.added)
-    store.close()
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "rows": rows,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from _ingest_measure import measure, medians
 
 _GROUPS = [("a White girl", "a Latino girl", "The White student", "The Latino student"),
            ("Jenny Choi", "Dan Wang", "Jenny Choi", "Dan Wang"),
@@ -100,14 +73,6 @@ def make_log(folder: Path, rows: int, seed: int = 0) -> Path:
     return path
 
 
-def measure(kind: str, path: Path, folder: Path) -> dict:
-    db = folder / f"{kind}-{time.monotonic_ns()}.duckdb"
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), kind, str(path), str(db)],
-                         capture_output=True, text=True, check=True)
-    db.unlink(missing_ok=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -118,11 +83,8 @@ def main() -> None:
         path = make_log(folder, args.rows)
         print(f"{args.rows:,} lm-eval sample lines; {path.stat().st_size / 2**20:.0f} MB; median of {args.repeat}")
         print(f"{'who':<10} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ratio':>6}")
-        results: dict[str, list[dict]] = {"duckdb": [], "faultline": []}
-        for _ in range(args.repeat):  # interleaved, so drift hits both alike
-            for who, kind in (("duckdb", "floor"), ("faultline", "faultline")):
-                results[who].append(measure(kind, path, folder))
-        med = {who: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for who, r in results.items()}
+        med = medians({"duckdb": lambda: measure("floor-jsonl", path, folder),
+                       "faultline": lambda: measure("faultline", path, folder)}, args.repeat)
         for who in ("duckdb", "faultline"):
             m = med[who]
             ratio = m["seconds"] / med["duckdb"]["seconds"]
