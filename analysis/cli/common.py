@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 
 import click
 
-from analysis import Store, open_store
+from analysis import FaultlineError, Store, open_store
 from analysis.cli.progress_bar import ProgressBar
 
+MSG_NO_STORE = ("There is no store at {path}: load logs into it with `python -m analysis ingest PATH --db {path}` "
+                "(or build the demo there with `python -m analysis demo --db {path}`)")
 MSG_SUPPORT_NOT_A_NUMBER = "expected a count (an integer >= 1) or a fraction in (0, 1), got {value!r}"
 MSG_SUPPORT_COUNT_ONLY = "expected a count (an integer >= 1), got {value!r}"
 
@@ -108,11 +111,15 @@ def slicing_options(min_support: int | float = 30, *, fractions: bool = True,
     return decorate
 
 
-def open_cli_store(db: str | None) -> Store:
+def open_cli_store(db: str | None, *, create: bool = False) -> Store:
     """The store named by ``--db`` (never seeded), or the default store (seeded with the demo the first time).
 
+    A ``--db`` path that holds no file is an error (:data:`MSG_NO_STORE`, exit 2) unless ``create``
+    (commands that load data): a mistyped path must not leave an empty store behind.
     Seeding the default store is long work: it shows the progress bar.
     """
+    if db and not create and not os.path.exists(db):
+        raise FaultlineError(MSG_NO_STORE.format(path=db))
     with ProgressBar() as progress:
         return open_store(db, seed_demo=False if db else None, progress=progress)
 

@@ -27,7 +27,7 @@ def ingest(paths: tuple[str, ...], db: str | None, name: str | None, model: str 
     the log and checked against its examples; a run that does not reproduce the tool's figure, or
     holds fewer examples than the tool evaluated, is reported. PATH: log files or folders.
     """
-    with open_cli_store(db) as store:
+    with open_cli_store(db, create=True) as store:
         with ProgressBar() as progress:
             report = store.ingest(list(paths), name=name, model=model, mapping=mapping, progress=progress)
         added = {r.run_id for r in report.added}

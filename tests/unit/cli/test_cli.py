@@ -83,6 +83,8 @@ def test_db_from_environment_variable(tmp_path):
 
 
 def test_runs_on_empty_store(tmp_path):
+    from analysis import open_store
+    open_store(tmp_path / "empty.duckdb", seed_demo=False).close()
     result = cli("runs", "--db", str(tmp_path / "empty.duckdb"))
     assert result.returncode == 0 and "No runs" in result.stdout
 

@@ -15,7 +15,7 @@ import pytest
 
 from analysis import RunNotFoundError, open_store
 from analysis.cli import COMMANDS, EXIT_ERROR, EXIT_OK, main
-from analysis.cli.common import MSG_SUPPORT_COUNT_ONLY, MSG_SUPPORT_NOT_A_NUMBER, MinSupport
+from analysis.cli.common import MSG_NO_STORE, MSG_SUPPORT_COUNT_ONLY, MSG_SUPPORT_NOT_A_NUMBER, MinSupport
 from analysis.cli.progress_bar import ProgressBar
 from tests.conftest import ROOT
 
@@ -121,6 +121,23 @@ def test_an_engine_error_is_one_line_on_stderr(tmp_path, capsys):
     assert main(["slices", "--run", "nope", "--db", str(db)]) == EXIT_ERROR
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == f"error: {expected.value}\n"
+
+
+@pytest.mark.parametrize("argv", [["runs"], ["slices", "--run", "r"], ["gate", "--baseline", "a", "--candidate", "b"],
+                                  ["annotations"]])
+def test_a_mistyped_store_path_is_an_error_and_creates_nothing(tmp_path, capsys, argv):
+    db = tmp_path / "typo.duckdb"
+    assert main([*argv, "--db", str(db)]) == EXIT_ERROR
+    assert capsys.readouterr().err == f"error: {MSG_NO_STORE.format(path=db)}\n"
+    assert list(tmp_path.iterdir()) == [], "no store (or write-ahead log) left behind"
+
+
+def test_ingest_creates_the_store_it_is_given(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text("prompt,correct\na,true\nb,false\n")
+    db = tmp_path / "new.duckdb"
+    assert main(["ingest", str(log), "--db", str(db)]) == EXIT_OK
+    assert db.exists()
 
 
 def test_discover_passes_the_options_under_the_engine_names(tmp_path, capsys, monkeypatch):
