@@ -71,7 +71,7 @@ def test_clusters_page_offers_a_cluster_as_a_slice(demo_db, monkeypatch):
     assert not at.exception, at.exception
     run_id = at.session_state["chosen_run"]
     # choosing a row: AppTest has no click on a dataframe row, so the selection is set as the browser would
-    key = next(k for k in at.session_state.keys() if k.startswith("clusters_table_"))
+    key = next(k for k in at.session_state if k.startswith("clusters_table_"))
     picked = at.dataframe[0].value["cluster"].iloc[0]
     at.session_state[key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
