@@ -12,11 +12,17 @@ all_attrs, default_attrs = ui.attributes(db, version, run_id)
 
 with st.sidebar:
     st.markdown("**Settings**")
-    by = st.multiselect("Attributes", all_attrs, default=default_attrs, key=f"slices_by_{run_id}")
+    # the choice follows the user from run to run (where the attributes exist) and is kept in the URL
+    ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
+                       query_param="by")
+    by = ui.remember_list(st.multiselect("Attributes", all_attrs, key="slices_by"), saved_key="slices_chosen_by",
+                          query_param="by")
     if capped := ui.default_attributes_note(db, version, run_id):
         st.caption(capped)
-    max_order = st.radio("Conjunctions up to", [1, 2, 3], index=1, horizontal=True, key="slices_order",
-                         format_func=lambda k: {1: "single", 2: "pairs", 3: "triples"}[k])
+    order_wanted = ui.remembered(["1", "2", "3"], key="slices_chosen_order", query_param="order", default="2")
+    max_order = st.radio("Conjunctions up to", [1, 2, 3], index=int(order_wanted) - 1, horizontal=True,
+                         key="slices_order", format_func=lambda k: {1: "single", 2: "pairs", 3: "triples"}[k])
+    ui.remember(str(max_order), key="slices_chosen_order", query_param="order")
     min_support = st.number_input("Minimum support", min_value=1, value=30, step=5, key="slices_min_support")
     fdr = st.select_slider("False discovery rate", [0.01, 0.05, 0.1, 0.2], value=0.05, key="slices_fdr")
     bins = st.slider("Bins for numbers", 2, 10, 5, key="slices_bins")
@@ -47,8 +53,18 @@ st.subheader("Slices by evidence")
 only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
 view = shown[shown["finding"]] if only_findings else shown
 display = ui.tables.slices_display(view)
-event = st.dataframe(display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
-                     selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS)
+# The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
+# indexes changes, and the slice is selected again only where it is still a row.
+wanted_slice = ui.chosen_slice(run_id)
+positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
+table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
+                         st.session_state.get("slices_nav", 0))
+event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
+                     selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS,
+                     selection_default={"selection": {"rows": positions[:1]}} if positions else None)
+rows = event.selection.rows if event and event.selection else []
+chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
+ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
 st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
                    mime="text/csv", key="slices_download")
 
@@ -103,11 +119,9 @@ else:
                    "refinements.")
 
 st.subheader("Examples of a slice")
-rows = event.selection.rows if event and event.selection else []
-if not rows:
+if chosen is None:
     st.caption("Select a slice in the table above to see its examples.")
 else:
-    chosen = view.iloc[rows[0]]
     st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
                 f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
     examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))

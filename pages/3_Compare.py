@@ -15,15 +15,21 @@ runs = ui.run_listing(str(store.path), store.data_version())
 if len(runs) < 2:
     st.info("Comparing needs two runs of the same examples: add another on the Data page.")
     st.stop()
-baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0)
-candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1)
 db, version = str(store.path), store.data_version()
+pair = ui.comparable_pair(db, version) or (None, None)  # by default two runs that share example ids
+baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0, default=pair[0])
+candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1, default=pair[1])
 all_attrs, default_attrs = ui.attributes(db, version, baseline)
 with st.sidebar:
     st.markdown("**Settings**")
-    by = st.multiselect("Attributes (of the baseline)", all_attrs, default=default_attrs, key=f"compare_by_{baseline}")
-    max_order = st.radio("Conjunctions up to", [1, 2], index=0, horizontal=True, key="compare_order",
-                         format_func=lambda k: {1: "single", 2: "pairs"}[k])
+    ui.remembered_list(all_attrs, key="compare_by", saved_key="compare_chosen_by", default=default_attrs,
+                       query_param="compare_by")
+    by = ui.remember_list(st.multiselect("Attributes (of the baseline)", all_attrs, key="compare_by"),
+                          saved_key="compare_chosen_by", query_param="compare_by")
+    order_wanted = ui.remembered(["1", "2"], key="compare_chosen_order", query_param="compare_order", default="1")
+    max_order = st.radio("Conjunctions up to", [1, 2], index=int(order_wanted) - 1, horizontal=True,
+                         key="compare_order", format_func=lambda k: {1: "single", 2: "pairs"}[k])
+    ui.remember(str(max_order), key="compare_chosen_order", query_param="compare_order")
     min_support = st.number_input("Minimum support", min_value=1, value=30, step=5, key="compare_min_support")
     fdr = st.select_slider("Significance (BH-adjusted)", [0.01, 0.05, 0.1], value=0.05, key="compare_fdr")
     max_drop = st.slider("Gate: largest allowed accuracy drop (points)", 0.0, 20.0, 2.0, 0.5, key="compare_drop") / 100

@@ -87,7 +87,7 @@ if len(labels) > figures.MAP_POINTS:
 st.subheader("Clusters by evidence")
 display = ui.tables.clusters_display(table)
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
-                     key="clusters_table", on_select="rerun", selection_mode="single-row",
+                     key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items())), on_select="rerun", selection_mode="single-row",
                      column_config=ui.tables.CLUSTER_COLUMNS)
 st.download_button("Download the cluster table (CSV)", safe_csv(display), file_name=f"clusters-{run_id}.csv",
                    mime="text/csv", key="clusters_download")
@@ -109,8 +109,9 @@ if chosen["terms"]:
 if st.button("Open this cluster as a slice on the Slices page", key="clusters_to_slices",
              icon=":material/filter_alt:"):
     all_attrs, default_attrs = ui.attributes(db, store.data_version(), run_id)
-    st.session_state[f"slices_by_{run_id}"] = [result.column] + [a for a in default_attrs if a != result.column]
-    st.switch_page("pages/2_Slices.py")
+    kept = [a for a in st.session_state.get("slices_chosen_by") or default_attrs if a in all_attrs]
+    ui.open_on_slices_page(run_id, {result.column: str(name)},
+                           attributes=[result.column] + [a for a in kept if a != result.column])
 left, right = st.columns(2)
 text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example"}
 with left:

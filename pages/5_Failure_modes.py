@@ -17,11 +17,13 @@ NONE = "(none)"
 with st.sidebar:
     st.markdown("**Objective change**")
     options = [NONE] + [r for r in runs["run_id"] if r != run_id]
-    wanted = ui.remembered(options, key="fm_chosen_baseline", default=earlier[-1] if earlier else NONE)
+    # the baseline belongs to the run: each run keeps its own, by default the run loaded just before it
+    wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}", default=earlier[-1] if earlier else NONE)
     baseline = st.selectbox("Baseline run (before the change)", options, index=options.index(wanted),
-                            format_func=lambda r: r if r == NONE else f"{names[r]} ({r})", key="fm_baseline",
+                            format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
+                            key=f"fm_baseline_{run_id}",
                             help="Paired on example id: the Goodhart plot compares the two runs slice by slice")
-    ui.remember(baseline, key="fm_chosen_baseline")
+    ui.remember(baseline, key=f"fm_chosen_baseline_{run_id}")
     st.markdown("**Settings**")
     fdr = st.select_slider("False discovery rate", [0.01, 0.05, 0.1], value=0.05, key="fm_fdr")
     min_support = st.number_input("Minimum support (slices)", min_value=1, value=30, step=5, key="fm_min_support")
@@ -199,7 +201,8 @@ with t3:
         else:
             if order_by:
                 st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
-            picked = st.dataframe(examples, hide_index=True, width="stretch", height=320, key="fm_examples",
+            picked = st.dataframe(examples, hide_index=True, width="stretch", height=320,
+                                  key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),
                                   on_select="rerun", selection_mode="single-row",
                                   column_config={"input": st.column_config.TextColumn("Input", width="medium"),
                                                  "output": st.column_config.TextColumn("Output", width="large")})
@@ -229,6 +232,11 @@ else:
 st.subheader("Annotations")
 st.caption("Label an example or a slice with a failure mode and a note. Annotations are appended (never "
            "overwritten), count as labels in every analysis, and are exported below.")
+if st.session_state.get("fm_form_cell") != (run_id, mode, comp):  # the form follows the selected cell
+    st.session_state["fm_form_cell"] = (run_id, mode, comp)
+    st.session_state["fm_annotate_mode"] = mode
+    for stale in ("fm_slice", "fm_example_id", "fm_example_last"):
+        st.session_state.pop(stale, None)
 with st.form("fm_annotate_form", clear_on_submit=False):
     a1, a2 = st.columns(2)
     target = a1.radio("About", ["an example", "a slice"], horizontal=True, key="fm_target")
@@ -237,7 +245,9 @@ with st.form("fm_annotate_form", clear_on_submit=False):
         d for d in conc.table[~conc.table["redundant"] & ~conc.table["finding"]]["description"].head(20)]
     slice_choice = a1.selectbox("Slice (where the chosen mode concentrates)", slice_options or ["(no slice)"],
                                 key="fm_slice")
-    annotate_mode = a2.selectbox("Failure mode", [""] + mode_ids, index=1 + mode_ids.index(mode),
+    if st.session_state.get("fm_annotate_mode") not in ["", *mode_ids]:  # a mode the edited spec dropped
+        st.session_state["fm_annotate_mode"] = mode
+    annotate_mode = a2.selectbox("Failure mode", [""] + mode_ids,
                                  format_func=lambda m: mode_names.get(m, "(none: a note only)"), key="fm_annotate_mode")
     note = a2.text_area("Note", key="fm_note", height=90)
     ui.remembered_text("fm_author", saved_key="fm_author_saved")  # the author is remembered across page switches

@@ -18,6 +18,7 @@ from ui.cache import (
     attributes,
     cached_clusters,
     cluster_embedders,
+    comparable_pair,
     comparison,
     correctness_note,
     default_attributes_note,
@@ -43,14 +44,19 @@ from ui.jobs import (
 )
 from ui.session import (
     PAGE_ICON,
+    choose_slice,
+    chosen_slice,
     flash,
     get_store,
     md,
+    open_on_slices_page,
     page_setup,
     page_with_run,
     pick_once,
     remember,
+    remember_list,
     remembered,
+    remembered_list,
     remembered_text,
     reset_spec_draft,
     run_picker,
@@ -58,6 +64,7 @@ from ui.session import (
     show_error,
     show_flash,
     spec_draft,
+    table_key,
     take_spec_upload,
 )
 from ui.tables import (
@@ -77,5 +84,6 @@ __all__ = [
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
     "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
-    "take_spec_upload", "forget_plan", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
+    "remembered_list", "table_key", "comparable_pair", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
 ]

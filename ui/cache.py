@@ -79,6 +79,13 @@ def comparison(db_path: str, data_version: int, baseline: str, candidate: str, b
                                  min_support=min_support, fdr=fdr)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def comparable_pair(db_path: str, data_version: int) -> tuple[str, str] | None:
+    """The default (baseline, candidate) of Compare: two runs that share example ids
+    (:func:`analysis.comparable_pair`), or None."""
+    return analysis.comparable_pair(_open(db_path))
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
     """The examples of one slice, failures first (at most 2,000)."""

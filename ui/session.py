@@ -7,6 +7,8 @@ URL (``st.query_params``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import uuid
@@ -109,19 +111,88 @@ def remember(value, *, key: str, query_param: str | None = None):
     return value
 
 
-def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_index: int = 0) -> str | None:
-    """A run selector in the sidebar whose choice survives page switches and is shareable as ?run=..."""
+def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_index: int = 0,
+               default: str | None = None) -> str | None:
+    """A run selector in the sidebar whose choice survives page switches and is shareable as ?run=...;
+    ``default`` (a run id) is preselected when nothing was chosen, else the run at ``default_index``."""
     runs = run_listing(str(store.path), store.data_version())
     if runs.empty:
         st.info("The store has no runs yet: add one on the Data page.", icon=":material/upload_file:")
         return None
     ids = list(runs["run_id"])
     names = dict(zip(runs["run_id"], runs["name"]))
-    wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=ids[min(default_index, len(ids) - 1)],
+    fallback = default if default in ids else ids[min(default_index, len(ids) - 1)]
+    wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=fallback,
                         aliases={v: k for k, v in names.items()})
     choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=lambda r: f"{names[r]} ({r})",
                                   key=f"picker_{key}")
     return remember(choice, key=f"chosen_{key}", query_param=key)
+
+
+def remembered_list(options: Sequence, *, key: str, saved_key: str, default: Sequence,
+                    query_param: str | None = None) -> None:
+    """Prepare a multiselect's ``key`` (create the widget without ``default=``): its own value while every
+    item is an option; else the last choice (``saved_key``, else the URL's repeated ``query_param``) kept to
+    the items that are options here (a choice follows the user from run to run where the items exist); else
+    ``default``. Call :func:`remember_list` with the widget's value after it."""
+    current = st.session_state.get(key)
+    if current is not None and all(v in options for v in current):
+        return
+    saved = st.session_state.get(saved_key)
+    if saved is None and query_param:
+        saved = st.query_params.get_all(query_param) or None
+    kept = [v for v in dict.fromkeys(saved or []) if v in options]
+    st.session_state[key] = kept or [v for v in default if v in options]
+
+
+def remember_list(values: Sequence, *, saved_key: str, query_param: str | None = None) -> list:
+    """Keep a multiselect's choice for the session (``saved_key``) and, with ``query_param``, in the URL."""
+    values = list(values)
+    st.session_state[saved_key] = values
+    if query_param:
+        st.query_params[query_param] = values
+    return values
+
+
+def table_key(prefix: str, *parts) -> str:
+    """A widget key for a selectable table, derived from what the table indexes (run, settings, data version):
+    when any of them changes the table is a new widget, so a selected row never carries over to a table whose
+    row at that position is another slice."""
+    digest = hashlib.sha1(json.dumps([str(p) for p in parts]).encode("utf-8")).hexdigest()[:12]
+    return f"{prefix}_{digest}"
+
+
+#: Session key and URL parameter of the slice selected on the Slices page (its predicate, as JSON).
+SLICE_KEY, SLICE_PARAM = "slices_selected", "slice"
+
+
+def chosen_slice(run_id: str) -> dict | None:
+    """The predicate of the slice last selected on the Slices page for this run (session, else the URL's
+    ``?slice=``), or None. Whether it is still in the table is for the page to check."""
+    saved = st.session_state.get(SLICE_KEY)
+    if saved is not None:
+        return dict(saved["predicate"]) if saved.get("run") == run_id and saved.get("predicate") else None
+    text = st.query_params.get(SLICE_PARAM)
+    if not text:
+        return None
+    try:
+        predicate = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(predicate, dict) or not all(isinstance(v, str) for v in predicate.values()):
+        return None
+    return predicate
+
+
+def choose_slice(run_id: str, predicate: dict | None) -> None:
+    """Make ``predicate`` (None: no slice) the selected slice of ``run_id``, in the session and the URL."""
+    if predicate is None:  # recorded, so that the URL's slice (of an earlier visit) is not read again
+        st.session_state[SLICE_KEY] = {"run": run_id, "predicate": None}
+        if SLICE_PARAM in st.query_params:
+            del st.query_params[SLICE_PARAM]
+        return
+    st.session_state[SLICE_KEY] = {"run": run_id, "predicate": dict(predicate)}
+    st.query_params[SLICE_PARAM] = json.dumps(dict(predicate), sort_keys=True)
 
 
 def pick_once(value, *, last_key: str, target_key: str) -> None:
@@ -181,3 +252,19 @@ def reset_spec_draft(*, editor_key: str) -> None:
     """Back to the demo spec; the editor widget (``editor_key``) is refilled from it."""
     set_spec_draft(demo_spec_text(), DEMO_SPEC_NAME)
     st.session_state.pop(editor_key, None)
+
+
+# ------------------------------------------------------------------ the Slices page's choices
+#: Session keys of the Slices page: the attributes widget, their saved copy, the "only findings" toggle.
+SLICES_BY_KEY, SLICES_SAVED_BY_KEY, SLICES_FINDINGS_KEY = "slices_by", "slices_chosen_by", "slices_only_findings"
+
+
+def open_on_slices_page(run_id: str, predicate: dict, *, attributes: Sequence[str]) -> None:
+    """Go to the Slices page with ``attributes`` chosen and the slice ``predicate`` selected (its statistics
+    and examples shown), every row of the table shown."""
+    st.session_state[SLICES_SAVED_BY_KEY] = list(attributes)
+    st.session_state.pop(SLICES_BY_KEY, None)
+    st.session_state.pop(SLICES_FINDINGS_KEY, None)
+    choose_slice(run_id, predicate)
+    st.session_state["slices_nav"] = st.session_state.get("slices_nav", 0) + 1
+    st.switch_page("pages/2_Slices.py")

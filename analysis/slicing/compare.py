@@ -331,3 +331,39 @@ def gate(comparison: Comparison, *, max_drop: float = 0.02, alpha: float = 0.05)
     t = comparison.table
     breaking = t[(~t["too_small"]) & (t["q_value"] < alpha) & (t["difference"] > max_drop)]
     return GateResult(breaking.empty, breaking.reset_index(drop=True), float(max_drop), float(alpha), comparison)
+
+
+def comparable_pair(store: Store, run_ids: Sequence[str] | None = None) -> tuple[str, str] | None:
+    """The pair of runs a comparison starts from: two runs that share example ids.
+
+    Runs are taken in the order given (default: the store's listing, oldest first); the first
+    candidate (from the second run on) that shares an example id with an earlier run is paired
+    with the nearest such earlier run, so a run and its re-evaluation, loaded one after the other,
+    are the default baseline and candidate.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the runs.
+    run_ids : sequence of str, optional
+        Run ids in the order to consider them; default every run, in listing order.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(baseline, candidate)`` run ids, the baseline the earlier; None when no two runs share
+        an example id.
+
+    Raises
+    ------
+    RunNotFoundError
+        A run id the store does not hold.
+    """
+    ids = list(store.runs()["run_id"]) if run_ids is None else list(run_ids)
+    tables = [store.run(r).table_name for r in ids]
+    cur = store.cursor()
+    for j in range(1, len(ids)):
+        for i in range(j - 1, -1, -1):
+            if cur.execute(Q.shares_examples_sql(tables[i], tables[j])).fetchall()[0][0]:
+                return ids[i], ids[j]
+    return None

@@ -253,6 +253,12 @@ def matching_sql(base_table: str, cand_table: str) -> str:
             f"(SELECT count(*) FROM {c} WHERE example_id NOT IN (SELECT example_id FROM {b}))")
 
 
+def shares_examples_sql(base_table: str, cand_table: str) -> str:
+    """Whether two runs share at least one example id (one boolean)."""
+    b, c = quote_ident(base_table), quote_ident(cand_table)
+    return f"SELECT EXISTS (SELECT 1 FROM {b} JOIN {c} ON {b}.example_id = {c}.example_id)"
+
+
 def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL]) -> tuple[str, list]:
     """Per matched example: attribute values (baseline) and both runs' scores, for the paired bootstrap."""
     params: list = []

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
-from tests.conftest import HELM_BBQ, ROOT
+from tests.conftest import HELM_BBQ, ROOT, shown
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
@@ -71,17 +71,22 @@ def test_clusters_page_offers_a_cluster_as_a_slice(demo_db, monkeypatch):
     assert not at.exception, at.exception
     run_id = at.session_state["chosen_run"]
     # choosing a row: AppTest has no click on a dataframe row, so the selection is set as the browser would
-    at.session_state["clusters_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    key = next(k for k in at.session_state if k.startswith("clusters_table_"))
+    picked = at.dataframe[0].value["cluster"].iloc[0]
+    at.session_state[key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     assert any("All examples of the cluster" in m.value for m in at.markdown)
     at.button(key="clusters_to_slices").click()
     at.run()
     assert not at.exception, at.exception
-    assert at.session_state[f"slices_by_{run_id}"][0] == "cluster.input"
-    # now on the Slices page, which tests the cluster against the rest of the run like any slice
+    assert at.session_state["chosen_run"] == run_id and at.multiselect(key="slices_by").value[0] == "cluster.input"
+    # now on the Slices page, which tests the cluster against the rest of the run like any slice, the cluster
+    # selected: its statistics and its examples
     descriptions = set(at.dataframe[0].value["description"])
     assert any(d.startswith("cluster.input = ") for d in descriptions)
+    assert any(shown(m.value).startswith("**cluster.input = ") for m in at.markdown)
+    assert at.session_state["slices_selected"]["predicate"] == {"cluster.input": str(picked)}
 
 
 def test_clusters_page_computes_in_the_background(db):

@@ -74,7 +74,7 @@ def test_page_shows_modes_matrix_and_the_strongest_declared_link(demo_env):
 def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot(demo_env):
     after, base = run_id(demo_env, "after-objective-change"), run_id(demo_env, "baseline")
     at = run_page(chosen_run=after)
-    assert at.selectbox(key="fm_baseline").value == base  # the run loaded before it
+    assert at.selectbox(key=f"fm_baseline_{after}").value == base  # the run loaded before it
     at.selectbox(key="fm_mode").set_value("over_refusal")
     at.selectbox(key="fm_component").set_value("rm_harmlessness")
     at.run()

@@ -203,8 +203,7 @@ def test_slices_page(demo_db, monkeypatch):
 def test_slices_page_settings(demo_db, monkeypatch):
     monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
     at = run_page("pages/2_Slices.py")
-    run_id = at.session_state["chosen_run"]
-    at.multiselect(key=f"slices_by_{run_id}").set_value(["language", "domain"])
+    at.multiselect(key="slices_by").set_value(["language", "domain"])
     at.radio(key="slices_order").set_value(1)
     at.toggle(key="slices_only_findings").set_value(True)
     at.run()
@@ -260,6 +259,5 @@ def test_slices_page_says_the_default_attributes_are_capped(db):
     store.ingest_frame(frame, name="wide")
     store.close()
     at = run_page("pages/2_Slices.py")
-    run_id = at.session_state["chosen_run"]
-    assert len(at.multiselect(key=f"slices_by_{run_id}").value) == 24
+    assert len(at.multiselect(key="slices_by").value) == 24
     assert any("first 24 of" in c.value and "FAULTLINE_MAX_DEFAULT_ATTRIBUTES" in c.value for c in at.caption)
