@@ -15,6 +15,7 @@ from ui.cache import (
     DEMO_SPEC_PATH,
     _open,
     annotation_table,
+    attribute_notes,
     attributes,
     cached_clusters,
     cluster_embedders,
@@ -76,7 +77,7 @@ from ui.tables import (
 from ui.uploads import forget_plan, plan_uploads, prune_staged, upload_plan, upload_plan_error
 
 __all__ = [
-    "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attributes", "cached_clusters",
+    "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attribute_notes", "attributes", "cached_clusters",
     "cluster_embedders", "cluster_job", "comparison", "computed_note", "correctness_note",
     "default_attributes_note", "demo_spec_text", "discovery", "extras",
     "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "forget_cluster_job",

@@ -63,6 +63,15 @@ def default_attributes_note(db_path: str, data_version: int, run_id: str) -> str
     return analysis.default_attributes(_open(db_path), run_id).note
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, dict]:
+    """Per attribute of a run: ``{"role": "context" | "outcome", "default": bool, "why": str}``; ``why`` says in
+    plain words why it is not a default (output-derived, leaks the outcome, a single value...), empty for a default.
+    Pages show "output-derived" beside outcome attributes (:func:`analysis.attribute_notes`)."""
+    return {n.name: {"role": n.role, "default": n.default, "why": n.why}
+            for n in analysis.attribute_notes(_open(db_path), run_id)}
+
+
 @st.cache_data(show_spinner="Computing slices...", max_entries=32)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int):

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError
+from analysis.slicing.grouping import batches
 from analysis.sql import features as F
 from analysis.sql import quote_ident
 from analysis.sql import slices as Q
@@ -61,12 +63,27 @@ def max_default_attributes() -> int:
 
 
 class AttributeList(list):
-    """A list of attributes; ``note`` says when the default list was capped (empty otherwise)."""
+    """A list of attributes; ``note`` says when the default list was capped (empty otherwise); ``left_out``
+    (attribute name -> why, in plain words) what the default list left out and why (:func:`default_attributes`)."""
 
     note: str = ""
+    left_out: dict[str, str]
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.left_out = {}
+
+    def left_out_line(self) -> str:
+        """``left out of the defaults: cost_usd (output-derived: ...); ...``, one line (empty when nothing was)."""
+        if not self.left_out:
+            return ""
+        return "Left out of the default attributes: " + "; ".join(f"{k} ({v})" for k, v in self.left_out.items())
 
 
 MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
+
+
+AttributeRole = Literal["context", "outcome"]
 
 
 @dataclass(frozen=True)
@@ -78,9 +95,18 @@ class Attribute:
     column: str | None
     """Stored column it reads (``meta.language``); None for derived attributes."""
     kind: AttributeKind
-    source: Literal["metadata", "signal", "derived", "cluster"]
-    """Where it comes from: a logged field, an objective signal, derived from the texts, or a clustering."""
+    source: Literal["metadata", "signal", "derived", "cluster", "failure_mode"]
+    """Where it comes from: a logged field, an objective signal, derived from the texts, a clustering, or a
+    failure-mode label."""
     description: str = ""
+    role: AttributeRole = "context"
+    """``context``: where a model fails (a subgroup, metadata of the input, the task or the population, the
+    input's length, the turn); a default attribute. ``outcome``: what a failure looks like (derived from the
+    output, the reference or correctness: lengths of the output, cost, latency, confidence, refusal, a score,
+    a judge's verdict, the label or the prediction); opt-in, never a default (:func:`classify_attribute`,
+    and the leakage check of :func:`attribute_notes`)."""
+    reason: str = ""
+    """Why it is an outcome attribute, in plain words (empty for a context attribute)."""
 
 
 #: Derived features sliced by (a subset of :data:`analysis.sql.features.FEATURES`, defined there).
@@ -93,12 +119,118 @@ _SLICING_KIND = {"number": "numeric", "boolean": "boolean"}
 DERIVED = {name: (_SLICING_KIND[F.FEATURES[name].kind], F.FEATURES[name].description) for name in DERIVED_ATTRIBUTES}
 
 
+# ---------------------------------------------------------------------------- context or outcome
+#: Words of an attribute's name that place it on the input side (``prompt_tokens``, ``input_chars``,
+#: ``question_type``): they win over the words below.
+_CONTEXT_WORDS = frozenset({"input", "inputs", "prompt", "prompts", "question", "questions", "query", "queries",
+                            "instruction", "instructions", "context", "system", "history", "conversation", "turn",
+                            "turns", "doc", "document", "passage", "topic", "subject", "category", "domain",
+                            "language", "lang", "locale", "user", "segment", "group", "population", "split",
+                            "subset", "task", "difficulty", "level"})
+
+#: Words of an attribute's name that say it describes the outcome, by what they say it is.
+_OUTCOME_WORDS: dict[str, frozenset[str]] = {
+    "describes the model's output": frozenset({
+        "output", "outputs", "response", "responses", "completion", "completions", "generation", "generated",
+        "answer", "answers", "sampled", "reply", "resps", "length", "len", "chars", "characters", "words"}),
+    "holds or comes from the prediction, the label or the reference": frozenset({
+        "pred", "preds", "prediction", "predictions", "predicted", "picked", "label", "labels", "target",
+        "targets", "gold", "reference", "references", "expected", "ideal", "truth", "outcome"}),
+    "is a score, a grade or correctness": frozenset({
+        "correct", "correctness", "incorrect", "accuracy", "acc", "exact", "em", "f1", "bleu", "rouge", "score",
+        "scores", "pass", "passed", "fail", "failed", "failure", "success", "error", "errors", "wrong", "match",
+        "matched", "metric", "metrics", "reward", "rm", "kl", "loss", "penalty", "win", "winner", "preferred",
+        "preference"}),
+    "is a judge's or a grader's output": frozenset({
+        "judge", "judged", "judgement", "judgment", "grader", "grade", "graded", "grading", "rating", "rated",
+        "rater", "verdict", "feedback", "critique", "annotator"}),
+    "is the model's confidence in its output": frozenset({
+        "confidence", "conf", "prob", "probs", "probability", "logprob", "logprobs", "logit", "logits", "entropy",
+        "perplexity", "ppl", "certainty", "uncertainty"}),
+    "is what producing the output cost (time, money or tokens)": frozenset({
+        "cost", "costs", "price", "usd", "latency", "duration", "elapsed", "seconds", "secs", "ms", "runtime",
+        "tokens"}),
+    "describes the output (a refusal, an empty or cut-off answer)": frozenset({
+        "refusal", "refusals", "refused", "refuse", "empty", "truncated", "finish", "stop", "stopped", "abstain",
+        "abstained", "abstention"}),
+}
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def classify_attribute(name: str, *, source: str, column: str | None = None,
+                       kind: str | None = None) -> tuple[AttributeRole, str]:
+    """Whether an attribute is context (where a model fails) or outcome (what its failure looks like), and why.
+
+    The one definition of the classification, from what Faultline knows before reading the data
+    (the data's part is the leakage check of :func:`attribute_notes`):
+
+    - objective signals, failure-mode labels and clusters of the outputs are outcome;
+    - derived features are outcome when they read the output or the reference
+      (:attr:`analysis.sql.features.Feature.reads`: ``output_length``, ``is_refusal``, ``output_empty``);
+    - a logged field is outcome when a word of its name says it describes the output, the
+      prediction, the label or the reference, a score or correctness, a judge's verdict, the
+      model's confidence, or what the output cost (time, money, tokens), unless a word places it
+      on the input side (``prompt_tokens``, ``question_type``); timestamps are context.
+
+    Parameters
+    ----------
+    name : str
+        The attribute's name (``cost_usd``; the stored column's prefix left out).
+    source : {"metadata", "signal", "derived", "cluster", "failure_mode"}
+        Where it comes from (:attr:`Attribute.source`).
+    column : str, optional
+        The stored column (``cluster.output``), for clusters.
+    kind : str, optional
+        ``categorical``, ``numeric``, ``boolean`` or ``timestamp``.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``("context", "")`` or ``("outcome", reason in plain words)``.
+
+    Examples
+    --------
+    >>> classify_attribute("language", source="metadata")
+    ('context', '')
+    >>> classify_attribute("latency_ms", source="metadata")
+    ('outcome', "output-derived: its name ('latency') says it is what producing the output cost (time, money or tokens)")
+    >>> classify_attribute("prompt_tokens", source="metadata")[0], classify_attribute("output_length", source="derived")
+    ('context', ('outcome', 'output-derived: computed from the output'))
+    """
+    if source == "signal":
+        return "outcome", "output-derived: an objective signal (a reward, a penalty, a divergence) of the output"
+    if source == "failure_mode":
+        return "outcome", "output-derived: a failure-mode label, computed from the outcome"
+    if source == "cluster":
+        if (column or name).rsplit(".", 1)[-1] == "input":
+            return "context", ""
+        return "outcome", "output-derived: clusters computed over the outputs"
+    if source == "derived":
+        read = [r for r in F.FEATURES[name].reads if r != "input"]
+        return ("outcome", f"output-derived: computed from the {' and the '.join(read)}") if read else ("context", "")
+    if kind == "timestamp":
+        return "context", ""
+    words = _words(name)
+    if any(w in _CONTEXT_WORDS for w in words):
+        return "context", ""
+    for why, vocabulary in _OUTCOME_WORDS.items():
+        hit = next((w for w in words if w in vocabulary), None)
+        if hit is not None:
+            return "outcome", f"output-derived: its name ({hit!r}) says it {why}"
+    return "context", ""
+
+
 def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     """Every attribute a run can be sliced by, metadata first, then signals, then derived ones.
 
     Free-text and vector columns are left out (free text can still be sliced by when named,
     see :func:`resolve_attributes`). A logged field named like a derived feature (``turn``)
-    replaces the derived one.
+    replaces the derived one. Each is marked context or outcome by :func:`classify_attribute`
+    (from names, roles and derived features; :func:`attribute_notes` adds the leakage check).
 
     Parameters
     ----------
@@ -111,9 +243,9 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     -------
     list of Attribute
         In order: metadata fields, objective signals, computed columns (clusters, failure-mode
-        labels), then the derived context features of :data:`DERIVED_ATTRIBUTES`. Each has
+        labels), then the derived features of :data:`DERIVED_ATTRIBUTES`. Each has
         ``name``, ``column`` (None for derived ones), ``kind`` (categorical, numeric, boolean,
-        timestamp), ``source`` and ``description``.
+        timestamp), ``source``, ``description``, ``role`` (context or outcome) and ``reason``.
 
     Raises
     ------
@@ -125,8 +257,8 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/a.duckdb")
     >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False], "lang": ["en", "sw"]}), name="r")
-    >>> [a.name for a in list_attributes(s, "r")]
-    ['lang', 'input_length', 'output_length', 'turn', 'is_refusal', 'output_empty']
+    >>> [(a.name, a.role) for a in list_attributes(s, "r")][:3]
+    [('lang', 'context'), ('input_length', 'context'), ('output_length', 'outcome')]
     """
     fields = store.schema(run).fields
     out: list[Attribute] = []
@@ -139,20 +271,249 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
         if name in taken:
             name = row.column_name
         taken.add(name)
-        out.append(Attribute(name, row.column_name, row.kind, row.role if row.role != "metadata" else "metadata"))
+        role, reason = classify_attribute(row.column_name.split(".", 1)[-1], source=row.role, column=row.column_name,
+                                          kind=row.kind)
+        out.append(Attribute(name, row.column_name, row.kind, row.role, role=role, reason=reason))
     for name, (kind, description) in DERIVED.items():
         if name not in taken:  # a logged field of the same name (e.g. turn) is the better source
-            out.append(Attribute(name, None, kind, "derived", description))
+            role, reason = classify_attribute(name, source="derived", kind=kind)
+            out.append(Attribute(name, None, kind, "derived", description, role=role, reason=reason))
     return out
 
 
-def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
-    """Attributes worth slicing by default: metadata of modest cardinality and the derived context.
+# ------------------------------------------------------------------------------- the leakage check
+#: An attribute whose values (alone, or with one other attribute) remove at least this share of the uncertainty
+#: about correctness (the uncertainty coefficient, Theil's U: mutual information / entropy of correctness) is
+#: left out of the defaults as leaking the outcome. Half is far from both sides: a real subgroup, even a strong
+#: one (the demo's ``language = sw``, 52% errors against 16%), removes a few percent, because it is one part of
+#: the run; the label, the prediction, or a column computed with them removes nearly all of it.
+LEAKAGE_THRESHOLD = 0.5
 
-    From :func:`list_attributes`, leaves out objective signals, categorical fields with more than
-    :data:`MAX_DEFAULT_CARDINALITY` distinct values, and categorical fields with a single value and
-    no missing value (nothing to compare); at most :func:`max_default_attributes` of them (the first,
-    metadata before derived features), the list's ``note`` then saying so.
+#: Cells (values, or pairs of values) with fewer examples than this are pooled into one before the leakage
+#: check: a small cell is often pure by chance, and pairs of many values would otherwise look leaking.
+LEAKAGE_MIN_CELL = 30
+
+#: Quantile bins of numbers in the leakage check and the constant check (the slicing default).
+DEFAULT_BINS = 5
+
+MSG_LEAKS = ("leaks the outcome: knowing it removes {share:.0%} of the uncertainty about whether an example is "
+             "correct (error rate {low:.0%} to {high:.0%} across its values; threshold {threshold:.0%})")
+MSG_LEAKS_WITH = ("leaks the outcome together with {other}: knowing both removes {share:.0%} of the uncertainty "
+                  "about whether an example is correct (error rate {low:.0%} to {high:.0%} across their values; "
+                  "threshold {threshold:.0%})")
+MSG_COMPUTED = ("computed by {what}: never a default, so the defaults do not change with what has been computed; "
+                "name it to slice by it")
+MSG_CONSTANT = "a single value over the run: nothing to compare"
+MSG_CARDINALITY = "{n:,} distinct values (more than {limit})"
+
+
+@dataclass(frozen=True)
+class Leakage:
+    """How much of the uncertainty about correctness a set of attributes removes (:func:`leakage`)."""
+
+    attributes: tuple[str, ...]
+    """One attribute, or a pair."""
+    uncertainty_removed: float
+    """Uncertainty coefficient (Theil's U) of correctness given the attributes' cells: 1 - H(correct | cells) /
+    H(correct), a fraction in [0, 1]; cells below :data:`LEAKAGE_MIN_CELL` examples pooled into one."""
+    min_rate: float
+    """Lowest error rate of a cell of at least :data:`LEAKAGE_MIN_CELL` examples (NaN when there is none)."""
+    max_rate: float
+    """Highest error rate of such a cell."""
+
+
+def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
+            pairs: Sequence[tuple[int, int]] = (), min_cell: int = LEAKAGE_MIN_CELL) -> list[Leakage]:
+    """How much of the uncertainty about correctness each attribute, and each pair given, removes.
+
+    One statement per batch of at most :data:`~analysis.slicing.grouping.BATCH_ATTRIBUTES`
+    attributes (:func:`analysis.sql.slices.leakage_sql`; one for any run with fewer), over the
+    scored examples; a missing value is a cell like any other.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    table : str
+        The run's table.
+    prepared : sequence of PreparedAttribute
+        The attributes, as sliced (numbers in bins).
+    pairs : sequence of (int, int)
+        Pairs of indices into ``prepared`` to check together.
+    min_cell : int, default LEAKAGE_MIN_CELL
+        Cells with fewer examples are pooled into one.
+
+    Returns
+    -------
+    list of Leakage
+        One per attribute (in order), then one per pair; ``uncertainty_removed`` is NaN when
+        correctness does not vary over the run (nothing to remove).
+
+    References
+    ----------
+    .. [1] H. Theil, "On the estimation of relationships involving qualitative variables", American
+       Journal of Sociology 76 (1970): the uncertainty coefficient.
+    """
+    k = len(prepared)
+    if k == 0:
+        return []
+    sets = [(i,) for i in range(k)] + [tuple(sorted(p)) for p in pairs]
+    found: dict[frozenset, tuple] = {}
+    cur = store.cursor()
+    for used, local in batches(k, sets):
+        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell)).fetchall()
+        width = len(used)
+        for gid, n, cond, _cells, low, high in rows:
+            grouped = frozenset(used[j] for j in range(width) if not (int(gid) >> (width - 1 - j)) & 1)
+            found[grouped] = (int(n), float(cond), low, high)
+    total = found[frozenset()][1]
+    out = []
+    for s in sets:
+        n, cond, low, high = found[frozenset(s)]
+        share = max(0.0, 1.0 - cond / total) if total > 1e-12 else float("nan")
+        out.append(Leakage(tuple(prepared[i].attribute.name for i in s), share,
+                           float("nan") if low is None else float(low), float("nan") if high is None else float(high)))
+    return out
+
+
+@dataclass(frozen=True)
+class AttributeNote:
+    """One attribute of a run: its role, whether it is a default, and why not (:func:`attribute_notes`)."""
+
+    attribute: Attribute
+    """The attribute, its ``role`` and ``reason`` including what the leakage check found."""
+    default: bool
+    """Whether it is one of the run's default attributes."""
+    why: str
+    """Why it is not a default, in plain words (empty for a default)."""
+    uncertainty_removed: float = float("nan")
+    """Share of the uncertainty about correctness its values remove (:class:`Leakage`); NaN when not checked."""
+
+    @property
+    def name(self) -> str:
+        return self.attribute.name
+
+    @property
+    def role(self) -> AttributeRole:
+        return self.attribute.role
+
+
+def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], AttributeList]:
+    schema = store.schema(run)
+    fields = schema.fields.set_index("column_name")
+    listed = list_attributes(store, schema)
+    why: dict[str, str] = {}
+    candidates = []
+    for attr in listed:
+        if attr.source in ("cluster", "failure_mode"):
+            why[attr.name] = MSG_COMPUTED.format(what="a clustering" if attr.source == "cluster" else
+                                                 "the failure-mode rules")
+            continue
+        if attr.column is not None and attr.kind == "categorical":
+            distinct = fields.loc[attr.column, "n_distinct"]
+            if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
+                why[attr.name] = attr.reason or MSG_CARDINALITY.format(n=int(distinct), limit=MAX_DEFAULT_CARDINALITY)
+                continue
+        candidates.append(attr)
+    live = []
+    for p in prepare_attributes(store, schema.run.table_name, candidates, bins=DEFAULT_BINS, edges=None):
+        if p.constant:
+            why[p.attribute.name] = p.attribute.reason or MSG_CONSTANT
+        else:
+            live.append(p)
+    context = [i for i, p in enumerate(live) if p.attribute.role == "context"]
+    pairs = [(i, j) for i in range(len(live)) for j in range(i + 1, len(live)) if i in context or j in context]
+    checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [])
+    single = {c.attributes[0]: c for c in checked[:len(live)]}
+    leaks: dict[str, str] = {}
+    for c in checked:
+        share = c.uncertainty_removed
+        if not (share >= LEAKAGE_THRESHOLD):
+            continue
+        values = {"share": share, "low": c.min_rate, "high": c.max_rate, "threshold": LEAKAGE_THRESHOLD}
+        if len(c.attributes) == 1:
+            leaks.setdefault(c.attributes[0], MSG_LEAKS.format(**values))
+        elif all(not (single[a].uncertainty_removed >= LEAKAGE_THRESHOLD) for a in c.attributes):
+            a, b = c.attributes
+            leaks.setdefault(a, MSG_LEAKS_WITH.format(other=b, **values))
+            leaks.setdefault(b, MSG_LEAKS_WITH.format(other=a, **values))
+    notes, defaults = [], AttributeList()
+    for attr in listed:
+        if attr.name in leaks:
+            attr = replace(attr, role="outcome", reason="; ".join(r for r in (attr.reason, leaks[attr.name]) if r))
+        if attr.name not in why and attr.role == "outcome":
+            why[attr.name] = attr.reason
+        share = single[attr.name].uncertainty_removed if attr.name in single else float("nan")
+        notes.append(AttributeNote(attr, attr.name not in why, why.get(attr.name, ""), share))
+        if attr.name not in why:
+            defaults.append(attr)
+    cap = max_default_attributes()
+    if len(defaults) > cap:
+        capped = AttributeList(defaults[:cap])
+        capped.note = MSG_DEFAULT_CAPPED.format(cap=cap, total=len(defaults), env=MAX_DEFAULT_ATTRIBUTES_ENV)
+        for i, note in enumerate(notes):
+            if note.default and note.attribute not in capped:
+                notes[i] = replace(note, default=False, why=capped.note)
+        defaults = capped
+    defaults.left_out = {n.name: n.why for n in notes if not n.default}
+    return notes, defaults
+
+
+def attribute_notes(store: Store, run: str | RunSchema) -> list[AttributeNote]:
+    """Every attribute of a run, whether it is a default, and why not: what pages and the CLI show beside it.
+
+    The defaults are where a model fails, not what its failure looks like. Left out, each with
+    a reason in plain words: outcome attributes (:func:`classify_attribute`: output-derived
+    features, signals, scores, judges, confidence, cost, latency, the label or prediction);
+    attributes whose values, alone or with one other attribute, nearly fix correctness (the
+    leakage check: :func:`leakage` at or above :data:`LEAKAGE_THRESHOLD`; such an attribute
+    becomes ``role="outcome"``); attributes with a single value over the run; categorical fields
+    with more than :data:`MAX_DEFAULT_CARDINALITY` values; clusters and failure-mode labels
+    (computed columns: the defaults never depend on what has been computed); beyond the cap
+    (:func:`max_default_attributes`). The check reads only the run's logged fields and derived
+    features, never computed columns, so it gives the same answer before and after clustering
+    or annotating.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id, or its schema.
+
+    Returns
+    -------
+    list of AttributeNote
+        In the order of :func:`list_attributes`: ``attribute`` (with ``role`` and ``reason``),
+        ``default``, ``why`` (empty for a default) and ``uncertainty_removed`` (a fraction).
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> s = Store(tempfile.mkdtemp() + "/n.duckdb")
+    >>> wrong = [i % 3 == 0 for i in range(300)]
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["q"] * 300, "correct": [not w for w in wrong],
+    ...     "lang": ["en", "sw"] * 150, "verdict_code": ["bad" if w else "ok" for w in wrong]}), name="r")
+    >>> {n.name: n.default for n in attribute_notes(s, "r")}["lang"]
+    True
+    >>> [n.why[:40] for n in attribute_notes(s, "r") if n.name == "verdict_code"]
+    ["output-derived: its name ('verdict') say"]
+    """
+    return _choose(store, run)[0]
+
+
+def default_attributes(store: Store, run: str | RunSchema) -> AttributeList:
+    """Attributes worth slicing by default: the context of a run, where a model fails.
+
+    The attributes :func:`attribute_notes` marks as defaults: context attributes (subgroups,
+    metadata of the input, task or population, the input's length, the turn) that do not leak
+    the outcome, have more than one value and at most :data:`MAX_DEFAULT_CARDINALITY` values
+    (categorical), never computed columns; at most :func:`max_default_attributes` of them.
 
     Parameters
     ----------
@@ -164,7 +525,8 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     Returns
     -------
     AttributeList
-        A subset of :func:`list_attributes`, in the same order (a list; ``.note`` names the cap when it applied).
+        A subset of :func:`list_attributes`, in the same order (a list; ``.note`` names the cap when it
+        applied, ``.left_out`` maps each attribute left out to why, ``.left_out_line()`` says it in one line).
 
     Raises
     ------
@@ -175,31 +537,12 @@ def default_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
     --------
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/d.duckdb")
-    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "b"], "correct": [True, False], "lang": ["en", "sw"],
+    >>> _ = s.ingest_frame(pd.DataFrame({"prompt": ["a", "bb"], "correct": [True, False], "lang": ["en", "sw"],
     ...                                  "conf": [0.9, 0.4]}), name="r")
-    >>> [a.name for a in default_attributes(s, "r")][:2]
-    ['lang', 'conf']
+    >>> [a.name for a in default_attributes(s, "r")]
+    ['lang', 'input_length']
     """
-    run = store.schema(run)
-    fields = run.fields.set_index("column_name")
-    chosen = AttributeList()
-    for attr in list_attributes(store, run):
-        if attr.source == "signal":
-            continue
-        if attr.column is not None and attr.kind == "categorical":
-            distinct = fields.loc[attr.column, "n_distinct"]
-            if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
-                continue
-            missing = fields.loc[attr.column, "n_missing"]
-            if pd.notna(distinct) and distinct <= 1 and not (pd.notna(missing) and missing > 0):
-                continue
-        chosen.append(attr)
-    cap = max_default_attributes()
-    if len(chosen) > cap:
-        capped = AttributeList(chosen[:cap])
-        capped.note = MSG_DEFAULT_CAPPED.format(cap=cap, total=len(chosen), env=MAX_DEFAULT_ATTRIBUTES_ENV)
-        return capped
-    return chosen
+    return _choose(store, run)[1]
 
 
 def resolve_attributes(store: Store, run: str | RunSchema, names: Sequence[str] | None) -> list[Attribute]:

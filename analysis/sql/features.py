@@ -64,17 +64,22 @@ class Feature:
     """``number`` or ``boolean`` (the rule language's types)."""
     description: str
     """What it means, in words (shown in the attribute lists and in the rule language's help)."""
+    reads: tuple[str, ...] = ("input",)
+    """The texts it is computed from (``input``, ``output``, ``reference``): a feature of the output or the
+    reference describes what a failure looks like, not where it happens (an opt-in slicing attribute)."""
 
 
 #: Every derived feature, by name (the order is the order they are listed in).
 FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("input_length", "number", "Length of the input in characters"),
-    Feature("output_length", "number", "Length of the output in characters"),
-    Feature("reference_length", "number", "Length of the reference in characters"),
-    Feature("length_ratio", "number", "Output length / reference length (missing when the reference is empty)"),
+    Feature("output_length", "number", "Length of the output in characters", ("output",)),
+    Feature("reference_length", "number", "Length of the reference in characters", ("reference",)),
+    Feature("length_ratio", "number", "Output length / reference length (missing when the reference is empty)",
+            ("output", "reference")),
     Feature("turn", "number", "Conversation turn: user messages in the input (1 for a single prompt)"),
-    Feature("is_refusal", "boolean", "The output reads as a refusal (phrases such as \"I'm sorry, but I can't\")"),
-    Feature("output_empty", "boolean", "The output is empty, or the example has no answer"),
+    Feature("is_refusal", "boolean", "The output reads as a refusal (phrases such as \"I'm sorry, but I can't\")",
+            ("output",)),
+    Feature("output_empty", "boolean", "The output is empty, or the example has no answer", ("output",)),
 )}
 
 

@@ -272,3 +272,47 @@ def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[Att
            f"cand AS (SELECT example_id, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
            f"SELECT {out} FROM base JOIN cand ON base.example_id = cand.example_id ORDER BY base.source_row")
     return sql, params
+
+
+def _cell_entropy(n: str, e: str) -> str:
+    """n times the binary entropy (nats) of a cell with ``e`` errors among ``n`` examples (0 for a pure cell)."""
+    return (f"CASE WHEN {e} > 0 AND {e} < {n} THEN -({e} * ln(CAST({e} AS DOUBLE) / {n}) "
+            f"+ ({n} - {e}) * ln(CAST({n} - {e} AS DOUBLE) / {n})) ELSE CAST(0 AS DOUBLE) END")
+
+
+def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]], *,
+                min_cell: int) -> tuple[str, list]:
+    """How much of the uncertainty about correctness each grouping of attributes removes, in one statement.
+
+    For the whole run (the empty set, always added) and every grouping set (single attributes and
+    pairs), one row: ``gid`` (:func:`grouping_mask`), ``n`` (scored examples), ``cond_entropy``
+    (the conditional entropy of correctness given the set's cells, in nats per example: for the
+    empty set, the entropy of correctness itself), ``cells`` (cells with at least ``min_cell``
+    examples), ``min_rate`` and ``max_rate`` (lowest and highest error rate of those cells).
+    Cells smaller than ``min_cell`` are pooled into one cell per set before the entropy is taken,
+    so that small cells, which are pure by chance, cannot make a set look as if it fixed
+    correctness. A missing value is a cell like any other.
+    """
+    cols = [f"a{i}" for i in range(len(attributes))]
+    params: list = []
+    for a in attributes:
+        params += a.params
+    inner = "".join(f"{a.expr} AS {c}, " for a, c in zip(attributes, cols))
+    all_sets = [()] + [tuple(s) for s in sets if tuple(s)]
+    sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in all_sets)
+    gid = f"GROUPING({', '.join(cols)})" if cols else "0"
+    big = "n >= CAST(? AS BIGINT)"
+    sql = (f"WITH cells AS (SELECT {gid} AS gid, count(*) AS n, count_if(NOT correct) AS e "
+           f"FROM (SELECT {inner}correct FROM {quote_ident(table)} WHERE NOT unscorable) "
+           f"GROUP BY GROUPING SETS ({sets_sql})), "
+           "sets AS (SELECT gid, sum(n) AS n, "
+           f"sum(CASE WHEN {big} THEN {_cell_entropy('n', 'e')} ELSE CAST(0 AS DOUBLE) END) AS h_big, "
+           f"sum(CASE WHEN {big} THEN 0 ELSE n END) AS n_small, sum(CASE WHEN {big} THEN 0 ELSE e END) AS e_small, "
+           f"sum(CASE WHEN {big} THEN 1 ELSE 0 END) AS cells, "
+           f"min(CASE WHEN {big} THEN CAST(e AS DOUBLE) / n END) AS min_rate, "
+           f"max(CASE WHEN {big} THEN CAST(e AS DOUBLE) / n END) AS max_rate "
+           "FROM cells GROUP BY gid) "
+           f"SELECT gid, n, (h_big + {_cell_entropy('n_small', 'e_small')}) / n AS cond_entropy, cells, min_rate, "
+           "max_rate FROM sets ORDER BY gid")
+    params += [int(min_cell)] * 6
+    return sql, params
