@@ -126,7 +126,7 @@ class ClusterResult:
 
     def findings(self) -> pd.DataFrame:
         """Groups significantly worse than the rest of the run."""
-        return self.table[self.table["finding"]]
+        return self.table.loc[self.table["finding"].astype(bool)]
 
     def to_records(self) -> list[dict]:
         """JSON-ready rows of the table."""

@@ -403,7 +403,7 @@ class ModeSlices:
         return self.total_in_mode / self.total_n if self.total_n else float("nan")
 
     def findings(self) -> pd.DataFrame:
-        return self.table[self.table["finding"]]
+        return self.table.loc[self.table["finding"].astype(bool)]
 
     def to_records(self, limit: int | None = None) -> list[dict]:
         cols = ["description", "order", "n", "in_mode", "mode_rate", "ci_low", "ci_high", "rest_mode_rate",

@@ -56,7 +56,7 @@ class SliceResult:
 
     def findings(self) -> pd.DataFrame:
         """Slices significantly worse than the rest of the run (q below the FDR level)."""
-        return self.table[self.table["finding"]]
+        return self.table.loc[self.table["finding"].astype(bool)]
 
     def to_records(self) -> list[dict]:
         """JSON-ready rows (predicate as attribute/value pairs)."""

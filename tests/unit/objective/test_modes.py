@@ -254,3 +254,16 @@ def test_demo_modes_concentrate_where_they_were_planted(demo):
                                                                 key=lambda kv: by.index(kv[0])))
         findings = found[mode].findings()
         assert wanted in set(findings["description"]), (planted["id"], findings["description"].head().tolist())
+
+
+def test_findings_of_a_run_with_nothing_to_slice_keep_their_columns(tmp_path):
+    # An empty object-dtype "finding" column used as a mask selects columns by label in pandas: none would be left.
+    import pandas as pd
+
+    from analysis import open_store
+    from analysis.objective.modes import modes_slices
+
+    with open_store(tmp_path / "n.duckdb", seed_demo=False) as store:
+        store.ingest_frame(pd.DataFrame({"prompt": "q", "correct": [True, False]}), name="r")
+        for result in modes_slices(store, "r", None).values():
+            assert result.table.empty and list(result.findings().columns) == list(result.table.columns)
