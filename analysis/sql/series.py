@@ -27,7 +27,8 @@ MEMBERS_OF = ("SELECT s.series_name, s.position, s.run_id, r.name AS run_name, s
 
 
 def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[AttributeSQL]],
-                   signals: Sequence[Sequence[str | None]], *, reference: str | None = None) -> tuple[str, list]:
+                   signals: Sequence[Sequence[tuple[str, Sequence] | None]], *,
+                   reference: str | None = None, exclude: tuple[str, Sequence] | None = None) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -37,18 +38,23 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     attributes : sequence (per run) of sequence of AttributeSQL
         The same attributes for every run (each run's expression over its own table; binned numbers cut at the same
         edges).
-    signals : sequence (per run) of sequence of str or None
-        The stored column of each objective signal in each run (None when the run lacks it).
+    signals : sequence (per run) of sequence of (str, params) or None
+        Each objective signal as an SQL expression over the run's table with its bound values (a quoted stored
+        column, or a derived feature of :mod:`analysis.sql.features`); None when the run lacks it.
     reference : str, optional
         The reference run's table: when given, rows are joined with it on example id and the paired counts
-        ``n_paired``, ``b`` (right in the reference, wrong here), ``c`` (the reverse) are returned.
+        ``n_paired``, ``errors_paired`` (errors among them), ``b`` (right in the reference, wrong here), ``c`` (the
+        reverse) are returned.
+    exclude : (str, params), optional
+        An SQL boolean (built by Faultline) of examples to leave out of every run, e.g. a drifting slice's
+        examples (to see whether another slice drifts without them).
 
     Returns
     -------
     (str, list)
         The statement and its bound parameters. Rows: ``a0`` ... (NULL when not grouped on), ``gid`` (GROUPING
         bitmask over the attributes), ``k``, ``n``, ``errors``, ``score_sum``, ``score_sq``, ``score_n``, per signal
-        ``s<i>_sum``, ``s<i>_sq``, ``s<i>_n``, and ``n_paired``, ``b``, ``c`` (0 without a reference).
+        ``s<i>_sum``, ``s<i>_sq``, ``s<i>_n``, and ``n_paired``, ``errors_paired``, ``b``, ``c`` (0 without a reference).
     """
     n_attr = len(attributes[0]) if attributes else 0
     cols = [f"a{i}" for i in range(n_attr)]
@@ -61,11 +67,18 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         for a, c in zip(attributes[k], cols):
             select.append(f"{a.expr} AS {c}")
             params += a.params
-        for i, column in enumerate(signals[k]):
-            select.append(f"CAST({quote_ident(column)} AS DOUBLE) AS s{i}" if column else
-                          f"CAST(NULL AS DOUBLE) AS s{i}")
+        for i, signal in enumerate(signals[k]):
+            if signal is None:
+                select.append(f"CAST(NULL AS DOUBLE) AS s{i}")
+            else:
+                select.append(f"CAST({signal[0]} AS DOUBLE) AS s{i}")
+                params += list(signal[1])
         select += ["example_id", "correct", "score"]
-        parts.append(f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE NOT unscorable")
+        where = "NOT unscorable"
+        if exclude is not None:
+            where += f" AND NOT coalesce(({exclude[0]}), false)"
+            params += list(exclude[1])
+        parts.append(f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where}")
     stacked = " UNION ALL ".join(parts)
     aggs = ["count(*) AS n", "count_if(NOT correct) AS errors", "sum(score) AS score_sum",
             "sum(score * score) AS score_sq", "count(score) AS score_n"]
@@ -74,10 +87,12 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     if reference is not None:
         source = (f"(SELECT example_id AS rid, correct AS rc FROM {quote_ident(reference)} WHERE NOT unscorable) ref "
                   f"RIGHT JOIN rows ON rows.example_id = ref.rid")
-        aggs += ["count(rid) AS n_paired", "count_if(rc AND NOT correct) AS b", "count_if(NOT rc AND correct) AS c"]
+        aggs += ["count(rid) AS n_paired", "count_if(rid IS NOT NULL AND NOT correct) AS errors_paired",
+                 "count_if(rc AND NOT correct) AS b", "count_if(NOT rc AND correct) AS c"]
     else:
         source = "rows"
-        aggs += ["CAST(0 AS BIGINT) AS n_paired", "CAST(0 AS BIGINT) AS b", "CAST(0 AS BIGINT) AS c"]
+        aggs += ["CAST(0 AS BIGINT) AS n_paired", "CAST(0 AS BIGINT) AS errors_paired", "CAST(0 AS BIGINT) AS b",
+                 "CAST(0 AS BIGINT) AS c"]
     sets = ["(k)"] + [f"({c}, k)" for c in cols]
     head = (", ".join(cols) + f", GROUPING({', '.join(cols)}) AS gid, ") if cols else "CAST(0 AS BIGINT) AS gid, "
     sql = (f"WITH rows AS ({stacked}) SELECT {head}k, {', '.join(aggs)} FROM {source} "
