@@ -79,6 +79,9 @@ class MixShift:
         if verdict == "within":
             return (f"{head} The mix did not explain it: accuracy changed within {top['attribute']} values ({parts}).")
         if verdict == "both":
+            if abs(top["composition"]) > 2 * abs(top["within"]):
+                return (f"{head} Most of the change is composition: {mix}; accuracy within {top['attribute']} values "
+                        f"changed too, but less ({parts}).")
             return f"{head} Both the mix and the model changed: {mix}; {parts}."
         return f"{head} Neither the mix of any attribute nor accuracy within its values changed significantly ({parts})."
 
@@ -203,3 +206,47 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
                 "decomposition": "Kitagawa (symmetric), delta-method intervals, runs independent",
                 "shift": "Pearson chi-square of homogeneity; population stability index (shares floored at 1e-4)"}
     return MixShift(a.name, b.name, acc_a, acc_b, table.reset_index(drop=True), pd.DataFrame(value_rows), settings)
+
+
+def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confidence: float = 0.95,
+              bins: int = 5) -> pd.DataFrame:
+    """The mix shift between each run of a series and the one before it (:func:`mix_shift` per step).
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the series.
+    series : str or SeriesInfo
+        The series.
+    by : sequence of str, optional
+        Attributes (default: the earlier run's default attributes both runs have).
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    bins : int, default 5
+        Quantile bins of numeric attributes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step (run ``k`` against run ``k - 1``): ``k``, ``label``, ``run``, ``previous``, ``total``
+        (accuracy change, fraction), ``attribute`` (the one whose mix explains most), ``composition``,
+        ``composition_low``, ``composition_high``, ``within``, ``within_low``, ``within_high``, ``psi``,
+        ``verdict``, ``mix_shift`` (the verdict is "composition" or "both": the mix changed significantly and moved
+        the headline), ``sentence``.
+    """
+    from analysis.store.series import get_series
+
+    info = get_series(store, series)
+    rows = []
+    for k in range(1, len(info.run_ids)):
+        m = mix_shift(store, info.run_ids[k - 1], info.run_ids[k], by, confidence=confidence, bins=bins)
+        top = m.top()
+        row = {"k": k, "label": info.labels[k], "run": info.run_names[k], "previous": info.run_names[k - 1],
+               "total": m.accuracy_b - m.accuracy_a}
+        keys = ("attribute", "composition", "composition_low", "composition_high", "within", "within_low",
+                "within_high", "psi", "verdict")
+        row.update({key: (top[key] if top is not None else None) for key in keys})
+        row["mix_shift"] = top is not None and top["verdict"] in ("composition", "both")
+        row["sentence"] = m.sentence()
+        rows.append(row)
+    return pd.DataFrame(rows)

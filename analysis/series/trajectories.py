@@ -43,6 +43,11 @@ ALL = "(all examples)"
 #: Share of a run's scorable examples that must be found in the reference for the series to count as paired.
 PAIRED_SHARE = 0.5
 
+#: Derived attributes of the model's output: left out of a series' default attributes. They change with the model,
+#: so a slice of them holds other examples at every run (the long answers of a checkpoint are not those of the
+#: reference), and a paired test within it would compare what the outcome itself selected.
+OUTPUT_ATTRIBUTES = frozenset({"output_length", "is_refusal", "output_empty"})
+
 MSG_ATTRIBUTE_NOT_IN_RUN = ("Attribute {name!r} is not in run {run!r} of series {series!r}; slice a series only by "
                             "attributes every run has")
 
@@ -98,11 +103,14 @@ def _signal_sql(store: Store, schema, column: str) -> tuple[str, list] | None:
 
 
 def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) -> list[Attribute]:
-    """The attributes a series is sliced by: the reference run's (its defaults, or those named), each present in
-    every run (a default attribute missing from a run is left out; a named one is an error)."""
+    """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
+    output, :data:`OUTPUT_ATTRIBUTES`; or those named), each present in every run (a default attribute missing from a
+    run is left out; a named one is an error)."""
     schemas = [store.schema(r) for r in info.run_ids]
     ref = schemas[info.reference_index]
     attrs = resolve_attributes(store, ref, by)
+    if by is None:
+        attrs = [a for a in attrs if not (a.source == "derived" and a.name in OUTPUT_ATTRIBUTES)]
     out = []
     for attr in attrs:
         missing = next((s for s in schemas if attr.column is not None and
@@ -374,12 +382,10 @@ def _explain(slices: pd.DataFrame, raw_of: dict, prepared, reanalyse, max_driver
             params += p
         again = reanalyse((" OR ".join(conditions), params)).set_index("description")
         still = set(again.index[again["flagged"]])
-        driver_attrs = {raw_of[d][0][0] for d in drivers}
         for d in remaining:
-            if d in drivers or raw_of[d][0][0] in driver_attrs:
-                continue
-            if d not in still:
-                explained[d] = ", ".join(drivers)
+            if d not in drivers and d not in still:
+                # a driver of the slice's own attribute holds none of its examples: it explains nothing there
+                explained[d] = ", ".join(x for x in drivers if raw_of[x][0][0] != raw_of[d][0][0])
         remaining = [d for d in remaining if d not in drivers and d not in explained]
     return slices.assign(driver=slices["description"].isin(drivers),
                          explained_by=pd.Series([explained.get(d, "") for d in slices["description"]], dtype="str",

@@ -25,11 +25,11 @@ from analysis.objective.link import link
 from analysis.objective.modes import compile_modes, mode_counts, mode_examples, mode_indicators, modes_slices
 from analysis.objective.spec import parse_objective
 from analysis.paths import DATA_DIR
+from analysis.series.trajectories import trajectories
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.discovery import discover
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import heatmap, slice_examples, slice_table
-from analysis.series.trajectories import trajectories
 from analysis.store import Store
 from analysis.store.series import create_series, delete_series, list_series
 from tests.unit.store.recording import recording
