@@ -53,9 +53,31 @@ def demo_series_truth_path(store: Store) -> Path:
 
 def ensure_demo_series(store: Store, *, progress: ProgressCallback | None = None, n_prompts: int = 3000,
                        seed: int = 11) -> bool:
-    """Load the demo series (six checkpoints, :mod:`analysis.demo.series`) and create the series; True if it did.
+    """Load the demo series (six checkpoints, :mod:`analysis.demo.series`) and create the series.
 
-    Leaves the two-run demo as it is; does nothing when the store already has the series.
+    Leaves the two-run demo as it is; does nothing when the store already has the series. The truth is written to
+    :func:`demo_series_truth_path`.
+
+    Parameters
+    ----------
+    store : Store
+        A writable store.
+    progress : ProgressCallback, optional
+        Called with ``(fraction, message)`` while it works.
+    n_prompts : int, default 3000
+        Prompts per checkpoint (:func:`analysis.demo.series.generate_series_demo`).
+    seed : int, default 11
+        Seed of the generator.
+
+    Returns
+    -------
+    bool
+        True when it built the series, False when the store already had it.
+
+    Raises
+    ------
+    StoreError
+        A store open for reading only.
     """
     from analysis.demo.series import SERIES_MODEL, SERIES_NAME, generate_series_demo
     from analysis.store.series import create_series, series_names

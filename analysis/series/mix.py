@@ -233,6 +233,11 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
         ``composition_low``, ``composition_high``, ``within``, ``within_low``, ``within_high``, ``psi``,
         ``verdict``, ``mix_shift`` (the verdict is "composition" or "both": the mix changed significantly and moved
         the headline), ``sentence``.
+
+    Raises
+    ------
+    FaultlineError
+        No such series; a named attribute one run lacks.
     """
     from analysis.store.series import get_series
 

@@ -210,6 +210,18 @@ def _from_rows(name: str, rows: pd.DataFrame) -> SeriesInfo:
 def get_series(store: Store, name: str | SeriesInfo) -> SeriesInfo:
     """A stored series by name (a :class:`SeriesInfo` is returned as it is).
 
+    Parameters
+    ----------
+    store : Store
+        The store holding the series.
+    name : str or SeriesInfo
+        The series' name.
+
+    Returns
+    -------
+    SeriesInfo
+        Its runs in order, the reference and how the order was set.
+
     Raises
     ------
     FaultlineError
@@ -234,8 +246,24 @@ def series_names(store: Store) -> list[str]:
 
 
 def list_series(store: Store) -> pd.DataFrame:
-    """Every stored series: ``name``, ``runs`` (count), ``first``, ``last`` (run names), ``reference`` (run name),
-    ``order_by``, ``created_at``; empty when there is none."""
+    """Every stored series, one row each.
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``runs`` (count), ``first``, ``last`` (run names), ``reference`` (run name), ``order_by``,
+        ``created_at``; empty when there is none.
+
+    Raises
+    ------
+    StoreError
+        A store that cannot be read.
+    """
     columns = ["name", "runs", "first", "last", "reference", "order_by", "created_at"]
     if not store.table_exists("series"):
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
@@ -250,7 +278,26 @@ def list_series(store: Store) -> pd.DataFrame:
 
 
 def delete_series(store: Store, name: str) -> None:
-    """Delete a series (its runs stay). Raises :class:`FaultlineError` when there is no such series."""
+    """Delete a series (its runs stay in the store).
+
+    Parameters
+    ----------
+    store : Store
+        A writable store.
+    name : str
+        The series' name.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    FaultlineError
+        No such series (:data:`MSG_NOT_FOUND`).
+    StoreError
+        A store open for reading only.
+    """
     get_series(store, name)
     with store.transaction() as cur:
         cur.execute(S.DELETE_SERIES, [name])
