@@ -65,11 +65,13 @@ if view == "drift":
                     key="timeline_grid", width="stretch")
     table = traj.slices[["description", "n_min", "first", "last", "slope", "trend_q", "direction",
                          "first_departure_label", "departure_direction", "explained_by", "flagged"]]
+    table = table.assign(slope=table["slope"] * 100)
     st.dataframe(table, hide_index=True, width="stretch", key="timeline_slices", column_config={
         "description": "slice", "n_min": st.column_config.NumberColumn("smallest n", format="%d"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
-        "slope": st.column_config.NumberColumn("trend per run", format="%.3f", help="accuracy change per run, fraction"),
+        "slope": st.column_config.NumberColumn("trend (points per run)", format="%+.2f",
+                                               help="accuracy change per run of the Cochran-Armitage line"),
         "trend_q": st.column_config.NumberColumn("trend q", format="%.2g"),
         "first_departure_label": "first departs at", "departure_direction": "then",
         "explained_by": "explained by", "flagged": "flagged"})
@@ -111,7 +113,13 @@ elif view == "surrogate":
 
 else:
     runs = list(info.run_names)
-    a_default, b_default = runs[max(len(runs) - 2, 0)], runs[-1]
+    steps = ui.series_mix_along(db, version, name)
+    shifted = steps[steps["mix_shift"]] if len(steps) else steps
+    at = int(shifted["k"].iloc[0]) if len(shifted) else len(runs) - 1  # the first step whose mix moved the headline
+    a_default, b_default = runs[at - 1], runs[at]
+    if len(shifted):
+        st.caption("The evaluation mix changed significantly at: "
+                   + ", ".join(f"{r.previous} → {r.run} ({r.attribute})" for r in shifted.itertuples()) + ".")
     c1, c2 = st.columns(2)
     run_a = c1.selectbox("From run", runs, key="timeline_a_picker",
                          index=runs.index(ui.remembered(runs, key="timeline_a", query_param="from", default=a_default)))
@@ -129,7 +137,11 @@ else:
         st.stop()
     st.markdown(ui.md(mix.sentence()))
     st.plotly_chart(figures.mix_decomposition(mix.attributes), key="timeline_mix", width="stretch")
-    st.dataframe(mix.attributes[["attribute", "total", "composition", "within", "psi", "shift_p", "verdict"]],
-                 hide_index=True, width="stretch", key="timeline_mix_table", column_config={
+    parts = mix.attributes[["attribute", "total", "composition", "within", "psi", "shift_p", "verdict"]]
+    parts = parts.assign(**{c: parts[c] * 100 for c in ("total", "composition", "within")})
+    st.dataframe(parts, hide_index=True, width="stretch", key="timeline_mix_table", column_config={
+                     "total": st.column_config.NumberColumn("total (points)", format="%+.1f"),
+                     "composition": st.column_config.NumberColumn("composition (points)", format="%+.1f"),
+                     "within": st.column_config.NumberColumn("within (points)", format="%+.1f"),
                      "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
                      "shift_p": st.column_config.NumberColumn("shift p", format="%.2g")})

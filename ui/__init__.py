@@ -32,6 +32,7 @@ from ui.cache import (
     run_listing,
     series_listing,
     series_mix,
+    series_mix_along,
     series_surrogate,
     series_trajectories,
     slice_examples,
@@ -81,5 +82,5 @@ __all__ = [
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
     "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
-    "take_spec_upload", "series_listing", "series_mix", "series_surrogate", "series_trajectories", "forget_plan", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "take_spec_upload", "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories", "forget_plan", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
 ]

@@ -199,3 +199,9 @@ def series_surrogate(db_path: str, data_version: int, name: str, spec_text: str,
 def series_mix(db_path: str, data_version: int, run_a: str, run_b: str):
     """Mix shift against model change between two runs (:func:`analysis.mix_shift`)."""
     return analysis.mix_shift(_open(db_path), run_a, run_b)
+
+
+@st.cache_data(show_spinner="Looking for a change of the evaluation mix...", max_entries=16)
+def series_mix_along(db_path: str, data_version: int, name: str):
+    """The mix shift at every step of a series (:func:`analysis.mix_along`)."""
+    return analysis.mix_along(_open(db_path), name)
