@@ -36,7 +36,7 @@ from analysis.sql import quote_ident
 from analysis.sql import series as S
 from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.series import SeriesInfo, get_series
+from analysis.store.series import SeriesInfo, get_series, series_fields
 
 ALL = "(all examples)"
 
@@ -90,9 +90,9 @@ class Trajectories:
         return self.points[self.points["description"] == description].sort_values("k").reset_index(drop=True)
 
 
-def _signal_sql(store: Store, schema, column: str) -> tuple[str, list] | None:
-    """A signal (stored column, short name or derived feature) as SQL over the run, or None when it lacks it."""
-    fields = schema.fields
+def _signal_sql(fields: pd.DataFrame, column: str) -> tuple[str, list] | None:
+    """A signal (stored column, short name or derived feature) as SQL over a run with these stored columns, or None
+    when it lacks it."""
     for candidate in (column, f"signal.{column}", f"meta.{column}"):
         hit = fields[fields["column_name"] == candidate]
         if len(hit) and hit["kind"].iloc[0] in ("numeric", "boolean"):
@@ -106,19 +106,20 @@ def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) 
     """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
     output, :data:`OUTPUT_ATTRIBUTES`; or those named), each present in every run (a default attribute missing from a
     run is left out; a named one is an error)."""
-    schemas = [store.schema(r) for r in info.run_ids]
-    ref = schemas[info.reference_index]
+    columns = [set(f["column_name"]) for f in series_fields(store, info)]
+    ref = store.schema(info.run_ids[info.reference_index])
     attrs = resolve_attributes(store, ref, by)
     if by is None:
         attrs = [a for a in attrs if not (a.source == "derived" and a.name in OUTPUT_ATTRIBUTES)]
     out = []
     for attr in attrs:
-        missing = next((s for s in schemas if attr.column is not None and
-                        attr.column not in set(s.fields["column_name"])), None)
+        missing = next((k for k, cols in enumerate(columns) if attr.column is not None and attr.column not in cols),
+                       None)
         if missing is None:
             out.append(attr)
         elif by is not None:
-            raise FaultlineError(MSG_ATTRIBUTE_NOT_IN_RUN.format(name=attr.name, run=missing.name, series=info.name))
+            raise FaultlineError(MSG_ATTRIBUTE_NOT_IN_RUN.format(name=attr.name, run=info.run_names[missing],
+                                                                 series=info.name))
     return out
 
 
@@ -200,8 +201,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None)
     if by is None:
         prepared = [p for p in prepared if not p.constant]
-    schemas = [store.schema(r) for r in info.run_ids]
-    signal_sql = [[_signal_sql(store, sc, s) for s in signals] for sc in schemas]
+    fields = series_fields(store, info)
+    signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
     attr_sql = [p.sql for p in prepared]
     cur = store.cursor()
 

@@ -25,6 +25,10 @@ MEMBERS_OF = ("SELECT s.series_name, s.position, s.run_id, r.name AS run_name, s
               "s.created_at, r.table_name FROM series s LEFT JOIN runs r ON r.run_id = s.run_id "
               "WHERE s.series_name = ? ORDER BY s.position")
 
+#: The stored columns of every run of a series, in one statement (instead of one catalog read per run).
+SERIES_FIELDS = ("SELECT s.position, f.column_name, f.role, f.kind FROM series s JOIN fields f ON f.run_id = s.run_id "
+                 "WHERE s.series_name = ? ORDER BY s.position, f.position")
+
 
 def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[AttributeSQL]],
                    signals: Sequence[Sequence[tuple[str, Sequence] | None]], *,

@@ -277,6 +277,16 @@ def list_series(store: Store) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns)
 
 
+def series_fields(store: Store, info: SeriesInfo) -> list[pd.DataFrame]:
+    """The stored columns of each run of a series, in order (``column_name``, ``role``, ``kind``), from one
+    statement."""
+    rows = store.cursor().execute(S.SERIES_FIELDS, [info.name]).df()
+    groups = {int(k): g[["column_name", "role", "kind"]].reset_index(drop=True)
+              for k, g in rows.groupby("position", sort=True)}
+    empty = pd.DataFrame({c: pd.Series(dtype="str") for c in ("column_name", "role", "kind")})
+    return [groups.get(k, empty) for k in range(len(info.run_ids))]
+
+
 def delete_series(store: Store, name: str) -> None:
     """Delete a series (its runs stay in the store).
 
@@ -305,4 +315,4 @@ def delete_series(store: Store, name: str) -> None:
 
 
 __all__ = ["ORDER_CHOICES", "OrderBy", "SeriesInfo", "create_series", "delete_series", "detect_date", "detect_step",
-           "get_series", "list_series", "series_names"]
+           "get_series", "list_series", "series_fields", "series_names"]
