@@ -90,6 +90,7 @@ elif view == "surrogate":
     if found.empty:
         st.success("No over-optimisation turn: no signal kept rising significantly while accuracy fell from a peak.",
                    icon=":material/check_circle:")
+    evidence = result.link_evidence(ui.objective(spec_text, source))
     for row in found.head(3).itertuples():
         st.error(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
                  f"q = {row.q_value:.2g}).", icon=":material/trending_down:")
@@ -105,6 +106,9 @@ elif view == "surrogate":
         st.plotly_chart(figures.surrogate_curve(result.curves, description=desc, signal=signal,
                                                 turn_label=row["turn_label"] if row["over_optimised"] else None),
                         key="timeline_surrogate", width="stretch")
+    if len(evidence):
+        st.markdown("**Evidence for the Failure modes link** (a new kind: over-optimisation along the series)")
+        st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
     st.dataframe(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy", "last_accuracy",
                                "q_value", "over_optimised"]], hide_index=True, width="stretch", key="timeline_turns",
                  column_config={"turn_label": "turn after", "q_value": st.column_config.NumberColumn("q", format="%.2g"),

@@ -32,6 +32,9 @@ from analysis.series.trajectories import ALL, Trajectories, trajectories
 from analysis.store import Store
 from analysis.store.series import SeriesInfo, get_series
 
+#: The failure mode an over-optimisation turn is evidence of (see :mod:`analysis.objective.taxonomy`).
+OVER_OPTIMISATION_MODE = "reward_hacking"
+
 
 @dataclass
 class OverOptimisation:
@@ -55,6 +58,31 @@ class OverOptimisation:
     def found(self) -> pd.DataFrame:
         """The (slice, signal) pairs with a significant over-optimisation turn."""
         return self.turns[self.turns["over_optimised"]].reset_index(drop=True)
+
+    def link_evidence(self, objective: Objective, *, mode: str = OVER_OPTIMISATION_MODE) -> pd.DataFrame:
+        """The turns as evidence for the Failure modes link: one row per turn, with the failure mode it supports.
+
+        Parameters
+        ----------
+        objective : Objective
+            The spec the turns were found with (for the components' ``can_cause``).
+        mode : str, default "reward_hacking"
+            The failure mode an over-optimisation turn is evidence of (when the component can cause it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``mode``, ``component``, ``kind`` ("over-optimisation"), ``description`` (the slice), ``turn_label``,
+            ``q_value``, ``evidence`` ("over-optimised after step N: ..."), ``can_cause`` (the spec lists the mode
+            among the component's effects).
+        """
+        causes = {c.id: set(c.can_cause) for c in objective.components}
+        found = self.found()
+        return pd.DataFrame({
+            "mode": mode, "component": found["component"], "kind": "over-optimisation",
+            "description": found["description"], "turn_label": found["turn_label"], "q_value": found["q_value"],
+            "evidence": found["evidence"],
+            "can_cause": [mode in causes.get(c, set()) for c in found["component"]]})
 
 
 def _signals(objective: Objective) -> list[tuple[str, str, str, str]]:

@@ -88,6 +88,12 @@ def test_faultline_finds_the_over_optimisation_turn_at_the_third_checkpoint(seed
     assert row["signal"] == planted["signal"] and row["component"] == planted["component"]
     assert row["turn"] == planted["peak_run"] and row["turn_label"] == truth["labels"][2]
     assert row["evidence"].startswith("over-optimised after step 3,000")
+    from analysis.objective.spec import load_objective
+
+    evidence = o.link_evidence(load_objective(DATA_DIR / "objective_demo.yaml"))
+    assert evidence[["mode", "component", "kind"]].values.tolist() == [["reward_hacking", "rm_helpfulness",
+                                                                         "over-optimisation"]]
+    assert evidence["can_cause"].all()  # the spec says the helpfulness reward model can cause reward hacking
 
 
 def test_faultline_finds_the_mix_shift_at_the_fifth_checkpoint_and_calls_it_composition(seeded):
