@@ -17,6 +17,23 @@ if store is None:
     st.stop()
 db, version = str(store.path), store.data_version()
 listing = ui.series_listing(db, version)
+runs_listing = ui.run_listing(db, version)
+with st.expander("Create a series", expanded=False), st.form("timeline_create"):
+    new_name = st.text_input("Name", key="timeline_new_name")
+    members = st.multiselect("Runs (at least two)", list(runs_listing["name"]), key="timeline_new_runs")
+    order_by = st.radio("Order by", ["auto", "step", "date", "given"], horizontal=True, key="timeline_new_order",
+                        help="step: the training step in each run's name (step-12000); date: a date in the name, "
+                             "else load time; given: as chosen; auto: step when every run names one")
+    reference = st.selectbox("Reference run", ["(the first in order)"] + members, key="timeline_new_reference")
+    if st.form_submit_button("Create the series", disabled=store.read_only):
+        try:
+            made = analysis.create_series(store, new_name, members, order_by=order_by,
+                                          reference=None if reference.startswith("(") else reference)
+        except Exception as err:  # noqa: BLE001 - shown in plain words
+            ui.show_error(err)
+        else:
+            ui.remember(made.name, key="timeline_series", query_param="series")
+            st.rerun()
 if listing.empty:
     st.info("No series yet. Create one from the command line (`python -m analysis series create NAME --runs "
             "A,B,C --order-by step`), or build the demo series: six checkpoints with a planted over-optimisation, "

@@ -52,3 +52,22 @@ def test_each_view_of_the_demo_series(db):
     assert not at.exception, at.exception
     assert any("composition" in shown(m.value) and "math" in shown(m.value) for m in at.markdown)
     assert at.query_params["from"] == "rlhf step-4000" and at.query_params["view"] == "mix"
+
+
+def test_a_series_is_created_on_the_page(db):
+    import pandas as pd
+
+    with open_store(db, seed_demo=False) as store:
+        for step in (200, 100):
+            store.ingest_frame(pd.DataFrame({"q": [f"a{step}", f"b{step}"], "correct": [True, False]}),
+                               name=f"step-{step}")
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    at.text_input(key="timeline_new_name").input("mine")
+    at.multiselect(key="timeline_new_runs").select("step-200").select("step-100")
+    next(b for b in at.button if b.label == "Create the series").click()
+    at.run()
+    assert not at.exception, at.exception
+    at.run()  # the page reruns itself after creating the series
+    assert at.query_params["series"] == "mine"
+    assert any("2 runs ordered by step: step 100 → step 200" in c.value for c in at.caption)
