@@ -128,7 +128,7 @@ elif view == "surrogate":
         st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
     st.dataframe(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy", "last_accuracy",
                                "q_value", "over_optimised"]], hide_index=True, width="stretch", key="timeline_turns",
-                 column_config={"turn_label": "turn after", "q_value": st.column_config.NumberColumn("q", format="%.2g"),
+                 column_config={"turn_label": "accuracy peaks at", "q_value": st.column_config.NumberColumn("q", format="%.2g"),
                                 "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
                                 "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
 
