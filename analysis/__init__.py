@@ -110,7 +110,11 @@ _LAZY = {
     "ReportSpec": "report", "SECTIONS": "report", "SECTION_TITLES": "report", "build_report": "report",
     "render_html": "report", "generate_report": "report", "report_history": "report",
     # demo
-    "generate_demo": "demo.generator",
+    "generate_demo": "demo.generator", "ensure_demo_series": "demo.seed",
+    # series of runs
+    "create_series": "store.series", "get_series": "store.series", "list_series": "store.series",
+    "delete_series": "store.series", "trajectories": "series.trajectories", "mix_shift": "series.mix",
+    "mix_along": "series.mix", "over_optimisation": "series.surrogate", "series_gate": "series.gate",
 }
 
 

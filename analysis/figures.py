@@ -552,3 +552,132 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
 __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "cluster_map", "comparison_forest",
            "goodhart_plot", "headline_forest", "label", "modes_matrix", "slice_forest", "slice_heatmap"]
 
+
+
+# ------------------------------------------------------------------------------------ series of runs
+def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: int = 3,
+                    title: str | None = "Drifting slices: accuracy per run (95% CI)") -> go.Figure:
+    """Small multiples of slices' accuracy along a series, one panel per slice, with intervals.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        :attr:`analysis.series.trajectories.Trajectories.points`: ``description``, ``k``, ``label``,
+        ``accuracy``, ``ci_low``, ``ci_high`` (fractions), ``departure_q``.
+    descriptions : list of str
+        The slices to draw, in order (at most 12 are drawn).
+    columns : int, default 3
+        Panels per row.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One line with error bars per panel (accuracy as a percentage); a run that departs significantly from
+        the reference is drawn red. A note when there is no slice to draw.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"description": ["a"] * 3, "k": [0, 1, 2], "label": ["s1", "s2", "s3"],
+    ...                     "accuracy": [0.8, 0.7, 0.6], "ci_low": [0.75, 0.65, 0.55], "ci_high": [0.85, 0.75, 0.65],
+    ...                     "departure_q": [float("nan"), 0.01, 0.001]})
+    >>> [round(float(v), 2) for v in trajectory_grid(pts, ["a"]).data[0].y]
+    [0.8, 0.7, 0.6]
+    """
+    from plotly.subplots import make_subplots
+
+    chosen = [d for d in descriptions if d in set(points["description"])][:12]
+    if not chosen:
+        return _empty("no slice drifts", title=title)
+    rows = (len(chosen) + columns - 1) // columns
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[_wrap(d, 40) for d in chosen],
+                        vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1, horizontal_spacing=0.06)
+    for i, desc in enumerate(chosen):
+        sub = points[points["description"] == desc].sort_values("k")
+        departs = (sub["departure_q"].to_numpy(dtype=float) < 0.05)
+        fig.add_trace(go.Scatter(
+            x=sub["label"], y=sub["accuracy"], mode="lines+markers", name=desc,
+            error_y=_error_bars(sub["accuracy"], sub["ci_low"], sub["ci_high"]),
+            marker={"color": np.where(departs, "#B91C1C", INK), "size": 9}, line={"color": NEUTRAL},
+            hovertemplate="%{x}: accuracy %{y:.1%}<extra>" + desc.replace("<", "&lt;") + "</extra>"),
+            row=i // columns + 1, col=i % columns + 1)
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_annotations(font={"size": 14})
+    return _style(fig, title=title, height=_height(rows, per_row=230, base=80), showlegend=False)
+
+
+def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn_label: str | None = None,
+                    title: str | None = None) -> go.Figure:
+    """A slice's outcome and an objective signal's mean along a series, the over-optimisation turn marked.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :attr:`analysis.series.surrogate.OverOptimisation.curves`: ``description``, ``signal``, ``k``, ``label``,
+        ``accuracy``, ``ci_low``, ``ci_high`` (fractions), ``signal_mean``, ``signal_low``, ``signal_high``.
+    description, signal : str
+        The slice and the signal drawn.
+    turn_label : str, optional
+        The run after which the signal kept rising while accuracy fell (a dashed line there).
+    title : str, optional
+        Default: "<signal> against accuracy in <slice>".
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Accuracy (left axis, percentage, with its interval) and the signal's mean (right axis, its unit, with a
+        normal interval); a note when the slice has no such signal.
+    """
+    title = title or f"{label(signal)} against accuracy in {description}"
+    sub = curves[(curves["description"] == description) & (curves["signal"] == signal)].sort_values("k")
+    if sub.empty:
+        return _empty("this slice has no such signal", title=title)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=sub["label"], y=sub["accuracy"], name="accuracy", mode="lines+markers",
+                             error_y=_error_bars(sub["accuracy"], sub["ci_low"], sub["ci_high"]),
+                             line={"color": INK, "width": 3}, hovertemplate="%{x}: accuracy %{y:.1%}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=sub["label"], y=sub["signal_mean"], name=label(signal), mode="lines+markers",
+                             yaxis="y2", error_y=_error_bars(sub["signal_mean"], sub["signal_low"], sub["signal_high"]),
+                             line={"color": "#F97316", "width": 3, "dash": "dot"},
+                             hovertemplate="%{x}: mean %{y:.3f}<extra>" + label(signal) + "</extra>"))
+    if turn_label:
+        fig.add_vline(x=list(sub["label"]).index(turn_label) if turn_label in list(sub["label"]) else 0,
+                      line_color="#B91C1C", line_dash="dash", line_width=2)
+        fig.add_annotation(x=turn_label, y=1.0, yref="paper", text=f"turn: over-optimised after {turn_label}",
+                           showarrow=False, xanchor="left", yanchor="bottom", font={"color": "#991B1B", "size": 14})
+    return _style(fig, title=title, height=460, legend={"orientation": "h", "y": -0.2},
+                  yaxis={"title": "accuracy", "tickformat": ".0%"},
+                  yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False})
+
+
+def mix_decomposition(attributes: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """The change in accuracy between two runs split into composition and within-slice parts, per attribute.
+
+    Parameters
+    ----------
+    attributes : pandas.DataFrame
+        :attr:`analysis.series.mix.MixShift.attributes`: ``attribute``, ``composition``, ``composition_low``,
+        ``composition_high``, ``within``, ``within_low``, ``within_high`` (fractions), ``psi``.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two horizontal bar traces (composition: the mix; within: the model) in points with their intervals, one
+        row per attribute; a note when there is none.
+    """
+    title = title or "Where the change comes from: the mix (composition) or the model (within), in points"
+    if attributes.empty:
+        return _empty("no attribute to decompose over", title=title)
+    t = attributes.iloc[::-1]
+    fig = go.Figure()
+    for part, color, name in (("composition", "#F97316", "composition (mix)"), ("within", INK, "within (model)")):
+        fig.add_trace(go.Bar(y=_labels(t["attribute"]), x=t[part] * 100, name=name, orientation="h",
+                             marker_color=color,
+                             error_x=_error_bars(t[part] * 100, t[f"{part}_low"] * 100, t[f"{part}_high"] * 100),
+                             hovertemplate="%{y}: %{x:+.1f} points<extra>" + name + "</extra>"))
+    fig.add_vline(x=0, line_color=INK, line_width=1)
+    return _style(fig, title=title, height=_height(len(t), per_row=70, base=160), barmode="group",
+                  legend={"orientation": "h", "y": -0.25}, xaxis={"title": "points of accuracy"})

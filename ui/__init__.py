@@ -32,6 +32,11 @@ from ui.cache import (
     objective,
     reconciliation,
     run_listing,
+    series_listing,
+    series_mix,
+    series_mix_along,
+    series_surrogate,
+    series_trajectories,
     slice_examples,
     slices,
 )
@@ -87,4 +92,5 @@ __all__ = [
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
 ]

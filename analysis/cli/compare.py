@@ -12,13 +12,23 @@ from analysis.cli.common import by_option, echo_json, max_order_option, open_cli
 from analysis.slicing.compare import compare_runs
 
 
-def paired_options(f: Callable) -> Callable:
-    """The options that name and slice two runs (``compare`` and ``gate``)."""
-    for option in (max_order_option(1), by_option("comma-separated attributes of the baseline (default: its metadata)"),
-                   click.option("--candidate", required=True, help="the run under test (id or name)"),
-                   click.option("--baseline", required=True, help="the run compared against (id or name)")):
-        f = option(f)
-    return f
+def two_run_options(required: bool) -> Callable[[Callable], Callable]:
+    """The options that name and slice two runs; ``required=False`` where another option can stand for them
+    (``gate --series``)."""
+
+    def decorate(f: Callable) -> Callable:
+        for option in (max_order_option(1),
+                       by_option("comma-separated attributes of the baseline (default: its metadata)"),
+                       click.option("--candidate", required=required, help="the run under test (id or name)"),
+                       click.option("--baseline", required=required, help="the run compared against (id or name)")):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+paired_options = two_run_options(True)
+"""The options that name and slice two runs (``compare``)."""
 
 
 @click.command()

@@ -44,3 +44,55 @@ def ensure_demo(store: Store, *, progress: ProgressCallback | None = None, n_pro
                                                "path": str(demo_truth_path(store))}))
     store.set_info("demo_seeded", "1")
     return True
+
+
+def demo_series_truth_path(store: Store) -> Path:
+    """Where the truth of the demo series is written: beside the store file."""
+    return store.path.with_name("demo_series_truth.json")
+
+
+def ensure_demo_series(store: Store, *, progress: ProgressCallback | None = None, n_prompts: int = 3000,
+                       seed: int = 11) -> bool:
+    """Load the demo series (six checkpoints, :mod:`analysis.demo.series`) and create the series.
+
+    Leaves the two-run demo as it is; does nothing when the store already has the series. The truth is written to
+    :func:`demo_series_truth_path`.
+
+    Parameters
+    ----------
+    store : Store
+        A writable store.
+    progress : ProgressCallback, optional
+        Called with ``(fraction, message)`` while it works.
+    n_prompts : int, default 3000
+        Prompts per checkpoint (:func:`analysis.demo.series.generate_series_demo`).
+    seed : int, default 11
+        Seed of the generator.
+
+    Returns
+    -------
+    bool
+        True when it built the series, False when the store already had it.
+
+    Raises
+    ------
+    StoreError
+        A store open for reading only.
+    """
+    from analysis.demo.series import SERIES_MODEL, SERIES_NAME, generate_series_demo
+    from analysis.store.series import create_series, series_names
+
+    if SERIES_NAME in series_names(store):
+        return False
+    report_progress(progress, 0.05, "Generating the demo series (six checkpoints)")
+    demo = generate_series_demo(n_prompts=n_prompts, seed=seed)
+    mapping = {**DEMO_MAPPING, "raters": []}
+    for index, (name, frame) in enumerate(demo.runs.items()):
+        report_progress(progress, 0.1 + 0.8 * index / len(demo.runs), f"Loading checkpoint {name}")
+        store.ingest_frame(frame, name=name, model=SERIES_MODEL, mapping=mapping,
+                           notes=f"Synthetic demo checkpoint (series generator seed {seed}, {n_prompts:,} prompts) "
+                                 "with planted drift; truth in demo_series_truth.json", source_format="demo")
+    create_series(store, SERIES_NAME, list(demo.runs), order_by="step")
+    write_truth(demo.truth, demo_series_truth_path(store))
+    report_progress(progress, 1.0, "Demo series ready")
+    return True

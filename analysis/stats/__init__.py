@@ -16,6 +16,7 @@ Modules, by concern:
 - :mod:`~analysis.stats.separation`: AUC with DeLong interval, Cohen's d, Mann-Whitney.
 - :mod:`~analysis.stats.correlation`: Spearman's rho per group.
 - :mod:`~analysis.stats.bootstrap`: grouped and paired percentile bootstrap of a mean.
+- :mod:`~analysis.stats.trend`: series of runs: Cochran-Armitage trend, HC3 slope, Kitagawa decomposition, PSI.
 
 Conventions: counts are non-negative integers (integer-valued floats accepted) and broadcast against each other;
 rates are fractions in [0, 1]; a statistic undefined for a slice (``n == 0``, a constant sample) is NaN rather than
@@ -56,8 +57,26 @@ from analysis.stats.separation import (
 )
 from analysis.stats.significance import benjamini_hochberg, mcnemar_exact, paired_mean_difference, two_proportion_test
 from analysis.stats.slices import SliceVsRest, slice_vs_rest
+from analysis.stats.trend import (
+    Decomposition,
+    Shift,
+    Trend,
+    cochran_armitage,
+    distribution_shift,
+    kitagawa,
+    population_stability_index,
+    slope_hc3,
+)
 
 __all__ = [
+    "Decomposition",
+    "Shift",
+    "Trend",
+    "cochran_armitage",
+    "distribution_shift",
+    "kitagawa",
+    "population_stability_index",
+    "slope_hc3",
     "mean_interval",
     "MSG_CHOICE",
     "MSG_CODES",

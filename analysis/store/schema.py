@@ -80,12 +80,22 @@ CREATE TABLE IF NOT EXISTS reconciliation (
     verdict VARCHAR NOT NULL, source VARCHAR, message VARCHAR NOT NULL)
 """
 
+#: Series of runs (checkpoints, releases): one row per member run, in order, one of them the reference
+#: (see :mod:`analysis.store.series`).
+SERIES = """
+CREATE TABLE IF NOT EXISTS series (
+    series_name VARCHAR NOT NULL, position INTEGER NOT NULL, run_id VARCHAR NOT NULL, step DOUBLE,
+    is_reference BOOLEAN NOT NULL, order_by VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (series_name, position))
+"""
+
 #: Optional tables by feature: the DDL that creates them and the tables it creates.
 OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "annotations": (ANNOTATIONS, ("annotations",)),
     "cluster_cache": (CLUSTER_CACHE, ("cluster_cache", "cluster_labels")),
     "reports": (REPORTS, ("reports",)),
     "reconciliation": (RECONCILIATION, ("reconciliation",)),
+    "series": (SERIES, ("series",)),
 }
 
 #: The columns every run's examples table starts with, in order.
@@ -93,4 +103,4 @@ FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output"
                  "unscorable", "status")
 
 __all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "CORE", "FIXED_COLUMNS", "OPTIONAL", "RECONCILIATION", "REPORTS",
-           "SCHEMA_VERSION"]
+           "SCHEMA_VERSION", "SERIES"]

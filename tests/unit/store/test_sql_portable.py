@@ -25,16 +25,18 @@ from analysis.objective.link import link
 from analysis.objective.modes import compile_modes, mode_counts, mode_examples, mode_indicators, modes_slices
 from analysis.objective.spec import parse_objective
 from analysis.paths import DATA_DIR
+from analysis.series.trajectories import trajectories
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.discovery import discover
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import heatmap, slice_examples, slice_table
 from analysis.store import Store
+from analysis.store.series import create_series, delete_series, list_series
 from tests.unit.store.recording import recording
 
 #: Tables that hold no example rows: the catalog, the store's own tables, DuckDB's information schema.
 CATALOG_TABLES = {"store_info", "runs", "run_files", "fields", "tables", "columns"}
-INTERNAL_TABLES = {"annotations", "cluster_cache", "cluster_labels", "reports", "reconciliation"}
+INTERNAL_TABLES = {"annotations", "cluster_cache", "cluster_labels", "reports", "reconciliation", "series"}
 
 #: Statements over example rows that are exempt, and why (a regular expression on the statement).
 EXEMPT = {
@@ -152,6 +154,21 @@ def statements(tmp_path_factory) -> list[str]:
         rich.set_notes("2 raters", "renamed")
         rich.delete_run("2 raters")
     found += [sql for sql, _ in log]
+    series = Store(folder / "series.duckdb")
+    with recording(series) as log:
+        for k in range(3):  # the same examples (paired) with a numeric attribute, then a run of other examples
+            series.ingest_frame(_rich_frame(300, 0).assign(score=lambda f, k=k: f["score"] * (1 - 0.1 * k)),
+                                name=f"step-{k + 1}000", mapping=MAPPING)
+        series.ingest_frame(_rich_frame(300, 5).assign(id=lambda f: "y" + f["id"]), name="step-4000", mapping=MAPPING)
+        create_series(series, "paired", ["step-1000", "step-2000", "step-3000"])
+        create_series(series, "mixed", ["step-1000", "step-2000", "step-4000"])
+        for name in ("paired", "mixed"):
+            trajectories(series, name, ["lang", "tokens", "when_week"], signals=["confidence", "output_length"],
+                         min_support=5)
+        list_series(series)
+        delete_series(series, "mixed")
+    found += [sql for sql, _ in log]
+    series.close()
     demo.close()
     rich.close()
     return found
@@ -165,7 +182,7 @@ def test_the_recording_saw_every_kind_of_statement(statements):
     text = "\n".join(statements)
     for needle in ("GROUPING SETS", "quantile_cont", "date_trunc('week'", "date_trunc('month'", "date_trunc('day'",
                    "regexp_matches", "bool_or(correct) OVER", "INSERT INTO annotations", "UPDATE ", "CREATE TABLE",
-                   "JOIN cand", "ln(CAST(e AS DOUBLE)"):
+                   "JOIN cand", "ln(CAST(e AS DOUBLE)", "LEFT JOIN (SELECT example_id AS rid", "INSERT INTO series"):
         assert needle in text, needle
 
 

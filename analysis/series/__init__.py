@@ -1,0 +1,1 @@
+"""Series of runs: trajectories of slices, mix shift against model change, surrogate against outcome, the gate."""

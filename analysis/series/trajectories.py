@@ -1,0 +1,393 @@
+"""Trajectories: every single-attribute slice's outcome along a series of runs, its trend and its departure.
+
+One grouping statement (:func:`analysis.sql.series.trajectory_sql`) counts every slice of every run at once; the
+statistics run on that small table:
+
+- per slice and run: accuracy (fraction) with its interval (:func:`analysis.stats.rate_interval`), the mean score,
+  each objective signal's mean;
+- per slice: a trend across the runs, Cochran-Armitage on correctness (:func:`analysis.stats.cochran_armitage`), or
+  the HC3 slope of the mean score when scores are graded (:func:`analysis.stats.slope_hc3`), with
+  Benjamini-Hochberg over slices;
+- per slice and run: departure from the reference run, McNemar's exact test on discordant pairs when the run shares
+  example ids with the reference (the one :func:`analysis.stats.mcnemar_exact`, as in the two-run comparison of
+  :mod:`analysis.slicing.compare`), the two-proportion test otherwise; Benjamini-Hochberg over every (slice, run)
+  test; the first run that departs.
+
+When the runs share their examples with the reference (a paired series), the trend is measured on the shared
+examples only, so a change of the evaluation mix (new examples, dropped ones) never reads as a model's drift; the
+all-examples accuracy is kept beside it, and :func:`analysis.series.mix.mix_shift` says how much of a headline
+change the mix explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis import stats as _stats
+from analysis.errors import FaultlineError
+from analysis.slicing.attributes import Attribute, decode_groups, prepare_attributes, resolve_attributes
+from analysis.slicing.params import check_slicing_params
+from analysis.sql import features as F
+from analysis.sql import quote_ident
+from analysis.sql import series as S
+from analysis.sql import slices as Q
+from analysis.store import Store
+from analysis.store.series import SeriesInfo, get_series, series_fields
+
+ALL = "(all examples)"
+
+#: Share of a run's scorable examples that must be found in the reference for the series to count as paired.
+PAIRED_SHARE = 0.5
+
+#: Derived attributes of the model's output: left out of a series' default attributes. They change with the model,
+#: so a slice of them holds other examples at every run (the long answers of a checkpoint are not those of the
+#: reference), and a paired test within it would compare what the outcome itself selected.
+OUTPUT_ATTRIBUTES = frozenset({"output_length", "is_refusal", "output_empty"})
+
+MSG_ATTRIBUTE_NOT_IN_RUN = ("Attribute {name!r} is not in run {run!r} of series {series!r}; slice a series only by "
+                            "attributes every run has")
+
+
+@dataclass
+class Trajectories:
+    """Every single-attribute slice of a series, run by run, with its trend and its departure from the reference."""
+
+    series: SeriesInfo
+    """The series (runs in order, reference)."""
+    points: pd.DataFrame
+    """One row per slice and run: ``description``, ``attribute`` (None for the whole run), ``value`` (label), ``k``
+    (the run's position), ``run``, ``label``, ``n``, ``errors``, ``accuracy`` with ``ci_low`` / ``ci_high``
+    (fractions), ``mean_score``, ``n_paired`` (examples shared with the reference), ``b`` (right in the reference,
+    wrong here), ``c`` (the reverse), ``paired_accuracy`` (on the shared examples), ``departure`` (accuracy minus
+    the reference's on the compared examples, a difference of fractions), ``departure_p``, ``departure_q``,
+    ``departure_test`` ("McNemar" or "two-proportion"), and ``signal:<name>`` means."""
+    slices: pd.DataFrame
+    """One row per slice, drifting ones first (by q-value): ``description``, ``attribute``, ``value``, ``n_min``
+    (smallest size over the runs), ``too_small``, ``first``/``last`` accuracy, ``slope`` (accuracy points per run
+    of the trend, x 100 for points), ``slope_low``, ``slope_high``, ``trend_test``, ``trend_p``, ``trend_q``,
+    ``drifting`` (significant trend at the FDR), ``direction`` ("down", "up" or ""), ``first_departure`` (the run's
+    position, -1 when none), ``first_departure_label``, ``departure_direction``, ``evidence`` (the smallest of the
+    trend and departure q-values)."""
+    signals: list[str]
+    """The objective signals measured (their names, as in the ``signal:<name>`` columns)."""
+    paired: bool
+    """Whether runs share their examples with the reference (trends then use the shared examples)."""
+    settings: dict = field(default_factory=dict)
+
+    def drifting(self, *, explained: bool = False) -> pd.DataFrame:
+        """The slices with a significant trend or departure, strongest evidence first; without those explained by
+        another slice's drift unless ``explained``."""
+        t = self.slices
+        keep = t["flagged"] & (explained | (t["explained_by"] == ""))
+        return t[keep].reset_index(drop=True)
+
+    def trajectory(self, description: str) -> pd.DataFrame:
+        """One slice's rows of :attr:`points`, in run order."""
+        return self.points[self.points["description"] == description].sort_values("k").reset_index(drop=True)
+
+
+def _signal_sql(fields: pd.DataFrame, column: str) -> tuple[str, list] | None:
+    """A signal (stored column, short name or derived feature) as SQL over a run with these stored columns, or None
+    when it lacks it."""
+    for candidate in (column, f"signal.{column}", f"meta.{column}"):
+        hit = fields[fields["column_name"] == candidate]
+        if len(hit) and hit["kind"].iloc[0] in ("numeric", "boolean"):
+            return quote_ident(candidate), []
+    if column in F.FEATURES and F.FEATURES[column].kind in ("number", "boolean"):
+        return F.feature_sql(column)
+    return None
+
+
+def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) -> list[Attribute]:
+    """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
+    output, :data:`OUTPUT_ATTRIBUTES`; or those named), each present in every run (a default attribute missing from a
+    run is left out; a named one is an error)."""
+    columns = [set(f["column_name"]) for f in series_fields(store, info)]
+    ref = store.schema(info.run_ids[info.reference_index])
+    attrs = resolve_attributes(store, ref, by)
+    if by is None:
+        attrs = [a for a in attrs if not (a.source == "derived" and a.name in OUTPUT_ATTRIBUTES)]
+    out = []
+    for attr in attrs:
+        missing = next((k for k, cols in enumerate(columns) if attr.column is not None and attr.column not in cols),
+                       None)
+        if missing is None:
+            out.append(attr)
+        elif by is not None:
+            raise FaultlineError(MSG_ATTRIBUTE_NOT_IN_RUN.format(name=attr.name, run=info.run_names[missing],
+                                                                 series=info.name))
+    return out
+
+
+def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | None = None, *,
+                 signals: Sequence[str] = (), min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
+                 bins: int = 5, paired: bool | None = None, max_drivers: int = 3) -> Trajectories:
+    """Outcome per run of every single-attribute slice of a series, with trend and departure tests.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the series.
+    series : str or SeriesInfo
+        The series' name (:func:`analysis.store.series.create_series`) or the series.
+    by : sequence of str, optional
+        Attributes of the reference run; default its default attributes (as slicing,
+        :func:`analysis.slicing.attributes.default_attributes`), without those missing from a run or holding one
+        value.
+    signals : sequence of str, default ()
+        Objective signals (stored columns, short names or derived features) whose mean per slice and run is
+        measured too (see :mod:`analysis.series.surrogate`).
+    min_support : int, default 30
+        Least examples a slice must have in every run to be tested.
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    fdr : float, default 0.05
+        False discovery rate: trend tests are adjusted over slices, departure tests over slices x runs
+        (Benjamini-Hochberg).
+    bins : int, default 5
+        Quantile bins of numeric attributes (cut on the reference run, the same edges for every run).
+    paired : bool, optional
+        Whether runs share example ids with the reference; default: measured (at least :data:`PAIRED_SHARE` of each
+        run's scorable examples found in the reference).
+    max_drivers : int, default 3
+        Most drifting slices tested as the cause of others' drift: the strongest drifting slice is left out of every
+        run and the others tested again (one more statement over all runs per driver); a slice that no longer
+        drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
+        examples). 0 turns this off.
+
+    Returns
+    -------
+    Trajectories
+        ``points`` (slice x run), ``slices`` (one row per slice, drifting first), ``signals``, ``paired``,
+        ``settings``.
+
+    Raises
+    ------
+    FaultlineError
+        No such series, a named attribute missing from a run.
+    ParameterError
+        A ``min_support``, ``fdr``, ``bins`` or ``confidence`` out of range.
+
+    References
+    ----------
+    Cochran (1954) and Armitage (1955) for the trend; McNemar (1947) for paired departures; Benjamini and Hochberg
+    (1995).
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from analysis.store.series import create_series
+    >>> s = Store(tempfile.mkdtemp() + "/t.duckdb")
+    >>> ids = [f"e{i}" for i in range(400)]
+    >>> for step, wrong in ((1000, 10), (2000, 40), (3000, 80)):
+    ...     frame = pd.DataFrame({"id": ids, "prompt": ids, "lang": ["en", "sw"] * 200,
+    ...                           "correct": [not (i % 2 and i < 2 * wrong) for i in range(400)]})
+    ...     _ = s.ingest_frame(frame, name=f"step-{step}")
+    >>> _ = create_series(s, "train", ["step-1000", "step-2000", "step-3000"])
+    >>> t = trajectories(s, "train", ["lang"])
+    >>> sorted(t.drifting()["description"]), t.slices.set_index("description").loc["lang = sw", "direction"]
+    (['(all examples)', 'lang = sw'], 'down')
+    >>> t.slices.set_index("description").loc["lang = sw", "first_departure_label"]
+    'step 2,000'
+    """
+    check_slicing_params(1, min_support, fdr, bins, confidence)
+    info = get_series(store, series)
+    attrs = series_attributes(store, info, by)
+    ref_table = info.tables[info.reference_index]
+    prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None)
+    if by is None:
+        prepared = [p for p in prepared if not p.constant]
+    fields = series_fields(store, info)
+    signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
+    attr_sql = [p.sql for p in prepared]
+    cur = store.cursor()
+
+    def count(exclude=None) -> tuple[pd.DataFrame, object]:
+        sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
+                                       exclude=exclude)
+        raw = cur.execute(sql, params).df()
+        raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
+        raw = raw.reset_index(drop=True)
+        return raw, decode_groups(raw, prepared, empty=ALL)
+
+    raw, decoded = count()
+    k_attr = len(prepared)
+    overall = raw[raw["gid"] == (1 << k_attr) - 1] if k_attr else raw
+    n_run = overall.set_index("k")["n"].reindex(range(len(info.run_ids))).fillna(0).to_numpy(dtype=float)
+    n_pair = overall.set_index("k")["n_paired"].reindex(range(len(info.run_ids))).fillna(0).to_numpy(dtype=float)
+    if paired is None:
+        paired = bool(np.all(n_pair >= PAIRED_SHARE * np.maximum(n_run, 1)))
+
+    def analyse(raw, decoded):
+        points = _points(raw, decoded, info, signals, confidence=confidence)
+        slices = _slice_table(points, info, paired=paired, min_support=min_support, confidence=confidence, fdr=fdr)
+        points = _departures(points, slices, info, paired=paired, fdr=fdr)
+        return points, _first_departures(points, slices, info, fdr=fdr)
+
+    points, slices = analyse(raw, decoded)
+    raw_of = {d: (a, v) for d, a, v in zip(decoded.descriptions, decoded.attributes, decoded.values)}
+    slices = _explain(slices, raw_of, prepared, lambda exclude: analyse(*count(exclude))[1], max_drivers)
+    settings = {"attributes": [p.attribute.name for p in prepared], "signals": list(signals),
+                "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins, "paired": paired,
+                "trend": ("Cochran-Armitage on correctness over run positions 0, 1, 2..."
+                          + (" on the examples shared with the reference" if paired else "")),
+                "departure": ("McNemar exact on the discordant pairs with the reference" if paired
+                              else "two-proportion test (Fisher / z) against the reference"),
+                "multiple_testing": "Benjamini-Hochberg: trends over slices, departures over slices x runs"}
+    return Trajectories(info, points, slices, list(signals), paired, settings)
+
+
+def _points(raw: pd.DataFrame, decoded, info: SeriesInfo, signals: Sequence[str], *,
+            confidence: float) -> pd.DataFrame:
+    attribute = [a[0] if a else None for a in decoded.attributes]
+    value = [next(iter(p.values())) if p else None for p in decoded.predicates]
+    n = raw["n"].to_numpy(dtype=np.int64)
+    errors = raw["errors"].to_numpy(dtype=np.int64)
+    correct = n - errors
+    low, high, _ = _stats.rate_interval(correct, n, confidence=confidence)
+    k = raw["k"].to_numpy(dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = correct / n
+        score_n = raw["score_n"].to_numpy(dtype=float)
+        mean_score = np.where(score_n > 0, raw["score_sum"].to_numpy(dtype=float) / score_n, accuracy)
+    out = pd.DataFrame({
+        "description": decoded.descriptions, "attribute": pd.Series(attribute, dtype=object),
+        "value": pd.Series(value, dtype=object), "k": k,
+        "run": [info.run_names[i] for i in k], "label": [info.labels[i] for i in k],
+        "n": n, "errors": errors, "accuracy": accuracy, "ci_low": low, "ci_high": high, "mean_score": mean_score,
+        "score_sum": raw["score_sum"].to_numpy(dtype=float), "score_sq": raw["score_sq"].to_numpy(dtype=float),
+        "score_n": raw["score_n"].to_numpy(dtype=np.int64),
+        "n_paired": raw["n_paired"].to_numpy(dtype=np.int64),
+        "errors_paired": raw["errors_paired"].to_numpy(dtype=np.int64), "b": raw["b"].to_numpy(dtype=np.int64),
+        "c": raw["c"].to_numpy(dtype=np.int64),
+    })
+    for i, name in enumerate(signals):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sn = raw[f"s{i}_n"].to_numpy(dtype=float)
+            out[f"signal:{name}"] = np.where(sn > 0, raw[f"s{i}_sum"].to_numpy(dtype=float) / sn, np.nan)
+            out[f"signal_sq:{name}"] = raw[f"s{i}_sq"].to_numpy(dtype=float)
+            out[f"signal_n:{name}"] = sn.astype(np.int64)
+    return out
+
+
+def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.ndarray:
+    table = points.pivot_table(index="description", columns="k", values=column, aggfunc="sum", sort=False)
+    return table.reindex(index=order, columns=range(runs)).fillna(0).to_numpy()
+
+
+def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,
+                 fdr: float) -> pd.DataFrame:
+    runs = len(info.run_ids)
+    first = points.drop_duplicates("description")
+    order = list(first["description"])
+    n = _wide(points, "n", order, runs).astype(np.int64)
+    errors = _wide(points, "errors", order, runs).astype(np.int64)
+    ref = info.reference_index
+    if paired:  # on the examples shared with the reference (the reference's rows are all shared)
+        n_t = _wide(points, "n_paired", order, runs)
+        correct_t = n_t - _wide(points, "errors_paired", order, runs)
+    else:
+        n_t = n
+        correct_t = n - errors
+    n_t = n_t.astype(np.int64)
+    correct_t = np.clip(correct_t, 0, n_t).astype(np.int64)
+    trend = _stats.cochran_armitage(correct_t, n_t, confidence=confidence)
+    n_min = n.min(axis=1)
+    too_small = n_min < min_support
+    p = np.where(too_small, np.nan, trend.p_value)
+    q = _stats.benjamini_hochberg(p)
+    drifting = ~too_small & (q < fdr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = (n - errors) / n
+    direction = np.where(drifting & (trend.slope < 0), "down", np.where(drifting & (trend.slope > 0), "up", ""))
+    return pd.DataFrame({
+        "description": order, "attribute": first["attribute"].to_numpy(), "value": first["value"].to_numpy(),
+        "n_min": n_min, "too_small": too_small, "first": acc[:, 0], "last": acc[:, -1],
+        "reference": acc[:, ref], "slope": trend.slope, "slope_low": trend.ci_low, "slope_high": trend.ci_high,
+        "trend_test": "Cochran-Armitage", "trend_z": trend.z, "trend_p": p, "trend_q": q, "drifting": drifting,
+        "direction": direction,
+    })
+
+
+def _departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesInfo, *, paired: bool,
+                fdr: float) -> pd.DataFrame:
+    ref = info.reference_index
+    small = dict(zip(slices["description"], slices["too_small"]))
+    ref_rows = points[points["k"] == ref].set_index("description")
+    ref_n = points["description"].map(ref_rows["n"]).fillna(0).to_numpy(dtype=np.int64)
+    ref_e = points["description"].map(ref_rows["errors"]).fillna(0).to_numpy(dtype=np.int64)
+    n = points["n"].to_numpy(dtype=np.int64)
+    e = points["errors"].to_numpy(dtype=np.int64)
+    b = points["b"].to_numpy(dtype=np.int64)
+    c = points["c"].to_numpy(dtype=np.int64)
+    n_pair = points["n_paired"].to_numpy(dtype=np.int64)
+    tested = (points["k"].to_numpy() != ref) & ~points["description"].map(small).to_numpy(dtype=bool)
+    if paired:
+        p = np.where(tested & (n_pair > 0), _stats.mcnemar_exact(b, c), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            departure = np.where(n_pair > 0, (c - b) / n_pair, np.nan)
+        test = "McNemar"
+    else:
+        p_two, _ = _stats.two_proportion_test(e, n, ref_e, ref_n)
+        p = np.where(tested, p_two, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            departure = (n - e) / n - (ref_n - ref_e) / np.maximum(ref_n, 1)
+        test = "two-proportion"
+    q = _stats.benjamini_hochberg(p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        paired_acc = np.where(n_pair > 0, (n_pair - points["errors_paired"].to_numpy()) / n_pair, np.nan)
+    return points.assign(paired_accuracy=paired_acc,
+                         departure=np.where(points["k"].to_numpy() == ref, 0.0, departure), departure_p=p,
+                         departure_q=q, departure_test=np.where(tested, test, ""))
+
+
+def _first_departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesInfo, *, fdr: float) -> pd.DataFrame:
+    ref = info.reference_index
+    hits = points[(points["departure_q"] < fdr) & (points["k"] != ref)].sort_values("k", kind="stable")
+    first = hits.drop_duplicates("description").set_index("description")
+    k = slices["description"].map(first["k"]).fillna(-1).to_numpy(dtype=np.int64)
+    sign = slices["description"].map(first["departure"]).to_numpy(dtype=float)
+    best_q = points.groupby("description", sort=False)["departure_q"].min()
+    dq = slices["description"].map(best_q).to_numpy(dtype=float)
+    evidence = np.fmin(slices["trend_q"].to_numpy(dtype=float), dq)
+    out = slices.assign(
+        first_departure=k,
+        first_departure_label=[info.labels[i] if i >= 0 else "" for i in k],
+        departure_direction=np.where(k < 0, "", np.where(sign < 0, "worse", "better")),
+        departure_q=dq, evidence=evidence)
+    out = out.assign(flagged=(out["drifting"] | (out["first_departure"] >= 0)) & ~out["too_small"])
+    out = out.assign(_e=out["evidence"].fillna(2.0), _flag=~out["flagged"])
+    out = out.sort_values(["_flag", "_e", "description"], kind="stable").drop(columns=["_e", "_flag"])
+    return out.reset_index(drop=True)
+
+
+def _explain(slices: pd.DataFrame, raw_of: dict, prepared, reanalyse, max_drivers: int) -> pd.DataFrame:
+    """Mark flagged slices whose drift disappears once the strongest drifting slices are left out (greedy)."""
+    flagged = slices.loc[slices["flagged"] & (slices["description"] != ALL), "description"].tolist()
+    drivers: list[str] = []
+    explained: dict[str, str] = {}
+    remaining = list(flagged)
+    by_name = {p.attribute.name: p for p in prepared}
+    while remaining and len(drivers) < max_drivers:
+        driver = remaining[0]  # slices are ordered by evidence
+        drivers.append(driver)
+        conditions, params = [], []
+        for d in drivers:
+            names, values = raw_of[d]
+            where, p = Q.predicate_where([by_name[names[0]].sql], list(values))
+            conditions.append(f"({where})")
+            params += p
+        again = reanalyse((" OR ".join(conditions), params)).set_index("description")
+        still = set(again.index[again["flagged"]])
+        for d in remaining:
+            if d not in drivers and d not in still:
+                # a driver of the slice's own attribute holds none of its examples: it explains nothing there
+                explained[d] = ", ".join(x for x in drivers if raw_of[x][0][0] != raw_of[d][0][0])
+        remaining = [d for d in remaining if d not in drivers and d not in explained]
+    return slices.assign(driver=slices["description"].isin(drivers),
+                         explained_by=pd.Series([explained.get(d, "") for d in slices["description"]], dtype="str",
+                                               index=slices.index))

@@ -1,0 +1,154 @@
+"""Series speed: every single-attribute trajectory of a 20-run series with trend tests and q-values, Faultline against
+pandas + scipy doing the same work in the same process.
+
+Run: .venv/bin/python bench/bench_series.py [--runs 20] [--examples 1000000] [--quick] [--repeat 2]
+
+The series: ``--runs`` runs of the same ``--examples`` examples (ids shared, so the series is paired), five
+categorical attributes (8, 6, 4, 4 and 10 values) and correctness that drifts in one slice. Loading the runs is not
+timed. Timed, best of ``--repeat``:
+
+* **Faultline**: :func:`analysis.series.trajectories.trajectories` with ``max_drivers=0`` (the same work as the
+  peer: counts per run and slice, paired counts against the reference, Cochran-Armitage per slice, McNemar per slice
+  and run, Benjamini-Hochberg), reading the runs from the store; and once more with the default ``max_drivers=3``
+  (up to three more passes that test which drifts another slice explains), reported beside it.
+* **pandas + scipy**: the runs already in memory as DataFrames (the peer is not charged for reading them): per run a
+  merge with the reference on example id, a groupby per attribute, then the Cochran-Armitage statistic per slice
+  (numpy), McNemar per slice and run (``scipy.stats.binomtest``) and ``scipy.stats.false_discovery_control``.
+
+The two must agree (trend z and q-values to 1e-9); the bench says so. Targets (issue 15): <= 10 s for 20 runs x 1M
+examples and >= 5x the peer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ATTRS = {"lang": 8, "domain": 6, "channel": 4, "segment": 4, "region": 10}
+
+
+def make_frames(runs: int, n: int, seed: int = 0) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ids = pd.Series([f"e{i:07d}" for i in range(n)], dtype="str")
+    cols = {a: pd.Series(np.array([f"{a}{v}" for v in range(m)])[rng.integers(0, m, n)], dtype="str")
+            for a, m in ATTRS.items()}
+    own = rng.random(n)
+    drifting = (cols["lang"] == "lang3").to_numpy()
+    frames = []
+    for k in range(runs):
+        draw = np.where(rng.random(n) < 0.9, own, rng.random(n))
+        p_wrong = 0.2 + np.where(drifting, 0.004 * k, 0.0)
+        frames.append(pd.DataFrame({"id": ids, **cols, "correct": draw >= p_wrong}))
+    return frames
+
+
+def pandas_scipy(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The same statistics with pandas and scipy: one row per slice with trend z, p, q."""
+    ref = frames[0][["id", "correct"]].rename(columns={"correct": "rc"})
+    counts = []
+    for k, frame in enumerate(frames):
+        merged = frame.merge(ref, on="id", how="left")
+        merged["err"] = ~merged["correct"]
+        merged["b"] = merged["rc"].fillna(False).astype(bool) & ~merged["correct"]
+        merged["c"] = ~merged["rc"].fillna(True).astype(bool) & merged["correct"]
+        merged["paired"] = merged["rc"].notna()
+        merged["err_paired"] = merged["paired"] & merged["err"]
+        whole = pd.DataFrame({"attribute": [None], "value": [None], "k": [k], "n": [len(merged)],
+                              "n_paired": [int(merged["paired"].sum())], "errors_paired": [int(merged["err_paired"].sum())],
+                              "b": [int(merged["b"].sum())], "c": [int(merged["c"].sum())]})
+        counts.append(whole)
+        for attr in ATTRS:
+            g = merged.groupby(attr, sort=False).agg(n=("err", "size"), n_paired=("paired", "sum"),
+                                                     errors_paired=("err_paired", "sum"), b=("b", "sum"),
+                                                     c=("c", "sum")).reset_index()
+            counts.append(g.rename(columns={attr: "value"}).assign(attribute=attr, k=k))
+    table = pd.concat(counts, ignore_index=True)
+    table["slice"] = [("(all)" if a is None else f"{a} = {v}") for a, v in zip(table["attribute"], table["value"])]
+    rows = []
+    mcnemar_p = []
+    for name, g in table.groupby("slice", sort=False):
+        g = g.sort_values("k")
+        n = g["n_paired"].to_numpy(dtype=float)
+        x = n - g["errors_paired"].to_numpy(dtype=float)
+        t = g["k"].to_numpy(dtype=float)
+        p = x.sum() / n.sum()
+        tbar = (n * t).sum() / n.sum()
+        stat = (t * (x - n * p)).sum()
+        var = p * (1 - p) * (n * (t - tbar) ** 2).sum()
+        z = stat / np.sqrt(var)
+        rows.append({"slice": name, "z": z, "p": 2 * scipy.stats.norm.sf(abs(z))})
+        for b, c, k in zip(g["b"], g["c"], g["k"]):
+            if k > 0:
+                mcnemar_p.append(scipy.stats.binomtest(int(min(b, c)), int(b + c), 0.5).pvalue if b + c else 1.0)
+    out = pd.DataFrame(rows)
+    out["q"] = scipy.stats.false_discovery_control(out["p"].to_numpy())
+    out.attrs["mcnemar_q"] = scipy.stats.false_discovery_control(np.array(mcnemar_p))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--examples", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="20 runs x 100,000 examples")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    n = 100_000 if args.quick else args.examples
+
+    from analysis.series.trajectories import trajectories
+    from analysis.store import Store
+    from analysis.store.series import create_series
+
+    t0 = time.perf_counter()
+    frames = make_frames(args.runs, n)
+    folder = tempfile.mkdtemp()
+    store = Store(Path(folder) / "bench.duckdb")
+    names = []
+    mapping = {"id": "id", "correct": "correct"}
+    for k, frame in enumerate(frames):
+        name = f"step-{(k + 1) * 1000}"
+        store.ingest_frame(frame, name=name, mapping=mapping)
+        names.append(name)
+    create_series(store, "bench", names)
+    print(f"series: {args.runs} runs x {n:,} examples, {len(ATTRS)} attributes; generated and loaded in "
+          f"{time.perf_counter() - t0:.1f} s (not timed)", flush=True)
+
+    by = list(ATTRS)
+    best_f, best_d, best_p = float("inf"), float("inf"), float("inf")
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        result = trajectories(store, "bench", by, max_drivers=0, min_support=1)
+        best_f = min(best_f, time.perf_counter() - start)
+        start = time.perf_counter()
+        peer = pandas_scipy(frames)
+        best_p = min(best_p, time.perf_counter() - start)
+    start = time.perf_counter()
+    trajectories(store, "bench", by, min_support=1)
+    best_d = time.perf_counter() - start
+
+    mine = result.slices.set_index("description")
+    peer = peer.assign(description=[s.replace("(all)", "(all examples)") for s in peer["slice"]]).set_index("description")
+    common = mine.index.intersection(peer.index)
+    z_diff = float(np.max(np.abs(mine.loc[common, "trend_z"] - peer.loc[common, "z"])))
+    q_diff = float(np.max(np.abs(mine.loc[common, "trend_q"] - peer.loc[common, "q"])))
+    print(f"slices: {len(mine)} (peer {len(peer)}), max |z difference| {z_diff:.2e}, max |q difference| {q_diff:.2e}: "
+          f"{'agree' if z_diff < 1e-9 and q_diff < 1e-9 and len(common) == len(mine) else 'DISAGREE'}")
+    print(f"Faultline trajectories (same work, max_drivers=0): {best_f:.2f} s (best of {args.repeat})")
+    print(f"pandas + scipy (frames already in memory):       {best_p:.2f} s (best of {args.repeat})")
+    print(f"ratio: {best_p / best_f:.1f}x (target >= 5x); target <= 10 s: {'met' if best_f <= 10 else 'NOT met'}")
+    print(f"Faultline with the default explanation passes (max_drivers=3): {best_d:.2f} s (once)")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Timeline: a series of runs (checkpoints, releases): drifting slices, surrogate against outcome, mix shift."""
+
+import streamlit as st
+
+import analysis
+import ui
+from analysis import figures
+from analysis.export import safe_csv
+
+VIEWS = {"drift": "Drifting slices", "surrogate": "Surrogate vs outcome", "mix": "Mix shift"}
+
+ui.page_setup("Timeline", "Runs over time: every slice's accuracy along a series of checkpoints or releases, its "
+              "trend (Cochran-Armitage) and first departure from the reference (McNemar), the over-optimisation "
+              "turn of each objective signal, and how much of a headline change the evaluation mix explains.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+db, version = str(store.path), store.data_version()
+listing = ui.series_listing(db, version)
+runs_listing = ui.run_listing(db, version)
+with st.expander("Create a series", expanded=False), st.form("timeline_create"):
+    new_name = st.text_input("Name", key="timeline_new_name")
+    members = st.multiselect("Runs (at least two)", list(runs_listing["name"]), key="timeline_new_runs")
+    order_by = st.radio("Order by", ["auto", "step", "date", "given"], horizontal=True, key="timeline_new_order",
+                        help="step: the training step in each run's name (step-12000); date: a date in the name, "
+                             "else load time; given: as chosen; auto: step when every run names one")
+    reference = st.selectbox("Reference run", ["(the first in order)"] + members, key="timeline_new_reference")
+    if st.form_submit_button("Create the series", disabled=store.read_only):
+        try:
+            made = analysis.create_series(store, new_name, members, order_by=order_by,
+                                          reference=None if reference.startswith("(") else reference)
+        except Exception as err:  # noqa: BLE001 - shown in plain words
+            ui.show_error(err)
+        else:
+            ui.remember(made.name, key="timeline_series", query_param="series")
+            st.rerun()
+if listing.empty:
+    st.info("No series yet. Create one from the command line (`python -m analysis series create NAME --runs "
+            "A,B,C --order-by step`), or build the demo series: six checkpoints with a planted over-optimisation, "
+            "a slow drift and a mix shift.", icon=":material/timeline:")
+    if st.button("Build the demo series", key="timeline_build_demo", disabled=store.read_only):
+        with st.spinner("Building the demo series..."):
+            analysis.ensure_demo_series(store)
+        st.rerun()
+    st.stop()
+
+names = list(listing["name"])
+with st.sidebar:
+    st.markdown("**Series**")
+    name = st.selectbox("Series", names, index=names.index(ui.remembered(names, key="timeline_series",
+                                                                        query_param="series", default=names[0])),
+                        key="timeline_series_picker")
+    ui.remember(name, key="timeline_series", query_param="series")
+    min_support = st.number_input("Minimum support (every run)", min_value=1, value=30, step=5, key="timeline_support")
+    fdr = st.select_slider("Significance (BH-adjusted)", [0.01, 0.05, 0.1], value=0.05, key="timeline_fdr")
+
+view_keys = list(VIEWS)
+view = st.segmented_control("View", view_keys, format_func=VIEWS.get, key="timeline_view_picker",
+                            default=ui.remembered(view_keys, key="timeline_view", query_param="view",
+                                                  default="drift"))
+view = ui.remember(view or "drift", key="timeline_view", query_param="view")
+
+try:
+    traj = ui.series_trajectories(db, version, name, int(min_support), float(fdr))
+except Exception as err:  # noqa: BLE001 - shown in plain words
+    ui.show_error(err)
+    st.stop()
+info = traj.series
+st.caption(f"{len(info.run_ids)} runs ordered by {info.order_by}: " + " → ".join(info.labels)
+           + f"; reference {info.run_names[info.reference_index]}. "
+           + ("Runs share their examples with the reference: trends and departures use the shared examples."
+              if traj.paired else "Runs hold different examples: departures use the two-proportion test."))
+
+if view == "drift":
+    drifting = traj.drifting()
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Slices followed", f"{len(traj.slices):,}")
+    c2.metric("Drifting (unexplained)", f"{len(drifting):,}")
+    c3.metric("Explained by another slice", f"{int((traj.slices['explained_by'] != '').sum()):,}")
+    shown = st.slider("Panels", 3, 12, min(6, max(3, len(drifting))), key="timeline_panels")
+    st.plotly_chart(figures.trajectory_grid(traj.points, list(drifting["description"])[:shown]),
+                    key="timeline_grid", width="stretch")
+    table = traj.slices[["description", "n_min", "first", "last", "slope", "trend_q", "direction",
+                         "first_departure_label", "departure_direction", "explained_by", "flagged"]]
+    table = table.assign(slope=table["slope"] * 100)
+    st.dataframe(table, hide_index=True, width="stretch", key="timeline_slices", column_config={
+        "description": "slice", "n_min": st.column_config.NumberColumn("smallest n", format="%d"),
+        "first": st.column_config.NumberColumn("first run", format="percent"),
+        "last": st.column_config.NumberColumn("newest run", format="percent"),
+        "slope": st.column_config.NumberColumn("trend (points per run)", format="%+.2f",
+                                               help="accuracy change per run of the Cochran-Armitage line"),
+        "trend_q": st.column_config.NumberColumn("trend q", format="%.2g"),
+        "first_departure_label": "first departs at", "departure_direction": "then",
+        "explained_by": "explained by", "flagged": "flagged"})
+    st.download_button("Download the slices (CSV)", safe_csv(table), file_name="timeline_slices.csv",
+                       mime="text/csv", key="timeline_download")
+
+elif view == "surrogate":
+    spec_text, source = ui.spec_draft()  # the Failure modes page's spec (the demo's until the user changes it)
+    st.caption(f"Objective spec: {ui.md(source)} (change it on the Failure modes page).")
+    try:
+        result = ui.series_surrogate(db, version, name, spec_text, source, int(min_support), float(fdr))
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        ui.show_error(err)
+        st.stop()
+    found = result.found()
+    if found.empty:
+        st.success("No over-optimisation turn: no signal kept rising significantly while accuracy fell from a peak.",
+                   icon=":material/check_circle:")
+    evidence = result.link_evidence(ui.objective(spec_text, source))
+    for row in found.head(3).itertuples():
+        st.error(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
+                 f"q = {row.q_value:.2g}).", icon=":material/trending_down:")
+    pairs = list(dict.fromkeys(zip(result.turns["description"], result.turns["signal"])))
+    labels = [f"{d} · {s}" for d, s in pairs]
+    chosen = st.selectbox("Slice and signal", labels, key="timeline_pair_picker",
+                          index=labels.index(ui.remembered(labels, key="timeline_pair", query_param="pair",
+                                                           default=labels[0])) if labels else 0)
+    if chosen:
+        ui.remember(chosen, key="timeline_pair", query_param="pair")
+        desc, signal = pairs[labels.index(chosen)]
+        row = result.turns[(result.turns["description"] == desc) & (result.turns["signal"] == signal)].iloc[0]
+        st.plotly_chart(figures.surrogate_curve(result.curves, description=desc, signal=signal,
+                                                turn_label=row["turn_label"] if row["over_optimised"] else None),
+                        key="timeline_surrogate", width="stretch")
+    if len(evidence):
+        st.markdown("**Evidence for the Failure modes link** (a new kind: over-optimisation along the series)")
+        st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
+    st.dataframe(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy", "last_accuracy",
+                               "q_value", "over_optimised"]], hide_index=True, width="stretch", key="timeline_turns",
+                 column_config={"turn_label": "accuracy peaks at", "q_value": st.column_config.NumberColumn("q", format="%.2g"),
+                                "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
+                                "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
+
+else:
+    runs = list(info.run_names)
+    steps = ui.series_mix_along(db, version, name)
+    shifted = steps[steps["mix_shift"]] if len(steps) else steps
+    at = int(shifted["k"].iloc[0]) if len(shifted) else len(runs) - 1  # the first step whose mix moved the headline
+    a_default, b_default = runs[at - 1], runs[at]
+    if len(shifted):
+        st.caption("The evaluation mix changed significantly at: "
+                   + ", ".join(f"{r.previous} → {r.run} ({r.attribute})" for r in shifted.itertuples()) + ".")
+    c1, c2 = st.columns(2)
+    run_a = c1.selectbox("From run", runs, key="timeline_a_picker",
+                         index=runs.index(ui.remembered(runs, key="timeline_a", query_param="from", default=a_default)))
+    run_b = c2.selectbox("To run", runs, key="timeline_b_picker",
+                         index=runs.index(ui.remembered(runs, key="timeline_b", query_param="to", default=b_default)))
+    ui.remember(run_a, key="timeline_a", query_param="from")
+    ui.remember(run_b, key="timeline_b", query_param="to")
+    if run_a == run_b:
+        st.warning("Choose two different runs.")
+        st.stop()
+    try:
+        mix = ui.series_mix(db, version, run_a, run_b)
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        ui.show_error(err)
+        st.stop()
+    st.markdown(ui.md(mix.sentence()))
+    st.plotly_chart(figures.mix_decomposition(mix.attributes), key="timeline_mix", width="stretch")
+    parts = mix.attributes[["attribute", "total", "composition", "within", "psi", "shift_p", "verdict"]]
+    parts = parts.assign(**{c: parts[c] * 100 for c in ("total", "composition", "within")})
+    st.dataframe(parts, hide_index=True, width="stretch", key="timeline_mix_table", column_config={
+                     "total": st.column_config.NumberColumn("total (points)", format="%+.1f"),
+                     "composition": st.column_config.NumberColumn("composition (points)", format="%+.1f"),
+                     "within": st.column_config.NumberColumn("within (points)", format="%+.1f"),
+                     "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
+                     "shift_p": st.column_config.NumberColumn("shift p", format="%.2g")})
