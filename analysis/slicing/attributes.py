@@ -64,20 +64,42 @@ def max_default_attributes() -> int:
 
 class AttributeList(list):
     """A list of attributes; ``note`` says when the default list was capped (empty otherwise); ``left_out``
-    (attribute name -> why, in plain words) what the default list left out and why (:func:`default_attributes`)."""
+    (attribute name -> why, in plain words) what the default list left out and why, ``left_out_kind`` (name ->
+    ``output-derived``, ``leaks the outcome``, ``a single value``, ``too many values``, ``computed``, ``beyond the
+    cap``) the same in a word (:func:`default_attributes`)."""
 
     note: str = ""
     left_out: dict[str, str]
+    left_out_kind: dict[str, str]
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.left_out = {}
+        self.left_out, self.left_out_kind = {}, {}
 
     def left_out_line(self) -> str:
-        """``left out of the defaults: cost_usd (output-derived: ...); ...``, one line (empty when nothing was)."""
+        """What the defaults left out, grouped by why, in one line (empty when nothing was).
+
+        ``Left out of the default attributes (name them to slice by them): output-derived: cost_usd, latency_ms;
+        too many values: paraphrase_group``; an attribute that leaks the outcome with the share it removes.
+        """
         if not self.left_out:
             return ""
-        return "Left out of the default attributes: " + "; ".join(f"{k} ({v})" for k, v in self.left_out.items())
+        groups: dict[str, list[str]] = {}
+        for name, why in self.left_out.items():
+            kind = self.left_out_kind.get(name, "")
+            shown = name
+            if kind == LEFT_LEAKS:
+                found = re.search(r"(together with \S+)?: knowing (?:it|both) removes (\d+%)", why)
+                if found:
+                    shown += f" ({(found.group(1) or '').removeprefix('together ') + ', ' if found.group(1) else ''}"
+                    shown += f"removes {found.group(2)} of the uncertainty about correctness)"
+            groups.setdefault(kind or "other", []).append(shown)
+        return ("Left out of the default attributes (name them to slice by them): "
+                + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in groups.items()))
+
+
+LEFT_OUTCOME, LEFT_LEAKS, LEFT_CONSTANT = "output-derived", "leaks the outcome", "a single value"
+LEFT_CARDINALITY, LEFT_COMPUTED, LEFT_CAP = "too many values", "computed", "beyond the cap"
 
 
 MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
@@ -403,22 +425,26 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
     fields = schema.fields.set_index("column_name")
     listed = list_attributes(store, schema)
     why: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     candidates = []
     for attr in listed:
         if attr.source in ("cluster", "failure_mode"):
             why[attr.name] = MSG_COMPUTED.format(what="a clustering" if attr.source == "cluster" else
                                                  "the failure-mode rules")
+            kinds[attr.name] = LEFT_COMPUTED
             continue
         if attr.column is not None and attr.kind == "categorical":
             distinct = fields.loc[attr.column, "n_distinct"]
             if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
                 why[attr.name] = attr.reason or MSG_CARDINALITY.format(n=int(distinct), limit=MAX_DEFAULT_CARDINALITY)
+                kinds[attr.name] = LEFT_OUTCOME if attr.reason else LEFT_CARDINALITY
                 continue
         candidates.append(attr)
     live = []
     for p in prepare_attributes(store, schema.run.table_name, candidates, bins=DEFAULT_BINS, edges=None):
         if p.constant:
             why[p.attribute.name] = p.attribute.reason or MSG_CONSTANT
+            kinds[p.attribute.name] = LEFT_OUTCOME if p.attribute.reason else LEFT_CONSTANT
         else:
             live.append(p)
     context = [i for i, p in enumerate(live) if p.attribute.role == "context"]
@@ -440,9 +466,11 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
     notes, defaults = [], AttributeList()
     for attr in listed:
         if attr.name in leaks:
+            kinds.setdefault(attr.name, LEFT_OUTCOME if attr.role == "outcome" else LEFT_LEAKS)
             attr = replace(attr, role="outcome", reason="; ".join(r for r in (attr.reason, leaks[attr.name]) if r))
         if attr.name not in why and attr.role == "outcome":
             why[attr.name] = attr.reason
+            kinds.setdefault(attr.name, LEFT_OUTCOME)
         share = single[attr.name].uncertainty_removed if attr.name in single else float("nan")
         notes.append(AttributeNote(attr, attr.name not in why, why.get(attr.name, ""), share))
         if attr.name not in why:
@@ -454,8 +482,10 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
         for i, note in enumerate(notes):
             if note.default and note.attribute not in capped:
                 notes[i] = replace(note, default=False, why=capped.note)
+                kinds[note.name] = LEFT_CAP
         defaults = capped
     defaults.left_out = {n.name: n.why for n in notes if not n.default}
+    defaults.left_out_kind = {n.name: kinds.get(n.name, "") for n in notes if not n.default}
     return notes, defaults
 
 
