@@ -156,7 +156,7 @@ _OUTCOME_WORDS: dict[str, frozenset[str]] = {
         "output", "outputs", "response", "responses", "completion", "completions", "generation", "generated",
         "answer", "answers", "sampled", "reply", "resps", "length", "len", "chars", "characters", "words"}),
     "holds or comes from the prediction, the label or the reference": frozenset({
-        "pred", "preds", "prediction", "predictions", "predicted", "picked", "label", "labels", "target",
+        "pred", "preds", "prediction", "predictions", "predicted", "picked", "chosen", "label", "labels", "target",
         "targets", "gold", "reference", "references", "expected", "ideal", "truth", "outcome"}),
     "is a score, a grade or correctness": frozenset({
         "correct", "correctness", "incorrect", "accuracy", "acc", "exact", "em", "f1", "bleu", "rouge", "score",
@@ -312,8 +312,20 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
 LEAKAGE_THRESHOLD = 0.5
 
 #: Cells (values, or pairs of values) with fewer examples than this are pooled into one before the leakage
-#: check: a small cell is often pure by chance, and pairs of many values would otherwise look leaking.
+#: check: a small cell is often pure by chance, and pairs of many values would otherwise look leaking. In a run of
+#: fewer than 20 x 30 examples the limit is a twentieth of the run, at least :data:`LEAKAGE_MIN_CELL_SMALL`
+#: (:func:`leakage_min_cell`), so that a label and a prediction of three values each still show in 100 examples.
 LEAKAGE_MIN_CELL = 30
+LEAKAGE_MIN_CELL_SMALL = 10
+
+
+def leakage_min_cell(n: int) -> int:
+    """The least cell size the leakage check keeps apart, for a run of ``n`` examples.
+
+    >>> leakage_min_cell(100), leakage_min_cell(400), leakage_min_cell(20_000)
+    (10, 20, 30)
+    """
+    return max(LEAKAGE_MIN_CELL_SMALL, min(LEAKAGE_MIN_CELL, int(n) // 20))
 
 #: Quantile bins of numbers in the leakage check and the constant check (the slicing default).
 DEFAULT_BINS = 5
@@ -449,7 +461,8 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
             live.append(p)
     context = [i for i, p in enumerate(live) if p.attribute.role == "context"]
     pairs = [(i, j) for i in range(len(live)) for j in range(i + 1, len(live)) if i in context or j in context]
-    checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [])
+    checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [],
+                      min_cell=leakage_min_cell(schema.run.row_count))
     single = {c.attributes[0]: c for c in checked[:len(live)]}
     leaks: dict[str, str] = {}
     for c in checked:

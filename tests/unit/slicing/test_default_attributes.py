@@ -251,3 +251,19 @@ def test_compas_prediction_and_label_columns_are_flagged(store):
     assert defaults == ["race", "sex", "age_cat", "priors_count", "c_charge_degree"]
     top = slice_table(store, "compas").table["attributes"].head(10)
     assert not any({"decile_score", "two_year_recid"} & set(names) for names in top)
+
+
+def test_real_logs_prediction_and_label_columns_are_left_out(real_logs, store):
+    """openai-evals' ``picked`` (the model's pick: correct exactly when it equals the expected answer) and
+    lm-eval's chosen answer and label are outcome attributes; the logs' subgroups stay defaults."""
+    store.ingest([real_logs / "openai_evals" / "examples_crossword-turbo.jsonl"])
+    store.ingest(sorted((real_logs / "lm_eval").glob("samples_bbq_local_*.jsonl")))
+    runs = dict(zip(store.runs()["format"], store.runs()["run_id"]))
+    evals = {n.name: n for n in attribute_notes(store, runs["openai_evals"])}
+    assert evals["picked"].role == "outcome" and not evals["picked"].default
+    assert "leaks the outcome: knowing it removes 100%" in evals["picked"].why  # the data says so too
+    bbq = {n.name: n for n in attribute_notes(store, runs["lm_eval"])}
+    for name in ("label", "chosen_index", "chosen_logprob"):
+        assert bbq[name].role == "outcome" and not bbq[name].default, name
+    for name in ("polarity", "context_condition"):
+        assert bbq[name].default, name
