@@ -318,6 +318,11 @@ LEAKAGE_THRESHOLD = 0.5
 LEAKAGE_MIN_CELL = 30
 LEAKAGE_MIN_CELL_SMALL = 10
 
+#: The leakage check reads at most about this many examples (a deterministic sample by example-id hash beyond it):
+#: a share of uncertainty of one half is a gross property, and 50,000 examples measure it to well under a point,
+#: while every pair of attributes over a million examples would take seconds.
+LEAKAGE_SAMPLE = 50_000
+
 
 def leakage_min_cell(n: int) -> int:
     """The least cell size the leakage check keeps apart, for a run of ``n`` examples.
@@ -357,7 +362,8 @@ class Leakage:
 
 
 def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
-            pairs: Sequence[tuple[int, int]] = (), min_cell: int = LEAKAGE_MIN_CELL) -> list[Leakage]:
+            pairs: Sequence[tuple[int, int]] = (), min_cell: int = LEAKAGE_MIN_CELL,
+            sample_modulus: int = 1) -> list[Leakage]:
     """How much of the uncertainty about correctness each attribute, and each pair given, removes.
 
     One statement per batch of at most :data:`~analysis.slicing.grouping.BATCH_ATTRIBUTES`
@@ -376,6 +382,8 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
         Pairs of indices into ``prepared`` to check together.
     min_cell : int, default LEAKAGE_MIN_CELL
         Cells with fewer examples are pooled into one.
+    sample_modulus : int, default 1
+        Above 1, read only the examples whose example-id hash is a multiple of it (a deterministic sample).
 
     Returns
     -------
@@ -395,7 +403,8 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
     found: dict[frozenset, tuple] = {}
     cur = store.cursor()
     for used, local in batches(k, sets):
-        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell)).fetchall()
+        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell,
+                                          sample_modulus=sample_modulus)).fetchall()
         width = len(used)
         for gid, n, cond, _cells, low, high in rows:
             grouped = frozenset(used[j] for j in range(width) if not (int(gid) >> (width - 1 - j)) & 1)
@@ -461,8 +470,10 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
             live.append(p)
     context = [i for i, p in enumerate(live) if p.attribute.role == "context"]
     pairs = [(i, j) for i in range(len(live)) for j in range(i + 1, len(live)) if i in context or j in context]
+    rows = int(schema.run.row_count)
+    modulus = max(1, -(-rows // LEAKAGE_SAMPLE))
     checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [],
-                      min_cell=leakage_min_cell(schema.run.row_count))
+                      min_cell=leakage_min_cell(min(rows, LEAKAGE_SAMPLE)), sample_modulus=modulus)
     single = {c.attributes[0]: c for c in checked[:len(live)]}
     leaks: dict[str, str] = {}
     for c in checked:

@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import sqlglot
 from scipy.stats import entropy
 from sklearn.metrics import mutual_info_score
 
@@ -31,6 +32,7 @@ from analysis.slicing.attributes import (
     prepare_attributes,
 )
 from analysis.slicing.table import slice_table
+from analysis.sql import slices as Q
 from analysis.store import Store
 
 
@@ -163,10 +165,27 @@ def test_leakage_is_the_uncertainty_coefficient_sklearn_gives(store):
         for result in got:
             expected = _independent_u(frame, list(result.attributes), min_cell)
             assert result.uncertainty_removed == pytest.approx(expected, abs=1e-9), (result.attributes, min_cell)
+    # a deterministic sample (example-id hash a multiple of 3): the same numbers over the examples DuckDB selects
+    kept = {r[0] for r in store.cursor().execute(
+        f'SELECT example_id FROM "{info.run.table_name}" WHERE hash(example_id) % 3 = 0').fetchall()}
+    ids = store.examples("r", columns=["example_id"])["example_id"].astype(str).to_numpy()
+    sampled = frame[np.isin(ids, list(kept))].reset_index(drop=True)
+    assert 0.25 < len(sampled) / n < 0.42
+    for result in leakage(store, info.run.table_name, prepared, pairs=pairs, min_cell=LEAKAGE_MIN_CELL,
+                          sample_modulus=3):
+        expected = _independent_u(sampled, list(result.attributes), LEAKAGE_MIN_CELL)
+        assert result.uncertainty_removed == pytest.approx(expected, abs=1e-9), result.attributes
     single = {r.attributes: r for r in leakage(store, info.run.table_name, prepared)}
     rates = frame.groupby("a")["correct"].apply(lambda s: 1 - s.mean())
     assert single[("a",)].min_rate == pytest.approx(rates.min())
     assert single[("a",)].max_rate == pytest.approx(rates.max())
+
+
+def test_the_sampled_leakage_statement_transpiles_to_spark():
+    sql, params = Q.leakage_sql("examples_r", [Q.AttributeSQL("a", '"meta.a"'), Q.AttributeSQL("b", 'length("input")')],
+                                [(0,), (1,), (0, 1)], min_cell=30, sample_modulus=20)
+    assert sql.count("?") == len(params) and "hash(example_id) % CAST(? AS BIGINT) = 0" in sql
+    sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def test_a_column_that_nearly_fixes_correctness_is_named_and_left_out(store):
