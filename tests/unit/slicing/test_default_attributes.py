@@ -31,6 +31,7 @@ from analysis.slicing.attributes import (
     list_attributes,
     prepare_attributes,
 )
+from analysis.slicing.discovery import discover
 from analysis.slicing.table import slice_table
 from analysis.sql import slices as Q
 from analysis.store import Store
@@ -270,6 +271,8 @@ def test_compas_prediction_and_label_columns_are_flagged(store):
     assert defaults == ["race", "sex", "age_cat", "priors_count", "c_charge_degree"]
     top = slice_table(store, "compas").table["attributes"].head(10)
     assert not any({"decile_score", "two_year_recid"} & set(names) for names in top)
+    found = discover(store, "compas").table["predicate"]  # SliceLine with the defaults
+    assert len(found) and not any({"decile_score", "two_year_recid", "score_text"} & set(p) for p in found)
 
 
 def test_real_logs_prediction_and_label_columns_are_left_out(real_logs, store):
