@@ -9,6 +9,7 @@ import click
 
 from analysis.cli import EXIT_OK
 from analysis.cli.common import by_option, echo_json, max_order_option, open_cli_store, slicing_options
+from analysis.formatting import format_q
 from analysis.slicing.compare import compare_runs
 
 
@@ -18,7 +19,7 @@ def two_run_options(required: bool) -> Callable[[Callable], Callable]:
 
     def decorate(f: Callable) -> Callable:
         for option in (max_order_option(1),
-                       by_option("comma-separated attributes of the baseline (default: its metadata)"),
+                       by_option("comma-separated attributes of the baseline (default: its context defaults)"),
                        click.option("--candidate", required=required, help="the run under test (id or name)"),
                        click.option("--baseline", required=required, help="the run compared against (id or name)")):
             f = option(f)
@@ -53,7 +54,7 @@ def compare(baseline: str, candidate: str, by: list[str] | None, max_order: int,
                f"{result.only_candidate:,} only in the candidate")
     click.echo(f"{'slice':<50} {'n':>7} {'base err':>9} {'cand err':>9} {'change, points (95% CI)':<24} {'q':>9}  verdict")
     for row in result.table.itertuples():
-        q = "" if math.isnan(row.q_value) else f"{row.q_value:.2g}"
+        q = "" if math.isnan(row.q_value) else format_q(row.q_value)
         click.echo(f"{row.description[:50]:<50} {row.n:>7,} {row.base_error_rate:9.1%} {row.cand_error_rate:9.1%} "
                    f"{row.difference * 100:+6.1f} ({row.ci_low * 100:+.1f}, {row.ci_high * 100:+.1f}){'':4} {q:>9}  {row.verdict}")
     return EXIT_OK

@@ -8,6 +8,8 @@ import click
 
 from analysis.cli import EXIT_OK
 from analysis.cli.common import by_option, echo_json, open_cli_store, slicing_options
+from analysis.formatting import format_q
+from analysis.slicing.attributes import default_attributes
 from analysis.slicing.discovery import discover as discover_slices
 
 
@@ -38,8 +40,10 @@ def discover(run: str, by: list[str] | None, error_weight: float, k: int, max_or
             return EXIT_OK
         click.echo(f"SliceLine on {store.run(result.run_id).name}: {len(result.table)} slices "
                    f"(statistics on {result.settings['statistics_on']})")
+        if by is None and (left_out := default_attributes(store, result.run_id).left_out_line()):
+            click.echo(left_out)
         for row in result.table.itertuples():
-            q = "" if math.isnan(row.q_value) else f"q={row.q_value:.2g}"
+            q = "" if math.isnan(row.q_value) else f"q={format_q(row.q_value)}"
             click.echo(f"[group {row.group}] {row.description}: n={row.n:,}, error {row.error_rate:.1%} "
                        f"({row.ci_low:.1%}-{row.ci_high:.1%}), {q}, SliceLine score {row.sliceline_score:.3g}"
                        + ("" if row.confirmed else "  (not confirmed)"))

@@ -8,13 +8,15 @@ import click
 
 from analysis.cli import EXIT_OK
 from analysis.cli.common import by_option, echo_json, finite_or_none, max_order_option, open_cli_store, slicing_options
+from analysis.formatting import format_q
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import slice_table
 
 
 @click.command()
 @click.option("--run", required=True, help="run id or name")
-@by_option("comma-separated attributes (default: every metadata field of modest cardinality and the derived context)")
+@by_option("comma-separated attributes (default: the run's context: metadata of modest cardinality, input length, "
+           "turn; output-derived and leaking attributes are left out, and the command says which)")
 @max_order_option(2)
 @click.option("--top", type=int, default=30, show_default=True, help="rows to print without --json")
 @click.option("--extras", is_flag=True, help="add per-slice extras (ECE, percentiles, rater agreement, bootstrap "
@@ -43,13 +45,15 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
                    f"{int(result.table['finding'].sum()):,} worse than the rest at FDR {fdr}")
         if result.settings.get("note"):
             click.echo(result.settings["note"])
+        if result.settings.get("left_out"):
+            click.echo(result.settings["left_out"])
         note = store.correctness_note(result.run_id)
         if note:
             click.echo(note)
         click.echo(f"{'slice':<58} {'n':>7} {'error rate (95% CI)':<24} {'q':>9}")
         for row in result.table.head(top).itertuples():
             flag = " (too small)" if row.too_small else (" *" if row.finding else "")
-            q = "" if math.isnan(row.q_value) else f"{row.q_value:.2g}"
+            q = "" if math.isnan(row.q_value) else format_q(row.q_value)
             click.echo(f"{row.description[:58]:<58} {row.n:>7,} {row.error_rate:6.1%} "
                        f"({row.ci_low:.1%}-{row.ci_high:.1%}){'':<2} {q:>9}{flag}")
         if more is not None and not more.empty:

@@ -420,7 +420,7 @@ class ModeSlices:
 
 def concentration_attributes(store: Store, run: str, by: Sequence[str] | None = None) -> list[str]:
     """Attribute names for "where a mode concentrates": ``by``, or the run's default slicing
-    attributes (metadata, context, clusters) without output features and mode columns."""
+    attributes (its context: never output features, clusters or mode columns)."""
     if by is not None:
         return list(by)
     return [a.name for a in default_attributes(store, run)

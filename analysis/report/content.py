@@ -278,7 +278,7 @@ def _summary(data: dict) -> list[str]:
     if comp:
         gate = comp["gate"]
         regressed = [r for r in comp["rows"] if r["verdict"] == "regressed"]
-        out.append(f"Regression gate (largest allowed drop {pct(gate['max_drop'])}): "
+        out.append(f"Regression gate (largest allowed accuracy drop {gate['max_drop'] * 100:.1f} points): "
                    f"{'PASSED' if gate['passed'] else 'FAILED'}, {len(gate['breaking'])} slice(s) break it; "
                    f"{len(regressed)} slices regressed significantly.")
         for r in regressed[:3]:

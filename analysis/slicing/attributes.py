@@ -64,20 +64,42 @@ def max_default_attributes() -> int:
 
 class AttributeList(list):
     """A list of attributes; ``note`` says when the default list was capped (empty otherwise); ``left_out``
-    (attribute name -> why, in plain words) what the default list left out and why (:func:`default_attributes`)."""
+    (attribute name -> why, in plain words) what the default list left out and why, ``left_out_kind`` (name ->
+    ``output-derived``, ``leaks the outcome``, ``a single value``, ``too many values``, ``computed``, ``beyond the
+    cap``) the same in a word (:func:`default_attributes`)."""
 
     note: str = ""
     left_out: dict[str, str]
+    left_out_kind: dict[str, str]
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.left_out = {}
+        self.left_out, self.left_out_kind = {}, {}
 
     def left_out_line(self) -> str:
-        """``left out of the defaults: cost_usd (output-derived: ...); ...``, one line (empty when nothing was)."""
+        """What the defaults left out, grouped by why, in one line (empty when nothing was).
+
+        ``Left out of the default attributes (name them to slice by them): output-derived: cost_usd, latency_ms;
+        too many values: paraphrase_group``; an attribute that leaks the outcome with the share it removes.
+        """
         if not self.left_out:
             return ""
-        return "Left out of the default attributes: " + "; ".join(f"{k} ({v})" for k, v in self.left_out.items())
+        groups: dict[str, list[str]] = {}
+        for name, why in self.left_out.items():
+            kind = self.left_out_kind.get(name, "")
+            shown = name
+            if kind == LEFT_LEAKS:
+                found = re.search(r"(together with \S+)?: knowing (?:it|both) removes (\d+%)", why)
+                if found:
+                    shown += f" ({(found.group(1) or '').removeprefix('together ') + ', ' if found.group(1) else ''}"
+                    shown += f"removes {found.group(2)} of the uncertainty about correctness)"
+            groups.setdefault(kind or "other", []).append(shown)
+        return ("Left out of the default attributes (name them to slice by them): "
+                + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in groups.items()))
+
+
+LEFT_OUTCOME, LEFT_LEAKS, LEFT_CONSTANT = "output-derived", "leaks the outcome", "a single value"
+LEFT_CARDINALITY, LEFT_COMPUTED, LEFT_CAP = "too many values", "computed", "beyond the cap"
 
 
 MSG_UNKNOWN_ATTRIBUTE = "Run {run!r} has no attribute {name!r}; attributes: {known}"
@@ -134,7 +156,7 @@ _OUTCOME_WORDS: dict[str, frozenset[str]] = {
         "output", "outputs", "response", "responses", "completion", "completions", "generation", "generated",
         "answer", "answers", "sampled", "reply", "resps", "length", "len", "chars", "characters", "words"}),
     "holds or comes from the prediction, the label or the reference": frozenset({
-        "pred", "preds", "prediction", "predictions", "predicted", "picked", "label", "labels", "target",
+        "pred", "preds", "prediction", "predictions", "predicted", "picked", "chosen", "label", "labels", "target",
         "targets", "gold", "reference", "references", "expected", "ideal", "truth", "outcome"}),
     "is a score, a grade or correctness": frozenset({
         "correct", "correctness", "incorrect", "accuracy", "acc", "exact", "em", "f1", "bleu", "rouge", "score",
@@ -290,8 +312,25 @@ def list_attributes(store: Store, run: str | RunSchema) -> list[Attribute]:
 LEAKAGE_THRESHOLD = 0.5
 
 #: Cells (values, or pairs of values) with fewer examples than this are pooled into one before the leakage
-#: check: a small cell is often pure by chance, and pairs of many values would otherwise look leaking.
+#: check: a small cell is often pure by chance, and pairs of many values would otherwise look leaking. In a run of
+#: fewer than 20 x 30 examples the limit is a twentieth of the run, at least :data:`LEAKAGE_MIN_CELL_SMALL`
+#: (:func:`leakage_min_cell`), so that a label and a prediction of three values each still show in 100 examples.
 LEAKAGE_MIN_CELL = 30
+LEAKAGE_MIN_CELL_SMALL = 10
+
+#: The leakage check reads at most about this many examples (a deterministic sample by example-id hash beyond it):
+#: a share of uncertainty of one half is a gross property, and 50,000 examples measure it to well under a point,
+#: while every pair of attributes over a million examples would take seconds.
+LEAKAGE_SAMPLE = 50_000
+
+
+def leakage_min_cell(n: int) -> int:
+    """The least cell size the leakage check keeps apart, for a run of ``n`` examples.
+
+    >>> leakage_min_cell(100), leakage_min_cell(400), leakage_min_cell(20_000)
+    (10, 20, 30)
+    """
+    return max(LEAKAGE_MIN_CELL_SMALL, min(LEAKAGE_MIN_CELL, int(n) // 20))
 
 #: Quantile bins of numbers in the leakage check and the constant check (the slicing default).
 DEFAULT_BINS = 5
@@ -323,7 +362,8 @@ class Leakage:
 
 
 def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
-            pairs: Sequence[tuple[int, int]] = (), min_cell: int = LEAKAGE_MIN_CELL) -> list[Leakage]:
+            pairs: Sequence[tuple[int, int]] = (), min_cell: int = LEAKAGE_MIN_CELL,
+            sample_modulus: int = 1) -> list[Leakage]:
     """How much of the uncertainty about correctness each attribute, and each pair given, removes.
 
     One statement per batch of at most :data:`~analysis.slicing.grouping.BATCH_ATTRIBUTES`
@@ -342,6 +382,8 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
         Pairs of indices into ``prepared`` to check together.
     min_cell : int, default LEAKAGE_MIN_CELL
         Cells with fewer examples are pooled into one.
+    sample_modulus : int, default 1
+        Above 1, read only the examples whose example-id hash is a multiple of it (a deterministic sample).
 
     Returns
     -------
@@ -361,7 +403,8 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
     found: dict[frozenset, tuple] = {}
     cur = store.cursor()
     for used, local in batches(k, sets):
-        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell)).fetchall()
+        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell,
+                                          sample_modulus=sample_modulus)).fetchall()
         width = len(used)
         for gid, n, cond, _cells, low, high in rows:
             grouped = frozenset(used[j] for j in range(width) if not (int(gid) >> (width - 1 - j)) & 1)
@@ -403,27 +446,34 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
     fields = schema.fields.set_index("column_name")
     listed = list_attributes(store, schema)
     why: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     candidates = []
     for attr in listed:
         if attr.source in ("cluster", "failure_mode"):
             why[attr.name] = MSG_COMPUTED.format(what="a clustering" if attr.source == "cluster" else
                                                  "the failure-mode rules")
+            kinds[attr.name] = LEFT_COMPUTED
             continue
         if attr.column is not None and attr.kind == "categorical":
             distinct = fields.loc[attr.column, "n_distinct"]
             if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
                 why[attr.name] = attr.reason or MSG_CARDINALITY.format(n=int(distinct), limit=MAX_DEFAULT_CARDINALITY)
+                kinds[attr.name] = LEFT_OUTCOME if attr.reason else LEFT_CARDINALITY
                 continue
         candidates.append(attr)
     live = []
     for p in prepare_attributes(store, schema.run.table_name, candidates, bins=DEFAULT_BINS, edges=None):
         if p.constant:
             why[p.attribute.name] = p.attribute.reason or MSG_CONSTANT
+            kinds[p.attribute.name] = LEFT_OUTCOME if p.attribute.reason else LEFT_CONSTANT
         else:
             live.append(p)
     context = [i for i, p in enumerate(live) if p.attribute.role == "context"]
     pairs = [(i, j) for i in range(len(live)) for j in range(i + 1, len(live)) if i in context or j in context]
-    checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [])
+    rows = int(schema.run.row_count)
+    modulus = max(1, -(-rows // LEAKAGE_SAMPLE))
+    checked = leakage(store, schema.run.table_name, live, pairs=pairs if context else [],
+                      min_cell=leakage_min_cell(min(rows, LEAKAGE_SAMPLE)), sample_modulus=modulus)
     single = {c.attributes[0]: c for c in checked[:len(live)]}
     leaks: dict[str, str] = {}
     for c in checked:
@@ -440,9 +490,11 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
     notes, defaults = [], AttributeList()
     for attr in listed:
         if attr.name in leaks:
+            kinds.setdefault(attr.name, LEFT_OUTCOME if attr.role == "outcome" else LEFT_LEAKS)
             attr = replace(attr, role="outcome", reason="; ".join(r for r in (attr.reason, leaks[attr.name]) if r))
         if attr.name not in why and attr.role == "outcome":
             why[attr.name] = attr.reason
+            kinds.setdefault(attr.name, LEFT_OUTCOME)
         share = single[attr.name].uncertainty_removed if attr.name in single else float("nan")
         notes.append(AttributeNote(attr, attr.name not in why, why.get(attr.name, ""), share))
         if attr.name not in why:
@@ -454,8 +506,10 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
         for i, note in enumerate(notes):
             if note.default and note.attribute not in capped:
                 notes[i] = replace(note, default=False, why=capped.note)
+                kinds[note.name] = LEFT_CAP
         defaults = capped
     defaults.left_out = {n.name: n.why for n in notes if not n.default}
+    defaults.left_out_kind = {n.name: kinds.get(n.name, "") for n in notes if not n.default}
     return notes, defaults
 
 

@@ -22,6 +22,7 @@ from scipy.stats import norm
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.formatting import format_q
 from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
@@ -264,6 +265,36 @@ def _add_score_intervals(store, base_table, cand_table, prepared, table, *, conf
     return table.assign(score_ci_low=lows, score_ci_high=highs)
 
 
+#: What the gate measures and which way is bad, said once for every output of the gate.
+METRIC_DIRECTION = ("Metric: accuracy (the share of matched examples correct); higher is better, so a drop in the "
+                    "candidate is bad. Differences are in percentage points; the error rate (1 - accuracy) is "
+                    "lower-is-better.")
+
+
+def describe_change(row) -> str:
+    """A slice's change from baseline to candidate, in accuracy and points, with its evidence.
+
+    ``row`` has ``base_error_rate``, ``cand_error_rate``, ``difference`` (candidate minus baseline error rate:
+    the drop in accuracy, a fraction), ``ci_low``, ``ci_high``, ``n`` and ``q_value`` (a row of
+    :attr:`Comparison.table`). A drop is written as a positive "drop", a gain as a "rise" with its interval
+    turned round, so the numbers always read in the direction the word says.
+
+    >>> describe_change(pd.Series({"base_error_rate": 0.183, "cand_error_rate": 0.309, "difference": 0.126,
+    ...                            "ci_low": 0.118, "ci_high": 0.134, "n": 20000, "q_value": 0.0}))
+    'accuracy 81.7% -> 69.1% (drop 12.6 points, 95% CI 11.8 to 13.4 points; n=20,000, q=<1e-300)'
+    >>> describe_change(pd.Series({"base_error_rate": 0.309, "cand_error_rate": 0.183, "difference": -0.126,
+    ...                            "ci_low": -0.134, "ci_high": -0.118, "n": 20000, "q_value": 1e-5}))
+    'accuracy 69.1% -> 81.7% (rise 12.6 points, 95% CI 11.8 to 13.4 points; n=20,000, q=1e-05)'
+    """
+    base, cand = 1 - float(row["base_error_rate"]), 1 - float(row["cand_error_rate"])
+    drop, low, high = (float(row[k]) * 100 for k in ("difference", "ci_low", "ci_high"))
+    word = "drop" if drop >= 0 else "rise"
+    if drop < 0:
+        drop, low, high = -drop, -high, -low
+    return (f"accuracy {base:.1%} -> {cand:.1%} ({word} {drop:.1f} points, 95% CI {low:.1f} to {high:.1f} points; "
+            f"n={int(row['n']):,}, q={format_q(row['q_value'])})")
+
+
 @dataclass
 class GateResult:
     """The verdict of a regression gate: which slices break it."""
@@ -273,15 +304,35 @@ class GateResult:
     max_drop: float
     alpha: float
     comparison: Comparison
+    breaks: np.ndarray | None = None
+    """Per row of ``comparison.table``: whether it breaks the gate (the rows of ``breaking``)."""
+
+    @property
+    def tested(self) -> pd.DataFrame:
+        """The rows of ``comparison.table`` that were tested (large enough), with a ``breaks`` column."""
+        t = self.comparison.table
+        breaks = self.breaks if self.breaks is not None else np.zeros(len(t), dtype=bool)
+        return t.assign(breaks=breaks)[~t["too_small"].to_numpy(dtype=bool)]
+
+    def headline(self) -> str:
+        """``Gate FAILED: 12 of 85 tested slices drop accuracy by more than 2.0 points ...`` (one line)."""
+        return (f"Gate {'PASSED' if self.passed else 'FAILED'}: {len(self.breaking):,} of {len(self.tested):,} "
+                f"tested slices drop accuracy by more than {self.max_drop * 100:.1f} points with a "
+                f"Benjamini-Hochberg q-value below {self.alpha:g} ({self.comparison.matched:,} matched examples)")
 
     def summary(self) -> str:
-        head = (f"Gate {'PASSED' if self.passed else 'FAILED'}: max allowed drop {self.max_drop * 100:.1f} points of accuracy, "
-                f"significance level {self.alpha} (BH-adjusted); {self.comparison.matched:,} matched examples")
-        lines = [head]
-        for row in self.breaking.itertuples():
-            lines.append(f"  BREAKS  {row.description}: accuracy {1 - row.base_error_rate:.1%} -> "
-                         f"{1 - row.cand_error_rate:.1%} (drop {row.difference * 100:.1f} points, 95% CI {row.ci_low * 100:.1f} "
-                         f"to {row.ci_high * 100:.1f} points, n={row.n:,}, q={row.q_value:.2g})")
+        """The verdict, the metric and its bad direction, the overall change first, then each breaking slice."""
+        lines = [self.headline(), METRIC_DIRECTION]
+        t = self.comparison.table
+        overall = t[t["description"] == ALL]
+        if not overall.empty:
+            row = overall.iloc[0]
+            lines.append(f"Overall: {describe_change(row)}")
+            if not self.passed and row["difference"] < 0:
+                lines.append(f"The candidate is better overall, yet {len(self.breaking):,} slices got worse beyond "
+                             "the allowed drop:")
+        for row in self.breaking.to_dict("records"):
+            lines.append(f"  BREAKS  {row['description']}: {describe_change(row)}")
         return "\n".join(lines)
 
 
@@ -329,8 +380,10 @@ def gate(comparison: Comparison, *, max_drop: float = 0.02, alpha: float = 0.05)
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise FaultlineError(MSG_MAX_DROP.format(value=max_drop))
     t = comparison.table
-    breaking = t[(~t["too_small"]) & (t["q_value"] < alpha) & (t["difference"] > max_drop)]
-    return GateResult(breaking.empty, breaking.reset_index(drop=True), float(max_drop), float(alpha), comparison)
+    breaks = ((~t["too_small"]) & (t["q_value"] < alpha) & (t["difference"] > max_drop)).to_numpy(dtype=bool)
+    breaking = t[breaks]
+    return GateResult(breaking.empty, breaking.reset_index(drop=True), float(max_drop), float(alpha), comparison,
+                      breaks)
 
 
 def comparable_pair(store: Store, run_ids: Sequence[str] | None = None) -> tuple[str, str] | None:

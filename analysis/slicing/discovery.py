@@ -96,7 +96,8 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     if not prepared:
-        raise FaultlineError(f"Run {info.name!r} has no attribute to search")
+        left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
+        raise FaultlineError(f"Run {info.name!r} has no attribute to search" + (f". {left_out}" if left_out else ""))
     sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
     cur = store.cursor()
     rows = cur.sql(sql, params=params).to_arrow_table()
@@ -214,7 +215,7 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     >>> df = pd.DataFrame({"prompt": ["q"] * 400, "lang": ["en", "sw"] * 200, "ch": ["web"] * 200 + ["api"] * 200,
     ...                    "correct": [True] * 200 + [True, False] * 100})
     >>> _ = s.ingest_frame(df, name="r")
-    >>> d = discover(s, "r", k=1, min_support=10)
+    >>> d = discover(s, "r", ["lang", "ch"], k=1, min_support=10)
     >>> d.table[["description", "n", "error_rate"]].to_dict("records")
     [{'description': 'lang = sw AND ch = api', 'n': 100, 'error_rate': 1.0}]
     """

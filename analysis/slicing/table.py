@@ -161,7 +161,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     info = schema.run
     attrs = attrs_default = resolve_attributes(store, schema, by)
     if not attrs:
-        raise FaultlineError(f"Run {info.name!r} has no attribute to slice by")
+        left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
+        raise FaultlineError(f"Run {info.name!r} has no attribute to slice by" + (f". {left_out}" if left_out else ""))
     prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
     if by is None:  # by default, leave out attributes with a single value (nothing to compare)
         prepared = [p for p in prepared if not p.constant] or prepared
@@ -190,6 +191,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                 "multiple_testing": "Benjamini-Hochberg over every slice tested in this analysis"}
     if getattr(attrs_default, "note", ""):
         settings["note"] = attrs_default.note
+    if by is None and getattr(attrs_default, "left_out", None):
+        settings["left_out"] = attrs_default.left_out_line()
     return SliceResult(table, info.run_id, attrs, settings, total_n, total_errors, int(total[5] or 0),
                        {p.attribute.name: p.edges for p in prepared if p.edges is not None}, prepared)
 

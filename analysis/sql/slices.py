@@ -281,7 +281,7 @@ def _cell_entropy(n: str, e: str) -> str:
 
 
 def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]], *,
-                min_cell: int) -> tuple[str, list]:
+                min_cell: int, sample_modulus: int = 1) -> tuple[str, list]:
     """How much of the uncertainty about correctness each grouping of attributes removes, in one statement.
 
     For the whole run (the empty set, always added) and every grouping set (single attributes and
@@ -291,7 +291,9 @@ def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[S
     examples), ``min_rate`` and ``max_rate`` (lowest and highest error rate of those cells).
     Cells smaller than ``min_cell`` are pooled into one cell per set before the entropy is taken,
     so that small cells, which are pure by chance, cannot make a set look as if it fixed
-    correctness. A missing value is a cell like any other.
+    correctness. A missing value is a cell like any other. ``sample_modulus`` above 1 reads a
+    deterministic sample: the examples whose example-id hash is a multiple of it (about one in
+    ``sample_modulus``).
     """
     cols = [f"a{i}" for i in range(len(attributes))]
     params: list = []
@@ -302,8 +304,12 @@ def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[S
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in all_sets)
     gid = f"GROUPING({', '.join(cols)})" if cols else "0"
     big = "n >= CAST(? AS BIGINT)"
+    sample = ""
+    if sample_modulus > 1:
+        sample = " AND hash(example_id) % CAST(? AS BIGINT) = 0"
+        params.append(int(sample_modulus))
     sql = (f"WITH cells AS (SELECT {gid} AS gid, count(*) AS n, count_if(NOT correct) AS e "
-           f"FROM (SELECT {inner}correct FROM {quote_ident(table)} WHERE NOT unscorable) "
+           f"FROM (SELECT {inner}correct FROM {quote_ident(table)} WHERE NOT unscorable{sample}) "
            f"GROUP BY GROUPING SETS ({sets_sql})), "
            "sets AS (SELECT gid, sum(n) AS n, "
            f"sum(CASE WHEN {big} THEN {_cell_entropy('n', 'e')} ELSE CAST(0 AS DOUBLE) END) AS h_big, "

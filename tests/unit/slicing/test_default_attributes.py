@@ -10,10 +10,12 @@ clusters and failure-mode labels are never defaults. The demo's planted slices c
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlglot
 from scipy.stats import entropy
 from sklearn.metrics import mutual_info_score
 
@@ -29,7 +31,9 @@ from analysis.slicing.attributes import (
     list_attributes,
     prepare_attributes,
 )
+from analysis.slicing.discovery import discover
 from analysis.slicing.table import slice_table
+from analysis.sql import slices as Q
 from analysis.store import Store
 
 
@@ -81,7 +85,7 @@ def test_demo_defaults_are_its_context_and_the_rest_is_listed_with_a_reason(demo
             assert notes[name].why.startswith("output-derived")
         assert notes["paraphrase_group"].role == "context" and "distinct values" in notes["paraphrase_group"].why
         assert set(defaults.left_out) == {n for n, note in notes.items() if not note.default}
-        assert "cost_usd (output-derived" in defaults.left_out_line()
+        assert re.search(r"output-derived: [^;]*\bcost_usd\b", defaults.left_out_line())
 
 
 def _refines(predicate: dict, planted: dict) -> bool:
@@ -162,10 +166,27 @@ def test_leakage_is_the_uncertainty_coefficient_sklearn_gives(store):
         for result in got:
             expected = _independent_u(frame, list(result.attributes), min_cell)
             assert result.uncertainty_removed == pytest.approx(expected, abs=1e-9), (result.attributes, min_cell)
+    # a deterministic sample (example-id hash a multiple of 3): the same numbers over the examples DuckDB selects
+    kept = {r[0] for r in store.cursor().execute(
+        f'SELECT example_id FROM "{info.run.table_name}" WHERE hash(example_id) % 3 = 0').fetchall()}
+    ids = store.examples("r", columns=["example_id"])["example_id"].astype(str).to_numpy()
+    sampled = frame[np.isin(ids, list(kept))].reset_index(drop=True)
+    assert 0.25 < len(sampled) / n < 0.42
+    for result in leakage(store, info.run.table_name, prepared, pairs=pairs, min_cell=LEAKAGE_MIN_CELL,
+                          sample_modulus=3):
+        expected = _independent_u(sampled, list(result.attributes), LEAKAGE_MIN_CELL)
+        assert result.uncertainty_removed == pytest.approx(expected, abs=1e-9), result.attributes
     single = {r.attributes: r for r in leakage(store, info.run.table_name, prepared)}
     rates = frame.groupby("a")["correct"].apply(lambda s: 1 - s.mean())
     assert single[("a",)].min_rate == pytest.approx(rates.min())
     assert single[("a",)].max_rate == pytest.approx(rates.max())
+
+
+def test_the_sampled_leakage_statement_transpiles_to_spark():
+    sql, params = Q.leakage_sql("examples_r", [Q.AttributeSQL("a", '"meta.a"'), Q.AttributeSQL("b", 'length("input")')],
+                                [(0,), (1,), (0, 1)], min_cell=30, sample_modulus=20)
+    assert sql.count("?") == len(params) and "hash(example_id) % CAST(? AS BIGINT) = 0" in sql
+    sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def test_a_column_that_nearly_fixes_correctness_is_named_and_left_out(store):
@@ -250,3 +271,21 @@ def test_compas_prediction_and_label_columns_are_flagged(store):
     assert defaults == ["race", "sex", "age_cat", "priors_count", "c_charge_degree"]
     top = slice_table(store, "compas").table["attributes"].head(10)
     assert not any({"decile_score", "two_year_recid"} & set(names) for names in top)
+    found = discover(store, "compas").table["predicate"]  # SliceLine with the defaults
+    assert len(found) and not any({"decile_score", "two_year_recid", "score_text"} & set(p) for p in found)
+
+
+def test_real_logs_prediction_and_label_columns_are_left_out(real_logs, store):
+    """openai-evals' ``picked`` (the model's pick: correct exactly when it equals the expected answer) and
+    lm-eval's chosen answer and label are outcome attributes; the logs' subgroups stay defaults."""
+    store.ingest([real_logs / "openai_evals" / "examples_crossword-turbo.jsonl"])
+    store.ingest(sorted((real_logs / "lm_eval").glob("samples_bbq_local_*.jsonl")))
+    runs = dict(zip(store.runs()["format"], store.runs()["run_id"]))
+    evals = {n.name: n for n in attribute_notes(store, runs["openai_evals"])}
+    assert evals["picked"].role == "outcome" and not evals["picked"].default
+    assert "leaks the outcome: knowing it removes 100%" in evals["picked"].why  # the data says so too
+    bbq = {n.name: n for n in attribute_notes(store, runs["lm_eval"])}
+    for name in ("label", "chosen_index", "chosen_logprob"):
+        assert bbq[name].role == "outcome" and not bbq[name].default, name
+    for name in ("polarity", "context_condition"):
+        assert bbq[name].default, name
