@@ -485,8 +485,13 @@ def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], At
             leaks.setdefault(c.attributes[0], MSG_LEAKS.format(**values))
         elif all(not (single[a].uncertainty_removed >= LEAKAGE_THRESHOLD) for a in c.attributes):
             a, b = c.attributes
-            leaks.setdefault(a, MSG_LEAKS_WITH.format(other=b, **values))
-            leaks.setdefault(b, MSG_LEAKS_WITH.format(other=a, **values))
+            role = {p.attribute.name: p.attribute.role for p in live}
+            for this, other in ((a, b), (b, a)):
+                # A context attribute paired with an outcome one leaks only by what it adds to it: a label beside
+                # its prediction adds everything; a language beside is_refusal adds little, and stays a subgroup.
+                added = share - single[other].uncertainty_removed
+                if role[this] == "outcome" or role[other] == "context" or added >= LEAKAGE_THRESHOLD:
+                    leaks.setdefault(this, MSG_LEAKS_WITH.format(other=other, **values))
     notes, defaults = [], AttributeList()
     for attr in listed:
         if attr.name in leaks:

@@ -19,6 +19,7 @@ import sqlglot
 from scipy.stats import entropy
 from sklearn.metrics import mutual_info_score
 
+from analysis import open_store
 from analysis.demo.seed import demo_truth_path, ensure_demo
 from analysis.slicing.attributes import (
     LEAKAGE_MIN_CELL,
@@ -289,3 +290,14 @@ def test_real_logs_prediction_and_label_columns_are_left_out(real_logs, store):
         assert bbq[name].role == "outcome" and not bbq[name].default, name
     for name in ("polarity", "context_condition"):
         assert bbq[name].default, name
+
+
+@pytest.mark.real_logs
+def test_a_subgroup_that_leaks_only_beside_an_output_feature_stays_a_default(tmp_path, real_logs):
+    # In this Inspect log `lang` with is_refusal removes just over half the uncertainty, but is_refusal alone
+    # removes a third: what `lang` adds is far below the threshold, so it is still a subgroup to slice by.
+    with open_store(tmp_path / "h.duckdb", seed_demo=False) as store:
+        run = store.ingest(real_logs / "hostile" / "markdown_injection.eval").added[0].run_id
+        notes = {n.name: n for n in attribute_notes(store, run)}
+        assert notes["lang"].default and notes["lang"].role == "context"
+        assert not notes["is_refusal"].default
