@@ -55,8 +55,6 @@ from analysis.store import RunSchema, Store
 SourceKind = Literal["label", "rule", "detector", "annotation"]
 
 
-#: Output features left out of "where a mode concentrates" by default (they describe the failure).
-OUTPUT_FEATURES = ("output_length", "is_refusal", "output_empty")
 #: An option letter, as a multiple-choice answer: "B", "(b)", "C.", " D) ".
 OPTION_LETTER_PATTERN = r"^\s*\(?[A-Ja-j]\)?[.:)]?\s*$"
 #: Share of option letters among answers (or references) above which a run is multiple choice.
@@ -424,7 +422,7 @@ def concentration_attributes(store: Store, run: str, by: Sequence[str] | None = 
     if by is not None:
         return list(by)
     return [a.name for a in default_attributes(store, run)
-            if a.name not in OUTPUT_FEATURES and not (a.column or "").startswith("mode.")]
+            if a.role != "outcome" and not (a.column or "").startswith("mode.")]
 
 
 def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, by: Sequence[str] | None = None, *,

@@ -18,7 +18,6 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.series.trajectories import OUTPUT_ATTRIBUTES
 from analysis.slicing.attributes import decode_groups, prepare_attributes, resolve_attributes
 from analysis.slicing.params import check_slicing_params
 from analysis.sql import series as S
@@ -105,7 +104,7 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
         Run names or ids (the change is B minus A); their examples may differ.
     by : sequence of str, optional
         Attributes to decompose over; default run A's default attributes that run B has too, without the attributes
-        of the model's output (:data:`analysis.series.trajectories.OUTPUT_ATTRIBUTES`: they are not the mix).
+        of the model's output (outcome attributes, :func:`analysis.slicing.attributes.classify_attribute`: they are not the mix).
     confidence : float, default 0.95
         Coverage of the intervals.
     bins : int, default 5
@@ -150,7 +149,7 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
         raise FaultlineError(MSG_SAME_RUN.format(run=a.name))
     attrs = resolve_attributes(store, a, by)
     if by is None:  # the model's own output is not part of the evaluation mix
-        attrs = [x for x in attrs if not (x.source == "derived" and x.name in OUTPUT_ATTRIBUTES)]
+        attrs = [x for x in attrs if x.role != "outcome"]
     columns_b = set(b.fields["column_name"])
     kept = []
     for attr in attrs:

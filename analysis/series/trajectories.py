@@ -43,10 +43,9 @@ ALL = "(all examples)"
 #: Share of a run's scorable examples that must be found in the reference for the series to count as paired.
 PAIRED_SHARE = 0.5
 
-#: Derived attributes of the model's output: left out of a series' default attributes. They change with the model,
-#: so a slice of them holds other examples at every run (the long answers of a checkpoint are not those of the
-#: reference), and a paired test within it would compare what the outcome itself selected.
-OUTPUT_ATTRIBUTES = frozenset({"output_length", "is_refusal", "output_empty"})
+# Outcome attributes (the model's output) are left out of a series' default attributes: they change with the model,
+# so a slice of them holds other examples at every run (the long answers of a checkpoint are not those of the
+# reference), and a paired test within it would compare what the outcome itself selected.
 
 MSG_ATTRIBUTE_NOT_IN_RUN = ("Attribute {name!r} is not in run {run!r} of series {series!r}; slice a series only by "
                             "attributes every run has")
@@ -104,13 +103,13 @@ def _signal_sql(fields: pd.DataFrame, column: str) -> tuple[str, list] | None:
 
 def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) -> list[Attribute]:
     """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
-    output, :data:`OUTPUT_ATTRIBUTES`; or those named), each present in every run (a default attribute missing from a
+    output, :func:`analysis.slicing.attributes.classify_attribute`; or those named), each present in every run (a default attribute missing from a
     run is left out; a named one is an error)."""
     columns = [set(f["column_name"]) for f in series_fields(store, info)]
     ref = store.schema(info.run_ids[info.reference_index])
     attrs = resolve_attributes(store, ref, by)
     if by is None:
-        attrs = [a for a in attrs if not (a.source == "derived" and a.name in OUTPUT_ATTRIBUTES)]
+        attrs = [a for a in attrs if a.role != "outcome"]  # the defaults' own rule (classify_attribute); kept explicit
     out = []
     for attr in attrs:
         missing = next((k for k, cols in enumerate(columns) if attr.column is not None and attr.column not in cols),
