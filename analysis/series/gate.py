@@ -20,13 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.export import TestCase, junit_report, markdown_cell
+from analysis.formatting import format_q
 from analysis.series.trajectories import ALL, Trajectories, trajectories
 from analysis.slicing.compare import compare_runs
 from analysis.store import Store
@@ -34,20 +35,6 @@ from analysis.store.series import SeriesInfo, get_series
 
 MSG_BUDGET = "Invalid {name!r} parameter: expected a number of points as a fraction in [0, 1), got {value!r}"
 CHECKS = ("total", "per run", "trend")
-
-
-@dataclass(frozen=True)
-class GateCase:
-    """One check of one slice, as a CI test case."""
-
-    name: str
-    """What was checked, in words (``language = hi: newest vs reference``)."""
-    group: str
-    """The check (``total``, ``per run``, ``trend``): the JUnit class name."""
-    failure: str | None = None
-    """Why it failed (None when it passed)."""
-    detail: str = ""
-    """The numbers behind it."""
 
 
 @dataclass
@@ -81,12 +68,12 @@ class SeriesGateResult:
             lines.append(f"  BREAKS  {row.description} [{row.check}]: {_words(row)}")
         return "\n".join(lines)
 
-    def cases(self) -> list[GateCase]:
+    def cases(self) -> list[TestCase]:
         """Every check as a CI test case (failures say why)."""
         out = []
         for row in self.checks.itertuples():
             name = f"{row.description}: {_CHECK_WORDS[row.check]}"
-            out.append(GateCase(name, row.check, _words(row) if row.breaks else None, _words(row)))
+            out.append(TestCase(name, row.check, _words(row) if row.breaks else None, _words(row), "DriftBudget"))
         return out
 
 
@@ -95,7 +82,7 @@ _CHECK_WORDS = {"total": "newest vs reference", "per run": "newest vs previous",
 
 def _words(row) -> str:
     q = "n/a" if row.q_value is None or (isinstance(row.q_value, float) and math.isnan(row.q_value)) else \
-        f"{row.q_value:.2g}"
+        format_q(row.q_value)
     if row.check == "trend":
         return (f"accuracy {row.before:.1%} -> {row.after:.1%}, trend {-row.drop * 100:+.2f} points per run "
                 f"(budget {row.budget * 100:.1f}), q={q}")
@@ -234,49 +221,29 @@ def _per_run(store, info, traj, previous, newest, descriptions, slices, *, per_r
     return rows
 
 
-def junit_xml(suite: str, cases: Sequence[GateCase]) -> str:
-    """JUnit XML of a gate: one ``<testcase>`` per check, ``<failure>`` for those that broke it.
-
-    >>> print(junit_xml("gate", [GateCase("lang = sw: total", "total", "drop 9 points"), GateCase("all", "total")]))
-    <?xml version="1.0" encoding="UTF-8"?>
-    <testsuite name="gate" tests="2" failures="1">
-      <testcase classname="total" name="lang = sw: total"><failure message="drop 9 points">drop 9 points</failure></testcase>
-      <testcase classname="total" name="all"/>
-    </testsuite>
-    """
-    failures = sum(c.failure is not None for c in cases)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f"<testsuite name={quoteattr(suite)} tests=\"{len(cases)}\" failures=\"{failures}\">"]
-    for c in cases:
-        head = f"  <testcase classname={quoteattr(c.group)} name={quoteattr(c.name)}"
-        if c.failure is None:
-            lines.append(head + "/>")
-        else:
-            lines.append(head + f"><failure message={quoteattr(c.failure)}>{escape(c.detail or c.failure)}"
-                                "</failure></testcase>")
-    lines.append("</testsuite>")
-    return "\n".join(lines)
+def junit_xml(suite: str, cases: Sequence[TestCase]) -> str:
+    """JUnit XML of the series gate: one ``<testcase>`` per check, ``<failure>`` for those that broke it
+    (the writer both gates share, :func:`analysis.export.junit_report`)."""
+    return junit_report(suite, cases)
 
 
-def markdown_summary(title: str, passed: bool, cases: Sequence[GateCase], *, limit: int = 50) -> str:
+def markdown_summary(title: str, passed: bool, cases: Sequence[TestCase], *, limit: int = 50) -> str:
     """A Markdown summary of a gate (for a CI job summary or a pull-request comment): the verdict, then a table of
     the checks that broke it (at most ``limit``; all checks when none broke).
 
-    >>> print(markdown_summary("Series gate", False, [GateCase("lang = sw", "total", "drop 9 points")]))
+    >>> print(markdown_summary("Series gate", False, [TestCase("lang = sw", "total", "drop 9 points")]))
     ### Series gate: FAILED
     <BLANKLINE>
     | check | slice | result |
     |---|---|---|
     | total | lang = sw | drop 9 points |
     """
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
+    cell = markdown_cell
     shown = [c for c in cases if c.failure is not None] or list(cases)
     lines = [f"### {cell(title)}: {'PASSED' if passed else 'FAILED'}", "", "| check | slice | result |", "|---|---|---|"]
     for c in shown[:limit]:
         name = c.name.rsplit(": ", 1)[0] if ": " in c.name else c.name
-        lines.append(f"| {cell(c.group)} | {cell(name)} | {cell(c.failure or c.detail)} |")
+        lines.append(f"| {cell(c.classname)} | {cell(name)} | {cell(c.failure or c.detail)} |")
     if len(shown) > limit:
         lines.append(f"| ... | {len(shown) - limit} more | |")
     return "\n".join(lines)

@@ -9,23 +9,12 @@ the breaking slices and the command that reproduces the gate.
 
 from __future__ import annotations
 
-import io
-import re
-import xml.etree.ElementTree as ET
-
+from analysis.export import TestCase, junit_report, markdown_cell
 from analysis.formatting import format_q
 from analysis.slicing.compare import ALL, METRIC_DIRECTION, GateResult, describe_change
 
 #: Most breaking slices listed in the Markdown table (a pull-request comment has a size limit).
 MARKDOWN_ROWS = 50
-
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _xml_text(value: object) -> str:
-    """Text XML 1.0 can hold: control characters a log may carry are replaced by U+FFFD."""
-    return _XML_ILLEGAL.sub("\ufffd", str(value))
-
 
 def junit_xml(result: GateResult, *, command: str = "", baseline: str = "", candidate: str = "") -> str:
     """The gate as a JUnit XML report: one ``testcase`` per tested slice, a ``failure`` per breaking slice.
@@ -50,42 +39,24 @@ def junit_xml(result: GateResult, *, command: str = "", baseline: str = "", cand
         Slices too small to test are not test cases (their count is a property).
     """
     comparison = result.comparison
-    tested = result.tested
-    failures = int(tested["breaks"].sum())
-    name = f"faultline gate: {candidate or comparison.candidate} against {baseline or comparison.baseline}"
-    root = ET.Element("testsuites", name="faultline gate", tests=str(len(tested)), failures=str(failures),
-                      errors="0", skipped="0")
-    suite = ET.SubElement(root, "testsuite", name=_xml_text(name), tests=str(len(tested)), failures=str(failures),
-                          errors="0", skipped="0")
-    props = ET.SubElement(suite, "properties")
     settings = comparison.settings
-    for key, value in (("baseline", comparison.baseline), ("candidate", comparison.candidate),
-                       ("attributes", ",".join(settings.get("attributes", []))),
-                       ("max_order", settings.get("max_order", "")), ("max_drop_points", f"{result.max_drop * 100:g}"),
-                       ("alpha", f"{result.alpha:g}"), ("min_support", settings.get("min_support", "")),
-                       ("bins", settings.get("bins", "")), ("matched", comparison.matched),
-                       ("too_small", int(comparison.table["too_small"].sum())), ("metric", METRIC_DIRECTION),
-                       ("command", command)):
-        ET.SubElement(props, "property", name=key, value=_xml_text(value))
-    for row in tested.to_dict("records"):
-        attrs = "+".join(row["attributes"]) or "overall"
-        case = ET.SubElement(suite, "testcase", classname=_xml_text(f"faultline.gate.{attrs}"),
-                             name=_xml_text(row["description"]), time="0")
-        if row["breaks"]:
-            failure = ET.SubElement(case, "failure", type="AccuracyDrop", message=_xml_text(
-                f"accuracy drop {row['difference'] * 100:.1f} points > {result.max_drop * 100:.1f} allowed, "
-                f"q={format_q(row['q_value'])} < {result.alpha:g}"))
-            failure.text = _xml_text(f"{row['description']}: {describe_change(row)}")
-    buffer = io.StringIO()
-    ET.ElementTree(root).write(buffer, encoding="unicode", xml_declaration=True)
-    return buffer.getvalue() + "\n"
+    name = f"faultline gate: {candidate or comparison.candidate} against {baseline or comparison.baseline}"
+    properties = [("baseline", comparison.baseline), ("candidate", comparison.candidate),
+                  ("attributes", ",".join(settings.get("attributes", []))),
+                  ("max_order", settings.get("max_order", "")), ("max_drop_points", f"{result.max_drop * 100:g}"),
+                  ("alpha", f"{result.alpha:g}"), ("min_support", settings.get("min_support", "")),
+                  ("bins", settings.get("bins", "")), ("matched", comparison.matched),
+                  ("too_small", int(comparison.table["too_small"].sum())), ("metric", METRIC_DIRECTION),
+                  ("command", command)]
+    cases = [TestCase(row["description"], "faultline.gate." + ("+".join(row["attributes"]) or "overall"),
+                      failure=(f"accuracy drop {row['difference'] * 100:.1f} points > {result.max_drop * 100:.1f} "
+                               f"allowed, q={format_q(row['q_value'])} < {result.alpha:g}") if row["breaks"] else None,
+                      detail=f"{row['description']}: {describe_change(row)}", failure_type="AccuracyDrop")
+             for row in result.tested.to_dict("records")]
+    return junit_report(name, cases, properties)
 
 
-def _cell(value: object) -> str:
-    """Text safe in a Markdown table cell: pipes escaped, no line breaks, no HTML."""
-    text = str(value).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"[\r\n]+", " ", text)
+_cell = markdown_cell
 
 
 def markdown_summary(result: GateResult, *, command: str = "", baseline: str = "", candidate: str = "") -> str:

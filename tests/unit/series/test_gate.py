@@ -73,8 +73,11 @@ def test_cli_exit_codes_junit_and_markdown(demo_db, tmp_path):
                  str(junit), "--markdown", str(md))
     assert failed.returncode == 1, failed.stderr
     assert failed.stdout.startswith("Series gate FAILED") and "BREAKS  domain = medical [total]" in failed.stdout
-    suite = ET.parse(junit).getroot()
-    assert suite.tag == "testsuite" and int(suite.get("failures")) >= 2
+    root = ET.parse(junit).getroot()
+    suite = root.find("testsuite")
+    assert root.tag == "testsuites" and int(suite.get("failures")) >= 2
+    assert int(suite.get("tests")) == len(list(suite.iter("testcase")))
+    assert int(suite.get("failures")) == sum(case.find("failure") is not None for case in suite.iter("testcase"))
     assert any(case.find("failure") is not None and case.get("name").startswith("domain = medical")
                for case in suite.iter("testcase"))
     assert md.read_text(encoding="utf-8").startswith("### Series gate: rlhf-checkpoints: FAILED")
