@@ -71,6 +71,7 @@ from analysis.stats import mean_interval, wilson_interval
 from analysis.store import ingest as ingestion
 from analysis.store import reconcile
 from analysis.store import schema as DDL
+from analysis.store.engine import EngineCursor, SparkRunner, resolve_engine
 from analysis.store.ingest import IngestReport, PlannedRun, sha256_file
 from analysis.store.schema import SCHEMA_VERSION
 
@@ -172,8 +173,11 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, *, read_only: bool = False,
-                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S):
+                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, engine: str | None = None):
         self.path = Path(path)
+        #: Where statements over example rows run: "duckdb" or "spark" (argument, else $FAULTLINE_ENGINE).
+        self.engine = resolve_engine(engine)
+        self._spark = SparkRunner(self) if self.engine == "spark" else None
         self.read_only = read_only
         self.read_only_reason: str | None = "opened for reading" if read_only else None
         self._con = self._open(read_only, lock_timeout_s)
@@ -204,7 +208,13 @@ class Store:
 
     # ------------------------------------------------------------------ plumbing
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new cursor on the shared connection (one per thread or query)."""
+        """A new cursor on the shared connection (one per thread or query).
+
+        With the Spark engine, an :class:`analysis.store.engine.EngineCursor`: statements over
+        example rows run on Spark, the catalog's on DuckDB.
+        """
+        if self._spark is not None:
+            return EngineCursor(self._con.cursor(), self._spark)
         return self._con.cursor()
 
     def close(self) -> None:
@@ -244,6 +254,8 @@ class Store:
             raise StoreError(STORE_READ_ONLY.format(path=self.path, why=self.read_only_reason))
         with self._write_lock:
             cur = self.cursor()
+            if isinstance(cur, EngineCursor):
+                cur = cur.duckdb  # writes, and reads inside a transaction, stay on DuckDB
             cur.execute(C.BEGIN)
             try:
                 yield cur
