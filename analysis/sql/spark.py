@@ -167,24 +167,32 @@ def literal(value) -> str:
 def bind_literals(sql: str, params: Sequence | None) -> str:
     """The statement with every ``?`` replaced by its value as a typed :func:`literal`.
 
-    Placeholders are found by SQLGlot's DuckDB tokenizer, so a ``?`` inside a string or a
-    quoted name is left alone.
+    A ``?`` inside a string (``'...'``) or a quoted name (``"..."``) is left alone. Used for
+    Spark, and for DuckDB views (a view cannot hold bound parameters).
 
     >>> bind_literals("SELECT '?' AS q, x + ? FROM t WHERE s = ?", [0.5, "a'b"])
     "SELECT '?' AS q, x + CAST('0.5' AS DOUBLE) FROM t WHERE s = 'a''b'"
     """
-    from sqlglot.dialects import Dialect
-    from sqlglot.tokens import TokenType
-
     params = list(params or [])
-    spots = [t for t in Dialect.get_or_raise("duckdb").tokenize(sql) if t.token_type == TokenType.PLACEHOLDER]
-    if len(spots) != len(params):
-        raise FaultlineError(MSG_PLACEHOLDERS.format(found=len(spots), given=len(params), sql=sql[:200]))
-    out, last = [], 0
-    for token, value in zip(spots, params):
-        out += [sql[last:token.start], literal(value)]
-        last = token.end + 1
-    out.append(sql[last:])
+    out: list[str] = []
+    quote: str | None = None
+    used = 0
+    for ch in sql:
+        if quote is not None:
+            if ch == quote:
+                quote = None  # a doubled quote closes and reopens: the same text results
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == "?":
+            if used >= len(params):
+                raise FaultlineError(MSG_PLACEHOLDERS.format(found=f"more than {len(params)}", given=len(params),
+                                                             sql=sql[:200]))
+            out.append(literal(params[used]))
+            used += 1
+            continue
+        out.append(ch)
+    if used != len(params):
+        raise FaultlineError(MSG_PLACEHOLDERS.format(found=used, given=len(params), sql=sql[:200]))
     return "".join(out)
 
 
@@ -220,6 +228,86 @@ def _positional_union(node):
     return union
 
 
+def to_spark_steps(sql: str, params: Sequence | None = None, *, tables: dict[str, str] | None = None,
+                   prefix: str = "faultline_cte") -> list[tuple[str | None, str]]:
+    """The statement as Spark SQL steps: each common table expression first, then the query.
+
+    Spark inlines a CTE into every place that names it (a CTE named twice is computed twice);
+    DuckDB computes it once. So each CTE is its own step, ``(view name, its query)``, to be
+    materialised by the caller as a view named ``<prefix>_<i>``, and the last step
+    ``(None, the query)`` reads those views. A statement without CTEs is one step.
+
+    >>> to_spark_steps("WITH c AS (SELECT a FROM t) SELECT a FROM c UNION ALL SELECT a FROM c", prefix="v")
+    [('v_0', 'SELECT a FROM t'), (None, 'SELECT a FROM `v_0` AS c UNION ALL SELECT a FROM `v_0` AS c')]
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    tree = _spark_tree(sql, params, tables)
+    with_ = tree.args.get("with_") or tree.args.get("with")
+    if with_ is None:
+        return [(None, tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE))]
+    steps: list[tuple[str | None, str]] = []
+    names: dict[str, str] = {}
+
+    def rename(node):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in names:
+            return exp.Table(this=exp.to_identifier(names[node.name], quoted=True),
+                             alias=exp.TableAlias(this=exp.to_identifier(node.alias or node.name)))
+        return node
+
+    for i, cte in enumerate(with_.expressions):
+        body = cte.this.copy().transform(rename)
+        view = f"{prefix}_{i}"
+        steps.append((view, body.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)))
+        names[cte.alias_or_name] = view
+    main = tree.copy()
+    main.set("with_" if "with_" in main.args else "with", None)
+    main = main.transform(rename)
+    steps.append((None, main.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)))
+    return steps
+
+
+def _spark_tree(sql: str, params: Sequence | None, tables: dict[str, str] | None):
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(bind_literals(sql, params), read="duckdb")
+    if tables:
+        for table in tree.find_all(exp.Table):
+            if table.name in tables:
+                table.set("this", exp.to_identifier(tables[table.name], quoted=True))
+    return _split_distinct(tree.transform(_transform))
+
+
+def _split_distinct(tree):
+    """A whole-table aggregate with both ``count(DISTINCT ...)`` and exact percentiles, as two.
+
+    Spark plans several distinct counts by expanding each row once per distinct argument, and
+    then keeps an exact-percentile buffer for every expanded group: slow far beyond the data's
+    size. The distinct counts are computed in their own one-row subquery, cross-joined.
+
+    >>> to_spark("SELECT count(DISTINCT a), quantile_cont(b, 0.5) FROM t")
+    'SELECT COALESCE(MAX(faultline_distinct.d0), 0), PERCENTILE(b, 0.5) FROM t CROSS JOIN (SELECT COUNT(DISTINCT a) AS d0 FROM t) AS faultline_distinct'
+    """
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Select) or tree.args.get("group") or tree.args.get("joins"):
+        return tree
+    distinct = [c for c in tree.find_all(exp.Count) if isinstance(c.this, exp.Distinct)]
+    heavy = [a for a in tree.find_all(exp.Anonymous) if a.name.lower() == "percentile"]
+    if not distinct or not heavy or tree.args.get("from_") is None:
+        return tree
+    inner = exp.select(*[c.copy().as_(f"d{i}") for i, c in enumerate(distinct)])
+    inner.set("from_", tree.args["from_"].copy())
+    if tree.args.get("where") is not None:
+        inner.set("where", tree.args["where"].copy())
+    for i, c in enumerate(distinct):
+        c.replace(exp.Coalesce(this=exp.Max(this=exp.column(f"d{i}", table="faultline_distinct")),
+                               expressions=[exp.Literal.number(0)]))  # 0, not NULL, over no row
+    return tree.join(inner.subquery("faultline_distinct"), join_type="cross")
+
+
 def to_spark(sql: str, params: Sequence | None = None, *, tables: dict[str, str] | None = None) -> str:
     """A statement in Faultline's DuckDB dialect (with its bound values) as Spark SQL.
 
@@ -246,16 +334,9 @@ def to_spark(sql: str, params: Sequence | None = None, *, tables: dict[str, str]
     "SELECT GROUPING_ID(a, b) AS gid, PERCENTILE(x, CAST(CAST('0.25' AS DOUBLE) AS DOUBLE)) AS q FROM `t` GROUP BY GROUPING SETS ((a), (b)) ORDER BY a NULLS LAST"
     """
     import sqlglot
-    from sqlglot import exp
 
-    tree = sqlglot.parse_one(bind_literals(sql, params), read="duckdb")
-    if tables:
-        for table in tree.find_all(exp.Table):
-            if table.name in tables:
-                table.set("this", exp.to_identifier(tables[table.name], quoted=True))
-    tree = tree.transform(_transform)
-    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return _spark_tree(sql, params, tables).sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 __all__ = ["DEFAULT_MASTER", "SESSION_CONF", "SPARK_MASTER_ENV_VAR", "SPARK_REMOTE_ENV_VAR", "bind_literals",
-           "literal", "spark_session", "stop_spark_session", "to_spark"]
+           "literal", "spark_session", "stop_spark_session", "to_spark", "to_spark_steps"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -110,7 +111,7 @@ class SparkRunner:
                     partial = target.with_suffix(".partial")
                     cur.execute(E.export_parquet_sql(table, str(partial)))
                     partial.rename(target)
-                frame = self.session.read.parquet(str(target))
+                frame = self.session.read.parquet(str(target)).cache()
             name = f"{table}_v{version}"
             frame.createOrReplaceTempView(name)
             self._views[table] = (version, name)
@@ -121,7 +122,17 @@ class SparkRunner:
         tables = _run_tables_of(sql) or frozenset()
         views = {t: self.view(cur, t) for t in tables}
         planned = cur.sql(sql, params=list(params) if params is not None else None).limit(0).to_arrow_table()
-        result = self.session.sql(S.to_spark(sql, params, tables=views)).toArrow()
+        session = self.session
+        steps = S.to_spark_steps(sql, params, tables=views, prefix=f"faultline_cte_{uuid.uuid4().hex[:12]}")
+        made = []
+        try:
+            for view, text in steps[:-1]:  # each CTE computed once, as DuckDB does (Spark would inline it)
+                session.sql(text).localCheckpoint(eager=True).createOrReplaceTempView(view)
+                made.append(view)
+            result = session.sql(steps[-1][1]).toArrow()
+        finally:
+            for view in made:
+                session.catalog.dropTempView(view)
         if result.num_columns != planned.num_columns:
             raise FaultlineError(f"Spark returned {result.num_columns} columns where DuckDB plans "
                                  f"{planned.num_columns}: {sql[:200]}")
