@@ -25,7 +25,7 @@ periods agree with DuckDB, whose stored timestamps carry no zone.
 
 The Spark session itself (:func:`spark_session`) is local PySpark (``local[2]``) or Spark Connect
 when ``FAULTLINE_SPARK_REMOTE`` names a server (``sc://host:15002``). ``pyspark`` and ``sqlglot``
-are imported only here and only when Spark is used (``pip install faultline[spark]``).
+are imported only here and only when Spark is used (``pip install -r requirements-spark.txt``).
 """
 
 from __future__ import annotations
@@ -57,8 +57,7 @@ SESSION_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
-MSG_NO_PYSPARK = ("The Spark engine needs pyspark and sqlglot (pip install 'faultline[spark]', or "
-                  "pip install pyspark==4.3.0 sqlglot) and Java 17 for a local session: {detail}")
+MSG_NO_PYSPARK = ("The Spark engine needs pyspark and sqlglot (pip install -r requirements-spark.txt) and Java 17 for a local session: {detail}")
 MSG_UNBINDABLE = "Cannot bind a value of type {kind} ({value!r}) as a Spark SQL literal"
 MSG_PLACEHOLDERS = "The statement has {found} placeholders but {given} values were given: {sql}"
 
