@@ -11,8 +11,8 @@ ADDRESS ?= 127.0.0.1
 .PHONY: run install system-deps test test-deps lint format bench clean
 
 # Debian packages: chromium (report export and browser tests), fonts for emoji and right-to-left
-# text in reports, poppler-utils (pdftoppm, to look at report pages).
-SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-dejavu-core poppler-utils
+# text in reports, poppler-utils (pdftoppm, to look at report pages), Java 17 (the Spark engine's parity tests).
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-dejavu-core poppler-utils openjdk-17-jre-headless
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Faultline needs Python 3.11 or newer"'
@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	@touch $@
 
-$(VENV)/.installed-test: requirements-test.txt requirements.txt | $(BIN)/python
+$(VENV)/.installed-test: requirements-test.txt requirements-spark.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-test.txt
 	@touch $@ $(VENV)/.installed
 

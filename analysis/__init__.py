@@ -37,7 +37,7 @@ DEMO_ENV_VAR = "FAULTLINE_DEMO"
 
 
 def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False, seed_demo: bool | None = None,
-               lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, progress=None) -> Store:
+               lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, progress=None, engine: str | None = None) -> Store:
     """Open (or create) a Faultline store, seeding the demo runs into a new default store.
 
     Parameters
@@ -56,6 +56,9 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
     progress : ProgressCallback, optional
         Called with ``(fraction in [0, 1], message)`` while the demo is seeded
         (:mod:`analysis.progress`).
+    engine : {"duckdb", "spark"}, optional
+        Where statements over example rows run (:mod:`analysis.store.engine`); default
+        ``$FAULTLINE_ENGINE``, else DuckDB. The catalog always stays in the DuckDB file.
 
     Returns
     -------
@@ -78,7 +81,7 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
     ...     store.runs().empty
     True
     """
-    store = Store(resolve_db_path(path), read_only=read_only, lock_timeout_s=lock_timeout_s)
+    store = Store(resolve_db_path(path), read_only=read_only, lock_timeout_s=lock_timeout_s, engine=engine)
     if seed_demo is None:
         seed_demo = path is None and os.environ.get(DEMO_ENV_VAR, "1") != "0"
     if seed_demo and not read_only:

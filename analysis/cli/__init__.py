@@ -46,6 +46,7 @@ MSG_UNEXPECTED = (f"an unexpected error ({{kind}}: {{detail}}). This is a fault 
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("analysis.cli.ingest:ingest", "load evaluation logs into the store"),
+    "register": ("analysis.cli.register:register", "register Parquet files as a run that stays in place (no copy)"),
     "runs": ("analysis.cli.runs:runs", "list the runs in the store"),
     "demo": ("analysis.cli.demo:demo", "build the demo runs into a store"),
     "slices": ("analysis.cli.slices:slices", "error rate per slice with intervals and q-values"),

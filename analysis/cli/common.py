@@ -65,7 +65,22 @@ def split_list(ctx, param, value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+ENGINE_KEY = "faultline.engine"
+
+
+def _remember_engine(ctx: click.Context, param, value: str | None) -> str | None:
+    if value:
+        ctx.meta[ENGINE_KEY] = value
+    return value
+
+
 def db_option(f: F) -> F:
+    """``--db`` (the store) and ``--engine`` (where statements over example rows run; read by :func:`open_cli_store`)."""
+    f = click.option("--engine", type=click.Choice(["duckdb", "spark"], case_sensitive=False), expose_value=False,
+                     callback=_remember_engine, is_eager=True,
+                     help="where statements over example rows run (the catalog stays in DuckDB); "
+                          "default $FAULTLINE_ENGINE or duckdb; spark: local[2], or Spark Connect at "
+                          "$FAULTLINE_SPARK_REMOTE")(f)
     return click.option("--db", metavar="DB",
                         help="the store (a DuckDB file); default $FAULTLINE_DB or data/faultline.duckdb")(f)
 
@@ -116,12 +131,15 @@ def open_cli_store(db: str | None, *, create: bool = False) -> Store:
 
     A ``--db`` path that holds no file is an error (:data:`MSG_NO_STORE`, exit 2) unless ``create``
     (commands that load data): a mistyped path must not leave an empty store behind.
-    Seeding the default store is long work: it shows the progress bar.
+    Seeding the default store is long work: it shows the progress bar. ``--engine`` (when the
+    command has it) chooses where statements over example rows run.
     """
     if db and not create and not os.path.exists(db):
         raise FaultlineError(MSG_NO_STORE.format(path=db))
+    ctx = click.get_current_context(silent=True)
+    engine = ctx.meta.get(ENGINE_KEY) if ctx is not None else None
     with ProgressBar() as progress:
-        return open_store(db, seed_demo=False if db else None, progress=progress)
+        return open_store(db, seed_demo=False if db else None, progress=progress, engine=engine)
 
 
 def echo_json(value, **kwargs) -> None:

@@ -208,8 +208,9 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     with np.errstate(invalid="ignore", divide="ignore"):
         base_rate = base_e / n
         cand_rate = cand_e / n
-        base_score = raw["base_score_sum"].to_numpy(dtype=float) / raw["base_score_n"].to_numpy(dtype=float)
-        cand_score = raw["cand_score_sum"].to_numpy(dtype=float) / raw["cand_score_n"].to_numpy(dtype=float)
+        # exact sums in units of 1e-15 (analysis.sql.features.score_units)
+        base_score = raw["base_score_sum"].to_numpy(dtype=float) / F.SCORE_SCALE / raw["base_score_n"].to_numpy(dtype=float)
+        cand_score = raw["cand_score_sum"].to_numpy(dtype=float) / F.SCORE_SCALE / raw["cand_score_n"].to_numpy(dtype=float)
     low, high = paired_difference_interval(b, c, n, confidence=confidence)
     too_small = n < min_support
     p = np.where(too_small, np.nan, _stats.mcnemar_exact(b, c))

@@ -90,6 +90,14 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     FaultlineError
         If the run has no attribute to search.
     """
+    codes, errors, labels, prepared, ids = _encode(store, run, by, bins=bins)
+    return codes, errors, labels, prepared, ids
+
+
+def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5,
+            holdout_seed: int | None = None):
+    """:func:`encode`; with ``holdout_seed``, the last item is the searched half (bool, shape (n,),
+    :func:`analysis.sql.slices.holdout_expr`) instead of the ids."""
     info = store.run(run)
     attrs = resolve_attributes(store, info.run_id, by)
     prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
@@ -98,7 +106,7 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     if not prepared:
         left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
         raise FaultlineError(f"Run {info.name!r} has no attribute to search" + (f". {left_out}" if left_out else ""))
-    sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared])
+    sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared], holdout_seed=holdout_seed)
     cur = store.cursor()
     rows = cur.sql(sql, params=params).to_arrow_table()
     codes = np.empty((rows.num_rows, len(prepared)), dtype=np.int32)
@@ -111,6 +119,8 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
         codes[:, j], names = _factorize(raw_codes, distinct, p)
         labels.append(names)
     errors = rows.column("err").to_numpy().astype(float)
+    if holdout_seed is not None:
+        return codes, errors, labels, prepared, rows.column("searched").to_numpy(zero_copy_only=False).astype(bool)
     return codes, errors, labels, prepared, rows.column("example_id").to_numpy()
 
 
@@ -169,7 +179,9 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
         Search a random half of the examples (drawn with ``seed``) and compute every statistic on
         the other half, so that q-values are not optimistic after the search.
     seed : int, default 0
-        Seed of the random split (``numpy.random.default_rng``).
+        Seed of the split: an example is searched when the md5 of ``"<seed>:<example_id>"`` starts with a
+        hex digit below 8 (computed in SQL: half the examples in expectation, the same split in any row
+        order and on any engine).
     confidence : float, default 0.95
         Level of the error-rate intervals, in (0, 1).
     fdr : float, default 0.05
@@ -220,15 +232,11 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     [{'description': 'lang = sw AND ch = api', 'n': 100, 'error_rate': 1.0}]
     """
     check_min_support(min_support)
-    codes, errors, labels, prepared, _ids = encode(store, run, by, bins=bins)
+    codes, errors, labels, prepared, searched = _encode(store, run, by, bins=bins, holdout_seed=seed if holdout else None)
     n = len(errors)
     if n == 0:
         raise FaultlineError("The run has no scored examples to search")
-    search = np.ones(n, dtype=bool)
-    if holdout:
-        rng = np.random.default_rng(seed)
-        search = np.zeros(n, dtype=bool)
-        search[rng.permutation(n)[: n // 2]] = True
+    search = searched if holdout else np.ones(n, dtype=bool)
     test = ~search if holdout else search
     min_support_rows = support_count(min_support, int(search.sum()))
     found = find_slices(codes[search], errors[search], error_weight=error_weight, k=k, max_order=max_order,

@@ -30,6 +30,7 @@ from analysis.slicing.attributes import (
 )
 from analysis.slicing.grouping import BATCH_ATTRIBUTES, grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
+from analysis.sql import features as F
 from analysis.sql import slices as Q
 from analysis.store import Store
 
@@ -218,7 +219,7 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
     rate, rest_rate, difference = vs_rest.error_rate, vs_rest.rest_error_rate, vs_rest.difference
     with np.errstate(invalid="ignore", divide="ignore"):
         score_n = raw["score_n"].to_numpy(dtype=float)
-        score_sum = raw["score_sum"].to_numpy(dtype=float)
+        score_sum = raw["score_sum"].to_numpy(dtype=float) / F.SCORE_SCALE  # exact sums in units of 1e-15
         # scores equal to correctness are not aggregated separately: their mean is the accuracy
         mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
     # A conjunction holding exactly the examples of one of its parts adds nothing: mark it.

@@ -203,6 +203,21 @@ def graded_expr(table: str) -> str:
             "AND score IS NOT NULL AND score <> CAST(correct AS DOUBLE) LIMIT 1))")
 
 
+#: Score sums are exact, so identical on every engine, in any order, on any number of threads: each score is
+#: rounded to a whole number of 1e-15 (:func:`score_units`) and these integers are summed as DECIMAL(38, 0).
+#: Divide a sum by this to get scores back.
+SCORE_SCALE = 10**15
+
+
+def score_units(expr: str) -> str:
+    """A score expression as a whole number of 1e-15 (DECIMAL(38, 0)): summed exactly by DuckDB and Spark alike.
+
+    Both engines multiply in IEEE doubles (the same product) and round half away from zero; a score's
+    error is at most 5e-16 (below a double's own rounding for |score| >= 9; larger scores are kept as they are).
+    """
+    return f"CAST(round(({expr}) * CAST({SCORE_SCALE} AS DOUBLE)) AS DECIMAL(38, 0))"
+
+
 def graded_sql(table: str) -> str:
     """:func:`graded_expr` as a statement (one row, one boolean)."""
     return f"SELECT {graded_expr(table)}"
@@ -220,5 +235,5 @@ def score_summaries_sql(tables: Sequence[str]) -> str:
 
 
 __all__ = ["FEATURES", "Feature", "REFUSAL_PATTERN", "binned_expr", "blank_expr", "feature_sql", "graded_expr", "graded_sql",
-           "length_expr", "output_empty_expr", "period_expr", "period_for_span", "quantile_edges_sql",
+           "SCORE_SCALE", "length_expr", "score_units", "output_empty_expr", "period_expr", "period_for_span", "quantile_edges_sql",
            "refusal_expr", "span_sql", "turn_expr"]

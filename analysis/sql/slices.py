@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from analysis.sql import quote_ident
-from analysis.sql.features import graded_expr
+from analysis.sql.features import graded_expr, score_units
 
 
 @dataclass
@@ -88,7 +88,8 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
 
     Returns rows of: one value column per attribute (NULL when not grouped on, or missing:
     ``gid`` tells them apart), ``gid`` (DuckDB's GROUPING bitmask, see :func:`grouping_mask`),
-    ``n``, ``errors``, ``score_sum``, ``score_n``.
+    ``n``, ``errors``, ``score_sum`` (exact, in units of 1e-15: :func:`analysis.sql.features.score_units`),
+    ``score_n``.
 
     ``outcome``: an SQL boolean over the table (built by Faultline, values in
     ``outcome_params``) counted in ``errors`` instead of ``NOT correct``, e.g. a failure
@@ -105,8 +106,8 @@ def grouping_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
     for a in attributes:
         params += a.params
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
-    score_aggs = ", sum(score) AS score_sum, count(score) AS score_n" if with_scores else \
-        ", CAST(NULL AS DOUBLE) AS score_sum, CAST(0 AS BIGINT) AS score_n"
+    score_aggs = f", sum({score_units('score')}) AS score_sum, count(score) AS score_n" if with_scores else \
+        ", CAST(NULL AS DECIMAL(38, 0)) AS score_sum, CAST(0 AS BIGINT) AS score_n"
     if outcome is None:
         counted, flag = "NOT correct", ""
     else:
@@ -168,14 +169,29 @@ def outcome_totals_sql(table: str, outcome: str, outcome_params: Sequence = (), 
             f"FROM {quote_ident(table)} WHERE {where})", list(outcome_params))
 
 
-def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "NOT unscorable") -> tuple[str, list]:
-    """Per-example attribute values and the error indicator, for discovery and bootstraps."""
+def holdout_expr() -> str:
+    """Whether an example is in the searched half of a held-out split (one parameter: the seed, as text).
+
+    The first hex digit of ``md5('<seed>:<example_id>')`` below 8: half the examples in expectation,
+    the same split in any row order and on any engine (DuckDB and Spark share ``md5``).
+    """
+    return "(substr(md5(CAST(? AS VARCHAR) || ':' || example_id), 1, 1) < '8')"
+
+
+def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "NOT unscorable",
+              holdout_seed: int | None = None) -> tuple[str, list]:
+    """Per-example attribute values and the error indicator, for discovery and bootstraps; with
+    ``holdout_seed``, also ``searched`` (:func:`holdout_expr`)."""
     params: list = []
     parts = []
     for i, a in enumerate(attributes):
         parts.append(f"{a.expr} AS a{i}")
         params += a.params
-    sql = (f"SELECT example_id, {', '.join(parts)}, CASE WHEN correct THEN 0.0 ELSE 1.0 END AS err, score "
+    split = ""
+    if holdout_seed is not None:
+        split = f", {holdout_expr()} AS searched"
+        params.append(str(int(holdout_seed)))
+    sql = (f"SELECT example_id, {', '.join(parts)}, CASE WHEN correct THEN 0.0 ELSE 1.0 END AS err, score{split} "
            f"FROM {quote_ident(table)} WHERE {where} ORDER BY source_row")
     return sql, params
 
@@ -240,7 +256,8 @@ def paired_sets_sql(base_table: str, cand_table: str, attributes: Sequence[Attri
            f"SELECT {select_cols}count(*) AS n, "
            "sum(CASE WHEN bc THEN 0 ELSE 1 END) AS base_errors, sum(CASE WHEN cc THEN 0 ELSE 1 END) AS cand_errors, "
            "sum(CASE WHEN bc AND NOT cc THEN 1 ELSE 0 END) AS b, sum(CASE WHEN cc AND NOT bc THEN 1 ELSE 0 END) AS c, "
-           "sum(bs) AS base_score_sum, sum(cs) AS cand_score_sum, count(bs) AS base_score_n, count(cs) AS cand_score_n "
+           f"sum({score_units('bs')}) AS base_score_sum, sum({score_units('cs')}) AS cand_score_sum, "
+           "count(bs) AS base_score_n, count(cs) AS cand_score_n "
            f"FROM base JOIN cand USING (example_id) GROUP BY GROUPING SETS ({sets_sql})")
     return sql, params
 

@@ -67,10 +67,12 @@ from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, connect
 from analysis.sql import catalog as C
 from analysis.sql import columns as K
 from analysis.sql import features as F
+from analysis.sql import lake as L
 from analysis.stats import mean_interval, wilson_interval
 from analysis.store import ingest as ingestion
 from analysis.store import reconcile
 from analysis.store import schema as DDL
+from analysis.store.engine import EngineCursor, SparkRunner, resolve_engine
 from analysis.store.ingest import IngestReport, PlannedRun, sha256_file
 from analysis.store.schema import SCHEMA_VERSION
 
@@ -172,8 +174,11 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, *, read_only: bool = False,
-                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S):
+                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, engine: str | None = None):
         self.path = Path(path)
+        #: Where statements over example rows run: "duckdb" or "spark" (argument, else $FAULTLINE_ENGINE).
+        self.engine = resolve_engine(engine)
+        self._spark = SparkRunner(self) if self.engine == "spark" else None
         self.read_only = read_only
         self.read_only_reason: str | None = "opened for reading" if read_only else None
         self._con = self._open(read_only, lock_timeout_s)
@@ -204,7 +209,13 @@ class Store:
 
     # ------------------------------------------------------------------ plumbing
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new cursor on the shared connection (one per thread or query)."""
+        """A new cursor on the shared connection (one per thread or query).
+
+        With the Spark engine, an :class:`analysis.store.engine.EngineCursor`: statements over
+        example rows run on Spark, the catalog's on DuckDB.
+        """
+        if self._spark is not None:
+            return EngineCursor(self._con.cursor(), self._spark)
         return self._con.cursor()
 
     def close(self) -> None:
@@ -244,6 +255,8 @@ class Store:
             raise StoreError(STORE_READ_ONLY.format(path=self.path, why=self.read_only_reason))
         with self._write_lock:
             cur = self.cursor()
+            if isinstance(cur, EngineCursor):
+                cur = cur.duckdb  # writes, and reads inside a transaction, stay on DuckDB
             cur.execute(C.BEGIN)
             try:
                 yield cur
@@ -523,9 +536,19 @@ class Store:
             if self.table_exists("reconciliation"):
                 cur.execute(C.delete_run_rows("reconciliation"), [run.run_id])
             self.rebuild_examples_view(cur)
-            cur.execute(C.drop_table(run.table_name))
+            if self._is_view(cur, run.table_name):  # a Parquet-backed run: its views and side table, not its files
+                cur.execute(L.drop_view_sql(run.table_name))
+                cur.execute(L.drop_view_sql(L.base_view(run.table_name)))
+                cur.execute(C.drop_table(L.side_table(run.run_id)))
+            else:
+                cur.execute(C.drop_table(run.table_name))
             self.bump_version(cur)
         return run
+
+    @staticmethod
+    def _is_view(cur, name: str) -> bool:
+        rows = cur.execute(L.VIEW_KIND, [name]).fetchall()
+        return bool(rows) and rows[0][0] == "VIEW"
 
     def set_example_column(self, ref: str, column: str, values: pd.DataFrame, *, role: str, kind: str,
                            source_name: str | None = None) -> None:
@@ -544,13 +567,24 @@ class Store:
         with self.transaction() as cur:
             cur.register(K.VALUES_VIEW, values)
             try:
-                cur.execute(K.drop_column(run.table_name, column))
+                in_place = self._is_view(cur, run.table_name)
                 value_type = cur.execute(K.VALUE_TYPE).fetchall()
                 sql_type = value_type[0][0] if value_type else "VARCHAR"
                 if sql_type == "NULL":
                     sql_type = "VARCHAR"
-                cur.execute(K.add_column(run.table_name, column, sql_type))
-                cur.execute(K.set_values(run.table_name, column))
+                if in_place:  # a Parquet-backed run: the column goes to its side table, joined by its view
+                    side = L.side_table(run.run_id)
+                    cur.execute(L.create_side_table_sql(side))
+                    cur.execute(L.side_drop_column_sql(side, column))
+                    cur.execute(L.side_add_column_sql(side, column, sql_type))
+                    cur.execute(L.side_insert_ids_sql(side, K.VALUES_VIEW))
+                    cur.execute(K.set_values(side, column))
+                    extra = [c for (c,) in cur.execute(L.side_columns_sql(), [side]).fetchall() if c != "example_id"]
+                    cur.execute(L.examples_view_sql(run.table_name, side, extra))
+                else:
+                    cur.execute(K.drop_column(run.table_name, column))
+                    cur.execute(K.add_column(run.table_name, column, sql_type))
+                    cur.execute(K.set_values(run.table_name, column))
                 cur.execute(C.DELETE_FIELD, [run.run_id, column])
                 stats = cur.execute(K.column_stats(run.table_name, column)).fetchall()[0]
                 position = cur.execute(C.NEXT_FIELD_POSITION, [run.run_id]).fetchall()[0][0]
@@ -590,6 +624,18 @@ class Store:
         """
         return ingestion.ingest_frame(self, frame, name=name, model=model, mapping=mapping, notes=notes,
                                       source_format=source_format)
+
+    def register_parquet(self, path: str | os.PathLike, *, name: str | None = None, model: str | None = None,
+                         mapping: dict | str | os.PathLike | None = None, notes: str | None = None,
+                         sha256: bool = False) -> IngestReport:
+        """Register Parquet files (a file, a folder or a glob) as a run that stays where it is (no copy).
+
+        Column roles and checks as :meth:`ingest`; every analysis works on the run as on a stored one.
+        See :func:`analysis.store.lake.register`.
+        """
+        from analysis.store import lake
+
+        return lake.register(self, path, name=name, model=model, mapping=mapping, notes=notes, sha256=sha256)
 
 
 __all__ = ["DB_ENV_VAR", "DEFAULT_DB_PATH", "IngestReport", "PlannedRun", "RunInfo", "RunSchema", "Store",

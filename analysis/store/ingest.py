@@ -33,6 +33,7 @@ from analysis.formats.roles import RoleGuess, apply_mapping, guess_roles, load_m
 from analysis.progress import ProgressCallback, report_progress
 from analysis.sql import catalog as C
 from analysis.sql import ingest as I
+from analysis.sql import lake as L
 from analysis.store import reconcile
 from analysis.store.schema import RECONCILIATION as RECONCILIATION_DDL
 
@@ -445,9 +446,12 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         elif role == "embedding":
             select.append(I.embedding_expr(col))
             stored.append(("embedding", col, role))
-    create = I.create_run_table_sql(table, select, inner)
     try:
-        cur.execute(create, select_params + params)
+        if source.extra.get("in_place"):  # a Parquet-backed run: views over its files (analysis.store.lake)
+            for statement in L.create_views_sql(table, select, inner, select_params + params):
+                cur.execute(statement)
+        else:
+            cur.execute(I.create_run_table_sql(table, select, inner), select_params + params)
     except duckdb.Error as err:
         if _sample_missed(err) and source.sql_fallback:
             raise _WholeFileRetry(planned) from err
@@ -484,6 +488,8 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
                "missing_values": guess.missing_values, "baseline": source.baseline,
                # the tool's own headline figure says which of the two is the run's headline
                "headline_basis": source.reported[0].basis if source.reported else None}
+    if source.extra.get("parquet"):
+        outcome["parquet"] = source.extra["parquet"]
     cur.execute(C.INSERT_RUN,
                 [run_id, run_name, model, source.format, source.task, planned.source_key, n_rows, counts[0],
                  counts[1], datetime.now(UTC).replace(tzinfo=None), __version__, notes or "",

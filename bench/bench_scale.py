@@ -1,0 +1,145 @@
+"""Scale: DuckDB on Parquet in place vs ingest-then-analyse, and Spark local vs DuckDB.
+
+Cases (each measured once, in a fresh process: wall time and peak memory, ``ru_maxrss``, which sees
+DuckDB's allocations; Spark's JVM is a separate process and its memory is not counted):
+
+- ``lake``: register a generated Parquet file in place (:meth:`Store.register_parquet`), then the slice
+  table of all singles and pairs of 10 attributes (9 categorical, 1 binned number) with intervals and
+  q-values (``slice_table(max_order=2)``);
+- ``ingest``: the same file ingested into the store (a copy), then the same analysis;
+- ``spark`` / ``duckdb`` at 1M rows: the analysis alone, on each engine (the ratio is the cost of the
+  engine switch on one machine, printed, not a target).
+
+Rows per second per core = rows / analysis seconds / cores used (DuckDB's threads; local[2] for Spark),
+so the size of a cluster for 1B examples can be estimated.
+
+    python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
+    python bench/bench_scale.py --big           # also 100M rows in place (once)
+    python bench/bench_scale.py --rows 1000000 --skip-spark
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: 10 attributes: 9 categorical (cardinalities below) and one number binned into quantile bins.
+CARDINALITIES = (3, 5, 8, 12, 20, 4, 6, 10, 2)
+GENERATE = """
+COPY (
+  SELECT 'e' || CAST(i AS VARCHAR) AS id, 'question ' || CAST(i % 1000 AS VARCHAR) AS prompt,
+         {cats},
+         (hash(i * 7 + 1) % 100000) / 100.0 AS latency_ms,
+         ((hash(i * 13 + 5) % 1000) / 1000.0) >= (0.2 + 0.3 * CAST(i % 3 = 0 AS INTEGER)) AS correct,
+         (hash(i * 17 + 3) % 1000) / 1000.0 AS score
+  FROM range({rows}) t(i)
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)
+"""
+MAPPING = {"id": "id", "input": "prompt", "score": "score", "correct": "correct",
+           "metadata": [f"c{j}" for j in range(len(CARDINALITIES))] + ["latency_ms"]}
+BY = [f"c{j}" for j in range(len(CARDINALITIES))] + ["latency_ms"]
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+case, path, db, mapping, by = sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), json.loads(sys.argv[6])
+from analysis.store import Store
+from analysis.slicing.table import slice_table
+out = {"case": case}
+start = time.perf_counter()
+if case in ("lake", "ingest"):
+    store = Store(db)
+    if case == "lake":
+        (run,) = store.register_parquet(path, name="r", mapping=mapping).added
+    else:
+        (run,) = store.ingest(path, name="r", mapping=mapping).added
+    out["load_s"] = time.perf_counter() - start
+else:  # spark / duckdb: the analysis of a store made beforehand
+    store = Store(db, read_only=True, engine="spark" if case == "spark" else "duckdb")
+    run = store.run("r")
+    if case == "spark":
+        from analysis.sql.spark import spark_session
+        t = time.perf_counter(); spark_session(); out["session_s"] = time.perf_counter() - t
+        slice_table(store, "r", by[:2], max_order=1)  # warm-up: the export to Parquet and the JVM's first queries
+    out["load_s"] = 0.0
+t = time.perf_counter()
+result = slice_table(store, "r", by, max_order=2)
+out["analyse_s"] = time.perf_counter() - t
+out["slices"] = len(result.table)
+out["rows"] = int(run.row_count)
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def generate(path: Path, rows: int) -> float:
+    import duckdb
+
+    cats = ", ".join(f"'v' || CAST(hash(i * {31 + j} + {j}) % {k} AS VARCHAR) AS c{j}"
+                     for j, k in enumerate(CARDINALITIES))
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(GENERATE.format(cats=cats, rows=int(rows), path=str(path).replace("'", "''")))
+    con.close()
+    return time.perf_counter() - start
+
+
+def measure(case: str, path: Path, db: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db), json.dumps(MAPPING),
+                           json.dumps(BY)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{case} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def show(result: dict, cores: int) -> None:
+    per_core = result["rows"] / result["analyse_s"] / cores
+    print(f"{result['case']:>7} {result['rows']:>12,} rows: load {result['load_s']:7.1f} s, analysis "
+          f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7.0f} MB, "
+          f"{per_core:,.0f} rows/s per core", flush=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the lake vs ingest comparison")
+    parser.add_argument("--big", action="store_true", help="also 100M rows in place (once)")
+    parser.add_argument("--spark-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true")
+    args = parser.parse_args(argv)
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
+        folder = Path(folder)
+        sizes = [args.rows] + ([100_000_000] if args.big else [])
+        for rows in sizes:
+            path = folder / f"examples-{rows}.parquet"
+            print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
+                  flush=True)
+            show(measure("lake", path, folder / f"lake-{rows}.duckdb"), cores)
+            if not args.skip_ingest and rows == args.rows:
+                show(measure("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
+            path.unlink()
+        if not args.skip_spark:
+            rows = args.spark_rows
+            path = folder / f"spark-{rows}.parquet"
+            generate(path, rows)
+            db = folder / "spark.duckdb"
+            measure("ingest", path, db)
+            duck = measure("duckdb", path, db)
+            spark = measure("spark", path, db)
+            show(duck, cores)
+            show(spark, 2)
+            print(f"Spark local[2] / DuckDB on {rows:,} rows: {spark['analyse_s'] / duck['analyse_s']:.1f}x "
+                  f"(Spark session start {spark['session_s']:.0f} s, not counted)")
+
+
+if __name__ == "__main__":
+    main()
