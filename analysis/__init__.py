@@ -110,6 +110,11 @@ _LAZY = {
     # demo
     "generate_demo": "demo.generator",
 }
+# issue 14: cohorts, findings, the example view, compare drill-down
+_LAZY.update({
+    "cohort_filter": "slicing.cohorts", "check_cohort": "slicing.cohorts", "save_cohort": "slicing.cohorts",
+    "cohorts": "slicing.cohorts", "get_cohort": "slicing.cohorts", "PredicateError": "slicing.cohorts",
+})
 
 
 def __getattr__(name: str):

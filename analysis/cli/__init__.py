@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "withdraw": ("analysis.cli.annotations:withdraw", "withdraw an annotation (it stops counting; both are kept)"),
     "report": ("analysis.cli.report:report", "write the audit report (PDF and/or HTML)"),
     "reports": ("analysis.cli.report:reports", "list the report history"),
+    "cohorts": ("analysis.cli.cohorts:cohorts", "list, save or show cohorts (named filters: --cohort NAME)"),
 }
 """Every command: its name -> (``module:attribute`` of its click command, the one-line help of the listing)."""
 

@@ -8,14 +8,22 @@ from collections.abc import Callable
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import by_option, echo_json, max_order_option, open_cli_store, slicing_options
+from analysis.cli.common import (
+    by_option,
+    cohort_options,
+    echo_json,
+    max_order_option,
+    open_cli_store,
+    slicing_options,
+    where_of,
+)
 from analysis.slicing.compare import compare_runs
 
 
 def paired_options(f: Callable) -> Callable:
     """The options that name and slice two runs (``compare`` and ``gate``)."""
     for option in (max_order_option(1), by_option("comma-separated attributes of the baseline (default: its metadata)"),
-                   click.option("--candidate", required=True, help="the run under test (id or name)"),
+                   click.option("--candidate", required=True, help="the run under test (id or name)"), cohort_options,
                    click.option("--baseline", required=True, help="the run compared against (id or name)")):
         f = option(f)
     return f
@@ -25,7 +33,7 @@ def paired_options(f: Callable) -> Callable:
 @paired_options
 @slicing_options()
 def compare(baseline: str, candidate: str, by: list[str] | None, max_order: int, db: str | None, min_support: int,
-            fdr: float, bins: int, as_json: bool) -> int:
+            fdr: float, bins: int, as_json: bool, where: str | None = None, cohort: str | None = None) -> int:
     """Compare a candidate run with a baseline on the examples they share.
 
     McNemar exact test per slice, Benjamini-Hochberg across slices, verdict regressed, improved or
@@ -33,7 +41,7 @@ def compare(baseline: str, candidate: str, by: list[str] | None, max_order: int,
     """
     with open_cli_store(db) as store:
         result = compare_runs(store, baseline, candidate, by, max_order=max_order, min_support=min_support, fdr=fdr,
-                              bins=bins)
+                              bins=bins, where=where_of(store, where, cohort))
     if as_json:
         echo_json({"baseline": result.baseline, "candidate": result.candidate, "matched": result.matched,
                    "only_baseline": result.only_baseline, "only_candidate": result.only_candidate,

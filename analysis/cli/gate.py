@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from analysis.cli import EXIT_GATE_FAILED, EXIT_OK
-from analysis.cli.common import echo_json, open_cli_store, slicing_options
+from analysis.cli.common import echo_json, open_cli_store, slicing_options, where_of
 from analysis.cli.compare import paired_options
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.compare import gate as gate_result
@@ -19,7 +19,8 @@ from analysis.slicing.compare import gate as gate_result
               help="significance level after Benjamini-Hochberg adjustment")
 @slicing_options()
 def gate(baseline: str, candidate: str, by: list[str] | None, max_order: int, max_drop: float, alpha: float,
-         db: str | None, min_support: int, fdr: float, bins: int, as_json: bool) -> int:
+         db: str | None, min_support: int, fdr: float, bins: int, as_json: bool, where: str | None = None,
+         cohort: str | None = None) -> int:
     """A regression gate for CI pipelines.
 
     Exit 1 when any slice's accuracy drops by more than --max-drop with a Benjamini-Hochberg
@@ -27,7 +28,7 @@ def gate(baseline: str, candidate: str, by: list[str] | None, max_order: int, ma
     """
     with open_cli_store(db) as store:
         compared = compare_runs(store, baseline, candidate, by, max_order=max_order, min_support=min_support,
-                                fdr=fdr, bins=bins)
+                                fdr=fdr, bins=bins, where=where_of(store, where, cohort))
     result = gate_result(compared, max_drop=max_drop, alpha=alpha)
     if as_json:
         breaking = [r for r in compared.to_records()
