@@ -115,8 +115,24 @@ def cohort_sql(store: Store, run: str | RunSchema, where: str | None) -> tuple[s
 def check_cohort(store: Store, run: str | RunSchema, where: str) -> int:
     """Check a cohort's condition on a run and count its examples (scorable or not).
 
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id (or its schema).
+    where : str
+        The condition in the rule language.
+
+    Returns
+    -------
+    int
+        How many examples of the run satisfy it (all of them for an empty condition).
+
     Raises
     ------
+    RunNotFoundError
+        When the store has no such run.
     PredicateError
         As :func:`cohort_filter`.
     """
@@ -206,12 +222,24 @@ def save_cohort(store: Store, name: str, predicate: str, *, author: str, run: st
 def cohorts(store: Store, *, history: bool = False) -> pd.DataFrame:
     """Saved cohorts: the latest version of each name (every version with ``history=True``).
 
+    Parameters
+    ----------
+    store : Store
+        The store.
+    history : bool, default False
+        Every version of every name, not only the latest.
+
     Returns
     -------
     pandas.DataFrame
         One row per cohort (or version), by name then version: ``cohort_id``, ``name``,
         ``version``, ``predicate``, ``run_id``, ``description``, ``author``, ``created_at`` (UTC),
         ``versions`` (how many versions the name has). Empty, with these columns, when none is saved.
+
+    Raises
+    ------
+    duckdb.Error
+        Only when the store itself cannot be read.
     """
     columns = ["cohort_id", "name", "version", "predicate", "run_id", "description", "author", "created_at",
                "versions"]
@@ -226,6 +254,21 @@ def cohorts(store: Store, *, history: bool = False) -> pd.DataFrame:
 
 def get_cohort(store: Store, name: str, *, version: int | None = None) -> Cohort:
     """A saved cohort by name: its latest version, or the version asked for.
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    name : str
+        The cohort's name.
+    version : int, optional
+        A given version (default the latest).
+
+    Returns
+    -------
+    Cohort
+        ``cohort_id``, ``name``, ``version``, ``predicate`` (the condition's text), ``run_id`` (or None),
+        ``description``, ``author``, ``created_at`` (UTC).
 
     Raises
     ------
