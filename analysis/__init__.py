@@ -118,6 +118,7 @@ _LAZY.update({
     "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",
     "finding_sentence": "objective.findings", "evidence_frame": "objective.findings",
+    "example_view": "objective.example", "chat_turns": "objective.example",
 })
 
 
