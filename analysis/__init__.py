@@ -119,6 +119,7 @@ _LAZY.update({
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",
     "finding_sentence": "objective.findings", "evidence_frame": "objective.findings",
     "example_view": "objective.example", "chat_turns": "objective.example",
+    "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
 })
 
 

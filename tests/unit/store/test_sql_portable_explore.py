@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.objective.example import example_view
+from analysis.objective.findings import findings, pin_comparison, pin_slice, withdraw_finding
 from analysis.slicing.cohorts import check_cohort, cohorts, save_cohort
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.discovery import discover
+from analysis.slicing.drilldown import comparison_examples, verdict_counts
 from analysis.slicing.table import heatmap, slice_examples, slice_table
 from analysis.store import Store
 from tests.unit.store.recording import recording
@@ -44,5 +47,13 @@ def statements(tmp_path_factory) -> list[str]:
         check_cohort(store, "a", WHERE)
         save_cohort(store, "c", WHERE, author="ada", run="a")
         cohorts(store)
+        f = pin_slice(store, "a", {"lang": "sw"}, author="ada", where=WHERE)
+        pin_comparison(store, "a", "b", {"lang": "sw"}, author="ada", where=WHERE)
+        withdraw_finding(store, f.finding_id, author="bo")
+        findings(store)
+        example_view(store, "a", "e3", where=WHERE)
+        verdict_counts(store, "a", "b", {"tokens": r.table["predicate"].iloc[0].get("tokens", "(missing)")}
+                       if "tokens" in r.table["predicate"].iloc[0] else {"lang": "sw"}, where=WHERE)
+        comparison_examples(store, "a", "b", {"lang": "sw"}, verdicts=["regressed"], where=WHERE, limit=5)
     store.close()
     return [sql for sql, _ in log]
