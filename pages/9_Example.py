@@ -47,6 +47,7 @@ def _height(text, limit: int) -> int | str:
 
 
 def _go(example: str) -> None:
+    """Open another example (a callback: runs before the page)."""
     st.query_params["example"] = example
 
 
@@ -63,6 +64,7 @@ where = saved.get(cohort_text.strip(), cohort_text.strip()) or None
 if cohort_text.strip() in saved:
     st.sidebar.caption(f"Saved cohort: {ui.md(where)}")
 
+id_key = f"example_id_{run_id}"
 example_id = st.query_params.get("example")
 if not example_id:
     first = store.examples(run_id, columns=["example_id"], limit=1)
@@ -70,10 +72,9 @@ if not example_id:
         st.info("This run has no examples.")
         st.stop()
     example_id = str(first["example_id"].iloc[0])
-typed = st.sidebar.text_input("Example id", value=example_id, key=f"example_id_{run_id}")
-if typed.strip() and typed.strip() != example_id:
-    example_id = typed.strip()
-    _go(example_id)
+box_key = f"{id_key}_box_{example_id}"  # a new box per example: it always shows the example on screen
+st.sidebar.text_input("Example id (Enter to open)", value=example_id, key=box_key,
+                      on_change=lambda: _go(str(st.session_state.get(box_key, "")).strip() or example_id))
 
 try:
     v = _view(db, version, run_id, example_id, where)
@@ -82,12 +83,10 @@ except FaultlineError as err:
     st.stop()
 
 prev_col, mid_col, next_col = st.columns([1, 4, 1], vertical_alignment="center")
-if prev_col.button("← Previous", key="example_previous", disabled=v.previous_id is None, width="stretch"):
-    _go(v.previous_id)
-    st.rerun()
-if next_col.button("Next →", key="example_next", disabled=v.next_id is None, width="stretch"):
-    _go(v.next_id)
-    st.rerun()
+prev_col.button("← Previous", key="example_previous", disabled=v.previous_id is None, width="stretch",
+                on_click=_go, args=(v.previous_id,))
+next_col.button("Next →", key="example_next", disabled=v.next_id is None, width="stretch",
+                on_click=_go, args=(v.next_id,))
 if v.cohort:
     where_text = (f"{v.position:,} of {v.cohort_size:,} in the cohort" if v.in_cohort
                   else f"not in the cohort ({v.cohort_size:,} examples)")
