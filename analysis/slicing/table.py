@@ -72,7 +72,8 @@ class SliceResult:
 
 def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_order: int = 2,
                 min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
-                edges: dict[str, Sequence[float]] | None = None, where: str | None = None) -> SliceResult:
+                edges: dict[str, Sequence[float]] | None = None, where: str | None = None,
+                outcome: str = "correct") -> SliceResult:
     """Every slice of a run over the given attributes, alone and in conjunctions up to ``max_order``.
 
     Per slice: the error rate with an interval, a two-sided test against the rest of the run,
@@ -107,6 +108,12 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         A cohort: a condition in the rule language (``language = "sw" and not is_refusal``,
         :mod:`analysis.slicing.cohorts`). Everything (bins, totals, rates, tests, q-values) is
         computed over the cohort's examples only, as if the run held nothing else.
+    outcome : str, default "correct"
+        ``"correct"``: error rates (proportions), as described here. Any numeric score of the run
+        (``score``, ``score.f1``, or its short name ``f1``): the mean score per slice with a t
+        interval and Welch's test against the rest, lower is worse
+        (:func:`analysis.slicing.outcome.score_slice_table`, whose table has ``mean``, ``sd``,
+        ``rest_mean`` instead of the error-rate columns).
 
     Returns
     -------
@@ -163,6 +170,11 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     >>> r.table[["predicate", "n", "error_rate", "finding"]].head(2).to_dict("records")
     [{'predicate': {'lang': 'sw'}, 'n': 100, 'error_rate': 0.5, 'finding': True}, {'predicate': {'lang': 'en'}, 'n': 100, 'error_rate': 0.1, 'finding': False}]
     """
+    if outcome != "correct":
+        from analysis.slicing.outcome import score_slice_table
+
+        return score_slice_table(store, run, outcome, by, max_order=max_order, min_support=min_support,
+                                 confidence=confidence, fdr=fdr, bins=bins, edges=edges, where=where)
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
@@ -233,17 +245,7 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
         score_sum = raw["score_sum"].to_numpy(dtype=float)
         # scores equal to correctness are not aggregated separately: their mean is the accuracy
         mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
-    # A conjunction holding exactly the examples of one of its parts adds nothing: mark it.
-    n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}
-    redundant = np.zeros(len(n), dtype=bool)
-    for i, (names, vals) in enumerate(zip(attributes, values)):
-        if len(names) < 2:
-            continue
-        for drop in range(len(names)):
-            parent = (names[:drop] + names[drop + 1:], vals[:drop] + vals[drop + 1:])
-            if n_of.get(parent) == n[i]:
-                redundant[i] = True
-                break
+    redundant = redundant_mask(attributes, values, n)
     finding = (~too_small) & (q_value < fdr) & (difference > 0) & ~redundant
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values, "order": orders,
@@ -258,6 +260,25 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
     table = table.sort_values(["_q", "difference", "n", "description"], ascending=[True, False, False, True],
                               kind="stable")
     return table.drop(columns="_q").reset_index(drop=True)
+
+
+def redundant_mask(attributes: Sequence[tuple], values: Sequence[tuple], n: np.ndarray) -> np.ndarray:
+    """Which slices are conjunctions holding exactly the examples of one of their parts (they add nothing).
+
+    >>> redundant_mask([("a",), ("a", "b")], [("x",), ("x", "y")], np.array([5, 5])).tolist()
+    [False, True]
+    """
+    n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}
+    redundant = np.zeros(len(n), dtype=bool)
+    for i, (names, vals) in enumerate(zip(attributes, values)):
+        if len(names) < 2:
+            continue
+        for drop in range(len(names)):
+            parent = (tuple(names[:drop]) + tuple(names[drop + 1:]), tuple(vals[:drop]) + tuple(vals[drop + 1:]))
+            if n_of.get(parent) == n[i]:
+                redundant[i] = True
+                break
+    return redundant
 
 
 def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float = 30, confidence: float = 0.95,

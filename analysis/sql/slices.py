@@ -160,6 +160,32 @@ def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:
             f"FROM {quote_ident(table)} WHERE {where}")
 
 
+def moments_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]], value: str, *,
+                     cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per slice, the moments of a numeric column (``value``, a quoted identifier) over the examples that have it:
+    the attribute value columns, ``gid``, ``n``, ``v_sum`` and ``v_sumsq`` (for means, variances and Welch tests
+    from aggregates, as :func:`grouping_sets_sql` gives counts)."""
+    cols = [f"a{i}" for i in range(len(attributes))]
+    params: list = []
+    inner = []
+    for a, c in zip(attributes, cols):
+        inner.append(f"{a.expr} AS {c}")
+        params += a.params
+    where, where_params = and_cohort(f"{value} IS NOT NULL", cohort)
+    sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
+    sql = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, sum(v) AS v_sum, "
+           f"sum(v * v) AS v_sumsq FROM (SELECT {', '.join(inner)}, CAST({value} AS DOUBLE) AS v "
+           f"FROM {quote_ident(table)} WHERE {where}) GROUP BY GROUPING SETS ({sets_sql})")
+    return sql, params + where_params
+
+
+def moments_total_sql(table: str, value: str, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """The count, sum and sum of squares of a numeric column (a quoted identifier) over the examples that have it."""
+    where, params = and_cohort(f"{value} IS NOT NULL", cohort)
+    return (f"SELECT count(*), sum(CAST({value} AS DOUBLE)), sum(CAST({value} AS DOUBLE) * CAST({value} AS DOUBLE)) "
+            f"FROM {quote_ident(table)} WHERE {where}", params)
+
+
 def cohort_totals_sql(table: str, cohort: CohortSQL = None) -> tuple[str, list]:
     """:func:`totals_sql` over a cohort's examples (the unscorable count too), with its bound values."""
     scored, scored_params = and_cohort("NOT unscorable", cohort)

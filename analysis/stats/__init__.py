@@ -45,7 +45,7 @@ from analysis.stats.agreement import KappaWeights, Level, grouped_cohen_kappa, g
 from analysis.stats.bootstrap import grouped_bootstrap_mean_interval, paired_bootstrap_mean_difference_interval
 from analysis.stats.calibration import grouped_expected_calibration_error
 from analysis.stats.correlation import spearman_per_group
-from analysis.stats.means import mean_interval
+from analysis.stats.means import mean_interval, welch_t_test
 from analysis.stats.proportions import rate_interval, wilson_interval
 from analysis.stats.separation import (
     AucMethod,
@@ -59,6 +59,7 @@ from analysis.stats.slices import SliceVsRest, slice_vs_rest
 
 __all__ = [
     "mean_interval",
+    "welch_t_test",
     "MSG_CHOICE",
     "MSG_CODES",
     "MSG_CONFIDENCE",

@@ -47,6 +47,7 @@ def statements(tmp_path_factory) -> list[str]:
         check_cohort(store, "a", WHERE)
         save_cohort(store, "c", WHERE, author="ada", run="a")
         cohorts(store)
+        slice_table(store, "a", ["lang", "tokens"], where=WHERE, outcome="score", min_support=5)
         f = pin_slice(store, "a", {"lang": "sw"}, author="ada", where=WHERE)
         pin_comparison(store, "a", "b", {"lang": "sw"}, author="ada", where=WHERE)
         withdraw_finding(store, f.finding_id, author="bo")
