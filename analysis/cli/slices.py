@@ -42,7 +42,7 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
         where = where_of(store, where, cohort)
         result = slice_table(store, run, by, max_order=max_order, min_support=min_support, fdr=fdr, bins=bins,
                              where=where)
-        more = slice_extras(store, result.run_id, by, bins=bins) if extras else None
+        more = slice_extras(store, result.run_id, by, bins=bins, where=where) if extras else None
         if as_json:
             out = {"run_id": result.run_id, "settings": result.settings, "n": result.total_n,
                    "errors": result.total_errors, "unscorable": result.unscorable, "slices": result.to_records()}

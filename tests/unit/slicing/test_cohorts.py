@@ -166,3 +166,27 @@ def test_saving_a_bad_cohort_writes_nothing(full):
     with pytest.raises(FaultlineError, match="No saved cohort 'bad'; saved cohorts: none"):
         get_cohort(full, "bad")
     assert cohorts(full).empty
+
+
+def test_cohort_extras_equal_a_store_of_the_cohort_alone(tmp_path):
+    """Percentiles, rater agreement and bootstrap intervals of graded scores, over the cohort only."""
+    from analysis.slicing.extras import slice_extras
+
+    rng = np.random.default_rng(9)
+    n = 900
+    frame = pd.DataFrame({"example_id": [f"e{i}" for i in range(n)], "prompt": ["q"] * n,
+                          "lang": rng.choice(["en", "sw"], n), "domain": rng.choice(["legal", "chat"], n),
+                          "latency_ms": rng.gamma(2, 100, n).round(1), "score": rng.random(n).round(3),
+                          "rater_a": rng.choice(["good", "bad"], n), "rater_b": rng.choice(["good", "bad"], n)})
+    frame["correct"] = frame["score"] > 0.3
+    mapping = {"raters": ["rater_a", "rater_b"], "score": "score", "correct": "correct"}
+    mask = frame["domain"] == "legal"
+    with Store(tmp_path / "x.duckdb") as full, Store(tmp_path / "y.duckdb") as alone:
+        full.ingest_frame(frame, name="run", mapping=mapping)
+        alone.ingest_frame(frame[mask].reset_index(drop=True), name="run", mapping=mapping)
+        got = slice_extras(full, "run", ["lang"], where='domain = "legal"', n_resamples=200,
+                           costs={"lang": {"sw": 3.0}, "default": 1.0})
+        want = slice_extras(alone, "run", ["lang"], n_resamples=200, costs={"lang": {"sw": 3.0}, "default": 1.0})
+    pd.testing.assert_frame_equal(got.sort_values("description").reset_index(drop=True),
+                                  want.sort_values("description").reset_index(drop=True))
+    assert got.set_index("value").loc["sw", "n"] == int((mask & (frame["lang"] == "sw")).sum())

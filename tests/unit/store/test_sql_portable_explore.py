@@ -16,6 +16,7 @@ from analysis.slicing.cohorts import check_cohort, cohorts, save_cohort
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.discovery import discover
 from analysis.slicing.drilldown import comparison_examples, verdict_counts
+from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import heatmap, slice_examples, slice_table
 from analysis.store import Store
 from tests.unit.store.recording import recording
@@ -47,6 +48,7 @@ def statements(tmp_path_factory) -> list[str]:
         check_cohort(store, "a", WHERE)
         save_cohort(store, "c", WHERE, author="ada", run="a")
         cohorts(store)
+        slice_extras(store, "a", ["lang", "tokens"], where=WHERE, costs={"lang": {"sw": 2.0}, "default": 1.0})
         slice_table(store, "a", ["lang", "tokens"], where=WHERE, outcome="score", min_support=5)
         f = pin_slice(store, "a", {"lang": "sw"}, author="ada", where=WHERE)
         pin_comparison(store, "a", "b", {"lang": "sw"}, author="ada", where=WHERE)
