@@ -119,6 +119,17 @@ _LAZY = {
     "delete_series": "store.series", "trajectories": "series.trajectories", "mix_shift": "series.mix",
     "mix_along": "series.mix", "over_optimisation": "series.surrogate", "series_gate": "series.gate",
 }
+# issue 14: cohorts, findings, the example view, compare drill-down
+_LAZY.update({
+    "cohort_filter": "slicing.cohorts", "check_cohort": "slicing.cohorts", "save_cohort": "slicing.cohorts",
+    "cohorts": "slicing.cohorts", "get_cohort": "slicing.cohorts", "PredicateError": "slicing.cohorts",
+    "pin_finding": "objective.findings", "pin_slice": "objective.findings", "pin_comparison": "objective.findings",
+    "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
+    "recompute_finding": "objective.findings", "export_findings": "objective.findings",
+    "finding_sentence": "objective.findings", "evidence_frame": "objective.findings",
+    "example_view": "objective.example", "chat_turns": "objective.example",
+    "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
+})
 
 
 def __getattr__(name: str):

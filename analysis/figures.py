@@ -96,6 +96,34 @@ def _style(fig: go.Figure, *, title: str | None, height: int, **layout) -> go.Fi
     return fig
 
 
+#: Text sizes (pixels) of a figure drawn with ``size="large"`` (review mode on a 1280x720 projector).
+LARGE_FONT, LARGE_TICKS, LARGE_TITLE = 20, 18, 24
+#: Marker symbols that carry a verdict or a finding besides its colour (``size="large"``).
+VERDICT_SYMBOLS = {"regressed": "triangle-up", "improved": "triangle-down", "unchanged": "circle"}
+
+
+def _enlarge(fig: go.Figure, size: str) -> go.Figure:
+    """Every text of a figure at a size readable on a projector (``size="large"``: at least 16 px), markers bigger.
+
+    >>> fig = _enlarge(go.Figure(go.Scatter(x=[1], y=["a"])), "large")
+    >>> fig.layout.font.size, fig.layout.yaxis.tickfont.size
+    (20, 18)
+    """
+    if size == "normal":
+        return fig
+    if size != "large":
+        raise ValueError(f"size must be 'normal' or 'large', got {size!r}")
+    fig.update_layout(font={**FONT, "size": LARGE_FONT}, hoverlabel={"font": {"size": LARGE_TICKS}},
+                      legend={"font": {"size": LARGE_TICKS}})
+    if fig.layout.title and fig.layout.title.text:
+        fig.update_layout(title={"font": {"size": LARGE_TITLE}})
+    fig.update_xaxes(tickfont={"size": LARGE_TICKS}, title_font={"size": LARGE_FONT})
+    fig.update_yaxes(tickfont={"size": LARGE_TICKS}, title_font={"size": LARGE_FONT})
+    fig.update_traces(marker={"size": 18}, selector={"type": "scatter"})
+    fig.update_annotations(font={"size": LARGE_TICKS})
+    return fig
+
+
 def _empty(what: str, *, title: str | None = None) -> go.Figure:
     """A figure with no trace and a centred note saying there is nothing to draw."""
     fig = go.Figure()
@@ -191,7 +219,8 @@ def _label_list(names: list[str], limit: int = 4) -> str:
 
 
 def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None, top: int = 25,
-                 title: str = "Top slices by evidence (orange: worse than the rest)") -> go.Figure:
+                 title: str = "Top slices by evidence (orange: worse than the rest)",
+                 size: Literal["normal", "large"] = "normal") -> go.Figure:
     """Error rate of the slices with the strongest evidence, with their intervals: the Slices page's
     chart and the report's.
 
@@ -208,6 +237,10 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
         How many slices to draw at most (the first of the table).
     title : str
         The figure's title.
+    size : {"normal", "large"}
+        ``"large"``: every text at least 18 px (review mode on a projector), and a finding also
+        drawn as a diamond and named on its label ("worse than the rest"), so colour is not
+        the only carrier of meaning.
 
     Returns
     -------
@@ -220,9 +253,13 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
     shown = tested.head(top)
     if shown.empty:
         return _empty("no slice reaches the minimum support", title=title)
+    large = size == "large"
+    names = [label(d) + (" (worse than the rest)" if large and f else "")
+             for d, f in zip(shown["description"], shown["finding"])]
     fig = go.Figure(go.Scatter(
-        x=shown["error_rate"], y=_labels(shown["description"]), mode="markers",
-        marker={"size": 12, "color": [FINDING if f else NEUTRAL for f in shown["finding"]]},
+        x=shown["error_rate"], y=names if large else _labels(shown["description"]), mode="markers",
+        marker={"size": 12, "color": [FINDING if f else NEUTRAL for f in shown["finding"]],
+                **({"symbol": ["diamond" if f else "circle" for f in shown["finding"]]} if large else {})},
         error_x=_error_bars(shown["error_rate"], shown["ci_low"], shown["ci_high"], thickness=1.5),
         customdata=np.column_stack([shown["n"].to_numpy(dtype=float), shown["q_value"].to_numpy(dtype=float)]),
         hovertemplate="%{y}<br>error rate %{x:.1%}<br>n = %{customdata[0]:,}<br>q = %{customdata[1]:.2g}"
@@ -230,13 +267,15 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
     if overall_error_rate is not None and overall_error_rate == overall_error_rate:
         fig.add_vline(x=overall_error_rate, line_dash="dash", line_color=INK,
                       annotation_text=f"run: {overall_error_rate:.1%}", annotation_position="top")
-    return _style(fig, title=title, height=_height(len(shown), per_row=26, base=140),
-                  xaxis={"title": "Error rate (95% interval)", "tickformat": ".0%"},
-                  yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 14}})
+    fig = _style(fig, title=title, height=_height(len(shown), per_row=60 if large else 26, base=140),
+                 xaxis={"title": "Error rate (95% interval)", "tickformat": ".0%"},
+                 yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 14}})
+    return _enlarge(fig, size)
 
 
 def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top: int = 30,
-                      title: str = "Change in error rate per slice, candidate minus baseline") -> go.Figure:
+                      title: str = "Change in error rate per slice, candidate minus baseline",
+                      size: Literal["normal", "large"] = "normal") -> go.Figure:
     """The change in error rate of each slice between two runs, in points: the Compare page's chart
     and the report's.
 
@@ -255,6 +294,9 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
         How many slices to draw at most.
     title : str
         The figure's title.
+    size : {"normal", "large"}
+        ``"large"``: every text at least 18 px (review mode on a projector), and each verdict
+        also carried by the marker's shape (:data:`VERDICT_SYMBOLS`) besides its colour and legend.
 
     Returns
     -------
@@ -274,7 +316,8 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
             continue
         fig.add_trace(go.Scatter(
             x=part["difference"] * 100, y=_labels(part["description"]), mode="markers", name=verdict,
-            marker={"size": 12, "color": color},
+            marker={"size": 12, "color": color,
+                    **({"symbol": VERDICT_SYMBOLS[verdict]} if size == "large" else {})},
             error_x=_error_bars(part["difference"] * 100, part["ci_low"] * 100, part["ci_high"] * 100,
                                 thickness=1.5),
             customdata=part[["n", "q_value", "b", "c"]].to_numpy(dtype=float),
@@ -285,11 +328,12 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
     if max_drop is not None:
         fig.add_vline(x=max_drop * 100, line_dash="dash", line_color=VERDICT_COLORS["regressed"],
                       annotation_text="gate", annotation_position="top")
-    return _style(fig, title=title, height=_height(len(forest), per_row=26, base=170),
-                  xaxis={"title": "Change in error rate (points, 95% interval)", "ticksuffix": " pts"},
-                  yaxis={"autorange": "reversed", "type": "category", "categoryorder": "array",
-                         "categoryarray": _labels(forest["description"]), "tickfont": {"size": 14}},
-                  legend={"orientation": "h", "y": -0.15})
+    fig = _style(fig, title=title, height=_height(len(forest), per_row=60 if size == "large" else 26, base=170),
+                 xaxis={"title": "Change in error rate (points, 95% interval)", "ticksuffix": " pts"},
+                 yaxis={"autorange": "reversed", "type": "category", "categoryorder": "array",
+                        "categoryarray": _labels(forest["description"]), "tickfont": {"size": 14}},
+                 legend={"orientation": "h", "y": -0.15})
+    return _enlarge(fig, size)
 
 
 # ------------------------------------------------------------------------------------ the heatmap

@@ -61,6 +61,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("analysis.cli.report:report", "write the audit report (PDF and/or HTML)"),
     "reports": ("analysis.cli.report:reports", "list the report history"),
     "series": ("analysis.cli.series:series", "create, list and show series of runs (checkpoints, releases)"),
+    "cohorts": ("analysis.cli.cohorts:cohorts", "list, save or show cohorts (named filters: --cohort NAME)"),
+    "findings": ("analysis.cli.findings:findings", "list, add (pin), withdraw or export findings"),
 }
 """Every command: its name -> (``module:attribute`` of its click command, the one-line help of the listing)."""
 

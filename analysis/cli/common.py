@@ -126,6 +126,35 @@ def slicing_options(min_support: int | float = 30, *, fractions: bool = True,
     return decorate
 
 
+MSG_WHERE_AND_COHORT = "give --where or --cohort, not both"
+
+
+def cohort_options(f: F) -> F:
+    """``--where TEXT`` (a cohort in the rule language) and ``--cohort NAME`` (a saved cohort); see :func:`where_of`."""
+    f = click.option("--cohort", metavar="NAME", help="restrict the analysis to a saved cohort (see: cohorts list)")(f)
+    return click.option("--where", metavar="CONDITION",
+                        help='restrict the analysis to a cohort, e.g. \'language = "sw" and not is_refusal\'')(f)
+
+
+def where_of(store: Store, where: str | None, cohort: str | None) -> str | None:
+    """The cohort condition of ``--where`` or of the saved ``--cohort`` (None for every example).
+
+    Raises
+    ------
+    click.UsageError
+        Both options given (:data:`MSG_WHERE_AND_COHORT`).
+    FaultlineError
+        No saved cohort of that name.
+    """
+    if where and cohort:
+        raise click.UsageError(MSG_WHERE_AND_COHORT)
+    if cohort:
+        from analysis.slicing.cohorts import get_cohort
+
+        return get_cohort(store, cohort).predicate
+    return where or None
+
+
 def open_cli_store(db: str | None, *, create: bool = False) -> Store:
     """The store named by ``--db`` (never seeded), or the default store (seeded with the demo the first time).
 

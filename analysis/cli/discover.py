@@ -7,7 +7,7 @@ import math
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import by_option, echo_json, open_cli_store, slicing_options
+from analysis.cli.common import by_option, cohort_options, echo_json, open_cli_store, slicing_options, where_of
 from analysis.formatting import format_q
 from analysis.slicing.attributes import default_attributes
 from analysis.slicing.discovery import discover as discover_slices
@@ -23,10 +23,12 @@ from analysis.slicing.discovery import discover as discover_slices
               help="most predicates per slice")
 @click.option("--holdout", is_flag=True, help="discover on half the examples, test on the other half")
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed of the holdout split")
+@cohort_options
 @slicing_options(0.01, fractions=True,
                  min_support_help="least examples per slice: a count, or a fraction < 1 of the examples searched")
 def discover(run: str, by: list[str] | None, error_weight: float, k: int, max_order: int, holdout: bool, seed: int,
-             db: str | None, min_support: int | float, fdr: float, bins: int, as_json: bool) -> int:
+             db: str | None, min_support: int | float, fdr: float, bins: int, as_json: bool, where: str | None = None,
+             cohort: str | None = None) -> int:
     """SliceLine search for the slices with the highest error.
 
     Each slice is reported with its interval and q-value. --holdout discovers on one half and tests
@@ -34,7 +36,8 @@ def discover(run: str, by: list[str] | None, error_weight: float, k: int, max_or
     """
     with open_cli_store(db) as store:
         result = discover_slices(store, run, by, error_weight=error_weight, k=k, max_order=max_order,
-                                 min_support=min_support, holdout=holdout, seed=seed, fdr=fdr, bins=bins)
+                                 min_support=min_support, holdout=holdout, seed=seed, fdr=fdr, bins=bins,
+                                 where=where_of(store, where, cohort))
         if as_json:
             echo_json({"run_id": result.run_id, "settings": result.settings, "slices": result.to_records()})
             return EXIT_OK

@@ -18,7 +18,7 @@ from click.core import ParameterSource
 from pydantic import ValidationError
 
 from analysis.cli import EXIT_GATE_FAILED, EXIT_OK
-from analysis.cli.common import echo_json, open_cli_store, slicing_options
+from analysis.cli.common import echo_json, open_cli_store, slicing_options, where_of
 from analysis.cli.compare import two_run_options
 from analysis.formats.validation import problems
 from analysis.slicing.attributes import default_attributes
@@ -31,11 +31,16 @@ from analysis.slicing.gate_spec import GateSpec, load_gate_spec
 SPEC_FIELDS = ("by", "max_order", "max_drop", "alpha", "min_support", "bins")
 
 
-def reproduce_command(baseline: str, candidate: str, spec: GateSpec, by: list[str], db: str | None) -> str:
+def reproduce_command(baseline: str, candidate: str, spec: GateSpec, by: list[str], db: str | None, *,
+                      where: str | None = None, cohort: str | None = None) -> str:
     """The command that runs the same gate again, every setting pinned (attributes included)."""
     parts = ["faultline", "gate", "--baseline", baseline, "--candidate", candidate, "--by", ",".join(by),
              "--max-order", str(spec.max_order), "--max-drop", f"{spec.max_drop:g}", "--alpha", f"{spec.alpha:g}",
              "--min-support", f"{spec.min_support:g}", "--bins", str(spec.bins)]
+    if where:
+        parts += ["--where", where]
+    if cohort:
+        parts += ["--cohort", cohort]
     if db:
         parts += ["--db", db]
     return shlex.join(parts)
@@ -66,7 +71,7 @@ MSG_ONE_MODE = "Give either --series NAME, or both --baseline and --candidate"
 def gate(ctx: click.Context, baseline: str | None, candidate: str | None, by: list[str] | None, max_order: int,
          series: str | None, max_drop: float, max_drop_total: float, alpha: float, spec_path: str | None,
          junit_path: str | None, markdown_path: str | None, db: str | None, min_support: int | float, fdr: float,
-         bins: int, as_json: bool) -> int:
+         bins: int, as_json: bool, where: str | None = None, cohort: str | None = None) -> int:
     """A regression gate for CI pipelines.
 
     Exit 1 when any slice's accuracy drops by more than --max-drop with a Benjamini-Hochberg
@@ -78,6 +83,8 @@ def gate(ctx: click.Context, baseline: str | None, candidate: str | None, by: li
     if series is not None:
         if baseline or candidate or spec_path:
             raise click.UsageError(MSG_ONE_MODE)
+        if where or cohort:
+            raise click.UsageError("a series gate takes no cohort (--where, --cohort) yet")
         from analysis.cli.series_gate import run_series_gate
 
         return run_series_gate(series, by=by, max_drop=max_drop, max_drop_total=max_drop_total, alpha=alpha,
@@ -98,6 +105,7 @@ def gate(ctx: click.Context, baseline: str | None, candidate: str | None, by: li
         raise click.UsageError(f"--{(first.key or 'option').replace('_', '-')}: {first.message}") from None
     with open_cli_store(db) as store:
         base_name, cand_name = store.run(baseline).name, store.run(candidate).name
+        cohort_where = where_of(store, where, cohort)
         left_out = ""
         if spec.by is None:
             defaults = default_attributes(store, baseline)
@@ -106,10 +114,10 @@ def gate(ctx: click.Context, baseline: str | None, candidate: str | None, by: li
         else:
             attributes, origin = list(spec.by), ("--by" if by is not None else f"the spec {spec_path}")
         compared = compare_runs(store, baseline, candidate, attributes, max_order=spec.max_order,
-                                min_support=spec.min_support, fdr=fdr, bins=spec.bins)
+                                min_support=spec.min_support, fdr=fdr, bins=spec.bins, where=cohort_where)
         correctness = store.correctness_note(compared.baseline)
     result = gate_result(compared, max_drop=spec.max_drop, alpha=spec.alpha)
-    command = reproduce_command(base_name, cand_name, spec, attributes, db)
+    command = reproduce_command(base_name, cand_name, spec, attributes, db, where=where, cohort=cohort)
     if junit_path:
         Path(junit_path).write_text(junit_xml(result, command=command, baseline=base_name, candidate=cand_name),
                                     encoding="utf-8")

@@ -7,7 +7,16 @@ import math
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import by_option, echo_json, finite_or_none, max_order_option, open_cli_store, slicing_options
+from analysis.cli.common import (
+    by_option,
+    cohort_options,
+    echo_json,
+    finite_or_none,
+    max_order_option,
+    open_cli_store,
+    slicing_options,
+    where_of,
+)
 from analysis.formatting import format_q
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import slice_table
@@ -21,17 +30,21 @@ from analysis.slicing.table import slice_table
 @click.option("--top", type=int, default=30, show_default=True, help="rows to print without --json")
 @click.option("--extras", is_flag=True, help="add per-slice extras (ECE, percentiles, rater agreement, bootstrap "
                                             "intervals of mean scores) for single attributes")
+@cohort_options
 @slicing_options()
 def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: bool, db: str | None,
-           min_support: int, fdr: float, bins: int, as_json: bool) -> int:
+           min_support: int, fdr: float, bins: int, as_json: bool, where: str | None = None,
+           cohort: str | None = None) -> int:
     """Every slice of a run over the given attributes (alone and in conjunctions).
 
     Each with Wilson/Clopper-Pearson intervals, a test against the rest of the run and
     Benjamini-Hochberg q-values, sorted by evidence.
     """
     with open_cli_store(db) as store:
-        result = slice_table(store, run, by, max_order=max_order, min_support=min_support, fdr=fdr, bins=bins)
-        more = slice_extras(store, result.run_id, by, bins=bins) if extras else None
+        where = where_of(store, where, cohort)
+        result = slice_table(store, run, by, max_order=max_order, min_support=min_support, fdr=fdr, bins=bins,
+                             where=where)
+        more = slice_extras(store, result.run_id, by, bins=bins, where=where) if extras else None
         if as_json:
             out = {"run_id": result.run_id, "settings": result.settings, "n": result.total_n,
                    "errors": result.total_errors, "unscorable": result.unscorable, "slices": result.to_records()}
@@ -42,7 +55,8 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
             return EXIT_OK
         click.echo(f"Run {store.run(result.run_id).name} ({result.run_id}): {result.total_n:,} scored examples, "
                    f"error rate {result.overall_error_rate:.1%}; {len(result.table):,} slices, "
-                   f"{int(result.table['finding'].sum()):,} worse than the rest at FDR {fdr}")
+                   f"{int(result.table['finding'].sum()):,} worse than the rest at FDR {fdr}"
+                   + (f"; cohort: {where}" if where else ""))
         if result.settings.get("note"):
             click.echo(result.settings["note"])
         if result.settings.get("left_out"):

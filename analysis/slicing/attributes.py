@@ -648,13 +648,15 @@ def _base_expr(attr: Attribute) -> tuple[str, list]:
 
 
 def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
-                       edges: dict[str, Sequence[float]] | None) -> list[PreparedAttribute]:
+                       edges: dict[str, Sequence[float]] | None,
+                       cohort: Q.CohortSQL = None) -> list[PreparedAttribute]:
     """How each attribute is sliced (its SQL, bins of numbers, periods of timestamps), from one
     statement over the run (:func:`analysis.sql.slices.profile_sql`).
 
     Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
     bins (or at the ``edges`` given for them); timestamps are grouped by
-    :func:`analysis.sql.features.period_for_span`.
+    :func:`analysis.sql.features.period_for_span`. With a ``cohort`` (``(sql, params)``, see
+    :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's.
     """
     quantiles = [i / bins for i in range(1, bins)]
     requests = []
@@ -667,7 +669,7 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
                                          day_distinct=temporal))
     if not requests:
         return []
-    row = list(store.cursor().execute(*Q.profile_sql(table, requests)).fetchall()[0])
+    row = list(store.cursor().execute(*Q.profile_sql(table, requests, cohort=cohort)).fetchall()[0])
     out = []
     for attr, req in zip(attrs, requests):
         distinct, missing = row.pop(0), row.pop(0)
@@ -711,8 +713,8 @@ def _bin_of(value, cut: Sequence[float]) -> int:
 
 
 def prepare_attribute(store: Store, table: str, attr: Attribute, *, bins: int,
-             edges: dict[str, Sequence[float]] | None) -> PreparedAttribute:
-    return prepare_attributes(store, table, [attr], bins=bins, edges=edges)[0]
+                      edges: dict[str, Sequence[float]] | None, cohort: Q.CohortSQL = None) -> PreparedAttribute:
+    return prepare_attributes(store, table, [attr], bins=bins, edges=edges, cohort=cohort)[0]
 
 
 def _fmt(x: float) -> str:

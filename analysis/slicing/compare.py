@@ -24,6 +24,7 @@ from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.formatting import format_q
 from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
+from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
@@ -82,7 +83,7 @@ class Comparison:
 
 def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] | None = None, *,
                  max_order: int = 1, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
-                 bins: int = 5, n_resamples: int = 1000, seed: int = 0) -> Comparison:
+                 bins: int = 5, n_resamples: int = 1000, seed: int = 0, where: str | None = None) -> Comparison:
     """Compare a candidate run with a baseline, slice by slice, on the examples they share.
 
     Examples are paired on example id (a pair with an unscorable side is left out of the
@@ -114,6 +115,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         Resamples of the paired bootstrap of mean scores.
     seed : int, default 0
         Seed of the bootstrap.
+    where : str, optional
+        A cohort (:mod:`analysis.slicing.cohorts`), read on the baseline's fields: only the
+        pairs whose baseline example is in it are compared (``matched`` counts them).
 
     Returns
     -------
@@ -170,29 +174,35 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     cand = store.run(candidate)
     if base.run_id == cand.run_id:
         raise FaultlineError(MSG_SAME_RUN.format(run=base.name))
+    found = cohort_filter(store.schema(base.run_id), where)
+    cohort = None if found is None else found.as_sql
     cur = store.cursor()
-    matched, only_base, only_cand = cur.execute(Q.matching_sql(base.table_name, cand.table_name)).fetchall()[0]
+    matching = (cur.execute(Q.matching_sql(base.table_name, cand.table_name)) if cohort is None else
+                cur.execute(*Q.cohort_matching_sql(base.table_name, cand.table_name, cohort)))
+    matched, only_base, only_cand = matching.fetchall()[0]
     if matched == 0:
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)
-    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None) for a in attrs]
+    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
     raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
-        base.table_name, cand.table_name, [attr_sql[i] for i in used], local))
+        base.table_name, cand.table_name, [attr_sql[i] for i in used], local, cohort=cohort))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
                           fdr=fdr)
     table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
-                                 n_resamples=n_resamples, seed=seed)
+                                 n_resamples=n_resamples, seed=seed, cohort=cohort)
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
                 "test": "McNemar exact (two-sided) on discordant pairs",
                 "interval": "Wald interval of the paired difference in error rate",
                 "scores": f"paired bootstrap ({n_resamples} resamples, seed {seed}) when scores are not only 0/1",
                 "multiple_testing": "Benjamini-Hochberg over every slice compared"}
+    if found is not None:
+        settings["where"] = found.text
     return Comparison(table, base.run_id, cand.run_id, int(matched), int(only_base), int(only_cand), settings)
 
 
@@ -234,9 +244,10 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     return table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
 
 
-def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed):
+def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed,
+                         cohort=None):
     """Paired bootstrap of the mean score difference, for the overall row and single-attribute slices."""
-    sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared])
+    sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared], cohort=cohort)
     values = store.cursor().execute(sql, params).df()
     both = values["bs"].notna() & values["cs"].notna()
     scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])

@@ -36,6 +36,7 @@ from analysis.slicing.attributes import (
     resolve_attributes,
     value_label,
 )
+from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.params import check_min_support, support_count
 from analysis.slicing.sliceline import find_slices
 from analysis.sql import slices as Q
@@ -65,7 +66,7 @@ class Discovery:
         return out
 
 
-def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5):
+def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5, where: str | None = None):
     """The run as an integer matrix for discovery: one column of codes per attribute ('missing' a code).
 
     The rows are read as Arrow columns and each attribute's raw values are dictionary-encoded
@@ -90,23 +91,25 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
     FaultlineError
         If the run has no attribute to search.
     """
-    codes, errors, labels, prepared, ids = _encode(store, run, by, bins=bins)
+    codes, errors, labels, prepared, ids = _encode(store, run, by, bins=bins, where=where)
     return codes, errors, labels, prepared, ids
 
 
-def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5,
+def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5, where: str | None = None,
             holdout_seed: int | None = None):
     """:func:`encode`; with ``holdout_seed``, the last item is the searched half (bool, shape (n,),
     :func:`analysis.sql.slices.holdout_expr`) instead of the ids."""
     info = store.run(run)
+    found = cohort_filter(store.schema(info.run_id), where)
+    cohort = None if found is None else found.as_sql
     attrs = resolve_attributes(store, info.run_id, by)
-    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None) for a in attrs]
+    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     if not prepared:
         left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
         raise FaultlineError(f"Run {info.name!r} has no attribute to search" + (f". {left_out}" if left_out else ""))
-    sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared], holdout_seed=holdout_seed)
+    sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared], holdout_seed=holdout_seed, cohort=cohort)
     cur = store.cursor()
     rows = cur.sql(sql, params=params).to_arrow_table()
     codes = np.empty((rows.num_rows, len(prepared)), dtype=np.int32)
@@ -151,7 +154,7 @@ def _factorize(raw_codes: np.ndarray, distinct: list, prepared: PreparedAttribut
 
 def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_weight: float = 0.99, k: int = 10,
              max_order: int = 3, min_support: int | float = 0.01, holdout: bool = False, seed: int = 0,
-             confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> Discovery:
+             confidence: float = 0.95, fdr: float = 0.05, bins: int = 5, where: str | None = None) -> Discovery:
     """Find the top-k problematic slices of a run with SliceLine, each with interval and q-value.
 
     Parameters
@@ -189,6 +192,8 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
         q-value below it [2]_, and an error rate above the rest's).
     bins : int, default 5
         Quantile bins for numeric attributes.
+    where : str, optional
+        A cohort (:mod:`analysis.slicing.cohorts`): only its examples are searched and tested.
 
     Returns
     -------
@@ -232,7 +237,8 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     [{'description': 'lang = sw AND ch = api', 'n': 100, 'error_rate': 1.0}]
     """
     check_min_support(min_support)
-    codes, errors, labels, prepared, searched = _encode(store, run, by, bins=bins, holdout_seed=seed if holdout else None)
+    codes, errors, labels, prepared, searched = _encode(store, run, by, bins=bins, where=where,
+                                                        holdout_seed=seed if holdout else None)
     n = len(errors)
     if n == 0:
         raise FaultlineError("The run has no scored examples to search")
@@ -279,6 +285,8 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
                 "attributes": [p.attribute.name for p in prepared],
                 "statistics_on": "held-out half" if holdout else "all examples (q-values optimistic after a search)",
                 "algorithm": "SliceLine (Sagadeeva and Boehm, SIGMOD 2021), exact lattice enumeration with pruning"}
+    if where is not None and str(where).strip():
+        settings["where"] = str(where)
     return Discovery(table, store.run(run).run_id, settings)
 
 

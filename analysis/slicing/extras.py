@@ -32,6 +32,7 @@ import pandas as pd
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import prepare_attributes, resolve_attributes, value_label
+from analysis.slicing.cohorts import cohort_filter
 from analysis.sql import extras as X
 from analysis.sql import features as F
 from analysis.store import RunSchema, Store
@@ -68,7 +69,7 @@ def _check_confidence_range(run_name: str, column: str, confidence: np.ndarray) 
 
 def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, costs: dict | None = None,
                  confidence_column: str | None = None, n_bins: int = 10, n_resamples: int = 1000, seed: int = 0,
-                 bins: int = 5) -> pd.DataFrame:
+                 bins: int = 5, where: str | None = None) -> pd.DataFrame:
     """Extras for every single-attribute slice of a run (one row per attribute value).
 
     See the module docstring for what is computed and when.
@@ -97,6 +98,8 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         Seed of the bootstrap (the same seed gives the same intervals).
     bins : int, default 5
         Quantile bins of numeric attributes.
+    where : str, optional
+        A cohort (:mod:`analysis.slicing.cohorts`): every extra is computed over its examples only.
 
     Returns
     -------
@@ -143,8 +146,10 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     """
     schema = store.schema(run)
     info = schema.run
+    found_cohort = cohort_filter(schema, where)
+    cohort = None if found_cohort is None else found_cohort.as_sql
     attrs = resolve_attributes(store, schema, by)
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
     table = info.table_name
     cur = store.cursor()
     numeric = _numeric_meta(store, schema)
@@ -159,10 +164,10 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     rows: list[dict] = []
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
-        base = cur.execute(*X.value_counts_sql(table, expr, params)).fetchall()
+        base = cur.execute(*X.value_counts_sql(table, expr, params, cohort=cohort)).fetchall()
         found = {_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)} for v, n in base}
         if conf_col is not None:
-            rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col)).df()
+            rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col, cohort=cohort)).df()
             confidence = rated["confidence"].to_numpy(dtype=float)
             _check_confidence_range(info.name, conf_col, confidence)
             codes, keys = _group_codes(rated["v"])
@@ -172,22 +177,22 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
                 found[k]["ece"] = float(ece[g])
         for col in metric_cols:
             name = col.split(".", 1)[1]
-            pct = cur.execute(*X.percentiles_sql(table, expr, params, col)).fetchall()
+            pct = cur.execute(*X.percentiles_sql(table, expr, params, col, cohort=cohort)).fetchall()
             for v, *qs in pct:
                 if qs[0] is not None:
                     found[_key(v)].update({f"{name}_p50": qs[0], f"{name}_p90": qs[1], f"{name}_p99": qs[2]})
         if costs:
             cost_expr, cost_params = _cost_expr(costs, prepared, store, schema)
-            weighted = cur.execute(*X.cost_weighted_sql(table, expr, params, cost_expr, cost_params)).fetchall()
+            weighted = cur.execute(*X.cost_weighted_sql(table, expr, params, cost_expr, cost_params, cohort=cohort)).fetchall()
             for v, w in weighted:
                 found[_key(v)]["cost_weighted_error"] = float(w)
         if len(raters) == 2:
-            pairs = cur.execute(*X.rater_pairs_sql(table, expr, params, raters[0], raters[1])).fetchall()
+            pairs = cur.execute(*X.rater_pairs_sql(table, expr, params, raters[0], raters[1], cohort=cohort)).fetchall()
             _cohen_kappa(pairs, found)
         elif len(raters) >= 3:
-            _krippendorff(cur, table, expr, params, raters, found)
+            _krippendorff(cur, table, expr, params, raters, found, cohort=cohort)
         if graded:
-            values = cur.execute(*X.scores_sql(table, expr, params)).df()
+            values = cur.execute(*X.scores_sql(table, expr, params, cohort=cohort)).df()
             codes, keys = _group_codes(values["v"])
             low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(keys),
                                                                n_resamples=n_resamples, seed=seed)
@@ -230,8 +235,8 @@ def _cost_expr(costs: dict, prepared, store: Store, schema: RunSchema) -> tuple[
     return X.cost_expr(conditions, default)
 
 
-def _krippendorff(cur, table, expr, params, raters, found) -> None:
-    frame = cur.execute(*X.rater_labels_sql(table, expr, params, raters)).df()
+def _krippendorff(cur, table, expr, params, raters, found, *, cohort=None) -> None:
+    frame = cur.execute(*X.rater_labels_sql(table, expr, params, raters, cohort=cohort)).df()
     values = frame.iloc[:, 1:]
     labels = sorted({x for col in values for x in values[col].dropna().unique()})
     index = {lab: float(i) for i, lab in enumerate(labels)}

@@ -28,6 +28,7 @@ from analysis.slicing.attributes import (
     prepare_attributes,
     resolve_attributes,
 )
+from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.grouping import BATCH_ATTRIBUTES, grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
@@ -72,7 +73,8 @@ class SliceResult:
 
 def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_order: int = 2,
                 min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
-                edges: dict[str, Sequence[float]] | None = None) -> SliceResult:
+                edges: dict[str, Sequence[float]] | None = None, where: str | None = None,
+                outcome: str = "correct") -> SliceResult:
     """Every slice of a run over the given attributes, alone and in conjunctions up to ``max_order``.
 
     Per slice: the error rate with an interval, a two-sided test against the rest of the run,
@@ -103,6 +105,16 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         Quantile bins for numeric attributes with more than 12 distinct values (2 to 20).
     edges : dict of str to sequence of float, optional
         Bin edges to use for named numeric attributes instead of quantiles.
+    where : str, optional
+        A cohort: a condition in the rule language (``language = "sw" and not is_refusal``,
+        :mod:`analysis.slicing.cohorts`). Everything (bins, totals, rates, tests, q-values) is
+        computed over the cohort's examples only, as if the run held nothing else.
+    outcome : str, default "correct"
+        ``"correct"``: error rates (proportions), as described here. Any numeric score of the run
+        (``score``, ``score.f1``, or its short name ``f1``): the mean score per slice with a t
+        interval and Welch's test against the rest, lower is worse
+        (:func:`analysis.slicing.outcome.score_slice_table`, whose table has ``mean``, ``sd``,
+        ``rest_mean`` instead of the error-rate columns).
 
     Returns
     -------
@@ -134,6 +146,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     FaultlineError
         An attribute the run does not have (:data:`~analysis.slicing.attributes.MSG_UNKNOWN_ATTRIBUTE`),
         or a run with no attribute to slice by.
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run (position and field named).
 
     References
     ----------
@@ -157,19 +171,28 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     >>> r.table[["predicate", "n", "error_rate", "finding"]].head(2).to_dict("records")
     [{'predicate': {'lang': 'sw'}, 'n': 100, 'error_rate': 0.5, 'finding': True}, {'predicate': {'lang': 'en'}, 'n': 100, 'error_rate': 0.1, 'finding': False}]
     """
+    if outcome != "correct":
+        from analysis.slicing.outcome import score_slice_table
+
+        return score_slice_table(store, run, outcome, by, max_order=max_order, min_support=min_support,
+                                 confidence=confidence, fdr=fdr, bins=bins, edges=edges, where=where)
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
+    found = cohort_filter(schema, where)
+    cohort = None if found is None else found.as_sql
     attrs = attrs_default = resolve_attributes(store, schema, by)
     if not attrs:
         left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
         raise FaultlineError(f"Run {info.name!r} has no attribute to slice by" + (f". {left_out}" if left_out else ""))
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
     if by is None:  # by default, leave out attributes with a single value (nothing to compare)
         prepared = [p for p in prepared if not p.constant] or prepared
         attrs = [p.attribute for p in prepared]
     cur = store.cursor()
-    total = cur.execute(Q.totals_sql(info.table_name)).fetchall()[0]
+    total = (cur.execute(Q.totals_sql(info.table_name)) if cohort is None else
+             cur.execute(*Q.cohort_totals_sql(info.table_name, cohort))).fetchall()[0]
+    scored_where, scored_params = Q.and_cohort("NOT unscorable", cohort)
     total_n, total_errors = int(total[0]), int(total[1] or 0)
     k = len(prepared)
     graded = bool(total[6])
@@ -178,11 +201,13 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
         sets = list(itertools.combinations(range(k), 2))
         raw = cur.execute(*Q.grouping_sets_sql(info.table_name, attr_sql, sets, with_scores=graded,
-                                               derive_singles=True)).df()
+                                               derive_singles=True, where=scored_where,
+                                               where_params=scored_params)).df()
     else:
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
         raw = grouping_counts(cur, k, sets, lambda used, local: Q.grouping_sets_sql(
-            info.table_name, [attr_sql[i] for i in used], local, with_scores=graded))
+            info.table_name, [attr_sql[i] for i in used], local, with_scores=graded, where=scored_where,
+            where_params=scored_params))
     table = slice_statistics(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
                           confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
@@ -194,6 +219,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
         settings["note"] = attrs_default.note
     if by is None and getattr(attrs_default, "left_out", None):
         settings["left_out"] = attrs_default.left_out_line()
+    if found is not None:
+        settings["where"] = found.text
     return SliceResult(table, info.run_id, attrs, settings, total_n, total_errors, int(total[5] or 0),
                        {p.attribute.name: p.edges for p in prepared if p.edges is not None}, prepared)
 
@@ -222,17 +249,7 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
         score_sum = raw["score_sum"].to_numpy(dtype=float) / F.SCORE_SCALE  # exact sums in units of 1e-15
         # scores equal to correctness are not aggregated separately: their mean is the accuracy
         mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
-    # A conjunction holding exactly the examples of one of its parts adds nothing: mark it.
-    n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}
-    redundant = np.zeros(len(n), dtype=bool)
-    for i, (names, vals) in enumerate(zip(attributes, values)):
-        if len(names) < 2:
-            continue
-        for drop in range(len(names)):
-            parent = (names[:drop] + names[drop + 1:], vals[:drop] + vals[drop + 1:])
-            if n_of.get(parent) == n[i]:
-                redundant[i] = True
-                break
+    redundant = redundant_mask(attributes, values, n)
     finding = (~too_small) & (q_value < fdr) & (difference > 0) & ~redundant
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values, "order": orders,
@@ -249,8 +266,27 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
     return table.drop(columns="_q").reset_index(drop=True)
 
 
+def redundant_mask(attributes: Sequence[tuple], values: Sequence[tuple], n: np.ndarray) -> np.ndarray:
+    """Which slices are conjunctions holding exactly the examples of one of their parts (they add nothing).
+
+    >>> redundant_mask([("a",), ("a", "b")], [("x",), ("x", "y")], np.array([5, 5])).tolist()
+    [False, True]
+    """
+    n_of = {(a, v): int(c) for a, v, c in zip(attributes, values, n)}
+    redundant = np.zeros(len(n), dtype=bool)
+    for i, (names, vals) in enumerate(zip(attributes, values)):
+        if len(names) < 2:
+            continue
+        for drop in range(len(names)):
+            parent = (tuple(names[:drop]) + tuple(names[drop + 1:]), tuple(vals[:drop]) + tuple(vals[drop + 1:]))
+            if n_of.get(parent) == n[i]:
+                redundant[i] = True
+                break
+    return redundant
+
+
 def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float = 30, confidence: float = 0.95,
-            bins: int = 5) -> pd.DataFrame:
+            bins: int = 5, where: str | None = None) -> pd.DataFrame:
     """Error rate over two attributes: one row per cell with n, errors, rate and interval.
 
     Cells come from the same analysis as :func:`slice_table` (``max_order=2`` over ``[x, y]``,
@@ -271,6 +307,8 @@ def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float 
         Coverage of the error-rate intervals, in (0, 1).
     bins : int, default 5
         Quantile bins for numeric attributes (2 to 20).
+    where : str, optional
+        A cohort (see :func:`slice_table`).
 
     Returns
     -------
@@ -306,7 +344,8 @@ def heatmap(store: Store, run: str, x: str, y: str, *, min_support: int | float 
     >>> sorted(zip(cells["lang"], cells["web"], cells["error_rate"]))
     [('en', 'false', 0.0), ('en', 'true', 0.0), ('sw', 'false', 1.0), ('sw', 'true', 1.0)]
     """
-    result = slice_table(store, run, [x, y], max_order=2, min_support=min_support, confidence=confidence, bins=bins)
+    result = slice_table(store, run, [x, y], max_order=2, min_support=min_support, confidence=confidence, bins=bins,
+                         where=where)
     return heatmap_cells(result, x, y).drop(columns="finding")
 
 
@@ -350,7 +389,8 @@ def heatmap_cells(result: SliceResult, x: str, y: str) -> pd.DataFrame:
 
 
 def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None = 500,
-                   bins: int = 5, edges: dict[str, Sequence[float]] | None = None) -> pd.DataFrame:
+                   bins: int = 5, edges: dict[str, Sequence[float]] | None = None,
+                   where: str | None = None) -> pd.DataFrame:
     """The examples of one slice, failures first, then in log order.
 
     Parameters
@@ -368,6 +408,9 @@ def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None
         Quantile bins of numeric attributes: must match the analysis the labels came from.
     edges : dict of str to sequence of float, optional
         Bin edges of numeric attributes, as given to :func:`slice_table`.
+    where : str, optional
+        The cohort the analysis was run on (as given to :func:`slice_table`): bins are the
+        cohort's, and only the cohort's examples are returned.
 
     Returns
     -------
@@ -394,14 +437,16 @@ def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None
     """
     schema = store.schema(run)
     info = schema.run
+    found = cohort_filter(schema, where)
+    cohort = None if found is None else found.as_sql
     attrs = resolve_attributes(store, schema, list(predicate))
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
     raw_values = []
     for p in prepared:
         label = predicate[p.attribute.name] if p.attribute.name in predicate else predicate[p.attribute.column]
         raw_values.append(label_to_raw(store, info.table_name, p, label))
-    where, params = Q.predicate_where([p.sql for p in prepared], raw_values)
-    sql, params = Q.slice_examples_sql(info.table_name, where, params, limit=limit)
+    in_slice, params = Q.predicate_where([p.sql for p in prepared], raw_values)
+    sql, params = Q.slice_examples_sql(info.table_name, in_slice, params, limit=limit, cohort=cohort)
     return store.cursor().execute(sql, params).df()
 
 

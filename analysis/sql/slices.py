@@ -27,8 +27,29 @@ class AttributeSQL:
     """For binned numbers: bin index -> label."""
 
 
+#: A cohort filter: an SQL boolean over a run's table (built by :func:`analysis.sql.predicates.compile_predicate`)
+#: and its bound values, or None for every example.
+CohortSQL = tuple[str, Sequence] | None
+
+
+def and_cohort(where: str, cohort: CohortSQL) -> tuple[str, list]:
+    """``where`` restricted to a cohort: ``(where) AND (cohort)`` and the cohort's values (none without a cohort).
+
+    >>> and_cohort("NOT unscorable", ('("meta.lang") = ?', ["sw"]))
+    ('(NOT unscorable) AND (("meta.lang") = ?)', ['sw'])
+    """
+    if cohort is None:
+        return where, []
+    return f"({where}) AND ({cohort[0]})", list(cohort[1])
+
+
 def count_sql(table: str) -> str:
     return f"SELECT count(*) FROM {quote_ident(table)}"
+
+
+def count_where_sql(table: str, where: str, params: Sequence) -> tuple[str, list]:
+    """How many examples of a run's table satisfy ``where`` (SQL built by Faultline, values bound)."""
+    return f"SELECT count(*) FROM {quote_ident(table)} WHERE {where}", list(params)
 
 
 def column_profile_sql(table: str, column: str) -> tuple[str, list]:
@@ -51,7 +72,7 @@ class ProfileRequest:
     """Also its distinct days (timestamps)."""
 
 
-def profile_sql(table: str, requests: Sequence[ProfileRequest]) -> tuple[str, list]:
+def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: CohortSQL = None) -> tuple[str, list]:
     """Everything slicing needs to know of its attributes before counting, in one pass.
 
     Per request, in order: distinct values, missing values, then (as asked) min, max, the
@@ -72,7 +93,8 @@ def profile_sql(table: str, requests: Sequence[ProfileRequest]) -> tuple[str, li
         if r.day_distinct:
             parts.append(f"count(DISTINCT date_trunc('day', {e}))")
             params += list(r.params)
-    return f"SELECT {', '.join(parts) or 'count(*)'} FROM {quote_ident(table)}", params
+    where, where_params = and_cohort("true", cohort)
+    return f"SELECT {', '.join(parts) or 'count(*)'} FROM {quote_ident(table)} WHERE {where}", params + where_params
 
 
 def grouping_mask(k: int, grouped: Sequence[int]) -> int:
@@ -139,6 +161,41 @@ def totals_sql(table: str, *, where: str = "NOT unscorable") -> str:
             f"FROM {quote_ident(table)} WHERE {where}")
 
 
+def moments_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]], value: str, *,
+                     cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per slice, the moments of a numeric column (``value``, a quoted identifier) over the examples that have it:
+    the attribute value columns, ``gid``, ``n``, ``v_sum`` and ``v_sumsq`` (for means, variances and Welch tests
+    from aggregates, as :func:`grouping_sets_sql` gives counts)."""
+    cols = [f"a{i}" for i in range(len(attributes))]
+    params: list = []
+    inner = []
+    for a, c in zip(attributes, cols):
+        inner.append(f"{a.expr} AS {c}")
+        params += a.params
+    where, where_params = and_cohort(f"{value} IS NOT NULL", cohort)
+    sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
+    sql = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, sum(v) AS v_sum, "
+           f"sum(v * v) AS v_sumsq FROM (SELECT {', '.join(inner)}, CAST({value} AS DOUBLE) AS v "
+           f"FROM {quote_ident(table)} WHERE {where}) GROUP BY GROUPING SETS ({sets_sql})")
+    return sql, params + where_params
+
+
+def moments_total_sql(table: str, value: str, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """The count, sum and sum of squares of a numeric column (a quoted identifier) over the examples that have it."""
+    where, params = and_cohort(f"{value} IS NOT NULL", cohort)
+    return (f"SELECT count(*), sum(CAST({value} AS DOUBLE)), sum(CAST({value} AS DOUBLE) * CAST({value} AS DOUBLE)) "
+            f"FROM {quote_ident(table)} WHERE {where}", params)
+
+
+def cohort_totals_sql(table: str, cohort: CohortSQL = None) -> tuple[str, list]:
+    """:func:`totals_sql` over a cohort's examples (the unscorable count too), with its bound values."""
+    scored, scored_params = and_cohort("NOT unscorable", cohort)
+    unscorable, unscorable_params = and_cohort("unscorable", cohort)
+    return (f"SELECT count(*), sum(CASE WHEN correct THEN 0 ELSE 1 END), sum(score), sum(score * score), count(score), "
+            f"(SELECT count(*) FROM {quote_ident(table)} WHERE {unscorable}), {graded_expr(table)} "
+            f"FROM {quote_ident(table)} WHERE {scored}", unscorable_params + scored_params)
+
+
 def outcomes_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
                       outcomes: Sequence[tuple[str, Sequence]], *, where: str = "NOT unscorable") -> tuple[str, list]:
     """Like :func:`grouping_sets_sql` for several outcomes at once (e.g. every failure mode's
@@ -179,9 +236,9 @@ def holdout_expr() -> str:
 
 
 def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "NOT unscorable",
-              holdout_seed: int | None = None) -> tuple[str, list]:
+              holdout_seed: int | None = None, cohort: CohortSQL = None) -> tuple[str, list]:
     """Per-example attribute values and the error indicator, for discovery and bootstraps; with
-    ``holdout_seed``, also ``searched`` (:func:`holdout_expr`)."""
+    ``holdout_seed``, also ``searched`` (:func:`holdout_expr`); with ``cohort``, only the cohort's examples."""
     params: list = []
     parts = []
     for i, a in enumerate(attributes):
@@ -191,9 +248,10 @@ def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "N
     if holdout_seed is not None:
         split = f", {holdout_expr()} AS searched"
         params.append(str(int(holdout_seed)))
+    where, where_params = and_cohort(where, cohort)
     sql = (f"SELECT example_id, {', '.join(parts)}, CASE WHEN correct THEN 0.0 ELSE 1.0 END AS err, score{split} "
            f"FROM {quote_ident(table)} WHERE {where} ORDER BY source_row")
-    return sql, params
+    return sql, params + where_params
 
 
 def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
@@ -226,9 +284,13 @@ def predicate_where(attributes: Sequence[AttributeSQL], values: Sequence) -> tup
     return " AND ".join(parts) if parts else "true", params
 
 
-def slice_examples_sql(table: str, where: str, params: list, *, limit: int | None) -> tuple[str, list]:
+def slice_examples_sql(table: str, where: str, params: list, *, limit: int | None,
+                       cohort: CohortSQL = None) -> tuple[str, list]:
+    """The scorable examples matching ``where`` (and the cohort), failures first, then in log order."""
+    where, extra = and_cohort(f"NOT unscorable AND {where}", cohort)
+    params = list(params) + extra
     sql = (f"SELECT example_id, input, output, reference, score, correct, status FROM {quote_ident(table)} "
-           f"WHERE NOT unscorable AND {where} ORDER BY correct, source_row")
+           f"WHERE {where} ORDER BY correct, source_row")
     if limit is not None:
         sql += " LIMIT ?"
         params = params + [int(limit)]
@@ -236,7 +298,7 @@ def slice_examples_sql(table: str, where: str, params: list, *, limit: int | Non
 
 
 def paired_sets_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL],
-                    sets: Sequence[Sequence[int]]) -> tuple[str, list]:
+                    sets: Sequence[Sequence[int]], *, cohort: CohortSQL = None) -> tuple[str, list]:
     """Paired counts per slice for two runs joined on example id (attributes from the baseline).
 
     Per slice: n (matched, both scorable), base_errors, cand_errors, b (base right, candidate
@@ -250,8 +312,10 @@ def paired_sets_sql(base_table: str, cand_table: str, attributes: Sequence[Attri
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets) if sets else "()"
     group_cols = ", ".join(cols)
     select_cols = f"{group_cols}, GROUPING({group_cols}) AS gid, " if cols else "0 AS gid, "
+    base_where, base_params = and_cohort("NOT unscorable", cohort)
+    params += base_params
     sql = (f"WITH base AS (SELECT example_id, {inner + ', ' if inner else ''}correct AS bc, score AS bs "
-           f"FROM {quote_ident(base_table)} WHERE NOT unscorable), "
+           f"FROM {quote_ident(base_table)} WHERE {base_where}), "
            f"cand AS (SELECT example_id, correct AS cc, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
            f"SELECT {select_cols}count(*) AS n, "
            "sum(CASE WHEN bc THEN 0 ELSE 1 END) AS base_errors, sum(CASE WHEN cc THEN 0 ELSE 1 END) AS cand_errors, "
@@ -276,7 +340,19 @@ def shares_examples_sql(base_table: str, cand_table: str) -> str:
     return f"SELECT EXISTS (SELECT 1 FROM {b} JOIN {c} ON {b}.example_id = {c}.example_id)"
 
 
-def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL]) -> tuple[str, list]:
+def cohort_matching_sql(base_table: str, cand_table: str, cohort: CohortSQL) -> tuple[str, list]:
+    """:func:`matching_sql` with the baseline's examples restricted to a cohort (read on the baseline's fields):
+    matched, only in the baseline's cohort, and the candidate's examples outside the baseline's cohort."""
+    b, c = quote_ident(base_table), quote_ident(cand_table)
+    where, params = and_cohort("true", cohort)
+    return (f"WITH bc AS (SELECT example_id FROM {b} WHERE {where}) "
+            f"SELECT (SELECT count(*) FROM bc JOIN {c} USING (example_id)), "
+            f"(SELECT count(*) FROM bc WHERE example_id NOT IN (SELECT example_id FROM {c})), "
+            f"(SELECT count(*) FROM {c} WHERE example_id NOT IN (SELECT example_id FROM bc))", params)
+
+
+def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL], *,
+                      cohort: CohortSQL = None) -> tuple[str, list]:
     """Per matched example: attribute values (baseline) and both runs' scores, for the paired bootstrap."""
     params: list = []
     parts = []
@@ -284,8 +360,10 @@ def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[Att
         parts.append(f"{a.expr} AS a{i}")
         params += a.params
     out = ", ".join(["base.example_id"] + [f"base.a{i}" for i in range(len(attributes))] + ["base.bs", "cand.cs"])
+    base_where, base_params = and_cohort("NOT unscorable", cohort)
+    params += base_params
     sql = (f"WITH base AS (SELECT example_id, source_row, {', '.join(parts) + ', ' if parts else ''}score AS bs "
-           f"FROM {quote_ident(base_table)} WHERE NOT unscorable), "
+           f"FROM {quote_ident(base_table)} WHERE {base_where}), "
            f"cand AS (SELECT example_id, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
            f"SELECT {out} FROM base JOIN cand ON base.example_id = cand.example_id ORDER BY base.source_row")
     return sql, params

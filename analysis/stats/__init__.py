@@ -46,7 +46,7 @@ from analysis.stats.agreement import KappaWeights, Level, grouped_cohen_kappa, g
 from analysis.stats.bootstrap import grouped_bootstrap_mean_interval, paired_bootstrap_mean_difference_interval
 from analysis.stats.calibration import grouped_expected_calibration_error
 from analysis.stats.correlation import spearman_per_group
-from analysis.stats.means import mean_interval
+from analysis.stats.means import mean_interval, welch_t_test
 from analysis.stats.proportions import rate_interval, wilson_interval
 from analysis.stats.separation import (
     AucMethod,
@@ -78,6 +78,7 @@ __all__ = [
     "population_stability_index",
     "slope_hc3",
     "mean_interval",
+    "welch_t_test",
     "MSG_CHOICE",
     "MSG_CODES",
     "MSG_CONFIDENCE",

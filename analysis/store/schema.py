@@ -89,6 +89,23 @@ CREATE TABLE IF NOT EXISTS series (
     PRIMARY KEY (series_name, position))
 """
 
+#: Saved cohorts (named filters in the rule language), append-only versions (see :mod:`analysis.slicing.cohorts`).
+COHORTS = """
+CREATE TABLE IF NOT EXISTS cohorts (
+    cohort_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, version INTEGER NOT NULL,
+    predicate VARCHAR NOT NULL, run_id VARCHAR, description VARCHAR NOT NULL DEFAULT '',
+    author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, UNIQUE (name, version))
+"""
+
+#: Pinned findings, append-only like annotations (see :mod:`analysis.objective.findings`).
+FINDINGS = """
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, baseline_run_id VARCHAR, kind VARCHAR NOT NULL,
+    target_json VARCHAR NOT NULL, cohort VARCHAR, title VARCHAR NOT NULL, note VARCHAR NOT NULL DEFAULT '',
+    evidence_json VARCHAR NOT NULL, settings_json VARCHAR NOT NULL, author VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL, withdraws VARCHAR)
+"""
+
 #: Optional tables by feature: the DDL that creates them and the tables it creates.
 OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "annotations": (ANNOTATIONS, ("annotations",)),
@@ -96,11 +113,13 @@ OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "reports": (REPORTS, ("reports",)),
     "reconciliation": (RECONCILIATION, ("reconciliation",)),
     "series": (SERIES, ("series",)),
+    "cohorts": (COHORTS, ("cohorts",)),
+    "findings": (FINDINGS, ("findings",)),
 }
 
 #: The columns every run's examples table starts with, in order.
 FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output", "reference", "score", "correct",
                  "unscorable", "status")
 
-__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "CORE", "FIXED_COLUMNS", "OPTIONAL", "RECONCILIATION", "REPORTS",
-           "SCHEMA_VERSION", "SERIES"]
+__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "COHORTS", "CORE", "FINDINGS", "FIXED_COLUMNS", "OPTIONAL", "RECONCILIATION",
+           "REPORTS", "SCHEMA_VERSION", "SERIES"]

@@ -158,7 +158,7 @@ def test_discover_passes_the_options_under_the_engine_names(tmp_path, capsys, mo
             "--max-order", "2", "--min-support", "0.05", "--holdout", "--seed", "3", "--fdr", "0.1", "--bins", "4"]
     assert main([*argv, "--json"]) == EXIT_OK
     assert seen == {"run": "r", "by": ["lang", "topic"], "error_weight": 0.95, "k": 5, "max_order": 2,
-                    "min_support": 0.05, "holdout": True, "seed": 3, "fdr": 0.1, "bins": 4}
+                    "min_support": 0.05, "holdout": True, "seed": 3, "fdr": 0.1, "bins": 4, "where": None}
     assert json.loads(capsys.readouterr().out) == {"run_id": run.run_id, "settings": {"statistics_on": "all"},
                                                     "slices": []}
     assert main([*argv[:7], "--min-support", "25"]) == EXIT_OK

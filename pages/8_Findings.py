@@ -1,0 +1,172 @@
+"""Findings: the slices, clusters, matrix cells and comparison rows pinned with a note; review mode for a meeting.
+
+``?view=review`` (or the toggle) shows one finding per screen for a 1280x720 projector: its sentence in plain
+words, its chart at a readable size, its evidence numbers, previous / next. ``?finding=ID`` opens that finding.
+"""
+
+import streamlit as st
+
+import ui
+from analysis import (
+    FaultlineError,
+    evidence_frame,
+    figures,
+    finding_sentence,
+    findings,
+    list_attributes,
+    pin_slice,
+    withdraw_finding,
+)
+
+review = st.query_params.get("view") == "review"
+if review:  # a projector: no big heading, the sidebar folded away, every pixel for the finding
+    st.set_page_config(page_title="Findings review · Faultline", page_icon=ui.PAGE_ICON, layout="wide",
+                       initial_sidebar_state="collapsed")
+else:
+    ui.page_setup("Findings", "What the team found, pinned from the analysis pages with the numbers they had then. "
+                              "Open review mode to present them one per screen.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+
+
+def _set_view() -> None:
+    if st.session_state["findings_review"]:
+        st.query_params["view"] = "review"
+    else:
+        st.query_params.pop("view", None)
+        st.query_params.pop("finding", None)
+
+
+st.toggle("Review mode (one finding per screen, for a projector)", value=review, key="findings_review",
+          on_change=_set_view)
+
+try:
+    frame = findings(store)
+except FaultlineError as err:
+    ui.show_error(err)
+    st.stop()
+
+
+def _sentence(row) -> str:
+    return finding_sentence(row["kind"], row["title"], row["evidence"], cohort=row["cohort"])
+
+
+def _chart(row, *, key: str) -> None:
+    table = evidence_frame(row["kind"], row["title"], row["evidence"])
+    if table.empty:
+        return
+    if row["kind"] == "comparison":
+        fig = figures.comparison_forest(table, title="Change in error rate, candidate minus baseline", size="large")
+    else:
+        fig = figures.slice_forest(table, overall_error_rate=row["evidence"].get("overall_error_rate"),
+                                   title="Error rate with its 95% interval", size="large")
+    fig.update_layout(height=250, margin={"t": 50, "b": 10})
+    st.plotly_chart(fig, key=key, width="stretch", config={"displayModeBar": False})
+
+
+def _interval(low, high) -> str:
+    if low is None or high is None:
+        return "n/a"
+    return f"{100 * low:.1f}–{100 * high:.1f}%"
+
+
+def _points(value) -> str:
+    return "n/a" if value is None else ui.fmt_points(float(value))
+
+
+def _numbers(row) -> list[tuple[str, str]]:
+    e = row["evidence"]
+    out = []
+    if "n" in e:
+        out.append(("Examples", f"{e['n']:,}"))
+    if row["kind"] == "comparison":
+        out += [("Baseline error", ui.fmt_pct(e.get("base_error_rate"))),
+                ("Candidate error", ui.fmt_pct(e.get("cand_error_rate"))),
+                ("Change", _points(e.get("difference"))),
+                ("Newly wrong / fixed", f"{e.get('b', '?')} / {e.get('c', '?')}"),
+                ("Verdict", str(e.get("verdict", "?")))]
+    elif "error_rate" in e:
+        out += [("Error rate", ui.fmt_pct(e.get("error_rate"))),
+                ("95% interval", _interval(e.get("ci_low"), e.get("ci_high"))),
+                ("Rest of the run", ui.fmt_pct(e.get("rest_error_rate"))),
+                ("Difference", _points(e.get("difference")))]
+    else:
+        out += [(str(k), str(v)) for k, v in e.items() if not isinstance(v, (dict, list))][:5]
+    if "q_value" in e:
+        out.append(("q-value", ui.fmt_q(e.get("q_value"))))
+    return out
+
+
+if frame.empty:
+    st.info("No findings yet. Pin a slice below, or from a terminal: "
+            "`python -m analysis findings add --run RUN --slice '{\"language\": \"sw\"}' --author YOU`.")
+
+if review and not frame.empty:
+    ids = list(frame["finding_id"])
+    wanted = st.query_params.get("finding")
+    index = ids.index(wanted) if wanted in ids else 0
+    row = frame.iloc[index]
+    prev_col, head_col, next_col = st.columns([1, 6, 1], vertical_alignment="center")
+    head_col.markdown(f"### Finding {index + 1} of {len(ids)}: {ui.md(row['title'])}")
+    if prev_col.button("← Previous", key="review_previous", disabled=index == 0, width="stretch"):
+        st.query_params["finding"] = ids[index - 1]
+        st.rerun()
+    if next_col.button("Next →", key="review_next", disabled=index == len(ids) - 1, width="stretch"):
+        st.query_params["finding"] = ids[index + 1]
+        st.rerun()
+    st.markdown(f"#### {ui.md(_sentence(row))}")
+    numbers = _numbers(row)
+    for col, (name, value) in zip(st.columns(len(numbers)), numbers):
+        col.metric(name, value)
+    _chart(row, key=f"review_chart_{row['finding_id']}")
+    meta = f"{row['kind']} of {row['run_name']}"
+    if row["baseline_name"]:
+        meta += f" against {row['baseline_name']}"
+    if row["cohort"]:
+        meta += f" · cohort: {row['cohort']}"
+    st.caption(ui.md(f"{meta} · pinned by {row['author']} on {row['created_at']:%Y-%m-%d %H:%M}"
+                     + (f" · note: {row['note']}" if row["note"] else "")))
+    st.stop()
+
+if not frame.empty:
+    shown = frame.assign(sentence=[_sentence(r) for _, r in frame.iterrows()],
+                         created=[f"{t:%Y-%m-%d %H:%M}" for t in frame["created_at"]])
+    st.dataframe(shown[["title", "kind", "sentence", "note", "run_name", "cohort", "author", "created"]],
+                 hide_index=True, width="stretch", key="findings_table",
+                 column_config={"title": "Finding", "kind": "Kind", "sentence": st.column_config.TextColumn(
+                     "In plain words", width="large"), "note": "Note", "run_name": "Run", "cohort": "Cohort",
+                     "author": "Pinned by", "created": "When (UTC)"})
+    with st.expander("Withdraw a finding (it is kept, marked withdrawn)"):
+        titles = dict(zip(frame["finding_id"], frame["title"]))
+        chosen = st.selectbox("Finding", list(titles), format_func=lambda i: titles[i], key="withdraw_choice")
+        who = st.text_input("Your name", key="withdraw_author")
+        why = st.text_input("Why", key="withdraw_note")
+        if st.button("Withdraw", key="withdraw_button", disabled=not who.strip()):
+            try:
+                withdraw_finding(store, chosen, author=who, note=why)
+            except FaultlineError as err:
+                ui.show_error(err)
+            else:
+                st.rerun()
+
+with st.expander("Pin a slice", expanded=frame.empty):
+    runs = store.runs()
+    if runs.empty:
+        st.info("The store has no runs yet.")
+        st.stop()
+    names = dict(zip(runs["run_id"], runs["name"]))
+    run_id = st.selectbox("Run", list(names), format_func=lambda r: names[r], key="pin_run")
+    attrs = [a.name for a in list_attributes(store, run_id)]
+    attribute = st.selectbox("Attribute", attrs, key="pin_attribute")
+    value = st.text_input("Value (as the slice table shows it)", key="pin_value")
+    cohort = st.text_input("Cohort (optional condition)", key="pin_cohort", placeholder='e.g. domain = "legal"')
+    note = st.text_input("Note", key="pin_note")
+    author = st.text_input("Your name", key="pin_author")
+    if st.button("Pin", key="pin_button", disabled=not (value.strip() and author.strip())):
+        try:
+            pin_slice(store, run_id, {attribute: value.strip()}, author=author, note=note, where=cohort or None)
+        except FaultlineError as err:
+            ui.show_error(err)
+        else:
+            st.rerun()

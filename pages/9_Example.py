@@ -1,0 +1,153 @@
+"""Example: one example in full, reached by ``?run=RUN&example=ID&cohort=CONDITION`` from any table.
+
+Input (a chat transcript as turns), output, reference, every score, signal, rater and metadata field, the failure
+modes it is in and why, its annotations; previous / next within the cohort. ``cohort`` is a condition in the rule
+language or the name of a saved cohort. Every text from the log is shown escaped (``ui.md``): never Markdown or HTML.
+"""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from analysis import FaultlineError, cohorts, example_view
+
+ui.page_setup("Example", "One example in full. Open one from any table, or type its id.")
+store = ui.get_store()
+if store is None:
+    st.stop()
+run_id = ui.run_picker(store)
+if run_id is None:
+    st.stop()
+db, version = str(store.path), store.data_version()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _view(db_path: str, data_version: int, run: str, example: str, where: str | None):
+    """The example view, cached per store, data version, run, example and cohort."""
+    return example_view(ui._open(db_path), run, example, where=where)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _saved(db_path: str, data_version: int) -> dict:
+    frame = cohorts(ui._open(db_path))
+    return dict(zip(frame["name"], frame["predicate"]))
+
+
+def _text(value) -> str:
+    """Log text as safe Markdown, line breaks kept."""
+    if value is None:
+        return "*(missing)*"
+    lines = str(value).splitlines() or [""]
+    return "  \n".join(ui.md(line) for line in lines) or "*(empty)*"
+
+
+def _height(text, limit: int) -> int | str:
+    """A fixed height (scrolling) only for long text: short text takes the room it needs."""
+    return limit if text is not None and (len(str(text)) > 500 or str(text).count("\n") > 8) else "content"
+
+
+def _go(example: str) -> None:
+    """Open another example (a callback: runs before the page)."""
+    st.query_params["example"] = example
+
+
+saved = _saved(db, version)
+cohort_param = st.query_params.get("cohort", "")
+cohort_text = st.sidebar.text_input("Cohort (a condition, or a saved cohort's name)", value=cohort_param,
+                                    key=f"example_cohort_{run_id}", placeholder='e.g. language = "sw" and not correct')
+if cohort_text != cohort_param:
+    if cohort_text:
+        st.query_params["cohort"] = cohort_text
+    else:
+        st.query_params.pop("cohort", None)
+where = saved.get(cohort_text.strip(), cohort_text.strip()) or None
+if cohort_text.strip() in saved:
+    st.sidebar.caption(f"Saved cohort: {ui.md(where)}")
+
+id_key = f"example_id_{run_id}"
+example_id = st.query_params.get("example")
+if not example_id:
+    first = store.examples(run_id, columns=["example_id"], limit=1)
+    if first.empty:
+        st.info("This run has no examples.")
+        st.stop()
+    example_id = str(first["example_id"].iloc[0])
+box_key = f"{id_key}_box_{example_id}"  # a new box per example: it always shows the example on screen
+st.sidebar.text_input("Example id (Enter to open)", value=example_id, key=box_key,
+                      on_change=lambda: _go(str(st.session_state.get(box_key, "")).strip() or example_id))
+
+try:
+    v = _view(db, version, run_id, example_id, where)
+except FaultlineError as err:
+    ui.show_error(err)
+    st.stop()
+
+prev_col, mid_col, next_col = st.columns([1, 4, 1], vertical_alignment="center")
+prev_col.button("← Previous", key="example_previous", disabled=v.previous_id is None, width="stretch",
+                on_click=_go, args=(v.previous_id,))
+next_col.button("Next →", key="example_next", disabled=v.next_id is None, width="stretch",
+                on_click=_go, args=(v.next_id,))
+if v.cohort:
+    where_text = (f"{v.position:,} of {v.cohort_size:,} in the cohort" if v.in_cohort
+                  else f"not in the cohort ({v.cohort_size:,} examples)")
+else:
+    where_text = f"{v.position:,} of {v.cohort_size:,} in the run"
+mid_col.markdown(f"**Example {ui.md(v.example_id)}** of {ui.md(v.run_name)} · {where_text}")
+
+if v.unscorable:
+    verdict = f"Unscorable ({ui.md(v.status)})"
+elif v.correct:
+    verdict = ":green[✔ Correct]"
+else:
+    verdict = ":red[✘ Wrong]"
+score = "" if v.score is None else f" · score {v.score:g}"
+st.markdown(f"### {verdict}{score}" + (f" · task {ui.md(v.task)}" if v.task else ""))
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Input**" + (" (a conversation)" if v.input_turns else ""))
+    with st.container(height=380 if v.input_turns else _height(v.input, 380), key="example_input"):
+        if v.input_turns:
+            for turn in v.input_turns:
+                role = turn["role"].lower()
+                name = role if role in ("user", "assistant", "ai", "human") else "assistant"
+                with st.chat_message(name):
+                    st.caption(ui.md(turn["role"]))
+                    st.markdown(_text(turn["content"]))
+        else:
+            st.markdown(_text(v.input))
+with right:
+    st.markdown("**Output**")
+    with st.container(height=_height(v.output, 260), key="example_output"):
+        if v.output_turns:
+            for turn in v.output_turns:
+                st.caption(ui.md(turn["role"]))
+                st.markdown(_text(turn["content"]))
+        else:
+            st.markdown(_text(v.output))
+    st.markdown("**Reference**")
+    with st.container(height=_height(v.reference, 160), key="example_reference"):
+        st.markdown(_text(v.reference))
+
+st.markdown("**Failure modes**")
+if v.modes:
+    for m in v.modes:
+        st.markdown(f"- **{ui.md(m['name'])}** (`{ui.md(m['id'])}`): {ui.md(m['why']) or 'no source named'}")
+else:
+    st.caption("In no failure mode (built-in detectors, label columns and annotations).")
+
+rows = [(group, name, "" if value is None else str(value))
+        for group, values in (("score", v.scores), ("signal", v.signals), ("rater", v.raters),
+                              ("metadata", v.metadata), ("other", v.other))
+        for name, value in values.items()]
+st.markdown("**Every field**")
+st.dataframe(pd.DataFrame(rows, columns=["kind", "field", "value"]), hide_index=True, width="stretch",
+             key="example_fields")
+
+st.markdown("**Annotations**")
+if v.annotations:
+    notes = pd.DataFrame(v.annotations)
+    shown = [c for c in ("created_at", "author", "mode", "note", "retracted") if c in notes]
+    st.dataframe(notes[shown], hide_index=True, width="stretch", key="example_annotations")
+else:
+    st.caption("No annotations on this example.")
