@@ -65,6 +65,10 @@ class Discovery:
         return out
 
 
+MSG_HOLDOUT_TOO_FEW = ("The run has {n} scored example: too few to search one half and confirm on the other; "
+                       "turn off the held-out half")
+
+
 def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5):
     """The run as an integer matrix for discovery: one column of codes per attribute ('missing' a code).
 
@@ -87,6 +91,8 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
 
     Raises
     ------
+    FaultlineError
+        With ``holdout``, a run of fewer than two scored examples (:data:`MSG_HOLDOUT_TOO_FEW`).
     FaultlineError
         If the run has no attribute to search.
     """
@@ -224,6 +230,8 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     if n == 0:
         raise FaultlineError("The run has no scored examples to search")
     search = np.ones(n, dtype=bool)
+    if holdout and n < 2:
+        raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(n=n))
     if holdout:
         rng = np.random.default_rng(seed)
         search = np.zeros(n, dtype=bool)
