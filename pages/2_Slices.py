@@ -65,7 +65,7 @@ event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=
 rows = event.selection.rows if event and event.selection else []
 chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
 ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
-st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
+st.download_button("Download the slice table (CSV)", safe_csv(ui.tables.export_frame(view, ui.tables.SLICE_EXPORT)), file_name=f"slices-{run_id}.csv",
                    mime="text/csv", key="slices_download")
 
 if not view[~view["too_small"]].empty:
