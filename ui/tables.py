@@ -146,7 +146,7 @@ CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high"
 
 
 # ------------------------------------------------------------------ slices
-SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"),
+SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"),
                  "status": "Status", "n": count("n"), "errors": count("errors"), "rate": percent("Error rate"),
                  "ci_low": percent("95% low"), "ci_high": percent("95% high"), "ci_method": "Interval method",
                  "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
@@ -187,11 +187,11 @@ EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
 
 
 # ------------------------------------------------------------------ compare
-COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
+COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"), "n": count("n"),
                       "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
                       "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
-                      "ci_low": points("95% low"), "ci_high": points("95% high"),
-                      "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": "Verdict"}
+                      "ci_low": points("low", help="95% interval of the change"),
+                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": "Verdict"}
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
