@@ -36,6 +36,12 @@ def test_clusters_page_in_browser(demo_server, page):
     page.get_by_text("Slices by evidence", exact=True).wait_for()
     wait_for_app(page)
     page.locator("[data-testid='stMultiSelect']").get_by_text("cluster.input", exact=True).wait_for()
+    # it lands on that slice: its statistics and examples, not only a new attribute
+    heading = page.locator("[data-testid='stMarkdown'] strong", has_text="cluster.input = ").first
+    heading.wait_for()
+    heading.scroll_into_view_if_needed()
+    assert " examples, error rate " in page.locator("[data-testid='stMarkdown']", has=heading).first.inner_text()
+    shot(page, "14-cluster-as-slice")
     # coming back in a new session reads the stored result at once
     start = time.monotonic()
     page.goto(f"{demo_server.url}/Clusters")
