@@ -18,7 +18,7 @@ import pytest
 
 from analysis import open_store
 from tests.app.test_graded_missing import ingest_graded_missing
-from tests.browser.conftest import CHROMIUM, AppServer, shot
+from tests.browser.conftest import AppServer, shot
 from tests.conftest import REAL
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_logs]
@@ -63,19 +63,14 @@ def sweep_server(sweep_store):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def sweep_page(sweep_server):
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        browser.close()
+@pytest.fixture
+def sweep_page(browser):
+    """A page of the suite's chromium at 1280 x 720, the size the issue was checked at."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
 
 
 # ------------------------------------------------------------------ waiting and checking
