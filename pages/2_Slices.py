@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analysis import figures, heatmap_cells
+from analysis import FaultlineError, figures, heatmap_cells
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
@@ -65,7 +65,7 @@ event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=
 rows = event.selection.rows if event and event.selection else []
 chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
 ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
-st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
+st.download_button("Download the slice table (CSV)", safe_csv(ui.tables.export_frame(view, ui.tables.SLICE_EXPORT)), file_name=f"slices-{run_id}.csv",
                    mime="text/csv", key="slices_download")
 
 if not view[~view["too_small"]].empty:
@@ -104,9 +104,11 @@ min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05],
                            format_func=lambda f: f"{f:.1%} of examples")
 holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
                     help="Search on one random half, compute every statistic on the other half")
-try:
+try:  # a search that cannot run here (too few examples to split) is said plainly, as a note
     found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
                          float(fdr), int(bins))
+except FaultlineError as err:
+    st.info(ui.md(err), icon=":material/info:")
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
 else:

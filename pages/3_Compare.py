@@ -64,5 +64,6 @@ st.plotly_chart(figures.comparison_forest(comparison.table, max_drop=max_drop, t
 display = ui.tables.comparison_display(comparison.table)
 st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
              column_config=ui.tables.COMPARISON_COLUMNS)
-st.download_button("Download the comparison (CSV)", safe_csv(display), file_name="comparison.csv", mime="text/csv",
+st.download_button("Download the comparison (CSV)",
+                   safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)), file_name="comparison.csv", mime="text/csv",
                    key="compare_download")

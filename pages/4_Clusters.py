@@ -89,7 +89,7 @@ display = ui.tables.clusters_display(table)
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
                      key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items())), on_select="rerun", selection_mode="single-row",
                      column_config=ui.tables.CLUSTER_COLUMNS)
-st.download_button("Download the cluster table (CSV)", safe_csv(display), file_name=f"clusters-{run_id}.csv",
+st.download_button("Download the cluster table (CSV)", safe_csv(ui.tables.export_frame(table, ui.tables.CLUSTER_EXPORT)), file_name=f"clusters-{run_id}.csv",
                    mime="text/csv", key="clusters_download")
 
 # ---------------------------------------------------------------- one cluster

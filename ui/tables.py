@@ -38,10 +38,6 @@ def fmt_points(difference: float) -> str:
     return f"{difference * 100:+.1f} pts" if difference == difference else ""
 
 
-def _intervals(frame: pd.DataFrame, low: str = "ci_low", high: str = "ci_high") -> list[str]:
-    return [fmt_interval(lo, hi) for lo, hi in zip(frame[low], frame[high])]
-
-
 # ------------------------------------------------------------------ start page
 RUN_COLUMNS = {
     "name": st.column_config.TextColumn("Run"), "model": "Model", "format": "Format",
@@ -93,35 +89,97 @@ RECONCILIATION_COLUMNS = {"name": "Run", "tool": "Tool", "metric": "Tool's metri
                           "source": "Read from"}
 
 
+# ------------------------------------------------------------------ numbers that sort as numbers
+# Tables hold numbers (rates and intervals in percent, differences in points, q-values as they are) and the grid
+# formats them, so a click on a heading sorts 9.9% below 81.2%. Downloads hold the engine's columns instead
+# (fractions, as ``--json`` gives them): :func:`export_frame`.
+
+def percent(label: str, help: str | None = None):
+    """A column of percentages (numbers x 100) shown with one decimal: 12.3%."""
+    return st.column_config.NumberColumn(label, format="%.1f%%", help=help)
+
+
+def points(label: str, help: str | None = None):
+    """A column of differences in percentage points shown signed: +3.4 pts."""
+    return st.column_config.NumberColumn(label, format="%+.1f pts", help=help)
+
+
+def q_column(label: str = "q-value"):
+    """A column of q-values, two significant digits; 0.0 is a q below 1e-300 (the test's p-value underflows)."""
+    return st.column_config.NumberColumn(label, format="%.2g", help="Benjamini-Hochberg adjusted p-value; 0.0 "
+                                         "means below 1e-300. Empty: not tested (too small).")
+
+
+def count(label: str, help: str | None = None):
+    return st.column_config.NumberColumn(label, format="%d", help=help)
+
+
+def _pct(values) -> pd.Series:
+    """Fractions -> percentages (x 100), NaN kept (an empty cell)."""
+    return pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").mul(100).to_numpy()
+
+
+def _num(values) -> pd.Series:
+    return pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").to_numpy()
+
+
+def export_frame(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """What a download holds: the slice in words and the engine's numeric columns as ``--json`` gives them
+    (rates as fractions, differences as differences of fractions, q-values unrounded), never display strings.
+    Pass the result through :func:`analysis.export.safe_csv`."""
+    present = [c for c in columns if c in table.columns]
+    return table[(["description"] if "description" in table.columns else []) + present].reset_index(drop=True)
+
+
+#: The numeric columns of ``faultline slices --json`` (:meth:`SliceResult.to_records`), in its order.
+SLICE_EXPORT = ["order", "n", "errors", "error_rate", "ci_low", "ci_high", "ci_method", "mean_score",
+                "rest_error_rate", "difference", "p_value", "test", "q_value", "too_small", "finding"]
+#: ... of ``faultline compare --json`` (:meth:`Comparison.to_records`).
+COMPARISON_EXPORT = ["n", "base_error_rate", "cand_error_rate", "difference", "ci_low", "ci_high", "b", "c",
+                     "p_value", "q_value", "verdict", "too_small", "score_difference", "score_ci_low", "score_ci_high"]
+#: ... of ``faultline discover --json``.
+DISCOVERY_EXPORT = ["order", "sliceline_score", "n", "errors", "error_rate", "ci_low", "ci_high", "p_value",
+                    "q_value", "group", "confirmed"]
+#: ... of ``faultline clusters --json`` (the per-cluster statistics).
+CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate", "difference",
+                  "p_value", "q_value", "finding"]
+
+
 # ------------------------------------------------------------------ slices
-SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"), "rate": "Error rate",
-                 "interval": "95% interval", "ci_method": "Interval method", "vs_rest": "vs rest", "q": "q-value",
-                 "status": "Status"}
+SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"),
+                 "status": "Status", "n": count("n"), "errors": count("errors"), "rate": percent("Error rate"),
+                 "ci_low": percent("95% low"), "ci_high": percent("95% high"), "ci_method": "Interval method",
+                 "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
+                 "q": q_column()}
 
 
 def slices_display(view: pd.DataFrame) -> pd.DataFrame:
     """Slices of a slice table: status first (a "too small" slice must not read as a finding at 1280 px), then
-    n, rate, interval, difference to the rest in points, q-value, interval method."""
-    return view.assign(
-        rate=[fmt_pct(r) for r in view["error_rate"]], interval=_intervals(view),
-        vs_rest=[fmt_points(d) for d in view["difference"]], q=[fmt_q(q) for q in view["q_value"]],
-        status=["too small" if s else ("worse" if f else "") for s, f in zip(view["too_small"], view["finding"])],
-    )[["description", "status", "n", "errors", "rate", "interval", "vs_rest", "q", "ci_method"]]
+    n, rate and its interval in percent, difference to the rest in points, q-value, interval method."""
+    return pd.DataFrame({
+        "description": view["description"].to_numpy(),
+        "status": ["too small" if s else ("worse" if f else "") for s, f in zip(view["too_small"], view["finding"])],
+        "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
+        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
+        "q": _num(view["q_value"]), "ci_method": view["ci_method"].to_numpy()})
 
 
 DISCOVERY_COLUMNS = {"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
-                     "description": st.column_config.TextColumn("Slice", width="large"),
+                     "description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
+                     "rate": percent("Error rate"), "ci_low": percent("95% low"), "ci_high": percent("95% high"),
+                     "q": q_column(), "status": "Status",
                      "sliceline_score": st.column_config.NumberColumn("SliceLine score", format="%.3f")}
 
 
 def discovery_display(table: pd.DataFrame) -> pd.DataFrame:
     """Slices found by SliceLine, grouped (a slice and its refinements), best score first in a group."""
-    return table.assign(
-        rate=[fmt_pct(r) for r in table["error_rate"]], interval=_intervals(table),
-        q=[fmt_q(q) for q in table["q_value"]],
-        status=["confirmed" if c else "not confirmed" for c in table["confirmed"]],
-    ).sort_values(["group", "sliceline_score"], ascending=[True, False])[
-        ["group", "description", "n", "rate", "interval", "q", "sliceline_score", "status"]]
+    ordered = table.sort_values(["group", "sliceline_score"], ascending=[True, False])
+    return pd.DataFrame({
+        "group": ordered["group"].to_numpy(), "description": ordered["description"].to_numpy(),
+        "n": ordered["n"].to_numpy(), "rate": _pct(ordered["error_rate"]), "ci_low": _pct(ordered["ci_low"]),
+        "ci_high": _pct(ordered["ci_high"]), "q": _num(ordered["q_value"]),
+        "sliceline_score": _num(ordered["sliceline_score"]),
+        "status": ["confirmed" if c else "not confirmed" for c in ordered["confirmed"]]})
 
 
 EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
@@ -129,40 +187,42 @@ EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
 
 
 # ------------------------------------------------------------------ compare
-COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"),
-                      "baseline": "Baseline error", "candidate": "Candidate error",
-                      "interval": "95% interval (pts)", "b": st.column_config.NumberColumn("New errors"),
-                      "c": st.column_config.NumberColumn("Fixed"), "q": "q-value", "verdict": "Verdict"}
+COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"), "n": count("n"),
+                      "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
+                      "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
+                      "ci_low": points("low", help="95% interval of the change"),
+                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": "Verdict"}
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Slices of a comparison: both error rates, the change and its interval in points, McNemar q."""
-    return table.assign(
-        baseline=[fmt_pct(r) for r in table["base_error_rate"]],
-        candidate=[fmt_pct(r) for r in table["cand_error_rate"]],
-        change=[f"{d * 100:+.1f} pts" for d in table["difference"]],
-        interval=[f"[{lo * 100:+.1f}, {hi * 100:+.1f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
-        q=[fmt_q(q) for q in table["q_value"]],
-    )[["description", "n", "baseline", "candidate", "change", "interval", "b", "c", "q", "verdict"]]
+    """Slices of a comparison: both error rates in percent, the change and its interval in points, McNemar q."""
+    return pd.DataFrame({
+        "description": table["description"].to_numpy(), "n": table["n"].to_numpy(),
+        "baseline": _pct(table["base_error_rate"]), "candidate": _pct(table["cand_error_rate"]),
+        "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]),
+        "b": table["b"].to_numpy(), "c": table["c"].to_numpy(), "q": _num(table["q_value"]),
+        "verdict": table["verdict"].to_numpy()})
 
 
 # ------------------------------------------------------------------ clusters
 CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColumn("Top terms", width="large"),
-                   "size": "Examples", "errors": "Errors", "rate": "Error rate", "interval": "95% interval",
-                   "vs_rest": "vs rest", "q": "q-value", "status": "Status"}
+                   "size": count("Examples"), "errors": count("Errors"), "rate": percent("Error rate"),
+                   "ci_low": percent("95% low"), "ci_high": percent("95% high"),
+                   "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
+                   "q": q_column(), "status": "Status"}
 
 
 def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
     """Clusters by evidence: top terms, size, error rate and interval, difference to the rest, q-value."""
-    return table.assign(
-        terms_text=[", ".join(t[:6]) for t in table["terms"]], rate=[fmt_pct(r) for r in table["error_rate"]],
-        interval=_intervals(table), vs_rest=[fmt_points(d) for d in table["difference"]],
-        q=[fmt_q(q) for q in table["q_value"]], status=["worse" if f else "" for f in table["finding"]],
-    )[["cluster", "terms_text", "size", "errors", "rate", "interval", "vs_rest", "q", "status"]]
+    return pd.DataFrame({
+        "cluster": table["cluster"].to_numpy(), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
+        "size": table["size"].to_numpy(), "errors": table["errors"].to_numpy(), "rate": _pct(table["error_rate"]),
+        "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"]),
+        "q": _num(table["q_value"]), "status": ["worse" if f else "" for f in table["finding"]]})
 
 
 # ------------------------------------------------------------------ failure modes
-MODE_COLUMNS = {"name": "Failure mode", "dimension": "Harms", "n": "Examples", "rate_text": "Share",
+MODE_COLUMNS = {"name": "Failure mode", "dimension": "Harms", "n": count("Examples"), "share": percent("Share"),
                 "sources_text": st.column_config.TextColumn("Sources", width="medium"),
                 "where": st.column_config.TextColumn("Concentrates in", width="large")}
 
@@ -174,27 +234,28 @@ def modes_display(result) -> pd.DataFrame:
     where = ["; ".join(f"{r.description} ({r.mode_rate:.0%} vs {r.rest_mode_rate:.0%})"
                        for r in result.concentrates_in(m).itertuples()) for m in counts["mode"]]
     return counts.assign(
-        rate_text=[fmt_pct(r) for r in counts["rate"]],
+        share=_pct(counts["rate"]),
         sources_text=[", ".join(f"{k} ({v:,})" for k, v in s.items() if v) for s in counts["sources"]],
         where=where,
-    )[["name", "dimension", "n", "rate_text", "sources_text", "where"]]
+    )[["name", "dimension", "n", "share", "sources_text", "where"]]
 
 
 SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),
                       "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format="%.3f"),
-                      "smd": st.column_config.NumberColumn("d", format="%.2f")}
+                      "auc_low": st.column_config.NumberColumn("95% low", format="%.2f"),
+                      "auc_high": st.column_config.NumberColumn("95% high", format="%.2f"),
+                      "smd": st.column_config.NumberColumn("d", format="%.2f"), "q": q_column()}
 
 
 def separation_display(sep: pd.DataFrame) -> pd.DataFrame:
     """A cell's separation per signal: counts, preference AUC with its interval, Cohen's d, q-value."""
-    return sep.assign(
-        interval=[f"[{lo:.2f}, {hi:.2f}]" if lo == lo else "n/a" for lo, hi in zip(sep["auc_low"], sep["auc_high"])],
-        q=[fmt_q(q) for q in sep["q_value"]])[["signal", "n_fail", "n_ok", "auc", "interval", "smd", "q"]]
+    return sep.assign(auc_low=_num(sep["auc_low"]), auc_high=_num(sep["auc_high"]), q=_num(sep["q_value"]))[
+        ["signal", "n_fail", "n_ok", "auc", "auc_low", "auc_high", "smd", "q"]]
 
 
-CONCENTRATION_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"),
-                         "in_mode": "In the mode", "rate": "Share", "interval": "95% interval",
-                         "rest": "Rest of the run", "q": "q-value"}
+CONCENTRATION_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
+                         "in_mode": count("In the mode"), "rate": percent("Share"), "ci_low": percent("95% low"),
+                         "ci_high": percent("95% high"), "rest": percent("Rest of the run"), "q": q_column()}
 
 
 def concentration_display(table: pd.DataFrame, *, limit: int = 30) -> pd.DataFrame:
@@ -202,35 +263,34 @@ def concentration_display(table: pd.DataFrame, *, limit: int = 30) -> pd.DataFra
     view = table[~table["redundant"] & ~table["too_small"]]
     view = pd.concat([view[view["finding"]], view[~view["finding"]]]).head(limit)
     return view.assign(
-        rate=[fmt_pct(r) for r in view["mode_rate"]], interval=_intervals(view),
-        rest=[fmt_pct(r) for r in view["rest_mode_rate"]], q=[fmt_q(q) for q in view["q_value"]],
+        rate=_pct(view["mode_rate"]), ci_low=_pct(view["ci_low"]), ci_high=_pct(view["ci_high"]),
+        rest=_pct(view["rest_mode_rate"]), q=_num(view["q_value"]),
         status=["more frequent" if f else "" for f in view["finding"]],
-    )[["description", "n", "in_mode", "rate", "interval", "rest", "q", "status"]]
+    )[["description", "n", "in_mode", "rate", "ci_low", "ci_high", "rest", "q", "status"]]
 
 
-DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", format="%.3f"),
+DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", format="%.3f"), "q": q_column(),
                       "mode_concentrates": "mode concentrates here"}
 
 
 def divergence_display(div: pd.DataFrame) -> pd.DataFrame:
     """The slices where a signal ranks answers against the outcome."""
-    return div.assign(q=[fmt_q(q) for q in div["q_value"]])[
-        ["signal", "description", "n", "rho", "q", "mode_concentrates"]]
+    return div.assign(q=_num(div["q_value"]))[["signal", "description", "n", "rho", "q", "mode_concentrates"]]
 
 
 def goodhart_columns(mode_name: str) -> dict:
     """Headings of the Goodhart slices table."""
-    return {"d_signal": st.column_config.NumberColumn("signal change", format="%+.3f"), "q_s": "q (signal)",
-            "acc": "accuracy change", "q_o": "q (outcome)", "mode_change": f"{mode_name} change"}
+    return {"d_signal": st.column_config.NumberColumn("signal change", format="%+.3f"), "q_s": q_column("q (signal)"),
+            "acc": points("accuracy change"), "q_o": q_column("q (outcome)"),
+            "mode_change": points(f"{mode_name} change")}
 
 
-def goodhart_display(points: pd.DataFrame) -> pd.DataFrame:
+def goodhart_display(points_: pd.DataFrame) -> pd.DataFrame:
     """The Goodhart slices of a cell: signal change, accuracy change and mode rate change in points."""
-    flagged = points[points["goodhart"].astype(bool)]
+    flagged = points_[points_["goodhart"].astype(bool)]
     return flagged.assign(
-        q_s=[fmt_q(q) for q in flagged["q_signal"]], q_o=[fmt_q(q) for q in flagged["q_outcome"]],
-        acc=[f"{d * 100:+.1f} pts" for d in flagged["d_accuracy"]],
-        mode_change=[fmt_points(d) for d in flagged["d_rate"]],
+        q_s=_num(flagged["q_signal"]), q_o=_num(flagged["q_outcome"]), acc=_pct(flagged["d_accuracy"]),
+        mode_change=_pct(flagged["d_rate"]),
     )[["description", "n", "d_signal", "q_s", "acc", "q_o", "mode_change"]]
 
 

@@ -66,6 +66,10 @@ class Discovery:
         return out
 
 
+MSG_HOLDOUT_TOO_FEW = ("The run has {n} scored example(s): too few to search one half and confirm on the other; "
+                       "turn off the held-out half")
+
+
 def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int = 5, where: str | None = None):
     """The run as an integer matrix for discovery: one column of codes per attribute ('missing' a code).
 
@@ -88,6 +92,8 @@ def encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: int
 
     Raises
     ------
+    FaultlineError
+        With ``holdout``, a run of fewer than two scored examples (:data:`MSG_HOLDOUT_TOO_FEW`).
     FaultlineError
         If the run has no attribute to search.
     """
@@ -242,6 +248,8 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     n = len(errors)
     if n == 0:
         raise FaultlineError("The run has no scored examples to search")
+    if holdout and (n < 2 or searched.all() or not searched.any()):
+        raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(n=n))
     search = searched if holdout else np.ones(n, dtype=bool)
     test = ~search if holdout else search
     min_support_rows = support_count(min_support, int(search.sum()))

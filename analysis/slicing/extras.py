@@ -165,7 +165,8 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
         base = cur.execute(*X.value_counts_sql(table, expr, params, cohort=cohort)).fetchall()
-        found = {_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)} for v, n in base}
+        found = _Found({_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)}
+                        for v, n in base})
         if conf_col is not None:
             rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col, cohort=cohort)).df()
             confidence = rated["confidence"].to_numpy(dtype=float)
@@ -206,6 +207,14 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     if "rater_agreement" in out:
         out["raters_disagree"] = out["rater_agreement"] < DISAGREEMENT_THRESHOLD
     return out.sort_values(["attribute", "value"], kind="stable").reset_index(drop=True)
+
+
+class _Found(dict):
+    """The slices of one attribute by value; a value seen only among unscorable examples (the rater and
+    other queries that do not leave them out) is no slice of scored examples: what is written to it is dropped."""
+
+    def __missing__(self, key):
+        return {}
 
 
 def _key(value):

@@ -55,7 +55,7 @@ def test_clusters_page_shows_map_and_table(demo_db, monkeypatch):
     assert int(metrics["Clusters"]) >= 3
     assert len(at.get("plotly_chart")) == 1
     table = at.dataframe[0].value
-    assert {"cluster", "terms_text", "size", "rate", "interval", "q"} <= set(table.columns)
+    assert {"cluster", "terms_text", "size", "rate", "ci_low", "ci_high", "q"} <= set(table.columns)
     assert table["size"].sum() == 1500
     assert any("from the store's cache" in c.value for c in at.caption)
     at.radio(key="clusters_color").set_value("cluster")

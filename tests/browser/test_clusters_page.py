@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -36,6 +37,12 @@ def test_clusters_page_in_browser(demo_server, page):
     page.get_by_text("Slices by evidence", exact=True).wait_for()
     wait_for_app(page)
     page.locator("[data-testid='stMultiSelect']").get_by_text("cluster.input", exact=True).wait_for()
+    # it lands on that slice: its statistics and examples, not only a new attribute
+    landed = page.locator("[data-testid='stMarkdown']").filter(
+        has_text=re.compile(r"^cluster\.input = .*: [\d,]+ examples, error rate ")).first
+    landed.wait_for()
+    landed.scroll_into_view_if_needed()
+    shot(page, "14-cluster-as-slice")
     # coming back in a new session reads the stored result at once
     start = time.monotonic()
     page.goto(f"{demo_server.url}/Clusters")

@@ -26,7 +26,7 @@ from analysis.objective.modes import compile_modes, mode_counts, mode_examples, 
 from analysis.objective.spec import parse_objective
 from analysis.paths import DATA_DIR
 from analysis.series.trajectories import trajectories
-from analysis.slicing.compare import compare_runs
+from analysis.slicing.compare import comparable_pair, compare_runs
 from analysis.slicing.discovery import discover
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import heatmap, slice_examples, slice_table
@@ -119,6 +119,7 @@ def statements(tmp_path_factory) -> list[str]:
         slice_extras(demo, cand, costs={"language": {"sw": 5.0}, "default": 1.0})
         discover(demo, cand)
         compare_runs(demo, base, cand, max_order=2)
+        comparable_pair(demo)
         first = demo.examples(cand, columns=["example_id"], limit=2)["example_id"].tolist()
         add_annotations(demo, cand, [{"author": "ada", "mode": "hallucination", "example_id": first[0]},
                                      {"author": "ada", "mode": "bias", "slice": {"language": "sw"}}])

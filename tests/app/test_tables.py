@@ -1,0 +1,113 @@
+"""Numeric, sortable tables (issue #12): the app's tables hold numbers (the grid formats them), so sorting is
+numeric; downloads hold the numeric columns of the CLI's ``--json`` output, never display strings."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import compare_runs, open_store, slice_table
+from analysis.export import safe_csv
+from tests.conftest import ROOT
+
+TIMEOUT = 90
+
+
+def _demo(path):
+    from analysis.demo.seed import ensure_demo
+
+    with open_store(path, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The store the app tests open (the app keeps it open in this process)."""
+    return _demo(tmp_path_factory.mktemp("tables") / "demo.duckdb")
+
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory):
+    """A store of its own for the CLI, which runs in another process."""
+    return _demo(tmp_path_factory.mktemp("tables_cli") / "demo.duckdb")
+
+
+def cli_json(db, *args) -> dict:
+    out = subprocess.run([sys.executable, "-m", "analysis", *args, "--db", str(db), "--json"], cwd=ROOT,
+                         capture_output=True, text=True, check=True, env={"FAULTLINE_DEMO": "0", "PATH": ""})
+    return json.loads(out.stdout)
+
+
+def test_the_slices_table_holds_numbers_and_sorts_as_numbers(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Slices.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    for column in ("n", "errors", "rate", "ci_low", "ci_high", "vs_rest", "q"):
+        assert pd.api.types.is_numeric_dtype(shown[column]), column
+    from ui import _open
+
+    store = _open(str(demo_db))  # the app's own store, open in this process
+    run = store.runs()["run_id"].iloc[0]
+    table = slice_table(store, run, at.multiselect(key="slices_by").value, max_order=2).table
+    table = table[~table["redundant"]].set_index("description")
+    # in percent and points: the engine's fractions x 100, row for row
+    expected = table.loc[shown["description"]]
+    assert shown["rate"].to_numpy() == pytest.approx(expected["error_rate"].to_numpy() * 100, nan_ok=True)
+    assert shown["vs_rest"].to_numpy() == pytest.approx(expected["difference"].to_numpy() * 100, nan_ok=True)
+    # numbers sort as numbers: 9.9 below 81.2
+    ordered = shown.sort_values("rate")["rate"].dropna().tolist()
+    assert ordered == sorted(ordered) and ordered[0] < 10 < ordered[-1]
+
+
+def test_the_slice_download_holds_the_numeric_columns_of_json(cli_db):
+    with open_store(cli_db) as store:
+        run = store.runs()["run_id"].iloc[0]
+        table = slice_table(store, run, ["language", "domain"], max_order=2).table
+    import ui.tables
+
+    csv = pd.read_csv(io.BytesIO(safe_csv(ui.tables.export_frame(table, ui.tables.SLICE_EXPORT))))
+    records = cli_json(cli_db, "slices", "--run", run, "--by", "language,domain", "--max-order", "2")["slices"]
+    assert len(csv) == len(records)
+    assert set(records[0]) - {"predicate"} <= set(csv.columns)
+    for row, record in zip(csv.to_dict("records"), records):
+        assert row["description"] == " AND ".join(f"{p['attribute']} = {p['value']}" for p in record["predicate"])
+        for key in ("n", "errors", "error_rate", "ci_low", "ci_high", "difference", "q_value"):
+            if record[key] is None:
+                assert pd.isna(row[key])
+            else:
+                assert row[key] == pytest.approx(record[key], rel=1e-12), key
+
+
+def test_the_comparison_download_holds_the_numeric_columns_of_json(cli_db):
+    with open_store(cli_db) as store:
+        base, cand = store.runs()["run_id"].iloc[:2]
+        comparison = compare_runs(store, base, cand, ["language", "domain"])
+    import ui.tables
+
+    csv = pd.read_csv(io.BytesIO(safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT))))
+    records = cli_json(cli_db, "compare", "--baseline", base, "--candidate", cand, "--by", "language,domain")["slices"]
+    assert set(records[0]) - {"predicate"} <= set(csv.columns)
+    for row, record in zip(csv.to_dict("records"), records):
+        for key in ("n", "base_error_rate", "cand_error_rate", "difference", "b", "c", "q_value"):
+            assert row[key] == pytest.approx(record[key], rel=1e-12), key
+        assert row["verdict"] == record["verdict"]
+
+
+def test_compare_table_holds_rates_in_percent_and_changes_in_points(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Compare.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    for column in ("baseline", "candidate", "change", "ci_low", "ci_high", "q"):
+        assert pd.api.types.is_numeric_dtype(shown[column]), column
+    assert shown["change"].to_numpy() == pytest.approx((shown["candidate"] - shown["baseline"]).to_numpy())
