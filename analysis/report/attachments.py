@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "comparison": "Every slice compared between the baseline and the candidate (paired counts, change in points "
                   "as a fraction, interval, McNemar p-value and q-value, verdict)",
     "examples": "Every example text the report quotes, whole (the PDF prints excerpts)",
+    "heatmap": "Every cell of the heatmap (two attributes crossed) with its count, error rate, interval and q-value",
 }
 
 

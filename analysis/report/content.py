@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                       "unscorable": result.unscorable, "overall_error_rate": result.overall_error_rate,
                       "edges": result.edges, "rows": _records(table, cols)}
     attrs = result.settings["attributes"]
+    data["slices"]["clusters_named"] = _clusters_named(store, run.run_id, data["slices"]["rows"])
 
     if "heatmap" in sections:
         categorical = [a.name for a in result.attributes if a.kind in ("categorical", "boolean")] or attrs
@@ -167,6 +169,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             cells = heatmap(store, run.run_id, x, y, min_support=spec.min_support, confidence=spec.confidence,
                             bins=spec.bins)
             data["heatmap"] = {"x": x, "y": y, "cells": _records(cells, list(cells.columns))}
+            tables["heatmap"] = cells
         else:
             not_covered["heatmap"] = "the run has fewer than two attributes to cross"
 
@@ -273,6 +276,36 @@ def _classified(table: pd.DataFrame, *, fdr: float) -> pd.DataFrame:
     direction = np.where(table["finding"], "worse", np.where(better, "better", ""))
     return table.assign(direction=direction, origin=[_origin(a) for a in table["attributes"]],
                         attributes=[list(a) for a in table["attributes"]])
+
+
+#: A cluster predicate inside a slice description (``cluster.input = 3``).
+CLUSTER_PREDICATE = re.compile(r"\b(cluster\.[\w.]+) = (-?\d+)")
+
+
+def _clusters_named(store: Store, run_id: str, rows: list[dict]) -> list[dict]:
+    """Every cluster a significant slice names (``cluster.input = 3``), described by its terms, so no slice reads
+    as a bare number: ``predicate``, ``description`` (or why there is none)."""
+    named = sorted({m.group(0) for r in rows if r["direction"] for m in CLUSTER_PREDICATE.finditer(r["description"])})
+    if not named:
+        return []
+    result = latest_result(store, run_id)
+    by_id: dict[str, str] = {}
+    field_name = ""
+    if result is not None:
+        field_name = str((result.settings or {}).get("field", ""))
+        for row in result.table.to_dict("records"):
+            terms = row.get("terms")
+            terms = ", ".join(str(t) for t in terms) if terms is not None and not isinstance(terms, str) else terms
+            by_id[str(row.get("cluster"))] = str(row.get("description") or "") + (f" (terms: {terms})" if terms else "")
+    out = []
+    for predicate in named:
+        match = CLUSTER_PREDICATE.match(predicate)
+        column, value = match.group(1), match.group(2)
+        same_field = not field_name or column.endswith("." + field_name)
+        text = by_id.get(value) if same_field else None
+        out.append({"predicate": predicate, "description": text or "not described: its clustering is no longer "
+                    "cached for this run (compute it again on the Clusters page)"})
+    return out
 
 
 def _clusters_section(store: Store, run_id: str) -> dict | None:

@@ -54,6 +54,8 @@ LONG_SETTING = 160
 SLICE_ROWS = {"context": 20, "symptom": 8, "better": 8}
 #: Rows of the comparison the PDF prints (all of them are attached as comparison.csv / comparison.json).
 COMPARISON_ROWS = 30
+#: Heatmap cells the PDF prints as a table, strongest evidence first (all of them are drawn and attached).
+HEATMAP_ROWS = 15
 #: Breaking slices listed beside the gate's verdict; all of them are in the appendix.
 BREAKING_SHOWN = 5
 
@@ -105,11 +107,18 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
         not_covered="; ".join(f"{SECTION_TITLES[s]} ({why})" for s, why in report.not_covered.items()),
         files=_source_files(data) if "provenance" in sections else [],
         settings=[x for x in settings if not x["long"]], long_settings=[x for x in settings if x["long"]],
-        shown=shown, counts=counts, comparison_rows=comparison_rows, breaking_shown=BREAKING_SHOWN,
+        shown=shown, counts=counts, heatmap_rows=_heatmap_rows(data), comparison_rows=comparison_rows, breaking_shown=BREAKING_SHOWN,
         attachments=attachments or [],
         discovery_settings=", ".join(f"{k} {data['discovery']['settings'][k]}"
                                      for k in ("error_weight", "k", "max_order", "min_support", "seed"))
         if "discovery" in data else "")
+
+
+def _heatmap_rows(data: dict) -> list[dict]:
+    """The heatmap cells with the strongest evidence (q-value, then error rate), for the PDF's table."""
+    cells = data.get("heatmap", {}).get("cells", [])
+    tested = [c for c in cells if c.get("q_value") is not None and c["q_value"] == c["q_value"]]
+    return sorted(tested, key=lambda c: (c["q_value"], -c["error_rate"]))[:HEATMAP_ROWS]
 
 
 def _source_files(data: dict) -> list[dict]:
