@@ -141,7 +141,10 @@ class ReportSpec(_Strict):
 
     def canonical(self) -> str:
         """Canonical JSON of the spec (sorted keys, no spaces): what its hash and the report id are made from."""
-        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"), default=str)
+        fields = self.model_dump()
+        if fields["objective_yaml"] is None:
+            del fields["objective_yaml"]  # specs stored before the field existed keep their hash and report id
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     @property
     def sha256(self) -> str:
