@@ -92,7 +92,7 @@ def open_store(path: str | os.PathLike | None = None, *, read_only: bool = False
 
 
 # The analysis functions, imported on first use so that `import analysis` stays light
-# (clustering pulls in umap-learn and numba, the report plotly and playwright).
+# (clustering pulls in umap-learn and numba, the report plotly and WeasyPrint).
 _LAZY = {
     # slicing
     "list_attributes": "slicing.attributes", "default_attributes": "slicing.attributes", "slice_table": "slicing.table",

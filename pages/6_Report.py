@@ -28,23 +28,49 @@ if run_id is None:
     st.stop()
 runs = ui.run_listing(str(store.path), store.data_version())
 names = dict(zip(runs["run_id"], runs["name"]))
-others = [r for r in runs["run_id"] if r != run_id]
+ids = list(runs["run_id"])
+others = [r for r in ids if r != run_id]
+earlier = ids[: ids.index(run_id)]  # runs loaded before this one: the natural baselines
+NONE = "(none)"
+
+# the session's baseline (shared with the Failure modes page), else the run loaded just before this one
+baseline_options = [NONE, *others]
+wanted_baseline = ui.remembered(baseline_options, key="fm_chosen_baseline", default=earlier[-1] if earlier else NONE)
+
+# the objective spec: the one the session analyses on the Failure modes page, or an uploaded file; never a path
+spec_text, spec_name = ui.spec_draft()
+SPEC_NONE, SPEC_SESSION, SPEC_UPLOAD = "none", "session", "upload"
+spec_labels = {SPEC_NONE: "none (no failure-modes section)",
+               SPEC_SESSION: f"the spec analysed on the Failure modes page ({spec_name})",
+               SPEC_UPLOAD: "upload a spec (YAML)"}
 
 with st.form("report_form"):
     c1, c2 = st.columns(2)
-    baseline = c1.selectbox("Baseline (optional)", [None, *others], key="report_baseline",
-                            format_func=lambda r: "none" if r is None else f"{names[r]} ({r})")
+    baseline = c1.selectbox("Baseline", baseline_options, index=baseline_options.index(wanted_baseline),
+                            key="report_baseline", format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
+                            help="Defaults to the session's baseline (Failure modes page), else the previous run")
     title = c2.text_input("Title", "Faultline audit report", key="report_title")
     analyst = c1.text_input("Analyst", key="report_analyst")
     reviewer = c2.text_input("Reviewer", key="report_reviewer")
-    objective = c1.text_input("Objective spec (path to YAML, optional)", key="report_objective")
+    spec_choice = c1.radio("Objective spec", list(spec_labels), index=1, format_func=spec_labels.get,
+                           key="report_spec_choice")
+    uploaded = c1.file_uploader("Objective spec file (used when 'upload' is chosen)", type=["yaml", "yml"],
+                                key="report_spec_upload")
     sections = c2.multiselect("Sections", list(SECTIONS), default=list(SECTIONS), key="report_sections",
                               format_func=SECTION_TITLES.get)
     preview = st.form_submit_button("Preview")
     generate = st.form_submit_button("Generate PDF and HTML", type="primary")
 
-spec = ReportSpec(run=run_id, baseline=baseline, objective=objective.strip() or None, sections=sections or ["summary"],
-                  title=title, analyst=analyst, reviewer=reviewer)
+if baseline != NONE:
+    ui.remember(baseline, key="fm_chosen_baseline")
+objective_name, objective_yaml = None, None
+if spec_choice == SPEC_SESSION:
+    objective_name, objective_yaml = spec_name, spec_text
+elif spec_choice == SPEC_UPLOAD and uploaded is not None:
+    objective_name, objective_yaml = uploaded.name, uploaded.getvalue().decode("utf-8", errors="replace")
+spec = ReportSpec(run=run_id, baseline=None if baseline == NONE else baseline, objective=objective_name,
+                  objective_yaml=objective_yaml, sections=sections or ["summary"], title=title, analyst=analyst,
+                  reviewer=reviewer)
 if preview:
     try:
         with st.spinner("Computing the report..."):

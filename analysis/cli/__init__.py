@@ -1,7 +1,7 @@
 """``faultline`` (or ``python -m analysis``): the engine, headless, for CI pipelines and terminals.
 
 The only part of Faultline that reads argv, prints and sets exit codes. One module per command;
-a command's module (and the engine modules it needs: UMAP for ``clusters``, plotly and playwright
+a command's module (and the engine modules it needs: UMAP for ``clusters``, plotly and WeasyPrint
 for ``report``) is imported only when that command runs, so ``--help`` stays fast.
 
 Exit status: 0 on success, 1 when a regression gate fails (``gate``), 2 on an error: a usage error,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -20,7 +21,8 @@ from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import ReportSpec
-from analysis.report.text import SENTENCE_TEXT, cut, pct, qvalue
+from analysis.report.text import pct, points, q_prose, short
+from analysis.slicing.attributes import attribute_notes
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
 from analysis.slicing.table import heatmap, slice_table
@@ -40,6 +42,11 @@ class Report:
     covered: list[str]
     not_covered: dict[str, str]
     """Section -> why it is not in this report."""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """The engine's complete tables behind the report (``slices``, ``comparison``, ``examples``), attached to the
+    PDF and written beside the HTML as CSV and JSON; the PDF prints their head."""
+    objective_yaml: str | None = None
+    """The objective spec's YAML text the failure-modes section used (attached to the PDF), or None."""
 
     @property
     def content_hash(self) -> str:
@@ -145,13 +152,16 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     say(0.15, "Slicing")
     result = slice_table(store, run.run_id, spec.attributes, max_order=spec.max_order, min_support=spec.min_support,
                          confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
-    table = result.table[~result.table["redundant"]]
-    cols = ["description", "order", "n", "errors", "error_rate", "ci_low", "ci_high", "ci_method", "difference",
-            "p_value", "test", "q_value", "too_small", "finding"]
+    tables: dict[str, pd.DataFrame] = {"slices": result.table}
+    roles = {n.name: n.role for n in attribute_notes(store, run.run_id)}  # context or outcome, one definition
+    table = _classified(result.table[~result.table["redundant"]], fdr=spec.fdr, roles=roles)
+    cols = ["description", "attributes", "order", "n", "errors", "error_rate", "ci_low", "ci_high", "ci_method",
+            "rest_error_rate", "difference", "p_value", "test", "q_value", "too_small", "finding", "direction", "origin"]
     data["slices"] = {"settings": result.settings, "total_n": result.total_n, "total_errors": result.total_errors,
                       "unscorable": result.unscorable, "overall_error_rate": result.overall_error_rate,
                       "edges": result.edges, "rows": _records(table, cols)}
     attrs = result.settings["attributes"]
+    data["slices"]["clusters_named"] = _clusters_named(store, run.run_id, data["slices"]["rows"])
 
     if "heatmap" in sections:
         categorical = [a.name for a in result.attributes if a.kind in ("categorical", "boolean")] or attrs
@@ -161,6 +171,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             cells = heatmap(store, run.run_id, x, y, min_support=spec.min_support, confidence=spec.confidence,
                             bins=spec.bins)
             data["heatmap"] = {"x": x, "y": y, "cells": _records(cells, list(cells.columns))}
+            tables["heatmap"] = cells
         else:
             not_covered["heatmap"] = "the run has fewer than two attributes to cross"
 
@@ -175,20 +186,21 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                                                             "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
                              if not found.table.empty else []}
 
+    objective_yaml = None
     if "clusters" in sections:
         data_clusters = _clusters_section(store, run.run_id)
         if data_clusters is None:
-            not_covered["clusters"] = ("no clustering has been computed for this run (compute it on the Clusters "
-                                       "page or with `python -m analysis clusters`)")
+            not_covered["clusters"] = "no clustering has been computed for this run (compute it on the Clusters page)"
         else:
             data["clusters"] = data_clusters
+            tables["examples"] = _examples(data_clusters)
 
     if "failure_modes" in sections:
-        if not spec.objective:
-            not_covered["failure_modes"] = "no objective spec was given (--objective)"
+        if not spec.objective and not spec.objective_yaml:
+            not_covered["failure_modes"] = "no objective spec was chosen for this report"
         else:
             say(0.55, "Failure modes and objective components")
-            fm = _failure_modes_section(store, run.run_id, base.run_id if base else None, spec.objective)
+            fm, objective_yaml = _failure_modes_section(store, run.run_id, base.run_id if base else None, spec)
             if isinstance(fm, str):
                 not_covered["failure_modes"] = fm
             else:
@@ -196,30 +208,85 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
 
     if "comparison" in sections:
         if base is None:
-            not_covered["comparison"] = "no baseline run was given (--baseline)"
+            not_covered["comparison"] = "no baseline run was chosen for this report"
         else:
             say(0.7, "Comparing with the baseline")
+            # no bootstrap of mean score differences: the report prints none, and at a million examples it is most
+            # of the report's time (12 attributes x 1,000 resamples of every pair)
             comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
-                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, n_resamples=0)
             verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
+            tables["comparison"] = comparison.table
+            breaking = list(verdict.breaking["description"])
+            shown = comparison.table[~comparison.table["too_small"]]
+            shown = shown.assign(breaks_gate=shown["description"].isin(breaking),
+                                 origin=[_origin(a, roles) for a in shown["attributes"]])
             data["comparison"] = {
                 "matched": comparison.matched, "only_baseline": comparison.only_baseline,
                 "only_candidate": comparison.only_candidate, "settings": comparison.settings,
                 "gate": {"passed": verdict.passed, "max_drop": verdict.max_drop, "alpha": verdict.alpha,
-                         "breaking": list(verdict.breaking["description"])},
-                "rows": _records(comparison.table[~comparison.table["too_small"]],
-                                 ["description", "n", "base_error_rate", "cand_error_rate", "difference", "ci_low",
-                                  "ci_high", "b", "c", "p_value", "q_value", "verdict"]),
+                         "breaking": breaking},
+                "rows": _records(shown, ["description", "n", "base_error_rate", "cand_error_rate", "difference",
+                                         "ci_low", "ci_high", "b", "c", "p_value", "q_value", "verdict", "breaks_gate",
+                                         "origin"]),
             }
 
     data["summary"] = _summary(data)
+    data["verdict"] = _verdict(data, spec)
     data["not_covered"] = not_covered
     covered = [s for s in sections if s not in not_covered]
     fingerprint = hashlib.sha256(_canonical([r["files"] for r in run_rows] + [r["run_id"] for r in run_rows])
                                  .encode()).hexdigest()
     report_id = "FLR-" + hashlib.sha256((spec.canonical() + fingerprint).encode()).hexdigest()[:12].upper()
     say(0.8, "Content computed")
-    return Report(spec, report_id, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), data, covered, not_covered)
+    return Report(spec, report_id, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), data, covered, not_covered,
+                  tables, objective_yaml)
+
+
+def _origin(attributes, roles: dict[str, str]) -> str:
+    """``symptom`` when any attribute of a slice is an outcome attribute (what the model did: output-derived, or
+    leaking the outcome; :func:`analysis.slicing.attributes.attribute_notes`), else ``context`` (a candidate cause)."""
+    return "symptom" if any(roles.get(a) == "outcome" for a in (attributes or ())) else "context"
+
+
+def _classified(table: pd.DataFrame, *, fdr: float, roles: dict[str, str]) -> pd.DataFrame:
+    """The slice rows with ``direction`` (``worse`` / ``better`` than the rest with q < fdr, else ``""``) and
+    ``origin`` (``context`` or ``symptom``); ``attributes`` as lists."""
+    tested = ~table["too_small"] & table["q_value"].notna()
+    better = tested & (table["q_value"] < fdr) & (table["difference"] < 0) & ~table["redundant"]
+    direction = np.where(table["finding"], "worse", np.where(better, "better", ""))
+    return table.assign(direction=direction, origin=[_origin(a, roles) for a in table["attributes"]],
+                        attributes=[list(a) for a in table["attributes"]])
+
+
+#: A cluster predicate inside a slice description (``cluster.input = 3``).
+CLUSTER_PREDICATE = re.compile(r"\b(cluster\.[\w.]+) = (-?\d+)")
+
+
+def _clusters_named(store: Store, run_id: str, rows: list[dict]) -> list[dict]:
+    """Every cluster a significant slice names (``cluster.input = 3``), described by its terms, so no slice reads
+    as a bare number: ``predicate``, ``description`` (or why there is none)."""
+    named = sorted({m.group(0) for r in rows if r["direction"] for m in CLUSTER_PREDICATE.finditer(r["description"])})
+    if not named:
+        return []
+    result = latest_result(store, run_id)
+    by_id: dict[str, str] = {}
+    field_name = ""
+    if result is not None:
+        field_name = str((result.settings or {}).get("field", ""))
+        for row in result.table.to_dict("records"):
+            terms = row.get("terms")
+            terms = ", ".join(str(t) for t in terms) if terms is not None and not isinstance(terms, str) else terms
+            by_id[str(row.get("cluster"))] = str(row.get("description") or "") + (f" (terms: {terms})" if terms else "")
+    out = []
+    for predicate in named:
+        match = CLUSTER_PREDICATE.match(predicate)
+        column, value = match.group(1), match.group(2)
+        same_field = not field_name or column.endswith("." + field_name)
+        text = by_id.get(value) if same_field else None
+        out.append({"predicate": predicate, "description": text or "not described: its clustering is no longer "
+                    "cached for this run (compute it again on the Clusters page)"})
+    return out
 
 
 def _clusters_section(store: Store, run_id: str) -> dict | None:
@@ -230,62 +297,144 @@ def _clusters_section(store: Store, run_id: str) -> dict | None:
     table = result.table
     if "representative_texts" in table.columns:
         table = table.assign(representatives=table["representative_texts"])
-    keep = [c for c in ("cluster", "size", "errors", "error_rate", "ci_low", "ci_high", "q_value", "terms",
-                        "representatives") if c in table.columns]
-    return {"settings": getattr(result, "settings", {}), "rows": _records(table, keep)}
+    keep = [c for c in ("cluster", "description", "size", "errors", "error_rate", "ci_low", "ci_high", "q_value",
+                        "terms", "representatives", "representative_ids") if c in table.columns]
+    rows = _records(table, keep)
+    for row in rows:
+        for key in ("terms", "representatives", "representative_ids"):
+            if key in row and not isinstance(row[key], (list, str)) and row[key] is not None:
+                row[key] = [str(x) for x in row[key]]
+    return {"settings": getattr(result, "settings", {}), "rows": rows}
 
 
-def _failure_modes_section(store: Store, run_id: str, baseline: str | None, objective: str) -> dict | str:
-    return link_report_section(store, run_id, baseline=baseline, objective=objective)
+def _examples(clusters: dict) -> pd.DataFrame:
+    """Every example text the report quotes (cluster representatives), whole: the PDF prints excerpts."""
+    out = []
+    for row in clusters["rows"]:
+        texts = row.get("representatives") or []
+        ids = row.get("representative_ids") or [None] * len(texts)
+        for rank, (example_id, text) in enumerate(zip(ids, texts), start=1):
+            out.append({"cluster": str(row["cluster"]), "rank": rank, "example_id": example_id, "text": str(text)})
+    return pd.DataFrame(out, columns=["cluster", "rank", "example_id", "text"])
+
+
+def _failure_modes_section(store: Store, run_id: str, baseline: str | None,
+                           spec: ReportSpec) -> tuple[dict | str, str | None]:
+    """The failure-modes section and the objective spec's YAML text (from the spec itself or read from its path)."""
+    import tempfile
+    from pathlib import Path
+
+    if spec.objective_yaml is None:
+        section = link_report_section(store, run_id, baseline=baseline, objective=spec.objective)
+        try:
+            text = Path(spec.objective).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        return section, text
+    name = Path(spec.objective or "objective.yaml").name
+    with tempfile.TemporaryDirectory(prefix="faultline-objective-") as tmp:
+        path = Path(tmp) / name
+        path.write_text(spec.objective_yaml, encoding="utf-8")
+        return link_report_section(store, run_id, baseline=baseline, objective=path), spec.objective_yaml
+
+
+def _slice_sentence(row: dict) -> str:
+    """One slice of the run as a plain sentence: its error rate with interval and size, against the rest."""
+    return (f"{short(row['description'])}: error rate {pct(row['error_rate'])} (95% CI {pct(row['ci_low'])} to "
+            f"{pct(row['ci_high'])}, n = {row['n']:,}) against {pct(row.get('rest_error_rate'))} in the rest of "
+            f"the run, {points(row['difference'])} points; {q_prose(row['q_value'])}.")
+
+
+def _regression_sentence(row: dict) -> str:
+    """One slice of the comparison as a plain sentence."""
+    return (f"{short(row['description'])}: error rate {pct(row['base_error_rate'])} in the baseline, "
+            f"{pct(row['cand_error_rate'])} in the candidate ({points(row['difference'])} points, 95% CI "
+            f"{points(row['ci_low'])} to {points(row['ci_high'])} points, n = {row['n']:,}); McNemar "
+            f"{q_prose(row['q_value'])}.")
 
 
 def _summary(data: dict) -> list[str]:
-    """The handful of findings that matter, in plain words, each with its number and interval."""
+    """The runs' headlines and the counts of findings, in plain words, each with its number and interval."""
     out = []
     for r in data["runs"]:
-        who = f"Run {cut(r['name'], SENTENCE_TEXT)} ({cut(r['model'] or 'model not recorded', SENTENCE_TEXT)})"
+        who = f"Run {short(r['name'])} ({short(r['model'] or 'model not recorded')})"
         if r.get("graded"):
             out.append(f"{who}: mean score {r['value']:.3g} (95% CI {r['low']:.3g} to {r['high']:.3g}) on "
                        f"{r['scored']:,} scored examples; scores are graded, and "
-                       f"{format_threshold(r['threshold'], r['threshold_source'], r.get('correct_column'))}, which gives accuracy "
-                       f"{pct(r['accuracy'])}.")
+                       f"{format_threshold(r['threshold'], r['threshold_source'], r.get('correct_column'))}, which "
+                       f"gives accuracy {pct(r['accuracy'])}.")
         else:
             out.append(f"{who}: accuracy {pct(r['accuracy'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}) on "
                        f"{r['scored']:,} scored examples.")
         if r.get("check") in FLAGGED:
-            out.append(f"Check against the tool for {cut(r['name'], SENTENCE_TEXT)}: {r['check']}: "
-                       f"{cut(r['check_message'], SENTENCE_TEXT)}.")
-    findings = [row for row in data["slices"]["rows"] if row["finding"]]
-    overall = data["slices"]["overall_error_rate"]
-    if findings:
-        out.append(f"{len(findings)} slices are significantly worse than the rest of the run "
-                   f"(Benjamini-Hochberg q < {data['slices']['settings']['fdr']}); the run's error rate is "
-                   f"{pct(overall)}.")
-        for row in findings[:4]:
-            out.append(f"{cut(row['description'], SENTENCE_TEXT)}: error rate {pct(row['error_rate'])} (95% CI {pct(row['ci_low'])} to "
-                       f"{pct(row['ci_high'])}, n = {row['n']:,}, q = {qvalue(row['q_value'])}).")
-    else:
-        out.append(f"No slice is significantly worse than the rest of the run at the chosen false discovery rate "
-                   f"(error rate {pct(overall)}).")
+            out.append(f"Check against the tool for {short(r['name'])}: {r['check']}: {short(r['check_message'])}.")
+    rows = data["slices"]["rows"]
+    fdr = data["slices"]["settings"]["fdr"]
+    worse = [r for r in rows if r["direction"] == "worse"]
+    better = [r for r in rows if r["direction"] == "better"]
+    causes = [r for r in worse if r["origin"] == "context"]
+    out.append(f"{len(worse):,} slices are significantly worse than the rest of the run and {len(better):,} "
+               f"significantly better (Benjamini-Hochberg q below {fdr}); {len(causes):,} of the worse ones are defined "
+               f"by the input or context (candidate causes), {len(worse) - len(causes):,} by the model's output "
+               f"(symptoms). The run's error rate is {pct(data['slices']['overall_error_rate'])}.")
     disc = data.get("discovery", {}).get("rows", [])
     confirmed = [r for r in disc if r["confirmed"] and r["order"] >= 2]
     if confirmed:
         r = confirmed[0]
-        out.append(f"Discovery found a conjunction: {cut(r['description'], SENTENCE_TEXT)} with error rate {pct(r['error_rate'])} "
+        out.append(f"Discovery found a conjunction: {short(r['description'])} with error rate {pct(r['error_rate'])} "
                    f"(95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}, n = {r['n']:,}), confirmed on "
                    f"{'a held-out half' if data['discovery']['settings']['holdout'] else 'all examples'}.")
     comp = data.get("comparison")
     if comp:
-        gate = comp["gate"]
-        regressed = [r for r in comp["rows"] if r["verdict"] == "regressed"]
-        out.append(f"Regression gate (largest allowed accuracy drop {gate['max_drop'] * 100:.1f} points): "
-                   f"{'PASSED' if gate['passed'] else 'FAILED'}, {len(gate['breaking'])} slice(s) break it; "
-                   f"{len(regressed)} slices regressed significantly.")
-        for r in regressed[:3]:
-            out.append(f"{cut(r['description'], SENTENCE_TEXT)}: error rate {pct(r['base_error_rate'])} -> {pct(r['cand_error_rate'])} "
-                       f"(change {r['difference'] * 100:+.1f} points, 95% CI {r['ci_low'] * 100:+.1f} to "
-                       f"{r['ci_high'] * 100:+.1f}, McNemar q = {qvalue(r['q_value'])}).")
+        regressed = sum(r["verdict"] == "regressed" for r in comp["rows"])
+        improved = sum(r["verdict"] == "improved" for r in comp["rows"])
+        out.append(f"Against the baseline, {regressed:,} slices regressed significantly and {improved:,} improved "
+                   f"significantly, on {comp['matched']:,} examples matched by id.")
     fm = data.get("failure_modes")
     if fm and fm.get("summary"):
         out.extend(fm["summary"][:3])
     return out
+
+
+#: How many findings of each kind the verdict box on page one states.
+VERDICT_FINDINGS = {"cause": 3, "symptom": 1, "better": 1, "regressed": 2}
+
+
+def _verdict(data: dict, spec: ReportSpec) -> dict:
+    """The verdict box of page one: the gate (passed or failed, and why) and the few findings that matter, each a
+    plain sentence with its number, interval and q-value; candidate causes before symptoms."""
+    rows = data["slices"]["rows"]
+    comp = data.get("comparison")
+    findings: list[dict] = []
+    if comp:
+        g = comp["gate"]
+        n_break = len(g["breaking"])
+        if g["passed"]:
+            status, why = "passed", (f"no slice loses more than {points(g['max_drop']).lstrip('+')} points of "
+                                     f"accuracy against the baseline with a McNemar q below {g['alpha']}.")
+        else:
+            status, why = "failed", (f"{n_break:,} slice{'s' if n_break != 1 else ''} lose{'' if n_break != 1 else 's'} "
+                                     f"more than {points(g['max_drop']).lstrip('+')} points of accuracy against the "
+                                     f"baseline with a McNemar q below {g['alpha']}"
+                                     + (" (all listed in the appendix)." if n_break > 5 else "."))
+        regressed = [r for r in comp["rows"] if r["verdict"] == "regressed"]
+        regressed.sort(key=lambda r: (r["origin"] != "context", -r["difference"]))
+        findings += [{"kind": "regressed", "label": "regressed", "text": _regression_sentence(r)}
+                     for r in regressed[:VERDICT_FINDINGS["regressed"]]]
+    else:
+        status, why = "none", "no baseline run was chosen, so no regression gate was applied."
+    worse = [r for r in rows if r["direction"] == "worse"]
+    causes = [r for r in worse if r["origin"] == "context"][:VERDICT_FINDINGS["cause"]]
+    symptoms = [r for r in worse if r["origin"] == "symptom"][:VERDICT_FINDINGS["symptom"]]
+    better = sorted((r for r in rows if r["direction"] == "better"),
+                    key=lambda r: r["origin"] != "context")[:VERDICT_FINDINGS["better"]]
+    findings = ([{"kind": "cause", "label": "worse", "text": _slice_sentence(r)} for r in causes] + findings
+                + [{"kind": "symptom", "label": "worse (symptom)", "text": _slice_sentence(r)}
+                   for r in symptoms]
+                + [{"kind": "better", "label": "better" + (" (symptom)" if r["origin"] == "symptom" else ""),
+                    "text": _slice_sentence(r)} for r in better])
+    breaking = []
+    if comp:
+        origin = {r["description"]: r["origin"] for r in comp["rows"]}
+        breaking = sorted(comp["gate"]["breaking"], key=lambda d: origin.get(d) == "symptom")[:5]
+    return {"gate": status, "why": why, "findings": findings, "breaking_shown": breaking}

@@ -1,4 +1,4 @@
-"""One call that computes, renders (PDF and/or HTML) and records a report."""
+"""One call that computes, renders (PDF and/or HTML), attaches the data and records a report."""
 
 from __future__ import annotations
 
@@ -10,22 +10,43 @@ from pathlib import Path
 
 from analysis.errors import FaultlineError
 from analysis.progress import ProgressCallback, scaled
+from analysis.report.attachments import attachment_rows, report_attachments
 from analysis.report.audit import ReportRecord, record_report
 from analysis.report.charts import export_server, report_charts, warm_export
-from analysis.report.content import build_report
+from analysis.report.content import Report, build_report
 from analysis.report.html import render_html
-from analysis.report.pdf import MSG_NO_CHROMIUM, chromium_path, print_with_contents
-from analysis.report.spec import SECTIONS, ReportSpec
+from analysis.report.pdf import PdfMetadata, render_pdf
+from analysis.report.spec import ReportSpec
 from analysis.store import Store
 
 MSG_NOTHING_TO_WRITE = "Nothing to write: give a PDF path, an HTML path or both"
+
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def data_folder(html_path: Path) -> Path:
+    """Where the attached data is written beside the HTML twin: ``<name>-data/`` next to ``<name>.html``."""
+    return html_path.with_name(html_path.stem + "-data")
+
+
+def pdf_metadata(report: Report) -> PdfMetadata:
+    """The PDF's document metadata: title, author, subject, keywords with the report id, the content hash and the
+    sha256 of every source file, and the same as custom information entries."""
+    sources = [f"{f['file_name']} sha256 {f['sha256']}" for r in report.data["runs"] for f in r["files"]]
+    return PdfMetadata(
+        title=f"{report.spec.title} {report.report_id}", author=report.spec.analyst,
+        subject=(f"Faultline audit report {report.report_id} of run(s) "
+                 + ", ".join(r["run_id"] for r in report.data["runs"])),
+        keywords=[f"report id {report.report_id}", f"content sha256 {report.content_hash}",
+                  f"spec sha256 {report.spec.sha256}", *(f"source {s}" for s in sources)],
+        custom={"FaultlineReportId": report.report_id, "FaultlineContentHash": report.content_hash,
+                "FaultlineSpecHash": report.spec.sha256, "FaultlineSourceHashes": "; ".join(sources)})
+
+
 def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, html_out: str | Path | None = None,
-                    progress: ProgressCallback | None = None, chromium: str | None = None) -> ReportRecord:
+                    progress: ProgressCallback | None = None, charts: bool = True) -> ReportRecord:
     """Compute, render (PDF and/or HTML) and record a report. Nothing is written unless it completes.
 
     Parameters
@@ -35,11 +56,12 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
     spec : ReportSpec
         What the report holds.
     pdf, html_out : str or Path, optional
-        Where to write the PDF (printed by chromium) and its self-contained HTML twin; at least one.
+        Where to write the PDF (PDF/A-3b, tagged, the data attached inside) and its self-contained HTML twin
+        (the data written beside it, in ``<name>-data/``); at least one.
     progress : ProgressCallback, optional
         Called with (fraction in [0, 1], message).
-    chromium : str, optional
-        Path of chromium (default :func:`~analysis.report.pdf.chromium_path`).
+    charts : bool
+        Draw the charts (exported by kaleido); False leaves them out (tests of layout).
 
     Returns
     -------
@@ -49,41 +71,43 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
     Raises
     ------
     FaultlineError
-        When nothing is to be written, chromium is missing for a PDF, or the content cannot be computed.
+        When nothing is to be written, or the content cannot be computed, or the PDF cannot be written.
     """
     if pdf is None and html_out is None:
         raise FaultlineError(MSG_NOTHING_TO_WRITE)
-    chromium = chromium or chromium_path()
-    if pdf is not None and not Path(chromium).exists():
-        raise FaultlineError(MSG_NO_CHROMIUM.format(path=chromium))
     start = time.perf_counter()
     say = scaled(progress, 0.0, 1.0)
-    with export_server():
-        # The export server's chromium starts while the content is computed.
-        warm = threading.Thread(target=warm_export, daemon=True)
-        warm.start()
+    if charts:
+        with export_server():
+            # The export server's chromium starts while the content is computed.
+            warm = threading.Thread(target=warm_export, daemon=True)
+            warm.start()
+            report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6))
+            say(0.62, "Exporting charts")
+            warm.join()
+            svgs = report_charts(report)
+    else:
         report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6))
-        say(0.62, "Exporting charts")
-        warm.join()
-        charts = report_charts(report)
+        svgs = {}
+    files = report_attachments(report)
+    document = render_html(report, charts=svgs, attachments=attachment_rows(files, report))
     pdf_path = Path(pdf) if pdf else None
     html_path = Path(html_out) if html_out else None
     pages = None
     if pdf_path is not None:
-        say(0.75, "Printing the PDF")
+        say(0.75, "Laying out the PDF")
         tmp = pdf_path.with_name(pdf_path.name + ".part")
         try:
-            document, pages = print_with_contents(
-                lambda page_numbers: render_html(report, page_numbers=page_numbers, charts=charts), tmp,
-                sections=[x for x in SECTIONS if x in spec.sections], report_id=report.report_id, chromium=chromium,
-                progress=say)
+            pages = render_pdf(document, tmp, metadata=pdf_metadata(report), attachments=files)
             tmp.replace(pdf_path)
         finally:
             tmp.unlink(missing_ok=True)  # a print that failed leaves no half-written file behind
-    else:
-        document = render_html(report, charts=charts)
     if html_path is not None:
         html_path.write_text(document, encoding="utf-8")
+        folder = data_folder(html_path)
+        folder.mkdir(exist_ok=True)
+        for f in files:
+            (folder / f.name).write_bytes(f.data)
     created = datetime.now(UTC).replace(tzinfo=None)
     record = ReportRecord(report.report_id, created.isoformat(timespec="seconds"), spec.sha256, report.content_hash,
                           str(pdf_path.resolve()) if pdf_path else None, _sha256(pdf_path) if pdf_path else None,

@@ -1,169 +1,152 @@
-"""The report printed to PDF by Debian's chromium: page numbers, running header, contents page numbers."""
+"""The report printed to an archival PDF by WeasyPrint: PDF/A-3b, tagged, fonts embedded, data attached.
+
+WeasyPrint lays out CSS paged media itself (running header and footer, ``counter(page)`` / ``counter(pages)``,
+the contents page's numbers from ``target-counter()``, landscape pages for wide tables) in one pass, so nothing is
+printed twice and no browser runs. It was chosen over printing with chromium by measurement (``bench/bench_report.py``
+prints both; see the README's report section).
+
+Nothing is fetched from the network: the document is self-contained (inline CSS and SVG) and the URL fetcher
+refuses every URL that is not inline data; refused URLs are recorded.
+"""
 
 from __future__ import annotations
 
-import html
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from weasyprint.urls import URLFetcher
 
 from analysis.errors import FaultlineError
 
-MSG_NO_CHROMIUM = ("The PDF needs Debian's chromium at {path}: install it with `apt-get install -y chromium` "
-                   "(`make run` and `make test` do it), or write only the HTML with --html")
-
-
-#: Every request chromium would send off this machine goes to this dead local proxy and fails (the report and
-#: its charts are self-contained; chromium's background services have nothing to reach). Localhost is not proxied.
+#: The PDF flavour: PDF/A-3b allows the attached data files (ISO 19005-3), tagged for accessibility.
+PDF_VARIANT = "pdf/a-3b"
+#: Every request chromium would send off this machine goes to this dead local proxy and fails (kaleido's chromium
+#: exports the charts; the report and its charts are self-contained). Localhost is not proxied.
 NO_NETWORK_PROXY = "127.0.0.1:9"
-
-#: Flags that keep chromium from contacting anyone: background services off, everything else through the dead proxy.
-OFFLINE_FLAGS = ("--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
-                 "--no-pings", "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
-                 f"--proxy-server={NO_NETWORK_PROXY}")
-
-
-def _is_local(url: str) -> bool:
-    """A URL that stays on this machine (inline data, the blank page, a local file)."""
-    return url.startswith(("data:", "about:", "blob:", "file:"))
+MSG_PDF_FAILED = "The PDF could not be written to {path}: {reason}"
 
 
 def chromium_path() -> str:
-    """Debian's chromium, or $FAULTLINE_CHROMIUM."""
+    """Debian's chromium (used by kaleido to export the charts), or $FAULTLINE_CHROMIUM."""
     return os.environ.get("FAULTLINE_CHROMIUM", "/usr/bin/chromium")
 
 
-class PdfPrinter:
-    """Debian's chromium kept open to print one or more HTML documents to PDF (page numbers, running header)."""
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file attached inside the PDF (and written beside the HTML)."""
 
-    def __init__(self, *, chromium: str | None = None, report_id: str = ""):
-        chromium = chromium or chromium_path()
-        if not Path(chromium).exists():
-            raise FaultlineError(MSG_NO_CHROMIUM.format(path=chromium))
-        self.chromium = chromium
-        #: URLs the printed documents asked for that would have left the machine: refused, never fetched.
+    name: str
+    """File name, e.g. ``slices.csv``."""
+    data: bytes
+    """The file's bytes."""
+    description: str
+    """What it holds, in plain words (shown by PDF readers and in the report's appendix)."""
+    mime: str = "text/csv"
+    """Its media type."""
+
+
+@dataclass
+class PdfMetadata:
+    """Document metadata written to the PDF's information dictionary and XMP packet."""
+
+    title: str
+    author: str = ""
+    subject: str = ""
+    keywords: Sequence[str] = ()
+    custom: dict[str, str] = field(default_factory=dict)
+    """Extra information-dictionary entries (``FaultlineReportId``, ``FaultlineContentHash``...)."""
+
+
+class _Fetcher(URLFetcher):
+    """WeasyPrint's URL fetcher for a self-contained document: inline ``data:`` URLs only; others refused."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"data"}, fail_on_errors=False)
         self.refused: list[str] = []
-        self.header = (f"<div style=\"font-size:7px;width:100%;padding:0 15mm;color:#475569;font-family:DejaVu Sans\">"
-                       f"Faultline audit report <span style=\"float:right\">{html.escape(report_id)}</span></div>")
-        self.footer = ("<div style=\"font-size:7px;width:100%;text-align:center;color:#475569;font-family:DejaVu Sans\">"
-                       "Page <span class=\"pageNumber\"></span> of <span class=\"totalPages\"></span></div>")
 
-    def __enter__(self) -> PdfPrinter:
-        from playwright.sync_api import sync_playwright
-
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=self.chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", *OFFLINE_FLAGS])
-        return self
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if _is_local(url):
-            route.continue_()
-        else:
+    def fetch(self, url, headers=None):
+        if not url.startswith("data:"):
             self.refused.append(url)
-            route.abort()
-
-    def print(self, document: str, out: Path) -> int:
-        """Print ``document`` to ``out``; return the page count."""
-        from pypdf import PdfReader
-
-        page = self._browser.new_page()
-        page.route("**/*", self._route)
-        try:
-            page.set_content(document, wait_until="load")
-            page.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
-                     header_template=self.header, footer_template=self.footer,
-                     margin={"top": "18mm", "bottom": "16mm", "left": "0mm", "right": "0mm"})
-        finally:
-            page.close()
-        return len(PdfReader(str(out)).pages)
-
-    def __exit__(self, *exc) -> None:
-        self._browser.close()
-        self._playwright.stop()
+            raise ValueError(f"refused (the report never fetches): {url}")
+        return super().fetch(url, headers)
 
 
-def _outside_event_loop(job):
-    """Run ``job`` here, or in a worker thread when this thread runs an asyncio loop (a notebook,
-    or another playwright session): playwright's sync API refuses to run inside one."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return job()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(job).result()
-
-
-def render_pdf(document: str, out: Path, *, report_id: str, chromium: str | None = None) -> int:
-    """Print an HTML report to PDF with Debian's chromium; return the page count."""
-
-    def job() -> int:
-        with PdfPrinter(chromium=chromium, report_id=report_id) as printer:
-            return printer.print(document, out)
-
-    return _outside_event_loop(job)
-
-
-def _section_pages(pdf: Path, sections: Sequence[str]) -> dict[str, int]:
-    """The page of each section, from the named destinations chromium writes for the contents' links."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(pdf))
-    destinations = reader.named_destinations
-    pages = {}
-    for section in sections:
-        dest = destinations.get(f"/{section}") or destinations.get(section)
-        if dest is not None:
-            pages[section] = reader.get_destination_page_number(dest) + 1
-    return pages
-
-
-def print_with_contents(render: Callable[[dict[str, int] | None], str], out: Path, *, sections: Sequence[str],
-                        report_id: str, chromium: str | None = None,
-                        progress: Callable[[float, str], None] | None = None) -> tuple[str, int]:
-    """Print a report whose contents page gives the page of each section: print once, read each section's page
-    back from the PDF's named destinations, render again with the page numbers and print again.
+def render_pdf(document: str, out: Path, *, metadata: PdfMetadata | None = None,
+               attachments: Sequence[AttachedFile] = ()) -> int:
+    """Print an HTML report to an archival PDF (PDF/A-3b, tagged, fonts embedded) with its data attached.
 
     Parameters
     ----------
-    render : callable
-        ``render(page_numbers)`` -> the HTML document; ``page_numbers`` is None the first time, then section -> page.
+    document : str
+        The self-contained HTML document (:func:`~analysis.report.html.render_html`); its CSS places page numbers,
+        the running header and landscape pages.
     out : Path
-        The PDF to write (overwritten by the second print).
-    sections : sequence of str
-        The sections whose pages the contents page shows, in order.
-    report_id : str
-        Shown in the running header.
-    chromium : str, optional
-        Path of chromium (default :func:`chromium_path`).
-    progress : callable, optional
-        Told (0.88, message) between the two prints.
+        The PDF to write.
+    metadata : PdfMetadata, optional
+        Title, author, subject, keywords and custom entries of the document information.
+    attachments : sequence of AttachedFile
+        Files attached inside the PDF (PDF/A-3 associated files, relationship ``Data``; the spec ``Source``).
 
     Returns
     -------
-    (str, int)
-        The final HTML document and the page count.
+    int
+        The page count.
 
     Raises
     ------
     FaultlineError
-        When chromium is not there (:data:`MSG_NO_CHROMIUM`).
+        When the PDF cannot be written (:data:`MSG_PDF_FAILED`).
     """
+    import io
+    import logging
 
-    def job() -> tuple[str, int]:
-        with PdfPrinter(chromium=chromium, report_id=report_id) as printer:
-            printer.print(render(None), out)
-            page_numbers = _section_pages(out, sections)
-            if progress is not None:
-                progress(0.88, "Adding page numbers to the contents")
-            final = render(page_numbers)
-            return final, printer.print(final, out)
+    import weasyprint
 
-    return _outside_event_loop(job)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher = _Fetcher()
+    files = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
+                                   relationship="Source" if a.name.endswith((".yaml", ".yml")) else "Data")
+             for a in attachments]
+    html = weasyprint.HTML(string=_with_metadata(document, metadata), url_fetcher=fetcher)
+    try:
+        rendered = html.render(pdf_variant=PDF_VARIANT, pdf_tags=True)
+        rendered.write_pdf(str(out), attachments=files, pdf_variant=PDF_VARIANT, pdf_tags=True,
+                           finisher=_custom_info(metadata))
+    except OSError as err:
+        raise FaultlineError(MSG_PDF_FAILED.format(path=out, reason=err.strerror or err)) from err
+    return len(rendered.pages)
 
+
+def _with_metadata(document: str, metadata: PdfMetadata | None) -> str:
+    """The document with ``<meta>`` elements WeasyPrint turns into the PDF's metadata (title from ``<title>``)."""
+    if metadata is None:
+        return document
+    from markupsafe import escape
+
+    metas = [("author", metadata.author), ("description", metadata.subject),
+             ("generator", "Faultline"), *(("keywords", k) for k in metadata.keywords)]
+    tags = "".join(f'<meta name="{escape(k)}" content="{escape(v)}">' for k, v in metas if v)
+    return document.replace("</head>", tags + "</head>", 1)
+
+
+def _custom_info(metadata: PdfMetadata | None):
+    """A WeasyPrint finisher adding the custom entries to the PDF's document information (names kept as given)."""
+
+    def finish(_document, pdf) -> None:
+        import pydyf
+
+        for key, value in (metadata.custom if metadata else {}).items():
+            pdf.info[key] = pydyf.String(value)
+
+    return finish
+
+
+def layout_boxes(document: str):
+    """The laid-out pages of a document (WeasyPrint's own boxes), for tests that check nothing overflows."""
+    import weasyprint
+
+    return weasyprint.HTML(string=document, url_fetcher=_Fetcher()).render(
+        pdf_variant=PDF_VARIANT, pdf_tags=True)

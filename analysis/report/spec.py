@@ -20,10 +20,10 @@ SECTIONS: tuple[str, ...] = ("summary", "provenance", "methods", "slices", "heat
                              "failure_modes", "comparison", "limitations", "appendix", "signoff")
 SECTION_TITLES = {
     "summary": "Executive summary", "provenance": "Scope and provenance", "methods": "Methods",
-    "slices": "Slices that are worse than the rest", "heatmap": "Heatmap", "discovery": "Discovered slices",
+    "slices": "Slices that differ from the rest", "heatmap": "Heatmap", "discovery": "Discovered slices",
     "clusters": "Failure clusters", "failure_modes": "Failure modes and objective components",
     "comparison": "Baseline versus candidate", "limitations": "Limitations",
-    "appendix": "Appendix: complete slice table", "signoff": "Sign-off",
+    "appendix": "Appendix: lists in full and attached data", "signoff": "Sign-off",
 }
 MSG_SECTION = "Unknown report section {name!r}; sections: {known}"
 #: One line per invalid field of a report spec.
@@ -95,7 +95,10 @@ class ReportSpec(_Strict):
     baseline: str | None = None
     """A baseline run for the two-run sections, or None."""
     objective: str | None = None
-    """Path of the objective spec (YAML), or None."""
+    """Path of the objective spec (YAML), or None; with ``objective_yaml``, only the spec's name."""
+    objective_yaml: str | None = None
+    """The objective spec's YAML text itself (a spec stored in the app or uploaded); used instead of reading
+    ``objective`` from disk, and kept with the report so it can be regenerated anywhere."""
     sections: list[str] = Field(default=list(SECTIONS),
                                 json_schema_extra={"items": {"enum": list(SECTIONS), "type": "string"}})
     """Sections to include (names from ``SECTIONS``); they are always printed in the order of ``SECTIONS``."""
@@ -138,7 +141,10 @@ class ReportSpec(_Strict):
 
     def canonical(self) -> str:
         """Canonical JSON of the spec (sorted keys, no spaces): what its hash and the report id are made from."""
-        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"), default=str)
+        fields = self.model_dump()
+        if fields["objective_yaml"] is None:
+            del fields["objective_yaml"]  # specs stored before the field existed keep their hash and report id
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     @property
     def sha256(self) -> str:

@@ -112,7 +112,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     bins : int, default 5
         Quantile bins of numeric attributes (2 to 20).
     n_resamples : int, default 1000
-        Resamples of the paired bootstrap of mean scores.
+        Resamples of the paired bootstrap of mean scores; 0 skips the bootstrap (``score_ci_low`` and
+        ``score_ci_high`` stay missing): the audit report does, as it prints no score interval.
     seed : int, default 0
         Seed of the bootstrap.
     where : str, optional
@@ -193,13 +194,15 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         base.table_name, cand.table_name, [attr_sql[i] for i in used], local, cohort=cohort))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
                           fdr=fdr)
-    table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
-                                 n_resamples=n_resamples, seed=seed, cohort=cohort)
+    if n_resamples > 0:
+        table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
+                                     n_resamples=n_resamples, seed=seed, cohort=cohort)
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
                 "test": "McNemar exact (two-sided) on discordant pairs",
                 "interval": "Wald interval of the paired difference in error rate",
-                "scores": f"paired bootstrap ({n_resamples} resamples, seed {seed}) when scores are not only 0/1",
+                "scores": f"paired bootstrap ({n_resamples} resamples, seed {seed}) when scores are not only 0/1"
+                if n_resamples > 0 else "no interval of the mean score difference (bootstrap skipped)",
                 "multiple_testing": "Benjamini-Hochberg over every slice compared"}
     if found is not None:
         settings["where"] = found.text

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from analysis.report.charts import kaleido_options
-from analysis.report.pdf import PdfPrinter, _outside_event_loop, chromium_path
+from analysis.report.pdf import _Fetcher, render_pdf
 
 
 def test_chart_export_page_loads_no_remote_script():
@@ -20,20 +18,21 @@ def test_chart_export_page_loads_no_remote_script():
     assert options["proxy_server"].startswith("127.0.0.1:")
 
 
-@pytest.mark.skipif(not Path(chromium_path()).exists(), reason="needs Debian's chromium")
-def test_pdf_printer_refuses_every_request_off_the_machine(tmp_path):
+def test_pdf_layout_refuses_every_request_off_the_machine(tmp_path, monkeypatch):
     document = ("<html><head><link rel='stylesheet' href='https://fonts.googleapis.com/css2?family=X'></head>"
                 "<body><img src='http://198.51.100.7/pixel.png'><img src='data:image/gif;base64,"
                 "R0lGODlhAQABAAAAACw='><p>report</p></body></html>")
-    def job():
-        with PdfPrinter() as printer:
-            return printer.print(document, tmp_path / "out.pdf"), printer.refused
+    fetchers = []
+    original = _Fetcher.__init__
 
-    # as render_pdf does: playwright's sync API cannot run inside another session's loop (the browser tests')
-    pages, refused = _outside_event_loop(job)
-    assert pages == 1
-    assert sorted(refused) == ["http://198.51.100.7/pixel.png",
-                                       "https://fonts.googleapis.com/css2?family=X"]
+    def spy(self):
+        original(self)
+        fetchers.append(self)
+
+    monkeypatch.setattr(_Fetcher, "__init__", spy)
+    assert render_pdf(document, tmp_path / "out.pdf") == 1
+    (fetcher,) = fetchers
+    assert sorted(fetcher.refused) == ["http://198.51.100.7/pixel.png", "https://fonts.googleapis.com/css2?family=X"]
 
 
 @pytest.mark.real_logs

@@ -88,7 +88,7 @@ def test_numbers_in_the_report_match_the_engine(helm_report):
     gpt = store.headline().set_index("run_id").loc[spec.run]
     assert f"accuracy {gpt['accuracy'] * 100:.1f}% (95% CI {gpt['ci_low'] * 100:.1f}% to {gpt['ci_high'] * 100:.1f}%)" \
         in text
-    assert "Regression gate" in text
+    assert "Verdict: regression gate" in text
 
 
 def test_html_twin_is_self_contained(helm_report):
@@ -114,10 +114,11 @@ def test_reproducible_and_recorded(helm_report):
 def test_sections_not_built_are_stated_not_faked(helm_report):
     _, _, _, folder, _ = helm_report
     text = " ".join(pdf_text(folder / "report.pdf"))
-    assert "Not covered in this report: no objective spec was given" in text
+    assert "Not covered in this report: no objective spec was chosen for this report" in text
+    assert "--" not in text.replace("---", "")  # no command-line flag in an auditor's document
 
 
-def test_hostile_log_text_is_escaped_wrapped_and_cut(tmp_path):
+def test_hostile_log_text_is_escaped_wrapped_and_whole(tmp_path):
     from analysis import open_store
 
     frame = pd.DataFrame({"prompt": ["q"] * 160, "correct": [True, False] * 80,
@@ -130,16 +131,17 @@ def test_hostile_log_text_is_escaped_wrapped_and_cut(tmp_path):
         assert "<script>alert" not in document and "&lt;script&gt;" in document
         assert "<img src=x" not in document and "&lt;img src=x" in document
         assert "<i>Ana</i>" not in document and "&lt;i&gt;Ana&lt;/i&gt;" in document
-        assert re.search(r"x{300,400}… \[\d{3} more characters cut\]", document)  # cut with a marker
-        assert "x" * 401 not in document
+        assert "x" * 700 in document and "characters cut" not in document  # whole, never cut
         record = generate_report(store, spec, pdf=tmp_path / "h.pdf")
     pages = [page.extract_text() or "" for page in PdfReader(str(tmp_path / "h.pdf")).pages]
     text = "\n".join(pages)
     assert '<script>alert("x")</script>' in text  # shown as text, not run
     assert "שלום" in text or "םולש" in text  # right-to-left text kept
-    # the 400-character token is wrapped across lines, never one overflowing line
-    longest = max((len(w) for line in text.splitlines() for w in line.split()), default=0)
-    assert longest < 200
+    # the 700-character token is broken across lines inside its cell, never one overflowing line
+    from analysis.report.pdf import layout_boxes
+    from tests.unit.report.layout_check import check_layout
+
+    assert not check_layout(layout_boxes(document)).problems
     assert record.pages >= 3
     if shutil.which("pdftoppm"):  # look at it: pages render to PNG
         subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(tmp_path / "h.pdf"),
@@ -163,24 +165,6 @@ def test_cli_report_and_history(tmp_path):
     history = subprocess.run([sys.executable, "-m", "analysis", "reports", "--db", str(db), "--json"],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert len(json.loads(history.stdout)) == 1
-
-
-def test_cli_report_fails_clearly_without_chromium(tmp_path):
-    import os
-
-    from analysis import open_store
-
-    db = tmp_path / "nochrome.duckdb"
-    with open_store(db, seed_demo=False) as store:
-        store.ingest(HELM_BBQ)
-    env = {**os.environ, "FAULTLINE_CHROMIUM": str(tmp_path / "no-such-chromium")}
-    out = subprocess.run([sys.executable, "-m", "analysis", "report", "--db", str(db), "--run",
-                          "bbq · meta/llama-3-8b-chat", "--out", str(tmp_path / "r.pdf")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
-    assert out.returncode == 2 and "needs Debian's chromium" in out.stderr
-    assert not (tmp_path / "r.pdf").exists()
-    with open_store(db, seed_demo=False) as store:
-        assert report_history(store).empty
 
 
 def test_unknown_section(tmp_path):
