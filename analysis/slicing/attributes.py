@@ -214,6 +214,11 @@ def classify_attribute(name: str, *, source: str, column: str | None = None,
     tuple of (str, str)
         ``("context", "")`` or ``("outcome", reason in plain words)``.
 
+    Raises
+    ------
+    KeyError
+        A derived ``name`` that :data:`analysis.sql.features.FEATURES` does not define.
+
     Examples
     --------
     >>> classify_attribute("language", source="metadata")

@@ -81,15 +81,30 @@ def test_page_one_holds_the_verdict_and_the_findings_that_matter(demo):
     assert "Verdict: regression gate FAILED" in first and verdict["gate"] == "failed"
     assert verdict["findings"] and all(" ".join(f["text"].split()[:4]) in first for f in verdict["findings"])
     kinds = [f["kind"] for f in verdict["findings"]]
-    assert kinds.index("cause") < kinds.index("symptom")  # root causes before output-derived slices
+    # the default attributes are the run's context: no symptom leads the verdict
+    assert kinds[0] == "cause" and "symptom" not in kinds
     assert "better" in kinds  # better slices are marked too
 
 
-def test_symptoms_are_labelled_and_after_the_causes(demo):
-    rows = [r for r in demo.data["slices"]["rows"] if r["direction"] == "worse"]
+@pytest.fixture(scope="module")
+def with_outputs(tmp_path_factory):
+    """The demo report sliced by context and, asked for, by output-derived attributes too."""
+    store = open_store(tmp_path_factory.mktemp("outputs") / "o.duckdb", seed_demo=False)
+    ensure_demo(store, n_prompts=3000)
+    spec = ReportSpec(run="after-objective-change", baseline="baseline", analyst="Ana",
+                      attributes=["language", "domain", "user_segment", "output_length", "is_refusal", "cost_usd"])
+    yield build_report(store, spec)
+    store.close()
+
+
+def test_symptoms_are_labelled_and_after_the_causes(with_outputs):
+    rows = [r for r in with_outputs.data["slices"]["rows"] if r["direction"] == "worse"]
     output_defined = [r for r in rows if any(a in ("output_length", "is_refusal", "cost_usd") for a in r["attributes"])]
     assert output_defined and all(r["origin"] == "symptom" for r in output_defined)
-    document = render_html(demo, charts={})
+    assert all(r["origin"] == "context" for r in rows if r not in output_defined)
+    kinds = [f["kind"] for f in with_outputs.data["verdict"]["findings"]]
+    assert "cause" in kinds and ("symptom" not in kinds or kinds.index("cause") < kinds.index("symptom"))
+    document = render_html(with_outputs, charts={})
     assert document.index("Candidate causes: slices defined by the input or context") < document.index(
         "Symptoms: slices defined by the model")
 
