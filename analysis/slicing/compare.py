@@ -22,7 +22,8 @@ from scipy.stats import norm
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
+from analysis.slicing import counts as _counts
+from analysis.slicing.attributes import decode_groups, raw_value, resolve_attributes
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
@@ -174,7 +175,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     if matched == 0:
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)
-    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None) for a in attrs]
+    # one profile statement for the attributes not profiled before (kept per data version)
+    prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None)
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
@@ -234,14 +236,16 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
 
 def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed):
     """Paired bootstrap of the mean score difference, for the overall row and single-attribute slices."""
+    cur = store.cursor()
+    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
+    if not graded:  # asked first: reading every matched example's values is the costly part
+        return table  # scores that are only correctness: the correctness comparison already says it all
     sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared])
     values = store.cursor().execute(sql, params).df()
     both = values["bs"].notna() & values["cs"].notna()
     scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])
-    cur = store.cursor()
-    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
-    if scores.empty or not graded:
-        return table  # scores that are only correctness: the correctness comparison already says it all
+    if scores.empty:
+        return table
     diffs = (values.loc[both, "cs"] - values.loc[both, "bs"]).to_numpy(dtype=float)
     sub = values.loc[both].reset_index(drop=True)
     lows = table["score_ci_low"].to_numpy(copy=True)

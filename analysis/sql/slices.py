@@ -266,3 +266,14 @@ def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[Att
            f"cand AS (SELECT example_id, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
            f"SELECT {out} FROM base JOIN cand ON base.example_id = cand.example_id ORDER BY base.source_row")
     return sql, params
+
+
+def values_in_order_sql(table: str, attributes: Sequence[AttributeSQL]) -> tuple[str, list]:
+    """Per scorable example, in log order (``source_row``): each attribute's value (``a0``, ``a1``, ...),
+    ``correct`` and ``score``; the examples a slice table counts, for counting in memory."""
+    params: list = []
+    for a in attributes:
+        params += a.params
+    values = "".join(f"{a.expr} AS a{i}, " for i, a in enumerate(attributes))
+    return (f"SELECT {values}correct, score FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
+            params)
