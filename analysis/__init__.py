@@ -94,6 +94,7 @@ _LAZY = {
     # slicing
     "list_attributes": "slicing.attributes", "default_attributes": "slicing.attributes", "slice_table": "slicing.table",
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
+    "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
