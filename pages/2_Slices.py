@@ -43,57 +43,99 @@ if note:
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
 
-st.subheader("Slices by evidence")
-only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
-view = shown[shown["finding"]] if only_findings else shown
-display = ui.tables.slices_display(view)
-event = st.dataframe(display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
-                     selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS)
-st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
-                   mime="text/csv", key="slices_download")
+@st.fragment
+def slice_browser() -> None:
+    """The table, its chart and the examples of the selected slice: a selection or the toggle re-runs only this."""
+    st.subheader("Slices by evidence")
+    only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
+    view = shown[shown["finding"]] if only_findings else shown
+    display = ui.tables.slices_display(view)
+    event = st.dataframe(display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
+                         selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS)
+    st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
+                       mime="text/csv", key="slices_download")
 
-if not view[~view["too_small"]].empty:
-    st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
-                    key="slices_chart", width="stretch")
+    st.subheader("Examples of a slice")
+    rows = event.selection.rows if event and event.selection else []
+    if not rows:
+        st.caption("Select a slice in the table above to see its examples.")
+    else:
+        chosen = view.iloc[rows[0]]
+        st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
+                    f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
+                    f"q = {ui.fmt_q(chosen['q_value'])}")
+        examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
+        st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
+                     column_config=ui.tables.EXAMPLE_COLUMNS)
+        st.download_button("Download these examples (CSV)", safe_csv(examples), file_name=f"slice-{run_id}.csv",
+                           mime="text/csv", key="slice_examples_download")
 
-st.subheader("Heatmap of two attributes")
-hx, hy = st.columns(2)
-x_attr = hx.selectbox("Rows", by, index=0, key="heat_x")
-y_attr = hy.selectbox("Columns", by, index=min(1, len(by) - 1), key="heat_y")
-if x_attr == y_attr:
-    st.caption("Choose two different attributes.")
-else:
+    if not view[~view["too_small"]].empty:
+        st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
+                        key="slices_chart", width="stretch")
+
+
+@st.fragment
+def heatmap_panel() -> None:
+    """Two attributes against each other: its selectors re-run only this (the counts are the table's)."""
+    st.subheader("Heatmap of two attributes")
+    hx, hy = st.columns(2)
+    x_attr = hx.selectbox("Rows", by, index=0, key="heat_x")
+    y_attr = hy.selectbox("Columns", by, index=min(1, len(by) - 1), key="heat_y")
+    if x_attr == y_attr:
+        st.caption("Choose two different attributes.")
+        return
     pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins))
     st.plotly_chart(figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr),
                     key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
-extra = ui.extras(db, version, run_id, tuple(by), int(bins))
-extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
-if extra_cols:
+
+@st.fragment
+def extras_panel() -> None:
+    """Calibration, latency, cost, agreement and score intervals per slice, where the run has the columns."""
+    if not ui.has_extras(db, version, run_id):
+        return
+    extra = ui.extras(db, version, run_id, tuple(by), int(bins))
+    extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
+    if not extra_cols:
+        return
     st.subheader("Per-slice extras")
     st.caption("Calibration (ECE), latency and cost percentiles, rater agreement (Cohen's kappa for two raters, "
                "Krippendorff's alpha beyond; below 0.4 the raters disagree) and bootstrap intervals of mean scores, "
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
     if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]), icon=":material/group_off:")
+        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]),
+                   icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 
-st.subheader("Discovered slices (SliceLine)")
-d1, d2, d3, d4 = st.columns(4)
-k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
-max_order_found = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
-min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
-                           format_func=lambda f: f"{f:.1%} of examples")
-holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
-                    help="Search on one random half, compute every statistic on the other half")
-try:
-    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
-                         float(fdr), int(bins))
-except Exception as err:  # noqa: BLE001 - shown in plain words
-    ui.show_error(err)
-else:
+
+@st.fragment
+def discovery_panel() -> None:
+    """SliceLine on demand: searched once per setting (kept for the data version), never on each click elsewhere."""
+    st.subheader("Discovered slices (SliceLine)")
+    d1, d2, d3, d4 = st.columns(4)
+    k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
+    max_order_found = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
+    min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
+                                         format_func=lambda f: f"{f:.1%} of examples")
+    holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
+                        help="Search on one random half, compute every statistic on the other half")
+    args = (db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
+            float(fdr), int(bins))
+    searched = st.session_state.setdefault("disc_searched", set())
+    if args not in searched:
+        st.caption("SliceLine searches every conjunction of the attributes for slices with a high error and size: "
+                   "it takes seconds on a large run, so it runs when you ask.")
+        if not st.button("Search for slices", key="disc_run", icon=":material/search:"):
+            return
+        searched.add(args)
+    try:
+        found = ui.discovery(*args)
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        ui.show_error(err)
+        return
     if found.table.empty:
         st.info("SliceLine found no slice with an error above the run's average.")
     else:
@@ -102,16 +144,8 @@ else:
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")
 
-st.subheader("Examples of a slice")
-rows = event.selection.rows if event and event.selection else []
-if not rows:
-    st.caption("Select a slice in the table above to see its examples.")
-else:
-    chosen = view.iloc[rows[0]]
-    st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
-                f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
-    examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
-    st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
-                 column_config=ui.tables.EXAMPLE_COLUMNS)
-    st.download_button("Download these examples (CSV)", safe_csv(examples), file_name=f"slice-{run_id}.csv",
-                       mime="text/csv", key="slice_examples_download")
+
+slice_browser()
+heatmap_panel()
+extras_panel()
+discovery_panel()
