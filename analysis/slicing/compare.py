@@ -11,6 +11,7 @@ interval. Benjamini-Hochberg runs across every slice compared. The verdict per s
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -182,8 +183,14 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
-    raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
-        base.table_name, cand.table_name, [attr_sql[i] for i in used], local))
+    raw = None
+    counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared)
+    if counter is not None:  # in memory from the baseline's kept attribute codes
+        with contextlib.suppress(_counts.TooManyCells):  # else a GROUPING SETS statement
+            raw = counter(sets)
+    if raw is None:
+        raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
+            base.table_name, cand.table_name, [attr_sql[i] for i in used], local))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
                           fdr=fdr)
     table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,

@@ -217,59 +217,16 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
     """
     if any(p.attribute.kind == "timestamp" for p in prepared):
         return None
-    cache = _cache(store)
-    keys = [_attr_key(p) for p in prepared]
-
-    def column(i: int):
-        with cache.lock:
-            return cache.columns.get((table, keys[i]))
-
-    def load(needed: list[int]) -> None:
-        with cache.lock:
-            outcome = cache.columns.get((table, None))
-        sql, params = Q.values_in_order_sql(table, [prepared[i].sql for i in needed])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "an extra copy of the rows": read once per attribute and run
-            arrow = store.cursor().execute(sql, params).to_arrow_table()
-        fresh = {(table, keys[i]): _codes(arrow.column(f"a{j}")) for j, i in enumerate(needed)}
-        if outcome is None:
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            # an error is "NOT correct"; unknown correctness is no error (as count_if(NOT correct) in SQL)
-            errors = pc.fill_null(pc.invert(arrow.column("correct")), False).to_numpy(zero_copy_only=False)
-            scores = arrow.column("score").cast(pa.float64()).to_numpy(zero_copy_only=False)
-            fresh[(table, None)] = (errors, scores)
-        with cache.lock:
-            cache.columns.update(fresh)
-            while len(cache.columns) > MAX_COLUMNS:
-                cache.columns.popitem(last=False)
+    load = _column_loader(store, table, prepared)
 
     def compute(used: list[int], local_sets: list[tuple[int, ...]]) -> dict:
-        needed = [i for i in used if column(i) is None]
-        with cache.lock:
-            have_outcome = (table, None) in cache.columns
-        if needed or not have_outcome:
-            load(needed)
-        cols = [column(i) for i in used]
-        with cache.lock:
-            errors, scores = cache.columns[(table, None)]
-        if any(c is None for c in cols):  # evicted meanwhile: read them again
-            load(used)
-            cols = [column(i) for i in used]
+        cols, (errors, scores) = load(used)
         err = np.asarray(errors, dtype=np.float64)
         has_score = ~np.isnan(scores)
         score_values = np.where(has_score, scores, 0.0)
         pieces = {}
         for ls in local_sets:
-            dims = [len(cols[j][1]) for j in ls]
-            total = int(np.prod(dims, dtype=np.float64))
-            if total > MAX_CELLS:
-                raise TooManyCells(total)
-            combined = np.zeros(len(err), dtype=np.int64)
-            for j, d in zip(ls, dims):
-                combined *= d
-                combined += cols[j][0]
+            combined, dims, total = _combine(cols, ls, len(err))
             n = np.bincount(combined, minlength=total)
             cells = np.flatnonzero(n)
             e = np.bincount(combined, weights=err, minlength=total)[cells]
@@ -288,6 +245,117 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
                 piece["score_n"] = np.zeros(len(cells), dtype=np.int64)
             pieces[ls] = piece
         return pieces
+
+    return compute
+
+
+def _combine(cols: list, local_set: tuple[int, ...], size: int):
+    """One cell number per example for a grouping set (mixed radix over the attributes' codes)."""
+    dims = [len(cols[j][1]) for j in local_set]
+    total = int(np.prod(dims, dtype=np.float64))
+    if total > MAX_CELLS:
+        raise TooManyCells(total)
+    combined = np.zeros(size, dtype=np.int64)
+    for j, d in zip(local_set, dims):
+        combined *= d
+        combined += cols[j][0]
+    return combined, dims, max(total, 1)
+
+
+def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribute]):
+    """``load(indices)`` -> (the (codes, values) of those attributes, (errors, scores)), read once per run
+    and data version (one statement for the attributes not read before) and kept."""
+    cache = _cache(store)
+    keys = [_attr_key(p) for p in prepared]
+
+    def read(needed: list[int]) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        sql, params = Q.values_in_order_sql(table, [prepared[i].sql for i in needed])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "an extra copy of the rows": read once per attribute and run
+            arrow = store.cursor().execute(sql, params).to_arrow_table()
+        fresh = {(table, keys[i]): _codes(arrow.column(f"a{j}")) for j, i in enumerate(needed)}
+        # an error is "NOT correct"; unknown correctness is no error (as count_if(NOT correct) in SQL)
+        errors = pc.fill_null(pc.invert(arrow.column("correct")), False).to_numpy(zero_copy_only=False)
+        scores = arrow.column("score").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        fresh[(table, None)] = (errors, scores)
+        with cache.lock:
+            cache.columns.update(fresh)
+            while len(cache.columns) > MAX_COLUMNS:
+                cache.columns.popitem(last=False)
+
+    def load(indices: list[int]):
+        for _ in range(2):  # read what is missing (again, if evicted meanwhile)
+            with cache.lock:
+                cols = [cache.columns.get((table, keys[i])) for i in indices]
+                outcome = cache.columns.get((table, None))
+            if outcome is not None and all(c is not None for c in cols):
+                return cols, outcome
+            read([i for i, c in zip(indices, cols) if c is None])
+        raise RuntimeError("attribute columns evicted while counting")  # more columns at once than MAX_COLUMNS
+
+    return load
+
+
+def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Sequence[PreparedAttribute]):
+    """Paired counts per grouping set (the shape of :func:`analysis.sql.slices.paired_sets_sql`) counted in
+    memory: the baseline's attribute codes (kept, as for :func:`in_memory_counter`) at the matched
+    pairs, with :func:`numpy.bincount`. None when the attributes need SQL (timestamps).
+    """
+    if any(p.attribute.kind == "timestamp" for p in prepared):
+        return None
+    load = _column_loader(store, base_table, prepared)
+
+    def compute(sets: list[tuple[int, ...]]) -> pd.DataFrame:
+        k = len(prepared)
+        cols, _ = load(list(range(k)))
+        import pyarrow as pa
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pairs = store.cursor().execute(Q.paired_outcomes_sql(base_table, cand_table)).to_arrow_table()
+        rows = pairs.column("pos").to_numpy(zero_copy_only=False).astype(np.int64)
+        cols = [(codes[rows], values) for codes, values in cols]  # the baseline's codes at the matched pairs
+
+        def flag(name: str, value: bool) -> np.ndarray:  # NULL is neither true nor false
+            column = pairs.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            return column == (1.0 if value else 0.0)
+
+        bc, cc = flag("bc", True), flag("cc", True)
+        # as the SQL: an error is "not correct" (NULL included); b and c need both sides known
+        weights = {name: w.astype(np.float64) for name, w in (
+            ("base_errors", ~bc), ("cand_errors", ~cc), ("b", bc & flag("cc", False)), ("c", cc & flag("bc", False)))}
+        scores = {}
+        for side in ("bs", "cs"):
+            values = pairs.column(side).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            scores[side] = (np.where(np.isnan(values), 0.0, values), (~np.isnan(values)).astype(np.float64))
+        names = [f"a{i}" for i in range(k)] + ["gid", "n", *weights] + [
+            f"{prefix}_score_{part}" for prefix in ("base", "cand") for part in ("sum", "n")]
+        out: dict = {name: [] for name in names}
+        for s in sets:
+            combined, dims, total = _combine(cols, s, len(rows))
+            n = np.bincount(combined, minlength=total)
+            cells = np.flatnonzero(n)
+            grouped = dict(zip(s, np.unravel_index(cells, dims) if s else []))
+            for i in range(k):
+                if i in grouped:
+                    values = np.empty(len(cols[i][1]), dtype=object)
+                    values[:] = cols[i][1]
+                    out[f"a{i}"].append(values[grouped[i]])
+                else:
+                    out[f"a{i}"].append(np.full(len(cells), None, dtype=object))
+            out["gid"].append(np.full(len(cells), Q.grouping_mask(k, list(s)), dtype=np.int64 if k < 63 else object))
+            out["n"].append(n[cells].astype(np.int64))
+            for name, w in weights.items():
+                out[name].append(np.rint(np.bincount(combined, weights=w, minlength=total)[cells]).astype(np.int64))
+            for side, prefix in (("bs", "base"), ("cs", "cand")):
+                value, known = scores[side]
+                out[f"{prefix}_score_sum"].append(np.bincount(combined, weights=value, minlength=total)[cells])
+                out[f"{prefix}_score_n"].append(
+                    np.rint(np.bincount(combined, weights=known, minlength=total)[cells]).astype(np.int64))
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in out.items()})
 
     return compute
 

@@ -87,3 +87,19 @@ def test_a_write_to_the_store_forgets_the_counts(store):
     assert _faultline_counts(again) == _faultline_counts(before)
     other = slice_table(store, "r2", ["lang"], max_order=1, min_support=1)
     assert _faultline_counts(other) == _pandas_counts(frame, ["lang"], 1)
+
+
+def test_paired_counts_in_memory_equal_the_sql_ones(store, monkeypatch):
+    from analysis import compare_runs
+
+    frame = _frame(n=2800, seed=3)  # the last 200 ids only in r
+    store.ingest_frame(frame, name="r2",
+                       mapping={"id": "id", "input": "prompt", "score": "score", "correct": "correct"})
+    in_memory = compare_runs(store, "r", "r2", ATTRS, max_order=2, min_support=1).table
+    monkeypatch.setattr(counts, "paired_counter", lambda *args, **kwargs: None)
+    by_sql = compare_runs(store, "r", "r2", ATTRS, max_order=2, min_support=1).table
+    assert in_memory["description"].tolist() == by_sql["description"].tolist()
+    for column in ["n", "base_errors", "cand_errors", "b", "c", "base_mean_score", "cand_mean_score", "q_value"]:
+        assert np.allclose(in_memory[column].to_numpy(float), by_sql[column].to_numpy(float), equal_nan=True,
+                           rtol=1e-12), column
+    assert (in_memory["verdict"] == by_sql["verdict"]).all()
