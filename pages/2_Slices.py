@@ -43,17 +43,24 @@ if note:
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
 
+#: Most slices shown in the table (by evidence); the download has every slice.
+TABLE_ROWS = 2000
+
+
 @st.fragment
 def slice_browser() -> None:
     """The table, its chart and the examples of the selected slice: a selection or the toggle re-runs only this."""
     st.subheader("Slices by evidence")
     only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
-    view = shown[shown["finding"]] if only_findings else shown
+    every = shown[shown["finding"]] if only_findings else shown
+    view = every.head(TABLE_ROWS)  # by evidence: the rows anyone reads; thousands more only slow the page
     display = ui.tables.slices_display(view)
     event = st.dataframe(display, hide_index=True, width="stretch", height=420, key="slices_table", on_select="rerun",
                          selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS)
-    st.download_button("Download the slice table (CSV)", safe_csv(display), file_name=f"slices-{run_id}.csv",
-                       mime="text/csv", key="slices_download")
+    if len(every) > len(view):
+        st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence; the CSV has all of them.")
+    st.download_button("Download the slice table (CSV)", lambda: safe_csv(ui.tables.slices_display(every)),
+                       file_name=f"slices-{run_id}.csv", mime="text/csv", key="slices_download")  # made when asked
 
     st.subheader("Examples of a slice")
     rows = event.selection.rows if event and event.selection else []
