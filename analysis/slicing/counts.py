@@ -14,7 +14,6 @@ time, so every number is the one a single statement would give.
 from __future__ import annotations
 
 import threading
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -273,9 +272,7 @@ def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribut
         import pyarrow.compute as pc
 
         sql, params = Q.values_in_order_sql(table, [prepared[i].sql for i in needed])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "an extra copy of the rows": read once per attribute and run
-            arrow = store.cursor().execute(sql, params).to_arrow_table()
+        arrow = store.cursor().sql(sql, params=params).to_arrow_table()
         fresh = {(table, keys[i]): _codes(arrow.column(f"a{j}")) for j, i in enumerate(needed)}
         # an error is "NOT correct"; unknown correctness is no error (as count_if(NOT correct) in SQL)
         errors = pc.fill_null(pc.invert(arrow.column("correct")), False).to_numpy(zero_copy_only=False)
@@ -313,9 +310,7 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
         cols, _ = load(list(range(k)))
         import pyarrow as pa
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pairs = store.cursor().execute(Q.paired_outcomes_sql(base_table, cand_table)).to_arrow_table()
+        pairs = store.cursor().sql(Q.paired_outcomes_sql(base_table, cand_table)).to_arrow_table()
         rows = pairs.column("pos").to_numpy(zero_copy_only=False).astype(np.int64)
         cols = [(codes[rows], values) for codes, values in cols]  # the baseline's codes at the matched pairs
 
