@@ -74,8 +74,8 @@ def slice_browser() -> None:
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
         st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
                      column_config=ui.tables.EXAMPLE_COLUMNS)
-        st.download_button("Download these examples (CSV)", safe_csv(examples), file_name=f"slice-{run_id}.csv",
-                           mime="text/csv", key="slice_examples_download")
+        st.download_button("Download these examples (CSV)", lambda: safe_csv(examples), file_name=f"slice-{run_id}.csv",
+                           mime="text/csv", key="slice_examples_download")  # made when asked
 
     if not view[~view["too_small"]].empty:
         st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
