@@ -177,14 +177,15 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)
     # one profile statement for the attributes not profiled before (kept per data version)
-    prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None)
+    kept = _counts.store_cache(store)
+    prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None, cache=kept)
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
     raw = None
-    counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared)
+    counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared, cache=kept)
     if counter is not None:  # in memory from the baseline's kept attribute codes
         with contextlib.suppress(_counts.TooManyCells):  # else a GROUPING SETS statement
             raw = counter(sets)

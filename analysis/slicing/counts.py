@@ -59,6 +59,12 @@ class _StoreCache:
         return self
 
 
+def store_cache(store: Store) -> _StoreCache:
+    """What is kept for ``store`` at its current data version (one query for the version): pass it as
+    ``cache=`` to the functions of this module for one analysis."""
+    return _cache(store)
+
+
 def _cache(store: Store) -> _StoreCache:
     with _CACHES_LOCK:
         cache = _CACHES.get(store)
@@ -78,10 +84,11 @@ def _attr_key(p: PreparedAttribute) -> tuple:
 
 
 def prepared_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
-                        edges: dict[str, Sequence[float]] | None) -> list[PreparedAttribute]:
+                        edges: dict[str, Sequence[float]] | None,
+                        cache: _StoreCache | None = None) -> list[PreparedAttribute]:
     """:func:`~analysis.slicing.attributes.prepare_attributes`, profiling only the attributes not seen
     before in this run at this data version (with these bins and edges)."""
-    cache = _cache(store)
+    cache = cache or _cache(store)
 
     def key(attr: Attribute) -> tuple:
         given = (edges or {}).get(attr.name)
@@ -103,7 +110,8 @@ def prepared_attributes(store: Store, table: str, attrs: Sequence[Attribute], *,
 
 
 def counts(store: Store, table: str, prepared: Sequence[PreparedAttribute], sets: Sequence[tuple[int, ...]], *,
-           graded: bool, compute: Callable[[list[int], list[tuple[int, ...]]], pd.DataFrame]) -> pd.DataFrame:
+           graded: bool, compute: Callable[[list[int], list[tuple[int, ...]]], pd.DataFrame],
+           cache: _StoreCache | None = None) -> pd.DataFrame:
     """The GROUPING SETS counts of ``sets`` over ``prepared``, in the shape one statement gives
     (``a0`` .. ``a<k-1>``, ``gid``, ``n``, ``errors``, ``score_sum``, ``score_n``).
 
@@ -114,7 +122,7 @@ def counts(store: Store, table: str, prepared: Sequence[PreparedAttribute], sets
     """
     k = len(prepared)
     keys = [_attr_key(p) for p in prepared]
-    cache = _cache(store)
+    cache = cache or _cache(store)
 
     def set_key(s: tuple[int, ...]) -> tuple:
         return (table, graded, tuple(keys[i] for i in s))
@@ -205,7 +213,8 @@ def _codes(values) -> tuple[np.ndarray, list]:
     return indices.astype(width, copy=False), [*dictionary, None]
 
 
-def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttribute], *, graded: bool):
+def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttribute], *, graded: bool,
+                      cache: _StoreCache | None = None):
     """A ``compute`` for :func:`counts` that counts in memory with numpy, or None when it cannot.
 
     The run's attribute values are read once (one statement, in log order) and kept as small
@@ -216,7 +225,7 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
     """
     if any(p.attribute.kind == "timestamp" for p in prepared):
         return None
-    load = _column_loader(store, table, prepared)
+    load = _column_loader(store, table, prepared, cache)
 
     def compute(used: list[int], local_sets: list[tuple[int, ...]]) -> dict:
         cols, (errors, scores) = load(used)
@@ -261,10 +270,10 @@ def _combine(cols: list, local_set: tuple[int, ...], size: int):
     return combined, dims, max(total, 1)
 
 
-def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribute]):
+def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribute], cache: _StoreCache | None):
     """``load(indices)`` -> (the (codes, values) of those attributes, (errors, scores)), read once per run
     and data version (one statement for the attributes not read before) and kept."""
-    cache = _cache(store)
+    cache = cache or _cache(store)
     keys = [_attr_key(p) for p in prepared]
 
     def read(needed: list[int]) -> None:
@@ -296,14 +305,15 @@ def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribut
     return load
 
 
-def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Sequence[PreparedAttribute]):
+def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Sequence[PreparedAttribute], *,
+                   cache: _StoreCache | None = None):
     """Paired counts per grouping set (the shape of :func:`analysis.sql.slices.paired_sets_sql`) counted in
     memory: the baseline's attribute codes (kept, as for :func:`in_memory_counter`) at the matched
     pairs, with :func:`numpy.bincount`. None when the attributes need SQL (timestamps).
     """
     if any(p.attribute.kind == "timestamp" for p in prepared):
         return None
-    load = _column_loader(store, base_table, prepared)
+    load = _column_loader(store, base_table, prepared, cache)
 
     def compute(sets: list[tuple[int, ...]]) -> pd.DataFrame:
         k = len(prepared)

@@ -162,7 +162,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     attrs = attrs_default = resolve_attributes(store, schema, by)
     if not attrs:
         raise FaultlineError(f"Run {info.name!r} has no attribute to slice by")
-    prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
+    kept = _counts.store_cache(store)  # counts and profiles kept for this store at its data version
+    prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cache=kept)
     if by is None:  # by default, leave out attributes with a single value (nothing to compare)
         prepared = [p for p in prepared if not p.constant] or prepared
         attrs = [p.attribute for p in prepared]
@@ -174,7 +175,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     attr_sql = [p.sql for p in prepared]
     sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
 
-    counter = _counts.in_memory_counter(store, info.table_name, prepared, graded=graded)
+    counter = _counts.in_memory_counter(store, info.table_name, prepared, graded=graded, cache=kept)
 
     def count(used: list[int], local_sets: list[tuple]) -> pd.DataFrame:
         if counter is not None:
@@ -193,7 +194,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
             info.table_name, [sql[i] for i in used_here], local, with_scores=graded))
 
     # sets counted before for this run (another analysis, a heatmap) are not counted again
-    raw = _counts.counts(store, info.table_name, prepared, sets, graded=graded, compute=count)
+    raw = _counts.counts(store, info.table_name, prepared, sets, graded=graded, compute=count, cache=kept)
     table = slice_statistics(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
                           confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
