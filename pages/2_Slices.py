@@ -15,8 +15,17 @@ with st.sidebar:
     # the choice follows the user from run to run (where the attributes exist) and is kept in the URL
     ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
                        query_param="by")
-    by = ui.remember_list(st.multiselect("Attributes", all_attrs, key="slices_by"), saved_key="slices_chosen_by",
-                          query_param="by")
+    notes = ui.attribute_notes(db, version, run_id)
+    by = ui.remember_list(st.multiselect(
+        "Attributes", all_attrs, key="slices_by",
+        format_func=lambda a: f"{a} (output-derived)" if notes.get(a, {}).get("role") == "outcome" else a,
+        help="By default the run's context: where the model fails. Attributes marked output-derived describe what "
+             "the failure looks like (its length, cost, a refusal) or nearly fix correctness; add them to see symptoms."),
+        saved_key="slices_chosen_by", query_param="by")
+    left_out = {a: n["why"] for a, n in notes.items() if not n["default"] and a not in by}
+    if left_out:
+        with st.expander(f"{len(left_out)} attribute(s) not sliced by default", icon=":material/filter_alt_off:"):
+            st.markdown("\n".join(f"- **{ui.md(a)}**: {ui.md(why)}" for a, why in left_out.items()))
     if capped := ui.default_attributes_note(db, version, run_id):
         st.caption(capped)
     order_wanted = ui.remembered(["1", "2", "3"], key="slices_chosen_order", query_param="order", default="2")
@@ -49,69 +58,118 @@ if note:
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
 
-st.subheader("Slices by evidence")
-only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
-view = shown[shown["finding"]] if only_findings else shown
-display = ui.tables.slices_display(view)
-# The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
-# indexes changes, and the slice is selected again only where it is still a row.
-wanted_slice = ui.chosen_slice(run_id)
-positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
-table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
-                         st.session_state.get("slices_nav", 0))
-event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
-                     selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS,
-                     selection_default={"selection": {"rows": positions[:1]}} if positions else None)
-rows = event.selection.rows if event and event.selection else []
-chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
-ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
-st.download_button("Download the slice table (CSV)", safe_csv(ui.tables.export_frame(view, ui.tables.SLICE_EXPORT)), file_name=f"slices-{run_id}.csv",
-                   mime="text/csv", key="slices_download")
+#: Most slices shown in the table (by evidence); the download has every slice.
+TABLE_ROWS = 2000
 
-if not view[~view["too_small"]].empty:
-    st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
-                    key="slices_chart", width="stretch")
 
-st.subheader("Heatmap of two attributes")
-hx, hy = st.columns(2)
-x_attr = hx.selectbox("Rows", by, index=0, key="heat_x")
-y_attr = hy.selectbox("Columns", by, index=min(1, len(by) - 1), key="heat_y")
-if x_attr == y_attr:
-    st.caption("Choose two different attributes.")
-else:
+@st.fragment
+def slice_browser() -> None:
+    """The table, its chart and the examples of the selected slice: a selection or the toggle re-runs only this."""
+    st.subheader("Slices by evidence")
+    only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
+    every = shown[shown["finding"]] if only_findings else shown
+    view = every.head(TABLE_ROWS)  # by evidence: the rows anyone reads; thousands more only slow the page
+    display = ui.tables.slices_display(view)
+    # The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
+    # indexes changes, and the slice is selected again only where it is still a row.
+    wanted_slice = ui.chosen_slice(run_id)
+    positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
+    table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
+                             st.session_state.get("slices_nav", 0))
+    event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
+                         selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS,
+                         selection_default={"selection": {"rows": positions[:1]}} if positions else None)
+    rows = event.selection.rows if event and event.selection else []
+    chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
+    ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
+    if len(every) > len(view):
+        st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence; the CSV has all of them.")
+    st.download_button("Download the slice table (CSV)",
+                       lambda: safe_csv(ui.tables.export_frame(every, ui.tables.SLICE_EXPORT)),
+                       file_name=f"slices-{run_id}.csv", mime="text/csv", key="slices_download")  # made when asked
+
+    st.subheader("Examples of a slice")
+    if chosen is None:
+        st.caption("Select a slice in the table above to see its examples.")
+    else:
+        st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
+                    f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
+                    f"q = {ui.fmt_q(chosen['q_value'])}")
+        examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
+        st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
+                     column_config=ui.tables.EXAMPLE_COLUMNS)
+        st.download_button("Download these examples (CSV)", lambda: safe_csv(examples), file_name=f"slice-{run_id}.csv",
+                           mime="text/csv", key="slice_examples_download")  # made when asked
+
+    if not view[~view["too_small"]].empty:
+        st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
+                        key="slices_chart", width="stretch")
+
+
+@st.fragment
+def heatmap_panel() -> None:
+    """Two attributes against each other: its selectors re-run only this (the counts are the table's)."""
+    st.subheader("Heatmap of two attributes")
+    hx, hy = st.columns(2)
+    x_attr = hx.selectbox("Rows", by, index=0, key="heat_x")
+    y_attr = hy.selectbox("Columns", by, index=min(1, len(by) - 1), key="heat_y")
+    if x_attr == y_attr:
+        st.caption("Choose two different attributes.")
+        return
     pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins))
     st.plotly_chart(figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr),
                     key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
-extra = ui.extras(db, version, run_id, tuple(by), int(bins))
-extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
-if extra_cols:
+
+@st.fragment
+def extras_panel() -> None:
+    """Calibration, latency, cost, agreement and score intervals per slice, where the run has the columns."""
+    if not ui.has_extras(db, version, run_id):
+        return
+    extra = ui.extras(db, version, run_id, tuple(by), int(bins))
+    extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
+    if not extra_cols:
+        return
     st.subheader("Per-slice extras")
     st.caption("Calibration (ECE), latency and cost percentiles, rater agreement (Cohen's kappa for two raters, "
                "Krippendorff's alpha beyond; below 0.4 the raters disagree) and bootstrap intervals of mean scores, "
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
     if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]), icon=":material/group_off:")
+        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]),
+                   icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 
-st.subheader("Discovered slices (SliceLine)")
-d1, d2, d3, d4 = st.columns(4)
-k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
-max_order_found = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
-min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
-                           format_func=lambda f: f"{f:.1%} of examples")
-holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
-                    help="Search on one random half, compute every statistic on the other half")
-try:  # a search that cannot run here (too few examples to split) is said plainly, as a note
-    found = ui.discovery(db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
-                         float(fdr), int(bins))
-except FaultlineError as err:
-    st.info(ui.md(err), icon=":material/info:")
-except Exception as err:  # noqa: BLE001 - shown in plain words
-    ui.show_error(err)
-else:
+
+@st.fragment
+def discovery_panel() -> None:
+    """SliceLine on demand: searched once per setting (kept for the data version), never on each click elsewhere."""
+    st.subheader("Discovered slices (SliceLine)")
+    d1, d2, d3, d4 = st.columns(4)
+    k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
+    max_order_found = d2.selectbox("Largest conjunction", [1, 2, 3], index=2, key="disc_max_l")
+    min_support_found = d3.select_slider("Least support", [0.005, 0.01, 0.02, 0.05], value=0.01, key="disc_min_sup",
+                                         format_func=lambda f: f"{f:.1%} of examples")
+    holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
+                        help="Search on one random half, compute every statistic on the other half")
+    args = (db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
+            float(fdr), int(bins))
+    searched = st.session_state.setdefault("disc_searched", set())
+    if args not in searched:
+        st.caption("SliceLine searches every conjunction of the attributes for slices with a high error and size: "
+                   "it takes seconds on a large run, so it runs when you ask.")
+        if not st.button("Search for slices", key="disc_run", icon=":material/search:"):
+            return
+        searched.add(args)
+    try:  # a search that cannot run here (too few examples to split) is said plainly, as a note
+        found = ui.discovery(*args)
+    except FaultlineError as err:
+        st.info(ui.md(err), icon=":material/info:")
+        return
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        ui.show_error(err)
+        return
     if found.table.empty:
         st.info("SliceLine found no slice with an error above the run's average.")
     else:
@@ -120,14 +178,8 @@ else:
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")
 
-st.subheader("Examples of a slice")
-if chosen is None:
-    st.caption("Select a slice in the table above to see its examples.")
-else:
-    st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate {ui.fmt_pct(chosen['error_rate'])} "
-                f"{ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, q = {ui.fmt_q(chosen['q_value'])}")
-    examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
-    st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
-                 column_config=ui.tables.EXAMPLE_COLUMNS)
-    st.download_button("Download these examples (CSV)", safe_csv(examples), file_name=f"slice-{run_id}.csv",
-                       mime="text/csv", key="slice_examples_download")
+
+slice_browser()
+heatmap_panel()
+extras_panel()
+discovery_panel()

@@ -117,184 +117,190 @@ st.caption("Colour: the preference AUC of the component's signal, P(it prefers a
            "answer), where the evidence was judged: red = it rewards the failure, blue = it penalises it. Amber: "
            "insufficient evidence; grey: no signal. Italics: the relation the spec declares.")
 
-# ---------------------------------------------------------------------------------- a cell
-st.subheader("A cell: declared rationale beside the measured evidence")
-default_mode, default_comp = result.default_cell()  # the strongest implicated cell, declared ones first
-wanted_mode = ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=default_mode)
-wanted_comp = ui.remembered(comp_ids, key="fm_chosen_component", query_param="component", default=default_comp)
-k1, k2 = st.columns(2)
-mode = k1.selectbox("Failure mode", mode_ids, index=mode_ids.index(wanted_mode), format_func=lambda m: mode_names[m],
-                    key="fm_mode")
-comp = k2.selectbox("Component", comp_ids, index=comp_ids.index(wanted_comp), format_func=lambda c: comp_names[c],
-                    key="fm_component")
-ui.remember(mode, key="fm_chosen_mode", query_param="mode")
-ui.remember(comp, key="fm_chosen_component", query_param="component")
-cell = result.cell(mode, comp)
-row = cell["row"]
-badge = {"implicated": ":red[**implicated**]", "not implicated": ":green[**not implicated**]",
-         "insufficient evidence": ":orange[**insufficient evidence**]", "no signal": ":gray[**no signal**]"}
-st.markdown(f"### {badge[row['verdict']]}")
-st.markdown(ui.md(row["sentence"]))
-component = objective.component(comp)
-mode_obj = objective.mode(mode)
-left, right = st.columns(2)
-with left:
-    st.markdown("**Declared (the spec)**")
-    weight = f", weight {component.weight:g}" if component.weight is not None else ""
-    signals_text = ", ".join(f"{s.column} ({s.direction.replace('_', ' ')})" for s in component.signals) or "none"
-    md = ui.md
-    st.markdown(f"- **{md(component.name)}** ({md(component.kind.replace('_', ' '))}{weight})\n"
-                f"- Why it exists: {md(component.why)}\n- Serves: {md(component.serves)}\n"
-                f"- Relation to *{md(mode_obj.name)}*: **{md(row['relation'])}**\n"
-                f"- Guards against: {md(', '.join(component.guards_against) or 'none')}; can cause: "
-                f"{md(', '.join(component.can_cause) or 'none')}\n"
-                f"- Signals: {md(signals_text)}")
-    st.caption(f"{md(mode_obj.name)}: {md(mode_obj.description)} Harms: {md(mode_obj.dimension)}.")
-with right:
-    st.markdown("**Measured (the logs)**")
-    sep = cell["separation"]
-    if sep.empty:
-        st.markdown("No signal of this component is in the run, so nothing can be measured.")
-    else:
-        st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
-                     column_config=ui.tables.SEPARATION_COLUMNS)
-        first = sep.iloc[0]
-        st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
-                   f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
-                   f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
-                   f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
-                   f"it: {ui.md(row['goodhart_slices'])}.")
-
-conc = cell["concentration"]
-t1, t2, t3 = st.tabs(["Where the mode concentrates", "Where signal and outcome disagree", "Examples"])
-with t1:
-    if conc is None or conc.table[~conc.table["redundant"]].empty:
-        st.caption("No slice to show.")
-    else:  # where the mode is more frequent first
-        st.dataframe(ui.tables.concentration_display(conc.table, limit=30), hide_index=True, width="stretch",
-                     key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
-with t2:
-    div = cell["divergence"]
-    shown = div[div["divergent"]] if not div.empty else div
-    if div.empty:
-        st.caption("No signal: nothing to compare with the outcome.")
-    elif shown.empty:
-        st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
-    else:
-        st.dataframe(ui.tables.divergence_display(shown), hide_index=True, width="stretch", key="fm_divergence",
-                     column_config=ui.tables.DIVERGENCE_COLUMNS)
-        st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome in "
-                   "each slice; negative with q < FDR: the component prefers worse answers there.")
-with t3:
-    signal_cols = tuple(dict.fromkeys(s.column for s in component.signals))
-    order_by = signal_cols[0] if signal_cols and not sep.empty else None
-    descending = component.signals[0].direction == "higher_is_better" if order_by else True
-    try:
-        examples = ui.mode_examples(db, version, run_id, spec_text, spec_name, mode,
-                                    signal_cols if not sep.empty else (), order_by, descending)
-    except Exception as err:  # noqa: BLE001 - shown in plain words
-        ui.show_error(err)
-        examples = None
-    if examples is not None:
-        if examples.empty:
-            st.caption("No example is in this mode.")
+@st.fragment
+def cell_panel() -> None:
+    """A cell with its evidence, the Goodhart plot and the annotations: choosing a cell re-runs only this part."""
+    # ---------------------------------------------------------------------------------- a cell
+    st.subheader("A cell: declared rationale beside the measured evidence")
+    default_mode, default_comp = result.default_cell()  # the strongest implicated cell, declared ones first
+    wanted_mode = ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=default_mode)
+    wanted_comp = ui.remembered(comp_ids, key="fm_chosen_component", query_param="component", default=default_comp)
+    k1, k2 = st.columns(2)
+    mode = k1.selectbox("Failure mode", mode_ids, index=mode_ids.index(wanted_mode), format_func=lambda m: mode_names[m],
+                        key="fm_mode")
+    comp = k2.selectbox("Component", comp_ids, index=comp_ids.index(wanted_comp), format_func=lambda c: comp_names[c],
+                        key="fm_component")
+    ui.remember(mode, key="fm_chosen_mode", query_param="mode")
+    ui.remember(comp, key="fm_chosen_component", query_param="component")
+    cell = result.cell(mode, comp)
+    row = cell["row"]
+    badge = {"implicated": ":red[**implicated**]", "not implicated": ":green[**not implicated**]",
+             "insufficient evidence": ":orange[**insufficient evidence**]", "no signal": ":gray[**no signal**]"}
+    st.markdown(f"### {badge[row['verdict']]}")
+    st.markdown(ui.md(row["sentence"]))
+    component = objective.component(comp)
+    mode_obj = objective.mode(mode)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Declared (the spec)**")
+        weight = f", weight {component.weight:g}" if component.weight is not None else ""
+        signals_text = ", ".join(f"{s.column} ({s.direction.replace('_', ' ')})" for s in component.signals) or "none"
+        md = ui.md
+        st.markdown(f"- **{md(component.name)}** ({md(component.kind.replace('_', ' '))}{weight})\n"
+                    f"- Why it exists: {md(component.why)}\n- Serves: {md(component.serves)}\n"
+                    f"- Relation to *{md(mode_obj.name)}*: **{md(row['relation'])}**\n"
+                    f"- Guards against: {md(', '.join(component.guards_against) or 'none')}; can cause: "
+                    f"{md(', '.join(component.can_cause) or 'none')}\n"
+                    f"- Signals: {md(signals_text)}")
+        st.caption(f"{md(mode_obj.name)}: {md(mode_obj.description)} Harms: {md(mode_obj.dimension)}.")
+    with right:
+        st.markdown("**Measured (the logs)**")
+        sep = cell["separation"]
+        if sep.empty:
+            st.markdown("No signal of this component is in the run, so nothing can be measured.")
         else:
-            if order_by:
-                st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
-            picked = st.dataframe(examples, hide_index=True, width="stretch", height=320,
-                                  key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),
-                                  on_select="rerun", selection_mode="single-row",
-                                  column_config={"input": st.column_config.TextColumn("Input", width="medium"),
-                                                 "output": st.column_config.TextColumn("Output", width="large")})
-            if picked and picked.selection and picked.selection.rows:  # fills the annotation form, once
-                ui.pick_once(examples.iloc[picked.selection.rows[0]]["example_id"], last_key="fm_example_last",
-                             target_key="fm_example_id")
-            st.download_button("Download these examples (CSV)", safe_csv(examples), key="fm_examples_download",
-                               file_name=f"{mode}-{run_id}.csv", mime="text/csv")
+            st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
+                         column_config=ui.tables.SEPARATION_COLUMNS)
+            first = sep.iloc[0]
+            st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
+                       f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
+                       f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
+                       f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
+                       f"it: {ui.md(row['goodhart_slices'])}.")
 
-# ------------------------------------------------------------------------------- Goodhart
-st.subheader("Goodhart plot: the surrogate against the outcome across the objective change")
-if result.goodhart is None:
-    st.info("Choose a baseline run (before the objective change) in the sidebar to compare the two runs slice by "
-            "slice.", icon=":material/compare_arrows:")
-elif sep.empty:
-    st.caption(f"{ui.md(component.name)} has no signal in the runs: nothing to plot.")
-else:
-    points = result.goodhart_points(mode, comp, min_support=int(min_support))
-    st.plotly_chart(figures.goodhart_plot(points, component_name=component.name, mode_name=mode_obj.name),
-                    key="fm_goodhart", width="stretch")
-    flagged = ui.tables.goodhart_display(points)
-    if not flagged.empty:
-        st.dataframe(flagged, hide_index=True, width="stretch", key="fm_goodhart_table",
-                     column_config=ui.tables.goodhart_columns(mode_obj.name))
-
-# ------------------------------------------------------------------------------ annotations
-st.subheader("Annotations")
-st.caption("Label an example or a slice with a failure mode and a note. Annotations are appended (never "
-           "overwritten), count as labels in every analysis, and are exported below.")
-if st.session_state.get("fm_form_cell") != (run_id, mode, comp):  # the form follows the selected cell
-    st.session_state["fm_form_cell"] = (run_id, mode, comp)
-    st.session_state["fm_annotate_mode"] = mode
-    for stale in ("fm_slice", "fm_example_id", "fm_example_last"):
-        st.session_state.pop(stale, None)
-with st.form("fm_annotate_form", clear_on_submit=False):
-    a1, a2 = st.columns(2)
-    target = a1.radio("About", ["an example", "a slice"], horizontal=True, key="fm_target")
-    example_id = a1.text_input("Example id (select one in the Examples tab, or type it)", key="fm_example_id")
-    slice_options = [] if conc is None else list(conc.findings()["description"].head(50)) + [
-        d for d in conc.table[~conc.table["redundant"] & ~conc.table["finding"]]["description"].head(20)]
-    slice_choice = a1.selectbox("Slice (where the chosen mode concentrates)", slice_options or ["(no slice)"],
-                                key="fm_slice")
-    if st.session_state.get("fm_annotate_mode") not in ["", *mode_ids]:  # a mode the edited spec dropped
-        st.session_state["fm_annotate_mode"] = mode
-    annotate_mode = a2.selectbox("Failure mode", [""] + mode_ids,
-                                 format_func=lambda m: mode_names.get(m, "(none: a note only)"), key="fm_annotate_mode")
-    note = a2.text_area("Note", key="fm_note", height=90)
-    ui.remembered_text("fm_author", saved_key="fm_author_saved")  # the author is remembered across page switches
-    author = a2.text_input("Author", key="fm_author")
-    submitted = st.form_submit_button("Add annotation", type="primary")
-if submitted:
-    ui.remember(author, key="fm_author_saved")
-    try:
-        if target == "a slice":
-            if conc is None or slice_choice not in slice_options:
-                raise FaultlineError("Choose a slice to annotate")
-            chosen = conc.table[conc.table["description"] == slice_choice].iloc[0]
-            made = add_annotation(store, run_id, author=author, mode=annotate_mode or None, note=note,
-                                  slice=dict(chosen["predicate"]), known_modes=mode_ids)
+    conc = cell["concentration"]
+    t1, t2, t3 = st.tabs(["Where the mode concentrates", "Where signal and outcome disagree", "Examples"])
+    with t1:
+        if conc is None or conc.table[~conc.table["redundant"]].empty:
+            st.caption("No slice to show.")
+        else:  # where the mode is more frequent first
+            st.dataframe(ui.tables.concentration_display(conc.table, limit=30), hide_index=True, width="stretch",
+                         key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
+    with t2:
+        div = cell["divergence"]
+        shown = div[div["divergent"]] if not div.empty else div
+        if div.empty:
+            st.caption("No signal: nothing to compare with the outcome.")
+        elif shown.empty:
+            st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
         else:
-            made = add_annotation(store, run_id, author=author, mode=annotate_mode or None, note=note,
-                                  example_id=example_id.strip() or None, known_modes=mode_ids)
-    except Exception as err:  # noqa: BLE001 - shown in plain words
-        ui.show_error(err)
-    else:  # rerun so that every table above counts the new label
-        ui.flash(f"Annotation added ({made.annotation_id[:8]}): it counts as a label from now on.", key="fm_flash")
-        st.rerun()
-ui.show_flash(key="fm_flash")
-notes_table = ui.annotation_table(db, store.data_version(), run_id)
-if notes_table.empty:
-    st.caption("No annotations on this run yet.")
-else:
-    st.dataframe(ui.tables.annotations_display(notes_table), hide_index=True, width="stretch", key="fm_annotations")
-    st.download_button("Export annotations (CSV)", safe_csv(notes_table), file_name=f"annotations-{run_id}.csv",
-                       mime="text/csv", key="fm_annotations_download")
-    counting = notes_table[~notes_table["retracted"].astype(bool) & notes_table["retracts"].isna()]
-    if not counting.empty:  # withdraw one: it stops counting; a retraction is appended, nothing is deleted
-        shown = ui.tables.annotations_display(counting)
-        choices = dict(zip(counting["annotation_id"], (f"{a[:8]} · {t} · {m or 'note'} · {w}" for a, t, m, w in zip(
-            counting["annotation_id"], shown["target"], counting["mode"], counting["author"]))))
-        with st.form("fm_withdraw_form", clear_on_submit=False):
-            w1, w2 = st.columns(2)
-            withdraw_id = w1.selectbox("Annotation to withdraw", list(choices), format_func=choices.get,
-                                       key="fm_withdraw_id")
-            withdraw_note = w2.text_input("Why (optional)", key="fm_withdraw_note")
-            withdrawn = st.form_submit_button("Withdraw annotation")
-        if withdrawn:
-            try:
-                retract_annotation(store, run_id, withdraw_id, author=st.session_state.get("fm_author_saved") or author,
-                                   note=withdraw_note)
-            except Exception as err:  # noqa: BLE001 - shown in plain words
-                ui.show_error(err)
+            st.dataframe(ui.tables.divergence_display(shown), hide_index=True, width="stretch", key="fm_divergence",
+                         column_config=ui.tables.DIVERGENCE_COLUMNS)
+            st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome in "
+                       "each slice; negative with q < FDR: the component prefers worse answers there.")
+    with t3:
+        signal_cols = tuple(dict.fromkeys(s.column for s in component.signals))
+        order_by = signal_cols[0] if signal_cols and not sep.empty else None
+        descending = component.signals[0].direction == "higher_is_better" if order_by else True
+        try:
+            examples = ui.mode_examples(db, version, run_id, spec_text, spec_name, mode,
+                                        signal_cols if not sep.empty else (), order_by, descending)
+        except Exception as err:  # noqa: BLE001 - shown in plain words
+            ui.show_error(err)
+            examples = None
+        if examples is not None:
+            if examples.empty:
+                st.caption("No example is in this mode.")
             else:
-                ui.flash(f"Annotation {withdraw_id[:8]} withdrawn: it no longer counts as a label.", key="fm_flash")
-                st.rerun()
+                if order_by:
+                    st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
+                picked = st.dataframe(examples, hide_index=True, width="stretch", height=320,
+                                      key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),
+                                      on_select="rerun", selection_mode="single-row",
+                                      column_config={"input": st.column_config.TextColumn("Input", width="medium"),
+                                                     "output": st.column_config.TextColumn("Output", width="large")})
+                if picked and picked.selection and picked.selection.rows:  # fills the annotation form, once
+                    ui.pick_once(examples.iloc[picked.selection.rows[0]]["example_id"], last_key="fm_example_last",
+                                 target_key="fm_example_id")
+                st.download_button("Download these examples (CSV)", safe_csv(examples), key="fm_examples_download",
+                                   file_name=f"{mode}-{run_id}.csv", mime="text/csv")
+
+    # ------------------------------------------------------------------------------- Goodhart
+    st.subheader("Goodhart plot: the surrogate against the outcome across the objective change")
+    if result.goodhart is None:
+        st.info("Choose a baseline run (before the objective change) in the sidebar to compare the two runs slice by "
+                "slice.", icon=":material/compare_arrows:")
+    elif sep.empty:
+        st.caption(f"{ui.md(component.name)} has no signal in the runs: nothing to plot.")
+    else:
+        points = result.goodhart_points(mode, comp, min_support=int(min_support))
+        st.plotly_chart(figures.goodhart_plot(points, component_name=component.name, mode_name=mode_obj.name),
+                        key="fm_goodhart", width="stretch")
+        flagged = ui.tables.goodhart_display(points)
+        if not flagged.empty:
+            st.dataframe(flagged, hide_index=True, width="stretch", key="fm_goodhart_table",
+                         column_config=ui.tables.goodhart_columns(mode_obj.name))
+
+    # ------------------------------------------------------------------------------ annotations
+    st.subheader("Annotations")
+    st.caption("Label an example or a slice with a failure mode and a note. Annotations are appended (never "
+               "overwritten), count as labels in every analysis, and are exported below.")
+    if st.session_state.get("fm_form_cell") != (run_id, mode, comp):  # the form follows the selected cell
+        st.session_state["fm_form_cell"] = (run_id, mode, comp)
+        st.session_state["fm_annotate_mode"] = mode
+        for stale in ("fm_slice", "fm_example_id", "fm_example_last"):
+            st.session_state.pop(stale, None)
+    with st.form("fm_annotate_form", clear_on_submit=False):
+        a1, a2 = st.columns(2)
+        target = a1.radio("About", ["an example", "a slice"], horizontal=True, key="fm_target")
+        example_id = a1.text_input("Example id (select one in the Examples tab, or type it)", key="fm_example_id")
+        slice_options = [] if conc is None else list(conc.findings()["description"].head(50)) + [
+            d for d in conc.table[~conc.table["redundant"] & ~conc.table["finding"]]["description"].head(20)]
+        slice_choice = a1.selectbox("Slice (where the chosen mode concentrates)", slice_options or ["(no slice)"],
+                                    key="fm_slice")
+        if st.session_state.get("fm_annotate_mode") not in ["", *mode_ids]:  # a mode the edited spec dropped
+            st.session_state["fm_annotate_mode"] = mode
+        annotate_mode = a2.selectbox("Failure mode", [""] + mode_ids,
+                                     format_func=lambda m: mode_names.get(m, "(none: a note only)"), key="fm_annotate_mode")
+        note = a2.text_area("Note", key="fm_note", height=90)
+        ui.remembered_text("fm_author", saved_key="fm_author_saved")  # the author is remembered across page switches
+        author = a2.text_input("Author", key="fm_author")
+        submitted = st.form_submit_button("Add annotation", type="primary")
+    if submitted:
+        ui.remember(author, key="fm_author_saved")
+        try:
+            if target == "a slice":
+                if conc is None or slice_choice not in slice_options:
+                    raise FaultlineError("Choose a slice to annotate")
+                chosen = conc.table[conc.table["description"] == slice_choice].iloc[0]
+                made = add_annotation(store, run_id, author=author, mode=annotate_mode or None, note=note,
+                                      slice=dict(chosen["predicate"]), known_modes=mode_ids)
+            else:
+                made = add_annotation(store, run_id, author=author, mode=annotate_mode or None, note=note,
+                                      example_id=example_id.strip() or None, known_modes=mode_ids)
+        except Exception as err:  # noqa: BLE001 - shown in plain words
+            ui.show_error(err)
+        else:  # rerun so that every table above counts the new label
+            ui.flash(f"Annotation added ({made.annotation_id[:8]}): it counts as a label from now on.", key="fm_flash")
+            st.rerun()
+    ui.show_flash(key="fm_flash")
+    notes_table = ui.annotation_table(db, store.data_version(), run_id)
+    if notes_table.empty:
+        st.caption("No annotations on this run yet.")
+    else:
+        st.dataframe(ui.tables.annotations_display(notes_table), hide_index=True, width="stretch", key="fm_annotations")
+        st.download_button("Export annotations (CSV)", safe_csv(notes_table), file_name=f"annotations-{run_id}.csv",
+                           mime="text/csv", key="fm_annotations_download")
+        counting = notes_table[~notes_table["retracted"].astype(bool) & notes_table["retracts"].isna()]
+        if not counting.empty:  # withdraw one: it stops counting; a retraction is appended, nothing is deleted
+            shown = ui.tables.annotations_display(counting)
+            choices = dict(zip(counting["annotation_id"], (f"{a[:8]} · {t} · {m or 'note'} · {w}" for a, t, m, w in zip(
+                counting["annotation_id"], shown["target"], counting["mode"], counting["author"]))))
+            with st.form("fm_withdraw_form", clear_on_submit=False):
+                w1, w2 = st.columns(2)
+                withdraw_id = w1.selectbox("Annotation to withdraw", list(choices), format_func=choices.get,
+                                           key="fm_withdraw_id")
+                withdraw_note = w2.text_input("Why (optional)", key="fm_withdraw_note")
+                withdrawn = st.form_submit_button("Withdraw annotation")
+            if withdrawn:
+                try:
+                    retract_annotation(store, run_id, withdraw_id, author=st.session_state.get("fm_author_saved") or author,
+                                       note=withdraw_note)
+                except Exception as err:  # noqa: BLE001 - shown in plain words
+                    ui.show_error(err)
+                else:
+                    ui.flash(f"Annotation {withdraw_id[:8]} withdrawn: it no longer counts as a label.", key="fm_flash")
+                    st.rerun()
+
+
+cell_panel()

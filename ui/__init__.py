@@ -26,6 +26,7 @@ from ui.cache import (
     demo_spec_text,
     discovery,
     extras,
+    has_extras,
     headline,
     link_result,
     mode_examples,
@@ -84,7 +85,7 @@ from ui.uploads import forget_plan, plan_uploads, prune_staged, upload_plan, upl
 __all__ = [
     "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attribute_notes", "attributes", "cached_clusters",
     "cluster_embedders", "cluster_job", "comparison", "computed_note", "correctness_note",
-    "default_attributes_note", "demo_spec_text", "discovery", "extras",
+    "default_attributes_note", "demo_spec_text", "discovery", "extras", "has_extras",
     "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "forget_cluster_job",
     "get_store", "headline", "link_result", "md", "mode_examples", "objective", "page_setup", "page_with_run",
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",

@@ -109,6 +109,12 @@ def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, m
                              fdr=fdr, bins=bins)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def has_extras(db_path: str, data_version: int, run_id: str) -> bool:
+    """Whether the run has columns for per-slice extras (:func:`analysis.extras_available`)."""
+    return analysis.extras_available(_open(db_path), run_id)
+
+
 @st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
 def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
     """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`)."""

@@ -7,8 +7,11 @@ there (:func:`ui.cache.cached_clusters`).
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
@@ -110,3 +113,90 @@ def start_cluster_warm_up() -> dict:
 
     threading.Thread(target=work, name="faultline-cluster-warm-up", daemon=True).start()
     return state
+
+
+@st.cache_resource(show_spinner=False)
+def start_precompute(db_path: str, data_version: int) -> dict:
+    """Compute, once per data version and in a background thread, what the pages show first: each run's
+    slice table with the default attributes (pairs), the default comparison and the Failure modes page's
+    first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
+    finds them ready; then the likely next views (pairs on Compare, the other run as the baseline) and the
+    engine's counts of every triple of the default attributes. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+
+    Each step is one task of a one-thread executor, joined when the process exits: the step under way
+    finishes and the others are skipped (a daemon thread stopped inside DuckDB would abort the process).
+    """
+    state: dict = {"done": [], "errors": []}
+    if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
+        return state
+    from ui import cache
+    from ui.session import DEMO_SPEC_NAME  # the name the Failure modes page gives the demo spec
+
+    _quiet_precompute_thread()
+
+    def step(name: str, fn, *args) -> None:
+        if not threading.main_thread().is_alive():  # the process is exiting: the remaining steps are dropped
+            return
+        try:
+            fn(db_path, data_version, *args)
+            state["done"].append(name)
+        except Exception as err:  # noqa: BLE001 - a failed step only means the page computes it itself
+            state["errors"].append(f"{name}: {type(err).__name__}: {err}")
+
+    def slices(db: str, version: int, run_id: str) -> None:
+        _, default = cache.attributes(db, version, run_id)
+        if default:
+            cache.slices(db, version, run_id, tuple(default), *SLICES_DEFAULTS)
+
+    def comparison(db: str, version: int, baseline: str, candidate: str, order: int = COMPARE_DEFAULTS[0]) -> None:
+        _, default = cache.attributes(db, version, baseline)
+        cache.comparison(db, version, baseline, candidate, tuple(default), order, *COMPARE_DEFAULTS[1:])
+
+    def triples(db: str, version: int, run_id: str) -> None:
+        _, default = cache.attributes(db, version, run_id)
+        if default:  # the engine keeps the counts of every triple: any choice of these attributes reuses them
+            analysis.slice_table(cache._open(db), run_id, list(default), max_order=3, min_support=30)
+
+    def link(db: str, version: int, run_id: str, baseline: str | None) -> None:
+        cache.link_result(db, version, run_id, baseline, cache.demo_spec_text(), DEMO_SPEC_NAME, *LINK_DEFAULTS)
+
+    ids = list(cache.run_listing(db_path, data_version)["run_id"])
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=PRECOMPUTE_THREAD)
+    for run_id in ids:
+        pool.submit(step, f"slices {run_id}", slices, run_id)
+    if len(ids) >= 2:
+        pool.submit(step, f"comparison {ids[0]} {ids[1]}", comparison, ids[0], ids[1])
+    for index, run_id in enumerate(ids[:2]):  # the Failure modes page's first view of the first runs
+        pool.submit(step, f"link {run_id}", link, run_id, ids[index - 1] if index else None)
+    # then the likely next views: pairs on Compare, the other run as baseline, and the counts of triples
+    if len(ids) >= 2:
+        pool.submit(step, f"comparison pairs {ids[0]} {ids[1]}", comparison, ids[0], ids[1], 2)
+        pool.submit(step, f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
+    for run_id in ids:
+        pool.submit(step, f"triples {run_id}", triples, run_id)
+    pool.shutdown(wait=False)
+    return state
+
+
+class _NoScriptContextWarning(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning from the precompute thread (its cached calls
+    have spinners that have no page to show on: expected, and nothing is lost)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith(PRECOMPUTE_THREAD)
+
+
+def _quiet_precompute_thread() -> None:
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    if not any(isinstance(f, _NoScriptContextWarning) for f in logger.filters):
+        logger.addFilter(_NoScriptContextWarning())
+
+
+#: Name (prefix) of the precompute thread.
+PRECOMPUTE_THREAD = "faultline-precompute"
+#: The Slices page's default settings after the attributes: (max_order, min_support, fdr, bins).
+SLICES_DEFAULTS = (2, 30, 0.05, 5)
+#: The Failure modes page's default settings: (max_order, min_support, min_failures, fdr).
+LINK_DEFAULTS = (1, 30, 20, 0.05)
+#: The Compare page's default settings after the attributes: (max_order, min_support, fdr).
+COMPARE_DEFAULTS = (1, 30, 0.05)

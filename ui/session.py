@@ -18,6 +18,7 @@ import streamlit as st
 
 from analysis import FaultlineError, Store, resolve_db_path
 from ui.cache import _open, demo_spec_text, run_listing
+from ui.jobs import start_precompute
 
 #: The tab's icon: an emoji, drawn by the browser (a ``:material/...:`` favicon is fetched from fonts.gstatic.com).
 PAGE_ICON = "🔎"
@@ -51,7 +52,9 @@ def get_store() -> Store | None:
     """The process-wide store (one DuckDB connection), or None after showing why it cannot open."""
     path = str(resolve_db_path())
     try:
-        return _open(path)
+        store = _open(path)
+        start_precompute(path, store.data_version())  # once per data version: what the pages show first
+        return store
     except FaultlineError as err:
         st.error(md(err), icon=":material/lock:")
         st.button("Try again", key="retry_store")

@@ -12,6 +12,7 @@ so the same example carries the same slice description everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -794,17 +795,33 @@ def decode_groups(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], *, e
     k = len(prepared)
     gid = raw["gid"].to_numpy() if k else np.zeros(len(raw), dtype=np.int64)
     out = DecodedSlices([], [], [], [], [])
+    columns = [list(raw.iloc[:, i]) for i in range(k)]  # column lists: no per-cell DataFrame lookups
+    used_of: dict[int, list[int]] = {}
+    seen: list[dict] = [{} for _ in range(k)]  # per attribute: value -> (label, raw value, words)
+
+    def decode(i: int, v) -> tuple:
+        try:
+            return seen[i][(type(v), v)]
+        except (KeyError, TypeError):  # a new or unhashable value (NaN is never equal: decoded each time)
+            label = value_label(prepared[i], v)
+            found = (label, raw_value(v), describe_condition(prepared[i].attribute.name, label,
+                                                             binned=prepared[i].labels is not None))
+            with contextlib.suppress(TypeError):
+                seen[i][(type(v), v)] = found
+            return found
+
     for row_index in range(len(raw)):
         g = int(gid[row_index])
-        used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
+        used = used_of.get(g)
+        if used is None:
+            used = used_of[g] = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
         pred, names, vals, words = {}, [], [], []
         for i in used:
-            v = raw.iat[row_index, i]
-            label = value_label(prepared[i], v)
+            label, value, word = decode(i, columns[i][row_index])
             pred[prepared[i].attribute.name] = label
             names.append(prepared[i].attribute.name)
-            vals.append(raw_value(v))
-            words.append(describe_condition(prepared[i].attribute.name, label, binned=prepared[i].labels is not None))
+            vals.append(value)
+            words.append(word)
         out.predicates.append(pred)
         out.attributes.append(tuple(names))
         out.values.append(tuple(vals))

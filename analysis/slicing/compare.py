@@ -11,6 +11,7 @@ interval. Benjamini-Hochberg runs across every slice compared. The verdict per s
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from scipy.stats import norm
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.formatting import format_q
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
 from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.grouping import grouping_counts
@@ -184,14 +186,25 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     if matched == 0:
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)
-    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
+    if cohort is None:  # one profile statement for the attributes not profiled before (kept per data version)
+        kept = _counts.store_cache(store)
+        prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None, cache=kept)
+    else:  # a cohort's bins are its own: computed for it, not kept
+        prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
-    raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
-        base.table_name, cand.table_name, [attr_sql[i] for i in used], local, cohort=cohort))
+    raw = None
+    if cohort is None:
+        counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared, cache=kept)
+        if counter is not None:  # in memory from the baseline's kept attribute codes
+            with contextlib.suppress(_counts.TooManyCells):  # else a GROUPING SETS statement
+                raw = counter(sets)
+    if raw is None:
+        raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
+            base.table_name, cand.table_name, [attr_sql[i] for i in used], local, cohort=cohort))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
                           fdr=fdr)
     if n_resamples > 0:
@@ -250,14 +263,16 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
 def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed,
                          cohort=None):
     """Paired bootstrap of the mean score difference, for the overall row and single-attribute slices."""
+    cur = store.cursor()
+    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
+    if not graded:  # asked first: reading every matched example's values is the costly part
+        return table  # scores that are only correctness: the correctness comparison already says it all
     sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared], cohort=cohort)
     values = store.cursor().execute(sql, params).df()
     both = values["bs"].notna() & values["cs"].notna()
     scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])
-    cur = store.cursor()
-    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
-    if scores.empty or not graded:
-        return table  # scores that are only correctness: the correctness comparison already says it all
+    if scores.empty:
+        return table
     diffs = (values.loc[both, "cs"] - values.loc[both, "bs"]).to_numpy(dtype=float)
     sub = values.loc[both].reset_index(drop=True)
     lows = table["score_ci_low"].to_numpy(copy=True)

@@ -152,14 +152,7 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
     table = info.table_name
     cur = store.cursor()
-    numeric = _numeric_meta(store, schema)
-    conf_col = confidence_column or next((c for c in numeric if _CONFIDENCE.match(c.split(".", 1)[1])), None)
-    if conf_col is not None and conf_col not in numeric:
-        raise FaultlineError(f"Run {info.name!r} has no numeric column {conf_col!r} for confidence")
-    metric_cols = [c for c in numeric if c != conf_col and (_LATENCY.search(c.split(".", 1)[1])
-                                                            or _COST.search(c.split(".", 1)[1]))]
-    fields = schema.fields
-    raters = [c for c, r in zip(fields["column_name"], fields["role"]) if r == "rater"]
+    conf_col, metric_cols, raters = _extra_columns(store, schema, confidence_column)
     graded = bool(cur.execute(F.graded_sql(table)).fetchall()[0][0])
     rows: list[dict] = []
     for p in prepared:
@@ -215,6 +208,35 @@ class _Found(dict):
 
     def __missing__(self, key):
         return {}
+
+
+def _extra_columns(store: Store, schema: RunSchema, confidence_column: str | None) -> tuple[str | None, list, list]:
+    """The columns the extras read: confidence, latency and cost metrics, raters."""
+    numeric = _numeric_meta(store, schema)
+    conf_col = confidence_column or next((c for c in numeric if _CONFIDENCE.match(c.split(".", 1)[1])), None)
+    if conf_col is not None and conf_col not in numeric:
+        raise FaultlineError(f"Run {schema.run.name!r} has no numeric column {conf_col!r} for confidence")
+    metric_cols = [c for c in numeric if c != conf_col and (_LATENCY.search(c.split(".", 1)[1])
+                                                            or _COST.search(c.split(".", 1)[1]))]
+    fields = schema.fields
+    raters = [c for c, r in zip(fields["column_name"], fields["role"]) if r == "rater"]
+    return conf_col, metric_cols, raters
+
+
+def extras_available(store: Store, run: str) -> bool:
+    """Whether :func:`slice_extras` has anything beyond counts for a run: a confidence, latency or cost
+    column, raters, or graded scores (one cheap query; the app asks before computing the extras).
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    """
+    schema = store.schema(run)
+    conf_col, metric_cols, raters = _extra_columns(store, schema, None)
+    if conf_col is not None or metric_cols or raters:
+        return True
+    return bool(store.cursor().execute(F.graded_sql(schema.run.table_name)).fetchall()[0][0])
 
 
 def _key(value):

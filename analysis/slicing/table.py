@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import (
     Attribute,
     PreparedAttribute,
@@ -185,7 +186,12 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     if not attrs:
         left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
         raise FaultlineError(f"Run {info.name!r} has no attribute to slice by" + (f". {left_out}" if left_out else ""))
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
+    if cohort is None:
+        kept = _counts.store_cache(store)  # counts and profiles kept for this store at its data version
+        prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cache=kept)
+    else:  # a cohort's bins and counts are its own: computed for it, not kept
+        kept = None
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
     if by is None:  # by default, leave out attributes with a single value (nothing to compare)
         prepared = [p for p in prepared if not p.constant] or prepared
         attrs = [p.attribute for p in prepared]
@@ -197,17 +203,41 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     k = len(prepared)
     graded = bool(total[6])
     attr_sql = [p.sql for p in prepared]
-    if max_order == 2 and 2 <= k <= BATCH_ATTRIBUTES:
-        # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
-        sets = list(itertools.combinations(range(k), 2))
-        raw = cur.execute(*Q.grouping_sets_sql(info.table_name, attr_sql, sets, with_scores=graded,
-                                               derive_singles=True, where=scored_where,
-                                               where_params=scored_params)).df()
+    if cohort is not None:
+        if max_order == 2 and 2 <= k <= BATCH_ATTRIBUTES:
+            # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
+            sets = list(itertools.combinations(range(k), 2))
+            raw = cur.execute(*Q.grouping_sets_sql(info.table_name, attr_sql, sets, with_scores=graded,
+                                                   derive_singles=True, where=scored_where,
+                                                   where_params=scored_params)).df()
+        else:
+            sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
+            raw = grouping_counts(cur, k, sets, lambda used, local: Q.grouping_sets_sql(
+                info.table_name, [attr_sql[i] for i in used], local, with_scores=graded, where=scored_where,
+                where_params=scored_params))
     else:
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
-        raw = grouping_counts(cur, k, sets, lambda used, local: Q.grouping_sets_sql(
-            info.table_name, [attr_sql[i] for i in used], local, with_scores=graded, where=scored_where,
-            where_params=scored_params))
+
+        counter = _counts.in_memory_counter(store, info.table_name, prepared, graded=graded, cache=kept)
+
+        def count(used: list[int], local_sets: list[tuple]) -> pd.DataFrame:
+            if counter is not None:
+                try:
+                    return counter(used, local_sets)
+                except _counts.TooManyCells:
+                    pass  # a set with very many cells: counted by a GROUPING SETS statement
+            sql = [attr_sql[i] for i in used]
+            m = len(used)
+            if 2 <= m <= BATCH_ATTRIBUTES and set(local_sets) == {
+                    s for order in (1, 2) for s in itertools.combinations(range(m), order)}:
+                # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
+                return cur.execute(*Q.grouping_sets_sql(info.table_name, sql, list(itertools.combinations(range(m), 2)),
+                                                        with_scores=graded, derive_singles=True)).df()
+            return grouping_counts(cur, m, local_sets, lambda used_here, local: Q.grouping_sets_sql(
+                info.table_name, [sql[i] for i in used_here], local, with_scores=graded))
+
+        # sets counted before for this run (another analysis, a heatmap) are not counted again
+        raw = _counts.counts(store, info.table_name, prepared, sets, graded=graded, compute=count, cache=kept)
     table = slice_statistics(raw, prepared, total_n, total_errors, min_support=support_count(min_support, total_n),
                           confidence=confidence, fdr=fdr)
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
@@ -440,7 +470,10 @@ def slice_examples(store: Store, run: str, predicate: dict, *, limit: int | None
     found = cohort_filter(schema, where)
     cohort = None if found is None else found.as_sql
     attrs = resolve_attributes(store, schema, list(predicate))
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
+    if cohort is None:
+        prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=edges)
+    else:
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
     raw_values = []
     for p in prepared:
         label = predicate[p.attribute.name] if p.attribute.name in predicate else predicate[p.attribute.column]

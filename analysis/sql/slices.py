@@ -417,3 +417,26 @@ def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[S
            "max_rate FROM sets ORDER BY gid")
     params += [int(min_cell)] * 6
     return sql, params
+
+
+def values_in_order_sql(table: str, attributes: Sequence[AttributeSQL]) -> tuple[str, list]:
+    """Per scorable example, in log order (``source_row``): each attribute's value (``a0``, ``a1``, ...),
+    ``correct`` and ``score``; the examples a slice table counts, for counting in memory."""
+    params: list = []
+    for a in attributes:
+        params += a.params
+    values = "".join(f"{a.expr} AS a{i}, " for i, a in enumerate(attributes))
+    return (f"SELECT {values}correct, score FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
+            params)
+
+
+def paired_outcomes_sql(base_table: str, cand_table: str) -> str:
+    """Per pair of examples matched on example id (both scorable): the baseline example's position
+    among the baseline's scorable examples in log order (as :func:`values_in_order_sql` reads them),
+    both runs' correctness (``bc``, ``cc``) and scores (``bs``, ``cs``); the rows
+    :func:`paired_sets_sql` counts, for counting in memory."""
+    return (f"WITH base AS (SELECT row_number() OVER (ORDER BY source_row) - 1 AS pos, example_id, correct AS bc, "
+            f"score AS bs FROM {quote_ident(base_table)} WHERE NOT unscorable), "
+            f"cand AS (SELECT example_id, correct AS cc, score AS cs FROM {quote_ident(cand_table)} "
+            f"WHERE NOT unscorable) "
+            f"SELECT pos, bc, cc, bs, cs FROM base JOIN cand USING (example_id)")

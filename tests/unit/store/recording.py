@@ -18,6 +18,10 @@ class RecordingCursor:
         self._log.append((sql, parameters))
         return self._cursor.execute(sql, parameters) if parameters is not None else self._cursor.execute(sql)
 
+    def sql(self, query, *, params=None, **kwargs):  # a relation (read as Arrow without a copy)
+        self._log.append((query, params))
+        return self._cursor.sql(query, params=params, **kwargs)
+
     def executemany(self, sql, parameters=None):
         self._log.append((sql, parameters))
         return self._cursor.executemany(sql, parameters)

@@ -1,0 +1,473 @@
+"""App speed in a real browser: the main interactions of every page on a store of 2 runs x 1,000,000 examples.
+
+Run: .venv/bin/python bench/bench_ui.py [--quick] [--size N] [--store PATH] [--port P] [--repeat 3]
+
+The store (10 categorical attributes, short texts, two runs over the same example ids with planted
+failure structure) is generated once and cached (``/tmp/faultline-bench-ui-<size>.duckdb`` unless
+``--store``). The app is started on it (``streamlit run app.py`` on 127.0.0.1, ``FAULTLINE_DB``,
+``FAULTLINE_DEMO=0``, ``FAULTLINE_WARM_UP=0``) and Debian's chromium, driven by Playwright, goes
+through the main interactions of every page. Each interaction is timed from the action to
+*settled*: no script running (Streamlit's ``[data-testid="stStatusWidget"]`` absent) and no
+element stale (``[data-stale="true"]``) and no change to the page for 0.6 s; the time reported is
+when that quiet period began. p50 / p95 are printed per page and overall.
+
+Beside them, the floor: the engine's own time for the same calls (the same ``analysis`` functions
+the pages call, with the pages' default settings, in the order the bench makes them: the engine's own
+caches, as in the app, warm from the calls before), measured in this process before the app starts
+(DuckDB lets one process hold the file at a time). The first visit of the new app process (imports,
+opening the store) is reported apart and left out of the overall figures. On a shared machine the absolute numbers are
+noisy; the ratio to the floor measured in the same run is what counts. ``--quick`` is 100,000
+examples per run (for iteration); ``--size`` any other count.
+
+Clusters: clustering itself is a background job (first time ~2 minutes at 1M, most of it UMAP); it
+is measured only with ``--clusters`` (computed by the engine before the app starts, so that the
+page reads it from the store's cache); without it the Clusters page's cluster -> slice step is
+skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = os.environ.get("FAULTLINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+#: The attributes: name and categories (cardinalities 2..12, as ``bench_slicing``), skewed frequencies.
+ATTRIBUTES = {
+    "language": ["en", "es", "de", "fr", "zh", "ja", "sw", "ar"],
+    "domain": ["legal", "medical", "finance", "code", "science", "sports"],
+    "genre": ["qa", "summarise", "translate", "classify"],
+    "difficulty": ["easy", "medium", "hard"],
+    "source": ["web", "books", "forum", "news", "wiki", "papers", "chat", "email", "manual", "faq"],
+    "length_bucket": ["short", "long"],
+    "format": ["plain", "markdown", "json", "table", "list"],
+    "region": ["eu", "us", "apac", "latam", "africa", "mena", "other"],
+    "topic": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"],
+    "template": ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9"],
+}
+MAPPING = {"id": "example_id", "input": "input", "output": "output", "correct": "correct"}
+WORDS = np.array(["the", "a", "model", "answer", "question", "why", "how", "what", "when", "city", "river", "law", "court", "drug", "dose", "price", "rate", "team", "goal", "code", "bug", "test", "data", "paper", "claim", "cell", "gene", "loan", "tax"])
+
+
+# ------------------------------------------------------------------------------------------ the store
+def make_runs(size: int, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Two runs over the same ``size`` example ids: attributes, short texts, correctness with planted slices."""
+    rng = np.random.default_rng(seed)
+    data: dict = {"example_id": np.char.add("ex", np.arange(size).astype(str))}
+    codes = {}
+    for name, values in ATTRIBUTES.items():
+        p = rng.dirichlet(np.full(len(values), 3.0))
+        codes[name] = rng.choice(len(values), size=size, p=p)
+        data[name] = pd.array(np.array(values)[codes[name]], dtype="str")
+    w = rng.integers(0, len(WORDS), size=(size, 4))
+    data["input"] = pd.array(np.char.add(np.char.add(np.char.add(WORDS[w[:, 0]], " "), WORDS[w[:, 1]]), "?"), dtype="str")
+    out_words = np.char.add(np.char.add(WORDS[w[:, 2]], " "), WORDS[w[:, 3]])
+    base = np.full(size, 0.12)
+    base[(codes["language"] == 1) & (codes["domain"] == 0)] += 0.35   # language = es AND domain = legal
+    base[codes["difficulty"] == 2] += 0.08                              # difficulty = hard
+    base[(codes["genre"] == 2) & (codes["region"] == 4) & (codes["format"] == 3)] += 0.3
+    runs = {}
+    for index, (name, shift) in enumerate((("baseline-1m", 0.0), ("candidate-1m", 0.02))):
+        p_err = base + shift + (0.1 * (codes["source"] == 2) if index else 0.0)
+        correct = rng.random(size) >= np.clip(p_err, 0, 1)
+        frame = pd.DataFrame({**data, "output": pd.array(out_words, dtype="str"), "correct": correct})
+        runs[name] = frame
+    return runs
+
+
+def ensure_store(path: Path, size: int) -> float:
+    """Generate the store at ``path`` unless it already holds the two runs of this size; seconds spent."""
+    from analysis import open_store
+
+    start = time.perf_counter()
+    if path.exists():
+        with contextlib.suppress(Exception), open_store(path, seed_demo=False) as store:
+            runs = store.runs()
+            if len(runs) == 2 and (runs["rows"] == size).all():
+                return 0.0
+        path.unlink()
+    with open_store(path, seed_demo=False) as store:
+        for name, frame in make_runs(size).items():
+            store.ingest_frame(frame, name=name, model=name, mapping=MAPPING, notes=f"bench_ui, {size:,} examples")
+    return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------------------------------ the floor
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def engine_floor(path: Path, *, clusters: bool) -> dict[str, dict[str, float]]:
+    """The engine's own seconds for the calls behind each interaction (page defaults), by page and interaction.
+
+    Each call is made once on a fresh store object (no result cache; DuckDB's own buffers warm),
+    which is what the app pays the first time it shows a view.
+    """
+    import analysis
+
+    floor: dict[str, dict[str, float]] = {}
+    with analysis.open_store(path, seed_demo=False) as store:
+        runs = store.runs()
+        first, second = list(runs["run_id"])[:2]
+        store.headline()  # the connection and the catalog, warm
+        defaults = [a.name for a in analysis.default_attributes(store, first)]
+        spec = analysis.parse_objective((ROOT / "data" / "objective_demo.yaml").read_text(), source="demo")
+
+        def slices(run, by, order):
+            return analysis.slice_table(store, run, by, max_order=order, min_support=30, fdr=0.05, bins=5)
+
+        result: dict = {}
+        t_start = _timed(lambda: (store.headline(), store.runs()))
+        floor["Start"] = {"open": t_start}
+        floor["Data"] = {"open": _timed(lambda: (store.runs(), store.reconciliation()))}
+        t_open = _timed(lambda: result.setdefault("pairs", slices(first, defaults, 2)))
+        t_fewer = _timed(lambda: slices(first, defaults[1:], 2))  # the bench removes the first attribute
+        t_triples = _timed(lambda: slices(first, defaults[1:], 3))
+        t_pairs = _timed(lambda: slices(first, defaults[1:], 2))
+        table = result["pairs"].table
+        row = table[~table["redundant"]].iloc[0]
+        t_row = _timed(lambda: analysis.slice_examples(store, first, dict(row["predicate"]), limit=2000, bins=5))
+        t_run = _timed(lambda: slices(second, defaults[1:], 2))
+        floor["Slices"] = {"open": t_open, "attributes": t_fewer, "order: triples": t_triples,
+                           "order: pairs": t_pairs, "run": t_run, "select a row": t_row, "only findings": 0.0}
+        floor["Slices (discovery)"] = {"SliceLine": _timed(lambda: analysis.discover(
+            store, first, defaults, k=10, max_order=3, min_support=0.01, holdout=True, fdr=0.05, bins=5))}
+        floor["Slices (extras)"] = {"extras": _timed(lambda: analysis.slice_extras(store, first, defaults, bins=5))}
+
+        def compare(base, cand, order):
+            return analysis.compare_runs(store, base, cand, defaults, max_order=order, min_support=30, fdr=0.05)
+
+        floor["Compare"] = {"open": _timed(lambda: compare(first, second, 1)),
+                            "order: pairs": _timed(lambda: compare(first, second, 2)),
+                            "swap runs": _timed(lambda: compare(second, first, 1))}
+
+        def link(run, baseline):
+            return analysis.link(store, run, spec, baseline=baseline, strict=False, max_order=1, min_support=30,
+                                 min_failures=20, fdr=0.05)
+
+        t_fm = _timed(lambda: result.setdefault("link", link(first, None)))
+        t_fm_base = _timed(lambda: link(first, second))
+        t_fm_run = _timed(lambda: link(second, None))
+        floor["Failure modes"] = {"open": t_fm, "baseline": t_fm_base, "run": t_fm_run, "select a cell": 0.0}
+        if clusters:
+            params = _cluster_params()
+            t_cluster = _timed(lambda: analysis.cluster_run(store, first, **params))
+            cached = analysis.cached_result(store, first, **params)
+            floor["Clusters (first clustering)"] = {"compute": t_cluster}
+            floor["Clusters"] = {"open": _timed(lambda: analysis.cached_result(store, first, **params)),
+                                 "open as a slice": _timed(lambda: slices(first, [cached.column, *defaults], 2))}
+    return floor
+
+
+def _cluster_params() -> dict:
+    """The Clusters page's default settings."""
+    return {"field": "input", "embedder": "auto", "min_cluster_size": None, "n_neighbors": None, "seed": 0,
+            "sample_size": 5000}
+
+
+# ------------------------------------------------------------------------------------------ the browser
+#: Watches the page: the last moment a script ran (the app's script state, the status widget, a stale
+#: element) and the last change to the page, in ``Date.now()`` milliseconds (survives navigation).
+MONITOR = """
+(() => {
+  window.__fl = {busy: 0, mut: 0, ran: 0};
+  const busy = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : 'initial';
+    if (state === 'running' || state === 'rerunRequested') { window.__fl.ran = Date.now(); return true; }
+    return !!(document.querySelector('[data-testid="stStatusWidget"]') || document.querySelector('[data-stale="true"]'));
+  };
+  setInterval(() => { if (busy()) window.__fl.busy = Date.now(); }, 10);
+  new MutationObserver(() => { window.__fl.mut = Date.now(); })
+    .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})();
+"""
+QUIET_MS = 600
+
+
+def settle(page, t0_ms: float, *, need_run: bool, timeout: float = 240.0, grace_ms: float = 1500) -> float:
+    """Seconds from ``t0_ms`` to settled: no script running, nothing stale, no change for 0.6 s.
+
+    ``need_run``: wait until a script run has started (a page load) rather than give up after ``grace_ms``.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now, busy, mut, ran = page.evaluate(
+            "() => [Date.now(), window.__fl ? window.__fl.busy : 0, window.__fl ? window.__fl.mut : 0, "
+            "window.__fl ? window.__fl.ran : 0]")
+        started = ran >= t0_ms or busy >= t0_ms
+        last = max(busy, mut, t0_ms)
+        if now - last >= QUIET_MS and (started or (not need_run and now - t0_ms >= grace_ms)):
+            return (last - t0_ms) / 1000
+        time.sleep(0.03)
+    raise TimeoutError(f"the page did not settle in {timeout:.0f} s")
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+class App:
+    """``streamlit run app.py`` on 127.0.0.1 on the bench store."""
+
+    def __init__(self, store: Path, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(Path(tempfile.gettempdir()) / f"bench-ui-{port}.log", "w")  # noqa: SIM115 - closed in stop
+        env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early, see {self.log.name}")
+            with contextlib.suppress(OSError), \
+                    urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+            time.sleep(0.3)
+        raise RuntimeError("streamlit did not become healthy")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def free_port(preferred: int | None) -> int:
+    for port in ([preferred] if preferred else []):
+        with socket.socket() as sock, contextlib.suppress(OSError):
+            sock.bind(("127.0.0.1", port))
+            return port
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Driver:
+    """The interactions, each timed to settled; results under (page, interaction)."""
+
+    def __init__(self, page, url: str, shots: Path | None):
+        self.page, self.url, self.shots = page, url, shots
+        self.times: dict[tuple[str, str], list[float]] = {}
+        self.notes: list[str] = []
+
+    def _record(self, where: str, what: str, seconds: float) -> None:
+        self.times.setdefault((where, what), []).append(seconds)
+        print(f"  {where:<14} {what:<22} {seconds:7.2f} s", flush=True)
+
+    def _errors(self, where: str) -> None:
+        for selector in ("[data-testid='stException']", "[data-testid='stAlertContentError']"):
+            if self.page.locator(selector).count():
+                text = self.page.locator(selector).first.inner_text()[:200]
+                if "Gate failed" not in text:
+                    self.notes.append(f"{where}: an error on the page: {text!r}")
+
+    def shot(self, name: str) -> None:
+        if self.shots:
+            self.shots.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+
+    def goto(self, where: str, path: str, what: str = "open") -> None:
+        t0 = now_ms()
+        self.page.goto(f"{self.url}/{path}")
+        self._record(where, what, settle(self.page, t0, need_run=True))
+        self._errors(where)
+
+    def act(self, where: str, what: str, action) -> None:
+        """Prepare (opening a drop-down is not timed), then time the final click to settled."""
+        try:
+            final = action()
+        except Exception as err:  # noqa: BLE001 - one interaction that cannot be made is a note, not the end
+            self.notes.append(f"{where} / {what}: not measured ({type(err).__name__}: {str(err).splitlines()[0]})")
+            self.shot(f"failed-{where}-{what}".replace(" ", "_").replace(":", ""))
+            self.page.keyboard.press("Escape")
+            return
+        t0 = now_ms()
+        final()
+        self._record(where, what, settle(self.page, t0, need_run=False))
+        self._errors(where)
+
+    # ---- widgets
+    def select(self, label: str, option: str | None = None):
+        """Open the selectbox labelled ``label``; returns the click on ``option`` (timed), by default the
+        first option that is neither chosen nor "(none)"."""
+        box = self.page.get_by_role("combobox", name=label, exact=True).first
+        box.scroll_into_view_if_needed()
+        box.click()
+        options = self.page.locator("[role='option']")
+        if option is None:
+            options = self.page.locator("[role='option'][aria-selected='false']").filter(has_not_text="(none)")
+        opt = options.filter(has_text=option or "").first
+        opt.wait_for(timeout=20_000)
+        return opt.click
+
+    def radio(self, label: str):
+        target = self.page.locator("[data-testid='stRadio'] label").filter(has_text=label).first
+        target.scroll_into_view_if_needed()
+        return target.click
+
+    def remove_tag(self, index: int = 0):
+        remove = self.page.locator("[data-testid='stMultiSelect'] button[aria-label^='Remove ']").nth(index)
+        remove.scroll_into_view_if_needed(timeout=20_000)
+        return remove.click
+
+    def toggle(self, label: str):
+        target = self.page.locator("[data-testid='stCheckbox']").filter(has_text=label).first
+        target.scroll_into_view_if_needed()
+        return target.locator("label").first.click
+
+    def grid_row(self, key: str, row: int = 0):
+        grid = self.page.locator(f".st-key-{key} [data-testid='stDataFrame']").first
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        return lambda: self.page.mouse.click(box["x"] + 14, box["y"] + 36 + 17 + 35 * row)
+
+    def button(self, label: str):
+        target = self.page.get_by_role("button", name=label).first
+        target.scroll_into_view_if_needed()
+        return target.click
+
+
+def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) -> None:
+    """Every page's main interactions, ``rounds`` times (first renders after a fresh navigation)."""
+    first, second = run_names
+    driver.goto("Start (cold)", "", "first visit")  # the new process imports the engine, plotly and opens the store
+    for round_no in range(rounds):
+        driver.goto("Start", "")
+        if round_no == 0:
+            driver.shot("bench-start")
+        driver.goto("Data", "Data")
+        # ---- Slices
+        driver.goto("Slices", f"Slices?run={first}" if round_no % 2 == 0 else f"Slices?run={second}")
+        if round_no == 0:
+            driver.shot("bench-slices")
+        driver.act("Slices", "attributes", lambda: driver.remove_tag(0))
+        driver.act("Slices", "order: triples", lambda: driver.radio("triples"))
+        driver.act("Slices", "order: pairs", lambda: driver.radio("pairs"))
+        driver.act("Slices", "select a row", lambda: driver.grid_row("slices_table", 0))
+        driver.act("Slices", "only findings", lambda: driver.toggle("Only slices worse"))
+        driver.act("Slices", "run", lambda: driver.select("Run"))
+        if round_no == 0:
+            driver.shot("bench-slices-after")
+        # ---- Compare
+        driver.goto("Compare", "Compare")
+        driver.act("Compare", "order: pairs", lambda: driver.radio("pairs"))
+        driver.act("Compare", "order: single", lambda: driver.radio("single"))
+        driver.act("Compare", "candidate (same run)", lambda: driver.select("Candidate", first))
+        driver.act("Compare", "baseline (swap)", lambda: driver.select("Baseline", second))
+        if round_no == 0:
+            driver.shot("bench-compare")
+        # ---- Failure modes
+        driver.goto("Failure modes", "Failure_modes")
+        driver.act("Failure modes", "baseline", lambda: driver.select("Baseline run (before the change)"))
+        driver.act("Failure modes", "select a cell", lambda: driver.select("Failure mode", "Refusal"))
+        driver.act("Failure modes", "run", lambda: driver.select("Run"))
+        if round_no == 0:
+            driver.shot("bench-failure-modes")
+        # ---- Clusters
+        if clusters:
+            driver.goto("Clusters", f"Clusters?run={first}")
+            driver.act("Clusters", "select a cluster", lambda: driver.grid_row("clusters_table", 0))
+            driver.act("Clusters", "open as a slice", lambda: driver.button("Open this cluster as a slice"))
+            if round_no == 0:
+                driver.shot("bench-cluster-slice")
+
+
+# ------------------------------------------------------------------------------------------ report
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def report(times: dict, floor: dict, notes: list[str], *, size: int) -> None:
+    print(f"\n{size:,} examples per run x 2 runs; seconds from the action to settled (p50 / p95 over "
+          f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call")
+    print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}")
+    pages: dict[str, list[float]] = {}
+    for (where, what), values in times.items():
+        pages.setdefault(where, []).extend(values)
+        fl = floor.get(where, {}).get(what)
+        print(f"{where:<15}{what:<24}{pct(values, 50):8.2f}{pct(values, 95):8.2f}"
+              f"{'' if fl is None else f'{fl:8.2f}'}")
+    print(f"\n{'page':<15}{'p50':>8}{'p95':>8}{'n':>5}")
+    everything = []
+    for where, values in pages.items():
+        if not where.endswith("(cold)"):
+            everything.extend(values)
+        print(f"{where:<15}{pct(values, 50):8.2f}{pct(values, 95):8.2f}{len(values):5d}")
+    print(f"{'overall':<15}{pct(everything, 50):8.2f}{pct(everything, 95):8.2f}{len(everything):5d}")
+    print("\nfloor (engine, seconds, one call each, page defaults):")
+    for where, calls in floor.items():
+        print(f"  {where:<28}" + "  ".join(f"{k} {v:.2f}" for k, v in calls.items()))
+    for note in notes:
+        print(f"note: {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000, help="examples per run (default 1,000,000)")
+    parser.add_argument("--quick", action="store_true", help="100,000 examples per run")
+    parser.add_argument("--store", type=Path, help="the store to generate or reuse")
+    parser.add_argument("--port", type=int, default=None, help="the app's port (default: a free one)")
+    parser.add_argument("--rounds", type=int, default=3, help="times every interaction is made (default 3)")
+    parser.add_argument("--clusters", action="store_true", help="compute the clustering first and time the "
+                        "Clusters page (the first clustering takes minutes at 1M)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the engine floor")
+    parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
+    args = parser.parse_args()
+    size = 100_000 if args.quick else args.size
+    store = args.store or Path(tempfile.gettempdir()) / f"faultline-bench-ui-{size}.duckdb"
+
+    spent = ensure_store(store, size)
+    print(f"store {store} ({size:,} x 2){f': generated in {spent:.1f} s' if spent else ': reused'}", flush=True)
+    floor = {} if args.no_floor else engine_floor(store, clusters=args.clusters)
+    from analysis import open_store
+
+    with open_store(store, seed_demo=False) as opened:
+        run_ids = list(opened.runs()["run_id"])[:2]
+    app = App(store, free_port(args.port))
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.add_init_script(MONITOR)
+            page = context.new_page()
+            page.set_default_timeout(240_000)
+            driver = Driver(page, app.url, args.shots)
+            if not args.clusters:
+                driver.notes.append("Clusters skipped: clustering is a background job (about 2 minutes the first "
+                                    "time at 1M); pass --clusters to compute it first and time the page")
+            try:
+                drive(driver, run_ids, clusters=args.clusters, rounds=args.rounds)
+            finally:
+                browser.close()
+    finally:
+        app.stop()
+    report(driver.times, floor, driver.notes, size=size)
+
+
+if __name__ == "__main__":
+    main()
