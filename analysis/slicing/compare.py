@@ -200,7 +200,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     if cohort is None:
         counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared, cache=kept)
         if counter is not None:  # in memory from the baseline's kept attribute codes
-            with contextlib.suppress(_counts.TooManyCells):  # else a GROUPING SETS statement
+            with contextlib.suppress(_counts.NeedsSQL):  # else a GROUPING SETS statement
                 raw = counter(sets)
     if raw is None:
         raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(

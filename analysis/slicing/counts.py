@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.slicing.attributes import Attribute, PreparedAttribute, prepare_attributes
+from analysis.sql import features as F
 from analysis.sql import slices as Q
 from analysis.store import Store
 
@@ -221,9 +222,15 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
     integer codes per attribute, with the outcome per example; a grouping set is then counted with
     :func:`numpy.bincount` over the combined codes: the same counts as the GROUPING SETS statement,
     without a hash aggregation per set (triples over many attributes in seconds, not minutes).
-    Timestamps (periods) and attributes with very many values are left to SQL.
+    Timestamps (periods) and attributes with very many values are left to SQL, and so are graded
+    scores (their sums are exact only in SQL: :func:`analysis.sql.features.score_units`) and any
+    engine but DuckDB (the statements then run where the engine runs them).
+
+    Score sums are in the SQL's units (1e-15 of a score): with scores of 0 or 1 only, the count of
+    ones times :data:`~analysis.sql.features.SCORE_SCALE`, the double the SQL's exact sum converts to.
     """
-    if any(p.attribute.kind == "timestamp" for p in prepared):
+    if graded or getattr(store, "engine", "duckdb") != "duckdb" or any(p.attribute.kind == "timestamp"
+                                                                        for p in prepared):
         return None
     load = _column_loader(store, table, prepared, cache)
 
@@ -245,7 +252,7 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
                 values[:] = cols[j][1]
                 piece["values"].append(values[idx])
             if graded:
-                piece["score_sum"] = np.bincount(combined, weights=score_values, minlength=total)[cells]
+                piece["score_sum"] = np.bincount(combined, weights=score_values, minlength=total)[cells] * F.SCORE_SCALE
                 piece["score_n"] = np.bincount(combined, weights=has_score.astype(np.float64),
                                                minlength=total)[cells].astype(np.int64)
             else:
@@ -309,9 +316,11 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
                    cache: _StoreCache | None = None):
     """Paired counts per grouping set (the shape of :func:`analysis.sql.slices.paired_sets_sql`) counted in
     memory: the baseline's attribute codes (kept, as for :func:`in_memory_counter`) at the matched
-    pairs, with :func:`numpy.bincount`. None when the attributes need SQL (timestamps).
+    pairs, with :func:`numpy.bincount`. None when the attributes need SQL (timestamps) or the engine is not
+    DuckDB; :class:`NeedsSQL` when a run's scores are graded (their sums are exact only in SQL). Score sums
+    are in the SQL's units, as for :func:`in_memory_counter`.
     """
-    if any(p.attribute.kind == "timestamp" for p in prepared):
+    if getattr(store, "engine", "duckdb") != "duckdb" or any(p.attribute.kind == "timestamp" for p in prepared):
         return None
     load = _column_loader(store, base_table, prepared, cache)
 
@@ -335,7 +344,10 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
         scores = {}
         for side in ("bs", "cs"):
             values = pairs.column(side).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            scores[side] = (np.where(np.isnan(values), 0.0, values), (~np.isnan(values)).astype(np.float64))
+            known = ~np.isnan(values)
+            if not np.isin(values[known], (0.0, 1.0)).all():
+                raise NeedsSQL("graded scores")
+            scores[side] = (np.where(known, values, 0.0), known.astype(np.float64))
         names = [f"a{i}" for i in range(k)] + ["gid", "n", *weights] + [
             f"{prefix}_score_{part}" for prefix in ("base", "cand") for part in ("sum", "n")]
         out: dict = {name: [] for name in names}
@@ -357,7 +369,8 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
                 out[name].append(np.rint(np.bincount(combined, weights=w, minlength=total)[cells]).astype(np.int64))
             for side, prefix in (("bs", "base"), ("cs", "cand")):
                 value, known = scores[side]
-                out[f"{prefix}_score_sum"].append(np.bincount(combined, weights=value, minlength=total)[cells])
+                out[f"{prefix}_score_sum"].append(np.bincount(combined, weights=value, minlength=total)[cells]
+                                                  * F.SCORE_SCALE)
                 out[f"{prefix}_score_n"].append(
                     np.rint(np.bincount(combined, weights=known, minlength=total)[cells]).astype(np.int64))
         return pd.DataFrame({name: np.concatenate(parts) for name, parts in out.items()})
@@ -365,5 +378,9 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
     return compute
 
 
-class TooManyCells(Exception):
+class NeedsSQL(Exception):
+    """What the in-memory counter does not count exactly as the SQL does: counted in SQL instead."""
+
+
+class TooManyCells(NeedsSQL):
     """A grouping set with more cells than :data:`MAX_CELLS`: counted in SQL instead."""

@@ -224,7 +224,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
             if counter is not None:
                 try:
                     return counter(used, local_sets)
-                except _counts.TooManyCells:
+                except _counts.NeedsSQL:
                     pass  # a set with very many cells: counted by a GROUPING SETS statement
             sql = [attr_sql[i] for i in used]
             m = len(used)
