@@ -13,7 +13,8 @@ from pathlib import Path
 STORE_BUSY = (
     "The store {path} is in use by another process{pid}. DuckDB lets only one process write "
     "to a store at a time. Add the file through the app's Data page, or stop the other process "
-    "(usually `streamlit run app.py`) and run the command again, or pass --db to use another store."
+    "(usually `streamlit run app.py`) and run the command again, or pass --db to use another store "
+    "(to read it while the app runs, for a gate or a slice table, copy the file and pass --db COPY)."
 )
 EMPTY_FILE = "is empty: expected an evaluation log with at least one example"
 NO_EXAMPLES = "has no examples: expected an evaluation log with at least one example"

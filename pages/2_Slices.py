@@ -57,6 +57,10 @@ if note:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
+if symptoms := [a for a in by if notes.get(a, {}).get("role") == "outcome"]:
+    st.info("Output-derived attributes describe what a failure looks like, not where the model fails: read their "
+            "slices as symptoms. " + " ".join(f"**{ui.md(a)}**: {ui.md(notes[a]['why'] or 'output-derived')}."
+                                              for a in symptoms), icon=":material/troubleshoot:")
 
 #: Most slices shown in the table (by evidence); the download has every slice.
 TABLE_ROWS = 2000
@@ -69,7 +73,7 @@ def slice_browser() -> None:
     only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
     every = shown[shown["finding"]] if only_findings else shown
     view = every.head(TABLE_ROWS)  # by evidence: the rows anyone reads; thousands more only slow the page
-    display = ui.tables.slices_display(view)
+    display = ui.tables.slices_display(view, fdr=float(fdr))
     # The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
     # indexes changes, and the slice is selected again only where it is still a row.
     wanted_slice = ui.chosen_slice(run_id)

@@ -153,12 +153,16 @@ SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medi
                  "q": q_column()}
 
 
-def slices_display(view: pd.DataFrame) -> pd.DataFrame:
-    """Slices of a slice table: status first (a "too small" slice must not read as a finding at 1280 px), then
-    n, rate and its interval in percent, difference to the rest in points, q-value, interval method."""
+def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
+    """Slices of a slice table: status first (a "too small" slice must not read as a finding at 1280 px; with
+    ``fdr``, a slice significantly better than the rest says so too), then n, rate and its interval in percent,
+    difference to the rest in points, q-value, interval method."""
+    better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
+              if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
-        "status": ["too small" if s else ("worse" if f else "") for s, f in zip(view["too_small"], view["finding"])],
+        "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
+                   for s, f, b in zip(view["too_small"], view["finding"], better)],
         "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
         "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
         "q": _num(view["q_value"]), "ci_method": view["ci_method"].to_numpy()})

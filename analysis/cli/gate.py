@@ -34,7 +34,7 @@ SPEC_FIELDS = ("by", "max_order", "max_drop", "alpha", "min_support", "bins")
 def reproduce_command(baseline: str, candidate: str, spec: GateSpec, by: list[str], db: str | None, *,
                       where: str | None = None, cohort: str | None = None) -> str:
     """The command that runs the same gate again, every setting pinned (attributes included)."""
-    parts = ["faultline", "gate", "--baseline", baseline, "--candidate", candidate, "--by", ",".join(by),
+    parts = ["python", "-m", "analysis", "gate", "--baseline", baseline, "--candidate", candidate, "--by", ",".join(by),
              "--max-order", str(spec.max_order), "--max-drop", f"{spec.max_drop:g}", "--alpha", f"{spec.alpha:g}",
              "--min-support", f"{spec.min_support:g}", "--bins", str(spec.bins)]
     if where:

@@ -224,8 +224,22 @@ def _extra_columns(store: Store, schema: RunSchema, confidence_column: str | Non
 
 
 def extras_available(store: Store, run: str) -> bool:
-    """Whether :func:`slice_extras` has anything beyond counts for a run: a confidence, latency or cost
-    column, raters, or graded scores (one cheap query; the app asks before computing the extras).
+    """Whether :func:`slice_extras` has anything beyond counts for a run.
+
+    That is a confidence, latency or cost column, raters, or graded scores (one cheap query; the app
+    asks before computing the extras).
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+
+    Returns
+    -------
+    bool
+        True when :func:`slice_extras` would add a column beyond ``n``.
 
     Raises
     ------

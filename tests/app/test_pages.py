@@ -191,7 +191,12 @@ def test_slices_page(demo_db, monkeypatch):
     assert metrics["Scored examples"] == "3,000"
     table = at.dataframe[0].value
     assert "language = sw" in set(table["description"])
-    assert set(table["status"]) <= {"", "worse", "too small"}
+    assert set(table["status"]) <= {"", "worse", "better", "too small"}
+    # better: significantly below the rest's error rate at the page's FDR (0.05), never a too-small slice
+    better = table[table["status"] == "better"]
+    assert (better["vs_rest"] < 0).all() and (better["q"] < 0.05).all()
+    worse = table[table["status"] == "worse"]
+    assert (worse["vs_rest"] > 0).all() and (worse["q"] < 0.05).all()
     assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
     extras = at.dataframe[1].value  # the demo has confidence, latency, cost, two raters and graded scores
     assert {"ece", "latency_ms_p50", "rater_agreement", "score_ci_low"} <= set(extras.columns)

@@ -126,7 +126,8 @@ def test_markdown_summary_and_its_command_reproduce_the_gate(db, capsys, tmp_pat
     assert len(rows) == len(verdict["breaking"]) > 0
     command = re.search(r"```sh\n(.+)\n```", text).group(1)
     assert command == verdict["command"] and "--by lang,tier,input_length" in command
-    again = command.split()[2:]  # faultline gate ...
+    assert command.startswith("python -m analysis gate ")  # runs from a checkout as the README says
+    again = command.split()[4:]  # python -m analysis gate ...
     code_again, out_again, _ = run(capsys, "gate", *again, "--json")
     assert code_again == code == EXIT_GATE_FAILED
     assert json.loads(out_again)["breaking"] == verdict["breaking"]
