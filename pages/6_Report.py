@@ -33,9 +33,14 @@ others = [r for r in ids if r != run_id]
 earlier = ids[: ids.index(run_id)]  # runs loaded before this one: the natural baselines
 NONE = "(none)"
 
-# the session's baseline (shared with the Failure modes page), else the run loaded just before this one
+# the session's baseline (shared with the Failure modes page) when it shares examples with this run, else the
+# nearest run loaded before this one that does (a comparison needs the same examples), else none
 baseline_options = [NONE, *others]
-wanted_baseline = ui.remembered(baseline_options, key="fm_chosen_baseline", default=earlier[-1] if earlier else NONE)
+natural = ui.shared_baseline(str(store.path), store.data_version(), run_id, tuple(earlier)) or NONE
+wanted_baseline = ui.remembered(baseline_options, key="fm_chosen_baseline", default=natural)
+if wanted_baseline != NONE and wanted_baseline != natural and not ui.shares_examples(
+        str(store.path), store.data_version(), wanted_baseline, run_id):
+    wanted_baseline = natural
 
 # the objective spec: the one the session analyses on the Failure modes page, or an uploaded file; never a path
 spec_text, spec_name = ui.spec_draft()

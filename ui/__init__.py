@@ -38,6 +38,8 @@ from ui.cache import (
     series_mix_along,
     series_surrogate,
     series_trajectories,
+    shared_baseline,
+    shares_examples,
     slice_examples,
     slices,
 )
@@ -92,6 +94,6 @@ __all__ = [
     "run_picker",
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
-    "remembered_list", "table_key", "comparable_pair", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
 ]

@@ -88,6 +88,20 @@ def comparison(db_path: str, data_version: int, baseline: str, candidate: str, b
                                  min_support=min_support, fdr=fdr)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def shared_baseline(db_path: str, data_version: int, run_id: str, earlier: tuple[str, ...]) -> str | None:
+    """The nearest of ``earlier`` (runs loaded before ``run_id``, oldest first) that shares example ids with it: the
+    baseline a comparison of the run starts from (:func:`analysis.comparable_pair` on the two), or None."""
+    store = _open(db_path)
+    return next((r for r in reversed(earlier) if analysis.comparable_pair(store, [r, run_id])), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def shares_examples(db_path: str, data_version: int, run_a: str, run_b: str) -> bool:
+    """Whether two runs share an example id (a comparison of them is possible)."""
+    return analysis.comparable_pair(_open(db_path), [run_a, run_b]) is not None
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def comparable_pair(db_path: str, data_version: int) -> tuple[str, str] | None:
     """The default (baseline, candidate) of Compare: two runs that share example ids
