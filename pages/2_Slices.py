@@ -13,10 +13,8 @@ all_attrs, default_attrs = ui.attributes(db, version, run_id)
 with st.sidebar:
     st.markdown("**Settings**")
     # the choice follows the user from run to run (where the attributes exist) and is kept in the URL
-    dropped = ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
-                                 query_param="by")
-    if dropped:  # a choice from another run (clusters computed there) or a link: said, not silently dropped
-        st.caption("Not attributes of this run, left out: " + ", ".join(ui.md(d) for d in dropped))
+    ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
+                       query_param="by")
     notes = ui.attribute_notes(db, version, run_id)
     by = ui.remember_list(st.multiselect(
         "Attributes", all_attrs, key="slices_by",
