@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/bench_ui.py [--quick] [--size N] [--store PATH] [--port P] [--repeat 3]
 
 The store (10 categorical attributes, short texts, two runs over the same example ids with planted
-failure structure) is generated once and cached (``/tmp/faultline-bench-ui-<size>.duckdb`` unless
+failure structure) is generated once and cached (``faultline-bench-ui-<size>.duckdb`` in the system temporary folder unless
 ``--store``). The app is started on it (``streamlit run app.py`` on 127.0.0.1, ``FAULTLINE_DB``,
 ``FAULTLINE_DEMO=0``, ``FAULTLINE_WARM_UP=0``) and Debian's chromium, driven by Playwright, goes
 through the main interactions of every page. Each interaction is timed from the action to
