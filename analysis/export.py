@@ -4,14 +4,46 @@ and Markdown for CI, with text from the data made safe for each (the one writer 
 from __future__ import annotations
 
 import io
+import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def json_value(value, *, text_for_other: bool = False):
+    """A value as JSON holds it: numpy scalars as Python, NaN and infinities as ``None`` (JSON has no NaN),
+    mappings with text keys, tuples, lists and arrays as lists (recursively).
+
+    The one definition every JSON output uses (the CLI's ``--json``, findings' evidence, the example view,
+    the report's attachments).
+
+    Parameters
+    ----------
+    value : object
+        Any cell or structure.
+    text_for_other : bool, default False
+        Write any other value (a date, a decimal) as its text, so the result holds only JSON types.
+
+    >>> json_value({"q": np.float64("nan"), "n": np.int64(3), "p": (1, 2.5)})
+    {'q': None, 'n': 3, 'p': [1, 2.5]}
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v, text_for_other=text_for_other) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_value(v, text_for_other=text_for_other) for v in value]
+    if text_for_other and value is not None and not isinstance(value, (str, int, float, bool)):
+        return str(value)
+    return value
 
 
 def neutralise_formula(value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import db_option, echo_json, json_option, open_cli_store
+from analysis.cli.common import db_option, echo_json, echo_listing, json_option, open_cli_store
 from analysis.slicing.cohorts import check_cohort, get_cohort, save_cohort
 from analysis.slicing.cohorts import cohorts as cohort_table
 
@@ -27,15 +27,10 @@ def list_(history: bool, as_json: bool, db: str | None) -> int:
     """List the saved cohorts (the latest version of each name)."""
     with open_cli_store(db) as store:
         frame = cohort_table(store, history=history)
-    if as_json:
-        echo_json(frame.assign(created_at=[str(t) for t in frame["created_at"]]).to_dict("records"),
-                  ensure_ascii=False)
-        return EXIT_OK
-    if frame.empty:
-        click.echo('No saved cohorts yet: cohorts save --name NAME --where \'language = "sw"\' --author YOU')
-        return EXIT_OK
-    for row in frame.itertuples():
-        click.echo(f"{row.name} v{row.version} ({row.author}, {row.created_at:%Y-%m-%d %H:%M}): {row.predicate}")
+    echo_listing(frame, as_json=as_json,
+                 empty='No saved cohorts yet: cohorts save --name NAME --where \'language = "sw"\' --author YOU',
+                 line=lambda row: f"{row.name} v{row.version} ({row.author}, {row.created_at:%Y-%m-%d %H:%M}): "
+                                  f"{row.predicate}")
     return EXIT_OK
 
 

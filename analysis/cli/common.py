@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable
 
@@ -11,6 +10,7 @@ import click
 
 from analysis import FaultlineError, Store, open_store
 from analysis.cli.progress_bar import ProgressBar
+from analysis.export import json_value
 
 MSG_NO_STORE = ("There is no store at {path}: load logs into it with `python -m analysis ingest PATH --db {path}` "
                 "(or build the demo there with `python -m analysis demo --db {path}`)")
@@ -176,8 +176,14 @@ def echo_json(value, **kwargs) -> None:
     click.echo(json.dumps(value, indent=2, **{"default": str, **kwargs}))
 
 
-def finite_or_none(value):
-    """``None`` for a NaN or infinite float (JSON has no NaN), the value otherwise."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def echo_listing(frame, *, as_json: bool, empty: str, line) -> None:
+    """Print an append-only listing (cohorts, findings): JSON records (times as text), ``empty`` when there is
+    nothing, else ``line(row)`` per row (``line`` may return several lines as one text)."""
+    if as_json:
+        echo_json([json_value(r) for r in frame.assign(created_at=[str(t) for t in frame["created_at"]])
+                   .to_dict("records")], ensure_ascii=False)
+    elif frame.empty:
+        click.echo(empty)
+    else:
+        for row in frame.itertuples():
+            click.echo(line(row))

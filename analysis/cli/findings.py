@@ -7,7 +7,15 @@ import json
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import by_option, cohort_options, db_option, echo_json, json_option, open_cli_store, where_of
+from analysis.cli.common import (
+    by_option,
+    cohort_options,
+    db_option,
+    echo_listing,
+    json_option,
+    open_cli_store,
+    where_of,
+)
 from analysis.errors import FaultlineError
 from analysis.objective.findings import (
     export_findings,
@@ -41,6 +49,16 @@ def findings() -> None:
     """Findings: slices, clusters, matrix cells or comparison rows pinned with a note (append-only)."""
 
 
+def _finding_lines(row) -> str:
+    flag = " (withdrawn)" if row.withdrawn else (f" (withdraws {row.withdraws})" if row.withdraws else "")
+    lines = [f"{row.finding_id}  {row.created_at:%Y-%m-%d %H:%M} {row.author} [{row.kind}] {row.title}{flag}"]
+    if not row.withdraws:
+        lines.append("    " + finding_sentence(row.kind, row.title, row.evidence, cohort=row.cohort))
+    if row.note:
+        lines.append(f"    note: {row.note}")
+    return "\n".join(lines)
+
+
 @findings.command("list")
 @click.option("--run", help="run id or name (default: every run)")
 @click.option("--all", "include_withdrawn", is_flag=True, help="also withdrawn findings and the withdrawals")
@@ -50,20 +68,9 @@ def list_(run: str | None, include_withdrawn: bool, as_json: bool, db: str | Non
     """List findings, oldest first, each with its plain-words sentence."""
     with open_cli_store(db) as store:
         frame = finding_table(store, run, include_withdrawn=include_withdrawn)
-    if as_json:
-        echo_json(frame.assign(created_at=[str(t) for t in frame["created_at"]]).to_dict("records"),
-                  ensure_ascii=False)
-        return EXIT_OK
-    if frame.empty:
-        click.echo("No findings yet: findings add --run RUN --slice '{\"language\": \"sw\"}' --author YOU")
-        return EXIT_OK
-    for row in frame.itertuples():
-        flag = " (withdrawn)" if row.withdrawn else (f" (withdraws {row.withdraws})" if row.withdraws else "")
-        click.echo(f"{row.finding_id}  {row.created_at:%Y-%m-%d %H:%M} {row.author} [{row.kind}] {row.title}{flag}")
-        if not row.withdraws:
-            click.echo("    " + finding_sentence(row.kind, row.title, row.evidence, cohort=row.cohort))
-        if row.note:
-            click.echo(f"    note: {row.note}")
+    echo_listing(frame, as_json=as_json,
+                 empty="No findings yet: findings add --run RUN --slice '{\"language\": \"sw\"}' --author YOU",
+                 line=_finding_lines)
     return EXIT_OK
 
 

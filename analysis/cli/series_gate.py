@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from analysis.cli import EXIT_GATE_FAILED, EXIT_OK
-from analysis.cli.common import echo_json, finite_or_none, open_cli_store
+from analysis.cli.common import echo_json, open_cli_store
+from analysis.export import json_value
 from analysis.series.gate import junit_xml, markdown_summary, series_gate
 
 
@@ -29,7 +30,7 @@ def run_series_gate(series: str, *, by: list[str] | None, max_drop: float, max_d
         echo_json({"passed": result.passed, "series": series, **result.settings,
                    "max_drop_per_run": result.max_drop_per_run, "max_drop_total": result.max_drop_total,
                    "alpha": result.alpha,
-                   "breaking": [{k: finite_or_none(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                   "breaking": [{k: json_value(v) for k, v in row.items()}
                                 for row in result.breaking.to_dict("records")]})
     else:
         click.echo(result.summary())

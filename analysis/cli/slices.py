@@ -11,12 +11,12 @@ from analysis.cli.common import (
     by_option,
     cohort_options,
     echo_json,
-    finite_or_none,
     max_order_option,
     open_cli_store,
     slicing_options,
     where_of,
 )
+from analysis.export import json_value
 from analysis.formatting import format_q
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import slice_table
@@ -49,7 +49,7 @@ def slices(run: str, by: list[str] | None, max_order: int, top: int, extras: boo
             out = {"run_id": result.run_id, "settings": result.settings, "n": result.total_n,
                    "errors": result.total_errors, "unscorable": result.unscorable, "slices": result.to_records()}
             if more is not None:
-                out["extras"] = [{k: finite_or_none(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                out["extras"] = [{k: json_value(v) for k, v in row.items()}
                                  for row in more.to_dict("records")]
             echo_json(out)
             return EXIT_OK

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from analysis._version import __version__
 from analysis.clusters.embedders import EmbedderInfo
+from analysis.export import json_value
 from analysis.sql import clusters as K
 from analysis.store import Store
 
@@ -52,21 +52,8 @@ def cache_key(run_id: str, field_name: str, embedder: EmbedderInfo, params: dict
 
 
 def records(table: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in table.to_dict("records"):
-        clean = {}
-        for k, v in row.items():
-            if isinstance(v, (np.floating, float)):
-                v = None if not math.isfinite(float(v)) else float(v)
-            elif isinstance(v, np.integer):
-                v = int(v)
-            elif isinstance(v, np.bool_):
-                v = bool(v)
-            elif isinstance(v, np.ndarray):
-                v = v.tolist()
-            clean[k] = v
-        out.append(clean)
-    return out
+    """JSON-ready rows of a table (:func:`analysis.export.json_value`)."""
+    return [json_value(row) for row in table.to_dict("records")]
 
 
 _FLOAT_COLUMNS = ("error_rate", "ci_low", "ci_high", "rest_error_rate", "difference", "p_value", "q_value")

@@ -9,13 +9,11 @@ it is; the page escapes it (``ui.md``).
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from analysis.errors import FaultlineError
+from analysis.export import json_value
 from analysis.objective.annotations import annotations as annotation_table
 from analysis.objective.modes import compile_modes
 from analysis.objective.spec import Objective
@@ -74,14 +72,6 @@ class ExampleView:
     next_id: str | None = None
 
 
-def _plain(value):
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is not None and not isinstance(value, (str, int, float, bool)):
-        value = str(value)
-    return value
 
 
 def chat_turns(text: str | None) -> list[dict] | None:
@@ -211,7 +201,7 @@ def example_view(store: Store, run: str, example_id: str, *, where: str | None =
             continue
         group = _GROUPS.get(roles.get(column, ""), "other")
         short = column.split(".", 1)[1] if "." in column and group != "other" else column
-        groups[group][short] = _plain(values[column])
+        groups[group][short] = json_value(values[column], text_for_other=True)
     found = cohort_filter(schema, where)
     cohort = None if found is None else found.as_sql
     previous_id, next_id, before, inside, size = cur.execute(
@@ -229,14 +219,14 @@ def example_view(store: Store, run: str, example_id: str, *, where: str | None =
                  if got[f"in.{m.id}"]]
     notes = annotation_table(store, schema)
     notes = notes[notes["example_id"] == str(example_id)] if len(notes) else notes
-    annotations = [{k: _plain(v) for k, v in r.items()} for r in notes.to_dict("records")]
+    annotations = [{k: json_value(v, text_for_other=True) for k, v in r.items()} for r in notes.to_dict("records")]
     correct = values.get("correct")
     return ExampleView(
         run_id=info.run_id, run_name=info.name, example_id=str(values["example_id"]),
-        source_row=int(values["source_row"]), task=_plain(values.get("task")), input=values.get("input"),
+        source_row=int(values["source_row"]), task=json_value(values.get("task"), text_for_other=True), input=values.get("input"),
         output=values.get("output"), reference=values.get("reference"),
         input_turns=chat_turns(values.get("input")), output_turns=chat_turns(values.get("output")),
-        score=_plain(values.get("score")), correct=None if correct is None else bool(correct),
+        score=json_value(values.get("score"), text_for_other=True), correct=None if correct is None else bool(correct),
         unscorable=bool(values.get("unscorable")), status=str(values.get("status") or ""),
         scores=groups["scores"], signals=groups["signals"], raters=groups["raters"], metadata=groups["metadata"],
         other=groups["other"], modes=modes, annotations=annotations,

@@ -26,7 +26,6 @@ settings (the store may have changed since).
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import FaultlineError
-from analysis.export import safe_csv
+from analysis.export import json_value, safe_csv
 from analysis.sql import finding as S
 from analysis.store import Store
 
@@ -84,17 +83,6 @@ class Finding:
     withdraws: str | None = None
 
 
-def _plain(value):
-    """A JSON-ready value: numpy scalars as Python, NaN and infinities as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _title(kind: str, target: Mapping) -> str:
@@ -160,12 +148,12 @@ def pin_finding(store: Store, run: str, *, kind: Kind, target: Mapping, author: 
         raise FaultlineError(MSG_BASELINE)
     info = store.run(run)
     base_id = store.run(baseline).run_id if baseline is not None else None
-    target = {str(k): _plain(v) for k, v in target.items()}
+    target = {str(k): json_value(v) for k, v in target.items()}
     row = [uuid.uuid4().hex, info.run_id, base_id, kind, json.dumps(target, ensure_ascii=False),
            str(where).strip() if where and str(where).strip() else None,
            str(title).strip() if title and str(title).strip() else _title(kind, target), str(note or "").strip(),
-           json.dumps(_plain(dict(evidence)), ensure_ascii=False),
-           json.dumps(_plain(dict(settings or {})), ensure_ascii=False, default=str), author,
+           json.dumps(json_value(dict(evidence)), ensure_ascii=False),
+           json.dumps(json_value(dict(settings or {})), ensure_ascii=False, default=str), author,
            datetime.now(UTC).replace(tzinfo=None), None]
     store.ensure_table("findings")
     with store.transaction() as cur:
@@ -231,9 +219,9 @@ def slice_evidence(store: Store, run: str, target: Mapping, *, settings: Mapping
     row = _row_of(result.table, target)
     if row is None:
         raise FaultlineError(MSG_NO_SLICE.format(run=run, target=dict(target), attributes=", ".join(attributes)))
-    evidence = {k: _plain(row[k]) for k in SLICE_EVIDENCE}
+    evidence = {k: json_value(row[k]) for k in SLICE_EVIDENCE}
     evidence["description"] = row["description"]
-    evidence["overall_error_rate"] = _plain(result.overall_error_rate)
+    evidence["overall_error_rate"] = json_value(result.overall_error_rate)
     evidence["total_n"] = result.total_n
     used = {"attributes": attributes, "max_order": max(max_order, len(target)), "edges": result.edges,
             **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins")}}
@@ -280,7 +268,7 @@ def comparison_evidence(store: Store, baseline: str, candidate: str, target: Map
     row = _row_of(result.table, target)
     if row is None:
         raise FaultlineError(MSG_NO_SLICE.format(run=candidate, target=dict(target), attributes=", ".join(attributes)))
-    evidence = {k: _plain(row[k]) for k in COMPARISON_EVIDENCE}
+    evidence = {k: json_value(row[k]) for k in COMPARISON_EVIDENCE}
     evidence["description"] = row["description"]
     used = {"attributes": attributes, "max_order": max_order, "n_resamples": int(settings.get("n_resamples", 200)),
             **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins")}}

@@ -55,6 +55,7 @@ from pydantic import (
 from pydantic.dataclasses import dataclass as model_dataclass
 
 from analysis.errors import FaultlineError
+from analysis.export import json_value
 from analysis.formats.validation import (
     MSG_DUPLICATE_KEY,
     MSG_MISSING_KEY,
@@ -501,7 +502,7 @@ class ObjectiveSpec(KnownKeys, BaseModel):
                 continue
             mode = resolve(settings.mode, "detectors", name, "mode") if settings.mode is not None else \
                 probe.find_mode(detector.mode) or detector.mode  # default modes follow the spec's renames
-            detectors[name] = {"mode": mode, **{key: _plain(getattr(settings, key)) for key in detector.params}}
+            detectors[name] = {"mode": mode, **{key: json_value(getattr(settings, key)) for key in detector.params}}
         self._detectors = detectors
         return self
 
@@ -514,8 +515,6 @@ class ObjectiveSpec(KnownKeys, BaseModel):
                          lines=dict(lines or {}), text=text)
 
 
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def _taxonomy(spec: ModesSpec, info: ValidationInfo) -> tuple[list[FailureMode], dict[str, str]]:

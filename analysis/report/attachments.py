@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.export import json_value
 from analysis.report.content import Report
 from analysis.report.pdf import AttachedFile
 from analysis.report.text import q_data
@@ -31,15 +31,6 @@ DESCRIPTIONS = {
 }
 
 
-def _plain(value):
-    """A cell as JSON: numpy scalars as Python, tuples as lists, non-finite floats as null."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (tuple, list, np.ndarray)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _frame_for_files(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +56,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
 def table_json(frame: pd.DataFrame) -> bytes:
     """A table as a JSON array of records (floats exact, non-finite as null, lists as arrays)."""
-    records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    records = [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
     for record in records:
         for column in ("p_value", "q_value"):
             if column in record:
