@@ -125,6 +125,11 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
     ids = list(runs["run_id"])
     names = dict(zip(runs["run_id"], runs["name"]))
     fallback = default if default in ids else ids[min(default_index, len(ids) - 1)]
+    linked = st.query_params.get(key)
+    if linked and not st.session_state.get(f"chosen_{key}") and linked not in ids and linked not in names.values():
+        # a link to a run this store does not hold: say so, never show another run as if it were the one asked for
+        st.sidebar.warning(f"The link asks for run {md(linked)}, which this store does not hold; showing "
+                           f"{md(names[fallback])} instead.", icon=":material/link_off:")
     wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=fallback,
                         aliases={v: k for k, v in names.items()})
     choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=lambda r: f"{names[r]} ({r})",

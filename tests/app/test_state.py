@@ -200,3 +200,17 @@ def test_compare_starts_from_two_runs_that_share_examples(tmp_path, monkeypatch)
     assert at.selectbox(key="picker_candidate").value == third
     assert not any("share no example ids" in shown(e.value) for e in at.error)
     assert any(m.label == "Matched examples" and m.value == "200" for m in at.metric)
+
+
+def test_a_link_to_a_run_the_store_lacks_says_so(demo_env):
+    at = AppTest.from_file(SLICES, default_timeout=TIMEOUT)
+    at.query_params.update({"run": "no-such-run"})
+    rerun(at)
+    warned = " ".join(shown(w.value) for w in at.warning)
+    assert "no-such-run" in warned and "does not hold" in warned
+    # a link by the run's name is a run the store holds: no warning
+    named = AppTest.from_file(SLICES, default_timeout=TIMEOUT)
+    named.query_params.update({"run": "baseline"})
+    rerun(named)
+    assert not any("does not hold" in shown(w.value) for w in named.warning)
+    assert named.selectbox(key="picker_run").value == demo_env["baseline"]
