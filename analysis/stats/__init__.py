@@ -60,7 +60,13 @@ from analysis.stats.separation import (
     separation_statistics,
     standardized_mean_difference,
 )
-from analysis.stats.significance import benjamini_hochberg, mcnemar_exact, paired_mean_difference, two_proportion_test
+from analysis.stats.significance import (
+    benjamini_hochberg,
+    mcnemar_exact,
+    paired_mean_difference,
+    paired_mean_difference_from_sums,
+    two_proportion_test,
+)
 from analysis.stats.slices import SliceVsRest, slice_vs_rest
 from analysis.stats.trend import (
     Decomposition,
@@ -115,6 +121,7 @@ __all__ = [
     "mcnemar_exact",
     "paired_bootstrap_mean_difference_interval",
     "paired_mean_difference",
+    "paired_mean_difference_from_sums",
     "rank_sums",
     "rate_interval",
     "separation_from_sums",
