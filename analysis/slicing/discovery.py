@@ -9,6 +9,12 @@ optimistic; ``holdout=True`` discovers on one random half of the examples and te
 other half, so a reported slice is not an artefact of the search. Overlapping findings are
 grouped: a slice and its refinements share a ``group``.
 
+No example row is read into Python: SliceLine's lattice is evaluated level by level with one grouping statement
+per level (:func:`analysis.sql.slices.grouping_sets_sql` over the candidates' attribute tuples, through
+:func:`~analysis.slicing.sliceline.find_slices_from_counts`), the held-out split is an md5 of the example id in SQL,
+and the tested half's counts come from one more grouping statement. :func:`encode` still reads the rows (codes per
+example) for callers that want the matrix.
+
 References
 ----------
 .. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for ML

@@ -97,3 +97,13 @@ def test_no_rows_and_no_modes():
     sql, params, names = M.separation_sums_sql("examples_t", ("v", []), [])
     assert names == list(M.SEPARATION_OK_SUMS)
     assert con.execute(sql, params).fetchone() == (None, None, None)
+
+
+def test_statement_transpiles_to_spark_without_duckdb_shorthands():
+    from analysis.sql.spark import to_spark
+
+    sql, params, _ = M.separation_sums_sql("examples_t", ("CAST(? AS DOUBLE) * v", [-1.0]), [("m_a", []), ("m_b", [])])
+    assert "::" not in sql and "EXCLUDE" not in sql.upper()
+    spark = to_spark(sql, params)
+    assert "DECIMAL(38, 0)" in spark and "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" in spark
+    assert "?" not in spark  # every value bound as a typed literal
