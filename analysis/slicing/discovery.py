@@ -43,7 +43,7 @@ from analysis.slicing.attributes import (
     value_label,
 )
 from analysis.slicing.cohorts import cohort_filter
-from analysis.slicing.grouping import grouping_counts
+from analysis.slicing.grouping import BATCH_ATTRIBUTES
 from analysis.slicing.params import check_min_support, support_count
 from analysis.slicing.sliceline import Slice, find_slices_from_counts
 from analysis.sql import slices as Q
@@ -196,22 +196,31 @@ class _Cells:
     def _labelled(self, tuples: list[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[list, np.ndarray, np.ndarray]]:
         """Per tuple: the labels of its cells (tuples of labels; a single's as labels), sizes, error counts, cells
         with the same labels merged."""
-        attrs = sorted({j for t in tuples for j in t})  # only the attributes grouped on (GROUPING needs them)
-        local = {j: i for i, j in enumerate(attrs)}
-        raw = grouping_counts(self.cur, len(attrs), [tuple(local[j] for j in t) for t in tuples],
-                              lambda used, sets: Q.grouping_sets_sql(
-                                  self.table, [self.prepared[attrs[i]].sql for i in used], sets, with_scores=False,
-                                  where=self.where, where_params=self.params))
+        out = {}
+        for chunk in _chunks(tuples, BATCH_ATTRIBUTES):
+            # local numbering by first appearance in the sets: Spark's grouping_id takes its columns in that order
+            local: dict[int, int] = {}
+            for t in chunk:
+                for j in t:
+                    local.setdefault(j, len(local))
+            attrs = list(local)
+            sets = [tuple(sorted(local[j] for j in t)) for t in chunk]
+            sql, params = Q.grouping_sets_sql(self.table, [self.prepared[j].sql for j in attrs], sets,
+                                              with_scores=False, where=self.where, where_params=self.params)
+            raw = self.cur.execute(sql, params).df()
+            self._decode(raw, chunk, local, out)
+        return out
+
+    def _decode(self, raw: pd.DataFrame, tuples: list[tuple[int, ...]], local: dict[int, int], out: dict) -> None:
         gids = raw["gid"].tolist()
         n = raw["n"].to_numpy(dtype=np.int64)
         errors = raw["errors"].to_numpy(dtype=np.int64)
-        values = {j: raw[f"a{local[j]}"].tolist() for j in attrs}
+        values = {j: raw[f"a{i}"].tolist() for j, i in local.items()}
         by_gid: dict[int, list[int]] = {}
         for r, g in enumerate(gids):
             by_gid.setdefault(int(g), []).append(r)
-        out = {}
         for t in tuples:
-            rows = by_gid.get(Q.grouping_mask(len(attrs), [local[j] for j in t]), [])
+            rows = by_gid.get(Q.grouping_mask(len(local), [local[j] for j in t]), [])
             merged: dict[tuple, list[int]] = {}
             for r in rows:
                 key = tuple(value_label(self.prepared[j], values[j][r]) for j in t)
@@ -222,7 +231,6 @@ class _Cells:
             out[t] = ([key[0] for key in keys] if len(t) == 1 else keys,
                       np.array([merged[key][0] for key in keys], dtype=np.int64),
                       np.array([merged[key][1] for key in keys], dtype=np.int64))
-        return out
 
     def __call__(self, tuples):
         found = {t: self.singles[t] for t in tuples if t in self.singles}
@@ -251,6 +259,24 @@ class _Cells:
             t = tuple(f for f, _ in s.predicate)
             out.append(lookup.get((t, tuple(labels[f][c] for f, c in s.predicate)), (0, 0)))
         return out
+
+
+def _chunks(tuples: list[tuple[int, ...]], size: int) -> list[list[tuple[int, ...]]]:
+    """The tuples in order, cut so that no chunk groups on more than ``size`` attributes (one statement each).
+
+    >>> _chunks([(0, 1), (0, 2), (3, 4), (5,)], 3)
+    [[(0, 1), (0, 2)], [(3, 4), (5,)]]
+    """
+    out: list[list[tuple[int, ...]]] = []
+    used: set[int] = set()
+    for t in tuples:
+        if out and len(used | set(t)) <= size:
+            out[-1].append(t)
+            used |= set(t)
+        else:
+            out.append([t])
+            used = set(t)
+    return out
 
 
 def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_weight: float = 0.99, k: int = 10,

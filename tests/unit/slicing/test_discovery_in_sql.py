@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.slicing.discovery import discover, encode
+from analysis.slicing.discovery import _Cells, _prepared, discover, encode
 from analysis.slicing.sliceline import find_slices, find_slices_from_counts
 from analysis.sql import slices as Q
 from tests.unit.store.recording import recording
@@ -100,3 +100,31 @@ def test_find_slices_from_counts_equals_find_slices(seed):
         want = find_slices(codes, errors, **params)
         got = find_slices_from_counts(count, n=n, error_sum=int(errors.sum()), n_features=m, **params)
         assert got == want
+
+
+def test_grouping_columns_follow_their_first_appearance_in_the_sets(store):
+    """Spark's grouping_id takes the grouping columns in the order they first appear in GROUPING SETS; discovery's
+    statements list GROUPING(a0, a1, ...) in that same order, whatever tuples a level asks for."""
+    import re
+
+    (run,) = store.ingest_frame(_frame(), name="r").added
+    with recording(store) as log:
+        discover(store, run.run_id, BY, holdout=True, max_order=3, min_support=0.02, error_weight=0.9, k=8)
+        info = store.run(run.run_id)
+        cells = _Cells(store, info.table_name, _prepared(store, info, BY, bins=5, cohort=None), "NOT unscorable", [])
+        counted = cells([(0, 3), (1, 2), (0, 1)])  # 0 and 3 appear before 1 and 2
+    assert set(counted) == {(0, 3), (1, 2), (0, 1)}
+    assert all(int(n.sum()) == 3000 for _, n, _ in counted.values())
+    checked = 0
+    for sql, _ in log:
+        if "GROUPING SETS" not in sql:
+            continue
+        grouping = re.search(r"GROUPING\(([^)]*)\)", sql).group(1).replace(" ", "").split(",")
+        sets = sql[sql.index("GROUPING SETS"):]
+        first = []
+        for column in re.findall(r"\ba\d+\b", sets):
+            if column not in first:
+                first.append(column)
+        assert first == grouping, sql
+        checked += 1
+    assert checked >= 3  # the searched half's levels and the tested half's slices
