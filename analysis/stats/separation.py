@@ -75,6 +75,11 @@ def rank_sums(scores_pos: ArrayLike, scores_neg: ArrayLike) -> RankSums:
     ValueError
         Non-finite scores (``MSG_FINITE``); not 1-D (``MSG_NDIM``).
 
+    References
+    ----------
+    DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. (1988). Biometrics 44, 837-845 (placement values);
+    ``scipy.stats.mannwhitneyu`` (the tie term of the normal approximation).
+
     Examples
     --------
     >>> r = rank_sums([2.0, 3.0], [1.0, 2.0])
@@ -121,6 +126,11 @@ def auc_from_rank_sums(sums: RankSums, *, confidence: float = 0.95,
     ValueError
         Bad ``confidence`` or ``method`` (``MSG_CONFIDENCE``, ``MSG_CHOICE``).
 
+    References
+    ----------
+    DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. (1988). Biometrics 44, 837-845; Hanley, J. A. &
+    McNeil, B. J. (1982). Radiology 143, 29-36.
+
     Examples
     --------
     >>> auc, low, high = auc_from_rank_sums(rank_sums([0.9, 0.8, 0.7, 0.55], [0.6, 0.4, 0.3, 0.2, 0.1]))
@@ -165,6 +175,10 @@ def mann_whitney_p_from_rank_sums(sums: RankSums) -> float:
     -------
     p_value : float
         In [0, 1] (1 when every value is tied); NaN when a sample is empty.
+
+    Raises
+    ------
+    Nothing: the sums are taken as given (:func:`rank_sums` checks the samples).
 
     References
     ----------
@@ -422,6 +436,10 @@ def separation_from_sums(sums: RankSums, *, sum_fail: int, sum_ok: int, sq_fail:
     ------
     ValueError
         Bad ``confidence`` (``MSG_CONFIDENCE``).
+
+    References
+    ----------
+    See :func:`auc_from_rank_sums`, :func:`mann_whitney_p_from_rank_sums`, :func:`standardized_mean_difference`.
 
     Examples
     --------
