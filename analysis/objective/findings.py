@@ -263,14 +263,13 @@ def comparison_evidence(store: Store, baseline: str, candidate: str, target: Map
     attributes = list(settings.get("attributes") or list(target))
     kwargs = {k: settings[k] for k in ("min_support", "confidence", "fdr", "bins") if k in settings}
     max_order = max(int(settings.get("max_order", 1)), len(target))
-    result = compare_runs(store, baseline, candidate, attributes or None, max_order=max_order, where=where,
-                          n_resamples=int(settings.get("n_resamples", 200)), **kwargs)
+    result = compare_runs(store, baseline, candidate, attributes or None, max_order=max_order, where=where, **kwargs)
     row = _row_of(result.table, target)
     if row is None:
         raise FaultlineError(MSG_NO_SLICE.format(run=candidate, target=dict(target), attributes=", ".join(attributes)))
     evidence = {k: json_value(row[k]) for k in COMPARISON_EVIDENCE}
     evidence["description"] = row["description"]
-    used = {"attributes": attributes, "max_order": max_order, "n_resamples": int(settings.get("n_resamples", 200)),
+    used = {"attributes": attributes, "max_order": max_order,
             **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins")}}
     return evidence, used
 
@@ -345,8 +344,8 @@ def pin_comparison(store: Store, baseline: str, candidate: str, predicate: Mappi
     note : str, default ""
         Why it matters.
     settings : mapping, optional
-        The comparison's settings (``attributes``, ``max_order``, ``min_support``, ``fdr``, ``bins``,
-        ``n_resamples``).
+        The comparison's settings (``attributes``, ``max_order``, ``min_support``, ``fdr``, ``bins``; an
+        ``n_resamples`` kept by an older finding is ignored: the score interval is no longer a bootstrap).
     where : str, optional
         The cohort (read on the baseline).
     title : str, optional

@@ -211,10 +211,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             not_covered["comparison"] = "no baseline run was chosen for this report"
         else:
             say(0.7, "Comparing with the baseline")
-            # no bootstrap of mean score differences: the report prints none, and at a million examples it is most
-            # of the report's time (12 attributes x 1,000 resamples of every pair)
             comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
-                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, n_resamples=0)
+                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
             verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
             tables["comparison"] = comparison.table
             breaking = list(verdict.breaking["description"])

@@ -189,7 +189,7 @@ def _per_run(store, info, traj, previous, newest, descriptions, slices, *, per_r
     if traj.paired and last - 1 >= 0:
         try:
             comp = compare_runs(store, info.run_ids[last - 1], info.run_ids[last], traj.settings["attributes"],
-                                min_support=min_support, fdr=alpha, bins=bins, n_resamples=200)
+                                min_support=min_support, fdr=alpha, bins=bins)
         except FaultlineError:
             comp = None
         if comp is not None:

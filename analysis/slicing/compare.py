@@ -4,8 +4,10 @@ Examples are matched by example id (the unmatched are counted and reported). Sli
 defined on the baseline's attributes. Per slice: the paired counts come from SQL
 (:func:`analysis.sql.slices.paired_sets_sql`); correctness is compared with McNemar's
 exact test on the discordant pairs, with a Wald interval for the paired difference in
-error rate; mean scores (when scores are not just 0/1) get a seeded paired bootstrap
-interval. Benjamini-Hochberg runs across every slice compared. The verdict per slice:
+error rate; mean scores (when scores are not just 0/1) get a paired t interval of the mean
+score difference, from per-slice aggregates the same statement computes (pairs scored in both
+runs, exact fixed-point sums of the difference and its square). Benjamini-Hochberg runs across
+every slice compared. The verdict per slice:
 ``regressed`` (candidate significantly more errors), ``improved``, or ``unchanged``.
 """
 
@@ -25,7 +27,7 @@ from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.formatting import format_q
 from analysis.slicing import counts as _counts
-from analysis.slicing.attributes import decode_groups, prepare_attribute, raw_value, resolve_attributes
+from analysis.slicing.attributes import decode_groups, prepare_attribute, resolve_attributes
 from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
@@ -38,6 +40,9 @@ MSG_NO_MATCH = ("Runs {base!r} and {cand!r} share no example ids; a paired compa
                 "in both runs")
 MSG_MAX_DROP = "Invalid 'max_drop' parameter: expected a number in [0, 1), got {value!r}"
 ALL = "(all examples)"
+#: How the interval of a mean score difference is computed, said once (the comparison's settings, the report).
+SCORE_INTERVAL_METHOD = ("paired t interval of the mean score difference over the pairs scored in both runs, from "
+                         "per-slice sums, when scores are not only 0/1")
 
 
 def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
@@ -85,13 +90,13 @@ class Comparison:
 
 def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] | None = None, *,
                  max_order: int = 1, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
-                 bins: int = 5, n_resamples: int = 1000, seed: int = 0, where: str | None = None) -> Comparison:
+                 bins: int = 5, where: str | None = None) -> Comparison:
     """Compare a candidate run with a baseline, slice by slice, on the examples they share.
 
     Examples are paired on example id (a pair with an unscorable side is left out of the
     per-slice counts); slices are defined on the baseline's attributes. Per slice: McNemar's exact test on the discordant pairs, a Wald
-    interval of the paired difference in error rate, and (graded scores only) a seeded paired
-    bootstrap interval of the mean score difference; Benjamini-Hochberg over every slice.
+    interval of the paired difference in error rate, and (graded scores only) a paired t interval
+    of the mean score difference from the slice's aggregates; Benjamini-Hochberg over every slice.
 
     Parameters
     ----------
@@ -113,11 +118,6 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         False discovery rate of the verdicts, in (0, 1).
     bins : int, default 5
         Quantile bins of numeric attributes (2 to 20).
-    n_resamples : int, default 1000
-        Resamples of the paired bootstrap of mean scores; 0 skips the bootstrap (``score_ci_low`` and
-        ``score_ci_high`` stay missing): the audit report does, as it prints no score interval.
-    seed : int, default 0
-        Seed of the bootstrap.
     where : str, optional
         A cohort (:mod:`analysis.slicing.cohorts`), read on the baseline's fields: only the
         pairs whose baseline example is in it are compared (``matched`` counts them).
@@ -137,8 +137,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         exact, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``,
         ``improved``, ``unchanged``), ``base_mean_score``, ``cand_mean_score``,
         ``score_difference`` (candidate minus baseline, in the score's unit),
-        ``score_ci_low``, ``score_ci_high`` (paired bootstrap, for the whole run and
-        single-attribute slices when scores are graded; NaN otherwise).
+        ``score_ci_low``, ``score_ci_high`` (paired t interval of the mean score difference over
+        the pairs scored in both runs, in the score's unit, for every slice with two or more such
+        pairs when scores are graded; NaN otherwise).
 
     Raises
     ------
@@ -156,8 +157,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
        proportions or percentages", Psychometrika 12 (1947).
     .. [2] Y. Benjamini and Y. Hochberg, "Controlling the false discovery rate", JRSS B 57
        (1995).
-    .. [3] B. Efron and R. Tibshirani, An Introduction to the Bootstrap (1993): the paired
-       percentile bootstrap of a mean difference.
+    .. [3] Student, "The probable error of a mean", Biometrika 6 (1908): the paired t interval
+       of a mean difference (:func:`analysis.stats.paired_mean_difference_from_sums`).
 
     Examples
     --------
@@ -197,7 +198,9 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
     raw = None
-    if cohort is None:
+    # graded scores need the score-difference sums of the grouping statement (the in-memory counter has none)
+    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base.table_name, cand.table_name))
+    if cohort is None and not graded:
         counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared, cache=kept)
         if counter is not None:  # in memory from the baseline's kept attribute codes
             with contextlib.suppress(_counts.NeedsSQL):  # else a GROUPING SETS statement
@@ -206,23 +209,21 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         raw = grouping_counts(cur, k, sets, lambda used, local: Q.paired_sets_sql(
             base.table_name, cand.table_name, [attr_sql[i] for i in used], local, cohort=cohort))
     table = _post_process(raw, prepared, min_support=support_count(min_support, int(matched)), confidence=confidence,
-                          fdr=fdr)
-    if n_resamples > 0:
-        table = _add_score_intervals(store, base.table_name, cand.table_name, prepared, table, confidence=confidence,
-                                     n_resamples=n_resamples, seed=seed, cohort=cohort)
+                          fdr=fdr, graded=graded)
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
                 "test": "McNemar exact (two-sided) on discordant pairs",
                 "interval": "Wald interval of the paired difference in error rate",
-                "scores": f"paired bootstrap ({n_resamples} resamples, seed {seed}) when scores are not only 0/1"
-                if n_resamples > 0 else "no interval of the mean score difference (bootstrap skipped)",
+                "scores": SCORE_INTERVAL_METHOD if graded else "no interval of the mean score difference (scores "
+                "are only correctness)",
                 "multiple_testing": "Benjamini-Hochberg over every slice compared"}
     if found is not None:
         settings["where"] = found.text
     return Comparison(table, base.run_id, cand.run_id, int(matched), int(only_base), int(only_cand), settings)
 
 
-def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: float, fdr: float) -> pd.DataFrame:
+def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: float, fdr: float,
+                  graded: bool = False) -> pd.DataFrame:
     decoded = decode_groups(raw, prepared, empty=ALL)
     predicates, attributes, values = decoded.predicates, decoded.attributes, decoded.values
     descriptions = decoded.descriptions
@@ -253,6 +254,8 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
         "base_mean_score": base_score, "cand_mean_score": cand_score, "score_difference": cand_score - base_score,
         "score_ci_low": np.nan, "score_ci_high": np.nan,
     })
+    if graded:
+        table["score_ci_low"], table["score_ci_high"] = _score_interval(raw, confidence=confidence)
     rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
     table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0))
     table = table.sort_values(["_rank", "difference", "_q", "description"], ascending=[True, False, True, True],
@@ -260,39 +263,13 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     return table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
 
 
-def _add_score_intervals(store, base_table, cand_table, prepared, table, *, confidence, n_resamples, seed,
-                         cohort=None):
-    """Paired bootstrap of the mean score difference, for the overall row and single-attribute slices."""
-    cur = store.cursor()
-    graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base_table, cand_table))
-    if not graded:  # asked first: reading every matched example's values is the costly part
-        return table  # scores that are only correctness: the correctness comparison already says it all
-    sql, params = Q.paired_values_sql(base_table, cand_table, [p.sql for p in prepared], cohort=cohort)
-    values = store.cursor().execute(sql, params).df()
-    both = values["bs"].notna() & values["cs"].notna()
-    scores = pd.concat([values.loc[both, "bs"], values.loc[both, "cs"]])
-    if scores.empty:
-        return table
-    diffs = (values.loc[both, "cs"] - values.loc[both, "bs"]).to_numpy(dtype=float)
-    sub = values.loc[both].reset_index(drop=True)
-    lows = table["score_ci_low"].to_numpy(copy=True)
-    highs = table["score_ci_high"].to_numpy(copy=True)
-    overall = np.zeros(len(diffs), dtype=np.int64)
-    lo, hi = _stats.paired_bootstrap_mean_difference_interval(diffs, overall, 1, confidence=confidence,
-                                                              n_resamples=n_resamples, seed=seed)
-    index = {(a, v): i for i, (a, v) in enumerate(zip(table["attributes"], table["values"]))}
-    lows[index[((), ())]], highs[index[((), ())]] = lo[0], hi[0]
-    for j, p in enumerate(prepared):
-        col = sub[f"a{j}"].map(raw_value)
-        keys = pd.Series([(v,) for v in col])
-        codes, uniques = pd.factorize(keys)
-        lo, hi = _stats.paired_bootstrap_mean_difference_interval(diffs, codes, len(uniques), confidence=confidence,
-                                                                  n_resamples=n_resamples, seed=seed)
-        for g, value in enumerate(uniques):
-            i = index.get(((p.attribute.name,), value))
-            if i is not None:
-                lows[i], highs[i] = lo[g], hi[g]
-    return table.assign(score_ci_low=lows, score_ci_high=highs)
+def _score_interval(raw: pd.DataFrame, *, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Paired t interval of the mean score difference per row of the grouping statement's result, from its
+    aggregates (``d_n``, ``d_sum``, ``d_sq``: :func:`analysis.sql.slices.paired_sets_sql`)."""
+    _, low, high, _ = _stats.paired_mean_difference_from_sums(raw["d_n"].to_numpy(), raw["d_sum"].to_numpy(),
+                                                              raw["d_sq"].to_numpy(), scale=F.SCORE_SCALE,
+                                                              confidence=confidence)
+    return low, high
 
 
 #: What the gate measures and which way is bad, said once for every output of the gate.

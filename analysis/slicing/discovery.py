@@ -9,6 +9,12 @@ optimistic; ``holdout=True`` discovers on one random half of the examples and te
 other half, so a reported slice is not an artefact of the search. Overlapping findings are
 grouped: a slice and its refinements share a ``group``.
 
+No example row is read into Python: SliceLine's lattice is evaluated level by level with one grouping statement
+per level (:func:`analysis.sql.slices.grouping_sets_sql` over the candidates' attribute tuples, through
+:func:`~analysis.slicing.sliceline.find_slices_from_counts`), the held-out split is an md5 of the example id in SQL,
+and the tested half's counts come from one more grouping statement. :func:`encode` still reads the rows (codes per
+example) for callers that want the matrix.
+
 References
 ----------
 .. [1] S. Sagadeeva and M. Boehm, "SliceLine: Fast, Linear-Algebra-based Slice Finding for ML
@@ -37,8 +43,9 @@ from analysis.slicing.attributes import (
     value_label,
 )
 from analysis.slicing.cohorts import cohort_filter
+from analysis.slicing.grouping import BATCH_ATTRIBUTES
 from analysis.slicing.params import check_min_support, support_count
-from analysis.slicing.sliceline import find_slices
+from analysis.slicing.sliceline import Slice, find_slices_from_counts
 from analysis.sql import slices as Q
 from analysis.store import Store
 
@@ -108,13 +115,7 @@ def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: in
     info = store.run(run)
     found = cohort_filter(store.schema(info.run_id), where)
     cohort = None if found is None else found.as_sql
-    attrs = resolve_attributes(store, info.run_id, by)
-    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
-    if by is None:
-        prepared = [p for p in prepared if not p.constant]
-    if not prepared:
-        left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
-        raise FaultlineError(f"Run {info.name!r} has no attribute to search" + (f". {left_out}" if left_out else ""))
+    prepared = _prepared(store, info, by, bins=bins, cohort=cohort)
     sql, params = Q.codes_sql(info.table_name, [p.sql for p in prepared], holdout_seed=holdout_seed, cohort=cohort)
     cur = store.cursor()
     rows = cur.sql(sql, params=params).to_arrow_table()
@@ -131,6 +132,18 @@ def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: in
     if holdout_seed is not None:
         return codes, errors, labels, prepared, rows.column("searched").to_numpy(zero_copy_only=False).astype(bool)
     return codes, errors, labels, prepared, rows.column("example_id").to_numpy()
+
+
+def _prepared(store: Store, info, by: Sequence[str] | None, *, bins: int, cohort) -> list[PreparedAttribute]:
+    """The attributes searched (default: those with more than one value); FaultlineError when there is none."""
+    attrs = resolve_attributes(store, info.run_id, by)
+    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
+    if by is None:
+        prepared = [p for p in prepared if not p.constant]
+    if not prepared:
+        left_out = attrs.left_out_line() if by is None and hasattr(attrs, "left_out_line") else ""
+        raise FaultlineError(f"Run {info.name!r} has no attribute to search" + (f". {left_out}" if left_out else ""))
+    return prepared
 
 
 def _factorize(raw_codes: np.ndarray, distinct: list, prepared: PreparedAttribute) -> tuple[np.ndarray, list[str]]:
@@ -156,6 +169,114 @@ def _factorize(raw_codes: np.ndarray, distinct: list, prepared: PreparedAttribut
         remap[keep] = np.arange(keep.size)
         return remap[label_codes[raw_codes]], [sorted_labels[c] for c in keep.tolist()]
     return label_codes[raw_codes], list(sorted_labels)
+
+
+class _Cells:
+    """Discovery's counts from grouping statements over the run's rows (one per lattice level): the
+    :data:`~analysis.slicing.sliceline.CellCounter` of :func:`~analysis.slicing.sliceline.find_slices_from_counts`.
+
+    Codes number each attribute's labels (:func:`value_label`, as the slice table shows them) in sorted order over
+    the examples counted, as :func:`encode` numbers them; values sharing a label share a code. ``where`` selects
+    the examples (scorable, the cohort, the searched or the tested half).
+    """
+
+    def __init__(self, store: Store, table: str, prepared: list[PreparedAttribute], where: str, params: list):
+        self.cur = store.cursor()
+        self.table, self.prepared, self.where, self.params = table, prepared, where, list(params)
+        self.k = len(prepared)
+        self.labels: list[list[str]] = []
+        self._code: list[dict[str, int]] = []
+        singles = self._labelled([(j,) for j in range(self.k)])
+        for j in range(self.k):
+            ordered = list(pd.factorize(pd.Series(sorted(set(singles[(j,)][0])), dtype=object), sort=True)[1])
+            self.labels.append(ordered)
+            self._code.append({label: c for c, label in enumerate(ordered)})
+        self.singles = singles
+
+    def _labelled(self, tuples: list[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[list, np.ndarray, np.ndarray]]:
+        """Per tuple: the labels of its cells (tuples of labels; a single's as labels), sizes, error counts, cells
+        with the same labels merged."""
+        out = {}
+        for chunk in _chunks(tuples, BATCH_ATTRIBUTES):
+            # local numbering by first appearance in the sets: Spark's grouping_id takes its columns in that order
+            local: dict[int, int] = {}
+            for t in chunk:
+                for j in t:
+                    local.setdefault(j, len(local))
+            attrs = list(local)
+            sets = [tuple(sorted(local[j] for j in t)) for t in chunk]
+            sql, params = Q.grouping_sets_sql(self.table, [self.prepared[j].sql for j in attrs], sets,
+                                              with_scores=False, where=self.where, where_params=self.params)
+            raw = self.cur.execute(sql, params).df()
+            self._decode(raw, chunk, local, out)
+        return out
+
+    def _decode(self, raw: pd.DataFrame, tuples: list[tuple[int, ...]], local: dict[int, int], out: dict) -> None:
+        gids = raw["gid"].tolist()
+        n = raw["n"].to_numpy(dtype=np.int64)
+        errors = raw["errors"].to_numpy(dtype=np.int64)
+        values = {j: raw[f"a{i}"].tolist() for j, i in local.items()}
+        by_gid: dict[int, list[int]] = {}
+        for r, g in enumerate(gids):
+            by_gid.setdefault(int(g), []).append(r)
+        for t in tuples:
+            rows = by_gid.get(Q.grouping_mask(len(local), [local[j] for j in t]), [])
+            merged: dict[tuple, list[int]] = {}
+            for r in rows:
+                key = tuple(value_label(self.prepared[j], values[j][r]) for j in t)
+                cell = merged.setdefault(key, [0, 0])
+                cell[0] += int(n[r])
+                cell[1] += int(errors[r])
+            keys = list(merged)
+            out[t] = ([key[0] for key in keys] if len(t) == 1 else keys,
+                      np.array([merged[key][0] for key in keys], dtype=np.int64),
+                      np.array([merged[key][1] for key in keys], dtype=np.int64))
+
+    def __call__(self, tuples):
+        found = {t: self.singles[t] for t in tuples if t in self.singles}
+        rest = [t for t in tuples if t not in self.singles]
+        if rest:
+            found.update(self._labelled(rest))
+        out = {}
+        for t, (keys, n, errors) in found.items():
+            keys = [(key,) if len(t) == 1 else key for key in keys]
+            codes = np.array([[self._code[j].get(label, -1) for j, label in zip(t, key)] for key in keys],
+                             dtype=np.int64).reshape(-1, len(t))
+            known = (codes >= 0).all(axis=1)  # a label no counted example has in a single: none here
+            out[t] = codes[known], n[known], errors[known]
+        return out
+
+    def slice_counts(self, slices: list[Slice], labels: list[list[str]]) -> list[tuple[int, int]]:
+        """Size and errors of each slice (predicates on codes of ``labels``) among the examples counted here."""
+        tuples = sorted({tuple(f for f, _ in s.predicate) for s in slices})
+        counted = self._labelled(tuples) if tuples else {}
+        lookup = {}
+        for t, (keys, n, errors) in counted.items():
+            for key, size, err in zip(keys, n.tolist(), errors.tolist()):
+                lookup[(t, (key,) if len(t) == 1 else key)] = (size, err)
+        out = []
+        for s in slices:
+            t = tuple(f for f, _ in s.predicate)
+            out.append(lookup.get((t, tuple(labels[f][c] for f, c in s.predicate)), (0, 0)))
+        return out
+
+
+def _chunks(tuples: list[tuple[int, ...]], size: int) -> list[list[tuple[int, ...]]]:
+    """The tuples in order, cut so that no chunk groups on more than ``size`` attributes (one statement each).
+
+    >>> _chunks([(0, 1), (0, 2), (3, 4), (5,)], 3)
+    [[(0, 1), (0, 2)], [(3, 4), (5,)]]
+    """
+    out: list[list[tuple[int, ...]]] = []
+    used: set[int] = set()
+    for t in tuples:
+        if out and len(used | set(t)) <= size:
+            out[-1].append(t)
+            used |= set(t)
+        else:
+            out.append([t])
+            used = set(t)
+    return out
 
 
 def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_weight: float = 0.99, k: int = 10,
@@ -243,31 +364,46 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
     [{'description': 'lang = sw AND ch = api', 'n': 100, 'error_rate': 1.0}]
     """
     check_min_support(min_support)
-    codes, errors, labels, prepared, searched = _encode(store, run, by, bins=bins, where=where,
-                                                        holdout_seed=seed if holdout else None)
-    n = len(errors)
+    info = store.run(run)
+    found_cohort = cohort_filter(store.schema(info.run_id), where)
+    cohort = None if found_cohort is None else found_cohort.as_sql
+    prepared = _prepared(store, info, by, bins=bins, cohort=cohort)
+    scored, scored_params = Q.and_cohort("NOT unscorable", cohort)
+    cur = store.cursor()
+    n = int(cur.execute(*Q.count_where_sql(info.table_name, scored, scored_params)).fetchall()[0][0])
     if n == 0:
         raise FaultlineError("The run has no scored examples to search")
-    if holdout and (n < 2 or searched.all() or not searched.any()):
-        raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(n=n))
-    search = searched if holdout else np.ones(n, dtype=bool)
-    test = ~search if holdout else search
-    min_support_rows = support_count(min_support, int(search.sum()))
-    found = find_slices(codes[search], errors[search], error_weight=error_weight, k=k, max_order=max_order,
-                        min_support=min_support_rows)
+    if holdout:
+        half = [str(int(seed))]
+        search_where, search_params = f"{scored} AND {Q.holdout_expr()}", scored_params + half
+        test_where, test_params = f"{scored} AND NOT {Q.holdout_expr()}", scored_params + half
+        n_search = int(cur.execute(*Q.count_where_sql(info.table_name, search_where, search_params)).fetchall()[0][0])
+        if n < 2 or n_search in (0, n):
+            raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(n=n))
+    else:
+        search_where, search_params, n_search = scored, scored_params, n
+    # every lattice level counted by a grouping statement where the rows are: no example read into Python
+    search = _Cells(store, info.table_name, prepared, search_where, search_params)
+    search_errors = int(sum(search.singles[(0,)][2]))
+    min_support_rows = support_count(min_support, n_search)
+    found = find_slices_from_counts(search, n=n_search, error_sum=search_errors, n_features=len(prepared),
+                                    error_weight=error_weight, k=k, max_order=max_order, min_support=min_support_rows)
+    labels = search.labels
+    if holdout:
+        tested = _Cells(store, info.table_name, prepared, test_where, test_params)
+        total_n, total_e = n - n_search, int(sum(tested.singles[(0,)][2]))
+        counts = tested.slice_counts(found, labels)
+    else:
+        total_n, total_e = n_search, search_errors
+        counts = [(s.size, int(round(s.error_sum))) for s in found]
     rows = []
-    test_codes, test_errors = codes[test], errors[test]
-    total_n, total_e = int(test.sum()), float(test_errors.sum())
-    for s in found:
-        mask = np.ones(total_n, dtype=bool)
-        for feature, code in s.predicate:
-            mask &= test_codes[:, feature] == code
+    for s, (size, errors) in zip(found, counts):
         pred = {prepared[f].attribute.name: labels[f][c] for f, c in s.predicate}
         words = [describe_condition(prepared[f].attribute.name, labels[f][c], binned=prepared[f].labels is not None)
                  for f, c in s.predicate]
         rows.append({"predicate": pred, "description": " AND ".join(words), "order": len(s.predicate),
                      "sliceline_score": s.score, "search_n": s.size, "search_error_sum": s.error_sum,
-                     "n": int(mask.sum()), "errors": int(round(float(test_errors[mask].sum())))})
+                     "n": int(size), "errors": int(errors)})
     table = pd.DataFrame(rows, columns=["predicate", "description", "order", "sliceline_score", "search_n",
                                         "search_error_sum", "n", "errors"])
     if not table.empty:
@@ -295,7 +431,7 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
                 "algorithm": "SliceLine (Sagadeeva and Boehm, SIGMOD 2021), exact lattice enumeration with pruning"}
     if where is not None and str(where).strip():
         settings["where"] = str(where)
-    return Discovery(table, store.run(run).run_id, settings)
+    return Discovery(table, info.run_id, settings)
 
 
 def _groups(predicates: list[dict], scores: Sequence[float] | None = None) -> list[int]:

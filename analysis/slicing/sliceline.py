@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,7 @@ import numpy as np
 
 from analysis.slicing.params import check_min_support, support_count
 
-__all__ = ["Slice", "find_slices"]
+__all__ = ["CellCounter", "Slice", "find_slices", "find_slices_from_counts"]
 
 # --- parameter validation messages (tests assert these exact texts) -----------------------------
 INVALID_ERROR_WEIGHT = "Invalid 'error_weight' parameter: expected a float in (0, 1], got {value!r}"
@@ -316,6 +316,14 @@ class _Data:
             mx = np.zeros(present.size)
             np.maximum.at(mx, compact, errors)
             maxes.append(mx)
+        self._columns(dom, col_code, sizes, err_sums, maxes)
+        # with 0/1 errors a slice's max error is 1 exactly when its error sum is positive
+        self.binary = bool(np.all((errors == 0.0) | (errors == 1.0)))
+
+    def _columns(self, dom, col_code, sizes, err_sums, maxes) -> None:
+        """The one-hot columns from each feature's present categories (ascending caller codes) and their
+        sizes, error sums and max errors; the exact slice-id weights."""
+        m = self.m
         self.dom = np.asarray(dom, dtype=np.intp)  # categories per feature
         self.offset = np.concatenate([[0], np.cumsum(self.dom)[:-1]]).astype(np.intp)
         self.ncol = int(self.dom.sum())
@@ -332,17 +340,15 @@ class _Data:
         weight = np.ones(m, dtype=np.int64)
         seg, radix = 0, 1
         for f in range(m - 1, -1, -1):
-            if radix * (int(dom[f]) + 1) >= 1 << 62:
+            if radix * (int(self.dom[f]) + 1) >= 1 << 62:
                 seg, radix = seg + 1, 1
             segment_of[f], weight[f] = seg, radix
-            radix *= int(dom[f]) + 1
+            radix *= int(self.dom[f]) + 1
         self.n_segments = seg + 1
         self.col_segment = (seg - segment_of)[self.col_feature]
         self.col_weight = weight[self.col_feature]
-        # with 0/1 errors a slice's max error is 1 exactly when its error sum is positive
-        self.binary = bool(np.all((errors == 0.0) | (errors == 1.0)))
 
-    def max_error(self, cols: tuple[int, ...]) -> float:
+    def max_error(self, cols: tuple[int, ...], error_sum: float) -> float:
         """Largest error in the slice of these one-hot columns (0.0 for an empty slice)."""
         mask = np.ones(self.n, dtype=bool)
         for c in cols:
@@ -442,6 +448,143 @@ class _Data:
                 ck = p_c.astype(np.int64)
             ck = ck * int(self.dom[group[pos]]) + local[:, pos]
         return np.where(valid, ck, -1)
+
+
+#: Counts of the cells of grouping sets: given feature tuples (features ascending), for each tuple the codes of
+#: its occupied cells (int array, shape (cells, len(tuple))), their sizes and their error counts (shape (cells,)).
+CellCounter = Callable[[list[tuple[int, ...]]], dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]]
+
+
+class _CountedData(_Data):
+    """The search's view of a data set known only by counts: one call of ``count`` per lattice level (a grouping
+    statement over the rows wherever they are), no row in memory. Errors are 0/1 (an error count per cell)."""
+
+    def __init__(self, count: CellCounter, n: int, m: int):
+        self.n, self.m = n, m
+        self.count = count
+        self.binary = True
+        singles = count([(f,) for f in range(m)])
+        dom, col_code, sizes, err_sums, maxes = [], [], [], [], []
+        for f in range(m):
+            codes, size, err = singles[(f,)]
+            order = np.argsort(codes[:, 0], kind="stable")
+            present = codes[order, 0].astype(np.intp)
+            size, err = np.asarray(size, np.float64)[order], np.asarray(err, np.float64)[order]
+            keep = size > 0
+            dom.append(int(keep.sum()))
+            col_code.append(present[keep])
+            sizes.append(size[keep])
+            err_sums.append(err[keep])
+            maxes.append((err[keep] > 0).astype(np.float64))
+        self._columns(dom, col_code, sizes, err_sums, maxes)
+
+    def max_error(self, cols: tuple[int, ...], error_sum: float) -> float:
+        return 1.0 if error_sum > 0 else 0.0
+
+    def evaluate(self, cols: np.ndarray, need_max: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c = cols.shape[0]
+        sizes = np.zeros(c, dtype=np.float64)
+        errs = np.zeros(c, dtype=np.float64)
+        if c == 0:
+            return sizes, errs, (np.zeros(c) if need_max else None)
+        feats = self.col_feature[cols]
+        codes = self.col_code[cols].astype(np.int64)
+        groups, inverse = np.unique(feats, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        tuples = [tuple(int(f) for f in g) for g in groups.tolist()]
+        counted = self.count(tuples)
+        for g, group in enumerate(tuples):
+            idx = np.flatnonzero(inverse == g)
+            cell_codes, cell_size, cell_err = counted.get(group, (np.zeros((0, len(group)), np.int64), [], []))
+            radix = [int(max(self.col_code[self.col_feature == f].max(), cell_codes[:, j].max(initial=0))) + 1
+                     for j, f in enumerate(group)]
+            cell_key = _mixed_radix(np.asarray(cell_codes, np.int64).reshape(-1, len(group)), radix)
+            cand_key = _mixed_radix(codes[idx], radix)
+            order = np.argsort(cell_key, kind="stable")
+            sorted_keys = cell_key[order]
+            pos = np.minimum(np.searchsorted(sorted_keys, cand_key), max(sorted_keys.size - 1, 0))
+            hit = (sorted_keys[pos] == cand_key) if sorted_keys.size else np.zeros(idx.size, dtype=bool)
+            sizes[idx[hit]] = np.asarray(cell_size, np.float64)[order][pos[hit]]
+            errs[idx[hit]] = np.asarray(cell_err, np.float64)[order][pos[hit]]
+        return sizes, errs, ((errs > 0).astype(np.float64) if need_max else None)
+
+
+def _mixed_radix(codes: np.ndarray, radix: list[int]) -> np.ndarray:
+    """One integer per row of ``codes`` (shape (r, L)): the mixed-radix number of its codes (Python ints past int64)."""
+    total = 1
+    for r in radix:
+        total *= r
+    if total < 1 << 62:
+        key = np.zeros(codes.shape[0], dtype=np.int64)
+        for j, r in enumerate(radix):
+            key = key * r + codes[:, j]
+        return key
+    key = np.zeros(codes.shape[0], dtype=object)
+    for j, r in enumerate(radix):
+        key = key * r + codes[:, j].astype(object)
+    return key
+
+
+def find_slices_from_counts(count: CellCounter, *, n: int, error_sum: int, n_features: int,
+                            error_weight: float = 0.6, k: int = 1, max_order: int = 3,
+                            min_support: int | float = 10) -> list[Slice]:
+    """:func:`find_slices` for 0/1 errors on a data set known by counts: each lattice level is evaluated by one call
+    of ``count`` (a grouping statement where the rows are), so no row is read into memory.
+
+    The search is :func:`find_slices`'s, step for step, on the same numbers: the sizes and error counts of every
+    candidate slice are integers, whatever computed them, so the slices, scores and order are the same as
+    :func:`find_slices` on the rows (a test compares them on the demo).
+
+    Parameters
+    ----------
+    count : callable
+        ``count(tuples)``: for each tuple of features (ascending), its occupied cells' codes (int, shape
+        (cells, len(tuple)); a feature's codes are non-negative integers), sizes and error counts. Called with the
+        single features first, then once per level with the candidates' tuples.
+    n : int
+        Number of rows (>= 1).
+    error_sum : int
+        Number of rows with an error (their mean error is ``error_sum / n``).
+    n_features : int
+        Number of features (>= 1).
+    error_weight, k, max_order, min_support
+        As :func:`find_slices`.
+
+    Returns
+    -------
+    list of Slice
+        As :func:`find_slices` (``max_error`` 1.0: every returned slice holds an error).
+
+    Raises
+    ------
+    ValueError
+        A parameter out of range (texts in this module's ``INVALID_*`` constants; ``n`` and ``n_features`` as
+        ``INVALID_CODES_SHAPE``).
+    analysis.slicing.params.ParameterError
+        ``min_support`` invalid.
+
+    Examples
+    --------
+    >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5)
+    >>> errors = np.array([1, 0, 0, 0] * 5)
+    >>> def count(tuples):
+    ...     out = {}
+    ...     for t in tuples:
+    ...         cells, inverse = np.unique(codes[:, list(t)], axis=0, return_inverse=True)
+    ...         inverse = inverse.reshape(-1)
+    ...         out[t] = cells, np.bincount(inverse), np.bincount(inverse, weights=errors)
+    ...     return out
+    >>> [s.predicate for s in find_slices_from_counts(count, n=20, error_sum=5, n_features=2, error_weight=0.95,
+    ...                                               k=2, min_support=2)]
+    [((0, 0), (1, 0)), ((1, 0),), ((0, 0),)]
+    """
+    _validate_search(error_weight, k, max_order)
+    check_min_support(min_support)
+    if not _is_int(n) or n < 1 or not _is_int(n_features) or n_features < 1:
+        raise ValueError(INVALID_CODES_SHAPE.format(value=(n, n_features)))
+    min_count = support_count(min_support, int(n))
+    data = _CountedData(count, int(n), int(n_features))
+    return _search(data, float(error_sum) / int(n), float(error_weight), int(k), int(max_order), min_count)
 
 
 def _score(sizes: np.ndarray, errs: np.ndarray, n: int, alpha: float, avg: float) -> np.ndarray:
@@ -626,9 +769,14 @@ def _find_slices(codes: np.ndarray, errors: np.ndarray, alpha: float, k: int, ma
     ``rules``: the paper's (rows in the score bound, exact ids, exact pruning); the parity tests
     pass the ``sliceline`` package's to show the rest is the package's algorithm.
     """
-    data = _Data(codes, errors)
+    return _search(_Data(codes, errors), float(np.mean(errors)), alpha, k, max_l, min_sup, rules=rules)
+
+
+def _search(data: _Data, avg: float, alpha: float, k: int, max_l: int, min_sup: float, *,
+            rules: _Rules = _PAPER) -> list[Slice]:
+    """The level-wise search over ``data`` (rows in memory, or counts from a grouping statement); ``avg`` the
+    mean error of every row."""
     n, m = data.n, data.m
-    avg = float(np.mean(errors))
     last_level = min(m, max_l)
 
     # level 1: one-hot columns
@@ -715,7 +863,7 @@ class _TopK:
                 score=float(self.score[x]),
                 size=int(self.size[x]),
                 error_sum=float(self.err[x]),
-                max_error=data.max_error(self.cols[x]),
+                max_error=data.max_error(self.cols[x], float(self.err[x])),
             )
             for x in order.tolist()
         ]

@@ -196,7 +196,7 @@ def graded_expr(table: str) -> str:
     a score other than its correctness as 0/1.
 
     The one rule for "scores are graded", used by slicing (mean scores), the extras
-    (bootstrap intervals of the mean score), the comparison (paired score bootstrap) and
+    (bootstrap intervals of the mean score), the comparison (paired t interval of mean scores) and
     the link analysis (score as the outcome). Missing scores say nothing either way.
     """
     return (f"(SELECT count(*) > 0 FROM (SELECT 1 FROM {quote_ident(table)} WHERE NOT unscorable "

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from analysis.sql import quote_ident
-from analysis.sql.features import length_expr
+from analysis.sql.features import length_expr, score_units
 
 #: Characters separating several labels in one cell (``hallucination; refusal``).
 LABEL_SEPARATORS = ",;|"
@@ -94,6 +94,68 @@ def counts_sql(table: str, conditions: Sequence[tuple[str, Sequence]]) -> tuple[
     counts = ", ".join(["count(*)"] + [f"count_if(__m{i})" for i in range(len(conditions))])
     return (f"SELECT {counts} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE NOT unscorable)",
             params)
+
+
+#: Per group of :func:`separation_sums_sql`, the columns of the result (prefixed ``<group>_``), in this order.
+SEPARATION_SUMS = ("n", "pos_sum", "pos_sq", "neg_sum", "neg_sq", "tie_term", "sum", "sq")
+#: The columns of the negative sample, once (the correct examples in no mode).
+SEPARATION_OK_SUMS = ("ok_n", "ok_sum", "ok_sq")
+
+
+def separation_sums_sql(table: str, value: tuple[str, Sequence], modes: Sequence[tuple[str, Sequence]]
+                        ) -> tuple[str, list, list[str]]:
+    """Exact sums of a signal's separation of each failure mode from the correct examples, in one statement.
+
+    One scan of the scored examples with a finite ``value`` (``(sql, params)``, a DOUBLE), grouped by the distinct
+    values; a running count over them (one sort) gives each value's placements, so ranks are never materialised
+    per example and no row leaves the engine. The negatives are the correct examples in no mode; for mode ``i``
+    (``(sql, params)`` of its indicator, NULL as false) two positive samples: ``o<i>`` (in mode ``i`` and in no
+    other) and ``e<i>`` (every example in mode ``i``). For each, in the order of :data:`SEPARATION_SUMS`: its size,
+    the sums of :class:`analysis.stats.separation.RankSums` (``pos_*`` of its placements among the negatives,
+    ``neg_*`` of the negatives' placements among it, ``tie_term`` over the pooled values) and the fixed-point sums of
+    its values and squared values (:func:`analysis.sql.features.score_units`); then the negatives' size and sums
+    (:data:`SEPARATION_OK_SUMS`). Every sum is an integer (DECIMAL(38, 0)): the same on every engine.
+
+    Returns the statement, its parameters and the names of its columns.
+    """
+    v_sql, v_params = value
+    inner = [f"CAST(({v_sql}) AS DOUBLE) AS v", "correct"]
+    params = list(v_params)
+    for i, (sql, p) in enumerate(modes):
+        inner.append(f"coalesce(({sql}), false) AS m{i}")
+        params += list(p)
+    k = len(modes)
+    in_modes = " + ".join(f"CASE WHEN m{i} THEN 1 ELSE 0 END" for i in range(k)) or "0"
+    groups = [(f"o{i}", f"m{i} AND __k = 1") for i in range(k)] + [(f"e{i}", f"m{i}") for i in range(k)]
+    counts = ["v", "SUM(CASE WHEN correct AND __k = 0 THEN 1 ELSE 0 END) AS c_ok"]
+    counts += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c_{g}" for g, cond in groups]
+    run = "OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    # a = 2 #{ok below} + #{ok equal}; b_g = 2 #{g above} + #{g equal}
+    placed = ["v", "c_ok", f"2 * (SUM(c_ok) {run} - c_ok) + c_ok AS a"]
+    for g, _ in groups:
+        placed += [f"c_{g}", f"2 * (SUM(c_{g}) OVER () - SUM(c_{g}) {run}) + c_{g} AS b_{g}"]
+
+    def dec(x: str) -> str:
+        return f"CAST({x} AS DECIMAL(38, 0))"
+
+    units, squares = score_units("v"), score_units("v * v")
+    out, names = [], []
+    for g, _ in groups:
+        c, b, t = dec(f"c_{g}"), dec(f"b_{g}"), dec(f"(c_{g} + c_ok)")
+        out += [f"SUM(c_{g})", f"SUM({c} * {dec('a')})", f"SUM({c} * {dec('a')} * {dec('a')})",
+                f"SUM({dec('c_ok')} * {b})", f"SUM({dec('c_ok')} * {b} * {b})", f"SUM({t} * {t} * {t} - {t})",
+                f"SUM({c} * {units})", f"SUM({c} * {squares})"]
+        names += [f"{g}_{name}" for name in SEPARATION_SUMS]
+    out += ["SUM(c_ok)", f"SUM({dec('c_ok')} * {units})", f"SUM({dec('c_ok')} * {squares})"]
+    names += list(SEPARATION_OK_SUMS)
+    finite = "v > CAST('-Infinity' AS DOUBLE) AND v < CAST('Infinity' AS DOUBLE)"  # no NULL, NaN or infinity
+    sql = (f"SELECT {', '.join(f'{e} AS {quote_ident(n)}' for e, n in zip(out, names))} FROM ("
+           f"SELECT {', '.join(placed)} FROM ("
+           f"SELECT {', '.join(counts)} FROM ("
+           f"SELECT v, correct, {', '.join([f'm{i}' for i in range(k)] + [f'{in_modes} AS __k'])} FROM ("
+           f"SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE NOT unscorable) AS r0 "
+           f"WHERE {finite}) AS r1 GROUP BY v) AS per_value) AS placed")
+    return sql, params, names
 
 
 def examples_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], why: tuple[str, Sequence],

@@ -302,7 +302,10 @@ def paired_sets_sql(base_table: str, cand_table: str, attributes: Sequence[Attri
     """Paired counts per slice for two runs joined on example id (attributes from the baseline).
 
     Per slice: n (matched, both scorable), base_errors, cand_errors, b (base right, candidate
-    wrong), c (base wrong, candidate right), and score sums of both.
+    wrong), c (base wrong, candidate right), score sums of both, and of the pairs scored by both
+    the count ``d_n`` and the exact fixed-point sums of the score difference (candidate minus
+    baseline) and of its square, ``d_sum`` and ``d_sq`` (:func:`score_units`): a paired t interval
+    from aggregates, no example read into Python.
     """
     cols = [f"a{i}" for i in range(len(attributes))]
     params: list = []
@@ -321,7 +324,8 @@ def paired_sets_sql(base_table: str, cand_table: str, attributes: Sequence[Attri
            "sum(CASE WHEN bc THEN 0 ELSE 1 END) AS base_errors, sum(CASE WHEN cc THEN 0 ELSE 1 END) AS cand_errors, "
            "sum(CASE WHEN bc AND NOT cc THEN 1 ELSE 0 END) AS b, sum(CASE WHEN cc AND NOT bc THEN 1 ELSE 0 END) AS c, "
            f"sum({score_units('bs')}) AS base_score_sum, sum({score_units('cs')}) AS cand_score_sum, "
-           "count(bs) AS base_score_n, count(cs) AS cand_score_n "
+           "count(bs) AS base_score_n, count(cs) AS cand_score_n, count(cs - bs) AS d_n, "
+           f"sum({score_units('cs - bs')}) AS d_sum, sum({score_units('(cs - bs) * (cs - bs)')}) AS d_sq "
            f"FROM base JOIN cand USING (example_id) GROUP BY GROUPING SETS ({sets_sql})")
     return sql, params
 

@@ -50,12 +50,23 @@ from analysis.stats.means import mean_interval, welch_t_test
 from analysis.stats.proportions import rate_interval, wilson_interval
 from analysis.stats.separation import (
     AucMethod,
+    RankSums,
+    auc_from_rank_sums,
     auc_with_interval,
     mann_whitney_p,
+    mann_whitney_p_from_rank_sums,
+    rank_sums,
+    separation_from_sums,
     separation_statistics,
     standardized_mean_difference,
 )
-from analysis.stats.significance import benjamini_hochberg, mcnemar_exact, paired_mean_difference, two_proportion_test
+from analysis.stats.significance import (
+    benjamini_hochberg,
+    mcnemar_exact,
+    paired_mean_difference,
+    paired_mean_difference_from_sums,
+    two_proportion_test,
+)
 from analysis.stats.slices import SliceVsRest, slice_vs_rest
 from analysis.stats.trend import (
     Decomposition,
@@ -96,7 +107,9 @@ __all__ = [
     "AucMethod",
     "KappaWeights",
     "Level",
+    "RankSums",
     "SliceVsRest",
+    "auc_from_rank_sums",
     "auc_with_interval",
     "benjamini_hochberg",
     "grouped_bootstrap_mean_interval",
@@ -104,10 +117,14 @@ __all__ = [
     "grouped_expected_calibration_error",
     "grouped_krippendorff_alpha",
     "mann_whitney_p",
+    "mann_whitney_p_from_rank_sums",
     "mcnemar_exact",
     "paired_bootstrap_mean_difference_interval",
     "paired_mean_difference",
+    "paired_mean_difference_from_sums",
+    "rank_sums",
     "rate_interval",
+    "separation_from_sums",
     "separation_statistics",
     "slice_vs_rest",
     "spearman_per_group",

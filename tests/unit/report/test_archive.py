@@ -134,7 +134,7 @@ def test_attached_tables_equal_the_engine(demo_pdf):
     assert all(r["q_value_text"] == "< 1e-300" for r in records if r["q_value"] == 0.0)
 
     comparison = compare_runs(store, spec.baseline, spec.run, spec.attributes, min_support=spec.min_support,
-                              confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, n_resamples=0).table
+                              confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins).table
     rows = list(csv.DictReader(io.StringIO(files["comparison.csv"].decode())))
     assert [r["description"] for r in rows] == comparison["description"].tolist()
     assert [int(r["b"]) for r in rows] == comparison["b"].tolist()

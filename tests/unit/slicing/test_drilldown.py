@@ -62,7 +62,7 @@ def test_counts_and_pairs_match_pandas(store, predicate, where, mask):
 
 
 def test_regressed_and_fixed_are_the_comparisons_b_and_c(store):
-    comparison = compare_runs(store, "base", "cand", ["lang"], where='domain = "chat"', n_resamples=20)
+    comparison = compare_runs(store, "base", "cand", ["lang"], where='domain = "chat"')
     for row in comparison.table.itertuples():
         counts = verdict_counts(store, "base", "cand", row.predicate, where='domain = "chat"')
         assert (counts["regressed"], counts["fixed"]) == (row.b, row.c)

@@ -114,7 +114,7 @@ def test_compare_and_modes_over_many_attributes(store):
     other = frame.assign(correct=~frame["correct"])
     (cand,) = store.ingest_frame(other, name="cand").added
     names = [f"m{i}" for i in range(k)]
-    comparison = compare_runs(store, base.run_id, cand.run_id, names, max_order=1, n_resamples=10)
+    comparison = compare_runs(store, base.run_id, cand.run_id, names, max_order=1)
     rows = comparison.table[comparison.table["description"] == f"m{k - 1} = a"]
     assert int(rows["n"].iloc[0]) == int((frame[f"m{k - 1}"] == "a").sum())
     slices = modes_slices(store, base.run_id, None, None, names, max_order=1, min_support=1)

@@ -140,7 +140,8 @@ def test_modules_import_only_numpy_and_scipy(path):
             roots.add(node.module.split(".")[0])
             if node.module.split(".")[0] == "analysis":
                 assert node.module.startswith("analysis.stats"), node.module
-    allowed = {"__future__", "math", "numbers", "typing", "decimal", "dataclasses", "numpy", "scipy", "analysis"}
+    allowed = {"__future__", "math", "numbers", "typing", "decimal", "fractions", "dataclasses", "numpy", "scipy",
+               "analysis"}
     assert roots <= allowed, roots
 
 

@@ -44,7 +44,7 @@ def statements(tmp_path_factory) -> list[str]:
         slice_examples(store, "a", r.table["predicate"].iloc[0], where=WHERE)
         heatmap(store, "a", "lang", "tokens", where=WHERE)
         discover(store, "a", ["lang", "tokens"], where=WHERE)
-        compare_runs(store, "a", "b", ["lang", "tokens"], where=WHERE, n_resamples=20)
+        compare_runs(store, "a", "b", ["lang", "tokens"], where=WHERE)
         check_cohort(store, "a", WHERE)
         save_cohort(store, "c", WHERE, author="ada", run="a")
         cohorts(store)
