@@ -187,3 +187,5 @@ slice_browser()
 heatmap_panel()
 extras_panel()
 discovery_panel()
+ui.precompute_next(db, version, "slices", run_id, tuple(by), int(max_order), int(min_support), float(fdr), int(bins),
+                   tuple(ui.run_listing(db, version)["run_id"]))  # the likely next views, in the background

@@ -65,5 +65,7 @@ display = ui.tables.comparison_display(comparison.table)
 st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
              column_config=ui.tables.COMPARISON_COLUMNS)
 st.download_button("Download the comparison (CSV)",
-                   safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)), file_name="comparison.csv", mime="text/csv",
-                   key="compare_download")
+                   lambda: safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)),
+                   file_name="comparison.csv", mime="text/csv", key="compare_download")  # made when asked
+ui.precompute_next(db, version, "comparison", baseline, candidate, tuple(by), int(max_order), int(min_support),
+                   float(fdr))  # the likely next views, in the background

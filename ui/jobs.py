@@ -178,6 +178,59 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     return state
 
 
+@st.cache_resource(show_spinner=False)
+def _next_views() -> dict:
+    """The process's queue of likely next views: one worker thread, the keys asked for (each view once)."""
+    return {"pool": ThreadPoolExecutor(max_workers=1, thread_name_prefix=PRECOMPUTE_THREAD), "asked": set(),
+            "lock": threading.Lock(), "done": [], "errors": []}
+
+
+def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
+    """After a page has rendered, compute in the background the views its next click most likely asks for, into
+    the caches that click reads (:mod:`ui.cache`): on Slices (``kind="slices"``, ``args`` = run id, attributes,
+    max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
+    of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
+    min_support, fdr) the other order and the swapped pair. Each view is asked once per process; the work runs in
+    one background thread of the app's process (it shares the machine with the page the user is looking at).
+    ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    """
+    if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
+        return
+    from ui import cache
+
+    _quiet_precompute_thread()
+    views: list[tuple] = []
+    if kind == "slices":
+        run_id, by, max_order, min_support, fdr, bins, others = args
+        views += [(cache.slices, run_id, tuple(by), order, min_support, fdr, bins) for order in (3, 2, 1)
+                  if order != max_order and order <= max(len(by), 1)]
+        views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins) for other in others
+                  if other != run_id]
+    elif kind == "comparison":
+        baseline, candidate, by, max_order, min_support, fdr = args
+        views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
+                  if order != max_order]
+        views.append((cache.comparison, candidate, baseline, tuple(by), max_order, min_support, fdr))
+    registry = _next_views()
+    for fn, *rest in views:
+        key = (fn.__name__, db_path, data_version, *rest)
+        with registry["lock"]:
+            if key in registry["asked"]:
+                continue
+            registry["asked"].add(key)
+
+        def work(fn=fn, rest=rest, key=key) -> None:
+            if not threading.main_thread().is_alive():
+                return
+            try:
+                fn(db_path, data_version, *rest)
+                registry["done"].append(key)
+            except Exception as err:  # noqa: BLE001 - a failed view only means the page computes it when asked
+                registry["errors"].append(f"{key}: {type(err).__name__}: {err}")
+
+        registry["pool"].submit(work)
+
+
 class _NoScriptContextWarning(logging.Filter):
     """Drop Streamlit's "missing ScriptRunContext" warning from the precompute thread (its cached calls
     have spinners that have no page to show on: expected, and nothing is lost)."""
