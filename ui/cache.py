@@ -94,6 +94,14 @@ def comparison(db_path: str, data_version: int, baseline: str, candidate: str, b
                                  min_support=min_support, fdr=fdr)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, key: tuple, _build):
+    """A chart built once per ``(kind, key)`` and shared read-only: ``_build()`` makes it (not hashed, so ``key``
+    must name everything the chart shows: store, data version, run, settings). Building a plotly figure costs
+    0.2-0.4 s of validation, paid on every rerun of a page or fragment that draws it (a row selected, a toggle)."""
+    return _build()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def shared_baseline(db_path: str, data_version: int, run_id: str, earlier: tuple[str, ...]) -> str | None:
     """The nearest of ``earlier`` (runs loaded before ``run_id``, oldest first) that shares example ids with it: the

@@ -1,0 +1,71 @@
+"""The likely next views (ui.jobs.precompute_next) are computed in the background into the caches a click reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import open_store
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"id": [f"e{i}" for i in range(n)], "prompt": [f"p{i}" for i in range(n)],
+                         "lang": rng.choice(["en", "sw", "de"], size=n), "domain": rng.choice(["law", "med"], size=n),
+                         "level": rng.choice(["a", "b", "c"], size=n), "correct": rng.random(n) < 0.7})
+
+
+def _wait(registry) -> None:
+    registry["pool"].submit(lambda: None).result(timeout=120)  # one worker, first in first out: the views are done
+
+
+def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    db = tmp_path / "next.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        first = store.ingest_frame(_frame(600, 1), name="a").added[0].run_id
+        second = store.ingest_frame(_frame(600, 2), name="b").added[0].run_id
+    import analysis
+    from ui import cache, jobs
+
+    calls = []
+    real_slices, real_compare = analysis.slice_table, analysis.compare_runs
+    monkeypatch.setattr(analysis, "slice_table", lambda *a, **k: calls.append(("slices", a[1:], k)) or
+                        real_slices(*a, **k))
+    monkeypatch.setattr(analysis, "compare_runs", lambda *a, **k: calls.append(("compare", a[1:], k)) or
+                        real_compare(*a, **k))
+    path = str(db)
+    version = cache._open(path).data_version()
+    by = ("lang", "domain", "level")
+    jobs.precompute_next(path, version, "slices", first, by, 2, 5, 0.05, 5, (first, second))
+    jobs.precompute_next(path, version, "comparison", first, second, by, 1, 5, 0.05)
+    registry = jobs._next_views()
+    _wait(registry)
+    assert not [e for e in registry["errors"] if path in e]
+    computed = len(calls)
+    assert computed == 5  # triples and singles of the run, pairs of the other run; pairs and the swapped comparison
+    # the clicks find them: no engine call, and the numbers a fresh computation gives
+    triples = cache.slices(path, version, first, by, 3, 5, 0.05, 5)
+    cache.slices(path, version, first, by, 1, 5, 0.05, 5)
+    cache.slices(path, version, second, by, 2, 5, 0.05, 5)
+    pairs = cache.comparison(path, version, first, second, by, 2, 5, 0.05)
+    cache.comparison(path, version, second, first, by, 1, 5, 0.05)
+    assert len(calls) == computed
+    fresh = real_slices(cache._open(path), first, list(by), max_order=3, min_support=5, fdr=0.05, bins=5)
+    pd.testing.assert_frame_equal(triples.table.drop(columns=["predicate"]), fresh.table.drop(columns=["predicate"]))
+    assert list(triples.table["predicate"]) == list(fresh.table["predicate"])
+    assert pairs.table["n"].sum() > 0
+    # asked again (a rerun of the page): nothing is queued twice
+    jobs.precompute_next(path, version, "slices", first, by, 2, 5, 0.05, 5, (first, second))
+    _wait(registry)
+    assert len(calls) == computed
+
+
+def test_precompute_off_queues_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "0")
+    from ui import jobs
+
+    before = set(jobs._next_views()["asked"])
+    jobs.precompute_next(str(tmp_path / "none.duckdb"), 1, "slices", "r", ("a",), 2, 5, 0.05, 5, ("r", "s"))
+    assert set(jobs._next_views()["asked"]) == before
