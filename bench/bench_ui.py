@@ -341,7 +341,9 @@ class Driver:
         return target.locator("label").first.click
 
     def grid_row(self, key: str, row: int = 0):
-        grid = self.page.locator(f".st-key-{key} [data-testid='stDataFrame']").first
+        # the key, or a key derived from it (ui.table_key: "<key>_<digest of what the table indexes>")
+        grid = self.page.locator(f".st-key-{key} [data-testid='stDataFrame'], [class*='st-key-{key}_'] "
+                                 "[data-testid='stDataFrame']").first
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         return lambda: self.page.mouse.click(box["x"] + 14, box["y"] + 36 + 17 + 35 * row)

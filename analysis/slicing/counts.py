@@ -237,16 +237,18 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
     def compute(used: list[int], local_sets: list[tuple[int, ...]]) -> dict:
         cols, (errors, scores) = load(used)
         err = np.asarray(errors, dtype=np.float64)
+        err01 = np.asarray(errors, dtype=bool).astype(np.int64)
         has_score = ~np.isnan(scores)
         score_values = np.where(has_score, scores, 0.0)
         pieces = {}
         for ls in local_sets:
             combined, dims, total = _combine(cols, ls, len(err))
-            n = np.bincount(combined, minlength=total)
+            # one integer bincount over (cell, error): examples and errors per cell at once
+            both = np.bincount(combined * 2 + err01, minlength=2 * total).reshape(total, 2)
+            n = both.sum(axis=1)
             cells = np.flatnonzero(n)
-            e = np.bincount(combined, weights=err, minlength=total)[cells]
             parts = np.unravel_index(cells, dims)
-            piece = {"values": [], "n": n[cells].astype(np.int64), "errors": np.rint(e).astype(np.int64)}
+            piece = {"values": [], "n": n[cells].astype(np.int64), "errors": both[cells, 1].astype(np.int64)}
             for j, idx in zip(ls, parts):
                 values = np.empty(len(cols[j][1]), dtype=object)
                 values[:] = cols[j][1]
