@@ -290,11 +290,11 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
         "difference": difference, "p_value": p_value, "test": test, "q_value": q_value,
         "too_small": too_small, "redundant": redundant, "finding": finding,
     })
-    table["_q"] = table["q_value"].fillna(2.0)
-    # description last: ties come out of the hash aggregation in any order; the table must not
-    table = table.sort_values(["_q", "difference", "n", "description"], ascending=[True, False, False, True],
-                              kind="stable")
-    return table.drop(columns="_q").reset_index(drop=True)
+    # by q (untested last), difference (descending, NaN last), n (descending), description: ties come out of the
+    # hash aggregation in any order; the table must not. One numpy lexsort (as sort_values with these keys, stable)
+    rank = pd.factorize(np.asarray(descriptions, dtype=object), sort=True)[0]
+    order = np.lexsort((rank, -n, np.where(np.isnan(difference), np.inf, -difference), np.nan_to_num(q_value, nan=2.0)))
+    return table.take(order).reset_index(drop=True)
 
 
 def redundant_mask(attributes: Sequence[tuple], values: Sequence[tuple], n: np.ndarray) -> np.ndarray:

@@ -120,3 +120,16 @@ def test_redundant_from_codes_falls_back_beyond_63_bits():
     values = [tuple(r[r > 0]) for r in codes]
     assert T.redundant_from_codes(codes, n).tolist() == reference_redundant(attributes, values, n).tolist()
     assert T.redundant_from_codes(codes, n)[1]
+
+
+def test_the_table_is_in_the_order_pandas_sorts_it(demo):
+    from analysis import list_attributes
+
+    run = list(demo.runs()["run_id"])[0]
+    names = [a.name for a in list_attributes(demo, run)][:9]
+    table = T.slice_table(demo, run, names, max_order=2, min_support=5).table
+    shuffled = table.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    expected = shuffled.assign(_q=shuffled["q_value"].fillna(2.0)).sort_values(
+        ["_q", "difference", "n", "description"], ascending=[True, False, False, True], kind="stable")
+    assert table["description"].tolist() == expected["description"].tolist()
+    assert table["q_value"].isna().any()  # untested slices (too small) go last
