@@ -15,8 +15,10 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
                          "level": rng.choice(["a", "b", "c"], size=n), "correct": rng.random(n) < 0.7})
 
 
-def _wait(registry) -> None:
-    registry["pool"].submit(lambda: None).result(timeout=120)  # one worker, first in first out: the views are done
+def _wait() -> None:
+    from ui import jobs
+
+    assert jobs._background().wait_idle(timeout=120)  # everything submitted before has run
 
 
 def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
@@ -41,7 +43,7 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     jobs.precompute_next(path, version, "slices", first, by, 2, 5, 0.05, 5, (first, second))
     jobs.precompute_next(path, version, "comparison", first, second, by, 1, 5, 0.05)
     registry = jobs._next_views()
-    _wait(registry)
+    _wait()
     assert not [e for e in registry["errors"] if path in e]
     computed = len(calls)
     assert computed == 5  # triples and singles of the run, pairs of the other run; pairs and the swapped comparison
@@ -58,7 +60,7 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     assert pairs.table["n"].sum() > 0
     # asked again (a rerun of the page): nothing is queued twice
     jobs.precompute_next(path, version, "slices", first, by, 2, 5, 0.05, 5, (first, second))
-    _wait(registry)
+    _wait()
     assert len(calls) == computed
 
 
@@ -69,3 +71,28 @@ def test_precompute_off_queues_nothing(tmp_path, monkeypatch):
     before = set(jobs._next_views()["asked"])
     jobs.precompute_next(str(tmp_path / "none.duckdb"), 1, "slices", "r", ("a",), 2, 5, 0.05, 5, ("r", "s"))
     assert set(jobs._next_views()["asked"]) == before
+
+
+def test_background_work_runs_one_at_a_time_the_last_render_first():
+    import threading
+
+    from ui.jobs import NEXT, STARTUP, _Background
+
+    worker = _Background()
+    release, ran, running, overlap = threading.Event(), [], [], []
+
+    def job(name):
+        def run():
+            running.append(name)
+            overlap.append(len(running) > 1)
+            ran.append(name)
+            running.remove(name)
+        return run
+
+    worker.submit(STARTUP, lambda: release.wait(30))  # keeps the thread busy while the rest is queued
+    for priority, name in ((STARTUP, "start 1"), (STARTUP, "start 2"), (NEXT, "render 1"), (NEXT, "render 2")):
+        worker.submit(priority, job(name))
+    release.set()
+    assert worker.wait_idle(30)
+    assert ran == ["render 2", "render 1", "start 1", "start 2"]
+    assert not any(overlap)
