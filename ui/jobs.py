@@ -206,7 +206,9 @@ class _Background:
             n = next(self._count)
             heapq.heappush(self._queue, (priority, -n if priority == NEXT else n, fn))
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name=f"{PRECOMPUTE_THREAD}-0")
+                # never a daemon (a thread inherits it from the script thread that starts it): the interpreter
+                # joins it at exit, after the view under way, instead of killing it inside DuckDB
+                self._thread = threading.Thread(target=self._run, name=f"{PRECOMPUTE_THREAD}-0", daemon=False)
                 self._thread.start()
             self._wake.notify()
 
