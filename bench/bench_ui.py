@@ -1,6 +1,7 @@
 """App speed in a real browser: the main interactions of every page on a store of 2 runs x 1,000,000 examples.
 
-Run: .venv/bin/python bench/bench_ui.py [--quick] [--size N] [--store PATH] [--port P] [--repeat 3]
+Run: .venv/bin/python bench/bench_ui.py [--quick] [--size N] [--store PATH] [--port P] [--rounds 3]
+[--no-precompute]
 
 The store (10 categorical attributes, short texts, two runs over the same example ids with planted
 failure structure) is generated once and cached (``faultline-bench-ui-<size>.duckdb`` in the system temporary folder unless
@@ -227,10 +228,11 @@ def now_ms() -> float:
 class App:
     """``streamlit run app.py`` on 127.0.0.1 on the bench store."""
 
-    def __init__(self, store: Path, port: int):
+    def __init__(self, store: Path, port: int, *, precompute: bool = True):
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(Path(tempfile.gettempdir()) / f"bench-ui-{port}.log", "w")  # noqa: SIM115 - closed in stop
-        env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0"}
+        env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0",
+               "FAULTLINE_PRECOMPUTE": "1" if precompute else "0"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -339,7 +341,9 @@ class Driver:
         return target.locator("label").first.click
 
     def grid_row(self, key: str, row: int = 0):
-        grid = self.page.locator(f".st-key-{key} [data-testid='stDataFrame']").first
+        # the key, or a key derived from it (ui.table_key: "<key>_<digest of what the table indexes>")
+        grid = self.page.locator(f".st-key-{key} [data-testid='stDataFrame'], [class*='st-key-{key}_'] "
+                                 "[data-testid='stDataFrame']").first
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         return lambda: self.page.mouse.click(box["x"] + 14, box["y"] + 36 + 17 + 35 * row)
@@ -435,6 +439,8 @@ def main() -> None:
                         "Clusters page (the first clustering takes minutes at 1M)")
     parser.add_argument("--no-floor", action="store_true", help="skip the engine floor")
     parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
+    parser.add_argument("--no-precompute", action="store_true", help="turn the app's background precompute off "
+                        "(FAULTLINE_PRECOMPUTE=0): every view is computed when first asked for")
     args = parser.parse_args()
     size = 100_000 if args.quick else args.size
     store = args.store or Path(tempfile.gettempdir()) / f"faultline-bench-ui-{size}.duckdb"
@@ -446,7 +452,7 @@ def main() -> None:
 
     with open_store(store, seed_demo=False) as opened:
         run_ids = list(opened.runs()["run_id"])[:2]
-    app = App(store, free_port(args.port))
+    app = App(store, free_port(args.port), precompute=not args.no_precompute)
     try:
         from playwright.sync_api import sync_playwright
 
@@ -457,6 +463,12 @@ def main() -> None:
             page = context.new_page()
             page.set_default_timeout(240_000)
             driver = Driver(page, app.url, args.shots)
+            driver.notes.append(
+                "precompute off: every view computed when first asked for" if args.no_precompute else
+                "precompute on: the app computes the first views of every page after it starts, and after each "
+                "Slices / Compare render the likely next views (other orders, the other runs, the swapped pair), in "
+                "one background thread of its own process, on the same cores as the page being timed; a click "
+                "that finds its view ready is a cache hit, one that comes first waits for it")
             if not args.clusters:
                 driver.notes.append("Clusters skipped: clustering is a background job (about 2 minutes the first "
                                     "time at 1M); pass --clusters to compute it first and time the page")

@@ -106,8 +106,9 @@ def slice_browser() -> None:
                            mime="text/csv", key="slice_examples_download")  # made when asked
 
     if not view[~view["too_small"]].empty:
-        st.plotly_chart(figures.slice_forest(view, overall_error_rate=result.overall_error_rate, top=25),
-                        key="slices_chart", width="stretch")
+        st.plotly_chart(ui.figure("slice_forest", (db, version, run_id, tuple(by), max_order, min_support, fdr, bins,
+                                                   only_findings), lambda: figures.slice_forest(
+            view, overall_error_rate=result.overall_error_rate, top=25)), key="slices_chart", width="stretch")
 
 
 @st.fragment
@@ -121,7 +122,8 @@ def heatmap_panel() -> None:
         st.caption("Choose two different attributes.")
         return
     pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins))
-    st.plotly_chart(figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr),
+    st.plotly_chart(ui.figure("slice_heatmap", (db, version, run_id, x_attr, y_attr, min_support, fdr, bins), lambda:
+                              figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr)),
                     key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
@@ -187,3 +189,5 @@ slice_browser()
 heatmap_panel()
 extras_panel()
 discovery_panel()
+ui.precompute_next(db, version, "slices", run_id, tuple(by), int(max_order), int(min_support), float(fdr), int(bins),
+                   tuple(ui.run_listing(db, version)["run_id"]))  # the likely next views, in the background

@@ -58,12 +58,15 @@ c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
 c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
           delta=f"{-overall['difference'] * 100:+.1f} pts")
 
-st.plotly_chart(figures.comparison_forest(comparison.table, max_drop=max_drop, top=30), key="compare_forest",
-                width="stretch")
+st.plotly_chart(ui.figure("comparison_forest", (db, version, baseline, candidate, tuple(by), max_order, min_support,
+                                                fdr, max_drop), lambda: figures.comparison_forest(
+    comparison.table, max_drop=max_drop, top=30)), key="compare_forest", width="stretch")
 
 display = ui.tables.comparison_display(comparison.table)
 st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
              column_config=ui.tables.COMPARISON_COLUMNS)
 st.download_button("Download the comparison (CSV)",
-                   safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)), file_name="comparison.csv", mime="text/csv",
-                   key="compare_download")
+                   lambda: safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)),
+                   file_name="comparison.csv", mime="text/csv", key="compare_download")  # made when asked
+ui.precompute_next(db, version, "comparison", baseline, candidate, tuple(by), int(max_order), int(min_support),
+                   float(fdr))  # the likely next views, in the background

@@ -26,6 +26,7 @@ from ui.cache import (
     demo_spec_text,
     discovery,
     extras,
+    figure,
     has_extras,
     headline,
     link_result,
@@ -49,6 +50,7 @@ from ui.jobs import (
     computed_note,
     finish_cluster_job,
     forget_cluster_job,
+    precompute_next,
     start_cluster_warm_up,
 )
 from ui.session import (
@@ -92,7 +94,7 @@ __all__ = [
     "get_store", "headline", "link_result", "md", "mode_examples", "objective", "page_setup", "page_with_run",
     "pick_once", "reconciliation", "remember", "remembered", "remembered_text", "reset_spec_draft", "run_listing",
     "run_picker",
-    "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
+    "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "figure", "spec_draft", "start_cluster_warm_up", "precompute_next",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",

@@ -72,20 +72,35 @@ def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, d
             for n in analysis.attribute_notes(_open(db_path), run_id)}
 
 
-@st.cache_data(show_spinner="Computing slices...", max_entries=32)
+# Slice tables and comparisons are held by ``st.cache_resource`` (one shared object, never copied), not
+# ``st.cache_data`` (pickled when stored, unpickled on every hit: 0.13 s for the 24,774 rows of a triples table at
+# 1M, on every rerun of the page). Pages treat them as read-only: pandas' copy-on-write keeps a filtered or sorted
+# frame from writing back into the cached table. Live objects weigh more than pickles (the 37,729 slices of
+# triples over 10 attributes hold 13 MiB, predicate dicts included), so at most 16 slice tables are kept.
+
+
+@st.cache_resource(show_spinner="Computing slices...", max_entries=16)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int):
-    """The slice table of a run (:func:`analysis.slice_table`)."""
+    """The slice table of a run (:func:`analysis.slice_table`), shared read-only (never modify it)."""
     return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
                                 fdr=fdr, bins=bins)
 
 
-@st.cache_data(show_spinner="Comparing runs...", max_entries=16)
+@st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
                min_support: int, fdr: float):
-    """Two runs compared slice by slice (:func:`analysis.compare_runs`)."""
+    """Two runs compared slice by slice (:func:`analysis.compare_runs`), shared read-only (never modify it)."""
     return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
                                  min_support=min_support, fdr=fdr)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, key: tuple, _build):
+    """A chart built once per ``(kind, key)`` and shared read-only: ``_build()`` makes it (not hashed, so ``key``
+    must name everything the chart shows: store, data version, run, settings). Building a plotly figure costs
+    0.2-0.4 s of validation, paid on every rerun of a page or fragment that draws it (a row selected, a toggle)."""
+    return _build()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

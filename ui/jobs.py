@@ -7,11 +7,12 @@ there (:func:`ui.cache.cached_clusters`).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
@@ -123,8 +124,9 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     finds them ready; then the likely next views (pairs on Compare, the other run as the baseline) and the
     engine's counts of every triple of the default attributes. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
-    Each step is one task of a one-thread executor, joined when the process exits: the step under way
-    finishes and the others are skipped (a daemon thread stopped inside DuckDB would abort the process).
+    Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
+    page's last render asked for (:func:`precompute_next`); when the process exits the step under way finishes
+    and the others are skipped (a daemon thread stopped inside DuckDB would abort the process).
     """
     state: dict = {"done": [], "errors": []}
     if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
@@ -161,21 +163,134 @@ def start_precompute(db_path: str, data_version: int) -> dict:
         cache.link_result(db, version, run_id, baseline, cache.demo_spec_text(), DEMO_SPEC_NAME, *LINK_DEFAULTS)
 
     ids = list(cache.run_listing(db_path, data_version)["run_id"])
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=PRECOMPUTE_THREAD)
+    worker = _background()
+
+    def submit(*args) -> None:
+        worker.submit(STARTUP, lambda: step(*args))
+
     for run_id in ids:
-        pool.submit(step, f"slices {run_id}", slices, run_id)
+        submit(f"slices {run_id}", slices, run_id)
     if len(ids) >= 2:
-        pool.submit(step, f"comparison {ids[0]} {ids[1]}", comparison, ids[0], ids[1])
+        submit(f"comparison {ids[0]} {ids[1]}", comparison, ids[0], ids[1])
     for index, run_id in enumerate(ids[:2]):  # the Failure modes page's first view of the first runs
-        pool.submit(step, f"link {run_id}", link, run_id, ids[index - 1] if index else None)
+        submit(f"link {run_id}", link, run_id, ids[index - 1] if index else None)
     # then the likely next views: pairs on Compare, the other run as baseline, and the counts of triples
     if len(ids) >= 2:
-        pool.submit(step, f"comparison pairs {ids[0]} {ids[1]}", comparison, ids[0], ids[1], 2)
-        pool.submit(step, f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
+        submit(f"comparison pairs {ids[0]} {ids[1]}", comparison, ids[0], ids[1], 2)
+        submit(f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
     for run_id in ids:
-        pool.submit(step, f"triples {run_id}", triples, run_id)
-    pool.shutdown(wait=False)
+        submit(f"triples {run_id}", triples, run_id)
     return state
+
+
+#: Priorities of background work (lower first): the views a page's last render makes likely (newest first),
+#: then the start-up precompute (in its order).
+NEXT, STARTUP = 0, 1
+
+
+class _Background:
+    """The one background thread of the app's process: every precomputed view runs here, one at a time, so
+    background work never takes more than one thread from the page being shown. Work is taken by priority
+    (:data:`NEXT` newest first, then :data:`STARTUP` first in first out). The thread ends when the main
+    thread has ended (the view under way finishes first: a thread stopped inside DuckDB would abort the process).
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._queue: list = []
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, priority: int, fn) -> None:
+        with self._wake:
+            n = next(self._count)
+            heapq.heappush(self._queue, (priority, -n if priority == NEXT else n, fn))
+            if self._thread is None or not self._thread.is_alive():
+                # never a daemon (a thread inherits it from the script thread that starts it): the interpreter
+                # joins it at exit, after the view under way, instead of killing it inside DuckDB
+                self._thread = threading.Thread(target=self._run, name=f"{PRECOMPUTE_THREAD}-0", daemon=False)
+                self._thread.start()
+            self._wake.notify()
+
+    def wait_idle(self, timeout: float = 120.0) -> bool:
+        """Block until everything submitted so far has run (tests); True when it has."""
+        done = threading.Event()
+        self.submit(STARTUP + 1, done.set)
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue:
+                    if not threading.main_thread().is_alive():
+                        return
+                    self._wake.wait(timeout=1.0)
+                _, _, fn = heapq.heappop(self._queue)
+            if not threading.main_thread().is_alive():  # the process is exiting: the remaining work is dropped
+                return
+            fn()
+
+
+@st.cache_resource(show_spinner=False)
+def _background() -> _Background:
+    return _Background()
+
+
+@st.cache_resource(show_spinner=False)
+def _next_views() -> dict:
+    """The likely next views asked for in this process (each view once), and what became of them."""
+    return {"asked": set(), "lock": threading.Lock(), "done": [], "errors": []}
+
+
+def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
+    """After a page has rendered, compute in the background the views its next click most likely asks for, into
+    the caches that click reads (:mod:`ui.cache`): on Slices (``kind="slices"``, ``args`` = run id, attributes,
+    max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
+    of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
+    min_support, fdr) the other order and the swapped pair. Each view is asked once per process; the work runs in
+    the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
+    the start-up precompute), which shares the machine with the page the user is looking at.
+    ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    """
+    if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
+        return
+    from ui import cache
+
+    _quiet_precompute_thread()
+    views: list[tuple] = []
+    if kind == "slices":
+        run_id, by, max_order, min_support, fdr, bins, others = args
+        views += [(cache.slices, run_id, tuple(by), order, min_support, fdr, bins) for order in (3, 2, 1)
+                  if order != max_order and order <= max(len(by), 1)]
+        views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins) for other in others
+                  if other != run_id]
+    elif kind == "comparison":
+        baseline, candidate, by, max_order, min_support, fdr = args
+        views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
+                  if order != max_order]
+        views.append((cache.comparison, candidate, baseline, tuple(by), max_order, min_support, fdr))
+    registry = _next_views()
+    fresh = []
+    with registry["lock"]:
+        for fn, *rest in views:
+            key = (fn.__name__, db_path, data_version, *rest)
+            if key not in registry["asked"]:
+                registry["asked"].add(key)
+                fresh.append((fn, rest, key))
+    if not fresh:
+        return
+
+    def work() -> None:  # this render's views in their order (a later render's views go before them)
+        for fn, rest, key in fresh:
+            if not threading.main_thread().is_alive():
+                return
+            try:
+                fn(db_path, data_version, *rest)
+                registry["done"].append(key)
+            except Exception as err:  # noqa: BLE001 - a failed view only means the page computes it when asked
+                registry["errors"].append(f"{key}: {type(err).__name__}: {err}")
+
+    _background().submit(NEXT, work)
 
 
 class _NoScriptContextWarning(logging.Filter):

@@ -12,12 +12,11 @@ so the same example carries the same slice description everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -785,49 +784,75 @@ class DecodedSlices:
     values: list[tuple]
     orders: list[int]
     descriptions: list[str]
+    codes: np.ndarray | None = field(default=None, repr=False)
+    """Shape ``(n_rows, k)``, int64: per row and attribute, 0 when the row does not group on it, 1 for a missing
+    value, ``2 + j`` for its ``j``-th distinct value; equal codes are equal slices' conditions
+    (:func:`analysis.slicing.table.slice_statistics` marks redundant conjunctions with them)."""
 
 
 def decode_groups(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], *, empty: str = "") -> DecodedSlices:
     """Read which attributes each row groups on (its ``gid`` bitmask) and label their values.
 
     ``empty`` describes the row that groups on nothing (the whole run), when there is one.
+
+    Vectorised: each attribute's column is factorised once and every distinct value labelled once; rows are then
+    handled per grouping set (a few hundred at most) with array operations, so tens of thousands of slices take
+    tens of milliseconds (a loop over rows took over a second for the 24,774 slices of a triples table at 1M).
     """
     k = len(prepared)
-    gid = raw["gid"].to_numpy() if k else np.zeros(len(raw), dtype=np.int64)
-    out = DecodedSlices([], [], [], [], [])
-    columns = [list(raw.iloc[:, i]) for i in range(k)]  # column lists: no per-cell DataFrame lookups
-    used_of: dict[int, list[int]] = {}
-    seen: list[dict] = [{} for _ in range(k)]  # per attribute: value -> (label, raw value, words)
-
-    def decode(i: int, v) -> tuple:
-        try:
-            return seen[i][(type(v), v)]
-        except (KeyError, TypeError):  # a new or unhashable value (NaN is never equal: decoded each time)
-            label = value_label(prepared[i], v)
-            found = (label, raw_value(v), describe_condition(prepared[i].attribute.name, label,
-                                                             binned=prepared[i].labels is not None))
-            with contextlib.suppress(TypeError):
-                seen[i][(type(v), v)] = found
-            return found
-
-    for row_index in range(len(raw)):
-        g = int(gid[row_index])
-        used = used_of.get(g)
-        if used is None:
-            used = used_of[g] = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
-        pred, names, vals, words = {}, [], [], []
-        for i in used:
-            label, value, word = decode(i, columns[i][row_index])
-            pred[prepared[i].attribute.name] = label
-            names.append(prepared[i].attribute.name)
-            vals.append(value)
-            words.append(word)
-        out.predicates.append(pred)
-        out.attributes.append(tuple(names))
-        out.values.append(tuple(vals))
-        out.orders.append(len(used))
-        out.descriptions.append(" AND ".join(words) or empty)
-    return out
+    n_rows = len(raw)
+    gid = raw["gid"].to_numpy() if k else np.zeros(n_rows, dtype=np.int64)
+    names = [p.attribute.name for p in prepared]
+    codes = np.zeros((n_rows, k), dtype=np.int64)
+    labels, raws, words = [], [], []  # per attribute: object arrays indexed by code
+    missing_rows: list[np.ndarray] = []
+    for i, p in enumerate(prepared):
+        column = raw.iloc[:, i]
+        found, uniques = pd.factorize(column, use_na_sentinel=True)
+        found = np.asarray(found, dtype=np.int64)
+        distinct = pd.Series(uniques, dtype=object).tolist() if len(uniques) else []  # Python scalars
+        lab = [MISSING] + [value_label(p, v) for v in distinct]
+        binned = p.labels is not None
+        labels.append(np.array([None, *lab], dtype=object))
+        raws.append(np.array([None, None, *(raw_value(v) for v in distinct)], dtype=object))
+        words.append(np.array([None, *(describe_condition(p.attribute.name, x, binned=binned) for x in lab)],
+                              dtype=object))
+        codes[:, i] = found + 2  # missing (or not grouped on) -> 1 for now
+        missing_rows.append(found < 0)
+    # which attributes each row groups on, per distinct grouping id
+    group_ids, inverse = (np.unique(gid, return_inverse=True) if n_rows else (np.array([], dtype=np.int64),
+                                                                               np.array([], dtype=np.int64)))
+    inverse = np.asarray(inverse).reshape(-1)
+    predicates: list = [None] * n_rows
+    attributes: list = [None] * n_rows
+    values: list = [None] * n_rows
+    orders = np.zeros(n_rows, dtype=np.int64)
+    descriptions = np.empty(n_rows, dtype=object)
+    for j, g in enumerate(group_ids.tolist()):
+        g = int(g)
+        used = [i for i in range(k) if not (g >> (k - 1 - i)) & 1]
+        rows = np.flatnonzero(inverse == j)
+        for i in range(k):
+            if i not in used:
+                codes[rows, i] = 0
+        used_names = tuple(names[i] for i in used)
+        orders[rows] = len(used)
+        if not used:
+            for r in rows.tolist():
+                predicates[r], attributes[r], values[r] = {}, (), ()
+            descriptions[rows] = empty
+            continue
+        lab_cols = [labels[i][codes[rows, i]] for i in used]
+        raw_cols = [raws[i][codes[rows, i]] for i in used]
+        text = words[used[0]][codes[rows, used[0]]]
+        for i in used[1:]:
+            text = text + " AND " + words[i][codes[rows, i]]
+        descriptions[rows] = text
+        for r, labs, vals in zip(rows.tolist(), zip(*lab_cols), zip(*raw_cols)):
+            predicates[r] = dict(zip(used_names, labs))
+            attributes[r] = used_names
+            values[r] = vals
+    return DecodedSlices(predicates, attributes, values, orders.tolist(), descriptions.tolist(), codes)
 
 
 def label_to_raw(store: Store, table: str, prepared: PreparedAttribute, label):

@@ -181,9 +181,11 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     found = cohort_filter(store.schema(base.run_id), where)
     cohort = None if found is None else found.as_sql
     cur = store.cursor()
-    matching = (cur.execute(Q.matching_sql(base.table_name, cand.table_name)) if cohort is None else
-                cur.execute(*Q.cohort_matching_sql(base.table_name, cand.table_name, cohort)))
-    matched, only_base, only_cand = matching.fetchall()[0]
+    if cohort is None:  # kept per data version (a join of both runs)
+        matched, only_base, only_cand = _counts.matching(store, base.table_name, cand.table_name)
+    else:
+        matched, only_base, only_cand = cur.execute(
+            *Q.cohort_matching_sql(base.table_name, cand.table_name, cohort)).fetchall()[0]
     if matched == 0:
         raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
     attrs = resolve_attributes(store, base.run_id, by)

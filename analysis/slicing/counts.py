@@ -237,16 +237,18 @@ def in_memory_counter(store: Store, table: str, prepared: Sequence[PreparedAttri
     def compute(used: list[int], local_sets: list[tuple[int, ...]]) -> dict:
         cols, (errors, scores) = load(used)
         err = np.asarray(errors, dtype=np.float64)
+        err01 = np.asarray(errors, dtype=bool).astype(np.int64)
         has_score = ~np.isnan(scores)
         score_values = np.where(has_score, scores, 0.0)
         pieces = {}
         for ls in local_sets:
             combined, dims, total = _combine(cols, ls, len(err))
-            n = np.bincount(combined, minlength=total)
+            # one integer bincount over (cell, error): examples and errors per cell at once
+            both = np.bincount(combined * 2 + err01, minlength=2 * total).reshape(total, 2)
+            n = both.sum(axis=1)
             cells = np.flatnonzero(n)
-            e = np.bincount(combined, weights=err, minlength=total)[cells]
             parts = np.unravel_index(cells, dims)
-            piece = {"values": [], "n": n[cells].astype(np.int64), "errors": np.rint(e).astype(np.int64)}
+            piece = {"values": [], "n": n[cells].astype(np.int64), "errors": both[cells, 1].astype(np.int64)}
             for j, idx in zip(ls, parts):
                 values = np.empty(len(cols[j][1]), dtype=object)
                 values[:] = cols[j][1]
@@ -312,6 +314,79 @@ def _column_loader(store: Store, table: str, prepared: Sequence[PreparedAttribut
     return load
 
 
+#: Outcome classes of a matched pair: baseline and candidate correctness (NULL, false, true) x their scores
+#: (missing, 0, 1): 3 ** 4 classes, so one :func:`numpy.bincount` per grouping set gives every paired count.
+_PAIR_CLASSES = 81
+#: Most cells x classes counted densely for one grouping set (beyond: the occupied cells only, via np.unique).
+_DENSE_PAIRED_CELLS = 1 << 23
+_PAIRED_COLUMNS = ["n", "base_errors", "cand_errors", "b", "c", "base_score_sum", "base_score_n", "cand_score_sum",
+                   "cand_score_n"]
+
+
+def _paired_outcomes(store: Store, base_table: str, cand_table: str, cache: _StoreCache):
+    """(positions of the matched pairs among the baseline's scorable examples, outcome class per pair), read once
+    per pair of runs and data version; :class:`NeedsSQL` when a score is graded (not only 0/1)."""
+    key = ("paired", base_table, cand_table)
+    with cache.lock:
+        kept = cache.columns.get(key)
+    if kept is not None:
+        if isinstance(kept, NeedsSQL):
+            raise kept
+        return kept
+    import pyarrow as pa
+
+    pairs = store.cursor().sql(Q.paired_outcomes_sql(base_table, cand_table)).to_arrow_table()
+    rows = pairs.column("pos").to_numpy(zero_copy_only=False).astype(np.int64)
+    cls = np.zeros(len(rows), dtype=np.int64)
+    try:
+        for name in ("bc", "cc", "bs", "cs"):  # 0: NULL / missing, 1: false / 0, 2: true / 1
+            column = pairs.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            known = ~np.isnan(column)
+            if name in ("bs", "cs") and not np.isin(column[known], (0.0, 1.0)).all():
+                raise NeedsSQL("graded scores")
+            cls = cls * 3 + np.where(known, np.where(column == 1.0, 2, 1), 0)
+        found = (rows, cls)
+    except NeedsSQL as err:
+        found = err
+    with cache.lock:
+        cache.columns[key] = found
+    if isinstance(found, NeedsSQL):
+        raise found
+    return found
+
+
+def _paired_piece(combined: np.ndarray, dims: list, total: int, cls: np.ndarray) -> tuple[np.ndarray, dict]:
+    """The paired counts of one grouping set from its cell per pair: (occupied cells, counts by column)."""
+    if total * _PAIR_CLASSES > _DENSE_PAIRED_CELLS:  # many possible cells: count the occupied ones only
+        occupied, combined = np.unique(combined, return_inverse=True)
+        combined = np.asarray(combined).reshape(-1)
+        total = len(occupied)
+    else:
+        occupied = None
+    table = np.bincount(combined * _PAIR_CLASSES + cls, minlength=total * _PAIR_CLASSES).reshape(total, 3, 3, 3, 3)
+    n = table.sum(axis=(1, 2, 3, 4))
+    cells = np.flatnonzero(n)
+    t = table[cells]  # (cells, bc, cc, bs, cs)
+    bc = t.sum(axis=(3, 4))  # (cells, bc state, cc state)
+    base_by = bc.sum(axis=2)
+    cand_by = bc.sum(axis=1)
+    bs = t.sum(axis=(1, 2, 4))
+    cs = t.sum(axis=(1, 2, 3))
+    counts = {
+        "n": n[cells].astype(np.int64),
+        # as the SQL: an error is "not correct" (NULL included); b and c need both sides known
+        "base_errors": (base_by[:, 0] + base_by[:, 1]).astype(np.int64),
+        "cand_errors": (cand_by[:, 0] + cand_by[:, 1]).astype(np.int64),
+        "b": bc[:, 2, 1].astype(np.int64),
+        "c": bc[:, 1, 2].astype(np.int64),
+        "base_score_sum": bs[:, 2].astype(np.float64) * F.SCORE_SCALE,
+        "base_score_n": (bs[:, 1] + bs[:, 2]).astype(np.int64),
+        "cand_score_sum": cs[:, 2].astype(np.float64) * F.SCORE_SCALE,
+        "cand_score_n": (cs[:, 1] + cs[:, 2]).astype(np.int64),
+    }
+    return (cells if occupied is None else occupied[cells]), counts
+
+
 def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Sequence[PreparedAttribute], *,
                    cache: _StoreCache | None = None):
     """Paired counts per grouping set (the shape of :func:`analysis.sql.slices.paired_sets_sql`) counted in
@@ -319,63 +394,76 @@ def paired_counter(store: Store, base_table: str, cand_table: str, prepared: Seq
     pairs, with :func:`numpy.bincount`. None when the attributes need SQL (timestamps) or the engine is not
     DuckDB; :class:`NeedsSQL` when a run's scores are graded (their sums are exact only in SQL). Score sums
     are in the SQL's units, as for :func:`in_memory_counter`.
+
+    Kept per data version, as the counts of :func:`counts`: the matched pairs and their outcomes (one class
+    of 81 per pair, so a grouping set is one ``bincount``), and each grouping set's paired counts, so a
+    comparison of the same two runs counts only the sets it has not counted before.
     """
     if getattr(store, "engine", "duckdb") != "duckdb" or any(p.attribute.kind == "timestamp" for p in prepared):
         return None
+    cache = cache or _cache(store)
     load = _column_loader(store, base_table, prepared, cache)
+    keys = [_attr_key(p) for p in prepared]
 
     def compute(sets: list[tuple[int, ...]]) -> pd.DataFrame:
         k = len(prepared)
-        cols, _ = load(list(range(k)))
-        import pyarrow as pa
 
-        pairs = store.cursor().sql(Q.paired_outcomes_sql(base_table, cand_table)).to_arrow_table()
-        rows = pairs.column("pos").to_numpy(zero_copy_only=False).astype(np.int64)
-        cols = [(codes[rows], values) for codes, values in cols]  # the baseline's codes at the matched pairs
+        def set_key(s: tuple[int, ...]) -> tuple:
+            return ("paired", base_table, cand_table, tuple(keys[i] for i in s))
 
-        def flag(name: str, value: bool) -> np.ndarray:  # NULL is neither true nor false
-            column = pairs.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            return column == (1.0 if value else 0.0)
-
-        bc, cc = flag("bc", True), flag("cc", True)
-        # as the SQL: an error is "not correct" (NULL included); b and c need both sides known
-        weights = {name: w.astype(np.float64) for name, w in (
-            ("base_errors", ~bc), ("cand_errors", ~cc), ("b", bc & flag("cc", False)), ("c", cc & flag("bc", False)))}
-        scores = {}
-        for side in ("bs", "cs"):
-            values = pairs.column(side).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            known = ~np.isnan(values)
-            if not np.isin(values[known], (0.0, 1.0)).all():
-                raise NeedsSQL("graded scores")
-            scores[side] = (np.where(known, values, 0.0), known.astype(np.float64))
-        names = [f"a{i}" for i in range(k)] + ["gid", "n", *weights] + [
-            f"{prefix}_score_{part}" for prefix in ("base", "cand") for part in ("sum", "n")]
-        out: dict = {name: [] for name in names}
+        with cache.lock:
+            pieces = {s: cache.sets[set_key(s)] for s in sets if set_key(s) in cache.sets}
+        missing = [s for s in dict.fromkeys(sets) if s not in pieces]
+        if missing:
+            rows, cls = _paired_outcomes(store, base_table, cand_table, cache)
+            used = sorted({i for s in missing for i in s})
+            loaded, _ = load(used)
+            cols = dict(zip(used, [(codes[rows], values) for codes, values in loaded]))  # codes at the pairs
+            for s in missing:
+                local = [cols[i] for i in s]
+                combined, dims, total = _combine(local, tuple(range(len(s))), len(rows))
+                cells, counted = _paired_piece(combined, dims, total, cls)
+                parts = np.unravel_index(cells, dims) if s else []
+                values = []
+                for (_, labels), idx in zip(local, parts):
+                    as_objects = np.empty(len(labels), dtype=object)
+                    as_objects[:] = labels
+                    values.append(as_objects[idx])
+                pieces[s] = {"values": values, **counted}
+            with cache.lock:
+                for s in missing:
+                    cache.sets[set_key(s)] = pieces[s]
+                while len(cache.sets) > MAX_SETS:
+                    cache.sets.popitem(last=False)
+        out: dict = {name: [] for name in [f"a{i}" for i in range(k)] + ["gid", *_PAIRED_COLUMNS]}
         for s in sets:
-            combined, dims, total = _combine(cols, s, len(rows))
-            n = np.bincount(combined, minlength=total)
-            cells = np.flatnonzero(n)
-            grouped = dict(zip(s, np.unravel_index(cells, dims) if s else []))
+            piece = pieces[s]
+            size = len(piece["n"])
+            grouped = dict(zip(s, piece["values"]))
             for i in range(k):
-                if i in grouped:
-                    values = np.empty(len(cols[i][1]), dtype=object)
-                    values[:] = cols[i][1]
-                    out[f"a{i}"].append(values[grouped[i]])
-                else:
-                    out[f"a{i}"].append(np.full(len(cells), None, dtype=object))
-            out["gid"].append(np.full(len(cells), Q.grouping_mask(k, list(s)), dtype=np.int64 if k < 63 else object))
-            out["n"].append(n[cells].astype(np.int64))
-            for name, w in weights.items():
-                out[name].append(np.rint(np.bincount(combined, weights=w, minlength=total)[cells]).astype(np.int64))
-            for side, prefix in (("bs", "base"), ("cs", "cand")):
-                value, known = scores[side]
-                out[f"{prefix}_score_sum"].append(np.bincount(combined, weights=value, minlength=total)[cells]
-                                                  * F.SCORE_SCALE)
-                out[f"{prefix}_score_n"].append(
-                    np.rint(np.bincount(combined, weights=known, minlength=total)[cells]).astype(np.int64))
-        return pd.DataFrame({name: np.concatenate(parts) for name, parts in out.items()})
+                out[f"a{i}"].append(grouped[i] if i in grouped else np.full(size, None, dtype=object))
+            out["gid"].append(np.full(size, Q.grouping_mask(k, list(s)), dtype=np.int64 if k < 63 else object))
+            for name in _PAIRED_COLUMNS:
+                out[name].append(piece[name])
+        names = [f"a{i}" for i in range(k)] + ["gid", "n", "base_errors", "cand_errors", "b", "c"] + [
+            f"{prefix}_score_{part}" for prefix in ("base", "cand") for part in ("sum", "n")]
+        return pd.DataFrame({name: np.concatenate(out[name]) for name in names})
 
     return compute
+
+
+def matching(store: Store, base_table: str, cand_table: str, cache: _StoreCache | None = None) -> tuple[int, int, int]:
+    """(matched, only in the baseline, only in the candidate) example ids of two runs
+    (:func:`analysis.sql.slices.matching_sql`), kept per data version (a join of both runs: seconds at 1M)."""
+    cache = cache or _cache(store)
+    key = ("matching", base_table, cand_table)
+    with cache.lock:
+        kept = cache.columns.get(key)
+    if kept is None:
+        kept = tuple(int(x or 0) for x in store.cursor().execute(Q.matching_sql(base_table, cand_table)).fetchall()[0])
+        with cache.lock:
+            cache.columns[key] = kept
+    return kept
 
 
 class NeedsSQL(Exception):

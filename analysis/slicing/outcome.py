@@ -100,7 +100,7 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
     ----------
     Student (1908) for the interval; B. L. Welch (1947) for the test; Y. Benjamini and Y. Hochberg (1995).
     """
-    from analysis.slicing.table import SliceResult, redundant_mask
+    from analysis.slicing.table import SliceResult, redundant_from_codes
 
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
@@ -148,7 +148,7 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
     if tested.any():
         q_value[tested] = _stats.benjamini_hochberg(p_value[tested])
     difference = mean - rest_mean
-    redundant = redundant_mask(decoded.attributes, decoded.values, n)
+    redundant = redundant_from_codes(decoded.codes, n)
     finding = tested & (q_value < fdr) & (difference < 0) & ~redundant
     table = pd.DataFrame({
         "predicate": decoded.predicates, "attributes": decoded.attributes, "values": decoded.values,

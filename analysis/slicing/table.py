@@ -279,7 +279,8 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
         score_sum = raw["score_sum"].to_numpy(dtype=float) / F.SCORE_SCALE  # exact sums in units of 1e-15
         # scores equal to correctness are not aggregated separately: their mean is the accuracy
         mean_score = np.where(score_n > 0, score_sum / np.maximum(score_n, 1), 1.0 - errors / np.maximum(n, 1))
-    redundant = redundant_mask(attributes, values, n)
+    redundant = redundant_from_codes(decoded.codes, n) if decoded.codes is not None else redundant_mask(
+        attributes, values, n)
     finding = (~too_small) & (q_value < fdr) & (difference > 0) & ~redundant
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values, "order": orders,
@@ -289,11 +290,11 @@ def slice_statistics(raw: pd.DataFrame, prepared: Sequence[PreparedAttribute], t
         "difference": difference, "p_value": p_value, "test": test, "q_value": q_value,
         "too_small": too_small, "redundant": redundant, "finding": finding,
     })
-    table["_q"] = table["q_value"].fillna(2.0)
-    # description last: ties come out of the hash aggregation in any order; the table must not
-    table = table.sort_values(["_q", "difference", "n", "description"], ascending=[True, False, False, True],
-                              kind="stable")
-    return table.drop(columns="_q").reset_index(drop=True)
+    # by q (untested last), difference (descending, NaN last), n (descending), description: ties come out of the
+    # hash aggregation in any order; the table must not. One numpy lexsort (as sort_values with these keys, stable)
+    rank = pd.factorize(np.asarray(descriptions, dtype=object), sort=True)[0]
+    order = np.lexsort((rank, -n, np.where(np.isnan(difference), np.inf, -difference), np.nan_to_num(q_value, nan=2.0)))
+    return table.take(order).reset_index(drop=True)
 
 
 def redundant_mask(attributes: Sequence[tuple], values: Sequence[tuple], n: np.ndarray) -> np.ndarray:
@@ -312,6 +313,47 @@ def redundant_mask(attributes: Sequence[tuple], values: Sequence[tuple], n: np.n
             if n_of.get(parent) == n[i]:
                 redundant[i] = True
                 break
+    return redundant
+
+
+def redundant_from_codes(codes: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """:func:`redundant_mask` over every slice at once, from the value codes of :func:`decode_groups`.
+
+    ``codes`` has shape ``(n_slices, k)`` (0: the slice does not condition on the attribute, 1: a missing value,
+    ``2 + j``: the attribute's ``j``-th value). Each slice is packed into one integer key (mixed radix over the
+    attributes); dropping one condition subtracts that attribute's term, so every parent of every slice is looked up
+    with one sorted search per attribute. Falls back to :func:`redundant_mask`'s dictionary when the keys would
+    not fit in 63 bits (very many attributes with very many values).
+
+    >>> redundant_from_codes(np.array([[2, 0], [2, 3], [3, 0], [3, 2]]), np.array([5, 5, 9, 4])).tolist()
+    [False, True, False, False]
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    size = len(n)
+    redundant = np.zeros(size, dtype=bool)
+    if size == 0 or codes.shape[1] < 2:
+        return redundant
+    radix = codes.max(axis=0) + 1
+    if float(np.prod(radix.astype(float))) >= 2.0 ** 62:
+        attributes = [tuple(np.flatnonzero(row)) for row in codes]
+        values = [tuple(row[row > 0]) for row in codes]
+        return redundant_mask(attributes, values, n)
+    stride = np.ones(codes.shape[1], dtype=np.int64)
+    for i in range(codes.shape[1] - 2, -1, -1):
+        stride[i] = stride[i + 1] * radix[i + 1]
+    key = codes @ stride
+    order = np.argsort(key, kind="stable")
+    sorted_key, sorted_n = key[order], n[order]
+    conj = (codes > 0).sum(axis=1) >= 2
+    for i in range(codes.shape[1]):
+        rows = np.flatnonzero(conj & (codes[:, i] > 0) & ~redundant)
+        if not len(rows):
+            continue
+        parent = key[rows] - codes[rows, i] * stride[i]
+        at = np.minimum(np.searchsorted(sorted_key, parent), size - 1)
+        hit = (sorted_key[at] == parent) & (sorted_n[at] == n[rows])
+        redundant[rows[hit]] = True
     return redundant
 
 

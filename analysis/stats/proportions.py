@@ -170,8 +170,11 @@ def rate_interval(
     e, t = _rate_counts(errors, n)
     use_cp = (t < small_n) | (e < small_count) | (t - e < small_count)
     w_low, w_high = _wilson(e, t, z_quantile(conf))
-    cp_low, cp_high = _clopper_pearson(e, t, conf)
-    low = np.where(use_cp, cp_low, w_low)
-    high = np.where(use_cp, cp_high, w_high)
+    # Beta quantiles only where they are used (scipy's ppf costs ~10 us a slice)
+    e_b, t_b, cp_b = np.broadcast_arrays(e, t, use_cp)
+    low, high = np.array(w_low, dtype=float, copy=True), np.array(w_high, dtype=float, copy=True)
+    if cp_b.any():
+        cp_low, cp_high = _clopper_pearson(e_b[cp_b], t_b[cp_b], conf)
+        low[cp_b], high[cp_b] = cp_low, cp_high
     method = np.where(use_cp, "clopper-pearson", "wilson")
     return low, high, method
