@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/bench_report.py [--large-db STORE | --large N]
 Builds the demo store (two runs of 20,000 prompts) in a temporary folder and generates the report of
 `after-objective-change` against `baseline` with every section (PDF + HTML + attached data) in a fresh process;
 prints the time per stage, the total (wall clock and CPU seconds of the process: the machine may be shared), the
-page count, and the target (under 20 s). Then it prints the same HTML with Debian's chromium (playwright's
+page count, the target (under 20 s) and the floor: one cold slice_table call of the same run in a fresh process
+(its attribute choice, profile and counts), so the ratio means something on a loaded machine. Then it prints the same HTML with Debian's chromium (playwright's
 page.pdf, one print: chromium cannot number the contents page without a second print) and compares the two
 engines on time and on what the PDF holds (pages, landscape pages, PDF/A identification, attachments, tags, fonts
 embedded, CJK text extractable), with the ratio of the times.
@@ -44,6 +45,17 @@ record = generate_report(store, ReportSpec(run="after-objective-change", baselin
 print(json.dumps({"total": time.perf_counter() - start, "cpu": time.process_time() - cpu, "pages": record.pages,
                   "stages": stages, "bytes": (folder / "report.pdf").stat().st_size,
                   "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+FLOOR = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from analysis import open_store
+from analysis.slicing.table import slice_table
+store = open_store(sys.argv[2], seed_demo=False, read_only=True)
+cpu, start = time.process_time(), time.perf_counter()
+slice_table(store, "after-objective-change")
+print(json.dumps({"total": time.perf_counter() - start, "cpu": time.process_time() - cpu}))
 """
 
 CHROMIUM = r"""
@@ -97,6 +109,9 @@ def measure(store: Path, label: str) -> None:
         out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), str(store), tmp], capture_output=True,
                              text=True, check=True, cwd=ROOT)
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        floor_run = subprocess.run([sys.executable, "-c", FLOOR, str(ROOT), str(store)], capture_output=True,
+                                   text=True, check=True, cwd=ROOT)
+        floor = json.loads(floor_run.stdout.strip().splitlines()[-1])
         weasy = _holds(Path(tmp) / "report.pdf")
         chrome_run = subprocess.run([sys.executable, "-c", CHROMIUM, tmp], capture_output=True, text=True, check=True)
         chrome_result = json.loads(chrome_run.stdout.strip().splitlines()[-1])
@@ -108,6 +123,10 @@ def measure(store: Path, label: str) -> None:
     print(f"total {result['total']:.1f} s wall ({result['cpu']:.1f} s CPU of the process) for {result['pages']} pages, "
           f"{result['bytes'] / 1e6:.2f} MB; target under 20 s: {'meets' if result['total'] < 20 else 'MISSES'}; "
           f"peak memory {result['self_mb']:.0f} MB")
+    print(f"floor: one slice_table call of the run with its default attributes, cold, in a fresh process: "
+          f"{floor['total']:.1f} s wall, {floor['cpu']:.1f} s CPU; the report takes {result['total'] / floor['total']:.1f}x "
+          f"its wall time, {result['cpu'] / max(floor['cpu'], 1e-9):.1f}x its CPU time (a loaded machine inflates wall "
+          f"time, both runs alike)")
     layout, layout_cpu = next(((s, c) for m, s, c in result["stages"] if m.startswith("Report ")), (0.0, 0.0))
     print(f"PDF engine on the same HTML: WeasyPrint {layout:.1f} s wall, {layout_cpu:.1f} s CPU (layout, PDF/A, "
           f"attachments, one pass); chromium {chrome_result['total']:.1f} s wall, {chrome_result['cpu']:.1f} s CPU "

@@ -13,6 +13,7 @@ from analysis import (
     FaultlineError,
     ReportSpec,
     build_report,
+    findings,
     generate_report,
     render_html,
     report_history,
@@ -49,6 +50,12 @@ spec_labels = {SPEC_NONE: "none (no failure-modes section)",
                SPEC_SESSION: f"the spec analysed on the Failure modes page ({spec_name})",
                SPEC_UPLOAD: "upload a spec (YAML)"}
 
+# the cohort: the session's (the ?cohort= of the Example page, or the one typed here last), a condition or a saved
+# cohort's name; every statistic of the report is computed on it
+if "report_cohort" not in st.session_state:
+    st.session_state["report_cohort"] = st.query_params.get("cohort", "")
+pinned = findings(store, run_id)
+
 with st.form("report_form"):
     c1, c2 = st.columns(2)
     baseline = c1.selectbox("Baseline", baseline_options, index=baseline_options.index(wanted_baseline),
@@ -61,6 +68,9 @@ with st.form("report_form"):
                            key="report_spec_choice")
     uploaded = c1.file_uploader("Objective spec file (used when 'upload' is chosen)", type=["yaml", "yml"],
                                 key="report_spec_upload")
+    cohort = c2.text_input("Cohort (a condition, or a saved cohort's name; empty: every example)", key="report_cohort",
+                           placeholder='e.g. language = "sw" and not refused',
+                           help="Every statistic of the report is computed on it; stated on the cover and in Methods")
     sections = c2.multiselect("Sections", list(SECTIONS), default=list(SECTIONS), key="report_sections",
                               format_func=SECTION_TITLES.get)
     preview = st.form_submit_button("Preview")
@@ -75,7 +85,10 @@ elif spec_choice == SPEC_UPLOAD and uploaded is not None:
     objective_name, objective_yaml = uploaded.name, uploaded.getvalue().decode("utf-8", errors="replace")
 spec = ReportSpec(run=run_id, baseline=None if baseline == NONE else baseline, objective=objective_name,
                   objective_yaml=objective_yaml, sections=sections or ["summary"], title=title, analyst=analyst,
-                  reviewer=reviewer)
+                  reviewer=reviewer, cohort=cohort or None)
+st.caption(f"{len(pinned):,} finding{'s' if len(pinned) != 1 else ''} pinned to this run go into the section "
+           "Pinned findings, each with its numbers recomputed now." if len(pinned) else
+           "No finding is pinned to this run (pin one on the Slices, Compare or Findings page).")
 if preview:
     try:
         with st.spinner("Computing the report..."):

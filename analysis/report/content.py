@@ -16,13 +16,17 @@ import pandas as pd
 
 from analysis._version import __version__
 from analysis.clusters.cache import latest_result
+from analysis.errors import FaultlineError
 from analysis.formatting import format_threshold
+from analysis.objective.findings import finding_sentence, recompute_finding
+from analysis.objective.findings import findings as stored_findings
 from analysis.objective.link import report_section as link_report_section
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import ReportSpec
 from analysis.report.text import pct, points, q_prose, short
 from analysis.slicing.attributes import attribute_notes
+from analysis.slicing.cohorts import check_cohort, cohorts
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
 from analysis.slicing.table import heatmap, slice_table
@@ -146,12 +150,16 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                       for c in checks.itertuples()]
     data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
                   "faultline_version": __version__, "git_commit": git_commit()}
+    cohort = _cohort(store, spec.cohort, run.run_id, base.run_id if base else None)
+    where = cohort["predicate"] if cohort else None
+    if cohort:
+        data["cohort"] = cohort
     not_covered: dict[str, str] = {}
     sections = list(spec.sections)
 
     say(0.15, "Slicing")
     result = slice_table(store, run.run_id, spec.attributes, max_order=spec.max_order, min_support=spec.min_support,
-                         confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+                         confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
     tables: dict[str, pd.DataFrame] = {"slices": result.table}
     roles = {n.name: n.role for n in attribute_notes(store, run.run_id)}  # context or outcome, one definition
     table = _classified(result.table[~result.table["redundant"]], fdr=spec.fdr, roles=roles)
@@ -169,7 +177,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             say(0.3, "Heatmap")
             x, y = categorical[0], categorical[1]
             cells = heatmap(store, run.run_id, x, y, min_support=spec.min_support, confidence=spec.confidence,
-                            bins=spec.bins)
+                            bins=spec.bins, where=where)
             data["heatmap"] = {"x": x, "y": y, "cells": _records(cells, list(cells.columns))}
             tables["heatmap"] = cells
         else:
@@ -180,7 +188,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
         d = spec.discovery
         found = discover(store, run.run_id, spec.attributes, error_weight=d.error_weight, k=d.k, max_order=d.max_order,
                          min_support=d.min_support,
-                         holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+                         holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins,
+                         where=where)
         data["discovery"] = {"settings": found.settings,
                              "rows": _records(found.table, ["group", "description", "order", "sliceline_score", "n", "errors",
                                                             "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
@@ -212,7 +221,7 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
         else:
             say(0.7, "Comparing with the baseline")
             comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
-                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins)
+                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
             verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
             tables["comparison"] = comparison.table
             breaking = list(verdict.breaking["description"])
@@ -229,6 +238,14 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                                          "origin"]),
             }
 
+    if "findings" in sections:
+        say(0.75, "Pinned findings")
+        pinned = _findings_section(store, run.run_id, spec.confidence)
+        if pinned:
+            data["findings"] = pinned
+        else:
+            not_covered["findings"] = "no finding is pinned to this run (pin one on the Slices, Compare or Findings page)"
+
     data["summary"] = _summary(data)
     data["verdict"] = _verdict(data, spec)
     data["not_covered"] = not_covered
@@ -239,6 +256,67 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     say(0.8, "Content computed")
     return Report(spec, report_id, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), data, covered, not_covered,
                   tables, objective_yaml)
+
+
+def _cohort(store: Store, text: str | None, run_id: str, baseline_id: str | None) -> dict | None:
+    """The report's cohort: a saved cohort's name (its latest version) or a condition, with the examples it selects.
+
+    Returns None for every example; else ``text`` (as given), ``name`` and ``version`` (a saved cohort) or None,
+    ``predicate`` (the condition applied), ``description``, ``author``, ``n`` (examples of the run it selects), ``of``
+    (the run's examples) and ``baseline_n`` (of the baseline, or None).
+
+    Raises
+    ------
+    PredicateError
+        The condition cannot be read or does not fit the run (or the baseline).
+    """
+    if not text:
+        return None
+    saved = cohorts(store)
+    row = saved[saved["name"] == text]
+    out = {"text": text, "name": None, "version": None, "predicate": text, "description": "", "author": ""}
+    if not row.empty:
+        r = row.iloc[-1]
+        out.update(name=str(r["name"]), version=int(r["version"]), predicate=str(r["predicate"]),
+                   description=str(r["description"] or ""), author=str(r["author"] or ""))
+    out["n"] = check_cohort(store, run_id, out["predicate"])
+    out["of"] = int(store.headline().set_index("run_id").loc[run_id, "rows"])
+    out["baseline_n"] = check_cohort(store, baseline_id, out["predicate"]) if baseline_id else None
+    return out
+
+
+def cohort_words(cohort: dict) -> str:
+    """The cohort in plain words, as the cover and the methods state it."""
+    what = (f"the saved cohort {cohort['name']} (version {cohort['version']}): {cohort['predicate']}"
+            if cohort.get("name") else f"the cohort {cohort['predicate']}")
+    return f"{what}, {cohort['n']:,} of the run's {cohort['of']:,} examples"
+
+
+def _findings_section(store: Store, run_id: str, default_confidence: float) -> list[dict]:
+    """The findings pinned to the run (not withdrawn), oldest first: each with its note, author and time, the
+    sentence of the numbers pinned and the same sentence recomputed now from its stored settings (or why not)."""
+    frame = stored_findings(store, run_id)
+    out = []
+    for row in frame.to_dict("records"):
+        confidence = float((row["settings"] or {}).get("confidence", default_confidence))
+        pinned = finding_sentence(row["kind"], row["title"], row["evidence"], cohort=row["cohort"],
+                                  confidence=confidence)
+        try:
+            now = recompute_finding(store, row["finding_id"])
+        except FaultlineError as err:
+            current, recomputed = str(err), False
+        else:
+            current, recomputed = finding_sentence(row["kind"], row["title"], now, cohort=row["cohort"],
+                                                   confidence=confidence), True
+        created = row["created_at"]
+        out.append({"finding_id": str(row["finding_id"]), "kind": str(row["kind"]), "title": str(row["title"]),
+                    "note": str(row["note"] or ""), "author": str(row["author"]),
+                    "created_at": (created.strftime("%Y-%m-%d %H:%M UTC") if hasattr(created, "strftime")
+                                   else str(created)),
+                    "cohort": row["cohort"], "baseline": row.get("baseline_name") or row.get("baseline_run_id"),
+                    "pinned": pinned, "current": current, "recomputed": recomputed,
+                    "changed": recomputed and current != pinned})
+    return out
 
 
 def _origin(attributes, roles: dict[str, str]) -> str:
@@ -336,11 +414,12 @@ def _failure_modes_section(store: Store, run_id: str, baseline: str | None,
         return link_report_section(store, run_id, baseline=baseline, objective=path), spec.objective_yaml
 
 
-def _slice_sentence(row: dict) -> str:
-    """One slice of the run as a plain sentence: its error rate with interval and size, against the rest."""
+def _slice_sentence(row: dict, whole: str = "the run") -> str:
+    """One slice of the run (or of the cohort: ``whole``) as a plain sentence: its error rate with interval and
+    size, against the rest."""
     return (f"{short(row['description'])}: error rate {pct(row['error_rate'])} (95% CI {pct(row['ci_low'])} to "
             f"{pct(row['ci_high'])}, n = {row['n']:,}) against {pct(row.get('rest_error_rate'))} in the rest of "
-            f"the run, {points(row['difference'])} points; {q_prose(row['q_value'])}.")
+            f"{whole}, {points(row['difference'])} points; {q_prose(row['q_value'])}.")
 
 
 def _regression_sentence(row: dict) -> str:
@@ -366,15 +445,24 @@ def _summary(data: dict) -> list[str]:
                        f"{r['scored']:,} scored examples.")
         if r.get("check") in FLAGGED:
             out.append(f"Check against the tool for {short(r['name'])}: {r['check']}: {short(r['check_message'])}.")
+    if data.get("cohort"):
+        out.append(f"The analysis below is restricted to {cohort_words(data['cohort'])}: its error rate is "
+                   f"{pct(data['slices']['overall_error_rate'])} on {data['slices']['total_n']:,} scored examples.")
+    pinned = data.get("findings") or []
+    if pinned:
+        changed = sum(f["changed"] for f in pinned)
+        out.append(f"{len(pinned):,} finding{'s are' if len(pinned) != 1 else ' is'} pinned to this run by analysts"
+                   + (f"; the numbers of {changed:,} changed since they were pinned." if changed else "."))
     rows = data["slices"]["rows"]
     fdr = data["slices"]["settings"]["fdr"]
     worse = [r for r in rows if r["direction"] == "worse"]
     better = [r for r in rows if r["direction"] == "better"]
     causes = [r for r in worse if r["origin"] == "context"]
-    out.append(f"{len(worse):,} slices are significantly worse than the rest of the run and {len(better):,} "
+    out.append(f"{len(worse):,} slices are significantly worse than the rest of the "
+               f"{'cohort' if data.get('cohort') else 'run'} and {len(better):,} "
                f"significantly better (Benjamini-Hochberg q below {fdr}); {len(causes):,} of the worse ones are defined "
                f"by the input or context (candidate causes), {len(worse) - len(causes):,} by the model's output "
-               f"(symptoms). The run's error rate is {pct(data['slices']['overall_error_rate'])}.")
+               f"(symptoms). The {'cohort' if data.get('cohort') else 'run'}'s error rate is {pct(data['slices']['overall_error_rate'])}.")
     disc = data.get("discovery", {}).get("rows", [])
     confirmed = [r for r in disc if r["confirmed"] and r["order"] >= 2]
     if confirmed:
@@ -402,6 +490,7 @@ def _verdict(data: dict, spec: ReportSpec) -> dict:
     """The verdict box of page one: the gate (passed or failed, and why) and the few findings that matter, each a
     plain sentence with its number, interval and q-value; candidate causes before symptoms."""
     rows = data["slices"]["rows"]
+    whole = "the cohort" if data.get("cohort") else "the run"
     comp = data.get("comparison")
     findings: list[dict] = []
     if comp:
@@ -426,11 +515,11 @@ def _verdict(data: dict, spec: ReportSpec) -> dict:
     symptoms = [r for r in worse if r["origin"] == "symptom"][:VERDICT_FINDINGS["symptom"]]
     better = sorted((r for r in rows if r["direction"] == "better"),
                     key=lambda r: r["origin"] != "context")[:VERDICT_FINDINGS["better"]]
-    findings = ([{"kind": "cause", "label": "worse", "text": _slice_sentence(r)} for r in causes] + findings
-                + [{"kind": "symptom", "label": "worse (symptom)", "text": _slice_sentence(r)}
+    findings = ([{"kind": "cause", "label": "worse", "text": _slice_sentence(r, whole)} for r in causes] + findings
+                + [{"kind": "symptom", "label": "worse (symptom)", "text": _slice_sentence(r, whole)}
                    for r in symptoms]
                 + [{"kind": "better", "label": "better" + (" (symptom)" if r["origin"] == "symptom" else ""),
-                    "text": _slice_sentence(r)} for r in better])
+                    "text": _slice_sentence(r, whole)} for r in better])
     breaking = []
     if comp:
         origin = {r["description"]: r["origin"] for r in comp["rows"]}

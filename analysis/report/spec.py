@@ -16,10 +16,10 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from analysis.errors import FaultlineError
 
 #: Every section a report can hold, in order.
-SECTIONS: tuple[str, ...] = ("summary", "provenance", "methods", "slices", "heatmap", "discovery", "clusters",
+SECTIONS: tuple[str, ...] = ("summary", "findings", "provenance", "methods", "slices", "heatmap", "discovery", "clusters",
                              "failure_modes", "comparison", "limitations", "appendix", "signoff")
 SECTION_TITLES = {
-    "summary": "Executive summary", "provenance": "Scope and provenance", "methods": "Methods",
+    "summary": "Executive summary", "findings": "Pinned findings", "provenance": "Scope and provenance", "methods": "Methods",
     "slices": "Slices that differ from the rest", "heatmap": "Heatmap", "discovery": "Discovered slices",
     "clusters": "Failure clusters", "failure_modes": "Failure modes and objective components",
     "comparison": "Baseline versus candidate", "limitations": "Limitations",
@@ -104,6 +104,9 @@ class ReportSpec(_Strict):
     """Sections to include (names from ``SECTIONS``); they are always printed in the order of ``SECTIONS``."""
     attributes: list[str] | None = None
     """Attributes to slice by; None: the run's defaults."""
+    cohort: str | None = None
+    """The cohort every statistic of the report is computed on: a saved cohort's name (its latest version, recorded
+    in the report) or a condition in the rule language (``language = "sw" and not refused``); None: every example."""
     max_order: Literal[1, 2, 3] = 2
     """Largest number of attributes in a slice's conjunction."""
     min_support: int = Field(30, ge=1)
@@ -125,6 +128,11 @@ class ReportSpec(_Strict):
     reviewer: str = ""
     """Who reviews it (cover and sign-off)."""
 
+    @field_validator("cohort")
+    @classmethod
+    def _cohort_text(cls, cohort: str | None) -> str | None:
+        return None if cohort is None or not cohort.strip() else cohort.strip()
+
     @field_validator("sections")
     @classmethod
     def _known_sections(cls, sections: list[str]) -> list[str]:
@@ -142,8 +150,9 @@ class ReportSpec(_Strict):
     def canonical(self) -> str:
         """Canonical JSON of the spec (sorted keys, no spaces): what its hash and the report id are made from."""
         fields = self.model_dump()
-        if fields["objective_yaml"] is None:
-            del fields["objective_yaml"]  # specs stored before the field existed keep their hash and report id
+        for name in ("objective_yaml", "cohort"):
+            if fields[name] is None:
+                del fields[name]  # specs stored before the field existed keep their hash and report id
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     @property

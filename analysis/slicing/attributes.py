@@ -12,9 +12,12 @@ so the same example carries the same slice description everywhere.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -446,7 +449,28 @@ class AttributeNote:
         return self.attribute.role
 
 
+#: The attribute choice of each run, per store (held weakly), kept while the store's data version is unchanged.
+_CHOSEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CHOSEN_LOCK = threading.Lock()
+
+
 def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], AttributeList]:
+    """:func:`_choose_now`, kept per run at the store's data version: an analysis of several parts (a report: the
+    slices, the comparison, discovery, the roles of attributes) profiles the run and checks leakage once, not once
+    per part. Anything written to the store changes its data version and so computes the choice again."""
+    schema = store.schema(run)
+    key = (schema.run_id, store.data_version(), max_default_attributes())
+    with _CHOSEN_LOCK:
+        kept = _CHOSEN.get(store, {}).get(key)
+    if kept is None:
+        kept = _choose_now(store, schema)
+        with _CHOSEN_LOCK:
+            _CHOSEN[store] = {k: v for k, v in _CHOSEN.get(store, {}).items() if k[1] == key[1]} | {key: kept}
+    notes, defaults = kept
+    return list(notes), copy.copy(defaults)  # callers may change their lists, never the kept ones
+
+
+def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], AttributeList]:
     schema = store.schema(run)
     fields = schema.fields.set_index("column_name")
     listed = list_attributes(store, schema)

@@ -76,25 +76,30 @@ def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: Cohor
     """Everything slicing needs to know of its attributes before counting, in one pass.
 
     Per request, in order: distinct values, missing values, then (as asked) min, max, the
-    quantiles, and the distinct days. Over every example of the run.
+    quantiles, and the distinct days. Over every example of the run (or of the cohort). Each
+    expression is computed once per example, in a subquery, however many aggregates read it (a
+    derived feature such as a refusal's regular expression over the output is most of the cost).
     """
     parts: list[str] = []
     params: list = []
-    for r in requests:
-        e = r.expr
+    inner: list[str] = []
+    inner_params: list = []
+    for i, r in enumerate(requests):
+        e = f"v{i}"
+        inner.append(f"{r.expr} AS {e}")
+        inner_params += list(r.params)
         parts += [f"count(DISTINCT {e})", f"count(*) - count({e})"]
-        params += list(r.params) * 2
         if r.value_range:
             parts += [f"min({e})", f"max({e})"]
-            params += list(r.params) * 2
         for q in r.quantiles:
             parts.append(f"quantile_cont({e}, CAST(? AS DOUBLE))")
-            params += list(r.params) + [float(q)]
+            params.append(float(q))
         if r.day_distinct:
             parts.append(f"count(DISTINCT date_trunc('day', {e}))")
-            params += list(r.params)
     where, where_params = and_cohort("true", cohort)
-    return f"SELECT {', '.join(parts) or 'count(*)'} FROM {quote_ident(table)} WHERE {where}", params + where_params
+    source = f"(SELECT {', '.join(inner) or '1 AS v'} FROM {quote_ident(table)} WHERE {where})"
+    return (f"SELECT {', '.join(parts) or 'count(*)'} FROM {source} AS profiled",
+            params + inner_params + list(where_params))
 
 
 def grouping_mask(k: int, grouped: Sequence[int]) -> int:
