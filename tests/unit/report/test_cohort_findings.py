@@ -72,7 +72,7 @@ def test_the_cohort_changes_the_numbers_exactly_as_slice_table_where_does(cohort
     assert attached["n"].sum() != whole["n"].sum()  # the cohort did change the numbers
 
     comparison = compare_runs(store, spec.baseline, spec.run, spec.attributes, min_support=spec.min_support,
-                              confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, n_resamples=0,
+                              confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins,
                               where=CONDITION).table
     compared = pd.read_csv(io.BytesIO(files["comparison.csv"]))
     assert compared["description"].tolist() == comparison["description"].tolist()
