@@ -33,7 +33,8 @@ SERIES_FIELDS = ("SELECT s.position, f.column_name, f.role, f.kind FROM series s
 def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[AttributeSQL]],
                    signals: Sequence[Sequence[tuple[str, Sequence] | None]], *,
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
-                   aligned: Sequence[bool] | None = None) -> tuple[str, list]:
+                   aligned: Sequence[bool] | None = None,
+                   cohorts: Sequence[tuple[str, Sequence] | None] | None = None) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -59,6 +60,10 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         about half the statement's time on a large paired series); the others, or all when omitted, by the portable
         join on example id. Both forms count the same pairs (example ids are unique within a run). The positional
         form is DuckDB's own; a backend without it passes no ``aligned``.
+    cohorts : sequence (per run) of (str, params) or None, optional
+        A cohort's SQL boolean on each run (:func:`analysis.slicing.cohorts.cohort_sql`): only its examples are
+        counted, in every run and in the reference (an example of the reference outside the cohort pairs with
+        nothing), as if the store held nothing else. When given, ``reference`` must be one of ``tables``.
 
     Returns
     -------
@@ -75,6 +80,10 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     n_sig = len(signals[0]) if signals else 0
     names = ["k", *cols, *(f"s{i}" for i in range(n_sig)), "correct", "score"]
     positional = [reference is not None and aligned is not None and bool(aligned[k]) for k in range(len(tables))]
+    ref_cohort = cohorts[list(tables).index(reference)] if cohorts is not None and reference is not None else None
+    ref_out, ref_params = "unscorable", []  # reference rows that pair with nothing
+    if ref_cohort is not None:
+        ref_out, ref_params = f"(unscorable OR NOT coalesce(({ref_cohort[0]}), false))", list(ref_cohort[1])
     params: list = []
     by_id, by_position = [], []
     for k, table in enumerate(tables):
@@ -94,6 +103,9 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         if exclude is not None:
             where += f" AND NOT coalesce(({exclude[0]}), false)"
             run_params += list(exclude[1])
+        if cohorts is not None and cohorts[k] is not None:
+            where += f" AND coalesce(({cohorts[k][0]}), false)"
+            run_params += list(cohorts[k][1])
         if positional[k]:
             # row i of the run is paired with row i of the reference (the same example); an unscorable reference
             # row pairs with nothing; the run's filter applies after pairing, so the positions stay aligned
@@ -101,8 +113,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                                 f"CASE WHEN NOT ru THEN rc END AS rc, run_id IS DISTINCT FROM rid AS misplaced "
                                 f"FROM (SELECT {', '.join(select)}, example_id AS run_id, "
                                 f"{where} AS keep FROM {quote_ident(table)}) run POSITIONAL JOIN (SELECT example_id "
-                                f"AS rid, correct AS rc, unscorable AS ru FROM {quote_ident(reference)}) ref "
-                                f"WHERE keep", run_params))
+                                f"AS rid, correct AS rc, {ref_out} AS ru FROM {quote_ident(reference)}) ref "
+                                f"WHERE keep", run_params + ref_params))
         else:
             by_id.append((f"SELECT {', '.join(select)}, example_id FROM {quote_ident(table)} WHERE {where}",
                           run_params))
@@ -126,8 +138,9 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
             # the stacked runs probe a hash table of the reference (measured 25% faster than the RIGHT JOIN form)
             sources.append(f"SELECT {', '.join(names)}, rid, rc, false AS misplaced FROM ({stacked}) rows LEFT "
                            f"JOIN (SELECT example_id "
-                           f"AS rid, correct AS rc FROM {quote_ident(reference)} WHERE NOT unscorable) ref "
+                           f"AS rid, correct AS rc FROM {quote_ident(reference)} WHERE NOT {ref_out}) ref "
                            f"ON rows.example_id = ref.rid")
+            params += ref_params
         else:
             sources.append(stacked)
     sources += [sql for sql, _ in by_position]
