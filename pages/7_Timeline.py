@@ -161,7 +161,7 @@ elif view == "surrogate":
                    icon=":material/check_circle:")
     evidence = result.link_evidence(ui.objective(spec_text, source))
     for row in found.head(3).itertuples():
-        st.error(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
+        st.warning(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
                  f"q = {row.q_value:.2g}).", icon=":material/trending_down:")
     pairs = list(dict.fromkeys(zip(result.turns["description"], result.turns["signal"])))
     labels = [f"{d} · {s}" for d, s in pairs]
