@@ -225,9 +225,12 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
         aligned = [bool(m == 0) for m in head.sort_values("k")["misplaced"]]
 
+    # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
+    graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
+
     def count(exclude=None) -> tuple[pd.DataFrame, object]:
         sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
-                                       exclude=exclude, aligned=aligned, cohorts=cohorts)
+                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded)
         raw = cur.execute(sql, params).df()
         if "misplaced" in raw:
             whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
@@ -236,7 +239,7 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
                 aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
                 sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql,
                                                reference=ref_table, exclude=exclude, aligned=aligned,
-                                               cohorts=cohorts)
+                                               cohorts=cohorts, with_scores=graded)
                 raw = cur.execute(sql, params).df()
             raw = raw.drop(columns="misplaced", errors="ignore")
         raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
@@ -250,8 +253,6 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     n_pair = overall.set_index("k")["n_paired"].reindex(range(len(info.run_ids))).fillna(0).to_numpy(dtype=float)
     if paired is None:
         paired = bool(np.all(n_pair >= PAIRED_SHARE * np.maximum(n_run, 1)))
-
-    graded = _is_graded(raw)
 
     def analyse(raw, decoded):
         points = _points(raw, decoded, info, signals, confidence=confidence)
@@ -312,14 +313,6 @@ def _points(raw: pd.DataFrame, decoded, info: SeriesInfo, signals: Sequence[str]
 def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.ndarray:
     table = points.pivot_table(index="description", columns="k", values=column, aggfunc="sum", sort=False)
     return table.reindex(index=order, columns=range(runs)).fillna(0).to_numpy()
-
-
-def _is_graded(raw: pd.DataFrame) -> bool:
-    """Whether the runs' scores are graded (a value other than 0 and 1): then ``sum(s^2) != sum(s)`` somewhere."""
-    s = raw["score_sum"].to_numpy(dtype=float)
-    q = raw["score_sq"].to_numpy(dtype=float)
-    ok = np.isfinite(s) & np.isfinite(q) & (raw["score_n"].to_numpy() > 0)
-    return bool(np.any(np.abs(q[ok] - s[ok]) > 1e-9 * np.maximum(1.0, np.abs(s[ok]))))
 
 
 def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.sql import quote_ident
+from analysis.sql.features import graded_expr
 from analysis.sql.slices import AttributeSQL
 
 INSERT_MEMBER = ("INSERT INTO series (series_name, position, run_id, step, is_reference, order_by, created_at) "
@@ -34,7 +35,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                    signals: Sequence[Sequence[tuple[str, Sequence] | None]], *,
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
                    aligned: Sequence[bool] | None = None,
-                   cohorts: Sequence[tuple[str, Sequence] | None] | None = None) -> tuple[str, list]:
+                   cohorts: Sequence[tuple[str, Sequence] | None] | None = None,
+                   with_scores: bool = True) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -64,6 +66,10 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         A cohort's SQL boolean on each run (:func:`analysis.slicing.cohorts.cohort_sql`): only its examples are
         counted, in every run and in the reference (an example of the reference outside the cohort pairs with
         nothing), as if the store held nothing else. When given, ``reference`` must be one of ``tables``.
+    with_scores : bool, default True
+        Whether to sum the scores (graded scores, :func:`analysis.sql.features.graded_expr`); without them
+        ``score_sum`` / ``score_sq`` are NULL and ``score_n`` 0, three aggregates fewer over every row (about 15% of
+        the statement at 20 runs x 1M examples).
 
     Returns
     -------
@@ -78,7 +84,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     n_attr = len(attributes[0]) if attributes else 0
     cols = [f"a{i}" for i in range(n_attr)]
     n_sig = len(signals[0]) if signals else 0
-    names = ["k", *cols, *(f"s{i}" for i in range(n_sig)), "correct", "score"]
+    names = ["k", *cols, *(f"s{i}" for i in range(n_sig)), "correct"] + (["score"] if with_scores else [])
     positional = [reference is not None and aligned is not None and bool(aligned[k]) for k in range(len(tables))]
     ref_cohort = cohorts[list(tables).index(reference)] if cohorts is not None and reference is not None else None
     ref_out, ref_params = "unscorable", []  # reference rows that pair with nothing
@@ -98,7 +104,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
             else:
                 select.append(f"CAST({signal[0]} AS DOUBLE) AS s{i}")
                 run_params += list(signal[1])
-        select += ["correct", "score"]
+        select += ["correct", "score"] if with_scores else ["correct"]
         where = "NOT unscorable"
         if exclude is not None:
             where += f" AND NOT coalesce(({exclude[0]}), false)"
@@ -118,8 +124,10 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         else:
             by_id.append((f"SELECT {', '.join(select)}, example_id FROM {quote_ident(table)} WHERE {where}",
                           run_params))
-    aggs = ["count(*) AS n", "count_if(NOT correct) AS errors", "sum(score) AS score_sum",
-            "sum(score * score) AS score_sq", "count(score) AS score_n"]
+    aggs = ["count(*) AS n", "count_if(NOT correct) AS errors"]
+    aggs += (["sum(score) AS score_sum", "sum(score * score) AS score_sq", "count(score) AS score_n"] if with_scores
+             else ["CAST(NULL AS DOUBLE) AS score_sum", "CAST(NULL AS DOUBLE) AS score_sq",
+                   "CAST(0 AS BIGINT) AS score_n"])
     for i in range(n_sig):
         aggs += [f"sum(s{i}) AS s{i}_sum", f"sum(s{i} * s{i}) AS s{i}_sq", f"count(s{i}) AS s{i}_n"]
     if reference is not None:
@@ -184,3 +192,9 @@ def aligned_head_sql(tables: Sequence[str], reference: str, rows: int = 64) -> t
                      f"(SELECT example_id FROM {quote_ident(reference)} LIMIT ?) ref")
         params += [k, rows, rows]
     return " UNION ALL ".join(parts) + " ORDER BY k", params
+
+
+def graded_sql(tables: Sequence[str]) -> str:
+    """Whether each run's scores are graded (:func:`analysis.sql.features.graded_expr`, the one rule), one row per
+    run in the order given: ``g`` (bool)."""
+    return " UNION ALL ".join(f"SELECT {graded_expr(t)} AS g" for t in tables)
