@@ -228,9 +228,12 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
     graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
 
+    checked: list[bool] = []  # set once the first statement has checked every position
+
     def count(exclude=None) -> tuple[pd.DataFrame, object]:
         sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
-                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded)
+                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
+                                       check_positions=not checked)
         raw = cur.execute(sql, params).df()
         if "misplaced" in raw:
             whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
@@ -242,6 +245,7 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
                                                cohorts=cohorts, with_scores=graded)
                 raw = cur.execute(sql, params).df()
             raw = raw.drop(columns="misplaced", errors="ignore")
+        checked.append(True)
         raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
         raw = raw.reset_index(drop=True)
         return raw, decode_groups(raw, prepared, empty=ALL)

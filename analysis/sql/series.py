@@ -36,7 +36,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
                    aligned: Sequence[bool] | None = None,
                    cohorts: Sequence[tuple[str, Sequence] | None] | None = None,
-                   with_scores: bool = True) -> tuple[str, list]:
+                   with_scores: bool = True, check_positions: bool = True) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -70,6 +70,10 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         Whether to sum the scores (graded scores, :func:`analysis.sql.features.graded_expr`); without them
         ``score_sum`` / ``score_sq`` are NULL and ``score_n`` 0, three aggregates fewer over every row (about 15% of
         the statement at 20 runs x 1M examples).
+    check_positions : bool, default True
+        Whether the runs paired by position have their example ids compared with the reference's (``misplaced``).
+        False only when a statement over the same runs already found none misplaced (a later pass leaving examples
+        out keeps a subset of the rows it checked): no example id is read at all, and ``misplaced`` is 0.
 
     Returns
     -------
@@ -115,12 +119,19 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         if positional[k]:
             # row i of the run is paired with row i of the reference (the same example); an unscorable reference
             # row pairs with nothing; the run's filter applies after pairing, so the positions stay aligned
-            by_position.append((f"SELECT {', '.join(names)}, CASE WHEN NOT ru THEN rid END AS rid, "
-                                f"CASE WHEN NOT ru THEN rc END AS rc, run_id IS DISTINCT FROM rid AS misplaced "
-                                f"FROM (SELECT {', '.join(select)}, example_id AS run_id, "
-                                f"{where} AS keep FROM {quote_ident(table)}) run POSITIONAL JOIN (SELECT example_id "
-                                f"AS rid, correct AS rc, {ref_out} AS ru FROM {quote_ident(reference)}) ref "
-                                f"WHERE keep", run_params + ref_params))
+            if check_positions:
+                by_position.append((f"SELECT {', '.join(names)}, CASE WHEN NOT ru THEN rid END AS rid, "
+                                    f"CASE WHEN NOT ru THEN rc END AS rc, run_id IS DISTINCT FROM rid AS misplaced "
+                                    f"FROM (SELECT {', '.join(select)}, example_id AS run_id, {where} AS keep "
+                                    f"FROM {quote_ident(table)}) run POSITIONAL JOIN (SELECT example_id AS rid, "
+                                    f"correct AS rc, {ref_out} AS ru FROM {quote_ident(reference)}) ref WHERE keep",
+                                    run_params + ref_params))
+            else:  # rid only says "paired" (counted); no example id is read
+                by_position.append((f"SELECT {', '.join(names)}, CASE WHEN NOT ru THEN '' END AS rid, "
+                                    f"CASE WHEN NOT ru THEN rc END AS rc, false AS misplaced "
+                                    f"FROM (SELECT {', '.join(select)}, {where} AS keep FROM {quote_ident(table)}) "
+                                    f"run POSITIONAL JOIN (SELECT correct AS rc, {ref_out} AS ru "
+                                    f"FROM {quote_ident(reference)}) ref WHERE keep", run_params + ref_params))
         else:
             by_id.append((f"SELECT {', '.join(select)}, example_id FROM {quote_ident(table)} WHERE {where}",
                           run_params))

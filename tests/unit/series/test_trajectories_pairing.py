@@ -93,3 +93,26 @@ def test_the_portable_form_has_no_positional_join_and_transpiles_to_spark(case):
     sql, _ = S.trajectory_sql(info.tables, [[p.sql for p in prepared]] * 4, [[]] * 4, reference=info.tables[0])
     assert "POSITIONAL" not in sql
     sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def test_the_explanation_passes_read_no_example_id_and_match_the_pairing_by_id(tmp_path):
+    rng = np.random.default_rng(3)
+    frames = [_frame(k, rng, np.arange(N)) for k in range(4)]
+    results = {}
+    for layout in ("same order", "shuffled"):
+        store = Store(tmp_path / f"{layout}.duckdb")
+        for k, frame in enumerate(frames):
+            stored = frame if k == 0 or layout == "same order" else frame.sample(frac=1.0, random_state=k)
+            store.ingest_frame(stored, name=f"step-{k + 1}", mapping={"id": "id", "input": "prompt",
+                                                                       "correct": "correct"})
+        create_series(store, "s", [f"step-{k + 1}" for k in range(4)])
+        with recording(store) as log:
+            results[layout] = trajectories(store, "s", ["lang"], min_support=5, max_drivers=2)
+        counting = [sql for sql, _ in log if "GROUPING SETS" in sql]
+        if layout == "same order":  # the first statement checks every position; the passes after it read no id
+            assert len(counting) >= 2 and "example_id" in counting[0]
+            assert all("example_id" not in sql and "POSITIONAL JOIN" in sql for sql in counting[1:])
+        store.close()
+    assert results["same order"].slices["driver"].any()
+    columns = ["description", "trend_q", "departure_q", "flagged", "driver", "explained_by"]
+    pd.testing.assert_frame_equal(results["same order"].slices[columns], results["shuffled"].slices[columns])
