@@ -15,6 +15,12 @@ timed. Timed, best of ``--repeat``:
   merge with the reference on example id, a groupby per attribute, then the Cochran-Armitage statistic per slice
   (numpy), McNemar per slice and run (``scipy.stats.binomtest``) and ``scipy.stats.false_discovery_control``.
 
+The bench's runs are stored in the reference's example order (the same evaluation set re-run, the common case), so
+Faultline pairs them with the reference row by row (``POSITIONAL JOIN``, every row's example id checked in the same
+pass; a run stored in another order is paired by a hash join on example id instead, which
+``tests/unit/series/test_trajectories_pairing.py`` checks gives the same counts). The peer pairs by merging on example
+id, as a pandas user would; sorting the frames to pair them by position would be the peer's equivalent shortcut.
+
 The two must agree (trend z and q-values to 1e-9); the bench says so. Targets (issue 15): <= 10 s for 20 runs x 1M
 examples and >= 5x the peer.
 """

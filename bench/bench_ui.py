@@ -20,6 +20,12 @@ opening the store) is reported apart and left out of the overall figures. On a s
 noisy; the ratio to the floor measured in the same run is what counts. ``--quick`` is 100,000
 examples per run (for iteration); ``--size`` any other count.
 
+Timeline (``--page timeline``): a series of ``--series-runs`` runs (default 20) of ``--size`` examples each (``--quick``:
+100,000), the five attributes and the drifting slice of ``bench/bench_series.py``, cached as
+``faultline-bench-ui-series-<runs>x<size>.duckdb``; the Timeline page is opened and its views changed (attribute, a
+slice, panels, the mix-shift view, back to the slices), timed the same way; the floor is the engine's
+``trajectories`` and ``mix_along`` of the series.
+
 Clusters: clustering itself is a background job (first time ~2 minutes at 1M, most of it UMAP); it
 is measured only with ``--clusters`` (computed by the engine before the app starts, so that the
 page reads it from the store's cache); without it the Clusters page's cluster -> slice step is
@@ -399,13 +405,71 @@ def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) 
                 driver.shot("bench-cluster-slice")
 
 
+# ------------------------------------------------------------------------------------------ timeline
+SERIES = "bench"
+
+
+def ensure_series_store(path: Path, runs: int, size: int) -> float:
+    """Generate the series store at ``path`` unless it already holds ``runs`` runs of ``size``; seconds spent."""
+    from analysis import open_store
+    from analysis.store.series import create_series
+    from bench.bench_series import make_frames
+
+    start = time.perf_counter()
+    if path.exists():
+        with contextlib.suppress(Exception), open_store(path, seed_demo=False) as store:
+            found = store.runs()
+            if len(found) == runs and (found["rows"] == size).all():
+                return 0.0
+        path.unlink()
+    with open_store(path, seed_demo=False) as store:
+        names = []
+        for k, frame in enumerate(make_frames(runs, size)):
+            names.append(f"step-{(k + 1) * 1000}")
+            store.ingest_frame(frame, name=names[-1], mapping={"id": "id", "correct": "correct"},
+                               notes=f"bench_ui timeline, {size:,} examples")
+        create_series(store, SERIES, names)
+    return time.perf_counter() - start
+
+
+def timeline_floor(path: Path) -> dict[str, dict[str, float]]:
+    """The engine's own seconds for the Timeline page's calls (its defaults: minimum support 30, FDR 0.05)."""
+    import analysis
+
+    with analysis.open_store(path, seed_demo=False) as store:
+        store.headline()
+        return {"Timeline": {
+            "open": _timed(lambda: analysis.trajectories(store, SERIES, min_support=30, fdr=0.05)),
+            "view: mix shift": _timed(lambda: analysis.mix_along(store, SERIES))}}
+
+
+def drive_timeline(driver: Driver, *, rounds: int) -> None:
+    """The Timeline page's views, ``rounds`` times (each round from a fresh navigation)."""
+    driver.goto("Timeline (cold)", f"Timeline?series={SERIES}", "first visit")
+    for round_no in range(rounds):
+        driver.goto("Timeline", f"Timeline?series={SERIES}&view=drift")
+        if round_no == 0:
+            driver.shot("bench-timeline")
+        driver.act("Timeline", "attribute", lambda: driver.select("Attribute", "lang"))
+        driver.act("Timeline", "slice", lambda: driver.select("Slice", "lang = lang3"))
+        if round_no == 0:
+            driver.shot("bench-timeline-slice")
+        driver.act("Timeline", "slice: none", lambda: driver.select("Slice", "(no slice: the panels)"))
+        driver.act("Timeline", "panels", lambda: driver.select("Panels", "9"))
+        driver.act("Timeline", "attribute: all", lambda: driver.select("Attribute", "(drifting slices of every"))
+        driver.act("Timeline", "view: mix shift", lambda: driver.page.get_by_text("Mix shift", exact=True).first.click)
+        if round_no == 0:
+            driver.shot("bench-timeline-mix")
+        driver.act("Timeline", "view: slices", lambda: driver.page.get_by_text("Drifting slices", exact=True).first.click)
+
+
 # ------------------------------------------------------------------------------------------ report
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(times: dict, floor: dict, notes: list[str], *, size: int) -> None:
-    print(f"\n{size:,} examples per run x 2 runs; seconds from the action to settled (p50 / p95 over "
+def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2) -> None:
+    print(f"\n{size:,} examples per run x {runs} runs; seconds from the action to settled (p50 / p95 over "
           f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call")
     print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}")
     pages: dict[str, list[float]] = {}
@@ -441,8 +505,14 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
     parser.add_argument("--no-precompute", action="store_true", help="turn the app's background precompute off "
                         "(FAULTLINE_PRECOMPUTE=0): every view is computed when first asked for")
+    parser.add_argument("--page", choices=["all", "timeline"], default="all",
+                        help="all: every page on 2 runs; timeline: the Timeline page on a series of runs")
+    parser.add_argument("--series-runs", type=int, default=20, help="runs of the timeline series (default 20)")
     args = parser.parse_args()
     size = 100_000 if args.quick else args.size
+    if args.page == "timeline":
+        main_timeline(args, size)
+        return
     store = args.store or Path(tempfile.gettempdir()) / f"faultline-bench-ui-{size}.duckdb"
 
     spent = ensure_store(store, size)
@@ -479,6 +549,33 @@ def main() -> None:
     finally:
         app.stop()
     report(driver.times, floor, driver.notes, size=size)
+
+
+def main_timeline(args, size: int) -> None:
+    """``--page timeline``: the Timeline page on a series of ``args.series_runs`` runs of ``size`` examples."""
+    store = args.store or Path(tempfile.gettempdir()) / f"faultline-bench-ui-series-{args.series_runs}x{size}.duckdb"
+    spent = ensure_series_store(store, args.series_runs, size)
+    print(f"store {store} ({args.series_runs} runs x {size:,}){f': generated in {spent:.1f} s' if spent else ': reused'}",
+          flush=True)
+    floor = {} if args.no_floor else timeline_floor(store)
+    app = App(store, free_port(args.port), precompute=not args.no_precompute)
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.add_init_script(MONITOR)
+            page = context.new_page()
+            page.set_default_timeout(240_000)
+            driver = Driver(page, app.url, args.shots)
+            try:
+                drive_timeline(driver, rounds=args.rounds)
+            finally:
+                browser.close()
+    finally:
+        app.stop()
+    report(driver.times, floor, driver.notes, size=size, runs=args.series_runs)
 
 
 if __name__ == "__main__":

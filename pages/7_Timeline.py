@@ -51,8 +51,17 @@ with st.sidebar:
                                                                         query_param="series", default=names[0])),
                         key="timeline_series_picker")
     ui.remember(name, key="timeline_series", query_param="series")
-    min_support = st.number_input("Minimum support (every run)", min_value=1, value=30, step=5, key="timeline_support")
-    fdr = st.select_slider("Significance (BH-adjusted)", [0.01, 0.05, 0.1], value=0.05, key="timeline_fdr")
+    supports = [1, 5, 10, 20, 30, 50, 100, 200, 500]
+    min_support = st.selectbox("Minimum support (every run)", supports, key="timeline_support_picker",
+                               index=supports.index(ui.remembered(supports, key="timeline_support", default=30,
+                                                                  query_param="support",
+                                                                  aliases={str(v): v for v in supports})))
+    ui.remember(min_support, key="timeline_support", query_param="support")
+    levels = [0.01, 0.05, 0.1]
+    fdr = st.select_slider("Significance (BH-adjusted)", levels, key="timeline_fdr_picker",
+                           value=ui.remembered(levels, key="timeline_fdr", default=0.05, query_param="fdr",
+                                               aliases={str(v): v for v in levels}))
+    ui.remember(fdr, key="timeline_fdr", query_param="fdr")
 
 view_keys = list(VIEWS)
 view = st.segmented_control("View", view_keys, format_func=VIEWS.get, key="timeline_view_picker",
@@ -77,11 +86,54 @@ if view == "drift":
     c1.metric("Slices followed", f"{len(traj.slices):,}")
     c2.metric("Drifting (unexplained)", f"{len(drifting):,}")
     c3.metric("Explained by another slice", f"{int((traj.slices['explained_by'] != '').sum()):,}")
-    shown = st.slider("Panels", 3, 12, min(6, max(3, len(drifting))), key="timeline_panels")
-    st.plotly_chart(figures.trajectory_grid(traj.points, list(drifting["description"])[:shown]),
-                    key="timeline_grid", width="stretch")
-    table = traj.slices[["description", "n_min", "first", "last", "slope", "trend_q", "direction",
-                         "first_departure_label", "departure_direction", "explained_by", "flagged"]]
+    everything = "(drifting slices of every attribute)"
+    attributes = [everything] + list(traj.settings["attributes"])
+    c1, c2, c3 = st.columns([2, 3, 1])
+    attribute = c1.selectbox("Attribute", attributes, key="timeline_attribute_picker",
+                             index=attributes.index(ui.remembered(attributes, key="timeline_attribute",
+                                                                  query_param="attr", default=everything)))
+    ui.remember(attribute, key="timeline_attribute", query_param="attr")
+    if attribute == everything:  # the drifting slices, strongest evidence first
+        focus = drifting
+    else:  # every slice of the attribute, flagged ones first (the slices table's order)
+        focus = traj.slices[traj.slices["attribute"] == attribute]
+    panels = list(range(3, 13))
+    shown = c3.selectbox("Panels", panels, key="timeline_panels_picker",
+                         index=panels.index(ui.remembered(panels, key="timeline_panels", query_param="panels",
+                                                          default=min(6, max(3, len(focus))),
+                                                          aliases={str(v): v for v in panels})))
+    ui.remember(shown, key="timeline_panels", query_param="panels")
+    descriptions = list(focus["description"])
+    none = "(no slice: the panels)"
+    chosen_slice = c2.selectbox("Slice", [none] + descriptions, key="timeline_slice_picker",
+                                index=([none] + descriptions).index(ui.remembered(
+                                    [none] + descriptions, key="timeline_slice", query_param="slice", default=none)))
+    ui.remember(chosen_slice, key="timeline_slice", query_param="slice")
+    if chosen_slice != none:
+        row = traj.slices.set_index("description").loc[chosen_slice]
+        departs = (f"first departs from the reference at {row['first_departure_label']} ({row['departure_direction']})"
+                   if row["first_departure"] >= 0 else "never departs significantly from the reference")
+        st.markdown(f"**{ui.md(chosen_slice)}**: accuracy {row['first']:.1%} in the first run, {row['last']:.1%} in the "
+                    f"newest; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
+                    f"{row['slope_high'] * 100:+.2f}, q = {row['trend_q']:.2g}); {departs}"
+                    + (f"; explained by {ui.md(row['explained_by'])}" if row["explained_by"] else "") + ".")
+        st.plotly_chart(figures.trajectory_grid(traj.points, [chosen_slice], columns=1, title=None),
+                        key="timeline_slice_chart", width="stretch")
+        runs_table = traj.trajectory(chosen_slice)[["label", "n", "accuracy", "ci_low", "ci_high", "departure",
+                                                    "departure_q"]]
+        st.dataframe(runs_table, hide_index=True, width="stretch", key="timeline_slice_runs", column_config={
+            "label": "run", "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
+            "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
+            "ci_high": st.column_config.NumberColumn("95% high", format="percent"),
+            "departure": st.column_config.NumberColumn("vs reference", format="percent"),
+            "departure_q": st.column_config.NumberColumn("departure q", format="%.2g")})
+    else:
+        title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
+        st.plotly_chart(figures.trajectory_grid(traj.points, descriptions[:shown], title=title),
+                        key="timeline_grid", width="stretch")
+    table = (traj.slices if attribute == everything else focus)[[
+        "description", "n_min", "first", "last", "slope", "trend_q", "direction", "first_departure_label",
+        "departure_direction", "explained_by", "flagged"]]
     table = table.assign(slope=table["slope"] * 100)
     st.dataframe(table, hide_index=True, width="stretch", key="timeline_slices", column_config={
         "description": "slice", "n_min": st.column_config.NumberColumn("smallest n", format="%d"),
@@ -109,7 +161,7 @@ elif view == "surrogate":
                    icon=":material/check_circle:")
     evidence = result.link_evidence(ui.objective(spec_text, source))
     for row in found.head(3).itertuples():
-        st.error(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
+        st.warning(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
                  f"q = {row.q_value:.2g}).", icon=":material/trending_down:")
     pairs = list(dict.fromkeys(zip(result.turns["description"], result.turns["signal"])))
     labels = [f"{d} · {s}" for d, s in pairs]

@@ -20,6 +20,7 @@ MSG_NO_OUTPUT = "Give --out report.pdf, --html report.html, or both"
 @click.option("--objective", metavar="SPEC", help="objective spec (YAML) for the failure modes section")
 @click.option("--cohort", metavar="CONDITION", help="analyse only this cohort: a condition (e.g. 'language = \"sw\"') "
               "or a saved cohort's name; stated on the cover and in the methods")
+@click.option("--series", metavar="NAME", help="a series of runs for the Timeline section (runs over time)")
 @click.option("--out", metavar="PDF", help="PDF to write")
 @click.option("--html", metavar="HTML", help="HTML to write (the same report, self-contained)")
 @click.option("--analyst", default="", help="name of the analyst (cover and sign-off)")
@@ -34,7 +35,8 @@ MSG_NO_OUTPUT = "Give --out report.pdf, --html report.html, or both"
 @click.option("--max-drop", type=float, default=0.02, show_default=True,
               help="the gate's largest allowed accuracy drop, a fraction: 0.02 = 2 points")
 @click.option("--from-report", metavar="REPORT_ID", help="regenerate from the spec of an earlier report")
-def report(db: str | None, run: str, baseline: str | None, objective: str | None, cohort: str | None, out: str | None, html: str | None,
+def report(db: str | None, run: str, baseline: str | None, objective: str | None, cohort: str | None,
+           series: str | None, out: str | None, html: str | None,
            analyst: str, reviewer: str, title: str, by: list[str] | None, sections: list[str] | None,
            min_support: int, fdr: float, max_drop: float, from_report: str | None) -> int:
     """Write the audit report of a run (and its comparison with a baseline).
@@ -48,7 +50,8 @@ def report(db: str | None, run: str, baseline: str | None, objective: str | None
         if from_report:
             spec = report_spec(store, from_report)
         else:
-            spec = ReportSpec(run=run, baseline=baseline, objective=objective, cohort=cohort, analyst=analyst, reviewer=reviewer,
+            spec = ReportSpec(run=run, baseline=baseline, objective=objective, cohort=cohort, series=series,
+                              analyst=analyst, reviewer=reviewer,
                               title=title, min_support=min_support, fdr=fdr, attributes=by,
                               gate={"max_drop": max_drop, "alpha": fdr},
                               sections=sections if sections else list(SECTIONS))

@@ -10,6 +10,7 @@ import pandas as pd
 from analysis import figures
 from analysis.report.content import Report
 from analysis.report.pdf import NO_NETWORK_PROXY, chromium_path
+from analysis.report.timeline import timeline_figures
 
 #: Width (pixels) at which the report exports a figure: the projector-sized text of
 #: :mod:`analysis.figures` then prints at about 9 pt across the page's 190 mm.
@@ -64,6 +65,8 @@ def report_charts(report: Report) -> dict[str, str]:
         charts["comparison"] = _svg(figures.comparison_forest(
             pd.DataFrame(comp["rows"]), max_drop=comp["gate"]["max_drop"], top=20,
             title="Change in error rate, candidate minus baseline (dashed: gate)"))
+    if data.get("timeline"):
+        charts.update({key: _svg(fig) for key, fig in timeline_figures(data["timeline"]).items()})
     return charts
 
 

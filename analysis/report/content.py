@@ -25,6 +25,7 @@ from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import ReportSpec
 from analysis.report.text import pct, points, q_prose, short
+from analysis.report.timeline import timeline_section
 from analysis.slicing.attributes import attribute_notes
 from analysis.slicing.cohorts import check_cohort, cohorts
 from analysis.slicing.compare import compare_runs, gate
@@ -245,6 +246,20 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             data["findings"] = pinned
         else:
             not_covered["findings"] = "no finding is pinned to this run (pin one on the Slices, Compare or Findings page)"
+
+    if "timeline" in sections:
+        if spec.series is None:
+            not_covered["timeline"] = "no series of runs was chosen for this report"
+        else:
+            say(0.75, "Runs over time")
+            timeline = timeline_section(store, spec.series, objective=spec.objective,
+                                        objective_yaml=spec.objective_yaml, attributes=spec.attributes,
+                                        min_support=spec.min_support, confidence=spec.confidence, fdr=spec.fdr,
+                                        bins=spec.bins)
+            if isinstance(timeline, str):
+                not_covered["timeline"] = timeline
+            else:
+                data["timeline"] = timeline
 
     data["summary"] = _summary(data)
     data["verdict"] = _verdict(data, spec)

@@ -17,12 +17,12 @@ from analysis.errors import FaultlineError
 
 #: Every section a report can hold, in order.
 SECTIONS: tuple[str, ...] = ("summary", "findings", "provenance", "methods", "slices", "heatmap", "discovery", "clusters",
-                             "failure_modes", "comparison", "limitations", "appendix", "signoff")
+                             "failure_modes", "comparison", "timeline", "limitations", "appendix", "signoff")
 SECTION_TITLES = {
     "summary": "Executive summary", "findings": "Pinned findings", "provenance": "Scope and provenance", "methods": "Methods",
     "slices": "Slices that differ from the rest", "heatmap": "Heatmap", "discovery": "Discovered slices",
     "clusters": "Failure clusters", "failure_modes": "Failure modes and objective components",
-    "comparison": "Baseline versus candidate", "limitations": "Limitations",
+    "comparison": "Baseline versus candidate", "timeline": "Runs over time", "limitations": "Limitations",
     "appendix": "Appendix: lists in full and attached data", "signoff": "Sign-off",
 }
 MSG_SECTION = "Unknown report section {name!r}; sections: {known}"
@@ -94,6 +94,9 @@ class ReportSpec(_Strict):
     """The run analysed (id or name; stored as the id)."""
     baseline: str | None = None
     """A baseline run for the two-run sections, or None."""
+    series: str | None = None
+    """A series of runs (checkpoints, releases) for the Timeline section (:mod:`analysis.report.timeline`), or
+    None."""
     objective: str | None = None
     """Path of the objective spec (YAML), or None; with ``objective_yaml``, only the spec's name."""
     objective_yaml: str | None = None
@@ -153,6 +156,11 @@ class ReportSpec(_Strict):
         for name in ("objective_yaml", "cohort"):
             if fields[name] is None:
                 del fields[name]  # specs stored before the field existed keep their hash and report id
+        if fields["series"] is None:
+            # likewise; and without a series the Timeline section cannot be covered, so a spec stored before the
+            # section existed (its sections without "timeline") defines the same report and keeps its id
+            del fields["series"]
+            fields["sections"] = [s for s in fields["sections"] if s != "timeline"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     @property

@@ -30,6 +30,7 @@ import pandas as pd
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import Attribute, decode_groups, prepare_attributes, resolve_attributes
+from analysis.slicing.cohorts import cohort_sql
 from analysis.slicing.params import check_slicing_params
 from analysis.sql import features as F
 from analysis.sql import quote_ident
@@ -70,7 +71,10 @@ class Trajectories:
     of the trend, x 100 for points), ``slope_low``, ``slope_high``, ``trend_test``, ``trend_p``, ``trend_q``,
     ``drifting`` (significant trend at the FDR), ``direction`` ("down", "up" or ""), ``first_departure`` (the run's
     position, -1 when none), ``first_departure_label``, ``departure_direction``, ``evidence`` (the smallest of the
-    trend and departure q-values)."""
+    trend and departure q-values); with graded scores (``settings["graded"]``) the mean score's trend too:
+    ``score_slope`` (score units per run) with ``score_slope_low`` / ``score_slope_high`` (HC3), ``score_trend_z``,
+    ``score_trend_p``, ``score_trend_q`` (Benjamini-Hochberg over slices), ``score_drifting``, ``score_direction``
+    (NaN, False and "" when scores are 0/1); a slice is ``flagged`` by any of the three."""
     signals: list[str]
     """The objective signals measured (their names, as in the ``signal:<name>`` columns)."""
     paired: bool
@@ -124,7 +128,8 @@ def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) 
 
 def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | None = None, *,
                  signals: Sequence[str] = (), min_support: int = 30, confidence: float = 0.95, fdr: float = 0.05,
-                 bins: int = 5, paired: bool | None = None, max_drivers: int = 3) -> Trajectories:
+                 bins: int = 5, paired: bool | None = None, max_drivers: int = 3,
+                 where: str | None = None) -> Trajectories:
     """Outcome per run of every single-attribute slice of a series, with trend and departure tests.
 
     Parameters
@@ -157,6 +162,9 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         run and the others tested again (one more statement over all runs per driver); a slice that no longer
         drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
         examples). 0 turns this off.
+    where : str, optional
+        A cohort in the rule language (:mod:`analysis.slicing.cohorts`), applied to every run and to the reference:
+        everything (bins, counts, pairs, tests, q-values) is the cohort's, as if the store held nothing else.
 
     Returns
     -------
@@ -197,18 +205,47 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     info = get_series(store, series)
     attrs = series_attributes(store, info, by)
     ref_table = info.tables[info.reference_index]
-    prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None)
+    cohorts = None
+    if where is not None and str(where).strip():
+        cohorts = [cohort_sql(store, run_id, where) for run_id in info.run_ids]
+    prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None,
+                                  cohort=None if cohorts is None else cohorts[info.reference_index])
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     fields = series_fields(store, info)
     signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
     attr_sql = [p.sql for p in prepared]
     cur = store.cursor()
+    # Runs are first paired with the reference row by row (no hash join on example ids: half the statement's time on
+    # a large series); a run whose rows turn out not to be in the reference's example order is counted again,
+    # paired by example id, and stays so for the explanation passes.
+    # (DuckDB's POSITIONAL JOIN: with another engine every run is paired by example id)
+    aligned = [False] * len(info.tables)
+    if store.engine == "duckdb":
+        head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
+        aligned = [bool(m == 0) for m in head.sort_values("k")["misplaced"]]
+
+    # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
+    graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
+
+    checked: list[bool] = []  # set once the first statement has checked every position
 
     def count(exclude=None) -> tuple[pd.DataFrame, object]:
         sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
-                                       exclude=exclude)
+                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
+                                       check_positions=not checked)
         raw = cur.execute(sql, params).df()
+        if "misplaced" in raw:
+            whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
+            misplaced = set(whole.loc[whole["misplaced"] > 0, "k"].astype(int))
+            if misplaced:
+                aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
+                sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql,
+                                               reference=ref_table, exclude=exclude, aligned=aligned,
+                                               cohorts=cohorts, with_scores=graded)
+                raw = cur.execute(sql, params).df()
+            raw = raw.drop(columns="misplaced", errors="ignore")
+        checked.append(True)
         raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
         raw = raw.reset_index(drop=True)
         return raw, decode_groups(raw, prepared, empty=ALL)
@@ -223,7 +260,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
 
     def analyse(raw, decoded):
         points = _points(raw, decoded, info, signals, confidence=confidence)
-        slices = _slice_table(points, info, paired=paired, min_support=min_support, confidence=confidence, fdr=fdr)
+        slices = _slice_table(points, info, paired=paired, min_support=min_support, confidence=confidence, fdr=fdr,
+                              graded=graded)
         points = _departures(points, slices, info, paired=paired, fdr=fdr)
         return points, _first_departures(points, slices, info, fdr=fdr)
 
@@ -232,6 +270,9 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     slices = _explain(slices, raw_of, prepared, lambda exclude: analyse(*count(exclude))[1], max_drivers)
     settings = {"attributes": [p.attribute.name for p in prepared], "signals": list(signals),
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins, "paired": paired,
+                "where": where, "graded": graded,
+                "score_trend": ("least-squares slope of the score on run positions 0, 1, 2... over every scored "
+                                "example, HC3 interval, Benjamini-Hochberg over slices" if graded else ""),
                 "trend": ("Cochran-Armitage on correctness over run positions 0, 1, 2..."
                           + (" on the examples shared with the reference" if paired else "")),
                 "departure": ("McNemar exact on the discordant pairs with the reference" if paired
@@ -279,7 +320,7 @@ def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.
 
 
 def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,
-                 fdr: float) -> pd.DataFrame:
+                 fdr: float, graded: bool = False) -> pd.DataFrame:
     runs = len(info.run_ids)
     first = points.drop_duplicates("description")
     order = list(first["description"])
@@ -300,6 +341,17 @@ def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_su
     p = np.where(too_small, np.nan, trend.p_value)
     q = _stats.benjamini_hochberg(p)
     drifting = ~too_small & (q < fdr)
+    if graded:  # the mean score's least-squares slope over the example rows, HC3 interval; BH over slices
+        score = _stats.slope_hc3(_wide(points, "score_n", order, runs).astype(np.int64),
+                                 _wide(points, "score_sum", order, runs), _wide(points, "score_sq", order, runs),
+                                 confidence=confidence)
+        score_p = np.where(too_small, np.nan, score.p_value)
+    else:
+        nan = np.full(len(order), np.nan)
+        score = _stats.Trend(nan, nan, nan, nan, nan)
+        score_p = nan
+    score_q = _stats.benjamini_hochberg(score_p)
+    score_drifting = ~too_small & (score_q < fdr)
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = (n - errors) / n
     direction = np.where(drifting & (trend.slope < 0), "down", np.where(drifting & (trend.slope > 0), "up", ""))
@@ -308,7 +360,11 @@ def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_su
         "n_min": n_min, "too_small": too_small, "first": acc[:, 0], "last": acc[:, -1],
         "reference": acc[:, ref], "slope": trend.slope, "slope_low": trend.ci_low, "slope_high": trend.ci_high,
         "trend_test": "Cochran-Armitage", "trend_z": trend.z, "trend_p": p, "trend_q": q, "drifting": drifting,
-        "direction": direction,
+        "direction": direction, "score_slope": score.slope, "score_slope_low": score.ci_low,
+        "score_slope_high": score.ci_high, "score_trend_z": score.z, "score_trend_p": score_p,
+        "score_trend_q": score_q, "score_drifting": score_drifting,
+        "score_direction": np.where(score_drifting & (score.slope < 0), "down",
+                                    np.where(score_drifting & (score.slope > 0), "up", "")),
     })
 
 
@@ -352,13 +408,15 @@ def _first_departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesIn
     sign = slices["description"].map(first["departure"]).to_numpy(dtype=float)
     best_q = points.groupby("description", sort=False)["departure_q"].min()
     dq = slices["description"].map(best_q).to_numpy(dtype=float)
-    evidence = np.fmin(slices["trend_q"].to_numpy(dtype=float), dq)
+    evidence = np.fmin(np.fmin(slices["trend_q"].to_numpy(dtype=float), dq),
+                       slices["score_trend_q"].to_numpy(dtype=float))
     out = slices.assign(
         first_departure=k,
         first_departure_label=[info.labels[i] if i >= 0 else "" for i in k],
         departure_direction=np.where(k < 0, "", np.where(sign < 0, "worse", "better")),
         departure_q=dq, evidence=evidence)
-    out = out.assign(flagged=(out["drifting"] | (out["first_departure"] >= 0)) & ~out["too_small"])
+    out = out.assign(flagged=(out["drifting"] | out["score_drifting"] | (out["first_departure"] >= 0))
+                     & ~out["too_small"])
     out = out.assign(_e=out["evidence"].fillna(2.0), _flag=~out["flagged"])
     out = out.sort_values(["_flag", "_e", "description"], kind="stable").drop(columns=["_e", "_flag"])
     return out.reset_index(drop=True)

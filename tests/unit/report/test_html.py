@@ -102,7 +102,8 @@ def test_only_the_charts_and_the_failure_modes_section_are_inserted_unescaped():
     """`|safe` is a hole in autoescape: it is allowed only for the charts, SVG exported by plotly from our figures."""
     found = sorted(re.findall(r"\{\{\s*([^}]*?)\s*\|\s*safe\s*\}\}", "".join(
         path.read_text() for path in sorted(TEMPLATES.glob("*.j2")))))
-    assert found == ["charts.comparison", "charts.failure_modes", "charts.heatmap", "charts.runs", "charts.slices"]
+    assert found == ["charts.comparison", "charts.failure_modes", "charts.heatmap", "charts.runs", "charts.slices",
+                     "charts.timeline_drift", "charts.timeline_surrogate"]
 
 
 def test_charts_are_inserted_as_given(hostile):
