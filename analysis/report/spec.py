@@ -157,10 +157,7 @@ class ReportSpec(_Strict):
             if fields[name] is None:
                 del fields[name]  # specs stored before the field existed keep their hash and report id
         if fields["series"] is None:
-            # likewise; and without a series the Timeline section cannot be covered, so a spec stored before the
-            # section existed (its sections without "timeline") defines the same report and keeps its id
-            del fields["series"]
-            fields["sections"] = [s for s in fields["sections"] if s != "timeline"]
+            del fields["series"]  # likewise (a stored spec keeps its own list of sections, so its id holds)
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     @property
