@@ -130,6 +130,8 @@ _LAZY.update({
     "finding_sentence": "objective.findings", "evidence_frame": "objective.findings",
     "example_view": "objective.example", "chat_turns": "objective.example",
     "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
+    "save_spec": "objective.spec", "saved_specs": "objective.spec", "get_spec": "objective.spec",
+    "spec_sha256": "objective.spec",
 })
 
 
