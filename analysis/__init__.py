@@ -100,7 +100,7 @@ _LAZY = {
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
-    "comparable_pair": "slicing.compare",
+    "comparable_pair": "slicing.compare", "compare_scores": "slicing.compare", "shared_scores": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
     "NOISE": "clusters.describe", "EMPTY": "clusters.describe",
