@@ -21,6 +21,7 @@ from ui.cache import (
     cluster_embedders,
     comparable_pair,
     comparison,
+    comparison_drilldown,
     correctness_note,
     default_attributes_note,
     demo_spec_text,
@@ -32,13 +33,17 @@ from ui.cache import (
     mode_examples,
     objective,
     reconciliation,
+    run_format,
     run_listing,
+    saved_spec_listing,
+    score_comparison,
     series_listing,
     series_mix,
     series_mix_along,
     series_surrogate,
     series_trajectories,
     shared_baseline,
+    shared_scores,
     shares_examples,
     slice_examples,
     slices,
@@ -51,6 +56,7 @@ from ui.jobs import (
     forget_cluster_job,
     start_cluster_warm_up,
 )
+from ui.links import example_url
 from ui.session import (
     PAGE_ICON,
     choose_slice,
@@ -96,4 +102,5 @@ __all__ = [
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
+    "comparison_drilldown", "example_url", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
 ]

@@ -88,6 +88,46 @@ def comparison(db_path: str, data_version: int, baseline: str, candidate: str, b
                                  min_support=min_support, fdr=fdr)
 
 
+@st.cache_data(show_spinner="Comparing runs on the score...", max_entries=16)
+def score_comparison(db_path: str, data_version: int, baseline: str, candidate: str, outcome: str, by: tuple,
+                     max_order: int, min_support: int, fdr: float, *, where: str | None = None):
+    """Two runs compared slice by slice on a graded outcome (:func:`analysis.compare_scores`)."""
+    return analysis.compare_scores(_open(db_path), baseline, candidate, outcome, list(by), max_order=max_order,
+                                   min_support=min_support, fdr=fdr, where=where)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def shared_scores(db_path: str, data_version: int, baseline: str, candidate: str) -> list[str]:
+    """The numeric scores two runs both store (:func:`analysis.shared_scores`)."""
+    return analysis.shared_scores(_open(db_path), baseline, candidate)
+
+
+@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
+def comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
+                         verdicts: tuple, *, where: str | None = None):
+    """(counts per verdict, the pairs of those verdicts) of one comparison row (:func:`analysis.verdict_counts`,
+    :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs."""
+    store = _open(db_path)
+    counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where)
+    pairs = analysis.comparison_examples(store, baseline, candidate, dict(predicate), verdicts=list(verdicts) or None,
+                                         where=where, limit=500)
+    return counts, pairs
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def saved_spec_listing(db_path: str, data_version: int):
+    """The objective specs saved in the store, latest version of each name (:func:`analysis.saved_specs`)."""
+    return analysis.saved_specs(_open(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_format(db_path: str, data_version: int, run_id: str) -> str:
+    """The format a run was loaded from (``demo`` for the bundled demo's runs)."""
+    runs = _open(db_path).runs()
+    found = runs[runs["run_id"] == run_id]
+    return "" if found.empty else str(found["format"].iloc[0])
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def shared_baseline(db_path: str, data_version: int, run_id: str, earlier: tuple[str, ...]) -> str | None:
     """The nearest of ``earlier`` (runs loaded before ``run_id``, oldest first) that shares example ids with it: the
@@ -154,8 +194,10 @@ def objective(spec_text: str, source: str):
 @st.cache_data(show_spinner="Linking failure modes to the objective...", max_entries=16)
 def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
                 max_order: int, min_support: int, min_failures: int, fdr: float):
-    """The modes x components link of a run (lenient: spec problems are listed, not raised)."""
-    return analysis.link(_open(db_path), run_id, objective(spec_text, source), baseline=baseline, strict=False,
+    """The modes x components link of a run (lenient: spec problems are listed, not raised); an empty
+    ``spec_text`` is no spec: the built-in detectors and the label columns alone."""
+    spec = objective(spec_text, source) if spec_text.strip() else None  # no text: no spec (detectors and labels)
+    return analysis.link(_open(db_path), run_id, spec, baseline=baseline, strict=False,
                          max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
 
 
@@ -164,7 +206,8 @@ def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, 
                   columns: tuple, order_by: str | None, descending: bool):
     """The examples of a failure mode with the sources that put them there."""
     store = _open(db_path)
-    compiled = analysis.compile_modes(store, run_id, objective(spec_text, source), strict=False)
+    spec = objective(spec_text, source) if spec_text.strip() else None
+    compiled = analysis.compile_modes(store, run_id, spec, strict=False)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
                                   order_by=order_by, descending=descending, limit=500)
 
