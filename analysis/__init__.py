@@ -131,7 +131,7 @@ _LAZY.update({
     "example_view": "objective.example", "chat_turns": "objective.example",
     "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
     "save_spec": "objective.spec", "saved_specs": "objective.spec", "get_spec": "objective.spec",
-    "spec_sha256": "objective.spec",
+    "spec_sha256": "objective.spec", "NO_SPEC_SENTENCE": "objective.link",
 })
 
 
