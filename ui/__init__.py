@@ -4,6 +4,7 @@
 - :mod:`ui.session`: the page frame, the store, errors in plain words, choices that survive page switches.
 - :mod:`ui.cache`: the engine's results cached per store and data version.
 - :mod:`ui.tables`: tables formatted for display (rates as percentages, differences in points).
+- :mod:`ui.cohort`: the cohort box (a filter in the rule language, saved cohorts, kept in the URL).
 - :mod:`ui.jobs`: background work (clustering, the warm-up).
 - :mod:`ui.uploads`: keeping uploaded files, and the Data page's plan of what to load.
 
@@ -43,6 +44,7 @@ from ui.cache import (
     slice_examples,
     slices,
 )
+from ui.cohort import cohort_box
 from ui.jobs import (
     ClusterJob,
     cluster_job,
@@ -95,5 +97,6 @@ __all__ = [
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "cohort_box",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
 ]
