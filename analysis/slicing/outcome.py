@@ -45,6 +45,11 @@ def score_columns(schema) -> dict[str, str]:
     dict of str to str
         Full names (``score``, ``score.f1``) and short names (``f1``) -> the stored column; empty when the run
         has no numeric or boolean score.
+
+    Raises
+    ------
+    AttributeError
+        Only when ``schema`` is not a run's schema (it reads the stored columns from it, nothing else).
     """
     out: dict[str, str] = {}
     for column, role, kind in schema.stored():
