@@ -170,3 +170,39 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         if message := st.session_state.pop(f"{key}_saved", None):
             st.success(md(message), icon=":material/check_circle:")
     return where
+
+
+# ------------------------------------------------------------------ opening an example from a table
+#: The example view's page (``pages/9_Example.py``) and its path in a link.
+EXAMPLE_PAGE, EXAMPLE_PATH = "pages/9_Example.py", "Example"
+#: The column of links a table of examples gets (:func:`with_example_links`).
+EXAMPLE_LINK = "open"
+EXAMPLE_LINK_COLUMN = {EXAMPLE_LINK: st.column_config.LinkColumn(
+    "Example", display_text="Open", width="small", help="Open the example in full (within the cohort)")}
+
+
+def example_query(run_id: str, example_id: str, where: str | None) -> dict[str, str]:
+    """The example view's URL parameters for one example of a run, within the cohort ``where`` (or none)."""
+    query = {"run": run_id, "example": str(example_id)}
+    if where:
+        query["cohort"] = where
+    return query
+
+
+def example_link(run_id: str, example_id: str, where: str | None) -> str:
+    """A link (relative to the app's root, so it works under a base path) to the example view."""
+    from urllib.parse import urlencode
+
+    return f"./{EXAMPLE_PATH}?" + urlencode(example_query(run_id, example_id, where))
+
+
+def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -> pd.DataFrame:
+    """``examples`` (with ``example_id``) with a first column of links to each one's example view; show it with
+    ``column_config=EXAMPLE_LINK_COLUMN``."""
+    links = [example_link(run_id, e, where) for e in examples["example_id"].astype(str)]
+    return pd.concat([pd.DataFrame({EXAMPLE_LINK: links}, index=examples.index), examples], axis=1)
+
+
+def open_example(run_id: str, example_id: str, where: str | None) -> None:
+    """Go to the example view of one example (within the cohort)."""
+    st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where))
