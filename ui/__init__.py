@@ -19,7 +19,9 @@ from ui.cache import (
     attribute_notes,
     attributes,
     cached_clusters,
+    cluster_cohort_table,
     cluster_embedders,
+    cohort_example_ids,
     comparable_pair,
     comparison,
     correctness_note,
@@ -45,7 +47,15 @@ from ui.cache import (
     slice_examples,
     slices,
 )
-from ui.cohort import EXAMPLE_LINK_COLUMN, cohort_box, example_link, open_example, with_example_links
+from ui.cohort import (
+    EXAMPLE_LINK_COLUMN,
+    cohort_box,
+    example_link,
+    ids_condition,
+    open_example,
+    set_cohort,
+    with_example_links,
+)
 from ui.jobs import (
     ClusterJob,
     cluster_job,
@@ -98,6 +108,6 @@ __all__ = [
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "spec_draft", "start_cluster_warm_up",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
-    "cohort_box", "outcomes", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
+    "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
 ]

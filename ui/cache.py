@@ -206,6 +206,26 @@ def cached_clusters(db_path: str, data_version: int, run_id: str, params: dict):
         return None
 
 
+@st.cache_data(show_spinner="Computing the clusters' statistics in the cohort...", max_entries=16)
+def _cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: tuple, where: str):
+    return analysis.cluster_table(_open(db_path), _cached_clusters(db_path, data_version, run_id, params), where=where)
+
+
+def cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: dict, *, where: str | None = None):
+    """The stored clustering's table with every statistic over the cohort ``where`` (:func:`analysis.cluster_table`;
+    the clustering's own table without a cohort, None when it still has to be computed)."""
+    result = cached_clusters(db_path, data_version, run_id, params)
+    if result is None or not where:
+        return None if result is None else result.table
+    return _cluster_cohort_table(db_path, data_version, run_id, tuple(sorted(params.items())), where)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cohort_example_ids(db_path: str, data_version: int, run_id: str, where: str) -> frozenset:
+    """The ids of the run's examples in the cohort (:func:`analysis.cohort_ids`)."""
+    return frozenset(analysis.cohort_ids(_open(db_path), run_id, where))
+
+
 @st.cache_data(show_spinner=False)
 def cluster_embedders(db_path: str, data_version: int, run_id: str) -> list[str]:
     """Embedders available for a run: auto first, then those that would work here."""

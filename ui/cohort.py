@@ -98,6 +98,12 @@ def _save(store: Store, key: str, run_id: str) -> None:
     st.session_state[f"{key}_saved"] = f"Saved the cohort '{saved.name}' (version {saved.version})."
 
 
+def set_cohort(key: str, where: str) -> None:
+    """Put a condition into the cohort box ``key`` (call it from a widget's callback, before the box is drawn)."""
+    st.session_state[f"{key}_text"] = where
+    st.session_state[f"{key}_pick"] = NONE
+
+
 def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) -> str | None:
     """The sidebar's cohort box; returns the condition every table, chart and statistic of the page is to use.
 
@@ -206,3 +212,14 @@ def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -
 def open_example(run_id: str, example_id: str, where: str | None) -> None:
     """Go to the example view of one example (within the cohort)."""
     st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where))
+
+
+#: Most examples a selection on a map can make a cohort of (the condition lists their ids; save it for a short link).
+MAX_SELECTED = 2000
+
+
+def ids_condition(example_ids) -> str:
+    """A condition in the rule language selecting these examples: ``example_id in ["a", "b"]`` (quotes and
+    backslashes in an id escaped)."""
+    quoted = ['"' + str(e).replace("\\", "\\\\").replace('"', '\\"') + '"' for e in dict.fromkeys(example_ids)]
+    return f"example_id in [{', '.join(quoted)}]"

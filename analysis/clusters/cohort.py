@@ -24,8 +24,29 @@ _LISTS = (("representative_ids", "representative_texts"), ("failing_ids", "faili
 
 
 def cohort_ids(store: Store, run: str, where: str) -> set[str]:
-    """The example ids of a run that satisfy a cohort's condition (raises :class:`PredicateError` as
-    :func:`analysis.cohort_filter`)."""
+    """The example ids of a run that satisfy a cohort's condition.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str
+        Run name or id.
+    where : str
+        The condition in the rule language (empty: every example).
+
+    Returns
+    -------
+    set of str
+        The ids of the examples in the cohort.
+
+    Raises
+    ------
+    PredicateError
+        A condition that cannot be read or does not fit the run (as :func:`analysis.cohort_filter`).
+    RunNotFoundError
+        When the store has no such run.
+    """
     schema = store.schema(run)
     found = cohort_filter(schema, where)
     sql, params = S.ids_where_sql(schema.table_name, *Q.and_cohort("true", None if found is None else found.as_sql))
