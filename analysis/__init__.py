@@ -124,6 +124,8 @@ _LAZY = {
 _LAZY.update({
     "cohort_filter": "slicing.cohorts", "check_cohort": "slicing.cohorts", "save_cohort": "slicing.cohorts",
     "cohorts": "slicing.cohorts", "get_cohort": "slicing.cohorts", "PredicateError": "slicing.cohorts",
+    "cohort_fields": "slicing.cohorts", "score_columns": "slicing.outcome", "cluster_table": "clusters.cohort",
+    "cohort_ids": "clusters.cohort",
     "pin_finding": "objective.findings", "pin_slice": "objective.findings", "pin_comparison": "objective.findings",
     "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",

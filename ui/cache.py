@@ -74,10 +74,18 @@ def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, d
 
 @st.cache_data(show_spinner="Computing slices...", max_entries=32)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
-           bins: int):
-    """The slice table of a run (:func:`analysis.slice_table`)."""
+           bins: int, *, where: str | None = None, outcome: str = "correct"):
+    """The slice table of a run (:func:`analysis.slice_table`), over a cohort (``where``) and by an outcome
+    (``"correct"``, or a numeric score: the mean per slice)."""
     return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
-                                fdr=fdr, bins=bins)
+                                fdr=fdr, bins=bins, where=where, outcome=outcome)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def outcomes(db_path: str, data_version: int, run_id: str) -> list[str]:
+    """The outcomes a run can be sliced by: ``correct``, then its numeric scores by full name
+    (:func:`analysis.score_columns`)."""
+    return ["correct", *sorted(set(analysis.score_columns(_open(db_path).schema(run_id)).values()))]
 
 
 @st.cache_data(show_spinner="Comparing runs...", max_entries=16)
@@ -150,17 +158,18 @@ def comparable_pair(db_path: str, data_version: int) -> tuple[str, str] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
-    """The examples of one slice, failures first (at most 2,000)."""
-    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins)
+def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int, *,
+                   where: str | None = None):
+    """The examples of one slice (within the cohort ``where``), failures first (at most 2,000)."""
+    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins, where=where)
 
 
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
 def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_order: int, min_support: float,
-              holdout: bool, fdr: float, bins: int):
-    """Slices found by SliceLine (:func:`analysis.discover`)."""
+              holdout: bool, fdr: float, bins: int, *, where: str | None = None):
+    """Slices found by SliceLine (:func:`analysis.discover`) within the cohort ``where``."""
     return analysis.discover(_open(db_path), run_id, list(by), k=k, max_order=max_order, min_support=min_support, holdout=holdout,
-                             fdr=fdr, bins=bins)
+                             fdr=fdr, bins=bins, where=where)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -170,9 +179,10 @@ def has_extras(db_path: str, data_version: int, run_id: str) -> bool:
 
 
 @st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
-def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
-    """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`)."""
-    return analysis.slice_extras(_open(db_path), run_id, list(by), bins=bins)
+def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int, *, where: str | None = None):
+    """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`), within
+    the cohort ``where``."""
+    return analysis.slice_extras(_open(db_path), run_id, list(by), bins=bins, where=where)
 
 
 # ------------------------------------------------------------------ failure modes and the objective
@@ -237,6 +247,26 @@ def cached_clusters(db_path: str, data_version: int, run_id: str, params: dict):
         return _cached_clusters(db_path, data_version, run_id, tuple(sorted(params.items())))
     except _NotCached:
         return None
+
+
+@st.cache_data(show_spinner="Computing the clusters' statistics in the cohort...", max_entries=16)
+def _cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: tuple, where: str):
+    return analysis.cluster_table(_open(db_path), _cached_clusters(db_path, data_version, run_id, params), where=where)
+
+
+def cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: dict, *, where: str | None = None):
+    """The stored clustering's table with every statistic over the cohort ``where`` (:func:`analysis.cluster_table`;
+    the clustering's own table without a cohort, None when it still has to be computed)."""
+    result = cached_clusters(db_path, data_version, run_id, params)
+    if result is None or not where:
+        return None if result is None else result.table
+    return _cluster_cohort_table(db_path, data_version, run_id, tuple(sorted(params.items())), where)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cohort_example_ids(db_path: str, data_version: int, run_id: str, where: str) -> frozenset:
+    """The ids of the run's examples in the cohort (:func:`analysis.cohort_ids`)."""
+    return frozenset(analysis.cohort_ids(_open(db_path), run_id, where))
 
 
 @st.cache_data(show_spinner=False)
