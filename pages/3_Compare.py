@@ -24,6 +24,7 @@ pair = ui.comparable_pair(db, version) or (None, None)  # by default two runs th
 baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0, default=pair[0])
 candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1, default=pair[1])
 all_attrs, default_attrs = ui.attributes(db, version, baseline)
+where = ui.cohort_box(store, db, version, baseline, key="compare_cohort")  # read on the baseline's fields
 CORRECT = "correct"
 VERDICT_WORDS = {"regressed": "regressed (right, then wrong)", "fixed": "fixed (wrong, then right)",
                  "still_wrong": "still wrong", "still_right": "still right"}
@@ -53,9 +54,10 @@ if baseline == candidate:
     st.stop()
 graded = outcome != CORRECT
 try:
-    comparison = ui.comparison(db, version, baseline, candidate, tuple(by), int(max_order), int(min_support), float(fdr))
+    comparison = ui.comparison(db, version, baseline, candidate, tuple(by), int(max_order), int(min_support),
+                               float(fdr), where=where)
     scored = (ui.score_comparison(db, version, baseline, candidate, outcome, tuple(by), int(max_order),
-                                  int(min_support), float(fdr)) if graded else None)
+                                  int(min_support), float(fdr), where=where) if graded else None)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -102,7 +104,7 @@ st.caption("Select a row to see the examples behind it below.")
 picked = st.dataframe(display, hide_index=True, width="stretch", column_config=columns, on_select="rerun",
                       selection_mode="single-row",
                       key=ui.table_key("compare_table", db, version, baseline, candidate, by, max_order, min_support,
-                                       fdr, outcome))
+                                       fdr, outcome, where))
 st.download_button("Download the comparison (CSV)",
                    safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)) if not graded
                    else safe_csv(display), file_name="comparison.csv", mime="text/csv", key="compare_download")
@@ -128,7 +130,7 @@ verdicts = ui.remember_list(st.multiselect("Verdicts shown", list(VERDICT_WORDS)
                             saved_key="compare_chosen_verdicts", query_param="verdict")
 try:
     counts, pairs = ui.comparison_drilldown(db, version, baseline, candidate, tuple(sorted(predicate.items())),
-                                            tuple(verdicts))
+                                            tuple(verdicts), where=where)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -143,7 +145,7 @@ elif pairs.empty:
     st.caption("No pair of this row has these verdicts.")
 else:
     shown = pd.DataFrame({
-        "open": [ui.example_url(candidate, e) for e in pairs["example_id"]],
+        "open": [ui.example_url(candidate, e, where) for e in pairs["example_id"]],
         "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
         "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
         "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
@@ -151,7 +153,7 @@ else:
     limit = "" if len(pairs) < 500 else " (the first 500)"
     st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **open** shows the candidate's example in full.")
     st.dataframe(shown, hide_index=True, width="stretch", height=320,
-                 key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts),
+                 key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),
                  column_config={
                      "open": st.column_config.LinkColumn("Example", display_text="open", width="small"),
                      "verdict": "Verdict", "example_id": "Id",
@@ -173,7 +175,7 @@ else:
             word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
             score = one[f"{side}_score"]
             score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
-            st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_url(run, chosen)})")
+            st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_url(run, chosen, where)})")
             st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
     if pd.notna(one["reference"]):
         st.caption(f"Reference: {ui.md(one['reference'])}")
@@ -192,7 +194,7 @@ if pinned:
     try:
         made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
                               settings={"attributes": list(by), "max_order": int(max_order),
-                                        "min_support": int(min_support), "fdr": float(fdr)})
+                                        "min_support": int(min_support), "fdr": float(fdr)}, where=where)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
     else:

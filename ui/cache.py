@@ -90,10 +90,10 @@ def outcomes(db_path: str, data_version: int, run_id: str) -> list[str]:
 
 @st.cache_data(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
-               min_support: int, fdr: float):
-    """Two runs compared slice by slice (:func:`analysis.compare_runs`)."""
+               min_support: int, fdr: float, *, where: str | None = None):
+    """Two runs compared slice by slice (:func:`analysis.compare_runs`), within a cohort (read on the baseline)."""
     return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
-                                 min_support=min_support, fdr=fdr)
+                                 min_support=min_support, fdr=fdr, where=where)
 
 
 @st.cache_data(show_spinner="Comparing runs on the score...", max_entries=16)

@@ -106,3 +106,29 @@ def test_pin_the_selected_row_as_a_finding(demo_env):
         pinned = findings(store, cand)
     row = pinned[pinned["note"] == "medical fell apart"].iloc[0]
     assert row["kind"] == "comparison" and row["author"] == "ada" and row["title"] == "domain = medical"
+
+
+def test_a_cohort_in_the_url_restricts_the_table_the_drilldown_and_the_pin(demo_env):
+    db, base, cand = demo_env
+    where = 'language = "fr"'
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.query_params.update({"where": where, "row": json.dumps({"domain": "medical"})})
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        expected = compare_runs(store, base, cand, None, where=where)
+        counts = verdict_counts(store, base, cand, {"domain": "medical"}, where=where)
+    assert metric(at, "Matched examples") == f"{expected.matched:,}"
+    assert at.dataframe[0].value["n"].iloc[0] <= expected.matched
+    assert metric(at, "Regressed") == f"{counts['regressed']:,}" and metric(at, "Fixed") == f"{counts['fixed']:,}"
+    link = urlparse(at.dataframe[1].value["open"].iloc[0])
+    assert parse_qs(link.query)["cohort"] == [where]
+    at.text_input(key="compare_pin_author").input("ada")
+    at.text_input(key="compare_pin_note").input("french medical")
+    next(b for b in at.button if b.label == "Pin as finding").click()
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        pinned = findings(store, cand)
+    row = pinned[pinned["note"] == "french medical"].iloc[0]
+    assert row["cohort"] == where and row["evidence"]["b"] == counts["regressed"]
