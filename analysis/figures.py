@@ -408,7 +408,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     -------
     plotly.graph_objects.Figure
         Two heatmap traces on the same grid: the first paints the cells with insufficient
-        evidence amber; the second (``data[1]``) carries ``z[i][j]``, the preference AUC of
+        evidence amber and those with no signal grey, with their text (so a matrix with no judged cell, a run
+        without a spec, still shows its modes and components); the second (``data[1]``) carries ``z[i][j]``, the preference AUC of
         mode ``i`` and component ``j`` where the verdict was judged (implicated or not
         implicated), None elsewhere, on a blue (penalises the failure) to red (rewards it)
         scale centred on 0.5, and each cell's text: the verdict, the AUC, the declared
@@ -436,7 +437,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             auc, low, high = (float("nan") if r[k] is None else float(r[k]) for k in ("auc", "auc_low", "auc_high"))
             judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
             zr.append(auc if judged else None)
-            ar.append(1 if r["verdict"] == "insufficient evidence" else None)
+            # amber: insufficient evidence; grey (0): no signal, so a matrix with no judged cell still shows its grid
+            ar.append(1 if r["verdict"] == "insufficient evidence" else 0 if r["verdict"] == "no signal" else None)
             relation = label(relation_text.get(r["relation"], r["relation"]))
             tr.append(verdict_text[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
                       + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
@@ -447,8 +449,10 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     xs = [_wrap(label(comp_names[c]), 9 if narrow else 12) for c in comps]
     ys = [mode_names[m] for m in modes]
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
-                             hoverinfo="skip", xgap=2, ygap=2))
+    fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, GRID], [1, "#FEF3C7"]], zmin=0, zmax=1,
+                             showscale=False, text=text, texttemplate="%{text}",
+                             textfont={"size": 11 if narrow else 12}, customdata=hover,
+                             hovertemplate="%{customdata}<extra></extra>", xgap=2, ygap=2))
     fig.add_trace(go.Heatmap(
         z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 11 if narrow else 12}, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],

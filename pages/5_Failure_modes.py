@@ -173,8 +173,11 @@ counts = result.counts
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Scored examples", f"{int(counts['scored'].iloc[0]) if len(counts) else 0:,}")
 c2.metric("Failure modes found", f"{int((counts['n'] > 0).sum())} of {len(counts)}")
-c3.metric("Components with a signal", f"{cells.loc[cells['verdict'] != 'no signal', 'component'].nunique()} of "
-          f"{len(objective.components)}" if objective is not None else "none (no spec)")
+if objective is not None:
+    c3.metric("Components with a signal", f"{cells.loc[cells['verdict'] != 'no signal', 'component'].nunique()} of "
+              f"{len(objective.components)}")
+else:
+    c3.metric("Components with a signal", "none", help="No objective spec: no component to measure")
 c4.metric("Implicated cells", f"{int((cells['verdict'] == 'implicated').sum())}")
 
 # ------------------------------------------------------------------------------- the modes

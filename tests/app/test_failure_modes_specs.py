@@ -71,7 +71,7 @@ def test_the_demo_run_starts_from_the_demo_spec_and_the_url_can_say_none(demo_en
     at.run()
     assert not at.exception
     assert at.selectbox(key=f"fm_spec_choice_{base}").value == "none"
-    assert {m.label: m.value for m in at.metric}["Components with a signal"] == "none (no spec)"
+    assert {m.label: m.value for m in at.metric}["Components with a signal"] == "none"
 
 
 def test_a_spec_is_saved_with_its_hash_and_offered_by_the_report_page(demo_env):
