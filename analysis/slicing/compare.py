@@ -400,7 +400,11 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     found = cohort_filter(store.schema(base.run_id), where)
     cohort = None if found is None else found.as_sql
     attrs = resolve_attributes(store, base.run_id, by)
-    prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
+    if cohort is None:  # the attributes' profile kept per data version, as compare_runs reads it
+        prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None,
+                                               cache=_counts.store_cache(store))
+    else:  # a cohort's bins are its own
+        prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     k = len(prepared)
@@ -413,7 +417,7 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     diffs = (values["cs"].astype(float) - values["bs"].astype(float)).to_numpy()
     bs, cs = values["bs"].to_numpy(dtype=float), values["cs"].to_numpy(dtype=float)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
-    attr_codes = [pd.factorize(values[f"a{i}"].map(raw_value), use_na_sentinel=False) for i in range(k)]
+    attr_codes = [pd.factorize(values[f"a{i}"], use_na_sentinel=False) for i in range(k)]
     rows, stats = [], []
     for used in sets:
         key = np.zeros(len(values), dtype=np.int64)
