@@ -145,7 +145,7 @@ elif pairs.empty:
     st.caption("No pair of this row has these verdicts.")
 else:
     shown = pd.DataFrame({
-        "open": [ui.example_url(candidate, e, where) for e in pairs["example_id"]],
+        "open": [ui.example_link(candidate, e, where) for e in pairs["example_id"]],
         "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
         "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
         "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
@@ -175,7 +175,7 @@ else:
             word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
             score = one[f"{side}_score"]
             score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
-            st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_url(run, chosen, where)})")
+            st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where)})")
             st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
     if pd.notna(one["reference"]):
         st.caption(f"Reference: {ui.md(one['reference'])}")

@@ -335,7 +335,7 @@ def cell_panel() -> None:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
                 st.caption("**open** shows the example in full (its input, output, scores, modes and annotations); "
                            "select a row to fill the annotation form below.")
-                linked = examples.assign(open=[ui.example_url(run_id, e) for e in examples["example_id"]])
+                linked = examples.assign(open=[ui.example_link(run_id, e, None) for e in examples["example_id"]])
                 linked = linked[["open", *examples.columns]]
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),

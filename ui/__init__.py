@@ -69,7 +69,6 @@ from ui.jobs import (
     forget_cluster_job,
     start_cluster_warm_up,
 )
-from ui.links import example_url
 from ui.session import (
     PAGE_ICON,
     choose_slice,
@@ -116,5 +115,5 @@ __all__ = [
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
-    "comparison_drilldown", "example_url", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
+    "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
 ]
