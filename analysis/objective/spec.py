@@ -927,6 +927,23 @@ class SavedSpec:
 def spec_sha256(text: str) -> str:
     """The sha256 (hex) of a spec's text encoded as UTF-8: the hash a saved spec is known by.
 
+    Parameters
+    ----------
+    text : str
+        The spec's YAML.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+
+    Raises
+    ------
+    UnicodeEncodeError
+        Only for text holding lone surrogates (not UTF-8 encodable).
+
+    Examples
+    --------
     >>> spec_sha256("objective: tiny\\ncomponents: []\\n")[:12]
     'b6b5d2fb8a15'
     """
@@ -1003,6 +1020,11 @@ def saved_specs(store, *, history: bool = False) -> pd.DataFrame:
     pandas.DataFrame
         One row per spec (or version), by name then version: ``spec_id``, ``name``, ``version``, ``sha256``,
         ``text``, ``author``, ``created_at`` (UTC), ``versions``. Empty, with these columns, when none is saved.
+
+    Raises
+    ------
+    duckdb.Error
+        Only when the store itself cannot be read.
     """
     if not store.table_exists("objective_specs"):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in _SAVED_COLUMNS})
