@@ -200,8 +200,9 @@ if comp_ids:
                "correct answer), where the evidence was judged: red = it rewards the failure, blue = it penalises it. "
                "Amber: insufficient evidence; grey: no signal. Italics: the relation the spec declares.")
 else:
-    st.caption("Grey: no signal. Every row is a failure mode found by the built-in detectors or the label columns; "
-               "with no component there is nothing to judge a mode against.")
+    st.caption("Grey: no signal. Each row is a failure mode of the built-in taxonomy (the table above says how many "
+               "examples the detectors and the label columns put in it); with no component there is nothing to judge "
+               "a mode against.")
 
 
 @st.fragment
