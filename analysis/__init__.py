@@ -100,7 +100,7 @@ _LAZY = {
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
-    "comparable_pair": "slicing.compare",
+    "comparable_pair": "slicing.compare", "compare_scores": "slicing.compare", "shared_scores": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
     "NOISE": "clusters.describe", "EMPTY": "clusters.describe",
@@ -124,12 +124,16 @@ _LAZY = {
 _LAZY.update({
     "cohort_filter": "slicing.cohorts", "check_cohort": "slicing.cohorts", "save_cohort": "slicing.cohorts",
     "cohorts": "slicing.cohorts", "get_cohort": "slicing.cohorts", "PredicateError": "slicing.cohorts",
+    "cohort_fields": "slicing.cohorts", "score_columns": "slicing.outcome", "cluster_table": "clusters.cohort",
+    "cohort_ids": "clusters.cohort",
     "pin_finding": "objective.findings", "pin_slice": "objective.findings", "pin_comparison": "objective.findings",
     "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",
     "finding_sentence": "objective.findings", "evidence_frame": "objective.findings",
     "example_view": "objective.example", "chat_turns": "objective.example",
     "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
+    "save_spec": "objective.spec", "saved_specs": "objective.spec", "get_spec": "objective.spec",
+    "spec_sha256": "objective.spec", "NO_SPEC_SENTENCE": "objective.link",
 })
 
 

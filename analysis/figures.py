@@ -408,7 +408,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     -------
     plotly.graph_objects.Figure
         Two heatmap traces on the same grid: the first paints the cells with insufficient
-        evidence amber; the second (``data[1]``) carries ``z[i][j]``, the preference AUC of
+        evidence amber and those with no signal grey, with their text (so a matrix with no judged cell, a run
+        without a spec, still shows its modes and components); the second (``data[1]``) carries ``z[i][j]``, the preference AUC of
         mode ``i`` and component ``j`` where the verdict was judged (implicated or not
         implicated), None elsewhere, on a blue (penalises the failure) to red (rewards it)
         scale centred on 0.5, and each cell's text: the verdict, the AUC, the declared
@@ -436,7 +437,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
             auc, low, high = (float("nan") if r[k] is None else float(r[k]) for k in ("auc", "auc_low", "auc_high"))
             judged = r["verdict"] in ("implicated", "not implicated") and auc == auc
             zr.append(auc if judged else None)
-            ar.append(1 if r["verdict"] == "insufficient evidence" else None)
+            # amber: insufficient evidence; grey (0): no signal, so a matrix with no judged cell still shows its grid
+            ar.append(1 if r["verdict"] == "insufficient evidence" else 0 if r["verdict"] == "no signal" else None)
             relation = label(relation_text.get(r["relation"], r["relation"]))
             tr.append(verdict_text[r["verdict"]] + (f"<br>AUC {auc:.2f}" if judged and row_px >= 36 else "")
                       + (f"<br><i>{relation}</i>" if relation and row_px >= 54 else ""))
@@ -447,8 +449,10 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     xs = [_wrap(label(comp_names[c]), 9 if narrow else 12) for c in comps]
     ys = [mode_names[m] for m in modes]
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, "#FEF3C7"], [1, "#FEF3C7"]], showscale=False,
-                             hoverinfo="skip", xgap=2, ygap=2))
+    fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, GRID], [1, "#FEF3C7"]], zmin=0, zmax=1,
+                             showscale=False, text=text, texttemplate="%{text}",
+                             textfont={"size": 11 if narrow else 12}, customdata=hover,
+                             hovertemplate="%{customdata}<extra></extra>", xgap=2, ygap=2))
     fig.add_trace(go.Heatmap(
         z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 11 if narrow else 12}, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],
@@ -522,15 +526,15 @@ def _cluster_order(name: str) -> tuple:
 
 
 def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "cluster", "failure mode"] = "correctness",
-                max_points: int = MAP_POINTS, seed: int = 0) -> go.Figure:
+                max_points: int = MAP_POINTS, seed: int = 0, highlight: str | None = None) -> go.Figure:
     """The 2-D map of a clustering, one point per example: the Clusters page's map.
 
     Parameters
     ----------
     labels : pandas.DataFrame
         One row per example, as :attr:`analysis.clusters.pipeline.ClusterResult.labels`:
-        ``x``, ``y`` (the UMAP coordinates), ``cluster``, ``correct``, ``scored``, ``text`` and,
-        for ``color_by="failure mode"``, ``failure_mode``.
+        ``example_id``, ``x``, ``y`` (the UMAP coordinates), ``cluster``, ``correct``, ``scored``,
+        ``text`` and, for ``color_by="failure mode"``, ``failure_mode``.
     color_by : {"correctness", "cluster", "failure mode"}
         What the colours tell: right / wrong / unscored, the cluster, or a failing example's
         most common failure mode.
@@ -538,14 +542,20 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         Points drawn at most: a larger run is drawn as a sample of this size, seeded with
         ``seed`` (the same sample every time).
     seed : int
-        The sample's seed.
+        The sample's seed (also of the drawing order by correctness).
+    highlight : str, optional
+        A cluster to highlight: its points are circled in a last trace named ``cluster <k> (selected)``.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One WebGL scatter trace per colour group; grey groups (noise, empty texts, unscored,
-        not failing) first, failures last so they are drawn on top. A note when there is no
-        example.
+        By correctness: one WebGL scatter trace holding every point in a seeded random order, so that
+        neither correct nor wrong examples are drawn over the other and the share of wrong points reads
+        true; a wrong point is orange and a cross, a correct one a grey dot (colour is not the only
+        carrier), with legend-only traces naming them. By cluster or failure mode: one trace per group,
+        grey groups (noise, empty texts, not failing) first. Each point's ``customdata`` holds its
+        cluster, outcome, text and example id (a box or lasso selection names the examples). A note
+        when there is no example.
 
     Raises
     ------
@@ -564,29 +574,55 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
     hover = shown["text"].astype(str).str.slice(0, 160).str.replace("\n", " ", regex=False).map(label)
     outcome = (shown["correct"].map({True: "correct", False: "wrong"}).fillna("unscored")
                .where(shown["scored"].astype(bool), "unscored"))
-    if color_by == "correctness":
-        groups = outcome
-        colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
-    elif color_by == "cluster":
-        groups = shown["cluster"].astype(str)
-        names = sorted(groups.unique(), key=_cluster_order)
-        colours = {g: ("#CBD5E1" if g in (NOISE, EMPTY) else PALETTE[i % len(PALETTE)]) for i, g in enumerate(names)}
-    else:
-        groups = shown["failure_mode"].fillna("(not failing)")
-        modes = [g for g in sorted(groups.unique()) if not g.startswith("(")]
-        colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(modes)}
-        colours |= {"(not failing)": "#CBD5E1", "(no mode)": NEUTRAL}
-    grey = (NOISE, EMPTY, "unscored", "(not failing)")
+    ids = (shown["example_id"] if "example_id" in shown else pd.Series(shown.index, index=shown.index)).astype(str)
+    template = "cluster %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+
+    def data(mask) -> list:
+        return list(zip(_labels(shown["cluster"][mask]), outcome[mask], hover[mask], ids[mask]))
+
     fig = go.Figure()
-    for name in sorted(groups.unique(), key=lambda g: (g not in grey, g == "wrong", *_cluster_order(g)[1:])):
-        mask = (groups == name).to_numpy()
-        part = shown[mask]
+    if color_by == "correctness":
+        colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
+        symbols = {"correct": "circle", "wrong": "x", "unscored": "circle-open"}
+        order = np.random.default_rng(seed).permutation(len(shown))  # nobody on top: the share reads true
+        every = np.ones(len(shown), dtype=bool)
+        drawn = outcome.iloc[order]
         fig.add_trace(go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers",
-            name=label(f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else name),
-            marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
-            customdata=list(zip(_labels(part["cluster"]), outcome[mask], hover[mask])),
-            hovertemplate="cluster %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"))
+            x=shown["x"].iloc[order], y=shown["y"].iloc[order], mode="markers", name="examples", showlegend=False,
+            marker={"size": 6, "color": drawn.map(colours).tolist(), "symbol": drawn.map(symbols).tolist(),
+                    "opacity": 0.8},
+            customdata=[data(every)[i] for i in order], hovertemplate=template))
+        for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
+            fig.add_trace(go.Scattergl(x=[], y=[], mode="markers", name=f"{name} ({(outcome == name).mean():.0%})",
+                                       marker={"size": 8, "color": colours[name], "symbol": symbols[name]}))
+    else:
+        if color_by == "cluster":
+            groups = shown["cluster"].astype(str)
+            names = sorted(groups.unique(), key=_cluster_order)
+            colours = {g: ("#CBD5E1" if g in (NOISE, EMPTY) else PALETTE[i % len(PALETTE)])
+                       for i, g in enumerate(names)}
+        else:
+            groups = shown["failure_mode"].fillna("(not failing)")
+            modes = [g for g in sorted(groups.unique()) if not g.startswith("(")]
+            colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(modes)}
+            colours |= {"(not failing)": "#CBD5E1", "(no mode)": NEUTRAL}
+        grey = (NOISE, EMPTY, "unscored", "(not failing)")
+        for name in sorted(groups.unique(), key=lambda g: (g not in grey, *_cluster_order(g)[1:])):
+            mask = (groups == name).to_numpy()
+            part = shown[mask]
+            fig.add_trace(go.Scattergl(
+                x=part["x"], y=part["y"], mode="markers",
+                name=label(f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else name),
+                marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
+                customdata=data(mask), hovertemplate=template))
+    if highlight is not None:
+        mask = (shown["cluster"].astype(str) == str(highlight)).to_numpy()
+        if mask.any():
+            part = shown[mask]
+            fig.add_trace(go.Scattergl(
+                x=part["x"], y=part["y"], mode="markers", name=label(f"cluster {highlight} (selected)"),
+                marker={"size": 11, "color": INK, "symbol": "circle-open", "line": {"width": 1.5}},
+                customdata=data(mask), hovertemplate=template))
     _style(fig, title=None, height=PROJECTOR_HEIGHT - 100, legend={"itemsizing": "constant"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)

@@ -1,9 +1,11 @@
 """Slices: which slices of a run are really worse, with intervals and q-values."""
 
+import os
+
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, heatmap_cells
+from analysis import FaultlineError, figures, heatmap_cells, pin_finding, pin_slice
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
@@ -13,8 +15,8 @@ all_attrs, default_attrs = ui.attributes(db, version, run_id)
 with st.sidebar:
     st.markdown("**Settings**")
     # the choice follows the user from run to run (where the attributes exist) and is kept in the URL
-    ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
-                       query_param="by")
+    dropped = ui.remembered_list(all_attrs, key="slices_by", saved_key="slices_chosen_by", default=default_attrs,
+                                 query_param="by")
     notes = ui.attribute_notes(db, version, run_id)
     by = ui.remember_list(st.multiselect(
         "Attributes", all_attrs, key="slices_by",
@@ -22,6 +24,8 @@ with st.sidebar:
         help="By default the run's context: where the model fails. Attributes marked output-derived describe what "
              "the failure looks like (its length, cost, a refusal) or nearly fix correctness; add them to see symptoms."),
         saved_key="slices_chosen_by", query_param="by")
+    if dropped:  # below the picker (a note above it moves the list the sweep opens): a choice of another run or link
+        st.caption("Not attributes of this run, left out: " + ", ".join(ui.md(d) for d in dropped))
     left_out = {a: n["why"] for a, n in notes.items() if not n["default"] and a not in by}
     if left_out:
         with st.expander(f"{len(left_out)} attribute(s) not sliced by default", icon=":material/filter_alt_off:"):
@@ -35,12 +39,25 @@ with st.sidebar:
     min_support = st.number_input("Minimum support", min_value=1, value=30, step=5, key="slices_min_support")
     fdr = st.select_slider("False discovery rate", [0.01, 0.05, 0.1, 0.2], value=0.05, key="slices_fdr")
     bins = st.slider("Bins for numbers", 2, 10, 5, key="slices_bins")
+    outcome_options = ui.outcomes(db, version, run_id)
+    outcome_wanted = ui.remembered(outcome_options, key="slices_chosen_outcome", query_param="outcome",
+                                   default="correct")
+    outcome = st.selectbox("Outcome", outcome_options, index=outcome_options.index(outcome_wanted),
+                           key="slices_outcome",
+                           format_func=lambda o: "correctness (error rate)" if o == "correct" else f"{o} (mean)",
+                           help="Correctness: error rates with Wilson / Clopper-Pearson intervals. A stored score: "
+                                "the mean per slice with a Student t interval and Welch's test against the rest "
+                                "(lower is worse).")
+    ui.remember(outcome, key="slices_chosen_outcome", query_param="outcome")
+graded = outcome != "correct"
+where = ui.cohort_box(store, db, version, run_id, key="slices_cohort")
 
 if not by:
     st.info("Choose at least one attribute in the sidebar.")
     st.stop()
 try:
-    result = ui.slices(db, version, run_id, tuple(by), int(max_order), int(min_support), float(fdr), int(bins))
+    result = ui.slices(db, version, run_id, tuple(by), int(max_order), int(min_support), float(fdr), int(bins),
+                       where=where, outcome=outcome)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -48,13 +65,20 @@ except Exception as err:  # noqa: BLE001 - shown in plain words
 table = result.table
 shown = table[~table["redundant"]]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Scored examples", f"{result.total_n:,}")
-c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
+c1.metric("Scored examples", f"{result.total_n:,}", help="In the cohort" if where else None)
+if graded:
+    c2.metric(f"Mean {outcome}", f"{result.settings['overall_mean']:.3f}",
+              help=f"Standard deviation {result.settings['overall_sd']:.3f}")
+else:
+    c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
 c3.metric("Slices tested", f"{int((~shown['too_small']).sum()):,}")
 c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}")
 note = ui.correctness_note(db, version, run_id)
-if note:
+if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
+if where:
+    st.caption(f"Within the cohort `{ui.md(where)}`: every count, rate, test and q-value below is over its examples "
+               "only, as if the run held nothing else.")
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
 if symptoms := [a for a in by if notes.get(a, {}).get("role") == "outcome"]:
@@ -73,15 +97,16 @@ def slice_browser() -> None:
     only_findings = st.toggle("Only slices worse than the rest", value=False, key="slices_only_findings")
     every = shown[shown["finding"]] if only_findings else shown
     view = every.head(TABLE_ROWS)  # by evidence: the rows anyone reads; thousands more only slow the page
-    display = ui.tables.slices_display(view, fdr=float(fdr))
+    display = (ui.tables.graded_display if graded else ui.tables.slices_display)(view, fdr=float(fdr))
     # The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
     # indexes changes, and the slice is selected again only where it is still a row.
     wanted_slice = ui.chosen_slice(run_id)
     positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
     table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
-                             st.session_state.get("slices_nav", 0))
+                             st.session_state.get("slices_nav", 0), where, outcome)
     event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
-                         selection_mode="single-row", column_config=ui.tables.SLICE_COLUMNS,
+                         selection_mode="single-row",
+                         column_config=ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
                          selection_default={"selection": {"rows": positions[:1]}} if positions else None)
     rows = event.selection.rows if event and event.selection else []
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
@@ -89,31 +114,79 @@ def slice_browser() -> None:
     if len(every) > len(view):
         st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence; the CSV has all of them.")
     st.download_button("Download the slice table (CSV)",
-                       lambda: safe_csv(ui.tables.export_frame(every, ui.tables.SLICE_EXPORT)),
+                       lambda: safe_csv(ui.tables.export_frame(
+                           every, ui.tables.GRADED_EXPORT if graded else ui.tables.SLICE_EXPORT)),
                        file_name=f"slices-{run_id}.csv", mime="text/csv", key="slices_download")  # made when asked
 
     st.subheader("Examples of a slice")
     if chosen is None:
         st.caption("Select a slice in the table above to see its examples.")
     else:
-        st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
-                    f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-                    f"q = {ui.fmt_q(chosen['q_value'])}")
-        examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins))
-        st.dataframe(examples, hide_index=True, width="stretch", key="slice_examples_table",
-                     column_config=ui.tables.EXAMPLE_COLUMNS)
+        if graded:
+            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, mean {ui.md(outcome)} "
+                        f"{chosen['mean']:.3f} [{chosen['ci_low']:.3f}, {chosen['ci_high']:.3f}], "
+                        f"q = {ui.fmt_q(chosen['q_value'])}")
+        else:
+            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
+                        f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
+                        f"q = {ui.fmt_q(chosen['q_value'])}")
+        pin_panel(chosen)
+        examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
+        picked = st.dataframe(ui.with_example_links(examples, run_id, where), hide_index=True, width="stretch",
+                              key=ui.table_key("slice_examples_table", db, version, run_id, chosen["description"],
+                                               where),
+                              on_select="rerun", selection_mode="single-row",
+                              column_config={**ui.EXAMPLE_LINK_COLUMN, **ui.tables.EXAMPLE_COLUMNS})
+        picked_rows = picked.selection.rows if picked and picked.selection else []
+        st.caption("Open an example from its link, or select its row and open it here.")
+        if st.button("Open the selected example", key="slice_example_open", icon=":material/open_in_new:",
+                     disabled=not picked_rows):
+            ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where)
         st.download_button("Download these examples (CSV)", lambda: safe_csv(examples), file_name=f"slice-{run_id}.csv",
                            mime="text/csv", key="slice_examples_download")  # made when asked
 
-    if not view[~view["too_small"]].empty:
+    if graded:
+        st.caption(f"The chart, the heatmap and SliceLine count errors: with the outcome {ui.md(outcome)} the table "
+                   "above holds the statistics (mean, t interval, Welch's test).")
+    elif not view[~view["too_small"]].empty:
         st.plotly_chart(ui.figure("slice_forest", (db, version, run_id, tuple(by), max_order, min_support, fdr, bins,
-                                                   only_findings), lambda: figures.slice_forest(
+                                                   only_findings, where), lambda: figures.slice_forest(
             view, overall_error_rate=result.overall_error_rate, top=25)), key="slices_chart", width="stretch")
+
+
+def pin_panel(chosen) -> None:
+    """Pin the selected slice as a finding, with a note: its numbers are computed again and kept with the settings."""
+    with st.popover("Pin as finding", icon=":material/push_pin:"):
+        if "slices_pin_author" not in st.session_state:
+            st.session_state["slices_pin_author"] = os.environ.get("USER", "")
+        note = st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
+        author = st.text_input("Author", key="slices_pin_author")
+        pinned = st.button("Pin", key="slices_pin", icon=":material/push_pin:")
+    if not pinned:
+        return
+    settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
+                "fdr": float(fdr), "bins": int(bins)}
+    try:
+        if graded:  # the slice's numbers as shown (pin_slice recomputes error rates only)
+            evidence = {k: chosen[k] for k in ("n", "mean", "sd", "ci_low", "ci_high", "rest_mean", "difference",
+                                                "p_value", "q_value")}
+            found = pin_finding(store, run_id, kind="slice", target=dict(chosen["predicate"]), author=author,
+                                evidence={**evidence, "description": chosen["description"], "outcome": outcome},
+                                settings={**settings, "outcome": outcome}, note=note, where=where)
+        else:
+            found = pin_slice(store, run_id, dict(chosen["predicate"]), author=author, note=note,
+                              settings=settings, where=where)
+    except FaultlineError as err:
+        st.error(ui.md(err), icon=":material/error:")
+        return
+    st.success(f"Pinned '{ui.md(found.title)}' as a finding: see the Findings page.", icon=":material/push_pin:")
 
 
 @st.fragment
 def heatmap_panel() -> None:
     """Two attributes against each other: its selectors re-run only this (the counts are the table's)."""
+    if graded:
+        return
     st.subheader("Heatmap of two attributes")
     hx, hy = st.columns(2)
     x_attr = hx.selectbox("Rows", by, index=0, key="heat_x")
@@ -121,9 +194,9 @@ def heatmap_panel() -> None:
     if x_attr == y_attr:
         st.caption("Choose two different attributes.")
         return
-    pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins))
-    st.plotly_chart(ui.figure("slice_heatmap", (db, version, run_id, x_attr, y_attr, min_support, fdr, bins), lambda:
-                              figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr)),
+    pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins), where=where)
+    st.plotly_chart(ui.figure("slice_heatmap", (db, version, run_id, x_attr, y_attr, min_support, fdr, bins, where),
+                              lambda: figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr)),
                     key="slices_heatmap", width="stretch")
     st.caption("Each cell: error rate and n; * marks a cell worse than the rest of the run at the chosen FDR.")
 
@@ -133,7 +206,7 @@ def extras_panel() -> None:
     """Calibration, latency, cost, agreement and score intervals per slice, where the run has the columns."""
     if not ui.has_extras(db, version, run_id):
         return
-    extra = ui.extras(db, version, run_id, tuple(by), int(bins))
+    extra = ui.extras(db, version, run_id, tuple(by), int(bins), where=where)
     extra_cols = [c for c in extra.columns if c not in ("description", "attribute", "value", "n")]
     if not extra_cols:
         return
@@ -151,6 +224,8 @@ def extras_panel() -> None:
 @st.fragment
 def discovery_panel() -> None:
     """SliceLine on demand: searched once per setting (kept for the data version), never on each click elsewhere."""
+    if graded:
+        return
     st.subheader("Discovered slices (SliceLine)")
     d1, d2, d3, d4 = st.columns(4)
     k = d1.number_input("Slices to find", 1, 50, 10, key="disc_k")
@@ -160,7 +235,7 @@ def discovery_panel() -> None:
     holdout = d4.toggle("Confirm on a held-out half", value=True, key="disc_holdout",
                         help="Search on one random half, compute every statistic on the other half")
     args = (db, version, run_id, tuple(by), int(k), int(max_order_found), float(min_support_found), bool(holdout),
-            float(fdr), int(bins))
+            float(fdr), int(bins), where)
     searched = st.session_state.setdefault("disc_searched", set())
     if args not in searched:
         st.caption("SliceLine searches every conjunction of the attributes for slices with a high error and size: "
@@ -169,7 +244,7 @@ def discovery_panel() -> None:
             return
         searched.add(args)
     try:  # a search that cannot run here (too few examples to split) is said plainly, as a note
-        found = ui.discovery(*args)
+        found = ui.discovery(*args[:-1], where=where)
     except FaultlineError as err:
         st.info(ui.md(err), icon=":material/info:")
         return
@@ -189,5 +264,6 @@ slice_browser()
 heatmap_panel()
 extras_panel()
 discovery_panel()
-ui.precompute_next(db, version, "slices", run_id, tuple(by), int(max_order), int(min_support), float(fdr), int(bins),
-                   tuple(ui.run_listing(db, version)["run_id"]))  # the likely next views, in the background
+if not where and not graded:  # the likely next views (of the whole run, by correctness), in the background
+    ui.precompute_next(db, version, "slices", run_id, tuple(by), int(max_order), int(min_support), float(fdr),
+                       int(bins), tuple(ui.run_listing(db, version)["run_id"]))

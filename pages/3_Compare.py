@@ -1,13 +1,17 @@
-"""Compare: two runs over the same examples, slice by slice, and the regression gate."""
+"""Compare: two runs over the same examples, slice by slice, the regression gate, and the pairs behind a slice."""
 
+import json
+
+import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import figures, gate
+from analysis import figures, gate, pin_comparison
 from analysis.export import safe_csv
 
 ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
-              "slice, Benjamini-Hochberg across slices, and a regression gate.")
+              "slice (a paired t test for a graded score), Benjamini-Hochberg across slices, a regression gate, "
+              "and the examples that regressed or were fixed.")
 store = ui.get_store()
 if store is None:
     st.stop()
@@ -20,8 +24,19 @@ pair = ui.comparable_pair(db, version) or (None, None)  # by default two runs th
 baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0, default=pair[0])
 candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1, default=pair[1])
 all_attrs, default_attrs = ui.attributes(db, version, baseline)
+where = ui.cohort_box(store, db, version, baseline, key="compare_cohort")  # read on the baseline's fields
+CORRECT = "correct"
+VERDICT_WORDS = {"regressed": "regressed (right, then wrong)", "fixed": "fixed (wrong, then right)",
+                 "still_wrong": "still wrong", "still_right": "still right"}
 with st.sidebar:
     st.markdown("**Settings**")
+    outcomes = [CORRECT] + (ui.shared_scores(db, version, baseline, candidate) if baseline != candidate else [])
+    wanted_outcome = ui.remembered(outcomes, key="compare_chosen_outcome", query_param="outcome", default=CORRECT)
+    outcome = st.selectbox("Outcome", outcomes, index=outcomes.index(wanted_outcome), key="compare_outcome",
+                           format_func=lambda o: "correctness (accuracy)" if o == CORRECT else f"{o} (mean score)",
+                           help="Correctness: McNemar's exact test on the discordant pairs. A stored score: the mean "
+                                "paired difference with a paired t test and its Student interval.")
+    ui.remember(outcome, key="compare_chosen_outcome", query_param="outcome")
     ui.remembered_list(all_attrs, key="compare_by", saved_key="compare_chosen_by", default=default_attrs,
                        query_param="compare_by")
     by = ui.remember_list(st.multiselect("Attributes (of the baseline)", all_attrs, key="compare_by"),
@@ -37,8 +52,12 @@ with st.sidebar:
 if baseline == candidate:
     st.warning("Choose two different runs.")
     st.stop()
+graded = outcome != CORRECT
 try:
-    comparison = ui.comparison(db, version, baseline, candidate, tuple(by), int(max_order), int(min_support), float(fdr))
+    comparison = ui.comparison(db, version, baseline, candidate, tuple(by), int(max_order), int(min_support),
+                               float(fdr), where=where)
+    scored = (ui.score_comparison(db, version, baseline, candidate, outcome, tuple(by), int(max_order),
+                                  int(min_support), float(fdr), where=where) if graded else None)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -54,19 +73,137 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Matched examples", f"{comparison.matched:,}")
 c2.metric("Unmatched", f"{comparison.only_baseline:,} / {comparison.only_candidate:,}",
           help="only in the baseline / only in the candidate (left out)")
-c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
-c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
-          delta=f"{-overall['difference'] * 100:+.1f} pts")
+if graded:
+    top = scored.overall()
+    c3.metric(f"Baseline mean {outcome}", f"{top['base_mean']:.3f}")
+    c4.metric(f"Candidate mean {outcome}", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}")
+    st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
+               "better, so a negative change is worse. The gate above reads correctness.")
+    table = scored.table
+    display = pd.DataFrame({
+        "description": table["description"], "n": table["n"], "baseline": table["base_mean"],
+        "candidate": table["cand_mean"], "change": table["difference"], "ci_low": table["ci_low"],
+        "ci_high": table["ci_high"], "q": table["q_value"], "verdict": table["verdict"]})
+    number = st.column_config.NumberColumn
+    columns = {"description": st.column_config.TextColumn("Slice", width="medium"), "n": number("n", format="%d"),
+               "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
+               "change": number("Change", format="%+.3f", help="Candidate minus baseline mean; < 0 is worse"),
+               "ci_low": number("low", format="%+.3f", help="95% interval of the change (paired t)"),
+               "ci_high": number("high", format="%+.3f"), "q": number("q", format="%.2g"), "verdict": "Verdict"}
+else:
+    c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
+    c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
+              delta=f"{-overall['difference'] * 100:+.1f} pts")
+    st.plotly_chart(ui.figure("comparison_forest", (db, version, baseline, candidate, tuple(by), max_order,
+                                                    min_support, fdr, max_drop, where), lambda: figures.comparison_forest(
+        comparison.table, max_drop=max_drop, top=30)), key="compare_forest", width="stretch")
+    table = comparison.table
+    display = ui.tables.comparison_display(table)
+    columns = ui.tables.COMPARISON_COLUMNS
 
-st.plotly_chart(ui.figure("comparison_forest", (db, version, baseline, candidate, tuple(by), max_order, min_support,
-                                                fdr, max_drop), lambda: figures.comparison_forest(
-    comparison.table, max_drop=max_drop, top=30)), key="compare_forest", width="stretch")
-
-display = ui.tables.comparison_display(comparison.table)
-st.dataframe(display, hide_index=True, width="stretch", key="compare_table",
-             column_config=ui.tables.COMPARISON_COLUMNS)
+st.caption("Select a row to see the examples behind it below.")
+picked = st.dataframe(display, hide_index=True, width="stretch", column_config=columns, on_select="rerun",
+                      selection_mode="single-row",
+                      key=ui.table_key("compare_table", db, version, baseline, candidate, by, max_order, min_support,
+                                       fdr, outcome, where))
 st.download_button("Download the comparison (CSV)",
-                   lambda: safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)),
-                   file_name="comparison.csv", mime="text/csv", key="compare_download")  # made when asked
-ui.precompute_next(db, version, "comparison", baseline, candidate, tuple(by), int(max_order), int(min_support),
-                   float(fdr))  # the likely next views, in the background
+                   (lambda: safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)))
+                   if not graded else (lambda: safe_csv(display)),  # made when asked
+                   file_name="comparison.csv", mime="text/csv", key="compare_download")
+if not where:  # the likely next views, in the background
+    ui.precompute_next(db, version, "comparison", baseline, candidate, tuple(by), int(max_order), int(min_support),
+                       float(fdr))
+
+# ----------------------------------------------------------------------------- the drill-down
+st.subheader("The examples behind a row")
+row_keys = [json.dumps(dict(p), sort_keys=True) for p in table["predicate"]]
+descriptions = dict(zip(row_keys, table["description"]))
+if picked and picked.selection and picked.selection.rows:  # a selected row fills the picker, once
+    ui.pick_once(row_keys[picked.selection.rows[0]], last_key="compare_row_last", target_key="compare_row")
+default_row = json.dumps({}, sort_keys=True) if "{}" in descriptions else row_keys[0]
+wanted_row = ui.remembered(row_keys, key="compare_chosen_row", query_param="row", default=default_row)
+if st.session_state.get("compare_row") not in descriptions:
+    st.session_state["compare_row"] = wanted_row
+row_key = st.selectbox("Row", row_keys, format_func=descriptions.get, key="compare_row")
+ui.remember(row_key, key="compare_chosen_row", query_param="row")
+predicate = json.loads(row_key)
+verdict_default = ["regressed", "fixed", "still_wrong"]
+ui.remembered_list(list(VERDICT_WORDS), key="compare_verdicts", saved_key="compare_chosen_verdicts",
+                   default=verdict_default, query_param="verdict")
+verdicts = ui.remember_list(st.multiselect("Verdicts shown", list(VERDICT_WORDS), format_func=VERDICT_WORDS.get,
+                                           key="compare_verdicts"),
+                            saved_key="compare_chosen_verdicts", query_param="verdict")
+try:
+    counts, pairs = ui.comparison_drilldown(db, version, baseline, candidate, tuple(sorted(predicate.items())),
+                                            tuple(verdicts), where=where)
+except Exception as err:  # noqa: BLE001 - shown in plain words
+    ui.show_error(err)
+    st.stop()
+v1, v2, v3, v4 = st.columns(4)
+v1.metric("Regressed", f"{counts['regressed']:,}", help="right in the baseline, wrong in the candidate")
+v2.metric("Fixed", f"{counts['fixed']:,}", help="wrong in the baseline, right in the candidate")
+v3.metric("Still wrong", f"{counts['still_wrong']:,}")
+v4.metric("Still right", f"{counts['still_right']:,}")
+if not verdicts:
+    st.caption("Choose at least one verdict to list pairs.")
+elif pairs.empty:
+    st.caption("No pair of this row has these verdicts.")
+else:
+    shown = pd.DataFrame({
+        "open": [ui.example_link(candidate, e, where) for e in pairs["example_id"]],
+        "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
+        "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
+        "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
+        "base_score": pairs["base_score"], "cand_score": pairs["cand_score"], "reference": pairs["reference"]})
+    limit = "" if len(pairs) < 500 else " (the first 500)"
+    st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **open** shows the candidate's example in full.")
+    st.dataframe(shown, hide_index=True, width="stretch", height=320,
+                 key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),
+                 column_config={
+                     "open": st.column_config.LinkColumn("Example", display_text="open", width="small"),
+                     "verdict": "Verdict", "example_id": "Id",
+                     "input": st.column_config.TextColumn("Input", width="medium"),
+                     "base_output": st.column_config.TextColumn("Baseline output", width="medium"),
+                     "cand_output": st.column_config.TextColumn("Candidate output", width="medium"),
+                     "base_score": st.column_config.NumberColumn("Baseline score", format="%.3g"),
+                     "cand_score": st.column_config.NumberColumn("Candidate score", format="%.3g"),
+                     "reference": st.column_config.TextColumn("Reference", width="small")})
+    ids = list(pairs["example_id"].astype(str))
+    chosen = st.selectbox("Read a pair side by side", ids, key="compare_pair",
+                          format_func=lambda e: f"{e} ({shown.loc[ids.index(e), 'verdict']})")
+    one = pairs.iloc[ids.index(chosen)]
+    st.markdown(f"**Input**  \n{ui.md(one['input'])}")
+    left, right = st.columns(2)
+    for column, side, run, label in ((left, "base", baseline, "Baseline"), (right, "cand", candidate, "Candidate")):
+        with column:
+            ok = one[f"{side}_correct"]
+            word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
+            score = one[f"{side}_score"]
+            score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
+            st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where)})")
+            st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
+    if pd.notna(one["reference"]):
+        st.caption(f"Reference: {ui.md(one['reference'])}")
+
+# ------------------------------------------------------------------------------- pin as a finding
+with st.form("compare_pin_form", clear_on_submit=False):
+    st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
+                + (" (its correctness comparison)" if graded else ""))
+    p1, p2 = st.columns([3, 1])
+    pin_note = p1.text_input("Note (why it matters)", key="compare_pin_note")
+    ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
+    pin_author = p2.text_input("Your name", key="compare_pin_author")
+    pinned = st.form_submit_button("Pin as finding", type="primary")
+if pinned:
+    ui.remember(pin_author, key="finding_author_saved")
+    try:
+        made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
+                              settings={"attributes": list(by), "max_order": int(max_order),
+                                        "min_support": int(min_support), "fdr": float(fdr)}, where=where)
+    except Exception as err:  # noqa: BLE001 - shown in plain words
+        ui.show_error(err)
+    else:
+        ui.flash(f"Pinned “{made.title}” ({made.finding_id[:8]}): it is listed on the Findings page.",
+                 key="compare_flash")
+        st.rerun()
+ui.show_flash(key="compare_flash")

@@ -1,11 +1,13 @@
 """Clusters: what the examples are about, found from their texts, each tested like a slice."""
 
 import math
+import os
 
+import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import NOISE, FaultlineError, figures
+from analysis import EMPTY, NOISE, FaultlineError, figures, pin_finding
 from analysis.export import safe_csv
 
 FIELD_LABELS = {"input": "Input", "output": "Output", "reference": "Reference", "both": "Input and output"}
@@ -30,6 +32,8 @@ with st.sidebar:
         sample_size = st.number_input("Fit on at most (examples)", min_value=500, value=5000, step=500,
                                       key="clusters_sample", help="Larger runs are fitted on a seeded sample; the "
                                       "rest join the cluster of their nearest fitted neighbours.")
+
+where = ui.cohort_box(store, db, version, run_id, key="clusters_cohort")
 
 params = {"field": field, "embedder": embedder, "min_cluster_size": int(min_cluster_size) or None,
           "n_neighbors": int(n_neighbors) or None, "seed": int(seed), "sample_size": int(sample_size)}
@@ -62,50 +66,110 @@ if result is None:
 ui.start_cluster_warm_up()  # so that other settings compute without compiling UMAP (once per process)
 
 settings = result.settings
-table = result.table
+try:  # within a cohort the clusters stay as fitted on the run; every statistic is the cohort's
+    table = ui.cluster_cohort_table(db, version, run_id, params, where=where)
+except FaultlineError as err:
+    ui.show_error(err)
+    st.stop()
 labels = result.labels
+if where:
+    labels = labels[labels["example_id"].astype(str).isin(ui.cohort_example_ids(db, version, run_id, where))]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Examples", f"{settings['n_examples']:,}")
-c2.metric("Clusters", f"{result.n_clusters:,}")
-noise_share = float((labels["cluster"] == NOISE).mean())
+c1.metric("Examples", f"{len(labels):,}", help="In the cohort" if where else None)
+c2.metric("Clusters", f"{int((~table['cluster'].isin([NOISE, EMPTY])).sum()):,}")
+noise_share = float((labels["cluster"] == NOISE).mean()) if len(labels) else 0.0
 c3.metric("Noise", ui.fmt_pct(noise_share), help="Examples HDBSCAN left in no cluster (their own group)")
 c4.metric("Worse than the rest", f"{int(table['finding'].sum()):,}", help=f"q-value below {settings['fdr']}")
 st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {settings['n_neighbors']} · smallest "
            f"cluster {settings['min_cluster_size']:,} · seed {settings['seed']} · {ui.computed_note(run_id, params)}")
 for text in settings.get("notes", []):
     st.caption(text)
+if where:
+    st.caption(f"Within the cohort `{ui.md(where)}`: the clusters are those fitted on the whole run; sizes, error "
+               "rates, tests and q-values are over the cohort's examples only, and the map shows only them.")
 
 # ---------------------------------------------------------------- the map
 st.subheader("Map")
 color_options = ["correctness", "cluster"] + (["failure mode"] if "failure_mode" in labels else [])
 color_by = st.radio("Colour by", color_options, horizontal=True, key="clusters_color")
-st.plotly_chart(figures.cluster_map(labels, color_by=color_by), key="clusters_map", width="stretch")
-if len(labels) > figures.MAP_POINTS:
-    st.caption(f"The map shows a seeded sample of {figures.MAP_POINTS:,} of {len(labels):,} examples; the table counts all.")
+map_slot = st.container()  # drawn once the table's selected cluster is known (it is circled on the map)
 
 # ---------------------------------------------------------------- the table
 st.subheader("Clusters by evidence")
 display = ui.tables.clusters_display(table)
+# The selected cluster is kept by name (session and ?cluster=), selected again only where it is still a row.
+selected = st.session_state.get("clusters_selected")
+wanted = (selected.get("cluster") if selected.get("run") == run_id else None) if selected is not None else (
+    st.query_params.get("cluster"))
+names = [str(c) for c in table["cluster"]]
+positions = [names.index(wanted)] if wanted in names else []
 event = st.dataframe(display, hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
-                     key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items())), on_select="rerun", selection_mode="single-row",
-                     column_config=ui.tables.CLUSTER_COLUMNS)
+                     key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items()), where),
+                     on_select="rerun", selection_mode="single-row", column_config=ui.tables.CLUSTER_COLUMNS,
+                     selection_default={"selection": {"rows": positions}} if positions else None)
 st.download_button("Download the cluster table (CSV)", safe_csv(ui.tables.export_frame(table, ui.tables.CLUSTER_EXPORT)), file_name=f"clusters-{run_id}.csv",
                    mime="text/csv", key="clusters_download")
 
+rows = event.selection.rows if event and event.selection else []
+chosen = table.iloc[rows[0]] if rows and rows[0] < len(table) else None
+name = None if chosen is None else str(chosen["cluster"])
+st.session_state["clusters_selected"] = {"run": run_id, "cluster": name}
+if name is None:
+    st.query_params.pop("cluster", None)
+else:
+    st.query_params["cluster"] = name
+
+with map_slot:
+    picked = st.plotly_chart(figures.cluster_map(labels, color_by=color_by, highlight=name),
+                             key=ui.table_key("clusters_map", db, version, run_id, sorted(params.items()), where),
+                             width="stretch", on_select="rerun", selection_mode=("box", "lasso"))
+    if len(labels) > figures.MAP_POINTS:
+        st.caption(f"The map shows a seeded sample of {figures.MAP_POINTS:,} of {len(labels):,} examples; the table "
+                   "counts all (a selection holds the points drawn).")
+    points = picked.selection.points if picked and picked.selection else []
+    chosen_ids = list(dict.fromkeys(str(p["customdata"][3]) for p in points
+                                    if isinstance(p.get("customdata"), list) and len(p["customdata"]) > 3))
+    if not chosen_ids:
+        st.caption("Draw a box or a lasso on the map (the tools above it) to make the examples inside a cohort.")
+    elif len(chosen_ids) > ui.cohort.MAX_SELECTED:
+        st.warning(f"{len(chosen_ids):,} examples selected: a cohort from the map holds at most "
+                   f"{ui.cohort.MAX_SELECTED:,}. Select a smaller region.", icon=":material/select_all:")
+    else:
+        st.button(f"Make the {len(chosen_ids):,} selected examples the cohort", key="clusters_selection_cohort",
+                  icon=":material/filter_alt:", on_click=ui.set_cohort,
+                  args=("clusters_cohort", ui.ids_condition(chosen_ids)),
+                  help="The cohort lists their ids (example_id in [...]); save it in the sidebar for a short link.")
+
 # ---------------------------------------------------------------- one cluster
 st.subheader("Examples of a cluster")
-rows = event.selection.rows if event and event.selection else []
-if not rows:
+if chosen is None:
     st.caption("Select a cluster in the table above to see its examples and open it as a slice.")
     st.stop()
-chosen = table.iloc[rows[0]]
-name = chosen["cluster"]
 rate_text = "" if (isinstance(chosen["error_rate"], float) and math.isnan(chosen["error_rate"])) else (
     f", error rate {ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
     f"q = {ui.fmt_q(chosen['q_value'])}")
 st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{rate_text}")
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
+with st.popover("Pin as finding", icon=":material/push_pin:"):
+    if "clusters_pin_author" not in st.session_state:
+        st.session_state["clusters_pin_author"] = os.environ.get("USER", "")
+    pin_note = st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
+    pin_author = st.text_input("Author", key="clusters_pin_author")
+    pin = st.button("Pin", key="clusters_pin", icon=":material/push_pin:")
+if pin:
+    evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
+                                        "difference", "p_value", "q_value", "finding")}
+    try:
+        found = pin_finding(store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
+                            evidence={**evidence, "description": chosen["description"],
+                                      "terms": list(chosen["terms"])},
+                            settings={**params, "column": result.column, "fdr": settings.get("fdr")},
+                            note=pin_note, author=pin_author, where=where)
+    except FaultlineError as err:
+        st.error(ui.md(err), icon=":material/error:")
+    else:
+        st.success(f"Pinned '{ui.md(found.title)}' as a finding: see the Findings page.", icon=":material/push_pin:")
 if st.button("Open this cluster as a slice on the Slices page", key="clusters_to_slices",
              icon=":material/filter_alt:"):
     all_attrs, default_attrs = ui.attributes(db, store.data_version(), run_id)
@@ -113,21 +177,37 @@ if st.button("Open this cluster as a slice on the Slices page", key="clusters_to
     ui.open_on_slices_page(run_id, {result.column: str(name)},
                            attributes=[result.column] + [a for a in kept if a != result.column])
 left, right = st.columns(2)
-text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example"}
+text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example id",
+               **ui.EXAMPLE_LINK_COLUMN}
+
+
+def _listed(ids, texts):
+    """Example ids and texts with a link to each one's example view."""
+    return ui.with_example_links(pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}),
+                                 run_id, where)
+
+
 with left:
     st.markdown("**Nearest the centre**")
-    st.dataframe({"example_id": chosen["representative_ids"], "text": chosen["representative_texts"]},
-                 hide_index=True, width="stretch", key="cluster_representatives", column_config=text_column)
+    if not chosen["representative_ids"]:
+        st.caption("None of the examples nearest the centre is in the cohort.")
+    else:
+        st.dataframe(_listed(chosen["representative_ids"], chosen["representative_texts"]),
+                     hide_index=True, width="stretch", key="cluster_representatives", column_config=text_column)
 with right:
     st.markdown("**Typical failures**")
     if not chosen["failing_ids"]:
         st.caption("No failing example in this cluster.")
     else:
-        st.dataframe({"example_id": chosen["failing_ids"], "text": chosen["failing_texts"]},
+        st.dataframe(_listed(chosen["failing_ids"], chosen["failing_texts"]),
                      hide_index=True, width="stretch", key="cluster_failures", column_config=text_column)
 if chosen["failure_modes"]:
     st.markdown("**Failure modes**: " + ", ".join(f"{ui.md(k)} {ui.fmt_pct(v)}" for k, v in chosen["failure_modes"].items()))
-examples = ui.slice_examples(db, store.data_version(), run_id, ((result.column, str(name)),), 5)
+try:
+    examples = ui.slice_examples(db, store.data_version(), run_id, ((result.column, str(name)),), 5, where=where)
+except FaultlineError as err:  # the labels column of another clustering than the one shown
+    ui.show_error(err)
+    st.stop()
 st.markdown(f"**All examples of the cluster** (failures first, {len(examples):,} shown)")
-st.dataframe(examples, hide_index=True, width="stretch", key="cluster_examples_table",
-             column_config=ui.tables.EXAMPLE_COLUMNS)
+st.dataframe(ui.with_example_links(examples, run_id, where), hide_index=True, width="stretch",
+             key="cluster_examples_table", column_config={**ui.EXAMPLE_LINK_COLUMN, **ui.tables.EXAMPLE_COLUMNS})

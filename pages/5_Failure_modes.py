@@ -1,9 +1,20 @@
 """Failure modes: each mode linked to the objective components it implicates, with the evidence."""
 
+import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, SpecError, add_annotation, figures, retract_annotation
+from analysis import (
+    NO_SPEC_SENTENCE,
+    FaultlineError,
+    SpecError,
+    add_annotation,
+    figures,
+    pin_finding,
+    retract_annotation,
+    save_spec,
+    spec_sha256,
+)
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Failure modes", "Failure modes linked to the objective components they implicate: the spec's declared "
@@ -17,8 +28,9 @@ NONE = "(none)"
 with st.sidebar:
     st.markdown("**Objective change**")
     options = [NONE] + [r for r in runs["run_id"] if r != run_id]
-    # the baseline belongs to the run: each run keeps its own, by default the run loaded just before it
-    wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}", default=earlier[-1] if earlier else NONE)
+    # the baseline belongs to the run: each run keeps its own, by default the nearest earlier run sharing examples
+    wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}",
+                           default=ui.shared_baseline(db, version, run_id, tuple(earlier)) or NONE)
     baseline = st.selectbox("Baseline run (before the change)", options, index=options.index(wanted),
                             format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
                             key=f"fm_baseline_{run_id}",
@@ -33,26 +45,73 @@ with st.sidebar:
                          format_func=lambda k: {1: "single slices", 2: "and pairs"}[k])
 
 # ---------------------------------------------------------------------------------- the spec
-spec_text, spec_name = ui.spec_draft()
+# Which spec: none (the built-in detectors and label columns), the demo's (for the demo's runs), one saved in the
+# store, or the one edited / uploaded in this session. Each run keeps its own choice; the URL carries it (?spec=).
+NO_SPEC, DEMO, SESSION, SAVED = "none", "demo", "session", "saved:"
+saved = ui.saved_spec_listing(db, version)
+saved_text = dict(zip(saved["name"], saved["text"]))
+draft_text, draft_name = ui.spec_draft()
+spec_options = [NO_SPEC, DEMO] + [SAVED + n for n in saved["name"]]
+if st.session_state.get("fm_spec_edited") or draft_text != ui.demo_spec_text():
+    spec_options.append(SESSION)
+labels = {NO_SPEC: "none: the built-in detectors and label columns", DEMO: "the demo's spec (objective_demo.yaml)",
+          SESSION: f"edited in this session ({draft_name})"}
+labels.update({SAVED + n: f"saved: {n} (v{v}, {h[:10]}, by {a})"
+               for n, v, h, a in zip(saved["name"], saved["version"], saved["sha256"], saved["author"])})
+is_demo_run = ui.run_format(db, version, run_id) == "demo"
+choice_key = f"fm_chosen_spec_{run_id}"
+wanted_spec = ui.remembered(spec_options, key=choice_key, query_param="spec", default=DEMO if is_demo_run else NO_SPEC)
+spec_choice = st.selectbox("Objective spec", spec_options, index=spec_options.index(wanted_spec),
+                           format_func=labels.get, key=f"fm_spec_choice_{run_id}",
+                           help="A spec names the objective's components and the columns that measure them; without "
+                                "one the modes come from the built-in detectors and the label columns.")
+ui.remember(spec_choice, key=choice_key, query_param="spec")
+if spec_choice == NO_SPEC:
+    spec_text, spec_name = "", "no spec"
+elif spec_choice == DEMO:
+    spec_text, spec_name = ui.demo_spec_text(), "objective_demo.yaml"
+elif spec_choice == SESSION:
+    spec_text, spec_name = draft_text, draft_name
+else:
+    spec_text, spec_name = saved_text[spec_choice[len(SAVED):]], spec_choice[len(SAVED):]
+if st.session_state.get("fm_spec_editor_for") != (run_id, spec_choice, spec_text):  # the editor follows the choice
+    st.session_state["fm_spec_editor_for"] = (run_id, spec_choice, spec_text)
+    st.session_state["fm_spec_editor"] = spec_text
+
+
+def _choose(choice: str) -> None:
+    """Make ``choice`` this run's spec (the selectbox follows on the rerun)."""
+    st.session_state[choice_key] = choice
+    st.session_state.pop(f"fm_spec_choice_{run_id}", None)
+
+
 spec_error = None
-try:
-    objective = ui.objective(spec_text, spec_name)
-except SpecError as err:
-    objective, spec_error = None, err
-except Exception as err:  # noqa: BLE001 - any input: the editor and its reset button must stay on the page
-    objective, spec_error = None, err
-with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {ui.md(objective.name)}"),
-                 expanded=spec_error is not None, icon=":material/tune:"):
+objective = None
+if spec_text.strip():
+    try:
+        objective = ui.objective(spec_text, spec_name)
+    except SpecError as err:
+        spec_error = err
+    except Exception as err:  # noqa: BLE001 - any input: the editor and its reset button must stay on the page
+        spec_error = err
+title = ("Objective spec" + (" (has an error)" if spec_error else f": {ui.md(objective.name)}" if objective
+                             else ": none (write or load one here)"))
+with st.expander(title, expanded=spec_error is not None, icon=":material/tune:"):
     uploaded = st.file_uploader("Load a spec (YAML)", type=["yaml", "yml"], key="fm_spec_upload")
     if ui.take_spec_upload(uploaded):
+        st.session_state["fm_spec_edited"] = True
+        _choose(SESSION)
         st.rerun()
-    text = st.text_area("Edit the spec (applied when you leave the box or press Ctrl+Enter)", spec_text,
-                        height=360, key="fm_spec_editor")
+    text = st.text_area("Edit the spec (applied when you leave the box or press Ctrl+Enter)", height=360,
+                        key="fm_spec_editor")
     if text != spec_text:
         ui.set_spec_draft(text, "edited spec")
+        st.session_state["fm_spec_edited"] = True
+        _choose(SESSION)
         st.rerun()
     if st.button("Reset to the demo spec", key="fm_spec_reset"):
         ui.reset_spec_draft(editor_key="fm_spec_editor")
+        _choose(DEMO)
         st.rerun()
     if spec_error is not None:
         st.error(ui.md(spec_error), icon=":material/error:")
@@ -61,12 +120,30 @@ with st.expander("Objective spec" + (" (has an error)" if spec_error else f": {u
             lo, hi = max(spec_error.line - 3, 0), min(spec_error.line + 2, len(lines))
             st.code("\n".join(f"{'>' if i + 1 == spec_error.line else ' '} {i + 1:>3} | {lines[i]}"
                               for i in range(lo, hi)), language=None)
-    else:
+    elif objective is not None:
         added = sum(not m.default for m in objective.modes)
         st.success(f"Valid spec: {len(objective.components)} components, {len(objective.modes)} failure modes "
                    f"({added} added, {len(objective.aliases)} renamed), {len(objective.rules)} rules.",
                    icon=":material/check_circle:")
-if objective is None:
+        with st.form("fm_spec_save_form", clear_on_submit=False):
+            f1, f2 = st.columns(2)
+            save_name = f1.text_input("Save in the store as", value=objective.name, key="fm_spec_save_name")
+            ui.remembered_text("fm_spec_save_author", saved_key="fm_author_saved")
+            save_author = f2.text_input("Your name", key="fm_spec_save_author")
+            save = st.form_submit_button("Save the spec")
+        if save:
+            try:
+                made = save_spec(store, spec_text, save_name, save_author)
+            except Exception as err:  # noqa: BLE001 - shown in plain words
+                ui.show_error(err)
+            else:
+                ui.remember(save_author, key="fm_author_saved")
+                _choose(SAVED + made.name)
+                ui.flash(f"Saved as {made.name} v{made.version} (sha256 {made.sha256[:12]}): the Report page offers "
+                         "it.", key="fm_spec_flash")
+                st.rerun()
+        ui.show_flash(key="fm_spec_flash")
+if spec_error is not None:
     st.info("Fix the spec above to link failure modes to its components.")
     st.stop()
 
@@ -83,6 +160,8 @@ try:
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
+if objective is None:  # no spec: what a spec would add, said once
+    st.info(NO_SPEC_SENTENCE, icon=":material/info:")
 for problem in result.problems:
     st.warning(f"The spec does not fit this run: {ui.md(problem)}. The rest of the analysis goes on without it.",
                icon=":material/warning:")
@@ -94,8 +173,11 @@ counts = result.counts
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Scored examples", f"{int(counts['scored'].iloc[0]) if len(counts) else 0:,}")
 c2.metric("Failure modes found", f"{int((counts['n'] > 0).sum())} of {len(counts)}")
-c3.metric("Components with a signal", f"{cells.loc[cells['verdict'] != 'no signal', 'component'].nunique()} of "
-          f"{len(objective.components)}")
+if objective is not None:
+    c3.metric("Components with a signal", f"{cells.loc[cells['verdict'] != 'no signal', 'component'].nunique()} of "
+              f"{len(objective.components)}")
+else:
+    c3.metric("Components with a signal", "none", help="No objective spec: no component to measure")
 c4.metric("Implicated cells", f"{int((cells['verdict'] == 'implicated').sum())}")
 
 # ------------------------------------------------------------------------------- the modes
@@ -105,91 +187,139 @@ st.dataframe(ui.tables.modes_display(result), hide_index=True, width="stretch", 
 
 # ------------------------------------------------------------------------------ the matrix
 st.subheader("Modes x components")
-mode_ids = [m.id for m in objective.modes]
-comp_ids = [c.id for c in objective.components]
-if not comp_ids:
+spec_modes = result.objective  # the spec's modes, or the built-in taxonomy when there is no spec
+mode_ids = [m.id for m in spec_modes.modes]
+comp_ids = [c.id for c in spec_modes.components]
+mode_names = {m.id: m.name for m in spec_modes.modes}
+comp_names = {c.id: c.name for c in spec_modes.components}
+if objective is not None and not comp_ids:
     st.info("The spec has no components: add them to link the failure modes to the objective.")
-    st.stop()
-mode_names = {m.id: m.name for m in objective.modes}
-comp_names = {c.id: c.name for c in objective.components}
-st.plotly_chart(figures.modes_matrix(cells), key="fm_matrix", width="stretch")
-st.caption("Colour: the preference AUC of the component's signal, P(it prefers a failure of this mode to a correct "
-           "answer), where the evidence was judged: red = it rewards the failure, blue = it penalises it. Amber: "
-           "insufficient evidence; grey: no signal. Italics: the relation the spec declares.")
+st.plotly_chart(figures.modes_matrix(result.display_cells()), key="fm_matrix", width="stretch")
+if comp_ids:
+    st.caption("Colour: the preference AUC of the component's signal, P(it prefers a failure of this mode to a "
+               "correct answer), where the evidence was judged: red = it rewards the failure, blue = it penalises it. "
+               "Amber: insufficient evidence; grey: no signal. Italics: the relation the spec declares.")
+else:
+    st.caption("Grey: no signal. Each row is a failure mode of the built-in taxonomy (the table above says how many "
+               "examples the detectors and the label columns put in it); with no component there is nothing to judge "
+               "a mode against.")
+
 
 @st.fragment
 def cell_panel() -> None:
-    """A cell with its evidence, the Goodhart plot and the annotations: choosing a cell re-runs only this part."""
+    """A cell with its evidence, the Goodhart plot and the annotations: choosing a cell re-runs only this part.
+    Without a component (no spec) a failure mode alone: where it concentrates, its examples, the annotations."""
     # ---------------------------------------------------------------------------------- a cell
-    st.subheader("A cell: declared rationale beside the measured evidence")
-    default_mode, default_comp = result.default_cell()  # the strongest implicated cell, declared ones first
+    if comp_ids:
+        st.subheader("A cell: declared rationale beside the measured evidence")
+        default_mode, default_comp = result.default_cell()  # the strongest implicated cell, declared ones first
+    else:
+        st.subheader("A failure mode: where it concentrates and its examples")
+        counted = dict(zip(result.counts["mode"], result.counts["n"]))
+        default_mode, default_comp = max(mode_ids, key=lambda m: counted.get(m, 0)), None
     wanted_mode = ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=default_mode)
-    wanted_comp = ui.remembered(comp_ids, key="fm_chosen_component", query_param="component", default=default_comp)
     k1, k2 = st.columns(2)
     mode = k1.selectbox("Failure mode", mode_ids, index=mode_ids.index(wanted_mode), format_func=lambda m: mode_names[m],
                         key="fm_mode")
-    comp = k2.selectbox("Component", comp_ids, index=comp_ids.index(wanted_comp), format_func=lambda c: comp_names[c],
-                        key="fm_component")
     ui.remember(mode, key="fm_chosen_mode", query_param="mode")
-    ui.remember(comp, key="fm_chosen_component", query_param="component")
-    cell = result.cell(mode, comp)
-    row = cell["row"]
-    badge = {"implicated": ":red[**implicated**]", "not implicated": ":green[**not implicated**]",
-             "insufficient evidence": ":orange[**insufficient evidence**]", "no signal": ":gray[**no signal**]"}
-    st.markdown(f"### {badge[row['verdict']]}")
-    st.markdown(ui.md(row["sentence"]))
-    component = objective.component(comp)
-    mode_obj = objective.mode(mode)
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Declared (the spec)**")
-        weight = f", weight {component.weight:g}" if component.weight is not None else ""
-        signals_text = ", ".join(f"{s.column} ({s.direction.replace('_', ' ')})" for s in component.signals) or "none"
-        md = ui.md
-        st.markdown(f"- **{md(component.name)}** ({md(component.kind.replace('_', ' '))}{weight})\n"
-                    f"- Why it exists: {md(component.why)}\n- Serves: {md(component.serves)}\n"
-                    f"- Relation to *{md(mode_obj.name)}*: **{md(row['relation'])}**\n"
-                    f"- Guards against: {md(', '.join(component.guards_against) or 'none')}; can cause: "
-                    f"{md(', '.join(component.can_cause) or 'none')}\n"
-                    f"- Signals: {md(signals_text)}")
-        st.caption(f"{md(mode_obj.name)}: {md(mode_obj.description)} Harms: {md(mode_obj.dimension)}.")
-    with right:
-        st.markdown("**Measured (the logs)**")
-        sep = cell["separation"]
-        if sep.empty:
-            st.markdown("No signal of this component is in the run, so nothing can be measured.")
-        else:
-            st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
-                         column_config=ui.tables.SEPARATION_COLUMNS)
-            first = sep.iloc[0]
-            st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
-                       f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
-                       f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
-                       f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
-                       f"it: {ui.md(row['goodhart_slices'])}.")
+    mode_obj = spec_modes.mode(mode)
+    comp = component = None
+    sep = pd.DataFrame()
+    if comp_ids:
+        wanted_comp = ui.remembered(comp_ids, key="fm_chosen_component", query_param="component",
+                                    default=default_comp)
+        comp = k2.selectbox("Component", comp_ids, index=comp_ids.index(wanted_comp),
+                            format_func=lambda c: comp_names[c], key="fm_component")
+        ui.remember(comp, key="fm_chosen_component", query_param="component")
+        cell = result.cell(mode, comp)
+        row = cell["row"]
+        badge = {"implicated": ":red[**implicated**]", "not implicated": ":green[**not implicated**]",
+                 "insufficient evidence": ":orange[**insufficient evidence**]", "no signal": ":gray[**no signal**]"}
+        st.markdown(f"### {badge[row['verdict']]}")
+        st.markdown(ui.md(row["sentence"]))
+        component = spec_modes.component(comp)
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Declared (the spec)**")
+            weight = f", weight {component.weight:g}" if component.weight is not None else ""
+            signals_text = ", ".join(f"{s.column} ({s.direction.replace('_', ' ')})" for s in component.signals) or "none"
+            md = ui.md
+            st.markdown(f"- **{md(component.name)}** ({md(component.kind.replace('_', ' '))}{weight})\n"
+                        f"- Why it exists: {md(component.why)}\n- Serves: {md(component.serves)}\n"
+                        f"- Relation to *{md(mode_obj.name)}*: **{md(row['relation'])}**\n"
+                        f"- Guards against: {md(', '.join(component.guards_against) or 'none')}; can cause: "
+                        f"{md(', '.join(component.can_cause) or 'none')}\n"
+                        f"- Signals: {md(signals_text)}")
+            st.caption(f"{md(mode_obj.name)}: {md(mode_obj.description)} Harms: {md(mode_obj.dimension)}.")
+        with right:
+            st.markdown("**Measured (the logs)**")
+            sep = cell["separation"]
+            if sep.empty:
+                st.markdown("No signal of this component is in the run, so nothing can be measured.")
+            else:
+                st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
+                             column_config=ui.tables.SEPARATION_COLUMNS)
+                first = sep.iloc[0]
+                st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
+                           f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
+                           f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
+                           f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
+                           f"it: {ui.md(row['goodhart_slices'])}.")
+        with st.form("fm_pin_cell_form", clear_on_submit=False):
+            q1, q2 = st.columns([3, 1])
+            pin_note = q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
+                                     key="fm_pin_note")
+            ui.remembered_text("fm_pin_author", saved_key="finding_author_saved")
+            pin_author = q2.text_input("Your name", key="fm_pin_author")
+            pin = st.form_submit_button("Pin cell as finding")
+        if pin:
+            ui.remember(pin_author, key="finding_author_saved")
+            evidence = {k: row[k] for k in ("verdict", "relation", "rule", "signal", "auc", "auc_low", "auc_high",
+                                            "smd", "q_value", "n_fail", "n_ok") if k in row}
+            try:
+                made = pin_finding(store, run_id, kind="cell", target={"mode": mode, "component": comp},
+                                   author=pin_author, note=pin_note, evidence=evidence,
+                                   title=f"{mode_obj.name} x {component.name}",
+                                   baseline=None if baseline == NONE else baseline,
+                                   settings={"spec": spec_name, "spec_sha256": spec_sha256(spec_text),
+                                             "max_order": int(max_order), "min_support": int(min_support),
+                                             "min_failures": int(min_failures), "fdr": float(fdr)})
+            except Exception as err:  # noqa: BLE001 - shown in plain words
+                ui.show_error(err)
+            else:
+                ui.flash(f"Pinned “{made.title}” ({made.finding_id[:8]}): it is listed on the Findings page.",
+                         key="fm_pin_flash")
+                st.rerun()
+        ui.show_flash(key="fm_pin_flash")
+    else:
+        st.caption(f"{ui.md(mode_obj.name)}: {ui.md(mode_obj.description)} Harms: {ui.md(mode_obj.dimension)}.")
 
-    conc = cell["concentration"]
-    t1, t2, t3 = st.tabs(["Where the mode concentrates", "Where signal and outcome disagree", "Examples"])
+    conc = result.concentration.get(mode)
+    if comp_ids:
+        t1, t2, t3 = st.tabs(["Where the mode concentrates", "Where signal and outcome disagree", "Examples"])
+    else:
+        (t1, t3), t2 = st.tabs(["Where the mode concentrates", "Examples"]), None
     with t1:
         if conc is None or conc.table[~conc.table["redundant"]].empty:
             st.caption("No slice to show.")
         else:  # where the mode is more frequent first
             st.dataframe(ui.tables.concentration_display(conc.table, limit=30), hide_index=True, width="stretch",
                          key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
-    with t2:
-        div = cell["divergence"]
-        shown = div[div["divergent"]] if not div.empty else div
-        if div.empty:
-            st.caption("No signal: nothing to compare with the outcome.")
-        elif shown.empty:
-            st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
-        else:
-            st.dataframe(ui.tables.divergence_display(shown), hide_index=True, width="stretch", key="fm_divergence",
-                         column_config=ui.tables.DIVERGENCE_COLUMNS)
-            st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome in "
-                       "each slice; negative with q < FDR: the component prefers worse answers there.")
+    if t2 is not None:
+        with t2:
+            div = cell["divergence"]
+            shown = div[div["divergent"]] if not div.empty else div
+            if div.empty:
+                st.caption("No signal: nothing to compare with the outcome.")
+            elif shown.empty:
+                st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
+            else:
+                st.dataframe(ui.tables.divergence_display(shown), hide_index=True, width="stretch", key="fm_divergence",
+                             column_config=ui.tables.DIVERGENCE_COLUMNS)
+                st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome "
+                           "in each slice; negative with q < FDR: the component prefers worse answers there.")
     with t3:
-        signal_cols = tuple(dict.fromkeys(s.column for s in component.signals))
+        signal_cols = tuple(dict.fromkeys(s.column for s in component.signals)) if component is not None else ()
         order_by = signal_cols[0] if signal_cols and not sep.empty else None
         descending = component.signals[0].direction == "higher_is_better" if order_by else True
         try:
@@ -204,10 +334,16 @@ def cell_panel() -> None:
             else:
                 if order_by:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
-                picked = st.dataframe(examples, hide_index=True, width="stretch", height=320,
+                st.caption("**open** shows the example in full (its input, output, scores, modes and annotations); "
+                           "select a row to fill the annotation form below.")
+                linked = examples.assign(open=[ui.example_link(run_id, e, None) for e in examples["example_id"]])
+                linked = linked[["open", *examples.columns]]
+                picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),
                                       on_select="rerun", selection_mode="single-row",
-                                      column_config={"input": st.column_config.TextColumn("Input", width="medium"),
+                                      column_config={"open": st.column_config.LinkColumn("Example", display_text="open",
+                                                                                         width="small"),
+                                                     "input": st.column_config.TextColumn("Input", width="medium"),
                                                      "output": st.column_config.TextColumn("Output", width="large")})
                 if picked and picked.selection and picked.selection.rows:  # fills the annotation form, once
                     ui.pick_once(examples.iloc[picked.selection.rows[0]]["example_id"], last_key="fm_example_last",
@@ -216,20 +352,21 @@ def cell_panel() -> None:
                                    file_name=f"{mode}-{run_id}.csv", mime="text/csv")
 
     # ------------------------------------------------------------------------------- Goodhart
-    st.subheader("Goodhart plot: the surrogate against the outcome across the objective change")
-    if result.goodhart is None:
-        st.info("Choose a baseline run (before the objective change) in the sidebar to compare the two runs slice by "
-                "slice.", icon=":material/compare_arrows:")
-    elif sep.empty:
-        st.caption(f"{ui.md(component.name)} has no signal in the runs: nothing to plot.")
-    else:
-        points = result.goodhart_points(mode, comp, min_support=int(min_support))
-        st.plotly_chart(figures.goodhart_plot(points, component_name=component.name, mode_name=mode_obj.name),
-                        key="fm_goodhart", width="stretch")
-        flagged = ui.tables.goodhart_display(points)
-        if not flagged.empty:
-            st.dataframe(flagged, hide_index=True, width="stretch", key="fm_goodhart_table",
-                         column_config=ui.tables.goodhart_columns(mode_obj.name))
+    if comp_ids:
+        st.subheader("Goodhart plot: the surrogate against the outcome across the objective change")
+        if result.goodhart is None:
+            st.info("Choose a baseline run (before the objective change) in the sidebar to compare the two runs slice "
+                    "by slice.", icon=":material/compare_arrows:")
+        elif sep.empty:
+            st.caption(f"{ui.md(component.name)} has no signal in the runs: nothing to plot.")
+        else:
+            points = result.goodhart_points(mode, comp, min_support=int(min_support))
+            st.plotly_chart(figures.goodhart_plot(points, component_name=component.name, mode_name=mode_obj.name),
+                            key="fm_goodhart", width="stretch")
+            flagged = ui.tables.goodhart_display(points)
+            if not flagged.empty:
+                st.dataframe(flagged, hide_index=True, width="stretch", key="fm_goodhart_table",
+                             column_config=ui.tables.goodhart_columns(mode_obj.name))
 
     # ------------------------------------------------------------------------------ annotations
     st.subheader("Annotations")

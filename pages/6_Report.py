@@ -45,10 +45,13 @@ if wanted_baseline != NONE and wanted_baseline != natural and not ui.shares_exam
 
 # the objective spec: the one the session analyses on the Failure modes page, or an uploaded file; never a path
 spec_text, spec_name = ui.spec_draft()
-SPEC_NONE, SPEC_SESSION, SPEC_UPLOAD = "none", "session", "upload"
+SPEC_NONE, SPEC_SESSION, SPEC_UPLOAD, SPEC_SAVED = "none", "session", "upload", "saved"
 spec_labels = {SPEC_NONE: "none (no failure-modes section)",
                SPEC_SESSION: f"the spec analysed on the Failure modes page ({spec_name})",
                SPEC_UPLOAD: "upload a spec (YAML)"}
+saved_specs = ui.saved_spec_listing(str(store.path), store.data_version())  # saved on the Failure modes page
+if not saved_specs.empty:
+    spec_labels[SPEC_SAVED] = "a spec saved in the store"
 
 # the cohort: the session's (the ?cohort= of the Example page, or the one typed here last), a condition or a saved
 # cohort's name; every statistic of the report is computed on it
@@ -71,6 +74,10 @@ with st.form("report_form"):
     cohort = c2.text_input("Cohort (a condition, or a saved cohort's name; empty: every example)", key="report_cohort",
                            placeholder='e.g. language = "sw" and not refused',
                            help="Every statistic of the report is computed on it; stated on the cover and in Methods")
+    saved_hash = dict(zip(saved_specs["name"], saved_specs["sha256"]))
+    saved_name = (c1.selectbox("Saved spec (used when 'saved' is chosen)", list(saved_hash), key="report_saved_spec",
+                               format_func=lambda n: f"{n} (sha256 {saved_hash[n][:10]})")
+                  if saved_hash else None)
     sections = c2.multiselect("Sections", list(SECTIONS), default=list(SECTIONS), key="report_sections",
                               format_func=SECTION_TITLES.get)
     preview = st.form_submit_button("Preview")
@@ -83,6 +90,8 @@ if spec_choice == SPEC_SESSION:
     objective_name, objective_yaml = spec_name, spec_text
 elif spec_choice == SPEC_UPLOAD and uploaded is not None:
     objective_name, objective_yaml = uploaded.name, uploaded.getvalue().decode("utf-8", errors="replace")
+elif spec_choice == SPEC_SAVED and saved_name is not None:
+    objective_name, objective_yaml = saved_name, dict(zip(saved_specs["name"], saved_specs["text"]))[saved_name]
 spec = ReportSpec(run=run_id, baseline=None if baseline == NONE else baseline, objective=objective_name,
                   objective_yaml=objective_yaml, sections=sections or ["summary"], title=title, analyst=analyst,
                   reviewer=reviewer, cohort=cohort or None)

@@ -4,6 +4,7 @@
 - :mod:`ui.session`: the page frame, the store, errors in plain words, choices that survive page switches.
 - :mod:`ui.cache`: the engine's results cached per store and data version.
 - :mod:`ui.tables`: tables formatted for display (rates as percentages, differences in points).
+- :mod:`ui.cohort`: the cohort box (a filter in the rule language, saved cohorts, kept in the URL).
 - :mod:`ui.jobs`: background work (clustering, the warm-up).
 - :mod:`ui.uploads`: keeping uploaded files, and the Data page's plan of what to load.
 
@@ -18,9 +19,12 @@ from ui.cache import (
     attribute_notes,
     attributes,
     cached_clusters,
+    cluster_cohort_table,
     cluster_embedders,
+    cohort_example_ids,
     comparable_pair,
     comparison,
+    comparison_drilldown,
     correctness_note,
     default_attributes_note,
     demo_spec_text,
@@ -32,17 +36,31 @@ from ui.cache import (
     link_result,
     mode_examples,
     objective,
+    outcomes,
     reconciliation,
+    run_format,
     run_listing,
+    saved_spec_listing,
+    score_comparison,
     series_listing,
     series_mix,
     series_mix_along,
     series_surrogate,
     series_trajectories,
     shared_baseline,
+    shared_scores,
     shares_examples,
     slice_examples,
     slices,
+)
+from ui.cohort import (
+    EXAMPLE_LINK_COLUMN,
+    cohort_box,
+    example_link,
+    ids_condition,
+    open_example,
+    set_cohort,
+    with_example_links,
 )
 from ui.jobs import (
     ClusterJob,
@@ -97,5 +115,7 @@ __all__ = [
     "set_spec_draft", "show_error", "show_flash", "slice_examples", "slices", "figure", "spec_draft", "start_cluster_warm_up", "precompute_next",
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
+    "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
+    "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
 ]

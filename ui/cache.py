@@ -81,18 +81,67 @@ def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, d
 
 @st.cache_resource(show_spinner="Computing slices...", max_entries=16)
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
-           bins: int):
-    """The slice table of a run (:func:`analysis.slice_table`), shared read-only (never modify it)."""
+           bins: int, *, where: str | None = None, outcome: str = "correct"):
+    """The slice table of a run (:func:`analysis.slice_table`), over a cohort (``where``) and by an outcome
+    (``"correct"``, or a numeric score: the mean per slice); shared read-only (never modify it)."""
     return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
-                                fdr=fdr, bins=bins)
+                                fdr=fdr, bins=bins, where=where, outcome=outcome)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def outcomes(db_path: str, data_version: int, run_id: str) -> list[str]:
+    """The outcomes a run can be sliced by: ``correct``, then its numeric scores by full name
+    (:func:`analysis.score_columns`)."""
+    return ["correct", *sorted(set(analysis.score_columns(_open(db_path).schema(run_id)).values()))]
 
 
 @st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
-               min_support: int, fdr: float):
-    """Two runs compared slice by slice (:func:`analysis.compare_runs`), shared read-only (never modify it)."""
+               min_support: int, fdr: float, *, where: str | None = None):
+    """Two runs compared slice by slice (:func:`analysis.compare_runs`), within a cohort (read on the baseline);
+    shared read-only (never modify it)."""
     return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
-                                 min_support=min_support, fdr=fdr)
+                                 min_support=min_support, fdr=fdr, where=where)
+
+
+@st.cache_data(show_spinner="Comparing runs on the score...", max_entries=16)
+def score_comparison(db_path: str, data_version: int, baseline: str, candidate: str, outcome: str, by: tuple,
+                     max_order: int, min_support: int, fdr: float, *, where: str | None = None):
+    """Two runs compared slice by slice on a graded outcome (:func:`analysis.compare_scores`)."""
+    return analysis.compare_scores(_open(db_path), baseline, candidate, outcome, list(by), max_order=max_order,
+                                   min_support=min_support, fdr=fdr, where=where)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def shared_scores(db_path: str, data_version: int, baseline: str, candidate: str) -> list[str]:
+    """The numeric scores two runs both store (:func:`analysis.shared_scores`)."""
+    return analysis.shared_scores(_open(db_path), baseline, candidate)
+
+
+@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
+def comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
+                         verdicts: tuple, *, where: str | None = None):
+    """(counts per verdict, the pairs of those verdicts) of one comparison row (:func:`analysis.verdict_counts`,
+    :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs."""
+    store = _open(db_path)
+    counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where)
+    pairs = analysis.comparison_examples(store, baseline, candidate, dict(predicate), verdicts=list(verdicts) or None,
+                                         where=where, limit=500)
+    return counts, pairs
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def saved_spec_listing(db_path: str, data_version: int):
+    """The objective specs saved in the store, latest version of each name (:func:`analysis.saved_specs`)."""
+    return analysis.saved_specs(_open(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_format(db_path: str, data_version: int, run_id: str) -> str:
+    """The format a run was loaded from (``demo`` for the bundled demo's runs)."""
+    runs = _open(db_path).runs()
+    found = runs[runs["run_id"] == run_id]
+    return "" if found.empty else str(found["format"].iloc[0])
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -125,17 +174,18 @@ def comparable_pair(db_path: str, data_version: int) -> tuple[str, str] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int):
-    """The examples of one slice, failures first (at most 2,000)."""
-    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins)
+def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int, *,
+                   where: str | None = None):
+    """The examples of one slice (within the cohort ``where``), failures first (at most 2,000)."""
+    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins, where=where)
 
 
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
 def discovery(db_path: str, data_version: int, run_id: str, by: tuple, k: int, max_order: int, min_support: float,
-              holdout: bool, fdr: float, bins: int):
-    """Slices found by SliceLine (:func:`analysis.discover`)."""
+              holdout: bool, fdr: float, bins: int, *, where: str | None = None):
+    """Slices found by SliceLine (:func:`analysis.discover`) within the cohort ``where``."""
     return analysis.discover(_open(db_path), run_id, list(by), k=k, max_order=max_order, min_support=min_support, holdout=holdout,
-                             fdr=fdr, bins=bins)
+                             fdr=fdr, bins=bins, where=where)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -145,9 +195,10 @@ def has_extras(db_path: str, data_version: int, run_id: str) -> bool:
 
 
 @st.cache_data(show_spinner="Computing per-slice extras...", max_entries=16)
-def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int):
-    """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`)."""
-    return analysis.slice_extras(_open(db_path), run_id, list(by), bins=bins)
+def extras(db_path: str, data_version: int, run_id: str, by: tuple, bins: int, *, where: str | None = None):
+    """Calibration, latency, cost, agreement and score intervals per slice (:func:`analysis.slice_extras`), within
+    the cohort ``where``."""
+    return analysis.slice_extras(_open(db_path), run_id, list(by), bins=bins, where=where)
 
 
 # ------------------------------------------------------------------ failure modes and the objective
@@ -169,8 +220,10 @@ def objective(spec_text: str, source: str):
 @st.cache_data(show_spinner="Linking failure modes to the objective...", max_entries=16)
 def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
                 max_order: int, min_support: int, min_failures: int, fdr: float):
-    """The modes x components link of a run (lenient: spec problems are listed, not raised)."""
-    return analysis.link(_open(db_path), run_id, objective(spec_text, source), baseline=baseline, strict=False,
+    """The modes x components link of a run (lenient: spec problems are listed, not raised); an empty
+    ``spec_text`` is no spec: the built-in detectors and the label columns alone."""
+    spec = objective(spec_text, source) if spec_text.strip() else None  # no text: no spec (detectors and labels)
+    return analysis.link(_open(db_path), run_id, spec, baseline=baseline, strict=False,
                          max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
 
 
@@ -179,7 +232,8 @@ def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, 
                   columns: tuple, order_by: str | None, descending: bool):
     """The examples of a failure mode with the sources that put them there."""
     store = _open(db_path)
-    compiled = analysis.compile_modes(store, run_id, objective(spec_text, source), strict=False)
+    spec = objective(spec_text, source) if spec_text.strip() else None
+    compiled = analysis.compile_modes(store, run_id, spec, strict=False)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
                                   order_by=order_by, descending=descending, limit=500)
 
@@ -209,6 +263,26 @@ def cached_clusters(db_path: str, data_version: int, run_id: str, params: dict):
         return _cached_clusters(db_path, data_version, run_id, tuple(sorted(params.items())))
     except _NotCached:
         return None
+
+
+@st.cache_data(show_spinner="Computing the clusters' statistics in the cohort...", max_entries=16)
+def _cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: tuple, where: str):
+    return analysis.cluster_table(_open(db_path), _cached_clusters(db_path, data_version, run_id, params), where=where)
+
+
+def cluster_cohort_table(db_path: str, data_version: int, run_id: str, params: dict, *, where: str | None = None):
+    """The stored clustering's table with every statistic over the cohort ``where`` (:func:`analysis.cluster_table`;
+    the clustering's own table without a cohort, None when it still has to be computed)."""
+    result = cached_clusters(db_path, data_version, run_id, params)
+    if result is None or not where:
+        return None if result is None else result.table
+    return _cluster_cohort_table(db_path, data_version, run_id, tuple(sorted(params.items())), where)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cohort_example_ids(db_path: str, data_version: int, run_id: str, where: str) -> frozenset:
+    """The ids of the run's examples in the cohort (:func:`analysis.cohort_ids`)."""
+    return frozenset(analysis.cohort_ids(_open(db_path), run_id, where))
 
 
 @st.cache_data(show_spinner=False)

@@ -138,19 +138,21 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
 
 
 def remembered_list(options: Sequence, *, key: str, saved_key: str, default: Sequence,
-                    query_param: str | None = None) -> None:
+                    query_param: str | None = None) -> list:
     """Prepare a multiselect's ``key`` (create the widget without ``default=``): its own value while every
     item is an option; else the last choice (``saved_key``, else the URL's repeated ``query_param``) kept to
     the items that are options here (a choice follows the user from run to run where the items exist); else
-    ``default``. Call :func:`remember_list` with the widget's value after it."""
+    ``default``. Call :func:`remember_list` with the widget's value after it. Returns the items of the last
+    choice that are not options here (for the page to say so, below the widget; empty when none were dropped)."""
     current = st.session_state.get(key)
     if current is not None and all(v in options for v in current):
-        return
+        return []
     saved = st.session_state.get(saved_key)
     if saved is None and query_param:
         saved = st.query_params.get_all(query_param) or None
     kept = [v for v in dict.fromkeys(saved or []) if v in options]
     st.session_state[key] = kept or [v for v in default if v in options]
+    return [v for v in dict.fromkeys(saved or []) if v not in options]
 
 
 def remember_list(values: Sequence, *, saved_key: str, query_param: str | None = None) -> list:

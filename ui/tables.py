@@ -168,6 +168,35 @@ def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
         "q": _num(view["q_value"]), "ci_method": view["ci_method"].to_numpy()})
 
 
+#: ... of a slice table by a graded score (``slices --outcome score.NAME --json``).
+GRADED_EXPORT = ["order", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
+                 "p_value", "test", "q_value", "too_small", "finding"]
+GRADED_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"), "status": "Status",
+                  "n": count("n", help="Examples with the score"),
+                  "mean": st.column_config.NumberColumn("Mean score", format="%.3f"),
+                  "ci_low": st.column_config.NumberColumn("95% low", format="%.3f", help="Student t interval"),
+                  "ci_high": st.column_config.NumberColumn("95% high", format="%.3f", help="Student t interval"),
+                  "vs_rest": st.column_config.NumberColumn("vs rest", format="%+.3f",
+                                                           help="Mean minus the rest of the run's, in the score's "
+                                                                "unit; lower is worse"),
+                  "q": q_column(), "ci_method": "Interval method"}
+
+
+def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
+    """Slices of a slice table by a graded score (:func:`analysis.slice_table` with ``outcome=``): status first
+    ("worse" is a mean significantly lower than the rest's; with ``fdr`` "better" a significantly higher one), n, the
+    mean with its t interval, the difference to the rest (in the score's unit), q-value."""
+    better = ([fdr is not None and q < fdr and d > 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
+              if len(view) else [])
+    return pd.DataFrame({
+        "description": view["description"].to_numpy(),
+        "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
+                   for s, f, b in zip(view["too_small"], view["finding"], better)],
+        "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
+        "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]), "q": _num(view["q_value"]),
+        "ci_method": view["ci_method"].to_numpy()})
+
+
 DISCOVERY_COLUMNS = {"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
                      "description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
                      "rate": percent("Error rate"), "ci_low": percent("95% low"), "ci_high": percent("95% high"),

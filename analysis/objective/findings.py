@@ -545,6 +545,9 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     >>> finding_sentence("slice", "lang = sw", {"n": 100, "errors": 50, "error_rate": 0.5, "ci_low": 0.4,
     ...     "ci_high": 0.6, "rest_error_rate": 0.1, "difference": 0.4, "q_value": 0.0001})
     'lang = sw: 50 of 100 answers wrong (50.0%, 95% interval 40.0% to 60.0%) against 10.0% in the rest of the run, 40.0 points worse (q = 0.0001).'
+    >>> finding_sentence("slice", "lang = sw", {"n": 80, "mean": 0.42, "ci_low": 0.36, "ci_high": 0.48,
+    ...     "rest_mean": 0.61, "difference": -0.19, "q_value": 0.002, "outcome": "score.f1"})
+    'lang = sw: mean score.f1 0.42 over 80 examples (95% interval 0.36 to 0.48) against 0.61 in the rest of the run, 0.19 lower (q = 0.002).'
     """
     e = dict(evidence)
     level = f"{round(confidence * 100):d}%"
@@ -552,7 +555,14 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     rest = "the rest of the cohort" if cohort else "the rest of the run"
     q = e.get("q_value")
     q_text = "not tested: too few examples" if q is None else f"q = {float(q):.2g}"
-    if kind in ("slice", "cluster"):
+    if kind == "slice" and "mean" in e:  # a slice by a graded score (``outcome``): means in the score's unit
+        diff = e.get("difference")
+        direction = "no difference measured" if diff is None else (
+            f"{abs(float(diff)):.3g} {'lower' if float(diff) < 0 else 'higher'}")
+        text = (f"{title}: mean {e.get('outcome', 'score')} {float(e['mean']):.3g} over {e.get('n', '?')} examples "
+                f"({level} interval {float(e.get('ci_low', np.nan)):.3g} to {float(e.get('ci_high', np.nan)):.3g}) "
+                f"against {float(e.get('rest_mean', np.nan)):.3g} in {rest}, {direction} ({q_text}).")
+    elif kind in ("slice", "cluster"):
         diff = e.get("difference")
         if diff is None:
             direction = "no difference measured"

@@ -103,6 +103,14 @@ MSG_MIN_FAILURES = "Invalid 'min_failures' parameter: expected an integer >= 2, 
 MSG_MIN_EFFECT = "Invalid 'min_effect' parameter: expected a number in (0, 0.5), got {value!r}"
 MSG_SAME_RUN = "The run and the baseline are the same run ({run!r}); choose two different runs"
 MSG_NO_MATCH = "Runs {base!r} and {run!r} share no example ids; the Goodhart comparison needs the same examples"
+#: The column of the matrix when there is no objective spec (no component): every cell "no signal".
+NO_SPEC_COMPONENT = "no_spec"
+NO_SPEC_COMPONENT_NAME = "No objective spec"
+#: What a spec would add, said once where the matrix has no component.
+NO_SPEC_SENTENCE = ("No objective spec: the failure modes come from the built-in detectors and the label columns "
+                    "alone. A spec would name the objective's components (a reward model, a judge, a length "
+                    "penalty...) and the columns that measure them, and each cell would then say whether that "
+                    "component rewards or penalises the mode.")
 
 
 @dataclass
@@ -158,6 +166,23 @@ class LinkResult:
             ev = self.goodhart_evidence
             out["goodhart_evidence"] = ev[(ev["mode"] == mode) & (ev["component"] == component)].reset_index(drop=True)
         return out
+
+    def display_cells(self) -> pd.DataFrame:
+        """The cells to draw as the matrix: :attr:`cells`, or, when the objective has no component (no spec),
+        one cell per failure mode in a single column :data:`NO_SPEC_COMPONENT` with the verdict ``no signal``
+        and the sentence :data:`NO_SPEC_SENTENCE`, so the modes still show as rows (same columns as ``cells``)."""
+        if self.objective.components or self.cells.shape[0] or self.counts.empty:
+            return self.cells
+        modes = self.counts["mode"].astype(str).tolist()
+        names = self.counts["name"].astype(str).tolist() if "name" in self.counts else modes
+        rows = {c: [None] * len(modes) for c in self.cells.columns}
+        rows.update({"mode": modes, "mode_name": names, "component": [NO_SPEC_COMPONENT] * len(modes),
+                     "component_name": [NO_SPEC_COMPONENT_NAME] * len(modes), "kind": ["none"] * len(modes),
+                     "relation": ["none"] * len(modes), "verdict": ["no signal"] * len(modes),
+                     "rule": ["no spec"] * len(modes), "sentence": [NO_SPEC_SENTENCE] * len(modes),
+                     "auc": [float("nan")] * len(modes), "auc_low": [float("nan")] * len(modes),
+                     "auc_high": [float("nan")] * len(modes)})
+        return pd.DataFrame(rows, columns=list(self.cells.columns) or list(rows))
 
     def implicated(self) -> pd.DataFrame:
         """The implicated cells, strongest first: those the spec declares (the component "can cause" the

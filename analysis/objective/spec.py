@@ -33,15 +33,18 @@ can raise on the first one (strict) or show them all and carry on without the br
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
+import pandas as pd
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -81,6 +84,7 @@ from analysis.formats.validation import (
 from analysis.objective.predicates import PredicateError, compile_predicate, fields_from_table, parse
 from analysis.objective.taxonomy import DEFAULT_MODES, DETECTORS, DIMENSIONS, Dimension, FailureMode
 from analysis.slicing.attributes import list_attributes
+from analysis.sql import objective_spec as SQ
 
 ComponentKind = Literal["pretraining_data", "sft_demonstrations", "preference_data", "reward_model", "rule",
                         "kl_penalty", "length_penalty", "cost_weighting", "calibration", "decoding_rule", "other"]
@@ -888,7 +892,181 @@ def signal_columns(objective: Objective, store, run: str) -> dict[tuple[str, int
     return out
 
 
+
+# ------------------------------------------------------------------ specs saved in the store
+MSG_SPEC_NAME = ("A saved spec needs a name (letters, digits, spaces, '-', '_' or '.'; at most 80 characters); "
+                 "got {name!r}")
+MSG_SPEC_AUTHOR = "A saved spec needs an author (who saved it)"
+MSG_SPEC_UNKNOWN = "No saved objective spec {name!r} (a name or a sha256 prefix); saved specs: {known}"
+_SPEC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,79}$")
+_SAVED_COLUMNS = ["spec_id", "name", "version", "sha256", "text", "author", "created_at", "versions"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedSpec:
+    """One version of an objective spec saved in the store."""
+
+    spec_id: str
+    name: str
+    version: int
+    """1 for the first save of a name, then 2, 3...: saving again never overwrites."""
+    sha256: str
+    """The sha256 of ``text`` encoded as UTF-8 (hex)."""
+    text: str
+    """The spec's YAML, as saved."""
+    author: str
+    created_at: datetime
+    """When it was saved (UTC)."""
+
+    def objective(self) -> Objective:
+        """The spec parsed (:func:`parse_objective`, named after the saved name)."""
+        return parse_objective(self.text, source=self.name)
+
+
+def spec_sha256(text: str) -> str:
+    """The sha256 (hex) of a spec's text encoded as UTF-8: the hash a saved spec is known by.
+
+    Parameters
+    ----------
+    text : str
+        The spec's YAML.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+
+    Raises
+    ------
+    UnicodeEncodeError
+        Only for text holding lone surrogates (not UTF-8 encodable).
+
+    Examples
+    --------
+    >>> spec_sha256("objective: tiny\\ncomponents: []\\n")[:12]
+    'b6b5d2fb8a15'
+    """
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+
+
+def save_spec(store, text: str, name: str, author: str) -> SavedSpec:
+    """Validate an objective spec and save it in the store under a name, with its sha256.
+
+    The ``objective_specs`` table is append-only: saving a name again adds a new version; nothing is
+    overwritten or deleted.
+
+    Parameters
+    ----------
+    store : Store
+        The store (opened for writing).
+    text : str
+        The spec's YAML; it must be valid (:func:`parse_objective`).
+    name : str
+        The name it is saved under (letters, digits, spaces, ``-``, ``_``, ``.``; at most 80 characters).
+    author : str
+        Who saved it (required).
+
+    Returns
+    -------
+    SavedSpec
+        The saved version.
+
+    Raises
+    ------
+    FaultlineError
+        A bad name (:data:`MSG_SPEC_NAME`) or no author (:data:`MSG_SPEC_AUTHOR`).
+    SpecError
+        An invalid spec (the line and the key named, the source being ``name``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.store import Store
+    >>> s = Store(tempfile.mkdtemp() + "/s.duckdb")
+    >>> saved = save_spec(s, "objective: tiny\\ncomponents: []\\n", "tiny", "ada")
+    >>> saved.version, saved.sha256 == spec_sha256(saved.text), get_spec(s, "tiny").name
+    (1, True, 'tiny')
+    """
+    name = str(name or "").strip()
+    if not _SPEC_NAME.match(name):
+        raise FaultlineError(MSG_SPEC_NAME.format(name=name))
+    author = str(author or "").strip()
+    if not author:
+        raise FaultlineError(MSG_SPEC_AUTHOR)
+    text = str(text or "")
+    parse_objective(text, source=name)  # only a valid spec is saved
+    store.ensure_table("objective_specs")
+    with store.transaction() as cur:
+        version = int(cur.execute(SQ.NEXT_VERSION, [name]).fetchall()[0][0])
+        row = [uuid.uuid4().hex, name, version, spec_sha256(text), text, author, datetime.now(UTC).replace(tzinfo=None)]
+        cur.execute(SQ.INSERT, row)
+        store.bump_version(cur)
+    return SavedSpec(*row)
+
+
+def saved_specs(store, *, history: bool = False) -> pd.DataFrame:
+    """The objective specs saved in the store: the latest version of each name (every version with ``history``).
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    history : bool, default False
+        Every version of every name, not only the latest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spec (or version), by name then version: ``spec_id``, ``name``, ``version``, ``sha256``,
+        ``text``, ``author``, ``created_at`` (UTC), ``versions``. Empty, with these columns, when none is saved.
+
+    Raises
+    ------
+    duckdb.Error
+        Only when the store itself cannot be read.
+    """
+    if not store.table_exists("objective_specs"):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in _SAVED_COLUMNS})
+    frame = store.cursor().execute(SQ.ALL_VERSIONS).df()
+    if not history:
+        frame = frame[frame["version"] == frame["versions"]]
+    return frame.reset_index(drop=True)
+
+
+def get_spec(store, name_or_hash: str) -> SavedSpec:
+    """A saved objective spec by name (its latest version) or by sha256 (the whole hash or a prefix of 6 or more).
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    name_or_hash : str
+        A saved name, or a sha256 (prefix of at least 6 hex digits).
+
+    Returns
+    -------
+    SavedSpec
+
+    Raises
+    ------
+    FaultlineError
+        Nothing saved under that name or hash (:data:`MSG_SPEC_UNKNOWN`, listing the saved names).
+    """
+    key = str(name_or_hash or "").strip()
+    frame = saved_specs(store, history=True)
+    rows = frame[frame["name"] == key]
+    if rows.empty and len(key) >= 6 and re.fullmatch(r"[0-9a-fA-F]+", key):
+        rows = frame[frame["sha256"].str.startswith(key.lower())]
+    if rows.empty:
+        known = ", ".join(sorted(set(frame["name"]))) or "none"
+        raise FaultlineError(MSG_SPEC_UNKNOWN.format(name=key, known=known))
+    r = rows.sort_values("created_at", kind="stable").iloc[-1]
+    created = r["created_at"].to_pydatetime() if hasattr(r["created_at"], "to_pydatetime") else r["created_at"]
+    return SavedSpec(str(r["spec_id"]), str(r["name"]), int(r["version"]), str(r["sha256"]), str(r["text"]),
+                     str(r["author"]), created)
+
 __all__ = ["COMPONENT_KINDS", "DIRECTIONS", "MSG_DUPLICATE_KEY", "MSG_MISSING_KEY", "MSG_NOT_LIST", "MSG_NOT_MAPPING",
            "MSG_NOT_NUMBER", "MSG_NOT_TEXT", "MSG_NOT_YAML", "MSG_UNKNOWN_KEY", "Component", "DetectorsSpec",
-           "ModesSpec", "Objective", "ObjectiveSpec", "Rule", "Signal", "SpecError", "check_against_run",
-           "load_objective", "objective_json_schema", "parse_objective", "signal_columns"]
+           "ModesSpec", "Objective", "ObjectiveSpec", "Rule", "SavedSpec", "Signal", "SpecError", "check_against_run",
+           "get_spec", "load_objective", "objective_json_schema", "parse_objective", "save_spec", "saved_specs",
+           "signal_columns", "spec_sha256"]

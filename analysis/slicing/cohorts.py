@@ -145,6 +145,35 @@ def check_cohort(store: Store, run: str | RunSchema, where: str) -> int:
     return int(store.cursor().execute(*Q.count_where_sql(schema.table_name, where_sql, params)).fetchall()[0][0])
 
 
+def cohort_fields(store: Store, run: str | RunSchema) -> pd.DataFrame:
+    """The fields a cohort's condition can name on a run, for completion and help.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    run : str or RunSchema
+        Run name or id (or its schema).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per field, in the order the rule language resolves them (the fixed fields, the
+        stored columns by full name, short names, derived features): ``name``, ``kind``
+        (``number``, ``text``, ``boolean`` or ``timestamp``) and ``column`` (the stored column a
+        short name stands for; the name itself otherwise, empty for a derived feature).
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    """
+    fields = fields_from_table(store.schema(run).stored())
+    return pd.DataFrame({"name": list(fields), "kind": [f.kind for f in fields.values()],
+                         "column": [f.column or "" for f in fields.values()]}).astype(
+        {"name": "str", "kind": "str", "column": "str"})
+
+
 def _check_name(name) -> str:
     text = str(name or "").strip()
     if not text or len(text) > 80 or not all(c.isalnum() or c in " -_." for c in text):
@@ -288,5 +317,5 @@ def get_cohort(store: Store, name: str, *, version: int | None = None) -> Cohort
                   r["created_at"].to_pydatetime() if hasattr(r["created_at"], "to_pydatetime") else r["created_at"])
 
 
-__all__ = ["COHORT_RULE", "Cohort", "CohortFilter", "PredicateError", "check_cohort", "cohort_filter", "cohort_sql",
+__all__ = ["COHORT_RULE", "Cohort", "CohortFilter", "PredicateError", "check_cohort", "cohort_fields", "cohort_filter", "cohort_sql",
            "cohorts", "get_cohort", "save_cohort"]

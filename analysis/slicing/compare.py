@@ -274,6 +274,173 @@ def _score_interval(raw: pd.DataFrame, *, confidence: float) -> tuple[np.ndarray
     return low, high
 
 
+MSG_NO_SCORE = ("Outcome {outcome!r} is not a numeric score of both runs ({base!r}: {base_known}; {cand!r}: "
+                "{cand_known})")
+
+
+def shared_scores(store: Store, baseline: str, candidate: str) -> list[str]:
+    """The graded outcomes two runs can be compared on: the numeric scores (``score``, ``score.f1``) both have.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding both runs.
+    baseline, candidate : str
+        Run names or ids.
+
+    Returns
+    -------
+    list of str
+        Full score names both runs store as numbers, sorted; empty when they share none.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the store has no such run.
+    """
+    from analysis.slicing.outcome import score_columns
+
+    base, cand = score_columns(store.schema(baseline)), score_columns(store.schema(candidate))
+    return sorted(name for name in set(base.values()) & set(cand.values()))
+
+
+def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by: Sequence[str] | None = None, *,
+                   max_order: int = 1, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
+                   bins: int = 5, where: str | None = None) -> Comparison:
+    """Compare a candidate with a baseline on a graded outcome (a stored score), slice by slice, paired on example id.
+
+    Per slice (on the baseline's attributes, as :func:`compare_runs` defines them): the mean score of each run over
+    the pairs where both have the score, the mean paired difference with a Student-t interval, and the paired t test
+    (:func:`analysis.stats.paired_mean_difference`, equal to ``scipy.stats.ttest_rel``); Benjamini-Hochberg over
+    every slice tested. Higher scores are better: a slice ``regressed`` when the candidate's mean is significantly
+    lower.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding both runs.
+    baseline, candidate : str
+        Run names or ids (two different runs).
+    outcome : str
+        A numeric score both runs store (:func:`shared_scores`: ``score``, ``score.f1``...).
+    by : sequence of str, optional
+        Attribute names of the baseline; default its default attributes without those holding a single value.
+    max_order : {1, 2, 3}, default 1
+        Largest number of attributes in a conjunction.
+    min_support : int or float, default 30
+        Least number of pairs with both scores to be tested (a count, or a fraction of those pairs).
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    fdr : float, default 0.05
+        False discovery rate of the verdicts.
+    bins : int, default 5
+        Quantile bins of numeric attributes.
+    where : str, optional
+        A cohort read on the baseline's fields.
+
+    Returns
+    -------
+    Comparison
+        ``matched`` counts the pairs with both scores; ``table``: one row per slice plus ``"(all examples)"``,
+        regressions first, then by difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
+        (pairs), ``base_mean``, ``cand_mean`` (the score's unit), ``difference`` (candidate minus baseline mean, the
+        score's unit; < 0 is worse), ``ci_low``, ``ci_high`` (Student t interval of the paired difference),
+        ``p_value`` (paired t, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``, ``improved``,
+        ``unchanged``). ``settings`` has ``outcome``.
+
+    Raises
+    ------
+    ParameterError
+        A parameter outside its range.
+    RunNotFoundError
+        When the store has no such run.
+    FaultlineError
+        The same run twice (:data:`MSG_SAME_RUN`), an outcome that is not a numeric score of both runs
+        (:data:`MSG_NO_SCORE`), no pair with both scores (:data:`MSG_NO_MATCH`), an unknown attribute.
+    PredicateError
+        A ``where`` that does not fit the baseline.
+
+    References
+    ----------
+    Student (1908), the paired t test; Y. Benjamini and Y. Hochberg (1995).
+    """
+    from analysis.slicing.outcome import score_columns
+
+    check_slicing_params(max_order, min_support, fdr, bins, confidence)
+    base, cand = store.run(baseline), store.run(candidate)
+    if base.run_id == cand.run_id:
+        raise FaultlineError(MSG_SAME_RUN.format(run=base.name))
+    base_scores, cand_scores = score_columns(store.schema(base.run_id)), score_columns(store.schema(cand.run_id))
+    column = base_scores.get(outcome)
+    if column is None or cand_scores.get(outcome) != column:
+        raise FaultlineError(MSG_NO_SCORE.format(outcome=outcome, base=base.name, cand=cand.name,
+                                                 base_known=", ".join(sorted(set(base_scores.values()))) or "none",
+                                                 cand_known=", ".join(sorted(set(cand_scores.values()))) or "none"))
+    found = cohort_filter(store.schema(base.run_id), where)
+    cohort = None if found is None else found.as_sql
+    attrs = resolve_attributes(store, base.run_id, by)
+    if cohort is None:  # the attributes' profile kept per data version, as compare_runs reads it
+        prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None,
+                                               cache=_counts.store_cache(store))
+    else:  # a cohort's bins are its own
+        prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
+    if by is None:
+        prepared = [p for p in prepared if not p.constant]
+    k = len(prepared)
+    sql, params = Q.paired_values_sql(base.table_name, cand.table_name, [p.sql for p in prepared], cohort=cohort,
+                                      score=column)
+    values = store.cursor().execute(sql, params).df()
+    values = values[values["bs"].notna() & values["cs"].notna()].reset_index(drop=True)
+    if values.empty:
+        raise FaultlineError(MSG_NO_MATCH.format(base=base.name, cand=cand.name))
+    diffs = (values["cs"].astype(float) - values["bs"].astype(float)).to_numpy()
+    bs, cs = values["bs"].to_numpy(dtype=float), values["cs"].to_numpy(dtype=float)
+    sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
+    attr_codes = [pd.factorize(values[f"a{i}"], use_na_sentinel=False) for i in range(k)]
+    rows, stats = [], []
+    for used in sets:
+        key = np.zeros(len(values), dtype=np.int64)
+        for i in used:  # the set's cells as one integer per pair
+            key = key * max(len(attr_codes[i][1]), 1) + attr_codes[i][0]
+        codes, uniques = pd.factorize(key)
+        n, mean, low, high, p = _stats.paired_mean_difference(diffs, codes, len(uniques), confidence=confidence)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            counts = np.bincount(codes, minlength=len(uniques))
+            base_mean = np.bincount(codes, weights=bs, minlength=len(uniques)) / counts
+            cand_mean = np.bincount(codes, weights=cs, minlength=len(uniques)) / counts
+        first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+        gid = sum(1 << (k - 1 - i) for i in range(k) if i not in used)
+        for g in range(len(uniques)):
+            row = [values[f"a{i}"].iloc[first[g]] if i in used else None for i in range(k)]
+            rows.append([*row, gid])
+            stats.append((n[g], base_mean[g], cand_mean[g], mean[g], low[g], high[g], p[g]))
+    raw = pd.DataFrame(rows, columns=[f"a{i}" for i in range(k)] + ["gid"])
+    decoded = decode_groups(raw, prepared, empty=ALL)
+    n, base_mean, cand_mean, diff, low, high, p = (np.array(c, dtype=float) for c in zip(*stats))
+    too_small = n < support_count(min_support, len(values))
+    p = np.where(too_small, np.nan, p)
+    q = _stats.benjamini_hochberg(p)
+    verdict = np.where(~too_small & (q < fdr) & (diff < 0), "regressed",
+                       np.where(~too_small & (q < fdr) & (diff > 0), "improved", "unchanged"))
+    table = pd.DataFrame({"predicate": decoded.predicates, "attributes": decoded.attributes,
+                          "values": decoded.values, "description": decoded.descriptions, "n": n.astype(np.int64),
+                          "base_mean": base_mean, "cand_mean": cand_mean, "difference": diff, "ci_low": low,
+                          "ci_high": high, "p_value": p, "q_value": q, "too_small": too_small, "verdict": verdict})
+    rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
+    table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0)).sort_values(
+        ["_rank", "difference", "_q", "description"], ascending=[True, True, True, True], kind="stable")
+    table = table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
+    settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order, "outcome": column,
+                "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
+                "test": "paired t test (two-sided) of the mean score difference",
+                "interval": "Student t interval of the mean paired difference",
+                "multiple_testing": "Benjamini-Hochberg over every slice compared"}
+    if found is not None:
+        settings["where"] = found.text
+    only_base = only_cand = 0
+    return Comparison(table, base.run_id, cand.run_id, len(values), only_base, only_cand, settings)
+
+
 #: What the gate measures and which way is bad, said once for every output of the gate.
 METRIC_DIRECTION = ("Metric: accuracy (the share of matched examples correct); higher is better, so a drop in the "
                     "candidate is bad. Differences are in percentage points; the error rate (1 - accuracy) is "

@@ -33,8 +33,24 @@ SCORE_ROLES = ("score", "scores")
 
 
 def score_columns(schema) -> dict[str, str]:
-    """The numeric scores of a run an outcome can name: full names (``score``, ``score.f1``) and short names
-    (``f1``) -> the stored column."""
+    """The numeric scores of a run an outcome can name, with the stored column each name stands for.
+
+    Parameters
+    ----------
+    schema : RunSchema
+        The run (:meth:`analysis.Store.schema`).
+
+    Returns
+    -------
+    dict of str to str
+        Full names (``score``, ``score.f1``) and short names (``f1``) -> the stored column; empty when the run
+        has no numeric or boolean score.
+
+    Raises
+    ------
+    AttributeError
+        Only when ``schema`` is not a run's schema (it reads the stored columns from it, nothing else).
+    """
     out: dict[str, str] = {}
     for column, role, kind in schema.stored():
         if role in SCORE_ROLES and kind in ("numeric", "boolean"):

@@ -361,8 +361,9 @@ def cohort_matching_sql(base_table: str, cand_table: str, cohort: CohortSQL) -> 
 
 
 def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL], *,
-                      cohort: CohortSQL = None) -> tuple[str, list]:
-    """Per matched example: attribute values (baseline) and both runs' scores, for the paired bootstrap."""
+                      cohort: CohortSQL = None, score: str = "score") -> tuple[str, list]:
+    """Per matched example: attribute values (baseline) and both runs' scores, for the paired bootstrap and the
+    paired t test of a graded outcome (``score``: the score column read in both runs, ``score`` by default)."""
     params: list = []
     parts = []
     for i, a in enumerate(attributes):
@@ -371,9 +372,10 @@ def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[Att
     out = ", ".join(["base.example_id"] + [f"base.a{i}" for i in range(len(attributes))] + ["base.bs", "cand.cs"])
     base_where, base_params = and_cohort("NOT unscorable", cohort)
     params += base_params
-    sql = (f"WITH base AS (SELECT example_id, source_row, {', '.join(parts) + ', ' if parts else ''}score AS bs "
+    column = "score" if score == "score" else f"CAST({quote_ident(score)} AS DOUBLE)"
+    sql = (f"WITH base AS (SELECT example_id, source_row, {', '.join(parts) + ', ' if parts else ''}{column} AS bs "
            f"FROM {quote_ident(base_table)} WHERE {base_where}), "
-           f"cand AS (SELECT example_id, score AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
+           f"cand AS (SELECT example_id, {column} AS cs FROM {quote_ident(cand_table)} WHERE NOT unscorable) "
            f"SELECT {out} FROM base JOIN cand ON base.example_id = cand.example_id ORDER BY base.source_row")
     return sql, params
 

@@ -106,6 +106,13 @@ CREATE TABLE IF NOT EXISTS findings (
     created_at TIMESTAMP NOT NULL, withdraws VARCHAR)
 """
 
+#: Saved objective specs (YAML text and its sha256), append-only versions (see :mod:`analysis.objective.spec`).
+OBJECTIVE_SPECS = """
+CREATE TABLE IF NOT EXISTS objective_specs (
+    spec_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, version INTEGER NOT NULL, sha256 VARCHAR NOT NULL,
+    text VARCHAR NOT NULL, author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, UNIQUE (name, version))
+"""
+
 #: Optional tables by feature: the DDL that creates them and the tables it creates.
 OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "annotations": (ANNOTATIONS, ("annotations",)),
@@ -115,11 +122,12 @@ OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "series": (SERIES, ("series",)),
     "cohorts": (COHORTS, ("cohorts",)),
     "findings": (FINDINGS, ("findings",)),
+    "objective_specs": (OBJECTIVE_SPECS, ("objective_specs",)),
 }
 
 #: The columns every run's examples table starts with, in order.
 FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output", "reference", "score", "correct",
                  "unscorable", "status")
 
-__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "COHORTS", "CORE", "FINDINGS", "FIXED_COLUMNS", "OPTIONAL", "RECONCILIATION",
+__all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "COHORTS", "CORE", "FINDINGS", "FIXED_COLUMNS", "OBJECTIVE_SPECS", "OPTIONAL", "RECONCILIATION",
            "REPORTS", "SCHEMA_VERSION", "SERIES"]

@@ -175,14 +175,23 @@ def test_annotation_without_author_is_refused_in_plain_words(demo_env):
     assert any("An annotation needs an author" in shown(e.value) for e in at.error)
 
 
-def test_helm_bbq_run_says_no_signal_everywhere(tmp_path, monkeypatch):
+def test_helm_bbq_run_has_no_spec_unless_one_is_chosen(tmp_path, monkeypatch):
+    from analysis import NO_SPEC_SENTENCE
+
     db = tmp_path / "bbq.duckdb"
     with open_store(db, seed_demo=False) as store:
         store.ingest(HELM_BBQ)
+        run = store.runs()["run_id"].iloc[0]
     monkeypatch.setenv("FAULTLINE_DB", str(db))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     at = run_page()
-    assert any("is not in run" in shown(w.value) for w in at.warning)  # the demo spec's signals are not in these logs
+    assert not at.warning  # not the demo's spec: nothing "does not fit"
+    assert any(i.value == NO_SPEC_SENTENCE for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Components with a signal"] == "none"
+    at.selectbox(key=f"fm_spec_choice_{run}").set_value("demo")  # the demo's spec, asked for: it does not fit
+    at.run()
+    assert not at.exception
+    assert any("is not in run" in shown(w.value) for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Components with a signal"] == "0 of 7"
     assert any(":gray[**no signal**]" in shown(m.value) for m in at.markdown)
 
@@ -206,8 +215,13 @@ def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone
     monkeypatch.setenv("FAULTLINE_DB", str(db))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     at = run_page(chosen_run=second)
+    assert at.selectbox(key=f"fm_baseline_{second}").value == "(none)"  # the earlier run shares no example
+    first = next(o for o in at.selectbox(key=f"fm_baseline_{second}").options if o != "(none)").split(" (")[-1][:-1]
+    at.selectbox(key=f"fm_baseline_{second}").set_value(first)
+    at.run()
+    assert not at.exception
     assert any("share no example ids" in shown(w.value) and "Showing the run alone" in shown(w.value) for w in at.warning)
-    assert any("Choose a baseline run" in shown(i.value) for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Scored examples"] == "2"  # the run alone
 
 
 @pytest.mark.parametrize("name", ["spec_minchars_inf.yaml", "spec_custom_tag.yaml", "spec_huge_int_rule.yaml",

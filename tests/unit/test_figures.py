@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from scipy import stats
 
 from analysis import figures, open_store
 from analysis.demo.seed import ensure_demo
@@ -265,15 +266,35 @@ def test_cluster_map_draws_every_example_once_at_its_coordinates(clustered, colo
     pd.testing.assert_frame_equal(drawn.sort_values("x").reset_index(drop=True),
                                   labels[["x", "y"]].astype(float).sort_values("x").reset_index(drop=True))
     if color_by == "correctness":
-        assert [t.name for t in fig.data][-2:] == ["correct", "wrong"]  # failures drawn last, on top
         wrong = labels["scored"].astype(bool) & ~labels["correct"].astype("boolean").fillna(True)
-        assert len(fig.data[-1].x) == int(wrong.sum()) > 0
+        points = fig.data[0]  # one trace: no outcome drawn over the other
+        assert sum(len(values(t.x)) for t in fig.data[1:]) == 0  # the others only name the colours
+        assert [t.name.split(" (")[0] for t in fig.data[1:]][:2] == ["correct", "wrong"]
+        by_id = dict(zip(labels["example_id"].astype(str), wrong))
+        drawn_wrong = np.array([by_id[c[3]] for c in points.customdata])
+        assert drawn_wrong.sum() == int(wrong.sum()) > 0
+        assert [c == "#C2410C" for c in points.marker.color] == list(drawn_wrong)
+        assert [s == "x" for s in points.marker.symbol] == list(drawn_wrong)  # not colour alone
+        # random order: the wrong points are spread through the drawing, not drawn last (a Mann-Whitney test of
+        # their positions against the correct ones' finds no shift)
+        positions = np.arange(len(drawn_wrong))
+        assert stats.mannwhitneyu(positions[drawn_wrong], positions[~drawn_wrong]).pvalue > 0.001
     if color_by == "cluster":
         clusters = sorted(set(labels["cluster"]) - {"noise", "empty"})
         assert {t.name for t in fig.data} - {"noise", "empty"} == {f"cluster {c}" for c in clusters}
         assert len(clusters) == clustered.n_clusters
     if color_by == "failure mode":
         assert {t.name for t in fig.data} == set(labels["failure_mode"])
+
+
+def test_cluster_map_circles_the_highlighted_cluster(clustered):
+    labels = clustered.labels
+    fig = figures.cluster_map(labels, highlight="0")
+    assert fig.data[-1].name == "cluster 0 (selected)"
+    members = labels[labels["cluster"].astype(str) == "0"]
+    assert sorted(values(fig.data[-1].x)) == sorted(members["x"].astype(float))
+    assert {c[3] for c in fig.data[-1].customdata} == set(members["example_id"].astype(str))
+    assert figures.cluster_map(labels, highlight="no such cluster").data[-1].name != "cluster no such cluster (selected)"
 
 
 def test_cluster_map_samples_a_large_run_with_a_seed(clustered):

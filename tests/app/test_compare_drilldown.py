@@ -1,0 +1,134 @@
+"""The Compare page's drill-down: the pairs behind a row with their verdict counts (the row's b and c), the verdict
+filter, links to the Example page, the graded outcome, pinning a row as a finding, and every choice in the URL."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import compare_runs, compare_scores, findings, open_store, verdict_counts
+from tests.conftest import ROOT
+
+TIMEOUT = 120
+PAGE = str(ROOT / "pages" / "3_Compare.py")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from analysis.demo.seed import ensure_demo
+
+    path = tmp_path_factory.mktemp("compare_drill") / "demo.duckdb"
+    with open_store(path, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=3000)
+    return path
+
+
+@pytest.fixture
+def demo_env(demo_db, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    with open_store(demo_db, seed_demo=False) as store:
+        base, cand = list(store.runs()["run_id"])[:2]
+    return demo_db, base, cand
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_row_drills_into_its_pairs_with_the_rows_counts(demo_env):
+    db, base, cand = demo_env
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    at.selectbox(key="compare_row").set_value(json.dumps({"domain": "medical"}))
+    at.multiselect(key="compare_verdicts").set_value(["regressed"])
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        row = compare_runs(store, base, cand, None).table.set_index("description").loc["domain = medical"]
+        counts = verdict_counts(store, base, cand, {"domain": "medical"})
+    assert metric(at, "Regressed") == f"{int(row['b']):,}" and metric(at, "Fixed") == f"{int(row['c']):,}"
+    assert metric(at, "Still wrong") == f"{counts['still_wrong']:,}"
+    pairs = at.dataframe[1].value
+    assert set(pairs["verdict"]) == {"regressed"} and len(pairs) == min(int(row["b"]), 500)
+    link = urlparse(pairs["open"].iloc[0])
+    assert link.path.endswith("Example")
+    assert parse_qs(link.query) == {"run": [cand], "example": [pairs["example_id"].iloc[0]]}
+    assert at.query_params["row"] == json.dumps({"domain": "medical"})
+    assert at.query_params["verdict"] in ("regressed", ["regressed"])
+
+
+def test_the_url_reopens_the_same_drilldown(demo_env):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.query_params.update({"row": json.dumps({"domain": "medical"}), "verdict": ["fixed", "still_wrong"],
+                            "outcome": "score"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="compare_row").value == json.dumps({"domain": "medical"})
+    assert at.multiselect(key="compare_verdicts").value == ["fixed", "still_wrong"]
+    assert at.selectbox(key="compare_outcome").value == "score"
+    assert set(at.dataframe[1].value["verdict"]) <= {"fixed", "still wrong"}
+
+
+def test_a_graded_outcome_shows_the_paired_score_comparison(demo_env):
+    db, base, cand = demo_env
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="compare_outcome").set_value("score")
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    with open_store(db, seed_demo=False) as store:
+        expected = compare_scores(store, base, cand, "score", [a for a in at.multiselect(key="compare_by").value])
+    merged = shown.merge(expected.table, on="description")
+    assert len(merged) == len(expected.table)
+    assert merged["change"].to_numpy() == pytest.approx(merged["difference"].to_numpy())
+    assert merged["q"].to_numpy() == pytest.approx(merged["q_value"].to_numpy(), nan_ok=True)
+
+
+def test_pin_the_selected_row_as_a_finding(demo_env):
+    db, base, cand = demo_env
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="compare_row").set_value(json.dumps({"domain": "medical"}))
+    at.run()
+    at.text_input(key="compare_pin_author").input("ada")
+    at.text_input(key="compare_pin_note").input("medical fell apart")
+    next(b for b in at.button if b.label == "Pin as finding").click()
+    at.run()
+    assert not at.exception
+    assert any("Findings page" in s.value for s in at.success)
+    with open_store(db, seed_demo=False) as store:
+        pinned = findings(store, cand)
+    row = pinned[pinned["note"] == "medical fell apart"].iloc[0]
+    assert row["kind"] == "comparison" and row["author"] == "ada" and row["title"] == "domain = medical"
+
+
+def test_a_cohort_in_the_url_restricts_the_table_the_drilldown_and_the_pin(demo_env):
+    db, base, cand = demo_env
+    where = 'language = "fr"'
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.query_params.update({"where": where, "row": json.dumps({"domain": "medical"})})
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        expected = compare_runs(store, base, cand, None, where=where)
+        counts = verdict_counts(store, base, cand, {"domain": "medical"}, where=where)
+    assert metric(at, "Matched examples") == f"{expected.matched:,}"
+    assert at.dataframe[0].value["n"].iloc[0] <= expected.matched
+    assert metric(at, "Regressed") == f"{counts['regressed']:,}" and metric(at, "Fixed") == f"{counts['fixed']:,}"
+    link = urlparse(at.dataframe[1].value["open"].iloc[0])
+    assert parse_qs(link.query)["cohort"] == [where]
+    at.text_input(key="compare_pin_author").input("ada")
+    at.text_input(key="compare_pin_note").input("french medical")
+    next(b for b in at.button if b.label == "Pin as finding").click()
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        pinned = findings(store, cand)
+    row = pinned[pinned["note"] == "french medical"].iloc[0]
+    assert row["cohort"] == where and row["evidence"]["b"] == counts["regressed"]

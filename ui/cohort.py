@@ -1,0 +1,225 @@
+"""The cohort box: a filter in the rule language that every analysis page applies to all it shows.
+
+A cohort is a condition such as ``language = "sw" and domain = "legal"`` (the rule language of objective specs,
+:func:`analysis.check_cohort`). The box sits in the sidebar: a picker of the cohorts saved in the store, the
+condition's text, its check on the run (how many examples, or the engine's error in plain words), and a form to
+save it by name. The choice follows the user from page to page (the session keeps it, not only the widgets) and
+lives in the URL: ``?cohort=NAME`` for a saved cohort used as saved, ``?where=TEXT`` for a typed condition.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+import analysis
+from analysis import FaultlineError, Store
+from ui.cache import _open
+from ui.session import md
+
+#: URL parameters: a saved cohort's name, a typed condition.
+COHORT_PARAM, WHERE_PARAM = "cohort", "where"
+#: Session keys shared by every page: the condition in force and the saved cohort it came from (or "").
+WHERE_KEY, NAME_KEY = "cohort_where", "cohort_name"
+#: The picker's "no saved cohort" option.
+NONE = "(none)"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def saved_cohorts(db_path: str, data_version: int) -> pd.DataFrame:
+    """The saved cohorts (latest version of each name): ``name``, ``predicate``, ``author``, ``created_at``..."""
+    return analysis.cohorts(_open(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cohort_fields(db_path: str, data_version: int, run_id: str) -> pd.DataFrame:
+    """The fields a condition can name on the run (:func:`analysis.cohort_fields`)."""
+    return analysis.cohort_fields(_open(db_path), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def cohort_size(db_path: str, data_version: int, run_id: str, where: str) -> int:
+    """How many examples of the run the condition selects (:func:`analysis.check_cohort`; raises its errors)."""
+    return analysis.check_cohort(_open(db_path), run_id, where)
+
+
+def field_help(fields: pd.DataFrame) -> str:
+    """The fields a condition can name, in plain words: short names, full names without one, derived features."""
+    shorts = set(fields.loc[fields["name"] != fields["column"], "column"])
+    names = [f"{n} ({k})" for n, k in zip(fields["name"], fields["kind"]) if n not in shorts]
+    return ", ".join(names)
+
+
+def _initial(saved: dict[str, str]) -> tuple[str, str]:
+    """(condition, saved name) to start the box from: the session's, else the URL's, else none."""
+    if WHERE_KEY in st.session_state:
+        return st.session_state[WHERE_KEY], st.session_state.get(NAME_KEY, "")
+    name = st.query_params.get(COHORT_PARAM, "")
+    if name and name in saved:
+        return saved[name], name
+    if name:  # a link to a cohort this store does not hold: said, not dropped silently
+        st.session_state["cohort_unknown"] = name
+    return st.query_params.get(WHERE_PARAM, ""), ""
+
+
+def _keep(where: str, name: str) -> None:
+    """The condition in force, in the session and the URL."""
+    st.session_state[WHERE_KEY], st.session_state[NAME_KEY] = where, name
+    if name:
+        st.query_params[COHORT_PARAM] = name
+        st.query_params.pop(WHERE_PARAM, None)
+    elif where.strip():
+        st.query_params[WHERE_PARAM] = where
+        st.query_params.pop(COHORT_PARAM, None)
+    else:
+        st.query_params.pop(WHERE_PARAM, None)
+        st.query_params.pop(COHORT_PARAM, None)
+
+
+def _picked(key: str, saved: dict[str, str]) -> None:
+    """A saved cohort picked: its condition goes into the text box (a callback: runs before the page)."""
+    name = st.session_state.get(f"{key}_pick", NONE)
+    st.session_state[f"{key}_text"] = "" if name == NONE else saved.get(name, "")
+
+
+def _save(store: Store, key: str, run_id: str) -> None:
+    """Save the condition under the name typed (a callback: the picker then shows it)."""
+    name = str(st.session_state.get(f"{key}_name", "")).strip()
+    author = str(st.session_state.get(f"{key}_author", "")).strip()
+    text = str(st.session_state.get(f"{key}_text", ""))
+    try:
+        saved = analysis.save_cohort(store, name, text, author=author, run=run_id)
+    except FaultlineError as err:
+        st.session_state[f"{key}_save_error"] = str(err)
+        return
+    st.session_state[f"{key}_pick"] = saved.name
+    st.session_state[f"{key}_saved"] = f"Saved the cohort '{saved.name}' (version {saved.version})."
+
+
+def set_cohort(key: str, where: str) -> None:
+    """Put a condition into the cohort box ``key`` (call it from a widget's callback, before the box is drawn)."""
+    st.session_state[f"{key}_text"] = where
+    st.session_state[f"{key}_pick"] = NONE
+
+
+def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) -> str | None:
+    """The sidebar's cohort box; returns the condition every table, chart and statistic of the page is to use.
+
+    Parameters
+    ----------
+    store : Store
+        The store (for saving).
+    db : str
+        The store's path (a cache key).
+    version : int
+        The store's data version (a cache key).
+    run_id : str
+        The run the condition is checked on.
+    key : str
+        A prefix for the widgets' keys, unique on the page.
+
+    Returns
+    -------
+    str or None
+        The condition, checked on the run; None when the box is empty or the condition does not fit the run (its
+        error is then shown in plain words, naming the position and the field, and the page shows every example).
+    """
+    frame = saved_cohorts(db, version)
+    saved = dict(zip(frame["name"], frame["predicate"]))
+    text_key, pick_key = f"{key}_text", f"{key}_pick"
+    if text_key not in st.session_state:  # new on this page: from the session, else the URL
+        where, name = _initial(saved)
+        st.session_state[text_key] = where
+        st.session_state[pick_key] = name if name in saved else NONE
+    if st.session_state.get(pick_key) not in (NONE, *saved):
+        st.session_state[pick_key] = NONE
+    fields = cohort_fields(db, version, run_id)
+    with st.sidebar:
+        st.markdown("**Cohort**")
+        if unknown := st.session_state.pop("cohort_unknown", None):
+            st.warning(f"The link names a saved cohort '{md(unknown)}' that this store does not hold; "
+                       f"saved cohorts: {md(', '.join(saved) or 'none')}.", icon=":material/link_off:")
+        if saved:
+            st.selectbox("Saved cohorts", [NONE, *saved], key=pick_key, on_change=_picked, args=(key, saved),
+                         help="A cohort saved in the store; picking one puts its condition in the box below.")
+        text = st.text_input("Cohort (a condition)", key=text_key, placeholder='e.g. language = "sw" and not correct',
+                             help="Only the examples that satisfy the condition are analysed: every table, chart "
+                                  "and statistic of the page. Fields: " + field_help(fields) + ". Operators: = != < "
+                                  "<= > >=, in [...], not in, contains \"text\", is null, and, or, not, (...).")
+        with st.expander("Fields you can name", icon=":material/list:"):
+            st.caption(md(field_help(fields)))
+        where = text.strip()
+        name = st.session_state.get(pick_key, NONE)
+        name = name if name != NONE and saved.get(name, "").strip() == where else ""
+        if not where:
+            _keep("", "")
+            return None
+        try:
+            size = cohort_size(db, version, run_id, where)
+        except FaultlineError as err:  # the engine's own words: position and field
+            st.error(md(err), icon=":material/filter_alt_off:")
+            _keep(text, name)
+            return None
+        st.caption(f"{size:,} examples in the cohort" + (f" '{md(name)}'" if name else "") + ".")
+        _keep(where, name)
+        with st.popover("Save cohort", icon=":material/bookmark_add:"):
+            if f"{key}_author" not in st.session_state:
+                st.session_state[f"{key}_author"] = os.environ.get("USER", "")
+            st.text_input("Name", key=f"{key}_name", placeholder="e.g. swahili legal")
+            st.text_input("Author", key=f"{key}_author")
+            st.button("Save", key=f"{key}_save", on_click=_save, args=(store, key, run_id),
+                      icon=":material/save:")
+        if message := st.session_state.pop(f"{key}_save_error", None):
+            st.error(md(message), icon=":material/error:")
+        if message := st.session_state.pop(f"{key}_saved", None):
+            st.success(md(message), icon=":material/check_circle:")
+    return where
+
+
+# ------------------------------------------------------------------ opening an example from a table
+#: The example view's page (``pages/9_Example.py``) and its path in a link.
+EXAMPLE_PAGE, EXAMPLE_PATH = "pages/9_Example.py", "Example"
+#: The column of links a table of examples gets (:func:`with_example_links`).
+EXAMPLE_LINK = "open"
+EXAMPLE_LINK_COLUMN = {EXAMPLE_LINK: st.column_config.LinkColumn(
+    "Example", display_text="Open", width="small", help="Open the example in full (within the cohort)")}
+
+
+def example_query(run_id: str, example_id: str, where: str | None) -> dict[str, str]:
+    """The example view's URL parameters for one example of a run, within the cohort ``where`` (or none)."""
+    query = {"run": run_id, "example": str(example_id)}
+    if where:
+        query["cohort"] = where
+    return query
+
+
+def example_link(run_id: str, example_id: str, where: str | None) -> str:
+    """A link (relative to the app's root, so it works under a base path) to the example view."""
+    from urllib.parse import urlencode
+
+    return f"./{EXAMPLE_PATH}?" + urlencode(example_query(run_id, example_id, where))
+
+
+def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -> pd.DataFrame:
+    """``examples`` (with ``example_id``) with a first column of links to each one's example view; show it with
+    ``column_config=EXAMPLE_LINK_COLUMN``."""
+    links = [example_link(run_id, e, where) for e in examples["example_id"].astype(str)]
+    return pd.concat([pd.DataFrame({EXAMPLE_LINK: links}, index=examples.index), examples], axis=1)
+
+
+def open_example(run_id: str, example_id: str, where: str | None) -> None:
+    """Go to the example view of one example (within the cohort)."""
+    st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where))
+
+
+#: Most examples a selection on a map can make a cohort of (the condition lists their ids; save it for a short link).
+MAX_SELECTED = 2000
+
+
+def ids_condition(example_ids) -> str:
+    """A condition in the rule language selecting these examples: ``example_id in ["a", "b"]`` (quotes and
+    backslashes in an id escaped)."""
+    quoted = ['"' + str(e).replace("\\", "\\\\").replace('"', '\\"') + '"' for e in dict.fromkeys(example_ids)]
+    return f"example_id in [{', '.join(quoted)}]"
