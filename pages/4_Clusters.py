@@ -85,7 +85,7 @@ st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {se
 for text in settings.get("notes", []):
     st.caption(text)
 if where:
-    st.caption(f"Within the cohort `{ui.md(where)}`: the clusters are those fitted on the whole run; sizes, error "
+    st.caption(f"Within the cohort {ui.md(where)}: the clusters are those fitted on the whole run; sizes, error "
                "rates, tests and q-values are over the cohort's examples only, and the map shows only them.")
 
 # ---------------------------------------------------------------- the map
