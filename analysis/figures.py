@@ -589,7 +589,8 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
                     "opacity": 0.8},
             customdata=[data(every)[i] for i in order], hovertemplate=template))
         for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
-            fig.add_trace(go.Scattergl(x=[], y=[], mode="markers", name=f"{name} ({(outcome == name).mean():.0%})",
+            fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
+                                       name=f"{name} ({(outcome == name).mean():.0%})", hoverinfo="skip",
                                        marker={"size": 8, "color": colours[name], "symbol": symbols[name]}))
     else:
         if color_by == "cluster":
