@@ -618,7 +618,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
             part = shown[mask]
             fig.add_trace(go.Scattergl(
                 x=part["x"], y=part["y"], mode="markers", name=label(f"cluster {highlight} (selected)"),
-                marker={"size": 11, "color": INK, "symbol": "circle-open", "line": {"width": 1.5}},
+                marker={"size": 10, "color": INK, "symbol": "circle-open", "line": {"width": 1}},
                 customdata=data(mask), hovertemplate=template))
     _style(fig, title=None, height=PROJECTOR_HEIGHT - 100, legend={"itemsizing": "constant"})
     fig.update_xaxes(visible=False)
