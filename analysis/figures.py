@@ -593,7 +593,8 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
                     "opacity": 0.8},
             customdata=[data(every)[i] for i in order], hovertemplate=template))
         for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
-            fig.add_trace(go.Scattergl(x=[], y=[], mode="markers", name=f"{name} ({(outcome == name).mean():.0%})",
+            fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
+                                       name=f"{name} ({(outcome == name).mean():.0%})", hoverinfo="skip",
                                        marker={"size": 8, "color": colours[name], "symbol": symbols[name]}))
     else:
         if color_by == "cluster":
@@ -621,7 +622,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
             part = shown[mask]
             fig.add_trace(go.Scattergl(
                 x=part["x"], y=part["y"], mode="markers", name=label(f"cluster {highlight} (selected)"),
-                marker={"size": 11, "color": INK, "symbol": "circle-open", "line": {"width": 1.5}},
+                marker={"size": 10, "color": INK, "symbol": "circle-open", "line": {"width": 1}},
                 customdata=data(mask), hovertemplate=template))
     _style(fig, title=None, height=PROJECTOR_HEIGHT - 100, legend={"itemsizing": "constant"})
     fig.update_xaxes(visible=False)

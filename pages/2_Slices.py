@@ -5,7 +5,7 @@ import os
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, heatmap_cells, pin_finding, pin_slice
+from analysis import FaultlineError, figures, heatmap_cells, pin_slice
 from analysis.export import safe_csv
 
 store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
@@ -77,7 +77,7 @@ note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
 if where:
-    st.caption(f"Within the cohort `{ui.md(where)}`: every count, rate, test and q-value below is over its examples "
+    st.caption(f"Within the cohort {ui.md(where)}: every count, rate, test and q-value below is over its examples "
                "only, as if the run held nothing else.")
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")
@@ -165,17 +165,10 @@ def pin_panel(chosen) -> None:
     if not pinned:
         return
     settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
-                "fdr": float(fdr), "bins": int(bins)}
-    try:
-        if graded:  # the slice's numbers as shown (pin_slice recomputes error rates only)
-            evidence = {k: chosen[k] for k in ("n", "mean", "sd", "ci_low", "ci_high", "rest_mean", "difference",
-                                                "p_value", "q_value")}
-            found = pin_finding(store, run_id, kind="slice", target=dict(chosen["predicate"]), author=author,
-                                evidence={**evidence, "description": chosen["description"], "outcome": outcome},
-                                settings={**settings, "outcome": outcome}, note=note, where=where)
-        else:
-            found = pin_slice(store, run_id, dict(chosen["predicate"]), author=author, note=note,
-                              settings=settings, where=where)
+                "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
+    try:  # its numbers computed again by the engine with these settings (and again by recompute_finding)
+        found = pin_slice(store, run_id, dict(chosen["predicate"]), author=author, note=note, settings=settings,
+                          where=where)
     except FaultlineError as err:
         st.error(ui.md(err), icon=":material/error:")
         return

@@ -85,7 +85,7 @@ st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {se
 for text in settings.get("notes", []):
     st.caption(text)
 if where:
-    st.caption(f"Within the cohort `{ui.md(where)}`: the clusters are those fitted on the whole run; sizes, error "
+    st.caption(f"Within the cohort {ui.md(where)}: the clusters are those fitted on the whole run; sizes, error "
                "rates, tests and q-values are over the cohort's examples only, and the map shows only them.")
 
 # ---------------------------------------------------------------- the map
@@ -126,7 +126,7 @@ with map_slot:
     if len(labels) > figures.MAP_POINTS:
         st.caption(f"The map shows a seeded sample of {figures.MAP_POINTS:,} of {len(labels):,} examples; the table "
                    "counts all (a selection holds the points drawn).")
-    points = picked.selection.points if picked and picked.selection else []
+    points = ((picked or {}).get("selection") or {}).get("points") or []  # the event is a dict with attributes
     chosen_ids = list(dict.fromkeys(str(p["customdata"][3]) for p in points
                                     if isinstance(p.get("customdata"), list) and len(p["customdata"]) > 3))
     if not chosen_ids:

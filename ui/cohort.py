@@ -129,9 +129,9 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
     frame = saved_cohorts(db, version)
     saved = dict(zip(frame["name"], frame["predicate"]))
     text_key, pick_key = f"{key}_text", f"{key}_pick"
+    initial = None
     if text_key not in st.session_state:  # new on this page: from the session, else the URL
-        where, name = _initial(saved)
-        st.session_state[text_key] = where
+        initial, name = _initial(saved)
         st.session_state[pick_key] = name if name in saved else NONE
     if st.session_state.get(pick_key) not in (NONE, *saved):
         st.session_state[pick_key] = NONE
@@ -144,12 +144,15 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         if saved:
             st.selectbox("Saved cohorts", [NONE, *saved], key=pick_key, on_change=_picked, args=(key, saved),
                          help="A cohort saved in the store; picking one puts its condition in the box below.")
-        text = st.text_input("Cohort (a condition)", key=text_key, placeholder='e.g. language = "sw" and not correct',
+        # a new box starts from ``value`` (not a value put in the session first: a rerun the browser asks for
+        # before the box is drawn, e.g. a table's preselected row, would show it empty)
+        text = st.text_input("Cohort (a condition)", value=initial, key=text_key, placeholder='e.g. language = "sw" and not correct',
                              help="Only the examples that satisfy the condition are analysed: every table, chart "
                                   "and statistic of the page. Fields: " + field_help(fields) + ". Operators: = != < "
                                   "<= > >=, in [...], not in, contains \"text\", is null, and, or, not, (...).")
         with st.expander("Fields you can name", icon=":material/list:"):
             st.caption(md(field_help(fields)))
+        text = text or ""
         where = text.strip()
         name = st.session_state.get(pick_key, NONE)
         name = name if name != NONE and saved.get(name, "").strip() == where else ""

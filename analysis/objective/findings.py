@@ -56,6 +56,9 @@ MSG_BASELINE = "A comparison finding needs its baseline run"
 #: The evidence a slice finding keeps (columns of the slice table).
 SLICE_EVIDENCE = ("n", "errors", "error_rate", "ci_low", "ci_high", "ci_method", "rest_n", "rest_error_rate",
                   "difference", "p_value", "test", "q_value", "too_small", "finding")
+#: The evidence a slice finding keeps when the outcome is a graded score (columns of its slice table).
+GRADED_EVIDENCE = ("n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
+                   "p_value", "test", "q_value", "too_small", "finding")
 #: The evidence a comparison finding keeps (columns of the comparison table).
 COMPARISON_EVIDENCE = ("n", "base_errors", "cand_errors", "b", "c", "base_error_rate", "cand_error_rate",
                        "difference", "ci_low", "ci_high", "p_value", "q_value", "too_small", "verdict")
@@ -191,7 +194,8 @@ def slice_evidence(store: Store, run: str, target: Mapping, *, settings: Mapping
     target : mapping of str to str
         The slice (attribute -> value label).
     settings : mapping, optional
-        ``attributes``, ``max_order``, ``min_support``, ``confidence``, ``fdr``, ``bins``, ``edges``.
+        ``attributes``, ``max_order``, ``min_support``, ``confidence``, ``fdr``, ``bins``, ``edges``, and
+        ``outcome`` (``"correct"`` by default; a numeric score: the slice's mean, see :data:`GRADED_EVIDENCE`).
     where : str, optional
         The cohort.
 
@@ -199,7 +203,9 @@ def slice_evidence(store: Store, run: str, target: Mapping, *, settings: Mapping
     -------
     evidence : dict
         :data:`SLICE_EVIDENCE` (counts, rates and differences as fractions, interval, p and q),
-        ``description``, ``overall_error_rate`` and ``total_n``.
+        ``description``, ``overall_error_rate`` and ``total_n``; for a graded ``outcome``
+        :data:`GRADED_EVIDENCE` (means, t interval and differences in the score's unit), ``outcome`` (the
+        score's column) and ``overall_mean`` instead of the rates.
     settings : dict
         The settings used (to recompute).
 
@@ -214,17 +220,25 @@ def slice_evidence(store: Store, run: str, target: Mapping, *, settings: Mapping
     attributes = list(settings.get("attributes") or list(target))
     kwargs = {k: settings[k] for k in ("min_support", "confidence", "fdr", "bins") if k in settings}
     max_order = int(settings.get("max_order", max(len(target), 1)))
+    outcome = str(settings.get("outcome") or "correct")
     result = slice_table(store, run, attributes, max_order=max(max_order, len(target)), where=where,
-                         edges=settings.get("edges") or None, **kwargs)
+                         edges=settings.get("edges") or None, outcome=outcome, **kwargs)
     row = _row_of(result.table, target)
     if row is None:
         raise FaultlineError(MSG_NO_SLICE.format(run=run, target=dict(target), attributes=", ".join(attributes)))
-    evidence = {k: json_value(row[k]) for k in SLICE_EVIDENCE}
+    graded = outcome != "correct"
+    evidence = {k: json_value(row[k]) for k in (GRADED_EVIDENCE if graded else SLICE_EVIDENCE)}
     evidence["description"] = row["description"]
-    evidence["overall_error_rate"] = json_value(result.overall_error_rate)
+    if graded:
+        evidence["outcome"] = result.settings["outcome"]
+        evidence["overall_mean"] = json_value(result.settings["overall_mean"])
+    else:
+        evidence["overall_error_rate"] = json_value(result.overall_error_rate)
     evidence["total_n"] = result.total_n
     used = {"attributes": attributes, "max_order": max(max_order, len(target)), "edges": result.edges,
             **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins")}}
+    if graded:
+        used["outcome"] = result.settings["outcome"]
     return evidence, used
 
 

@@ -116,3 +116,14 @@ def test_a_link_to_a_cohort_the_store_lacks_is_named(env):
     at = run(at)
     assert any("nowhere" in w.value for w in at.warning)
     assert returned(at) == "where=None"
+
+
+def test_a_map_selection_condition_selects_exactly_those_ids_even_with_quotes(tmp_path):
+    from analysis import check_cohort
+    from ui.cohort import ids_condition
+
+    ids = ['plain', 'with "quotes"', "back\\slash", "it's", "other"]
+    with open_store(tmp_path / "ids.duckdb", seed_demo=False) as store:
+        store.ingest_frame(pd.DataFrame({"example_id": ids, "prompt": ["q"] * 5, "correct": [True] * 5}), name="r")
+        for chosen in (ids[:1], ids[1:4], ids):
+            assert check_cohort(store, "r", ids_condition(chosen)) == len(chosen)

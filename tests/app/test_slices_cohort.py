@@ -142,3 +142,21 @@ def test_attributes_of_a_link_that_the_run_lacks_are_named_below_the_picker(demo
     note = next(i for i, w in enumerate(sidebar) if str(getattr(w, "value", "")).startswith("Not attributes of"))
     assert note > picker  # below the picker: a note above it moved the list the browser sweep opens
     assert "no\\_such\\_attribute" in sidebar[note].value
+
+
+def test_a_slice_pinned_with_a_graded_outcome_keeps_its_mean_and_recomputes(demo, demo_db):
+    from analysis import recompute_finding
+
+    run_id, frame = demo
+    at = start(run=run_id, by=["language"], order="1", outcome="score", where=COHORT)
+    at = select(at, row_of(at, "language = es"))
+    at.text_area(key="slices_pin_note").input("graded pin")
+    at = run(at.button(key="slices_pin").click())
+    with open_store(demo_db, seed_demo=False) as store:
+        pinned = findings(store, run_id)
+        row = pinned[pinned["note"] == "graded pin"].iloc[0]
+        again = recompute_finding(store, row["finding_id"])
+    scores = frame[(frame["meta.domain"] == "legal") & (frame["meta.language"] == "es")]["score"].dropna()
+    assert row["evidence"]["n"] == len(scores) and np.isclose(row["evidence"]["mean"], scores.mean())
+    assert row["evidence"]["outcome"] == "score" and row["settings"]["outcome"] == "score"
+    assert np.isclose(again["mean"], row["evidence"]["mean"]) and again["n"] == row["evidence"]["n"]
