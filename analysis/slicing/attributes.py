@@ -698,7 +698,7 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
             continue
         given = (edges or {}).get(attr.name) if attr.kind == "numeric" else None
         if attr.kind != "numeric" or (given is None and distinct <= FEW_DISTINCT):
-            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None,
+            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params, n_values=int(distinct)), None,
                                          constant=_at_most_one(distinct, missing)))
             continue
         if given is not None:
@@ -708,7 +708,8 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         bexpr, bparams = F.binned_expr(expr, params, cut)
         labels = {i: _bin_label(cut, i) for i in range(len(cut) + 1)}
         n_bins = 0 if lo is None else (1 if _bin_of(lo, cut) == _bin_of(hi, cut) else 2)
-        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels), labels, cut,
+        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels, n_values=len(labels)),
+                                     labels, cut,
                                      constant=_at_most_one(n_bins, missing)))
     return out
 
