@@ -10,12 +10,17 @@ DuckDB's allocations; Spark's JVM is a separate process and its memory is not co
 - ``spark`` / ``duckdb`` at 1M rows: the analysis alone, on each engine (the ratio is the cost of the
   engine switch on one machine, printed, not a target).
 
+The ``lake`` case also times the floor: DuckDB alone, the same grouping sets (every single and pair) and
+aggregates straight over the Parquet file (``read_parquet``, no catalog, no statistics), printed beside
+Faultline's analysis time as a ratio.
+
 Rows per second per core = rows / analysis seconds / cores used (DuckDB's threads; local[2] for Spark),
 so the size of a cluster for 1B examples can be estimated.
 
     python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
+    python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep /work/bigdata
 """
 
 from __future__ import annotations
@@ -76,6 +81,24 @@ out["analyse_s"] = time.perf_counter() - t
 out["slices"] = len(result.table)
 out["rows"] = int(run.row_count)
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if case == "lake":  # the floor: DuckDB alone, the same grouping sets and aggregates straight over the Parquet file
+    import duckdb
+    edges = result.edges[by[-1]]
+    binned = " ".join(f"WHEN {by[-1]} <= {float(e)!r} THEN {i}" for i, e in enumerate(edges))
+    cols = by[:-1] + ["b"]
+    sets = [(c,) for c in cols] + [pair for i, a in enumerate(cols) for pair in [(a, b) for b in cols[i + 1:]]]
+    floor = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, count_if(NOT correct) AS e, "
+             f"sum(CAST(round(score * CAST(1e15 AS DOUBLE)) AS DECIMAL(38, 0))) AS s, count(score) AS sn FROM "
+             f"(SELECT {', '.join(by[:-1])}, CASE WHEN {by[-1]} IS NULL THEN NULL {binned} ELSE {len(edges)} END AS b, "
+             f"correct, score FROM read_parquet(?)) GROUP BY GROUPING SETS "
+             f"({', '.join('(' + ', '.join(x) + ')' for x in sets)})")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    t = time.perf_counter()
+    floor_rows = con.execute(floor, [path]).fetchall()
+    out["floor_s"] = time.perf_counter() - t
+    out["floor_cells"] = len(floor_rows)
+    con.close()
 print(json.dumps(out))
 """
 
@@ -97,7 +120,10 @@ def measure(case: str, path: Path, db: Path) -> dict:
                            json.dumps(BY)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{case} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise SystemExit(f"{case} printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}") from None
 
 
 def show(result: dict, cores: int) -> None:
@@ -105,6 +131,10 @@ def show(result: dict, cores: int) -> None:
     print(f"{result['case']:>7} {result['rows']:>12,} rows: load {result['load_s']:7.1f} s, analysis "
           f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7.0f} MB, "
           f"{per_core:,.0f} rows/s per core", flush=True)
+    if "floor_s" in result:
+        print(f"{'floor':>7} DuckDB alone, the same {result['floor_cells']} cells (GROUPING SETS of every single and "
+              f"pair straight over the Parquet file): {result['floor_s']:.1f} s; Faultline / floor: "
+              f"{result['analyse_s'] / result['floor_s']:.2f}", flush=True)
 
 
 def main(argv=None) -> None:
@@ -114,19 +144,25 @@ def main(argv=None) -> None:
     parser.add_argument("--spark-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="a folder (outside the repository) where generated Parquet files are kept and reused")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
         folder = Path(folder)
-        sizes = [args.rows] + ([100_000_000] if args.big else [])
+        sizes = [args.rows] + ([100_000_000] if args.big and args.rows != 100_000_000 else [])
         for rows in sizes:
-            path = folder / f"examples-{rows}.parquet"
-            print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
-                  flush=True)
+            path = (args.keep or folder) / f"examples-{rows}.parquet"
+            if args.keep and path.exists():
+                print(f"reused {path} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
+            else:
+                print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
+                      flush=True)
             show(measure("lake", path, folder / f"lake-{rows}.duckdb"), cores)
             if not args.skip_ingest and rows == args.rows:
                 show(measure("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
-            path.unlink()
+            if not args.keep:
+                path.unlink()
         if not args.skip_spark:
             rows = args.spark_rows
             path = folder / f"spark-{rows}.parquet"
