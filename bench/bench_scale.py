@@ -1,6 +1,6 @@
 """Scale: DuckDB on Parquet in place vs ingest-then-analyse, and Spark local vs DuckDB.
 
-Cases (each measured once, in a fresh process: wall time and peak memory, ``ru_maxrss``, which sees
+Cases (each measured once, in a fresh process (the load and the analysis each in its own): wall time and peak memory, ``ru_maxrss``, which sees
 DuckDB's allocations; Spark's JVM is a separate process and its memory is not counted):
 
 - ``lake``: register a generated Parquet file in place (:meth:`Store.register_parquet`), then the slice
@@ -60,14 +60,18 @@ from analysis.store import Store
 from analysis.slicing.table import slice_table
 out = {"case": case}
 start = time.perf_counter()
-if case in ("lake", "ingest"):
+if case in ("register", "load"):  # the run registered in place, or ingested (a copy): nothing else
     store = Store(db)
-    if case == "lake":
+    if case == "register":
         (run,) = store.register_parquet(path, name="r", mapping=mapping).added
     else:
         (run,) = store.ingest(path, name="r", mapping=mapping).added
+    store.close()
     out["load_s"] = time.perf_counter() - start
-else:  # spark / duckdb: the analysis of a store made beforehand
+    out["load_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+    sys.exit(0)
+else:  # lake / ingest / spark / duckdb: the analysis of a store made beforehand, in its own process
     store = Store(db, read_only=True, engine="spark" if case == "spark" else "duckdb")
     run = store.run("r")
     if case == "spark":
@@ -115,6 +119,13 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - start
 
 
+def measure_loaded(case: str, path: Path, db: Path) -> dict:
+    """``lake`` (registered in place) or ``ingest`` (a copy): the load and the analysis, each in a fresh process
+    (so each one's peak memory is its own)."""
+    loaded = measure("register" if case == "lake" else "load", path, db)
+    return {**measure(case, path, db), "load_s": loaded["load_s"], "load_peak_mb": loaded["load_peak_mb"]}
+
+
 def measure(case: str, path: Path, db: Path) -> dict:
     done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db), json.dumps(MAPPING),
                            json.dumps(BY)], capture_output=True, text=True, check=False)
@@ -128,8 +139,10 @@ def measure(case: str, path: Path, db: Path) -> dict:
 
 def show(result: dict, cores: int) -> None:
     per_core = result["rows"] / result["analyse_s"] / cores
-    print(f"{result['case']:>7} {result['rows']:>12,} rows: load {result['load_s']:7.1f} s, analysis "
-          f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7.0f} MB, "
+    load = (f"load {result['load_s']:7.1f} s (peak {result['load_peak_mb']:,.0f} MB), " if "load_peak_mb" in result
+            else "")
+    print(f"{result['case']:>7} {result['rows']:>12,} rows: {load}analysis "
+          f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7,.0f} MB, "
           f"{per_core:,.0f} rows/s per core", flush=True)
     if "floor_s" in result:
         print(f"{'floor':>7} DuckDB alone, the same {result['floor_cells']} cells (GROUPING SETS of every single and "
@@ -158,9 +171,9 @@ def main(argv=None) -> None:
             else:
                 print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
                       flush=True)
-            show(measure("lake", path, folder / f"lake-{rows}.duckdb"), cores)
+            show(measure_loaded("lake", path, folder / f"lake-{rows}.duckdb"), cores)
             if not args.skip_ingest and rows == args.rows:
-                show(measure("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
+                show(measure_loaded("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
             if not args.keep:
                 path.unlink()
         if not args.skip_spark:
@@ -168,7 +181,7 @@ def main(argv=None) -> None:
             path = folder / f"spark-{rows}.parquet"
             generate(path, rows)
             db = folder / "spark.duckdb"
-            measure("ingest", path, db)
+            measure("load", path, db)
             duck = measure("duckdb", path, db)
             spark = measure("spark", path, db)
             show(duck, cores)

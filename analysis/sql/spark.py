@@ -202,9 +202,10 @@ def _transform(node):
     from sqlglot import exp
 
     if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
-        return exp.Anonymous(this="grouping_id", expressions=[e.copy() for e in node.expressions])
+        return exp.Anonymous(this="grouping_id", expressions=[e.copy().transform(_transform) for e in node.expressions])
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
-        return exp.Anonymous(this="percentile", expressions=[node.this.copy(), node.expression.copy()])
+        return exp.Anonymous(this="percentile", expressions=[node.this.copy().transform(_transform),
+                                                              node.expression.copy().transform(_transform)])
     if isinstance(node, exp.Union) and node.args.get("by_name"):
         return _positional_union(node)
     if isinstance(node, exp.Length) and isinstance(node.this, (exp.RegexpExtractAll, exp.Array, exp.Split)):

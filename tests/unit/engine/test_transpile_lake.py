@@ -13,8 +13,8 @@ from analysis.store import Store
 
 
 def test_the_turn_feature_counts_list_items_on_spark():
-    text = to_spark(f"SELECT {turn_expr()} AS turn, length(output) AS n FROM t")
-    assert "SIZE(REGEXP_EXTRACT_ALL(" in text and "LENGTH(output)" in text
+    text = to_spark(f"SELECT {turn_expr()} AS turn, length(output) AS n, quantile_cont({turn_expr()}, 0.5) FROM t")
+    assert text.count("SIZE(REGEXP_EXTRACT_ALL(") == 2 and "LENGTH(output)" in text  # inside percentile too
     con = duckdb.connect()  # and DuckDB's own reading of the expression counts items
     rows = con.execute(f"SELECT {turn_expr()} FROM (SELECT unnest(['user: a\nassistant: b\nuser: c', 'plain', NULL])"
                        " AS input)").fetchall()
