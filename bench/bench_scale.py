@@ -21,6 +21,7 @@ so the size of a cluster for 1B examples can be estimated.
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
     python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep /work/bigdata
+    python bench/bench_scale.py --lake /work/bigdata/lake100m     # a folder of 10 hard links of a 10M file
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ if case == "lake":  # the floor: DuckDB alone, the same grouping sets and aggreg
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     t = time.perf_counter()
-    floor_rows = con.execute(floor, [path]).fetchall()
+    import os
+    floor_rows = con.execute(floor, [os.path.join(path, "*.parquet") if os.path.isdir(path) else path]).fetchall()
     out["floor_s"] = time.perf_counter() - t
     out["floor_cells"] = len(floor_rows)
     con.close()
@@ -119,15 +121,16 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - start
 
 
-def measure_loaded(case: str, path: Path, db: Path) -> dict:
+def measure_loaded(case: str, path: Path, db: Path, mapping: dict | None = None) -> dict:
     """``lake`` (registered in place) or ``ingest`` (a copy): the load and the analysis, each in a fresh process
     (so each one's peak memory is its own)."""
-    loaded = measure("register" if case == "lake" else "load", path, db)
-    return {**measure(case, path, db), "load_s": loaded["load_s"], "load_peak_mb": loaded["load_peak_mb"]}
+    loaded = measure("register" if case == "lake" else "load", path, db, mapping)
+    return {**measure(case, path, db, mapping), "load_s": loaded["load_s"], "load_peak_mb": loaded["load_peak_mb"]}
 
 
-def measure(case: str, path: Path, db: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db), json.dumps(MAPPING),
+def measure(case: str, path: Path, db: Path, mapping: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db),
+                           json.dumps(mapping or MAPPING),
                            json.dumps(BY)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{case} failed:\n{done.stderr[-3000:]}")
@@ -159,8 +162,16 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--keep", type=Path, default=None,
                         help="a folder (outside the repository) where generated Parquet files are kept and reused")
+    parser.add_argument("--lake", type=Path, default=None,
+                        help="measure only the lake case on Parquet files already made (a file or a folder of "
+                             "generated files, e.g. hard links of one file: example ids are then the record numbers)")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
+    if args.lake is not None:
+        mapping = {**{k: v for k, v in MAPPING.items() if k != "id"}, "ignore": ["id"]}
+        with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
+            show(measure_loaded("lake", args.lake, Path(folder) / "lake.duckdb", mapping), cores)
+        return
     with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
         folder = Path(folder)
         sizes = [args.rows] + ([100_000_000] if args.big and args.rows != 100_000_000 else [])
