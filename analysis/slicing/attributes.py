@@ -684,7 +684,7 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
     for attr, req in zip(attrs, requests):
         distinct, missing = row.pop(0), row.pop(0)
         lo, hi = (row.pop(0), row.pop(0)) if req.value_range else (None, None)
-        found = [row.pop(0) for _ in req.quantiles]
+        found = list(row.pop(0) or []) if req.quantiles else []
         days = row.pop(0) if req.day_distinct else None
         expr, params = req.expr, req.params
         if attr.kind == "timestamp":

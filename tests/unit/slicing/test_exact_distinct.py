@@ -81,3 +81,20 @@ def test_bins_follow_the_exact_count_of_values(store):
                                   bins=5, edges=None)
     binned = {p.attribute.name: p.edges is not None for p in prepared}
     assert binned == {"turns": frame["turns"].nunique() > FEW_DISTINCT, "hops": frame["hops"].nunique() > FEW_DISTINCT}
+
+
+def test_bin_edges_are_exact_percentiles_from_one_list_of_quantiles():
+    """The profile asks for every quantile of a number in one ``quantile_cont`` (one sorted copy of the values);
+    each edge is numpy's linear-interpolation percentile, missing values left out."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=2001)
+    values[rng.random(2001) < 0.05] = np.nan
+    con = duckdb.connect()
+    con.register("frame", pd.DataFrame({"x": values}))
+    con.execute("CREATE TABLE t AS SELECT x FROM frame")
+    quantiles = [0.2, 0.4, 0.6, 0.8]
+    sql, params = Q.profile_sql("t", [Q.ProfileRequest('"x"', [], value_range=True, quantiles=quantiles)])
+    row = con.execute(sql, params).fetchone()
+    expected = np.percentile(values[~np.isnan(values)], [100 * q for q in quantiles])
+    assert row[-1] == pytest.approx(list(expected), rel=1e-12, abs=1e-12)
+    assert row[2:4] == (np.nanmin(values), np.nanmax(values))
