@@ -1,6 +1,6 @@
 """Scale: DuckDB on Parquet in place vs ingest-then-analyse, and Spark local vs DuckDB.
 
-Cases (each measured once, in a fresh process: wall time and peak memory, ``ru_maxrss``, which sees
+Cases (each measured once, in a fresh process (the load and the analysis each in its own): wall time and peak memory, ``ru_maxrss``, which sees
 DuckDB's allocations; Spark's JVM is a separate process and its memory is not counted):
 
 - ``lake``: register a generated Parquet file in place (:meth:`Store.register_parquet`), then the slice
@@ -10,12 +10,18 @@ DuckDB's allocations; Spark's JVM is a separate process and its memory is not co
 - ``spark`` / ``duckdb`` at 1M rows: the analysis alone, on each engine (the ratio is the cost of the
   engine switch on one machine, printed, not a target).
 
+The ``lake`` case also times the floor: DuckDB alone, the same grouping sets (every single and pair) and
+aggregates straight over the Parquet file (``read_parquet``, no catalog, no statistics), printed beside
+Faultline's analysis time as a ratio.
+
 Rows per second per core = rows / analysis seconds / cores used (DuckDB's threads; local[2] for Spark),
 so the size of a cluster for 1B examples can be estimated.
 
     python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
+    python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep /work/bigdata
+    python bench/bench_scale.py --lake /work/bigdata/lake100m     # a folder of 10 hard links of a 10M file
 """
 
 from __future__ import annotations
@@ -55,14 +61,18 @@ from analysis.store import Store
 from analysis.slicing.table import slice_table
 out = {"case": case}
 start = time.perf_counter()
-if case in ("lake", "ingest"):
+if case in ("register", "load"):  # the run registered in place, or ingested (a copy): nothing else
     store = Store(db)
-    if case == "lake":
+    if case == "register":
         (run,) = store.register_parquet(path, name="r", mapping=mapping).added
     else:
         (run,) = store.ingest(path, name="r", mapping=mapping).added
+    store.close()
     out["load_s"] = time.perf_counter() - start
-else:  # spark / duckdb: the analysis of a store made beforehand
+    out["load_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+    sys.exit(0)
+else:  # lake / ingest / spark / duckdb: the analysis of a store made beforehand, in its own process
     store = Store(db, read_only=True, engine="spark" if case == "spark" else "duckdb")
     run = store.run("r")
     if case == "spark":
@@ -76,6 +86,25 @@ out["analyse_s"] = time.perf_counter() - t
 out["slices"] = len(result.table)
 out["rows"] = int(run.row_count)
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if case == "lake":  # the floor: DuckDB alone, the same grouping sets and aggregates straight over the Parquet file
+    import duckdb
+    edges = result.edges[by[-1]]
+    binned = " ".join(f"WHEN {by[-1]} <= {float(e)!r} THEN {i}" for i, e in enumerate(edges))
+    cols = by[:-1] + ["b"]
+    sets = [(c,) for c in cols] + [pair for i, a in enumerate(cols) for pair in [(a, b) for b in cols[i + 1:]]]
+    floor = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n, count_if(NOT correct) AS e, "
+             f"sum(CAST(round(score * CAST(1e15 AS DOUBLE)) AS DECIMAL(38, 0))) AS s, count(score) AS sn FROM "
+             f"(SELECT {', '.join(by[:-1])}, CASE WHEN {by[-1]} IS NULL THEN NULL {binned} ELSE {len(edges)} END AS b, "
+             f"correct, score FROM read_parquet(?)) GROUP BY GROUPING SETS "
+             f"({', '.join('(' + ', '.join(x) + ')' for x in sets)})")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    t = time.perf_counter()
+    import os
+    floor_rows = con.execute(floor, [os.path.join(path, "*.parquet") if os.path.isdir(path) else path]).fetchall()
+    out["floor_s"] = time.perf_counter() - t
+    out["floor_cells"] = len(floor_rows)
+    con.close()
 print(json.dumps(out))
 """
 
@@ -92,19 +121,36 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(case: str, path: Path, db: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db), json.dumps(MAPPING),
+def measure_loaded(case: str, path: Path, db: Path, mapping: dict | None = None) -> dict:
+    """``lake`` (registered in place) or ``ingest`` (a copy): the load and the analysis, each in a fresh process
+    (so each one's peak memory is its own)."""
+    loaded = measure("register" if case == "lake" else "load", path, db, mapping)
+    return {**measure(case, path, db, mapping), "load_s": loaded["load_s"], "load_peak_mb": loaded["load_peak_mb"]}
+
+
+def measure(case: str, path: Path, db: Path, mapping: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), case, str(path), str(db),
+                           json.dumps(mapping or MAPPING),
                            json.dumps(BY)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{case} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise SystemExit(f"{case} printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}") from None
 
 
 def show(result: dict, cores: int) -> None:
     per_core = result["rows"] / result["analyse_s"] / cores
-    print(f"{result['case']:>7} {result['rows']:>12,} rows: load {result['load_s']:7.1f} s, analysis "
-          f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7.0f} MB, "
+    load = (f"load {result['load_s']:7.1f} s (peak {result['load_peak_mb']:,.0f} MB), " if "load_peak_mb" in result
+            else "")
+    print(f"{result['case']:>7} {result['rows']:>12,} rows: {load}analysis "
+          f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7,.0f} MB, "
           f"{per_core:,.0f} rows/s per core", flush=True)
+    if "floor_s" in result:
+        print(f"{'floor':>7} DuckDB alone, the same {result['floor_cells']} cells (GROUPING SETS of every single and "
+              f"pair straight over the Parquet file): {result['floor_s']:.1f} s; Faultline / floor: "
+              f"{result['analyse_s'] / result['floor_s']:.2f}", flush=True)
 
 
 def main(argv=None) -> None:
@@ -114,25 +160,39 @@ def main(argv=None) -> None:
     parser.add_argument("--spark-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="a folder (outside the repository) where generated Parquet files are kept and reused")
+    parser.add_argument("--lake", type=Path, default=None,
+                        help="measure only the lake case on Parquet files already made (a file or a folder of "
+                             "generated files, e.g. hard links of one file: example ids are then the record numbers)")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
+    if args.lake is not None:
+        mapping = {**{k: v for k, v in MAPPING.items() if k != "id"}, "ignore": ["id"]}
+        with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
+            show(measure_loaded("lake", args.lake, Path(folder) / "lake.duckdb", mapping), cores)
+        return
     with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
         folder = Path(folder)
-        sizes = [args.rows] + ([100_000_000] if args.big else [])
+        sizes = [args.rows] + ([100_000_000] if args.big and args.rows != 100_000_000 else [])
         for rows in sizes:
-            path = folder / f"examples-{rows}.parquet"
-            print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
-                  flush=True)
-            show(measure("lake", path, folder / f"lake-{rows}.duckdb"), cores)
+            path = (args.keep or folder) / f"examples-{rows}.parquet"
+            if args.keep and path.exists():
+                print(f"reused {path} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
+            else:
+                print(f"generated {rows:,} rows in {generate(path, rows):.1f} s ({path.stat().st_size / 1e6:,.0f} MB)",
+                      flush=True)
+            show(measure_loaded("lake", path, folder / f"lake-{rows}.duckdb"), cores)
             if not args.skip_ingest and rows == args.rows:
-                show(measure("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
-            path.unlink()
+                show(measure_loaded("ingest", path, folder / f"ingest-{rows}.duckdb"), cores)
+            if not args.keep:
+                path.unlink()
         if not args.skip_spark:
             rows = args.spark_rows
             path = folder / f"spark-{rows}.parquet"
             generate(path, rows)
             db = folder / "spark.duckdb"
-            measure("ingest", path, db)
+            measure("load", path, db)
             duck = measure("duckdb", path, db)
             spark = measure("spark", path, db)
             show(duck, cores)

@@ -477,6 +477,8 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
     why: dict[str, str] = {}
     kinds: dict[str, str] = {}
     candidates = []
+    exact = _exact_distinct(store, schema, [a for a in listed if a.source not in ("cluster", "failure_mode")
+                                            and a.column is not None and a.kind == "categorical"])
     for attr in listed:
         if attr.source in ("cluster", "failure_mode"):
             why[attr.name] = MSG_COMPUTED.format(what="a clustering" if attr.source == "cluster" else
@@ -484,9 +486,11 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
             kinds[attr.name] = LEFT_COMPUTED
             continue
         if attr.column is not None and attr.kind == "categorical":
-            distinct = fields.loc[attr.column, "n_distinct"]
-            if pd.notna(distinct) and distinct > MAX_DEFAULT_CARDINALITY:
-                why[attr.name] = attr.reason or MSG_CARDINALITY.format(n=int(distinct), limit=MAX_DEFAULT_CARDINALITY)
+            distinct = exact[attr.column]
+            if distinct > MAX_DEFAULT_CARDINALITY:
+                recorded = fields.loc[attr.column, "n_distinct"]  # approximate, recorded at ingest: shown if larger
+                shown = int(recorded) if pd.notna(recorded) and recorded > distinct else distinct
+                why[attr.name] = attr.reason or MSG_CARDINALITY.format(n=shown, limit=MAX_DEFAULT_CARDINALITY)
                 kinds[attr.name] = LEFT_OUTCOME if attr.reason else LEFT_CARDINALITY
                 continue
         candidates.append(attr)
@@ -703,7 +707,7 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
     for attr, req in zip(attrs, requests):
         distinct, missing = row.pop(0), row.pop(0)
         lo, hi = (row.pop(0), row.pop(0)) if req.value_range else (None, None)
-        found = [row.pop(0) for _ in req.quantiles]
+        found = list(row.pop(0) or []) if req.quantiles else []
         days = row.pop(0) if req.day_distinct else None
         expr, params = req.expr, req.params
         if attr.kind == "timestamp":
@@ -717,7 +721,7 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
             continue
         given = (edges or {}).get(attr.name) if attr.kind == "numeric" else None
         if attr.kind != "numeric" or (given is None and distinct <= FEW_DISTINCT):
-            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None,
+            out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params, n_values=int(distinct)), None,
                                          constant=_at_most_one(distinct, missing)))
             continue
         if given is not None:
@@ -727,9 +731,21 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         bexpr, bparams = F.binned_expr(expr, params, cut)
         labels = {i: _bin_label(cut, i) for i in range(len(cut) + 1)}
         n_bins = 0 if lo is None else (1 if _bin_of(lo, cut) == _bin_of(hi, cut) else 2)
-        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels), labels, cut,
+        out.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, bexpr, bparams, labels, n_values=len(labels)),
+                                     labels, cut,
                                      constant=_at_most_one(n_bins, missing)))
     return out
+
+
+def _exact_distinct(store: Store, schema: RunSchema, attrs: Sequence[Attribute]) -> dict[str, int]:
+    """Each attribute column's exact count of distinct values, capped one above :data:`MAX_DEFAULT_CARDINALITY`
+    (the ingest's recorded count is approximate: the default-attribute rule must not hinge on it)."""
+    columns = list(dict.fromkeys(a.column for a in attrs))
+    if not columns:
+        return {}
+    sql, params = Q.distinct_counts_sql(schema.run.table_name, columns, MAX_DEFAULT_CARDINALITY + 1)
+    row = store.cursor().execute(sql, params).fetchall()[0]
+    return {c: int(n) for c, n in zip(columns, row)}
 
 
 def _at_most_one(distinct: int, missing: int) -> bool:

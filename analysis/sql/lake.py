@@ -87,12 +87,62 @@ def side_columns_sql() -> str:
 
 
 VIEW_KIND = "SELECT table_type FROM information_schema.tables WHERE table_name = ?"
+#: A view's defining statement (DuckDB's catalog).
+VIEW_SQL = "SELECT sql FROM duckdb_views() WHERE view_name = ?"
+
+
+def plain_examples_view(table: str, view_sql: str) -> bool:
+    """Whether a run's examples view is its base view alone (no computed column joined from a side table)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(view_sql, read="duckdb")
+    select = tree.expression if isinstance(tree, exp.Create) else tree
+    if not isinstance(select, exp.Select) or select.args.get("joins") or select.args.get("where"):
+        return False
+    tables = list(select.find_all(exp.Table))
+    return (len(select.expressions) == 1 and isinstance(select.expressions[0], exp.Star)
+            and len(tables) == 1 and tables[0].name == base_view(table))
+
+
+def spark_base_sql(view_sql: str, source: str) -> tuple[list[str], str]:
+    """A Parquet-backed run's base view for Spark: the Parquet files it reads and the view's query over
+    ``source``, a Spark view of those files' rows with their record number (``ROW_COLUMN``).
+
+    The base view (:func:`create_views_sql`) reads the files through :func:`numbered_parquet_source`
+    (DuckDB's ``read_parquet`` with ``file_row_number``); that subquery is replaced by ``source``, and
+    the rest (the mapping of the files' columns to the run's columns) is transpiled to Spark SQL as
+    any statement is (:func:`analysis.sql.spark.to_spark`).
+
+    Raises
+    ------
+    FaultlineError
+        If the view does not read Parquet files in the form Faultline writes.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from analysis.errors import FaultlineError
+    from analysis.sql.spark import to_spark
+
+    tree = sqlglot.parse_one(view_sql, read="duckdb")
+    select = tree.expression if isinstance(tree, exp.Create) else tree
+    reads = list(select.find_all(exp.ReadParquet))
+    if len(reads) != 1:
+        raise FaultlineError(f"Not a Parquet-backed run's view (expected one read_parquet): {view_sql[:200]}")
+    listed = reads[0].expressions[0] if reads[0].expressions else None
+    files = [e.this for e in listed.expressions] if isinstance(listed, exp.Array) else []
+    if not files or not all(isinstance(e, exp.Literal) and e.is_string for e in listed.expressions):
+        raise FaultlineError(f"Not a Parquet-backed run's view (expected a list of files): {view_sql[:200]}")
+    numbered = reads[0].find_ancestor(exp.Select)
+    numbered.replace(exp.select("*").from_(exp.to_table(source)))
+    return files, to_spark(select.sql(dialect="duckdb"))
 
 
 def drop_view_sql(name: str) -> str:
     return f"DROP VIEW IF EXISTS {quote_ident(name)}"
 
 
-__all__ = ["ROW_COLUMN", "VIEW_KIND", "base_view", "create_side_table_sql", "create_views_sql", "drop_view_sql",
+__all__ = ["ROW_COLUMN", "VIEW_KIND", "VIEW_SQL", "plain_examples_view", "spark_base_sql", "base_view", "create_side_table_sql", "create_views_sql", "drop_view_sql",
            "examples_view_sql", "numbered_parquet_source", "side_add_column_sql", "side_columns_sql",
            "side_drop_column_sql", "side_insert_ids_sql", "side_table"]

@@ -17,6 +17,8 @@ A statement over example rows is written once, in the portable subset of DuckDB'
    - ``UNION ALL BY NAME`` is rewritten as a positional ``UNION ALL`` with the right-hand columns
      reordered by name (when both sides name their columns);
    - ``regexp_matches(s, p)`` stays a search (``RLIKE``) as SQLGlot writes it;
+   - ``len(list)`` (e.g. of ``regexp_extract_all``, the turn feature) is Spark's ``size``; SQLGlot
+     writes ``LENGTH``, a string length in Spark;
 3. written as Spark SQL with unsupported features raising.
 
 ORDER BY keeps DuckDB's NULL placement (SQLGlot writes ``NULLS LAST`` where Spark's default
@@ -200,11 +202,14 @@ def _transform(node):
     from sqlglot import exp
 
     if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
-        return exp.Anonymous(this="grouping_id", expressions=[e.copy() for e in node.expressions])
+        return exp.Anonymous(this="grouping_id", expressions=[e.copy().transform(_transform) for e in node.expressions])
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
-        return exp.Anonymous(this="percentile", expressions=[node.this.copy(), node.expression.copy()])
+        return exp.Anonymous(this="percentile", expressions=[node.this.copy().transform(_transform),
+                                                              node.expression.copy().transform(_transform)])
     if isinstance(node, exp.Union) and node.args.get("by_name"):
         return _positional_union(node)
+    if isinstance(node, exp.Length) and isinstance(node.this, (exp.RegexpExtractAll, exp.Array, exp.Split)):
+        return exp.ArraySize(this=node.this.copy())  # DuckDB's len of a list is Spark's size, not a string length
     return node
 
 

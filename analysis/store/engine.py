@@ -8,7 +8,10 @@ to Spark, everything else to DuckDB. The analysis code does not know which engin
 On Spark a run's examples are Parquet: a run loaded into the store is exported once per data
 version (``<store>.spark/<table>-v<version>.parquet``, or under ``$FAULTLINE_SPARK_STAGING``, a
 folder the cluster can read); a Parquet-backed run (:func:`analysis.store.lake.register`) is
-read where it lies. The statement is transpiled by :func:`analysis.sql.spark.to_spark`; its
+read where it lies: Spark reads the same files (``read.parquet``, numbered in the same order with
+``_metadata.row_index``) and maps their columns with the run's base view transpiled to Spark SQL
+(:func:`analysis.sql.lake.spark_base_sql`), unless computed columns (clusters, failure modes) are
+joined from its side table, in which case it is exported as a stored run is. The statement is transpiled by :func:`analysis.sql.spark.to_spark`; its
 result is cast to the column types DuckDB plans for the same statement (a ``LIMIT 0`` on the
 DuckDB side, no row read) and handed back through DuckDB's own Arrow reader, so the rows, their
 order and their pandas types are the ones a DuckDB run of the same statement gives.
@@ -27,6 +30,7 @@ import pyarrow as pa
 
 from analysis.errors import FaultlineError
 from analysis.sql import engine as E
+from analysis.sql import lake as L
 from analysis.sql import spark as S
 
 #: Which engine runs statements over example rows: ``duckdb`` (default) or ``spark``.
@@ -101,7 +105,8 @@ class SparkRunner:
             known = self._views.get(table)
             if known and known[0] == version:
                 return known[1]
-            if True:  # a stored run: export it (once per data version)
+            frame = self._in_place(cur, table, version)
+            if frame is None:  # a stored run (or computed columns joined): export it (once per data version)
                 folder = self.staging()
                 folder.mkdir(parents=True, exist_ok=True)
                 target = folder / f"{table}-v{version}.parquet"
@@ -116,6 +121,32 @@ class SparkRunner:
             frame.createOrReplaceTempView(name)
             self._views[table] = (version, name)
             return name
+
+    def _in_place(self, cur: duckdb.DuckDBPyConnection, table: str, version: int):
+        """A Parquet-backed run's examples as Spark reads them where they lie (the same files, numbered in
+        the same order as :func:`analysis.sql.lake.numbered_parquet_source`), or None for any other run,
+        and for a Parquet-backed run whose side table joins computed columns (exported instead)."""
+        kind = cur.execute(L.VIEW_KIND, [table]).fetchall()
+        own = cur.execute(L.VIEW_SQL, [table]).fetchall()
+        if not kind or kind[0][0] != "VIEW" or not own or not L.plain_examples_view(table, own[0][0]):
+            return None
+        from pyspark.sql import functions as fn
+
+        from analysis.store.lake import row_counts
+
+        source = f"faultline_src_{table}_v{version}"
+        files, spark_sql = L.spark_base_sql(cur.execute(L.VIEW_SQL, [L.base_view(table)]).fetchall()[0][0], source)
+        offset, total = None, 0
+        for f, n in zip(files, row_counts([Path(f) for f in files])):
+            # Spark names a local file by its URI ("file:/a/b.parquet" or "file:///a/b.parquet", quoted)
+            where = fn.col("_metadata.file_path")
+            match = where.endswith(f) | where.endswith(Path(f).as_uri().removeprefix("file://"))
+            offset = fn.when(match, fn.lit(total)) if offset is None else offset.when(match, fn.lit(total))
+            total += int(n)
+        raw = self.session.read.option("mergeSchema", "true").parquet(*files)
+        raw.select("*", (fn.col("_metadata.row_index") + offset + fn.lit(1)).alias(L.ROW_COLUMN)) \
+            .createOrReplaceTempView(source)
+        return self.session.sql(spark_sql)
 
     def run(self, cur: duckdb.DuckDBPyConnection, sql: str, params) -> pa.Table:
         """The statement's rows from Spark, as an Arrow table typed and named as DuckDB would give them."""

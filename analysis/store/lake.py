@@ -100,7 +100,7 @@ def register(store: Store, path: str | os.PathLike, *, name: str | None = None, 
         described.append({"path": str(f), "size_bytes": stat.st_size,
                           "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(), "sha256": digest or None})
     identity = json.dumps([[d["path"], d["size_bytes"], d["modified"], d["sha256"]] for d in described])
-    counts = _row_counts(files)
+    counts = row_counts(files)
     label = Path(os.fspath(path)).stem if Path(os.fspath(path)).is_file() else Path(os.fspath(path)).name or "parquet"
     source = SourceRun(LAKE_FORMAT, files, name or label, record_label="row",
                        sql_source=L.numbered_parquet_source([str(f) for f in files], counts),
@@ -117,8 +117,14 @@ def register(store: Store, path: str | os.PathLike, *, name: str | None = None, 
     return ingestion.ingest(store, [planned], name=name, model=model, mapping=mapping, notes=notes)
 
 
-def _row_counts(files: list[Path]) -> list[int]:
-    """Rows per file, from the Parquet footers (nothing else is read)."""
+def row_counts(files: list[Path]) -> list[int]:
+    """Rows per file, from the Parquet footers (nothing else is read).
+
+    Raises
+    ------
+    FaultlineError
+        If a file cannot be read as Parquet.
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -127,4 +133,4 @@ def _row_counts(files: list[Path]) -> list[int]:
         raise FaultlineError(f"{files[0]}: could not be read as Parquet: {err}") from err
 
 
-__all__ = ["LAKE_FORMAT", "parquet_files", "register"]
+__all__ = ["LAKE_FORMAT", "parquet_files", "register", "row_counts"]
