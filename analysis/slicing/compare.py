@@ -202,7 +202,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     raw = None
     # graded scores need the score-difference sums of the grouping statement (the in-memory counter has none)
     graded = any(bool(cur.execute(F.graded_sql(t)).fetchall()[0][0]) for t in (base.table_name, cand.table_name))
-    if cohort is None and not graded:
+    if cohort is None and not graded and max(base.row_count, cand.row_count) <= _counts.IN_MEMORY_MAX_ROWS:
         counter = _counts.paired_counter(store, base.table_name, cand.table_name, prepared, cache=kept)
         if counter is not None:  # in memory from the baseline's kept attribute codes
             with contextlib.suppress(_counts.NeedsSQL):  # else a GROUPING SETS statement

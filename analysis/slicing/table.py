@@ -218,7 +218,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     else:
         sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
 
-        counter = _counts.in_memory_counter(store, info.table_name, prepared, graded=graded, cache=kept)
+        counter = (_counts.in_memory_counter(store, info.table_name, prepared, graded=graded, cache=kept)
+                   if info.row_count <= _counts.IN_MEMORY_MAX_ROWS else None)
 
         def count(used: list[int], local_sets: list[tuple]) -> pd.DataFrame:
             if counter is not None:

@@ -43,7 +43,7 @@ def test_each_view_of_the_demo_series(db):
     at.run()
     assert not at.exception, at.exception
     assert any("over-optimised after step 3,000" in shown(e.value) and "domain = medical" in shown(e.value)
-               for e in at.error)
+               for e in at.warning)
     at.session_state["timeline_view_picker"] = "mix"
     at.run()
     at.selectbox(key="timeline_a_picker").select("rlhf step-4000")

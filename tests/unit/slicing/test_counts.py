@@ -103,3 +103,17 @@ def test_paired_counts_in_memory_equal_the_sql_ones(store, monkeypatch):
         assert np.allclose(in_memory[column].to_numpy(float), by_sql[column].to_numpy(float), equal_nan=True,
                            rtol=1e-12), column
     assert (in_memory["verdict"] == by_sql["verdict"]).all()
+
+
+def test_a_run_above_the_in_memory_cap_is_counted_in_sql_with_the_same_numbers(store, monkeypatch):
+    counts.clear(store)
+    expected = slice_table(store, "r", ATTRS, max_order=2, min_support=1).table
+    counts.clear(store)
+    called = []
+    real = counts.in_memory_counter
+    monkeypatch.setattr(counts, "in_memory_counter", lambda *a, **k: called.append(1) or real(*a, **k))
+    monkeypatch.setattr(counts, "IN_MEMORY_MAX_ROWS", len(_frame()) - 1)  # the run is one example too big
+    by_sql = slice_table(store, "r", ATTRS, max_order=2, min_support=1).table
+    assert not called  # no example row read into numpy
+    assert by_sql["description"].tolist() == expected["description"].tolist()
+    assert by_sql["n"].tolist() == expected["n"].tolist() and by_sql["errors"].tolist() == expected["errors"].tolist()

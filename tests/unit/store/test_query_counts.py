@@ -29,14 +29,16 @@ def demo(tmp_path_factory):
 
 
 @pytest.mark.parametrize("max_order", [1, 2, 3])
-def test_slice_table_issues_at_most_seven_statements(demo, max_order):
+def test_slice_table_issues_at_most_nine_statements(demo, max_order):
     run = demo.runs()["name"].iloc[-1]
     with recording(demo) as log:
         result = slice_table(demo, run, max_order=max_order)
     assert len(result.table) > 0
     # the catalog, the default attributes' profile and leakage check, the data version, the slicing profile (kept
-    # per data version: the first call only), the totals and the counts
-    assert len(log) <= 7, [sql[:80] for sql, _ in log]
+    # per data version: the first call only), the totals and the counts; since the default choice is kept per data
+    # version (one more data-version read) and its "> 60 values" rule reads exact capped distinct counts (one
+    # LIMIT-ed statement that stops early), two cheap statements more
+    assert len(log) <= 9, [sql[:80] for sql, _ in log]
     assert sum(sql == C.RUN_WITH_FIELDS for sql, _ in log) == 1  # the catalog, once
 
 
@@ -47,13 +49,13 @@ def test_heatmap_reads_the_catalog_once(demo):
     assert len(log) <= 6 and sum(sql == C.RUN_WITH_FIELDS for sql, _ in log) == 1
 
 
-def test_link_issues_at_most_seventeen_statements(demo):
+def test_link_issues_at_most_twenty_statements(demo):
     baseline, run = demo.runs()["name"].tolist()[:2]
     with recording(demo) as log:
         result = link(demo, run, OBJECTIVE, baseline=baseline)
     assert not result.cells.empty
     # 15, plus the two statements that choose the default attributes (the profile and the leakage check)
-    assert len(log) <= 17, [sql[:80] for sql, _ in log]
+    assert len(log) <= 20, [sql[:80] for sql, _ in log]  # 17 before the two cheap reads above (run, baseline)
     assert sum(sql == C.RUN_WITH_FIELDS for sql, _ in log) == 2  # the run and the baseline, once each
 
 
