@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import findings, open_store
+from tests.app._stores import point_app_at
 from tests.conftest import ROOT
 
 TIMEOUT = 120
@@ -37,8 +38,7 @@ def demo_db(tmp_path_factory):
 @pytest.fixture
 def demo(demo_db, monkeypatch):
     path, run_id, frame = demo_db
-    monkeypatch.setenv("FAULTLINE_DB", str(path))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, path)
     monkeypatch.setenv("USER", "ada")
     return path, run_id, frame
 

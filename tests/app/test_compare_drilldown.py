@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import compare_runs, compare_scores, findings, open_store, verdict_counts
+from tests.app._stores import build_demo, point_app_at
 from tests.conftest import ROOT
 
 TIMEOUT = 120
@@ -18,18 +19,12 @@ PAGE = str(ROOT / "pages" / "3_Compare.py")
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from analysis.demo.seed import ensure_demo
-
-    path = tmp_path_factory.mktemp("compare_drill") / "demo.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    return path
+    return build_demo(tmp_path_factory, "compare_drill", n_prompts=3000)
 
 
 @pytest.fixture
 def demo_env(demo_db, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, demo_db)
     with open_store(demo_db, seed_demo=False) as store:
         base, cand = list(store.runs()["run_id"])[:2]
     return demo_db, base, cand

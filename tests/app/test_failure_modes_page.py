@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
 from analysis.objective.annotations import annotations
+from tests.app._stores import build_demo, point_app_at
 from tests.conftest import HELM_BBQ, ROOT, shown
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
@@ -19,18 +20,12 @@ TIMEOUT = 90
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """A small demo store (built once for this module)."""
-    from analysis.demo.seed import ensure_demo
-
-    path = tmp_path_factory.mktemp("fm_app") / "demo.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    return path
+    return build_demo(tmp_path_factory, "fm_app", n_prompts=3000)
 
 
 @pytest.fixture
 def demo_env(demo_db, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, demo_db)
     return demo_db
 
 
@@ -182,8 +177,7 @@ def test_helm_bbq_run_has_no_spec_unless_one_is_chosen(tmp_path, monkeypatch):
     with open_store(db, seed_demo=False) as store:
         store.ingest(HELM_BBQ)
         run = store.runs()["run_id"].iloc[0]
-    monkeypatch.setenv("FAULTLINE_DB", str(db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, db)
     at = run_page()
     assert not at.warning  # not the demo's spec: nothing "does not fit"
     assert any(i.value == NO_SPEC_SENTENCE for i in at.info)
@@ -212,8 +206,7 @@ def test_a_baseline_without_shared_examples_is_explained_and_the_run_shown_alone
                            mapping={"id": "id"})
         second = store.ingest_frame(pd.DataFrame({"id": ["b1", "b2"], "prompt": "q", "correct": [True, False]}),
                                     name="two", mapping={"id": "id"}).added[0].run_id
-    monkeypatch.setenv("FAULTLINE_DB", str(db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, db)
     at = run_page(chosen_run=second)
     assert at.selectbox(key=f"fm_baseline_{second}").value == "(none)"  # the earlier run shares no example
     first = next(o for o in at.selectbox(key=f"fm_baseline_{second}").options if o != "(none)").split(" (")[-1][:-1]

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import NO_SPEC_SENTENCE, findings, get_spec, open_store, saved_specs
+from tests.app._stores import build_demo, point_app_at
 from tests.conftest import LM_EVAL_SAMPLES, ROOT, shown
 
 PAGE = str(ROOT / "pages" / "5_Failure_modes.py")
@@ -20,18 +21,12 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from analysis.demo.seed import ensure_demo
-
-    path = tmp_path_factory.mktemp("fm_specs") / "demo.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    return path
+    return build_demo(tmp_path_factory, "fm_specs", n_prompts=3000)
 
 
 @pytest.fixture
 def demo_env(demo_db, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, demo_db)
     with open_store(demo_db, seed_demo=False) as store:
         return demo_db, store.run("baseline").run_id
 
@@ -51,8 +46,7 @@ def test_a_real_log_without_spec_renders_the_no_signal_matrix_without_banners(tm
     with open_store(db, seed_demo=False) as store:
         store.ingest(LM_EVAL_SAMPLES)
         run = store.runs()["run_id"].iloc[0]
-    monkeypatch.setenv("FAULTLINE_DB", str(db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, db)
     at = page()
     assert not at.warning and not at.error
     assert [i.value for i in at.info] == [NO_SPEC_SENTENCE]

@@ -10,6 +10,7 @@ from analysis import open_store
 from analysis.demo.seed import ensure_demo
 from analysis.objective.findings import pin_slice
 from analysis.slicing.cohorts import save_cohort
+from tests.app._stores import point_app_at
 from tests.conftest import ROOT, shown
 
 RUN = "after-objective-change"
@@ -18,8 +19,7 @@ RUN = "after-objective-change"
 @pytest.fixture
 def store_path(tmp_path, monkeypatch):
     path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("FAULTLINE_DB", str(path))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, path)
     with open_store(path, seed_demo=False) as store:
         ensure_demo(store, n_prompts=1500, seed=7)
         save_cohort(store, "voice users", 'channel = "voice"', author="ada", run=RUN)

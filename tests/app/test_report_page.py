@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
+from tests.app._stores import point_app_at
 from tests.conftest import HELM_BBQ, ROOT, shown
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
@@ -15,8 +16,7 @@ pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.p
 @pytest.fixture
 def runs(tmp_path, monkeypatch):
     path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("FAULTLINE_DB", str(path))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, path)
     with open_store(path, seed_demo=False) as store:
         store.ingest(HELM_BBQ)
         return list(store.runs()["run_id"])

@@ -12,6 +12,7 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from analysis import findings, open_store
+from tests.app._stores import build_demo, point_app_at
 from tests.conftest import ROOT
 
 TIMEOUT = 120
@@ -21,18 +22,12 @@ COHORT = 'domain = "legal"'
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from analysis.demo.seed import ensure_demo
-
-    path = tmp_path_factory.mktemp("slices_cohort") / "demo.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=2000)
-    return path
+    return build_demo(tmp_path_factory, "slices_cohort", n_prompts=2000)
 
 
 @pytest.fixture
 def demo(demo_db, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, demo_db)
     monkeypatch.setenv("USER", "ada")
     with open_store(demo_db, seed_demo=False) as store:
         run_id = store.runs()["run_id"].iloc[0]

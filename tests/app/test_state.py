@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import open_store
+from tests.app._stores import build_demo, point_app_at
 from tests.conftest import ROOT, shown
 
 TIMEOUT = 90
@@ -19,18 +20,12 @@ FAILURE_MODES = str(ROOT / "pages" / "5_Failure_modes.py")
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from analysis.demo.seed import ensure_demo
-
-    path = tmp_path_factory.mktemp("state") / "demo.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ensure_demo(store, n_prompts=3000)
-    return path
+    return build_demo(tmp_path_factory, "state", n_prompts=3000)
 
 
 @pytest.fixture
 def demo_env(demo_db, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    point_app_at(monkeypatch, demo_db)
     with open_store(demo_db, seed_demo=False) as store:
         return {name: run for run, name in zip(store.runs()["run_id"], store.runs()["name"])}
 
