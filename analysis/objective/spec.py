@@ -995,13 +995,8 @@ def save_spec(store, text: str, name: str, author: str) -> SavedSpec:
         raise FaultlineError(MSG_SPEC_AUTHOR)
     text = str(text or "")
     parse_objective(text, source=name)  # only a valid spec is saved
-    store.ensure_table("objective_specs")
-    with store.transaction() as cur:
-        version = int(cur.execute(SQ.NEXT_VERSION, [name]).fetchall()[0][0])
-        row = [uuid.uuid4().hex, name, version, spec_sha256(text), text, author, datetime.now(UTC).replace(tzinfo=None)]
-        cur.execute(SQ.INSERT, row)
-        store.bump_version(cur)
-    return SavedSpec(*row)
+    return SavedSpec(*store.append_version("objective_specs", SQ.NEXT_VERSION, SQ.INSERT, name, lambda version: [
+        uuid.uuid4().hex, name, version, spec_sha256(text), text, author, datetime.now(UTC).replace(tzinfo=None)]))
 
 
 def saved_specs(store, *, history: bool = False) -> pd.DataFrame:

@@ -238,14 +238,9 @@ def save_cohort(store: Store, name: str, predicate: str, *, author: str, run: st
         schema = store.schema(run)
         cohort_filter(schema, predicate)
         run_id = schema.run_id
-    store.ensure_table("cohorts")
-    with store.transaction() as cur:
-        version = int(cur.execute(S.NEXT_VERSION, [name]).fetchall()[0][0])
-        row = [uuid.uuid4().hex, name, version, predicate, run_id, str(description or "").strip(), author,
-               datetime.now(UTC).replace(tzinfo=None)]
-        cur.execute(S.INSERT, row)
-        store.bump_version(cur)
-    return Cohort(*row)
+    return Cohort(*store.append_version("cohorts", S.NEXT_VERSION, S.INSERT, name, lambda version: [
+        uuid.uuid4().hex, name, version, predicate, run_id, str(description or "").strip(), author,
+        datetime.now(UTC).replace(tzinfo=None)]))
 
 
 def cohorts(store: Store, *, history: bool = False) -> pd.DataFrame:

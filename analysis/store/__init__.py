@@ -41,7 +41,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -309,6 +309,21 @@ class Store:
     def bump_version(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Bump the data version (inside a :meth:`transaction`, with its cursor): caches keyed on it refresh."""
         cur.execute(C.BUMP_VERSION)
+
+    def append_version(self, feature: str, next_version_sql: str, insert_sql: str, name: str,
+                       row: Callable[[int], list]) -> list:
+        """Append the next version of ``name`` to an append-only, versioned table (saved cohorts, saved
+        objective specs) in one transaction, bumping the data version.
+
+        ``next_version_sql`` gives the next version number of a name (one bound parameter: the name);
+        ``row(version)`` the values ``insert_sql`` inserts. Returns those values.
+        """
+        self.ensure_table(feature)
+        with self.transaction() as cur:
+            values = row(int(cur.execute(next_version_sql, [name]).fetchall()[0][0]))
+            cur.execute(insert_sql, values)
+            self.bump_version(cur)
+        return values
 
 
     def data_version(self) -> int:
