@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ import pandas as pd
 
 from analysis.errors import FaultlineError
 from analysis.export import json_value, safe_csv
+from analysis.formatting import format_q
 from analysis.sql import finding as S
 from analysis.store import Store
 
@@ -528,7 +529,7 @@ def _points(x) -> str:
 
 
 def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | None = None,
-                     confidence: float = 0.95) -> str:
+                     confidence: float = 0.95, q_words: Callable[[float], str] | None = None) -> str:
     """The finding in plain words, from its evidence (rates as percentages, differences in points).
 
     Parameters
@@ -543,6 +544,9 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
         The cohort, named in the sentence.
     confidence : float, default 0.95
         The intervals' coverage, named in the sentence.
+    q_words : callable, optional
+        How the q-value reads (a report's prose: ``q far below 0.001``); default ``q = `` and
+        :func:`analysis.format_q` (``<1e-300`` when it underflows).
 
     Returns
     -------
@@ -568,7 +572,8 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     where = f"In the cohort {cohort}," if cohort else ""
     rest = "the rest of the cohort" if cohort else "the rest of the run"
     q = e.get("q_value")
-    q_text = "not tested: too few examples" if q is None else f"q = {float(q):.2g}"
+    q_text = ("not tested: too few examples" if q is None else
+              q_words(float(q)) if q_words is not None else f"q = {format_q(float(q))}")
     if kind == "slice" and "mean" in e:  # a slice by a graded score (``outcome``): means in the score's unit
         diff = e.get("difference")
         direction = "no difference measured" if diff is None else (

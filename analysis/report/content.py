@@ -315,14 +315,14 @@ def _findings_section(store: Store, run_id: str, default_confidence: float) -> l
     for row in frame.to_dict("records"):
         confidence = float((row["settings"] or {}).get("confidence", default_confidence))
         pinned = finding_sentence(row["kind"], row["title"], row["evidence"], cohort=row["cohort"],
-                                  confidence=confidence)
+                                  confidence=confidence, q_words=q_prose)
         try:
             now = recompute_finding(store, row["finding_id"])
         except FaultlineError as err:
             current, recomputed = str(err), False
         else:
             current, recomputed = finding_sentence(row["kind"], row["title"], now, cohort=row["cohort"],
-                                                   confidence=confidence), True
+                                                   confidence=confidence, q_words=q_prose), True
         created = row["created_at"]
         out.append({"finding_id": str(row["finding_id"]), "kind": str(row["kind"]), "title": str(row["title"]),
                     "note": str(row["note"] or ""), "author": str(row["author"]),

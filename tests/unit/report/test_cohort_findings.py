@@ -16,6 +16,7 @@ from analysis import open_store
 from analysis.demo.seed import ensure_demo
 from analysis.objective.findings import finding_sentence, pin_comparison, pin_finding, pin_slice, withdraw_finding
 from analysis.report import ReportSpec, build_report, generate_report, render_html
+from analysis.report.text import q_prose
 from analysis.slicing.cohorts import save_cohort
 from analysis.slicing.compare import compare_runs
 from analysis.slicing.table import slice_table
@@ -144,7 +145,8 @@ def test_the_findings_section_lists_pinned_findings_with_current_numbers(cohort_
     assert set(listed) == {pinned["kept"].finding_id, pinned["compared"].finding_id}  # the withdrawn one is out
     kept = listed[pinned["kept"].finding_id]
     assert (kept["note"], kept["author"], kept["cohort"]) == ("medical answers fail", "Ada Analyst", CONDITION)
-    assert kept["pinned"] == finding_sentence("slice", "domain = medical", pinned["kept"].evidence, cohort=CONDITION)
+    assert kept["pinned"] == finding_sentence("slice", "domain = medical", pinned["kept"].evidence, cohort=CONDITION,
+                                              q_words=q_prose)
     assert kept["recomputed"] and not kept["changed"]
     # the pinned numbers themselves, independently: 'domain = medical' among the web examples
     raw = store.examples(RUN, columns=["meta.channel", "meta.domain", "correct", "unscorable"])
@@ -182,4 +184,23 @@ def test_changed_numbers_are_marked_and_a_cluster_finding_says_why_it_is_not_rec
     assert not listed[cluster.finding_id]["recomputed"] and "cannot be recomputed" in listed[cluster.finding_id]["current"]
     document = render_html(report)
     assert document.count("changed since it was pinned") == 1 and "not recomputed" in document
+    store.close()
+
+
+def test_finding_q_values_read_as_the_reports_prose_and_the_apps_numbers(tmp_path):
+    from analysis import finding_sentence
+
+    store = open_store(tmp_path / "q.duckdb", seed_demo=False)
+    frame = pd.DataFrame({"example_id": [f"e{i}" for i in range(200)], "prompt": ["q"] * 200,
+                          "lang": ["en"] * 100 + ["sw"] * 100,
+                          "correct": [True] * 90 + [False] * 10 + [True] * 40 + [False] * 60})
+    store.ingest_frame(frame, name="r")
+    tiny = {"n": 100, "errors": 100, "error_rate": 1.0, "ci_low": 0.96, "ci_high": 1.0, "rest_error_rate": 0.0,
+            "difference": 1.0, "q_value": 6.9e-42}
+    pin_finding(store, "r", kind="slice", target={"lang": "sw"}, author="ada", note="all wrong", evidence=tiny)
+    report = build_report(store, ReportSpec(run="r", sections=["summary", "findings"]))
+    (listed,) = report.data["findings"]
+    assert "q far below 0.001" in listed["pinned"] and "e-42" not in listed["pinned"]  # prose, as the report writes
+    assert "q = 6.9e-42" in finding_sentence("slice", "lang = sw", tiny)  # the app's numbers
+    assert "q = <1e-300" in finding_sentence("slice", "lang = sw", {**tiny, "q_value": 0.0})
     store.close()
