@@ -585,13 +585,13 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
         symbols = {"correct": "circle", "wrong": "x", "unscored": "circle-open"}
         order = np.random.default_rng(seed).permutation(len(shown))  # nobody on top: the share reads true
-        every = np.ones(len(shown), dtype=bool)
+        points = data(np.ones(len(shown), dtype=bool))  # built once: indexed in the drawing order
         drawn = outcome.iloc[order]
         fig.add_trace(go.Scattergl(
             x=shown["x"].iloc[order], y=shown["y"].iloc[order], mode="markers", name="examples", showlegend=False,
             marker={"size": 6, "color": drawn.map(colours).tolist(), "symbol": drawn.map(symbols).tolist(),
                     "opacity": 0.8},
-            customdata=[data(every)[i] for i in order], hovertemplate=template))
+            customdata=[points[i] for i in order], hovertemplate=template))
         for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
             fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
                                        name=f"{name} ({(outcome == name).mean():.0%})", hoverinfo="skip",
