@@ -585,13 +585,14 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
         symbols = {"correct": "circle", "wrong": "x", "unscored": "circle-open"}
         order = np.random.default_rng(seed).permutation(len(shown))  # nobody on top: the share reads true
-        points = data(np.ones(len(shown), dtype=bool))  # built once: indexed in the drawing order
+        points = np.empty((len(shown), 4), dtype=object)  # built once (arrays: plotly checks lists item by item)
+        points[:] = data(np.ones(len(shown), dtype=bool))
         drawn = outcome.iloc[order]
         fig.add_trace(go.Scattergl(
             x=shown["x"].iloc[order], y=shown["y"].iloc[order], mode="markers", name="examples", showlegend=False,
-            marker={"size": 6, "color": drawn.map(colours).tolist(), "symbol": drawn.map(symbols).tolist(),
-                    "opacity": 0.8},
-            customdata=[points[i] for i in order], hovertemplate=template))
+            marker={"size": 6, "color": drawn.map(colours).to_numpy(dtype=object),
+                    "symbol": drawn.map(symbols).to_numpy(dtype=object), "opacity": 0.8},
+            customdata=points[order], hovertemplate=template))
         for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
             fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
                                        name=f"{name} ({(outcome == name).mean():.0%})", hoverinfo="skip",

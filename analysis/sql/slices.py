@@ -497,13 +497,15 @@ def shares_examples_sql(base_table: str, cand_table: str) -> str:
 
 def cohort_matching_sql(base_table: str, cand_table: str, cohort: CohortSQL) -> tuple[str, list]:
     """:func:`matching_sql` with the baseline's examples restricted to a cohort (read on the baseline's fields):
-    matched, only in the baseline's cohort, and the candidate's examples outside the baseline's cohort."""
+    matched, only in the baseline's cohort, and only in the candidate: its examples the baseline does not hold at
+    all (their cohort cannot be read; the candidate's examples of the baseline's other examples are outside the
+    cohort, not unmatched)."""
     b, c = quote_ident(base_table), quote_ident(cand_table)
     where, params = and_cohort("true", cohort)
     return (f"WITH bc AS (SELECT example_id FROM {b} WHERE {where}) "
             f"SELECT (SELECT count(*) FROM bc JOIN {c} USING (example_id)), "
             f"(SELECT count(*) FROM bc WHERE example_id NOT IN (SELECT example_id FROM {c})), "
-            f"(SELECT count(*) FROM {c} WHERE example_id NOT IN (SELECT example_id FROM bc))", params)
+            f"(SELECT count(*) FROM {c} WHERE example_id NOT IN (SELECT example_id FROM {b}))", params)
 
 
 def paired_values_sql(base_table: str, cand_table: str, attributes: Sequence[AttributeSQL], *,

@@ -116,6 +116,10 @@ def test_cohort_compare(tmp_path, frame):
     cols = ["description", "n", "base_errors", "cand_errors", "b", "c", "p_value", "q_value", "verdict"]
     pd.testing.assert_frame_equal(comparable(got.table, cols), comparable(want.table, cols))
     assert got.matched == want.matched == int(mask.sum())
+    # the candidate's examples of the baseline's examples outside the cohort are outside it, not unmatched
+    both = set(frame["example_id"]) & set(cand["example_id"])
+    assert got.only_candidate == len(set(cand["example_id"]) - set(frame["example_id"]))
+    assert got.only_baseline == int((mask & ~frame["example_id"].isin(both)).sum())
 
 
 @pytest.mark.parametrize(("where", "position", "words"), [
