@@ -55,8 +55,8 @@ if not saved_specs.empty:
 
 # the cohort: the session's (the ?cohort= of the Example page, or the one typed here last), a condition or a saved
 # cohort's name; every statistic of the report is computed on it
-if "report_cohort" not in st.session_state:
-    st.session_state["report_cohort"] = st.query_params.get("cohort", "")
+if "report_cohort" not in st.session_state:  # the cohort chosen on the analysis pages (or the link's)
+    st.session_state["report_cohort"] = ui.cohort.session_cohort()
 pinned = findings(store, run_id)
 
 with st.form("report_form"):

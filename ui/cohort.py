@@ -52,6 +52,14 @@ def field_help(fields: pd.DataFrame) -> str:
     return ", ".join(names)
 
 
+def session_cohort() -> str:
+    """The cohort the user last chose on any page, as a page that takes a name or a condition wants it: the saved
+    cohort's name, else the condition typed, else the link's (``?cohort=`` / ``?where=``); "" for none."""
+    if WHERE_KEY in st.session_state:
+        return st.session_state.get(NAME_KEY) or st.session_state[WHERE_KEY] or ""
+    return st.query_params.get(COHORT_PARAM, "") or st.query_params.get(WHERE_PARAM, "")
+
+
 def _initial(saved: dict[str, str]) -> tuple[str, str]:
     """(condition, saved name) to start the box from: the session's, else the URL's, else none."""
     if WHERE_KEY in st.session_state:

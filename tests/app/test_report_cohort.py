@@ -53,6 +53,18 @@ def test_the_sessions_cohort_and_the_pinned_findings_go_into_the_report(store_pa
     assert "check the medical answers" in document and "Ada Analyst" in document
 
 
+def test_the_cohort_typed_on_an_analysis_page_is_the_reports(store_path):
+    # as the Slices page leaves it in the session (ui.cohort_box): a typed condition, no saved name
+    from ui.cohort import NAME_KEY, WHERE_KEY
+
+    at = _page()
+    at.session_state["chosen_run"] = store_path[1]
+    at.session_state[WHERE_KEY], at.session_state[NAME_KEY] = 'channel = "voice"', ""
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="report_cohort").value == 'channel = "voice"'
+
+
 def test_a_cohort_that_does_not_fit_is_shown_as_an_error(store_path):
     run_id = store_path[1]
     at = _page()
