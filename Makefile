@@ -50,8 +50,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The suite runs on two workers (pytest-xdist), each test file on one worker (its module fixtures built once).
+TEST_WORKERS ?= 2
+
 test: test-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

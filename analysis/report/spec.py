@@ -83,7 +83,7 @@ class ReportSpec(_Strict):
     Raises :class:`ReportSpecError` (a :class:`~analysis.errors.FaultlineError`) naming each bad field.
 
     >>> ReportSpec(run="r").sections[:2]
-    ['summary', 'provenance']
+    ['summary', 'findings']
     >>> ReportSpec(run="r", fdr=2)
     Traceback (most recent call last):
     ...
