@@ -599,6 +599,15 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
                 f"({level} interval {_points(e.get('ci_low'))} to {_points(e.get('ci_high'))} points; "
                 f"{e.get('b', '?')} newly wrong, {e.get('c', '?')} fixed, of {e.get('n', '?')} pairs; {q_text}); "
                 f"verdict: {e.get('verdict', '?')}.")
+    elif kind == "cell" and "verdict" in e:  # a failure mode x objective component cell of the link
+        text = f"{title}: {str(e['verdict']).replace('_', ' ')}"
+        text += f" ({e['rule']})." if e.get("rule") else "."
+        if e.get("auc") is not None and e.get("signal"):
+            text += (f" The signal {e['signal']} scores a failing example above a passing one with probability "
+                     f"{float(e['auc']):.2f} (preference AUC, {level} interval {float(e.get('auc_low', np.nan)):.2f} "
+                     f"to {float(e.get('auc_high', np.nan)):.2f}; Cohen's d {float(e.get('smd', np.nan)):.2f}) over "
+                     f"{int(e.get('n_fail') or 0):,} failing and {int(e.get('n_ok') or 0):,} passing examples "
+                     f"({q_text}).")
     else:
         parts = ", ".join(f"{k} {v}" for k, v in e.items() if not isinstance(v, (dict, list)))
         text = f"{title}: {parts}."

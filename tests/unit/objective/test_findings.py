@@ -129,3 +129,16 @@ def test_sentence_and_figure_rows(store):
     assert row["verdict"].iloc[0] == compared.evidence["verdict"]
     assert "newly wrong" in finding_sentence("comparison", compared.title, compared.evidence, cohort="x = 1")
     assert evidence_frame("cell", "a x b", {"auc": 0.8}).empty
+
+
+def test_a_matrix_cell_finding_reads_as_a_sentence_not_a_dump():
+    from analysis import finding_sentence
+
+    evidence = {"verdict": "implicated", "relation": "rewards_failure", "rule": "the component rewards this failure",
+                "signal": "reward.helpfulness", "auc": 0.970089123, "auc_low": 0.951, "auc_high": 0.983,
+                "smd": 1.234567, "q_value": 6.9e-42, "n_fail": 1234.0, "n_ok": 16432.0}
+    text = finding_sentence("cell", "Reward hacking x helpfulness RM", evidence)
+    assert text.startswith("Reward hacking x helpfulness RM: implicated (the component rewards this failure).")
+    assert "probability 0.97 (preference AUC, 95% interval 0.95 to 0.98; Cohen's d 1.23)" in text
+    assert "1,234 failing and 16,432 passing examples (q = 6.9e-42)" in text
+    assert "0.970089" not in text and "16432.0" not in text and "n_ok" not in text
