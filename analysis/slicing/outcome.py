@@ -96,7 +96,8 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
     SliceResult
         ``table`` (one row per slice, by evidence): ``predicate``, ``attributes``, ``values``, ``order``,
         ``description``, ``n`` (examples with the score), ``mean``, ``sd`` (in the score's unit), ``ci_low``,
-        ``ci_high`` (Student t), ``ci_method`` (``t``), ``rest_n``, ``rest_mean``, ``difference`` (slice mean
+        ``ci_high`` (Student t, cut at the least and greatest score of the run or cohort), ``ci_method`` (``t``, or
+        ``t, cut at the run's score range`` where it was cut), ``rest_n``, ``rest_mean``, ``difference`` (slice mean
         minus the rest's, in the score's unit), ``p_value``, ``test`` (``welch``, ``""`` when not tested),
         ``q_value``, ``too_small``, ``redundant``, ``finding`` (tested, q < ``fdr``, a lower mean than the rest,
         not redundant). ``total_n`` counts the scored examples, ``total_errors`` is 0 and ``settings`` has
@@ -137,8 +138,8 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
         prepared = [p for p in prepared if not p.constant] or prepared
         attrs = [p.attribute for p in prepared]
     cur = store.cursor()
-    total_n, total_sum, total_sumsq = cur.execute(*Q.moments_total_sql(info.table_name, value,
-                                                                       cohort=cohort)).fetchall()[0]
+    total_n, total_sum, total_sumsq, least, greatest = cur.execute(*Q.moments_total_sql(
+        info.table_name, value, cohort=cohort)).fetchall()[0]
     total_n, total_sum, total_sumsq = int(total_n), float(total_sum or 0.0), float(total_sumsq or 0.0)
     k = len(prepared)
     sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
@@ -156,6 +157,12 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
         rest_mean = (total_sum - s1) / rest_n
         rest_sd = np.sqrt(np.maximum((total_sumsq - s2) - rest_n * rest_mean ** 2, 0.0) / (rest_n - 1))
     low, high = _stats.mean_interval(mean, sd, n, confidence=confidence)
+    # a mean lies within the scores the run holds: a t interval of a few examples can reach past them (a 0/1
+    # score's interval above 1), so it is cut there and says so in ci_method
+    bounded = least is not None and greatest is not None
+    cut = bounded & ((low < least) | (high > greatest))
+    if bounded:
+        low, high = np.maximum(low, float(least)), np.minimum(high, float(greatest))
     too_small = n < support_count(min_support, total_n)
     _, p = _stats.welch_t_test(mean, sd, n, rest_mean, rest_sd, rest_n)
     tested = ~too_small & np.isfinite(p)
@@ -169,7 +176,8 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
     table = pd.DataFrame({
         "predicate": decoded.predicates, "attributes": decoded.attributes, "values": decoded.values,
         "order": decoded.orders, "description": decoded.descriptions, "n": n, "mean": mean, "sd": sd,
-        "ci_low": low, "ci_high": high, "ci_method": "t", "rest_n": rest_n, "rest_mean": rest_mean,
+        "ci_low": low, "ci_high": high, "ci_method": np.where(cut, "t, cut at the run's score range", "t"),
+        "rest_n": rest_n, "rest_mean": rest_mean,
         "difference": difference, "p_value": p_value, "test": np.where(tested, "welch", ""), "q_value": q_value,
         "too_small": too_small, "redundant": redundant, "finding": finding,
     })
@@ -182,7 +190,7 @@ def score_slice_table(store: Store, run: str, outcome: str, by: Sequence[str] | 
     settings = {"attributes": [a.name for a in attrs], "max_order": max_order, "min_support": min_support,
                 "confidence": confidence, "fdr": fdr, "bins": bins, "outcome": column,
                 "overall_mean": overall_mean, "overall_sd": overall_sd,
-                "interval": "Student t on the slice's scores",
+                "interval": "Student t on the slice's scores, cut at the least and greatest score the run holds",
                 "test": "Welch's t test (unequal variances), slice against the rest, two-sided",
                 "multiple_testing": "Benjamini-Hochberg over every slice tested in this analysis"}
     if found is not None:

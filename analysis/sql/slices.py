@@ -332,9 +332,11 @@ def moments_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Seque
 
 
 def moments_total_sql(table: str, value: str, *, cohort: CohortSQL = None) -> tuple[str, list]:
-    """The count, sum and sum of squares of a numeric column (a quoted identifier) over the examples that have it."""
+    """The count, sum, sum of squares, least and greatest value of a numeric column (a quoted identifier) over the
+    examples that have it."""
     where, params = and_cohort(f"{value} IS NOT NULL", cohort)
-    return (f"SELECT count(*), sum(CAST({value} AS DOUBLE)), sum(CAST({value} AS DOUBLE) * CAST({value} AS DOUBLE)) "
+    return (f"SELECT count(*), sum(CAST({value} AS DOUBLE)), sum(CAST({value} AS DOUBLE) * CAST({value} AS DOUBLE)), "
+            f"min(CAST({value} AS DOUBLE)), max(CAST({value} AS DOUBLE)) "
             f"FROM {quote_ident(table)} WHERE {where}", params)
 
 

@@ -38,6 +38,7 @@ def store(tmp_path):
 def independent(frame, attrs, min_support, mask=None):
     frame = frame if mask is None else frame[mask]
     scored = frame.dropna(subset=["f1"]).assign(f1=lambda f: f["f1"].astype(float))
+    least, greatest = scored["f1"].min(), scored["f1"].max()  # intervals are cut at the scores the run holds
     rows = []
     for k in (1, 2):
         for combo in itertools.combinations(attrs, k):
@@ -46,6 +47,7 @@ def independent(frame, attrs, min_support, mask=None):
                 rest = scored.drop(part.index)
                 x, y = part["f1"].to_numpy(), rest["f1"].to_numpy()
                 low, high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+                low, high = max(low, least), min(high, greatest)
                 tested = len(x) >= min_support
                 rows.append({"predicate": dict(zip(combo, values)), "n": len(x), "mean": x.mean(),
                              "ci_low": low, "ci_high": high, "rest_mean": y.mean(),
@@ -100,3 +102,18 @@ def test_score_columns_names_further_scores_by_full_and_short_name():
     schema = SimpleNamespace(stored=lambda: [("score", "score", "numeric"), ("score.f1", "scores", "numeric"),
                                              ("score.judge", "scores", "text"), ("meta.f1", "metadata", "numeric")])
     assert score_columns(schema) == {"score": "score", "score.f1": "score.f1", "f1": "score.f1"}
+
+
+def test_a_t_interval_is_cut_at_the_scores_the_run_holds(tmp_path):
+    # three examples scored 1, 1, 0 in slice "a": scipy's t interval reaches far past [0, 1]
+    frame = pd.DataFrame({"prompt": ["q"] * 40, "grp": ["a"] * 3 + ["b"] * 37,
+                          "f1": [1.0, 1.0, 0.0] + [0.0, 1.0] * 18 + [1.0], "correct": [True] * 40})
+    with Store(tmp_path / "cut.duckdb") as s:
+        s.ingest_frame(frame, name="r", mapping={"score": "f1", "correct": "correct"})
+        table = slice_table(s, "r", ["grp"], max_order=1, min_support=1, outcome="score").table
+    row = table[table["description"] == "grp = a"].iloc[0]
+    low, high = stats.t.interval(0.95, 2, loc=2 / 3, scale=stats.sem([1.0, 1.0, 0.0]))
+    assert low < 0 and high > 1  # what the cut is for
+    assert (row["ci_low"], row["ci_high"]) == (0.0, 1.0) and row["ci_method"] == "t, cut at the run's score range"
+    other = table[table["description"] == "grp = b"].iloc[0]
+    assert other["ci_method"] == "t" and 0 < other["ci_low"] < other["ci_high"] < 1
