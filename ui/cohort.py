@@ -172,14 +172,19 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         except FaultlineError as err:  # the engine's own words: position and field
             st.error(md(err), icon=":material/filter_alt_off:")
             _keep(text, name)
-            return None
+            size = None
+    if size is None:  # said where the numbers are too, never a whole run's numbers read as the cohort's
+        st.warning("The cohort typed in the sidebar does not fit this run (see why there): every number on this "
+                   "page is over all the run's examples.", icon=":material/filter_alt_off:")
+        return None
+    with st.sidebar:
         st.caption(f"{size:,} examples in the cohort" + (f" '{md(name)}'" if name else "") + ".")
         _keep(where, name)
         with st.popover("Save cohort", icon=":material/bookmark_add:"):
             if f"{key}_author" not in st.session_state:
                 st.session_state[f"{key}_author"] = os.environ.get("USER", "")
             st.text_input("Name", key=f"{key}_name", placeholder="e.g. swahili legal")
-            st.text_input("Author", key=f"{key}_author")
+            st.text_input("Author (required)", key=f"{key}_author", placeholder="your name")
             st.button("Save", key=f"{key}_save", on_click=_save, args=(store, key, run_id),
                       icon=":material/save:")
         if message := st.session_state.pop(f"{key}_save_error", None):

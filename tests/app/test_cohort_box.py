@@ -63,7 +63,7 @@ def test_a_typed_condition_is_checked_counted_and_kept_in_the_url(env, frame):
     expected = int(((frame["lang"] == "sw") & (frame["domain"] == "legal")).sum())
     assert any(c.value.startswith(f"{expected:,} examples in the cohort") for c in at.caption)
     assert at.query_params["where"] == 'lang = "sw" and domain = "legal"'
-    assert "cohort" not in at.query_params
+    assert "cohort" not in at.query_params and not at.warning  # a condition that fits: no whole-run warning
     run(box(at).input(""))
     assert returned(at) == "where=None"
     assert "where" not in at.query_params
@@ -75,6 +75,8 @@ def test_a_condition_that_does_not_fit_shows_the_engines_words_and_filters_nothi
     assert returned(at) == "where=None"
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "position 1" in errors[0] and "langage" in errors[0], errors
+    # said where the numbers are as well: they are the whole run's
+    assert any("over all the run's examples" in w.value for w in at.warning)
     run(box(at).input('lang = "sw" and'))
     assert "position 16" in at.error[0].value
 
