@@ -602,12 +602,18 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     elif kind == "cell" and "verdict" in e:  # a failure mode x objective component cell of the link
         text = f"{title}: {str(e['verdict']).replace('_', ' ')}"
         text += f" ({e['rule']})." if e.get("rule") else "."
-        if e.get("auc") is not None and e.get("signal"):
-            text += (f" The signal {e['signal']} scores a failing example above a passing one with probability "
-                     f"{float(e['auc']):.2f} (preference AUC, {level} interval {float(e.get('auc_low', np.nan)):.2f} "
-                     f"to {float(e.get('auc_high', np.nan)):.2f}; Cohen's d {float(e.get('smd', np.nan)):.2f}) over "
-                     f"{int(e.get('n_fail') or 0):,} failing and {int(e.get('n_ok') or 0):,} passing examples "
-                     f"({q_text}).")
+        if e.get("auc") is not None:
+            signal = f"The signal {e['signal']}" if e.get("signal") else "The component's signal"
+            details = ["preference AUC"]
+            if e.get("auc_low") is not None and e.get("auc_high") is not None:
+                details[0] += f", {level} interval {float(e['auc_low']):.2f} to {float(e['auc_high']):.2f}"
+            if e.get("smd") is not None:
+                details.append(f"Cohen's d {float(e['smd']):.2f}")
+            text += (f" {signal} scores a failing example above a passing one with probability {float(e['auc']):.2f} "
+                     f"({'; '.join(details)})")
+            if e.get("n_fail") is not None and e.get("n_ok") is not None:
+                text += f" over {int(e['n_fail']):,} failing and {int(e['n_ok']):,} passing examples"
+            text += f" ({q_text})." if q is not None else "."
     else:
         parts = ", ".join(f"{k} {v}" for k, v in e.items() if not isinstance(v, (dict, list)))
         text = f"{title}: {parts}."

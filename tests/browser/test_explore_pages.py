@@ -79,7 +79,7 @@ def test_findings_review_mode_at_1280x720(explore_server, projector):
     page.get_by_role("button", name="Next →").click()
     page.get_by_text("Finding 3 of 3").wait_for()
     wait_for_app(page)
-    page.get_by_text("auc 0.81").first.wait_for()
+    page.get_by_text("with probability 0.81 (preference AUC").first.wait_for()  # a sentence, not a dump
     assert page.get_by_role("button", name="Next →").is_disabled()
     shot(page, "explore-22-review-3")
 
