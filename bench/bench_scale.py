@@ -20,8 +20,8 @@ so the size of a cluster for 1B examples can be estimated.
     python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
-    python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep /work/bigdata
-    python bench/bench_scale.py --lake /work/bigdata/lake100m     # a folder of 10 hard links of a 10M file
+    python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep DIR
+    python bench/bench_scale.py --lake DIR/lake100m    # a folder of 10 hard links of a 10M file
 """
 
 from __future__ import annotations
