@@ -132,7 +132,7 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
         return state
     from ui import cache
-    from ui.session import DEMO_SPEC_NAME  # the name the Failure modes page gives the demo spec
+    from ui.session import DEMO_SPEC_NAME, NO_SPEC_NAME  # the names the Failure modes page gives the specs
 
     _quiet_precompute_thread()
 
@@ -160,7 +160,13 @@ def start_precompute(db_path: str, data_version: int) -> dict:
             analysis.slice_table(cache._open(db), run_id, list(default), max_order=3, min_support=30)
 
     def link(db: str, version: int, run_id: str, baseline: str | None) -> None:
-        cache.link_result(db, version, run_id, baseline, cache.demo_spec_text(), DEMO_SPEC_NAME, *LINK_DEFAULTS)
+        # the spec the page starts from: the demo's for the demo's runs, else none (pages/5_Failure_modes.py)
+        if cache.run_format(db, version, run_id) == "demo":
+            spec_text, source = cache.demo_spec_text(), DEMO_SPEC_NAME
+        else:
+            spec_text, source = "", NO_SPEC_NAME
+        cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text, source,
+                          *LINK_DEFAULTS)
 
     ids = list(cache.run_listing(db_path, data_version)["run_id"])
     worker = _background()
