@@ -121,8 +121,9 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     """Compute, once per data version and in a background thread, what the pages show first: each run's
     slice table with the default attributes (pairs), the default comparison and the Failure modes page's
     first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
-    finds them ready; then the likely next views (pairs on Compare, the other run as the baseline) and the
-    engine's counts of every triple of the default attributes. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    finds them ready; then the likely next views (pairs on Compare, the other run as the baseline), the
+    engine's counts of every triple of the default attributes, and each run's clustering with the Clusters page's
+    defaults when the store already holds it (read, never computed). ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
     Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
     page's last render asked for (:func:`precompute_next`); when the process exits the step under way finishes
@@ -186,6 +187,15 @@ def start_precompute(db_path: str, data_version: int) -> dict:
         submit(f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
     for run_id in ids:
         submit(f"triples {run_id}", triples, run_id)
+
+    def clusters(db: str, version: int, run_id: str) -> None:  # read once from the store (1M labels: 10-20 s)
+        params = dict(CLUSTER_DEFAULTS)
+        fields = cache._open(db).fields(run_id)
+        if (fields["column_name"] == f"cluster.{params['field']}").any():  # a run never clustered: no reading
+            cache.cached_clusters(db, version, run_id, params)
+
+    for run_id in ids:  # a clustering already in the store with the page's defaults: its first view, ready
+        submit(f"clusters {run_id}", clusters, run_id)
     return state
 
 
@@ -319,5 +329,8 @@ PRECOMPUTE_THREAD = "faultline-precompute"
 SLICES_DEFAULTS = (2, 30, 0.05, 5)
 #: The Failure modes page's default settings: (max_order, min_support, min_failures, fdr).
 LINK_DEFAULTS = (1, 30, 20, 0.05)
+#: The Clusters page's default settings (pages/4_Clusters.py, as its sidebar sends them).
+CLUSTER_DEFAULTS = (("embedder", "auto"), ("field", "input"), ("min_cluster_size", None), ("n_neighbors", None),
+                    ("sample_size", 5000), ("seed", 0))
 #: The Compare page's default settings after the attributes: (max_order, min_support, fdr).
 COMPARE_DEFAULTS = (1, 30, 0.05)
