@@ -88,3 +88,27 @@ def test_the_first_views_of_the_page_are_precomputed(tmp_path, monkeypatch):
             result = cache.link_result(path, version, run, baseline, "", NO_SPEC_NAME, *jobs.LINK_DEFAULTS)
             assert result.run_id == run
     assert len(calls) == computed
+
+
+def test_the_page_says_a_baseline_is_not_used_without_a_component(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app._stores import point_app_at
+    from tests.conftest import ROOT, shown
+
+    path, first, second = _store(tmp_path)
+    point_app_at(monkeypatch, path)
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "0")
+    at = AppTest.from_file(str(ROOT / "pages" / "5_Failure_modes.py"), default_timeout=90)
+    at.session_state["chosen_run"] = second
+    at.run()
+    assert not at.exception, at.exception
+    alone = {m.label: m.value for m in at.metric}
+    box = at.selectbox(key=f"fm_baseline_{second}")
+    assert box.value == first  # the earlier run shares the examples: the page's default baseline
+    assert any("this spec has no component" in shown(c.value) for c in at.caption)
+    box.set_value("(none)")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("this spec has no component" in shown(c.value) for c in at.caption)
+    assert {m.label: m.value for m in at.metric} == alone  # the same numbers with or without the baseline
