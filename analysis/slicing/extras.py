@@ -43,7 +43,7 @@ from analysis.store import RunSchema, Store
 
 #: Coverage of the mean-score interval, and how it is computed (the ``score_ci_method`` column).
 SCORE_CONFIDENCE = 0.95
-SCORE_CI_METHOD = "Student-t interval of the mean (count, mean, sd aggregated in SQL)"
+SCORE_CI_METHOD = "Student t (count, mean, sd summed in SQL)"
 #: Below this agreement (kappa or alpha) raters are said to disagree in a slice.
 DISAGREEMENT_THRESHOLD = 0.4
 _CONFIDENCE = re.compile(r"^(confidence|conf|prob|probability|p_correct|model_confidence)$", re.IGNORECASE)
