@@ -15,7 +15,10 @@ aggregates straight over the Parquet file (``read_parquet``, no catalog, no stat
 Faultline's analysis time as a ratio.
 
 Rows per second per core = rows / analysis seconds / cores used (DuckDB's threads; local[2] for Spark),
-so the size of a cluster for 1B examples can be estimated.
+so the size of a cluster for 1B examples can be estimated. The analysis's CPU seconds (its process's
+threads, ``ru_utime + ru_stime``) and the machine's load average are printed too: on a shared machine the
+wall time is the CPU time over the share of the cores the process got, and CPU seconds are what compare
+across runs (DuckDB only; Spark's JVM is another process).
 
     python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
     python bench/bench_scale.py --big           # also 100M rows in place (once)
@@ -69,6 +72,8 @@ if case in ("register", "load"):  # the run registered in place, or ingested (a 
         (run,) = store.ingest(path, name="r", mapping=mapping).added
     store.close()
     out["load_s"] = time.perf_counter() - start
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    out["load_cpu_s"] = used.ru_utime + used.ru_stime
     out["load_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
     sys.exit(0)
@@ -80,9 +85,14 @@ else:  # lake / ingest / spark / duckdb: the analysis of a store made beforehand
         t = time.perf_counter(); spark_session(); out["session_s"] = time.perf_counter() - t
         slice_table(store, "r", by[:2], max_order=1)  # warm-up: the export to Parquet and the JVM's first queries
     out["load_s"] = 0.0
+import os
+used = resource.getrusage(resource.RUSAGE_SELF)
+out["load_avg"] = os.getloadavg()[0]
 t = time.perf_counter()
 result = slice_table(store, "r", by, max_order=2)
 out["analyse_s"] = time.perf_counter() - t
+done = resource.getrusage(resource.RUSAGE_SELF)
+out["analyse_cpu_s"] = done.ru_utime - used.ru_utime + done.ru_stime - used.ru_stime
 out["slices"] = len(result.table)
 out["rows"] = int(run.row_count)
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -125,7 +135,8 @@ def measure_loaded(case: str, path: Path, db: Path, mapping: dict | None = None)
     """``lake`` (registered in place) or ``ingest`` (a copy): the load and the analysis, each in a fresh process
     (so each one's peak memory is its own)."""
     loaded = measure("register" if case == "lake" else "load", path, db, mapping)
-    return {**measure(case, path, db, mapping), "load_s": loaded["load_s"], "load_peak_mb": loaded["load_peak_mb"]}
+    return {**measure(case, path, db, mapping), "load_s": loaded["load_s"], "load_cpu_s": loaded["load_cpu_s"],
+            "load_peak_mb": loaded["load_peak_mb"]}
 
 
 def measure(case: str, path: Path, db: Path, mapping: dict | None = None) -> dict:
@@ -142,11 +153,16 @@ def measure(case: str, path: Path, db: Path, mapping: dict | None = None) -> dic
 
 def show(result: dict, cores: int) -> None:
     per_core = result["rows"] / result["analyse_s"] / cores
-    load = (f"load {result['load_s']:7.1f} s (peak {result['load_peak_mb']:,.0f} MB), " if "load_peak_mb" in result
-            else "")
+    load = (f"load {result['load_s']:7.1f} s ({result.get('load_cpu_s', float('nan')):.1f} CPU s, peak "
+            f"{result['load_peak_mb']:,.0f} MB), " if "load_peak_mb" in result else "")
+    cpu = result.get("analyse_cpu_s")
     print(f"{result['case']:>7} {result['rows']:>12,} rows: {load}analysis "
           f"{result['analyse_s']:7.1f} s ({result['slices']} slices), peak {result['peak_mb']:7,.0f} MB, "
           f"{per_core:,.0f} rows/s per core", flush=True)
+    if cpu is not None:  # a shared machine: wall time is CPU time over the share of the cores this process got
+        print(f"{'':>7} analysis CPU {cpu:.1f} s (this process's threads; on {cores} idle cores at best "
+              f"{cpu / cores:.1f} s wall), {result['rows'] / cpu:,.0f} rows per CPU second; machine load "
+              f"average {result['load_avg']:.1f} at the start", flush=True)
     if "floor_s" in result:
         print(f"{'floor':>7} DuckDB alone, the same {result['floor_cells']} cells (GROUPING SETS of every single and "
               f"pair straight over the Parquet file): {result['floor_s']:.1f} s; Faultline / floor: "

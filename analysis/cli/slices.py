@@ -28,7 +28,7 @@ from analysis.slicing.table import slice_table
            "turn; output-derived and leaking attributes are left out, and the command says which)")
 @max_order_option(2)
 @click.option("--top", type=int, default=30, show_default=True, help="rows to print without --json")
-@click.option("--extras", is_flag=True, help="add per-slice extras (ECE, percentiles, rater agreement, bootstrap "
+@click.option("--extras", is_flag=True, help="add per-slice extras (ECE, percentiles, rater agreement, t "
                                             "intervals of mean scores) for single attributes")
 @cohort_options
 @slicing_options()

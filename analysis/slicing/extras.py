@@ -1,11 +1,11 @@
 """Per-slice extras where the columns exist: calibration, latency and cost percentiles, cost-weighted
-error, rater agreement, and bootstrap intervals for mean scores.
+error, rater agreement, and intervals of mean scores.
 
 Computed for every value of each attribute (single-attribute slices):
 
 - **ECE** (expected calibration error, 10 equal-width bins) when a confidence column exists
-  (``confidence``, ``prob``, ``p_correct``...): :func:`analysis.stats.grouped_expected_calibration_error` over the
-  slice's rows. The confidence must be a probability in [0, 1]: a column outside it (e.g. logged in percent, which
+  (``confidence``, ``prob``, ``p_correct``...): per-bin sums in SQL (:func:`analysis.sql.extras.calibration_bins_sql`),
+  then :func:`analysis.stats.expected_calibration_error_from_bin_sums`; no example row is read into Python. The confidence must be a probability in [0, 1]: a column outside it (e.g. logged in percent, which
   would give ``ece = 76.7``) raises a :class:`FaultlineError` naming the column, rather than being rescaled by a
   guess (a 0-100 column could as well be a score on another scale).
 - **Latency and cost percentiles** (p50, p90, p99) of numeric metadata named like
@@ -16,7 +16,11 @@ Computed for every value of each attribute (single-attribute slices):
   (:func:`analysis.stats.grouped_cohen_kappa` on the SQL contingency counts of their labels); with three or more,
   Krippendorff's alpha (nominal) per slice from the rater matrix. A slice whose raters agree less than
   ``kappa < 0.4`` ("fair" or worse on the Landis-Koch scale) is flagged: a slice where raters disagree is a finding.
-- **Bootstrap interval of the mean score** (percentile, seeded) when scores are graded, not 0/1.
+- **Interval of the mean score** when scores are graded, not 0/1: the Student-t interval of the mean from the
+  slice's count, mean and standard deviation, aggregated in SQL (:func:`analysis.stats.mean_interval`), named in
+  the ``score_ci_method`` column. It replaced a percentile bootstrap, which needed every score in Python; for a
+  mean both are large-sample intervals (the t interval is the standard one, and needs only sums).
+- Krippendorff's alpha (three raters or more) still reads each example's labels into Python.
 
 Examples whose attribute value is missing form a slice of their own (``"(missing)"``, as in the slice table).
 """
@@ -37,6 +41,9 @@ from analysis.sql import extras as X
 from analysis.sql import features as F
 from analysis.store import RunSchema, Store
 
+#: Coverage of the mean-score interval, and how it is computed (the ``score_ci_method`` column).
+SCORE_CONFIDENCE = 0.95
+SCORE_CI_METHOD = "Student t (count, mean, sd summed in SQL)"
 #: Below this agreement (kappa or alpha) raters are said to disagree in a slice.
 DISAGREEMENT_THRESHOLD = 0.4
 _CONFIDENCE = re.compile(r"^(confidence|conf|prob|probability|p_correct|model_confidence)$", re.IGNORECASE)
@@ -59,17 +66,16 @@ def _group_codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes, [_key(u) for u in uniques]
 
 
-def _check_confidence_range(run_name: str, column: str, confidence: np.ndarray) -> None:
-    outside = (confidence < 0) | (confidence > 1)
-    if outside.any():
+def _check_confidence_range(run_name: str, column: str, found: tuple) -> None:
+    """``found``: the row of :func:`analysis.sql.extras.confidence_range_sql` (count, outside [0, 1], min, max)."""
+    n, outside, low, high = found
+    if outside:
         raise FaultlineError(MSG_CONFIDENCE_RANGE.format(
-            run=run_name, column=column.split(".", 1)[-1], low=float(confidence.min()), high=float(confidence.max()),
-            count=int(outside.sum()), n=confidence.size))
+            run=run_name, column=column.split(".", 1)[-1], low=float(low), high=float(high), count=int(outside), n=n))
 
 
 def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, costs: dict | None = None,
-                 confidence_column: str | None = None, n_bins: int = 10, n_resamples: int = 1000, seed: int = 0,
-                 bins: int = 5, where: str | None = None) -> pd.DataFrame:
+                 confidence_column: str | None = None, n_bins: int = 10, bins: int = 5, where: str | None = None) -> pd.DataFrame:
     """Extras for every single-attribute slice of a run (one row per attribute value).
 
     See the module docstring for what is computed and when.
@@ -92,10 +98,6 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         ``conf``, ``prob``, ``probability``, ``p_correct`` or ``model_confidence``.
     n_bins : int, default 10
         Equal-width confidence bins of the ECE.
-    n_resamples : int, default 1000
-        Bootstrap resamples of the mean-score interval.
-    seed : int, default 0
-        Seed of the bootstrap (the same seed gives the same intervals).
     bins : int, default 5
         Quantile bins of numeric attributes.
     where : str, optional
@@ -111,8 +113,8 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         ``cost_weighted_error`` (sum of the failures' costs / n, in cost units per example);
         ``rater_agreement`` (Cohen's kappa or Krippendorff's alpha, at most 1),
         ``agreement_measure`` and ``raters_disagree`` (agreement below 0.4);
-        ``score_ci_low`` / ``score_ci_high`` (percentile bootstrap interval of the mean score
-        at 95%, in the score's unit, when scores are graded). Empty when nothing is sliced.
+        ``score_ci_low`` / ``score_ci_high`` (Student-t interval of the mean score at 95%, in the
+        score's unit, NaN below two scores) and ``score_ci_method``, when scores are graded. Empty when nothing is sliced.
 
     Raises
     ------
@@ -131,8 +133,7 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
        Psychological Measurement 20 (1960); K. Krippendorff, Content Analysis (1980).
     .. [3] J. R. Landis and G. G. Koch, "The measurement of observer agreement for categorical
        data", Biometrics 33 (1977): the 0.4 threshold.
-    .. [4] B. Efron and R. Tibshirani, An Introduction to the Bootstrap (1993): percentile
-       interval.
+    .. [4] Student, "The probable error of a mean", Biometrika 6 (1908): the t interval of a mean.
 
     Examples
     --------
@@ -154,6 +155,10 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     cur = store.cursor()
     conf_col, metric_cols, raters = _extra_columns(store, schema, confidence_column)
     graded = bool(cur.execute(F.graded_sql(table)).fetchall()[0][0])
+    if conf_col is not None:
+        edges = _stats.calibration_bin_edges(n_bins)
+        _check_confidence_range(info.name, conf_col, cur.execute(*X.confidence_range_sql(table, conf_col,
+                                                                                         cohort=cohort)).fetchall()[0])
     rows: list[dict] = []
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
@@ -161,12 +166,12 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         found = _Found({_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)}
                         for v, n in base})
         if conf_col is not None:
-            rated = cur.execute(*X.calibration_rows_sql(table, expr, params, conf_col, cohort=cohort)).df()
-            confidence = rated["confidence"].to_numpy(dtype=float)
-            _check_confidence_range(info.name, conf_col, confidence)
-            codes, keys = _group_codes(rated["v"])
-            ece = _stats.grouped_expected_calibration_error(confidence, rated["ok"].to_numpy(dtype=float), codes,
-                                                            len(keys), n_bins=n_bins)
+            binned = cur.execute(*X.calibration_bins_sql(table, expr, params, conf_col, edges, cohort=cohort)).fetchall()
+            keys = list(dict.fromkeys(_key(v) for v, *_ in binned))
+            sums = np.zeros((3, len(keys), n_bins))
+            for v, b, n, conf_sum, ok_sum in binned:
+                sums[:, keys.index(_key(v)), int(b)] = (n, conf_sum, ok_sum)
+            ece = _stats.expected_calibration_error_from_bin_sums(*sums)
             for g, k in enumerate(keys):
                 found[k]["ece"] = float(ece[g])
         for col in metric_cols:
@@ -186,12 +191,13 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
         elif len(raters) >= 3:
             _krippendorff(cur, table, expr, params, raters, found, cohort=cohort)
         if graded:
-            values = cur.execute(*X.scores_sql(table, expr, params, cohort=cohort)).df()
-            codes, keys = _group_codes(values["v"])
-            low, high = _stats.grouped_bootstrap_mean_interval(values["score"].to_numpy(float), codes, len(keys),
-                                                               n_resamples=n_resamples, seed=seed)
-            for g, k in enumerate(keys):
-                found[k].update({"score_ci_low": float(low[g]), "score_ci_high": float(high[g])})
+            moments = cur.execute(*X.score_moments_sql(table, expr, params, cohort=cohort)).fetchall()
+            low, high = _stats.mean_interval([m[2] for m in moments],
+                                             [np.nan if m[3] is None else m[3] for m in moments],
+                                             [m[1] for m in moments], confidence=SCORE_CONFIDENCE)
+            for (v, *_), lo, hi in zip(moments, low, high):
+                found[_key(v)].update({"score_ci_low": float(lo), "score_ci_high": float(hi),
+                                       "score_ci_method": SCORE_CI_METHOD})
         rows.extend(found.values())
     out = pd.DataFrame(rows)
     if out.empty:

@@ -1,5 +1,5 @@
 """Statements of the per-slice extras (:mod:`analysis.slicing.extras`): counts, calibration
-rows, percentiles, cost-weighted errors, raters' labels and scores per attribute value.
+bin sums, percentiles, cost-weighted errors, raters' labels and score moments per attribute value.
 
 Each reads one attribute expression (``expr`` with its bound ``params``, from the slicing
 layer) as ``v`` in a subquery and aggregates over it, so no statement groups by an alias or
@@ -24,14 +24,31 @@ def value_counts_sql(table: str, expr: str, params: Sequence, *, cohort: CohortS
             "GROUP BY v", list(params) + extra)
 
 
-def calibration_rows_sql(table: str, expr: str, params: Sequence, confidence: str, *,
+def confidence_range_sql(table: str, confidence: str, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """Over the scored examples with a confidence: their count, how many lie outside [0, 1], the least and
+    the greatest (one row ``n, outside, low, high``), to refuse a confidence that is not a probability."""
+    q = f"CAST({quote_ident(confidence)} AS DOUBLE)"
+    where, extra = and_cohort(f"NOT unscorable AND {quote_ident(confidence)} IS NOT NULL", cohort)
+    return (f"SELECT count(*), count_if(c < CAST(0 AS DOUBLE) OR c > CAST(1 AS DOUBLE)), min(c), max(c) "
+            f"FROM (SELECT {q} AS c FROM {quote_ident(table)} WHERE {where})", extra)
+
+
+def calibration_bins_sql(table: str, expr: str, params: Sequence, confidence: str, edges: Sequence[float], *,
                          cohort: CohortSQL = None) -> tuple[str, list]:
-    """Per scored example with a confidence: the attribute value, the confidence (as a double) and
-    the outcome as 1.0 / 0.0 (rows ``v, confidence, ok``), for the grouped ECE of :mod:`analysis.stats`."""
+    """Per attribute value and confidence bin: scored examples, sum of confidences, correct examples
+    (rows ``v, bin, n, confidence_sum, correct_sum``), for the ECE from bin sums of :mod:`analysis.stats`.
+
+    ``edges`` are the bins' edges (:func:`analysis.stats.calibration_bin_edges`): bin i holds
+    ``edges[i] <= confidence < edges[i+1]``, the last also 1.0, compared with the same floats (bound).
+    """
     q = quote_ident(confidence)
+    inner_edges = [float(e) for e in list(edges)[1:-1]]
+    cases = " ".join(f"WHEN c < CAST(? AS DOUBLE) THEN {i}" for i in range(len(inner_edges)))
+    binned = f"CASE {cases} ELSE {len(inner_edges)} END" if inner_edges else "0"
     where, extra = and_cohort(f"NOT unscorable AND {q} IS NOT NULL", cohort)
-    return (f"SELECT {expr} AS v, CAST({q} AS DOUBLE) AS confidence, CASE WHEN correct THEN 1.0 ELSE 0.0 END AS ok "
-            f"FROM {quote_ident(table)} WHERE {where}", list(params) + extra)
+    return (f"SELECT v, b, count(*) AS n, sum(c) AS confidence_sum, count_if(ok) AS correct_sum FROM "
+            f"(SELECT v, c, ok, {binned} AS b FROM (SELECT {expr} AS v, CAST({q} AS DOUBLE) AS c, correct AS ok "
+            f"FROM {quote_ident(table)} WHERE {where})) GROUP BY v, b", inner_edges + list(params) + extra)
 
 
 def percentiles_sql(table: str, expr: str, params: Sequence, column: str, *,
@@ -82,8 +99,10 @@ def rater_labels_sql(table: str, expr: str, params: Sequence, raters: Sequence[s
     return f"SELECT {expr} AS v, {cols} FROM {quote_ident(table)} WHERE {where}", list(params) + extra
 
 
-def scores_sql(table: str, expr: str, params: Sequence, *, cohort: CohortSQL = None) -> tuple[str, list]:
-    """Per scored example with a score, in log order: the attribute value and the score."""
+def score_moments_sql(table: str, expr: str, params: Sequence, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per attribute value, over its scored examples with a score: their count, the mean score and its
+    sample standard deviation (rows ``v, n, mean, sd``; ``sd`` NULL below two scores), for the Student-t
+    interval of :func:`analysis.stats.mean_interval`."""
     where, extra = and_cohort("NOT unscorable AND score IS NOT NULL", cohort)
-    return (f"SELECT {expr} AS v, score FROM {quote_ident(table)} WHERE {where} "
-            "ORDER BY source_row", list(params) + extra)
+    return (f"SELECT v, count(*) AS n, avg(score) AS mean, stddev_samp(score) AS sd FROM "
+            f"(SELECT {expr} AS v, score FROM {quote_ident(table)} WHERE {where}) GROUP BY v", list(params) + extra)

@@ -135,10 +135,41 @@ def first_missing_id_sql(table: str) -> str:
     return f"SELECT source_row FROM {quote_ident(table)} WHERE example_id IS NULL ORDER BY source_row LIMIT 1"
 
 
+def distinct_id_hashes_sql(table: str) -> str:
+    """A run's rows and the distinct hashes of its example ids (64-bit, DuckDB's ``hash``).
+
+    Equal counts prove every id distinct (equal ids hash alike); fewer hashes mean a duplicate id
+    or, rarely, two ids sharing a hash, which :func:`first_duplicate_id_sql` tells apart. Counting
+    distinct 64-bit hashes needs a fraction of the memory of grouping the ids' text, and DuckDB's
+    distinct aggregate spills to its temporary folder past the memory limit.
+    """
+    return f"SELECT count(*), count(DISTINCT hash(example_id)) FROM {quote_ident(table)}"
+
+
 def first_duplicate_id_sql(table: str) -> str:
-    """The first example id held by two rows, with its first and last row."""
-    return (f"SELECT example_id, min(source_row), max(source_row) FROM {quote_ident(table)} "
+    """The first example id held by two rows, with its first and last row.
+
+    Only ids whose hash appears twice are grouped (run after :func:`distinct_id_hashes_sql` found
+    fewer hashes than rows), so the grouping holds the duplicates alone, not every id.
+    """
+    t = quote_ident(table)
+    return (f"SELECT example_id, min(source_row), max(source_row) FROM {t} WHERE hash(example_id) IN "
+            f"(SELECT hash(example_id) FROM {t} GROUP BY hash(example_id) HAVING count(*) > 1) "
             "GROUP BY example_id HAVING count(*) > 1 ORDER BY min(source_row) LIMIT 1")
+
+
+#: The memory a check over every example id may use before DuckDB spills to its temporary folder
+#: (a bound, not a reservation); the setting is the database's, restored after the check.
+ID_CHECK_MEMORY = "256MB"
+MEMORY_LIMIT_SQL = "SELECT current_setting('memory_limit')"
+RESET_MEMORY_LIMIT_SQL = "RESET memory_limit"
+
+
+def set_memory_limit_sql(limit: str) -> str:
+    """Set DuckDB's memory limit (a size such as ``'256MB'``; DuckDB's SET takes no bound parameter)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", limit.strip()):
+        raise ValueError(f"expected a memory size such as '256MB', got {limit!r}")
+    return f"SET memory_limit = '{limit.strip()}'"
 
 
 def first_nonfinite_sql(table: str, column: str, *, try_cast: bool = False) -> str:

@@ -44,7 +44,11 @@ from analysis.stats._checks import (
 )
 from analysis.stats.agreement import KappaWeights, Level, grouped_cohen_kappa, grouped_krippendorff_alpha
 from analysis.stats.bootstrap import grouped_bootstrap_mean_interval, paired_bootstrap_mean_difference_interval
-from analysis.stats.calibration import grouped_expected_calibration_error
+from analysis.stats.calibration import (
+    calibration_bin_edges,
+    expected_calibration_error_from_bin_sums,
+    grouped_expected_calibration_error,
+)
 from analysis.stats.correlation import spearman_per_group
 from analysis.stats.means import mean_interval, welch_t_test
 from analysis.stats.proportions import rate_interval, wilson_interval
@@ -114,6 +118,8 @@ __all__ = [
     "benjamini_hochberg",
     "grouped_bootstrap_mean_interval",
     "grouped_cohen_kappa",
+    "calibration_bin_edges",
+    "expected_calibration_error_from_bin_sums",
     "grouped_expected_calibration_error",
     "grouped_krippendorff_alpha",
     "mann_whitney_p",

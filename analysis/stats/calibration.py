@@ -18,7 +18,20 @@ from analysis.stats._checks import (
     one_d,
 )
 
-__all__ = ["grouped_expected_calibration_error"]
+__all__ = ["calibration_bin_edges", "expected_calibration_error_from_bin_sums", "grouped_expected_calibration_error"]
+
+
+def calibration_bin_edges(n_bins: int = 10) -> NDArray[np.float64]:
+    """The equal-width bin edges of the ECE, ``np.linspace(0, 1, n_bins + 1)`` (shape ``(n_bins + 1,)``):
+    bin i holds ``edges[i] <= confidence < edges[i+1]``, the last bin also 1.0. The SQL binning of
+    :func:`analysis.sql.extras.calibration_bins_sql` compares with these same floats.
+
+    Raises
+    ------
+    ValueError
+        Bad ``n_bins`` (``MSG_INT_MIN``).
+    """
+    return np.linspace(0.0, 1.0, check_int("n_bins", n_bins, 1) + 1)
 
 
 def grouped_expected_calibration_error(
@@ -83,7 +96,7 @@ def grouped_expected_calibration_error(
         if np.any(bad):
             raise ValueError(MSG_UNIT_INTERVAL.format(name=name, value=arr[bad][0].item()))
     g, n_groups = check_group_codes(group_codes, n_groups, conf.shape[0], "confidence")
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = calibration_bin_edges(bins)
     b = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, bins - 1)
     key = g * bins + b
     size = n_groups * bins
@@ -92,3 +105,44 @@ def grouped_expected_calibration_error(
     with np.errstate(divide="ignore", invalid="ignore"):
         ece = np.abs(gap).reshape(n_groups, bins).sum(axis=1) / n
     return np.where(n > 0, ece, np.nan)
+
+
+def expected_calibration_error_from_bin_sums(counts: ArrayLike, confidence_sums: ArrayLike,
+                                             correct_sums: ArrayLike) -> NDArray[np.float64]:
+    """ECE of every group from its per-bin sums: ``sum_b |sum(correct)_b - sum(confidence)_b| / n``.
+
+    The same number as :func:`grouped_expected_calibration_error` (``(n_b / n) |mean(correct)_b -
+    mean(confidence)_b|`` summed over bins is this), from aggregates an SQL statement computes per (group,
+    bin) (:func:`analysis.sql.extras.calibration_bins_sql`), so no example row leaves the database.
+
+    Parameters
+    ----------
+    counts, confidence_sums, correct_sums : array_like, shape (n_groups, n_bins)
+        Examples, sum of confidences and sum of outcomes (1 correct, 0 not) of every (group, bin).
+
+    Returns
+    -------
+    ece : ndarray of float64, shape (n_groups,)
+        A fraction in [0, 1] per group; NaN for a group without examples.
+
+    Raises
+    ------
+    ValueError
+        Arrays that are not 2-D of one shape.
+
+    References
+    ----------
+    Guo, C. et al. (2017). On calibration of modern neural networks, ICML (eq. 3).
+
+    Examples
+    --------
+    >>> expected_calibration_error_from_bin_sums([[2, 0], [1, 1]], [[1.8, 0], [0.2, 0.6]], [[1, 0], [0, 1]]).round(4).tolist()
+    [0.4, 0.3]
+    """
+    n, conf, corr = (np.asarray(a, dtype=np.float64) for a in (counts, confidence_sums, correct_sums))
+    if n.ndim != 2 or conf.shape != n.shape or corr.shape != n.shape:
+        raise ValueError(f"expected three arrays of one shape (groups, bins), got {n.shape}, {conf.shape}, {corr.shape}")
+    total = n.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ece = np.abs(corr - conf).sum(axis=1) / total
+    return np.where(total > 0, ece, np.nan)

@@ -467,7 +467,7 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
         if missing:
             raise InputError(file_label, "expected an example id, got an empty value", record=record(missing[0][0]),
                              field=id_col)
-    dup = cur.execute(I.first_duplicate_id_sql(table)).fetchall()
+    dup = _first_duplicate_id(cur, table, n_rows) if id_col or not _rows_numbered_uniquely(source, row_col) else []
     if dup:
         raise InputError(file_label, E.DUPLICATE_ID.format(value=repr(dup[0][0]), first=record(dup[0][1]),
                                                            second=record(dup[0][2])), field=id_col or "row number")
@@ -502,6 +502,31 @@ def _load_one(cur, planned: PlannedRun, run_name: str, model: str | None, notes:
     if source.frame is not None:
         cur.unregister("faultline_source")
     return run_id
+
+
+def _rows_numbered_uniquely(source: SourceRun, row_col: str | None) -> bool:
+    """Whether ids made from record numbers are distinct by construction: numbered by ``row_number()``,
+    or a Parquet-backed run's ``faultline_row`` (each file's row number plus the rows of the files before it)."""
+    return row_col is None or bool(source.extra.get("in_place"))
+
+
+def _first_duplicate_id(cur, table: str, n_rows: int) -> list[tuple]:
+    """The first example id held by two rows (``[(id, first row, last row)]``), or ``[]``.
+
+    Distinct id hashes are counted under a memory bound (:data:`I.ID_CHECK_MEMORY`, DuckDB spilling
+    beyond it); only when they are fewer than the rows are the ids behind a repeated hash grouped.
+    """
+    previous = cur.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0]
+    cur.execute(I.set_memory_limit_sql(I.ID_CHECK_MEMORY))
+    try:
+        rows, hashes = cur.execute(I.distinct_id_hashes_sql(table)).fetchall()[0]
+        if hashes == rows == n_rows:
+            return []
+        return cur.execute(I.first_duplicate_id_sql(table)).fetchall()
+    finally:  # DuckDB shows a limit rounded to 0.1 GiB: the default is restored exactly by a reset, another as shown
+        cur.execute(I.RESET_MEMORY_LIMIT_SQL)
+        if cur.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0] != previous:
+            cur.execute(I.set_memory_limit_sql(previous))
 
 
 #: Column names that say which model answered, for a log with no model recorded elsewhere.

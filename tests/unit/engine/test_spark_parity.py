@@ -10,6 +10,7 @@ One Spark session for the module; each analysis once per engine.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.demo.seed import ensure_demo
@@ -17,6 +18,7 @@ from analysis.objective.link import link
 from analysis.paths import DATA_DIR
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
+from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import slice_table
 from analysis.sql.spark import spark_session, stop_spark_session
 from analysis.store import Store
@@ -80,3 +82,14 @@ def test_link_is_identical(stores, runs):
     a, b = (link(s, runs[1], DATA_DIR / "objective_demo.yaml", baseline=runs[0]) for s in (duck, spark))
     assert len(a.cells) > 0
     assert_identical(a, b, "link")
+
+
+def test_slice_extras_agree(stores, runs):
+    """The extras' statements over example rows (ECE bin sums, score moments, percentiles, costs, raters' pairs) on
+    both engines. Equal to 1e-12, not bit for bit: the ECE's confidence sums and the score's standard deviation are
+    double-precision aggregates, whose last bits depend on the order each engine adds in."""
+    duck, spark = stores
+    costs = {"channel": {"voice": 5.0}, "default": 1.0}
+    a, b = (slice_extras(s, runs[1], costs=costs) for s in (duck, spark))
+    assert {"ece", "score_ci_low", "cost_weighted_error", "rater_agreement"} <= set(a.columns) and len(a) > 5
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, atol=0.0, obj="slice_extras")

@@ -9,7 +9,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import MISSING
-from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, MSG_CONFIDENCE_RANGE, slice_extras
+from analysis.slicing.extras import DISAGREEMENT_THRESHOLD, MSG_CONFIDENCE_RANGE, SCORE_CI_METHOD, slice_extras
 
 
 def frame(n=1200, seed=3, raters=2):
@@ -61,15 +61,17 @@ def test_cost_weighted_error(store, run):
         assert extras.loc[lang, "cost_weighted_error"] == pytest.approx((~sub["correct"]).sum() * cost / len(sub))
 
 
-def test_bootstrap_mean_score_interval(store, run):
+def test_mean_score_interval_is_the_student_t_interval_of_statsmodels(store, run):
+    """The interval from SQL sums against statsmodels' t interval over each slice's own scores."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
     r, df = run
-    a = slice_extras(store, r.run_id, ["lang"], n_resamples=2000, seed=1).set_index("value")
-    b = slice_extras(store, r.run_id, ["lang"], n_resamples=2000, seed=1).set_index("value")
-    assert a["score_ci_low"].equals(b["score_ci_low"])  # seeded
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
     for lang, sub in df.groupby("lang"):
-        mean, se = sub["score"].mean(), sub["score"].std(ddof=1) / np.sqrt(len(sub))
-        assert a.loc[lang, "score_ci_low"] < mean < a.loc[lang, "score_ci_high"]
-        assert a.loc[lang, "score_ci_high"] - a.loc[lang, "score_ci_low"] == pytest.approx(2 * 1.96 * se, rel=0.15)
+        low, high = DescrStatsW(sub["score"].to_numpy(float)).tconfint_mean(alpha=0.05)
+        assert extras.loc[lang, "score_ci_low"] == pytest.approx(low, rel=1e-9, abs=1e-12)
+        assert extras.loc[lang, "score_ci_high"] == pytest.approx(high, rel=1e-9, abs=1e-12)
+    assert set(extras["score_ci_method"]) == {SCORE_CI_METHOD}
 
 
 def test_krippendorff_for_three_raters(store):
@@ -126,7 +128,7 @@ def test_missing_attribute_values_are_a_slice_of_their_own(store):
     df.loc[df.index % 7 == 0, "lang"] = None
     (r,) = store.ingest_frame(df, name="gaps", mapping={"correct": "correct", "score": "score",
                                                        "raters": ["rater_0", "rater_1", "rater_2"]}).added
-    extras = slice_extras(store, r.run_id, ["lang"], n_resamples=500).set_index("value")
+    extras = slice_extras(store, r.run_id, ["lang"]).set_index("value")
     assert MISSING in extras.index
     missing = df[df["lang"].isna()]
     row = extras.loc[MISSING]
