@@ -26,10 +26,30 @@ def calibration_bin_edges(n_bins: int = 10) -> NDArray[np.float64]:
     bin i holds ``edges[i] <= confidence < edges[i+1]``, the last bin also 1.0. The SQL binning of
     :func:`analysis.sql.extras.calibration_bins_sql` compares with these same floats.
 
+    Parameters
+    ----------
+    n_bins : int, default 10
+        Number of equal-width bins on [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_bins + 1,)``, fractions from 0.0 to 1.0.
+
     Raises
     ------
     ValueError
         Bad ``n_bins`` (``MSG_INT_MIN``).
+
+    References
+    ----------
+    Naeini, Cooper and Hauskrecht, "Obtaining Well Calibrated Probabilities Using Bayesian Binning", AAAI 2015
+    (the equal-width binning of the ECE).
+
+    Examples
+    --------
+    >>> calibration_bin_edges(4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     return np.linspace(0.0, 1.0, check_int("n_bins", n_bins, 1) + 1)
 
