@@ -36,7 +36,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
                    aligned: Sequence[bool] | None = None,
                    cohorts: Sequence[tuple[str, Sequence] | None] | None = None,
-                   with_scores: bool = True, check_positions: bool = True) -> tuple[str, list]:
+                   with_scores: bool = True, check_positions: bool | Sequence[bool] = True) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -70,10 +70,11 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         Whether to sum the scores (graded scores, :func:`analysis.sql.features.graded_expr`); without them
         ``score_sum`` / ``score_sq`` are NULL and ``score_n`` 0, three aggregates fewer over every row (about 15% of
         the statement at 20 runs x 1M examples).
-    check_positions : bool, default True
+    check_positions : bool or sequence (per run) of bool, default True
         Whether the runs paired by position have their example ids compared with the reference's (``misplaced``).
-        False only when a statement over the same runs already found none misplaced (a later pass leaving examples
-        out keeps a subset of the rows it checked): no example id is read at all, and ``misplaced`` is 0.
+        False (for every run, or for the runs given False) only when a statement over the same runs already found
+        none misplaced at the same data version (a later pass leaving examples out keeps a subset of the rows it
+        checked): no example id of such a run is read at all, and its ``misplaced`` is 0.
 
     Returns
     -------
@@ -90,6 +91,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     n_sig = len(signals[0]) if signals else 0
     names = ["k", *cols, *(f"s{i}" for i in range(n_sig)), "correct"] + (["score"] if with_scores else [])
     positional = [reference is not None and aligned is not None and bool(aligned[k]) for k in range(len(tables))]
+    checks = ([bool(check_positions)] * len(tables) if isinstance(check_positions, bool)
+              else [bool(c) for c in check_positions])
     ref_cohort = cohorts[list(tables).index(reference)] if cohorts is not None and reference is not None else None
     ref_out, ref_params = "unscorable", []  # reference rows that pair with nothing
     if ref_cohort is not None:
@@ -119,15 +122,16 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         if positional[k]:
             # row i of the run is paired with row i of the reference (the same example); an unscorable reference
             # row pairs with nothing; the run's filter applies after pairing, so the positions stay aligned
-            if check_positions:
-                by_position.append((f"SELECT {', '.join(names)}, CASE WHEN NOT ru THEN rid END AS rid, "
+            # (pairs are counted from a boolean, never from the example id: no string is carried to the grouping)
+            if checks[k]:
+                by_position.append((f"SELECT {', '.join(names)}, NOT ru AS paired, "
                                     f"CASE WHEN NOT ru THEN rc END AS rc, run_id IS DISTINCT FROM rid AS misplaced "
                                     f"FROM (SELECT {', '.join(select)}, example_id AS run_id, {where} AS keep "
                                     f"FROM {quote_ident(table)}) run POSITIONAL JOIN (SELECT example_id AS rid, "
                                     f"correct AS rc, {ref_out} AS ru FROM {quote_ident(reference)}) ref WHERE keep",
                                     run_params + ref_params))
-            else:  # rid only says "paired" (counted); no example id is read
-                by_position.append((f"SELECT {', '.join(names)}, CASE WHEN NOT ru THEN '' END AS rid, "
+            else:  # no example id is read
+                by_position.append((f"SELECT {', '.join(names)}, NOT ru AS paired, "
                                     f"CASE WHEN NOT ru THEN rc END AS rc, false AS misplaced "
                                     f"FROM (SELECT {', '.join(select)}, {where} AS keep FROM {quote_ident(table)}) "
                                     f"run POSITIONAL JOIN (SELECT correct AS rc, {ref_out} AS ru "
@@ -142,7 +146,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     for i in range(n_sig):
         aggs += [f"sum(s{i}) AS s{i}_sum", f"sum(s{i} * s{i}) AS s{i}_sq", f"count(s{i}) AS s{i}_n"]
     if reference is not None:
-        aggs += ["count(rid) AS n_paired", "count_if(rid IS NOT NULL AND NOT correct) AS errors_paired",
+        aggs += ["count_if(paired) AS n_paired", "count_if(paired AND NOT correct) AS errors_paired",
                  "count_if(rc AND NOT correct) AS b", "count_if(NOT rc AND correct) AS c"]
         if by_position:
             aggs.append("count_if(misplaced) AS misplaced")
@@ -155,7 +159,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         params += [v for _, run_params in by_id for v in run_params]
         if reference is not None:
             # the stacked runs probe a hash table of the reference (measured 25% faster than the RIGHT JOIN form)
-            sources.append(f"SELECT {', '.join(names)}, rid, rc, false AS misplaced FROM ({stacked}) rows LEFT "
+            sources.append(f"SELECT {', '.join(names)}, rid IS NOT NULL AS paired, rc, false AS misplaced FROM "
+                           f"({stacked}) rows LEFT "
                            f"JOIN (SELECT example_id "
                            f"AS rid, correct AS rc FROM {quote_ident(reference)} WHERE NOT {ref_out}) ref "
                            f"ON rows.example_id = ref.rid")
