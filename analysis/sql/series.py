@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from analysis.sql import quote_ident
 from analysis.sql.features import graded_expr
-from analysis.sql.slices import AttributeSQL
+from analysis.sql.slices import PROFILE_DISTINCT_CAP, AttributeSQL
 
 INSERT_MEMBER = ("INSERT INTO series (series_name, position, run_id, step, is_reference, order_by, created_at) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -171,9 +171,44 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     params += [v for _, run_params in by_position for v in run_params]
     sets = ["(k)"] + [f"({c}, k)" for c in cols]
     head = (", ".join(cols) + f", GROUPING({', '.join(cols)}) AS gid, ") if cols else "CAST(0 AS BIGINT) AS gid, "
-    sql = (f"WITH rows AS ({' UNION ALL '.join(sources)}) SELECT {head}k, {', '.join(aggs)} FROM rows "
-           f"GROUP BY GROUPING SETS ({', '.join(sets)})")
+    union = " UNION ALL ".join(sources)
+    if _few_cells(attributes[0] if attributes else []):
+        # every row goes into one hash table keyed by run and all the attributes (a few thousand cells), and the
+        # grouping sets are summed from those cells: each row is hashed once, not once per grouping set
+        outer = []
+        for agg in aggs:
+            expr, name = agg.rsplit(" AS ", 1)
+            if expr.startswith("CAST("):  # a constant (a count or sum that does not apply)
+                outer.append(agg)
+            elif expr.startswith("count"):
+                outer.append(f"CAST(sum({name}) AS BIGINT) AS {name}")
+            else:
+                outer.append(f"sum({name}) AS {name}")
+        sql = (f"WITH rows AS ({union}), cells AS (SELECT k, {''.join(c + ', ' for c in cols)}{', '.join(aggs)} "
+               f"FROM rows GROUP BY k{''.join(', ' + c for c in cols)}) SELECT {head}k, {', '.join(outer)} "
+               f"FROM cells GROUP BY GROUPING SETS ({', '.join(sets)})")
+    else:
+        sql = (f"WITH rows AS ({union}) SELECT {head}k, {', '.join(aggs)} FROM rows "
+               f"GROUP BY GROUPING SETS ({', '.join(sets)})")
     return sql, params
+
+
+#: Most cells (combinations of every attribute's values, a missing value counting as one) per run for which the
+#: trajectory statement counts all the attributes' cells first and sums its grouping sets from them (20 runs x 1M
+#: rows, 5 attributes of 4 to 10 values: 1.73 -> 1.41 s of CPU); with more cells, or a count not known, it groups
+#: the rows by each grouping set directly.
+FEW_CELLS = 100_000
+
+
+def _few_cells(attributes: Sequence[AttributeSQL]) -> bool:
+    if len(attributes) < 2:
+        return False
+    cells = 1
+    for a in attributes:
+        if a.n_values is None or a.n_values >= PROFILE_DISTINCT_CAP:
+            return False
+        cells *= a.n_values + 1
+    return cells <= FEW_CELLS
 
 
 def attribute_counts_sql(tables: Sequence[str], attribute: Sequence[AttributeSQL]) -> tuple[str, list]:
