@@ -49,9 +49,14 @@ def test_both_forms_count_the_same(store, monkeypatch, where):
     forms = []
     for cells in (S.FEW_CELLS, 0):
         monkeypatch.setattr(S, "FEW_CELLS", cells)
-        seen = []
+        seen: list[str] = []
         real = S.trajectory_sql
-        monkeypatch.setattr(S, "trajectory_sql", lambda *a, **k: seen.append(real(*a, **k)[0]) or real(*a, **k))
+
+        def spy(*a, seen=seen, real=real, **k):
+            seen.append(real(*a, **k)[0])
+            return real(*a, **k)
+
+        monkeypatch.setattr(S, "trajectory_sql", spy)
         forms.append(trajectories(s, "s", ["lang", "domain"], signals=["reward"], min_support=5, max_drivers=1,
                                   where=where))
         monkeypatch.setattr(S, "trajectory_sql", real)
