@@ -85,6 +85,15 @@ st.caption(f"{len(info.run_ids)} runs ordered by {info.order_by}: " + " → ".jo
            + (f" Within the cohort {ui.md(where)}: every run's examples outside it are left out." if where else ""))
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def trajectory_figure(db: str, version: int, series: str, support: int, level: float, cohort: str | None,
+                      descriptions: tuple, columns: int, title: str | None):
+    """The small multiples of these slices (:func:`analysis.figures.trajectory_grid`), built once per data version
+    and settings (a grid of nine panels takes a quarter of a second to build; ``st.plotly_chart`` only reads it)."""
+    found = ui.series_trajectories(db, version, series, support, level, cohort)
+    return figures.trajectory_grid(found.points, list(descriptions), columns=columns, title=title)
+
+
 # Each view is a fragment: changing its own widgets re-runs the view alone (the trajectories above come from the
 # cache keyed on the data version, the cohort and the settings).
 @st.fragment
@@ -126,7 +135,8 @@ def drift_view() -> None:
                     f"newest; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
                     f"{row['slope_high'] * 100:+.2f}, q = {row['trend_q']:.2g}); {departs}"
                     + (f"; explained by {ui.md(row['explained_by'])}" if row["explained_by"] else "") + ".")
-        st.plotly_chart(figures.trajectory_grid(traj.points, [chosen_slice], columns=1, title=None),
+        st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where, (chosen_slice,),
+                                          1, None),
                         key="timeline_slice_chart", width="stretch")
         runs_table = traj.trajectory(chosen_slice)[["label", "n", "accuracy", "ci_low", "ci_high", "departure",
                                                     "departure_q"]]
@@ -138,7 +148,8 @@ def drift_view() -> None:
             "departure_q": st.column_config.NumberColumn("departure q", format="%.2g")})
     else:
         title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
-        st.plotly_chart(figures.trajectory_grid(traj.points, descriptions[:shown], title=title),
+        st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
+                                          tuple(descriptions[:shown]), 3, title),
                         key="timeline_grid", width="stretch")
     table = (traj.slices if attribute == everything else focus)[[
         "description", "n_min", "first", "last", "slope", "trend_q", "direction", "first_departure_label",
