@@ -209,8 +209,11 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     cohorts = None
     if where is not None and str(where).strip():
         cohorts = [cohort_sql(store, run_id, where) for run_id in info.run_ids]
-    prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None,
-                                  cohort=None if cohorts is None else cohorts[info.reference_index])
+    if cohorts is None and store.engine == "duckdb":  # the reference's profile, kept per data version
+        prepared = _counts.prepared_attributes(store, ref_table, attrs, bins=bins, edges=None)
+    else:  # a cohort's bins are its own: computed for it, not kept
+        prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None,
+                                      cohort=None if cohorts is None else cohorts[info.reference_index])
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     fields = series_fields(store, info)
@@ -333,8 +336,13 @@ def _points(raw: pd.DataFrame, decoded, info: SeriesInfo, signals: Sequence[str]
 
 
 def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.ndarray:
-    table = points.pivot_table(index="description", columns="k", values=column, aggfunc="sum", sort=False)
-    return table.reindex(index=order, columns=range(runs)).fillna(0).to_numpy()
+    """``column`` as a slices x runs array (rows in ``order``; summed over duplicate rows, 0 where missing)."""
+    row = pd.Index(order).get_indexer(points["description"])
+    k = points["k"].to_numpy(dtype=np.int64)
+    keep = (row >= 0) & (k >= 0) & (k < runs)
+    out = np.zeros((len(order), runs))
+    np.add.at(out, (row[keep], k[keep]), np.nan_to_num(points[column].to_numpy(dtype=float))[keep])
+    return out
 
 
 def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,

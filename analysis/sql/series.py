@@ -3,8 +3,9 @@ statement that counts every slice of every run of a series at once (:func:`traje
 
 The trajectory statement stacks the runs' scorable rows (``UNION ALL``, each tagged with its position ``k``),
 optionally joins them with the reference run on example id (paired counts for McNemar), and groups by
-``GROUPING SETS ((k), (a0, k), (a1, k), ...)``: one pass over all runs, whatever the number of slices. It is in the
-portable subset (``tests/unit/store/test_sql_portable.py`` transpiles it to Spark SQL).
+``GROUPING SETS ((k), (a0, k), (a1, k), ...)``: one pass over all runs, whatever the number of slices (with few
+cells, :data:`FEW_CELLS`, the rows are first counted per run and every attribute together, and the grouping sets
+summed from those cells). It is in the portable subset (``tests/unit/store/test_sql_portable.py`` transpiles it to Spark SQL).
 """
 
 from __future__ import annotations
