@@ -83,7 +83,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
         The statement and its bound parameters. Rows: ``a0`` ... (NULL when not grouped on), ``gid`` (GROUPING
         bitmask over the attributes), ``k``, ``n``, ``errors``, ``score_sum``, ``score_sq``, ``score_n``, per signal
         ``s<i>_sum``, ``s<i>_sq``, ``s<i>_n``, and ``n_paired``, ``errors_paired``, ``b``, ``c`` (0 without a reference).
-        With runs paired by position, ``misplaced`` too: the run's kept rows whose example id is not the reference's
+        With runs paired by position and checked (``check_positions``), ``misplaced`` too: the run's kept rows whose
+        example id is not the reference's
         at the same position; where it is not 0 the paired counts of that run are wrong and the run must be paired
         by example id instead (:func:`analysis.series.trajectories.trajectories` does so).
     """
@@ -149,7 +150,7 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     if reference is not None:
         aggs += ["count_if(paired) AS n_paired", "count_if(paired AND NOT correct) AS errors_paired",
                  "count_if(rc AND NOT correct) AS b", "count_if(NOT rc AND correct) AS c"]
-        if by_position:
+        if any(positional[k] and checks[k] for k in range(len(tables))):  # only when a run's ids are compared
             aggs.append("count_if(misplaced) AS misplaced")
     else:
         aggs += ["CAST(0 AS BIGINT) AS n_paired", "CAST(0 AS BIGINT) AS errors_paired", "CAST(0 AS BIGINT) AS b",
