@@ -62,6 +62,9 @@ with st.sidebar:
                            value=ui.remembered(levels, key="timeline_fdr", default=0.05, query_param="fdr",
                                                aliases={str(v): v for v in levels}))
     ui.remember(fdr, key="timeline_fdr", query_param="fdr")
+reference_run = str(listing.set_index("name").loc[name, "reference"])
+# the cohort (checked on the reference run) applies to every run: trajectories, surrogate curves and mix shift
+where = ui.cohort_box(store, db, version, reference_run, key="timeline_cohort")
 
 view_keys = list(VIEWS)
 view = st.segmented_control("View", view_keys, format_func=VIEWS.get, key="timeline_view_picker",
@@ -70,7 +73,7 @@ view = st.segmented_control("View", view_keys, format_func=VIEWS.get, key="timel
 view = ui.remember(view or "drift", key="timeline_view", query_param="view")
 
 try:
-    traj = ui.series_trajectories(db, version, name, int(min_support), float(fdr))
+    traj = ui.series_trajectories(db, version, name, int(min_support), float(fdr), where)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -78,9 +81,24 @@ info = traj.series
 st.caption(f"{len(info.run_ids)} runs ordered by {info.order_by}: " + " → ".join(info.labels)
            + f"; reference {info.run_names[info.reference_index]}. "
            + ("Runs share their examples with the reference: trends and departures use the shared examples."
-              if traj.paired else "Runs hold different examples: departures use the two-proportion test."))
+              if traj.paired else "Runs hold different examples: departures use the two-proportion test.")
+           + (f" Within the cohort {ui.md(where)}: every run's examples outside it are left out." if where else ""))
 
-if view == "drift":
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def trajectory_figure(db: str, version: int, series: str, support: int, level: float, cohort: str | None,
+                      descriptions: tuple, columns: int, title: str | None):
+    """The small multiples of these slices (:func:`analysis.figures.trajectory_grid`), built once per data version
+    and settings (a grid of nine panels takes a quarter of a second to build; ``st.plotly_chart`` only reads it)."""
+    found = ui.series_trajectories(db, version, series, support, level, cohort)
+    return figures.trajectory_grid(found.points, list(descriptions), columns=columns, title=title)
+
+
+# Each view is a fragment: changing its own widgets re-runs the view alone (the trajectories above come from the
+# cache keyed on the data version, the cohort and the settings).
+@st.fragment
+def drift_view() -> None:
+    """Drifting slices: small multiples, one slice's runs, the slice table."""
     drifting = traj.drifting()
     c1, c2, c3 = st.columns(3)
     c1.metric("Slices followed", f"{len(traj.slices):,}")
@@ -117,7 +135,8 @@ if view == "drift":
                     f"newest; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
                     f"{row['slope_high'] * 100:+.2f}, q = {row['trend_q']:.2g}); {departs}"
                     + (f"; explained by {ui.md(row['explained_by'])}" if row["explained_by"] else "") + ".")
-        st.plotly_chart(figures.trajectory_grid(traj.points, [chosen_slice], columns=1, title=None),
+        st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where, (chosen_slice,),
+                                          1, None),
                         key="timeline_slice_chart", width="stretch")
         runs_table = traj.trajectory(chosen_slice)[["label", "n", "accuracy", "ci_low", "ci_high", "departure",
                                                     "departure_q"]]
@@ -129,7 +148,8 @@ if view == "drift":
             "departure_q": st.column_config.NumberColumn("departure q", format="%.2g")})
     else:
         title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
-        st.plotly_chart(figures.trajectory_grid(traj.points, descriptions[:shown], title=title),
+        st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
+                                          tuple(descriptions[:shown]), 3, title),
                         key="timeline_grid", width="stretch")
     table = (traj.slices if attribute == everything else focus)[[
         "description", "n_min", "first", "last", "slope", "trend_q", "direction", "first_departure_label",
@@ -147,14 +167,17 @@ if view == "drift":
     st.download_button("Download the slices (CSV)", safe_csv(table), file_name="timeline_slices.csv",
                        mime="text/csv", key="timeline_download")
 
-elif view == "surrogate":
+
+@st.fragment
+def surrogate_view() -> None:
+    """Surrogate against outcome: the over-optimisation turns of the objective's signals."""
     spec_text, source = ui.spec_draft()  # the Failure modes page's spec (the demo's until the user changes it)
     st.caption(f"Objective spec: {ui.md(source)} (change it on the Failure modes page).")
     try:
-        result = ui.series_surrogate(db, version, name, spec_text, source, int(min_support), float(fdr))
+        result = ui.series_surrogate(db, version, name, spec_text, source, int(min_support), float(fdr), where)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
-        st.stop()
+        return
     found = result.found()
     if found.empty:
         st.success("No over-optimisation turn: no signal kept rising significantly while accuracy fell from a peak.",
@@ -184,9 +207,12 @@ elif view == "surrogate":
                                 "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
                                 "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
 
-else:
+
+@st.fragment
+def mix_view() -> None:
+    """Mix shift against model change between two runs (the first step whose mix moved the headline by default)."""
     runs = list(info.run_names)
-    steps = ui.series_mix_along(db, version, name)
+    steps = ui.series_mix_along(db, version, name, where)
     shifted = steps[steps["mix_shift"]] if len(steps) else steps
     at = int(shifted["k"].iloc[0]) if len(shifted) else len(runs) - 1  # the first step whose mix moved the headline
     a_default, b_default = runs[at - 1], runs[at]
@@ -202,12 +228,12 @@ else:
     ui.remember(run_b, key="timeline_b", query_param="to")
     if run_a == run_b:
         st.warning("Choose two different runs.")
-        st.stop()
+        return
     try:
-        mix = ui.series_mix(db, version, run_a, run_b)
+        mix = ui.series_mix(db, version, run_a, run_b, where)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
-        st.stop()
+        return
     st.markdown(ui.md(mix.sentence()))
     st.plotly_chart(figures.mix_decomposition(mix.attributes), key="timeline_mix", width="stretch")
     parts = mix.attributes[["attribute", "total", "composition", "within", "psi", "shift_p", "verdict"]]
@@ -218,3 +244,11 @@ else:
                      "within": st.column_config.NumberColumn("within (points)", format="%+.1f"),
                      "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
                      "shift_p": st.column_config.NumberColumn("shift p", format="%.2g")})
+
+
+if view == "drift":
+    drift_view()
+elif view == "surrogate":
+    surrogate_view()
+else:
+    mix_view()

@@ -324,26 +324,29 @@ def series_listing(db_path: str, data_version: int):
 
 
 @st.cache_data(show_spinner="Following every slice along the series...", max_entries=16)
-def series_trajectories(db_path: str, data_version: int, name: str, min_support: int, fdr: float):
-    """Every single-attribute slice of a series, run by run (:func:`analysis.trajectories`)."""
-    return analysis.trajectories(_open(db_path), name, min_support=min_support, fdr=fdr)
+def series_trajectories(db_path: str, data_version: int, name: str, min_support: int, fdr: float,
+                        where: str | None = None):
+    """Every single-attribute slice of a series, run by run (:func:`analysis.trajectories`), within the cohort
+    ``where``."""
+    return analysis.trajectories(_open(db_path), name, min_support=min_support, fdr=fdr, where=where)
 
 
 @st.cache_data(show_spinner="Measuring the objective's signals along the series...", max_entries=16)
 def series_surrogate(db_path: str, data_version: int, name: str, spec_text: str, source: str, min_support: int,
-                     fdr: float):
-    """The over-optimisation turns of a series for an objective spec (:func:`analysis.over_optimisation`)."""
+                     fdr: float, where: str | None = None):
+    """The over-optimisation turns of a series for an objective spec (:func:`analysis.over_optimisation`), within
+    the cohort ``where``."""
     spec = analysis.parse_objective(spec_text, source=source)
-    return analysis.over_optimisation(_open(db_path), name, spec, min_support=min_support, fdr=fdr)
+    return analysis.over_optimisation(_open(db_path), name, spec, min_support=min_support, fdr=fdr, where=where)
 
 
 @st.cache_data(show_spinner="Decomposing the change...", max_entries=32)
-def series_mix(db_path: str, data_version: int, run_a: str, run_b: str):
-    """Mix shift against model change between two runs (:func:`analysis.mix_shift`)."""
-    return analysis.mix_shift(_open(db_path), run_a, run_b)
+def series_mix(db_path: str, data_version: int, run_a: str, run_b: str, where: str | None = None):
+    """Mix shift against model change between two runs (:func:`analysis.mix_shift`), within the cohort ``where``."""
+    return analysis.mix_shift(_open(db_path), run_a, run_b, where=where)
 
 
 @st.cache_data(show_spinner="Looking for a change of the evaluation mix...", max_entries=16)
-def series_mix_along(db_path: str, data_version: int, name: str):
-    """The mix shift at every step of a series (:func:`analysis.mix_along`)."""
-    return analysis.mix_along(_open(db_path), name)
+def series_mix_along(db_path: str, data_version: int, name: str, where: str | None = None):
+    """The mix shift at every step of a series (:func:`analysis.mix_along`), within the cohort ``where``."""
+    return analysis.mix_along(_open(db_path), name, where=where)

@@ -83,13 +83,11 @@ def gate(ctx: click.Context, baseline: str | None, candidate: str | None, by: li
     if series is not None:
         if baseline or candidate or spec_path:
             raise click.UsageError(MSG_ONE_MODE)
-        if where or cohort:
-            raise click.UsageError("a series gate takes no cohort (--where, --cohort) yet")
         from analysis.cli.series_gate import run_series_gate
 
         return run_series_gate(series, by=by, max_drop=max_drop, max_drop_total=max_drop_total, alpha=alpha,
                                db=db, min_support=min_support, bins=bins, as_json=as_json, junit=junit_path,
-                               markdown=markdown_path)
+                               markdown=markdown_path, where=where, cohort=cohort)
     if not (baseline and candidate):
         raise click.UsageError(MSG_ONE_MODE)
     given = {"by": by, "max_order": max_order, "max_drop": max_drop, "alpha": alpha, "min_support": min_support,

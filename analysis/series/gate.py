@@ -63,6 +63,8 @@ class SeriesGateResult:
                 f"{info.run_names[info.reference_index]} (budget {self.max_drop_total * 100:.1f} points in total) and "
                 f"the previous run {info.run_names[-2]} (budget {self.max_drop_per_run * 100:.1f} points per run), "
                 f"significance level {self.alpha} (BH-adjusted)")
+        if self.settings.get("where"):
+            head += f"; within the cohort {self.settings['where']}"
         lines = [head]
         for row in self.breaking.itertuples():
             lines.append(f"  BREAKS  {row.description} [{row.check}]: {_words(row)}")
@@ -98,7 +100,8 @@ def _check_budget(name: str, value) -> float:
 
 def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None = None, *,
                 max_drop_per_run: float = 0.02, max_drop_total: float = 0.05, alpha: float = 0.05,
-                min_support: int = 30, bins: int = 5, traj: Trajectories | None = None) -> SeriesGateResult:
+                min_support: int = 30, bins: int = 5, traj: Trajectories | None = None,
+                where: str | None = None) -> SeriesGateResult:
     """Gate the newest run of a series against the reference and the previous run, with a drift budget.
 
     Parameters
@@ -121,7 +124,11 @@ def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None
     bins : int, default 5
         Quantile bins of numeric attributes.
     traj : Trajectories, optional
-        Trajectories already computed for the series (with the same ``min_support`` and ``bins``).
+        Trajectories already computed for the series (with the same ``min_support``, ``bins`` and ``where``).
+    where : str, optional
+        A cohort in the rule language (:mod:`analysis.slicing.cohorts`): every check is the cohort's (the
+        trajectories over it, :func:`analysis.series.trajectories.trajectories`, and the newest-against-previous
+        comparison within it, :func:`analysis.slicing.compare.compare_runs`), as if the runs held nothing else.
 
     Returns
     -------
@@ -132,7 +139,8 @@ def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None
     Raises
     ------
     FaultlineError
-        A budget that is not a fraction in [0, 1) (:data:`MSG_BUDGET`), no such series.
+        A budget that is not a fraction in [0, 1) (:data:`MSG_BUDGET`), no such series, a cohort that does not
+        compile on a run.
 
     References
     ----------
@@ -143,7 +151,8 @@ def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None
     total = _check_budget("max_drop_total", max_drop_total)
     info = get_series(store, series)
     if traj is None:
-        traj = trajectories(store, info, by, min_support=min_support, fdr=alpha, bins=bins, max_drivers=0)
+        traj = trajectories(store, info, by, min_support=min_support, fdr=alpha, bins=bins, max_drivers=0,
+                            where=where)
     last = len(info.run_ids) - 1
     ref = info.reference_index
     points, slices = traj.points, traj.slices.set_index("description")
@@ -166,7 +175,7 @@ def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None
                      "breaks": (not small) and q < alpha and drop > total})
     # per run: newest against the previous run
     rows += _per_run(store, info, traj, previous, newest, descriptions, slices, per_run=per_run, alpha=alpha,
-                     min_support=min_support, bins=bins, by=by)
+                     min_support=min_support, bins=bins, where=where)
     # trend across the series
     for d in descriptions:
         row = slices.loc[d]
@@ -179,17 +188,18 @@ def series_gate(store: Store, series: str | SeriesInfo, by: Sequence[str] | None
     checks = checks.assign(_b=~checks["breaks"], _all=checks["description"] != ALL)
     checks = checks.sort_values(["_b", "_all"], kind="stable").drop(columns=["_b", "_all"]).reset_index(drop=True)
     settings = {"newest": info.run_names[-1], "reference": info.run_names[ref], "previous": info.run_names[-2],
-                "paired": traj.paired, "min_support": min_support}
+                "paired": traj.paired, "min_support": min_support, "where": where}
     return SeriesGateResult(not checks["breaks"].any(), checks, info, per_run, total, float(alpha), settings)
 
 
-def _per_run(store, info, traj, previous, newest, descriptions, slices, *, per_run, alpha, min_support, bins, by):
+def _per_run(store, info, traj, previous, newest, descriptions, slices, *, per_run, alpha, min_support, bins,
+             where=None):
     last = len(info.run_ids) - 1
     rows = []
     if traj.paired and last - 1 >= 0:
         try:
             comp = compare_runs(store, info.run_ids[last - 1], info.run_ids[last], traj.settings["attributes"],
-                                min_support=min_support, fdr=alpha, bins=bins)
+                                min_support=min_support, fdr=alpha, bins=bins, where=where)
         except FaultlineError:
             comp = None
         if comp is not None:

@@ -19,6 +19,7 @@ import pandas as pd
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
 from analysis.slicing.attributes import decode_groups, prepare_attributes, resolve_attributes
+from analysis.slicing.cohorts import cohort_sql
 from analysis.slicing.params import check_slicing_params
 from analysis.sql import series as S
 from analysis.store import Store
@@ -93,7 +94,7 @@ def _verdict(d: _stats.Decomposition) -> str:
 
 
 def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = None, *, confidence: float = 0.95,
-              bins: int = 5) -> MixShift:
+              bins: int = 5, where: str | None = None) -> MixShift:
     """Decompose the change in accuracy from ``run_a`` to ``run_b`` into mix (composition) and model (within) parts.
 
     Parameters
@@ -108,7 +109,11 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
     confidence : float, default 0.95
         Coverage of the intervals.
     bins : int, default 5
-        Quantile bins of numeric attributes, cut on run A (the same edges for run B).
+        Quantile bins of numeric attributes, cut on run A (the same edges for run B); in the cohort when ``where``
+        is given.
+    where : str, optional
+        A cohort in the rule language (:mod:`analysis.slicing.cohorts`), applied to both runs: accuracies, shares
+        and the decomposition are the cohort's, as if the runs held nothing else.
 
     Returns
     -------
@@ -119,7 +124,8 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
     Raises
     ------
     FaultlineError
-        The same run twice (:data:`MSG_SAME_RUN`), a named attribute one run lacks (:data:`MSG_NOT_IN_BOTH`).
+        The same run twice (:data:`MSG_SAME_RUN`), a named attribute one run lacks (:data:`MSG_NOT_IN_BOTH`), a
+        cohort that does not compile on a run (names the field).
     RunNotFoundError
         A run not in the store.
 
@@ -158,30 +164,56 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
                 raise FaultlineError(MSG_NOT_IN_BOTH.format(name=attr.name, run=b.name))
             continue
         kept.append(attr)
-    prepared = [p for p in prepare_attributes(store, a.table_name, kept, bins=bins, edges=None)
+    cohorts = _cohorts(store, [a.run_id, b.run_id], where)
+    prepared = [p for p in prepare_attributes(store, a.table_name, kept, bins=bins, edges=None,
+                                              cohort=None if cohorts is None else cohorts[0])
                 if by is not None or not p.constant]
+    frame = _counts(store, [a.table_name, b.table_name], prepared, cohorts)
+    return _decompose(frame, prepared, 0, 1, a.name, b.name, confidence=confidence, bins=bins, where=where)
+
+
+def _cohorts(store: Store, run_ids: Sequence[str], where: str | None) -> list | None:
+    """The cohort's ``(sql, params)`` on each run (None without a cohort)."""
+    if where is None or not str(where).strip():
+        return None
+    return [cohort_sql(store, run_id, where) for run_id in run_ids]
+
+
+def _counts(store: Store, tables: Sequence[str], prepared, cohorts) -> pd.DataFrame:
+    """Examples and correct ones per run (``k``, its position in ``tables``) and attribute value, and per run
+    (``attribute`` None), from one grouping statement over every run (:func:`analysis.sql.series.trajectory_sql`)."""
     sql_attrs = [p.sql for p in prepared]
-    sql, params = S.trajectory_sql([a.table_name, b.table_name], [sql_attrs, sql_attrs], [[], []])
+    sql, params = S.trajectory_sql(list(tables), [sql_attrs] * len(tables), [[] for _ in tables], cohorts=cohorts,
+                                   with_scores=False)
     raw = store.cursor().execute(sql, params).df()
     raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable").reset_index(drop=True)
     decoded = decode_groups(raw, prepared)
-    frame = pd.DataFrame({"attribute": [x[0] if x else None for x in decoded.attributes],
-                          "value": [next(iter(p.values())) if p else None for p in decoded.predicates],
-                          "k": raw["k"].to_numpy(), "n": raw["n"].to_numpy(dtype=np.int64),
-                          "correct": (raw["n"] - raw["errors"]).to_numpy(dtype=np.int64)})
+    return pd.DataFrame({"attribute": [x[0] if x else None for x in decoded.attributes],
+                         "value": [next(iter(p.values())) if p else None for p in decoded.predicates],
+                         "k": raw["k"].to_numpy(dtype=np.int64), "n": raw["n"].to_numpy(dtype=np.int64),
+                         "correct": (raw["n"] - raw["errors"]).to_numpy(dtype=np.int64)})
+
+
+def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, name_b: str, *, confidence: float,
+               bins: int, where: str | None) -> MixShift:
+    """The mix shift from run ``ka`` to run ``kb`` of the counts of :func:`_counts`."""
+    frame = frame[frame["k"].isin([ka, kb])]
     whole = frame[frame["attribute"].isna()].set_index("k")
-    acc_a = float(whole.loc[0, "correct"] / whole.loc[0, "n"]) if 0 in whole.index else float("nan")
-    acc_b = float(whole.loc[1, "correct"] / whole.loc[1, "n"]) if 1 in whole.index else float("nan")
+    acc_a = float(whole.loc[ka, "correct"] / whole.loc[ka, "n"]) if ka in whole.index and whole.loc[ka, "n"] else \
+        float("nan")
+    acc_b = float(whole.loc[kb, "correct"] / whole.loc[kb, "n"]) if kb in whole.index and whole.loc[kb, "n"] else \
+        float("nan")
     rows, value_rows = [], []
     for p in prepared:
         name = p.attribute.name
         sub = frame[frame["attribute"] == name]
         wide = sub.pivot_table(index="value", columns="k", values=["n", "correct"], aggfunc="sum", fill_value=0,
                                sort=False)
-        n1 = wide[("n", 0)].to_numpy() if ("n", 0) in wide else np.zeros(len(wide), dtype=np.int64)
-        n2 = wide[("n", 1)].to_numpy() if ("n", 1) in wide else np.zeros(len(wide), dtype=np.int64)
-        c1 = wide[("correct", 0)].to_numpy() if ("correct", 0) in wide else np.zeros(len(wide), dtype=np.int64)
-        c2 = wide[("correct", 1)].to_numpy() if ("correct", 1) in wide else np.zeros(len(wide), dtype=np.int64)
+
+        def col(what, k, wide=wide):
+            return wide[(what, k)].to_numpy() if (what, k) in wide else np.zeros(len(wide), dtype=np.int64)
+
+        n1, n2, c1, c2 = col("n", ka), col("n", kb), col("correct", ka), col("correct", kb)
         if n1.sum() == 0 or n2.sum() == 0:
             continue
         d = _stats.kitagawa(c1, n1, c2, n2, confidence=confidence)
@@ -206,14 +238,22 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
         table = table.assign(_s=~significant, _c=-table["composition"].abs())
         table = table.sort_values(["_s", "_c", "attribute"], kind="stable").drop(columns=["_s", "_c"])
     settings = {"attributes": [p.attribute.name for p in prepared], "confidence": confidence, "bins": bins,
+                "where": where,
                 "decomposition": "Kitagawa (symmetric), delta-method intervals, runs independent",
                 "shift": "Pearson chi-square of homogeneity; population stability index (shares floored at 1e-4)"}
-    return MixShift(a.name, b.name, acc_a, acc_b, table.reset_index(drop=True), pd.DataFrame(value_rows), settings)
+    return MixShift(name_a, name_b, acc_a, acc_b, table.reset_index(drop=True), pd.DataFrame(value_rows), settings)
 
 
 def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confidence: float = 0.95,
-              bins: int = 5) -> pd.DataFrame:
-    """The mix shift between each run of a series and the one before it (:func:`mix_shift` per step).
+              bins: int = 5, where: str | None = None) -> pd.DataFrame:
+    """The mix shift between each run of a series and the one before it, from one statement over the whole series.
+
+    The counts of every run and attribute value come from one grouping statement over all the runs
+    (:func:`analysis.sql.series.trajectory_sql`); each step is then decomposed as :func:`mix_shift` does. The
+    attributes are the series' (:func:`analysis.series.trajectories.series_attributes`: the reference run's,
+    present in every run), numeric ones cut into bins on the reference run (in the cohort), the same edges for
+    every step, so a step's decomposition equals :func:`mix_shift` of its two runs over the same attributes and
+    bins.
 
     Parameters
     ----------
@@ -222,11 +262,15 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
     series : str or SeriesInfo
         The series.
     by : sequence of str, optional
-        Attributes (default: the earlier run's default attributes both runs have).
+        Attributes (default: the reference run's default attributes every run has, without outcome attributes and
+        those holding one value).
     confidence : float, default 0.95
         Coverage of the intervals.
     bins : int, default 5
-        Quantile bins of numeric attributes.
+        Quantile bins of numeric attributes (cut on the reference run).
+    where : str, optional
+        A cohort in the rule language (:mod:`analysis.slicing.cohorts`), applied to every run: each step's
+        decomposition is the cohort's.
 
     Returns
     -------
@@ -240,14 +284,24 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
     Raises
     ------
     FaultlineError
-        No such series; a named attribute one run lacks.
+        No such series; a named attribute one run lacks; a cohort that does not compile on a run.
     """
+    from analysis.series.trajectories import series_attributes
     from analysis.store.series import get_series
 
+    check_slicing_params(1, 1, 0.05, bins, confidence)
     info = get_series(store, series)
+    attrs = series_attributes(store, info, by)
+    cohorts = _cohorts(store, info.run_ids, where)
+    ref = info.reference_index
+    prepared = [p for p in prepare_attributes(store, info.tables[ref], attrs, bins=bins, edges=None,
+                                              cohort=None if cohorts is None else cohorts[ref])
+                if by is not None or not p.constant]
+    frame = _counts(store, info.tables, prepared, cohorts)
     rows = []
     for k in range(1, len(info.run_ids)):
-        m = mix_shift(store, info.run_ids[k - 1], info.run_ids[k], by, confidence=confidence, bins=bins)
+        m = _decompose(frame, prepared, k - 1, k, info.run_names[k - 1], info.run_names[k], confidence=confidence,
+                       bins=bins, where=where)
         top = m.top()
         row = {"k": k, "label": info.labels[k], "run": info.run_names[k], "previous": info.run_names[k - 1],
                "total": m.accuracy_b - m.accuracy_a}

@@ -98,7 +98,8 @@ def _signals(objective: Objective) -> list[tuple[str, str, str, str]]:
 
 def over_optimisation(store: Store, series: str | SeriesInfo, objective: Objective | str | os.PathLike, *,
                       by: Sequence[str] | None = None, traj: Trajectories | None = None, min_support: int = 30,
-                      confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> OverOptimisation:
+                      confidence: float = 0.95, fdr: float = 0.05, bins: int = 5,
+                      where: str | None = None) -> OverOptimisation:
     """Find, per slice and objective signal, the run after which the signal keeps rising while the outcome falls.
 
     Parameters
@@ -121,6 +122,9 @@ def over_optimisation(store: Store, series: str | SeriesInfo, objective: Objecti
         False discovery rate over every (slice, signal).
     bins : int, default 5
         Quantile bins of numeric attributes.
+    where : str, optional
+        A cohort in the rule language (:mod:`analysis.slicing.cohorts`): signals and outcomes are the cohort's
+        (:func:`analysis.series.trajectories.trajectories` over it). Ignored when ``traj`` is given.
 
     Returns
     -------
@@ -144,7 +148,7 @@ def over_optimisation(store: Store, series: str | SeriesInfo, objective: Objecti
     columns = [s[0] for s in signals]
     if traj is None:
         traj = trajectories(store, info, by, signals=columns, min_support=min_support, confidence=confidence,
-                            fdr=fdr, bins=bins, max_drivers=0)
+                            fdr=fdr, bins=bins, max_drivers=0, where=where)
     points = traj.points
     runs = len(info.run_ids)
     descriptions = list(traj.slices["description"])

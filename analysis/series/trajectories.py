@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import Attribute, decode_groups, prepare_attributes, resolve_attributes
 from analysis.slicing.cohorts import cohort_sql
 from analysis.slicing.params import check_slicing_params
@@ -208,8 +209,11 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     cohorts = None
     if where is not None and str(where).strip():
         cohorts = [cohort_sql(store, run_id, where) for run_id in info.run_ids]
-    prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None,
-                                  cohort=None if cohorts is None else cohorts[info.reference_index])
+    if cohorts is None and store.engine == "duckdb":  # the reference's profile, kept per data version
+        prepared = _counts.prepared_attributes(store, ref_table, attrs, bins=bins, edges=None)
+    else:  # a cohort's bins are its own: computed for it, not kept
+        prepared = prepare_attributes(store, ref_table, attrs, bins=bins, edges=None,
+                                      cohort=None if cohorts is None else cohorts[info.reference_index])
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     fields = series_fields(store, info)
@@ -220,10 +224,21 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     # a large series); a run whose rows turn out not to be in the reference's example order is counted again,
     # paired by example id, and stays so for the explanation passes.
     # (DuckDB's POSITIONAL JOIN: with another engine every run is paired by example id)
+    # A run found in the reference's order by a statement that checked every row is kept so per data version
+    # (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls read no
+    # example id of it. Only a statement over every row (no cohort) verifies a run.
     aligned = [False] * len(info.tables)
+    verified = [False] * len(info.tables)
+    kept = None
     if store.engine == "duckdb":
-        head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
-        aligned = [bool(m == 0) for m in head.sort_values("k")["misplaced"]]
+        kept = _counts.store_cache(store)
+        with kept.lock:
+            verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
+        if all(verified):
+            aligned = list(verified)
+        else:
+            head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
+            aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
 
     # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
     graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
@@ -231,18 +246,24 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     checked: list[bool] = []  # set once the first statement has checked every position
 
     def count(exclude=None) -> tuple[pd.DataFrame, object]:
+        to_check = [not checked and not v for v in verified]
         sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
                                        exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
-                                       check_positions=not checked)
+                                       check_positions=to_check)
         raw = cur.execute(sql, params).df()
         if "misplaced" in raw:
             whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
             misplaced = set(whole.loc[whole["misplaced"] > 0, "k"].astype(int))
+            if kept is not None and cohorts is None and exclude is None:  # every row of these runs was checked
+                with kept.lock:
+                    for k, table in enumerate(info.tables):
+                        if aligned[k] and to_check[k] and k not in misplaced:
+                            kept.columns[("series aligned", table, ref_table)] = True
             if misplaced:
                 aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
                 sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql,
                                                reference=ref_table, exclude=exclude, aligned=aligned,
-                                               cohorts=cohorts, with_scores=graded)
+                                               cohorts=cohorts, with_scores=graded, check_positions=False)
                 raw = cur.execute(sql, params).df()
             raw = raw.drop(columns="misplaced", errors="ignore")
         checked.append(True)
@@ -315,8 +336,13 @@ def _points(raw: pd.DataFrame, decoded, info: SeriesInfo, signals: Sequence[str]
 
 
 def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.ndarray:
-    table = points.pivot_table(index="description", columns="k", values=column, aggfunc="sum", sort=False)
-    return table.reindex(index=order, columns=range(runs)).fillna(0).to_numpy()
+    """``column`` as a slices x runs array (rows in ``order``; summed over duplicate rows, 0 where missing)."""
+    row = pd.Index(order).get_indexer(points["description"])
+    k = points["k"].to_numpy(dtype=np.int64)
+    keep = (row >= 0) & (k >= 0) & (k < runs)
+    out = np.zeros((len(order), runs))
+    np.add.at(out, (row[keep], k[keep]), np.nan_to_num(points[column].to_numpy(dtype=float))[keep])
+    return out
 
 
 def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,
