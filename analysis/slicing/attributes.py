@@ -697,9 +697,11 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         expr, params = _base_expr(attr)
         numeric, temporal = attr.kind == "numeric", attr.kind == "timestamp"
         given = (edges or {}).get(attr.name) if numeric else None
+        # a derived feature (computed from the texts) or a boolean: its distinct values counted in the one pass
         requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
                                          quantiles=quantiles if numeric and given is None else (),
-                                         day_distinct=temporal))
+                                         day_distinct=temporal,
+                                         distinct_in_pass=attr.column is None or attr.kind == "boolean"))
     if not requests:
         return []
     row = list(store.cursor().execute(*Q.profile_sql(table, requests, cohort=cohort)).fetchall()[0])

@@ -112,6 +112,12 @@ class ProfileRequest:
     """Also its distinct days (timestamps)."""
     distinct_cap: int = PROFILE_DISTINCT_CAP
     """Distinct counts (values and days) are exact up to this many, and this many beyond."""
+    distinct_in_pass: bool = False
+    """Count the distinct values in the shared pass (``least(count(DISTINCT v), cap)``: the same number) rather
+    than in a capped subquery. For an expression computed from the texts (a derived feature) or of few values (a
+    boolean): a capped subquery stops early only once it has found ``cap`` values, so over such an expression it
+    computes it again for every example (a refusal's regular expression over a million outputs: 2.8 s CPU, against
+    0.1 s for the count in the pass that computes it anyway)."""
 
 
 def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: CohortSQL = None) -> tuple[str, list]:
@@ -136,10 +142,13 @@ def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: Cohor
         e = f"v{i}"
         inner.append(f"{r.expr} AS {e}")
         inner_params += list(r.params)
-        distinct, distinct_params = capped_distinct_sql(table, r.expr, r.params, r.distinct_cap, where=where,
-                                                        where_params=where_params)
-        parts += [distinct, f"count(*) - count({e})"]
-        params += distinct_params
+        if r.distinct_in_pass:
+            parts += [f"least(count(DISTINCT {e}), {int(r.distinct_cap)})", f"count(*) - count({e})"]
+        else:
+            distinct, distinct_params = capped_distinct_sql(table, r.expr, r.params, r.distinct_cap, where=where,
+                                                            where_params=where_params)
+            parts += [distinct, f"count(*) - count({e})"]
+            params += distinct_params
         if r.value_range:
             parts += [f"min({e})", f"max({e})"]
         if r.quantiles:  # one list of quantiles: one sorted copy of the values, not one per quantile
