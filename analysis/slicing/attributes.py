@@ -689,7 +689,9 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
     Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
     bins (or at the ``edges`` given for them); timestamps are grouped by
     :func:`analysis.sql.features.period_for_span`. With a ``cohort`` (``(sql, params)``, see
-    :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's.
+    :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's. A boolean is profiled
+    only for whether it takes more than one value (a missing value counting as one): its
+    ``sql.n_values`` counts a missing value as one of at most two.
     """
     quantiles = [i / bins for i in range(1, bins)]
     requests = []
@@ -697,11 +699,13 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         expr, params = _base_expr(attr)
         numeric, temporal = attr.kind == "numeric", attr.kind == "timestamp"
         given = (edges or {}).get(attr.name) if numeric else None
-        # a derived feature (computed from the texts) or a boolean: its distinct values counted in the one pass
+        # A boolean needs only whether it takes more than one value (missing counted as one): a subquery that stops
+        # at the second value seen (for a refusal's regular expression over the outputs, at once). A derived
+        # number (computed from the texts): its distinct values counted in the one pass that computes it anyway.
         requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
                                          quantiles=quantiles if numeric and given is None else (),
-                                         day_distinct=temporal,
-                                         distinct_in_pass=attr.column is None or attr.kind == "boolean"))
+                                         day_distinct=temporal, values_seen=attr.kind == "boolean",
+                                         distinct_in_pass=attr.column is None))
     if not requests:
         return []
     row = list(store.cursor().execute(*Q.profile_sql(table, requests, cohort=cohort)).fetchall()[0])

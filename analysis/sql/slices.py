@@ -118,6 +118,24 @@ class ProfileRequest:
     boolean): a capped subquery stops early only once it has found ``cap`` values, so over such an expression it
     computes it again for every example (a refusal's regular expression over a million outputs: 2.8 s CPU, against
     0.1 s for the count in the pass that computes it anyway)."""
+    values_seen: bool = False
+    """Only whether the expression takes more than one value, a missing value counting as one (a boolean: no
+    range, no bins): its distinct column is then the count of values seen, missing included, capped at 2, from a
+    subquery that stops at the second value found (:func:`values_seen_sql`; a refusal's regular expression over a
+    million outputs: 0.01 s, where the pass computes it for every example: 1.4 s), and its missing column is 0.
+    The expression is left out of the shared pass. (Constant, it is still read whole, once.)"""
+
+
+def values_seen_sql(table: str, expr: str, params: Sequence, *, where: str = "true",
+                    where_params: Sequence = ()) -> tuple[str, list]:
+    """How many values ``expr`` takes, a missing value counting as one, capped at 2, as a scalar subquery that
+    stops once it has seen two (:func:`capped_distinct_sql` without leaving missing values out).
+
+    >>> values_seen_sql("t", '"b"', [])
+    ('(SELECT count(*) FROM (SELECT DISTINCT "b" AS v FROM "t" WHERE (true) LIMIT 2))', [])
+    """
+    return (f"(SELECT count(*) FROM (SELECT DISTINCT {expr} AS v FROM {quote_ident(table)} WHERE ({where}) LIMIT 2))",
+            list(params) + list(where_params))
 
 
 def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: CohortSQL = None) -> tuple[str, list]:
@@ -140,6 +158,11 @@ def profile_sql(table: str, requests: Sequence[ProfileRequest], *, cohort: Cohor
     where, where_params = and_cohort("true", cohort)
     for i, r in enumerate(requests):
         e = f"v{i}"
+        if r.values_seen:
+            seen, seen_params = values_seen_sql(table, r.expr, r.params, where=where, where_params=where_params)
+            parts += [seen, "0"]
+            params += seen_params
+            continue
         inner.append(f"{r.expr} AS {e}")
         inner_params += list(r.params)
         if r.distinct_in_pass:

@@ -67,3 +67,26 @@ def test_the_whole_profile_is_the_same_either_way_over_a_cohort():
     subquery = con.execute(*Q.profile_sql("t", requests(False), cohort=cohort)).fetchone()
     in_pass = con.execute(*Q.profile_sql("t", requests(True), cohort=cohort)).fetchone()
     assert in_pass == subquery
+
+
+@pytest.mark.parametrize("values", [[True, False, None], [True, True], [None, None], [False, None], [True, False]],
+                         ids=["both-and-missing", "constant", "all-missing", "one-and-missing", "both"])
+def test_values_seen_counts_a_missing_value_as_one_up_to_two(values):
+    """``values_seen``: the count of values taken, a missing value counting as one, capped at 2 (pandas' count
+    with missing values kept); an attribute is constant exactly when the old profile said so."""
+    frame = pd.DataFrame({"b": pd.array((values * 500)[:1000], dtype="boolean"), "g": np.arange(1000) % 2})
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE t AS SELECT b, g FROM frame")
+    seen, zero = con.execute(*Q.profile_sql("t", [Q.ProfileRequest('"b"', [], values_seen=True)])).fetchone()
+    assert (seen, zero) == (min(frame["b"].nunique(dropna=False), 2), 0)
+    distinct, missing = con.execute(*Q.profile_sql("t", [Q.ProfileRequest('"b"', [])])).fetchone()
+    assert (seen <= 1) == (distinct + (1 if missing else 0) <= 1)
+    # beside other requests, over a cohort: the others' columns unchanged
+    others = [Q.ProfileRequest('"g"', [], value_range=True)]
+    cohort = ("g = ?", [0])
+    with_seen = con.execute(*Q.profile_sql("t", [Q.ProfileRequest('"b"', [], values_seen=True), *others],
+                                           cohort=cohort)).fetchone()
+    alone = con.execute(*Q.profile_sql("t", others, cohort=cohort)).fetchone()
+    assert with_seen[0] == min(frame.loc[frame["g"] == 0, "b"].nunique(dropna=False), 2)
+    assert with_seen[2:] == alone
