@@ -420,6 +420,13 @@ def holdout_expr() -> str:
     return "(substr(md5(CAST(? AS VARCHAR) || ':' || example_id), 1, 1) < '8')"
 
 
+def holdout_in_order_sql(table: str, seed: int) -> tuple[str, list]:
+    """Per scorable example, in log order (as :func:`values_in_order_sql` reads them): ``searched``, whether it
+    is in the searched half of a held-out split (:func:`holdout_expr`; NULL without an example id)."""
+    return (f"SELECT {holdout_expr()} AS searched FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
+            [str(int(seed))])
+
+
 def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "NOT unscorable",
               holdout_seed: int | None = None, cohort: CohortSQL = None) -> tuple[str, list]:
     """Per-example attribute values and the error indicator, for discovery and bootstraps; with
