@@ -575,6 +575,27 @@ def _cell_entropy(n: str, e: str) -> str:
             f"+ ({n} - {e}) * ln(CAST({n} - {e} AS DOUBLE) / {n})) ELSE CAST(0 AS DOUBLE) END")
 
 
+def _leakage_sample(sample_modulus: int) -> tuple[str, list]:
+    """The leakage check's deterministic sample: the examples whose example-id hash is a multiple of
+    ``sample_modulus`` (every example at 1), as a condition to AND to a WHERE clause."""
+    if sample_modulus > 1:
+        return " AND hash(example_id) % CAST(? AS BIGINT) = 0", [int(sample_modulus)]
+    return "", []
+
+
+def leakage_rows_sql(table: str, attributes: Sequence[AttributeSQL], *, sample_modulus: int = 1) -> tuple[str, list]:
+    """The examples :func:`leakage_sql` counts (scored, in its sample): each attribute's value (``a0``, ``a1``,
+    ...) and ``correct``, for the leakage check counted in memory (a few tens of thousands of rows, where the
+    grouping sets of every pair over them cost more than reading them)."""
+    params: list = []
+    for a in attributes:
+        params += a.params
+    sample, sample_params = _leakage_sample(sample_modulus)
+    values = "".join(f"{a.expr} AS a{i}, " for i, a in enumerate(attributes))
+    return (f"SELECT {values}correct FROM {quote_ident(table)} WHERE NOT unscorable{sample}",
+            params + sample_params)
+
+
 def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]], *,
                 min_cell: int, sample_modulus: int = 1) -> tuple[str, list]:
     """How much of the uncertainty about correctness each grouping of attributes removes, in one statement.
@@ -599,10 +620,8 @@ def leakage_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[S
     sets_sql = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in all_sets)
     gid = f"GROUPING({', '.join(cols)})" if cols else "0"
     big = "n >= CAST(? AS BIGINT)"
-    sample = ""
-    if sample_modulus > 1:
-        sample = " AND hash(example_id) % CAST(? AS BIGINT) = 0"
-        params.append(int(sample_modulus))
+    sample, sample_params = _leakage_sample(sample_modulus)
+    params += sample_params
     sql = (f"WITH cells AS (SELECT {gid} AS gid, count(*) AS n, count_if(NOT correct) AS e "
            f"FROM (SELECT {inner}correct FROM {quote_ident(table)} WHERE NOT unscorable{sample}) "
            f"GROUP BY GROUPING SETS ({sets_sql})), "
