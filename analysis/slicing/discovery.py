@@ -142,7 +142,10 @@ def _encode(store: Store, run: str, by: Sequence[str] | None = None, *, bins: in
 def _prepared(store: Store, info, by: Sequence[str] | None, *, bins: int, cohort) -> list[PreparedAttribute]:
     """The attributes searched (default: those with more than one value); FaultlineError when there is none."""
     attrs = resolve_attributes(store, info.run_id, by)
-    prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
+    if cohort is None:  # the profiles the slice table keeps (one statement for those not profiled before)
+        prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    else:  # a cohort's bins are its own
+        prepared = [prepare_attribute(store, info.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
     if by is None:
         prepared = [p for p in prepared if not p.constant]
     if not prepared:
