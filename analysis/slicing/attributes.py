@@ -557,8 +557,21 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
                 kinds[attr.name] = LEFT_OUTCOME if attr.reason else LEFT_CARDINALITY
                 continue
         candidates.append(attr)
+    # An outcome boolean (a refusal, an empty output) is left out with its reason whether or not it varies, and a
+    # constant attribute changes no leakage share (its pairs are the other attribute alone): it goes to the
+    # leakage check unprofiled, where a constant one removes nothing (share 0). Profiling it would read the run
+    # whole for a constant one (an empty output's trim over a million outputs: 1.5 s CPU).
+    unprofiled = {a.name for a in candidates if a.kind == "boolean" and a.role == "outcome" and a.reason}
+    profiled = iter(prepare_attributes(store, schema.run.table_name,
+                                       [a for a in candidates if a.name not in unprofiled], bins=DEFAULT_BINS,
+                                       edges=None))
     live = []
-    for p in prepare_attributes(store, schema.run.table_name, candidates, bins=DEFAULT_BINS, edges=None):
+    for attr in candidates:  # in the order listed: the leakage messages name partners in that order
+        if attr.name in unprofiled:
+            expr, params = _base_expr(attr)
+            live.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None))
+            continue
+        p = next(profiled)
         if p.constant:
             why[p.attribute.name] = p.attribute.reason or MSG_CONSTANT
             kinds[p.attribute.name] = LEFT_OUTCOME if p.attribute.reason else LEFT_CONSTANT

@@ -50,3 +50,24 @@ def test_in_memory_leakage_is_the_statement(store, monkeypatch, sample_modulus, 
             assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-12)
     label = next(r for r in got[True] if r.attributes == ("bucket",))
     assert label.uncertainty_removed == pytest.approx(1.0)  # it fixes correctness: all of it removed
+
+
+def test_outcome_booleans_are_left_out_with_their_reason_unprofiled(store):
+    """An outcome boolean is not profiled for the choice (a constant one would be read whole): it is left out with
+    its reason whether it varies (``is_refusal`` here) or not (``output_empty``: no empty output), a constant one
+    removes no uncertainty (share 0), and the defaults are the context attributes that vary."""
+    frame = _frame().drop(columns=["bucket"])
+    frame["output"] = ["I'm sorry, but I can't help with that." if i % 9 == 0 else f"answer {i}" for i in range(N)]
+    frame["flag"] = True  # a constant context attribute: left out as constant
+    store.ingest_frame(frame, name="r")
+    notes = {n.name: n for n in A.attribute_notes(store, "r")}
+    chosen = A.default_attributes(store, "r")
+    for name in ("is_refusal", "output_empty"):
+        assert not notes[name].default and notes[name].why == notes[name].attribute.reason != ""
+        assert chosen.left_out_kind[name] == A.LEFT_OUTCOME
+    assert notes["output_empty"].uncertainty_removed == 0.0
+    assert 0.0 <= notes["is_refusal"].uncertainty_removed <= 1.0
+    assert chosen.left_out["flag"] == A.MSG_CONSTANT and chosen.left_out_kind["flag"] == A.LEFT_CONSTANT
+    assert [a.name for a in chosen] == [n for n in ("lang", "tier", "hops", "size", "input_length")
+                                        if notes[n].default]
+    assert {"lang", "tier"} <= {a.name for a in chosen}
