@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/bench_report.py [--large-db STORE | --large N]
 
 Builds the demo store (two runs of 20,000 prompts) in a temporary folder and generates the report of
 `after-objective-change` against `baseline` with every section (PDF + HTML + attached data) in a fresh process;
-prints the time per stage, the total (wall clock and CPU seconds of the process: the machine may be shared), the
-page count, the target (under 20 s) and the floor: one cold slice_table call of the same run in a fresh process
+prints the time per stage, the total (wall clock, and CPU seconds of the process and of its children, the charts'
+chromium: the machine may be shared, so the 20 s target is judged on CPU time and on wall time, both printed), the
+page count and the floor: one cold slice_table call of the same run in a fresh process
 (its attribute choice, profile and counts), so the ratio means something on a loaded machine. Then it prints the same HTML with Debian's chromium (playwright's
 page.pdf, one print: chromium cannot number the contents page without a second print) and compares the two
 engines on time and on what the PDF holds (pages, landscape pages, PDF/A identification, attachments, tags, fonts
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,7 +44,9 @@ def progress(fraction, message):
 cpu, start = time.process_time(), time.perf_counter()
 record = generate_report(store, ReportSpec(run="after-objective-change", baseline="baseline", analyst="bench"),
                          pdf=folder / "report.pdf", html_out=folder / "report.html", progress=progress)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)  # kaleido's chromium, reaped when its server stopped
 print(json.dumps({"total": time.perf_counter() - start, "cpu": time.process_time() - cpu, "pages": record.pages,
+                  "children_cpu": children.ru_utime + children.ru_stime,
                   "stages": stages, "bytes": (folder / "report.pdf").stat().st_size,
                   "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -120,12 +124,17 @@ def measure(store: Path, label: str) -> None:
     print("stage (time until the next stage began)")
     for message, seconds, cpu in result["stages"]:
         print(f"  {seconds:6.2f} s ({cpu:5.2f} s CPU)  before: {message}")
-    print(f"total {result['total']:.1f} s wall ({result['cpu']:.1f} s CPU of the process) for {result['pages']} pages, "
-          f"{result['bytes'] / 1e6:.2f} MB; target under 20 s: {'meets' if result['total'] < 20 else 'MISSES'}; "
-          f"peak memory {result['self_mb']:.0f} MB")
+    cpu_all = result["cpu"] + result["children_cpu"]
+    print(f"total {result['total']:.1f} s wall, {cpu_all:.1f} s CPU ({result['cpu']:.1f} s of the process, threads "
+          f"included, + {result['children_cpu']:.1f} s of its children: the charts' chromium) for {result['pages']} "
+          f"pages, {result['bytes'] / 1e6:.2f} MB; peak memory {result['self_mb']:.0f} MB")
+    print(f"target 20 s: {'met' if cpu_all <= 20 else 'MISSED'} on CPU time ({cpu_all:.1f} s), "
+          f"{'met' if result['total'] <= 20 else 'missed'} on wall time ({result['total']:.1f} s; on a shared "
+          f"machine wall time is CPU time plus waiting for a core: see the load and the floor's ratio below); "
+          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"floor: one slice_table call of the run with its default attributes, cold, in a fresh process: "
           f"{floor['total']:.1f} s wall, {floor['cpu']:.1f} s CPU; the report takes {result['total'] / floor['total']:.1f}x "
-          f"its wall time, {result['cpu'] / max(floor['cpu'], 1e-9):.1f}x its CPU time (a loaded machine inflates wall "
+          f"its wall time, {cpu_all / max(floor['cpu'], 1e-9):.1f}x its CPU time (children included) (a loaded machine inflates wall "
           f"time, both runs alike)")
     layout, layout_cpu = next(((s, c) for m, s, c in result["stages"] if m.startswith("Report ")), (0.0, 0.0))
     print(f"PDF engine on the same HTML: WeasyPrint {layout:.1f} s wall, {layout_cpu:.1f} s CPU (layout, PDF/A, "

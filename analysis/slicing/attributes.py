@@ -410,13 +410,16 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
     sets = [(i,) for i in range(k)] + [tuple(sorted(p)) for p in pairs]
     found: dict[frozenset, tuple] = {}
     cur = store.cursor()
-    for used, local in batches(k, sets):
-        rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell,
-                                          sample_modulus=sample_modulus)).fetchall()
-        width = len(used)
-        for gid, n, cond, _cells, low, high in rows:
-            grouped = frozenset(used[j] for j in range(width) if not (int(gid) >> (width - 1 - j)) & 1)
-            found[grouped] = (int(n), float(cond), low, high)
+    if LEAKAGE_IN_MEMORY:
+        found = _leakage_in_memory(cur, table, prepared, sets, min_cell=min_cell, sample_modulus=sample_modulus)
+    else:
+        for used, local in batches(k, sets):
+            rows = cur.execute(*Q.leakage_sql(table, [prepared[i].sql for i in used], local, min_cell=min_cell,
+                                              sample_modulus=sample_modulus)).fetchall()
+            width = len(used)
+            for gid, n, cond, _cells, low, high in rows:
+                grouped = frozenset(used[j] for j in range(width) if not (int(gid) >> (width - 1 - j)) & 1)
+                found[grouped] = (int(n), float(cond), low, high)
     total = found[frozenset()][1]
     out = []
     for s in sets:
@@ -425,6 +428,66 @@ def leakage(store: Store, table: str, prepared: Sequence[PreparedAttribute], *,
         out.append(Leakage(tuple(prepared[i].attribute.name for i in s), share,
                            float("nan") if low is None else float(low), float("nan") if high is None else float(high)))
     return out
+
+
+#: Count the leakage check's cells in memory (:func:`_leakage_in_memory`); False: with the grouping statement
+#: :func:`analysis.sql.slices.leakage_sql` (the tests compare both).
+LEAKAGE_IN_MEMORY = True
+
+
+def _cell_entropy(n: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """n times the binary entropy (nats) of cells of ``e`` errors among ``n`` examples (0 for a pure cell), as
+    :func:`analysis.sql.slices.leakage_sql` computes it."""
+    n = np.asarray(n, dtype=np.float64)
+    e = np.asarray(e, dtype=np.float64)
+    mixed = (e > 0) & (e < n)
+    out = np.zeros(len(n))
+    ne, nn = e[mixed], n[mixed]
+    out[mixed] = -(ne * np.log(ne / nn) + (nn - ne) * np.log((nn - ne) / nn))
+    return out
+
+
+def _leakage_in_memory(cur, table: str, prepared: Sequence[PreparedAttribute], sets: list[tuple[int, ...]], *,
+                       min_cell: int, sample_modulus: int) -> dict[frozenset, tuple]:
+    """What :func:`analysis.sql.slices.leakage_sql` gives per grouping set (``n``, conditional entropy, lowest and
+    highest error rate of the cells of at least ``min_cell`` examples), from the sample's rows read once
+    (:func:`analysis.sql.slices.leakage_rows_sql`) and counted with numpy: at 1M examples (a sample of 50,000,
+    16 attributes, 75 pairs) 0.5 s CPU against 2 s for the grouping sets of every pair."""
+    import pyarrow.compute as pc
+
+    sql, params = Q.leakage_rows_sql(table, [p.sql for p in prepared], sample_modulus=sample_modulus)
+    rows = cur.sql(sql, params=params).to_arrow_table()
+    size = rows.num_rows
+    codes, dims = [], []
+    for i in range(len(prepared)):
+        column = rows.column(f"a{i}")
+        encoded = pc.dictionary_encode(column.combine_chunks() if hasattr(column, "combine_chunks") else column)
+        missing = len(encoded.dictionary)  # a missing value is a cell like any other
+        codes.append(encoded.indices.fill_null(missing).to_numpy(zero_copy_only=False).astype(np.int64))
+        dims.append(missing + 1)
+    # an error is "NOT correct" (count_if: unknown correctness is no error)
+    errors = pc.fill_null(pc.invert(rows.column("correct")), False).to_numpy(zero_copy_only=False).astype(np.int64)
+    found: dict[frozenset, tuple] = {}
+    for s in [(), *sets]:
+        combined = np.zeros(size, dtype=np.int64)
+        total = 1
+        for i in s:
+            combined = combined * dims[i] + codes[i]
+            total *= dims[i]
+        if total > 4 * size + 1024:  # many possible cells: number the occupied ones
+            combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
+            total = int(combined.max()) + 1 if size else 1
+        both = np.bincount(combined * 2 + errors, minlength=2 * total).reshape(total, 2)
+        n = both.sum(axis=1)
+        occupied = n > 0
+        n, e = n[occupied], both[occupied, 1]
+        big = n >= min_cell
+        h = _cell_entropy(n[big], e[big]).sum() + _cell_entropy([n[~big].sum()], [e[~big].sum()])[0]
+        rates = e[big] / n[big] if big.any() else None
+        found[frozenset(s)] = (int(size), float(h / size) if size else float("nan"),
+                               None if rates is None else float(rates.min()),
+                               None if rates is None else float(rates.max()))
+    return found
 
 
 @dataclass(frozen=True)
@@ -494,8 +557,21 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
                 kinds[attr.name] = LEFT_OUTCOME if attr.reason else LEFT_CARDINALITY
                 continue
         candidates.append(attr)
+    # An outcome boolean (a refusal, an empty output) is left out with its reason whether or not it varies, and a
+    # constant attribute changes no leakage share (its pairs are the other attribute alone): it goes to the
+    # leakage check unprofiled, where a constant one removes nothing (share 0). Profiling it would read the run
+    # whole for a constant one (an empty output's trim over a million outputs: 1.5 s CPU).
+    unprofiled = {a.name for a in candidates if a.kind == "boolean" and a.role == "outcome" and a.reason}
+    profiled = iter(prepare_attributes(store, schema.run.table_name,
+                                       [a for a in candidates if a.name not in unprofiled], bins=DEFAULT_BINS,
+                                       edges=None))
     live = []
-    for p in prepare_attributes(store, schema.run.table_name, candidates, bins=DEFAULT_BINS, edges=None):
+    for attr in candidates:  # in the order listed: the leakage messages name partners in that order
+        if attr.name in unprofiled:
+            expr, params = _base_expr(attr)
+            live.append(PreparedAttribute(attr, Q.AttributeSQL(attr.name, expr, params), None))
+            continue
+        p = next(profiled)
         if p.constant:
             why[p.attribute.name] = p.attribute.reason or MSG_CONSTANT
             kinds[p.attribute.name] = LEFT_OUTCOME if p.attribute.reason else LEFT_CONSTANT
@@ -689,7 +765,9 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
     Numbers with more than :data:`FEW_DISTINCT` values are cut at quantiles into ``bins``
     bins (or at the ``edges`` given for them); timestamps are grouped by
     :func:`analysis.sql.features.period_for_span`. With a ``cohort`` (``(sql, params)``, see
-    :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's.
+    :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's. A boolean is profiled
+    only for whether it takes more than one value (a missing value counting as one): its
+    ``sql.n_values`` counts a missing value as one of at most two.
     """
     quantiles = [i / bins for i in range(1, bins)]
     requests = []
@@ -697,9 +775,13 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         expr, params = _base_expr(attr)
         numeric, temporal = attr.kind == "numeric", attr.kind == "timestamp"
         given = (edges or {}).get(attr.name) if numeric else None
+        # A boolean needs only whether it takes more than one value (missing counted as one): a subquery that stops
+        # at the second value seen (for a refusal's regular expression over the outputs, at once). A derived
+        # number (computed from the texts): its distinct values counted in the one pass that computes it anyway.
         requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
                                          quantiles=quantiles if numeric and given is None else (),
-                                         day_distinct=temporal))
+                                         day_distinct=temporal, values_seen=attr.kind == "boolean",
+                                         distinct_in_pass=attr.column is None))
     if not requests:
         return []
     row = list(store.cursor().execute(*Q.profile_sql(table, requests, cohort=cohort)).fetchall()[0])
