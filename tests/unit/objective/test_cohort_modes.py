@@ -5,12 +5,17 @@ nothing else")."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from analysis import FaultlineError, PredicateError
+from analysis.cli import EXIT_ERROR, EXIT_OK, main
 from analysis.objective.link import link, report_section
 from analysis.objective.modes import (
     MSG_COHORT_MISMATCH,
@@ -21,6 +26,8 @@ from analysis.objective.modes import (
     modes_slices,
 )
 from analysis.objective.spec import parse_objective
+from analysis.slicing.cohorts import save_cohort
+from tests.conftest import ROOT
 
 SPEC = """
 objective: cohort test
@@ -169,3 +176,23 @@ def test_the_reports_failure_mode_section_follows_the_cohort(run, tmp_path):
     over = next(m for name, m in modes.items() if "refus" in name.lower())
     assert over["n"] == refusals and over["rate"] == pytest.approx(refusals / len(web))
     assert section["settings"]["where"] == WHERE
+
+
+def test_the_link_command_takes_where_and_a_saved_cohort(run, tmp_path, capsys):
+    store, data = run
+    save_cohort(store, "web", WHERE, author="ada")
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    db = str(store.path)
+    store.close()
+    base = ["link", "--db", db, "--run", "r", "--objective", str(path), "--json"]
+    assert main([*base, "--where", WHERE]) == EXIT_OK
+    by_text = json.loads(capsys.readouterr().out)
+    assert main([*base, "--cohort", "web"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == by_text
+    web = data[data["channel"] == "web"]
+    refusals = next(m for m in by_text["modes"] if m["mode"] == "over_refusal")
+    assert (refusals["n"], refusals["scored"]) == (int((web["response"] == REFUSAL).sum()), len(web))
+    out = subprocess.run([sys.executable, "-m", "analysis", *base, "--where", "chanel = 1"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == EXIT_ERROR and "unknown field 'chanel'" in out.stderr
