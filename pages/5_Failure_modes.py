@@ -32,7 +32,7 @@ with st.sidebar:
     wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}",
                            default=ui.shared_baseline(db, version, run_id, tuple(earlier)) or NONE)
     baseline = st.selectbox("Baseline run (before the change)", options, index=options.index(wanted),
-                            format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
+                            format_func=lambda r: r if r == NONE else ui.run_label(names)(r),
                             key=f"fm_baseline_{run_id}",
                             help="Paired on example id: the Goodhart plot compares the two runs slice by slice")
     ui.remember(baseline, key=f"fm_chosen_baseline_{run_id}")
