@@ -190,7 +190,7 @@ else:
 # ------------------------------------------------------------------------------- pin as a finding
 with st.form("compare_pin_form", clear_on_submit=False):
     st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
-                + (" (its correctness comparison)" if graded else ""))
+                + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
     p1, p2 = st.columns([3, 1])
     pin_note = p1.text_input("Note (why it matters)", key="compare_pin_note")
     ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
@@ -201,7 +201,9 @@ if pinned:
     try:
         made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
                               settings={"attributes": list(by), "max_order": int(max_order),
-                                        "min_support": int(min_support), "fdr": float(fdr)}, where=where)
+                                        "min_support": int(min_support), "fdr": float(fdr),
+                                        **({"outcome": outcome} if graded else {})},  # the row shown is pinned
+                              where=where)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
     else:
