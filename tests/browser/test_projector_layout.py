@@ -108,11 +108,12 @@ def _shot(page, name: str) -> None:
     ("Slices", "Slice", ["Status", "q-value"]),
     ("Compare", "Slice", ["Verdict", "q-value", "Change"]),
     ("Findings", "Finding", ["Note", "In plain words"]),
+    ("Clusters", "Cluster", ["Status", "q-value", "Top terms"]),  # the clustering runs in the background first
 ])
 def test_essential_columns_are_in_view(layout_server, projector, path, first, essentials):
     server, _ = layout_server
     _open(projector, f"{server.url}/{path}", "[data-testid='stDataFrame']")
-    grid = _grid(projector, first)
+    grid = _grid(projector, first, wait_s=240)
     _shot(projector, path.lower())
     _essentials_in_view(grid, essentials)
 
@@ -138,7 +139,8 @@ def test_failure_modes_matrix_headers_and_cells_are_not_clipped(layout_server, p
     for t in found["cells"]:  # no cell's text wider than its cell ("MPLICATED")
         assert t["width"] <= cell_width, (t, cell_width)
     assert any(t["text"].startswith("implicated") for t in found["cells"])
-    # the tables of the cell below: where the mode concentrates, with its status and q-value in view
+    # the tables of the cell below: its separation (half the width) and where the mode concentrates
+    _essentials_in_view(_grid(projector, "signal"), ["q-value", "preference AUC"])
     _essentials_in_view(_grid(projector, "Slice"), ["Status", "q-value"])
     _shot(projector, "failure-modes-concentration")
 
