@@ -54,12 +54,15 @@ VERDICT_TEXT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not implic
 RELATION_TEXT = {"guards against": "guards against", "can cause": "can cause", "none": "",
                  "guards against and can cause": "guards + can cause"}
 #: The same texts for a matrix of many components (narrow columns at 1280x720).
-VERDICT_TEXT_SHORT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not impl.",
+VERDICT_TEXT_SHORT = {"implicated": "<b>implicated</b>", "not implicated": "not impl.",
                       "insufficient evidence": "insuff.", "no signal": "no signal"}
 RELATION_TEXT_SHORT = {"guards against": "guards", "can cause": "can cause", "none": "",
                        "guards against and can cause": "guards+cause"}
-#: From this many components on, matrix cells use the short texts and headers wrap tighter.
+#: From this many components on, matrix cells use the short texts and the column headers stand upright (read
+#: bottom to top), so that at 1280x720 no header overlaps its neighbour and no cell's text is cut.
 NARROW_MATRIX = 5
+#: Characters per line of a failure mode's name beside the matrix (long names wrap, leaving the columns room).
+MODE_LABEL_WIDTH = 18
 
 MSG_EMPTY = "Nothing to draw: {what}"
 
@@ -446,8 +449,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
                       f"<br>declared: {label(r['relation'])}" + (f"<br>preference AUC {auc:.2f} [{low:.2f}, {high:.2f}]"
                                             if auc == auc else ""))
         z.append(zr), amber.append(ar), text.append(tr), hover.append(hr)
-    xs = [_wrap(label(comp_names[c]), 9 if narrow else 12) for c in comps]
-    ys = [mode_names[m] for m in modes]
+    xs = [_wrap(label(comp_names[c]), 14 if narrow else 12) for c in comps]
+    ys = [_wrap(mode_names[m], MODE_LABEL_WIDTH) for m in modes]
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=amber, x=xs, y=ys, colorscale=[[0, GRID], [1, "#FEF3C7"]], zmin=0, zmax=1,
                              showscale=False, text=text, texttemplate="%{text}",
@@ -461,7 +464,8 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
                   "thickness": 14, "xpad": 4, "tickfont": {"size": 13}}))
     _style(fig, title=title, height=height)
     fig.update_layout(plot_bgcolor=GRID, margin={"t": 110 if title else 80})
-    fig.update_xaxes(side="top", type="category", tickangle=0, showgrid=False, tickfont={"size": 12 if narrow else 13})
+    fig.update_xaxes(side="top", type="category", tickangle=-90 if narrow else 0, showgrid=False, automargin=True,
+                     tickfont={"size": 12 if narrow else 13})
     fig.update_yaxes(autorange="reversed", type="category", showgrid=False, tickfont={"size": 14})
     return fig
 

@@ -80,16 +80,16 @@ if graded:
     st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
                "better, so a negative change is worse. The gate above reads correctness.")
     table = scored.table
-    display = pd.DataFrame({
-        "description": table["description"], "n": table["n"], "baseline": table["base_mean"],
-        "candidate": table["cand_mean"], "change": table["difference"], "ci_low": table["ci_low"],
-        "ci_high": table["ci_high"], "q": table["q_value"], "verdict": table["verdict"]})
+    display = pd.DataFrame({  # the essential columns first: in view at 1280x720
+        "description": table["description"], "verdict": table["verdict"], "q": ui.tables.q_texts(table["q_value"]),
+        "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"],
+        "baseline": table["base_mean"], "candidate": table["cand_mean"]})
     number = st.column_config.NumberColumn
-    columns = {"description": st.column_config.TextColumn("Slice", width="medium"), "n": number("n", format="%d"),
+    columns = {"description": ui.tables.slice_column(), "n": number("n", format="%d"),
                "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
                "change": number("Change", format="%+.3f", help="Candidate minus baseline mean; < 0 is worse"),
                "ci_low": number("low", format="%+.3f", help="95% interval of the change (paired t)"),
-               "ci_high": number("high", format="%+.3f"), "q": number("q", format="%.2g"), "verdict": "Verdict"}
+               "ci_high": number("high", format="%+.3f"), "q": ui.tables.q_column(), "verdict": "Verdict"}
 else:
     c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
     c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
@@ -108,7 +108,9 @@ picked = st.dataframe(display, hide_index=True, width="stretch", column_config=c
                                        fdr, outcome, where))
 st.download_button("Download the comparison (CSV)",
                    (lambda: safe_csv(ui.tables.export_frame(comparison.table, ui.tables.COMPARISON_EXPORT)))
-                   if not graded else (lambda: safe_csv(display)),  # made when asked
+                   if not graded else (lambda: safe_csv(ui.tables.export_frame(table, [  # numbers, not display text
+                       "n", "base_mean", "cand_mean", "difference", "ci_low", "ci_high", "p_value", "q_value",
+                       "verdict"]))),  # made when asked
                    file_name="comparison.csv", mime="text/csv", key="compare_download")
 if not where:  # the likely next views, in the background
     ui.precompute_next(db, version, "comparison", baseline, candidate, tuple(by), int(max_order), int(min_support),
@@ -188,7 +190,7 @@ else:
 # ------------------------------------------------------------------------------- pin as a finding
 with st.form("compare_pin_form", clear_on_submit=False):
     st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
-                + (" (its correctness comparison)" if graded else ""))
+                + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
     p1, p2 = st.columns([3, 1])
     pin_note = p1.text_input("Note (why it matters)", key="compare_pin_note")
     ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
@@ -199,7 +201,9 @@ if pinned:
     try:
         made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
                               settings={"attributes": list(by), "max_order": int(max_order),
-                                        "min_support": int(min_support), "fdr": float(fdr)}, where=where)
+                                        "min_support": int(min_support), "fdr": float(fdr),
+                                        **({"outcome": outcome} if graded else {})},  # the row shown is pinned
+                              where=where)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
     else:

@@ -32,7 +32,7 @@ with st.sidebar:
     wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}",
                            default=ui.shared_baseline(db, version, run_id, tuple(earlier)) or NONE)
     baseline = st.selectbox("Baseline run (before the change)", options, index=options.index(wanted),
-                            format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
+                            format_func=lambda r: r if r == NONE else ui.run_label(names)(r),
                             key=f"fm_baseline_{run_id}",
                             help="Paired on example id: the Goodhart plot compares the two runs slice by slice")
     ui.remember(baseline, key=f"fm_chosen_baseline_{run_id}")
@@ -43,6 +43,9 @@ with st.sidebar:
                                    key="fm_min_failures")
     max_order = st.radio("Where modes concentrate", [1, 2], index=0, horizontal=True, key="fm_order",
                          format_func=lambda k: {1: "single slices", 2: "and pairs"}[k])
+# the cohort: every count, matrix cell, statistic and example below is over its examples only
+where = ui.cohort_box(store, db, version, run_id, key="fm_cohort")
+in_cohort = {"where": where} if where else {}  # no cohort: the same cache entry as the warm-up's
 
 # ---------------------------------------------------------------------------------- the spec
 # Which spec: none (the built-in detectors and label columns), the demo's (for the demo's runs), one saved in the
@@ -159,12 +162,12 @@ if baseline != NONE and linked_baseline is None:
                    "this spec has no component, so the run is shown alone.")
 try:
     try:
-        result = ui.link_result(db, version, run_id, linked_baseline, spec_text, spec_name, *settings)
+        result = ui.link_result(db, version, run_id, linked_baseline, spec_text, spec_name, *settings, **in_cohort)
     except FaultlineError as err:
         if linked_baseline is None:
             raise
         st.warning(f"{ui.md(err)}. Showing the run alone.", icon=":material/warning:")  # e.g. no shared example ids
-        result = ui.link_result(db, version, run_id, None, spec_text, spec_name, *settings)
+        result = ui.link_result(db, version, run_id, None, spec_text, spec_name, *settings, **in_cohort)
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
@@ -179,7 +182,8 @@ for note in result.notes:
 cells = result.cells
 counts = result.counts
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Scored examples", f"{int(counts['scored'].iloc[0]) if len(counts) else 0:,}")
+c1.metric("Scored examples", f"{int(counts['scored'].iloc[0]) if len(counts) else 0:,}",
+          help="In the cohort" if where else None)
 c2.metric("Failure modes found", f"{int((counts['n'] > 0).sum())} of {len(counts)}")
 if objective is not None:
     c3.metric("Components with a signal", f"{cells.loc[cells['verdict'] != 'no signal', 'component'].nunique()} of "
@@ -187,6 +191,10 @@ if objective is not None:
 else:
     c3.metric("Components with a signal", "none", help="No objective spec: no component to measure")
 c4.metric("Implicated cells", f"{int((cells['verdict'] == 'implicated').sum())}")
+if where:
+    st.caption(f"Within the cohort {ui.md(where)}: every count, matrix cell, test, q-value and example below is over "
+               "its examples only, as if the run held nothing else (with a baseline, they are paired with the "
+               "baseline's examples of the same ids).")
 
 # ------------------------------------------------------------------------------- the modes
 st.subheader("Failure modes and where they concentrate")
@@ -291,7 +299,8 @@ def cell_panel() -> None:
                                    baseline=None if baseline == NONE else baseline,
                                    settings={"spec": spec_name, "spec_sha256": spec_sha256(spec_text),
                                              "max_order": int(max_order), "min_support": int(min_support),
-                                             "min_failures": int(min_failures), "fdr": float(fdr)})
+                                             "min_failures": int(min_failures), "fdr": float(fdr)},
+                                   where=where)
             except Exception as err:  # noqa: BLE001 - shown in plain words
                 ui.show_error(err)
             else:
@@ -332,7 +341,7 @@ def cell_panel() -> None:
         descending = component.signals[0].direction == "higher_is_better" if order_by else True
         try:
             examples = ui.mode_examples(db, version, run_id, spec_text, spec_name, mode,
-                                        signal_cols if not sep.empty else (), order_by, descending)
+                                        signal_cols if not sep.empty else (), order_by, descending, **in_cohort)
         except Exception as err:  # noqa: BLE001 - shown in plain words
             ui.show_error(err)
             examples = None
@@ -344,10 +353,11 @@ def cell_panel() -> None:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
                 st.caption("**open** shows the example in full (its input, output, scores, modes and annotations); "
                            "select a row to fill the annotation form below.")
-                linked = examples.assign(open=[ui.example_link(run_id, e, None) for e in examples["example_id"]])
+                linked = examples.assign(open=[ui.example_link(run_id, e, where) for e in examples["example_id"]])
                 linked = linked[["open", *examples.columns]]
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
-                                      key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp),
+                                      key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
+                                                       where),
                                       on_select="rerun", selection_mode="single-row",
                                       column_config={"open": st.column_config.LinkColumn("Example", display_text="open",
                                                                                          width="small"),

@@ -62,7 +62,7 @@ pinned = findings(store, run_id)
 with st.form("report_form"):
     c1, c2 = st.columns(2)
     baseline = c1.selectbox("Baseline", baseline_options, index=baseline_options.index(wanted_baseline),
-                            key="report_baseline", format_func=lambda r: r if r == NONE else f"{names[r]} ({r})",
+                            key="report_baseline", format_func=lambda r: r if r == NONE else ui.run_label(names)(r),
                             help="Defaults to the session's baseline (Failure modes page), else the previous run")
     title = c2.text_input("Title", "Faultline audit report", key="report_title")
     analyst = c1.text_input("Analyst", key="report_analyst")

@@ -132,11 +132,14 @@ if review and not frame.empty:
 if not frame.empty:
     shown = frame.assign(sentence=[_sentence(r) for _, r in frame.iterrows()],
                          created=[f"{t:%Y-%m-%d %H:%M}" for t in frame["created_at"]])
-    st.dataframe(shown[["title", "kind", "sentence", "note", "run_name", "cohort", "author", "created"]],
-                 hide_index=True, width="stretch", key="findings_table",
-                 column_config={"title": "Finding", "kind": "Kind", "sentence": st.column_config.TextColumn(
-                     "In plain words", width="large"), "note": "Note", "run_name": "Run", "cohort": "Cohort",
-                     "author": "Pinned by", "created": "When (UTC)"})
+    # at 1280x720 the finding, its note and its sentence come first and wrap (rows taller than 64 px wrap text)
+    text = st.column_config.TextColumn
+    st.dataframe(shown[["title", "note", "sentence", "kind", "run_name", "cohort", "author", "created"]],
+                 hide_index=True, width="stretch", key="findings_table", row_height=100,
+                 column_config={"title": text("Finding", width=170), "kind": "Kind",
+                                "sentence": text("In plain words", width=330), "note": text("Note", width=220),
+                                "run_name": "Run", "cohort": "Cohort", "author": "Pinned by",
+                                "created": "When (UTC)"})
     with st.expander("Withdraw a finding (it is kept, marked withdrawn)"):
         titles = dict(zip(frame["finding_id"], frame["title"]))
         chosen = st.selectbox("Finding", list(titles), format_func=lambda i: titles[i], key="withdraw_choice")

@@ -234,21 +234,23 @@ def link_baseline(baseline: str | None, spec_text: str, source: str) -> str | No
 
 @st.cache_data(show_spinner="Linking failure modes to the objective...", max_entries=16)
 def link_result(db_path: str, data_version: int, run_id: str, baseline: str | None, spec_text: str, source: str,
-                max_order: int, min_support: int, min_failures: int, fdr: float):
-    """The modes x components link of a run (lenient: spec problems are listed, not raised); an empty
-    ``spec_text`` is no spec: the built-in detectors and the label columns alone."""
+                max_order: int, min_support: int, min_failures: int, fdr: float, where: str | None = None):
+    """The modes x components link of a run (lenient: spec problems are listed, not raised), within the cohort
+    ``where`` if given; an empty ``spec_text`` is no spec: the built-in detectors and the label columns alone."""
     spec = objective(spec_text, source) if spec_text.strip() else None  # no text: no spec (detectors and labels)
     return analysis.link(_open(db_path), run_id, spec, baseline=baseline, strict=False,
-                         max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr)
+                         max_order=max_order, min_support=min_support, min_failures=min_failures, fdr=fdr,
+                         where=where or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
-                  columns: tuple, order_by: str | None, descending: bool):
-    """The examples of a failure mode with the sources that put them there."""
+                  columns: tuple, order_by: str | None, descending: bool, where: str | None = None):
+    """The examples of a failure mode (within the cohort ``where``, if given) with the sources that put them
+    there."""
     store = _open(db_path)
     spec = objective(spec_text, source) if spec_text.strip() else None
-    compiled = analysis.compile_modes(store, run_id, spec, strict=False)
+    compiled = analysis.compile_modes(store, run_id, spec, strict=False, where=where or None)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
                                   order_by=order_by, descending=descending, limit=500)
 

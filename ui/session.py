@@ -132,9 +132,19 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
                            f"{md(names[fallback])} instead.", icon=":material/link_off:")
     wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=fallback,
                         aliases={v: k for k, v in names.items()})
-    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=lambda r: f"{names[r]} ({r})",
-                                  key=f"picker_{key}")
+    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=run_label(names),
+                                  key=f"picker_{key}", help="The run's name; its id is written below.")
+    st.sidebar.caption(f"{md(names[choice])} · id {choice}")  # the whole name wraps here, where the box cuts it
     return remember(choice, key=f"chosen_{key}", query_param=key)
+
+
+def run_label(names: dict[str, str]):
+    """How a run reads in a picker 240 px wide (the sidebar at 1280x720): its name, with its id only where two runs
+    share the name (a long "name (id)" was cut before the name's end)."""
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name] = seen.get(name, 0) + 1
+    return lambda r: names[r] if seen.get(names.get(r), 0) == 1 else f"{names[r]} ({r})"
 
 
 def remembered_list(options: Sequence, *, key: str, saved_key: str, default: Sequence,

@@ -105,9 +105,28 @@ def points(label: str, help: str | None = None):
 
 
 def q_column(label: str = "q-value"):
-    """A column of q-values, two significant digits; 0.0 is a q below 1e-300 (the test's p-value underflows)."""
-    return st.column_config.NumberColumn(label, format="%.2g", help="Benjamini-Hochberg adjusted p-value; 0.0 "
-                                         "means below 1e-300. Empty: not tested (too small).")
+    """A column of q-values as :func:`analysis.format_q` writes them (:func:`q_texts`): two significant digits,
+    ``<1e-300`` when the test's p-value underflows (never a bare 0), ``not tested`` for a slice too small to test.
+    The tables come sorted by evidence, q first."""
+    return st.column_config.TextColumn(label, width="small", help="Benjamini-Hochberg adjusted p-value, two "
+                                       "significant digits; '<1e-300' when it underflows; 'not tested': too small "
+                                       "to test. The table is sorted by evidence, smallest q first.")
+
+
+def q_texts(values) -> list[str]:
+    """q-values (None or NaN: not tested) as every view writes them (:func:`analysis.format_q`)."""
+    return [analysis.format_q(float(v)) for v in _num(values)]
+
+
+#: The width (pixels) of a slice's description in a table: long conjunctions stay readable at 1280x720 and the
+#: essential columns after it (status, q-value, verdict) still fit beside it. (Not pinned: the grid greys pinned
+#: text, too faint on a projector.)
+SLICE_WIDTH = 260
+
+
+def slice_column(label: str = "Slice"):
+    """The column of a slice's description, :data:`SLICE_WIDTH` wide."""
+    return st.column_config.TextColumn(label, width=SLICE_WIDTH)
 
 
 def count(label: str, help: str | None = None):
@@ -146,7 +165,7 @@ CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high"
 
 
 # ------------------------------------------------------------------ slices
-SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"),
+SLICE_COLUMNS = {"description": slice_column(),
                  "status": "Status", "n": count("n"), "errors": count("errors"), "rate": percent("Error rate"),
                  "ci_low": percent("95% low"), "ci_high": percent("95% high"), "ci_method": "Interval method",
                  "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
@@ -154,24 +173,25 @@ SLICE_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medi
 
 
 def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
-    """Slices of a slice table: status first (a "too small" slice must not read as a finding at 1280 px; with
-    ``fdr``, a slice significantly better than the rest says so too), then n, rate and its interval in percent,
-    difference to the rest in points, q-value, interval method."""
+    """Slices of a slice table, the essential columns first (in view at 1280x720): status (a "too small" slice must
+    not read as a finding; with ``fdr``, a slice significantly better than the rest says so too) and q-value, then
+    n, rate and its interval in percent, difference to the rest in points, interval method."""
     better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
+        "q": q_texts(view["q_value"]),
         "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
         "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
-        "q": _num(view["q_value"]), "ci_method": view["ci_method"].to_numpy()})
+        "ci_method": view["ci_method"].to_numpy()})
 
 
 #: ... of a slice table by a graded score (``slices --outcome score.NAME --json``).
 GRADED_EXPORT = ["order", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
                  "p_value", "test", "q_value", "too_small", "finding"]
-GRADED_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"), "status": "Status",
+GRADED_COLUMNS = {"description": slice_column(), "status": "Status",
                   "n": count("n", help="Examples with the score"),
                   "mean": st.column_config.NumberColumn("Mean score", format="%.3f"),
                   "ci_low": st.column_config.NumberColumn("95% low", format="%.3f", help="Student t interval"),
@@ -192,13 +212,14 @@ def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
+        "q": q_texts(view["q_value"]),
         "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
-        "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]), "q": _num(view["q_value"]),
+        "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]),
         "ci_method": view["ci_method"].to_numpy()})
 
 
 DISCOVERY_COLUMNS = {"group": st.column_config.NumberColumn("Group", help="a slice and its refinements"),
-                     "description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
+                     "description": slice_column(), "n": count("n"),
                      "rate": percent("Error rate"), "ci_low": percent("95% low"), "ci_high": percent("95% high"),
                      "q": q_column(), "status": "Status",
                      "sliceline_score": st.column_config.NumberColumn("SliceLine score", format="%.3f")}
@@ -209,10 +230,10 @@ def discovery_display(table: pd.DataFrame) -> pd.DataFrame:
     ordered = table.sort_values(["group", "sliceline_score"], ascending=[True, False])
     return pd.DataFrame({
         "group": ordered["group"].to_numpy(), "description": ordered["description"].to_numpy(),
+        "status": ["confirmed" if c else "not confirmed" for c in ordered["confirmed"]],
+        "q": q_texts(ordered["q_value"]),
         "n": ordered["n"].to_numpy(), "rate": _pct(ordered["error_rate"]), "ci_low": _pct(ordered["ci_low"]),
-        "ci_high": _pct(ordered["ci_high"]), "q": _num(ordered["q_value"]),
-        "sliceline_score": _num(ordered["sliceline_score"]),
-        "status": ["confirmed" if c else "not confirmed" for c in ordered["confirmed"]]})
+        "ci_high": _pct(ordered["ci_high"]), "sliceline_score": _num(ordered["sliceline_score"])})
 
 
 EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
@@ -220,7 +241,7 @@ EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
 
 
 # ------------------------------------------------------------------ compare
-COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="medium"), "n": count("n"),
+COMPARISON_COLUMNS = {"description": slice_column(), "n": count("n"),
                       "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
                       "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
                       "ci_low": points("low", help="95% interval of the change"),
@@ -228,17 +249,18 @@ COMPARISON_COLUMNS = {"description": st.column_config.TextColumn("Slice", width=
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Slices of a comparison: both error rates in percent, the change and its interval in points, McNemar q."""
+    """Slices of a comparison, the essential columns first (in view at 1280x720): verdict, McNemar q, the change and
+    its interval in points; then n, both error rates in percent, new errors and fixed ones."""
     return pd.DataFrame({
-        "description": table["description"].to_numpy(), "n": table["n"].to_numpy(),
+        "description": table["description"].to_numpy(), "verdict": table["verdict"].to_numpy(),
+        "q": q_texts(table["q_value"]), "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]),
+        "ci_high": _pct(table["ci_high"]), "n": table["n"].to_numpy(),
         "baseline": _pct(table["base_error_rate"]), "candidate": _pct(table["cand_error_rate"]),
-        "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]),
-        "b": table["b"].to_numpy(), "c": table["c"].to_numpy(), "q": _num(table["q_value"]),
-        "verdict": table["verdict"].to_numpy()})
+        "b": table["b"].to_numpy(), "c": table["c"].to_numpy()})
 
 
 # ------------------------------------------------------------------ clusters
-CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColumn("Top terms", width="large"),
+CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColumn("Top terms", width="medium"),
                    "size": count("Examples"), "errors": count("Errors"), "rate": percent("Error rate"),
                    "ci_low": percent("95% low"), "ci_high": percent("95% high"),
                    "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
@@ -246,12 +268,13 @@ CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColu
 
 
 def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Clusters by evidence: top terms, size, error rate and interval, difference to the rest, q-value."""
+    """Clusters by evidence, the essential columns first (in view at 1280x720): status and q-value, then top terms,
+    size, error rate and interval, difference to the rest."""
     return pd.DataFrame({
-        "cluster": table["cluster"].to_numpy(), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
+        "cluster": table["cluster"].to_numpy(), "status": ["worse" if f else "" for f in table["finding"]],
+        "q": q_texts(table["q_value"]), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
         "size": table["size"].to_numpy(), "errors": table["errors"].to_numpy(), "rate": _pct(table["error_rate"]),
-        "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"]),
-        "q": _num(table["q_value"]), "status": ["worse" if f else "" for f in table["finding"]]})
+        "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"])})
 
 
 # ------------------------------------------------------------------ failure modes
@@ -282,11 +305,11 @@ SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="
 
 def separation_display(sep: pd.DataFrame) -> pd.DataFrame:
     """A cell's separation per signal: counts, preference AUC with its interval, Cohen's d, q-value."""
-    return sep.assign(auc_low=_num(sep["auc_low"]), auc_high=_num(sep["auc_high"]), q=_num(sep["q_value"]))[
-        ["signal", "n_fail", "n_ok", "auc", "auc_low", "auc_high", "smd", "q"]]
+    return sep.assign(auc_low=_num(sep["auc_low"]), auc_high=_num(sep["auc_high"]), q=q_texts(sep["q_value"]))[
+        ["signal", "q", "auc", "auc_low", "auc_high", "n_fail", "n_ok", "smd"]]
 
 
-CONCENTRATION_COLUMNS = {"description": st.column_config.TextColumn("Slice", width="large"), "n": count("n"),
+CONCENTRATION_COLUMNS = {"description": slice_column(), "status": "Status", "n": count("n"),
                          "in_mode": count("In the mode"), "rate": percent("Share"), "ci_low": percent("95% low"),
                          "ci_high": percent("95% high"), "rest": percent("Rest of the run"), "q": q_column()}
 
@@ -297,9 +320,9 @@ def concentration_display(table: pd.DataFrame, *, limit: int = 30) -> pd.DataFra
     view = pd.concat([view[view["finding"]], view[~view["finding"]]]).head(limit)
     return view.assign(
         rate=_pct(view["mode_rate"]), ci_low=_pct(view["ci_low"]), ci_high=_pct(view["ci_high"]),
-        rest=_pct(view["rest_mode_rate"]), q=_num(view["q_value"]),
+        rest=_pct(view["rest_mode_rate"]), q=q_texts(view["q_value"]),
         status=["more frequent" if f else "" for f in view["finding"]],
-    )[["description", "n", "in_mode", "rate", "ci_low", "ci_high", "rest", "q", "status"]]
+    )[["description", "status", "q", "n", "in_mode", "rate", "ci_low", "ci_high", "rest"]]
 
 
 DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", format="%.3f"), "q": q_column(),
@@ -308,7 +331,7 @@ DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", forma
 
 def divergence_display(div: pd.DataFrame) -> pd.DataFrame:
     """The slices where a signal ranks answers against the outcome."""
-    return div.assign(q=_num(div["q_value"]))[["signal", "description", "n", "rho", "q", "mode_concentrates"]]
+    return div.assign(q=q_texts(div["q_value"]))[["signal", "description", "q", "rho", "n", "mode_concentrates"]]
 
 
 def goodhart_columns(mode_name: str) -> dict:
@@ -322,7 +345,7 @@ def goodhart_display(points_: pd.DataFrame) -> pd.DataFrame:
     """The Goodhart slices of a cell: signal change, accuracy change and mode rate change in points."""
     flagged = points_[points_["goodhart"].astype(bool)]
     return flagged.assign(
-        q_s=_num(flagged["q_signal"]), q_o=_num(flagged["q_outcome"]), acc=_pct(flagged["d_accuracy"]),
+        q_s=q_texts(flagged["q_signal"]), q_o=q_texts(flagged["q_outcome"]), acc=_pct(flagged["d_accuracy"]),
         mode_change=_pct(flagged["d_rate"]),
     )[["description", "n", "d_signal", "q_s", "acc", "q_o", "mode_change"]]
 

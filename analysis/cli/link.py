@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from analysis.cli import EXIT_OK
-from analysis.cli.common import by_option, echo_json, open_cli_store, slicing_options
+from analysis.cli.common import by_option, cohort_options, echo_json, open_cli_store, slicing_options, where_of
 from analysis.objective.link import STRENGTH
 from analysis.objective.link import link as link_modes
 
@@ -22,23 +22,29 @@ MARKS = {"implicated": "IMPLICATED", "not implicated": "not", "insufficient evid
               help="carry on when the spec does not fit the run (missing signals say 'no signal')")
 @click.option("--min-failures", type=int, default=20, show_default=True,
               help="least examples in a mode to judge a cell")
+@cohort_options
 @slicing_options()
 def link(run: str, baseline: str | None, objective: str, by: list[str] | None, lenient: bool, min_failures: int,
-         db: str | None, min_support: int, fdr: float, bins: int, as_json: bool) -> int:
+         db: str | None, min_support: int, fdr: float, bins: int, as_json: bool, where: str | None = None,
+         cohort: str | None = None) -> int:
     """For every failure mode and objective component: relation, evidence and a verdict.
 
     The declared relation, the measured evidence (separation AUC, divergent slices, Goodhart slices
-    with --baseline) and a verdict: implicated, not implicated, insufficient evidence or no signal.
+    with --baseline) and a verdict: implicated, not implicated, insufficient evidence or no signal. With --where or
+    --cohort, over the cohort's examples only.
     """
     with open_cli_store(db) as store:
+        where = where_of(store, where, cohort)
         result = link_modes(store, run, objective, baseline=baseline, by=by, strict=not lenient,
-                            min_support=min_support, min_failures=min_failures, fdr=fdr, bins=bins)
+                            min_support=min_support, min_failures=min_failures, fdr=fdr, bins=bins, where=where)
         if as_json:
             echo_json(result.to_dict())
             return EXIT_OK
         head = f"Objective {result.objective.name!r} on run {store.run(result.run_id).name}"
         if result.baseline_id:
             head += f" (baseline {store.run(result.baseline_id).name})"
+        if where:
+            head += f"; cohort: {where}"
     click.echo(head)
     for problem in result.problems:
         click.echo(f"  spec problem: {problem}")

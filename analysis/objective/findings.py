@@ -63,6 +63,11 @@ GRADED_EVIDENCE = ("n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n"
 #: The evidence a comparison finding keeps (columns of the comparison table).
 COMPARISON_EVIDENCE = ("n", "base_errors", "cand_errors", "b", "c", "base_error_rate", "cand_error_rate",
                        "difference", "ci_low", "ci_high", "p_value", "q_value", "too_small", "verdict")
+#: The evidence kept for a comparison row by a graded outcome (a stored score, :func:`analysis.compare_scores`):
+#: the pairs, both means, the mean paired difference (candidate minus baseline, in the score's unit) with its
+#: Student t interval, the paired t test's p and q, and the verdict; ``outcome`` names the score.
+GRADED_COMPARISON_EVIDENCE = ("n", "base_mean", "cand_mean", "difference", "ci_low", "ci_high", "p_value", "q_value",
+                              "too_small", "verdict")
 
 COLUMNS = ("finding_id", "run_id", "baseline_run_id", "kind", "target", "cohort", "title", "note", "evidence",
            "settings", "author", "created_at", "withdraws")
@@ -256,14 +261,16 @@ def comparison_evidence(store: Store, baseline: str, candidate: str, target: Map
     target : mapping of str to str
         The row's slice.
     settings : mapping, optional
-        As :func:`pin_comparison`.
+        As :func:`pin_comparison`; an ``outcome`` in it (a stored score) compares that score instead of
+        correctness (:func:`analysis.slicing.compare.compare_scores`).
     where : str, optional
         The cohort.
 
     Returns
     -------
     evidence : dict
-        :data:`COMPARISON_EVIDENCE` and ``description``.
+        :data:`COMPARISON_EVIDENCE` and ``description``; with an ``outcome``,
+        :data:`GRADED_COMPARISON_EVIDENCE`, ``outcome`` and ``description``.
     settings : dict
         The settings used.
 
@@ -272,20 +279,28 @@ def comparison_evidence(store: Store, baseline: str, candidate: str, target: Map
     FaultlineError
         No such row.
     """
-    from analysis.slicing.compare import compare_runs
+    from analysis.slicing.compare import compare_runs, compare_scores
 
     settings = dict(settings or {})
     attributes = list(settings.get("attributes") or list(target))
     kwargs = {k: settings[k] for k in ("min_support", "confidence", "fdr", "bins") if k in settings}
     max_order = max(int(settings.get("max_order", 1)), len(target))
-    result = compare_runs(store, baseline, candidate, attributes or None, max_order=max_order, where=where, **kwargs)
+    outcome = settings.get("outcome") or None
+    if outcome:
+        result = compare_scores(store, baseline, candidate, str(outcome), attributes or None, max_order=max_order,
+                                where=where, **kwargs)
+    else:
+        result = compare_runs(store, baseline, candidate, attributes or None, max_order=max_order, where=where,
+                              **kwargs)
     row = _row_of(result.table, target)
     if row is None:
         raise FaultlineError(MSG_NO_SLICE.format(run=candidate, target=dict(target), attributes=", ".join(attributes)))
-    evidence = {k: json_value(row[k]) for k in COMPARISON_EVIDENCE}
+    evidence = {k: json_value(row[k]) for k in (GRADED_COMPARISON_EVIDENCE if outcome else COMPARISON_EVIDENCE)}
     evidence["description"] = row["description"]
     used = {"attributes": attributes, "max_order": max_order,
-            **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins")}}
+            **{k: result.settings[k] for k in ("min_support", "confidence", "fdr", "bins") if k in result.settings}}
+    if outcome:
+        evidence["outcome"] = used["outcome"] = str(outcome)
     return evidence, used
 
 
@@ -360,7 +375,9 @@ def pin_comparison(store: Store, baseline: str, candidate: str, predicate: Mappi
         Why it matters.
     settings : mapping, optional
         The comparison's settings (``attributes``, ``max_order``, ``min_support``, ``fdr``, ``bins``; an
-        ``n_resamples`` kept by an older finding is ignored: the score interval is no longer a bootstrap).
+        ``n_resamples`` kept by an older finding is ignored: the score interval is no longer a bootstrap); with
+        ``outcome`` (a stored score, as the Compare page's outcome) the row of that score's comparison is pinned:
+        its mean paired difference with the Student t interval, not the correctness row.
     where : str, optional
         The cohort (read on the baseline).
     title : str, optional
@@ -369,7 +386,8 @@ def pin_comparison(store: Store, baseline: str, candidate: str, predicate: Mappi
     Returns
     -------
     Finding
-        ``kind`` ``comparison``, ``evidence`` :data:`COMPARISON_EVIDENCE` and ``description``.
+        ``kind`` ``comparison``, ``evidence`` :data:`COMPARISON_EVIDENCE` (with ``outcome``,
+        :data:`GRADED_COMPARISON_EVIDENCE` and ``outcome``) and ``description``.
 
     Raises
     ------
@@ -528,6 +546,20 @@ def _points(x) -> str:
     return "n/a" if x is None else f"{100 * float(x):+.1f}"
 
 
+def _unit_scale(e: Mapping) -> int:
+    """100 (differences in points) when both means are fractions in [0, 1], else 1 (the score's own unit)."""
+    means = [e.get("base_mean"), e.get("cand_mean")]
+    return 100 if all(m is not None and 0.0 <= float(m) <= 1.0 for m in means) else 1
+
+
+def _mean(x) -> str:
+    return "n/a" if x is None else f"{float(x):.3f}"
+
+
+def _scaled(x, scale: int) -> str:
+    return "n/a" if x is None else (f"{scale * float(x):+.1f}" if scale == 100 else f"{float(x):+.3f}")
+
+
 def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | None = None,
                      confidence: float = 0.95, q_words: Callable[[float], str] | None = None) -> str:
     """The finding in plain words, from its evidence (rates as percentages, differences in points).
@@ -590,6 +622,16 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
         text = (f"{title}: {e.get('errors', '?')} of {e.get('n', '?')} answers wrong ({_pct(e.get('error_rate'))}, "
                 f"{level} interval {_pct(e.get('ci_low'))} to {_pct(e.get('ci_high'))}) against "
                 f"{_pct(e.get('rest_error_rate'))} in {rest}, {direction} ({q_text}).")
+    elif kind == "comparison" and "base_mean" in e:  # a graded outcome: mean paired difference, t interval
+        diff = e.get("difference")
+        scale = _unit_scale(e)
+        unit = " points" if scale == 100 else ""
+        change = "no change measured" if diff is None else (
+            f"{'up' if float(diff) > 0 else 'down'} {abs(scale * float(diff)):.{1 if scale == 100 else 3}f}{unit}")
+        text = (f"{title}: mean {e.get('outcome', 'score')} {_mean(e.get('base_mean'))} in the baseline and "
+                f"{_mean(e.get('cand_mean'))} in the candidate, {change} ({level} t interval "
+                f"{_scaled(e.get('ci_low'), scale)} to {_scaled(e.get('ci_high'), scale)}{unit}; "
+                f"{e.get('n', '?')} pairs; {q_text}); verdict: {e.get('verdict', '?')}.")
     elif kind == "comparison":
         diff = e.get("difference")
         change = "no change measured" if diff is None else (

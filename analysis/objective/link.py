@@ -288,6 +288,7 @@ def _signal_key(component: Component, index: int) -> str:
 
 
 def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared) -> _RunData:
+    """The scored rows of the run (of the cohort ``compiled`` was made for): signals, mode indicators, attributes."""
     schema = store.schema(run)
     info = schema.run
     fields = fields_from_table(schema.stored())
@@ -307,7 +308,7 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
     for k, prep in enumerate(prepared):
         columns.append((f"a{k}", prep.sql.expr, prep.sql.params))
     # whether scores are graded (the one rule) comes with the rows, as a scalar subquery
-    frame = store.cursor().execute(*Q.scored_rows_sql(info.table_name, columns)).df()
+    frame = store.cursor().execute(*Q.scored_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)).df()
     graded = bool(frame["__graded"].iloc[0]) if len(frame) else False
     frame = frame.drop(columns="__graded")
     return _RunData(frame, compiled, signals, graded, signal_sql)
@@ -565,7 +566,7 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     signal : (str, list)
         The signal as an SQL DOUBLE expression and its parameters (missing, NaN or infinite values are left out).
     compiled : CompiledModes
-        The run's compiled failure modes.
+        The run's compiled failure modes (with a cohort, the statistics are over its examples only).
     objective : Objective
         The spec whose modes are separated.
     sign : {1.0, -1.0}, default 1.0
@@ -584,7 +585,7 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     if sign < 0:
         sql_expr = f"(-({sql_expr}))"
     modes = [compiled.mode_sql(mode.id) for mode in objective.modes]
-    sql, all_params, names = M.separation_sums_sql(table, (sql_expr, params), modes)
+    sql, all_params, names = M.separation_sums_sql(table, (sql_expr, params), modes, cohort=compiled.cohort_sql)
     values = store.cursor().execute(sql, all_params).fetchone()
     got = {n: int(v) if v is not None else 0 for n, v in zip(names, values)}
     out = {}
@@ -606,7 +607,7 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
 def link(store: Store, run: str, objective: Objective | str | None = None, *, baseline: str | None = None,
          by: Sequence[str] | None = None, strict: bool = True, max_order: int = 1, min_support: int | float = 30,
          min_failures: int = 20, min_effect: float = 0.1, fdr: float = 0.05, confidence: float = 0.95,
-         bins: int = 5) -> LinkResult:
+         bins: int = 5, where: str | None = None) -> LinkResult:
     """Link every failure mode of a run to every component of its objective, with the evidence.
 
     Verdict rules: see the module docstring.
@@ -645,6 +646,14 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         Coverage of the intervals (DeLong AUC interval, paired intervals), in (0, 1).
     bins : int, default 5
         Quantile bins of numeric attributes (2 to 20).
+    where : str, optional
+        A cohort: a condition in the rule language (``language = "sw" and domain = "legal"``,
+        :mod:`analysis.slicing.cohorts`) read on the analysed run's fields. Everything is computed
+        over the cohort's examples only, as if the run held nothing else (see
+        :func:`~analysis.objective.modes.compile_modes`): mode counts and rates, where the modes
+        concentrate (the cohort's bins), separation, divergence, verdicts. With a baseline, the
+        cohort's examples are paired with the baseline's examples of the same ids. None or
+        empty: every example.
 
     Returns
     -------
@@ -678,6 +687,8 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         the spec against either run.
     ValueError
         A ``confidence`` outside (0, 1).
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run (its position and field named).
 
     References
     ----------
@@ -732,10 +743,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             if strict:
                 raise problem
             problems.append(str(problem))
-    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False)
+    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False, where=where)
     names = concentration_attributes(store, schema, by)
     attrs = resolve_attributes(store, schema, names)
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=compiled.cohort_sql)
     if by is None:
         prepared = [p for p in prepared if not p.constant] or prepared
     data = _load(store, schema, objective, compiled, prepared)
@@ -863,6 +874,8 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                 "separation": "preference AUC (DeLong interval), Cohen's d, Mann-Whitney U p, BH over the matrix",
                 "divergence": "Spearman rho per slice of oriented signal and outcome, BH over slices per signal",
                 "goodhart": "paired t for the signal change, McNemar exact for accuracy and mode rates, BH over slices"}
+    if compiled.cohort is not None:
+        settings["where"] = compiled.cohort.text
     return LinkResult(info.run_id, base_info.run_id if base_info else None, objective, cells, separation, divergence,
                       goodhart, mode_change, goodhart_evidence, concentration, counts, problems, notes, settings)
 
@@ -935,9 +948,11 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
 
 
 # ---------------------------------------------------------------------------------- the report
-def report_section(store: Store, run: str, *, baseline: str | None = None, objective: str | os.PathLike) -> dict:
+def report_section(store: Store, run: str, *, baseline: str | None = None, objective: str | os.PathLike,
+                   where: str | None = None) -> dict:
     """The numbers of the audit report's "Failure modes and objective components" section (the report's
-    templates render them; see :mod:`analysis.report`).
+    templates render them; see :mod:`analysis.report`). With a cohort (``where``, as :func:`link` takes it)
+    every number is the cohort's.
 
     Returns
     -------
@@ -952,13 +967,15 @@ def report_section(store: Store, run: str, *, baseline: str | None = None, objec
     ------
     FaultlineError
         When the spec file cannot be read.
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run.
     """
     path = Path(objective)
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as err:
         raise FaultlineError(f"The objective spec {path} cannot be read: {err.strerror}") from err
-    result = link(store, run, load_objective(path), baseline=baseline, strict=False)
+    result = link(store, run, load_objective(path), baseline=baseline, strict=False, where=where)
     cells = result.cells
     implicated = result.implicated()
     summary = [f"Objective {result.objective.name!r}: {len(implicated)} of {len(cells)} failure mode x component "

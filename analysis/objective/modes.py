@@ -17,6 +17,12 @@ An example gets a failure mode from four sources, all compiled to SQL over the r
     Researchers' annotations (:mod:`analysis.objective.annotations`): an annotated example is in the
     mode whatever its correctness; a slice annotation puts the slice's wrong answers in it.
 
+With a cohort (``where=``, a condition in the rule language: :mod:`analysis.slicing.cohorts`) every
+statement runs over the cohort's examples only, as if the run held nothing else (as
+:func:`analysis.slicing.table.slice_table` does): the detectors that look at other examples
+(``group_disparity``, ``paraphrase_disagreement``, ``multiple_choice_format``) look within the
+cohort, and counts, rates, bins, tests and q-values are the cohort's.
+
 "Where a mode concentrates" is the slicing engine run on the mode's indicator instead of on
 correctness: the same grouping-sets counts, intervals (Wilson / Clopper-Pearson), tests
 against the rest of the run (Fisher / two-proportion z) and Benjamini-Hochberg q-values as
@@ -44,6 +50,7 @@ from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
 from analysis.slicing.attributes import default_attributes, prepare_attributes, resolve_attributes
+from analysis.slicing.cohorts import CohortFilter, cohort_filter
 from analysis.slicing.grouping import grouping_counts
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.slicing.table import slice_statistics, slice_table
@@ -85,6 +92,13 @@ class CompiledModes:
     notes: list[str] = field(default_factory=list)
     """Things worth knowing that are not errors (label values that name no mode, detectors left off)."""
     fdr: float = 0.05
+    cohort: CohortFilter | None = None
+    """The cohort the modes were compiled for (every statement over them is kept to its examples), or None."""
+
+    @property
+    def cohort_sql(self) -> tuple[str, tuple] | None:
+        """``(sql, params)`` of the cohort, as the statements of :mod:`analysis.sql.modes` take it; None for none."""
+        return None if self.cohort is None else self.cohort.as_sql
 
     def sources_of(self, mode: str) -> list[Source]:
         """The sources of ``mode``; :class:`FaultlineError` (``MSG_UNKNOWN_MODE``) for a mode the run does not have."""
@@ -112,7 +126,7 @@ class CompiledModes:
 
 
 def compile_modes(store: Store, run: str, objective: Objective | None = None, *, fdr: float = 0.05,
-                  strict: bool = True) -> CompiledModes:
+                  strict: bool = True, where: str | None = None) -> CompiledModes:
     """Compile every mode's sources for a run: labels, rules, detectors and annotations.
 
     Parameters
@@ -130,13 +144,19 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
         Raise on the first problem of the spec against the run (a rule naming a missing
         field...); with False the broken source is left out and the problem is listed in
         ``notes``.
+    where : str, optional
+        A cohort: a condition in the rule language (``language = "sw"``, :mod:`analysis.slicing.cohorts`).
+        The detectors that look at other examples look within it, and every count, indicator and
+        example computed from the result (:func:`mode_counts`, :func:`mode_indicators`,
+        :func:`modes_slices`, :func:`mode_examples`, :func:`analysis.objective.link.link`) is the
+        cohort's. None or empty: every example.
 
     Returns
     -------
     CompiledModes
         ``run_id``, ``table``, ``modes`` (every failure mode), ``sources`` (mode id -> list of
         :class:`Source`: ``kind``, ``name`` such as ``detector:refusal``, ``sql``, ``params``,
-        ``description``), ``notes`` (strings) and ``fdr``; ``mode_sql(mode)`` and
+        ``description``), ``notes`` (strings), ``fdr`` and ``cohort``; ``mode_sql(mode)`` and
         ``why_sql(mode)`` give SQL over the run's table.
 
     Raises
@@ -147,6 +167,8 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
         With ``strict``, the first problem of :func:`analysis.objective.spec.check_against_run`
         (naming the spec, its line and key). Without ``strict`` nothing about the spec raises:
         problems, and slice annotations that no longer fit the run, go to ``notes``.
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run (its position and field named).
 
     References
     ----------
@@ -166,6 +188,7 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     schema = store.schema(run)
     info = schema.run
     fields = fields_from_table(schema.stored())
+    cohort = cohort_filter(schema, where)
     problems = check_against_run(objective, store, schema)
     notes: list[str] = []
     bad_keys: set[str] = set()
@@ -210,7 +233,7 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     for name, settings in objective.detectors.items():
         if settings is None or any(k.startswith(f"detectors.{name}.") for k in bad_keys):
             continue
-        made = _detector_sql(store, schema, fields, name, settings, fdr=fdr, notes=notes)
+        made = _detector_sql(store, schema, fields, name, settings, fdr=fdr, notes=notes, cohort=cohort)
         if made is not None:
             sources[settings["mode"]].append(made)
 
@@ -219,11 +242,11 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     active = active_annotations(store, schema)
     if not active.empty:
         _annotation_sources(store, schema, objective, active, sources, notes)
-    return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr)
+    return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr, cohort)
 
 
 def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: dict, *, fdr: float,
-                  notes: list[str]) -> Source | None:
+                  notes: list[str], cohort: CohortFilter | None = None) -> Source | None:
     info = schema.run
     wrong = "correct = false"
     d = DETECTORS[name]
@@ -242,7 +265,8 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
             column = "meta.raw_output" if "meta.raw_output" in fields else "output"
         f = fields[column]
         share = store.cursor().execute(
-            *M.option_letter_share_sql(info.table_name, f.sql, f.params, OPTION_LETTER_PATTERN)).fetchall()[0]
+            *M.option_letter_share_sql(info.table_name, f.sql, f.params, OPTION_LETTER_PATTERN,
+                                       cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
         sql, params = M.not_option_letter_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
@@ -265,7 +289,8 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
         if not attributes:
             return None
 
-        result = slice_table(store, schema, attributes, max_order=1, min_support=30, fdr=fdr)
+        result = slice_table(store, schema, attributes, max_order=1, min_support=30, fdr=fdr,
+                             where=None if cohort is None else cohort.text)
         worse = result.findings()
         if worse.empty:
             return None
@@ -310,11 +335,31 @@ def _annotation_sources(store: Store, schema: RunSchema, objective, active: pd.D
                                         "a researcher labelled the slice"))
 
 
+#: A ``where=`` beside a ``compiled=`` made for another cohort.
+MSG_COHORT_MISMATCH = ("The failure modes were compiled for the cohort {compiled!r}, not for {where!r}: compile them "
+                       "with where={where!r}, or leave where out")
+
+
+def _compiled_for(store: Store, run, objective: Objective | None, compiled: CompiledModes | None,
+                  where: str | None, **kwargs) -> CompiledModes:
+    """``compiled``, or the run's modes compiled for the cohort ``where``; :class:`FaultlineError`
+    (:data:`MSG_COHORT_MISMATCH`) when both are given and ``compiled`` is another cohort's."""
+    if compiled is None:
+        return compile_modes(store, run, objective, where=where, **kwargs)
+    asked = str(where).strip() if where is not None else ""
+    have = compiled.cohort.text.strip() if compiled.cohort is not None else ""
+    if asked and asked != have:
+        raise FaultlineError(MSG_COHORT_MISMATCH.format(compiled=have or "(every example)", where=asked))
+    return compiled
+
+
 # ---------------------------------------------------------------------------------- indicators
 def mode_indicators(store: Store, run: str, objective: Objective | None = None, *,
-                    compiled: CompiledModes | None = None, with_why: bool = False) -> pd.DataFrame:
-    """One row per scored example: ``example_id``, ``correct``, one boolean column per mode
-    (and ``why.<mode>`` naming the sources, with ``with_why``), in log order.
+                    compiled: CompiledModes | None = None, with_why: bool = False,
+                    where: str | None = None) -> pd.DataFrame:
+    """One row per scored example (of the cohort ``where``, if given; see :func:`compile_modes`): ``example_id``,
+    ``correct``, one boolean column per mode (and ``why.<mode>`` naming the sources, with ``with_why``), in log
+    order.
 
     >>> import tempfile, pandas as pd
     >>> s = Store(tempfile.mkdtemp() + "/i.duckdb")
@@ -323,23 +368,31 @@ def mode_indicators(store: Store, run: str, objective: Objective | None = None, 
     >>> mode_indicators(s, "r")[["example_id", "correct", "over_refusal"]].to_dict("records")
     [{'example_id': '1', 'correct': False, 'over_refusal': True}, {'example_id': '2', 'correct': True, 'over_refusal': False}]
     """
-    compiled = compiled or compile_modes(store, run, objective)
+    compiled = _compiled_for(store, run, objective, compiled, where)
     columns = []
     for mode in compiled.modes:
         columns.append((mode.id, *compiled.mode_sql(mode.id)))
         if with_why:
             columns.append(("why." + mode.id, *compiled.why_sql(mode.id)))
-    return store.cursor().execute(*M.indicators_sql(compiled.table, columns)).df()
+    return store.cursor().execute(*M.indicators_sql(compiled.table, columns, cohort=compiled.cohort_sql)).df()
 
 
 def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
-                compiled: CompiledModes | None = None) -> pd.DataFrame:
+                compiled: CompiledModes | None = None, where: str | None = None) -> pd.DataFrame:
     """Per mode: examples in it, their share of the scored examples, and how many each source marks.
 
     Columns: ``mode``, ``name``, ``dimension``, ``n``, ``rate``, ``scored``, ``sources`` (dict
-    source name -> examples it marks).
+    source name -> examples it marks). With a cohort (``where``, or the one ``compiled`` was made
+    for) every count is over the cohort's scored examples; ``rate`` is a fraction of them.
+
+    Raises
+    ------
+    FaultlineError
+        ``where`` differs from the cohort ``compiled`` was made for (:data:`MSG_COHORT_MISMATCH`).
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run.
     """
-    compiled = compiled or compile_modes(store, run, objective)
+    compiled = _compiled_for(store, run, objective, compiled, where)
     conditions, keys = [], []
     for mode in compiled.modes:
         conditions.append(compiled.mode_sql(mode.id))
@@ -347,7 +400,7 @@ def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
         for src in compiled.sources[mode.id]:
             conditions.append((src.sql, src.params))
             keys.append((mode.id, src.name))
-    values = store.cursor().execute(*M.counts_sql(compiled.table, conditions)).fetchall()[0]
+    values = store.cursor().execute(*M.counts_sql(compiled.table, conditions, cohort=compiled.cohort_sql)).fetchall()[0]
     scored = int(values[0])
     found: dict[tuple, int] = {key: int(v) for key, v in zip(keys, values[1:])}
     rows = []
@@ -427,7 +480,7 @@ def concentration_attributes(store: Store, run: str, by: Sequence[str] | None = 
 
 def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, by: Sequence[str] | None = None, *,
                 compiled: CompiledModes | None = None, max_order: int = 2, min_support: int | float = 30,
-                confidence: float = 0.95, fdr: float = 0.05, bins: int = 5) -> ModeSlices:
+                confidence: float = 0.95, fdr: float = 0.05, bins: int = 5, where: str | None = None) -> ModeSlices:
     """Where ``mode`` concentrates in a run: every slice's share of examples in the mode, tested
     against the rest of the run, with BH q-values (the statistics of :func:`analysis.slicing.table.slice_table`).
 
@@ -442,36 +495,43 @@ def mode_slices(store: Store, run: str, objective: Objective | None, mode: str, 
     ('domain = medical', 40, True)
     """
     return modes_slices(store, run, objective, [mode], by, compiled=compiled, max_order=max_order,
-                        min_support=min_support, confidence=confidence, fdr=fdr, bins=bins)[mode]
+                        min_support=min_support, confidence=confidence, fdr=fdr, bins=bins, where=where)[mode]
 
 
 def modes_slices(store: Store, run: str, objective: Objective | None, modes: Sequence[str] | None = None,
                  by: Sequence[str] | None = None, *, compiled: CompiledModes | None = None, prepared=None,
                  max_order: int = 2, min_support: int | float = 30, confidence: float = 0.95, fdr: float = 0.05,
-                 bins: int = 5) -> dict[str, ModeSlices]:
+                 bins: int = 5, where: str | None = None) -> dict[str, ModeSlices]:
     """:func:`mode_slices` for several modes (default: all) with one query over the examples.
 
-    ``prepared``: attributes already prepared by :func:`analysis.slicing.table.prepare_attributes` (internal).
+    ``prepared``: attributes already prepared by :func:`analysis.slicing.table.prepare_attributes` (internal;
+    for a cohort, prepared with it). ``where``: a cohort (see :func:`compile_modes`): bins, totals, rates, tests
+    and q-values are the cohort's.
     """
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     schema = store.schema(run)
     info = schema.run
-    compiled = compiled or compile_modes(store, schema, objective, fdr=fdr)
+    compiled = _compiled_for(store, schema, objective, compiled, where, fdr=fdr)
+    cohort = compiled.cohort_sql
+    scored, scored_params = Q.and_cohort("NOT unscorable", cohort)
     modes = list(modes) if modes is not None else [m.id for m in compiled.modes]
     outcomes = [compiled.mode_sql(m) for m in modes]
     if prepared is None:
         names = concentration_attributes(store, schema, by)
         attrs = resolve_attributes(store, schema, names)
-        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
         if by is None:
             prepared = [p for p in prepared if not p.constant] or prepared
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins}
+    if compiled.cohort is not None:
+        settings["where"] = compiled.cohort.text
     cur = store.cursor()
     if not prepared:
         out = {}
         for m, (sql, params) in zip(modes, outcomes):
-            total = cur.execute(*Q.outcome_totals_sql(info.table_name, sql, params)).fetchall()[0]
+            total = cur.execute(*Q.outcome_totals_sql(info.table_name, sql, params, where=scored,
+                                                      where_params=scored_params)).fetchall()[0]
             out[m] = ModeSlices(m, info.run_id, _empty_mode_table(), int(total[0]), int(total[1] or 0),
                                 {**settings, "mode": m})
         return out
@@ -479,7 +539,7 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
     sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
     raw = grouping_counts(cur, k, sets, lambda used, local: Q.outcomes_sets_sql(
-        info.table_name, [attr_sql[i] for i in used], local, outcomes))
+        info.table_name, [attr_sql[i] for i in used], local, outcomes, where=scored, where_params=scored_params))
     first = raw[raw["gid"] == Q.grouping_mask(k, [0])]  # every example has one value of the first attribute
     total_n = int(first["n"].sum())
     out = {}
@@ -505,7 +565,8 @@ def _empty_mode_table() -> pd.DataFrame:
 
 def mode_examples(store: Store, run: str, objective: Objective | None, mode: str, *,
                   compiled: CompiledModes | None = None, columns: Sequence[str] = (),
-                  order_by: str | None = None, descending: bool = True, limit: int | None = 200) -> pd.DataFrame:
+                  order_by: str | None = None, descending: bool = True, limit: int | None = 200,
+                  where: str | None = None) -> pd.DataFrame:
     """The examples in ``mode`` with the sources that put them there (``why``), plus ``columns``.
 
     Parameters
@@ -529,6 +590,9 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
         Sort ``order_by`` from the largest value (missing values last).
     limit : int or None, default 200
         Most examples returned; None for all.
+    where : str, optional
+        A cohort (see :func:`compile_modes`): only its examples are returned. With ``compiled``, the
+        cohort it was compiled for applies (a different ``where`` raises).
 
     Returns
     -------
@@ -543,7 +607,10 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
         When the store has no such run.
     FaultlineError
         A ``columns`` or ``order_by`` field the run does not have, or a ``mode`` that is not one of the
-        objective's (``MSG_UNKNOWN_MODE``).
+        objective's (``MSG_UNKNOWN_MODE``); a ``where`` other than the cohort of ``compiled``
+        (:data:`MSG_COHORT_MISMATCH`).
+    PredicateError
+        A ``where`` that cannot be read or does not fit the run.
     SpecError
         When ``compiled`` is not given and the spec does not fit the run (see :func:`compile_modes`).
 
@@ -559,7 +626,7 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
     """
     schema = store.schema(run)
     info = schema.run
-    compiled = compiled or compile_modes(store, schema, objective)
+    compiled = _compiled_for(store, schema, objective, compiled, where)
     fields = fields_from_table(schema.stored())
     extra = []
     for name in columns:
@@ -573,7 +640,7 @@ def mode_examples(store: Store, run: str, objective: Objective | None, mode: str
             raise FaultlineError(f"Run {info.name!r} has no field {order_by!r}")
         order = (fields[order_by].sql, fields[order_by].params)
     sql, params = M.examples_sql(info.table_name, extra, compiled.why_sql(mode), compiled.mode_sql(mode), order,
-                                 descending=descending, limit=limit)
+                                 descending=descending, limit=limit, cohort=compiled.cohort_sql)
     return store.cursor().execute(sql, params).df()
 
 
@@ -586,5 +653,5 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-__all__ = ["CompiledModes", "ModeSlices", "Source", "compile_modes", "concentration_attributes", "mode_counts", "mode_examples",
+__all__ = ["MSG_COHORT_MISMATCH", "CompiledModes", "ModeSlices", "Source", "compile_modes", "concentration_attributes", "mode_counts", "mode_examples",
            "mode_indicators", "mode_slices", "modes_slices", "save_mode_columns", "slugify"]

@@ -210,7 +210,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             not_covered["failure_modes"] = "no objective spec was chosen for this report"
         else:
             say(0.55, "Failure modes and objective components")
-            fm, objective_yaml = _failure_modes_section(store, run.run_id, base.run_id if base else None, spec)
+            fm, objective_yaml = _failure_modes_section(store, run.run_id, base.run_id if base else None, spec,
+                                                        where=where)
             if isinstance(fm, str):
                 not_covered["failure_modes"] = fm
             else:
@@ -410,13 +411,14 @@ def _examples(clusters: dict) -> pd.DataFrame:
 
 
 def _failure_modes_section(store: Store, run_id: str, baseline: str | None,
-                           spec: ReportSpec) -> tuple[dict | str, str | None]:
-    """The failure-modes section and the objective spec's YAML text (from the spec itself or read from its path)."""
+                           spec: ReportSpec, *, where: str | None = None) -> tuple[dict | str, str | None]:
+    """The failure-modes section (over the cohort ``where``, if any) and the objective spec's YAML text (from the
+    spec itself or read from its path)."""
     import tempfile
     from pathlib import Path
 
     if spec.objective_yaml is None:
-        section = link_report_section(store, run_id, baseline=baseline, objective=spec.objective)
+        section = link_report_section(store, run_id, baseline=baseline, objective=spec.objective, where=where)
         try:
             text = Path(spec.objective).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -426,7 +428,8 @@ def _failure_modes_section(store: Store, run_id: str, baseline: str | None,
     with tempfile.TemporaryDirectory(prefix="faultline-objective-") as tmp:
         path = Path(tmp) / name
         path.write_text(spec.objective_yaml, encoding="utf-8")
-        return link_report_section(store, run_id, baseline=baseline, objective=path), spec.objective_yaml
+        return (link_report_section(store, run_id, baseline=baseline, objective=path, where=where),
+                spec.objective_yaml)
 
 
 def _slice_sentence(row: dict, whole: str = "the run") -> str:

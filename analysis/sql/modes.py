@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from analysis.sql import quote_ident
 from analysis.sql.features import length_expr, score_units
+from analysis.sql.slices import CohortSQL, and_cohort
 
 #: Characters separating several labels in one cell (``hallucination; refusal``).
 LABEL_SEPARATORS = ",;|"
@@ -49,12 +50,15 @@ def ids_expr(ids: Sequence[str]) -> tuple[str, list]:
     return f"example_id IN ({', '.join('?' for _ in ids)})", [str(i) for i in ids]
 
 
-def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
-    """Share of scored answers (of ``expr``) and of references that are an option letter (``pattern``)."""
+def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: str, *,
+                            cohort: CohortSQL = None) -> tuple[str, list]:
+    """Share of scored answers (of ``expr``) and of references that are an option letter (``pattern``), over the
+    cohort's examples if one is given."""
+    where, where_params = and_cohort(f"{expr} IS NOT NULL AND NOT unscorable", cohort)
     return (f"SELECT avg(CASE WHEN regexp_matches(CAST({expr} AS VARCHAR), ?) THEN 1.0 ELSE 0.0 END), "
             f"avg(CASE WHEN regexp_matches({quote_ident('reference')}, ?) THEN 1.0 ELSE 0.0 END) "
-            f"FROM {quote_ident(table)} WHERE {expr} IS NOT NULL AND NOT unscorable",
-            [*params, pattern, pattern, *params])
+            f"FROM {quote_ident(table)} WHERE {where}",
+            [*params, pattern, pattern, *params, *where_params])
 
 
 def not_option_letter_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
@@ -75,25 +79,31 @@ def group_has_correct_expr(expr: str, params: Sequence) -> tuple[str, list]:
             [*params, *params])
 
 
-def indicators_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
-    """Per scored example in log order: ``example_id``, ``correct`` and each ``(name, sql, params)`` column."""
+def indicators_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
+                   cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per scored example in log order (of the cohort, if given): ``example_id``, ``correct`` and each
+    ``(name, sql, params)`` column."""
     select, params = ["example_id", "correct"], []
     for name, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(name)}")
         params += list(p)
-    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
-            params)
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where} ORDER BY source_row",
+            params + where_params)
 
 
-def counts_sql(table: str, conditions: Sequence[tuple[str, Sequence]]) -> tuple[str, list]:
-    """Scored examples, and how many satisfy each condition (``(sql, params)``, NULL counted as false)."""
+def counts_sql(table: str, conditions: Sequence[tuple[str, Sequence]], *,
+               cohort: CohortSQL = None) -> tuple[str, list]:
+    """Scored examples (of the cohort, if given), and how many satisfy each condition (``(sql, params)``, NULL
+    counted as false)."""
     inner, params = ["1 AS __one"], []
     for i, (sql, p) in enumerate(conditions):
         inner.append(f"coalesce(({sql}), false) AS __m{i}")
         params += list(p)
     counts = ", ".join(["count(*)"] + [f"count_if(__m{i})" for i in range(len(conditions))])
-    return (f"SELECT {counts} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE NOT unscorable)",
-            params)
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return (f"SELECT {counts} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE {where})",
+            params + where_params)
 
 
 #: Per group of :func:`separation_sums_sql`, the columns of the result (prefixed ``<group>_``), in this order.
@@ -102,8 +112,8 @@ SEPARATION_SUMS = ("n", "pos_sum", "pos_sq", "neg_sum", "neg_sq", "tie_term", "s
 SEPARATION_OK_SUMS = ("ok_n", "ok_sum", "ok_sq")
 
 
-def separation_sums_sql(table: str, value: tuple[str, Sequence], modes: Sequence[tuple[str, Sequence]]
-                        ) -> tuple[str, list, list[str]]:
+def separation_sums_sql(table: str, value: tuple[str, Sequence], modes: Sequence[tuple[str, Sequence]], *,
+                        cohort: CohortSQL = None) -> tuple[str, list, list[str]]:
     """Exact sums of a signal's separation of each failure mode from the correct examples, in one statement.
 
     One scan of the scored examples with a finite ``value`` (``(sql, params)``, a DOUBLE), grouped by the distinct
@@ -114,7 +124,8 @@ def separation_sums_sql(table: str, value: tuple[str, Sequence], modes: Sequence
     the sums of :class:`analysis.stats.separation.RankSums` (``pos_*`` of its placements among the negatives,
     ``neg_*`` of the negatives' placements among it, ``tie_term`` over the pooled values) and the fixed-point sums of
     its values and squared values (:func:`analysis.sql.features.score_units`); then the negatives' size and sums
-    (:data:`SEPARATION_OK_SUMS`). Every sum is an integer (DECIMAL(38, 0)): the same on every engine.
+    (:data:`SEPARATION_OK_SUMS`). Every sum is an integer (DECIMAL(38, 0)): the same on every engine. With a
+    ``cohort``, over the cohort's examples only.
 
     Returns the statement, its parameters and the names of its columns.
     """
@@ -149,20 +160,22 @@ def separation_sums_sql(table: str, value: tuple[str, Sequence], modes: Sequence
     out += ["SUM(c_ok)", f"SUM({dec('c_ok')} * {units})", f"SUM({dec('c_ok')} * {squares})"]
     names += list(SEPARATION_OK_SUMS)
     finite = "v > CAST('-Infinity' AS DOUBLE) AND v < CAST('Infinity' AS DOUBLE)"  # no NULL, NaN or infinity
+    scored, scored_params = and_cohort("NOT unscorable", cohort)
+    params += scored_params
     sql = (f"SELECT {', '.join(f'{e} AS {quote_ident(n)}' for e, n in zip(out, names))} FROM ("
            f"SELECT {', '.join(placed)} FROM ("
            f"SELECT {', '.join(counts)} FROM ("
            f"SELECT v, correct, {', '.join([f'm{i}' for i in range(k)] + [f'{in_modes} AS __k'])} FROM ("
-           f"SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE NOT unscorable) AS r0 "
+           f"SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE {scored}) AS r0 "
            f"WHERE {finite}) AS r1 GROUP BY v) AS per_value) AS placed")
     return sql, params, names
 
 
 def examples_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], why: tuple[str, Sequence],
                  member: tuple[str, Sequence], order: tuple[str, Sequence] | None, *, descending: bool,
-                 limit: int | None) -> tuple[str, list]:
-    """The scored examples in a mode (``member``), with the fixed text columns, ``columns``
-    (``(name, sql, params)``), and ``why``; sorted by ``order`` (NULLs last, then log order)
+                 limit: int | None, cohort: CohortSQL = None) -> tuple[str, list]:
+    """The scored examples in a mode (``member``; of the cohort, if given), with the fixed text columns,
+    ``columns`` (``(name, sql, params)``), and ``why``; sorted by ``order`` (NULLs last, then log order)
     or in log order."""
     fixed = ["example_id", "input", "output", "reference", "correct"]
     inner, params = list(fixed), []
@@ -176,8 +189,10 @@ def examples_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], why: 
     params += list(why[1]) + list(member[1])
     shown = fixed + [quote_ident(name) for name, _, _ in columns] + ["why"]
     sort = f"__order {'DESC' if descending else 'ASC'} NULLS LAST, source_row" if order is not None else "source_row"
+    scored, scored_params = and_cohort("NOT unscorable", cohort)
+    params += scored_params
     sql = (f"SELECT {', '.join(shown)} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} "
-           f"WHERE NOT unscorable) WHERE __in ORDER BY {sort}")
+           f"WHERE {scored}) WHERE __in ORDER BY {sort}")
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))

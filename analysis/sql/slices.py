@@ -385,10 +385,12 @@ def cohort_totals_sql(table: str, cohort: CohortSQL = None) -> tuple[str, list]:
 
 
 def outcomes_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequence[Sequence[int]],
-                      outcomes: Sequence[tuple[str, Sequence]], *, where: str = "NOT unscorable") -> tuple[str, list]:
+                      outcomes: Sequence[tuple[str, Sequence]], *, where: str = "NOT unscorable",
+                      where_params: Sequence = ()) -> tuple[str, list]:
     """Like :func:`grouping_sets_sql` for several outcomes at once (e.g. every failure mode's
     indicator, SQL built by Faultline with its bound values): rows of the attribute value
-    columns, ``gid``, ``n`` and ``errors_0`` ... ``errors_<k-1>`` (examples satisfying each)."""
+    columns, ``gid``, ``n`` and ``errors_0`` ... ``errors_<k-1>`` (examples satisfying each);
+    ``where`` (with its values ``where_params``, e.g. a cohort by :func:`and_cohort`) selects the examples."""
     cols = [f"a{i}" for i in range(len(attributes))]
     params: list = []
     inner = []
@@ -404,14 +406,15 @@ def outcomes_sets_sql(table: str, attributes: Sequence[AttributeSQL], sets: Sequ
     sql = (f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS gid, count(*) AS n"
            f"{''.join(', ' + c for c in counts)} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} "
            f"WHERE {where}) GROUP BY GROUPING SETS ({sets_sql})")
-    return sql, params
+    return sql, params + list(where_params)
 
 
 def outcome_totals_sql(table: str, outcome: str, outcome_params: Sequence = (), *,
-                       where: str = "NOT unscorable") -> tuple[str, list]:
-    """Examples and how many of them satisfy ``outcome`` (an SQL boolean built by Faultline)."""
+                       where: str = "NOT unscorable", where_params: Sequence = ()) -> tuple[str, list]:
+    """Examples and how many of them satisfy ``outcome`` (an SQL boolean built by Faultline), over the examples
+    ``where`` selects (its values ``where_params``)."""
     return (f"SELECT count(*), count_if(__outcome) FROM (SELECT coalesce(({outcome}), false) AS __outcome "
-            f"FROM {quote_ident(table)} WHERE {where})", list(outcome_params))
+            f"FROM {quote_ident(table)} WHERE {where})", list(outcome_params) + list(where_params))
 
 
 def holdout_expr() -> str:
@@ -449,16 +452,18 @@ def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "N
     return sql, params + where_params
 
 
-def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
-    """Per scored example in log order: ``example_id``, ``correct``, ``score``, whether the run's
-    scores are graded (``__graded``, :func:`analysis.sql.features.graded_expr`), and each
+def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
+                    cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per scored example in log order (of the cohort, if given): ``example_id``, ``correct``, ``score``, whether
+    the run's scores are graded (``__graded``, :func:`analysis.sql.features.graded_expr`), and each
     ``(alias, sql, params)`` column."""
     select, params = ["example_id", "correct", "score", f"{graded_expr(table)} AS __graded"], []
     for alias, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(alias)}")
         params += list(p)
-    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE NOT unscorable ORDER BY source_row",
-            params)
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where} ORDER BY source_row",
+            params + where_params)
 
 
 def distinct_values_sql(table: str, attribute: AttributeSQL) -> tuple[str, list]:

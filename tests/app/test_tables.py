@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import compare_runs, open_store, slice_table
+from analysis import compare_runs, format_q, open_store, slice_table
 from analysis.export import safe_csv
 from tests.conftest import ROOT
 
@@ -51,7 +51,7 @@ def test_the_slices_table_holds_numbers_and_sorts_as_numbers(demo_db, monkeypatc
     at.run()
     assert not at.exception
     shown = at.dataframe[0].value
-    for column in ("n", "errors", "rate", "ci_low", "ci_high", "vs_rest", "q"):
+    for column in ("n", "errors", "rate", "ci_low", "ci_high", "vs_rest"):
         assert pd.api.types.is_numeric_dtype(shown[column]), column
     from ui import _open
 
@@ -63,6 +63,9 @@ def test_the_slices_table_holds_numbers_and_sorts_as_numbers(demo_db, monkeypatc
     expected = table.loc[shown["description"]]
     assert shown["rate"].to_numpy() == pytest.approx(expected["error_rate"].to_numpy() * 100, nan_ok=True)
     assert shown["vs_rest"].to_numpy() == pytest.approx(expected["difference"].to_numpy() * 100, nan_ok=True)
+    # q-values read as every view writes them (never a bare 0, never None): the one formatting function
+    assert shown["q"].tolist() == [format_q(q) for q in expected["q_value"]]
+    assert "not tested" in set(shown["q"]) and not {"0", "None", "nan"} & set(shown["q"])
     # numbers sort as numbers: 9.9 below 81.2
     ordered = shown.sort_values("rate")["rate"].dropna().tolist()
     assert ordered == sorted(ordered) and ordered[0] < 10 < ordered[-1]
@@ -108,6 +111,7 @@ def test_compare_table_holds_rates_in_percent_and_changes_in_points(demo_db, mon
     at.run()
     assert not at.exception
     shown = at.dataframe[0].value
-    for column in ("baseline", "candidate", "change", "ci_low", "ci_high", "q"):
+    for column in ("baseline", "candidate", "change", "ci_low", "ci_high"):
         assert pd.api.types.is_numeric_dtype(shown[column]), column
+    assert not {"0", "None", "nan", ""} & set(shown["q"])  # q-values as format_q writes them
     assert shown["change"].to_numpy() == pytest.approx((shown["candidate"] - shown["baseline"]).to_numpy())

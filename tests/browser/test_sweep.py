@@ -192,11 +192,13 @@ class Sweep:
         self.page.mouse.click(box["x"] + 14, box["y"] + 36 + 17 + 35 * row)
         return True
 
-    def switch_run(self, run: str):
-        """Choose another run in the sidebar (the page reruns in the same session, its choices kept)."""
+    def switch_run(self, run: str, name: str):
+        """Choose another run in the sidebar (the page reruns in the same session, its choices kept); the picker
+        shows a run's name, with its id only where two runs share the name."""
         box = self.page.locator("[data-testid='stSelectbox']").filter(has_text="Run").first
         box.locator("input").first.click()
-        option = self.page.get_by_role("option").filter(has_text=f"({run})")
+        option = self.page.get_by_role("option").filter(
+            has_text=re.compile(rf"^({re.escape(name)}|.* \({re.escape(run)}\))$"))
         try:
             option.first.wait_for(timeout=3000)
         except Exception:  # noqa: BLE001 - the list opens with the arrow key too
@@ -208,7 +210,7 @@ class Sweep:
 
 # ------------------------------------------------------------------ the sweep
 def sweep_slices(s: Sweep, run: str, name: str, *, every_widget: bool) -> None:
-    s.act(f"Slices {name}", lambda: s.switch_run(run))
+    s.act(f"Slices {name}", lambda: s.switch_run(run, name))
     s.act(f"Slices {name}: select a row", lambda: s.select_row(0, 1))
     if not every_widget:
         return
@@ -224,7 +226,7 @@ def sweep_slices(s: Sweep, run: str, name: str, *, every_widget: bool) -> None:
 
 
 def sweep_failure_modes(s: Sweep, run: str, name: str, *, every_widget: bool) -> None:
-    s.act(f"Failure modes {name}", lambda: s.switch_run(run))
+    s.act(f"Failure modes {name}", lambda: s.switch_run(run, name))
     if not every_widget:
         return
     s.act(f"Failure modes {name}: baseline", lambda: s.select("Baseline run", 1))

@@ -181,7 +181,7 @@ def test_modes_matrix_colours_the_judged_cells_with_their_auc(linked):
     amber, auc = fig.data
     modes = [m.name for m in linked.objective.modes]
     comps = linked.objective.components
-    assert list(auc.y) == modes and len(auc.x) == len(comps)
+    assert [y.replace("<br>", " ") for y in auc.y] == modes and len(auc.x) == len(comps)  # long names wrap
     for i, m in enumerate(linked.objective.modes):
         for j, c in enumerate(linked.objective.components):
             row = cells[(cells["mode"] == m.id) & (cells["component"] == c.id)].iloc[0]
@@ -325,7 +325,8 @@ def test_the_report_prints_the_matrix_figure_in_place_of_a_hand_built_table(demo
     section = document[document.index("<h3>Modes x components</h3>"):document.index("<p>Preference AUC")]
     assert section.count("<svg") == 1 and "<table" not in section
     for mode in link(demo, "after-objective-change", DEMO_SPEC, strict=False).objective.modes:
-        assert mode.name in section  # the matrix's row labels, as SVG text
+        for line in figures._wrap(mode.name, figures.MODE_LABEL_WIDTH).split("<br>"):  # long names wrap
+            assert f">{line}<" in section  # the matrix's row labels, as SVG text (a line each)
 
 
 # ------------------------------------------------------------------------------------ text from a log is text

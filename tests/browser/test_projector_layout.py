@@ -1,0 +1,156 @@
+"""At 1280x720 (a projector, issue #14), in a real browser on the demo and a real HELM log: on every analysis page the
+essential columns of the main tables (status, q-value, verdict; a finding's note and sentence) are in view without
+scrolling sideways, the failure-mode matrix's column headers overlap nothing and no cell's text is cut, and the run
+picker says the whole run name. Screenshots go to test-artifacts/projector-*.png."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, AppServer, wait_for_app
+from tests.conftest import HELM_BBQ
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_logs]
+
+PROJECTOR = {"width": 1280, "height": 720}
+
+#: A grid's geometry: its box, its horizontal scroller, and the headers the grid has drawn. The grid draws only the
+#: columns in (or touching) its visible width, so a header missing from ``heads`` is off-screen.
+GRID = """e => { const s = e.querySelector('.dvn-scroller'); const r = e.getBoundingClientRect();
+  return {left: r.left, right: r.right, scroll: s ? s.scrollWidth : 0, client: s ? s.clientWidth : 0,
+          heads: Array.from(e.querySelectorAll('[role=columnheader]')).map(h => h.innerText.trim())}; }"""
+
+#: The matrix's texts: column headers (x ticks), row labels (y ticks), cell texts, the plot area and the chart.
+MATRIX = """e => { const box = x => { const r = x.getBoundingClientRect();
+    return {text: x.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width}; };
+  const plot = e.querySelector('rect.nsewdrag');
+  return {chart: box(e), plot: plot ? box(plot) : null,
+          x: Array.from(e.querySelectorAll('g.xtick text')).map(box),
+          y: Array.from(e.querySelectorAll('g.ytick text')).map(box),
+          cells: Array.from(e.querySelectorAll('g.heatmap-label text')).map(box)}; }"""
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def layout_server(tmp_path_factory):
+    """The demo (2,000 prompts x two runs) and a real HELM BBQ run, with two findings pinned (one with a long note)."""
+    from analysis import open_store, pin_finding
+    from analysis.demo.seed import ensure_demo
+
+    db = tmp_path_factory.mktemp("projector") / "projector.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=2000)
+        store.ingest(HELM_BBQ / "openai_gpt-4o-2024-05-13")
+        runs = dict(zip(store.runs()["name"], store.runs()["run_id"]))
+        pin_finding(store, runs["baseline"], kind="slice", target={"language": "sw"}, author="ada",
+                    evidence={"n": 112, "errors": 67, "error_rate": 0.598, "q_value": 1.9e-27},
+                    note="Swahili answers fail more than twice as often as the rest; the legal subset is worst, "
+                         "and reviewers should check whether the translation pipeline dropped the context")
+    server = AppServer(db)
+    yield server, runs
+    server.stop()
+
+
+def _open(page, url: str, ready: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.locator(ready).first.wait_for(timeout=120_000)
+    wait_for_app(page)
+
+
+def _grid(page, first_header: str, *, wait_s: float = 60) -> dict:
+    """The geometry of the first visible grid whose first header is ``first_header``, scrolled into view (waiting
+    for the page to draw it)."""
+    seen = []
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        grids = page.locator("[data-testid='stDataFrame']")
+        for i in range(grids.count()):
+            grid = grids.nth(i)
+            if not grid.is_visible():
+                continue
+            grid.scroll_into_view_if_needed()
+            found = grid.evaluate(GRID)
+            if found["heads"] and found["heads"][0] == first_header:
+                page.wait_for_timeout(300)  # the grid settles its column widths
+                return grid.evaluate(GRID)
+            seen.append(found["heads"][:3])
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no visible table starting with {first_header!r}; tables seen: {seen[-5:]}")
+
+
+def _essentials_in_view(grid: dict, essentials: list[str]) -> None:
+    """Every essential header is drawn and wholly in view: the table does not scroll sideways, or the header comes
+    before the last two drawn ones (the last drawn column may be cut at the edge)."""
+    assert grid["left"] >= 0 and grid["right"] <= PROJECTOR["width"], grid
+    fits = grid["scroll"] <= grid["client"] + 1
+    for name in essentials:
+        assert name in grid["heads"], (name, grid["heads"])
+        assert fits or grid["heads"].index(name) < len(grid["heads"]) - 2, (name, grid)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"projector-{name}.png"))
+
+
+@pytest.mark.parametrize("path,first,essentials", [
+    ("Slices", "Slice", ["Status", "q-value"]),
+    ("Compare", "Slice", ["Verdict", "q-value", "Change"]),
+    ("Findings", "Finding", ["Note", "In plain words"]),
+    ("Clusters", "Cluster", ["Status", "q-value", "Top terms"]),  # the clustering runs in the background first
+])
+def test_essential_columns_are_in_view(layout_server, projector, path, first, essentials):
+    server, _ = layout_server
+    _open(projector, f"{server.url}/{path}", "[data-testid='stDataFrame']")
+    grid = _grid(projector, first, wait_s=240)
+    _shot(projector, path.lower())
+    _essentials_in_view(grid, essentials)
+
+
+def test_failure_modes_matrix_headers_and_cells_are_not_clipped(layout_server, projector):
+    server, runs = layout_server
+    _open(projector, f"{server.url}/Failure_modes?run={runs['after-objective-change']}&spec=demo",
+          "[data-testid='stPlotlyChart'] g.heatmap-label text")
+    chart = projector.locator("[data-testid='stPlotlyChart']").first
+    chart.scroll_into_view_if_needed()
+    found = chart.evaluate(MATRIX)
+    _shot(projector, "failure-modes-matrix")
+    chart_box, plot = found["chart"], found["plot"]
+    heads = sorted(found["x"], key=lambda t: t["left"])
+    assert len(heads) == 7  # the demo spec's components: the narrow layout, headers upright
+    for left, right in zip(heads, heads[1:]):  # no header overlaps the next one
+        assert left["right"] <= right["left"] + 0.5, (left, right)
+    for t in heads + found["y"]:  # every label inside the chart and the viewport
+        assert t["left"] >= chart_box["left"] - 0.5 and t["right"] <= chart_box["right"] + 0.5, t
+        assert t["top"] >= chart_box["top"] - 0.5 and t["right"] <= PROJECTOR["width"], t
+    cell_width = plot["width"] / len(heads)
+    assert found["cells"]
+    for t in found["cells"]:  # no cell's text wider than its cell ("MPLICATED")
+        assert t["width"] <= cell_width, (t, cell_width)
+    assert any(t["text"].startswith("implicated") for t in found["cells"])
+    # the tables of the cell below: its separation (half the width) and where the mode concentrates
+    _essentials_in_view(_grid(projector, "signal"), ["q-value", "preference AUC"])
+    _essentials_in_view(_grid(projector, "Slice"), ["Status", "q-value"])
+    _shot(projector, "failure-modes-concentration")
+
+
+def test_the_run_picker_says_the_whole_run_name(layout_server, projector):
+    server, runs = layout_server
+    name = next(n for n in runs if n.startswith("bbq"))
+    _open(projector, f"{server.url}/Slices?run={runs[name]}", "[data-testid='stDataFrame']")
+    caption = projector.locator("[data-testid='stSidebar'] [data-testid='stCaptionContainer']").filter(
+        has_text=f"id {runs[name]}").first
+    assert caption.inner_text().strip() == f"{name} · id {runs[name]}"
+    assert caption.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= 300")
+    _shot(projector, "run-picker")
