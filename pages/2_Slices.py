@@ -104,7 +104,7 @@ def slice_browser() -> None:
     positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
     table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
                              st.session_state.get("slices_nav", 0), where, outcome)
-    event = st.dataframe(display, hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
+    event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
                          selection_mode="single-row",
                          column_config=ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
                          selection_default={"selection": {"rows": positions[:1]}} if positions else None)
@@ -247,7 +247,7 @@ def discovery_panel() -> None:
     if found.table.empty:
         st.info("SliceLine found no slice with an error above the run's average.")
     else:
-        st.dataframe(ui.tables.discovery_display(found.table), hide_index=True, width="stretch",
+        st.dataframe(ui.tables.styled(ui.tables.discovery_display(found.table)), hide_index=True, width="stretch",
                      key="discovery_table", column_config=ui.tables.DISCOVERY_COLUMNS)
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")

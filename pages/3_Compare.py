@@ -81,7 +81,7 @@ if graded:
                "better, so a negative change is worse. The gate above reads correctness.")
     table = scored.table
     display = pd.DataFrame({  # the essential columns first: in view at 1280x720
-        "description": table["description"], "verdict": table["verdict"], "q": ui.tables.q_texts(table["q_value"]),
+        "description": table["description"], "verdict": table["verdict"], "q": ui.tables.q_values(table["q_value"]),
         "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"],
         "baseline": table["base_mean"], "candidate": table["cand_mean"]})
     number = st.column_config.NumberColumn
@@ -102,7 +102,7 @@ else:
     columns = ui.tables.COMPARISON_COLUMNS
 
 st.caption("Select a row to see the examples behind it below.")
-picked = st.dataframe(display, hide_index=True, width="stretch", column_config=columns, on_select="rerun",
+picked = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", column_config=columns, on_select="rerun",
                       selection_mode="single-row",
                       key=ui.table_key("compare_table", db, version, baseline, candidate, by, max_order, min_support,
                                        fdr, outcome, where))

@@ -273,7 +273,7 @@ def cell_panel() -> None:
             if sep.empty:
                 st.markdown("No signal of this component is in the run, so nothing can be measured.")
             else:
-                st.dataframe(ui.tables.separation_display(sep), hide_index=True, width="stretch", key="fm_separation",
+                st.dataframe(ui.tables.styled(ui.tables.separation_display(sep)), hide_index=True, width="stretch", key="fm_separation",
                              column_config=ui.tables.SEPARATION_COLUMNS)
                 first = sep.iloc[0]
                 st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
@@ -320,7 +320,7 @@ def cell_panel() -> None:
         if conc is None or conc.table[~conc.table["redundant"]].empty:
             st.caption("No slice to show.")
         else:  # where the mode is more frequent first
-            st.dataframe(ui.tables.concentration_display(conc.table, limit=30), hide_index=True, width="stretch",
+            st.dataframe(ui.tables.styled(ui.tables.concentration_display(conc.table, limit=30)), hide_index=True, width="stretch",
                          key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
     if t2 is not None:
         with t2:
@@ -331,7 +331,7 @@ def cell_panel() -> None:
             elif shown.empty:
                 st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
             else:
-                st.dataframe(ui.tables.divergence_display(shown), hide_index=True, width="stretch", key="fm_divergence",
+                st.dataframe(ui.tables.styled(ui.tables.divergence_display(shown)), hide_index=True, width="stretch", key="fm_divergence",
                              column_config=ui.tables.DIVERGENCE_COLUMNS)
                 st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome "
                            "in each slice; negative with q < FDR: the component prefers worse answers there.")
@@ -383,7 +383,7 @@ def cell_panel() -> None:
                             key="fm_goodhart", width="stretch")
             flagged = ui.tables.goodhart_display(points)
             if not flagged.empty:
-                st.dataframe(flagged, hide_index=True, width="stretch", key="fm_goodhart_table",
+                st.dataframe(ui.tables.styled(flagged), hide_index=True, width="stretch", key="fm_goodhart_table",
                              column_config=ui.tables.goodhart_columns(mode_obj.name))
 
     # ------------------------------------------------------------------------------ annotations

@@ -140,12 +140,12 @@ def drift_view() -> None:
                         key="timeline_slice_chart", width="stretch")
         runs_table = traj.trajectory(chosen_slice)[["label", "n", "accuracy", "ci_low", "ci_high", "departure",
                                                     "departure_q"]]
-        st.dataframe(runs_table, hide_index=True, width="stretch", key="timeline_slice_runs", column_config={
+        st.dataframe(ui.tables.styled(runs_table, ("departure_q",)), hide_index=True, width="stretch", key="timeline_slice_runs", column_config={
             "label": "run", "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
             "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
             "ci_high": st.column_config.NumberColumn("95% high", format="percent"),
             "departure": st.column_config.NumberColumn("vs reference", format="percent"),
-            "departure_q": st.column_config.NumberColumn("departure q", format="%.2g")})
+            "departure_q": ui.tables.q_column("departure q")})
     else:
         title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
@@ -155,13 +155,13 @@ def drift_view() -> None:
         "description", "n_min", "first", "last", "slope", "trend_q", "direction", "first_departure_label",
         "departure_direction", "explained_by", "flagged"]]
     table = table.assign(slope=table["slope"] * 100)
-    st.dataframe(table, hide_index=True, width="stretch", key="timeline_slices", column_config={
+    st.dataframe(ui.tables.styled(table, ("trend_q",)), hide_index=True, width="stretch", key="timeline_slices", column_config={
         "description": "slice", "n_min": st.column_config.NumberColumn("smallest n", format="%d"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
         "slope": st.column_config.NumberColumn("trend (points per run)", format="%+.2f",
                                                help="accuracy change per run of the Cochran-Armitage line"),
-        "trend_q": st.column_config.NumberColumn("trend q", format="%.2g"),
+        "trend_q": ui.tables.q_column("trend q"),
         "first_departure_label": "first departs at", "departure_direction": "then",
         "explained_by": "explained by", "flagged": "flagged"})
     st.download_button("Download the slices (CSV)", safe_csv(table), file_name="timeline_slices.csv",
@@ -201,9 +201,9 @@ def surrogate_view() -> None:
     if len(evidence):
         st.markdown("**Evidence for the Failure modes link** (a new kind: over-optimisation along the series)")
         st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
-    st.dataframe(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy", "last_accuracy",
-                               "q_value", "over_optimised"]], hide_index=True, width="stretch", key="timeline_turns",
-                 column_config={"turn_label": "accuracy peaks at", "q_value": st.column_config.NumberColumn("q", format="%.2g"),
+    st.dataframe(ui.tables.styled(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy",
+                                                "last_accuracy", "q_value", "over_optimised"]], ("q_value",)), hide_index=True, width="stretch", key="timeline_turns",
+                 column_config={"turn_label": "accuracy peaks at", "q_value": ui.tables.q_column("q"),
                                 "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
                                 "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -105,17 +106,35 @@ def points(label: str, help: str | None = None):
 
 
 def q_column(label: str = "q-value"):
-    """A column of q-values as :func:`analysis.format_q` writes them (:func:`q_texts`): two significant digits,
-    ``<1e-300`` when the test's p-value underflows (never a bare 0), ``not tested`` for a slice too small to test.
-    The tables come sorted by evidence, q first."""
-    return st.column_config.TextColumn(label, width="small", help="Benjamini-Hochberg adjusted p-value, two "
-                                       "significant digits; '<1e-300' when it underflows; 'not tested': too small "
-                                       "to test. The table is sorted by evidence, smallest q first.")
+    """A column of q-values: numbers, so a click on the heading sorts by evidence, written as
+    :func:`analysis.format_q` writes them once the frame goes through :func:`styled` (two significant digits,
+    ``<1e-300`` when the test's p-value underflows, never a bare 0; ``not tested`` for a slice too small to test,
+    sorted after every tested one)."""
+    return st.column_config.NumberColumn(label, width="small", help="Benjamini-Hochberg adjusted p-value, two "
+                                         "significant digits; '<1e-300' when it underflows; 'not tested': too small "
+                                         "to test (sorted last). The table is sorted by evidence, smallest q first.")
 
 
-def q_texts(values) -> list[str]:
-    """q-values (None or NaN: not tested) as every view writes them (:func:`analysis.format_q`)."""
-    return [analysis.format_q(float(v)) for v in _num(values)]
+def q_values(values) -> np.ndarray:
+    """q-values for a sortable column (shape (n,)): the numbers, with a slice that was not tested (None or NaN) as
+    +inf so that it sorts after every tested slice; :func:`styled` writes it ``not tested``."""
+    q = _num(values)
+    return np.where(np.isnan(q), np.inf, q)
+
+
+#: Names of the display columns that hold q-values (:func:`q_column`): :func:`styled` writes them.
+Q_COLUMNS = ("q", "q_s", "q_o")
+
+
+def styled(frame: pd.DataFrame, q_columns: tuple[str, ...] = Q_COLUMNS):
+    """A display frame for ``st.dataframe`` with its q-value columns (those of ``q_columns`` it has) written by
+    :func:`analysis.format_q` while their values stay numbers: the grid sorts a styled column by value and shows
+    the text. A q that is missing (not tested) becomes +inf in the copy shown, so it sorts last."""
+    present = [c for c in q_columns if c in frame.columns]
+    if not present:
+        return frame
+    shown = frame.assign(**{c: q_values(frame[c]) for c in present})
+    return shown.style.format(fmt_q, subset=present)
 
 
 #: The width (pixels) of a slice's description in a table: long conjunctions stay readable at 1280x720 and the
@@ -182,7 +201,7 @@ def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_texts(view["q_value"]),
+        "q": q_values(view["q_value"]),
         "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
         "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
         "ci_method": view["ci_method"].to_numpy()})
@@ -212,7 +231,7 @@ def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_texts(view["q_value"]),
+        "q": q_values(view["q_value"]),
         "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
         "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]),
         "ci_method": view["ci_method"].to_numpy()})
@@ -231,7 +250,7 @@ def discovery_display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "group": ordered["group"].to_numpy(), "description": ordered["description"].to_numpy(),
         "status": ["confirmed" if c else "not confirmed" for c in ordered["confirmed"]],
-        "q": q_texts(ordered["q_value"]),
+        "q": q_values(ordered["q_value"]),
         "n": ordered["n"].to_numpy(), "rate": _pct(ordered["error_rate"]), "ci_low": _pct(ordered["ci_low"]),
         "ci_high": _pct(ordered["ci_high"]), "sliceline_score": _num(ordered["sliceline_score"])})
 
@@ -253,7 +272,7 @@ def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
     its interval in points; then n, both error rates in percent, new errors and fixed ones."""
     return pd.DataFrame({
         "description": table["description"].to_numpy(), "verdict": table["verdict"].to_numpy(),
-        "q": q_texts(table["q_value"]), "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]),
+        "q": q_values(table["q_value"]), "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]),
         "ci_high": _pct(table["ci_high"]), "n": table["n"].to_numpy(),
         "baseline": _pct(table["base_error_rate"]), "candidate": _pct(table["cand_error_rate"]),
         "b": table["b"].to_numpy(), "c": table["c"].to_numpy()})
@@ -272,7 +291,7 @@ def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
     size, error rate and interval, difference to the rest."""
     return pd.DataFrame({
         "cluster": table["cluster"].to_numpy(), "status": ["worse" if f else "" for f in table["finding"]],
-        "q": q_texts(table["q_value"]), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
+        "q": q_values(table["q_value"]), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
         "size": table["size"].to_numpy(), "errors": table["errors"].to_numpy(), "rate": _pct(table["error_rate"]),
         "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"])})
 
@@ -305,7 +324,7 @@ SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="
 
 def separation_display(sep: pd.DataFrame) -> pd.DataFrame:
     """A cell's separation per signal: counts, preference AUC with its interval, Cohen's d, q-value."""
-    return sep.assign(auc_low=_num(sep["auc_low"]), auc_high=_num(sep["auc_high"]), q=q_texts(sep["q_value"]))[
+    return sep.assign(auc_low=_num(sep["auc_low"]), auc_high=_num(sep["auc_high"]), q=q_values(sep["q_value"]))[
         ["signal", "q", "auc", "auc_low", "auc_high", "n_fail", "n_ok", "smd"]]
 
 
@@ -320,7 +339,7 @@ def concentration_display(table: pd.DataFrame, *, limit: int = 30) -> pd.DataFra
     view = pd.concat([view[view["finding"]], view[~view["finding"]]]).head(limit)
     return view.assign(
         rate=_pct(view["mode_rate"]), ci_low=_pct(view["ci_low"]), ci_high=_pct(view["ci_high"]),
-        rest=_pct(view["rest_mode_rate"]), q=q_texts(view["q_value"]),
+        rest=_pct(view["rest_mode_rate"]), q=q_values(view["q_value"]),
         status=["more frequent" if f else "" for f in view["finding"]],
     )[["description", "status", "q", "n", "in_mode", "rate", "ci_low", "ci_high", "rest"]]
 
@@ -331,7 +350,7 @@ DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", forma
 
 def divergence_display(div: pd.DataFrame) -> pd.DataFrame:
     """The slices where a signal ranks answers against the outcome."""
-    return div.assign(q=q_texts(div["q_value"]))[["signal", "description", "q", "rho", "n", "mode_concentrates"]]
+    return div.assign(q=q_values(div["q_value"]))[["signal", "description", "q", "rho", "n", "mode_concentrates"]]
 
 
 def goodhart_columns(mode_name: str) -> dict:
@@ -345,7 +364,7 @@ def goodhart_display(points_: pd.DataFrame) -> pd.DataFrame:
     """The Goodhart slices of a cell: signal change, accuracy change and mode rate change in points."""
     flagged = points_[points_["goodhart"].astype(bool)]
     return flagged.assign(
-        q_s=q_texts(flagged["q_signal"]), q_o=q_texts(flagged["q_outcome"]), acc=_pct(flagged["d_accuracy"]),
+        q_s=q_values(flagged["q_signal"]), q_o=q_values(flagged["q_outcome"]), acc=_pct(flagged["d_accuracy"]),
         mode_change=_pct(flagged["d_rate"]),
     )[["description", "n", "d_signal", "q_s", "acc", "q_o", "mode_change"]]
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -63,12 +64,25 @@ def test_the_slices_table_holds_numbers_and_sorts_as_numbers(demo_db, monkeypatc
     expected = table.loc[shown["description"]]
     assert shown["rate"].to_numpy() == pytest.approx(expected["error_rate"].to_numpy() * 100, nan_ok=True)
     assert shown["vs_rest"].to_numpy() == pytest.approx(expected["difference"].to_numpy() * 100, nan_ok=True)
-    # q-values read as every view writes them (never a bare 0, never None): the one formatting function
-    assert shown["q"].tolist() == [format_q(q) for q in expected["q_value"]]
-    assert "not tested" in set(shown["q"]) and not {"0", "None", "nan"} & set(shown["q"])
+    # q-values are numbers (a click on the heading sorts by evidence; not tested: +inf, sorted last), written
+    # as every view writes them (never a bare 0, never None): the one formatting function
+    assert shown["q"].to_numpy() == pytest.approx(expected["q_value"].astype(float).fillna(np.inf).to_numpy())
+    assert pd.api.types.is_numeric_dtype(shown["q"])
     # numbers sort as numbers: 9.9 below 81.2
     ordered = shown.sort_values("rate")["rate"].dropna().tolist()
     assert ordered == sorted(ordered) and ordered[0] < 10 < ordered[-1]
+
+
+def test_q_values_sort_as_numbers_and_read_as_format_q_writes_them():
+    from ui.tables import styled
+
+    frame = pd.DataFrame({"description": ["a", "b", "c", "d"], "q": [0.5, 0.0, np.nan, 0.003]})
+    shown = styled(frame)
+    assert shown.data["q"].tolist() == [0.5, 0.0, np.inf, 0.003]  # sortable: not tested after every tested q
+    texts = [line.split("|")[1] for line in shown.hide(axis="index").to_string(delimiter="|").splitlines()[1:]]
+    assert texts == [format_q(q) for q in frame["q"]] == ["0.5", "<1e-300", "not tested", "0.003"]
+    plain = frame.drop(columns="q")
+    assert styled(plain) is plain  # a frame without q-values is shown as it is
 
 
 def test_the_slice_download_holds_the_numeric_columns_of_json(cli_db):
