@@ -205,7 +205,7 @@ def extras_panel() -> None:
         return
     st.subheader("Per-slice extras")
     st.caption("Calibration (ECE), latency and cost percentiles, rater agreement (Cohen's kappa for two raters, "
-               "Krippendorff's alpha beyond; below 0.4 the raters disagree) and bootstrap intervals of mean scores, "
+               "Krippendorff's alpha beyond; below 0.4 the raters disagree) and Student t intervals of mean scores, "
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
     if not disagree.empty:
