@@ -70,7 +70,7 @@ spec_choice = st.selectbox("Objective spec", spec_options, index=spec_options.in
                                 "one the modes come from the built-in detectors and the label columns.")
 ui.remember(spec_choice, key=choice_key, query_param="spec")
 if spec_choice == NO_SPEC:
-    spec_text, spec_name = "", "no spec"
+    spec_text, spec_name = "", ui.session.NO_SPEC_NAME
 elif spec_choice == DEMO:
     spec_text, spec_name = ui.demo_spec_text(), "objective_demo.yaml"
 elif spec_choice == SESSION:
@@ -151,12 +151,20 @@ if spec_error is not None:
     st.stop()
 
 settings = (int(max_order), int(min_support), int(min_failures), float(fdr))
+# a baseline feeds only the Goodhart plot of a component: without one the run's own result is the same view
+linked_baseline = ui.link_baseline(None if baseline == NONE else baseline, spec_text, spec_name)
+if baseline != NONE and linked_baseline is None:
+    if not ui.shares_examples(db, version, baseline, run_id):
+        st.warning(f"Runs {ui.md(names[baseline])} and {ui.md(names[run_id])} share no example ids. Showing the run "
+                   "alone.", icon=":material/warning:")
+    else:
+        st.caption(f"The baseline ({ui.md(names[baseline])}) is used by the Goodhart plot of a component's signal; "
+                   "this spec has no component, so the run is shown alone.")
 try:
     try:
-        result = ui.link_result(db, version, run_id, None if baseline == NONE else baseline, spec_text, spec_name,
-                                *settings, **in_cohort)
+        result = ui.link_result(db, version, run_id, linked_baseline, spec_text, spec_name, *settings, **in_cohort)
     except FaultlineError as err:
-        if baseline == NONE:
+        if linked_baseline is None:
             raise
         st.warning(f"{ui.md(err)}. Showing the run alone.", icon=":material/warning:")  # e.g. no shared example ids
         result = ui.link_result(db, version, run_id, None, spec_text, spec_name, *settings, **in_cohort)

@@ -221,7 +221,16 @@ def example_link(run_id: str, example_id: str, where: str | None) -> str:
 def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -> pd.DataFrame:
     """``examples`` (with ``example_id``) with a first column of links to each one's example view; show it with
     ``column_config=EXAMPLE_LINK_COLUMN``."""
-    links = [example_link(run_id, e, where) for e in examples["example_id"].astype(str)]
+    from urllib.parse import quote_plus, urlencode
+
+    # what example_link gives, with the run and the cohort quoted once: only the example id varies (2,000 links,
+    # made on every rerun of a table's fragment, cost 0.15 s one by one); ids of URL-safe characters need no quoting
+    ids = examples["example_id"].astype(str).fillna("")
+    head = f"./{EXAMPLE_PATH}?{urlencode({'run': run_id})}&example="
+    tail = f"&cohort={quote_plus(where)}" if where else ""
+    safe = ids.str.fullmatch(r"[A-Za-z0-9_.~-]*").fillna(False).to_numpy(dtype=bool)
+    quoted = ids.where(safe, ids.map(quote_plus)) if not safe.all() else ids
+    links = (head + quoted + tail).to_numpy(dtype=object)
     return pd.concat([pd.DataFrame({EXAMPLE_LINK: links}, index=examples.index), examples], axis=1)
 
 

@@ -121,8 +121,9 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     """Compute, once per data version and in a background thread, what the pages show first: each run's
     slice table with the default attributes (pairs), the default comparison and the Failure modes page's
     first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
-    finds them ready; then the likely next views (pairs on Compare, the other run as the baseline) and the
-    engine's counts of every triple of the default attributes. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    finds them ready; then the likely next views (pairs on Compare, the other run as the baseline), the
+    engine's counts of every triple of the default attributes, and each run's clustering with the Clusters page's
+    defaults when the store already holds it (read, never computed). ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
     Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
     page's last render asked for (:func:`precompute_next`); when the process exits the step under way finishes
@@ -132,7 +133,7 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     if os.environ.get("FAULTLINE_PRECOMPUTE", "1") == "0":
         return state
     from ui import cache
-    from ui.session import DEMO_SPEC_NAME  # the name the Failure modes page gives the demo spec
+    from ui.session import DEMO_SPEC_NAME, NO_SPEC_NAME  # the names the Failure modes page gives the specs
 
     _quiet_precompute_thread()
 
@@ -160,7 +161,13 @@ def start_precompute(db_path: str, data_version: int) -> dict:
             analysis.slice_table(cache._open(db), run_id, list(default), max_order=3, min_support=30)
 
     def link(db: str, version: int, run_id: str, baseline: str | None) -> None:
-        cache.link_result(db, version, run_id, baseline, cache.demo_spec_text(), DEMO_SPEC_NAME, *LINK_DEFAULTS)
+        # the spec the page starts from: the demo's for the demo's runs, else none (pages/5_Failure_modes.py)
+        if cache.run_format(db, version, run_id) == "demo":
+            spec_text, source = cache.demo_spec_text(), DEMO_SPEC_NAME
+        else:
+            spec_text, source = "", NO_SPEC_NAME
+        cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text, source,
+                          *LINK_DEFAULTS)
 
     ids = list(cache.run_listing(db_path, data_version)["run_id"])
     worker = _background()
@@ -180,6 +187,15 @@ def start_precompute(db_path: str, data_version: int) -> dict:
         submit(f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
     for run_id in ids:
         submit(f"triples {run_id}", triples, run_id)
+
+    def clusters(db: str, version: int, run_id: str) -> None:  # read once from the store (1M labels: 10-20 s)
+        params = dict(CLUSTER_DEFAULTS)
+        fields = cache._open(db).fields(run_id)
+        if (fields["column_name"] == f"cluster.{params['field']}").any():  # a run never clustered: no reading
+            cache.cached_clusters(db, version, run_id, params)
+
+    for run_id in ids:  # a clustering already in the store with the page's defaults: its first view, ready
+        submit(f"clusters {run_id}", clusters, run_id)
     return state
 
 
@@ -313,5 +329,8 @@ PRECOMPUTE_THREAD = "faultline-precompute"
 SLICES_DEFAULTS = (2, 30, 0.05, 5)
 #: The Failure modes page's default settings: (max_order, min_support, min_failures, fdr).
 LINK_DEFAULTS = (1, 30, 20, 0.05)
+#: The Clusters page's default settings (pages/4_Clusters.py, as its sidebar sends them).
+CLUSTER_DEFAULTS = (("embedder", "auto"), ("field", "input"), ("min_cluster_size", None), ("n_neighbors", None),
+                    ("sample_size", 5000), ("seed", 0))
 #: The Compare page's default settings after the attributes: (max_order, min_support, fdr).
 COMPARE_DEFAULTS = (1, 30, 0.05)

@@ -245,6 +245,8 @@ def remembered_text(key: str, *, saved_key: str) -> None:
 #: Session keys of the spec the Failure modes page analyses: its YAML text, its name, the last upload.
 SPEC_KEY, SPEC_NAME_KEY, SPEC_UPLOAD_KEY = "fm_spec", "fm_spec_name", "fm_spec_loaded"
 DEMO_SPEC_NAME = "objective_demo.yaml"
+#: The name the Failure modes page gives "no spec" (the built-in detectors and label columns).
+NO_SPEC_NAME = "no spec"
 
 
 def spec_draft() -> tuple[str, str]:

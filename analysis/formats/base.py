@@ -164,11 +164,16 @@ def parse_json_bytes(raw: bytes, path: Path | str, *, member: str | None = None)
         raise InputError(path, f"is not valid JSON: {err.msg}", record=record) from err
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each non-blank line, with bounded memory per line.
+def iter_text_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """Yield (line number, text, complete) for each line of a UTF-8 text file, with bounded memory per line.
 
-    Errors name the line: bytes that are not UTF-8, a line that is not JSON (a cut-off last
-    line is called truncated), a line larger than the field limit, a line that is not an object.
+    ``complete`` is False only for a last line that has no newline (a file cut off mid-record, or one that simply
+    does not end with a newline). A byte-order mark on line 1 is dropped.
+
+    Raises
+    ------
+    InputError
+        Naming the line: a line larger than the field limit (:func:`max_field_bytes`), bytes that are not UTF-8.
     """
     limit = max_field_bytes()
     with open(path, "rb") as handle:
@@ -178,23 +183,33 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
             if not raw:
                 break
             lineno += 1
-            if len(raw) > limit and not raw.endswith(b"\n"):
+            complete = raw.endswith(b"\n")
+            if len(raw) > limit and not complete:
                 raise InputError(path, FIELD_TOO_LARGE.format(limit_mb=limit // 2**20), record=f"line {lineno}")
-            if not raw.strip():
-                continue
             try:
                 text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as err:
                 raise InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at column {err.start + 1}"),
                                  record=f"line {lineno}") from err
-            try:
-                obj = json_loads(text, path, record=f"line {lineno}")
-            except json.JSONDecodeError as err:
-                at_end = not handle.peek(1) if hasattr(handle, "peek") else False
-                if at_end and not raw.endswith(b"\n"):
-                    raise InputError(path, TRUNCATED_JSON.format(detail=err.msg), record=f"line {lineno}") from err
-                raise InputError(path, f"is not valid JSON: {err.msg} at column {err.colno}; expected one "
-                                 "JSON object per line", record=f"line {lineno}") from err
-            if not isinstance(obj, dict):
-                raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", record=f"line {lineno}")
-            yield lineno, obj
+            yield lineno, text, complete
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line, with bounded memory per line.
+
+    Errors name the line: bytes that are not UTF-8, a line that is not JSON (a cut-off last
+    line is called truncated), a line larger than the field limit, a line that is not an object.
+    """
+    for lineno, text, complete in iter_text_lines(path):
+        if not text.strip():
+            continue
+        try:
+            obj = json_loads(text, path, record=f"line {lineno}")
+        except json.JSONDecodeError as err:
+            if not complete:
+                raise InputError(path, TRUNCATED_JSON.format(detail=err.msg), record=f"line {lineno}") from err
+            raise InputError(path, f"is not valid JSON: {err.msg} at column {err.colno}; expected one "
+                             "JSON object per line", record=f"line {lineno}") from err
+        if not isinstance(obj, dict):
+            raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", record=f"line {lineno}")
+        yield lineno, obj

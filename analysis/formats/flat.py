@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import EMPTY_FILE, FIELD_TOO_LARGE, NOT_UTF8, TOO_MANY_COLUMNS, InputError
+from analysis.errors import EMPTY_FILE, NOT_UTF8, TOO_MANY_COLUMNS, InputError
 
 from ._records import rows_to_frame
-from .base import SourceRun, iter_jsonl, json_loads, max_columns, max_document_bytes, max_field_bytes
+from .base import SourceRun, iter_jsonl, iter_text_lines, json_loads, max_columns, max_document_bytes, max_field_bytes
 
 # Column types are inferred from a sample of rows (fast). When a value further down does not
 # fit the inferred type, the store retries once with the whole file as the sample
@@ -160,32 +160,19 @@ def _wide_int(value) -> bool:
 
 def diagnose_text_file(path: Path, fmt: str, duckdb_message: str) -> InputError:
     """Find the first line DuckDB could not read, and say what is wrong with it."""
-    limit = max_field_bytes()
-    if fmt in ("jsonl",):
-        try:
+    try:
+        if fmt in ("jsonl",):
             for _ in iter_jsonl(path):
                 pass
-        except InputError as err:
+        else:
+            for _ in iter_text_lines(path):
+                pass
+    except InputError as err:
+        return err
+    if fmt in ("csv", "tsv"):
+        err = _diagnose_csv_shape(path, "\t" if fmt == "tsv" else ",")
+        if err is not None:
             return err
-    else:
-        with open(path, "rb") as handle:
-            lineno = 0
-            while True:
-                raw = handle.readline(limit + 1)
-                if not raw:
-                    break
-                lineno += 1
-                if len(raw) > limit and not raw.endswith(b"\n"):
-                    return InputError(path, FIELD_TOO_LARGE.format(limit_mb=limit // 2**20), record=f"line {lineno}")
-                try:
-                    raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-                except UnicodeDecodeError as err:
-                    return InputError(path, NOT_UTF8.format(detail=f"byte 0x{raw[err.start]:02x} at column {err.start + 1}"),
-                                      record=f"line {lineno}")
-        if fmt in ("csv", "tsv"):
-            err = _diagnose_csv_shape(path, "\t" if fmt == "tsv" else ",")
-            if err is not None:
-                return err
     first = duckdb_message.strip().splitlines()[0] if duckdb_message.strip() else "unknown error"
     return InputError(path, f"could not be read as {fmt.upper()}: {first}")
 
