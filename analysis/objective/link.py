@@ -84,7 +84,6 @@ from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
 from analysis.sql import modes as M
-from analysis.sql import slices as Q
 from analysis.store import Store
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
@@ -307,11 +306,24 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
         columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
         columns.append((f"a{k}", prep.sql.expr, prep.sql.params))
-    # whether scores are graded (the one rule) comes with the rows, as a scalar subquery
-    frame = store.cursor().execute(*Q.scored_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)).df()
+    # whether scores are graded (the one rule) comes with the rows, as a scalar subquery; no example id is read
+    # (two runs are paired in SQL, :func:`_paired_positions`)
+    frame = store.cursor().execute(*M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)).df()
     graded = bool(frame["__graded"].iloc[0]) if len(frame) else False
     frame = frame.drop(columns="__graded")
     return _RunData(frame, compiled, signals, graded, signal_sql)
+
+
+def _paired_positions(store: Store, base_schema, schema, base_compiled: CompiledModes,
+                      compiled: CompiledModes) -> np.ndarray:
+    """Per row of the candidate's :func:`_load` frame, the position of the baseline's row with the same example id
+    in the baseline's frame, -1 when it has none (int64, one per candidate row); matched by the engine
+    (:func:`analysis.sql.modes.paired_positions_sql`)."""
+    sql, params = M.paired_positions_sql(base_schema.run.table_name, schema.run.table_name,
+                                         cohort=compiled.cohort_sql, base_cohort=base_compiled.cohort_sql)
+    got = store.cursor().execute(sql, params).fetchnumpy()["base_pos"]
+    mask = np.ma.getmaskarray(got) if np.ma.isMaskedArray(got) else np.zeros(len(got), dtype=bool)
+    return np.where(mask, -1, np.ma.getdata(got)).astype(np.int64)
 
 
 def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[str]]]:
@@ -360,15 +372,17 @@ def _paired_groups(attributes, n: int):
 
 
 def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attributes, *, min_support: int,
-                    fdr: float, confidence: float) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                    fdr: float, confidence: float, position: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Per signal and slice: signal change vs accuracy change (the Goodhart quadrant); per mode and slice:
-    the change of its rate. Examples are matched on example id; slices are the candidate's."""
+    the change of its rate. Examples are matched on example id: ``position`` holds, per row of ``cand.frame``, the
+    row of ``base.frame`` with the same id (-1 for none; :func:`_paired_positions`); slices are the candidate's."""
     notes = []
-    base_ids = pd.Index(base.frame["example_id"].to_numpy(dtype=object))
-    position = base_ids.get_indexer(cand.frame["example_id"].to_numpy(dtype=object))
     matched = position >= 0
-    bm = base.frame.iloc[position[matched]].reset_index(drop=True)
-    cm = cand.frame[matched].reset_index(drop=True)
+    # only the columns the statistics read (correctness, signals, mode indicators), not the attributes
+    b_cols = ["correct", *base.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
+    c_cols = ["correct", *cand.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
+    bm = base.frame[b_cols].take(position[matched]).reset_index(drop=True)
+    cm = cand.frame[c_cols][matched].reset_index(drop=True)
     attrs = [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
@@ -805,13 +819,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     goodhart = mode_change = None
     if base_info is not None:
         base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
-        base_data = _load(store, base_schema, objective, base_compiled, [])
-        shared = pd.Index(base_data.frame["example_id"].to_numpy(dtype=object)).get_indexer(
-            frame["example_id"].to_numpy(dtype=object))
-        if not (shared >= 0).any():
+        position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
+        if not (position >= 0).any():
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes,
-                                                      min_support=min_count, fdr=fdr, confidence=confidence)
+        base_data = _load(store, base_schema, objective, base_compiled, [])
+        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
+                                                      fdr=fdr, confidence=confidence, position=position)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
 
     goodhart_evidence = None
