@@ -35,6 +35,31 @@ def _timed(fn):
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
+#: The phases of ``link`` timed by ``--breakdown`` (names in :mod:`analysis.objective.link`'s namespace).
+PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes",
+          "prepare_attributes", "_load", "_slice_codes", "modes_slices", "mode_counts", "separation_by_mode",
+          "divergence_table", "_paired_positions", "goodhart_tables", "_goodhart_evidence")
+
+
+def _phases() -> dict:
+    """Wrap each phase of :data:`PHASES` in the link module with a timer; returns the running totals."""
+    from analysis.objective import link as module
+
+    totals: dict = {}
+
+    def wrap(name, fn):
+        def timed(*a, **k):
+            out, wall, cpu = _timed(lambda: fn(*a, **k))
+            n, w, c = totals.get(name, (0, 0.0, 0.0))
+            totals[name] = (n + 1, w + wall, c + cpu)
+            return out
+        return timed
+
+    for name in PHASES:
+        setattr(module, name, wrap(name, getattr(module, name)))
+    return totals
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True)
@@ -42,6 +67,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--profile", action="store_true", help="print the cProfile top functions of one call")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="time the phases of one call with a baseline (wall and CPU per phase, summed over calls)")
     args = ap.parse_args(argv)
     store = Store(args.db)
     runs = store.runs()
@@ -57,6 +84,12 @@ def main(argv=None) -> int:
         for k in range(args.repeat):
             _, wall, cpu = _timed(lambda b=base: call(b))
             print(f"link {label:14s} try {k + 1}: wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+    if args.breakdown:
+        totals = _phases()
+        _, wall, cpu = _timed(lambda: call(baseline))
+        print(f"breakdown of one call with a baseline (wall {wall:.2f} s, cpu {cpu:.2f} s):")
+        for name, (n, w, c) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+            print(f"  {name:28s} x{n}: wall {w:6.2f} s  cpu {c:6.2f} s")
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()

@@ -65,6 +65,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -273,6 +274,7 @@ class _RunData:
     signals: dict[str, str]  # signal key "component:index" -> column expression alias s<k>
     graded: bool
     signal_sql: dict[str, tuple[str, list]] = field(default_factory=dict)  # signal key -> (DOUBLE sql, params)
+    texts: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # text attribute a<k> -> its values (Arrow)
 
 
 def _component_signals(objective: Objective):
@@ -308,10 +310,21 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
         columns.append((f"a{k}", prep.sql.expr, prep.sql.params))
     # whether scores are graded (the one rule) comes with the rows, as a scalar subquery; no example id is read
     # (two runs are paired in SQL, :func:`_paired_positions`)
-    frame = store.cursor().execute(*M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)).df()
+    # read as Arrow: text attributes stay Arrow arrays (factorised there, :func:`_slice_codes`), the rest become the
+    # frame through DuckDB's own conversion (the dtypes of ``.df()``), so no column of strings is made into objects
+    sql, params = M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)
+    cursor = store.cursor()
+    table = cursor.sql(sql, params=params).to_arrow_table()
+    texts = {name: table.column(name) for name in (f"a{k}" for k in range(len(prepared)))
+             if _is_text(table.schema.field(name).type)}
+    frame = cursor.from_arrow(table.drop_columns(list(texts))).df()
     graded = bool(frame["__graded"].iloc[0]) if len(frame) else False
     frame = frame.drop(columns="__graded")
-    return _RunData(frame, compiled, signals, graded, signal_sql)
+    return _RunData(frame, compiled, signals, graded, signal_sql, texts)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
 def _paired_positions(store: Store, base_schema, schema, base_compiled: CompiledModes,
@@ -330,8 +343,15 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
     """Per attribute: (name, codes per example, labels per code)."""
     out = []
     for k, prep in enumerate(prepared):
-        raw_codes, uniques = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
-        labels = [value_label(prep, v) for v in uniques.tolist()]
+        text = data.texts.get(f"a{k}")
+        if text is not None:  # as pd.factorize: codes in order of first appearance, -1 for missing
+            encoded = text.combine_chunks().dictionary_encode()
+            raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            uniques = encoded.dictionary.to_pylist()
+        else:
+            raw_codes, values = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
+            uniques = values.tolist()
+        labels = [value_label(prep, v) for v in uniques]
         if (raw_codes < 0).any():
             labels.append(value_label(prep, None))
             raw_codes = np.where(raw_codes < 0, len(labels) - 1, raw_codes)
@@ -382,8 +402,9 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     b_cols = ["correct", *base.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
     c_cols = ["correct", *cand.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
     bm = base.frame[b_cols].take(position[matched]).reset_index(drop=True)
-    cm = cand.frame[c_cols][matched].reset_index(drop=True)
-    attrs = [(name, codes[matched], labels) for name, codes, labels in attributes]
+    every = bool(matched.all())  # every example paired (the usual case): no copy of the candidate's rows
+    cm = cand.frame[c_cols].reset_index(drop=True) if every else cand.frame[c_cols][matched].reset_index(drop=True)
+    attrs = list(attributes) if every else [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
     outcome_rows = []

@@ -121,3 +121,62 @@ def test_demo_link_with_a_baseline_equals_the_former_pandas_pairing(demo, monkey
     assert overall["acc_base"] == pytest.approx(paired["correct_b"].mean(), abs=1e-12)
     assert overall["acc_cand"] == pytest.approx(paired["correct_c"].mean(), abs=1e-12)
     assert overall["d_accuracy"] == pytest.approx(paired["correct_c"].mean() - paired["correct_b"].mean(), abs=1e-12)
+
+
+def _former_frame(store, schema, spec, compiled, prepared) -> pd.DataFrame:
+    """The rows as the former path read them: every column, text attributes included, through DuckDB's ``.df()``."""
+    data = L._load(store, schema, spec, compiled, [])  # for the signal and mode columns' statements
+    columns = [(alias, *data.signal_sql[key]) for key, alias in data.signals.items()]
+    columns += [(f"m{i}", *compiled.mode_sql(mode.id)) for i, mode in enumerate(spec.modes)]
+    columns += [(f"a{k}", p.sql.expr, p.sql.params) for k, p in enumerate(prepared)]
+    sql, params = L.M.link_rows_sql(schema.run.table_name, columns, cohort=compiled.cohort_sql)
+    return store.cursor().execute(sql, params).df().drop(columns="__graded")
+
+
+def _assert_codes_equal(new, old):
+    assert [(n, labels) for n, _, labels in new] == [(n, labels) for n, _, labels in old]
+    for (_, a, _), (_, b, _) in zip(new, old):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("where", [None, COHORT])
+def test_text_attributes_read_as_arrow_give_the_slices_of_pandas_factorize(demo, where):
+    from analysis.objective.modes import concentration_attributes
+    from analysis.slicing.attributes import prepare_attributes, resolve_attributes
+
+    store = demo
+    spec = load_objective(DEMO_SPEC)
+    schema = store.schema("after-objective-change")
+    compiled = compile_modes(store, schema, spec, strict=False, where=where)
+    attrs = resolve_attributes(store, schema, concentration_attributes(store, schema, None))
+    prepared = prepare_attributes(store, schema.run.table_name, attrs, bins=5, edges=None, cohort=compiled.cohort_sql)
+    data = L._load(store, schema, spec, compiled, prepared)
+    assert data.texts  # the demo's language, domain... are text
+    old = _former_frame(store, schema, spec, compiled, prepared)
+    pd.testing.assert_frame_equal(data.frame, old.drop(columns=list(data.texts)))
+    former = L._RunData(old, compiled, data.signals, data.graded)  # no Arrow texts: pd.factorize on .df()'s columns
+    _assert_codes_equal(L._slice_codes(data, prepared), L._slice_codes(former, prepared))
+
+
+def test_text_attribute_with_missing_values_codes_as_pandas():
+    from analysis.slicing.attributes import prepare_attributes, resolve_attributes
+
+    rng = np.random.default_rng(5)
+    store = Store(tempfile.mkdtemp() + "/missing.duckdb")
+    n = 200
+    region = rng.choice(np.array(["north", "south", "", None], dtype=object), n)
+    store.ingest_frame(pd.DataFrame({"id": [f"e{i}" for i in range(n)], "prompt": ["q"] * n, "gold": ["a"] * n,
+                                     "response": rng.choice(["a", "b"], n), "correct": rng.random(n) < 0.5,
+                                     "rm": rng.normal(0, 1, n), "region": region}), name="r")
+    spec = parse_objective(RM_SPEC)
+    schema = store.schema("r")
+    compiled = compile_modes(store, schema, spec, strict=False)
+    prepared = prepare_attributes(store, schema.run.table_name, resolve_attributes(store, schema, ["region"]),
+                                  bins=5, edges=None, cohort=None)
+    data = L._load(store, schema, spec, compiled, prepared)
+    assert list(data.texts) == ["a0"] and data.texts["a0"].null_count > 0
+    old = _former_frame(store, schema, spec, compiled, prepared)
+    former = L._RunData(old, compiled, data.signals, data.graded)
+    new_codes, old_codes = L._slice_codes(data, prepared), L._slice_codes(former, prepared)
+    _assert_codes_equal(new_codes, old_codes)
+    assert len(new_codes[0][2]) >= 3  # north, south and missing (the empty text as the ingest keeps it)
