@@ -56,7 +56,8 @@ def _phases() -> dict:
         return timed
 
     for name in PHASES:
-        setattr(module, name, wrap(name, getattr(module, name)))
+        if hasattr(module, name):  # an older link module may lack a phase
+            setattr(module, name, wrap(name, getattr(module, name)))
     return totals
 
 
