@@ -334,9 +334,8 @@ def _paired_positions(store: Store, base_schema, schema, base_compiled: Compiled
     (:func:`analysis.sql.modes.paired_positions_sql`)."""
     sql, params = M.paired_positions_sql(base_schema.run.table_name, schema.run.table_name,
                                          cohort=compiled.cohort_sql, base_cohort=base_compiled.cohort_sql)
-    got = store.cursor().execute(sql, params).fetchnumpy()["base_pos"]
-    mask = np.ma.getmaskarray(got) if np.ma.isMaskedArray(got) else np.zeros(len(got), dtype=bool)
-    return np.where(mask, -1, np.ma.getdata(got)).astype(np.int64)
+    got = store.cursor().sql(sql, params=params).to_arrow_table().column("base_pos")  # Arrow: on either engine
+    return got.fill_null(-1).to_numpy().astype(np.int64)
 
 
 def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[str]]]:
