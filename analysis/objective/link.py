@@ -65,6 +65,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -84,7 +85,6 @@ from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
 from analysis.sql import modes as M
-from analysis.sql import slices as Q
 from analysis.store import Store
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
@@ -274,6 +274,7 @@ class _RunData:
     signals: dict[str, str]  # signal key "component:index" -> column expression alias s<k>
     graded: bool
     signal_sql: dict[str, tuple[str, list]] = field(default_factory=dict)  # signal key -> (DOUBLE sql, params)
+    texts: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # text attribute a<k> -> its values (Arrow)
 
 
 def _component_signals(objective: Objective):
@@ -307,19 +308,49 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
         columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
         columns.append((f"a{k}", prep.sql.expr, prep.sql.params))
-    # whether scores are graded (the one rule) comes with the rows, as a scalar subquery
-    frame = store.cursor().execute(*Q.scored_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)).df()
+    # whether scores are graded (the one rule) comes with the rows, as a scalar subquery; no example id is read
+    # (two runs are paired in SQL, :func:`_paired_positions`)
+    # read as Arrow: text attributes stay Arrow arrays (factorised there, :func:`_slice_codes`), the rest become the
+    # frame through DuckDB's own conversion (the dtypes of ``.df()``), so no column of strings is made into objects
+    sql, params = M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)
+    cursor = store.cursor()
+    table = cursor.sql(sql, params=params).to_arrow_table()
+    texts = {name: table.column(name) for name in (f"a{k}" for k in range(len(prepared)))
+             if _is_text(table.schema.field(name).type)}
+    frame = cursor.from_arrow(table.drop_columns(list(texts))).df()
     graded = bool(frame["__graded"].iloc[0]) if len(frame) else False
     frame = frame.drop(columns="__graded")
-    return _RunData(frame, compiled, signals, graded, signal_sql)
+    return _RunData(frame, compiled, signals, graded, signal_sql, texts)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+
+
+def _paired_positions(store: Store, base_schema, schema, base_compiled: CompiledModes,
+                      compiled: CompiledModes) -> np.ndarray:
+    """Per row of the candidate's :func:`_load` frame, the position of the baseline's row with the same example id
+    in the baseline's frame, -1 when it has none (int64, one per candidate row); matched by the engine
+    (:func:`analysis.sql.modes.paired_positions_sql`)."""
+    sql, params = M.paired_positions_sql(base_schema.run.table_name, schema.run.table_name,
+                                         cohort=compiled.cohort_sql, base_cohort=base_compiled.cohort_sql)
+    got = store.cursor().sql(sql, params=params).to_arrow_table().column("base_pos")  # Arrow: on either engine
+    return got.fill_null(-1).to_numpy().astype(np.int64)
 
 
 def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[str]]]:
     """Per attribute: (name, codes per example, labels per code)."""
     out = []
     for k, prep in enumerate(prepared):
-        raw_codes, uniques = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
-        labels = [value_label(prep, v) for v in uniques.tolist()]
+        text = data.texts.get(f"a{k}")
+        if text is not None:  # as pd.factorize: codes in order of first appearance, -1 for missing
+            encoded = text.combine_chunks().dictionary_encode()
+            raw_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            uniques = encoded.dictionary.to_pylist()
+        else:
+            raw_codes, values = pd.factorize(data.frame[f"a{k}"], use_na_sentinel=True)
+            uniques = values.tolist()
+        labels = [value_label(prep, v) for v in uniques]
         if (raw_codes < 0).any():
             labels.append(value_label(prep, None))
             raw_codes = np.where(raw_codes < 0, len(labels) - 1, raw_codes)
@@ -360,16 +391,19 @@ def _paired_groups(attributes, n: int):
 
 
 def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attributes, *, min_support: int,
-                    fdr: float, confidence: float) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                    fdr: float, confidence: float, position: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Per signal and slice: signal change vs accuracy change (the Goodhart quadrant); per mode and slice:
-    the change of its rate. Examples are matched on example id; slices are the candidate's."""
+    the change of its rate. Examples are matched on example id: ``position`` holds, per row of ``cand.frame``, the
+    row of ``base.frame`` with the same id (-1 for none; :func:`_paired_positions`); slices are the candidate's."""
     notes = []
-    base_ids = pd.Index(base.frame["example_id"].to_numpy(dtype=object))
-    position = base_ids.get_indexer(cand.frame["example_id"].to_numpy(dtype=object))
     matched = position >= 0
-    bm = base.frame.iloc[position[matched]].reset_index(drop=True)
-    cm = cand.frame[matched].reset_index(drop=True)
-    attrs = [(name, codes[matched], labels) for name, codes, labels in attributes]
+    # only the columns the statistics read (correctness, signals, mode indicators), not the attributes
+    b_cols = ["correct", *base.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
+    c_cols = ["correct", *cand.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
+    bm = base.frame[b_cols].take(position[matched]).reset_index(drop=True)
+    every = bool(matched.all())  # every example paired (the usual case): no copy of the candidate's rows
+    cm = cand.frame[c_cols].reset_index(drop=True) if every else cand.frame[c_cols][matched].reset_index(drop=True)
+    attrs = list(attributes) if every else [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
     outcome_rows = []
@@ -805,13 +839,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     goodhart = mode_change = None
     if base_info is not None:
         base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
-        base_data = _load(store, base_schema, objective, base_compiled, [])
-        shared = pd.Index(base_data.frame["example_id"].to_numpy(dtype=object)).get_indexer(
-            frame["example_id"].to_numpy(dtype=object))
-        if not (shared >= 0).any():
+        position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
+        if not (position >= 0).any():
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes,
-                                                      min_support=min_count, fdr=fdr, confidence=confidence)
+        base_data = _load(store, base_schema, objective, base_compiled, [])
+        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
+                                                      fdr=fdr, confidence=confidence, position=position)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
 
     goodhart_evidence = None

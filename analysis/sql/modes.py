@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from analysis.sql import quote_ident
-from analysis.sql.features import length_expr, score_units
+from analysis.sql.features import graded_expr, length_expr, score_units
 from analysis.sql.slices import CohortSQL, and_cohort
 
 #: Characters separating several labels in one cell (``hallucination; refusal``).
@@ -104,6 +104,40 @@ def counts_sql(table: str, conditions: Sequence[tuple[str, Sequence]], *,
     where, where_params = and_cohort("NOT unscorable", cohort)
     return (f"SELECT {counts} FROM (SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE {where})",
             params + where_params)
+
+
+def link_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
+                  cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per scored example in log order (of the cohort, if given): ``correct``, ``score``, whether the run's scores
+    are graded (``__graded``, :func:`analysis.sql.features.graded_expr`) and each ``(alias, sql, params)`` column;
+    the rows of the link analysis (:mod:`analysis.objective.link`), without the example ids (examples of two runs
+    are paired by :func:`paired_positions_sql`)."""
+    select, params = ["correct", "score", f"{graded_expr(table)} AS __graded"], []
+    for alias, sql, p in columns:
+        select.append(f"{sql} AS {quote_ident(alias)}")
+        params += list(p)
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where} ORDER BY source_row",
+            params + where_params)
+
+
+def paired_positions_sql(base_table: str, cand_table: str, *, cohort: CohortSQL = None,
+                         base_cohort: CohortSQL = None) -> tuple[str, list]:
+    """Per scored example of the candidate run in log order (of ``cohort``, if given), its position among the
+    baseline's scored examples in log order (of ``base_cohort``) with the same ``example_id``; NULL when the
+    baseline has no such example. Positions count from 0 and are those of the rows
+    :func:`analysis.sql.slices.scored_rows_sql` returns with the same cohorts, so the pairing is made by the engine
+    and no example id is read into Python. (Ids are unique within a run; were one repeated, its first example in
+    log order is taken.) One column, ``base_pos``."""
+    c_where, c_params = and_cohort("NOT unscorable", cohort)
+    b_where, b_params = and_cohort("NOT unscorable", base_cohort)
+    rank = "row_number() OVER (ORDER BY source_row) - 1"
+    return (f"SELECT b.base_pos AS base_pos FROM ("
+            f"SELECT example_id, {rank} AS cand_pos FROM {quote_ident(cand_table)} WHERE {c_where}) AS c "
+            f"LEFT JOIN (SELECT example_id, min(pos) AS base_pos FROM ("
+            f"SELECT example_id, {rank} AS pos FROM {quote_ident(base_table)} WHERE {b_where}) AS b0 "
+            f"GROUP BY example_id) AS b ON c.example_id = b.example_id ORDER BY c.cand_pos",
+            c_params + b_params)
 
 
 #: Per group of :func:`separation_sums_sql`, the columns of the result (prefixed ``<group>_``), in this order.
