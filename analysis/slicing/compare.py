@@ -46,9 +46,12 @@ SCORE_INTERVAL_METHOD = ("paired t interval of the mean score difference over th
 
 
 def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
-    """Wald interval for the paired difference in error rate, (b - c) / n.
+    """Wald interval for the paired difference in error rate, (b - c) / n, cut at [-1, 1].
 
-    ``b``: pairs right in the baseline and wrong in the candidate; ``c``: the reverse.
+    ``b``: pairs right in the baseline and wrong in the candidate; ``c``: the reverse. A difference of two rates
+    lies in [-1, 1] (-100 to +100 points); the Wald interval of a small slice with a large difference can pass
+    those bounds (e.g. b = 0, c = 13 of n = 14: -0.93 with a lower end of -1.06), so each end is cut at them
+    (the comparison's ``settings["interval"]`` says so).
 
     >>> lo, hi = paired_difference_interval(30, 10, 200)
     >>> round(float(lo), 4), round(float(hi), 4)
@@ -59,7 +62,8 @@ def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
     with np.errstate(invalid="ignore", divide="ignore"):
         d = (b - c) / n
         se = np.sqrt(np.maximum(b + c - (b - c) ** 2 / n, 0.0)) / n
-        return np.where(n > 0, d - z * se, np.nan), np.where(n > 0, d + z * se, np.nan)
+        low, high = np.clip(d - z * se, -1.0, 1.0), np.clip(d + z * se, -1.0, 1.0)
+        return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
 @dataclass
@@ -215,7 +219,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins,
                 "test": "McNemar exact (two-sided) on discordant pairs",
-                "interval": "Wald interval of the paired difference in error rate",
+                "interval": "Wald interval of the paired difference in error rate, cut at -100 and +100 points",
                 "scores": SCORE_INTERVAL_METHOD if graded else "no interval of the mean score difference (scores "
                 "are only correctness)",
                 "multiple_testing": "Benjamini-Hochberg over every slice compared"}

@@ -79,6 +79,18 @@ def test_paired_counts_tests_and_verdicts(store):
     assert comparison.table.iloc[0]["verdict"] == "regressed"  # ordered by regression
 
 
+def test_the_paired_interval_never_leaves_the_range_of_a_difference_of_rates():
+    from analysis.slicing.compare import paired_difference_interval
+
+    b, c, n = np.array([0, 13, 5, 30]), np.array([13, 0, 5, 10]), np.array([14, 14, 40, 200])
+    low, high = paired_difference_interval(b, c, n)
+    d = (b - c) / n
+    se = np.sqrt(b + c - (b - c) ** 2 / n) / n
+    wald_low, wald_high = d - 1.959963984540054 * se, d + 1.959963984540054 * se
+    assert wald_low[0] < -1 and wald_high[1] > 1  # the plain Wald interval passes the bounds here
+    assert low == pytest.approx(np.clip(wald_low, -1, 1)) and high == pytest.approx(np.clip(wald_high, -1, 1))
+    assert (low >= -1).all() and (high <= 1).all() and (low <= d).all() and (d <= high).all()
+
 def test_gate(store):
     two_runs(store)
     comparison = compare_runs(store, "base", "cand", ["lang"])
