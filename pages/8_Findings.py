@@ -75,24 +75,48 @@ def _points(value) -> str:
     return "n/a" if value is None else ui.fmt_points(float(value))
 
 
+def _number(value, spec: str = ".3g") -> str:
+    return "n/a" if value is None else format(float(value), spec)
+
+
 def _numbers(row) -> list[tuple[str, str]]:
+    """The evidence tiles of a finding, named in words (never a raw key), each number in its unit."""
     e = row["evidence"]
     out = []
     if "n" in e:
-        out.append(("Examples", f"{e['n']:,}"))
-    if row["kind"] == "comparison":
+        out.append(("Examples" if row["kind"] != "comparison" else "Pairs", f"{e['n']:,}"))
+    if row["kind"] == "comparison" and "base_mean" in e:  # a graded score: means in the score's unit
+        out += [(f"Baseline mean {e.get('outcome', 'score')}", _number(e.get("base_mean"))),
+                ("Candidate mean", _number(e.get("cand_mean"))),
+                ("Change (95% t interval)", f"{_number(e.get('difference'), '+.3g')} "
+                 f"({_number(e.get('ci_low'), '+.3g')} to {_number(e.get('ci_high'), '+.3g')})"),
+                ("Verdict", str(e.get("verdict", "?")))]
+    elif row["kind"] == "comparison":
         out += [("Baseline error", ui.fmt_pct(e.get("base_error_rate"))),
                 ("Candidate error", ui.fmt_pct(e.get("cand_error_rate"))),
                 ("Change", _points(e.get("difference"))),
                 ("Newly wrong / fixed", f"{e.get('b', '?')} / {e.get('c', '?')}"),
                 ("Verdict", str(e.get("verdict", "?")))]
+    elif "mean" in e:  # a slice by a graded score
+        out += [(f"Mean {e.get('outcome', 'score')}", _number(e.get("mean"))),
+                ("95% interval", f"{_number(e.get('ci_low'))} to {_number(e.get('ci_high'))}"),
+                ("Rest of the run", _number(e.get("rest_mean"))),
+                ("Difference", _number(e.get("difference"), "+.3g"))]
     elif "error_rate" in e:
         out += [("Error rate", ui.fmt_pct(e.get("error_rate"))),
                 ("95% interval", _interval(e.get("ci_low"), e.get("ci_high"))),
                 ("Rest of the run", ui.fmt_pct(e.get("rest_error_rate"))),
                 ("Difference", _points(e.get("difference")))]
-    else:
-        out += [(str(k), str(v)) for k, v in e.items() if not isinstance(v, (dict, list))][:5]
+    elif row["kind"] == "cell":
+        out.append(("Verdict", str(e.get("verdict", "?")).replace("_", " ")))
+        if e.get("auc") is not None:
+            out.append(("Preference AUC", f"{float(e['auc']):.2f}" + (
+                f" ({float(e['auc_low']):.2f} to {float(e['auc_high']):.2f})"
+                if e.get("auc_low") is not None and e.get("auc_high") is not None else "")))
+        if e.get("n_fail") is not None and e.get("n_ok") is not None:
+            out.append(("Failing / passing", f"{int(e['n_fail']):,} / {int(e['n_ok']):,}"))
+        if e.get("signal"):
+            out.append(("Signal", str(e["signal"])))
     if "q_value" in e:
         out.append(("q-value", ui.fmt_q(e.get("q_value"))))
     return out

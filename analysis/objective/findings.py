@@ -679,8 +679,9 @@ def evidence_frame(kind: str, title: str, evidence: Mapping) -> pd.DataFrame:
     pandas.DataFrame
         For :func:`analysis.figures.slice_forest` (a slice or a cluster): ``description``, ``n``,
         ``error_rate``, ``ci_low``, ``ci_high``, ``q_value``, ``finding``, ``too_small``; for
-        :func:`analysis.figures.comparison_forest` (a comparison row): ``description``, ``n``,
-        ``difference``, ``ci_low``, ``ci_high``, ``q_value``, ``b``, ``c``, ``verdict``, ``too_small``.
+        :func:`analysis.figures.comparison_forest` (a comparison row by correctness): ``description``, ``n``,
+        ``difference``, ``ci_low``, ``ci_high``, ``q_value``, ``b``, ``c``, ``verdict``, ``too_small``; empty
+        for a comparison by a graded score (a mean difference is not a change in error rate).
 
     Raises
     ------
@@ -695,6 +696,8 @@ def evidence_frame(kind: str, title: str, evidence: Mapping) -> pd.DataFrame:
     [{'description': 'lang = sw', 'n': 100}]
     """
     e = {k: (np.nan if v is None else v) for k, v in dict(evidence).items()}
+    if kind == "comparison" and "base_mean" in e:  # a graded score: no error rate to draw
+        return pd.DataFrame()
     if kind == "comparison" and "difference" in e:
         keys = ("n", "difference", "ci_low", "ci_high", "q_value", "b", "c")
         return pd.DataFrame([{"description": title, **{k: e.get(k, np.nan) for k in keys},

@@ -44,3 +44,27 @@ def test_pinning_a_graded_row_keeps_the_scores_comparison(demo_db, monkeypatch):
     assert e["outcome"] == "score" and "base_error_rate" not in e
     assert e["difference"] == pytest.approx(medical["difference"])
     assert (e["ci_low"], e["ci_high"]) == (pytest.approx(medical["ci_low"]), pytest.approx(medical["ci_high"]))
+
+
+def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monkeypatch):
+    """Review mode of a graded comparison finding: the means and the mean difference with its t interval, no error
+    rates and no 'change in error rate' chart (a fall in mean score drawn as a fall in error rate read as a fix)."""
+    point_app_at(monkeypatch, demo_db)
+    with open_store(demo_db, seed_demo=False) as store:
+        base, cand = store.runs()["run_id"].tolist()[:2]
+        if not (findings(store, cand)["note"] == "medical scores fell").any():
+            from analysis import pin_comparison
+            pin_comparison(store, base, cand, {"domain": "medical"}, note="medical scores fell", author="ada",
+                           settings={"outcome": "score", "attributes": ["domain"]})
+        pinned = findings(store, cand)
+        row = pinned[pinned["note"] == "medical scores fell"].iloc[0]
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Findings.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"view": "review", "finding": str(row["finding_id"])})
+    at.run()
+    assert not at.exception, at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    e = row["evidence"]
+    assert tiles["Candidate mean"] == format(e["cand_mean"], ".3g")
+    assert tiles["Change (95% t interval)"].startswith(format(e["difference"], "+.3g"))
+    assert not {"Baseline error", "Candidate error", "Newly wrong / fixed"} & set(tiles)
+    assert not at.get("plotly_chart")  # no error-rate chart for a mean difference
