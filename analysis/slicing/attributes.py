@@ -157,7 +157,7 @@ _CONTEXT_WORDS = frozenset({"input", "inputs", "prompt", "prompts", "question", 
 _OUTCOME_WORDS: dict[str, frozenset[str]] = {
     "describes the model's output": frozenset({
         "output", "outputs", "response", "responses", "completion", "completions", "generation", "generated",
-        "answer", "answers", "sampled", "reply", "resps", "length", "len", "chars", "characters", "words"}),
+        "answer", "answers", "sampled", "reply", "resps", "length", "len", "chars", "characters", "words", "bytes"}),
     "holds or comes from the prediction, the label or the reference": frozenset({
         "pred", "preds", "prediction", "predictions", "predicted", "picked", "chosen", "label", "labels", "target",
         "targets", "gold", "reference", "references", "expected", "ideal", "truth", "outcome"}),

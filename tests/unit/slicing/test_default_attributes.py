@@ -46,7 +46,7 @@ from analysis.store import Store
     ("output_tokens", "outcome"), ("cost_usd", "outcome"), ("latency_ms", "outcome"), ("confidence", "outcome"),
     ("is_refusal", "outcome"), ("picked", "outcome"), ("label", "outcome"), ("judge_verdict", "outcome"),
     ("grader_score", "outcome"), ("responseLength", "outcome"), ("finish_reason", "outcome"),
-    ("decile_score", "outcome"), ("logprob", "outcome"),
+    ("decile_score", "outcome"), ("logprob", "outcome"), ("num_bytes", "outcome"), ("prompt_bytes", "context"),
 ])
 def test_a_field_is_context_or_outcome_by_the_words_of_its_name(name, role):
     got, reason = classify_attribute(name, source="metadata", kind="categorical")
