@@ -66,6 +66,13 @@ def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
         return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
+def _verdict_rank(table: pd.DataFrame) -> pd.Series:
+    """The order of a comparison's rows: regressions, then improvements (the findings), then unchanged slices, and
+    last the slices too small to test."""
+    rank = table["verdict"].map({"regressed": 0, "improved": 1, "unchanged": 2})
+    return rank.where(~table["too_small"].astype(bool), 3)
+
+
 @dataclass
 class Comparison:
     """The paired comparison of two runs, one row per slice."""
@@ -132,7 +139,8 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         ``baseline``, ``candidate`` (run ids), ``matched``, ``only_baseline``,
         ``only_candidate`` (counts of example ids), ``settings``, and ``table``: one row per
         slice plus one for the whole run (``description`` ``"(all examples)"``), regressions
-        first, then by difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
+        first, then improvements, unchanged slices, slices too small to test (:func:`_verdict_rank`), each by
+        difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
         (matched pairs), ``base_errors``, ``cand_errors``, ``b`` (right in the baseline, wrong
         in the candidate), ``c`` (the reverse), ``base_error_rate``, ``cand_error_rate``
         (fractions in [0, 1]), ``difference`` (candidate minus baseline error rate, a
@@ -262,8 +270,7 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     })
     if graded:
         table["score_ci_low"], table["score_ci_high"] = _score_interval(raw, confidence=confidence)
-    rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
-    table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0))
+    table = table.assign(_rank=_verdict_rank(table), _q=table["q_value"].fillna(2.0))
     table = table.sort_values(["_rank", "difference", "_q", "description"], ascending=[True, False, True, True],
                               kind="stable")
     return table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
@@ -346,8 +353,8 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     -------
     Comparison
         ``matched`` counts the pairs with both scores; ``table``: one row per slice plus ``"(all examples)"``,
-        regressions first, then by difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
-        (pairs), ``base_mean``, ``cand_mean`` (the score's unit), ``difference`` (candidate minus baseline mean, the
+        regressions first, then improvements, unchanged, too small to test, each by difference: ``predicate``,
+        ``attributes``, ``values``, ``description``, ``n`` (pairs), ``base_mean``, ``cand_mean`` (the score's unit), ``difference`` (candidate minus baseline mean, the
         score's unit; < 0 is worse), ``ci_low``, ``ci_high`` (Student t interval of the paired difference),
         ``p_value`` (paired t, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``, ``improved``,
         ``unchanged``). ``settings`` has ``outcome``.
@@ -430,8 +437,7 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
                           "values": decoded.values, "description": decoded.descriptions, "n": n.astype(np.int64),
                           "base_mean": base_mean, "cand_mean": cand_mean, "difference": diff, "ci_low": low,
                           "ci_high": high, "p_value": p, "q_value": q, "too_small": too_small, "verdict": verdict})
-    rank = table["verdict"].map({"regressed": 0, "unchanged": 1, "improved": 2})
-    table = table.assign(_rank=rank, _q=table["q_value"].fillna(2.0)).sort_values(
+    table = table.assign(_rank=_verdict_rank(table), _q=table["q_value"].fillna(2.0)).sort_values(
         ["_rank", "difference", "_q", "description"], ascending=[True, True, True, True], kind="stable")
     table = table.drop(columns=["_rank", "_q"]).reset_index(drop=True)
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order, "outcome": column,

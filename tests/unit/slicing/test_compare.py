@@ -91,6 +91,14 @@ def test_the_paired_interval_never_leaves_the_range_of_a_difference_of_rates():
     assert low == pytest.approx(np.clip(wald_low, -1, 1)) and high == pytest.approx(np.clip(wald_high, -1, 1))
     assert (low >= -1).all() and (high <= 1).all() and (low <= d).all() and (d <= high).all()
 
+def test_rows_come_findings_first_and_untested_last(store):
+    two_runs(store)
+    for min_support, expected in [(100, {"regressed", "improved", "unchanged"}), (500, {"regressed", "unchanged"})]:
+        table = compare_runs(store, "base", "cand", ["lang"], min_support=min_support).table
+        assert set(table["verdict"]) == expected and table["too_small"].any() == (min_support == 500)
+        rank = np.where(table["too_small"], 3, table["verdict"].map({"regressed": 0, "improved": 1, "unchanged": 2}))
+        assert (np.diff(rank) >= 0).all()  # regressions, improvements, unchanged, too small to test
+
 def test_gate(store):
     two_runs(store)
     comparison = compare_runs(store, "base", "cand", ["lang"])
