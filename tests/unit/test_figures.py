@@ -268,6 +268,8 @@ def test_cluster_map_draws_every_example_once_at_its_coordinates(clustered, colo
     if color_by == "correctness":
         wrong = labels["scored"].astype(bool) & ~labels["correct"].astype("boolean").fillna(True)
         points = fig.data[0]  # one trace: no outcome drawn over the other
+        # SVG: WebGL (scattergl) draws a trace's markers grouped by symbol, every cross above every circle
+        assert points.type == "scatter"
         assert all(pd.isna(values(t.x)).all() for t in fig.data[1:])  # the others only name the colours
         assert [t.name.split(" (")[0] for t in fig.data[1:]][:2] == ["correct", "wrong"]
         by_id = dict(zip(labels["example_id"].astype(str), wrong))
