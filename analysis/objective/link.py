@@ -66,6 +66,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.special
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -363,22 +364,115 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
 
 
 # ------------------------------------------------------------------------------- divergence
+def _group_order(order: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """``order`` (a sort of the values) re-sorted stably by group: the rows sorted by (group, value). Codes of fewer
+    than 2**15 groups sort as int16, which numpy's stable sort orders by radix (one linear pass)."""
+    small = codes.astype(np.int16 if n_groups < 2 ** 15 else np.int64)[order]
+    return order[np.argsort(small, kind="stable")]
+
+
+def _mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Average (mid) ranks of ``values`` within each group; ``order`` sorts the rows by (group, value)."""
+    vs = values[order]
+    gs = codes[order]
+    pos = np.arange(values.size) - starts[gs] + 1.0
+    new_run = np.ones(values.size, dtype=bool)
+    new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
+    run = np.cumsum(new_run) - 1
+    avg = np.bincount(run, weights=pos) / np.bincount(run)
+    ranks = np.empty(values.size)
+    ranks[order] = avg[run]
+    return ranks
+
+
+def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | None = None
+                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Spearman's rho and its two-sided p-value in every slice of every attribute, one pass per attribute.
+
+    ``x`` and ``y`` are finite, shape (n,); ``groups`` yields (name, codes, labels) with codes in
+    ``[0, len(labels))``. The value orders are sorted once (``x`` here, ``y`` once per link call when ``y_ranks``
+    caches the outcome's ranks by attribute position); each attribute then needs only a stable sort of its small codes.
+    Mid-ranks within the slice, Pearson correlation of the ranks from grouped sums, and
+    ``p = 2 T_{n-2}.sf(|rho| sqrt((n-2) / ((1+rho)(1-rho))))`` as ``scipy.stats.spearmanr``; rho NaN for fewer than
+    2 rows or a constant x or y in the slice, p NaN also for 2 rows. Per attribute: (n, rho, p), shape (n_labels,).
+    """
+    x_order = np.argsort(x, kind="stable")
+    y_order = None
+    out = []
+    for index, (_, codes, labels) in enumerate(groups):
+        k = len(labels)
+        n = np.bincount(codes, minlength=k).astype(np.float64)
+        starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
+        rx = _mid_ranks(x, codes, _group_order(x_order, codes, k), starts)
+        ry = None if y_ranks is None else y_ranks.get(index)
+        if ry is None:
+            if y_order is None:
+                y_order = np.argsort(y, kind="stable")
+            ry = _mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
+            if y_ranks is not None:
+                y_ranks[index] = ry
+        rho = np.full(k, np.nan)
+        p = np.full(k, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (n + 1.0) / 2.0  # mid-ranks always average to (n + 1) / 2
+            dx = rx - mean[codes]
+            dy = ry - mean[codes]
+            sxy = np.bincount(codes, weights=dx * dy, minlength=k)
+            sxx = np.bincount(codes, weights=dx * dx, minlength=k)
+            syy = np.bincount(codes, weights=dy * dy, minlength=k)
+            r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
+            dof = n - 2.0
+            t = r * np.sqrt(np.clip(dof / ((r + 1.0) * (1.0 - r)), 0.0, None))
+            pv = 2.0 * scipy.special.stdtr(dof, -np.abs(t))
+        valid = (n >= 2) & (sxx > 0) & (syy > 0)
+        rho[valid] = r[valid]
+        p[valid & (dof > 0)] = pv[valid & (dof > 0)]
+        out.append((n.astype(np.int64), rho, p))
+    return out
+
+
 def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, min_support: int,
-                     fdr: float) -> pd.DataFrame:
+                     fdr: float, outcome_ranks: dict | None = None) -> pd.DataFrame:
     """Spearman rho of an oriented signal and the outcome within each slice (and the whole run),
-    BH q-values over the slices tested; slices below ``min_support`` are not tested."""
-    rows = []
-    all_codes = np.zeros(oriented.size, dtype=np.int64)
-    groups = [("", all_codes, [ALL])] + list(attributes)
-    for name, codes, labels in groups:
-        keep = np.isfinite(oriented) & np.isfinite(outcome)
-        rho, p = _stats.spearman_per_group(np.where(keep, oriented, np.nan), np.where(keep, outcome, np.nan), codes,
-                                           len(labels))
-        n = np.bincount(codes[keep], minlength=len(labels))
-        for g, label in enumerate(labels):
-            rows.append({"attribute": name, "description": label, "n": int(n[g]), "rho": float(rho[g]),
-                         "p_value": float(p[g]) if n[g] >= min_support else math.nan})
-    table = pd.DataFrame(rows)
+    BH q-values over the slices tested; slices below ``min_support`` are not tested.
+
+    Parameters
+    ----------
+    oriented, outcome : ndarray of float, shape (n,)
+        The signal oriented the way the objective pushes it, and the outcome (score, or correctness as 0/1); rows
+        where either is not finite are left out.
+    attributes : list of (str, ndarray of int, list of str)
+        Per attribute: its name, the slice code of each row (in ``[0, len(labels))``) and the slice labels.
+    min_support : int
+        Slices with fewer rows are not tested (p and q NaN).
+    fdr : float
+        Benjamini-Hochberg level of ``divergent`` (rho < 0 and q < fdr).
+    outcome_ranks : dict, optional
+        A cache of the outcome's mid-ranks per attribute (by position in ``attributes``), shared by the calls of one link (every signal's
+        divergence ranks the same outcome in the same slices); used only when every row has a finite signal and
+        outcome, so the ranks are over the same rows.
+
+    Returns
+    -------
+    DataFrame
+        One row per slice (the whole run first, then each attribute's slices in label order): ``attribute``,
+        ``description``, ``n``, ``rho`` (Spearman, in [-1, 1]; NaN below 2 rows or a constant signal or outcome),
+        ``p_value`` (two-sided, ``scipy.stats.spearmanr``'s t approximation), ``q_value`` (BH over the tested
+        slices), ``divergent``.
+    """
+    keep = np.isfinite(oriented) & np.isfinite(outcome)
+    every = bool(keep.all())
+    x, y = (oriented, outcome) if every else (oriented[keep], outcome[keep])
+    groups = [("", np.zeros(x.size, dtype=np.int64), [ALL])]
+    groups += [(name, codes if every else codes[keep], labels) for name, codes, labels in attributes]
+    stats = _spearman_slices(x, y, groups, y_ranks=outcome_ranks if every else None)
+    n = np.concatenate([s[0] for s in stats]) if stats else np.zeros(0, dtype=np.int64)
+    rho = np.concatenate([s[1] for s in stats])
+    p = np.concatenate([s[2] for s in stats])
+    table = pd.DataFrame({
+        "attribute": [name for name, _, labels in groups for _ in labels],
+        "description": [label for _, _, labels in groups for label in labels],
+        "n": n.astype(int), "rho": rho, "p_value": np.where(n >= min_support, p, np.nan)})
     table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
     return table
@@ -820,14 +914,15 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
                                                                np.nan))
 
-    # divergence per signal
+    # divergence per signal (the outcome ranked once per slice attribute, for every signal)
     div_tables = []
+    outcome_ranks: dict = {}
     for comp, _, sig, key in _component_signals(objective):
         if key not in data.signals:
             continue
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                             min_support=min_count, fdr=fdr)
+                             min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
         t.insert(0, "component", comp.id)
         t.insert(1, "signal", sig.column)
         div_tables.append(t)
