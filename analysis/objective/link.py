@@ -59,7 +59,7 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -76,8 +76,10 @@ from analysis.objective.modes import (
     ModeSlices,
     compile_modes,
     concentration_attributes,
+    materialise_modes,
     mode_counts,
     modes_slices,
+    release_modes,
 )
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
@@ -86,6 +88,7 @@ from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
 from analysis.sql import modes as M
+from analysis.sql import quote_ident
 from analysis.store import Store
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
@@ -289,22 +292,34 @@ def _signal_key(component: Component, index: int) -> str:
     return f"{component.id}:{index}"
 
 
-def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared) -> _RunData:
-    """The scored rows of the run (of the cohort ``compiled`` was made for): signals, mode indicators, attributes."""
-    schema = store.schema(run)
-    info = schema.run
-    fields = fields_from_table(schema.stored())
+def _signal_exprs(store: Store, run, objective: Objective) -> dict[str, tuple[str, list]]:
+    """Signal key -> ``(sql, params)`` of the signal as a DOUBLE over the run's table, for the signals the run has
+    as a number column (in the spec's order)."""
+    fields = fields_from_table(store.schema(run).stored())
+    out = {}
+    for _, _, sig, key in _component_signals(objective):
+        f = fields.get(sig.column)
+        if f is not None and f.kind == "number":
+            out[key] = (f"CAST(({f.sql}) AS DOUBLE)", list(f.params))
+    return out
+
+
+def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared,
+          signal_exprs: dict[str, tuple[str, list]] | None = None) -> _RunData:
+    """The scored rows of the run (of the cohort ``compiled`` was made for): signals, mode indicators, attributes.
+
+    From the run's table, or from the temporary table of :func:`analysis.objective.modes.materialise_modes` when
+    ``compiled`` is materialised (``signal_exprs`` and ``prepared`` then name its columns)."""
+    if signal_exprs is None:
+        signal_exprs = _signal_exprs(store, run, objective)
     columns = []
     signals = {}
     signal_sql = {}
-    for _, _, sig, key in _component_signals(objective):
-        f = fields.get(sig.column)
-        if f is None or f.kind != "number":
-            continue
+    for key, (sql, params) in signal_exprs.items():
         alias = f"s{len(signals)}"
-        columns.append((alias, f"CAST(({f.sql}) AS DOUBLE)", f.params))
+        columns.append((alias, sql, params))
         signals[key] = alias
-        signal_sql[key] = (f"CAST(({f.sql}) AS DOUBLE)", list(f.params))
+        signal_sql[key] = (sql, list(params))
     for i, mode in enumerate(objective.modes):
         columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
@@ -313,8 +328,10 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
     # (two runs are paired in SQL, :func:`_paired_positions`)
     # read as Arrow: text attributes stay Arrow arrays (factorised there, :func:`_slice_codes`), the rest become the
     # frame through DuckDB's own conversion (the dtypes of ``.df()``), so no column of strings is made into objects
-    sql, params = M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)
-    cursor = store.cursor()
+    materialised = compiled.cursor is not None
+    sql, params = M.link_rows_sql(compiled.table, columns, cohort=compiled.cohort_sql,
+                                  graded="__graded" if materialised else None)
+    cursor = compiled.cursor_of(store)
     table = cursor.sql(sql, params=params).to_arrow_table()
     texts = {name: table.column(name) for name in (f"a{k}" for k in range(len(prepared)))
              if _is_text(table.schema.field(name).type)}
@@ -674,7 +691,7 @@ def explain(rule: str, *, component: Component, mode_name: str, relation: str, s
 
 
 # ------------------------------------------------------------------------------------ link
-def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compiled: CompiledModes,
+def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list], compiled: CompiledModes,
                        objective: Objective, *, sign: float = 1.0, confidence: float = 0.95
                        ) -> dict[str, tuple[dict, dict]]:
     """Per failure mode, the separation statistics of one signal, from one statement over the run.
@@ -689,8 +706,9 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     ----------
     store : Store
         The store holding the run.
-    table : str
-        The run's examples table.
+    table : str or None
+        The run's examples table (None: ``compiled``'s, e.g. the temporary table of
+        :func:`analysis.objective.modes.materialise_modes`, whose cursor then runs the statement).
     signal : (str, list)
         The signal as an SQL DOUBLE expression and its parameters (missing, NaN or infinite values are left out).
     compiled : CompiledModes
@@ -713,8 +731,9 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     if sign < 0:
         sql_expr = f"(-({sql_expr}))"
     modes = [compiled.mode_sql(mode.id) for mode in objective.modes]
-    sql, all_params, names = M.separation_sums_sql(table, (sql_expr, params), modes, cohort=compiled.cohort_sql)
-    values = store.cursor().execute(sql, all_params).fetchone()
+    sql, all_params, names = M.separation_sums_sql(table or compiled.table, (sql_expr, params), modes,
+                                                   cohort=compiled.cohort_sql)
+    values = compiled.cursor_of(store).execute(sql, all_params).fetchone()
     got = {n: int(v) if v is not None else 0 for n, v in zip(names, values)}
     out = {}
     for i, mode in enumerate(objective.modes):
@@ -877,42 +896,58 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=compiled.cohort_sql)
     if by is None:
         prepared = [p for p in prepared if not p.constant] or prepared
-    data = _load(store, schema, objective, compiled, prepared)
-    min_count = support_count(min_support, len(data.frame))
-    attributes = _slice_codes(data, prepared)
-    notes = [n for n in compiled.notes if n not in problems]
+    # every mode's sources (the detectors), the signals and the attributes evaluated once, into a temporary table
+    # that the run's statements below read (DuckDB; on Spark, ``rows`` is ``compiled`` and each statement
+    # evaluates them over the run's table)
+    signal_exprs = _signal_exprs(store, schema, objective)
+    rows = materialise_modes(store, compiled, [(f"__s{i}", sql, params) for i, (sql, params)
+                                               in enumerate(signal_exprs.values())]
+                             + [(f"__a{k}", p.sql.expr, p.sql.params) for k, p in enumerate(prepared)])
+    rows_signals, rows_prepared = signal_exprs, prepared
+    if rows is not compiled:
+        rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
+        rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
+                         for k, p in enumerate(prepared)]
+    try:
+        data = _load(store, schema, objective, rows, rows_prepared, rows_signals)
+        min_count = support_count(min_support, len(data.frame))
+        attributes = _slice_codes(data, prepared)
+        notes = [n for n in compiled.notes if n not in problems]
 
-    concentration = modes_slices(store, schema, objective, None, compiled=compiled, prepared=prepared,
-                                 max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
-                                 bins=bins)
-    counts = mode_counts(store, schema, compiled=compiled)
+        concentration = modes_slices(store, schema, objective, None, compiled=rows, prepared=rows_prepared,
+                                     max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
+                                     bins=bins)
+        counts = mode_counts(store, schema, compiled=rows)
 
-    frame = data.frame
-    correct = frame["correct"].to_numpy(dtype=bool)
-    outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
+        frame = data.frame
+        correct = frame["correct"].to_numpy(dtype=bool)
+        outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
 
-    # separation for every (mode, signal): the mode's own failures (in no other mode) against
-    # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
-    sep_rows = []
-    for comp, j, sig, key in _component_signals(objective):
-        if key not in data.signals:
-            continue
-        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-        per_mode = separation_by_mode(store, info.table_name, data.signal_sql[key], compiled, objective,
-                                      sign=sign, confidence=confidence)
-        for mode in objective.modes:
-            stats, every = per_mode[mode.id]
-            sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
-                                       "signal_index": j, "direction": sig.direction, **stats,
-                                       "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
-    order = {m.id: i for i, m in enumerate(objective.modes)}
-    sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
-    sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
-                "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
-    separation = pd.DataFrame(sep_rows, columns=sep_cols)
-    tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
-    separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
-                                                               np.nan))
+        # separation for every (mode, signal): the mode's own failures (in no other mode) against
+        # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
+        sep_rows = []
+        for comp, j, sig, key in _component_signals(objective):
+            if key not in data.signals:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            per_mode = separation_by_mode(store, None, data.signal_sql[key], rows, objective,
+                                          sign=sign, confidence=confidence)
+            for mode in objective.modes:
+                stats, every = per_mode[mode.id]
+                sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
+                                           "signal_index": j, "direction": sig.direction, **stats,
+                                           "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
+        order = {m.id: i for i, m in enumerate(objective.modes)}
+        sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
+        sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
+                    "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
+        separation = pd.DataFrame(sep_rows, columns=sep_cols)
+        tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
+        separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
+                                                                   np.nan))
+
+    finally:
+        release_modes(rows)
 
     # divergence per signal (the outcome ranked once per slice attribute, for every signal)
     div_tables = []
