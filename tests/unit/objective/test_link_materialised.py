@@ -57,6 +57,11 @@ def test_demo_link_is_identical_materialised(tmp_path, monkeypatch):
     assert_materialised_and_released(made)
     assert_identical(fast, plain, "link")
     assert fast.counts["n"].sum() > 0 and fast.separation["auc"].notna().any()
+    # a store opened read-only still takes a temporary table (DuckDB keeps it in memory)
+    monkeypatch.undo()
+    with open_store(tmp_path / "demo.duckdb", read_only=True, seed_demo=False) as ro:
+        again = link_module.link(ro, "after-objective-change", spec, baseline="baseline")
+    assert_identical(again, fast, "read-only link")
 
 
 def test_link_under_a_cohort_is_identical_materialised(tmp_path, monkeypatch):
