@@ -36,9 +36,9 @@ def _timed(fn):
 
 
 #: The phases of ``link`` timed by ``--breakdown`` (names in :mod:`analysis.objective.link`'s namespace).
-PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes",
+PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes", "materialise_modes",
           "prepare_attributes", "_load", "_slice_codes", "modes_slices", "mode_counts", "separation_by_mode",
-          "divergence_table", "_paired_positions", "goodhart_tables", "_goodhart_evidence")
+          "divergence_table", "_paired_positions", "goodhart_tables", "_goodhart_evidence", "release_modes")
 
 
 def _phases() -> dict:

@@ -59,13 +59,14 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.special
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -75,8 +76,10 @@ from analysis.objective.modes import (
     ModeSlices,
     compile_modes,
     concentration_attributes,
+    materialise_modes,
     mode_counts,
     modes_slices,
+    release_modes,
 )
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
@@ -85,6 +88,7 @@ from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
 from analysis.sql import modes as M
+from analysis.sql import quote_ident
 from analysis.store import Store
 
 Verdict = Literal["implicated", "not implicated", "insufficient evidence", "no signal"]
@@ -288,22 +292,34 @@ def _signal_key(component: Component, index: int) -> str:
     return f"{component.id}:{index}"
 
 
-def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared) -> _RunData:
-    """The scored rows of the run (of the cohort ``compiled`` was made for): signals, mode indicators, attributes."""
-    schema = store.schema(run)
-    info = schema.run
-    fields = fields_from_table(schema.stored())
+def _signal_exprs(store: Store, run, objective: Objective) -> dict[str, tuple[str, list]]:
+    """Signal key -> ``(sql, params)`` of the signal as a DOUBLE over the run's table, for the signals the run has
+    as a number column (in the spec's order)."""
+    fields = fields_from_table(store.schema(run).stored())
+    out = {}
+    for _, _, sig, key in _component_signals(objective):
+        f = fields.get(sig.column)
+        if f is not None and f.kind == "number":
+            out[key] = (f"CAST(({f.sql}) AS DOUBLE)", list(f.params))
+    return out
+
+
+def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes, prepared,
+          signal_exprs: dict[str, tuple[str, list]] | None = None) -> _RunData:
+    """The scored rows of the run (of the cohort ``compiled`` was made for): signals, mode indicators, attributes.
+
+    From the run's table, or from the temporary table of :func:`analysis.objective.modes.materialise_modes` when
+    ``compiled`` is materialised (``signal_exprs`` and ``prepared`` then name its columns)."""
+    if signal_exprs is None:
+        signal_exprs = _signal_exprs(store, run, objective)
     columns = []
     signals = {}
     signal_sql = {}
-    for _, _, sig, key in _component_signals(objective):
-        f = fields.get(sig.column)
-        if f is None or f.kind != "number":
-            continue
+    for key, (sql, params) in signal_exprs.items():
         alias = f"s{len(signals)}"
-        columns.append((alias, f"CAST(({f.sql}) AS DOUBLE)", f.params))
+        columns.append((alias, sql, params))
         signals[key] = alias
-        signal_sql[key] = (f"CAST(({f.sql}) AS DOUBLE)", list(f.params))
+        signal_sql[key] = (sql, list(params))
     for i, mode in enumerate(objective.modes):
         columns.append((f"m{i}", *compiled.mode_sql(mode.id)))
     for k, prep in enumerate(prepared):
@@ -312,8 +328,10 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
     # (two runs are paired in SQL, :func:`_paired_positions`)
     # read as Arrow: text attributes stay Arrow arrays (factorised there, :func:`_slice_codes`), the rest become the
     # frame through DuckDB's own conversion (the dtypes of ``.df()``), so no column of strings is made into objects
-    sql, params = M.link_rows_sql(info.table_name, columns, cohort=compiled.cohort_sql)
-    cursor = store.cursor()
+    materialised = compiled.cursor is not None
+    sql, params = M.link_rows_sql(compiled.table, columns, cohort=compiled.cohort_sql,
+                                  graded="__graded" if materialised else None)
+    cursor = compiled.cursor_of(store)
     table = cursor.sql(sql, params=params).to_arrow_table()
     texts = {name: table.column(name) for name in (f"a{k}" for k in range(len(prepared)))
              if _is_text(table.schema.field(name).type)}
@@ -363,22 +381,115 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
 
 
 # ------------------------------------------------------------------------------- divergence
+def _group_order(order: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """``order`` (a sort of the values) re-sorted stably by group: the rows sorted by (group, value). Codes of fewer
+    than 2**15 groups sort as int16, which numpy's stable sort orders by radix (one linear pass)."""
+    small = codes.astype(np.int16 if n_groups < 2 ** 15 else np.int64)[order]
+    return order[np.argsort(small, kind="stable")]
+
+
+def _mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Average (mid) ranks of ``values`` within each group; ``order`` sorts the rows by (group, value)."""
+    vs = values[order]
+    gs = codes[order]
+    pos = np.arange(values.size) - starts[gs] + 1.0
+    new_run = np.ones(values.size, dtype=bool)
+    new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
+    run = np.cumsum(new_run) - 1
+    avg = np.bincount(run, weights=pos) / np.bincount(run)
+    ranks = np.empty(values.size)
+    ranks[order] = avg[run]
+    return ranks
+
+
+def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | None = None
+                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Spearman's rho and its two-sided p-value in every slice of every attribute, one pass per attribute.
+
+    ``x`` and ``y`` are finite, shape (n,); ``groups`` yields (name, codes, labels) with codes in
+    ``[0, len(labels))``. The value orders are sorted once (``x`` here, ``y`` once per link call when ``y_ranks``
+    caches the outcome's ranks by attribute position); each attribute then needs only a stable sort of its small codes.
+    Mid-ranks within the slice, Pearson correlation of the ranks from grouped sums, and
+    ``p = 2 T_{n-2}.sf(|rho| sqrt((n-2) / ((1+rho)(1-rho))))`` as ``scipy.stats.spearmanr``; rho NaN for fewer than
+    2 rows or a constant x or y in the slice, p NaN also for 2 rows. Per attribute: (n, rho, p), shape (n_labels,).
+    """
+    x_order = np.argsort(x, kind="stable")
+    y_order = None
+    out = []
+    for index, (_, codes, labels) in enumerate(groups):
+        k = len(labels)
+        n = np.bincount(codes, minlength=k).astype(np.float64)
+        starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
+        rx = _mid_ranks(x, codes, _group_order(x_order, codes, k), starts)
+        ry = None if y_ranks is None else y_ranks.get(index)
+        if ry is None:
+            if y_order is None:
+                y_order = np.argsort(y, kind="stable")
+            ry = _mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
+            if y_ranks is not None:
+                y_ranks[index] = ry
+        rho = np.full(k, np.nan)
+        p = np.full(k, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (n + 1.0) / 2.0  # mid-ranks always average to (n + 1) / 2
+            dx = rx - mean[codes]
+            dy = ry - mean[codes]
+            sxy = np.bincount(codes, weights=dx * dy, minlength=k)
+            sxx = np.bincount(codes, weights=dx * dx, minlength=k)
+            syy = np.bincount(codes, weights=dy * dy, minlength=k)
+            r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
+            dof = n - 2.0
+            t = r * np.sqrt(np.clip(dof / ((r + 1.0) * (1.0 - r)), 0.0, None))
+            pv = 2.0 * scipy.special.stdtr(dof, -np.abs(t))
+        valid = (n >= 2) & (sxx > 0) & (syy > 0)
+        rho[valid] = r[valid]
+        p[valid & (dof > 0)] = pv[valid & (dof > 0)]
+        out.append((n.astype(np.int64), rho, p))
+    return out
+
+
 def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, min_support: int,
-                     fdr: float) -> pd.DataFrame:
+                     fdr: float, outcome_ranks: dict | None = None) -> pd.DataFrame:
     """Spearman rho of an oriented signal and the outcome within each slice (and the whole run),
-    BH q-values over the slices tested; slices below ``min_support`` are not tested."""
-    rows = []
-    all_codes = np.zeros(oriented.size, dtype=np.int64)
-    groups = [("", all_codes, [ALL])] + list(attributes)
-    for name, codes, labels in groups:
-        keep = np.isfinite(oriented) & np.isfinite(outcome)
-        rho, p = _stats.spearman_per_group(np.where(keep, oriented, np.nan), np.where(keep, outcome, np.nan), codes,
-                                           len(labels))
-        n = np.bincount(codes[keep], minlength=len(labels))
-        for g, label in enumerate(labels):
-            rows.append({"attribute": name, "description": label, "n": int(n[g]), "rho": float(rho[g]),
-                         "p_value": float(p[g]) if n[g] >= min_support else math.nan})
-    table = pd.DataFrame(rows)
+    BH q-values over the slices tested; slices below ``min_support`` are not tested.
+
+    Parameters
+    ----------
+    oriented, outcome : ndarray of float, shape (n,)
+        The signal oriented the way the objective pushes it, and the outcome (score, or correctness as 0/1); rows
+        where either is not finite are left out.
+    attributes : list of (str, ndarray of int, list of str)
+        Per attribute: its name, the slice code of each row (in ``[0, len(labels))``) and the slice labels.
+    min_support : int
+        Slices with fewer rows are not tested (p and q NaN).
+    fdr : float
+        Benjamini-Hochberg level of ``divergent`` (rho < 0 and q < fdr).
+    outcome_ranks : dict, optional
+        A cache of the outcome's mid-ranks per attribute (by position in ``attributes``), shared by the calls of one link (every signal's
+        divergence ranks the same outcome in the same slices); used only when every row has a finite signal and
+        outcome, so the ranks are over the same rows.
+
+    Returns
+    -------
+    DataFrame
+        One row per slice (the whole run first, then each attribute's slices in label order): ``attribute``,
+        ``description``, ``n``, ``rho`` (Spearman, in [-1, 1]; NaN below 2 rows or a constant signal or outcome),
+        ``p_value`` (two-sided, ``scipy.stats.spearmanr``'s t approximation), ``q_value`` (BH over the tested
+        slices), ``divergent``.
+    """
+    keep = np.isfinite(oriented) & np.isfinite(outcome)
+    every = bool(keep.all())
+    x, y = (oriented, outcome) if every else (oriented[keep], outcome[keep])
+    groups = [("", np.zeros(x.size, dtype=np.int64), [ALL])]
+    groups += [(name, codes if every else codes[keep], labels) for name, codes, labels in attributes]
+    stats = _spearman_slices(x, y, groups, y_ranks=outcome_ranks if every else None)
+    n = np.concatenate([s[0] for s in stats]) if stats else np.zeros(0, dtype=np.int64)
+    rho = np.concatenate([s[1] for s in stats])
+    p = np.concatenate([s[2] for s in stats])
+    table = pd.DataFrame({
+        "attribute": [name for name, _, labels in groups for _ in labels],
+        "description": [label for _, _, labels in groups for label in labels],
+        "n": n.astype(int), "rho": rho, "p_value": np.where(n >= min_support, p, np.nan)})
     table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
     return table
@@ -580,7 +691,7 @@ def explain(rule: str, *, component: Component, mode_name: str, relation: str, s
 
 
 # ------------------------------------------------------------------------------------ link
-def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compiled: CompiledModes,
+def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list], compiled: CompiledModes,
                        objective: Objective, *, sign: float = 1.0, confidence: float = 0.95
                        ) -> dict[str, tuple[dict, dict]]:
     """Per failure mode, the separation statistics of one signal, from one statement over the run.
@@ -595,8 +706,9 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     ----------
     store : Store
         The store holding the run.
-    table : str
-        The run's examples table.
+    table : str or None
+        The run's examples table (None: ``compiled``'s, e.g. the temporary table of
+        :func:`analysis.objective.modes.materialise_modes`, whose cursor then runs the statement).
     signal : (str, list)
         The signal as an SQL DOUBLE expression and its parameters (missing, NaN or infinite values are left out).
     compiled : CompiledModes
@@ -619,8 +731,9 @@ def separation_by_mode(store: Store, table: str, signal: tuple[str, list], compi
     if sign < 0:
         sql_expr = f"(-({sql_expr}))"
     modes = [compiled.mode_sql(mode.id) for mode in objective.modes]
-    sql, all_params, names = M.separation_sums_sql(table, (sql_expr, params), modes, cohort=compiled.cohort_sql)
-    values = store.cursor().execute(sql, all_params).fetchone()
+    sql, all_params, names = M.separation_sums_sql(table or compiled.table, (sql_expr, params), modes,
+                                                   cohort=compiled.cohort_sql)
+    values = compiled.cursor_of(store).execute(sql, all_params).fetchone()
     got = {n: int(v) if v is not None else 0 for n, v in zip(names, values)}
     out = {}
     for i, mode in enumerate(objective.modes):
@@ -783,51 +896,68 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=compiled.cohort_sql)
     if by is None:
         prepared = [p for p in prepared if not p.constant] or prepared
-    data = _load(store, schema, objective, compiled, prepared)
-    min_count = support_count(min_support, len(data.frame))
-    attributes = _slice_codes(data, prepared)
-    notes = [n for n in compiled.notes if n not in problems]
+    # every mode's sources (the detectors), the signals and the attributes evaluated once, into a temporary table
+    # that the run's statements below read (DuckDB; on Spark, ``rows`` is ``compiled`` and each statement
+    # evaluates them over the run's table)
+    signal_exprs = _signal_exprs(store, schema, objective)
+    rows = materialise_modes(store, compiled, [(f"__s{i}", sql, params) for i, (sql, params)
+                                               in enumerate(signal_exprs.values())]
+                             + [(f"__a{k}", p.sql.expr, p.sql.params) for k, p in enumerate(prepared)])
+    rows_signals, rows_prepared = signal_exprs, prepared
+    if rows is not compiled:
+        rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
+        rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
+                         for k, p in enumerate(prepared)]
+    try:
+        data = _load(store, schema, objective, rows, rows_prepared, rows_signals)
+        min_count = support_count(min_support, len(data.frame))
+        attributes = _slice_codes(data, prepared)
+        notes = [n for n in compiled.notes if n not in problems]
 
-    concentration = modes_slices(store, schema, objective, None, compiled=compiled, prepared=prepared,
-                                 max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
-                                 bins=bins)
-    counts = mode_counts(store, schema, compiled=compiled)
+        concentration = modes_slices(store, schema, objective, None, compiled=rows, prepared=rows_prepared,
+                                     max_order=max_order, min_support=min_count, confidence=confidence, fdr=fdr,
+                                     bins=bins)
+        counts = mode_counts(store, schema, compiled=rows)
 
-    frame = data.frame
-    correct = frame["correct"].to_numpy(dtype=bool)
-    outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
+        frame = data.frame
+        correct = frame["correct"].to_numpy(dtype=bool)
+        outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
 
-    # separation for every (mode, signal): the mode's own failures (in no other mode) against
-    # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
-    sep_rows = []
-    for comp, j, sig, key in _component_signals(objective):
-        if key not in data.signals:
-            continue
-        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-        per_mode = separation_by_mode(store, info.table_name, data.signal_sql[key], compiled, objective,
-                                      sign=sign, confidence=confidence)
-        for mode in objective.modes:
-            stats, every = per_mode[mode.id]
-            sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
-                                       "signal_index": j, "direction": sig.direction, **stats,
-                                       "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
-    order = {m.id: i for i, m in enumerate(objective.modes)}
-    sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
-    sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
-                "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
-    separation = pd.DataFrame(sep_rows, columns=sep_cols)
-    tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
-    separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
-                                                               np.nan))
+        # separation for every (mode, signal): the mode's own failures (in no other mode) against
+        # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
+        sep_rows = []
+        for comp, j, sig, key in _component_signals(objective):
+            if key not in data.signals:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            per_mode = separation_by_mode(store, None, data.signal_sql[key], rows, objective,
+                                          sign=sign, confidence=confidence)
+            for mode in objective.modes:
+                stats, every = per_mode[mode.id]
+                sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
+                                           "signal_index": j, "direction": sig.direction, **stats,
+                                           "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
+        order = {m.id: i for i, m in enumerate(objective.modes)}
+        sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
+        sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
+                    "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
+        separation = pd.DataFrame(sep_rows, columns=sep_cols)
+        tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
+        separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
+                                                                   np.nan))
 
-    # divergence per signal
+    finally:
+        release_modes(rows)
+
+    # divergence per signal (the outcome ranked once per slice attribute, for every signal)
     div_tables = []
+    outcome_ranks: dict = {}
     for comp, _, sig, key in _component_signals(objective):
         if key not in data.signals:
             continue
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                             min_support=min_count, fdr=fdr)
+                             min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
         t.insert(0, "component", comp.id)
         t.insert(1, "signal", sig.column)
         div_tables.append(t)

@@ -37,8 +37,9 @@ import itertools
 import json
 import math
 import re
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -56,6 +57,7 @@ from analysis.slicing.params import check_slicing_params, support_count
 from analysis.slicing.table import slice_statistics, slice_table
 from analysis.sql import features as F
 from analysis.sql import modes as M
+from analysis.sql import quote_ident
 from analysis.sql import slices as Q
 from analysis.store import RunSchema, Store
 
@@ -94,11 +96,19 @@ class CompiledModes:
     fdr: float = 0.05
     cohort: CohortFilter | None = None
     """The cohort the modes were compiled for (every statement over them is kept to its examples), or None."""
+    cursor: object = field(default=None, repr=False, compare=False)
+    """With :func:`materialise_modes`: the cursor whose temporary table ``table`` holds the cohort's scored rows
+    with every source's indicator (statements over the modes must run on it); None for the run's own table."""
 
     @property
     def cohort_sql(self) -> tuple[str, tuple] | None:
-        """``(sql, params)`` of the cohort, as the statements of :mod:`analysis.sql.modes` take it; None for none."""
-        return None if self.cohort is None else self.cohort.as_sql
+        """``(sql, params)`` of the cohort, as the statements of :mod:`analysis.sql.modes` take it; None for none,
+        and None once materialised (the temporary table holds the cohort's rows only)."""
+        return None if self.cohort is None or self.cursor is not None else self.cohort.as_sql
+
+    def cursor_of(self, store: Store):
+        """The cursor to run statements over these modes on: the materialised table's, else a new one."""
+        return self.cursor if self.cursor is not None else store.cursor()
 
     def sources_of(self, mode: str) -> list[Source]:
         """The sources of ``mode``; :class:`FaultlineError` (``MSG_UNKNOWN_MODE``) for a mode the run does not have."""
@@ -340,6 +350,60 @@ MSG_COHORT_MISMATCH = ("The failure modes were compiled for the cohort {compiled
                        "with where={where!r}, or leave where out")
 
 
+def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[tuple[str, str, Sequence]] = ()
+                      ) -> CompiledModes:
+    """Evaluate every source of ``compiled`` (and ``columns``, ``(name, sql, params)``) once, into a temporary
+    table of the cohort's scored rows on a cursor of its own; the returned modes' sources read its columns.
+
+    For an analysis that runs several statements over the same modes (the link: its rows, counts, where each mode
+    concentrates, separation per signal): the detectors (regular expressions, window functions) are evaluated by
+    one statement instead of one per statement. Pass the returned modes (and its cursor, :meth:`CompiledModes.
+    cursor_of`) to :func:`mode_counts`, :func:`modes_slices`; drop the table with :func:`release_modes`. Every
+    count is the same as over the run's table (:func:`analysis.sql.modes.materialise_modes_sql`). DuckDB only
+    (a temporary table is one connection's): with the Spark engine, ``compiled`` is returned as it is.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    compiled : CompiledModes
+        The run's modes (with a cohort, only the cohort's rows are kept).
+    columns : sequence of (str, str, list)
+        Further columns (name, SQL over the run's table, parameters), e.g. signals and attributes; names must
+        not start with ``__src``.
+
+    Returns
+    -------
+    CompiledModes
+        The same modes, ``table`` the temporary table, each source's SQL a boolean column ``__src<j>`` of it
+        (never NULL), ``cursor`` the cursor holding it.
+    """
+    if compiled.cursor is not None or getattr(store, "engine", "duckdb") != "duckdb":
+        return compiled
+    cols = list(columns)
+    sources: dict[str, list[Source]] = {}
+    for mode, parts in compiled.sources.items():
+        sources[mode] = []
+        for src in parts:
+            col = f"__src{sum(len(v) for v in sources.values())}"
+            cols.append((col, f"coalesce(({src.sql}), false)", src.params))
+            sources[mode].append(Source(src.kind, src.name, quote_ident(col), [], src.description))
+    name = f"__faultline_modes_{uuid.uuid4().hex[:12]}"
+    cursor = store.cursor()
+    cursor.execute(*M.materialise_modes_sql(name, compiled.table, cols, cohort=compiled.cohort_sql))
+    return replace(compiled, table=name, sources=sources, cursor=cursor)
+
+
+def release_modes(compiled: CompiledModes) -> None:
+    """Drop the temporary table of :func:`materialise_modes` and close its cursor (nothing for other modes)."""
+    if compiled.cursor is None:
+        return
+    try:
+        compiled.cursor.execute(M.drop_temporary_sql(compiled.table))
+    finally:
+        compiled.cursor.close()
+
+
 def _compiled_for(store: Store, run, objective: Objective | None, compiled: CompiledModes | None,
                   where: str | None, **kwargs) -> CompiledModes:
     """``compiled``, or the run's modes compiled for the cohort ``where``; :class:`FaultlineError`
@@ -400,7 +464,8 @@ def mode_counts(store: Store, run: str, objective: Objective | None = None, *,
         for src in compiled.sources[mode.id]:
             conditions.append((src.sql, src.params))
             keys.append((mode.id, src.name))
-    values = store.cursor().execute(*M.counts_sql(compiled.table, conditions, cohort=compiled.cohort_sql)).fetchall()[0]
+    values = compiled.cursor_of(store).execute(*M.counts_sql(compiled.table, conditions,
+                                                             cohort=compiled.cohort_sql)).fetchall()[0]
     scored = int(values[0])
     found: dict[tuple, int] = {key: int(v) for key, v in zip(keys, values[1:])}
     rows = []
@@ -526,11 +591,11 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins}
     if compiled.cohort is not None:
         settings["where"] = compiled.cohort.text
-    cur = store.cursor()
+    cur = compiled.cursor_of(store)
     if not prepared:
         out = {}
         for m, (sql, params) in zip(modes, outcomes):
-            total = cur.execute(*Q.outcome_totals_sql(info.table_name, sql, params, where=scored,
+            total = cur.execute(*Q.outcome_totals_sql(compiled.table, sql, params, where=scored,
                                                       where_params=scored_params)).fetchall()[0]
             out[m] = ModeSlices(m, info.run_id, _empty_mode_table(), int(total[0]), int(total[1] or 0),
                                 {**settings, "mode": m})
@@ -539,7 +604,7 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
     sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
     raw = grouping_counts(cur, k, sets, lambda used, local: Q.outcomes_sets_sql(
-        info.table_name, [attr_sql[i] for i in used], local, outcomes, where=scored, where_params=scored_params))
+        compiled.table, [attr_sql[i] for i in used], local, outcomes, where=scored, where_params=scored_params))
     first = raw[raw["gid"] == Q.grouping_mask(k, [0])]  # every example has one value of the first attribute
     total_n = int(first["n"].sum())
     out = {}
@@ -654,4 +719,5 @@ def slugify(text: str) -> str:
 
 
 __all__ = ["MSG_COHORT_MISMATCH", "CompiledModes", "ModeSlices", "Source", "compile_modes", "concentration_attributes", "mode_counts", "mode_examples",
-           "mode_indicators", "mode_slices", "modes_slices", "save_mode_columns", "slugify"]
+           "mode_indicators", "mode_slices", "modes_slices", "materialise_modes", "release_modes", "save_mode_columns",
+           "slugify"]

@@ -107,18 +107,44 @@ def counts_sql(table: str, conditions: Sequence[tuple[str, Sequence]], *,
 
 
 def link_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
-                  cohort: CohortSQL = None) -> tuple[str, list]:
+                  cohort: CohortSQL = None, graded: str | None = None) -> tuple[str, list]:
     """Per scored example in log order (of the cohort, if given): ``correct``, ``score``, whether the run's scores
-    are graded (``__graded``, :func:`analysis.sql.features.graded_expr`) and each ``(alias, sql, params)`` column;
+    are graded (``__graded``, :func:`analysis.sql.features.graded_expr`, or the expression ``graded`` over
+    ``table``: the column of :func:`materialise_modes_sql`'s table) and each ``(alias, sql, params)`` column;
     the rows of the link analysis (:mod:`analysis.objective.link`), without the example ids (examples of two runs
     are paired by :func:`paired_positions_sql`)."""
-    select, params = ["correct", "score", f"{graded_expr(table)} AS __graded"], []
+    select, params = ["correct", "score", f"{graded or graded_expr(table)} AS __graded"], []
     for alias, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(alias)}")
         params += list(p)
     where, where_params = and_cohort("NOT unscorable", cohort)
     return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where} ORDER BY source_row",
             params + where_params)
+
+
+def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, str, Sequence]], *,
+                          cohort: CohortSQL = None) -> tuple[str, list]:
+    """A temporary table ``name`` of the scored examples (of the cohort, if given) with ``source_row``,
+    ``correct``, ``score``, ``unscorable``, whether the run's scores are graded (``__graded``, over the whole run
+    as :func:`analysis.sql.features.graded_expr`) and each ``(name, sql, params)`` column, evaluated once.
+
+    The statements of this module then read the columns from it (a mode's indicator as its sources' columns),
+    with no cohort (its rows are the cohort's): every expression is evaluated over the same rows as there (window
+    functions too, e.g. :func:`group_has_correct_expr`, partition the scored examples of the cohort). DuckDB
+    only: a temporary table lives in one connection (the cursor that made it), which Spark does not see.
+    """
+    select, params = ["source_row", "correct", "score", "unscorable", f"{graded_expr(table)} AS __graded"], []
+    for col, sql, p in columns:
+        select.append(f"{sql} AS {quote_ident(col)}")
+        params += list(p)
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return (f"CREATE TEMPORARY TABLE {quote_ident(name)} AS SELECT {', '.join(select)} FROM {quote_ident(table)} "
+            f"WHERE {where}", params + where_params)
+
+
+def drop_temporary_sql(name: str) -> str:
+    """Drop the temporary table ``name`` of :func:`materialise_modes_sql` (if it is still there)."""
+    return f"DROP TABLE IF EXISTS {quote_ident(name)}"
 
 
 def paired_positions_sql(base_table: str, cand_table: str, *, cohort: CohortSQL = None,
