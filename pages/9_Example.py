@@ -132,7 +132,7 @@ with right:
 st.markdown("**Failure modes**")
 if v.modes:
     for m in v.modes:
-        st.markdown(f"- **{ui.md(m['name'])}** (`{ui.md(m['id'])}`): {ui.md(m['why']) or 'no source named'}")
+        st.markdown(f"- **{ui.md(m['name'])}** (`{str(m['id']).replace('`', chr(39))}`): {ui.md(m['why']) or 'no source named'}")
 else:
     st.caption("In no failure mode (built-in detectors, label columns and annotations).")
 
