@@ -35,10 +35,13 @@ with st.expander("Create a series", expanded=False), st.form("timeline_create"):
             ui.remember(made.name, key="timeline_series", query_param="series")
             st.rerun()
 if listing.empty:
-    st.info("No series yet. Create one from the command line (`python -m analysis series create NAME --runs "
-            "A,B,C --order-by step`), or build the demo series: six checkpoints with a planted over-optimisation, "
-            "a slow drift and a mix shift.", icon=":material/timeline:")
-    if st.button("Build the demo series", key="timeline_build_demo", disabled=store.read_only):
+    # the demo series is offered in an empty store or beside the demo's runs: never among the user's own logs
+    demo_store = runs_listing.empty or bool((runs_listing["format"] == "demo").any())
+    st.info("No series yet. Create one above or from the command line (`python -m analysis series create NAME "
+            "--runs A,B,C --order-by step`)" + (", or build the demo series: six checkpoints with a planted "
+                                                "over-optimisation, a slow drift and a mix shift." if demo_store
+                                                else "."), icon=":material/timeline:")
+    if demo_store and st.button("Build the demo series", key="timeline_build_demo", disabled=store.read_only):
         with st.spinner("Building the demo series..."):
             analysis.ensure_demo_series(store)
         st.rerun()

@@ -29,6 +29,19 @@ def test_without_a_series_the_page_says_how_to_make_one(db):
     assert at.button(key="timeline_build_demo")
 
 
+
+def test_a_store_of_the_users_own_logs_is_not_offered_the_demo_series(db):
+    import pandas as pd
+
+    with open_store(db, seed_demo=False) as store:
+        store.ingest_frame(pd.DataFrame({"example_id": ["a", "b"], "prompt": ["p", "q"], "correct": [True, False]}),
+                           name="mine")
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("No series yet" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "timeline_build_demo"]
+
 def test_each_view_of_the_demo_series(db):
     with open_store(db, seed_demo=False) as store:
         ensure_demo_series(store)
