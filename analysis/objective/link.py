@@ -66,7 +66,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import scipy.special
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
@@ -428,22 +427,7 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
             ry = _mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
             if y_ranks is not None:
                 y_ranks[index] = ry
-        rho = np.full(k, np.nan)
-        p = np.full(k, np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = (n + 1.0) / 2.0  # mid-ranks always average to (n + 1) / 2
-            dx = rx - mean[codes]
-            dy = ry - mean[codes]
-            sxy = np.bincount(codes, weights=dx * dy, minlength=k)
-            sxx = np.bincount(codes, weights=dx * dx, minlength=k)
-            syy = np.bincount(codes, weights=dy * dy, minlength=k)
-            r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
-            dof = n - 2.0
-            t = r * np.sqrt(np.clip(dof / ((r + 1.0) * (1.0 - r)), 0.0, None))
-            pv = 2.0 * scipy.special.stdtr(dof, -np.abs(t))
-        valid = (n >= 2) & (sxx > 0) & (syy > 0)
-        rho[valid] = r[valid]
-        p[valid & (dof > 0)] = pv[valid & (dof > 0)]
+        rho, p = _stats.spearman_from_mid_ranks(rx, ry, codes, n)
         out.append((n.astype(np.int64), rho, p))
     return out
 

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from analysis.stats._checks import check_group_codes, check_length, float_values, one_d
 
-__all__ = ["spearman_per_group"]
+__all__ = ["spearman_from_mid_ranks", "spearman_per_group"]
 
 
 def _ranks_within_groups(v: NDArray, g: NDArray, order: NDArray, starts: NDArray) -> NDArray:
@@ -89,13 +89,56 @@ def spearman_per_group(
     starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
     rx = _ranks_within_groups(xv, g, np.lexsort((xv, g)), starts)
     ry = _ranks_within_groups(yv, g, np.lexsort((yv, g)), starts)
+    return spearman_from_mid_ranks(rx, ry, g, n)
+
+
+def spearman_from_mid_ranks(rx: ArrayLike, ry: ArrayLike, group_codes: ArrayLike, n: ArrayLike
+                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Spearman's rho and its two-sided p-value per group, from mid-ranks already computed within each group.
+
+    Parameters
+    ----------
+    rx, ry : array_like of float, shape (m,)
+        Each row's mid-rank (average rank for ties, 1-based) within its group, of the two variables.
+    group_codes : array_like of int, shape (m,)
+        Each row's group, in ``[0, len(n))``.
+    n : array_like of float, shape (k,)
+        Rows per group.
+
+    Returns
+    -------
+    rho, p : ndarray of float, shape (k,)
+        The Pearson correlation of the ranks; ``p = 2 T_{n-2}.sf(|t|)`` with
+        ``t = rho sqrt((n-2) / ((1+rho)(1-rho)))``, as ``scipy.stats.spearmanr``. rho NaN for a group of fewer than 2
+        rows or a constant variable; p NaN also for 2 rows.
+
+    Raises
+    ------
+    IndexError
+        A group code outside ``[0, len(n))`` (callers check codes first: :func:`spearman_per_group`).
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things. Am. J. Psychol. 15, 72-101.
+
+    Examples
+    --------
+    >>> rho, p = spearman_from_mid_ranks([1, 2, 3, 1, 2], [1, 2, 3, 2, 1], [0, 0, 0, 1, 1], [3, 2])
+    >>> np.round(rho, 4).tolist(), np.round(p, 4).tolist()
+    ([1.0, -1.0], [0.0, nan])
+    """
+    rx, ry = np.asarray(rx, dtype=np.float64), np.asarray(ry, dtype=np.float64)
+    g, n = np.asarray(group_codes, dtype=np.int64), np.asarray(n, dtype=np.float64)
+    k = n.shape[0]
+    rho = np.full(k, np.nan)
+    p = np.full(k, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = (n + 1.0) / 2.0  # mid-ranks always average to (n + 1) / 2
         dx = rx - mean[g]
         dy = ry - mean[g]
-        sxy = np.bincount(g, weights=dx * dy, minlength=n_groups)
-        sxx = np.bincount(g, weights=dx * dx, minlength=n_groups)
-        syy = np.bincount(g, weights=dy * dy, minlength=n_groups)
+        sxy = np.bincount(g, weights=dx * dy, minlength=k)
+        sxx = np.bincount(g, weights=dx * dx, minlength=k)
+        syy = np.bincount(g, weights=dy * dy, minlength=k)
         r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
         dof = n - 2.0
         t = r * np.sqrt(np.clip(dof / ((r + 1.0) * (1.0 - r)), 0.0, None))
