@@ -320,7 +320,7 @@ def cell_panel() -> None:
         if conc is None or conc.table[~conc.table["redundant"]].empty:
             st.caption("No slice to show.")
         else:  # where the mode is more frequent first
-            st.dataframe(ui.tables.styled(ui.tables.concentration_display(conc.table, limit=30)), hide_index=True, width="stretch",
+            st.dataframe(ui.tables.styled(ui.tables.concentration_display(conc.table, limit=30, fdr=float(fdr))), hide_index=True, width="stretch",
                          key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
     if t2 is not None:
         with t2:

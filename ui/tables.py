@@ -333,14 +333,17 @@ CONCENTRATION_COLUMNS = {"description": slice_column(), "status": "Status", "n":
                          "ci_high": percent("95% high"), "rest": percent("Rest of the run"), "q": q_column()}
 
 
-def concentration_display(table: pd.DataFrame, *, limit: int = 30) -> pd.DataFrame:
-    """Where a mode concentrates: the tested, non-redundant slices, those where it is more frequent first."""
+def concentration_display(table: pd.DataFrame, *, limit: int = 30, fdr: float | None = None) -> pd.DataFrame:
+    """Where a mode concentrates: the tested, non-redundant slices, those where it is more frequent first; with
+    ``fdr``, a slice where it is significantly less frequent than in the rest says so too."""
     view = table[~table["redundant"] & ~table["too_small"]]
     view = pd.concat([view[view["finding"]], view[~view["finding"]]]).head(limit)
+    less = ([fdr is not None and q < fdr and r < rest for q, r, rest in
+             zip(_num(view["q_value"]), _num(view["mode_rate"]), _num(view["rest_mode_rate"]))] if len(view) else [])
     return view.assign(
         rate=_pct(view["mode_rate"]), ci_low=_pct(view["ci_low"]), ci_high=_pct(view["ci_high"]),
         rest=_pct(view["rest_mode_rate"]), q=q_values(view["q_value"]),
-        status=["more frequent" if f else "" for f in view["finding"]],
+        status=["more frequent" if f else ("less frequent" if lf else "") for f, lf in zip(view["finding"], less)],
     )[["description", "status", "q", "n", "in_mode", "rate", "ci_low", "ci_high", "rest"]]
 
 

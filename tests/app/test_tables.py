@@ -129,3 +129,16 @@ def test_compare_table_holds_rates_in_percent_and_changes_in_points(demo_db, mon
         assert pd.api.types.is_numeric_dtype(shown[column]), column
     assert not {"0", "None", "nan", ""} & set(shown["q"])  # q-values as format_q writes them
     assert shown["change"].to_numpy() == pytest.approx((shown["candidate"] - shown["baseline"]).to_numpy())
+
+
+def test_a_slice_where_a_mode_is_significantly_rarer_says_so():
+    from ui.tables import concentration_display
+
+    table = pd.DataFrame({
+        "description": ["a", "b", "c"], "redundant": [False] * 3, "too_small": [False] * 3,
+        "finding": [True, False, False], "q_value": [0.001, 1e-30, 0.4], "n": [100, 900, 50], "in_mode": [60, 90, 5],
+        "mode_rate": [0.6, 0.1, 0.1], "ci_low": [0.5, 0.08, 0.04], "ci_high": [0.7, 0.12, 0.2],
+        "rest_mode_rate": [0.15, 0.5, 0.16]})
+    shown = concentration_display(table, fdr=0.05)
+    assert dict(zip(shown["description"], shown["status"])) == {"a": "more frequent", "b": "less frequent", "c": ""}
+    assert set(concentration_display(table)["status"]) == {"more frequent", ""}  # no level: only the findings
