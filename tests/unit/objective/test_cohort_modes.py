@@ -28,24 +28,9 @@ from analysis.objective.modes import (
 from analysis.objective.spec import parse_objective
 from analysis.slicing.cohorts import save_cohort
 from tests.conftest import ROOT
+from tests.unit.objective._specs import PADDED
+from tests.unit.objective._specs import RM_SPEC as SPEC
 
-SPEC = """
-objective: cohort test
-components:
-  - id: rm
-    name: Helpfulness RM
-    kind: reward_model
-    why: useful answers
-    serves: accuracy
-    signals: [{column: rm, direction: higher_is_better}]
-    can_cause: [reward_hacking]
-  - id: data
-    name: Pretraining data
-    kind: pretraining_data
-    why: knowledge
-    serves: factual accuracy
-"""
-PADDED = "Great question! " + "It is important to consider every factor. " * 8
 REFUSAL = "I'm sorry, but I can't help with that request."
 WHERE = 'channel = "web"'
 

@@ -21,28 +21,11 @@ from analysis.objective.link import (
     signal_verdict,
 )
 from analysis.objective.spec import load_objective, parse_objective
-from tests.conftest import HELM_BBQ, ROOT
+from tests.conftest import HELM_BBQ
+from tests.unit.objective._specs import DEMO_SPEC, PADDED, RM_SPEC
 
 pytestmark = pytest.mark.real_logs  # reads ../shared/fixtures (tests/conftest.py)
 
-DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
-RM_SPEC = """
-objective: test
-components:
-  - id: rm
-    name: Helpfulness RM
-    kind: reward_model
-    why: useful answers
-    serves: accuracy
-    signals: [{column: rm, direction: higher_is_better}]
-    can_cause: [reward_hacking]
-  - id: data
-    name: Pretraining data
-    kind: pretraining_data
-    why: knowledge
-    serves: factual accuracy
-"""
-PADDED = "Great question! " + "It is important to consider every factor. " * 8
 
 
 # ------------------------------------------------------------------------------- statistics

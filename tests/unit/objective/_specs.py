@@ -1,0 +1,30 @@
+"""Objective specs and texts the failure-mode tests share (one copy, not one per test file)."""
+
+from __future__ import annotations
+
+from tests.conftest import ROOT
+
+#: The demo's objective spec.
+DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
+
+#: A reward model with one signal (column ``rm``, higher is better) that can cause reward hacking, and the
+#: pretraining data.
+RM_SPEC = """
+objective: test
+components:
+  - id: rm
+    name: Helpfulness RM
+    kind: reward_model
+    why: useful answers
+    serves: accuracy
+    signals: [{column: rm, direction: higher_is_better}]
+    can_cause: [reward_hacking]
+  - id: data
+    name: Pretraining data
+    kind: pretraining_data
+    why: knowledge
+    serves: factual accuracy
+"""
+
+#: A long, padded answer: the long-output detector's reward-hacking pattern.
+PADDED = "Great question! " + "It is important to consider every factor. " * 8
