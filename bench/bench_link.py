@@ -3,7 +3,7 @@ run linked with and without a baseline, CPU and wall, with an optional cProfile 
 
 Usage::
 
-    python bench/bench_link.py --db /tmp/store.duckdb [--run NAME] [--baseline NAME] [--repeat 2] [--profile]
+    python bench/bench_link.py --db STORE [--run NAME] [--baseline NAME] [--repeat 2] [--profile]
 
 The store must hold two demo-shaped runs (``python -m analysis demo`` or bench_ui's generated store); by default
 the last run is analysed against the first. Copy a store before use: linking writes nothing, but the store is opened
