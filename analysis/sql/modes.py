@@ -152,7 +152,7 @@ def paired_positions_sql(base_table: str, cand_table: str, *, cohort: CohortSQL 
     """Per scored example of the candidate run in log order (of ``cohort``, if given), its position among the
     baseline's scored examples in log order (of ``base_cohort``) with the same ``example_id``; NULL when the
     baseline has no such example. Positions count from 0 and are those of the rows
-    :func:`analysis.sql.slices.scored_rows_sql` returns with the same cohorts, so the pairing is made by the engine
+    :func:`link_rows_sql` returns with the same cohorts, so the pairing is made by the engine
     and no example id is read into Python. (Ids are unique within a run; were one repeated, its first example in
     log order is taken.) One column, ``base_pos``."""
     c_where, c_params = and_cohort("NOT unscorable", cohort)

@@ -452,20 +452,6 @@ def codes_sql(table: str, attributes: Sequence[AttributeSQL], *, where: str = "N
     return sql, params + where_params
 
 
-def scored_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
-                    cohort: CohortSQL = None) -> tuple[str, list]:
-    """Per scored example in log order (of the cohort, if given): ``example_id``, ``correct``, ``score``, whether
-    the run's scores are graded (``__graded``, :func:`analysis.sql.features.graded_expr`), and each
-    ``(alias, sql, params)`` column."""
-    select, params = ["example_id", "correct", "score", f"{graded_expr(table)} AS __graded"], []
-    for alias, sql, p in columns:
-        select.append(f"{sql} AS {quote_ident(alias)}")
-        params += list(p)
-    where, where_params = and_cohort("NOT unscorable", cohort)
-    return (f"SELECT {', '.join(select)} FROM {quote_ident(table)} WHERE {where} ORDER BY source_row",
-            params + where_params)
-
-
 def distinct_values_sql(table: str, attribute: AttributeSQL) -> tuple[str, list]:
     """The distinct values of an attribute over the run (to find a value from its label)."""
     return f"SELECT DISTINCT {attribute.expr} AS v FROM {quote_ident(table)}", list(attribute.params)
