@@ -8,8 +8,9 @@ import ui
 from analysis import FaultlineError, figures, heatmap_cells, pin_slice
 from analysis.export import safe_csv
 
-store, run_id, db, version = ui.page_with_run("Slices", "Error rate per slice with 95% intervals, a test against the rest of the run and "
-              "Benjamini-Hochberg q-values. Slices below the minimum support are shown as too small, never as findings.")
+# the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
+store, run_id, db, version = ui.page_with_run("Slices", None)
+caption_slot = st.empty()
 all_attrs, default_attrs = ui.attributes(db, version, run_id)
 
 with st.sidebar:
@@ -50,6 +51,10 @@ with st.sidebar:
                                 "(lower is worse).")
     ui.remember(outcome, key="slices_chosen_outcome", query_param="outcome")
 graded = outcome != "correct"
+caption_slot.caption(
+    (f"Mean {ui.md(outcome)} per slice with 95% Student t intervals, Welch's test against the rest of the run"
+     if graded else "Error rate per slice with 95% intervals, a test against the rest of the run")
+    + " and Benjamini-Hochberg q-values. Slices below the minimum support are shown as too small, never as findings.")
 where = ui.cohort_box(store, db, version, run_id, key="slices_cohort")
 
 if not by:
@@ -106,7 +111,9 @@ def slice_browser() -> None:
                              st.session_state.get("slices_nav", 0), where, outcome)
     event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
                          selection_mode="single-row",
-                         column_config=ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
+                         column_config=ui.tables.with_q_family(  # q-values are adjusted over every tested slice
+                             ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
+                             ui.tables.q_family(table["q_value"], "slices")),
                          selection_default={"selection": {"rows": positions[:1]}} if positions else None)
     rows = event.selection.rows if event and event.selection else []
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
@@ -248,7 +255,8 @@ def discovery_panel() -> None:
         st.info("SliceLine found no slice with an error above the run's average.")
     else:
         st.dataframe(ui.tables.styled(ui.tables.discovery_display(found.table)), hide_index=True, width="stretch",
-                     key="discovery_table", column_config=ui.tables.DISCOVERY_COLUMNS)
+                     key="discovery_table", column_config=ui.tables.with_q_family(
+                         ui.tables.DISCOVERY_COLUMNS, ui.tables.q_family(found.table["q_value"], "found slices")))
         st.caption(f"Statistics on {found.settings['statistics_on']}. Slices in one group overlap: a slice and its "
                    "refinements.")
 

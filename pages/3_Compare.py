@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import figures, gate, pin_comparison
+from analysis import figures, gate, pin_comparison, score_unit
 from analysis.export import safe_csv
 
 ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
@@ -78,7 +78,8 @@ if graded:
     c3.metric(f"Baseline mean {outcome}", f"{top['base_mean']:.3f}")
     c4.metric(f"Candidate mean {outcome}", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}")
     st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
-               "better, so a negative change is worse. The gate above reads correctness.")
+               f"better, so a negative change is worse. Changes are in {ui.md(score_unit(outcome))} (a difference of "
+               "mean scores, not points). The gate above reads correctness.")
     table = scored.table
     display = pd.DataFrame({  # the essential columns first: in view at 1280x720
         "description": table["description"], "verdict": table["verdict"], "q": ui.tables.q_values(table["q_value"]),
@@ -87,9 +88,14 @@ if graded:
     number = st.column_config.NumberColumn
     columns = {"description": ui.tables.slice_column(), "n": number("n", format="%d"),
                "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
-               "change": number("Change", format="%+.3f", help="Candidate minus baseline mean; < 0 is worse"),
-               "ci_low": number("low", format="%+.3f", help="95% interval of the change (paired t)"),
-               "ci_high": number("high", format="%+.3f"), "q": ui.tables.q_column(), "verdict": "Verdict"}
+               "change": number(f"Change ({outcome})", format="%+.3f",
+                                help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "
+                                     "points are for differences of rates); < 0 is worse"),
+               "ci_low": number("low", format="%+.3f",
+                                help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
+               "ci_high": number("high", format="%+.3f",
+                                 help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
+               "verdict": "Verdict"}
 else:
     c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
     c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
@@ -101,6 +107,7 @@ else:
     display = ui.tables.comparison_display(table)
     columns = ui.tables.COMPARISON_COLUMNS
 
+columns = ui.tables.with_q_family(columns, ui.tables.q_family(table["q_value"], "slices"))  # the BH family, named
 st.caption("Select a row to see the examples behind it below.")
 picked = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", column_config=columns, on_select="rerun",
                       selection_mode="single-row",

@@ -108,7 +108,9 @@ names = [str(c) for c in table["cluster"]]
 positions = [names.index(wanted)] if wanted in names else []
 event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
                      key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items()), where),
-                     on_select="rerun", selection_mode="single-row", column_config=ui.tables.CLUSTER_COLUMNS,
+                     on_select="rerun", selection_mode="single-row",
+                     column_config=ui.tables.with_q_family(ui.tables.CLUSTER_COLUMNS,
+                                                           ui.tables.q_family(table["q_value"], "clusters")),
                      selection_default={"selection": {"rows": positions}} if positions else None)
 st.download_button("Download the cluster table (CSV)", safe_csv(ui.tables.export_frame(table, ui.tables.CLUSTER_EXPORT)), file_name=f"clusters-{run_id}.csv",
                    mime="text/csv", key="clusters_download")

@@ -274,7 +274,8 @@ def cell_panel() -> None:
                 st.markdown("No signal of this component is in the run, so nothing can be measured.")
             else:
                 st.dataframe(ui.tables.styled(ui.tables.separation_display(sep)), hide_index=True, width="stretch", key="fm_separation",
-                             column_config=ui.tables.SEPARATION_COLUMNS)
+                             column_config=ui.tables.with_q_family(ui.tables.SEPARATION_COLUMNS,
+                                                                   "every cell's signals"))
                 first = sep.iloc[0]
                 st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                            f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
@@ -321,7 +322,8 @@ def cell_panel() -> None:
             st.caption("No slice to show.")
         else:  # where the mode is more frequent first
             st.dataframe(ui.tables.styled(ui.tables.concentration_display(conc.table, limit=30, fdr=float(fdr))), hide_index=True, width="stretch",
-                         key="fm_concentration", column_config=ui.tables.CONCENTRATION_COLUMNS)
+                         key="fm_concentration", column_config=ui.tables.with_q_family(
+                             ui.tables.CONCENTRATION_COLUMNS, ui.tables.q_family(conc.table["q_value"], "slices")))
     if t2 is not None:
         with t2:
             div = cell["divergence"]
@@ -332,7 +334,8 @@ def cell_panel() -> None:
                 st.caption("In no slice does the signal rank answers against the outcome (Spearman rho < 0 at q < FDR).")
             else:
                 st.dataframe(ui.tables.styled(ui.tables.divergence_display(shown)), hide_index=True, width="stretch", key="fm_divergence",
-                             column_config=ui.tables.DIVERGENCE_COLUMNS)
+                             column_config=ui.tables.with_q_family(ui.tables.DIVERGENCE_COLUMNS,
+                                                                   ui.tables.q_family(div["q_value"], "slices")))
                 st.caption("Spearman rho between the signal (oriented as the objective pushes it) and the real outcome "
                            "in each slice; negative with q < FDR: the component prefers worse answers there.")
     with t3:
@@ -384,7 +387,9 @@ def cell_panel() -> None:
             flagged = ui.tables.goodhart_display(points)
             if not flagged.empty:
                 st.dataframe(ui.tables.styled(flagged), hide_index=True, width="stretch", key="fm_goodhart_table",
-                             column_config=ui.tables.goodhart_columns(mode_obj.name))
+                             column_config=ui.tables.with_q_family(ui.tables.with_q_family(
+                                 ui.tables.goodhart_columns(mode_obj.name),
+                                 "the signal's slices", "q_s", "q signal"), "the outcome's slices", "q_o", "q outcome"))
 
     # ------------------------------------------------------------------------------ annotations
     st.subheader("Annotations")

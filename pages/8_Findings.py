@@ -15,6 +15,7 @@ from analysis import (
     findings,
     list_attributes,
     pin_slice,
+    score_unit,
     withdraw_finding,
 )
 
@@ -88,25 +89,26 @@ def _numbers(row) -> list[tuple[str, str]]:
     if row["kind"] == "comparison" and "base_mean" in e:  # a graded score: means in the score's unit
         out += [(f"Baseline mean {e.get('outcome', 'score')}", _number(e.get("base_mean"))),
                 ("Candidate mean", _number(e.get("cand_mean"))),
-                ("Change (95% t interval)", f"{_number(e.get('difference'), '+.3g')} "
+                (f"Change in {score_unit(e.get('outcome'))} (95% t interval)",
+                 f"{_number(e.get('difference'), '+.3g')} "
                  f"({_number(e.get('ci_low'), '+.3g')} to {_number(e.get('ci_high'), '+.3g')})"),
                 ("Verdict", str(e.get("verdict", "?")))]
     elif row["kind"] == "comparison":
         out += [("Baseline error", ui.fmt_pct(e.get("base_error_rate"))),
                 ("Candidate error", ui.fmt_pct(e.get("cand_error_rate"))),
-                ("Change", _points(e.get("difference"))),
+                ("Change in points", _points(e.get("difference"))),
                 ("Newly wrong / fixed", f"{e.get('b', '?')} / {e.get('c', '?')}"),
                 ("Verdict", str(e.get("verdict", "?")))]
     elif "mean" in e:  # a slice by a graded score
         out += [(f"Mean {e.get('outcome', 'score')}", _number(e.get("mean"))),
                 ("95% interval", f"{_number(e.get('ci_low'))} to {_number(e.get('ci_high'))}"),
                 ("Rest of the run", _number(e.get("rest_mean"))),
-                ("Difference", _number(e.get("difference"), "+.3g"))]
+                (f"Difference in {score_unit(e.get('outcome'))}", _number(e.get("difference"), "+.3g"))]
     elif "error_rate" in e:
         out += [("Error rate", ui.fmt_pct(e.get("error_rate"))),
                 ("95% interval", _interval(e.get("ci_low"), e.get("ci_high"))),
                 ("Rest of the run", ui.fmt_pct(e.get("rest_error_rate"))),
-                ("Difference", _points(e.get("difference")))]
+                ("Difference in points", _points(e.get("difference")))]
     elif row["kind"] == "cell":
         out.append(("Verdict", str(e.get("verdict", "?")).replace("_", " ")))
         if e.get("auc") is not None:

@@ -69,7 +69,7 @@ def page_setup(title: str, caption: str | None = None) -> None:
         st.caption(caption)
 
 
-def page_with_run(title: str, caption: str) -> tuple[Store, str, str, int]:
+def page_with_run(title: str, caption: str | None) -> tuple[Store, str, str, int]:
     """The preamble of an analysis page: heading, store, run picker; stops the page when there is no run.
 
     Returns the store, the chosen run id, the store path (a cache key) and the data version.

@@ -105,14 +105,42 @@ def points(label: str, help: str | None = None):
     return st.column_config.NumberColumn(label, format="%+.1f pts", help=help)
 
 
-def q_column(label: str = "q-value"):
+def q_column(label: str = "q-value", family: str | None = None):
     """A column of q-values: numbers, so a click on the heading sorts by evidence, written as
     :func:`analysis.format_q` writes them once the frame goes through :func:`styled` (two significant digits,
     ``<1e-300`` when the test's p-value underflows, never a bare 0; ``not tested`` for a slice too small to test,
-    sorted after every tested one)."""
-    return st.column_config.NumberColumn(label, width="small", help="Benjamini-Hochberg adjusted p-value, two "
-                                         "significant digits; '<1e-300' when it underflows; 'not tested': too small "
-                                         "to test (sorted last). The table is sorted by evidence, smallest q first.")
+    sorted after every tested one). With ``family`` (:func:`q_family`), the heading and its help name the
+    Benjamini-Hochberg family the q-values were adjusted over, and the column is as wide as its heading."""
+    help_text = ("Benjamini-Hochberg adjusted p-value" + (f", adjusted over {family} (a q-value depends on its "
+                                                          "family: the same group can have another q on another page)"
+                                                          if family else "")
+                 + ", two significant digits; '<1e-300' when it underflows; 'not tested': too small "
+                 "to test (sorted last). The table is sorted by evidence, smallest q first.")
+    if family:
+        label = f"{label} (BH over {family})"
+    return st.column_config.NumberColumn(label, width=header_width(label) if family else "small", help=help_text)
+
+
+def q_family(q_values_, noun: str) -> str:
+    """A q-value column's Benjamini-Hochberg family in words: how many were tested (``q_values_`` not missing),
+    of what: ``q_family([0.1, None, 0.3], "clusters")`` -> ``"2 clusters"``."""
+    tested = int(np.count_nonzero(~np.isnan(_num(q_values_))))
+    return f"{tested:,} {noun}"
+
+
+def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") -> dict:
+    """A copy of a table's ``column_config`` whose q-value column ``key`` names its BH ``family``."""
+    return {**columns, key: q_column(label, family)}
+
+
+#: Pixels per character of a grid heading (14 px Source Sans, measured at 1280x720: 6.9 px on average) and the
+#: room the grid adds around it (padding and the sort and menu icons).
+HEADER_CHAR_PX, HEADER_PAD_PX = 7.4, 34
+
+
+def header_width(label: str) -> int:
+    """A column width (pixels) that shows ``label`` whole as a grid heading (never "q-val...")."""
+    return int(round(len(label) * HEADER_CHAR_PX + HEADER_PAD_PX))
 
 
 def q_values(values) -> np.ndarray:

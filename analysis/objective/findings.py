@@ -546,23 +546,28 @@ def _points(x) -> str:
     return "n/a" if x is None else f"{100 * float(x):+.1f}"
 
 
-def _unit_scale(e: Mapping) -> int:
-    """100 (differences in points) when both means are fractions in [0, 1], else 1 (the score's own unit)."""
-    means = [e.get("base_mean"), e.get("cand_mean")]
-    return 100 if all(m is not None and 0.0 <= float(m) <= 1.0 for m in means) else 1
-
-
 def _mean(x) -> str:
     return "n/a" if x is None else f"{float(x):.3f}"
 
 
-def _scaled(x, scale: int) -> str:
-    return "n/a" if x is None else (f"{scale * float(x):+.1f}" if scale == 100 else f"{float(x):+.3f}")
+def _signed(x) -> str:
+    return "n/a" if x is None else f"{float(x):+.3f}"
+
+
+def score_unit(outcome: str | None) -> str:
+    """How a difference of a graded score's means is named: in the score's own units, never points (points are for
+    differences of rates): ``"score.f1 units"``.
+
+    >>> score_unit("score.f1")
+    'score.f1 units'
+    """
+    return f"{outcome or 'score'} units"
 
 
 def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | None = None,
                      confidence: float = 0.95, q_words: Callable[[float], str] | None = None) -> str:
-    """The finding in plain words, from its evidence (rates as percentages, differences in points).
+    """The finding in plain words, from its evidence (rates as percentages, differences of rates in points,
+    differences of a graded score's means in the score's units, named: :func:`score_unit`).
 
     Parameters
     ----------
@@ -597,7 +602,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     'lang = sw: 50 of 100 answers wrong (50.0%, 95% interval 40.0% to 60.0%) against 10.0% in the rest of the run, 40.0 points worse (q = 0.0001).'
     >>> finding_sentence("slice", "lang = sw", {"n": 80, "mean": 0.42, "ci_low": 0.36, "ci_high": 0.48,
     ...     "rest_mean": 0.61, "difference": -0.19, "q_value": 0.002, "outcome": "score.f1"})
-    'lang = sw: mean score.f1 0.42 over 80 examples (95% interval 0.36 to 0.48) against 0.61 in the rest of the run, 0.19 lower (q = 0.002).'
+    'lang = sw: mean score.f1 0.42 over 80 examples (95% interval 0.36 to 0.48) against 0.61 in the rest of the run, 0.19 score.f1 units lower (q = 0.002).'
     """
     e = dict(evidence)
     level = f"{round(confidence * 100):d}%"
@@ -609,7 +614,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
     if kind == "slice" and "mean" in e:  # a slice by a graded score (``outcome``): means in the score's unit
         diff = e.get("difference")
         direction = "no difference measured" if diff is None else (
-            f"{abs(float(diff)):.3g} {'lower' if float(diff) < 0 else 'higher'}")
+            f"{abs(float(diff)):.3g} {score_unit(e.get('outcome'))} {'lower' if float(diff) < 0 else 'higher'}")
         text = (f"{title}: mean {e.get('outcome', 'score')} {float(e['mean']):.3g} over {e.get('n', '?')} examples "
                 f"({level} interval {float(e.get('ci_low', np.nan)):.3g} to {float(e.get('ci_high', np.nan)):.3g}) "
                 f"against {float(e.get('rest_mean', np.nan)):.3g} in {rest}, {direction} ({q_text}).")
@@ -624,13 +629,12 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
                 f"{_pct(e.get('rest_error_rate'))} in {rest}, {direction} ({q_text}).")
     elif kind == "comparison" and "base_mean" in e:  # a graded outcome: mean paired difference, t interval
         diff = e.get("difference")
-        scale = _unit_scale(e)
-        unit = " points" if scale == 100 else ""
+        unit = score_unit(e.get("outcome"))  # the score's own units, as the Compare table shows them
         change = "no change measured" if diff is None else (
-            f"{'up' if float(diff) > 0 else 'down'} {abs(scale * float(diff)):.{1 if scale == 100 else 3}f}{unit}")
+            f"{'up' if float(diff) > 0 else 'down'} {abs(float(diff)):.3f} {unit}")
         text = (f"{title}: mean {e.get('outcome', 'score')} {_mean(e.get('base_mean'))} in the baseline and "
                 f"{_mean(e.get('cand_mean'))} in the candidate, {change} ({level} t interval "
-                f"{_scaled(e.get('ci_low'), scale)} to {_scaled(e.get('ci_high'), scale)}{unit}; "
+                f"{_signed(e.get('ci_low'))} to {_signed(e.get('ci_high'))} {unit}; "
                 f"{e.get('n', '?')} pairs; {q_text}); verdict: {e.get('verdict', '?')}.")
     elif kind == "comparison":
         diff = e.get("difference")
@@ -753,6 +757,6 @@ def export_findings(store: Store, path, run: str | None = None) -> int:
     return len(frame)
 
 
-__all__ = ["COLUMNS", "Finding", "KINDS", "comparison_evidence", "evidence_frame", "export_findings", "finding_sentence", "findings",
+__all__ = ["COLUMNS", "Finding", "KINDS", "comparison_evidence", "evidence_frame", "export_findings", "finding_sentence", "findings", "score_unit",
            "get_finding", "pin_comparison", "pin_finding", "pin_slice", "recompute_finding", "slice_evidence",
            "withdraw_finding"]

@@ -65,6 +65,6 @@ def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monke
     tiles = {m.label: m.value for m in at.metric}
     e = row["evidence"]
     assert tiles["Candidate mean"] == format(e["cand_mean"], ".3g")
-    assert tiles["Change (95% t interval)"].startswith(format(e["difference"], "+.3g"))
+    assert tiles["Change in score units (95% t interval)"].startswith(format(e["difference"], "+.3g"))
     assert not {"Baseline error", "Candidate error", "Newly wrong / fixed"} & set(tiles)
     assert not at.get("plotly_chart")  # no error-rate chart for a mean difference

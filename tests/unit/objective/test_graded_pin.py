@@ -1,6 +1,6 @@
 """Pinning a comparison row by a graded outcome (issue #14): the finding keeps the score's row (the mean paired
 difference with its Student t interval, checked against scipy's ``ttest_rel`` on the pairs), not the correctness row;
-its sentence says the difference in points with the t interval, and recomputing it gives the same numbers."""
+its sentence says the difference in the score's units (named) with the t interval, and recomputing it gives the same numbers."""
 
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ def test_a_graded_pin_keeps_the_scores_row_with_its_t_interval(runs):
     assert e["base_mean"] == pytest.approx(sw["b"].mean()) and "base_error_rate" not in e
     assert e["verdict"] == "regressed"
     sentence = finding_sentence("comparison", made.title, e)
-    assert f"down {abs(100 * e['difference']):.1f} points" in sentence
-    assert f"95% t interval {100 * low:+.1f} to {100 * high:+.1f} points" in sentence
+    # a difference of means in the score's own units, named (as the Compare table shows it), never "points"
+    assert f"down {abs(e['difference']):.3f} score units" in sentence
+    assert f"95% t interval {low:+.3f} to {high:+.3f} score units" in sentence
+    assert "points" not in sentence
     assert sentence.startswith(f"lang = sw: mean score {sw['b'].mean():.3f} in the baseline and {sw['c'].mean():.3f}")
     assert recompute_finding(store, made.finding_id) == e
 
