@@ -470,6 +470,56 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     return fig
 
 
+def clickable_matrix(fig: go.Figure, cells: pd.DataFrame, *, selected: tuple[str, str] | None = None) -> go.Figure:
+    """The matrix of :func:`modes_matrix` made clickable in the app: a click on a cell selects it.
+
+    A heatmap cannot be selected by a click (plotly selects points of scatter traces only), so an invisible marker
+    at each cell's centre takes the clicks (and the cells' hover texts): Streamlit's ``on_select`` then returns the
+    marker clicked, whose ``customdata`` is ``[mode id, component id, hover text]``. The selected cell, if any, is
+    framed. Zoom and pan are off (a click must select, never move the grid).
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        A figure from :func:`modes_matrix` of the same ``cells`` (modified in place and returned).
+    cells : pandas.DataFrame
+        The cells it was drawn from: ``mode``, ``component`` (ids, in the figure's order).
+    selected : tuple of str, optional
+        ``(mode id, component id)`` of the cell to frame.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``data[-1]`` is the scatter of cell centres (one point per cell, ``customdata[0:2]`` its mode and component).
+    """
+    if cells.empty or len(fig.data) < 2:
+        return fig
+    modes = list(dict.fromkeys(cells["mode"]))
+    comps = list(dict.fromkeys(cells["component"]))
+    heat = fig.data[1]
+    xs, ys = list(heat.x), list(heat.y)
+    hover = heat.customdata
+    px, py, custom = [], [], []
+    for i, m in enumerate(modes):
+        for j, c in enumerate(comps):
+            px.append(xs[j])
+            py.append(ys[i])
+            custom.append([m, c, hover[i][j] if hover is not None else f"{m} x {c}"])
+    fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
+    fig.add_trace(go.Scatter(
+        x=px, y=py, mode="markers", customdata=custom, hovertemplate="%{customdata[2]}<extra></extra>",
+        marker={"symbol": "square", "size": 28, "color": "rgba(0,0,0,0)", "line": {"width": 0}},
+        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}}, showlegend=False))
+    if selected is not None and selected[0] in modes and selected[1] in comps:
+        i, j = modes.index(selected[0]), comps.index(selected[1])
+        fig.add_shape(type="rect", xref="x", yref="y", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
+                      line={"color": "#111827", "width": 4}, fillcolor="rgba(0,0,0,0)", layer="above")
+    fig.update_layout(hoverdistance=-1, clickmode="event+select", dragmode=False)
+    fig.update_xaxes(fixedrange=True)
+    fig.update_yaxes(fixedrange=True)
+    return fig
+
+
 def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) -> go.Figure:
     """The surrogate against the outcome across an objective change, one point per slice: the Failure
     modes page's Goodhart plot.
@@ -637,7 +687,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
     return fig
 
 
-__all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "cluster_map", "comparison_forest",
+__all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "clickable_matrix", "cluster_map", "comparison_forest",
            "goodhart_plot", "headline_forest", "label", "modes_matrix", "slice_forest", "slice_heatmap"]
 
 

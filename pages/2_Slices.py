@@ -163,12 +163,14 @@ def slice_browser() -> None:
 
 def pin_panel(chosen) -> None:
     """Pin the selected slice as a finding, with a note: its numbers are computed again and kept with the settings."""
-    with st.popover("Pin as finding", icon=":material/push_pin:"):
+    # the popover keeps its open state (key): pinning closes it, and the page stays where it was (a fragment rerun)
+    with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
         if "slices_pin_author" not in st.session_state:
             st.session_state["slices_pin_author"] = os.environ.get("USER", "")
         note = st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
         author = st.text_input("Author", key="slices_pin_author")
-        pinned = st.button("Pin", key="slices_pin", icon=":material/push_pin:")
+        pinned = st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.close_popover,
+                           args=("slices_pin_popover",))
     if not pinned:
         return
     settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),

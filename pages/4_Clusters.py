@@ -160,12 +160,13 @@ rate_text = "" if (isinstance(chosen["error_rate"], float) and math.isnan(chosen
 st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{rate_text}")
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
-with st.popover("Pin as finding", icon=":material/push_pin:"):
+with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
     if "clusters_pin_author" not in st.session_state:
         st.session_state["clusters_pin_author"] = os.environ.get("USER", "")
     pin_note = st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
     pin_author = st.text_input("Author", key="clusters_pin_author")
-    pin = st.button("Pin", key="clusters_pin", icon=":material/push_pin:")
+    pin = st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.close_popover,
+                    args=("clusters_pin_popover",))  # pinning closes the popover; the confirmation shows below
 if pin:
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
                                         "difference", "p_value", "q_value", "finding")}

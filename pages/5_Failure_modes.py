@@ -210,21 +210,45 @@ mode_names = {m.id: m.name for m in spec_modes.modes}
 comp_names = {c.id: c.name for c in spec_modes.components}
 if objective is not None and not comp_ids:
     st.info("The spec has no components: add them to link the failure modes to the objective.")
-st.plotly_chart(figures.modes_matrix(result.display_cells()), key="fm_matrix", width="stretch")
-if comp_ids:
-    st.caption("Colour: the preference AUC of the component's signal, P(it prefers a failure of this mode to a "
-               "correct answer), where the evidence was judged: red = it rewards the failure, blue = it penalises it. "
-               "Amber: insufficient evidence; grey: no signal. Italics: the relation the spec declares.")
-else:
-    st.caption("Grey: no signal. Each row is a failure mode of the built-in taxonomy (the table above says how many "
-               "examples the detectors and the label columns put in it); with no component there is nothing to judge "
-               "a mode against.")
+
+
+def _clicked_cell(event) -> tuple[str, str] | None:
+    """The (mode, component) of the matrix cell a click selected (:func:`analysis.figures.clickable_matrix`)."""
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    data = points[0].get("customdata") if points else None
+    return (str(data[0]), str(data[1])) if isinstance(data, list) and len(data) >= 2 else None
 
 
 @st.fragment
 def cell_panel() -> None:
-    """A cell with its evidence, the Goodhart plot and the annotations: choosing a cell re-runs only this part.
-    Without a component (no spec) a failure mode alone: where it concentrates, its examples, the annotations."""
+    """The matrix, a cell with its evidence, the Goodhart plot and the annotations: a click on a cell or choosing
+    one in the pickers re-runs only this part. Without a component (no spec) a failure mode alone: where it
+    concentrates, its examples, the annotations."""
+    # a click on a matrix cell selects it: the pickers below (and the URL) follow, once per click
+    clicked = _clicked_cell(st.session_state.get("fm_matrix")) if comp_ids else None
+    if clicked != st.session_state.get("fm_matrix_last"):
+        st.session_state["fm_matrix_last"] = clicked
+        if clicked is not None and clicked[0] in mode_ids and clicked[1] in comp_ids:
+            ui.remember(clicked[0], key="fm_chosen_mode", query_param="mode")
+            ui.remember(clicked[1], key="fm_chosen_component", query_param="component")
+            st.session_state["fm_mode"], st.session_state["fm_component"] = clicked  # the pickers show it
+    cells_shown = result.display_cells()
+    matrix = figures.modes_matrix(cells_shown)
+    if comp_ids:  # the cell chosen (the pickers' or the click's) is framed
+        first_mode, first_comp = result.default_cell()  # as the pickers below default
+        chosen_cell = (ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=first_mode),
+                       ui.remembered(comp_ids, key="fm_chosen_component", query_param="component", default=first_comp))
+        matrix = figures.clickable_matrix(matrix, cells_shown, selected=chosen_cell)
+        st.plotly_chart(matrix, key="fm_matrix", width="stretch", on_select="rerun", selection_mode="points")
+        st.caption("Click a cell to see its evidence below. Colour: the preference AUC of the component's signal, "
+                   "P(it prefers a failure of this mode to a correct answer), where the evidence was judged: red = it "
+                   "rewards the failure, blue = it penalises it. Amber: insufficient evidence; grey: no signal. "
+                   "Italics: the relation the spec declares.")
+    else:
+        st.plotly_chart(matrix, key="fm_matrix", width="stretch")
+        st.caption("Grey: no signal. Each row is a failure mode of the built-in taxonomy (the table above says how many "
+                   "examples the detectors and the label columns put in it); with no component there is nothing to "
+                   "judge a mode against.")
     # ---------------------------------------------------------------------------------- a cell
     if comp_ids:
         st.subheader("A cell: declared rationale beside the measured evidence")
@@ -235,8 +259,9 @@ def cell_panel() -> None:
         default_mode, default_comp = max(mode_ids, key=lambda m: counted.get(m, 0)), None
     wanted_mode = ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=default_mode)
     k1, k2 = st.columns(2)
-    mode = k1.selectbox("Failure mode", mode_ids, index=mode_ids.index(wanted_mode), format_func=lambda m: mode_names[m],
-                        key="fm_mode")
+    if st.session_state.get("fm_mode") not in mode_ids:  # the picker starts from the choice (a click sets it too)
+        st.session_state["fm_mode"] = wanted_mode
+    mode = k1.selectbox("Failure mode", mode_ids, format_func=lambda m: mode_names[m], key="fm_mode")
     ui.remember(mode, key="fm_chosen_mode", query_param="mode")
     mode_obj = spec_modes.mode(mode)
     comp = component = None
@@ -244,8 +269,9 @@ def cell_panel() -> None:
     if comp_ids:
         wanted_comp = ui.remembered(comp_ids, key="fm_chosen_component", query_param="component",
                                     default=default_comp)
-        comp = k2.selectbox("Component", comp_ids, index=comp_ids.index(wanted_comp),
-                            format_func=lambda c: comp_names[c], key="fm_component")
+        if st.session_state.get("fm_component") not in comp_ids:
+            st.session_state["fm_component"] = wanted_comp
+        comp = k2.selectbox("Component", comp_ids, format_func=lambda c: comp_names[c], key="fm_component")
         ui.remember(comp, key="fm_chosen_component", query_param="component")
         cell = result.cell(mode, comp)
         row = cell["row"]
@@ -289,6 +315,9 @@ def cell_panel() -> None:
             ui.remembered_text("fm_pin_author", saved_key="finding_author_saved")
             pin_author = q2.text_input("Your name", key="fm_pin_author")
             pin = st.form_submit_button("Pin cell as finding")
+        # always drawn, so a confirmation moves nothing below it: the tabs keep their choice (no rerun is needed:
+        # nothing above counts findings)
+        pinned_box = st.container()
         if pin:
             ui.remember(pin_author, key="finding_author_saved")
             evidence = {k: row[k] for k in ("verdict", "relation", "rule", "signal", "auc", "auc_low", "auc_high",
@@ -303,12 +332,11 @@ def cell_panel() -> None:
                                              "min_failures": int(min_failures), "fdr": float(fdr)},
                                    where=where)
             except Exception as err:  # noqa: BLE001 - shown in plain words
-                ui.show_error(err)
+                with pinned_box:
+                    ui.show_error(err)
             else:
-                ui.flash(f"Pinned “{made.title}” ({made.finding_id[:8]}): it is listed on the Findings page.",
-                         key="fm_pin_flash")
-                st.rerun()
-        ui.show_flash(key="fm_pin_flash")
+                pinned_box.success(f"Pinned “{ui.md(made.title)}” ({made.finding_id[:8]}): it is listed on the "
+                                   "Findings page.", icon=":material/check_circle:")
     else:
         st.caption(f"{ui.md(mode_obj.name)}: {ui.md(mode_obj.description)} Harms: {ui.md(mode_obj.dimension)}.")
 

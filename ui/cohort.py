@@ -152,12 +152,18 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         if saved:
             st.selectbox("Saved cohorts", [NONE, *saved], key=pick_key, on_change=_picked, args=(key, saved),
                          help="A cohort saved in the store; picking one puts its condition in the box below.")
-        # a new box starts from ``value`` (not a value put in the session first: a rerun the browser asks for
-        # before the box is drawn, e.g. a table's preselected row, would show it empty)
-        text = st.text_input("Cohort (a condition)", value=initial, key=text_key, placeholder='e.g. language = "sw" and not correct',
-                             help="Only the examples that satisfy the condition are analysed: every table, chart "
-                                  "and statistic of the page. Fields: " + field_help(fields) + ". Operators: = != < "
-                                  "<= > >=, in [...], not in, contains \"text\", is null, and, or, not, (...).")
+        # a form: the condition applies on Enter or "Apply", never when the box loses focus (a rerun on blur
+        # swallowed the click that took the focus away, e.g. on a view of the Timeline page)
+        with st.form(f"{key}_form", border=False, enter_to_submit=True):
+            # a new box starts from ``value`` (not a value put in the session first: a rerun the browser asks for
+            # before the box is drawn, e.g. a table's preselected row, would show it empty)
+            text = st.text_input("Cohort (a condition)", value=initial, key=text_key,
+                                 placeholder='e.g. language = "sw" and not correct',
+                                 help="Only the examples that satisfy the condition are analysed: every table, chart "
+                                      "and statistic of the page. Fields: " + field_help(fields) + ". Operators: = "
+                                      "!= < <= > >=, in [...], not in, contains \"text\", is null, and, or, not, "
+                                      "(...). Press Enter or Apply to use it.")
+            st.form_submit_button("Apply", key=f"{key}_apply", icon=":material/filter_alt:")
         with st.expander("Fields you can name", icon=":material/list:"):
             st.caption(md(field_help(fields)))
         text = text or ""

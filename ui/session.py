@@ -223,6 +223,13 @@ def pick_once(value, *, last_key: str, target_key: str) -> None:
         st.session_state[target_key] = value
 
 
+def close_popover(key: str) -> None:
+    """Close the popover ``key`` (one made with ``key=`` and ``on_change="rerun"``, so it keeps its state): a
+    button's callback, so that a form in a popover closes once it is done (pinning leaves the user where they were,
+    with the popover closed and a confirmation below it)."""
+    st.session_state[key] = False
+
+
 def flash(message: str, *, key: str) -> None:
     """A success message to show on the next run of the page (after ``st.rerun()``)."""
     st.session_state[key] = message

@@ -55,35 +55,41 @@ def box(at: AppTest):
     return next(t for t in at.text_input if t.label.startswith("Cohort"))
 
 
+def typed(at: AppTest, text: str) -> AppTest:
+    """Type a condition into the box and apply it (the box is a form: Enter or Apply, never on blur)."""
+    box(at).input(text)
+    return at.button(key="t_apply").click()
+
+
 def test_a_typed_condition_is_checked_counted_and_kept_in_the_url(env, frame):
     at = run(AppTest.from_string(SCRIPT, default_timeout=TIMEOUT))
     assert returned(at) == "where=None"
-    run(box(at).input('lang = "sw" and domain = "legal"'))
+    run(typed(at, 'lang = "sw" and domain = "legal"'))
     assert returned(at) == "where='lang = \"sw\" and domain = \"legal\"'"
     expected = int(((frame["lang"] == "sw") & (frame["domain"] == "legal")).sum())
     assert any(c.value.startswith(f"{expected:,} examples in the cohort") for c in at.caption)
     assert at.query_params["where"] == 'lang = "sw" and domain = "legal"'
     assert "cohort" not in at.query_params and not at.warning  # a condition that fits: no whole-run warning
-    run(box(at).input(""))
+    run(typed(at, ""))
     assert returned(at) == "where=None"
     assert "where" not in at.query_params
 
 
 def test_a_condition_that_does_not_fit_shows_the_engines_words_and_filters_nothing(env):
     at = run(AppTest.from_string(SCRIPT, default_timeout=TIMEOUT))
-    run(box(at).input('langage = "sw"'))
+    run(typed(at, 'langage = "sw"'))
     assert returned(at) == "where=None"
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "position 1" in errors[0] and "langage" in errors[0], errors
     # said where the numbers are as well: they are the whole run's
     assert any("over all the run's examples" in w.value for w in at.warning)
-    run(box(at).input('lang = "sw" and'))
+    run(typed(at, 'lang = "sw" and'))
     assert "position 16" in at.error[0].value
 
 
 def test_a_saved_cohort_is_stored_with_its_author_and_reopens_from_its_link(env, frame):
     at = run(AppTest.from_string(SCRIPT, default_timeout=TIMEOUT))
-    run(box(at).input('lang = "es"'))
+    run(typed(at, 'lang = "es"'))
     at.text_input(key="t_name").input("spanish")
     assert at.text_input(key="t_author").value == "ada"  # from $USER
     run(at.button(key="t_save").click())
@@ -107,7 +113,7 @@ def test_a_saved_cohort_is_stored_with_its_author_and_reopens_from_its_link(env,
 
 def test_saving_without_a_name_says_so(env):
     at = run(AppTest.from_string(SCRIPT, default_timeout=TIMEOUT))
-    run(box(at).input('lang = "es"'))
+    run(typed(at, 'lang = "es"'))
     run(at.button(key="t_save").click())
     assert any("needs a name" in e.value for e in at.error)
 
