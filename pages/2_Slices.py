@@ -139,13 +139,16 @@ def slice_browser() -> None:
                         f"q = {ui.fmt_q(chosen['q_value'])}")
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
-        picked = st.dataframe(ui.with_example_links(examples, run_id, where), hide_index=True, width="stretch",
+        linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+        picked = st.dataframe(linked, hide_index=True, width="stretch",
                               key=ui.table_key("slice_examples_table", db, version, run_id, chosen["description"],
                                                where),
                               on_select="rerun", selection_mode="single-row",
-                              column_config={**ui.EXAMPLE_LINK_COLUMN, **ui.tables.EXAMPLE_COLUMNS})
+                              column_config={**ui.open_columns("slice_example_open_click"),
+                                             **ui.tables.EXAMPLE_COLUMNS})
+        ui.open_clicked("slice_example_open_click", linked)  # one click on Open opens it
         picked_rows = picked.selection.rows if picked and picked.selection else []
-        st.caption("Open an example from its link, or select its row and open it here.")
+        st.caption("Open an example with its Open button, or select its row and open it here.")
         if st.button("Open the selected example", key="slice_example_open", icon=":material/open_in_new:",
                      disabled=not picked_rows):
             ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where)

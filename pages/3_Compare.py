@@ -165,11 +165,12 @@ else:
         "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
         "base_score": pairs["base_score"], "cand_score": pairs["cand_score"], "reference": pairs["reference"]})
     limit = "" if len(pairs) < 500 else " (the first 500)"
-    st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **open** shows the candidate's example in full.")
+    st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **Open** shows the candidate's example in full.")
+    shown = ui.with_open_buttons(shown)
     st.dataframe(shown, hide_index=True, width="stretch", height=320,
                  key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),
                  column_config={
-                     "open": st.column_config.LinkColumn("Example", display_text="open", width="small"),
+                     **ui.open_columns("compare_pair_open_click"),
                      "verdict": "Verdict", "example_id": "Id",
                      "input": st.column_config.TextColumn("Input", width="medium"),
                      "base_output": st.column_config.TextColumn("Baseline output", width="medium"),
@@ -177,6 +178,7 @@ else:
                      "base_score": st.column_config.NumberColumn("Baseline score", format="%.3g"),
                      "cand_score": st.column_config.NumberColumn("Candidate score", format="%.3g"),
                      "reference": st.column_config.TextColumn("Reference", width="small")})
+    ui.open_clicked("compare_pair_open_click", shown)  # one click on Open opens the candidate's example
     ids = list(pairs["example_id"].astype(str))
     chosen = st.selectbox("Read a pair side by side", ids, key="compare_pair",
                           format_func=lambda e: f"{e} ({shown.loc[ids.index(e), 'verdict']})")

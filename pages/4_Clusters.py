@@ -187,14 +187,13 @@ if st.button("Open this cluster as a slice on the Slices page", key="clusters_to
     ui.open_on_slices_page(run_id, {result.column: str(name)},
                            attributes=[result.column] + [a for a in kept if a != result.column])
 left, right = st.columns(2)
-text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example id",
-               **ui.EXAMPLE_LINK_COLUMN}
+text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example id"}
 
 
 def _listed(ids, texts):
-    """Example ids and texts with a link to each one's example view."""
-    return ui.with_example_links(pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}),
-                                 run_id, where)
+    """Example ids and texts with an Open button to each one's example view."""
+    return ui.with_open_buttons(ui.with_example_links(
+        pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}), run_id, where))
 
 
 with left:
@@ -202,15 +201,19 @@ with left:
     if not chosen["representative_ids"]:
         st.caption("None of the examples nearest the centre is in the cohort.")
     else:
-        st.dataframe(_listed(chosen["representative_ids"], chosen["representative_texts"]),
-                     hide_index=True, width="stretch", key="cluster_representatives", column_config=text_column)
+        listed = _listed(chosen["representative_ids"], chosen["representative_texts"])
+        st.dataframe(listed, hide_index=True, width="stretch", key="cluster_representatives",
+                     column_config={**text_column, **ui.open_columns("cluster_representatives_open")})
+        ui.open_clicked("cluster_representatives_open", listed)
 with right:
     st.markdown("**Typical failures**")
     if not chosen["failing_ids"]:
         st.caption("No failing example in this cluster.")
     else:
-        st.dataframe(_listed(chosen["failing_ids"], chosen["failing_texts"]),
-                     hide_index=True, width="stretch", key="cluster_failures", column_config=text_column)
+        listed = _listed(chosen["failing_ids"], chosen["failing_texts"])
+        st.dataframe(listed, hide_index=True, width="stretch", key="cluster_failures",
+                     column_config={**text_column, **ui.open_columns("cluster_failures_open")})
+        ui.open_clicked("cluster_failures_open", listed)
 if chosen["failure_modes"]:
     st.markdown("**Failure modes**: " + ", ".join(f"{ui.md(k)} {ui.fmt_pct(v)}" for k, v in chosen["failure_modes"].items()))
 try:
@@ -219,5 +222,7 @@ except FaultlineError as err:  # the labels column of another clustering than th
     ui.show_error(err)
     st.stop()
 st.markdown(f"**All examples of the cluster** (failures first, {len(examples):,} shown)")
-st.dataframe(ui.with_example_links(examples, run_id, where), hide_index=True, width="stretch",
-             key="cluster_examples_table", column_config={**ui.EXAMPLE_LINK_COLUMN, **ui.tables.EXAMPLE_COLUMNS})
+listed = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+st.dataframe(listed, hide_index=True, width="stretch", key="cluster_examples_table",
+             column_config={**ui.open_columns("cluster_examples_open"), **ui.tables.EXAMPLE_COLUMNS})
+ui.open_clicked("cluster_examples_open", listed)

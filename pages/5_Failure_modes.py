@@ -301,7 +301,7 @@ def cell_panel() -> None:
             else:
                 st.dataframe(ui.tables.styled(ui.tables.separation_display(sep)), hide_index=True, width="stretch", key="fm_separation",
                              column_config=ui.tables.with_q_family(ui.tables.SEPARATION_COLUMNS,
-                                                                   "every cell's signals"))
+                                                                   "all cells"))  # every cell's signals
                 first = sep.iloc[0]
                 st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                            f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
@@ -382,18 +382,17 @@ def cell_panel() -> None:
             else:
                 if order_by:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
-                st.caption("**open** shows the example in full (its input, output, scores, modes and annotations); "
+                st.caption("**Open** shows the example in full (its input, output, scores, modes and annotations); "
                            "select a row to fill the annotation form below.")
-                linked = examples.assign(open=[ui.example_link(run_id, e, where) for e in examples["example_id"]])
-                linked = linked[["open", *examples.columns]]
+                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
                                                        where),
                                       on_select="rerun", selection_mode="single-row",
-                                      column_config={"open": st.column_config.LinkColumn("Example", display_text="open",
-                                                                                         width="small"),
+                                      column_config={**ui.open_columns("fm_example_open_click"),
                                                      "input": st.column_config.TextColumn("Input", width="medium"),
                                                      "output": st.column_config.TextColumn("Output", width="large")})
+                ui.open_clicked("fm_example_open_click", linked)  # one click on Open opens it
                 if picked and picked.selection and picked.selection.rows:  # fills the annotation form, once
                     ui.pick_once(examples.iloc[picked.selection.rows[0]]["example_id"], last_key="fm_example_last",
                                  target_key="fm_example_id")

@@ -59,9 +59,12 @@ from ui.cohort import (
     cohort_box,
     example_link,
     ids_condition,
+    open_clicked,
+    open_columns,
     open_example,
     set_cohort,
     with_example_links,
+    with_open_buttons,
 )
 from ui.jobs import (
     ClusterJob,
@@ -119,6 +122,7 @@ __all__ = [
     "take_spec_upload", "forget_plan", "close_popover", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
+    "open_clicked", "open_columns", "with_open_buttons",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
 ]

@@ -240,6 +240,39 @@ def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -
     return pd.concat([pd.DataFrame({EXAMPLE_LINK: links}, index=examples.index), examples], axis=1)
 
 
+#: The column of buttons that open an example in one click (the grid's link cells opened only on a second click:
+#: their first click was taken by the grid). The links stay in the frame (:data:`EXAMPLE_LINK`, hidden): a button
+#: opens its row's link.
+EXAMPLE_BUTTON = "view"
+OPEN_LABEL = ":material/open_in_new: Open"
+
+
+def with_open_buttons(linked: pd.DataFrame) -> pd.DataFrame:
+    """A table from :func:`with_example_links` with a first column of Open buttons (numbered from 0, so a click's row
+    is a position); show it with ``column_config=open_columns(key)`` and call :func:`open_clicked` after it."""
+    linked = linked.reset_index(drop=True)
+    return pd.concat([pd.DataFrame({EXAMPLE_BUTTON: [OPEN_LABEL] * len(linked)}, dtype="str"), linked], axis=1)
+
+
+def open_columns(key: str) -> dict:
+    """The ``column_config`` of the Open buttons (``key``: the session key of their clicks, unique on the page) and
+    of the hidden links they open."""
+    return {EXAMPLE_BUTTON: st.column_config.ButtonColumn(
+        "Example", type="tertiary", width="small", alignment="left", key=key,
+        help="Open the example in full (within the cohort)"), EXAMPLE_LINK: None}
+
+
+def open_clicked(key: str, table: pd.DataFrame) -> None:
+    """Go to the example whose Open button (``key``) was clicked in ``table`` (from :func:`with_open_buttons`): the
+    page its hidden link names, with that link's parameters (run, example, cohort). Nothing when none was clicked."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    click = st.session_state.get(key)
+    if click is None or not 0 <= int(click["row"]) < len(table):
+        return
+    st.switch_page(EXAMPLE_PAGE, query_params=dict(parse_qsl(urlsplit(table[EXAMPLE_LINK].iloc[int(click["row"])]).query)))
+
+
 def open_example(run_id: str, example_id: str, where: str | None) -> None:
     """Go to the example view of one example (within the cohort)."""
     st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where))

@@ -133,9 +133,9 @@ def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") 
     return {**columns, key: q_column(label, family)}
 
 
-#: Pixels per character of a grid heading (14 px Source Sans, measured at 1280x720: 6.9 px on average) and the
+#: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average) and the
 #: room the grid adds around it (padding and the sort and menu icons).
-HEADER_CHAR_PX, HEADER_PAD_PX = 7.4, 34
+HEADER_CHAR_PX, HEADER_PAD_PX = 6.4, 30
 
 
 def header_width(label: str) -> int:
@@ -356,7 +356,10 @@ def separation_display(sep: pd.DataFrame) -> pd.DataFrame:
         ["signal", "q", "auc", "auc_low", "auc_high", "n_fail", "n_ok", "smd"]]
 
 
-CONCENTRATION_COLUMNS = {"description": slice_column(), "status": "Status", "n": count("n"),
+CONCENTRATION_COLUMNS = {"description": slice_column(),
+                         # as wide as its longest word ("more frequent" was cut to "more fr..." at 1280x720)
+                         "status": st.column_config.TextColumn("Status", width=header_width("more frequent")),
+                         "n": count("n"),
                          "in_mode": count("In the mode"), "rate": percent("Share"), "ci_low": percent("95% low"),
                          "ci_high": percent("95% high"), "rest": percent("Rest of the run"), "q": q_column()}
 
