@@ -1,7 +1,9 @@
 """At 1280x720 (a projector, issue #14), in a real browser on the demo and a real HELM log: on every analysis page the
 essential columns of the main tables (status, q-value, verdict; a finding's note and sentence) are in view without
 scrolling sideways, the failure-mode matrix's column headers overlap nothing and no cell's text is cut, and the run
-picker says the whole run name. Screenshots go to test-artifacts/projector-*.png."""
+picker says the whole run name. Every essential header is drawn whole (never "q-val..." or "more fr..."): the grid draws
+on a canvas, so the test records each text it draws and where, and checks each header ends before the next column
+starts. Screenshots go to test-artifacts/projector-*.png."""
 
 from __future__ import annotations
 
@@ -20,7 +22,20 @@ PROJECTOR = {"width": 1280, "height": 720}
 #: columns in (or touching) its visible width, so a header missing from ``heads`` is off-screen.
 GRID = """e => { const s = e.querySelector('.dvn-scroller'); const r = e.getBoundingClientRect();
   return {left: r.left, right: r.right, scroll: s ? s.scrollWidth : 0, client: s ? s.clientWidth : 0,
-          heads: Array.from(e.querySelectorAll('[role=columnheader]')).map(h => h.innerText.trim())}; }"""
+          heads: Array.from(e.querySelectorAll('[role=columnheader]')).map(h => h.innerText.trim()),
+          canvases: Array.from(e.querySelectorAll('canvas')).map(c => c.dataset.h || null)}; }"""
+
+#: Records every text a canvas draws (the grid's headers and cells are drawn, not laid out): its canvas (tagged),
+#: position and measured width, in CSS pixels of the canvas.
+DRAWN_TEXT = """(() => { window.__drawn = []; const P = CanvasRenderingContext2D.prototype; const fill = P.fillText;
+  P.fillText = function (text, x, y, maxWidth) { const c = this.canvas; const t = this.getTransform();
+    const dpr = window.devicePixelRatio || 1;
+    if (c && c.dataset) { c.dataset.h = c.dataset.h || Math.random().toString(36).slice(2);
+      window.__drawn.push({canvas: c.dataset.h, text: String(text), x: (x * t.a + t.e) / dpr, y: (y * t.d + t.f) / dpr,
+                           width: this.measureText(text).width * t.a / dpr}); }
+    return fill.call(this, text, x, y, maxWidth); }; })();"""
+#: The grid's header row is 35 px high; a cell's text starts 8 px inside it.
+HEADER_ROW_PX, CELL_PADDING_PX = 35, 8
 
 #: The matrix's texts: column headers (x ticks), row labels (y ticks), cell texts, the plot area and the chart.
 MATRIX = """e => { const box = x => { const r = x.getBoundingClientRect();
@@ -35,6 +50,7 @@ MATRIX = """e => { const box = x => { const r = x.getBoundingClientRect();
 @pytest.fixture
 def projector(browser):
     context = browser.new_context(viewport=PROJECTOR)
+    context.add_init_script(DRAWN_TEXT)
     page = context.new_page()
     page.set_default_timeout(90_000)
     yield page
@@ -89,14 +105,49 @@ def _grid(page, first_header: str, *, wait_s: float = 60) -> dict:
     raise AssertionError(f"no visible table starting with {first_header!r}; tables seen: {seen[-5:]}")
 
 
-def _essentials_in_view(grid: dict, essentials: list[str]) -> None:
-    """Every essential header is drawn and wholly in view: the table does not scroll sideways, or the header comes
-    before the last two drawn ones (the last drawn column may be cut at the edge)."""
+def _essentials_in_view(page, grid: dict, essentials: list[str]) -> None:
+    """Every essential header is drawn, whole and in view without scrolling sideways: its text ends before the next
+    column's begins and inside the grid's visible width (:func:`_headers_whole`)."""
     assert grid["left"] >= 0 and grid["right"] <= PROJECTOR["width"], grid
-    fits = grid["scroll"] <= grid["client"] + 1
+    _headers_whole(page, grid, essentials)
+
+
+def _head(grid: dict, name: str) -> str:
+    """The header ``name`` names: itself, or the one it begins (a q-value column says its BH family after "q")."""
+    found = [h for h in grid["heads"] if h == name or h.startswith(name)]
+    assert found, (name, grid["heads"])
+    return found[0]
+
+
+def _headers_whole(page, grid: dict, essentials: list[str]) -> None:
+    """Every essential header is drawn whole: its text ends before the next column's text begins (less the padding)
+    and inside the grid's visible width, as the grid last drew them, never cut to "q-val..." at 1280x720."""
+    drawn = [t for t in page.evaluate("window.__drawn") if t["canvas"] in grid["canvases"]
+             and t["y"] < HEADER_ROW_PX and t["text"] in grid["heads"]]
+    last = {t["text"]: t for t in drawn}  # the latest draw of each header
+    heads = sorted(last.values(), key=lambda t: t["x"])
+    width = grid["right"] - grid["left"]
     for name in essentials:
-        assert name in grid["heads"], (name, grid["heads"])
-        assert fits or grid["heads"].index(name) < len(grid["heads"]) - 2, (name, grid)
+        head = _head(grid, name)
+        assert head in last, (head, sorted(last))
+        i = heads.index(last[head])
+        right = min(heads[i + 1]["x"] - CELL_PADDING_PX if i + 1 < len(heads) else width, grid["client"] or width)
+        assert heads[i]["x"] + heads[i]["width"] <= right + 0.5, (head, heads[i], right)
+
+
+def _cells_whole(page, grid: dict, name: str) -> list[str]:
+    """Every text the grid drew in column ``name`` (below its header) ends inside the column (the status "more
+    frequent" was cut to "more fr..."); returns the texts checked."""
+    drawn = [t for t in page.evaluate("window.__drawn") if t["canvas"] in grid["canvases"]]
+    heads = sorted({t["text"]: t for t in drawn if t["y"] < HEADER_ROW_PX and t["text"] in grid["heads"]}.values(),
+                   key=lambda t: t["x"])
+    i = next(k for k, t in enumerate(heads) if t["text"] == name)
+    left = heads[i]["x"] - CELL_PADDING_PX
+    right = heads[i + 1]["x"] - CELL_PADDING_PX if i + 1 < len(heads) else grid["right"] - grid["left"]
+    cells = [t for t in drawn if t["y"] >= HEADER_ROW_PX and left <= t["x"] < right and t["text"].strip()]
+    for t in cells:
+        assert t["x"] + t["width"] <= right + 0.5, (name, t, right)
+    return [t["text"] for t in cells]
 
 
 def _shot(page, name: str) -> None:
@@ -105,17 +156,17 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.mark.parametrize("path,first,essentials", [
-    ("Slices", "Slice", ["Status", "q-value"]),
-    ("Compare", "Slice", ["Verdict", "q-value", "Change"]),
+    ("Slices", "Slice", ["Status", "q (BH over"]),
+    ("Compare", "Slice", ["Verdict", "q (BH over", "Change"]),
     ("Findings", "Finding", ["Note", "In plain words"]),
-    ("Clusters", "Cluster", ["Status", "q-value", "Top terms"]),  # the clustering runs in the background first
+    ("Clusters", "Cluster", ["Status", "q (BH over", "Top terms"]),  # the clustering runs in the background first
 ])
 def test_essential_columns_are_in_view(layout_server, projector, path, first, essentials):
     server, _ = layout_server
     _open(projector, f"{server.url}/{path}", "[data-testid='stDataFrame']")
     grid = _grid(projector, first, wait_s=240)
     _shot(projector, path.lower())
-    _essentials_in_view(grid, essentials)
+    _essentials_in_view(projector, grid, essentials)
 
 
 def test_failure_modes_matrix_headers_and_cells_are_not_clipped(layout_server, projector):
@@ -140,8 +191,10 @@ def test_failure_modes_matrix_headers_and_cells_are_not_clipped(layout_server, p
         assert t["width"] <= cell_width, (t, cell_width)
     assert any(t["text"].startswith("implicated") for t in found["cells"])
     # the tables of the cell below: its separation (half the width) and where the mode concentrates
-    _essentials_in_view(_grid(projector, "signal"), ["q-value", "preference AUC"])
-    _essentials_in_view(_grid(projector, "Slice"), ["Status", "q-value"])
+    _essentials_in_view(projector, _grid(projector, "signal"), ["signal", "q (BH over", "preference AUC"])
+    concentration = _grid(projector, "Slice")
+    _essentials_in_view(projector, concentration, ["Slice", "Status", "q (BH over"])
+    assert "more frequent" in _cells_whole(projector, concentration, "Status")
     _shot(projector, "failure-modes-concentration")
 
 

@@ -162,3 +162,43 @@ def test_a_cohort_applies_with_one_click_and_a_click_after_typing_is_kept(server
     wait_for_app(page)
     _shot(page, "cohort-then-click")
     assert _query(page)["view"] == "mix"
+
+
+#: A grid's rows as its accessibility tree gives them (the grid draws its cells on a canvas): each row's cell texts.
+ROWS = "e => Array.from(e.querySelectorAll('[role=row]')).map(r => Array.from(r.querySelectorAll('[role=gridcell]')).map(c => c.innerText))"
+
+
+def _grid_of_open_buttons(page, wait_s: float = 60):
+    """The visible grid whose rows start with an Open button (scrolled into view: the grid fills its rows lazily)."""
+    for _ in range(int(wait_s * 2)):
+        for grid in page.locator("[data-testid='stDataFrame']").all():
+            if not grid.is_visible():
+                continue
+            grid.scroll_into_view_if_needed()
+            if any(r and r[0].endswith("Open") for r in grid.evaluate(ROWS)):
+                return grid
+        page.wait_for_timeout(500)
+    raise AssertionError("no grid of Open buttons on the page")
+
+
+@pytest.mark.parametrize("path,ready,selectable", [
+    ("Slices?by=language&order=1&slice=" + '{"language":%20"sw"}', "text=Examples of a slice", True),
+    ("Compare?compare_by=language&row=" + '{"language":%20"sw"}', "text=Read a pair side by side", False),
+])
+def test_one_click_on_open_opens_the_example(server, page, path, ready, selectable):
+    _open(page, f"{server.url}/{path}", ready)
+    grid = _grid_of_open_buttons(page)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    row = next(r for r in grid.evaluate(ROWS) if r)  # the first data row: its example id
+    example = next(c for c in row if c.startswith("ex-"))
+    box = grid.bounding_box()
+    x = box["x"] + (36 if selectable else 0) + 30  # a selectable grid has a column of checkboxes first  # on the Open button of the first row (the header is 35 px high)
+    y = box["y"] + 35 + 17
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)  # once
+    page.wait_for_url("**/Example?**", timeout=60_000)
+    wait_for_app(page)
+    assert _query(page)["example"] == example
+    page.get_by_text(example).first.wait_for()
+    _shot(page, "open-" + path.split("?")[0].lower())
