@@ -148,7 +148,8 @@ def drift_view() -> None:
             "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
             "ci_high": st.column_config.NumberColumn("95% high", format="percent"),
             "departure": st.column_config.NumberColumn("vs reference", format="percent"),
-            "departure_q": ui.tables.q_column("departure q")})
+            "departure_q": ui.tables.q_column("departure q", ui.tables.q_family(traj.points["departure_q"],
+                                                                               "runs of every slice"))})
     else:
         title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
@@ -164,7 +165,7 @@ def drift_view() -> None:
         "last": st.column_config.NumberColumn("newest run", format="percent"),
         "slope": st.column_config.NumberColumn("trend (points per run)", format="%+.2f",
                                                help="accuracy change per run of the Cochran-Armitage line"),
-        "trend_q": ui.tables.q_column("trend q"),
+        "trend_q": ui.tables.q_column("trend q", ui.tables.q_family(traj.slices["trend_q"], "slices")),
         "first_departure_label": "first departs at", "departure_direction": "then",
         "explained_by": "explained by", "flagged": "flagged"})
     st.download_button("Download the slices (CSV)", safe_csv(table), file_name="timeline_slices.csv",
@@ -206,7 +207,9 @@ def surrogate_view() -> None:
         st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
     st.dataframe(ui.tables.styled(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy",
                                                 "last_accuracy", "q_value", "over_optimised"]], ("q_value",)), hide_index=True, width="stretch", key="timeline_turns",
-                 column_config={"turn_label": "accuracy peaks at", "q_value": ui.tables.q_column("q"),
+                 column_config={"turn_label": "accuracy peaks at",
+                                "q_value": ui.tables.q_column("q", ui.tables.q_family(result.turns["q_value"],
+                                                                                    "slice x signal pairs")),
                                 "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
                                 "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
 

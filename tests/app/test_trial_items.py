@@ -38,7 +38,7 @@ def _columns(frame) -> dict:
 
 
 def _family(label: str) -> int:
-    found = re.fullmatch(r"q (?:\w+ )?\(BH over ([\d,]+) [\w ]+\)", label)
+    found = re.fullmatch(r"(?:\w+ )?q (?:\w+ )?\(BH over ([\d,]+) [\w ]+\)", label)
     assert found, label
     return int(found.group(1).replace(",", ""))
 
@@ -86,3 +86,25 @@ def test_a_graded_comparison_names_the_scores_unit_and_the_q_family(demo_db, mon
         base, cand = store.runs()["run_id"].tolist()[:2]
         table = compare_scores(store, base, cand, "score", ["domain"], max_order=1, min_support=30).table
     assert _family(columns["q"]["label"]) == _bh_family(table["p_value"], table["q_value"])
+
+
+@pytest.fixture(scope="module")
+def series_db(tmp_path_factory):
+    from analysis.demo.seed import ensure_demo_series
+
+    path = tmp_path_factory.mktemp("trial_series") / "series.duckdb"
+    with open_store(path, seed_demo=False) as store:
+        ensure_demo_series(store)
+    return path
+
+
+def test_the_timeline_q_columns_name_their_family(series_db, monkeypatch):
+    from analysis import trajectories
+    from analysis.demo.series import SERIES_NAME
+
+    point_app_at(monkeypatch, series_db)
+    at = _page("7_Timeline.py", {"series": SERIES_NAME})
+    slices = next(d for d in at.dataframe if "trend_q" in d.value.columns)
+    with open_store(series_db, seed_demo=False) as store:
+        found = trajectories(store, SERIES_NAME, min_support=30, fdr=0.05)
+    assert _family(_columns(slices)["trend_q"]["label"]) == _bh_family(found.slices["trend_p"], found.slices["trend_q"])
