@@ -232,20 +232,21 @@ def cell_panel() -> None:
             ui.remember(clicked[0], key="fm_chosen_mode", query_param="mode")
             ui.remember(clicked[1], key="fm_chosen_component", query_param="component")
             st.session_state["fm_mode"], st.session_state["fm_component"] = clicked  # the pickers show it
-    cells_shown = result.display_cells()
-    matrix = figures.modes_matrix(cells_shown)
+    shows = (db, version, run_id, linked_baseline, spec_text, spec_name, settings, where)  # what the matrix shows
     if comp_ids:  # the cell chosen (the pickers' or the click's) is framed
         first_mode, first_comp = result.default_cell()  # as the pickers below default
         chosen_cell = (ui.remembered(mode_ids, key="fm_chosen_mode", query_param="mode", default=first_mode),
                        ui.remembered(comp_ids, key="fm_chosen_component", query_param="component", default=first_comp))
-        matrix = figures.clickable_matrix(matrix, cells_shown, selected=chosen_cell)
+        matrix = ui.figure("fm_matrix", (*shows, chosen_cell), lambda: figures.clickable_matrix(
+            figures.modes_matrix(result.display_cells()), result.display_cells(), selected=chosen_cell))
         st.plotly_chart(matrix, key="fm_matrix", width="stretch", on_select="rerun", selection_mode="points")
         st.caption("Click a cell to see its evidence below. Colour: the preference AUC of the component's signal, "
                    "P(it prefers a failure of this mode to a correct answer), where the evidence was judged: red = it "
                    "rewards the failure, blue = it penalises it. Amber: insufficient evidence; grey: no signal. "
                    "Italics: the relation the spec declares.")
     else:
-        st.plotly_chart(matrix, key="fm_matrix", width="stretch")
+        st.plotly_chart(ui.figure("fm_matrix", shows, lambda: figures.modes_matrix(result.display_cells())),
+                        key="fm_matrix", width="stretch")
         st.caption("Grey: no signal. Each row is a failure mode of the built-in taxonomy (the table above says how many "
                    "examples the detectors and the label columns put in it); with no component there is nothing to "
                    "judge a mode against.")

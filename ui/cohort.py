@@ -225,8 +225,8 @@ def example_link(run_id: str, example_id: str, where: str | None) -> str:
 
 
 def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -> pd.DataFrame:
-    """``examples`` (with ``example_id``) with a first column of links to each one's example view; show it with
-    ``column_config=EXAMPLE_LINK_COLUMN``."""
+    """``examples`` (with ``example_id``) with a first column of links to each one's example view; the pages put Open
+    buttons before it (:func:`with_open_buttons`: a link cell of the grid opened only on a second click)."""
     from urllib.parse import quote_plus, urlencode
 
     # what example_link gives, with the run and the cohort quoted once: only the example id varies (2,000 links,
