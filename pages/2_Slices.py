@@ -77,7 +77,8 @@ if graded:
 else:
     c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
 c3.metric("Slices tested", f"{int((~shown['too_small']).sum()):,}")
-c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}")
+c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {ui.tables.q_family(table['q_value'], 'slices')} tested "
+                                            "(Benjamini-Hochberg)")
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")

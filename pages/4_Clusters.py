@@ -82,7 +82,8 @@ c1.metric("Examples", f"{len(labels):,}", help="In the cohort" if where else Non
 c2.metric("Clusters", f"{int((~table['cluster'].isin([NOISE, EMPTY])).sum()):,}")
 noise_share = float((labels["cluster"] == NOISE).mean()) if len(labels) else 0.0
 c3.metric("Noise", ui.fmt_pct(noise_share), help="Examples HDBSCAN left in no cluster (their own group)")
-c4.metric("Worse than the rest", f"{int(table['finding'].sum()):,}", help=f"q-value below {settings['fdr']}")
+c4.metric("Worse than the rest", f"{int(table['finding'].sum()):,}", help=f"q-value below {settings['fdr']}, adjusted over the "
+                                         f"{ui.tables.q_family(table['q_value'], 'clusters')} tested (Benjamini-Hochberg)")
 st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {settings['n_neighbors']} · smallest "
            f"cluster {settings['min_cluster_size']:,} · seed {settings['seed']} · {ui.computed_note(run_id, params)}")
 for text in settings.get("notes", []):
