@@ -20,6 +20,11 @@ opening the store) is reported apart and left out of the overall figures. On a s
 noisy; the ratio to the floor measured in the same run is what counts. ``--quick`` is 100,000
 examples per run (for iteration); ``--size`` any other count.
 
+The Streamlit rerun floor: before the app starts, a trivial page (``bench/_floor_app.py``, one selectbox) is served
+the same way and its selection changed ``15`` times, timed to settled the same way: what any rerun costs on this
+machine (websocket, script run, chromium), whatever the page computes. It is printed as "Streamlit rerun floor";
+``--page floor`` measures only it.
+
 Timeline (``--page timeline``): a series of ``--series-runs`` runs (default 20) of ``--size`` examples each (``--quick``:
 100,000), the five attributes and the drifting slice of ``bench/bench_series.py``, cached as
 ``faultline-bench-ui-series-<runs>x<size>.duckdb``; the Timeline page is opened and its views changed (attribute, a
@@ -236,13 +241,13 @@ def now_ms() -> float:
 class App:
     """``streamlit run app.py`` on 127.0.0.1 on the bench store."""
 
-    def __init__(self, store: Path, port: int, *, precompute: bool = True):
+    def __init__(self, store: Path, port: int, *, precompute: bool = True, script: Path = ROOT / "app.py"):
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(Path(tempfile.gettempdir()) / f"bench-ui-{port}.log", "w")  # noqa: SIM115 - closed in stop
         env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0",
                "FAULTLINE_PRECOMPUTE": "1" if precompute else "0"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -408,6 +413,47 @@ def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) 
                 driver.shot("bench-cluster-slice")
 
 
+# ------------------------------------------------------------------------------------------ the Streamlit floor
+FLOOR_APP = ROOT / "bench" / "_floor_app.py"
+#: Selections timed on the floor page (after its first render).
+FLOOR_SELECTIONS = 15
+
+
+def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tuple[list[float], list[float]]:
+    """Seconds to settled of a trivial Streamlit page (``bench/_floor_app.py``: one selectbox): (opens, reruns).
+
+    The same server flags, browser and settled rule as the app's interactions: what any rerun costs here, whatever
+    the page computes (the part of a Faultline interaction that is not ours).
+    """
+    from playwright.sync_api import sync_playwright
+
+    app = App(Path(os.devnull), free_port(port), precompute=False, script=FLOOR_APP)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 720})
+                context.add_init_script(MONITOR)
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                driver = Driver(page, app.url, None)
+                for _ in range(3):
+                    driver.goto("floor", "", "open")
+                for _ in range(selections):
+                    driver.act("floor", "rerun", lambda: driver.select("Option"))
+            finally:
+                browser.close()
+    finally:
+        app.stop()
+    return driver.times.get(("floor", "open"), []), driver.times.get(("floor", "rerun"), [])
+
+
+def floor_line(opens: list[float], reruns: list[float]) -> str:
+    """The printed floor: p50 / p95 of the trivial page's reruns (and its opens)."""
+    return (f"Streamlit rerun floor (a page with one selectbox, settled as above): p50 {pct(reruns, 50):.2f} / p95 "
+            f"{pct(reruns, 95):.2f} s over {len(reruns)} selections; its page open p50 {pct(opens, 50):.2f} s")
+
+
 # ------------------------------------------------------------------------------------------ timeline
 SERIES = "bench"
 
@@ -471,7 +517,8 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2) -> None:
+def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2,
+           rerun_floor: tuple[list[float], list[float]] | None = None) -> None:
     print(f"\n{size:,} examples per run x {runs} runs; seconds from the action to settled (p50 / p95 over "
           f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call")
     print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}")
@@ -488,6 +535,8 @@ def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int =
             everything.extend(values)
         print(f"{where:<15}{pct(values, 50):8.2f}{pct(values, 95):8.2f}{len(values):5d}")
     print(f"{'overall':<15}{pct(everything, 50):8.2f}{pct(everything, 95):8.2f}{len(everything):5d}")
+    if rerun_floor is not None:
+        print("\n" + floor_line(*rerun_floor))
     print("\nfloor (engine, seconds, one call each, page defaults):")
     for where, calls in floor.items():
         print(f"  {where:<28}" + "  ".join(f"{k} {v:.2f}" for k, v in calls.items()))
@@ -508,11 +557,15 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
     parser.add_argument("--no-precompute", action="store_true", help="turn the app's background precompute off "
                         "(FAULTLINE_PRECOMPUTE=0): every view is computed when first asked for")
-    parser.add_argument("--page", choices=["all", "timeline"], default="all",
-                        help="all: every page on 2 runs; timeline: the Timeline page on a series of runs")
+    parser.add_argument("--page", choices=["all", "timeline", "floor"], default="all",
+                        help="all: every page on 2 runs; timeline: the Timeline page on a series of runs; floor: "
+                             "only the Streamlit rerun floor (a page with one selectbox)")
     parser.add_argument("--series-runs", type=int, default=20, help="runs of the timeline series (default 20)")
     args = parser.parse_args()
     size = 100_000 if args.quick else args.size
+    if args.page == "floor":
+        print(floor_line(*streamlit_floor(args.port)))
+        return
     if args.page == "timeline":
         main_timeline(args, size)
         return
@@ -521,6 +574,8 @@ def main() -> None:
     spent = ensure_store(store, size)
     print(f"store {store} ({size:,} x 2){f': generated in {spent:.1f} s' if spent else ': reused'}", flush=True)
     floor = {} if args.no_floor else engine_floor(store, clusters=args.clusters)
+    rerun_floor = streamlit_floor(args.port)
+    print(floor_line(*rerun_floor), flush=True)
     from analysis import open_store
 
     with open_store(store, seed_demo=False) as opened:
@@ -551,7 +606,7 @@ def main() -> None:
                 browser.close()
     finally:
         app.stop()
-    report(driver.times, floor, driver.notes, size=size)
+    report(driver.times, floor, driver.notes, size=size, rerun_floor=rerun_floor)
 
 
 def main_timeline(args, size: int) -> None:
