@@ -367,9 +367,11 @@ class Driver:
         return target.click
 
 
-def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) -> None:
-    """Every page's main interactions, ``rounds`` times (first renders after a fresh navigation)."""
-    first, second = run_names
+def drive(driver: Driver, run_ids: list[str], *, clusters: bool, rounds: int, names: dict | None = None) -> None:
+    """Every page's main interactions, ``rounds`` times (first renders after a fresh navigation); ``names`` (run id
+    -> name) are what the run pickers show (a picker's options read names, not ids)."""
+    first, second = run_ids
+    names = names or {}
     driver.goto("Start (cold)", "", "first visit")  # the new process imports the engine, plotly and opens the store
     for round_no in range(rounds):
         driver.goto("Start", "")
@@ -392,8 +394,9 @@ def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) 
         driver.goto("Compare", "Compare")
         driver.act("Compare", "order: pairs", lambda: driver.radio("pairs"))
         driver.act("Compare", "order: single", lambda: driver.radio("single"))
-        driver.act("Compare", "candidate (same run)", lambda: driver.select("Candidate", first))
-        driver.act("Compare", "baseline (swap)", lambda: driver.select("Baseline", second))
+        driver.act("Compare", "select a row", lambda row=round_no: driver.grid_row("compare_table", row + 1))
+        driver.act("Compare", "candidate (same run)", lambda: driver.select("Candidate", names.get(first, first)))
+        driver.act("Compare", "baseline (swap)", lambda: driver.select("Baseline", names.get(second, second)))
         if round_no == 0:
             driver.shot("bench-compare")
         # ---- Failure modes
@@ -579,7 +582,9 @@ def main() -> None:
     from analysis import open_store
 
     with open_store(store, seed_demo=False) as opened:
-        run_ids = list(opened.runs()["run_id"])[:2]
+        listing = opened.runs()
+        run_ids = list(listing["run_id"])[:2]
+        run_names = dict(zip(listing["run_id"], listing["name"]))
     app = App(store, free_port(args.port), precompute=not args.no_precompute)
     try:
         from playwright.sync_api import sync_playwright
@@ -601,7 +606,7 @@ def main() -> None:
                 driver.notes.append("Clusters skipped: clustering is a background job (about 2 minutes the first "
                                     "time at 1M); pass --clusters to compute it first and time the page")
             try:
-                drive(driver, run_ids, clusters=args.clusters, rounds=args.rounds)
+                drive(driver, run_ids, clusters=args.clusters, rounds=args.rounds, names=run_names)
             finally:
                 browser.close()
     finally:
