@@ -79,11 +79,22 @@ def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, d
 # triples over 10 attributes hold 13 MiB, predicate dicts included), so at most 16 slice tables are kept.
 
 
-@st.cache_resource(show_spinner="Computing slices...", max_entries=16)
+# Streamlit keys a cached call on the arguments as passed: ``f(x, where=None)`` and ``f(x)`` are two entries. The
+# functions the pages and the background precompute (ui.jobs) both call therefore pass every argument to the cached
+# function positionally, in one form, so that a view computed in the background is the one the page finds.
+
+
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int, *, where: str | None = None, outcome: str = "correct"):
     """The slice table of a run (:func:`analysis.slice_table`), over a cohort (``where``) and by an outcome
     (``"correct"``, or a numeric score: the mean per slice); shared read-only (never modify it)."""
+    return _slices(db_path, int(data_version), run_id, tuple(by), int(max_order), int(min_support), float(fdr),
+                   int(bins), where or None, outcome)
+
+
+@st.cache_resource(show_spinner="Computing slices...", max_entries=16)
+def _slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
+            bins: int, where: str | None, outcome: str):
     return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
                                 fdr=fdr, bins=bins, where=where, outcome=outcome)
 
@@ -95,11 +106,17 @@ def outcomes(db_path: str, data_version: int, run_id: str) -> list[str]:
     return ["correct", *sorted(set(analysis.score_columns(_open(db_path).schema(run_id)).values()))]
 
 
-@st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
                min_support: int, fdr: float, *, where: str | None = None):
     """Two runs compared slice by slice (:func:`analysis.compare_runs`), within a cohort (read on the baseline);
     shared read-only (never modify it)."""
+    return _comparison(db_path, int(data_version), baseline, candidate, tuple(by), int(max_order), int(min_support),
+                       float(fdr), where or None)
+
+
+@st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
+def _comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
+                min_support: int, fdr: float, where: str | None):
     return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
                                  min_support=min_support, fdr=fdr, where=where)
 
