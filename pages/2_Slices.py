@@ -2,6 +2,7 @@
 
 import os
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -104,11 +105,17 @@ def slice_browser() -> None:
         f"Show up to {min(len(every), TABLE_ROWS):,} slices", value=False, key="slices_show_more",
         help=f"The table shows the first {SHOWN_ROWS:,} slices by evidence; the CSV below has every slice.")
     view = every.head(TABLE_ROWS if more else SHOWN_ROWS)  # by evidence: the rows anyone reads
-    display = (ui.tables.graded_display if graded else ui.tables.slices_display)(view, fdr=float(fdr))
     # The selected slice is kept as its predicate, never as a row number: the table is a new widget whenever what it
     # indexes changes, and the slice is selected again only where it is still a row.
     wanted_slice = ui.chosen_slice(run_id)
     positions = [i for i, p in enumerate(view["predicate"]) if p == wanted_slice] if wanted_slice else []
+    if wanted_slice and not positions and len(every) > len(view):  # chosen elsewhere (a cluster), below the rows shown
+        below = every.iloc[len(view):]
+        found = [i for i, p in enumerate(below["predicate"]) if p == wanted_slice][:1]
+        if found:  # shown as a last row, selected
+            view = pd.concat([view, below.iloc[found]])
+            positions = [len(view) - 1]
+    display = (ui.tables.graded_display if graded else ui.tables.slices_display)(view, fdr=float(fdr))
     table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
                              st.session_state.get("slices_nav", 0), where, outcome, more)
     event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
@@ -119,7 +126,9 @@ def slice_browser() -> None:
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
     ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
     if len(every) > len(view):
-        st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence; the CSV has all of them.")
+        st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence"
+                   + (" (the last row: the slice chosen, further down)" if positions and positions[0] >= (
+                       TABLE_ROWS if more else SHOWN_ROWS) else "") + "; the CSV has all of them.")
     st.download_button("Download the slice table (CSV)",
                        lambda: safe_csv(ui.tables.export_frame(
                            every, ui.tables.GRADED_EXPORT if graded else ui.tables.SLICE_EXPORT)),

@@ -64,6 +64,7 @@ from ui.cohort import (
     with_example_links,
 )
 from ui.jobs import (
+    SLICES_DEFAULTS,
     ClusterJob,
     cluster_job,
     computed_note,
@@ -76,6 +77,7 @@ from ui.session import (
     PAGE_ICON,
     choose_slice,
     chosen_slice,
+    cluster_slice_attributes,
     flash,
     get_store,
     md,
@@ -120,4 +122,5 @@ __all__ = [
     "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
+    "SLICES_DEFAULTS", "cluster_slice_attributes",
 ]
