@@ -20,6 +20,10 @@ opening the store) is reported apart and left out of the overall figures. On a s
 noisy; the ratio to the floor measured in the same run is what counts. ``--quick`` is 100,000
 examples per run (for iteration); ``--size`` any other count.
 
+Beside each interaction, the CPU seconds the app's process (script, DuckDB, background precompute) and chromium
+used from the action to settled (Linux ``/proc``; the settled watch itself costs the browser about what the floor
+page's reruns show): on a shared machine the wall clock also counts waiting for a core, the CPU does not.
+
 The Streamlit rerun floor: before the app starts, a trivial page (``bench/_floor_app.py``, one selectbox) is served
 the same way and its selection changed ``15`` times, timed to settled the same way: what any rerun costs on this
 machine (websocket, script run, chromium), whatever the page computes. It is printed as "Streamlit rerun floor";
@@ -280,17 +284,75 @@ def free_port(preferred: int | None) -> int:
         return sock.getsockname()[1]
 
 
+# ------------------------------------------------------------------------------------------ CPU seconds
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_table() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, CPU seconds used so far: user + system) of every process (Linux ``/proc``;
+    empty elsewhere)."""
+    table = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()
+            table[int(entry.name)] = (int(fields[1]), text[text.index("(") + 1:text.rindex(")")],
+                                      (int(fields[11]) + int(fields[12])) / _TICK)
+    return table
+
+
+def _tree(table: dict, root: int) -> set[int]:
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += [p for p, (parent, _, _) in table.items() if parent == pid and p not in found]
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used so far by the app (its process: the script, DuckDB's threads, the background precompute) and
+    by the browser (every other process this bench started except Playwright's node driver): on a machine shared
+    with other work, what an interaction cost where the wall clock also counts waiting for a core."""
+
+    def __init__(self, app_pid: int):
+        self.app_pid = app_pid
+
+    def read(self) -> tuple[float, float]:
+        table = _process_table()
+        app = _tree(table, self.app_pid)
+        browser = _tree(table, os.getpid()) - app - {os.getpid()}
+        return (sum(table[p][2] for p in app if p in table),
+                sum(table[p][2] for p in browser if p in table and table[p][1] != "node"))
+
+
 class Driver:
     """The interactions, each timed to settled; results under (page, interaction)."""
 
-    def __init__(self, page, url: str, shots: Path | None):
-        self.page, self.url, self.shots = page, url, shots
+    def __init__(self, page, url: str, shots: Path | None, meter: CpuMeter | None = None):
+        self.page, self.url, self.shots, self.meter = page, url, shots, meter
         self.times: dict[tuple[str, str], list[float]] = {}
+        self.cpu: dict[tuple[str, str], list[tuple[float, float]]] = {}
         self.notes: list[str] = []
+        self._cpu0 = (0.0, 0.0)
+
+    def _start(self) -> None:
+        self._cpu0 = self.meter.read() if self.meter else (0.0, 0.0)
 
     def _record(self, where: str, what: str, seconds: float) -> None:
         self.times.setdefault((where, what), []).append(seconds)
-        print(f"  {where:<14} {what:<22} {seconds:7.2f} s", flush=True)
+        cpu = ""
+        if self.meter:
+            app, browser = (b - a for a, b in zip(self._cpu0, self.meter.read()))
+            self.cpu.setdefault((where, what), []).append((app, browser))
+            cpu = f"   CPU app {app:5.2f} s, browser {browser:5.2f} s"
+        print(f"  {where:<14} {what:<22} {seconds:7.2f} s{cpu}", flush=True)
 
     def _errors(self, where: str) -> None:
         for selector in ("[data-testid='stException']", "[data-testid='stAlertContentError']"):
@@ -305,6 +367,7 @@ class Driver:
             self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
     def goto(self, where: str, path: str, what: str = "open") -> None:
+        self._start()
         t0 = now_ms()
         self.page.goto(f"{self.url}/{path}")
         self._record(where, what, settle(self.page, t0, need_run=True))
@@ -319,6 +382,7 @@ class Driver:
             self.shot(f"failed-{where}-{what}".replace(" ", "_").replace(":", ""))
             self.page.keyboard.press("Escape")
             return
+        self._start()
         t0 = now_ms()
         final()
         self._record(where, what, settle(self.page, t0, need_run=False))
@@ -422,8 +486,9 @@ FLOOR_APP = ROOT / "bench" / "_floor_app.py"
 FLOOR_SELECTIONS = 15
 
 
-def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tuple[list[float], list[float]]:
-    """Seconds to settled of a trivial Streamlit page (``bench/_floor_app.py``: one selectbox): (opens, reruns).
+def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tuple[list, list, list]:
+    """Seconds to settled of a trivial Streamlit page (``bench/_floor_app.py``: one selectbox): (opens, reruns, the
+    reruns' CPU seconds as (app, browser)).
 
     The same server flags, browser and settled rule as the app's interactions: what any rerun costs here, whatever
     the page computes (the part of a Faultline interaction that is not ours).
@@ -439,7 +504,7 @@ def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tup
                 context.add_init_script(MONITOR)
                 page = context.new_page()
                 page.set_default_timeout(60_000)
-                driver = Driver(page, app.url, None)
+                driver = Driver(page, app.url, None, CpuMeter(app.proc.pid))
                 for _ in range(3):
                     driver.goto("floor", "", "open")
                 for _ in range(selections):
@@ -448,13 +513,16 @@ def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tup
                 browser.close()
     finally:
         app.stop()
-    return driver.times.get(("floor", "open"), []), driver.times.get(("floor", "rerun"), [])
+    return (driver.times.get(("floor", "open"), []), driver.times.get(("floor", "rerun"), []),
+            driver.cpu.get(("floor", "rerun"), []))
 
 
-def floor_line(opens: list[float], reruns: list[float]) -> str:
-    """The printed floor: p50 / p95 of the trivial page's reruns (and its opens)."""
+def floor_line(opens: list[float], reruns: list[float], cpu: list[tuple[float, float]]) -> str:
+    """The printed floor: p50 / p95 of the trivial page's reruns (and its opens), with their median CPU seconds."""
     return (f"Streamlit rerun floor (a page with one selectbox, settled as above): p50 {pct(reruns, 50):.2f} / p95 "
-            f"{pct(reruns, 95):.2f} s over {len(reruns)} selections; its page open p50 {pct(opens, 50):.2f} s")
+            f"{pct(reruns, 95):.2f} s over {len(reruns)} selections (CPU app {pct([a for a, _ in cpu], 50):.2f} s, "
+            f"browser {pct([b for _, b in cpu], 50):.2f} s); its page open p50 {pct(opens, 50):.2f} s; load average "
+            f"{os.getloadavg()[0]:.1f}")
 
 
 # ------------------------------------------------------------------------------------------ timeline
@@ -521,16 +589,21 @@ def pct(values: list[float], q: float) -> float:
 
 
 def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2,
-           rerun_floor: tuple[list[float], list[float]] | None = None) -> None:
+           rerun_floor: tuple[list, list, list] | None = None, cpu: dict | None = None) -> None:
+    cpu = cpu or {}
     print(f"\n{size:,} examples per run x {runs} runs; seconds from the action to settled (p50 / p95 over "
-          f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call")
-    print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}")
+          f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call; CPU app / "
+          "browser = median CPU seconds the app's process (with its background work) and chromium used meanwhile; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}{'CPU app':>9}{'browser':>9}")
     pages: dict[str, list[float]] = {}
     for (where, what), values in times.items():
         pages.setdefault(where, []).extend(values)
         fl = floor.get(where, {}).get(what)
+        used = cpu.get((where, what))
         print(f"{where:<15}{what:<24}{pct(values, 50):8.2f}{pct(values, 95):8.2f}"
-              f"{'' if fl is None else f'{fl:8.2f}'}")
+              f"{'' if fl is None else f'{fl:8.2f}':>8}"
+              + ("" if not used else f"{pct([a for a, _ in used], 50):9.2f}{pct([b for _, b in used], 50):9.2f}"))
     print(f"\n{'page':<15}{'p50':>8}{'p95':>8}{'n':>5}")
     everything = []
     for where, values in pages.items():
@@ -595,7 +668,7 @@ def main() -> None:
             context.add_init_script(MONITOR)
             page = context.new_page()
             page.set_default_timeout(240_000)
-            driver = Driver(page, app.url, args.shots)
+            driver = Driver(page, app.url, args.shots, CpuMeter(app.proc.pid))
             driver.notes.append(
                 "precompute off: every view computed when first asked for" if args.no_precompute else
                 "precompute on: the app computes the first views of every page after it starts, and after each "
@@ -611,7 +684,7 @@ def main() -> None:
                 browser.close()
     finally:
         app.stop()
-    report(driver.times, floor, driver.notes, size=size, rerun_floor=rerun_floor)
+    report(driver.times, floor, driver.notes, size=size, rerun_floor=rerun_floor, cpu=driver.cpu)
 
 
 def main_timeline(args, size: int) -> None:
@@ -631,14 +704,14 @@ def main_timeline(args, size: int) -> None:
             context.add_init_script(MONITOR)
             page = context.new_page()
             page.set_default_timeout(240_000)
-            driver = Driver(page, app.url, args.shots)
+            driver = Driver(page, app.url, args.shots, CpuMeter(app.proc.pid))
             try:
                 drive_timeline(driver, rounds=args.rounds)
             finally:
                 browser.close()
     finally:
         app.stop()
-    report(driver.times, floor, driver.notes, size=size, runs=args.series_runs)
+    report(driver.times, floor, driver.notes, size=size, runs=args.series_runs, cpu=driver.cpu)
 
 
 if __name__ == "__main__":
