@@ -164,7 +164,7 @@ def rows_and_pairs() -> None:
         st.caption("No pair of this row has these verdicts.")
     else:
         shown = pd.DataFrame({
-            "open": [ui.example_link(candidate, e, where) for e in pairs["example_id"]],
+            "open": ui.with_example_links(pairs[["example_id"]], candidate, where)[ui.cohort.EXAMPLE_LINK],
             "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
             "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
             "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
@@ -183,8 +183,9 @@ def rows_and_pairs() -> None:
                          "cand_score": st.column_config.NumberColumn("Candidate score", format="%.3g"),
                          "reference": st.column_config.TextColumn("Reference", width="small")})
         ids = list(pairs["example_id"].astype(str))
-        chosen = st.selectbox("Read a pair side by side", ids, key="compare_pair",
-                              format_func=lambda e: f"{e} ({shown.loc[ids.index(e), 'verdict']})")
+        # made once, not per option (the first pair of an id, as the pair read below)
+        pair_labels = dict(reversed([(e, f"{e} ({v})") for e, v in zip(ids, shown["verdict"])]))
+        chosen = st.selectbox("Read a pair side by side", ids, key="compare_pair", format_func=pair_labels.get)
         one = pairs.iloc[ids.index(chosen)]
         st.markdown(f"**Input**  \n{ui.md(one['input'])}")
         left, right = st.columns(2)

@@ -96,3 +96,15 @@ def test_compare_shows_its_first_rows_and_a_selected_row_fills_the_drilldown(dem
     rerun(at)
     chosen = at.selectbox(key="compare_row")
     assert chosen.format_func(chosen.value) == expected["description"].iloc[3]
+
+
+def test_compare_pairs_link_each_example_and_name_their_verdict(demo_env):
+    import ui.cohort
+
+    at = start(COMPARE)
+    candidate = at.session_state["chosen_candidate"]
+    pairs = at.dataframe[1].value
+    assert len(pairs) > 1
+    assert list(pairs["open"]) == [ui.cohort.example_link(candidate, e, None) for e in pairs["example_id"]]
+    box = at.selectbox(key="compare_pair")
+    assert list(box.options) == [f"{e} ({v})" for e, v in zip(pairs["example_id"], pairs["verdict"])]
