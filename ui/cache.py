@@ -260,14 +260,21 @@ def link_result(db_path: str, data_version: int, run_id: str, baseline: str | No
                          where=where or None)
 
 
+# held by st.cache_resource (shared read-only): compiling a run's modes runs the detectors' own queries (the
+# multiple-choice detector reads every output: 0.3-1 s at 1M examples), the same for every mode the page shows
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _compiled_modes(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, where: str | None):
+    spec = objective(spec_text, source) if spec_text.strip() else None
+    return analysis.compile_modes(_open(db_path), run_id, spec, strict=False, where=where or None)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
                   columns: tuple, order_by: str | None, descending: bool, where: str | None = None):
     """The examples of a failure mode (within the cohort ``where``, if given) with the sources that put them
     there."""
     store = _open(db_path)
-    spec = objective(spec_text, source) if spec_text.strip() else None
-    compiled = analysis.compile_modes(store, run_id, spec, strict=False, where=where or None)
+    compiled = _compiled_modes(db_path, data_version, run_id, spec_text, source, where or None)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
                                   order_by=order_by, descending=descending, limit=500)
 

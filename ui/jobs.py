@@ -166,8 +166,14 @@ def start_precompute(db_path: str, data_version: int) -> dict:
             spec_text, source = cache.demo_spec_text(), DEMO_SPEC_NAME
         else:
             spec_text, source = "", NO_SPEC_NAME
-        cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text, source,
-                          *LINK_DEFAULTS)
+        result = cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text,
+                                   source, *LINK_DEFAULTS)
+        if not result.objective.components:  # the examples the page shows first: its most frequent mode's
+            counted = dict(zip(result.counts["mode"], result.counts["n"]))  # (pages/5_Failure_modes.py, cell_panel)
+            modes = [m.id for m in result.objective.modes]
+            if modes:
+                mode = max(modes, key=lambda m: counted.get(m, 0))
+                cache.mode_examples(db, version, run_id, spec_text, source, mode, (), None, True)
 
     ids = list(cache.run_listing(db_path, data_version)["run_id"])
     worker = _background()
