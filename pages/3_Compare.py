@@ -105,6 +105,8 @@ else:
 #: every row. A selection re-runs the fragment below, which sends the table again: its q-value formatting (a pandas
 #: Styler) writes every cell, 0.22 s of CPU for 2,000 rows (pairs of 10 attributes), 0.03 s for 200.
 SHOWN_ROWS, TABLE_ROWS = 200, 2000
+#: The rows whose examples are read in the background once the table shows (the likeliest to be selected).
+NEXT_ROWS = 3
 
 
 @st.fragment
@@ -153,6 +155,11 @@ def rows_and_pairs() -> None:
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
         st.stop()
+    if not where:  # the likely next clicks, in the background: the table's first rows, and this row after a swap
+        ui.precompute_next(db, version, "drilldowns", baseline, candidate,
+                           [tuple(sorted(p.items())) for p in table["predicate"].head(NEXT_ROWS)], tuple(verdicts))
+        ui.precompute_next(db, version, "drilldowns", candidate, baseline, [tuple(sorted(predicate.items()))],
+                           tuple(verdicts))
     v1, v2, v3, v4 = st.columns(4)
     v1.metric("Regressed", f"{counts['regressed']:,}", help="right in the baseline, wrong in the candidate")
     v2.metric("Fixed", f"{counts['fixed']:,}", help="wrong in the baseline, right in the candidate")

@@ -135,11 +135,17 @@ def shared_scores(db_path: str, data_version: int, baseline: str, candidate: str
     return analysis.shared_scores(_open(db_path), baseline, candidate)
 
 
-@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
 def comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
                          verdicts: tuple, *, where: str | None = None):
     """(counts per verdict, the pairs of those verdicts) of one comparison row (:func:`analysis.verdict_counts`,
     :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs."""
+    return _comparison_drilldown(db_path, int(data_version), baseline, candidate, tuple(predicate), tuple(verdicts),
+                                 where or None)
+
+
+@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
+def _comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
+                          verdicts: tuple, where: str | None):
     store = _open(db_path)
     counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where)
     pairs = analysis.comparison_examples(store, baseline, candidate, dict(predicate), verdicts=list(verdicts) or None,

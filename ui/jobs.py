@@ -270,7 +270,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
     of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
     min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
-    max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice"). Each view is asked once per process; the work runs in
+    max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
+    ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
+    Compare's examples behind those rows. Each view is asked once per process; the work runs in
     the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
     the start-up precompute), which shares the machine with the page the user is looking at.
     ``FAULTLINE_PRECOMPUTE=0`` turns it off.
@@ -290,6 +292,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     elif kind == "slice_table":  # one view of the Slices page, as a link to it will show it
         run_id, by, max_order, min_support, fdr, bins = args
         views.append((cache.slices, run_id, tuple(by), max_order, min_support, fdr, bins))
+    elif kind == "drilldowns":  # Compare's examples behind rows: the first rows of a table, a row of the swapped pair
+        baseline, candidate, predicates, verdicts = args
+        views += [(cache.comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts)) for p in predicates]
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
