@@ -101,9 +101,10 @@ else:
     display = ui.tables.comparison_display(table)
     columns = ui.tables.COMPARISON_COLUMNS
 
-#: Rows the table shows (in its order: regressions, then improvements) unless asked for more, and the most it shows when asked; the CSV has
-#: every row. A selection re-runs the fragment below, which sends the table again: its q-value formatting (a pandas
-#: Styler) writes every cell, 0.22 s of CPU for 2,000 rows (pairs of 10 attributes), 0.03 s for 200.
+#: Rows the table shows (in its order: regressions, then improvements) unless asked for more, and the most it shows
+#: when asked; the CSV has every row. A selection re-runs the fragment below, which sends the table again: its q-value
+#: formatting (a pandas Styler) writes every cell, 0.22 s of CPU for 2,000 rows (pairs of 10 attributes), 0.03 s for
+#: 200.
 SHOWN_ROWS, TABLE_ROWS = 200, 2000
 #: The rows whose examples are read in the background once the table shows (the likeliest to be selected).
 NEXT_ROWS = 3
@@ -117,8 +118,8 @@ def rows_and_pairs() -> None:
         f"Show up to {min(len(display), TABLE_ROWS):,} rows", value=False, key="compare_show_more",
         help=f"The table shows its first {SHOWN_ROWS:,} rows; the CSV below has every row.")
     view = display.head(TABLE_ROWS if more else SHOWN_ROWS)  # the first rows of the table: a selection indexes both
-    st.caption("Select a row to see the examples behind it below."
-               + (f" The first {len(view):,} of {len(display):,} rows (regressions, then improvements)." if len(view) < len(display) else ""))
+    cut = f" The first {len(view):,} of {len(display):,} rows (regressions, then improvements)."
+    st.caption("Select a row to see the examples behind it below." + (cut if len(view) < len(display) else ""))
     picked = st.dataframe(ui.tables.styled(view), hide_index=True, width="stretch", column_config=columns, on_select="rerun",
                           selection_mode="single-row",
                           key=ui.table_key("compare_table", db, version, baseline, candidate, by, max_order, min_support,
