@@ -624,23 +624,30 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         raise ValueError("Invalid 'color_by' parameter: 'failure mode' needs a 'failure_mode' column in labels")
     if labels.empty:
         return _empty("the clustering has no example")
-    shown = labels if len(labels) <= max_points else labels.sample(max_points, random_state=seed).sort_index()
+    if len(labels) <= max_points:
+        shown = labels
+    else:  # a seeded sample without a permutation of every row (pandas' sample shuffles all: 0.1 s at 1M)
+        shown = labels.iloc[np.sort(np.random.default_rng(seed).choice(len(labels), max_points, replace=False))]
     hover = shown["text"].astype(str).str.slice(0, 160).str.replace("\n", " ", regex=False).map(label)
     outcome = (shown["correct"].map({True: "correct", False: "wrong"}).fillna("unscored")
                .where(shown["scored"].astype(bool), "unscored"))
     ids = (shown["example_id"] if "example_id" in shown else pd.Series(shown.index, index=shown.index)).astype(str)
     template = "cluster %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
 
-    def data(mask) -> list:
-        return list(zip(_labels(shown["cluster"][mask]), outcome[mask], hover[mask], ids[mask]))
+    def data(mask) -> np.ndarray:
+        # an object array (n, 4), not a list of tuples: plotly checks a list item by item (1-2 s for 5,000 points)
+        rows = list(zip(_labels(shown["cluster"][mask]), outcome[mask], hover[mask], ids[mask]))
+        points = np.empty((len(rows), 4), dtype=object)
+        if rows:
+            points[:] = rows
+        return points
 
     fig = go.Figure()
     if color_by == "correctness":
         colours = {"correct": "#94A3B8", "wrong": FINDING, "unscored": "#CBD5E1"}
         symbols = {"correct": "circle", "wrong": "x", "unscored": "circle-open"}
         order = np.random.default_rng(seed).permutation(len(shown))  # nobody on top: the share reads true
-        points = np.empty((len(shown), 4), dtype=object)  # built once (arrays: plotly checks lists item by item)
-        points[:] = data(np.ones(len(shown), dtype=bool))
+        points = data(np.ones(len(shown), dtype=bool))  # built once
         drawn = outcome.iloc[order]
         # SVG, not WebGL: WebGL draws a trace's markers grouped by symbol (every wrong cross above every correct
         # circle, so a run 17% wrong looked mostly wrong); SVG draws them in this random order

@@ -20,6 +20,15 @@ opening the store) is reported apart and left out of the overall figures. On a s
 noisy; the ratio to the floor measured in the same run is what counts. ``--quick`` is 100,000
 examples per run (for iteration); ``--size`` any other count.
 
+Beside each interaction, the CPU seconds the app's process (script, DuckDB, background precompute) and chromium
+used from the action to settled (Linux ``/proc``; the settled watch itself costs the browser about what the floor
+page's reruns show): on a shared machine the wall clock also counts waiting for a core, the CPU does not.
+
+The Streamlit rerun floor: before the app starts, a trivial page (``bench/_floor_app.py``, one selectbox) is served
+the same way and its selection changed ``15`` times, timed to settled the same way: what any rerun costs on this
+machine (websocket, script run, chromium), whatever the page computes. It is printed as "Streamlit rerun floor";
+``--page floor`` measures only it.
+
 Timeline (``--page timeline``): a series of ``--series-runs`` runs (default 20) of ``--size`` examples each (``--quick``:
 100,000), the five attributes and the drifting slice of ``bench/bench_series.py``, cached as
 ``faultline-bench-ui-series-<runs>x<size>.duckdb``; the Timeline page is opened and its views changed (attribute, a
@@ -236,13 +245,13 @@ def now_ms() -> float:
 class App:
     """``streamlit run app.py`` on 127.0.0.1 on the bench store."""
 
-    def __init__(self, store: Path, port: int, *, precompute: bool = True):
+    def __init__(self, store: Path, port: int, *, precompute: bool = True, script: Path = ROOT / "app.py"):
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(Path(tempfile.gettempdir()) / f"bench-ui-{port}.log", "w")  # noqa: SIM115 - closed in stop
         env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0",
                "FAULTLINE_PRECOMPUTE": "1" if precompute else "0"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -275,17 +284,75 @@ def free_port(preferred: int | None) -> int:
         return sock.getsockname()[1]
 
 
+# ------------------------------------------------------------------------------------------ CPU seconds
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_table() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, CPU seconds used so far: user + system) of every process (Linux ``/proc``;
+    empty elsewhere)."""
+    table = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()
+            table[int(entry.name)] = (int(fields[1]), text[text.index("(") + 1:text.rindex(")")],
+                                      (int(fields[11]) + int(fields[12])) / _TICK)
+    return table
+
+
+def _tree(table: dict, root: int) -> set[int]:
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += [p for p, (parent, _, _) in table.items() if parent == pid and p not in found]
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used so far by the app (its process: the script, DuckDB's threads, the background precompute) and
+    by the browser (every other process this bench started except Playwright's node driver): on a machine shared
+    with other work, what an interaction cost where the wall clock also counts waiting for a core."""
+
+    def __init__(self, app_pid: int):
+        self.app_pid = app_pid
+
+    def read(self) -> tuple[float, float]:
+        table = _process_table()
+        app = _tree(table, self.app_pid)
+        browser = _tree(table, os.getpid()) - app - {os.getpid()}
+        return (sum(table[p][2] for p in app if p in table),
+                sum(table[p][2] for p in browser if p in table and table[p][1] != "node"))
+
+
 class Driver:
     """The interactions, each timed to settled; results under (page, interaction)."""
 
-    def __init__(self, page, url: str, shots: Path | None):
-        self.page, self.url, self.shots = page, url, shots
+    def __init__(self, page, url: str, shots: Path | None, meter: CpuMeter | None = None):
+        self.page, self.url, self.shots, self.meter = page, url, shots, meter
         self.times: dict[tuple[str, str], list[float]] = {}
+        self.cpu: dict[tuple[str, str], list[tuple[float, float]]] = {}
         self.notes: list[str] = []
+        self._cpu0 = (0.0, 0.0)
+
+    def _start(self) -> None:
+        self._cpu0 = self.meter.read() if self.meter else (0.0, 0.0)
 
     def _record(self, where: str, what: str, seconds: float) -> None:
         self.times.setdefault((where, what), []).append(seconds)
-        print(f"  {where:<14} {what:<22} {seconds:7.2f} s", flush=True)
+        cpu = ""
+        if self.meter:
+            app, browser = (b - a for a, b in zip(self._cpu0, self.meter.read()))
+            self.cpu.setdefault((where, what), []).append((app, browser))
+            cpu = f"   CPU app {app:5.2f} s, browser {browser:5.2f} s"
+        print(f"  {where:<14} {what:<22} {seconds:7.2f} s{cpu}", flush=True)
 
     def _errors(self, where: str) -> None:
         for selector in ("[data-testid='stException']", "[data-testid='stAlertContentError']"):
@@ -300,6 +367,7 @@ class Driver:
             self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
     def goto(self, where: str, path: str, what: str = "open") -> None:
+        self._start()
         t0 = now_ms()
         self.page.goto(f"{self.url}/{path}")
         self._record(where, what, settle(self.page, t0, need_run=True))
@@ -314,6 +382,7 @@ class Driver:
             self.shot(f"failed-{where}-{what}".replace(" ", "_").replace(":", ""))
             self.page.keyboard.press("Escape")
             return
+        self._start()
         t0 = now_ms()
         final()
         self._record(where, what, settle(self.page, t0, need_run=False))
@@ -362,9 +431,11 @@ class Driver:
         return target.click
 
 
-def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) -> None:
-    """Every page's main interactions, ``rounds`` times (first renders after a fresh navigation)."""
-    first, second = run_names
+def drive(driver: Driver, run_ids: list[str], *, clusters: bool, rounds: int, names: dict | None = None) -> None:
+    """Every page's main interactions, ``rounds`` times (first renders after a fresh navigation); ``names`` (run id
+    -> name) are what the run pickers show (a picker's options read names, not ids)."""
+    first, second = run_ids
+    names = names or {}
     driver.goto("Start (cold)", "", "first visit")  # the new process imports the engine, plotly and opens the store
     for round_no in range(rounds):
         driver.goto("Start", "")
@@ -387,8 +458,9 @@ def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) 
         driver.goto("Compare", "Compare")
         driver.act("Compare", "order: pairs", lambda: driver.radio("pairs"))
         driver.act("Compare", "order: single", lambda: driver.radio("single"))
-        driver.act("Compare", "candidate (same run)", lambda: driver.select("Candidate", first))
-        driver.act("Compare", "baseline (swap)", lambda: driver.select("Baseline", second))
+        driver.act("Compare", "select a row", lambda row=round_no: driver.grid_row("compare_table", row + 1))
+        driver.act("Compare", "candidate (same run)", lambda: driver.select("Candidate", names.get(first, first)))
+        driver.act("Compare", "baseline (swap)", lambda: driver.select("Baseline", names.get(second, second)))
         if round_no == 0:
             driver.shot("bench-compare")
         # ---- Failure modes
@@ -406,6 +478,51 @@ def drive(driver: Driver, run_names: list[str], *, clusters: bool, rounds: int) 
             driver.act("Clusters", "open as a slice", lambda: driver.button("Open this cluster as a slice"))
             if round_no == 0:
                 driver.shot("bench-cluster-slice")
+
+
+# ------------------------------------------------------------------------------------------ the Streamlit floor
+FLOOR_APP = ROOT / "bench" / "_floor_app.py"
+#: Selections timed on the floor page (after its first render).
+FLOOR_SELECTIONS = 15
+
+
+def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tuple[list, list, list]:
+    """Seconds to settled of a trivial Streamlit page (``bench/_floor_app.py``: one selectbox): (opens, reruns, the
+    reruns' CPU seconds as (app, browser)).
+
+    The same server flags, browser and settled rule as the app's interactions: what any rerun costs here, whatever
+    the page computes (the part of a Faultline interaction that is not ours).
+    """
+    from playwright.sync_api import sync_playwright
+
+    app = App(Path(os.devnull), free_port(port), precompute=False, script=FLOOR_APP)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 720})
+                context.add_init_script(MONITOR)
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                driver = Driver(page, app.url, None, CpuMeter(app.proc.pid))
+                for _ in range(3):
+                    driver.goto("floor", "", "open")
+                for _ in range(selections):
+                    driver.act("floor", "rerun", lambda: driver.select("Option"))
+            finally:
+                browser.close()
+    finally:
+        app.stop()
+    return (driver.times.get(("floor", "open"), []), driver.times.get(("floor", "rerun"), []),
+            driver.cpu.get(("floor", "rerun"), []))
+
+
+def floor_line(opens: list[float], reruns: list[float], cpu: list[tuple[float, float]]) -> str:
+    """The printed floor: p50 / p95 of the trivial page's reruns (and its opens), with their median CPU seconds."""
+    return (f"Streamlit rerun floor (a page with one selectbox, settled as above): p50 {pct(reruns, 50):.2f} / p95 "
+            f"{pct(reruns, 95):.2f} s over {len(reruns)} selections (CPU app {pct([a for a, _ in cpu], 50):.2f} s, "
+            f"browser {pct([b for _, b in cpu], 50):.2f} s); its page open p50 {pct(opens, 50):.2f} s; load average "
+            f"{os.getloadavg()[0]:.1f}")
 
 
 # ------------------------------------------------------------------------------------------ timeline
@@ -471,16 +588,22 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2) -> None:
+def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int = 2,
+           rerun_floor: tuple[list, list, list] | None = None, cpu: dict | None = None) -> None:
+    cpu = cpu or {}
     print(f"\n{size:,} examples per run x {runs} runs; seconds from the action to settled (p50 / p95 over "
-          f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call")
-    print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}")
+          f"{max(len(v) for v in times.values())} rounds); floor = the engine's own time for the same call; CPU app / "
+          "browser = median CPU seconds the app's process (with its background work) and chromium used meanwhile; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':<15}{'interaction':<24}{'p50':>8}{'p95':>8}{'floor':>8}{'CPU app':>9}{'browser':>9}")
     pages: dict[str, list[float]] = {}
     for (where, what), values in times.items():
         pages.setdefault(where, []).extend(values)
         fl = floor.get(where, {}).get(what)
+        used = cpu.get((where, what))
         print(f"{where:<15}{what:<24}{pct(values, 50):8.2f}{pct(values, 95):8.2f}"
-              f"{'' if fl is None else f'{fl:8.2f}'}")
+              f"{'' if fl is None else f'{fl:8.2f}':>8}"
+              + ("" if not used else f"{pct([a for a, _ in used], 50):9.2f}{pct([b for _, b in used], 50):9.2f}"))
     print(f"\n{'page':<15}{'p50':>8}{'p95':>8}{'n':>5}")
     everything = []
     for where, values in pages.items():
@@ -488,6 +611,8 @@ def report(times: dict, floor: dict, notes: list[str], *, size: int, runs: int =
             everything.extend(values)
         print(f"{where:<15}{pct(values, 50):8.2f}{pct(values, 95):8.2f}{len(values):5d}")
     print(f"{'overall':<15}{pct(everything, 50):8.2f}{pct(everything, 95):8.2f}{len(everything):5d}")
+    if rerun_floor is not None:
+        print("\n" + floor_line(*rerun_floor))
     print("\nfloor (engine, seconds, one call each, page defaults):")
     for where, calls in floor.items():
         print(f"  {where:<28}" + "  ".join(f"{k} {v:.2f}" for k, v in calls.items()))
@@ -508,11 +633,15 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
     parser.add_argument("--no-precompute", action="store_true", help="turn the app's background precompute off "
                         "(FAULTLINE_PRECOMPUTE=0): every view is computed when first asked for")
-    parser.add_argument("--page", choices=["all", "timeline"], default="all",
-                        help="all: every page on 2 runs; timeline: the Timeline page on a series of runs")
+    parser.add_argument("--page", choices=["all", "timeline", "floor"], default="all",
+                        help="all: every page on 2 runs; timeline: the Timeline page on a series of runs; floor: "
+                             "only the Streamlit rerun floor (a page with one selectbox)")
     parser.add_argument("--series-runs", type=int, default=20, help="runs of the timeline series (default 20)")
     args = parser.parse_args()
     size = 100_000 if args.quick else args.size
+    if args.page == "floor":
+        print(floor_line(*streamlit_floor(args.port)))
+        return
     if args.page == "timeline":
         main_timeline(args, size)
         return
@@ -521,10 +650,14 @@ def main() -> None:
     spent = ensure_store(store, size)
     print(f"store {store} ({size:,} x 2){f': generated in {spent:.1f} s' if spent else ': reused'}", flush=True)
     floor = {} if args.no_floor else engine_floor(store, clusters=args.clusters)
+    rerun_floor = streamlit_floor(args.port)
+    print(floor_line(*rerun_floor), flush=True)
     from analysis import open_store
 
     with open_store(store, seed_demo=False) as opened:
-        run_ids = list(opened.runs()["run_id"])[:2]
+        listing = opened.runs()
+        run_ids = list(listing["run_id"])[:2]
+        run_names = dict(zip(listing["run_id"], listing["name"]))
     app = App(store, free_port(args.port), precompute=not args.no_precompute)
     try:
         from playwright.sync_api import sync_playwright
@@ -535,7 +668,7 @@ def main() -> None:
             context.add_init_script(MONITOR)
             page = context.new_page()
             page.set_default_timeout(240_000)
-            driver = Driver(page, app.url, args.shots)
+            driver = Driver(page, app.url, args.shots, CpuMeter(app.proc.pid))
             driver.notes.append(
                 "precompute off: every view computed when first asked for" if args.no_precompute else
                 "precompute on: the app computes the first views of every page after it starts, and after each "
@@ -546,12 +679,12 @@ def main() -> None:
                 driver.notes.append("Clusters skipped: clustering is a background job (about 2 minutes the first "
                                     "time at 1M); pass --clusters to compute it first and time the page")
             try:
-                drive(driver, run_ids, clusters=args.clusters, rounds=args.rounds)
+                drive(driver, run_ids, clusters=args.clusters, rounds=args.rounds, names=run_names)
             finally:
                 browser.close()
     finally:
         app.stop()
-    report(driver.times, floor, driver.notes, size=size)
+    report(driver.times, floor, driver.notes, size=size, rerun_floor=rerun_floor, cpu=driver.cpu)
 
 
 def main_timeline(args, size: int) -> None:
@@ -571,14 +704,14 @@ def main_timeline(args, size: int) -> None:
             context.add_init_script(MONITOR)
             page = context.new_page()
             page.set_default_timeout(240_000)
-            driver = Driver(page, app.url, args.shots)
+            driver = Driver(page, app.url, args.shots, CpuMeter(app.proc.pid))
             try:
                 drive_timeline(driver, rounds=args.rounds)
             finally:
                 browser.close()
     finally:
         app.stop()
-    report(driver.times, floor, driver.notes, size=size, runs=args.series_runs)
+    report(driver.times, floor, driver.notes, size=size, runs=args.series_runs, cpu=driver.cpu)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ from ui.cohort import (
     with_open_buttons,
 )
 from ui.jobs import (
+    SLICES_DEFAULTS,
     ClusterJob,
     cluster_job,
     computed_note,
@@ -80,6 +81,7 @@ from ui.session import (
     choose_slice,
     chosen_slice,
     close_popover,
+    cluster_slice_attributes,
     flash,
     get_store,
     md,
@@ -125,4 +127,5 @@ __all__ = [
     "open_clicked", "open_columns", "with_open_buttons",
     "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
+    "SLICES_DEFAULTS", "cluster_slice_attributes",
 ]

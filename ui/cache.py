@@ -79,11 +79,22 @@ def attribute_notes(db_path: str, data_version: int, run_id: str) -> dict[str, d
 # triples over 10 attributes hold 13 MiB, predicate dicts included), so at most 16 slice tables are kept.
 
 
-@st.cache_resource(show_spinner="Computing slices...", max_entries=16)
+# Streamlit keys a cached call on the arguments as passed: ``f(x, where=None)`` and ``f(x)`` are two entries. The
+# functions the pages and the background precompute (ui.jobs) both call therefore pass every argument to the cached
+# function positionally, in one form, so that a view computed in the background is the one the page finds.
+
+
 def slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
            bins: int, *, where: str | None = None, outcome: str = "correct"):
     """The slice table of a run (:func:`analysis.slice_table`), over a cohort (``where``) and by an outcome
     (``"correct"``, or a numeric score: the mean per slice); shared read-only (never modify it)."""
+    return _slices(db_path, int(data_version), run_id, tuple(by), int(max_order), int(min_support), float(fdr),
+                   int(bins), where or None, outcome)
+
+
+@st.cache_resource(show_spinner="Computing slices...", max_entries=16)
+def _slices(db_path: str, data_version: int, run_id: str, by: tuple, max_order: int, min_support: int, fdr: float,
+            bins: int, where: str | None, outcome: str):
     return analysis.slice_table(_open(db_path), run_id, list(by), max_order=max_order, min_support=min_support,
                                 fdr=fdr, bins=bins, where=where, outcome=outcome)
 
@@ -95,11 +106,17 @@ def outcomes(db_path: str, data_version: int, run_id: str) -> list[str]:
     return ["correct", *sorted(set(analysis.score_columns(_open(db_path).schema(run_id)).values()))]
 
 
-@st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
 def comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
                min_support: int, fdr: float, *, where: str | None = None):
     """Two runs compared slice by slice (:func:`analysis.compare_runs`), within a cohort (read on the baseline);
     shared read-only (never modify it)."""
+    return _comparison(db_path, int(data_version), baseline, candidate, tuple(by), int(max_order), int(min_support),
+                       float(fdr), where or None)
+
+
+@st.cache_resource(show_spinner="Comparing runs...", max_entries=16)
+def _comparison(db_path: str, data_version: int, baseline: str, candidate: str, by: tuple, max_order: int,
+                min_support: int, fdr: float, where: str | None):
     return analysis.compare_runs(_open(db_path), baseline, candidate, list(by), max_order=max_order,
                                  min_support=min_support, fdr=fdr, where=where)
 
@@ -118,11 +135,17 @@ def shared_scores(db_path: str, data_version: int, baseline: str, candidate: str
     return analysis.shared_scores(_open(db_path), baseline, candidate)
 
 
-@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
 def comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
                          verdicts: tuple, *, where: str | None = None):
     """(counts per verdict, the pairs of those verdicts) of one comparison row (:func:`analysis.verdict_counts`,
     :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs."""
+    return _comparison_drilldown(db_path, int(data_version), baseline, candidate, tuple(predicate), tuple(verdicts),
+                                 where or None)
+
+
+@st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
+def _comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
+                          verdicts: tuple, where: str | None):
     store = _open(db_path)
     counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where)
     pairs = analysis.comparison_examples(store, baseline, candidate, dict(predicate), verdicts=list(verdicts) or None,
@@ -243,14 +266,21 @@ def link_result(db_path: str, data_version: int, run_id: str, baseline: str | No
                          where=where or None)
 
 
+# held by st.cache_resource (shared read-only): compiling a run's modes runs the detectors' own queries (the
+# multiple-choice detector reads every output: 0.3-1 s at 1M examples), the same for every mode the page shows
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _compiled_modes(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, where: str | None):
+    spec = objective(spec_text, source) if spec_text.strip() else None
+    return analysis.compile_modes(_open(db_path), run_id, spec, strict=False, where=where or None)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, source: str, mode: str,
                   columns: tuple, order_by: str | None, descending: bool, where: str | None = None):
     """The examples of a failure mode (within the cohort ``where``, if given) with the sources that put them
     there."""
     store = _open(db_path)
-    spec = objective(spec_text, source) if spec_text.strip() else None
-    compiled = analysis.compile_modes(store, run_id, spec, strict=False, where=where or None)
+    compiled = _compiled_modes(db_path, data_version, run_id, spec_text, source, where or None)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
                                   order_by=order_by, descending=descending, limit=500)
 

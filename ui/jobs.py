@@ -166,8 +166,14 @@ def start_precompute(db_path: str, data_version: int) -> dict:
             spec_text, source = cache.demo_spec_text(), DEMO_SPEC_NAME
         else:
             spec_text, source = "", NO_SPEC_NAME
-        cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text, source,
-                          *LINK_DEFAULTS)
+        result = cache.link_result(db, version, run_id, cache.link_baseline(baseline, spec_text, source), spec_text,
+                                   source, *LINK_DEFAULTS)
+        if not result.objective.components:  # the examples the page shows first: its most frequent mode's
+            counted = dict(zip(result.counts["mode"], result.counts["n"]))  # (pages/5_Failure_modes.py, cell_panel)
+            modes = [m.id for m in result.objective.modes]
+            if modes:
+                mode = max(modes, key=lambda m: counted.get(m, 0))
+                cache.mode_examples(db, version, run_id, spec_text, source, mode, (), None, True)
 
     ids = list(cache.run_listing(db_path, data_version)["run_id"])
     worker = _background()
@@ -263,7 +269,10 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     the caches that click reads (:mod:`ui.cache`): on Slices (``kind="slices"``, ``args`` = run id, attributes,
     max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
     of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
-    min_support, fdr) the other order and the swapped pair. Each view is asked once per process; the work runs in
+    min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
+    max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
+    ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
+    Compare's examples behind those rows. Each view is asked once per process; the work runs in
     the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
     the start-up precompute), which shares the machine with the page the user is looking at.
     ``FAULTLINE_PRECOMPUTE=0`` turns it off.
@@ -280,6 +289,12 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
                   if order != max_order and order <= max(len(by), 1)]
         views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins) for other in others
                   if other != run_id]
+    elif kind == "slice_table":  # one view of the Slices page, as a link to it will show it
+        run_id, by, max_order, min_support, fdr, bins = args
+        views.append((cache.slices, run_id, tuple(by), max_order, min_support, fdr, bins))
+    elif kind == "drilldowns":  # Compare's examples behind rows: the first rows of a table, a row of the swapped pair
+        baseline, candidate, predicates, verdicts = args
+        views += [(cache.comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts)) for p in predicates]
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from analysis import FaultlineError, Store, resolve_db_path
-from ui.cache import _open, demo_spec_text, run_listing
+from ui.cache import _open, attributes, demo_spec_text, run_listing
 from ui.jobs import start_precompute
 
 #: The tab's icon: an emoji, drawn by the browser (a ``:material/...:`` favicon is fetched from fonts.gstatic.com).
@@ -286,6 +286,14 @@ def reset_spec_draft(*, editor_key: str) -> None:
 # ------------------------------------------------------------------ the Slices page's choices
 #: Session keys of the Slices page: the attributes widget, their saved copy, the "only findings" toggle.
 SLICES_BY_KEY, SLICES_SAVED_BY_KEY, SLICES_FINDINGS_KEY = "slices_by", "slices_chosen_by", "slices_only_findings"
+
+
+def cluster_slice_attributes(db_path: str, data_version: int, run_id: str, column: str) -> list[str]:
+    """The attributes "Open this cluster as a slice" chooses on the Slices page: the clustering's ``column``, then the
+    Slices page's last choice (those the run has) or else the run's defaults."""
+    all_attrs, default_attrs = attributes(db_path, data_version, run_id)
+    kept = [a for a in st.session_state.get(SLICES_SAVED_BY_KEY) or default_attrs if a in all_attrs]
+    return [column] + [a for a in kept if a != column]
 
 
 def open_on_slices_page(run_id: str, predicate: dict, *, attributes: Sequence[str]) -> None:

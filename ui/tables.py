@@ -11,6 +11,10 @@ import json
 
 import numpy as np
 import pandas as pd
+
+# the Styler (``styled``) compiles its templates when first imported: at the app's start, not in the first page that
+# shows a q-value (0.2-0.8 s)
+import pandas.io.formats.style  # noqa: F401
 import streamlit as st
 
 import analysis

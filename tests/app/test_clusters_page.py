@@ -115,3 +115,40 @@ def test_clusters_page_says_why_a_run_cannot_be_clustered(db):
 def test_clusters_page_empty_store(db):
     at = run_page()
     assert any("no runs yet" in i.value for i in at.info)
+
+
+def test_the_cluster_as_a_slice_is_computed_while_the_clusters_page_is_read(demo_db, monkeypatch):
+    """The Slices table "Open this cluster as a slice" lands on (the clustering's column first) is computed in the
+    background when the Clusters page shows: the click makes no slice-table call of its own."""
+    import analysis
+    from ui import cache, jobs
+
+    monkeypatch.setenv("FAULTLINE_DB", str(demo_db))
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/4_Clusters.py")
+    at.run()
+    assert not at.exception, at.exception
+    run_id = at.session_state["chosen_run"]
+    assert jobs._background().wait_idle(timeout=120)
+    version = cache._open(str(demo_db)).data_version()
+    with open_store(demo_db, seed_demo=False) as store:
+        by = ("cluster.input", *[a.name for a in analysis.default_attributes(store, run_id)
+                                 if a.name != "cluster.input"])
+    done = [k for k in jobs._next_views()["done"] if k[:4] == ("slices", str(demo_db), version, run_id)]
+    assert [k[4] for k in done] == [by]
+    calls = []
+    real = analysis.slice_table
+    monkeypatch.setattr(analysis, "slice_table", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
+    key = next(k for k in at.session_state if k.startswith("clusters_table_"))
+    at.session_state[key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="clusters_to_slices").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert tuple(at.multiselect(key="slices_by").value) == by
+    # the table the click shows was ready (the page's own next views, other orders, are computed after it renders)
+    assert not [a for a, k in calls if a[1] == run_id and list(a[2]) == list(by) and k["max_order"] == 2]
+    assert any(a[1] == run_id and list(a[2]) == list(by) for a, _ in calls)  # the spy saw those
