@@ -169,7 +169,8 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
                                               cohort=None if cohorts is None else cohorts[0])
                 if by is not None or not p.constant]
     frame = _counts(store, [a.table_name, b.table_name], prepared, cohorts)
-    return _decompose(frame, prepared, 0, 1, a.name, b.name, confidence=confidence, bins=bins, where=where)
+    return _decompose(frame, [p.attribute.name for p in prepared], 0, 1, a.name, b.name, confidence=confidence,
+                      bins=bins, where=where)
 
 
 def _cohorts(store: Store, run_ids: Sequence[str], where: str | None) -> list | None:
@@ -194,7 +195,7 @@ def _counts(store: Store, tables: Sequence[str], prepared, cohorts) -> pd.DataFr
                          "correct": (raw["n"] - raw["errors"]).to_numpy(dtype=np.int64)})
 
 
-def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, name_b: str, *, confidence: float,
+def _decompose(frame: pd.DataFrame, names: Sequence[str], ka: int, kb: int, name_a: str, name_b: str, *, confidence: float,
                bins: int, where: str | None) -> MixShift:
     """The mix shift from run ``ka`` to run ``kb`` of the counts of :func:`_counts`."""
     frame = frame[frame["k"].isin([ka, kb])]
@@ -204,8 +205,7 @@ def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, nam
     acc_b = float(whole.loc[kb, "correct"] / whole.loc[kb, "n"]) if kb in whole.index and whole.loc[kb, "n"] else \
         float("nan")
     rows, value_rows = [], []
-    for p in prepared:
-        name = p.attribute.name
+    for name in names:
         sub = frame[frame["attribute"] == name]
         wide = sub.pivot_table(index="value", columns="k", values=["n", "correct"], aggfunc="sum", fill_value=0,
                                sort=False)
@@ -237,7 +237,7 @@ def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, nam
         significant = table["verdict"].isin(["composition", "both"])
         table = table.assign(_s=~significant, _c=-table["composition"].abs())
         table = table.sort_values(["_s", "_c", "attribute"], kind="stable").drop(columns=["_s", "_c"])
-    settings = {"attributes": [p.attribute.name for p in prepared], "confidence": confidence, "bins": bins,
+    settings = {"attributes": list(names), "confidence": confidence, "bins": bins,
                 "where": where,
                 "decomposition": "Kitagawa (symmetric), delta-method intervals, runs independent",
                 "shift": "Pearson chi-square of homogeneity; population stability index (shares floored at 1e-4)"}
@@ -248,8 +248,10 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
               bins: int = 5, where: str | None = None) -> pd.DataFrame:
     """The mix shift between each run of a series and the one before it, from one statement over the whole series.
 
-    The counts of every run and attribute value come from one grouping statement over all the runs
-    (:func:`analysis.sql.series.trajectory_sql`); each step is then decomposed as :func:`mix_shift` does. The
+    The counts of every run and attribute value are those of :func:`analysis.series.trajectories.trajectories` over
+    the same attributes, bins and cohort (one statement over all the runs, :func:`analysis.sql.series.trajectory_sql`;
+    none when the series' cells are kept from an earlier call, :mod:`analysis.series.cells`); each step is then
+    decomposed as :func:`mix_shift` does. The
     attributes are the series' (:func:`analysis.series.trajectories.series_attributes`: the reference run's,
     present in every run), numeric ones cut into bins on the reference run (in the cohort), the same edges for
     every step, so a step's decomposition equals :func:`mix_shift` of its two runs over the same attributes and
@@ -286,21 +288,22 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
     FaultlineError
         No such series; a named attribute one run lacks; a cohort that does not compile on a run.
     """
-    from analysis.series.trajectories import series_attributes
+    from analysis.series.trajectories import trajectories
     from analysis.store.series import get_series
 
     check_slicing_params(1, 1, 0.05, bins, confidence)
     info = get_series(store, series)
-    attrs = series_attributes(store, info, by)
-    cohorts = _cohorts(store, info.run_ids, where)
-    ref = info.reference_index
-    prepared = [p for p in prepare_attributes(store, info.tables[ref], attrs, bins=bins, edges=None,
-                                              cohort=None if cohorts is None else cohorts[ref])
-                if by is not None or not p.constant]
-    frame = _counts(store, info.tables, prepared, cohorts)
+    # the counts per run and attribute value are the trajectories' (the same attributes, bins and cohort): when the
+    # series' cells are kept (analysis.series.cells) nothing is counted again
+    traj = trajectories(store, info, by, min_support=1, confidence=confidence, bins=bins, max_drivers=0, where=where)
+    points = traj.points
+    frame = pd.DataFrame({"attribute": points["attribute"], "value": points["value"],
+                          "k": points["k"].to_numpy(dtype=np.int64), "n": points["n"].to_numpy(dtype=np.int64),
+                          "correct": (points["n"] - points["errors"]).to_numpy(dtype=np.int64)})
+    names = list(traj.settings["attributes"])
     rows = []
     for k in range(1, len(info.run_ids)):
-        m = _decompose(frame, prepared, k - 1, k, info.run_names[k - 1], info.run_names[k], confidence=confidence,
+        m = _decompose(frame, names, k - 1, k, info.run_names[k - 1], info.run_names[k], confidence=confidence,
                        bins=bins, where=where)
         top = m.top()
         row = {"k": k, "label": info.labels[k], "run": info.run_names[k], "previous": info.run_names[k - 1],

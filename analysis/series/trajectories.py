@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.series.cells import Cells
 from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import Attribute, decode_groups, prepare_attributes, resolve_attributes
 from analysis.slicing.cohorts import cohort_sql
@@ -227,33 +228,48 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     # A run found in the reference's order by a statement that checked every row is kept so per data version
     # (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls read no
     # example id of it. Only a statement over every row (no cohort) verifies a run.
-    aligned = [False] * len(info.tables)
-    verified = [False] * len(info.tables)
-    kept = None
-    if store.engine == "duckdb":
-        kept = _counts.store_cache(store)
+    # With few cells (analysis.sql.series.cells_form) the statement returns the runs' cells, kept per data version
+    # (with the settings that shape them): the grouping sets and the explanation passes (the same sets without some
+    # slices' examples) are summed from them in memory, and a later call (other support or FDR, the mix shift along
+    # the series) counts no row again.
+    use_cells = bool(prepared) and S.cells_form(attr_sql)
+    runs = len(info.tables)
+    kept = _counts.store_cache(store) if store.engine == "duckdb" else None
+    cells_key = None
+    found = None
+    if kept is not None and use_cells:
+        cells_key = _cells_key(info, ref_table, prepared, signal_sql, cohorts)
         with kept.lock:
-            verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
-        if all(verified):
-            aligned = list(verified)
-        else:
-            head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
-            aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
-
-    # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
-    graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
+            found = kept.columns.get(cells_key)
+            if found is not None:
+                kept.columns.move_to_end(cells_key)
+    aligned = [False] * runs
+    verified = [False] * runs
+    if found is not None:
+        cells, graded = found
+    else:
+        cells = None
+        if kept is not None:
+            with kept.lock:
+                verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
+            if all(verified):
+                aligned = list(verified)
+            else:
+                head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
+                aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
+        # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
+        graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
 
     checked: list[bool] = []  # set once the first statement has checked every position
 
-    def count(exclude=None) -> tuple[pd.DataFrame, object]:
+    def statement(exclude, as_cells: bool) -> pd.DataFrame:
         to_check = [not checked and not v for v in verified]
-        sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
+        sql, params = S.trajectory_sql(info.tables, [attr_sql] * runs, signal_sql, reference=ref_table,
                                        exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
-                                       check_positions=to_check)
+                                       check_positions=to_check, cells=as_cells)
         raw = cur.execute(sql, params).df()
-        if "misplaced" in raw:
-            whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
-            misplaced = set(whole.loc[whole["misplaced"] > 0, "k"].astype(int))
+        if "misplaced" in raw:  # any row (set or cell) of a run with a misplaced example says so
+            misplaced = set(raw.loc[raw["misplaced"] > 0, "k"].astype(int))
             if kept is not None and cohorts is None and exclude is None:  # every row of these runs was checked
                 with kept.lock:
                     for k, table in enumerate(info.tables):
@@ -261,16 +277,32 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
                             kept.columns[("series aligned", table, ref_table)] = True
             if misplaced:
                 aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
-                sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql,
-                                               reference=ref_table, exclude=exclude, aligned=aligned,
-                                               cohorts=cohorts, with_scores=graded, check_positions=False)
+                sql, params = S.trajectory_sql(info.tables, [attr_sql] * runs, signal_sql, reference=ref_table,
+                                               exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
+                                               check_positions=False, cells=as_cells)
                 raw = cur.execute(sql, params).df()
             raw = raw.drop(columns="misplaced", errors="ignore")
         checked.append(True)
+        return raw
+
+    def count(drivers: Sequence[str] = ()) -> tuple[pd.DataFrame, object]:
+        nonlocal cells
+        if use_cells:
+            if cells is None:
+                cells = Cells.from_frame(statement(None, True), len(prepared))
+                if cells_key is not None:
+                    with kept.lock:
+                        kept.columns[cells_key] = (cells, graded)
+                        _evict_cells(kept)
+            names = [p.attribute.name for p in prepared]
+            raw = cells.grouping_sets(runs, [(names.index(raw_of[d][0][0]), raw_of[d][1][0]) for d in drivers])
+        else:
+            raw = statement(_exclude_sql(drivers, raw_of, prepared) if drivers else None, False)
         raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
         raw = raw.reset_index(drop=True)
         return raw, decode_groups(raw, prepared, empty=ALL)
 
+    raw_of: dict = {}
     raw, decoded = count()
     k_attr = len(prepared)
     overall = raw[raw["gid"] == (1 << k_attr) - 1] if k_attr else raw
@@ -287,8 +319,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         return points, _first_departures(points, slices, info, fdr=fdr)
 
     points, slices = analyse(raw, decoded)
-    raw_of = {d: (a, v) for d, a, v in zip(decoded.descriptions, decoded.attributes, decoded.values)}
-    slices = _explain(slices, raw_of, prepared, lambda exclude: analyse(*count(exclude))[1], max_drivers)
+    raw_of.update({d: (a, v) for d, a, v in zip(decoded.descriptions, decoded.attributes, decoded.values)})
+    slices = _explain(slices, raw_of, lambda drivers: analyse(*count(drivers))[1], max_drivers)
     settings = {"attributes": [p.attribute.name for p in prepared], "signals": list(signals),
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins, "paired": paired,
                 "where": where, "graded": graded,
@@ -448,23 +480,58 @@ def _first_departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesIn
     return out.reset_index(drop=True)
 
 
-def _explain(slices: pd.DataFrame, raw_of: dict, prepared, reanalyse, max_drivers: int) -> pd.DataFrame:
-    """Mark flagged slices whose drift disappears once the strongest drifting slices are left out (greedy)."""
+def _exclude_sql(drivers: Sequence[str], raw_of: dict, prepared) -> tuple[str, list]:
+    """An SQL boolean of the examples of any of these slices (to leave them out of every run)."""
+    by_name = {p.attribute.name: p for p in prepared}
+    conditions, params = [], []
+    for d in drivers:
+        names, values = raw_of[d]
+        where, p = Q.predicate_where([by_name[names[0]].sql], list(values))
+        conditions.append(f"({where})")
+        params += p
+    return " OR ".join(conditions), params
+
+
+#: Most series' cells kept per store (each a few MB at most: :data:`analysis.sql.series.FEW_CELLS` per run).
+MAX_CELLS = 8
+
+
+def _cells_key(info: SeriesInfo, ref_table: str, prepared, signal_sql, cohorts) -> tuple:
+    """What the cells of a series depend on besides the data version: its runs and reference, the attributes' SQL
+    (bins included), the signals' SQL and the cohort."""
+    attrs = tuple((p.attribute.name, p.sql.expr, tuple(map(repr, p.sql.params))) for p in prepared)
+    return ("series cells", tuple(info.tables), ref_table, attrs, repr(signal_sql), repr(cohorts))
+
+
+def forget_cells(store: Store) -> None:
+    """Forget the series' cells kept for ``store`` (the runs found in the reference's example order stay known): the
+    next :func:`trajectories` counts the example rows again (a benchmark's repeated call, a test)."""
+    kept = _counts.store_cache(store)
+    with kept.lock:
+        for key in [key for key in kept.columns if isinstance(key, tuple) and key and key[0] == "series cells"]:
+            del kept.columns[key]
+
+
+def _evict_cells(kept) -> None:
+    """Drop the least recently used series' cells beyond :data:`MAX_CELLS` (the caller holds ``kept.lock``)."""
+    keys = [key for key in kept.columns if isinstance(key, tuple) and key and key[0] == "series cells"]
+    for key in keys[: max(len(keys) - MAX_CELLS, 0)]:
+        del kept.columns[key]
+
+
+def _explain(slices: pd.DataFrame, raw_of: dict, reanalyse, max_drivers: int) -> pd.DataFrame:
+    """Mark flagged slices whose drift disappears once the strongest drifting slices are left out (greedy).
+
+    ``reanalyse(drivers)`` gives the slice table again with the examples of the driver slices left out of every
+    run (summed from the series' cells in memory when they are few, one more statement otherwise)."""
     flagged = slices.loc[slices["flagged"] & (slices["description"] != ALL), "description"].tolist()
     drivers: list[str] = []
     explained: dict[str, str] = {}
     remaining = list(flagged)
-    by_name = {p.attribute.name: p for p in prepared}
     while remaining and len(drivers) < max_drivers:
         driver = remaining[0]  # slices are ordered by evidence
         drivers.append(driver)
-        conditions, params = [], []
-        for d in drivers:
-            names, values = raw_of[d]
-            where, p = Q.predicate_where([by_name[names[0]].sql], list(values))
-            conditions.append(f"({where})")
-            params += p
-        again = reanalyse((" OR ".join(conditions), params)).set_index("description")
+        again = reanalyse(list(drivers)).set_index("description")
         still = set(again.index[again["flagged"]])
         for d in remaining:
             if d not in drivers and d not in still:

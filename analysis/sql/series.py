@@ -37,7 +37,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
                    aligned: Sequence[bool] | None = None,
                    cohorts: Sequence[tuple[str, Sequence] | None] | None = None,
-                   with_scores: bool = True, check_positions: bool | Sequence[bool] = True) -> tuple[str, list]:
+                   with_scores: bool = True, check_positions: bool | Sequence[bool] = True,
+                   cells: bool = False) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -174,6 +175,9 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     sets = ["(k)"] + [f"({c}, k)" for c in cols]
     head = (", ".join(cols) + f", GROUPING({', '.join(cols)}) AS gid, ") if cols else "CAST(0 AS BIGINT) AS gid, "
     union = " UNION ALL ".join(sources)
+    if cells:
+        group = ", ".join(["k", *cols])
+        return f"WITH rows AS ({union}) SELECT {group}, {', '.join(aggs)} FROM rows GROUP BY {group}", params
     if _few_cells(attributes[0] if attributes else []):
         # every row goes into one hash table keyed by run and all the attributes (a few thousand cells), and the
         # grouping sets are summed from those cells: each row is hashed once, not once per grouping set
@@ -211,6 +215,14 @@ def _few_cells(attributes: Sequence[AttributeSQL]) -> bool:
             return False
         cells *= a.n_values + 1
     return cells <= FEW_CELLS
+
+
+def cells_form(attributes: Sequence[AttributeSQL]) -> bool:
+    """Whether a series cut by these attributes has few cells (at most :data:`FEW_CELLS` combinations of their values
+    per run, a missing value counting as one, every count known; one attribute's cells are its grouping set):
+    then its statement returns the cells (``trajectory_sql(..., cells=True)``) and the grouping sets, the
+    explanation passes and the mix shift are summed from them in memory."""
+    return len(attributes) == 1 or _few_cells(attributes)
 
 
 def attribute_counts_sql(tables: Sequence[str], attribute: Sequence[AttributeSQL]) -> tuple[str, list]:
