@@ -221,13 +221,11 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
     attr_sql = [p.sql for p in prepared]
     cur = store.cursor()
-    # Runs are first paired with the reference row by row (no hash join on example ids: half the statement's time on
-    # a large series); a run whose rows turn out not to be in the reference's example order is counted again,
-    # paired by example id, and stays so for the explanation passes.
-    # (DuckDB's POSITIONAL JOIN: with another engine every run is paired by example id)
-    # A run found in the reference's order by a statement that checked every row is kept so per data version
-    # (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls read no
-    # example id of it. Only a statement over every row (no cohort) verifies a run.
+    # A run stored in the reference's example order is paired with it row by row (no hash join on example ids: half
+    # the statement's time on a large series); the others by example id. (DuckDB's POSITIONAL JOIN: with another
+    # engine every run is paired by example id.) Whether a run is in that order is checked on every row, once per
+    # data version (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls
+    # read no example id of it.
     # With few cells (analysis.sql.series.cells_form) the statement returns the runs' cells, kept per data version
     # (with the settings that shape them): the grouping sets and the explanation passes (the same sets without some
     # slices' examples) are summed from them in memory, and a later call (other support or FDR, the mix shift along
@@ -236,17 +234,18 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     runs = len(info.tables)
     kept = _counts.store_cache(store) if store.engine == "duckdb" else None
     cells_key = None
-    found = None
     if kept is not None and use_cells:
         cells_key = _cells_key(info, ref_table, prepared, signal_sql, cohorts)
         with kept.lock:
-            found = kept.columns.get(cells_key)
-            if found is not None:
+            hit = kept.columns.get(cells_key)
+            if hit is not None:
                 kept.columns.move_to_end(cells_key)
+    else:
+        hit = None
     aligned = [False] * runs
     verified = [False] * runs
-    if found is not None:
-        cells, graded = found
+    if hit is not None:
+        cells, graded = hit
     else:
         cells = None
         if kept is not None:
@@ -255,35 +254,34 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
             if all(verified):
                 aligned = list(verified)
             else:
-                head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
+                head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cheap first look
                 aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
+                # the runs whose first rows agree: every row checked, in one ungrouped statement (not a column
+                # carried through the grouping); kept per data version
+                check = [k for k in range(runs) if aligned[k] and not verified[k]]
+                if check:
+                    found = cur.execute(*S.misplaced_sql([info.tables[k] for k in check], ref_table)).df()
+                    bad = {check[int(i)] for i, m in zip(found["k"], found["misplaced"]) if m > 0}
+                    aligned = [a and k not in bad for k, a in enumerate(aligned)]
+                    with kept.lock:
+                        for k in check:
+                            if k not in bad:
+                                kept.columns[("series aligned", info.tables[k], ref_table)] = True
         # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
-        graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
-
-    checked: list[bool] = []  # set once the first statement has checked every position
+        # (kept per data version)
+        graded_key = ("series graded", tuple(info.tables))
+        graded = None if kept is None else kept.columns.get(graded_key)
+        if graded is None:
+            graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
+            if kept is not None:
+                with kept.lock:
+                    kept.columns[graded_key] = graded
 
     def statement(exclude, as_cells: bool) -> pd.DataFrame:
-        to_check = [not checked and not v for v in verified]
         sql, params = S.trajectory_sql(info.tables, [attr_sql] * runs, signal_sql, reference=ref_table,
                                        exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
-                                       check_positions=to_check, cells=as_cells)
-        raw = cur.execute(sql, params).df()
-        if "misplaced" in raw:  # any row (set or cell) of a run with a misplaced example says so
-            misplaced = set(raw.loc[raw["misplaced"] > 0, "k"].astype(int))
-            if kept is not None and cohorts is None and exclude is None:  # every row of these runs was checked
-                with kept.lock:
-                    for k, table in enumerate(info.tables):
-                        if aligned[k] and to_check[k] and k not in misplaced:
-                            kept.columns[("series aligned", table, ref_table)] = True
-            if misplaced:
-                aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
-                sql, params = S.trajectory_sql(info.tables, [attr_sql] * runs, signal_sql, reference=ref_table,
-                                               exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
-                                               check_positions=False, cells=as_cells)
-                raw = cur.execute(sql, params).df()
-            raw = raw.drop(columns="misplaced", errors="ignore")
-        checked.append(True)
-        return raw
+                                       check_positions=False, cells=as_cells)
+        return cur.execute(sql, params).df()
 
     def count(drivers: Sequence[str] = ()) -> tuple[pd.DataFrame, object]:
         nonlocal cells

@@ -259,6 +259,24 @@ def aligned_head_sql(tables: Sequence[str], reference: str, rows: int = 64) -> t
     return " UNION ALL ".join(parts) + " ORDER BY k", params
 
 
+def misplaced_sql(tables: Sequence[str], reference: str) -> tuple[str, list]:
+    """Whether each run holds the reference's examples in the same order, every row checked.
+
+    Rows: ``k`` (the run's position in ``tables``) and ``misplaced``: the run's rows whose example id is not the
+    reference's at the same position (a run shorter than the reference that is its first rows has none; a longer one
+    has its extra rows). A run with 0 is paired with the reference row by row (``trajectory_sql(..., aligned=...)``)
+    without reading its example ids. One ungrouped aggregate per run, not a column carried through the grouping.
+    DuckDB's ``POSITIONAL JOIN``.
+    """
+    parts, params = [], []
+    for k, table in enumerate(tables):
+        parts.append(f"SELECT CAST(? AS INTEGER) AS k, count_if(present AND run.example_id IS DISTINCT FROM "
+                     f"ref.example_id) AS misplaced FROM (SELECT example_id, true AS present FROM {quote_ident(table)}) "
+                     f"run POSITIONAL JOIN (SELECT example_id FROM {quote_ident(reference)}) ref")
+        params.append(k)
+    return " UNION ALL ".join(parts) + " ORDER BY k", params
+
+
 def graded_sql(tables: Sequence[str]) -> str:
     """Whether each run's scores are graded (:func:`analysis.sql.features.graded_expr`, the one rule), one row per
     run in the order given: ``g`` (bool)."""

@@ -1,6 +1,7 @@
-"""A run found in the reference's example order is kept so per data version: the next trajectories read no example id
-of it, and give the same numbers; a write (a new data version) checks every row again, and a run stored in another
-order is never kept (its pairs stay those of a merge on example id)."""
+"""A run found in the reference's example order (every row checked, in a statement of its own) is kept so per data
+version: the next trajectories read no example id of it, and give the same numbers; a write (a new data version)
+checks every row again, and a run stored in another order is never kept (its pairs stay those of a merge on example
+id)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,20 @@ def store(tmp_path):
 
 
 def _spy(monkeypatch) -> list:
+    """Records ("check", runs checked row by row) and ("count", aligned per run) as the statements are built."""
     seen = []
-    real = S.trajectory_sql
+    real_count, real_check = S.trajectory_sql, S.misplaced_sql
 
-    def spy(*args, **kwargs):
-        seen.append((list(kwargs.get("aligned") or []), kwargs.get("check_positions", True)))
-        return real(*args, **kwargs)
+    def count(*args, **kwargs):
+        seen.append(("count", list(kwargs.get("aligned") or [])))
+        return real_count(*args, **kwargs)
 
-    monkeypatch.setattr(S, "trajectory_sql", spy)
+    def check(tables, reference):
+        seen.append(("check", len(tables)))
+        return real_check(tables, reference)
+
+    monkeypatch.setattr(S, "trajectory_sql", count)
+    monkeypatch.setattr(S, "misplaced_sql", check)
     return seen
 
 
@@ -55,13 +62,12 @@ def test_an_aligned_run_is_checked_once_per_data_version(store, monkeypatch):
     s, frames = store
     seen = _spy(monkeypatch)
     first = trajectories(s, "s", ["lang"], min_support=5, max_drivers=0)
-    aligned, checks = seen[0]
-    assert aligned == [True, True, False] and list(checks) == [True, True, True]
+    # the shuffled run fails the first look; the reference and the other run are checked on every row
+    assert seen == [("check", 2), ("count", [True, True, False])]
     seen.clear()
     forget_cells(s)  # the counts themselves are kept too: forgotten here, so the next call counts again
     again = trajectories(s, "s", ["lang"], min_support=5, max_drivers=0)
-    aligned, checks = seen[0]
-    assert aligned[:2] == [True, True] and list(checks)[:2] == [False, False]
+    assert seen == [("count", [True, True, False])]  # no row checked again
     assert_frame_equal(first.points, again.points)
     assert_frame_equal(first.slices, again.slices)
     # the pairs are those of a merge on example id
@@ -75,12 +81,20 @@ def test_an_aligned_run_is_checked_once_per_data_version(store, monkeypatch):
     s.ingest_frame(_frame(5, np.arange(N)), name="other", mapping=MAPPING)
     seen.clear()
     trajectories(s, "s", ["lang"], min_support=5, max_drivers=0)
-    assert list(seen[0][1])[:2] == [True, True]
+    assert seen[0] == ("check", 2)
 
 
-def test_a_cohort_checks_every_time_and_keeps_nothing(store, monkeypatch):
-    s, _ = store
+def test_a_cohort_pairs_as_without_it_and_the_check_is_kept(store, monkeypatch):
+    s, frames = store
     seen = _spy(monkeypatch)
-    trajectories(s, "s", ["lang"], min_support=5, max_drivers=0, where='lang != "fr"')
-    trajectories(s, "s", ["lang"], min_support=5, max_drivers=0, where='lang != "fr"')
-    assert all(list(checks)[:2] == [True, True] for _, checks in seen)
+    first = trajectories(s, "s", ["lang"], min_support=5, max_drivers=0, where='lang != "fr"')
+    trajectories(s, "s", ["lang"], min_support=5, max_drivers=0, where='lang != "en"')
+    assert [e for e in seen if e[0] == "check"] == [("check", 2)]  # every row of a run, whatever the cohort
+    assert all(e[1] == [True, True, False] for e in seen if e[0] == "count")
+    ref = frames[0].set_index("id")["correct"]
+    for k, frame in enumerate(frames):
+        frame = frame[frame["lang"] != "fr"]
+        merged = frame.assign(rc=frame["id"].map(ref))
+        row = first.points[(first.points["k"] == k) & (first.points["attribute"].isna())].iloc[0]
+        assert row["b"] == int((merged["rc"] & ~merged["correct"]).sum())
+        assert row["c"] == int((~merged["rc"] & merged["correct"]).sum())
