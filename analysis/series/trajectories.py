@@ -39,7 +39,7 @@ from analysis.sql import quote_ident
 from analysis.sql import series as S
 from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.series import SeriesInfo, get_series, series_fields
+from analysis.store.series import SeriesInfo, get_series, order_checks, series_fields
 
 ALL = "(all examples)"
 
@@ -251,22 +251,31 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         if kept is not None:
             with kept.lock:
                 verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
-            if all(verified):
-                aligned = list(verified)
-            else:
+            known_bad: set[int] = set()
+            if not all(verified):  # checked when the series was created (every row, once)
+                stored = order_checks(store, info)
+                for k, run_id in enumerate(info.run_ids):
+                    if run_id in stored and stored[run_id] == 0:
+                        verified[k] = True
+                    elif run_id in stored:
+                        known_bad.add(k)
+            aligned = list(verified)
+            if not all(v or k in known_bad for k, v in enumerate(verified)):
                 head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cheap first look
-                aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
-                # the runs whose first rows agree: every row checked, in one ungrouped statement (not a column
-                # carried through the grouping); kept per data version
-                check = [k for k in range(runs) if aligned[k] and not verified[k]]
-                if check:
-                    found = cur.execute(*S.misplaced_sql([info.tables[k] for k in check], ref_table)).df()
-                    bad = {check[int(i)] for i, m in zip(found["k"], found["misplaced"]) if m > 0}
-                    aligned = [a and k not in bad for k, a in enumerate(aligned)]
-                    with kept.lock:
-                        for k in check:
-                            if k not in bad:
-                                kept.columns[("series aligned", info.tables[k], ref_table)] = True
+                aligned = [v or (k not in known_bad and bool(m == 0))
+                           for k, (v, m) in enumerate(zip(verified, head.sort_values("k")["misplaced"]))]
+            # the runs whose first rows agree: every row checked, in one ungrouped statement (not a column carried
+            # through the grouping)
+            check = [k for k in range(runs) if aligned[k] and not verified[k]]
+            bad: set[int] = set()
+            if check:
+                found = cur.execute(*S.misplaced_sql([info.tables[k] for k in check], ref_table)).df()
+                bad = {check[int(i)] for i, m in zip(found["k"], found["misplaced"]) if m > 0}
+                aligned = [a and k not in bad for k, a in enumerate(aligned)]
+            with kept.lock:  # kept per data version
+                for k, table in enumerate(info.tables):
+                    if aligned[k]:
+                        kept.columns[("series aligned", table, ref_table)] = True
         # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
         # (kept per data version)
         graded_key = ("series graded", tuple(info.tables))

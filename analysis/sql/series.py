@@ -27,6 +27,15 @@ MEMBERS_OF = ("SELECT s.series_name, s.position, s.run_id, r.name AS run_name, s
               "s.created_at, r.table_name FROM series s LEFT JOIN runs r ON r.run_id = s.run_id "
               "WHERE s.series_name = ? ORDER BY s.position")
 
+#: Whether runs hold a reference's examples in the same order, as checked when a series was created (only the checks
+#: whose two runs still have the row counts they had then).
+ORDER_OF = ("SELECT o.run_id, o.misplaced FROM series_order o JOIN runs r ON r.run_id = o.run_id "
+            "JOIN runs f ON f.run_id = o.reference_id WHERE o.reference_id = ? AND o.run_rows = r.row_count "
+            "AND o.reference_rows = f.row_count")
+DELETE_ORDER = "DELETE FROM series_order WHERE run_id = ? AND reference_id = ?"
+INSERT_ORDER = ("INSERT INTO series_order (run_id, reference_id, run_rows, reference_rows, misplaced) "
+                "VALUES (?, ?, ?, ?, ?)")
+
 #: The stored columns of every run of a series, in one statement (instead of one catalog read per run).
 SERIES_FIELDS = ("SELECT s.position, f.column_name, f.role, f.kind FROM series s JOIN fields f ON f.run_id = s.run_id "
                  "WHERE s.series_name = ? ORDER BY s.position, f.position")
