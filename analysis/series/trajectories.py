@@ -107,11 +107,13 @@ def _signal_sql(fields: pd.DataFrame, column: str) -> tuple[str, list] | None:
     return None
 
 
-def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) -> list[Attribute]:
+def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None, *,
+                      fields: Sequence[pd.DataFrame] | None = None) -> list[Attribute]:
     """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
     output, :func:`analysis.slicing.attributes.classify_attribute`; or those named), each present in every run (a default attribute missing from a
-    run is left out; a named one is an error)."""
-    columns = [set(f["column_name"]) for f in series_fields(store, info)]
+    run is left out; a named one is an error). ``fields``: :func:`analysis.store.series.series_fields` of the series,
+    when already read."""
+    columns = [set(f["column_name"]) for f in (series_fields(store, info) if fields is None else fields)]
     ref = store.schema(info.run_ids[info.reference_index])
     attrs = resolve_attributes(store, ref, by)
     if by is None:
@@ -205,7 +207,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     """
     check_slicing_params(1, min_support, fdr, bins, confidence)
     info = get_series(store, series)
-    attrs = series_attributes(store, info, by)
+    fields = series_fields(store, info)  # every run's stored columns, read once
+    attrs = series_attributes(store, info, by, fields=fields)
     ref_table = info.tables[info.reference_index]
     cohorts = None
     if where is not None and str(where).strip():
@@ -217,7 +220,6 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
                                       cohort=None if cohorts is None else cohorts[info.reference_index])
     if by is None:
         prepared = [p for p in prepared if not p.constant]
-    fields = series_fields(store, info)
     signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
     attr_sql = [p.sql for p in prepared]
     cur = store.cursor()
