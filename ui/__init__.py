@@ -46,6 +46,7 @@ from ui.cache import (
     series_listing,
     series_mix,
     series_mix_along,
+    series_mix_default,
     series_surrogate,
     series_trajectories,
     shared_baseline,
@@ -118,6 +119,6 @@ __all__ = [
     "take_spec_upload", "forget_plan", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
-    "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
+    "series_listing", "series_mix", "series_mix_along", "series_mix_default", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
 ]

@@ -263,7 +263,8 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     the caches that click reads (:mod:`ui.cache`): on Slices (``kind="slices"``, ``args`` = run id, attributes,
     max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
     of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
-    min_support, fdr) the other order and the swapped pair. Each view is asked once per process; the work runs in
+    min_support, fdr) the other order and the swapped pair; on Timeline (``kind="timeline"``, ``args`` = series, cohort)
+    the mix view as it opens. Each view is asked once per process; the work runs in
     the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
     the start-up precompute), which shares the machine with the page the user is looking at.
     ``FAULTLINE_PRECOMPUTE=0`` turns it off.
@@ -280,6 +281,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
                   if order != max_order and order <= max(len(by), 1)]
         views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins) for other in others
                   if other != run_id]
+    elif kind == "timeline":  # the mix view (its steps and default pair: one decomposition from the series' cells)
+        name, where = args
+        views.append((cache.series_mix_view, name, where))
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
