@@ -122,8 +122,9 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     slice table with the default attributes (pairs), the default comparison and the Failure modes page's
     first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
     finds them ready; then the likely next views (pairs on Compare, the other run as the baseline), the
-    engine's counts of every triple of the default attributes, and each run's clustering with the Clusters page's
-    defaults when the store already holds it (read, never computed). ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    engine's counts of every triple of the default attributes, each run's clustering with the Clusters page's
+    defaults when the store already holds it (read, never computed), and each series' trajectories with the Timeline
+    page's defaults. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
     Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
     page's last render asked for (:func:`precompute_next`); when the process exits the step under way finishes
@@ -196,6 +197,12 @@ def start_precompute(db_path: str, data_version: int) -> dict:
 
     for run_id in ids:  # a clustering already in the store with the page's defaults: its first view, ready
         submit(f"clusters {run_id}", clusters, run_id)
+
+    def timeline(db: str, version: int, name: str) -> None:  # the Timeline's first view (its series' cells kept)
+        cache.series_trajectories(db, version, name, *TIMELINE_DEFAULTS)
+
+    for name in cache.series_listing(db_path, data_version)["name"]:
+        submit(f"timeline {name}", timeline, name)
     return state
 
 
@@ -338,3 +345,5 @@ CLUSTER_DEFAULTS = (("embedder", "auto"), ("field", "input"), ("min_cluster_size
                     ("sample_size", 5000), ("seed", 0))
 #: The Compare page's default settings after the attributes: (max_order, min_support, fdr).
 COMPARE_DEFAULTS = (1, 30, 0.05)
+#: The Timeline page's default settings after the series: (min_support, fdr, cohort).
+TIMELINE_DEFAULTS = (30, 0.05, None)

@@ -51,3 +51,38 @@ def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
     fresh = real(cache._open(path), run_a, run_b)
     pd.testing.assert_frame_equal(got.attributes, fresh.attributes)
     assert got.top()["verdict"] in ("composition", "both")
+
+
+def test_each_series_first_view_is_precomputed_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    db = tmp_path / "startup.duckdb"
+    import analysis
+
+    with open_store(db, seed_demo=False) as store:
+        for k in range(3):
+            store.ingest_frame(_frame(k), name=f"step-{k + 1}")
+        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(3)])
+    from ui import cache, jobs
+
+    assert jobs._background().wait_idle(timeout=120)
+    calls = []
+    real = analysis.trajectories
+
+    def spy(store, *a, **k):
+        if str(store.path) == str(db):
+            calls.append(a)
+        return real(store, *a, **k)
+
+    monkeypatch.setattr(analysis, "trajectories", spy)
+    path = str(db)
+    version = cache._open(path).data_version()
+    state = jobs.start_precompute(path, version)
+    assert jobs._background().wait_idle(timeout=300)
+    assert "timeline s" in state["done"], state["errors"]
+    computed = len(calls)
+    assert computed == 1
+    got = cache.series_trajectories(path, version, "s", 30, 0.05, None)  # the page's first call: a cache hit
+    assert len(calls) == computed
+    fresh = real(cache._open(path), "s", min_support=30, fdr=0.05)
+    pd.testing.assert_frame_equal(got.slices, fresh.slices)
