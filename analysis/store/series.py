@@ -206,9 +206,15 @@ def create_series(store: Store, name: str, runs: Sequence[str], *, order_by: Ord
 def _misplaced(store: Store, infos: Sequence, ref) -> dict[str, int]:
     """Per run, its rows whose example id is not the reference's at the same position (every row read, once, when
     the series is created: the analyses then pair a run with 0 row by row without reading an example id); a run whose
-    first rows already differ is not read further (a positive count)."""
-    tables = [i.table_name for i in infos]
+    first rows already differ is not read further (a positive count). Runs read in place from Parquet files (views)
+    are left out: their files may change under the store, so their order is checked by each analysis instead."""
     cur = store.cursor()
+    if Store._is_view(cur, ref.table_name):
+        return {}
+    infos = [i for i in infos if not Store._is_view(cur, i.table_name)]
+    if not infos:
+        return {}
+    tables = [i.table_name for i in infos]
     head = cur.execute(*S.aligned_head_sql(tables, ref.table_name)).fetchall()
     out = {infos[int(k)].run_id: int(m) for k, m in head if m}
     check = [i for i in infos if i.run_id not in out]
