@@ -163,8 +163,9 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         run's scorable examples found in the reference).
     max_drivers : int, default 3
         Most drifting slices tested as the cause of others' drift: the strongest drifting slice is left out of every
-        run and the others tested again (one more statement over all runs per driver); a slice that no longer
-        drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
+        run and the others tested again (summed in memory from the series' cells, :mod:`analysis.series.cells`;
+        one more statement over all runs per driver when the attributes have too many cells); a slice that no
+        longer drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
         examples). 0 turns this off.
     where : str, optional
         A cohort in the rule language (:mod:`analysis.slicing.cohorts`), applied to every run and to the reference:
