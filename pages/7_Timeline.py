@@ -220,8 +220,7 @@ def mix_view() -> None:
     runs = list(info.run_names)
     steps = ui.series_mix_along(db, version, name, where)
     shifted = steps[steps["mix_shift"]] if len(steps) else steps
-    at = int(shifted["k"].iloc[0]) if len(shifted) else len(runs) - 1  # the first step whose mix moved the headline
-    a_default, b_default = runs[at - 1], runs[at]
+    a_default, b_default = ui.series_mix_default(db, version, name, where)  # the first step whose mix moved it
     if len(shifted):
         st.caption("The evaluation mix changed significantly at: "
                    + ", ".join(f"{r.previous} → {r.run} ({r.attribute})" for r in shifted.itertuples()) + ".")
@@ -258,3 +257,5 @@ elif view == "surrogate":
     surrogate_view()
 else:
     mix_view()
+if view != "mix":  # the mix view as it opens, computed in the background while this view is read
+    ui.precompute_next(db, version, "timeline", name, where)

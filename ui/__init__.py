@@ -46,6 +46,7 @@ from ui.cache import (
     series_listing,
     series_mix,
     series_mix_along,
+    series_mix_default,
     series_surrogate,
     series_trajectories,
     shared_baseline,
@@ -125,7 +126,7 @@ __all__ = [
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",
     "cohort_box", "outcomes", "cluster_cohort_table", "cohort_example_ids", "set_cohort", "ids_condition", "EXAMPLE_LINK_COLUMN", "example_link", "open_example", "with_example_links",
     "open_clicked", "open_columns", "with_open_buttons",
-    "series_listing", "series_mix", "series_mix_along", "series_surrogate", "series_trajectories",
+    "series_listing", "series_mix", "series_mix_along", "series_mix_default", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
     "SLICES_DEFAULTS", "cluster_slice_attributes",
 ]

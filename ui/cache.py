@@ -382,3 +382,19 @@ def series_mix(db_path: str, data_version: int, run_a: str, run_b: str, where: s
 def series_mix_along(db_path: str, data_version: int, name: str, where: str | None = None):
     """The mix shift at every step of a series (:func:`analysis.mix_along`), within the cohort ``where``."""
     return analysis.mix_along(_open(db_path), name, where=where)
+
+
+def series_mix_default(db_path: str, data_version: int, name: str, where: str | None = None) -> tuple[str, str]:
+    """The two runs the Timeline's mix view opens on: the first step whose mix moved the headline, else the newest
+    step (from :func:`series_mix_along`)."""
+    steps = series_mix_along(db_path, data_version, name, where)
+    shifted = steps[steps["mix_shift"]] if len(steps) else steps
+    row = (shifted if len(shifted) else steps).iloc[0 if len(shifted) else -1]
+    return str(row["previous"]), str(row["run"])
+
+
+def series_mix_view(db_path: str, data_version: int, name: str, where: str | None = None) -> None:
+    """Compute the Timeline's mix view as it opens (the steps and the default pair's decomposition) into the caches
+    the page reads: what the background precompute runs once the drift view has rendered."""
+    run_a, run_b = series_mix_default(db_path, data_version, name, where)
+    series_mix(db_path, data_version, run_a, run_b, where)

@@ -122,8 +122,9 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     slice table with the default attributes (pairs), the default comparison and the Failure modes page's
     first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
     finds them ready; then the likely next views (pairs on Compare, the other run as the baseline), the
-    engine's counts of every triple of the default attributes, and each run's clustering with the Clusters page's
-    defaults when the store already holds it (read, never computed). ``FAULTLINE_PRECOMPUTE=0`` turns it off.
+    engine's counts of every triple of the default attributes, each run's clustering with the Clusters page's
+    defaults when the store already holds it (read, never computed), and each series' trajectories with the Timeline
+    page's defaults. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
     Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
     page's last render asked for (:func:`precompute_next`); when the process exits the step under way finishes
@@ -202,6 +203,12 @@ def start_precompute(db_path: str, data_version: int) -> dict:
 
     for run_id in ids:  # a clustering already in the store with the page's defaults: its first view, ready
         submit(f"clusters {run_id}", clusters, run_id)
+
+    def timeline(db: str, version: int, name: str) -> None:  # the Timeline's first view (its series' cells kept)
+        cache.series_trajectories(db, version, name, *TIMELINE_DEFAULTS)
+
+    for name in cache.series_listing(db_path, data_version)["name"]:
+        submit(f"timeline {name}", timeline, name)
     return state
 
 
@@ -272,7 +279,8 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
     max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
     ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
-    Compare's examples behind those rows. Each view is asked once per process; the work runs in
+    Compare's examples behind those rows; on Timeline (``kind="timeline"``, ``args`` = series, cohort) the mix view as
+    it opens. Each view is asked once per process; the work runs in
     the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
     the start-up precompute), which shares the machine with the page the user is looking at.
     ``FAULTLINE_PRECOMPUTE=0`` turns it off.
@@ -295,6 +303,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     elif kind == "drilldowns":  # Compare's examples behind rows: the first rows of a table, a row of the swapped pair
         baseline, candidate, predicates, verdicts = args
         views += [(cache.comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts)) for p in predicates]
+    elif kind == "timeline":  # the mix view (its steps and default pair: one decomposition from the series' cells)
+        name, where = args
+        views.append((cache.series_mix_view, name, where))
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
@@ -349,3 +360,5 @@ CLUSTER_DEFAULTS = (("embedder", "auto"), ("field", "input"), ("min_cluster_size
                     ("sample_size", 5000), ("seed", 0))
 #: The Compare page's default settings after the attributes: (max_order, min_support, fdr).
 COMPARE_DEFAULTS = (1, 30, 0.05)
+#: The Timeline page's default settings after the series: (min_support, fdr, cohort).
+TIMELINE_DEFAULTS = (30, 0.05, None)

@@ -169,7 +169,8 @@ def mix_shift(store: Store, run_a: str, run_b: str, by: Sequence[str] | None = N
                                               cohort=None if cohorts is None else cohorts[0])
                 if by is not None or not p.constant]
     frame = _counts(store, [a.table_name, b.table_name], prepared, cohorts)
-    return _decompose(frame, prepared, 0, 1, a.name, b.name, confidence=confidence, bins=bins, where=where)
+    return _decompose(frame, [p.attribute.name for p in prepared], 0, 1, a.name, b.name, confidence=confidence,
+                      bins=bins, where=where)
 
 
 def _cohorts(store: Store, run_ids: Sequence[str], where: str | None) -> list | None:
@@ -194,26 +195,52 @@ def _counts(store: Store, tables: Sequence[str], prepared, cohorts) -> pd.DataFr
                          "correct": (raw["n"] - raw["errors"]).to_numpy(dtype=np.int64)})
 
 
-def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, name_b: str, *, confidence: float,
-               bins: int, where: str | None) -> MixShift:
-    """The mix shift from run ``ka`` to run ``kb`` of the counts of :func:`_counts`."""
-    frame = frame[frame["k"].isin([ka, kb])]
-    whole = frame[frame["attribute"].isna()].set_index("k")
+def _split(frame: pd.DataFrame, names: Sequence[str]) -> dict:
+    """Per attribute, its rows of ``frame`` as arrays: the distinct values (in order of first appearance), each row's
+    value code (-1 missing), run, examples and correct ones (read once for every step of a series)."""
+    out = {}
+    attribute = frame["attribute"]
+    for name in names:
+        sub = frame[attribute == name]
+        codes, uniques = pd.factorize(sub["value"], sort=False)
+        out[name] = (np.asarray(uniques, dtype=object), np.asarray(codes), sub["k"].to_numpy(dtype=np.int64),
+                     sub["n"].to_numpy(dtype=np.int64), sub["correct"].to_numpy(dtype=np.int64))
+    return out
+
+
+def _two_runs(part, ka: int, kb: int):
+    """One attribute's values present in run ``ka`` or ``kb`` (in order of first appearance among their rows) with
+    the examples and correct ones of each run (0 where absent): ``values, n1, n2, c1, c2``."""
+    uniques, codes, k, n, c = part
+    mask = ((k == ka) | (k == kb)) & (codes >= 0)
+    present = codes[mask]
+    order = present[np.sort(np.unique(present, return_index=True)[1])]
+    position = np.full(len(uniques), -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    out = []
+    for run in (ka, kb):
+        rows = mask & (k == run)
+        for what in (n, c):
+            total = np.zeros(len(order), dtype=np.int64)
+            np.add.at(total, position[codes[rows]], what[rows])
+            out.append(total)
+    n1, c1, n2, c2 = out
+    return uniques[order], n1, n2, c1, c2
+
+
+def _decompose(frame: pd.DataFrame, names: Sequence[str], ka: int, kb: int, name_a: str, name_b: str, *,
+               confidence: float, bins: int, where: str | None, parts: dict | None = None) -> MixShift:
+    """The mix shift from run ``ka`` to run ``kb`` of the counts of :func:`_counts` (``parts``: :func:`_split` of
+    ``frame``, when already made)."""
+    parts = _split(frame, names) if parts is None else parts
+    whole = frame[frame["attribute"].isna() & frame["k"].isin([ka, kb])].set_index("k")
     acc_a = float(whole.loc[ka, "correct"] / whole.loc[ka, "n"]) if ka in whole.index and whole.loc[ka, "n"] else \
         float("nan")
     acc_b = float(whole.loc[kb, "correct"] / whole.loc[kb, "n"]) if kb in whole.index and whole.loc[kb, "n"] else \
         float("nan")
     rows, value_rows = [], []
-    for p in prepared:
-        name = p.attribute.name
-        sub = frame[frame["attribute"] == name]
-        wide = sub.pivot_table(index="value", columns="k", values=["n", "correct"], aggfunc="sum", fill_value=0,
-                               sort=False)
-
-        def col(what, k, wide=wide):
-            return wide[(what, k)].to_numpy() if (what, k) in wide else np.zeros(len(wide), dtype=np.int64)
-
-        n1, n2, c1, c2 = col("n", ka), col("n", kb), col("correct", ka), col("correct", kb)
+    for name in names:
+        values, n1, n2, c1, c2 = _two_runs(parts[name], ka, kb)
         if n1.sum() == 0 or n2.sum() == 0:
             continue
         d = _stats.kitagawa(c1, n1, c2, n2, confidence=confidence)
@@ -224,7 +251,7 @@ def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, nam
                      "within_high": d.within_high, "chi2": shift.chi2, "dof": shift.dof, "shift_p": shift.p_value,
                      "psi": shift.psi, "verdict": _verdict(d)})
         with np.errstate(invalid="ignore", divide="ignore"):
-            for i, value in enumerate(wide.index):
+            for i, value in enumerate(values):
                 value_rows.append({"attribute": name, "value": value, "n_a": int(n1[i]), "n_b": int(n2[i]),
                                    "share_a": n1[i] / n1.sum(), "share_b": n2[i] / n2.sum(),
                                    "accuracy_a": c1[i] / n1[i] if n1[i] else np.nan,
@@ -237,7 +264,7 @@ def _decompose(frame: pd.DataFrame, prepared, ka: int, kb: int, name_a: str, nam
         significant = table["verdict"].isin(["composition", "both"])
         table = table.assign(_s=~significant, _c=-table["composition"].abs())
         table = table.sort_values(["_s", "_c", "attribute"], kind="stable").drop(columns=["_s", "_c"])
-    settings = {"attributes": [p.attribute.name for p in prepared], "confidence": confidence, "bins": bins,
+    settings = {"attributes": list(names), "confidence": confidence, "bins": bins,
                 "where": where,
                 "decomposition": "Kitagawa (symmetric), delta-method intervals, runs independent",
                 "shift": "Pearson chi-square of homogeneity; population stability index (shares floored at 1e-4)"}
@@ -248,8 +275,10 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
               bins: int = 5, where: str | None = None) -> pd.DataFrame:
     """The mix shift between each run of a series and the one before it, from one statement over the whole series.
 
-    The counts of every run and attribute value come from one grouping statement over all the runs
-    (:func:`analysis.sql.series.trajectory_sql`); each step is then decomposed as :func:`mix_shift` does. The
+    The counts of every run and attribute value are those of :func:`analysis.series.trajectories.trajectories` over
+    the same attributes, bins and cohort (one statement over all the runs, :func:`analysis.sql.series.trajectory_sql`;
+    none when the series' cells are kept from an earlier call, :mod:`analysis.series.cells`); each step is then
+    decomposed as :func:`mix_shift` does. The
     attributes are the series' (:func:`analysis.series.trajectories.series_attributes`: the reference run's,
     present in every run), numeric ones cut into bins on the reference run (in the cohort), the same edges for
     every step, so a step's decomposition equals :func:`mix_shift` of its two runs over the same attributes and
@@ -286,22 +315,24 @@ def mix_along(store: Store, series, by: Sequence[str] | None = None, *, confiden
     FaultlineError
         No such series; a named attribute one run lacks; a cohort that does not compile on a run.
     """
-    from analysis.series.trajectories import series_attributes
+    from analysis.series.trajectories import trajectories
     from analysis.store.series import get_series
 
     check_slicing_params(1, 1, 0.05, bins, confidence)
     info = get_series(store, series)
-    attrs = series_attributes(store, info, by)
-    cohorts = _cohorts(store, info.run_ids, where)
-    ref = info.reference_index
-    prepared = [p for p in prepare_attributes(store, info.tables[ref], attrs, bins=bins, edges=None,
-                                              cohort=None if cohorts is None else cohorts[ref])
-                if by is not None or not p.constant]
-    frame = _counts(store, info.tables, prepared, cohorts)
+    # the counts per run and attribute value are the trajectories' (the same attributes, bins and cohort): when the
+    # series' cells are kept (analysis.series.cells) nothing is counted again
+    traj = trajectories(store, info, by, min_support=1, confidence=confidence, bins=bins, max_drivers=0, where=where)
+    points = traj.points
+    frame = pd.DataFrame({"attribute": points["attribute"], "value": points["value"],
+                          "k": points["k"].to_numpy(dtype=np.int64), "n": points["n"].to_numpy(dtype=np.int64),
+                          "correct": (points["n"] - points["errors"]).to_numpy(dtype=np.int64)})
+    names = list(traj.settings["attributes"])
+    parts = _split(frame, names)
     rows = []
     for k in range(1, len(info.run_ids)):
-        m = _decompose(frame, prepared, k - 1, k, info.run_names[k - 1], info.run_names[k], confidence=confidence,
-                       bins=bins, where=where)
+        m = _decompose(frame, names, k - 1, k, info.run_names[k - 1], info.run_names[k], confidence=confidence,
+                       bins=bins, where=where, parts=parts)
         top = m.top()
         row = {"k": k, "label": info.labels[k], "run": info.run_names[k], "previous": info.run_names[k - 1],
                "total": m.accuracy_b - m.accuracy_a}

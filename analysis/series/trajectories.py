@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.series.cells import Cells
 from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import Attribute, decode_groups, prepare_attributes, resolve_attributes
 from analysis.slicing.cohorts import cohort_sql
@@ -38,7 +39,7 @@ from analysis.sql import quote_ident
 from analysis.sql import series as S
 from analysis.sql import slices as Q
 from analysis.store import Store
-from analysis.store.series import SeriesInfo, get_series, series_fields
+from analysis.store.series import SeriesInfo, get_series, order_checks, series_fields
 
 ALL = "(all examples)"
 
@@ -106,11 +107,13 @@ def _signal_sql(fields: pd.DataFrame, column: str) -> tuple[str, list] | None:
     return None
 
 
-def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None) -> list[Attribute]:
+def series_attributes(store: Store, info: SeriesInfo, by: Sequence[str] | None, *,
+                      fields: Sequence[pd.DataFrame] | None = None) -> list[Attribute]:
     """The attributes a series is sliced by: the reference run's (its defaults without the attributes of the model's
     output, :func:`analysis.slicing.attributes.classify_attribute`; or those named), each present in every run (a default attribute missing from a
-    run is left out; a named one is an error)."""
-    columns = [set(f["column_name"]) for f in series_fields(store, info)]
+    run is left out; a named one is an error). ``fields``: :func:`analysis.store.series.series_fields` of the series,
+    when already read."""
+    columns = [set(f["column_name"]) for f in (series_fields(store, info) if fields is None else fields)]
     ref = store.schema(info.run_ids[info.reference_index])
     attrs = resolve_attributes(store, ref, by)
     if by is None:
@@ -160,8 +163,9 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         run's scorable examples found in the reference).
     max_drivers : int, default 3
         Most drifting slices tested as the cause of others' drift: the strongest drifting slice is left out of every
-        run and the others tested again (one more statement over all runs per driver); a slice that no longer
-        drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
+        run and the others tested again (summed in memory from the series' cells, :mod:`analysis.series.cells`;
+        one more statement over all runs per driver when the attributes have too many cells); a slice that no
+        longer drifts without it is ``explained_by`` it (a drift in ``lang = sw`` shows in every channel that has Swahili
         examples). 0 turns this off.
     where : str, optional
         A cohort in the rule language (:mod:`analysis.slicing.cohorts`), applied to every run and to the reference:
@@ -204,7 +208,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
     """
     check_slicing_params(1, min_support, fdr, bins, confidence)
     info = get_series(store, series)
-    attrs = series_attributes(store, info, by)
+    fields = series_fields(store, info)  # every run's stored columns, read once
+    attrs = series_attributes(store, info, by, fields=fields)
     ref_table = info.tables[info.reference_index]
     cohorts = None
     if where is not None and str(where).strip():
@@ -216,61 +221,98 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
                                       cohort=None if cohorts is None else cohorts[info.reference_index])
     if by is None:
         prepared = [p for p in prepared if not p.constant]
-    fields = series_fields(store, info)
     signal_sql = [[_signal_sql(f, s) for s in signals] for f in fields]
     attr_sql = [p.sql for p in prepared]
     cur = store.cursor()
-    # Runs are first paired with the reference row by row (no hash join on example ids: half the statement's time on
-    # a large series); a run whose rows turn out not to be in the reference's example order is counted again,
-    # paired by example id, and stays so for the explanation passes.
-    # (DuckDB's POSITIONAL JOIN: with another engine every run is paired by example id)
-    # A run found in the reference's order by a statement that checked every row is kept so per data version
-    # (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls read no
-    # example id of it. Only a statement over every row (no cohort) verifies a run.
-    aligned = [False] * len(info.tables)
-    verified = [False] * len(info.tables)
-    kept = None
-    if store.engine == "duckdb":
-        kept = _counts.store_cache(store)
+    # A run stored in the reference's example order is paired with it row by row (no hash join on example ids: half
+    # the statement's time on a large series); the others by example id. (DuckDB's POSITIONAL JOIN: with another
+    # engine every run is paired by example id.) Whether a run is in that order is checked on every row, once per
+    # data version (analysis.slicing.counts.store_cache, as the two-run comparison keeps its matching): later calls
+    # read no example id of it.
+    # With few cells (analysis.sql.series.cells_form) the statement returns the runs' cells, kept per data version
+    # (with the settings that shape them): the grouping sets and the explanation passes (the same sets without some
+    # slices' examples) are summed from them in memory, and a later call (other support or FDR, the mix shift along
+    # the series) counts no row again.
+    use_cells = bool(prepared) and S.cells_form(attr_sql)
+    runs = len(info.tables)
+    kept = _counts.store_cache(store) if store.engine == "duckdb" else None
+    cells_key = None
+    if kept is not None and use_cells:
+        cells_key = _cells_key(info, ref_table, prepared, signal_sql, cohorts)
         with kept.lock:
-            verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
-        if all(verified):
+            hit = kept.columns.get(cells_key)
+            if hit is not None:
+                kept.columns.move_to_end(cells_key)
+    else:
+        hit = None
+    aligned = [False] * runs
+    verified = [False] * runs
+    if hit is not None:
+        cells, graded = hit
+    else:
+        cells = None
+        if kept is not None:
+            with kept.lock:
+                verified = [bool(kept.columns.get(("series aligned", t, ref_table))) for t in info.tables]
+            known_bad: set[int] = set()
+            if not all(verified):  # checked when the series was created (every row, once)
+                stored = order_checks(store, info)
+                for k, run_id in enumerate(info.run_ids):
+                    if run_id in stored and stored[run_id] == 0:
+                        verified[k] = True
+                    elif run_id in stored:
+                        known_bad.add(k)
             aligned = list(verified)
-        else:
-            head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cohort keeps positions
-            aligned = [v or bool(m == 0) for v, m in zip(verified, head.sort_values("k")["misplaced"])]
-
-    # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
-    graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
-
-    checked: list[bool] = []  # set once the first statement has checked every position
-
-    def count(exclude=None) -> tuple[pd.DataFrame, object]:
-        to_check = [not checked and not v for v in verified]
-        sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql, reference=ref_table,
-                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
-                                       check_positions=to_check)
-        raw = cur.execute(sql, params).df()
-        if "misplaced" in raw:
-            whole = raw[raw["gid"] == (1 << len(prepared)) - 1] if prepared else raw
-            misplaced = set(whole.loc[whole["misplaced"] > 0, "k"].astype(int))
-            if kept is not None and cohorts is None and exclude is None:  # every row of these runs was checked
+            if not all(v or k in known_bad for k, v in enumerate(verified)):
+                head = cur.execute(*S.aligned_head_sql(info.tables, ref_table)).df()  # a cheap first look
+                aligned = [v or (k not in known_bad and bool(m == 0))
+                           for k, (v, m) in enumerate(zip(verified, head.sort_values("k")["misplaced"]))]
+            # the runs whose first rows agree: every row checked, in one ungrouped statement (not a column carried
+            # through the grouping)
+            check = [k for k in range(runs) if aligned[k] and not verified[k]]
+            bad: set[int] = set()
+            if check:
+                found = cur.execute(*S.misplaced_sql([info.tables[k] for k in check], ref_table)).df()
+                bad = {check[int(i)] for i, m in zip(found["k"], found["misplaced"]) if m > 0}
+                aligned = [a and k not in bad for k, a in enumerate(aligned)]
+            with kept.lock:  # kept per data version
+                for k, table in enumerate(info.tables):
+                    if aligned[k]:
+                        kept.columns[("series aligned", table, ref_table)] = True
+        # graded scores (the one rule, analysis.sql.features.graded_expr) in any run: their sums are counted too
+        # (kept per data version)
+        graded_key = ("series graded", tuple(info.tables))
+        graded = None if kept is None else kept.columns.get(graded_key)
+        if graded is None:
+            graded = bool(cur.execute(S.graded_sql(info.tables)).df()["g"].any())
+            if kept is not None:
                 with kept.lock:
-                    for k, table in enumerate(info.tables):
-                        if aligned[k] and to_check[k] and k not in misplaced:
-                            kept.columns[("series aligned", table, ref_table)] = True
-            if misplaced:
-                aligned[:] = [a and k not in misplaced for k, a in enumerate(aligned)]
-                sql, params = S.trajectory_sql(info.tables, [attr_sql] * len(info.tables), signal_sql,
-                                               reference=ref_table, exclude=exclude, aligned=aligned,
-                                               cohorts=cohorts, with_scores=graded, check_positions=False)
-                raw = cur.execute(sql, params).df()
-            raw = raw.drop(columns="misplaced", errors="ignore")
-        checked.append(True)
+                    kept.columns[graded_key] = graded
+
+    def statement(exclude, as_cells: bool) -> pd.DataFrame:
+        sql, params = S.trajectory_sql(info.tables, [attr_sql] * runs, signal_sql, reference=ref_table,
+                                       exclude=exclude, aligned=aligned, cohorts=cohorts, with_scores=graded,
+                                       check_positions=False, cells=as_cells)
+        return cur.execute(sql, params).df()
+
+    def count(drivers: Sequence[str] = ()) -> tuple[pd.DataFrame, object]:
+        nonlocal cells
+        if use_cells:
+            if cells is None:
+                cells = Cells.from_frame(statement(None, True), len(prepared))
+                if cells_key is not None:
+                    with kept.lock:
+                        kept.columns[cells_key] = (cells, graded)
+                        _evict_cells(kept)
+            names = [p.attribute.name for p in prepared]
+            raw = cells.grouping_sets(runs, [(names.index(raw_of[d][0][0]), raw_of[d][1][0]) for d in drivers])
+        else:
+            raw = statement(_exclude_sql(drivers, raw_of, prepared) if drivers else None, False)
         raw = raw.sort_values(["gid", "k"] + [f"a{i}" for i in range(len(prepared))], kind="stable")
         raw = raw.reset_index(drop=True)
         return raw, decode_groups(raw, prepared, empty=ALL)
 
+    raw_of: dict = {}
     raw, decoded = count()
     k_attr = len(prepared)
     overall = raw[raw["gid"] == (1 << k_attr) - 1] if k_attr else raw
@@ -287,8 +329,8 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         return points, _first_departures(points, slices, info, fdr=fdr)
 
     points, slices = analyse(raw, decoded)
-    raw_of = {d: (a, v) for d, a, v in zip(decoded.descriptions, decoded.attributes, decoded.values)}
-    slices = _explain(slices, raw_of, prepared, lambda exclude: analyse(*count(exclude))[1], max_drivers)
+    raw_of.update({d: (a, v) for d, a, v in zip(decoded.descriptions, decoded.attributes, decoded.values)})
+    slices = _explain(slices, raw_of, lambda drivers: analyse(*count(drivers))[1], max_drivers)
     settings = {"attributes": [p.attribute.name for p in prepared], "signals": list(signals),
                 "min_support": min_support, "confidence": confidence, "fdr": fdr, "bins": bins, "paired": paired,
                 "where": where, "graded": graded,
@@ -448,23 +490,58 @@ def _first_departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesIn
     return out.reset_index(drop=True)
 
 
-def _explain(slices: pd.DataFrame, raw_of: dict, prepared, reanalyse, max_drivers: int) -> pd.DataFrame:
-    """Mark flagged slices whose drift disappears once the strongest drifting slices are left out (greedy)."""
+def _exclude_sql(drivers: Sequence[str], raw_of: dict, prepared) -> tuple[str, list]:
+    """An SQL boolean of the examples of any of these slices (to leave them out of every run)."""
+    by_name = {p.attribute.name: p for p in prepared}
+    conditions, params = [], []
+    for d in drivers:
+        names, values = raw_of[d]
+        where, p = Q.predicate_where([by_name[names[0]].sql], list(values))
+        conditions.append(f"({where})")
+        params += p
+    return " OR ".join(conditions), params
+
+
+#: Most series' cells kept per store (each a few MB at most: :data:`analysis.sql.series.FEW_CELLS` per run).
+MAX_CELLS = 8
+
+
+def _cells_key(info: SeriesInfo, ref_table: str, prepared, signal_sql, cohorts) -> tuple:
+    """What the cells of a series depend on besides the data version: its runs and reference, the attributes' SQL
+    (bins included), the signals' SQL and the cohort."""
+    attrs = tuple((p.attribute.name, p.sql.expr, tuple(map(repr, p.sql.params))) for p in prepared)
+    return ("series cells", tuple(info.tables), ref_table, attrs, repr(signal_sql), repr(cohorts))
+
+
+def forget_cells(store: Store) -> None:
+    """Forget the series' cells kept for ``store`` (the runs found in the reference's example order stay known): the
+    next :func:`trajectories` counts the example rows again (a benchmark's repeated call, a test)."""
+    kept = _counts.store_cache(store)
+    with kept.lock:
+        for key in [key for key in kept.columns if isinstance(key, tuple) and key and key[0] == "series cells"]:
+            del kept.columns[key]
+
+
+def _evict_cells(kept) -> None:
+    """Drop the least recently used series' cells beyond :data:`MAX_CELLS` (the caller holds ``kept.lock``)."""
+    keys = [key for key in kept.columns if isinstance(key, tuple) and key and key[0] == "series cells"]
+    for key in keys[: max(len(keys) - MAX_CELLS, 0)]:
+        del kept.columns[key]
+
+
+def _explain(slices: pd.DataFrame, raw_of: dict, reanalyse, max_drivers: int) -> pd.DataFrame:
+    """Mark flagged slices whose drift disappears once the strongest drifting slices are left out (greedy).
+
+    ``reanalyse(drivers)`` gives the slice table again with the examples of the driver slices left out of every
+    run (summed from the series' cells in memory when they are few, one more statement otherwise)."""
     flagged = slices.loc[slices["flagged"] & (slices["description"] != ALL), "description"].tolist()
     drivers: list[str] = []
     explained: dict[str, str] = {}
     remaining = list(flagged)
-    by_name = {p.attribute.name: p for p in prepared}
     while remaining and len(drivers) < max_drivers:
         driver = remaining[0]  # slices are ordered by evidence
         drivers.append(driver)
-        conditions, params = [], []
-        for d in drivers:
-            names, values = raw_of[d]
-            where, p = Q.predicate_where([by_name[names[0]].sql], list(values))
-            conditions.append(f"({where})")
-            params += p
-        again = reanalyse((" OR ".join(conditions), params)).set_index("description")
+        again = reanalyse(list(drivers)).set_index("description")
         still = set(again.index[again["flagged"]])
         for d in remaining:
             if d not in drivers and d not in still:

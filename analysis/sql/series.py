@@ -27,6 +27,15 @@ MEMBERS_OF = ("SELECT s.series_name, s.position, s.run_id, r.name AS run_name, s
               "s.created_at, r.table_name FROM series s LEFT JOIN runs r ON r.run_id = s.run_id "
               "WHERE s.series_name = ? ORDER BY s.position")
 
+#: Whether runs hold a reference's examples in the same order, as checked when a series was created (only the checks
+#: whose two runs still have the row counts they had then).
+ORDER_OF = ("SELECT o.run_id, o.misplaced FROM series_order o JOIN runs r ON r.run_id = o.run_id "
+            "JOIN runs f ON f.run_id = o.reference_id WHERE o.reference_id = ? AND o.run_rows = r.row_count "
+            "AND o.reference_rows = f.row_count")
+DELETE_ORDER = "DELETE FROM series_order WHERE run_id = ? AND reference_id = ?"
+INSERT_ORDER = ("INSERT INTO series_order (run_id, reference_id, run_rows, reference_rows, misplaced) "
+                "VALUES (?, ?, ?, ?, ?)")
+
 #: The stored columns of every run of a series, in one statement (instead of one catalog read per run).
 SERIES_FIELDS = ("SELECT s.position, f.column_name, f.role, f.kind FROM series s JOIN fields f ON f.run_id = s.run_id "
                  "WHERE s.series_name = ? ORDER BY s.position, f.position")
@@ -37,7 +46,8 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
                    reference: str | None = None, exclude: tuple[str, Sequence] | None = None,
                    aligned: Sequence[bool] | None = None,
                    cohorts: Sequence[tuple[str, Sequence] | None] | None = None,
-                   with_scores: bool = True, check_positions: bool | Sequence[bool] = True) -> tuple[str, list]:
+                   with_scores: bool = True, check_positions: bool | Sequence[bool] = True,
+                   cells: bool = False) -> tuple[str, list]:
     """Counts and sums per run and single-attribute slice, for every run of a series in one statement.
 
     Parameters
@@ -174,6 +184,9 @@ def trajectory_sql(tables: Sequence[str], attributes: Sequence[Sequence[Attribut
     sets = ["(k)"] + [f"({c}, k)" for c in cols]
     head = (", ".join(cols) + f", GROUPING({', '.join(cols)}) AS gid, ") if cols else "CAST(0 AS BIGINT) AS gid, "
     union = " UNION ALL ".join(sources)
+    if cells:
+        group = ", ".join(["k", *cols])
+        return f"WITH rows AS ({union}) SELECT {group}, {', '.join(aggs)} FROM rows GROUP BY {group}", params
     if _few_cells(attributes[0] if attributes else []):
         # every row goes into one hash table keyed by run and all the attributes (a few thousand cells), and the
         # grouping sets are summed from those cells: each row is hashed once, not once per grouping set
@@ -213,6 +226,14 @@ def _few_cells(attributes: Sequence[AttributeSQL]) -> bool:
     return cells <= FEW_CELLS
 
 
+def cells_form(attributes: Sequence[AttributeSQL]) -> bool:
+    """Whether a series cut by these attributes has few cells (at most :data:`FEW_CELLS` combinations of their values
+    per run, a missing value counting as one, every count known; one attribute's cells are its grouping set):
+    then its statement returns the cells (``trajectory_sql(..., cells=True)``) and the grouping sets, the
+    explanation passes and the mix shift are summed from them in memory."""
+    return len(attributes) == 1 or _few_cells(attributes)
+
+
 def attribute_counts_sql(tables: Sequence[str], attribute: Sequence[AttributeSQL]) -> tuple[str, list]:
     """Examples and errors per value of one attribute in each of several runs (the mix-shift table).
 
@@ -244,6 +265,24 @@ def aligned_head_sql(tables: Sequence[str], reference: str, rows: int = 64) -> t
                      f"AS misplaced FROM (SELECT example_id FROM {quote_ident(table)} LIMIT ?) run POSITIONAL JOIN "
                      f"(SELECT example_id FROM {quote_ident(reference)} LIMIT ?) ref")
         params += [k, rows, rows]
+    return " UNION ALL ".join(parts) + " ORDER BY k", params
+
+
+def misplaced_sql(tables: Sequence[str], reference: str) -> tuple[str, list]:
+    """Whether each run holds the reference's examples in the same order, every row checked.
+
+    Rows: ``k`` (the run's position in ``tables``) and ``misplaced``: the run's rows whose example id is not the
+    reference's at the same position (a run shorter than the reference that is its first rows has none; a longer one
+    has its extra rows). A run with 0 is paired with the reference row by row (``trajectory_sql(..., aligned=...)``)
+    without reading its example ids. One ungrouped aggregate per run, not a column carried through the grouping.
+    DuckDB's ``POSITIONAL JOIN``.
+    """
+    parts, params = [], []
+    for k, table in enumerate(tables):
+        parts.append(f"SELECT CAST(? AS INTEGER) AS k, count_if(present AND run.example_id IS DISTINCT FROM "
+                     f"ref.example_id) AS misplaced FROM (SELECT example_id, true AS present FROM {quote_ident(table)}) "
+                     f"run POSITIONAL JOIN (SELECT example_id FROM {quote_ident(reference)}) ref")
+        params.append(k)
     return " UNION ALL ".join(parts) + " ORDER BY k", params
 
 

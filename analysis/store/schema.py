@@ -89,6 +89,14 @@ CREATE TABLE IF NOT EXISTS series (
     PRIMARY KEY (series_name, position))
 """
 
+#: Whether a run holds a reference's examples in the same order, checked when a series is created (``misplaced``
+#: rows; valid while both runs keep the row counts they had then; see :func:`analysis.store.series.order_checks`).
+SERIES_ORDER = """
+CREATE TABLE IF NOT EXISTS series_order (
+    run_id VARCHAR NOT NULL, reference_id VARCHAR NOT NULL, run_rows BIGINT NOT NULL, reference_rows BIGINT NOT NULL,
+    misplaced BIGINT NOT NULL, PRIMARY KEY (run_id, reference_id))
+"""
+
 #: Saved cohorts (named filters in the rule language), append-only versions (see :mod:`analysis.slicing.cohorts`).
 COHORTS = """
 CREATE TABLE IF NOT EXISTS cohorts (
@@ -120,6 +128,7 @@ OPTIONAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "reports": (REPORTS, ("reports",)),
     "reconciliation": (RECONCILIATION, ("reconciliation",)),
     "series": (SERIES, ("series",)),
+    "series_order": (SERIES_ORDER, ("series_order",)),
     "cohorts": (COHORTS, ("cohorts",)),
     "findings": (FINDINGS, ("findings",)),
     "objective_specs": (OBJECTIVE_SPECS, ("objective_specs",)),
@@ -130,4 +139,4 @@ FIXED_COLUMNS = ("run_id", "example_id", "source_row", "task", "input", "output"
                  "unscorable", "status")
 
 __all__ = ["ANNOTATIONS", "CLUSTER_CACHE", "COHORTS", "CORE", "FINDINGS", "FIXED_COLUMNS", "OBJECTIVE_SPECS", "OPTIONAL", "RECONCILIATION",
-           "REPORTS", "SCHEMA_VERSION", "SERIES"]
+           "REPORTS", "SCHEMA_VERSION", "SERIES", "SERIES_ORDER"]

@@ -186,14 +186,53 @@ def create_series(store: Store, name: str, runs: Sequence[str], *, order_by: Ord
     if ref.run_id not in {i.run_id for i in infos}:
         raise FaultlineError(MSG_REFERENCE.format(run=ref.name, runs=", ".join(i.name for i in infos)))
     store.ensure_table("series")
+    store.ensure_table("series_order")
     now = datetime.now(UTC).replace(tzinfo=None)
+    misplaced = _misplaced(store, infos, ref) if store.engine == "duckdb" else {}
     with store.transaction() as cur:
         if cur.execute(S.MEMBERS_OF, [name]).fetchall():
             raise FaultlineError(MSG_EXISTS.format(name=name))
         for position, (info, key) in enumerate(zip(infos, keys)):
             cur.execute(S.INSERT_MEMBER, [name, position, info.run_id, key, info.run_id == ref.run_id, order_by, now])
+        for info in infos:
+            if info.run_id in misplaced:
+                cur.execute(S.DELETE_ORDER, [info.run_id, ref.run_id])
+                cur.execute(S.INSERT_ORDER, [info.run_id, ref.run_id, info.row_count, ref.row_count,
+                                             misplaced[info.run_id]])
         store.bump_version(cur)
     return get_series(store, name)
+
+
+def _misplaced(store: Store, infos: Sequence, ref) -> dict[str, int]:
+    """Per run, its rows whose example id is not the reference's at the same position (every row read, once, when
+    the series is created: the analyses then pair a run with 0 row by row without reading an example id); a run whose
+    first rows already differ is not read further (a positive count). Runs read in place from Parquet files (views)
+    are left out: their files may change under the store, so their order is checked by each analysis instead."""
+    cur = store.cursor()
+    if Store._is_view(cur, ref.table_name):
+        return {}
+    infos = [i for i in infos if not Store._is_view(cur, i.table_name)]
+    if not infos:
+        return {}
+    tables = [i.table_name for i in infos]
+    head = cur.execute(*S.aligned_head_sql(tables, ref.table_name)).fetchall()
+    out = {infos[int(k)].run_id: int(m) for k, m in head if m}
+    check = [i for i in infos if i.run_id not in out]
+    if check:
+        rows = cur.execute(*S.misplaced_sql([i.table_name for i in check], ref.table_name)).fetchall()
+        out.update({check[int(k)].run_id: int(m) for k, m in rows})
+    return out
+
+
+def order_checks(store: Store, info: SeriesInfo) -> dict[str, int]:
+    """Per run of the series, its example rows out of the reference's order as checked when a series with this
+    reference was created (0: the same examples in the same order, or its first rows); runs not checked, or whose
+    row count changed since, are left out."""
+    if not store.table_exists("series_order"):
+        return {}
+    rows = store.cursor().execute(S.ORDER_OF, [info.reference]).fetchall()
+    members = set(info.run_ids)
+    return {run_id: int(m) for run_id, m in rows if run_id in members}
 
 
 def _from_rows(name: str, rows: pd.DataFrame) -> SeriesInfo:

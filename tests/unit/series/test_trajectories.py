@@ -9,6 +9,8 @@ from statsmodels.stats.contingency_tables import Table, mcnemar
 from statsmodels.stats.multitest import multipletests
 
 from analysis.series.trajectories import ALL, trajectories
+from analysis.slicing import counts
+from analysis.sql import series as S
 from analysis.store import Store
 from analysis.store.series import create_series
 from tests.unit.store.recording import recording
@@ -94,15 +96,34 @@ def test_the_planted_drift_is_found_and_nothing_else(case):
     assert tests == {"McNemar" if paired else "two-proportion"}
 
 
-def test_one_statement_counts_every_run_and_slice_plus_one_per_driver(case):
+def _counting(log) -> list[str]:
+    """The statements of ``log`` that count example rows over the series (the cells or the grouping sets)."""
+    return [sql for sql, _ in log if "UNION ALL" in sql and "GROUP BY" in sql]
+
+
+def test_one_statement_counts_every_run_and_slice_and_the_explanation_passes_sum_its_cells(case):
     store, _, _ = case
     with recording(store) as log:
         trajectories(store, "s", ["lang", "channel"], max_drivers=0)
-    grouping = [sql for sql, _ in log if "GROUPING SETS" in sql]
-    assert len(grouping) == 1 and grouping[0].count("UNION ALL") == RUNS - 1
+    counting = _counting(log)
+    assert len(counting) == 1 and counting[0].count("UNION ALL") == RUNS - 1
+    assert "GROUPING SETS" not in counting[0]  # few cells: the sets are summed in memory
+    counts.clear(store)
     with recording(store) as log:
         t = trajectories(store, "s", ["lang", "channel"])
-    assert len([sql for sql, _ in log if "GROUPING SETS" in sql]) == 1 + int(t.slices["driver"].sum())
+    assert int(t.slices["driver"].sum()) >= 1 and len(_counting(log)) == 1  # the passes count no row again
+    with recording(store) as log:  # kept per data version: another setting counts nothing
+        trajectories(store, "s", ["lang", "channel"], min_support=5, fdr=0.1)
+    assert _counting(log) == []
+
+
+def test_with_many_cells_one_statement_per_driver(case, monkeypatch):
+    store, _, _ = case
+    monkeypatch.setattr(S, "FEW_CELLS", 0)
+    with recording(store) as log:
+        t = trajectories(store, "s", ["lang", "channel"])
+    grouping = [sql for sql in _counting(log) if "GROUPING SETS" in sql]
+    assert len(grouping) == len(_counting(log)) == 1 + int(t.slices["driver"].sum())
 
 
 def test_a_slice_drifting_only_through_another_is_explained_by_it(case):

@@ -36,7 +36,8 @@ from tests.unit.store.recording import recording
 
 #: Tables that hold no example rows: the catalog, the store's own tables, DuckDB's information schema.
 CATALOG_TABLES = {"store_info", "runs", "run_files", "fields", "tables", "columns"}
-INTERNAL_TABLES = {"annotations", "cluster_cache", "cluster_labels", "reports", "reconciliation", "series"}
+INTERNAL_TABLES = {"annotations", "cluster_cache", "cluster_labels", "reports", "reconciliation", "series",
+                   "series_order"}
 
 #: Statements over example rows that are exempt, and why (a regular expression on the statement).
 EXEMPT = {

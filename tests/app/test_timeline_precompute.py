@@ -1,0 +1,88 @@
+"""The Timeline's mix view is computed in the background (ui.jobs.precompute_next, kind "timeline") into the caches
+its click reads: the steps of the series and the default pair's decomposition, equal to a fresh computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import open_store
+
+
+def _frame(k: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(k)
+    hard = 0.2 if k < 2 else 0.6  # the mix moves to the hard domain at the third run
+    domain = np.where(rng.random(n) < hard, "hard", "easy")
+    correct = rng.random(n) < np.where(domain == "hard", 0.4, 0.9)
+    return pd.DataFrame({"prompt": [f"r{k}q{i}" for i in range(n)], "domain": domain, "correct": correct})
+
+
+def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    db = tmp_path / "timeline.duckdb"
+    import analysis
+
+    with open_store(db, seed_demo=False) as store:
+        for k in range(4):
+            store.ingest_frame(_frame(k), name=f"step-{k + 1}")
+        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(4)])
+    from ui import cache, jobs
+
+    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
+    calls = []
+    real = analysis.mix_shift
+
+    def spy(store, *a, **k):
+        if str(store.path) == str(db):
+            calls.append(a)
+        return real(store, *a, **k)
+
+    monkeypatch.setattr(analysis, "mix_shift", spy)
+    path = str(db)
+    version = cache._open(path).data_version()
+    jobs.precompute_next(path, version, "timeline", "s", None)
+    assert jobs._background().wait_idle(timeout=120)
+    assert not [e for e in jobs._next_views()["errors"] if path in e]
+    assert calls == [("step-2", "step-3")]  # the first step whose mix moved the headline
+    run_a, run_b = cache.series_mix_default(path, version, "s", None)
+    got = cache.series_mix(path, version, run_a, run_b, None)  # the click: no engine call
+    assert len(calls) == 1
+    fresh = real(cache._open(path), run_a, run_b)
+    pd.testing.assert_frame_equal(got.attributes, fresh.attributes)
+    assert got.top()["verdict"] in ("composition", "both")
+
+
+def test_each_series_first_view_is_precomputed_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    db = tmp_path / "startup.duckdb"
+    import analysis
+
+    with open_store(db, seed_demo=False) as store:
+        for k in range(3):
+            store.ingest_frame(_frame(k), name=f"step-{k + 1}")
+        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(3)])
+    from ui import cache, jobs
+
+    assert jobs._background().wait_idle(timeout=120)
+    calls = []
+    real = analysis.trajectories
+
+    def spy(store, *a, **k):
+        if str(store.path) == str(db):
+            calls.append(a)
+        return real(store, *a, **k)
+
+    monkeypatch.setattr(analysis, "trajectories", spy)
+    path = str(db)
+    version = cache._open(path).data_version()
+    state = jobs.start_precompute(path, version)
+    assert jobs._background().wait_idle(timeout=300)
+    assert "timeline s" in state["done"], state["errors"]
+    computed = len(calls)
+    assert computed == 1
+    got = cache.series_trajectories(path, version, "s", 30, 0.05, None)  # the page's first call: a cache hit
+    assert len(calls) == computed
+    fresh = real(cache._open(path), "s", min_support=30, fdr=0.05)
+    pd.testing.assert_frame_equal(got.slices, fresh.slices)
