@@ -82,6 +82,7 @@ from analysis.objective.modes import (
 )
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
 from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
@@ -874,10 +875,16 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             if strict:
                 raise problem
             problems.append(str(problem))
-    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False, where=where)
+    # the attribute choice first: the group-disparity detector's slice table (compiling the modes) then takes its
+    # profiles of the run's attributes instead of profiling them itself
     names = concentration_attributes(store, schema, by)
+    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False, where=where)
     attrs = resolve_attributes(store, schema, names)
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=compiled.cohort_sql)
+    if compiled.cohort_sql is None:  # the profiles the attribute choice just made, not made again
+        prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    else:
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None,
+                                      cohort=compiled.cohort_sql)
     if by is None:
         prepared = [p for p in prepared if not p.constant] or prepared
     # every mode's sources (the detectors), the signals and the attributes evaluated once, into a temporary table

@@ -50,6 +50,7 @@ from analysis.objective.annotations import active_annotations, slice_where
 from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import default_attributes, prepare_attributes, resolve_attributes
 from analysis.slicing.cohorts import CohortFilter, cohort_filter
 from analysis.slicing.grouping import grouping_counts
@@ -584,7 +585,10 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
     if prepared is None:
         names = concentration_attributes(store, schema, by)
         attrs = resolve_attributes(store, schema, names)
-        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
+        if cohort is None:  # the profiles the attribute choice made, not made again
+            prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+        else:
+            prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
         if by is None:
             prepared = [p for p in prepared if not p.constant] or prepared
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,
