@@ -503,13 +503,16 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
     outcome_rows = []
+    # the weights once, not once per attribute
+    to_wrong, to_right = (bc & ~cc).astype(float), (~bc & cc).astype(float)
+    w_bc, w_cc = bc.astype(float), cc.astype(float)
     for name, codes, labels in _paired_groups(attrs, len(cm)):
         k = len(labels)
         nn = np.bincount(codes, minlength=k)
-        b_ = np.bincount(codes, weights=(bc & ~cc).astype(float), minlength=k)  # right -> wrong
-        c_ = np.bincount(codes, weights=(~bc & cc).astype(float), minlength=k)  # wrong -> right
-        acc_b = np.bincount(codes, weights=bc.astype(float), minlength=k)
-        acc_c = np.bincount(codes, weights=cc.astype(float), minlength=k)
+        b_ = np.bincount(codes, weights=to_wrong, minlength=k)  # right -> wrong
+        c_ = np.bincount(codes, weights=to_right, minlength=k)  # wrong -> right
+        acc_b = np.bincount(codes, weights=w_bc, minlength=k)
+        acc_c = np.bincount(codes, weights=w_cc, minlength=k)
         low, high = paired_difference_interval(c_, b_, nn, confidence=confidence)  # accuracy change
         p = _stats.mcnemar_exact(b_.astype(np.int64), c_.astype(np.int64))
         for g, label in enumerate(labels):
@@ -532,10 +535,11 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
         sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
+        change = sc - sb  # once per signal, not once per attribute
+        keep = np.isfinite(sb) & np.isfinite(sc)
         rows = []
         for name, codes, labels in _paired_groups(attrs, len(cm)):
-            n_, mean, low, high, p = _stats.paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
-            keep = np.isfinite(sb) & np.isfinite(sc)
+            n_, mean, low, high, p = _stats.paired_mean_difference(change, codes, len(labels), confidence=confidence)
             mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
             mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
             for g, label in enumerate(labels):
@@ -562,14 +566,16 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     for i, mode in enumerate(objective.modes):
         mb_ = bm[f"m{i}"].to_numpy(dtype=bool)
         mc_ = cm[f"m{i}"].to_numpy(dtype=bool)
+        w_up, w_down = (~mb_ & mc_).astype(float), (mb_ & ~mc_).astype(float)  # once per mode
+        w_mb, w_mc = mb_.astype(float), mc_.astype(float)
         rows = []
         for name, codes, labels in _paired_groups(attrs, len(cm)):
             k = len(labels)
             nn = np.bincount(codes, minlength=k)
-            up = np.bincount(codes, weights=(~mb_ & mc_).astype(float), minlength=k)
-            down = np.bincount(codes, weights=(mb_ & ~mc_).astype(float), minlength=k)
-            rate_b = np.bincount(codes, weights=mb_.astype(float), minlength=k)
-            rate_c = np.bincount(codes, weights=mc_.astype(float), minlength=k)
+            up = np.bincount(codes, weights=w_up, minlength=k)
+            down = np.bincount(codes, weights=w_down, minlength=k)
+            rate_b = np.bincount(codes, weights=w_mb, minlength=k)
+            rate_c = np.bincount(codes, weights=w_mc, minlength=k)
             p = _stats.mcnemar_exact(up.astype(np.int64), down.astype(np.int64))
             for g, label in enumerate(labels):
                 rows.append({"mode": mode.id, "attribute": name, "description": label, "n": int(nn[g]),
@@ -1054,10 +1060,18 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
                        min_failures: int, fdr: float, confidence: float) -> pd.DataFrame:
     """Rule 4's evidence: for each (mode, signal), the Goodhart slices where the mode rose and
     concentrates, and the signal's separation of the mode's failures from the correct answers there."""
-    masks = {ALL: np.ones(len(frame), dtype=bool)}
+    where = {ALL: None}  # each slice's (codes, code), its mask made only for the slices tested (Goodhart slices)
     for _, codes, labels in attributes:
         for g, label in enumerate(labels):
-            masks[label] = codes == g
+            where[label] = (codes, g)
+    masks: dict[str, np.ndarray] = {}
+
+    def mask_of(label: str) -> np.ndarray:
+        if label not in masks:
+            codes_g = where[label]
+            masks[label] = np.ones(len(frame), dtype=bool) if codes_g is None else codes_g[0] == codes_g[1]
+        return masks[label]
+
     correct = frame["correct"].to_numpy(dtype=bool)
     flags = _mode_flags(frame, objective)
     ok = correct & ~flags.any_mode
@@ -1081,7 +1095,7 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
             values = sign * frame[data.signals[key]].to_numpy(dtype=float)
             found = []
             for r in g.to_dict("records"):
-                mask = masks[r["description"]]
+                mask = mask_of(r["description"])
                 st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
                 enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
                 one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
