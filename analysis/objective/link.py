@@ -58,6 +58,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -905,6 +906,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
         rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
                          for k, p in enumerate(prepared)]
+    # the baseline's side (its modes, the pairing, its rows: statements over the baseline's table) needs nothing of
+    # the analysed run's but its cohort: on DuckDB it runs in a thread of its own while the run is analysed (the
+    # run's numpy work and the baseline's statements share the cores); the same calls, the same numbers
+    baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled, fdr=fdr),
+                                threaded=getattr(store, "engine", "duckdb") == "duckdb") \
+        if base_info is not None else None
     try:
         data = _load(store, schema, objective, rows, rows_prepared, rows_signals)
         min_count = support_count(min_support, len(data.frame))
@@ -943,6 +950,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
                                                                    np.nan))
 
+    except BaseException:
+        if baseline_side is not None:
+            baseline_side.wait()  # its statements done before the caller may close the store
+        raise
     finally:
         release_modes(rows)
 
@@ -964,12 +975,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
 
     # Goodhart quadrant across two runs
     goodhart = mode_change = None
-    if base_info is not None:
-        base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
-        position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
-        if not (position >= 0).any():
+    if baseline_side is not None:
+        base_compiled, position, base_data = baseline_side.result()
+        if base_data is None:
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-        base_data = _load(store, base_schema, objective, base_compiled, [])
         goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
                                                       fdr=fdr, confidence=confidence, position=position)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
@@ -1038,6 +1047,51 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         settings["where"] = compiled.cohort.text
     return LinkResult(info.run_id, base_info.run_id if base_info else None, objective, cells, separation, divergence,
                       goodhart, mode_change, goodhart_evidence, concentration, counts, problems, notes, settings)
+
+
+def _baseline_rows(store: Store, base_schema, schema, objective: Objective, compiled: CompiledModes, *,
+                   fdr: float) -> tuple[CompiledModes, np.ndarray, _RunData | None]:
+    """The baseline's side of the Goodhart comparison: its compiled modes, the position of each of the analysed
+    run's rows among its rows (:func:`_paired_positions`; ``compiled`` gives the run's cohort) and its rows
+    (:func:`_load`), None when the two runs share no example."""
+    base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
+    position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
+    if not (position >= 0).any():
+        return base_compiled, position, None
+    return base_compiled, position, _load(store, base_schema, objective, base_compiled, [])
+
+
+class _Background:
+    """A call run in a thread of its own (``threaded``) or, when its result is asked for, in place; ``result()``
+    returns its value or raises its exception. The thread is a daemon: a link that fails first does not wait."""
+
+    def __init__(self, call, *, threaded: bool) -> None:
+        self._call, self._done, self._value, self._error = call, threading.Event(), None, None
+        self._thread = threading.Thread(target=self._run, name="faultline-link-baseline", daemon=True) \
+            if threaded else None
+        if self._thread is not None:
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as err:  # handed to the caller by result()
+            self._error = err
+        finally:
+            self._done.set()
+
+    def wait(self) -> None:
+        """Wait until the call is over (nothing when it runs in place)."""
+        if self._thread is not None:
+            self._done.wait()
+
+    def result(self):
+        if self._thread is None:
+            return self._call()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class _Flags(list):

@@ -111,3 +111,31 @@ def test_known_distinct_counts_give_the_profile_counting_gives(demo):
             == A.prepare_attributes(demo, table, kept, bins=5, edges=None))
     with pytest.raises(ValueError):
         A.prepare_attributes(demo, table, kept, bins=5, edges=None, distinct=known, cohort=("true", ()))
+
+
+def test_baseline_side_in_its_own_thread_equals_it_in_place(demo, monkeypatch):
+    spec = load_objective(DEMO_SPEC)
+    threads = []
+    real = link_module._Background
+
+    def recording(call, *, threaded):
+        made = real(call, threaded=threaded)
+        threads.append(made._thread)
+        return made
+
+    monkeypatch.setattr(link_module, "_Background", recording)
+    threaded = link_module.link(demo, RUN, spec, baseline="baseline", strict=False)
+    assert len(threads) == 1 and threads[0] is not None and not threads[0].is_alive()
+    monkeypatch.setattr(link_module, "_Background", lambda call, *, threaded: real(call, threaded=False))
+    in_place = link_module.link(demo, RUN, spec, baseline="baseline", strict=False)
+    assert_identical(threaded, in_place, "link")
+    assert threaded.goodhart is not None and len(threaded.mode_change)
+
+
+def test_an_error_of_the_baseline_side_reaches_the_caller(demo, monkeypatch):
+    def broken(*args, **kwargs):
+        raise link_module.FaultlineError("the pairing failed")
+
+    monkeypatch.setattr(link_module, "_paired_positions", broken)
+    with pytest.raises(link_module.FaultlineError, match="the pairing failed"):
+        link_module.link(demo, RUN, load_objective(DEMO_SPEC), baseline="baseline", strict=False)
