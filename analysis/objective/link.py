@@ -393,13 +393,15 @@ def _mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts:
     """Average (mid) ranks of ``values`` within each group; ``order`` sorts the rows by (group, value)."""
     vs = values[order]
     gs = codes[order]
-    pos = np.arange(values.size) - starts[gs] + 1.0
     new_run = np.ones(values.size, dtype=bool)
     new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
-    run = np.cumsum(new_run) - 1
-    avg = np.bincount(run, weights=pos) / np.bincount(run)
+    first = np.flatnonzero(new_run)  # where each run of ties begins, in sorted order
+    length = np.diff(np.append(first, values.size))
+    # a run's ranks are consecutive integers: their mean is its first rank plus (length - 1) / 2, a half-integer
+    # (exact), without summing them
+    avg = (first - starts[gs[first]] + 1.0) + (length - 1) / 2.0
     ranks = np.empty(values.size)
-    ranks[order] = avg[run]
+    ranks[order] = np.repeat(avg, length)
     return ranks
 
 
