@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/bench_report.py [--large-db STORE | --large N]
 Builds the demo store (two runs of 20,000 prompts) in a temporary folder and generates the report of
 `after-objective-change` against `baseline` with every section, the failure modes of the demo objective spec
 (data/objective_demo.yaml) included, (PDF + HTML + attached data) in a fresh process;
-prints the time per stage, the total (wall clock, and CPU seconds of the process and of its children, the charts'
+prints the time per stage (the failure-modes section is computed in a thread of its own beside the sections after
+it, so its time shows in theirs and in "Content computed", where the report waits for it), the total (wall clock, and CPU seconds of the process and of its children, the charts'
 chromium: the machine may be shared, so the 20 s target is judged on CPU time and on wall time, both printed), the
 page count and the floor: one cold slice_table call of the same run in a fresh process
 (its attribute choice, profile and counts), so the ratio means something on a loaded machine. Then it prints the same HTML with Debian's chromium (playwright's
