@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -36,9 +37,12 @@ def _timed(fn):
 
 
 #: The phases of ``link`` timed by ``--breakdown`` (names in :mod:`analysis.objective.link`'s namespace).
+#: ``_baseline_rows`` (the baseline's modes, pairing and rows: ``compile_modes``, ``_paired_positions``, ``_load``)
+#: runs in a thread of its own beside the run's phases: CPU is the process's, so overlapping phases share it.
 PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes", "materialise_modes",
           "prepare_attributes", "_load", "_slice_codes", "modes_slices", "mode_counts", "separation_by_mode",
-          "divergence_table", "_paired_positions", "goodhart_tables", "_goodhart_evidence", "release_modes")
+          "divergence_table", "_baseline_rows", "_paired_positions", "goodhart_tables", "_goodhart_evidence",
+          "release_modes")
 
 
 def _phases() -> dict:
@@ -84,11 +88,13 @@ def main(argv=None) -> int:
     for label, base in (("with baseline", baseline), ("alone", None)):
         for k in range(args.repeat):
             _, wall, cpu = _timed(lambda b=base: call(b))
-            print(f"link {label:14s} try {k + 1}: wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+            print(f"link {label:14s} try {k + 1}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  (load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
     if args.breakdown:
         totals = _phases()
         _, wall, cpu = _timed(lambda: call(baseline))
-        print(f"breakdown of one call with a baseline (wall {wall:.2f} s, cpu {cpu:.2f} s):")
+        print(f"breakdown of one call with a baseline (wall {wall:.2f} s, cpu {cpu:.2f} s; the baseline's phases run "
+              f"in a thread beside the others, so phase times overlap; load average {os.getloadavg()[0]:.1f}):")
         for name, (n, w, c) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
             print(f"  {name:28s} x{n}: wall {w:6.2f} s  cpu {c:6.2f} s")
     if args.profile:

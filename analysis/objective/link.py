@@ -58,6 +58,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,6 +83,7 @@ from analysis.objective.modes import (
 )
 from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
 from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
@@ -391,13 +393,15 @@ def _mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts:
     """Average (mid) ranks of ``values`` within each group; ``order`` sorts the rows by (group, value)."""
     vs = values[order]
     gs = codes[order]
-    pos = np.arange(values.size) - starts[gs] + 1.0
     new_run = np.ones(values.size, dtype=bool)
     new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
-    run = np.cumsum(new_run) - 1
-    avg = np.bincount(run, weights=pos) / np.bincount(run)
+    first = np.flatnonzero(new_run)  # where each run of ties begins, in sorted order
+    length = np.diff(np.append(first, values.size))
+    # a run's ranks are consecutive integers: their mean is its first rank plus (length - 1) / 2, a half-integer
+    # (exact), without summing them
+    avg = (first - starts[gs[first]] + 1.0) + (length - 1) / 2.0
     ranks = np.empty(values.size)
-    ranks[order] = avg[run]
+    ranks[order] = np.repeat(avg, length)
     return ranks
 
 
@@ -502,13 +506,16 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
     outcome_rows = []
+    # the weights once, not once per attribute
+    to_wrong, to_right = (bc & ~cc).astype(float), (~bc & cc).astype(float)
+    w_bc, w_cc = bc.astype(float), cc.astype(float)
     for name, codes, labels in _paired_groups(attrs, len(cm)):
         k = len(labels)
         nn = np.bincount(codes, minlength=k)
-        b_ = np.bincount(codes, weights=(bc & ~cc).astype(float), minlength=k)  # right -> wrong
-        c_ = np.bincount(codes, weights=(~bc & cc).astype(float), minlength=k)  # wrong -> right
-        acc_b = np.bincount(codes, weights=bc.astype(float), minlength=k)
-        acc_c = np.bincount(codes, weights=cc.astype(float), minlength=k)
+        b_ = np.bincount(codes, weights=to_wrong, minlength=k)  # right -> wrong
+        c_ = np.bincount(codes, weights=to_right, minlength=k)  # wrong -> right
+        acc_b = np.bincount(codes, weights=w_bc, minlength=k)
+        acc_c = np.bincount(codes, weights=w_cc, minlength=k)
         low, high = paired_difference_interval(c_, b_, nn, confidence=confidence)  # accuracy change
         p = _stats.mcnemar_exact(b_.astype(np.int64), c_.astype(np.int64))
         for g, label in enumerate(labels):
@@ -531,10 +538,11 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
         sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
+        change = sc - sb  # once per signal, not once per attribute
+        keep = np.isfinite(sb) & np.isfinite(sc)
         rows = []
         for name, codes, labels in _paired_groups(attrs, len(cm)):
-            n_, mean, low, high, p = _stats.paired_mean_difference(sc - sb, codes, len(labels), confidence=confidence)
-            keep = np.isfinite(sb) & np.isfinite(sc)
+            n_, mean, low, high, p = _stats.paired_mean_difference(change, codes, len(labels), confidence=confidence)
             mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
             mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
             for g, label in enumerate(labels):
@@ -561,14 +569,16 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     for i, mode in enumerate(objective.modes):
         mb_ = bm[f"m{i}"].to_numpy(dtype=bool)
         mc_ = cm[f"m{i}"].to_numpy(dtype=bool)
+        w_up, w_down = (~mb_ & mc_).astype(float), (mb_ & ~mc_).astype(float)  # once per mode
+        w_mb, w_mc = mb_.astype(float), mc_.astype(float)
         rows = []
         for name, codes, labels in _paired_groups(attrs, len(cm)):
             k = len(labels)
             nn = np.bincount(codes, minlength=k)
-            up = np.bincount(codes, weights=(~mb_ & mc_).astype(float), minlength=k)
-            down = np.bincount(codes, weights=(mb_ & ~mc_).astype(float), minlength=k)
-            rate_b = np.bincount(codes, weights=mb_.astype(float), minlength=k)
-            rate_c = np.bincount(codes, weights=mc_.astype(float), minlength=k)
+            up = np.bincount(codes, weights=w_up, minlength=k)
+            down = np.bincount(codes, weights=w_down, minlength=k)
+            rate_b = np.bincount(codes, weights=w_mb, minlength=k)
+            rate_c = np.bincount(codes, weights=w_mc, minlength=k)
             p = _stats.mcnemar_exact(up.astype(np.int64), down.astype(np.int64))
             for g, label in enumerate(labels):
                 rows.append({"mode": mode.id, "attribute": name, "description": label, "n": int(nn[g]),
@@ -874,10 +884,16 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             if strict:
                 raise problem
             problems.append(str(problem))
-    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False, where=where)
+    # the attribute choice first: the group-disparity detector's slice table (compiling the modes) then takes its
+    # profiles of the run's attributes instead of profiling them itself
     names = concentration_attributes(store, schema, by)
+    compiled = compile_modes(store, schema, objective, fdr=fdr, strict=False, where=where)
     attrs = resolve_attributes(store, schema, names)
-    prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=compiled.cohort_sql)
+    if compiled.cohort_sql is None:  # the profiles the attribute choice just made, not made again
+        prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+    else:
+        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None,
+                                      cohort=compiled.cohort_sql)
     if by is None:
         prepared = [p for p in prepared if not p.constant] or prepared
     # every mode's sources (the detectors), the signals and the attributes evaluated once, into a temporary table
@@ -892,6 +908,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
         rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
                          for k, p in enumerate(prepared)]
+    # the baseline's side (its modes, the pairing, its rows: statements over the baseline's table) needs nothing of
+    # the analysed run's but its cohort: on DuckDB it runs in a thread of its own while the run is analysed (the
+    # run's numpy work and the baseline's statements share the cores); the same calls, the same numbers
+    baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled, fdr=fdr),
+                                threaded=getattr(store, "engine", "duckdb") == "duckdb") \
+        if base_info is not None else None
     try:
         data = _load(store, schema, objective, rows, rows_prepared, rows_signals)
         min_count = support_count(min_support, len(data.frame))
@@ -930,6 +952,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
                                                                    np.nan))
 
+    except BaseException:
+        if baseline_side is not None:
+            baseline_side.wait()  # its statements done before the caller may close the store
+        raise
     finally:
         release_modes(rows)
 
@@ -951,12 +977,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
 
     # Goodhart quadrant across two runs
     goodhart = mode_change = None
-    if base_info is not None:
-        base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
-        position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
-        if not (position >= 0).any():
+    if baseline_side is not None:
+        base_compiled, position, base_data = baseline_side.result()
+        if base_data is None:
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-        base_data = _load(store, base_schema, objective, base_compiled, [])
         goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
                                                       fdr=fdr, confidence=confidence, position=position)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
@@ -1027,6 +1051,51 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                       goodhart, mode_change, goodhart_evidence, concentration, counts, problems, notes, settings)
 
 
+def _baseline_rows(store: Store, base_schema, schema, objective: Objective, compiled: CompiledModes, *,
+                   fdr: float) -> tuple[CompiledModes, np.ndarray, _RunData | None]:
+    """The baseline's side of the Goodhart comparison: its compiled modes, the position of each of the analysed
+    run's rows among its rows (:func:`_paired_positions`; ``compiled`` gives the run's cohort) and its rows
+    (:func:`_load`), None when the two runs share no example."""
+    base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
+    position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
+    if not (position >= 0).any():
+        return base_compiled, position, None
+    return base_compiled, position, _load(store, base_schema, objective, base_compiled, [])
+
+
+class _Background:
+    """A call run in a thread of its own (``threaded``) or, when its result is asked for, in place; ``result()``
+    returns its value or raises its exception. The thread is a daemon: a link that fails first does not wait."""
+
+    def __init__(self, call, *, threaded: bool) -> None:
+        self._call, self._done, self._value, self._error = call, threading.Event(), None, None
+        self._thread = threading.Thread(target=self._run, name="faultline-link-baseline", daemon=True) \
+            if threaded else None
+        if self._thread is not None:
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as err:  # handed to the caller by result()
+            self._error = err
+        finally:
+            self._done.set()
+
+    def wait(self) -> None:
+        """Wait until the call is over (nothing when it runs in place)."""
+        if self._thread is not None:
+            self._done.wait()
+
+    def result(self):
+        if self._thread is None:
+            return self._call()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _Flags(list):
     """Per mode: (in the mode, in the mode and in no other mode); ``any_mode``: in some mode."""
 
@@ -1047,10 +1116,18 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
                        min_failures: int, fdr: float, confidence: float) -> pd.DataFrame:
     """Rule 4's evidence: for each (mode, signal), the Goodhart slices where the mode rose and
     concentrates, and the signal's separation of the mode's failures from the correct answers there."""
-    masks = {ALL: np.ones(len(frame), dtype=bool)}
+    where = {ALL: None}  # each slice's (codes, code), its mask made only for the slices tested (Goodhart slices)
     for _, codes, labels in attributes:
         for g, label in enumerate(labels):
-            masks[label] = codes == g
+            where[label] = (codes, g)
+    masks: dict[str, np.ndarray] = {}
+
+    def mask_of(label: str) -> np.ndarray:
+        if label not in masks:
+            codes_g = where[label]
+            masks[label] = np.ones(len(frame), dtype=bool) if codes_g is None else codes_g[0] == codes_g[1]
+        return masks[label]
+
     correct = frame["correct"].to_numpy(dtype=bool)
     flags = _mode_flags(frame, objective)
     ok = correct & ~flags.any_mode
@@ -1074,7 +1151,7 @@ def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective
             values = sign * frame[data.signals[key]].to_numpy(dtype=float)
             found = []
             for r in g.to_dict("records"):
-                mask = masks[r["description"]]
+                mask = mask_of(r["description"])
                 st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
                 enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
                 one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2

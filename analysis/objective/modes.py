@@ -50,6 +50,7 @@ from analysis.objective.annotations import active_annotations, slice_where
 from analysis.objective.predicates import compile_predicate, fields_from_table
 from analysis.objective.spec import Objective, check_against_run
 from analysis.objective.taxonomy import DETECTORS, MSG_UNKNOWN_MODE, FailureMode
+from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import default_attributes, prepare_attributes, resolve_attributes
 from analysis.slicing.cohorts import CohortFilter, cohort_filter
 from analysis.slicing.grouping import grouping_counts
@@ -255,6 +256,14 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr, cohort)
 
 
+def _when_wrong(sql: str) -> str:
+    """A detector's condition on the wrong examples only: ``correct = false AND (sql)`` where it matters (every
+    source is read as ``coalesce(source, false)``: the same truth value for every example), written as a ``CASE`` so
+    the engine evaluates ``sql`` (a regular expression over the output...) on the wrong examples only, where its
+    ``AND`` evaluates it on every example (a refusal's expression over a million outputs: 1.0 s against 1.5 s CPU)."""
+    return f"CASE WHEN correct = false THEN ({sql}) ELSE false END"
+
+
 def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: dict, *, fdr: float,
                   notes: list[str], cohort: CohortFilter | None = None) -> Source | None:
     info = schema.run
@@ -262,13 +271,13 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
     d = DETECTORS[name]
     if name == "refusal":
         sql, params = F.feature_sql("is_refusal")
-        return Source("detector", "detector:refusal", f"{wrong} AND {sql}", params, d.description)
+        return Source("detector", "detector:refusal", _when_wrong(sql), params, d.description)
     if name == "empty_output":
         sql, params = F.feature_sql("output_empty")
-        return Source("detector", "detector:empty_output", f"{wrong} AND {sql}", params, d.description)
+        return Source("detector", "detector:empty_output", _when_wrong(sql), params, d.description)
     if name == "long_output":
         sql, params = M.long_output_expr(int(settings["min_chars"]), float(settings["ratio"]))
-        return Source("detector", "detector:long_output", f"{wrong} AND {sql}", params, d.description)
+        return Source("detector", "detector:long_output", _when_wrong(sql), params, d.description)
     if name == "multiple_choice_format":
         column = settings.get("field")
         if column is None:
@@ -280,7 +289,7 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
         sql, params = M.not_option_letter_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
-        return Source("detector", "detector:multiple_choice_format", f"{wrong} AND {sql}", params,
+        return Source("detector", "detector:multiple_choice_format", _when_wrong(sql), params,
                       d.description + f" (field {column})")
     if name == "paraphrase_disagreement":
         group = settings.get("group")
@@ -584,7 +593,10 @@ def modes_slices(store: Store, run: str, objective: Objective | None, modes: Seq
     if prepared is None:
         names = concentration_attributes(store, schema, by)
         attrs = resolve_attributes(store, schema, names)
-        prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
+        if cohort is None:  # the profiles the attribute choice made, not made again
+            prepared = _counts.prepared_attributes(store, info.table_name, attrs, bins=bins, edges=None)
+        else:
+            prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=None, cohort=cohort)
         if by is None:
             prepared = [p for p in prepared if not p.constant] or prepared
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order,

@@ -8,6 +8,7 @@ import math
 import re
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -172,95 +173,119 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     attrs = result.settings["attributes"]
     data["slices"]["clusters_named"] = _clusters_named(store, run.run_id, data["slices"]["rows"])
 
-    if "heatmap" in sections:
-        categorical = [a.name for a in result.attributes if a.kind in ("categorical", "boolean")] or attrs
-        if len(categorical) >= 2:
-            say(0.3, "Heatmap")
-            x, y = categorical[0], categorical[1]
-            cells = heatmap(store, run.run_id, x, y, min_support=spec.min_support, confidence=spec.confidence,
-                            bins=spec.bins, where=where)
-            data["heatmap"] = {"x": x, "y": y, "cells": _records(cells, list(cells.columns))}
-            tables["heatmap"] = cells
-        else:
-            not_covered["heatmap"] = "the run has fewer than two attributes to cross"
-
-    if "discovery" in sections:
-        say(0.4, "Discovery (SliceLine)")
-        d = spec.discovery
-        found = discover(store, run.run_id, spec.attributes, error_weight=d.error_weight, k=d.k, max_order=d.max_order,
-                         min_support=d.min_support,
-                         holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins,
-                         where=where)
-        data["discovery"] = {"settings": found.settings,
-                             "rows": _records(found.table, ["group", "description", "order", "sliceline_score", "n", "errors",
-                                                            "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
-                             if not found.table.empty else []}
-
+    # The failure-modes section (the link of the run's failure modes to the objective, with its baseline) needs
+    # nothing of the sections below but the run's attribute choice, which the slice table above made: it is
+    # computed in a thread of its own while they are (on DuckDB: the engine's statements and the numpy work of the
+    # two share the cores), and takes its place in the report when it is done. The same calls, the same numbers.
     objective_yaml = None
-    if "clusters" in sections:
-        data_clusters = _clusters_section(store, run.run_id)
-        if data_clusters is None:
-            not_covered["clusters"] = "no clustering has been computed for this run (compute it on the Clusters page)"
-        else:
-            data["clusters"] = data_clusters
-            tables["examples"] = _examples(data_clusters)
+    pool = failure_modes = None
+    if "failure_modes" in sections and (spec.objective or spec.objective_yaml):
+        def failure_modes_section() -> tuple[dict | str, str | None]:
+            return _failure_modes_section(store, run.run_id, base.run_id if base else None, spec, where=where)
 
-    if "failure_modes" in sections:
-        if not spec.objective and not spec.objective_yaml:
-            not_covered["failure_modes"] = "no objective spec was chosen for this report"
+        if getattr(store, "engine", "duckdb") == "duckdb":
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faultline-report-failure-modes")
+            failure_modes = pool.submit(failure_modes_section)
         else:
-            say(0.55, "Failure modes and objective components")
-            fm, objective_yaml = _failure_modes_section(store, run.run_id, base.run_id if base else None, spec,
-                                                        where=where)
+            failure_modes = failure_modes_section
+    try:
+        if "heatmap" in sections:
+            categorical = [a.name for a in result.attributes if a.kind in ("categorical", "boolean")] or attrs
+            if len(categorical) >= 2:
+                say(0.3, "Heatmap")
+                x, y = categorical[0], categorical[1]
+                cells = heatmap(store, run.run_id, x, y, min_support=spec.min_support, confidence=spec.confidence,
+                                bins=spec.bins, where=where)
+                data["heatmap"] = {"x": x, "y": y, "cells": _records(cells, list(cells.columns))}
+                tables["heatmap"] = cells
+            else:
+                not_covered["heatmap"] = "the run has fewer than two attributes to cross"
+
+        if "discovery" in sections:
+            say(0.4, "Discovery (SliceLine)")
+            d = spec.discovery
+            found = discover(store, run.run_id, spec.attributes, error_weight=d.error_weight, k=d.k, max_order=d.max_order,
+                             min_support=d.min_support,
+                             holdout=d.holdout, seed=d.seed, confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins,
+                             where=where)
+            data["discovery"] = {"settings": found.settings,
+                                 "rows": _records(found.table, ["group", "description", "order", "sliceline_score", "n", "errors",
+                                                                "error_rate", "ci_low", "ci_high", "q_value", "confirmed"])
+                                 if not found.table.empty else []}
+
+        if "clusters" in sections:
+            data_clusters = _clusters_section(store, run.run_id)
+            if data_clusters is None:
+                not_covered["clusters"] = "no clustering has been computed for this run (compute it on the Clusters page)"
+            else:
+                data["clusters"] = data_clusters
+                tables["examples"] = _examples(data_clusters)
+
+        not_covered_before_fm = None
+        if "failure_modes" in sections:
+            if not spec.objective and not spec.objective_yaml:
+                not_covered["failure_modes"] = "no objective spec was chosen for this report"
+            else:
+                say(0.55, "Failure modes and objective components")
+                not_covered_before_fm = list(not_covered)  # its place among the sections not covered, kept
+
+        if "comparison" in sections:
+            if base is None:
+                not_covered["comparison"] = "no baseline run was chosen for this report"
+            else:
+                say(0.7, "Comparing with the baseline")
+                comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
+                                          confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
+                verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
+                tables["comparison"] = comparison.table
+                breaking = list(verdict.breaking["description"])
+                shown = comparison.table[~comparison.table["too_small"]]
+                shown = shown.assign(breaks_gate=shown["description"].isin(breaking),
+                                     origin=[_origin(a, roles) for a in shown["attributes"]])
+                data["comparison"] = {
+                    "matched": comparison.matched, "only_baseline": comparison.only_baseline,
+                    "only_candidate": comparison.only_candidate, "settings": comparison.settings,
+                    "gate": {"passed": verdict.passed, "max_drop": verdict.max_drop, "alpha": verdict.alpha,
+                             "breaking": breaking},
+                    "rows": _records(shown, ["description", "n", "base_error_rate", "cand_error_rate", "difference",
+                                             "ci_low", "ci_high", "b", "c", "p_value", "q_value", "verdict", "breaks_gate",
+                                             "origin"]),
+                }
+
+        if "findings" in sections:
+            say(0.75, "Pinned findings")
+            pinned = _findings_section(store, run.run_id, spec.confidence)
+            if pinned:
+                data["findings"] = pinned
+            else:
+                not_covered["findings"] = "no finding is pinned to this run (pin one on the Slices, Compare or Findings page)"
+
+        if "timeline" in sections:
+            if spec.series is None:
+                not_covered["timeline"] = "no series of runs was chosen for this report"
+            else:
+                say(0.75, "Runs over time")
+                timeline = timeline_section(store, spec.series, objective=spec.objective,
+                                            objective_yaml=spec.objective_yaml, attributes=spec.attributes,
+                                            min_support=spec.min_support, confidence=spec.confidence, fdr=spec.fdr,
+                                            bins=spec.bins)
+                if isinstance(timeline, str):
+                    not_covered["timeline"] = timeline
+                else:
+                    data["timeline"] = timeline
+
+        if failure_modes is not None:
+            fm, objective_yaml = failure_modes.result() if pool is not None else failure_modes()
             if isinstance(fm, str):
-                not_covered["failure_modes"] = fm
+                before = {k: not_covered[k] for k in not_covered_before_fm}
+                after = {k: v for k, v in not_covered.items() if k not in before}
+                not_covered.clear()
+                not_covered.update({**before, "failure_modes": fm, **after})
             else:
                 data["failure_modes"] = fm
-
-    if "comparison" in sections:
-        if base is None:
-            not_covered["comparison"] = "no baseline run was chosen for this report"
-        else:
-            say(0.7, "Comparing with the baseline")
-            comparison = compare_runs(store, base.run_id, run.run_id, spec.attributes, min_support=spec.min_support,
-                                      confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
-            verdict = gate(comparison, max_drop=spec.gate.max_drop, alpha=spec.gate.alpha)
-            tables["comparison"] = comparison.table
-            breaking = list(verdict.breaking["description"])
-            shown = comparison.table[~comparison.table["too_small"]]
-            shown = shown.assign(breaks_gate=shown["description"].isin(breaking),
-                                 origin=[_origin(a, roles) for a in shown["attributes"]])
-            data["comparison"] = {
-                "matched": comparison.matched, "only_baseline": comparison.only_baseline,
-                "only_candidate": comparison.only_candidate, "settings": comparison.settings,
-                "gate": {"passed": verdict.passed, "max_drop": verdict.max_drop, "alpha": verdict.alpha,
-                         "breaking": breaking},
-                "rows": _records(shown, ["description", "n", "base_error_rate", "cand_error_rate", "difference",
-                                         "ci_low", "ci_high", "b", "c", "p_value", "q_value", "verdict", "breaks_gate",
-                                         "origin"]),
-            }
-
-    if "findings" in sections:
-        say(0.75, "Pinned findings")
-        pinned = _findings_section(store, run.run_id, spec.confidence)
-        if pinned:
-            data["findings"] = pinned
-        else:
-            not_covered["findings"] = "no finding is pinned to this run (pin one on the Slices, Compare or Findings page)"
-
-    if "timeline" in sections:
-        if spec.series is None:
-            not_covered["timeline"] = "no series of runs was chosen for this report"
-        else:
-            say(0.75, "Runs over time")
-            timeline = timeline_section(store, spec.series, objective=spec.objective,
-                                        objective_yaml=spec.objective_yaml, attributes=spec.attributes,
-                                        min_support=spec.min_support, confidence=spec.confidence, fdr=spec.fdr,
-                                        bins=spec.bins)
-            if isinstance(timeline, str):
-                not_covered["timeline"] = timeline
-            else:
-                data["timeline"] = timeline
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)  # its statements done before the caller may close the store
 
     data["summary"] = _summary(data)
     data["verdict"] = _verdict(data, spec)

@@ -514,26 +514,66 @@ class AttributeNote:
 
 #: The attribute choice of each run, per store (held weakly), kept while the store's data version is unchanged.
 _CHOSEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: The profiles the attribute choice made, per store (held weakly): (run table, data version) -> attribute ->
+#: its :class:`PreparedAttribute` (:func:`prepare_attributes` with :data:`DEFAULT_BINS`, no edges, no cohort).
+_PROFILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _CHOSEN_LOCK = threading.Lock()
 
 
 def _choose(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], AttributeList]:
     """:func:`_choose_now`, kept per run at the store's data version: an analysis of several parts (a report: the
     slices, the comparison, discovery, the roles of attributes) profiles the run and checks leakage once, not once
-    per part. Anything written to the store changes its data version and so computes the choice again."""
+    per part. Anything written to the store changes its data version and so computes the choice again. The
+    profiles it made are kept too (:func:`chosen_profiles`): slicing the same attributes profiles them no more."""
     schema = store.schema(run)
-    key = (schema.run_id, store.data_version(), max_default_attributes())
+    version = store.data_version()
+    key = (schema.run_id, version, max_default_attributes())
     with _CHOSEN_LOCK:
         kept = _CHOSEN.get(store, {}).get(key)
     if kept is None:
-        kept = _choose_now(store, schema)
+        notes, defaults, profiled = _choose_now(store, schema)
+        kept = notes, defaults
+        table_key = (schema.run.table_name, version)
         with _CHOSEN_LOCK:
             _CHOSEN[store] = {k: v for k, v in _CHOSEN.get(store, {}).items() if k[1] == key[1]} | {key: kept}
+            _PROFILED[store] = {k: v for k, v in _PROFILED.get(store, {}).items() if k[1] == version} | {
+                table_key: {p.attribute: p for p in profiled}}
     notes, defaults = kept
     return list(notes), copy.copy(defaults)  # callers may change their lists, never the kept ones
 
 
-def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote], AttributeList]:
+def chosen_profiles(store: Store, table: str, *, version: int) -> dict[Attribute, PreparedAttribute]:
+    """The profiles the attribute choice of a run (:func:`attribute_notes`, :func:`default_attributes`) made of its
+    attributes, if that choice was made at the store's data version ``version`` (else empty; nothing is computed).
+
+    Each is what :func:`prepare_attributes` gives for the attribute over the run's table with ``bins`` =
+    :data:`DEFAULT_BINS`, no ``edges`` and no cohort (one statement profiles each attribute alone: the same
+    numbers whichever attributes share it), so an analysis that slices by these attributes takes them from here
+    (:func:`analysis.slicing.counts.prepared_attributes`) instead of profiling the run again.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    table : str
+        The run's examples table (:attr:`RunInfo.table_name`).
+    version : int
+        The store's data version (:meth:`Store.data_version`) the caller works at.
+
+    Returns
+    -------
+    dict
+        Attribute -> :class:`PreparedAttribute` (shared: callers must not change them); empty when the choice
+        was not made at ``version``.
+    """
+    with _CHOSEN_LOCK:
+        return dict(_PROFILED.get(store, {}).get((table, version), {}))
+
+
+def _choose_now(store: Store, run: str | RunSchema
+                ) -> tuple[list[AttributeNote], AttributeList, list[PreparedAttribute]]:
+    """The attribute choice of a run (:func:`attribute_notes`), and the profiles it made (every attribute it
+    profiled, as :func:`prepare_attributes` with :data:`DEFAULT_BINS` gives it)."""
     schema = store.schema(run)
     fields = schema.fields.set_index("column_name")
     listed = list_attributes(store, schema)
@@ -562,9 +602,12 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
     # leakage check unprofiled, where a constant one removes nothing (share 0). Profiling it would read the run
     # whole for a constant one (an empty output's trim over a million outputs: 1.5 s CPU).
     unprofiled = {a.name for a in candidates if a.kind == "boolean" and a.role == "outcome" and a.reason}
-    profiled = iter(prepare_attributes(store, schema.run.table_name,
-                                       [a for a in candidates if a.name not in unprofiled], bins=DEFAULT_BINS,
-                                       edges=None))
+    # the exact distinct counts just made are the profile's (each at most MAX_DEFAULT_CARDINALITY, below the
+    # profile's cap): not counted twice
+    profiles = prepare_attributes(store, schema.run.table_name, [a for a in candidates if a.name not in unprofiled],
+                                  bins=DEFAULT_BINS, edges=None,
+                                  distinct={c: n for c, n in exact.items() if n <= MAX_DEFAULT_CARDINALITY})
+    profiled = iter(profiles)
     live = []
     for attr in candidates:  # in the order listed: the leakage messages name partners in that order
         if attr.name in unprofiled:
@@ -624,7 +667,7 @@ def _choose_now(store: Store, run: str | RunSchema) -> tuple[list[AttributeNote]
         defaults = capped
     defaults.left_out = {n.name: n.why for n in notes if not n.default}
     defaults.left_out_kind = {n.name: kinds.get(n.name, "") for n in notes if not n.default}
-    return notes, defaults
+    return notes, defaults, profiles
 
 
 def attribute_notes(store: Store, run: str | RunSchema) -> list[AttributeNote]:
@@ -758,7 +801,7 @@ def _base_expr(attr: Attribute) -> tuple[str, list]:
 
 def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, bins: int,
                        edges: dict[str, Sequence[float]] | None,
-                       cohort: Q.CohortSQL = None) -> list[PreparedAttribute]:
+                       cohort: Q.CohortSQL = None, distinct: dict[str, int] | None = None) -> list[PreparedAttribute]:
     """How each attribute is sliced (its SQL, bins of numbers, periods of timestamps), from one
     statement over the run (:func:`analysis.sql.slices.profile_sql`).
 
@@ -767,8 +810,13 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
     :func:`analysis.sql.features.period_for_span`. With a ``cohort`` (``(sql, params)``, see
     :mod:`analysis.slicing.cohorts`), bins and periods are the cohort's. A boolean is profiled
     only for whether it takes more than one value (a missing value counting as one): its
-    ``sql.n_values`` counts a missing value as one of at most two.
+    ``sql.n_values`` counts a missing value as one of at most two. ``distinct``: exact counts of distinct
+    non-missing values already made over the same rows (column -> count, as :func:`_exact_distinct` gives them),
+    used for a categorical column's attribute instead of counting again when below the profile's cap
+    (:data:`analysis.sql.slices.PROFILE_DISTINCT_CAP`); never with a cohort.
     """
+    if distinct and cohort is not None:
+        raise ValueError("distinct counts of the whole run cannot stand for a cohort's")
     quantiles = [i / bins for i in range(1, bins)]
     requests = []
     for attr in attrs:
@@ -778,10 +826,13 @@ def prepare_attributes(store: Store, table: str, attrs: Sequence[Attribute], *, 
         # A boolean needs only whether it takes more than one value (missing counted as one): a subquery that stops
         # at the second value seen (for a refusal's regular expression over the outputs, at once). A derived
         # number (computed from the texts): its distinct values counted in the one pass that computes it anyway.
+        known = (distinct or {}).get(attr.column) if attr.kind == "categorical" and attr.column else None
         requests.append(Q.ProfileRequest(expr, params, value_range=numeric or temporal,
                                          quantiles=quantiles if numeric and given is None else (),
                                          day_distinct=temporal, values_seen=attr.kind == "boolean",
-                                         distinct_in_pass=attr.column is None))
+                                         distinct_in_pass=attr.column is None,
+                                         distinct_known=known if known is not None
+                                         and known < Q.PROFILE_DISTINCT_CAP else None))
     if not requests:
         return []
     row = list(store.cursor().execute(*Q.profile_sql(table, requests, cohort=cohort)).fetchall()[0])

@@ -21,7 +21,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.slicing.attributes import Attribute, PreparedAttribute, prepare_attributes
+from analysis.slicing.attributes import (
+    DEFAULT_BINS,
+    Attribute,
+    PreparedAttribute,
+    chosen_profiles,
+    prepare_attributes,
+)
 from analysis.sql import features as F
 from analysis.sql import slices as Q
 from analysis.store import Store
@@ -88,7 +94,8 @@ def prepared_attributes(store: Store, table: str, attrs: Sequence[Attribute], *,
                         edges: dict[str, Sequence[float]] | None,
                         cache: _StoreCache | None = None) -> list[PreparedAttribute]:
     """:func:`~analysis.slicing.attributes.prepare_attributes`, profiling only the attributes not seen
-    before in this run at this data version (with these bins and edges)."""
+    before in this run at this data version (with these bins and edges): profiled by an analysis before, or by
+    the run's attribute choice (:func:`~analysis.slicing.attributes.chosen_profiles`: default bins, no edges)."""
     cache = cache or _cache(store)
 
     def key(attr: Attribute) -> tuple:
@@ -99,6 +106,14 @@ def prepared_attributes(store: Store, table: str, attrs: Sequence[Attribute], *,
         known = {i: cache.profiles[key(a)] for i, a in enumerate(attrs) if key(a) in cache.profiles}
         for i in known:
             cache.profiles.move_to_end(key(attrs[i]))
+    if bins == DEFAULT_BINS and len(known) < len(attrs):
+        chosen = chosen_profiles(store, table, version=cache.version)
+        found = {i: chosen[a] for i, a in enumerate(attrs)
+                 if i not in known and a in chosen and (edges or {}).get(a.name) is None}
+        with cache.lock:
+            for i, prepared in found.items():
+                cache.profiles[key(attrs[i])] = prepared
+        known.update(found)
     missing = [a for i, a in enumerate(attrs) if i not in known]
     fresh = prepare_attributes(store, table, missing, bins=bins, edges=edges) if missing else []
     with cache.lock:
