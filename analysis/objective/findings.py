@@ -555,9 +555,22 @@ def _signed(x) -> str:
 
 
 def score_unit(outcome: str | None) -> str:
-    """How a difference of a graded score's means is named: in the score's own units, never points (points are for
-    differences of rates): ``"score.f1 units"``.
+    """How a difference of a graded score's means is named: in the score's own units.
 
+    Never points: points are for differences of rates (fractions shown as %).
+
+    Parameters
+    ----------
+    outcome : str or None
+        The graded score's column (``score.f1``); None names it ``score``.
+
+    Returns
+    -------
+    str
+        ``"<outcome> units"``.
+
+    Examples
+    --------
     >>> score_unit("score.f1")
     'score.f1 units'
     """
@@ -566,8 +579,10 @@ def score_unit(outcome: str | None) -> str:
 
 def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | None = None,
                      confidence: float = 0.95, q_words: Callable[[float], str] | None = None) -> str:
-    """The finding in plain words, from its evidence (rates as percentages, differences of rates in points,
-    differences of a graded score's means in the score's units, named: :func:`score_unit`).
+    """The finding in plain words, from its evidence.
+
+    Rates read as percentages, differences of rates in points, differences of a graded score's means in the score's
+    units, named (:func:`score_unit`).
 
     Parameters
     ----------
