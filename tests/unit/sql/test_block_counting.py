@@ -118,6 +118,9 @@ def test_one_pass_when_combinations_are_close_to_the_rows():
     assert Q.block_counting(few, 20 * Q.COMBO_RATIO) == "combinations"
     assert Q.block_counting(few, 20 * Q.COMBO_RATIO - 1) == "grouping_sets"
     assert Q.block_counting(few, None) == "grouping_sets"
+    many = [Q.AttributeSQL(f"c{j}", f'"c{j}"', n_values=9) for j in range(5)]  # 10^5 combinations: a large table
+    assert Q.combinations_bound([a.n_values for a in many]) == 10**5 > Q.COMBO_CELLS
+    assert Q.block_counting(many, 10**12) == "grouping_sets"
     id_like = few + [Q.AttributeSQL("id", '"id"', n_values=Q.PROFILE_DISTINCT_CAP)]  # at the cap: many values
     assert Q.block_counting(id_like, 10**12) == "grouping_sets"
     unknown = few + [Q.AttributeSQL("x", '"x"')]
@@ -151,6 +154,7 @@ def test_demo_slice_table_is_identical_in_two_stages(demo, monkeypatch, where):
     def table(ratio: float, in_memory_rows: int):
         C.clear(demo)
         monkeypatch.setattr(Q, "COMBO_RATIO", ratio)
+        monkeypatch.setattr(Q, "COMBO_CELLS", float("inf"))
         monkeypatch.setattr(C, "IN_MEMORY_MAX_ROWS", in_memory_rows)
         return slice_table(demo, run, by, max_order=2, where=where).table
 
