@@ -47,3 +47,18 @@ def test_two_stage_slices_are_identical_on_spark(stores, monkeypatch, where):
         tables.append(slice_table(store, run, max_order=2, where=where).table)
     assert calls and set(calls) == {"combinations"}
     assert_identical(tables[0], tables[1])
+
+
+def test_rater_coincidences_are_identical_on_spark(stores):
+    """Krippendorff's coincidence sums (:func:`analysis.sql.extras.rater_coincidences_sql`) on both engines: the
+    same integer sums (the demo's two raters, read as three columns to have units with 2 and 3 labels)."""
+    from analysis.sql import extras as X
+
+    duck, spark = stores
+    info = duck.run(duck.runs()["name"].tolist()[0])
+    raters = ["rater.rater_a", "rater.rater_b", "rater.rater_a"]
+    sql, params = X.rater_coincidences_sql(info.table_name, '"meta.language"', [], raters)
+    assert spark._spark.handles(sql)
+    got = [sorted(store.cursor().execute(sql, params).fetchall(), key=repr) for store in (duck, spark)]
+    assert got[0] and got[0] == got[1]
+    assert {int(r[1]) for r in got[0]} <= {2, 3}
