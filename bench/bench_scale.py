@@ -9,7 +9,9 @@ DuckDB's allocations; Spark's JVM is a separate process and its memory is not co
 - ``ingest``: the same file ingested into the store (a copy), then the same analysis;
 - ``spark`` / ``duckdb`` at 1M and 10M rows (``--spark-rows``): the analysis alone, on each engine (the ratio
   is the cost of the engine switch on one machine, printed, not a target), and Spark's rows per second per core
-  at each size with the cores a Spark cluster would need for 1B examples in a minute at that rate.
+  at each size with the cores a Spark cluster would need for 1B examples in a minute at that rate. Up to 20M rows
+  the slice counts are counted in memory from the examples' attribute codes (read out of Spark into Python);
+  ``--sql-counts`` counts them with the grouping statements at every size, as a cluster does at scale.
 
 The ``lake`` case also times the floor: DuckDB alone, the same grouping sets (every single and pair) and
 aggregates straight over the Parquet file (``read_parquet``, no catalog, no statistics), printed beside
@@ -23,6 +25,7 @@ across runs (DuckDB only; Spark's JVM is another process).
 
     python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M and 10M
     python bench/bench_scale.py --skip-lake --spark-rows 1000000 10000000   # Spark's rows/s per core only
+    python bench/bench_scale.py --skip-lake --spark-rows 1000000 --sql-counts  # ... counted by the statements
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
     python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep DIR
@@ -66,6 +69,10 @@ sys.path.insert(0, sys.argv[1])
 case, path, db, mapping, by = sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), json.loads(sys.argv[6])
 from analysis.store import Store
 from analysis.slicing.table import slice_table
+import os
+if os.environ.get("FAULTLINE_BENCH_SQL_COUNTS"):  # --sql-counts: counted by the grouping statements, as above 20M rows
+    from analysis.slicing import counts
+    counts.IN_MEMORY_MAX_ROWS = 0
 out = {"case": case}
 start = time.perf_counter()
 if case in ("register", "load"):  # the run registered in place, or ingested (a copy): nothing else
@@ -180,6 +187,9 @@ def main(argv=None) -> None:
     parser.add_argument("--spark-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
                         help="sizes of the Spark local[2] vs DuckDB comparison")
     parser.add_argument("--skip-lake", action="store_true", help="no lake or ingest case (Spark vs DuckDB only)")
+    parser.add_argument("--sql-counts", action="store_true",
+                        help="count slices with the grouping statements at every size (as above 20M rows), not in "
+                             "memory: on Spark, the statements a cluster runs at scale")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--keep", type=Path, default=None,
@@ -188,6 +198,8 @@ def main(argv=None) -> None:
                         help="measure only the lake case on Parquet files already made (a file or a folder of "
                              "generated files, e.g. hard links of one file: example ids are then the record numbers)")
     args = parser.parse_args(argv)
+    if args.sql_counts:
+        os.environ["FAULTLINE_BENCH_SQL_COUNTS"] = "1"  # read by each measured process
     cores = os.cpu_count() or 1
     if args.lake is not None:
         mapping = {**{k: v for k, v in MAPPING.items() if k != "id"}, "ignore": ["id"]}
