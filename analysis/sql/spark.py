@@ -345,7 +345,7 @@ def to_spark(sql: str, params: Sequence | None = None, *, tables: dict[str, str]
     --------
     >>> to_spark("SELECT GROUPING(a, b) AS gid, quantile_cont(x, CAST(? AS DOUBLE)) AS q FROM \\"t\\" "
     ...          "GROUP BY GROUPING SETS ((a), (b)) ORDER BY a", [0.25])
-    "SELECT GROUPING_ID(a, b) AS gid, PERCENTILE(x, CAST(CAST('0.25' AS DOUBLE) AS DOUBLE)) AS q FROM `t` GROUP BY GROUPING SETS ((a), (b)) ORDER BY a NULLS LAST"
+    "SELECT (CAST(GROUPING(a) AS BIGINT) * 2 + CAST(GROUPING(b) AS BIGINT) * 1) AS gid, PERCENTILE(x, CAST(CAST('0.25' AS DOUBLE) AS DOUBLE)) AS q FROM `t` GROUP BY GROUPING SETS ((a), (b)) ORDER BY a NULLS LAST"
     """
     import sqlglot
 
