@@ -7,8 +7,11 @@ DuckDB's allocations; Spark's JVM is a separate process and its memory is not co
   table of all singles and pairs of 10 attributes (9 categorical, 1 binned number) with intervals and
   q-values (``slice_table(max_order=2)``);
 - ``ingest``: the same file ingested into the store (a copy), then the same analysis;
-- ``spark`` / ``duckdb`` at 1M rows: the analysis alone, on each engine (the ratio is the cost of the
-  engine switch on one machine, printed, not a target).
+- ``spark`` / ``duckdb`` at 1M and 10M rows (``--spark-rows``): the analysis alone, on each engine (the ratio
+  is the cost of the engine switch on one machine, printed, not a target), and Spark's rows per second per core
+  at each size with the cores a Spark cluster would need for 1B examples in a minute at that rate. Up to 20M rows
+  the slice counts are counted in memory from the examples' attribute codes (read out of Spark into Python);
+  ``--sql-counts`` counts them with the grouping statements at every size, as a cluster does at scale.
 
 The ``lake`` case also times the floor: DuckDB alone, the same grouping sets (every single and pair) and
 aggregates straight over the Parquet file (``read_parquet``, no catalog, no statistics), printed beside
@@ -20,7 +23,9 @@ threads, ``ru_utime + ru_stime``) and the machine's load average are printed too
 wall time is the CPU time over the share of the cores the process got, and CPU seconds are what compare
 across runs (DuckDB only; Spark's JVM is another process).
 
-    python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M
+    python bench/bench_scale.py                 # 10M lake vs ingest, Spark vs DuckDB at 1M and 10M
+    python bench/bench_scale.py --skip-lake --spark-rows 1000000 10000000   # Spark's rows/s per core only
+    python bench/bench_scale.py --skip-lake --spark-rows 1000000 --sql-counts  # ... counted by the statements
     python bench/bench_scale.py --big           # also 100M rows in place (once)
     python bench/bench_scale.py --rows 1000000 --skip-spark
     python bench/bench_scale.py --rows 100000000 --skip-ingest --skip-spark --keep DIR
@@ -40,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The cores of the local Spark session (``local[2]``, :data:`analysis.sql.spark.DEFAULT_MASTER`).
+SPARK_CORES = 2
 #: 10 attributes: 9 categorical (cardinalities below) and one number binned into quantile bins.
 CARDINALITIES = (3, 5, 8, 12, 20, 4, 6, 10, 2)
 GENERATE = """
@@ -62,6 +69,10 @@ sys.path.insert(0, sys.argv[1])
 case, path, db, mapping, by = sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), json.loads(sys.argv[6])
 from analysis.store import Store
 from analysis.slicing.table import slice_table
+import os
+if os.environ.get("FAULTLINE_BENCH_SQL_COUNTS"):  # --sql-counts: counted by the grouping statements, as above 20M rows
+    from analysis.slicing import counts
+    counts.IN_MEMORY_MAX_ROWS = 0
 out = {"case": case}
 start = time.perf_counter()
 if case in ("register", "load"):  # the run registered in place, or ingested (a copy): nothing else
@@ -173,7 +184,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the lake vs ingest comparison")
     parser.add_argument("--big", action="store_true", help="also 100M rows in place (once)")
-    parser.add_argument("--spark-rows", type=int, default=1_000_000)
+    parser.add_argument("--spark-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                        help="sizes of the Spark local[2] vs DuckDB comparison")
+    parser.add_argument("--skip-lake", action="store_true", help="no lake or ingest case (Spark vs DuckDB only)")
+    parser.add_argument("--sql-counts", action="store_true",
+                        help="count slices with the grouping statements at every size (as above 20M rows), not in "
+                             "memory: on Spark, the statements a cluster runs at scale")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--keep", type=Path, default=None,
@@ -182,6 +198,8 @@ def main(argv=None) -> None:
                         help="measure only the lake case on Parquet files already made (a file or a folder of "
                              "generated files, e.g. hard links of one file: example ids are then the record numbers)")
     args = parser.parse_args(argv)
+    if args.sql_counts:
+        os.environ["FAULTLINE_BENCH_SQL_COUNTS"] = "1"  # read by each measured process
     cores = os.cpu_count() or 1
     if args.lake is not None:
         mapping = {**{k: v for k, v in MAPPING.items() if k != "id"}, "ignore": ["id"]}
@@ -191,7 +209,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="faultline-scale-") as folder:
         folder = Path(folder)
         sizes = [args.rows] + ([100_000_000] if args.big and args.rows != 100_000_000 else [])
-        for rows in sizes:
+        for rows in [] if args.skip_lake else sizes:
             path = (args.keep or folder) / f"examples-{rows}.parquet"
             if args.keep and path.exists():
                 print(f"reused {path} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
@@ -204,17 +222,24 @@ def main(argv=None) -> None:
             if not args.keep:
                 path.unlink()
         if not args.skip_spark:
-            rows = args.spark_rows
-            path = folder / f"spark-{rows}.parquet"
-            generate(path, rows)
-            db = folder / "spark.duckdb"
-            measure("load", path, db)
-            duck = measure("duckdb", path, db)
-            spark = measure("spark", path, db)
-            show(duck, cores)
-            show(spark, 2)
-            print(f"Spark local[2] / DuckDB on {rows:,} rows: {spark['analyse_s'] / duck['analyse_s']:.1f}x "
-                  f"(Spark session start {spark['session_s']:.0f} s, not counted)")
+            per_core = {}
+            for rows in args.spark_rows:
+                path = folder / f"spark-{rows}.parquet"
+                generate(path, rows)
+                db = folder / f"spark-{rows}.duckdb"
+                measure("load", path, db)
+                duck = measure("duckdb", path, db)
+                spark = measure("spark", path, db)
+                show(duck, cores)
+                show(spark, SPARK_CORES)
+                print(f"Spark local[{SPARK_CORES}] / DuckDB on {rows:,} rows: "
+                      f"{spark['analyse_s'] / duck['analyse_s']:.1f}x (Spark session start {spark['session_s']:.0f} s, "
+                      f"not counted)", flush=True)
+                per_core[rows] = rows / spark["analyse_s"] / SPARK_CORES
+                path.unlink()
+            for rows, rate in per_core.items():  # the README's sizing of a cluster for 1B examples
+                print(f"Spark local[{SPARK_CORES}] at {rows:,} rows: {rate:,.0f} rows/s per core; 1B examples in "
+                      f"60 s at that rate: ~{1e9 / rate / 60:,.0f} cores", flush=True)
 
 
 if __name__ == "__main__":

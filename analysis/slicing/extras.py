@@ -287,14 +287,21 @@ def _cost_expr(costs: dict, prepared, store: Store, schema: RunSchema) -> tuple[
 
 
 def _krippendorff(cur, table, expr, params, raters, found, *, cohort=None) -> None:
-    frame = cur.execute(*X.rater_labels_sql(table, expr, params, raters, cohort=cohort)).df()
-    values = frame.iloc[:, 1:]
-    labels = sorted({x for col in values for x in values[col].dropna().unique()})
-    index = {lab: float(i) for i, lab in enumerate(labels)}
-    matrix = np.array([[index.get(x, np.nan) if isinstance(x, str) else np.nan for x in values[col]]
-                       for col in values.columns], dtype=float)
-    codes, keys = _group_codes(frame["v"])
-    alpha = _stats.grouped_krippendorff_alpha(matrix, codes, len(keys), level="nominal")
+    """Krippendorff's alpha (nominal) per slice from the coincidence sums of one aggregate statement
+    (:func:`analysis.sql.extras.rater_coincidences_sql`): no example's labels are read into Python."""
+    rows = cur.execute(*X.rater_coincidences_sql(table, expr, params, raters, cohort=cohort)).fetchall()
+    labels = sorted({r[2] for r in rows} | {r[3] for r in rows})
+    index = {lab: i for i, lab in enumerate(labels)}
+    keys = list(found)
+    group = {k: g for g, k in enumerate(keys)}
+    coinc = np.zeros((len(keys), len(labels), len(labels)))
+    # summed in one order (slice, m, labels) whatever order the engine returns the rows in: the same float sums
+    for v, m, c, k, total in sorted(rows, key=lambda r: (repr(_key(r[0])), int(r[1]), r[2], r[3])):
+        g = group.get(_key(v))
+        if g is not None:  # a value seen only among unscorable examples is no slice
+            coinc[g, index[c], index[k]] += float(total) / (int(m) - 1)
+    alpha = _stats.krippendorff_alpha_from_coincidences(coinc, level="nominal") if labels else \
+        np.full(len(keys), np.nan)
     for g, k in enumerate(keys):
         found[k].update({"rater_agreement": float(alpha[g]), "agreement_measure": "Krippendorff's alpha"})
 

@@ -209,7 +209,7 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
             sets = list(itertools.combinations(range(k), 2))
             raw = cur.execute(*Q.grouping_sets_sql(info.table_name, attr_sql, sets, with_scores=graded,
                                                    derive_singles=True, where=scored_where,
-                                                   where_params=scored_params)).df()
+                                                   where_params=scored_params, rows=info.row_count)).df()
         else:
             sets = [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
             raw = grouping_counts(cur, k, sets, lambda used, local: Q.grouping_sets_sql(
@@ -233,7 +233,8 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
                     s for order in (1, 2) for s in itertools.combinations(range(m), order)}:
                 # pairs from the examples, singles summed from the pair cells (one pass fewer per attribute)
                 return cur.execute(*Q.grouping_sets_sql(info.table_name, sql, list(itertools.combinations(range(m), 2)),
-                                                        with_scores=graded, derive_singles=True)).df()
+                                                        with_scores=graded, derive_singles=True,
+                                                        rows=info.row_count)).df()
             return grouping_counts(cur, m, local_sets, lambda used_here, local: Q.grouping_sets_sql(
                 info.table_name, [sql[i] for i in used_here], local, with_scores=graded))
 

@@ -91,12 +91,31 @@ def rater_pairs_sql(table: str, expr: str, params: Sequence, a: str, b: str, *,
             "GROUP BY v, la, lb", list(params) + extra)
 
 
-def rater_labels_sql(table: str, expr: str, params: Sequence, raters: Sequence[str], *,
-                     cohort: CohortSQL = None) -> tuple[str, list]:
-    """Per example: the attribute value and every rater's label (as text)."""
-    cols = ", ".join(f"CAST({quote_ident(r)} AS VARCHAR) AS {quote_ident(r)}" for r in raters)
+def rater_coincidences_sql(table: str, expr: str, params: Sequence, raters: Sequence[str], *,
+                           cohort: CohortSQL = None) -> tuple[str, list]:
+    """Krippendorff's coincidences per attribute value, as integer sums (rows ``v, m, c, k, s``).
+
+    An example is a unit; ``N_uc`` is how many of the ``raters`` (columns) gave it label ``c`` (as text) and
+    ``m_u`` how many labels it has. Per attribute value ``v``, per ``m`` (2 or more: a unit with one label pairs
+    with nothing) and per pair of labels ``(c, k)``: ``s = sum_u (N_uc N_uk - [c = k] N_uc)`` over the examples
+    with ``m`` labels, an exact integer. The coincidence matrix of the value is ``o_ck = sum_m s / (m - 1)``
+    (:func:`analysis.stats.krippendorff_alpha_from_coincidences`): the examples' labels are counted here, none
+    read into Python. Over every example (of the cohort, if given), scorable or not.
+    """
     where, extra = and_cohort("true", cohort)
-    return f"SELECT {expr} AS v, {cols} FROM {quote_ident(table)} WHERE {where}", list(params) + extra
+    cols = ", ".join(f"CAST({quote_ident(r)} AS VARCHAR) AS r{i}" for i, r in enumerate(raters))
+    labels = " UNION ALL ".join(f"SELECT u, v, r{i} AS l FROM rated WHERE r{i} IS NOT NULL"
+                                for i in range(len(raters)))
+    sql = (f"WITH rated AS (SELECT example_id AS u, {expr} AS v, {cols} FROM {quote_ident(table)} WHERE {where}), "
+           f"labels AS ({labels}), "
+           "counted AS (SELECT u, v, l, count(*) AS n FROM labels GROUP BY u, v, l), "
+           "units AS (SELECT u, sum(n) AS m FROM counted GROUP BY u), "
+           "pairable AS (SELECT counted.u, counted.v, counted.l, counted.n, units.m FROM counted "
+           "JOIN units ON counted.u = units.u WHERE units.m >= 2) "
+           "SELECT a.v, a.m, a.l AS c, b.l AS k, "
+           "sum(a.n * b.n - CASE WHEN a.l = b.l THEN a.n ELSE 0 END) AS s "
+           "FROM pairable a JOIN pairable b ON a.u = b.u GROUP BY a.v, a.m, a.l, b.l")
+    return sql, list(params) + extra
 
 
 def score_moments_sql(table: str, expr: str, params: Sequence, *, cohort: CohortSQL = None) -> tuple[str, list]:

@@ -135,15 +135,39 @@ def first_missing_id_sql(table: str) -> str:
     return f"SELECT source_row FROM {quote_ident(table)} WHERE example_id IS NULL ORDER BY source_row LIMIT 1"
 
 
-def distinct_id_hashes_sql(table: str) -> str:
-    """A run's rows and the distinct hashes of its example ids (64-bit, DuckDB's ``hash``).
+def id_hashes_sql(table: str) -> str:
+    """A run's example ids as 64-bit hashes (DuckDB's ``hash``), one row per example: streamed from the store into
+    the duplicate-id check's own database (:data:`ID_HASHES`), where :func:`distinct_hashes_sql` counts them."""
+    return f"SELECT hash(example_id) AS h FROM {quote_ident(table)}"
+
+
+#: The name under which the duplicate-id check's own database sees the streamed hashes (:func:`id_hashes_sql`).
+ID_HASHES = "faultline_id_hashes"
+
+
+def distinct_hashes_sql(name: str = ID_HASHES) -> str:
+    """The rows and the distinct hashes of the example-id hashes ``name`` holds (:func:`id_hashes_sql`).
 
     Equal counts prove every id distinct (equal ids hash alike); fewer hashes mean a duplicate id
     or, rarely, two ids sharing a hash, which :func:`first_duplicate_id_sql` tells apart. Counting
     distinct 64-bit hashes needs a fraction of the memory of grouping the ids' text, and DuckDB's
     distinct aggregate spills to its temporary folder past the memory limit.
     """
-    return f"SELECT count(*), count(DISTINCT hash(example_id)) FROM {quote_ident(table)}"
+    return f"SELECT count(*), count(DISTINCT h) FROM {quote_ident(name)}"
+
+
+def ids_sql(table: str) -> str:
+    """A run's example ids and record numbers: streamed into the check's own database when hashes repeat."""
+    return f"SELECT example_id, source_row FROM {quote_ident(table)}"
+
+
+#: The check's own table of ids and record numbers (:func:`ids_sql`), read by :func:`first_duplicate_id_sql`.
+ID_ROWS = "faultline_ids"
+
+
+def copy_ids_sql(source: str = ID_HASHES, target: str = ID_ROWS) -> str:
+    """Keep the streamed ids (``source``) as a table of the check's own database (it may spill to disk)."""
+    return f"CREATE TABLE {quote_ident(target)} AS SELECT example_id, source_row FROM {quote_ident(source)}"
 
 
 def first_duplicate_id_sql(table: str) -> str:
@@ -158,11 +182,11 @@ def first_duplicate_id_sql(table: str) -> str:
             "GROUP BY example_id HAVING count(*) > 1 ORDER BY min(source_row) LIMIT 1")
 
 
-#: The memory a check over every example id may use before DuckDB spills to its temporary folder
-#: (a bound, not a reservation); the setting is the database's, restored after the check.
+#: The memory the duplicate-id check's own in-memory database may use before spilling to its temporary folder
+#: (a bound, not a reservation). It is that database's own limit: the store's limit, shared by every query of
+#: the store, is never changed.
 ID_CHECK_MEMORY = "256MB"
 MEMORY_LIMIT_SQL = "SELECT current_setting('memory_limit')"
-RESET_MEMORY_LIMIT_SQL = "RESET memory_limit"
 
 
 def set_memory_limit_sql(limit: str) -> str:

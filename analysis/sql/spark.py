@@ -9,8 +9,11 @@ A statement over example rows is written once, in the portable subset of DuckDB'
 2. parsed by SQLGlot as DuckDB and rewritten by Faultline's own transforms (:func:`to_spark`),
    the few things SQLGlot writes in a form Spark runs differently:
 
-   - ``GROUPING(a, b, ...)`` with several arguments is Spark's ``grouping_id(a, b, ...)`` (same
-     bit order: the first argument is the highest bit); Spark's ``grouping`` takes one;
+   - ``GROUPING(a, b, ...)`` with several arguments is the sum of Spark's one-argument ``grouping``
+     of each, shifted to DuckDB's bit (the first argument is the highest bit), as a BIGINT. Spark's
+     ``grouping_id(a, b, ...)`` computes the same only when its arguments are the grouping columns
+     in the order they first appear in ``GROUPING SETS``; the sum holds in any order (the blocks of
+     :func:`analysis.sql.slices.grouping_sets_sql` list their sets in another);
    - ``quantile_cont(x, p)`` is Spark's exact ``percentile(x, p)`` (linear interpolation between
      the order statistics, as DuckDB); SQLGlot writes ``percentile_cont``, which Spark reads only
      as an ordered-set aggregate;
@@ -202,7 +205,14 @@ def _transform(node):
     from sqlglot import exp
 
     if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
-        return exp.Anonymous(this="grouping_id", expressions=[e.copy().transform(_transform) for e in node.expressions])
+        k = len(node.expressions)
+        bits = [exp.Mul(this=exp.Cast(this=exp.Anonymous(this="grouping", expressions=[e.copy().transform(_transform)]),
+                                      to=exp.DataType.build("BIGINT")),
+                        expression=exp.Literal.number(1 << (k - 1 - i))) for i, e in enumerate(node.expressions)]
+        total = bits[0]
+        for bit in bits[1:]:
+            total = exp.Add(this=total, expression=bit)
+        return exp.Paren(this=total)
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
         return exp.Anonymous(this="percentile", expressions=[node.this.copy().transform(_transform),
                                                               node.expression.copy().transform(_transform)])
@@ -335,7 +345,7 @@ def to_spark(sql: str, params: Sequence | None = None, *, tables: dict[str, str]
     --------
     >>> to_spark("SELECT GROUPING(a, b) AS gid, quantile_cont(x, CAST(? AS DOUBLE)) AS q FROM \\"t\\" "
     ...          "GROUP BY GROUPING SETS ((a), (b)) ORDER BY a", [0.25])
-    "SELECT GROUPING_ID(a, b) AS gid, PERCENTILE(x, CAST(CAST('0.25' AS DOUBLE) AS DOUBLE)) AS q FROM `t` GROUP BY GROUPING SETS ((a), (b)) ORDER BY a NULLS LAST"
+    "SELECT (CAST(GROUPING(a) AS BIGINT) * 2 + CAST(GROUPING(b) AS BIGINT) * 1) AS gid, PERCENTILE(x, CAST(CAST('0.25' AS DOUBLE) AS DOUBLE)) AS q FROM `t` GROUP BY GROUPING SETS ((a), (b)) ORDER BY a NULLS LAST"
     """
     import sqlglot
 

@@ -42,7 +42,13 @@ from analysis.stats._checks import (
     MSG_RATIO_NEGATIVE,
     MSG_UNIT_INTERVAL,
 )
-from analysis.stats.agreement import KappaWeights, Level, grouped_cohen_kappa, grouped_krippendorff_alpha
+from analysis.stats.agreement import (
+    KappaWeights,
+    Level,
+    grouped_cohen_kappa,
+    grouped_krippendorff_alpha,
+    krippendorff_alpha_from_coincidences,
+)
 from analysis.stats.bootstrap import grouped_bootstrap_mean_interval, paired_bootstrap_mean_difference_interval
 from analysis.stats.calibration import (
     calibration_bin_edges,
@@ -122,6 +128,7 @@ __all__ = [
     "expected_calibration_error_from_bin_sums",
     "grouped_expected_calibration_error",
     "grouped_krippendorff_alpha",
+    "krippendorff_alpha_from_coincidences",
     "mann_whitney_p",
     "mann_whitney_p_from_rank_sums",
     "mcnemar_exact",

@@ -27,7 +27,8 @@ from analysis.stats._checks import (
     one_d,
 )
 
-__all__ = ["KappaWeights", "Level", "grouped_cohen_kappa", "grouped_krippendorff_alpha"]
+__all__ = ["KappaWeights", "Level", "grouped_cohen_kappa", "grouped_krippendorff_alpha",
+           "krippendorff_alpha_from_coincidences"]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 """Krippendorff's levels of measurement (the difference function between two values)."""
@@ -215,6 +216,61 @@ def grouped_krippendorff_alpha(
         coinc[:, c, :] = ind @ (wts[:, c : c + 1] * counts)
     diag = ind @ wts
     coinc[:, np.arange(v), np.arange(v)] -= diag
+    return krippendorff_alpha_from_coincidences(coinc, values, level=level)
+
+
+def krippendorff_alpha_from_coincidences(
+    coincidences: ArrayLike,
+    values: ArrayLike | None = None,
+    *,
+    level: Level = "nominal",
+) -> NDArray[np.float64]:
+    """Krippendorff's alpha of every group from its coincidence matrix.
+
+    ``o_ck = sum_u (N_uc N_uk - [c == k] N_uc) / (m_u - 1)`` over the units with ``m_u >= 2`` values (as
+    :func:`grouped_krippendorff_alpha` builds it from ratings, or an aggregate statement from the examples:
+    :func:`analysis.sql.extras.rater_coincidences_sql`), then ``alpha = 1 - (n - 1) sum o_ck d_ck / sum n_c n_k
+    d_ck`` with the level's squared difference ``d_ck`` (see :func:`grouped_krippendorff_alpha`).
+
+    Parameters
+    ----------
+    coincidences : array_like of float, shape (n_groups, n_values, n_values)
+        Each group's coincidence matrix (symmetric, non-negative), values in ascending order.
+    values : array_like of float, shape (n_values,), optional
+        The values (ascending); needed by the interval and ratio levels only (nominal and ordinal use the order).
+    level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
+        Level of measurement.
+
+    Returns
+    -------
+    alpha : ndarray of float64, shape (n_groups,)
+        NaN for a group with no pairable values or no variation.
+
+    Raises
+    ------
+    ValueError
+        ``coincidences`` not of shape (groups, values, values) (``MSG_NDIM``), ``values`` missing for the
+        interval or ratio level, or a bad ``level`` (``MSG_CHOICE``).
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability.
+
+    Examples
+    --------
+    >>> o = [[[4.0, 0.0], [0.0, 2.0]], [[0.0, 3.0], [3.0, 0.0]]]
+    >>> krippendorff_alpha_from_coincidences(o).round(4).tolist()
+    [1.0, -0.6667]
+    """
+    level = check_choice("level", level, _LEVELS)
+    coinc = float_values("coincidences", coincidences)
+    if coinc.ndim != 3 or coinc.shape[1] != coinc.shape[2]:
+        raise ValueError(MSG_NDIM.format(name="coincidences", ndim=3, value=coinc.shape))
+    v = coinc.shape[1]
+    if level in ("interval", "ratio"):
+        if values is None:
+            raise ValueError(f"the {level} level needs the values of the coincidence matrix's rows")
+        values = float_values("values", values)
     n_c = coinc.sum(axis=2)
     n = n_c.sum(axis=1)
 

@@ -513,20 +513,31 @@ def _rows_numbered_uniquely(source: SourceRun, row_col: str | None) -> bool:
 def _first_duplicate_id(cur, table: str, n_rows: int) -> list[tuple]:
     """The first example id held by two rows (``[(id, first row, last row)]``), or ``[]``.
 
-    Distinct id hashes are counted under a memory bound (:data:`I.ID_CHECK_MEMORY`, DuckDB spilling
-    beyond it); only when they are fewer than the rows are the ids behind a repeated hash grouped.
+    The ids' hashes are streamed (an Arrow reader: batches, not a copy of every row) from the store into a
+    database of the check's own, in memory, with its own memory limit (:data:`I.ID_CHECK_MEMORY`) and temporary
+    folder, where their distinct count spills beyond it: the store's memory limit, which every other query of the
+    store shares, is not touched.
+    Only when the hashes are fewer than the rows are the ids streamed again and the ids behind a repeated hash
+    grouped (there too).
     """
-    previous = cur.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0]
-    cur.execute(I.set_memory_limit_sql(I.ID_CHECK_MEMORY))
-    try:
-        rows, hashes = cur.execute(I.distinct_id_hashes_sql(table)).fetchall()[0]
-        if hashes == rows == n_rows:
-            return []
-        return cur.execute(I.first_duplicate_id_sql(table)).fetchall()
-    finally:  # DuckDB shows a limit rounded to 0.1 GiB: the default is restored exactly by a reset, another as shown
-        cur.execute(I.RESET_MEMORY_LIMIT_SQL)
-        if cur.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0] != previous:
-            cur.execute(I.set_memory_limit_sql(previous))
+    import tempfile
+
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="faultline-id-check-") as spill:
+        check = duckdb.connect(":memory:", config={"memory_limit": I.ID_CHECK_MEMORY, "temp_directory": spill})
+        try:
+            check.register(I.ID_HASHES, cur.sql(I.id_hashes_sql(table)).to_arrow_reader())
+            rows, hashes = check.execute(I.distinct_hashes_sql()).fetchall()[0]
+            check.unregister(I.ID_HASHES)
+            if hashes == rows == n_rows:
+                return []
+            check.register(I.ID_HASHES, cur.sql(I.ids_sql(table)).to_arrow_reader())
+            check.execute(I.copy_ids_sql())
+            check.unregister(I.ID_HASHES)
+            return check.execute(I.first_duplicate_id_sql(I.ID_ROWS)).fetchall()
+        finally:
+            check.close()
 
 
 #: Column names that say which model answered, for a log with no model recorded elsewhere.

@@ -1,5 +1,6 @@
 """The duplicate-id check of a load or a Parquet registration: distinct id hashes counted under a memory
-bound, the duplicate named only when there is one, the database's memory limit left as it was."""
+bound (in the check's own database), the duplicate named only when there is one, the store's memory limit left as
+it was, also while the check runs."""
 
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def test_ids_made_from_record_numbers_are_not_grouped(tmp_path, monkeypatch):
     _write(tmp_path / "lake", [["a", "a"], ["a"]])
     store = Store(tmp_path / "s.duckdb")
     issued: list[str] = []
-    real = I.distinct_id_hashes_sql
-    monkeypatch.setattr(I, "distinct_id_hashes_sql", lambda table: issued.append(table) or real(table))
+    real = I.id_hashes_sql
+    monkeypatch.setattr(I, "id_hashes_sql", lambda table: issued.append(table) or real(table))
     store.register_parquet(tmp_path / "lake", name="rows", mapping={"correct": "correct", "ignore": ["id"]})
     ids = store.cursor().execute(f'SELECT example_id FROM "{store.run("rows").table_name}" ORDER BY source_row'
                                  ).fetchall()
@@ -73,7 +74,8 @@ def test_the_statements_against_a_direct_count(ids, expected):
     con = duckdb.connect()
     con.execute("CREATE TABLE t (example_id VARCHAR, source_row BIGINT)")
     con.executemany("INSERT INTO t VALUES (?, ?)", [[v, i + 1] for i, v in enumerate(ids)])
-    rows, hashes = con.execute(I.distinct_id_hashes_sql("t")).fetchall()[0]
+    con.execute(f"CREATE TABLE {I.ID_HASHES} AS {I.id_hashes_sql('t')}")
+    rows, hashes = con.execute(I.distinct_hashes_sql()).fetchall()[0]
     assert (rows, hashes) == (len(ids), len(set(ids)))
     found = con.execute(I.first_duplicate_id_sql("t")).fetchall()
     repeated = [v for v in dict.fromkeys(ids) if ids.count(v) > 1]
@@ -97,4 +99,33 @@ def test_a_memory_limit_set_by_the_user_is_kept(tmp_path):
     before = _memory_limit(store)
     store.register_parquet(tmp_path / "lake", name="ok", mapping={"id": "id", "correct": "correct"})
     assert _memory_limit(store) == before != I.ID_CHECK_MEMORY
+    store.close()
+
+
+@pytest.mark.parametrize("ids", [[f"x{j}" for j in range(2000)], ["a", "b", "a"]])
+def test_the_store_limit_is_unchanged_while_the_check_runs(tmp_path, monkeypatch, ids):
+    """Another connection to the store sees the store's own memory limit during the check (the check's bound is
+    its own database's), whether the ids are distinct or not."""
+    _write(tmp_path / "lake", [ids])
+    store = Store(tmp_path / "s.duckdb")
+    other = store.cursor()  # another connection, as another thread's query would use
+    before = other.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0]
+    assert before != I.ID_CHECK_MEMORY
+    seen: list[str] = []
+    real = I.distinct_hashes_sql
+
+    def during(*args):
+        seen.append(other.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0])
+        return real(*args)
+
+    monkeypatch.setattr(I, "distinct_hashes_sql", during)
+    mapping = {"id": "id", "correct": "correct"}
+    if len(set(ids)) == len(ids):
+        store.register_parquet(tmp_path / "lake", name="ok", mapping=mapping)
+        assert store.run("ok").row_count == len(ids)
+    else:
+        with pytest.raises(InputError, match="row 1"):
+            store.register_parquet(tmp_path / "lake", name="dups", mapping=mapping)
+    assert seen == [before]
+    assert other.execute(I.MEMORY_LIMIT_SQL).fetchall()[0][0] == before
     store.close()
