@@ -9,9 +9,9 @@ DuckDB's allocations; Spark's JVM is a separate process and its memory is not co
 - ``ingest``: the same file ingested into the store (a copy), then the same analysis;
 - ``spark`` / ``duckdb`` at 1M and 10M rows (``--spark-rows``): the analysis alone, on each engine (the ratio
   is the cost of the engine switch on one machine, printed, not a target), and Spark's rows per second per core
-  at each size with the cores a Spark cluster would need for 1B examples in a minute at that rate. Up to 20M rows
-  the slice counts are counted in memory from the examples' attribute codes (read out of Spark into Python);
-  ``--sql-counts`` counts them with the grouping statements at every size, as a cluster does at scale.
+  at each size with the cores a Spark cluster would need for 1B examples in a minute at that rate. Spark always
+  counts the slices with the grouping statements; up to 20M rows DuckDB counts them in memory from the examples'
+  attribute codes, and ``--sql-counts`` makes DuckDB use the grouping statements at every size too.
 
 The ``lake`` case also times the floor: DuckDB alone, the same grouping sets (every single and pair) and
 aggregates straight over the Parquet file (``read_parquet``, no catalog, no statistics), printed beside

@@ -62,3 +62,16 @@ def test_rater_coincidences_are_identical_on_spark(stores):
     got = [sorted(store.cursor().execute(sql, params).fetchall(), key=repr) for store in (duck, spark)]
     assert got[0] and got[0] == got[1]
     assert {int(r[1]) for r in got[0]} <= {2, 3}
+
+
+def test_a_spark_slice_table_reads_no_per_example_codes(stores, monkeypatch):
+    """Below the in-memory bound DuckDB counts from per-example codes; Spark must never pull them into Python."""
+    _, spark = stores
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("per-example attribute codes read on Spark")
+
+    monkeypatch.setattr(C, "_column_loader", refuse)
+    C.clear(spark)
+    run = spark.runs()["name"].tolist()[0]
+    assert len(slice_table(spark, run, max_order=2).table) > 0
