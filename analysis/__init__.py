@@ -107,7 +107,7 @@ _LAZY = {
     "minilm_available": "clusters.embedders", "model2vec_available": "clusters.embedders",
     # objective and failure modes
     "DEFAULT_MODES": "objective.taxonomy", "load_objective": "objective.spec", "parse_objective": "objective.spec",
-    "SpecError": "objective.spec", "compile_modes": "objective.modes", "mode_examples": "objective.modes",
+    "SpecError": "objective.spec", "check_against_run": "objective.spec", "compile_modes": "objective.modes", "mode_examples": "objective.modes",
     "add_annotation": "objective.annotations", "annotations": "objective.annotations", "link": "objective.link",
     "retract_annotation": "objective.annotations",
     # report

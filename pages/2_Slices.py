@@ -77,7 +77,11 @@ if graded:
               help=f"Standard deviation {result.settings['overall_sd']:.3f}")
 else:
     c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
-c3.metric("Slices tested", f"{int((~shown['too_small']).sum()):,}")
+tested_all, tested_shown = int(table["q_value"].notna().sum()), int(shown["q_value"].notna().sum())
+c3.metric("Slices tested", f"{tested_all:,}",  # the BH family, as the q heading counts it
+          help=f"Slices with a q-value: the family the q-values are adjusted over. {tested_all - tested_shown:,} "
+               "of them hold exactly the examples of a shorter slice and are not listed below." if tested_all > tested_shown
+          else "Slices with a q-value: the family the q-values are adjusted over.")
 c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {ui.tables.q_family(table['q_value'], 'slices')} tested "
                                             "(Benjamini-Hochberg)")
 note = ui.correctness_note(db, version, run_id)

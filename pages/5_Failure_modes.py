@@ -50,7 +50,7 @@ in_cohort = {"where": where} if where else {}  # no cohort: the same cache entry
 # ---------------------------------------------------------------------------------- the spec
 # Which spec: none (the built-in detectors and label columns), the demo's (for the demo's runs), one saved in the
 # store, or the one edited / uploaded in this session. Each run keeps its own choice; the URL carries it (?spec=).
-NO_SPEC, DEMO, SESSION, SAVED = "none", "demo", "session", "saved:"
+NO_SPEC, DEMO, SESSION, SAVED = ui.NO_SPEC_CHOICE, ui.DEMO_CHOICE, ui.SESSION_CHOICE, ui.SAVED_CHOICE
 saved = ui.saved_spec_listing(db, version)
 saved_text = dict(zip(saved["name"], saved["text"]))
 draft_text, draft_name = ui.spec_draft()
@@ -61,22 +61,15 @@ labels = {NO_SPEC: "none: the built-in detectors and label columns", DEMO: "the 
           SESSION: f"edited in this session ({draft_name})"}
 labels.update({SAVED + n: f"saved: {n} (v{v}, {h[:10]}, by {a})"
                for n, v, h, a in zip(saved["name"], saved["version"], saved["sha256"], saved["author"])})
-is_demo_run = ui.run_format(db, version, run_id) == "demo"
-choice_key = f"fm_chosen_spec_{run_id}"
-wanted_spec = ui.remembered(spec_options, key=choice_key, query_param="spec", default=DEMO if is_demo_run else NO_SPEC)
+choice_key = ui.spec_choice_key(run_id)
+wanted_spec = ui.remembered(spec_options, key=choice_key, query_param="spec",
+                            default=ui.default_spec_choice(db, version, run_id))
 spec_choice = st.selectbox("Objective spec", spec_options, index=spec_options.index(wanted_spec),
                            format_func=labels.get, key=f"fm_spec_choice_{run_id}",
                            help="A spec names the objective's components and the columns that measure them; without "
                                 "one the modes come from the built-in detectors and the label columns.")
 ui.remember(spec_choice, key=choice_key, query_param="spec")
-if spec_choice == NO_SPEC:
-    spec_text, spec_name = "", ui.session.NO_SPEC_NAME
-elif spec_choice == DEMO:
-    spec_text, spec_name = ui.demo_spec_text(), "objective_demo.yaml"
-elif spec_choice == SESSION:
-    spec_text, spec_name = draft_text, draft_name
-else:
-    spec_text, spec_name = saved_text[spec_choice[len(SAVED):]], spec_choice[len(SAVED):]
+spec_text, spec_name = ui.spec_of_choice(spec_choice, saved_text)
 if st.session_state.get("fm_spec_editor_for") != (run_id, spec_choice, spec_text):  # the editor follows the choice
     st.session_state["fm_spec_editor_for"] = (run_id, spec_choice, spec_text)
     st.session_state["fm_spec_editor"] = spec_text

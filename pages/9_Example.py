@@ -22,9 +22,12 @@ db, version = str(store.path), store.data_version()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _view(db_path: str, data_version: int, run: str, example: str, where: str | None):
-    """The example view, cached per store, data version, run, example and cohort."""
-    return example_view(ui._open(db_path), run, example, where=where)
+def _view(db_path: str, data_version: int, run: str, example: str, where: str | None, spec_text: str,
+          spec_name: str):
+    """The example view, cached per store, data version, run, example, cohort and objective spec (the run's spec as
+    the Failure modes page chose it: an example is in the modes of the spec the user came from)."""
+    objective = ui.objective(spec_text, spec_name) if spec_text.strip() else None
+    return example_view(ui._open(db_path), run, example, where=where, objective=objective)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -76,8 +79,14 @@ box_key = f"{id_key}_box_{example_id}"  # a new box per example: it always shows
 st.sidebar.text_input("Example id (Enter to open)", value=example_id, key=box_key,
                       on_change=lambda: _go(str(st.session_state.get(box_key, "")).strip() or example_id))
 
+spec_text, spec_name = ui.run_spec(db, version, run_id)
 try:
-    v = _view(db, version, run_id, example_id, where)
+    if spec_text.strip():
+        ui.objective(spec_text, spec_name)
+except Exception:  # noqa: BLE001 - a spec with an error (the Failure modes page shows it): the built-in modes here
+    spec_text, spec_name = "", ui.session.NO_SPEC_NAME
+try:
+    v = _view(db, version, run_id, example_id, where, spec_text, spec_name)
 except FaultlineError as err:
     ui.show_error(err)
     st.stop()
@@ -134,7 +143,9 @@ if v.modes:
     for m in v.modes:
         st.markdown(f"- **{ui.md(m['name'])}** (`{str(m['id']).replace('`', chr(39))}`): {ui.md(m['why']) or 'no source named'}")
 else:
-    st.caption("In no failure mode (built-in detectors, label columns and annotations).")
+    st.caption("In no failure mode (" + (f"the spec {ui.md(spec_name)}: its rules, detectors and label columns"
+                                         if spec_text.strip() else "built-in detectors, label columns")
+               + " and annotations).")
 
 rows = [(group, name, "" if value is None else str(value))
         for group, values in (("score", v.scores), ("signal", v.signals), ("rater", v.raters),

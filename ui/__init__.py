@@ -78,11 +78,16 @@ from ui.jobs import (
     start_cluster_warm_up,
 )
 from ui.session import (
+    DEMO_CHOICE,
+    NO_SPEC_CHOICE,
     PAGE_ICON,
+    SAVED_CHOICE,
+    SESSION_CHOICE,
     choose_slice,
     chosen_slice,
     close_popover,
     cluster_slice_attributes,
+    default_spec_choice,
     flash,
     get_store,
     md,
@@ -98,10 +103,13 @@ from ui.session import (
     reset_spec_draft,
     run_label,
     run_picker,
+    run_spec,
     set_spec_draft,
     show_error,
     show_flash,
+    spec_choice_key,
     spec_draft,
+    spec_of_choice,
     table_key,
     take_spec_upload,
 )
@@ -129,4 +137,6 @@ __all__ = [
     "series_listing", "series_mix", "series_mix_along", "series_mix_default", "series_surrogate", "series_trajectories",
     "comparison_drilldown", "run_format", "saved_spec_listing", "score_comparison", "shared_scores",
     "SLICES_DEFAULTS", "cluster_slice_attributes",
+    "DEMO_CHOICE", "NO_SPEC_CHOICE", "SAVED_CHOICE", "SESSION_CHOICE", "default_spec_choice", "run_spec",
+    "spec_choice_key", "spec_of_choice",
 ]

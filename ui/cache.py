@@ -235,6 +235,16 @@ def demo_spec_text() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=256)
+def demo_spec_fits(db_path: str, data_version: int, run_id: str) -> bool:
+    """Whether the demo objective spec fits a run's columns (:func:`analysis.check_against_run` finds nothing): the
+    demo's two runs, not the demo series' checkpoints, whose columns differ."""
+    text = demo_spec_text()
+    if not text.strip():
+        return False
+    return not analysis.check_against_run(objective(text, "objective_demo.yaml"), _open(db_path), run_id)
+
+
 def objective(spec_text: str, source: str):
     """A validated objective spec from YAML text (raises SpecError with the line and the key)."""
     return analysis.parse_objective(spec_text, source=source)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from analysis import FaultlineError, Store, resolve_db_path
-from ui.cache import _open, attributes, demo_spec_text, run_listing
+from ui.cache import _open, attributes, demo_spec_fits, demo_spec_text, run_format, run_listing, saved_spec_listing
 from ui.jobs import start_precompute
 
 #: The tab's icon: an emoji, drawn by the browser (a ``:material/...:`` favicon is fetched from fonts.gstatic.com).
@@ -261,6 +261,43 @@ def spec_draft() -> tuple[str, str]:
     if SPEC_KEY not in st.session_state:
         set_spec_draft(demo_spec_text(), DEMO_SPEC_NAME)
     return st.session_state[SPEC_KEY], st.session_state[SPEC_NAME_KEY]
+
+
+#: The Failure modes page's choices of spec (the Example page reads the same): none (the built-in detectors and label
+#: columns), the demo's, one saved in the store (``saved:NAME``), the one edited in this session.
+NO_SPEC_CHOICE, DEMO_CHOICE, SESSION_CHOICE, SAVED_CHOICE = "none", "demo", "session", "saved:"
+
+
+def spec_choice_key(run_id: str) -> str:
+    """The session key of a run's chosen spec (each run keeps its own)."""
+    return f"fm_chosen_spec_{run_id}"
+
+
+def default_spec_choice(db_path: str, data_version: int, run_id: str) -> str:
+    """A run's spec until one is chosen: the demo's for a demo run it fits (not the demo series' checkpoints), else
+    none."""
+    demo = run_format(db_path, data_version, run_id) == "demo" and demo_spec_fits(db_path, data_version, run_id)
+    return DEMO_CHOICE if demo else NO_SPEC_CHOICE
+
+
+def spec_of_choice(choice: str, saved_text: dict) -> tuple[str, str]:
+    """The (YAML text, name) of a spec choice; ``saved_text`` maps a saved spec's name to its text."""
+    if choice == DEMO_CHOICE:
+        return demo_spec_text(), DEMO_SPEC_NAME
+    if choice == SESSION_CHOICE:
+        return spec_draft()
+    if choice.startswith(SAVED_CHOICE):
+        name = choice[len(SAVED_CHOICE):]
+        return saved_text.get(name, ""), name
+    return "", NO_SPEC_NAME
+
+
+def run_spec(db_path: str, data_version: int, run_id: str) -> tuple[str, str]:
+    """A run's spec (YAML text, name) as the Failure modes page last chose it in this session, else its default:
+    the one other pages (the Example view) check failure modes with."""
+    choice = st.session_state.get(spec_choice_key(run_id)) or default_spec_choice(db_path, data_version, run_id)
+    saved = saved_spec_listing(db_path, data_version)
+    return spec_of_choice(choice, dict(zip(saved["name"], saved["text"])))
 
 
 def set_spec_draft(text: str, name: str) -> None:

@@ -831,9 +831,30 @@ def load_objective(path: str | os.PathLike) -> Objective:
 
 # ---------------------------------------------------------------------------- against a run
 def check_against_run(objective: Objective, store, run: str) -> list[SpecError]:
-    """Problems of a spec against one run's columns: signal columns that are missing or not
-    numeric, label columns that are missing, rule conditions that do not fit the run's fields,
-    detector fields and attributes that are missing. Empty when the spec fits the run."""
+    """Problems of a spec against one run's columns (metadata only: no example is read).
+
+    Signal columns that are missing or not numeric, label columns that are missing, rule conditions that do not fit
+    the run's fields, detector fields and attributes that are missing.
+
+    Parameters
+    ----------
+    objective : Objective
+        The parsed spec.
+    store : Store
+        The store holding the run.
+    run : str
+        The run's id or name.
+
+    Returns
+    -------
+    list of SpecError
+        One per problem, each naming the spec's line and key; empty when the spec fits the run.
+
+    Raises
+    ------
+    RunNotFoundError
+        No such run.
+    """
     info = store.run(run)
     stored = store.fields(run)
     fields = fields_from_table(list(zip(stored["column_name"], stored["role"], stored["kind"])))

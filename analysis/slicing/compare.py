@@ -206,8 +206,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         prepared = _counts.prepared_attributes(store, base.table_name, attrs, bins=bins, edges=None, cache=kept)
     else:  # a cohort's bins are its own: computed for it, not kept
         prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
-    if by is None:
-        prepared = [p for p in prepared if not p.constant]
+    prepared = [p for p in prepared if not p.constant]  # as slice_table: one value (in the cohort), nothing to compare
     k = len(prepared)
     sets = [()] + [s for order in range(1, min(max_order, k) + 1) for s in itertools.combinations(range(k), order)]
     attr_sql = [p.sql for p in prepared]
@@ -395,8 +394,7 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
                                                cache=_counts.store_cache(store))
     else:  # a cohort's bins are its own
         prepared = [prepare_attribute(store, base.table_name, a, bins=bins, edges=None, cohort=cohort) for a in attrs]
-    if by is None:
-        prepared = [p for p in prepared if not p.constant]
+    prepared = [p for p in prepared if not p.constant]  # as slice_table: one value (in the cohort), nothing to compare
     k = len(prepared)
     sql, params = Q.paired_values_sql(base.table_name, cand.table_name, [p.sql for p in prepared], cohort=cohort,
                                       score=column)

@@ -192,9 +192,11 @@ def slice_table(store: Store, run: str, by: Sequence[str] | None = None, *, max_
     else:  # a cohort's bins and counts are its own: computed for it, not kept
         kept = None
         prepared = prepare_attributes(store, info.table_name, attrs, bins=bins, edges=edges, cohort=cohort)
-    if by is None:  # by default, leave out attributes with a single value (nothing to compare)
-        prepared = [p for p in prepared if not p.constant] or prepared
-        attrs = [p.attribute for p in prepared]
+    # leave out attributes with a single value (in the cohort, if one is given): their one slice holds every example,
+    # nothing to compare it with (an attribute a cohort fixes, ``domain = "legal"``, would come back as a slice
+    # equal to the whole cohort, counted in the BH family); chosen by name or by default alike
+    prepared = [p for p in prepared if not p.constant] or prepared
+    attrs = [p.attribute for p in prepared]
     cur = store.cursor()
     total = (cur.execute(Q.totals_sql(info.table_name)) if cohort is None else
              cur.execute(*Q.cohort_totals_sql(info.table_name, cohort))).fetchall()[0]
