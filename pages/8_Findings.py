@@ -124,6 +124,10 @@ def _numbers(row) -> list[tuple[str, str]]:
     return out
 
 
+#: Review tiles per row, and the longest value a metric tile shows whole at that width (1280x720: 4 tiles of
+#: ~270 px, ~12 characters of the metric's font).
+TILES_PER_ROW, METRIC_CHARS = 4, 12
+
 if frame.empty:
     st.info("No findings yet. Pin a slice below, or from a terminal: "
             "`python -m analysis findings add --run RUN --slice '{\"language\": \"sw\"}' --author YOU`.")
@@ -143,8 +147,15 @@ if review and not frame.empty:
         st.rerun()
     st.markdown(f"#### {ui.md(_sentence(row))}")
     numbers = _numbers(row)
-    for col, (name, value) in zip(st.columns(len(numbers)), numbers):
-        col.metric(name, value)
+    # at most TILES_PER_ROW tiles a row, and a value too long for a metric's one line (it would end in "...") as a
+    # heading that wraps: every number whole on a projector (1280x720)
+    for start in range(0, len(numbers), TILES_PER_ROW):
+        for col, (name, value) in zip(st.columns(TILES_PER_ROW), numbers[start:start + TILES_PER_ROW]):
+            if len(value) <= METRIC_CHARS:
+                col.metric(name, value)
+            else:
+                col.caption(ui.md(name))
+                col.markdown(f"#### {ui.md(value)}")
     _chart(row, key=f"review_chart_{row['finding_id']}")
     meta = f"{row['kind']} of {row['run_name']}"
     if row["baseline_name"]:

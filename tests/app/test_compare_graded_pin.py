@@ -46,6 +46,15 @@ def test_pinning_a_graded_row_keeps_the_scores_comparison(demo_db, monkeypatch):
     assert (e["ci_low"], e["ci_high"]) == (pytest.approx(medical["ci_low"]), pytest.approx(medical["ci_high"]))
 
 
+def review_tiles(at) -> dict[str, str]:
+    """Review mode's numbers, label -> value: metric tiles, and values too long for one (a caption, then the value as
+    a heading; the first such heading is the finding's sentence)."""
+    tiles = {m.label: m.value for m in at.metric}
+    heads = [m.value.removeprefix("#### ").replace("\\", "") for m in at.markdown if m.value.startswith("#### ")][1:]
+    labels = [c.value.replace("\\", "") for c in at.caption][: len(heads)]
+    return tiles | dict(zip(labels, heads))
+
+
 def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monkeypatch):
     """Review mode of a graded comparison finding: the means and the mean difference with its t interval, no error
     rates and no 'change in error rate' chart (a fall in mean score drawn as a fall in error rate read as a fix)."""
@@ -62,7 +71,7 @@ def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monke
     at.query_params.update({"view": "review", "finding": str(row["finding_id"])})
     at.run()
     assert not at.exception, at.exception
-    tiles = {m.label: m.value for m in at.metric}
+    tiles = review_tiles(at)
     e = row["evidence"]
     assert tiles["Candidate mean"] == format(e["cand_mean"], ".3g")
     assert tiles["Change in score units (95% t interval)"].startswith(format(e["difference"], "+.3g"))
