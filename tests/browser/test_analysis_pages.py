@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 def test_slices_page_in_browser(demo_server, page):
     page.goto(f"{demo_server.url}/Slices")
     wait_for_app(page)
-    page.get_by_text("Slices by evidence").wait_for()
+    page.get_by_text("Slices by evidence", exact=True).wait_for()
     page.get_by_text("Top slices by evidence").wait_for()
     page.locator("svg text", has_text="language = sw").first.wait_for()
     assert page.locator("text=Traceback").count() == 0
