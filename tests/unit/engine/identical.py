@@ -1,5 +1,4 @@
-"""Assert that two engine results are identical (every field, every value, the same row order), and open a store on
-both engines."""
+"""Assert that two engine results are identical: every field, every value, the same row order."""
 
 from __future__ import annotations
 
@@ -34,18 +33,3 @@ def assert_identical(a, b, where: str = "result") -> None:
         assert math.isnan(b), f"{where}: nan != {b!r}"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
-
-
-def engine_pair(path):
-    """A pytest fixture's body: the store at ``path`` opened read-only on DuckDB and on Spark (local), yielded as
-    ``(duck, spark)``, then closed with the Spark session. No pyspark or no Java: it errors (it never skips)."""
-    from analysis.sql.spark import spark_session, stop_spark_session
-    from analysis.store import Store
-
-    spark_session()
-    duck = Store(path, read_only=True)
-    spark = Store(path, read_only=True, engine="spark")
-    yield duck, spark
-    duck.close()
-    spark.close()
-    stop_spark_session()

@@ -10,8 +10,9 @@ from analysis.demo.seed import ensure_demo
 from analysis.slicing import counts as C
 from analysis.slicing.table import slice_table
 from analysis.sql import slices as Q
+from analysis.sql.spark import spark_session, stop_spark_session
 from analysis.store import Store
-from tests.unit.engine.identical import assert_identical, engine_pair
+from tests.unit.engine.identical import assert_identical
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
@@ -21,7 +22,13 @@ def stores(tmp_path_factory):
     path = tmp_path_factory.mktemp("blocks-spark") / "demo.duckdb"
     with Store(path) as writer:
         ensure_demo(writer, n_prompts=2000)
-    yield from engine_pair(path)  # no pyspark or no Java: the test errors here (it never skips)
+    spark_session()  # no pyspark or no Java: the test errors here (it never skips)
+    duck = Store(path, read_only=True)
+    spark = Store(path, read_only=True, engine="spark")
+    yield duck, spark
+    duck.close()
+    spark.close()
+    stop_spark_session()
 
 
 @pytest.mark.parametrize("where", [None, "confidence > 0.5"])

@@ -14,8 +14,9 @@ import pytest
 
 from analysis.slicing.discovery import discover
 from analysis.slicing.table import slice_table
+from analysis.sql.spark import spark_session, stop_spark_session
 from analysis.store import Store
-from tests.unit.engine.identical import assert_identical, engine_pair
+from tests.unit.engine.identical import assert_identical
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
@@ -45,7 +46,13 @@ def stores(tmp_path_factory):
     path = folder / "lake.duckdb"
     with Store(path) as writer:
         writer.register_parquet(folder / "parts", name="lake", mapping=MAPPING)
-    yield from engine_pair(path)  # no pyspark or no Java: the test errors here (it never skips)
+    spark_session()  # no pyspark or no Java: the test errors here (it never skips)
+    duck = Store(path, read_only=True)
+    spark = Store(path, read_only=True, engine="spark")
+    yield duck, spark
+    duck.close()
+    spark.close()
+    stop_spark_session()
 
 
 def test_spark_reads_the_files_in_place_and_numbers_rows_as_duckdb(stores):

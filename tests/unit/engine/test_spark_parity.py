@@ -20,8 +20,9 @@ from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
 from analysis.slicing.extras import slice_extras
 from analysis.slicing.table import slice_table
+from analysis.sql.spark import spark_session, stop_spark_session
 from analysis.store import Store
-from tests.unit.engine.identical import assert_identical, engine_pair
+from tests.unit.engine.identical import assert_identical
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
@@ -31,7 +32,13 @@ def stores(tmp_path_factory):
     path = tmp_path_factory.mktemp("parity") / "demo.duckdb"
     with Store(path) as writer:
         ensure_demo(writer)
-    yield from engine_pair(path)  # no pyspark or no Java: the test errors here (it never skips)
+    spark_session()  # no pyspark or no Java: the test errors here (it never skips)
+    duck = Store(path, read_only=True)
+    spark = Store(path, read_only=True, engine="spark")
+    yield duck, spark
+    duck.close()
+    spark.close()
+    stop_spark_session()
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,20 @@ from analysis.objective.link import ALL, link
 from analysis.objective.modes import compile_modes
 from analysis.objective.spec import load_objective, parse_objective
 from analysis.store import Store
-from tests.unit.objective._specs import DEMO_SPEC, RM_SPEC
+from tests.conftest import ROOT
 
+DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
+RM_SPEC = """
+objective: test
+components:
+  - id: rm
+    name: Helpfulness RM
+    kind: reward_model
+    why: useful answers
+    serves: accuracy
+    signals: [{column: rm, direction: higher_is_better}]
+    can_cause: [reward_hacking]
+"""
 COHORT = 'domain = "legal"'
 
 
