@@ -96,7 +96,14 @@ def test_background_work_runs_one_at_a_time_the_last_render_first():
             running.remove(name)
         return run
 
-    worker.submit(STARTUP, lambda: release.wait(30))  # keeps the thread busy while the rest is queued
+    busy = threading.Event()
+
+    def hold():  # keeps the thread busy while the rest is queued
+        busy.set()
+        release.wait(30)
+
+    worker.submit(STARTUP, hold)
+    assert busy.wait(30)  # the worker has taken the first job: nothing else can start before all are queued
     for priority, name in ((STARTUP, "start 1"), (STARTUP, "start 2"), (NEXT, "render 1"), (NEXT, "render 2")):
         worker.submit(priority, job(name))
     release.set()
