@@ -257,5 +257,6 @@ elif view == "surrogate":
     surrogate_view()
 else:
     mix_view()
-if view != "mix":  # the mix view as it opens, computed in the background while this view is read
-    ui.precompute_next(db, version, "timeline", name, where)
+# the other views as they open (the mix view; the surrogate curves of the session's spec), computed in the background
+# while this one is read
+ui.precompute_next(db, version, "timeline", name, where, view, *ui.spec_draft(), int(min_support), float(fdr))

@@ -279,8 +279,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
     max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
     ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
-    Compare's examples behind those rows; on Timeline (``kind="timeline"``, ``args`` = series, cohort) the mix view as
-    it opens. Each view is asked once per process; the work runs in
+    Compare's examples behind those rows; on Timeline (``kind="timeline"``, ``args`` = series, cohort, the view shown,
+    objective spec text (None: no spec), its source, min_support, fdr) the other views as they open: the mix view and
+    the surrogate curves. Each view is asked once per process; the work runs in
     the app's one background thread (:class:`_Background`: the last render's views first, before what is left of
     the start-up precompute), which shares the machine with the page the user is looking at.
     ``FAULTLINE_PRECOMPUTE=0`` turns it off.
@@ -303,9 +304,12 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     elif kind == "drilldowns":  # Compare's examples behind rows: the first rows of a table, a row of the swapped pair
         baseline, candidate, predicates, verdicts = args
         views += [(cache.comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts)) for p in predicates]
-    elif kind == "timeline":  # the mix view (its steps and default pair: one decomposition from the series' cells)
-        name, where = args
-        views.append((cache.series_mix_view, name, where))
+    elif kind == "timeline":  # the views of the page other than the one shown
+        name, where, shown, spec_text, source, min_support, fdr = args
+        if shown != "mix":  # the mix view as it opens (its steps and default pair: one decomposition from the cells)
+            views.append((cache.series_mix_view, name, where))
+        if shown != "surrogate" and spec_text is not None:  # the surrogate curves of the session's objective spec
+            views.append((cache.series_surrogate, name, spec_text, source, min_support, fdr, where))
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)

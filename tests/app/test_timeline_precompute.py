@@ -41,7 +41,7 @@ def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
     monkeypatch.setattr(analysis, "mix_shift", spy)
     path = str(db)
     version = cache._open(path).data_version()
-    jobs.precompute_next(path, version, "timeline", "s", None)
+    jobs.precompute_next(path, version, "timeline", "s", None, "drift", None, "", 30, 0.05)  # no spec: no surrogate
     assert jobs._background().wait_idle(timeout=120)
     assert not [e for e in jobs._next_views()["errors"] if path in e]
     assert calls == [("step-2", "step-3")]  # the first step whose mix moved the headline
@@ -86,3 +86,55 @@ def test_each_series_first_view_is_precomputed_at_start_up(tmp_path, monkeypatch
     assert len(calls) == computed
     fresh = real(cache._open(path), "s", min_support=30, fdr=0.05)
     pd.testing.assert_frame_equal(got.slices, fresh.slices)
+
+
+SPEC = """
+objective: toy
+components:
+  - {id: rm, name: Reward model, kind: reward_model, why: helpful answers, serves: accuracy,
+     signals: [{column: reward, direction: higher_is_better}]}
+"""
+
+
+def test_the_surrogate_view_is_ready_before_the_click(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_DEMO", "0")
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    db = tmp_path / "surrogate.duckdb"
+    import analysis
+
+    with open_store(db, seed_demo=False) as store:
+        for k in range(4):
+            frame = _frame(k).assign(reward=np.random.default_rng(10 + k).normal(0.2 * k, 0.3, 400))
+            store.ingest_frame(frame, name=f"step-{k + 1}",
+                               mapping={"input": "prompt", "correct": "correct", "signals": ["reward"]})
+        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(4)])
+    from ui import cache, jobs
+
+    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
+    calls, mixes = [], []
+    real, real_mix = analysis.over_optimisation, analysis.mix_shift
+
+    def spy(store, *a, **k):
+        if str(store.path) == str(db):
+            calls.append(a)
+        return real(store, *a, **k)
+
+    def spy_mix(store, *a, **k):
+        if str(store.path) == str(db):
+            mixes.append(a)
+        return real_mix(store, *a, **k)
+
+    monkeypatch.setattr(analysis, "over_optimisation", spy)
+    monkeypatch.setattr(analysis, "mix_shift", spy_mix)
+    path = str(db)
+    version = cache._open(path).data_version()
+    # the page shows the mix view: the surrogate curves are computed, the mix view is not (it is on screen)
+    jobs.precompute_next(path, version, "timeline", "s", None, "mix", SPEC, "toy.yaml", 30, 0.05)
+    assert jobs._background().wait_idle(timeout=120)
+    assert not [e for e in jobs._next_views()["errors"] if path in e]
+    assert len(calls) == 1 and mixes == []
+    got = cache.series_surrogate(path, version, "s", SPEC, "toy.yaml", 30, 0.05, None)  # the click: a cache hit
+    assert len(calls) == 1
+    fresh = real(cache._open(path), "s", analysis.parse_objective(SPEC, source="toy.yaml"), min_support=30,
+                 fdr=0.05)
+    pd.testing.assert_frame_equal(got.turns, fresh.turns)
