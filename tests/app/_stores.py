@@ -21,3 +21,22 @@ def point_app_at(monkeypatch, path: Path) -> None:
     """The app under test opens ``path`` and never seeds the demo into it."""
     monkeypatch.setenv("FAULTLINE_DB", str(path))
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
+
+
+def spy_engine(monkeypatch, db: Path, *names: str) -> dict[str, list]:
+    """Record the calls of these functions of the engine's public face (``analysis.<name>``) made on the store ``db``
+    (other tests' stores, queued in the same background thread, are left out); name -> list of the positional
+    arguments after the store, one per call."""
+    import analysis
+
+    calls: dict[str, list] = {name: [] for name in names}
+    for name in names:
+        real = getattr(analysis, name)
+
+        def spy(store, *a, _real=real, _name=name, **k):
+            if str(store.path) == str(db):
+                calls[_name].append(a)
+            return _real(store, *a, **k)
+
+        monkeypatch.setattr(analysis, name, spy)
+    return calls

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import open_store
+from tests.app._stores import spy_engine
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -32,18 +33,11 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     from ui import cache, jobs
 
     _wait()  # work queued by other tests of this process (other stores) is done first
-    calls = []
-    real_slices, real_compare = analysis.slice_table, analysis.compare_runs
+    real_slices = analysis.slice_table
+    spied = spy_engine(monkeypatch, db, "slice_table", "compare_runs")  # this test's store only
 
-    def spy(real, name):
-        def call(store, *a, **k):
-            if str(store.path) == str(db):  # this test's store only
-                calls.append((name, a, k))
-            return real(store, *a, **k)
-        return call
-
-    monkeypatch.setattr(analysis, "slice_table", spy(real_slices, "slices"))
-    monkeypatch.setattr(analysis, "compare_runs", spy(real_compare, "compare"))
+    def calls() -> list:
+        return spied["slice_table"] + spied["compare_runs"]
     path = str(db)
     version = cache._open(path).data_version()
     by = ("lang", "domain", "level")
@@ -52,7 +46,7 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     registry = jobs._next_views()
     _wait()
     assert not [e for e in registry["errors"] if path in e]
-    computed = len(calls)
+    computed = len(calls())
     assert computed == 5  # triples and singles of the run, pairs of the other run; pairs and the swapped comparison
     # the clicks find them: no engine call, and the numbers a fresh computation gives
     triples = cache.slices(path, version, first, by, 3, 5, 0.05, 5)
@@ -60,7 +54,7 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     cache.slices(path, version, second, by, 2, 5, 0.05, 5)
     pairs = cache.comparison(path, version, first, second, by, 2, 5, 0.05)
     cache.comparison(path, version, second, first, by, 1, 5, 0.05)
-    assert len(calls) == computed
+    assert len(calls()) == computed
     fresh = real_slices(cache._open(path), first, list(by), max_order=3, min_support=5, fdr=0.05, bins=5)
     pd.testing.assert_frame_equal(triples.table.drop(columns=["predicate"]), fresh.table.drop(columns=["predicate"]))
     assert list(triples.table["predicate"]) == list(fresh.table["predicate"])
@@ -68,7 +62,7 @@ def test_the_next_views_are_ready_before_the_click(tmp_path, monkeypatch):
     # asked again (a rerun of the page): nothing is queued twice
     jobs.precompute_next(path, version, "slices", first, by, 2, 5, 0.05, 5, (first, second))
     _wait()
-    assert len(calls) == computed
+    assert len(calls()) == computed
 
 
 def test_precompute_off_queues_nothing(tmp_path, monkeypatch):

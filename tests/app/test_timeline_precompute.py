@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import open_store
+from tests.app._stores import spy_engine
 
 
 def _frame(k: int, n: int = 400) -> pd.DataFrame:
@@ -17,28 +18,34 @@ def _frame(k: int, n: int = 400) -> pd.DataFrame:
     return pd.DataFrame({"prompt": [f"r{k}q{i}" for i in range(n)], "domain": domain, "correct": correct})
 
 
-def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
+def _series_store(tmp_path, monkeypatch, runs: int, *, reward: bool = False):
+    """A store holding a series "s" of ``runs`` runs (with a ``reward`` signal rising along it when asked), with the
+    app's demo and precompute set for the test, once other tests' background work is done; its path."""
     monkeypatch.setenv("FAULTLINE_DEMO", "0")
     monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
-    db = tmp_path / "timeline.duckdb"
     import analysis
+    from ui import jobs
 
+    db = tmp_path / "series.duckdb"
     with open_store(db, seed_demo=False) as store:
-        for k in range(4):
-            store.ingest_frame(_frame(k), name=f"step-{k + 1}")
-        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(4)])
+        for k in range(runs):
+            frame, mapping = _frame(k), None
+            if reward:
+                frame = frame.assign(reward=np.random.default_rng(10 + k).normal(0.2 * k, 0.3, len(frame)))
+                mapping = {"input": "prompt", "correct": "correct", "signals": ["reward"]}
+            store.ingest_frame(frame, name=f"step-{k + 1}", mapping=mapping)
+        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(runs)])
+    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
+    return db
+
+
+def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
+    db = _series_store(tmp_path, monkeypatch, 4)
+    import analysis
     from ui import cache, jobs
 
-    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
-    calls = []
     real = analysis.mix_shift
-
-    def spy(store, *a, **k):
-        if str(store.path) == str(db):
-            calls.append(a)
-        return real(store, *a, **k)
-
-    monkeypatch.setattr(analysis, "mix_shift", spy)
+    calls = spy_engine(monkeypatch, db, "mix_shift")["mix_shift"]
     path = str(db)
     version = cache._open(path).data_version()
     jobs.precompute_next(path, version, "timeline", "s", None, "drift", None, "", 30, 0.05)  # no spec: no surrogate
@@ -54,27 +61,12 @@ def test_the_mix_view_is_ready_before_the_click(tmp_path, monkeypatch):
 
 
 def test_each_series_first_view_is_precomputed_at_start_up(tmp_path, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
-    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
-    db = tmp_path / "startup.duckdb"
+    db = _series_store(tmp_path, monkeypatch, 3)
     import analysis
-
-    with open_store(db, seed_demo=False) as store:
-        for k in range(3):
-            store.ingest_frame(_frame(k), name=f"step-{k + 1}")
-        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(3)])
     from ui import cache, jobs
 
-    assert jobs._background().wait_idle(timeout=120)
-    calls = []
     real = analysis.trajectories
-
-    def spy(store, *a, **k):
-        if str(store.path) == str(db):
-            calls.append(a)
-        return real(store, *a, **k)
-
-    monkeypatch.setattr(analysis, "trajectories", spy)
+    calls = spy_engine(monkeypatch, db, "trajectories")["trajectories"]
     path = str(db)
     version = cache._open(path).data_version()
     state = jobs.start_precompute(path, version)
@@ -97,35 +89,13 @@ components:
 
 
 def test_the_surrogate_view_is_ready_before_the_click(tmp_path, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_DEMO", "0")
-    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
-    db = tmp_path / "surrogate.duckdb"
+    db = _series_store(tmp_path, monkeypatch, 4, reward=True)
     import analysis
-
-    with open_store(db, seed_demo=False) as store:
-        for k in range(4):
-            frame = _frame(k).assign(reward=np.random.default_rng(10 + k).normal(0.2 * k, 0.3, 400))
-            store.ingest_frame(frame, name=f"step-{k + 1}",
-                               mapping={"input": "prompt", "correct": "correct", "signals": ["reward"]})
-        analysis.create_series(store, "s", [f"step-{k + 1}" for k in range(4)])
     from ui import cache, jobs
 
-    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
-    calls, mixes = [], []
-    real, real_mix = analysis.over_optimisation, analysis.mix_shift
-
-    def spy(store, *a, **k):
-        if str(store.path) == str(db):
-            calls.append(a)
-        return real(store, *a, **k)
-
-    def spy_mix(store, *a, **k):
-        if str(store.path) == str(db):
-            mixes.append(a)
-        return real_mix(store, *a, **k)
-
-    monkeypatch.setattr(analysis, "over_optimisation", spy)
-    monkeypatch.setattr(analysis, "mix_shift", spy_mix)
+    real = analysis.over_optimisation
+    spied = spy_engine(monkeypatch, db, "over_optimisation", "mix_shift")
+    calls, mixes = spied["over_optimisation"], spied["mix_shift"]
     path = str(db)
     version = cache._open(path).data_version()
     # the page shows the mix view: the surrogate curves are computed, the mix view is not (it is on screen)
