@@ -151,4 +151,5 @@ def test_the_cluster_as_a_slice_is_computed_while_the_clusters_page_is_read(demo
     assert tuple(at.multiselect(key="slices_by").value) == by
     # the table the click shows was ready (the page's own next views, other orders, are computed after it renders)
     assert not [a for a, k in calls if a[1] == run_id and list(a[2]) == list(by) and k["max_order"] == 2]
+    assert jobs._background().wait_idle(timeout=120)  # those next views run in the background after the render
     assert any(a[1] == run_id and list(a[2]) == list(by) for a, _ in calls)  # the spy saw those
