@@ -3,7 +3,8 @@ run linked with and without a baseline, CPU and wall, with an optional cProfile 
 
 Usage::
 
-    python bench/bench_link.py --db STORE [--run NAME] [--baseline NAME] [--repeat 2] [--profile]
+    python bench/bench_link.py --db STORE [--run NAME] [--baseline NAME] [--repeat 2] [--profile] [--breakdown]
+                               [--ranks-in-engine]
 
 The store must hold two demo-shaped runs (``python -m analysis demo`` or bench_ui's generated store); by default
 the last run is analysed against the first. Copy a store before use: linking writes nothing, but the store is opened
@@ -74,7 +75,13 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="print the cProfile top functions of one call")
     ap.add_argument("--breakdown", action="store_true",
                     help="time the phases of one call with a baseline (wall and CPU per phase, summed over calls)")
+    ap.add_argument("--ranks-in-engine", action="store_true",
+                    help="rank the divergence in the engine whatever the run's size (no row read without a baseline)")
     args = ap.parse_args(argv)
+    if args.ranks_in_engine:
+        from analysis.objective import link as module
+
+        module.ROWS_RANKED_IN_MEMORY = -1
     store = Store(args.db)
     runs = store.runs()
     run = args.run or runs["name"].iloc[-1]

@@ -431,12 +431,23 @@ def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, s
     return ranks
 
 
-def _grouped_exact_sums(values: np.ndarray, order: np.ndarray, starts: np.ndarray, n: np.ndarray) -> list[int]:
-    """Per group the exact sum of ``values`` (non-negative int64, each below 2**62), as Python integers: ``order``
-    sorts the rows by group, ``starts`` and ``n`` are each group's first position in it and its size. Summed in two
-    32-bit limbs so no partial sum overflows (a limb's sum stays below ``n 2**32``)."""
+#: Rows up to which :func:`_grouped_exact_sums` sums in float limbs (each limb's sum below 2**53, exact).
+_LIMB_ROWS = 2**25
+
+
+def _grouped_exact_sums(values: np.ndarray, codes: np.ndarray, k: int, order: np.ndarray, starts: np.ndarray,
+                        n: np.ndarray) -> list[int]:
+    """Per group the exact sum of ``values`` (non-negative int64, at most ``4 m^2`` for a group of ``m`` rows, as a
+    product of twice mid-ranks), as Python integers. Up to :data:`_LIMB_ROWS` rows: ``np.bincount`` over two limbs
+    (the low 26 bits and the rest), each limb's sum below 2**53 so exact in float64; beyond, ``np.add.reduceat``
+    over two 32-bit limbs in int64, the rows in group order (``order``, groups starting at ``starts``, ``n`` rows
+    each)."""
+    if values.size <= _LIMB_ROWS:
+        high = np.bincount(codes, weights=(values >> 26).astype(np.float64), minlength=k)
+        low = np.bincount(codes, weights=(values & 0x3FFFFFF).astype(np.float64), minlength=k)
+        return [(int(h) << 26) + int(lo) for h, lo in zip(high.tolist(), low.tolist())]
     sorted_values = values[order]
-    out = [0] * n.size
+    out = [0] * k
     nonempty = np.flatnonzero(n > 0)
     if nonempty.size:
         at = starts[nonempty]
@@ -489,7 +500,7 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
             ry = _twice_mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
             if y_ranks is not None:
                 y_ranks[index] = ry
-        sums = [_grouped_exact_sums(v, order, starts, n) for v in (rx * ry, rx * rx, ry * ry)]
+        sums = [_grouped_exact_sums(v, codes, k, order, starts, n) for v in (rx * ry, rx * rx, ry * ry)]
         out.append(_spearman_from_twice_rank_sums(n, *sums))
     return out
 

@@ -164,3 +164,20 @@ def test_generated_engine_ranks_equal_numpy_ranks_and_scipy(generated, monkeypat
     assert set(div["signal"]) == {"rm", "judge", "penalty"}
     assert (div["description"] == "tier = (missing)").any()  # NaN and NULL: one slice
     _against_scipy(engine, generated, "g", spec, graded=True, where=where, by=by, min_support=10)
+
+
+@pytest.mark.parametrize("limb_rows", [L._LIMB_ROWS, 0])
+def test_grouped_exact_sums_equal_python_integers(monkeypatch, limb_rows):
+    """Both branches of the numpy path's grouped sums (float limbs, int64 limbs in group order) against sums of
+    Python integers, with values near the largest a product of twice mid-ranks takes."""
+    monkeypatch.setattr(L, "_LIMB_ROWS", limb_rows)
+    rng = np.random.default_rng(3)
+    m = 5000
+    codes = rng.integers(0, 4, m)  # group 4 of 5 stays empty
+    values = rng.integers(0, 4 * m * m, m, dtype=np.int64) + (4 * m * m - 10**6) * (rng.random(m) < 0.5)
+    n = np.bincount(codes, minlength=5)
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    order = np.argsort(codes, kind="stable")
+    got = L._grouped_exact_sums(values, codes, 5, order, starts, n)
+    want = [sum(int(v) for v, c in zip(values, codes) if c == g) for g in range(5)]
+    assert got == want and got[4] == 0 and all(isinstance(v, int) for v in got)
