@@ -414,8 +414,10 @@ def _group_order(order: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndar
     return order[np.argsort(small, kind="stable")]
 
 
-def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Twice the average (mid) ranks of ``values`` within each group, as integers (int64); ``order`` sorts the rows by
+def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray, k: int
+                     ) -> tuple[np.ndarray, list[int] | None]:
+    """Twice the average (mid) ranks of ``values`` within each group, as integers (int64), and per group the exact
+    sum of their squares (Python integers; None above :data:`_LIMB_ROWS` rows); ``order`` sorts the rows by
     (group, value)."""
     vs = values[order]
     gs = codes[order]
@@ -428,7 +430,14 @@ def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, s
     twice = 2 * (first - starts[gs[first]] + 1) + length - 1
     ranks = np.empty(values.size, dtype=np.int64)
     ranks[order] = np.repeat(twice, length)
-    return ranks
+    squares = None
+    if values.size <= _LIMB_ROWS:  # once per run of ties: length (2r)^2, in two limbs each summed exactly
+        square = twice * twice  # below 2**44 (r at most 2**25)
+        run_group = gs[first]
+        high = np.bincount(run_group, weights=(length * (square >> 26)).astype(np.float64), minlength=k)
+        low = np.bincount(run_group, weights=(length * (square & 0x3FFFFFF)).astype(np.float64), minlength=k)
+        squares = [(int(h) << 26) + int(lo) for h, lo in zip(high.tolist(), low.tolist())]
+    return ranks, squares
 
 
 #: Rows up to which :func:`_grouped_exact_sums` sums in float limbs (each limb's sum below 2**53, exact).
@@ -492,16 +501,20 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
         n = np.bincount(codes, minlength=k).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
         order = _group_order(x_order, codes, k)
-        rx = _twice_mid_ranks(x, codes, order, starts)
-        ry = None if y_ranks is None else y_ranks.get(index)
+        rx, xx = _twice_mid_ranks(x, codes, order, starts, k)
+        ry, yy = (None, None) if y_ranks is None else y_ranks.get(index, (None, None))
         if ry is None:
             if y_order is None:
                 y_order = np.argsort(y, kind="stable")
-            ry = _twice_mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
+            ry, yy = _twice_mid_ranks(y, codes, _group_order(y_order, codes, k), starts, k)
             if y_ranks is not None:
-                y_ranks[index] = ry
-        sums = [_grouped_exact_sums(v, codes, k, order, starts, n) for v in (rx * ry, rx * rx, ry * ry)]
-        out.append(_spearman_from_twice_rank_sums(n, *sums))
+                y_ranks[index] = (ry, yy)
+        xy = _grouped_exact_sums(rx * ry, codes, k, order, starts, n)
+        if xx is None:
+            xx = _grouped_exact_sums(rx * rx, codes, k, order, starts, n)
+        if yy is None:
+            yy = _grouped_exact_sums(ry * ry, codes, k, order, starts, n)
+        out.append(_spearman_from_twice_rank_sums(n, xy, xx, yy))
     return out
 
 

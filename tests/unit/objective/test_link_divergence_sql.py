@@ -181,3 +181,12 @@ def test_grouped_exact_sums_equal_python_integers(monkeypatch, limb_rows):
     got = L._grouped_exact_sums(values, codes, 5, order, starts, n)
     want = [sum(int(v) for v, c in zip(values, codes) if c == g) for g in range(5)]
     assert got == want and got[4] == 0 and all(isinstance(v, int) for v in got)
+
+
+def test_numpy_path_beyond_the_float_limbs_gives_the_same_numbers(generated, monkeypatch):
+    """The numpy path's int64 branch (squares per row, sums in group order) equals its float-limb branch."""
+    spec = parse_objective(SPEC)
+    limbs = link(generated, "g", spec, by=["tier", "region"], strict=False, min_support=10)
+    monkeypatch.setattr(L, "_LIMB_ROWS", 0)
+    wide = link(generated, "g", spec, by=["tier", "region"], strict=False, min_support=10)
+    _results_identical(wide, limbs)
