@@ -523,6 +523,9 @@ def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, m
     """Spearman rho of an oriented signal and the outcome within each slice (and the whole run),
     BH q-values over the slices tested; slices below ``min_support`` are not tested.
 
+    Ranked in numpy over rows in memory, from exact integer sums of twice the mid-ranks: the same numbers, bit for
+    bit, as :func:`divergence_by_slice` (the engine's ranks over the rows where they lie).
+
     Parameters
     ----------
     oriented, outcome : ndarray of float, shape (n,)
