@@ -162,6 +162,11 @@ def spearman_from_rank_sums(n: ArrayLike, sxy: ArrayLike, sxx: ArrayLike, syy: A
         ``t = rho sqrt((n-2) / ((1+rho)(1-rho)))``, as ``scipy.stats.spearmanr``. rho NaN for a group of fewer than 2
         rows or a constant variable (``sxx`` or ``syy`` 0); p NaN also for 2 rows.
 
+    Raises
+    ------
+    ValueError
+        An argument not 1-D (``MSG_NDIM``) or of another length than ``n`` (``MSG_LENGTH``).
+
     References
     ----------
     Spearman, C. (1904). The proof and measurement of association between two things. Am. J. Psychol. 15, 72-101.
@@ -172,9 +177,12 @@ def spearman_from_rank_sums(n: ArrayLike, sxy: ArrayLike, sxx: ArrayLike, syy: A
     >>> np.round(rho, 4).tolist(), np.round(p, 4).tolist()
     ([1.0, -1.0], [0.0, nan])
     """
-    n = np.asarray(n, dtype=np.float64)
-    sxy, sxx, syy = (np.asarray(v, dtype=np.float64) for v in (sxy, sxx, syy))
+    n = one_d("n", np.asarray(n, dtype=np.float64))
     k = n.shape[0]
+    sxy, sxx, syy = (one_d(name, np.asarray(v, dtype=np.float64)) for name, v in (("sxy", sxy), ("sxx", sxx),
+                                                                                    ("syy", syy)))
+    for name, v in (("sxy", sxy), ("sxx", sxx), ("syy", syy)):
+        check_length(name, v, "n", k)
     rho = np.full(k, np.nan)
     p = np.full(k, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):

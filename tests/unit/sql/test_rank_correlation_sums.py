@@ -110,3 +110,8 @@ def test_the_statement_transpiles_to_spark():
     spark = to_spark(sql, params)
     assert "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" in spark and "?" not in spark
     assert "ISNAN" in spark.upper()
+
+
+def test_rank_sums_of_other_lengths_are_refused():
+    with pytest.raises(ValueError, match="sxx"):
+        S.spearman_from_rank_sums([3, 2], [2.0, -0.5], [2.0], [2.0, 0.5])
