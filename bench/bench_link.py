@@ -3,7 +3,8 @@ run linked with and without a baseline, CPU and wall, with an optional cProfile 
 
 Usage::
 
-    python bench/bench_link.py --db STORE [--run NAME] [--baseline NAME] [--repeat 2] [--profile]
+    python bench/bench_link.py --db STORE [--run NAME] [--baseline NAME] [--repeat 2] [--profile] [--breakdown]
+                               [--ranks-in-engine]
 
 The store must hold two demo-shaped runs (``python -m analysis demo`` or bench_ui's generated store); by default
 the last run is analysed against the first. Copy a store before use: linking writes nothing, but the store is opened
@@ -41,7 +42,7 @@ def _timed(fn):
 #: runs in a thread of its own beside the run's phases: CPU is the process's, so overlapping phases share it.
 PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes", "materialise_modes",
           "prepare_attributes", "_load", "_slice_codes", "modes_slices", "mode_counts", "separation_by_mode",
-          "divergence_table", "_baseline_rows", "_paired_positions", "goodhart_tables", "_goodhart_evidence",
+          "divergence_table", "divergence_by_slice", "_baseline_rows", "_paired_positions", "goodhart_tables", "_goodhart_evidence",
           "release_modes")
 
 
@@ -74,7 +75,13 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="print the cProfile top functions of one call")
     ap.add_argument("--breakdown", action="store_true",
                     help="time the phases of one call with a baseline (wall and CPU per phase, summed over calls)")
+    ap.add_argument("--ranks-in-engine", action="store_true",
+                    help="rank the divergence in the engine whatever the run's size (no row read without a baseline)")
     args = ap.parse_args(argv)
+    if args.ranks_in_engine:
+        from analysis.objective import link as module
+
+        module.ROWS_RANKED_IN_MEMORY = -1
     store = Store(args.db)
     runs = store.runs()
     run = args.run or runs["name"].iloc[-1]

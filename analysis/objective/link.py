@@ -61,6 +61,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -107,6 +108,8 @@ ALL = "(all examples)"
 MSG_MIN_FAILURES = "Invalid 'min_failures' parameter: expected an integer >= 2, got {value!r}"
 MSG_MIN_EFFECT = "Invalid 'min_effect' parameter: expected a number in (0, 0.5), got {value!r}"
 MSG_SAME_RUN = "The run and the baseline are the same run ({run!r}); choose two different runs"
+MSG_TWO_VALUES = ("Attribute {attribute!r} has two values labelled {label!r}; the divergence needs one slice per "
+                  "label")
 MSG_NO_MATCH = "Runs {base!r} and {run!r} share no example ids; the Goodhart comparison needs the same examples"
 #: The column of the matrix when there is no objective spec (no component): every cell "no signal".
 NO_SPEC_COMPONENT = "no_spec"
@@ -342,6 +345,28 @@ def _load(store: Store, run: str, objective: Objective, compiled: CompiledModes,
     return _RunData(frame, compiled, signals, graded, signal_sql, texts)
 
 
+#: Above this many scored rows (of the run, or of its cohort) the link's divergence is ranked by the engine
+#: (:func:`divergence_by_slice`) on DuckDB too, and without a baseline no row is read into Python; at or below it
+#: numpy ranks the rows read (:func:`divergence_table`), measured 5x cheaper at 1M rows on two cores. Both give the
+#: same numbers (exact integer sums of the mid-ranks). The Spark engine always ranks in the engine.
+ROWS_RANKED_IN_MEMORY = 2_000_000
+
+
+def ranks_in_engine(store: Store, n_rows: int) -> bool:
+    """Whether the link's divergence is ranked by the engine (:data:`ROWS_RANKED_IN_MEMORY`): on Spark, or above
+    that many scored rows."""
+    return getattr(store, "engine", "duckdb") != "duckdb" or n_rows > ROWS_RANKED_IN_MEMORY
+
+
+def _totals(store: Store, rows: CompiledModes) -> tuple[int, bool]:
+    """The scored rows of ``rows`` (of its cohort) and whether the run's scores are graded (False without a row, as
+    :func:`_load` says), from one statement."""
+    graded = "bool_or(__graded)" if rows.cursor is not None else F.graded_expr(rows.table)
+    sql, params = M.link_totals_sql(rows.table, graded, cohort=rows.cohort_sql)
+    n, is_graded = rows.cursor_of(store).execute(sql, params).fetchall()[0]
+    return int(n), bool(is_graded) if n else False
+
+
 def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
@@ -389,20 +414,71 @@ def _group_order(order: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndar
     return order[np.argsort(small, kind="stable")]
 
 
-def _mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Average (mid) ranks of ``values`` within each group; ``order`` sorts the rows by (group, value)."""
+def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray, k: int
+                     ) -> tuple[np.ndarray, list[int] | None]:
+    """Twice the average (mid) ranks of ``values`` within each group, as integers (int64), and per group the exact
+    sum of their squares (Python integers; None above :data:`_LIMB_ROWS` rows); ``order`` sorts the rows by
+    (group, value)."""
     vs = values[order]
     gs = codes[order]
     new_run = np.ones(values.size, dtype=bool)
     new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
     first = np.flatnonzero(new_run)  # where each run of ties begins, in sorted order
     length = np.diff(np.append(first, values.size))
-    # a run's ranks are consecutive integers: their mean is its first rank plus (length - 1) / 2, a half-integer
-    # (exact), without summing them
-    avg = (first - starts[gs[first]] + 1.0) + (length - 1) / 2.0
-    ranks = np.empty(values.size)
-    ranks[order] = np.repeat(avg, length)
-    return ranks
+    # a run's ranks are consecutive integers: their mean is its first rank plus (length - 1) / 2, so twice the mean is
+    # 2 (first rank) + length - 1, an integer (exact), without summing them
+    twice = 2 * (first - starts[gs[first]] + 1) + length - 1
+    ranks = np.empty(values.size, dtype=np.int64)
+    ranks[order] = np.repeat(twice, length)
+    squares = None
+    if values.size <= _LIMB_ROWS:  # once per run of ties: length (2r)^2, in two limbs each summed exactly
+        square = twice * twice  # below 2**44 (r at most 2**25)
+        run_group = gs[first]
+        high = np.bincount(run_group, weights=(length * (square >> 26)).astype(np.float64), minlength=k)
+        low = np.bincount(run_group, weights=(length * (square & 0x3FFFFFF)).astype(np.float64), minlength=k)
+        squares = [(int(h) << 26) + int(lo) for h, lo in zip(high.tolist(), low.tolist())]
+    return ranks, squares
+
+
+#: Rows up to which :func:`_grouped_exact_sums` sums in float limbs (each limb's sum below 2**53, exact).
+_LIMB_ROWS = 2**25
+
+
+def _grouped_exact_sums(values: np.ndarray, codes: np.ndarray, k: int, order: np.ndarray, starts: np.ndarray,
+                        n: np.ndarray) -> list[int]:
+    """Per group the exact sum of ``values`` (non-negative int64, at most ``4 m^2`` for a group of ``m`` rows, as a
+    product of twice mid-ranks), as Python integers. Up to :data:`_LIMB_ROWS` rows: ``np.bincount`` over two limbs
+    (the low 26 bits and the rest), each limb's sum below 2**53 so exact in float64; beyond, ``np.add.reduceat``
+    over two 32-bit limbs in int64, the rows in group order (``order``, groups starting at ``starts``, ``n`` rows
+    each)."""
+    if values.size <= _LIMB_ROWS:
+        high = np.bincount(codes, weights=(values >> 26).astype(np.float64), minlength=k)
+        low = np.bincount(codes, weights=(values & 0x3FFFFFF).astype(np.float64), minlength=k)
+        return [(int(h) << 26) + int(lo) for h, lo in zip(high.tolist(), low.tolist())]
+    sorted_values = values[order]
+    out = [0] * k
+    nonempty = np.flatnonzero(n > 0)
+    if nonempty.size:
+        at = starts[nonempty]
+        high = np.add.reduceat(sorted_values >> 32, at)
+        low = np.add.reduceat(sorted_values & 0xFFFFFFFF, at)
+        for g, h, lo in zip(nonempty.tolist(), high.tolist(), low.tolist()):
+            out[g] = (h << 32) + lo
+    return out
+
+
+def _spearman_from_twice_rank_sums(n: Sequence[int], xy: Sequence[int], xx: Sequence[int], yy: Sequence[int]
+                                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slice (n, rho, p) from exact integer sums of twice the mid-ranks (``2 rx * 2 ry``, ``(2 rx)^2``,
+    ``(2 ry)^2``) over its ``n`` rows: the centred sums made exactly in integers
+    (``sum (rx - m)(ry - m) = (sum (2 rx)(2 ry) - n (n + 1)^2) / 4``, ``m = (n + 1) / 2``), rounded once, then
+    :func:`analysis.stats.spearman_from_rank_sums`. The one conversion of the engine's sums
+    (:func:`divergence_by_slice`) and of numpy's (:func:`divergence_table`): the same numbers from either."""
+    counts = [int(c) for c in n]
+    dev = [np.array([float(int(s) - c * (c + 1) ** 2) / 4.0 for s, c in zip(sums, counts)], dtype=np.float64)
+           for sums in (xy, xx, yy)]
+    rho, p = _stats.spearman_from_rank_sums(np.array(counts, dtype=np.float64), *dev)
+    return np.array(counts, dtype=np.int64), rho, p
 
 
 def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | None = None
@@ -412,27 +488,33 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
     ``x`` and ``y`` are finite, shape (n,); ``groups`` yields (name, codes, labels) with codes in
     ``[0, len(labels))``. The value orders are sorted once (``x`` here, ``y`` once per link call when ``y_ranks``
     caches the outcome's ranks by attribute position); each attribute then needs only a stable sort of its small codes.
-    Mid-ranks within the slice, Pearson correlation of the ranks from grouped sums, and
-    ``p = 2 T_{n-2}.sf(|rho| sqrt((n-2) / ((1+rho)(1-rho))))`` as ``scipy.stats.spearmanr``; rho NaN for fewer than
-    2 rows or a constant x or y in the slice, p NaN also for 2 rows. Per attribute: (n, rho, p), shape (n_labels,).
+    Twice the mid-ranks within the slice (integers), their exact integer sums per slice, and rho and
+    ``p = 2 T_{n-2}.sf(|rho| sqrt((n-2) / ((1+rho)(1-rho))))`` as ``scipy.stats.spearmanr``
+    (:func:`_spearman_from_twice_rank_sums`, as from the engine's sums); rho NaN for fewer than 2 rows or a constant x
+    or y in the slice, p NaN also for 2 rows. Per attribute: (n, rho, p), shape (n_labels,).
     """
     x_order = np.argsort(x, kind="stable")
     y_order = None
     out = []
     for index, (_, codes, labels) in enumerate(groups):
         k = len(labels)
-        n = np.bincount(codes, minlength=k).astype(np.float64)
+        n = np.bincount(codes, minlength=k).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
-        rx = _mid_ranks(x, codes, _group_order(x_order, codes, k), starts)
-        ry = None if y_ranks is None else y_ranks.get(index)
+        order = _group_order(x_order, codes, k)
+        rx, xx = _twice_mid_ranks(x, codes, order, starts, k)
+        ry, yy = (None, None) if y_ranks is None else y_ranks.get(index, (None, None))
         if ry is None:
             if y_order is None:
                 y_order = np.argsort(y, kind="stable")
-            ry = _mid_ranks(y, codes, _group_order(y_order, codes, k), starts)
+            ry, yy = _twice_mid_ranks(y, codes, _group_order(y_order, codes, k), starts, k)
             if y_ranks is not None:
-                y_ranks[index] = ry
-        rho, p = _stats.spearman_from_mid_ranks(rx, ry, codes, n)
-        out.append((n.astype(np.int64), rho, p))
+                y_ranks[index] = (ry, yy)
+        xy = _grouped_exact_sums(rx * ry, codes, k, order, starts, n)
+        if xx is None:
+            xx = _grouped_exact_sums(rx * rx, codes, k, order, starts, n)
+        if yy is None:
+            yy = _grouped_exact_sums(ry * ry, codes, k, order, starts, n)
+        out.append(_spearman_from_twice_rank_sums(n, xy, xx, yy))
     return out
 
 
@@ -440,6 +522,9 @@ def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, m
                      fdr: float, outcome_ranks: dict | None = None) -> pd.DataFrame:
     """Spearman rho of an oriented signal and the outcome within each slice (and the whole run),
     BH q-values over the slices tested; slices below ``min_support`` are not tested.
+
+    Ranked in numpy over rows in memory, from exact integer sums of twice the mid-ranks: the same numbers, bit for
+    bit, as :func:`divergence_by_slice` (the engine's ranks over the rows where they lie).
 
     Parameters
     ----------
@@ -481,6 +566,119 @@ def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, m
     table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
     return table
+
+
+def _outcome_sql(graded: bool) -> tuple[str, list]:
+    """The outcome of the divergence as an SQL DOUBLE: the score when scores are graded, else correctness as 0/1."""
+    return ("CAST(score AS DOUBLE)", []) if graded else ("CASE WHEN correct THEN 1.0 ELSE 0.0 END", [])
+
+
+def _rank_statistics(got: list[dict], count: int):
+    """Per result row of :func:`analysis.sql.modes.rank_correlation_sums_sql`, for value ``count``: (n, rho, p) from
+    its exact integer sums of twice the mid-ranks (a sum over no row, NULL, as 0)."""
+    def whole(name: str) -> list[int]:
+        return [0 if r.get(f"{name}{count}") is None else int(r[f"{name}{count}"]) for r in got]
+
+    return _spearman_from_twice_rank_sums(whole("n"), whole("xy"), whole("xx"), whole("yy"))
+
+
+def _slice_value(value):
+    """A slice value read by ``fetchall`` as the pandas frame of the rows held it (a DECIMAL as a float), so that
+    :func:`~analysis.slicing.attributes.value_label` labels it as :func:`_slice_codes` did."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def divergence_by_slice(store: Store, rows: CompiledModes, objective: Objective, signals: dict[str, tuple[str, list]],
+                        prepared, *, graded: bool, min_support: int, fdr: float, labelled=None) -> pd.DataFrame:
+    """Spearman rho of each oriented signal and the outcome within each slice (and the whole run), BH q-values
+    over the slices tested per signal; computed by the engine, one row per slice read back.
+
+    The statistics of :func:`divergence_table` (the same rows, order and columns) without reading an example
+    into Python: per attribute one statement (:func:`analysis.sql.modes.rank_correlation_sums_sql`) ranks every
+    signal and the outcome within each slice by window functions and returns exact integer sums of the
+    mid-ranks per slice; :func:`analysis.stats.spearman_from_rank_sums` makes rho and the p-value.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the run.
+    rows : CompiledModes
+        The run's modes whose ``table`` (and cursor, :meth:`CompiledModes.cursor_of`) hold the rows: the temporary
+        table of :func:`analysis.objective.modes.materialise_modes`, or the run's table (with its cohort).
+    objective : Objective
+        The spec: its components' signals, in order; a signal is oriented the way the objective pushes it (a
+        ``lower_is_better`` one ranked negated).
+    signals : dict
+        Signal key (``component:index``) -> its SQL DOUBLE over ``rows.table`` and parameters; signals not in it
+        (the run lacks them) are left out.
+    prepared : list of PreparedAttribute
+        The attributes, their SQL over ``rows.table``.
+    graded : bool
+        The outcome is the score (True) or correctness as 0/1.
+    min_support : int
+        Slices with fewer rows (with a finite signal and outcome) are not tested (p and q NaN).
+    fdr : float
+        Benjamini-Hochberg level of ``divergent`` (rho < 0 and q < fdr).
+    labelled : list of PreparedAttribute, optional
+        The same attributes as ``prepared`` for their labels (bins), when ``prepared`` names the columns of a
+        temporary table; default ``prepared``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (signal, slice): ``component``, ``signal``, then the columns of :func:`divergence_table`
+        (``attribute``, ``description``, ``n`` (a count), ``rho`` (in [-1, 1]), ``p_value``, ``q_value``,
+        ``divergent``); slices as :func:`divergence_table` orders them (the whole run first, then each attribute's
+        slices by label).
+
+    Raises
+    ------
+    FaultlineError
+        Two values of an attribute with one label (other than NaN and a missing value, counted as one slice).
+    """
+    labelled = prepared if labelled is None else labelled
+    chosen = [(comp, sig, key) for comp, _, sig, key in _component_signals(objective) if key in signals]
+    cols = ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value", "divergent"]
+    if not chosen:
+        return pd.DataFrame({c: [] for c in cols})
+    values = [(*signals[key], sig.direction != "higher_is_better") for _, sig, key in chosen]
+    outcome = _outcome_sql(graded)
+    cursor = rows.cursor_of(store)
+
+    def sums(attribute, nan_as_null=False) -> list[dict]:
+        sql, params, names = M.rank_correlation_sums_sql(rows.table, values, outcome, attribute,
+                                                         nan_as_null=nan_as_null, cohort=rows.cohort_sql)
+        return [dict(zip(names, r)) for r in cursor.execute(sql, params).fetchall()]
+
+    whole = sums(None) or [{}]  # no scored row: one slice of none
+    parts = [("", [ALL], [whole])]  # per attribute: name, labels, per label its result rows
+    for prep, labels_of in zip(prepared, labelled):
+        got = sums((prep.sql.expr, prep.sql.params))
+        if any(isinstance(r["slice"], float) and math.isnan(r["slice"]) for r in got):
+            got = sums((prep.sql.expr, prep.sql.params), nan_as_null=True)  # NaN and missing: one slice
+        by_label: dict[str, dict] = {}
+        for r in got:
+            label = value_label(labels_of, _slice_value(r["slice"]))
+            if label in by_label:
+                raise FaultlineError(MSG_TWO_VALUES.format(attribute=labels_of.attribute.name, label=label))
+            by_label[label] = r
+        order = sorted(by_label)  # as np.unique orders the labels in _slice_codes
+        names = [describe_condition(labels_of.attribute.name, u, binned=labels_of.labels is not None) for u in order]
+        parts.append((labels_of.attribute.name, names, [[by_label[u]] for u in order]))
+    tables = []
+    for i, (comp, sig, _) in enumerate(chosen):
+        flat = [r for _, _, groups in parts for group in groups for r in group]
+        n, rho, p = _rank_statistics(flat, i)
+        table = pd.DataFrame({
+            "attribute": [name for name, labels, _ in parts for _ in labels],
+            "description": [label for _, labels, _ in parts for label in labels],
+            "n": n.astype(int), "rho": rho, "p_value": np.where(n >= min_support, p, np.nan)})
+        table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
+        table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
+        table.insert(0, "component", comp.id)
+        table.insert(1, "signal", sig.column)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 # --------------------------------------------------------------------------------- Goodhart
@@ -727,7 +925,7 @@ def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list]
     modes = [compiled.mode_sql(mode.id) for mode in objective.modes]
     sql, all_params, names = M.separation_sums_sql(table or compiled.table, (sql_expr, params), modes,
                                                    cohort=compiled.cohort_sql)
-    values = compiled.cursor_of(store).execute(sql, all_params).fetchone()
+    values = compiled.cursor_of(store).execute(sql, all_params).fetchall()[0]  # drained: the cursor is reused
     got = {n: int(v) if v is not None else 0 for n, v in zip(names, values)}
     out = {}
     for i, mode in enumerate(objective.modes):
@@ -915,9 +1113,16 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                                 threaded=getattr(store, "engine", "duckdb") == "duckdb") \
         if base_info is not None else None
     try:
-        data = _load(store, schema, objective, rows, rows_prepared, rows_signals)
-        min_count = support_count(min_support, len(data.frame))
-        attributes = _slice_codes(data, prepared)
+        n_rows, graded = _totals(store, rows)
+        in_engine = ranks_in_engine(store, n_rows)
+        # the rows are read only where a statistic still needs them: the numpy ranks (few rows, on DuckDB) and the
+        # Goodhart tables (with a baseline)
+        data = None if in_engine and base_info is None else _load(store, schema, objective, rows, rows_prepared,
+                                                                    rows_signals)
+        if data is not None:
+            graded = data.graded
+        min_count = support_count(min_support, n_rows)
+        attributes = _slice_codes(data, prepared) if data is not None else None
         notes = [n for n in compiled.notes if n not in problems]
 
         concentration = modes_slices(store, schema, objective, None, compiled=rows, prepared=rows_prepared,
@@ -925,18 +1130,16 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                                      bins=bins)
         counts = mode_counts(store, schema, compiled=rows)
 
-        frame = data.frame
-        correct = frame["correct"].to_numpy(dtype=bool)
-        outcome = frame["score"].to_numpy(dtype=float) if data.graded else correct.astype(float)
+        frame = data.frame if data is not None else None
 
         # separation for every (mode, signal): the mode's own failures (in no other mode) against
         # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
         sep_rows = []
         for comp, j, sig, key in _component_signals(objective):
-            if key not in data.signals:
+            if key not in rows_signals:
                 continue
             sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            per_mode = separation_by_mode(store, None, data.signal_sql[key], rows, objective,
+            per_mode = separation_by_mode(store, None, rows_signals[key], rows, objective,
                                           sign=sign, confidence=confidence)
             for mode in objective.modes:
                 stats, every = per_mode[mode.id]
@@ -952,6 +1155,11 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
                                                                    np.nan))
 
+        # divergence per signal and slice, from exact integer sums of the mid-ranks: made by the engine (one statement
+        # per attribute, no row read) on Spark and for many rows, else by numpy over the rows read (the same numbers)
+        divergence = divergence_by_slice(store, rows, objective, rows_signals, rows_prepared, graded=graded,
+                                         min_support=min_count, fdr=fdr, labelled=prepared) if in_engine else None
+
     except BaseException:
         if baseline_side is not None:
             baseline_side.wait()  # its statements done before the caller may close the store
@@ -959,21 +1167,22 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     finally:
         release_modes(rows)
 
-    # divergence per signal (the outcome ranked once per slice attribute, for every signal)
-    div_tables = []
-    outcome_ranks: dict = {}
-    for comp, _, sig, key in _component_signals(objective):
-        if key not in data.signals:
-            continue
-        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-        t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                             min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
-        t.insert(0, "component", comp.id)
-        t.insert(1, "signal", sig.column)
-        div_tables.append(t)
-    divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
-        {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
-                         "divergent"]}))
+    if divergence is None:  # the outcome ranked once per slice attribute, for every signal
+        outcome = frame["score"].to_numpy(dtype=float) if graded else frame["correct"].to_numpy(dtype=float)
+        div_tables = []
+        outcome_ranks: dict = {}
+        for comp, _, sig, key in _component_signals(objective):
+            if key not in data.signals:
+                continue
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
+                                 min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
+            t.insert(0, "component", comp.id)
+            t.insert(1, "signal", sig.column)
+            div_tables.append(t)
+        divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
+            {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
+                             "divergent"]}))
 
     # Goodhart quadrant across two runs
     goodhart = mode_change = None
@@ -1041,7 +1250,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         "divergent_slices"])
     settings = {"attributes": [p.attribute.name for p in prepared], "max_order": max_order, "min_support": min_support,
                 "min_failures": min_failures, "min_effect": min_effect, "fdr": fdr, "confidence": confidence,
-                "bins": bins, "outcome": "score" if data.graded else "correctness (0/1)",
+                "bins": bins, "outcome": "score" if graded else "correctness (0/1)",
                 "separation": "preference AUC (DeLong interval), Cohen's d, Mann-Whitney U p, BH over the matrix",
                 "divergence": "Spearman rho per slice of oriented signal and outcome, BH over slices per signal",
                 "goodhart": "paired t for the signal change, McNemar exact for accuracy and mode rates, BH over slices"}

@@ -122,6 +122,14 @@ def link_rows_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
             params + where_params)
 
 
+def link_totals_sql(table: str, graded: str, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """The scored examples (of the cohort, if given) and whether the run's scores are graded (``graded``: an
+    expression over ``table``, :func:`analysis.sql.features.graded_expr` or an aggregate of the column of
+    :func:`materialise_modes_sql`'s table)."""
+    where, where_params = and_cohort("NOT unscorable", cohort)
+    return f"SELECT count(*), {graded} FROM {quote_ident(table)} WHERE {where}", where_params
+
+
 def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, str, Sequence]], *,
                           cohort: CohortSQL = None) -> tuple[str, list]:
     """A temporary table ``name`` of the scored examples (of the cohort, if given) with ``source_row``,
@@ -257,3 +265,90 @@ def examples_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], why: 
         sql += " LIMIT ?"
         params.append(int(limit))
     return sql, params
+
+
+def rank_correlation_sums_sql(table: str, values: Sequence[tuple[str, Sequence, bool]], outcome: tuple[str, Sequence],
+                              attribute: tuple[str, Sequence] | None, *, nan_as_null: bool = False,
+                              cohort: CohortSQL = None) -> tuple[str, list, list[str]]:
+    """Exact sums of Spearman's rho of each value against the outcome within every slice of one attribute, in one
+    statement; one row per slice, no example row leaves the engine.
+
+    Per value ``i`` (``(sql, params, descending)``, a DOUBLE; ``descending`` ranks it negated) the rows with a finite
+    value and a finite ``outcome`` (``(sql, params)``, a DOUBLE) are ranked within their slice: twice the value's
+    mid-rank is ``rank() + count(*)`` over the rows up to the row's peers (``2 #{below} + #{equal} + 1``, an integer;
+    one window per value, partitioned by the slice's integer code, the rows left out ordered last). The outcome is
+    ranked over the rows grouped by (slice, outcome value), where twice the mid-rank is
+    ``2 #{up to the value} - #{equal} + 1``: one small window for every value. Per slice the statement returns
+    ``n<i>`` (rows ranked) and the integer sums of ``2 rx * 2 ry``, ``(2 rx)^2`` and ``(2 ry)^2`` (``xy<i>``,
+    ``xx<i>``, ``yy<i>``; DECIMAL(38, 0): the same on every engine), from which
+    :func:`analysis.stats.spearman_from_rank_sums` makes rho and its p-value. ``attribute`` (``(sql, params)``)
+    defines the slices, a first column ``slice`` holding its value (``nan_as_null``: a NaN counted as missing, for a
+    DOUBLE attribute); None: the whole run as one slice (no ``slice`` column). Over the scored examples (of the
+    ``cohort``, if given).
+
+    Returns the statement, its parameters and the names of its columns.
+    """
+    finite = "({0} > CAST('-Infinity' AS DOUBLE) AND {0} < CAST('Infinity' AS DOUBLE))"  # no NULL, NaN or infinity
+    y_sql, y_params = outcome
+    inner, params = [f"CAST(({y_sql}) AS DOUBLE) AS y"], list(y_params)
+    if attribute is not None:
+        a_sql, a_params = attribute
+        a_expr = f"CASE WHEN isnan(({a_sql})) THEN NULL ELSE ({a_sql}) END" if nan_as_null else f"({a_sql})"
+        inner.insert(0, f"{a_expr} AS a")
+        params = list(a_params) * (2 if nan_as_null else 1) + params
+    else:
+        inner.insert(0, "0 AS a")
+    k = len(values)
+    for i, (sql, p, _) in enumerate(values):
+        inner.append(f"CAST(({sql}) AS DOUBLE) AS v{i}")
+        params += list(p)
+    scored, scored_params = and_cohort("NOT unscorable", cohort)
+    params += scored_params
+    kept = ["a", "y"] + [f"CASE WHEN {finite.format('y')} AND {finite.format(f'v{i}')} THEN v{i} END AS x{i}"
+                         for i in range(k)]
+
+    def twice_mid_rank(i: int, descending: bool) -> str:
+        window = f"PARTITION BY c ORDER BY x{i} {'DESC' if descending else 'ASC'} NULLS LAST"
+        return (f"rank() OVER ({window}) + count(*) OVER ({window} RANGE BETWEEN UNBOUNDED PRECEDING AND "
+                f"CURRENT ROW)")
+
+    ranked = ["c", "y"] + [f"x{i}" for i in range(k)]
+    ranked += [f"{twice_mid_rank(i, desc)} AS rx{i}" for i, (_, _, desc) in enumerate(values)]
+
+    def dec(x: str, digits: int = 38) -> str:
+        return f"CAST({x} AS DECIMAL({digits}, 0))"
+
+    # per row an integer of at most 18 digits (4 n^2 for n rows), summed exactly (DECIMAL(38, 0) sums)
+    level = ["c", "y"]
+    for i in range(k):
+        level += [f"COUNT(x{i}) AS n{i}",
+                  f"SUM(CASE WHEN x{i} IS NOT NULL THEN {dec(f'rx{i}', 18)} END) AS sx{i}",
+                  f"SUM(CASE WHEN x{i} IS NOT NULL THEN {dec(f'rx{i} * rx{i}', 18)} END) AS sxx{i}"]
+    up_to = "OVER (PARTITION BY c ORDER BY y ASC NULLS LAST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    levels = ["c"] + [f"n{i}, sx{i}, sxx{i}, 2 * SUM(n{i}) {up_to} - n{i} + 1 AS ry{i}" for i in range(k)]
+    out, names = [], []
+    for i in range(k):
+        ry = dec(f"ry{i}")
+        out += [f"coalesce(SUM(sx{i} * {ry}), {dec('0')})", f"coalesce(SUM(sxx{i}), {dec('0')})",
+                f"SUM({dec(f'n{i}')} * {ry} * {ry})", f"SUM(n{i})"]
+        names += [f"xy{i}", f"xx{i}", f"yy{i}", f"n{i}"]
+    select = [f"{e} AS {quote_ident(n)}" for e, n in zip(out, names)]
+    if attribute is not None:
+        select.insert(0, "min(codes.a) AS slice")
+        names.insert(0, "slice")
+    # each slice's integer code (the rows' windows partition by an integer, not by a text)
+    codes = ("SELECT a, dense_rank() OVER (ORDER BY a ASC NULLS LAST) AS c FROM (SELECT DISTINCT a FROM r1) AS d"
+             if attribute is not None else "SELECT 0 AS a, 0 AS c")
+    join = "r1.a IS NOT DISTINCT FROM codes.a" if attribute is not None else "r1.a = codes.a"
+    sql = (f"WITH r1 AS (SELECT {', '.join(kept)} FROM ("
+           f"SELECT {', '.join(inner)} FROM {quote_ident(table)} WHERE {scored}) AS r0), "
+           f"codes AS ({codes}) "
+           f"SELECT {', '.join(select)} FROM ("
+           f"SELECT {', '.join(levels)} FROM ("
+           f"SELECT {', '.join(level)} FROM ("
+           f"SELECT {', '.join(ranked)} FROM ("
+           f"SELECT codes.c AS c, r1.y AS y, {', '.join(f'r1.x{i} AS x{i}' for i in range(k))} "
+           f"FROM r1 JOIN codes ON {join}) AS coded) AS ranked "
+           f"GROUP BY c, y) AS per_level) AS ranked_levels JOIN codes ON ranked_levels.c = codes.c "
+           f"GROUP BY ranked_levels.c ORDER BY ranked_levels.c")
+    return sql, params, names

@@ -55,7 +55,7 @@ from analysis.stats.calibration import (
     expected_calibration_error_from_bin_sums,
     grouped_expected_calibration_error,
 )
-from analysis.stats.correlation import spearman_from_mid_ranks, spearman_per_group
+from analysis.stats.correlation import spearman_from_mid_ranks, spearman_from_rank_sums, spearman_per_group
 from analysis.stats.means import mean_interval, welch_t_test
 from analysis.stats.proportions import rate_interval, wilson_interval
 from analysis.stats.separation import (
@@ -141,6 +141,7 @@ __all__ = [
     "separation_statistics",
     "slice_vs_rest",
     "spearman_from_mid_ranks",
+    "spearman_from_rank_sums",
     "spearman_per_group",
     "standardized_mean_difference",
     "two_proportion_test",

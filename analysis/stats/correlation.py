@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from analysis.stats._checks import check_group_codes, check_length, float_values, one_d
 
-__all__ = ["spearman_from_mid_ranks", "spearman_per_group"]
+__all__ = ["spearman_from_mid_ranks", "spearman_from_rank_sums", "spearman_per_group"]
 
 
 def _ranks_within_groups(v: NDArray, g: NDArray, order: NDArray, starts: NDArray) -> NDArray:
@@ -130,8 +130,6 @@ def spearman_from_mid_ranks(rx: ArrayLike, ry: ArrayLike, group_codes: ArrayLike
     rx, ry = np.asarray(rx, dtype=np.float64), np.asarray(ry, dtype=np.float64)
     g, n = np.asarray(group_codes, dtype=np.int64), np.asarray(n, dtype=np.float64)
     k = n.shape[0]
-    rho = np.full(k, np.nan)
-    p = np.full(k, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = (n + 1.0) / 2.0  # mid-ranks always average to (n + 1) / 2
         dx = rx - mean[g]
@@ -139,6 +137,55 @@ def spearman_from_mid_ranks(rx: ArrayLike, ry: ArrayLike, group_codes: ArrayLike
         sxy = np.bincount(g, weights=dx * dy, minlength=k)
         sxx = np.bincount(g, weights=dx * dx, minlength=k)
         syy = np.bincount(g, weights=dy * dy, minlength=k)
+    return spearman_from_rank_sums(n, sxy, sxx, syy)
+
+
+def spearman_from_rank_sums(n: ArrayLike, sxy: ArrayLike, sxx: ArrayLike, syy: ArrayLike
+                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Spearman's rho and its two-sided p-value per group, from the sums of the mid-ranks' deviations.
+
+    For a grouping statement that ranks within groups and sums (:func:`analysis.sql.modes.rank_correlation_sums_sql`)
+    as for :func:`spearman_from_mid_ranks`, which calls it: one definition of the statistic.
+
+    Parameters
+    ----------
+    n : array_like of float, shape (k,)
+        Rows per group.
+    sxy, sxx, syy : array_like of float, shape (k,)
+        Per group, the sums of ``(rx - m)(ry - m)``, ``(rx - m)^2`` and ``(ry - m)^2`` with ``rx``, ``ry`` the
+        mid-ranks (1-based, average rank for ties) within the group and ``m = (n + 1) / 2`` their mean.
+
+    Returns
+    -------
+    rho, p : ndarray of float, shape (k,)
+        ``rho = sxy / sqrt(sxx syy)`` clipped to [-1, 1]; ``p = 2 T_{n-2}.sf(|t|)`` with
+        ``t = rho sqrt((n-2) / ((1+rho)(1-rho)))``, as ``scipy.stats.spearmanr``. rho NaN for a group of fewer than 2
+        rows or a constant variable (``sxx`` or ``syy`` 0); p NaN also for 2 rows.
+
+    Raises
+    ------
+    ValueError
+        An argument not 1-D (``MSG_NDIM``) or of another length than ``n`` (``MSG_LENGTH``).
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things. Am. J. Psychol. 15, 72-101.
+
+    Examples
+    --------
+    >>> rho, p = spearman_from_rank_sums([3, 2], [2.0, -0.5], [2.0, 0.5], [2.0, 0.5])
+    >>> np.round(rho, 4).tolist(), np.round(p, 4).tolist()
+    ([1.0, -1.0], [0.0, nan])
+    """
+    n = one_d("n", np.asarray(n, dtype=np.float64))
+    k = n.shape[0]
+    sxy, sxx, syy = (one_d(name, np.asarray(v, dtype=np.float64)) for name, v in (("sxy", sxy), ("sxx", sxx),
+                                                                                    ("syy", syy)))
+    for name, v in (("sxy", sxy), ("sxx", sxx), ("syy", syy)):
+        check_length(name, v, "n", k)
+    rho = np.full(k, np.nan)
+    p = np.full(k, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
         r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
         dof = n - 2.0
         t = r * np.sqrt(np.clip(dof / ((r + 1.0) * (1.0 - r)), 0.0, None))
