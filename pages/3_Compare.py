@@ -95,7 +95,7 @@ if graded:
                                 help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
                "ci_high": number("high", format="%+.3f",
                                  help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
-               "verdict": "Verdict"}
+               "verdict": ui.tables.verdict_column()}
 else:
     c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
     c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),

@@ -292,11 +292,19 @@ EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
 
 
 # ------------------------------------------------------------------ compare
+def verdict_column():
+    """The column of a comparison row's verdict (:func:`analysis.slice_verdicts`), its help saying what each verdict
+    means and why a row was not tested (:data:`analysis.NOT_TESTED_WHY`)."""
+    return st.column_config.TextColumn(
+        "Verdict", help="regressed / improved: a significant change (q below the significance); unchanged: tested, "
+                        f"no significant change; {analysis.NOT_TESTED_WHY}.")
+
+
 COMPARISON_COLUMNS = {"description": slice_column(), "n": count("n"),
                       "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
                       "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
                       "ci_low": points("low", help="95% interval of the change"),
-                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": "Verdict"}
+                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": verdict_column()}
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
