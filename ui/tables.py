@@ -318,6 +318,14 @@ def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
         "b": table["b"].to_numpy(), "c": table["c"].to_numpy()})
 
 
+# ------------------------------------------------------------------ timeline
+def drift_order(slices: pd.DataFrame) -> pd.DataFrame:
+    """A series' slices by evidence, as the Slices table: the trend's q-value first (untested, NaN, last), then the
+    effect size (the absolute trend, points per run, largest first), then the description."""
+    return slices.assign(_q=slices["trend_q"].fillna(np.inf), _effect=-slices["slope"].abs().fillna(0.0)).sort_values(
+        ["_q", "_effect", "description"], kind="stable").drop(columns=["_q", "_effect"])
+
+
 # ------------------------------------------------------------------ clusters
 CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColumn("Top terms", width="medium"),
                    "size": count("Examples"), "errors": count("Errors"), "rate": percent("Error rate"),
