@@ -155,7 +155,7 @@ def drift_view() -> None:
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
                                           tuple(descriptions[:shown]), 3, title),
                         key="timeline_grid", width="stretch")
-    table = ui.tables.drift_order((traj.slices if attribute == everything else focus))[[  # by evidence, as Slices
+    table = ui.tables.drift_order(traj.slices if attribute == everything else focus)[[  # by evidence, as Slices
         "description", "trend_q", "slope", "first_departure_label", "departure_direction", "flagged", "direction",
         "explained_by", "n_min", "first", "last"]]
     table = table.assign(slope=table["slope"] * 100)
