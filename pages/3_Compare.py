@@ -222,25 +222,20 @@ def rows_and_pairs() -> None:
         st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
                     + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
         p1, p2 = st.columns([3, 1])
-        pin_note = p1.text_input("Note (why it matters)", key="compare_pin_note")
+        p1.text_input("Note (why it matters)", key="compare_pin_note")
         ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
-        pin_author = p2.text_input("Your name", key="compare_pin_author")
-        pinned = st.form_submit_button("Pin as finding", type="primary")
+        p2.text_input("Your name", key="compare_pin_author")
+        settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
+                    "fdr": float(fdr), **({"outcome": outcome} if graded else {})}  # the row shown is pinned
+        # pinned in the button's callback, which clears the note once the finding is stored
+        pinned = st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, args=(
+            lambda n, a: pin_comparison(store, baseline, candidate, predicate, author=a, note=n, settings=settings,
+                                        where=where),),
+            kwargs={"note_key": "compare_pin_note", "author_key": "compare_pin_author",
+                    "flash_key": "compare_flash"})
     if pinned:
-        ui.remember(pin_author, key="finding_author_saved")
-        try:
-            made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
-                                  settings={"attributes": list(by), "max_order": int(max_order),
-                                            "min_support": int(min_support), "fdr": float(fdr),
-                                            **({"outcome": outcome} if graded else {})},  # the row shown is pinned
-                                  where=where)
-        except Exception as err:  # noqa: BLE001 - shown in plain words
-            ui.show_error(err)
-        else:
-            ui.flash(f"Pinned “{made.title}” ({made.finding_id[:8]}): it is listed on the Findings page.",
-                     key="compare_flash")
-            st.rerun()
-    ui.show_flash(key="compare_flash")
+        ui.remember(st.session_state.get("compare_pin_author", ""), key="finding_author_saved")
+    ui.show_pin_result(flash_key="compare_flash")
 
 
 rows_and_pairs()
