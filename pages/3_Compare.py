@@ -75,8 +75,12 @@ c2.metric("Unmatched", f"{comparison.only_baseline:,} / {comparison.only_candida
           help="only in the baseline / only in the candidate (left out)")
 if graded:
     top = scored.overall()
-    c3.metric(f"Baseline mean {outcome}", f"{top['base_mean']:.3f}")
-    c4.metric(f"Candidate mean {outcome}", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}")
+    # short labels (a score's name can be long: score.quasi_prefix_exact_match@5), the score named in help
+    c3.metric("Baseline mean", f"{top['base_mean']:.3f}",
+              help=f"The baseline's mean {outcome} over the pairs where both runs have it")
+    c4.metric("Candidate mean", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}",
+              help=f"The candidate's mean {outcome} over the pairs where both runs have it; the change below it is "
+                   f"candidate minus baseline, in {score_unit(outcome)}")
     st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
                f"better, so a negative change is worse. Changes are in {ui.md(score_unit(outcome))} (a difference of "
                "mean scores, not points). The gate above reads correctness.")
@@ -88,7 +92,7 @@ if graded:
     number = st.column_config.NumberColumn
     columns = {"description": ui.tables.slice_column(), "n": number("n", format="%d"),
                "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
-               "change": number(f"Change ({outcome})", format="%+.3f",
+               "change": number("Change", format="%+.3f",
                                 help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "
                                      "points are for differences of rates); < 0 is worse"),
                "ci_low": number("low", format="%+.3f",

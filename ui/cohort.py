@@ -86,6 +86,18 @@ def _keep(where: str, name: str) -> None:
         st.query_params.pop(COHORT_PARAM, None)
 
 
+#: Streamlit draws a text box's "Press Enter to submit form" inside the box, over the end of the text: in the narrow
+#: sidebar it covered the condition being typed (trial at 1280x720). This style (only a style: it takes no room on
+#: the page) gives the hint a strip of its own under the box, kept whether the hint shows or not, so nothing below
+#: moves while typing.
+_HINT_BELOW = """<style>
+.st-key-{key} [data-testid="stTextInput"] {{ padding-bottom: 1.2rem; }}
+.st-key-{key} [data-testid="stTextInput"] div:has(> [data-testid="InputInstructions"]) {{
+  height: 1.2rem; right: 0; }}
+.st-key-{key} [data-testid="InputInstructions"] {{ position: static; text-align: right; line-height: 1.2rem; }}
+</style>"""
+
+
 def _picked(key: str, saved: dict[str, str]) -> None:
     """A saved cohort picked: its condition goes into the text box (a callback: runs before the page)."""
     name = st.session_state.get(f"{key}_pick", NONE)
@@ -152,6 +164,7 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         if saved:
             st.selectbox("Saved cohorts", [NONE, *saved], key=pick_key, on_change=_picked, args=(key, saved),
                          help="A cohort saved in the store; picking one puts its condition in the box below.")
+        st.html(_HINT_BELOW.format(key=text_key))  # the "Press Enter" hint under the box, not over the condition
         # a form: the condition applies on Enter or "Apply", never when the box loses focus (a rerun on blur
         # swallowed the click that took the focus away, e.g. on a view of the Timeline page)
         with st.form(f"{key}_form", border=False, enter_to_submit=True):

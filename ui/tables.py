@@ -225,17 +225,17 @@ SLICE_COLUMNS = {"description": slice_column(),
 
 def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table, the essential columns first (in view at 1280x720): status (a "too small" slice must
-    not read as a finding; with ``fdr``, a slice significantly better than the rest says so too) and q-value, then
-    n, rate and its interval in percent, difference to the rest in points, interval method."""
+    not read as a finding; with ``fdr``, a slice significantly better than the rest says so too), q-value and the
+    difference to the rest in points, then n, rate and its interval in percent, interval method."""
     better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_values(view["q_value"]),
+        "q": q_values(view["q_value"]), "vs_rest": _pct(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
-        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
+        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]),
         "ci_method": view["ci_method"].to_numpy()})
 
 
@@ -256,16 +256,16 @@ GRADED_COLUMNS = {"description": slice_column(), "status": "Status",
 def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table by a graded score (:func:`analysis.slice_table` with ``outcome=``): status first
     ("worse" is a mean significantly lower than the rest's; with ``fdr`` "better" a significantly higher one), n, the
-    mean with its t interval, the difference to the rest (in the score's unit), q-value."""
+    mean with its t interval; the q-value and the difference to the rest (in the score's unit) beside the status."""
     better = ([fdr is not None and q < fdr and d > 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_values(view["q_value"]),
+        "q": q_values(view["q_value"]), "vs_rest": _num(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
-        "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]),
+        "ci_high": _num(view["ci_high"]),
         "ci_method": view["ci_method"].to_numpy()})
 
 
