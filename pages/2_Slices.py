@@ -160,7 +160,8 @@ def slice_browser() -> None:
                         f"q = {ui.fmt_q(chosen['q_value'])}")
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
-        linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+        origin = ui.example_set("slice", predicate=dict(chosen["predicate"]), bins=int(bins))  # next steps within it
+        linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
         picked = st.dataframe(linked, hide_index=True, width="stretch",
                               key=ui.table_key("slice_examples_table", db, version, run_id, chosen["description"],
                                                where),
@@ -172,7 +173,7 @@ def slice_browser() -> None:
         st.caption("Open an example with its Open button, or select its row and open it here.")
         if st.button("Open the selected example", key="slice_example_open", icon=":material/open_in_new:",
                      disabled=not picked_rows):
-            ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where)
+            ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where, origin)
         st.download_button("Download these examples (CSV)", lambda: safe_csv(examples), file_name=f"slice-{run_id}.csv",
                            mime="text/csv", key="slice_examples_download")  # made when asked
 

@@ -182,8 +182,10 @@ def rows_and_pairs() -> None:
     elif pairs.empty:
         st.caption("No pair of this row has these verdicts.")
     else:
+        origin = ui.example_set("comparison", baseline=baseline, candidate=candidate, predicate=predicate,
+                                verdicts=list(verdicts))  # the view's next / previous step through these pairs
         shown = pd.DataFrame({
-            "open": ui.with_example_links(pairs[["example_id"]], candidate, where)[ui.cohort.EXAMPLE_LINK],
+            "open": ui.with_example_links(pairs[["example_id"]], candidate, where, origin)[ui.cohort.EXAMPLE_LINK],
             "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
             "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
             "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
@@ -216,7 +218,7 @@ def rows_and_pairs() -> None:
                 word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
                 score = one[f"{side}_score"]
                 score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
-                st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where)})")
+                st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where, origin)})")
                 st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
         if pd.notna(one["reference"]):
             st.caption(f"Reference: {ui.md(one['reference'])}")

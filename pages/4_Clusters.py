@@ -194,10 +194,14 @@ left, right = st.columns(2)
 text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example id"}
 
 
+#: The set an example opened from this cluster steps through: the cluster's examples (the slice of its labels).
+origin = ui.example_set("slice", predicate={result.column: str(name)}, bins=5)
+
+
 def _listed(ids, texts):
     """Example ids and texts with an Open button to each one's example view."""
     return ui.with_open_buttons(ui.with_example_links(
-        pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}), run_id, where))
+        pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}), run_id, where, origin))
 
 
 with left:
@@ -226,7 +230,7 @@ except FaultlineError as err:  # the labels column of another clustering than th
     ui.show_error(err)
     st.stop()
 st.markdown(f"**All examples of the cluster** (failures first, {len(examples):,} shown)")
-listed = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+listed = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
 st.dataframe(listed, hide_index=True, width="stretch", key="cluster_examples_table",
              column_config={**ui.open_columns("cluster_examples_open"), **ui.tables.EXAMPLE_COLUMNS})
 ui.open_clicked("cluster_examples_open", listed)

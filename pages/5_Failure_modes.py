@@ -373,7 +373,10 @@ def cell_panel() -> None:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
                 st.caption("**Open** shows the example in full (its input, output, scores, modes and annotations); "
                            "select a row to fill the annotation form below.")
-                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+                origin = ui.example_set(  # the view's next / previous step through this mode's list
+                    "mode", mode=mode, spec=spec_choice if spec_choice != ui.SESSION_CHOICE else None,
+                    columns=list(signal_cols if not sep.empty else ()), order_by=order_by, descending=descending)
+                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
                                                        where),
