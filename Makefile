@@ -15,7 +15,7 @@ ADDRESS ?= 127.0.0.1
 # it the app's grids, drawn on a canvas, show Hindi as boxes) in the app and in reports (embedded in the PDF), pango
 # (WeasyPrint's text layout), poppler-utils (pdftoppm, to look at pages), Java 17 (the Spark engine's parity tests).
 SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-noto-cjk fonts-noto-core fonts-dejavu-core poppler-utils \
-  libpango-1.0-0   libpangoft2-1.0-0 openjdk-17-jre-headless
+  libpango-1.0-0 libpangoft2-1.0-0 openjdk-17-jre-headless
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Faultline needs Python 3.11 or newer"'
