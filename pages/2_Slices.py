@@ -203,7 +203,8 @@ def pin_panel(chosen) -> None:
                   args=(lambda n, a: pin_slice(store, run_id, predicate, author=a, note=n, settings=settings,
                                                where=where),),
                   kwargs={"note_key": "slices_pin_note", "author_key": "slices_pin_author",
-                          "flash_key": "slices_pin_flash", "popover": "slices_pin_popover"})
+                          "flash_key": "slices_pin_flash", "popover": "slices_pin_popover",
+                          "message": ui.session.PINNED_AS_FINDING})
     ui.show_pin_result(flash_key="slices_pin_flash")
 
 

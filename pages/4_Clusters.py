@@ -184,7 +184,8 @@ with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_
                   settings={**params, "column": result.column, "fdr": settings.get("fdr")},
                   note=n, author=a, where=where),),
               kwargs={"note_key": "clusters_pin_note", "author_key": "clusters_pin_author",
-                      "flash_key": "clusters_pin_flash", "popover": "clusters_pin_popover"})
+                      "flash_key": "clusters_pin_flash", "popover": "clusters_pin_popover",
+                      "message": ui.session.PINNED_AS_FINDING})
 ui.show_pin_result(flash_key="clusters_pin_flash")
 if st.button("Open this cluster as a slice on the Slices page", key="clusters_to_slices",
              icon=":material/filter_alt:"):
