@@ -10,11 +10,12 @@ ADDRESS ?= 127.0.0.1
 
 .PHONY: run install system-deps test test-deps lint format bench clean
 
-# Debian packages: chromium (the report's chart export and browser tests), fonts for emoji, CJK and right-to-left
-# text in reports (embedded in the PDF), pango (WeasyPrint's text layout), poppler-utils (pdftoppm, to look at pages),
-# Java 17 (the Spark engine's parity tests).
-SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-noto-cjk fonts-dejavu-core poppler-utils libpango-1.0-0 \
-  libpangoft2-1.0-0 openjdk-17-jre-headless
+# Debian packages: chromium (the report's chart export and browser tests), fonts for emoji, CJK, right-to-left text
+# and the other scripts of multilingual logs (fonts-noto-core: Devanagari, Bengali, Tamil, Thai, Arabic...: without
+# it the app's grids, drawn on a canvas, show Hindi as boxes) in the app and in reports (embedded in the PDF), pango
+# (WeasyPrint's text layout), poppler-utils (pdftoppm, to look at pages), Java 17 (the Spark engine's parity tests).
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji fonts-noto-cjk fonts-noto-core fonts-dejavu-core poppler-utils \
+  libpango-1.0-0 libpangoft2-1.0-0 openjdk-17-jre-headless
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Faultline needs Python 3.11 or newer"'

@@ -288,8 +288,8 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
         Slices as :attr:`analysis.slicing.compare.Comparison.table` (sorted by evidence):
         ``description``, ``n``, ``difference``, ``ci_low``, ``ci_high`` (candidate minus
         baseline error rate, fractions in [-1, 1]), ``q_value``, ``b`` (new errors), ``c``
-        (fixed) and ``verdict`` (``regressed``, ``improved`` or ``unchanged``). Rows with
-        ``too_small`` set are left out.
+        (fixed) and ``verdict`` (``regressed``, ``improved``, ``unchanged`` or ``not tested``).
+        Rows not tested (``too_small`` set, or the verdict ``not tested``) are left out.
     max_drop : float, optional
         The regression gate's largest allowed accuracy drop (a fraction): a dashed line at
         ``max_drop * 100`` points.
@@ -309,6 +309,8 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
         the slices keep the table's order. A note when no slice is large enough.
     """
     view = table[~table["too_small"].astype(bool)] if len(table) and "too_small" in table else table
+    if len(view) and "verdict" in view:
+        view = view[view["verdict"].isin(list(VERDICT_COLORS))]  # tested rows only: "not tested" is no finding
     forest = view.head(top)
     if forest.empty:
         return _empty("no slice of the matched examples reaches the minimum support", title=title)

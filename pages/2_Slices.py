@@ -160,7 +160,8 @@ def slice_browser() -> None:
                         f"q = {ui.fmt_q(chosen['q_value'])}")
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
-        linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+        origin = ui.example_set("slice", predicate=dict(chosen["predicate"]), bins=int(bins))  # next steps within it
+        linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
         picked = st.dataframe(linked, hide_index=True, width="stretch",
                               key=ui.table_key("slice_examples_table", db, version, run_id, chosen["description"],
                                                where),
@@ -172,7 +173,7 @@ def slice_browser() -> None:
         st.caption("Open an example with its Open button, or select its row and open it here.")
         if st.button("Open the selected example", key="slice_example_open", icon=":material/open_in_new:",
                      disabled=not picked_rows):
-            ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where)
+            ui.open_example(run_id, str(examples["example_id"].iloc[picked_rows[0]]), where, origin)
         st.download_button("Download these examples (CSV)", lambda: safe_csv(examples), file_name=f"slice-{run_id}.csv",
                            mime="text/csv", key="slice_examples_download")  # made when asked
 
@@ -191,21 +192,20 @@ def pin_panel(chosen) -> None:
     with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
         if "slices_pin_author" not in st.session_state:
             st.session_state["slices_pin_author"] = os.environ.get("USER", "")
-        note = st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
-        author = st.text_input("Author", key="slices_pin_author")
-        pinned = st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.close_popover,
-                           args=("slices_pin_popover",))
-    if not pinned:
-        return
-    settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
-                "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
-    try:  # its numbers computed again by the engine with these settings (and again by recompute_finding)
-        found = pin_slice(store, run_id, dict(chosen["predicate"]), author=author, note=note, settings=settings,
-                          where=where)
-    except FaultlineError as err:
-        st.error(ui.md(err), icon=":material/error:")
-        return
-    st.success(f"Pinned '{ui.md(found.title)}' as a finding: see the Findings page.", icon=":material/push_pin:")
+        st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
+        st.text_input("Author", key="slices_pin_author")
+        settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
+                    "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
+        predicate = dict(chosen["predicate"])
+        # its numbers computed again by the engine with these settings (and again by recompute_finding); the note
+        # is cleared once pinned
+        st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+                  args=(lambda n, a: pin_slice(store, run_id, predicate, author=a, note=n, settings=settings,
+                                               where=where),),
+                  kwargs={"note_key": "slices_pin_note", "author_key": "slices_pin_author",
+                          "flash_key": "slices_pin_flash", "popover": "slices_pin_popover",
+                          "message": ui.session.PINNED_AS_FINDING})
+    ui.show_pin_result(flash_key="slices_pin_flash")
 
 
 @st.fragment

@@ -75,8 +75,12 @@ c2.metric("Unmatched", f"{comparison.only_baseline:,} / {comparison.only_candida
           help="only in the baseline / only in the candidate (left out)")
 if graded:
     top = scored.overall()
-    c3.metric(f"Baseline mean {outcome}", f"{top['base_mean']:.3f}")
-    c4.metric(f"Candidate mean {outcome}", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}")
+    # short labels (a score's name can be long: score.quasi_prefix_exact_match@5), the score named in help
+    c3.metric("Baseline mean", f"{top['base_mean']:.3f}",
+              help=f"The baseline's mean {outcome} over the pairs where both runs have it")
+    c4.metric("Candidate mean", f"{top['cand_mean']:.3f}", delta=f"{top['difference']:+.3f}",
+              help=f"The candidate's mean {outcome} over the pairs where both runs have it; the change below it is "
+                   f"candidate minus baseline, in {score_unit(outcome)}")
     st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
                f"better, so a negative change is worse. Changes are in {ui.md(score_unit(outcome))} (a difference of "
                "mean scores, not points). The gate above reads correctness.")
@@ -88,14 +92,14 @@ if graded:
     number = st.column_config.NumberColumn
     columns = {"description": ui.tables.slice_column(), "n": number("n", format="%d"),
                "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
-               "change": number(f"Change ({outcome})", format="%+.3f",
+               "change": number("Change", format="%+.3f",
                                 help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "
                                      "points are for differences of rates); < 0 is worse"),
                "ci_low": number("low", format="%+.3f",
                                 help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
                "ci_high": number("high", format="%+.3f",
                                  help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
-               "verdict": "Verdict"}
+               "verdict": ui.tables.verdict_column()}
 else:
     c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
     c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
@@ -178,8 +182,10 @@ def rows_and_pairs() -> None:
     elif pairs.empty:
         st.caption("No pair of this row has these verdicts.")
     else:
+        origin = ui.example_set("comparison", baseline=baseline, candidate=candidate, predicate=predicate,
+                                verdicts=list(verdicts))  # the view's next / previous step through these pairs
         shown = pd.DataFrame({
-            "open": ui.with_example_links(pairs[["example_id"]], candidate, where)[ui.cohort.EXAMPLE_LINK],
+            "open": ui.with_example_links(pairs[["example_id"]], candidate, where, origin)[ui.cohort.EXAMPLE_LINK],
             "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
             "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
             "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
@@ -212,7 +218,7 @@ def rows_and_pairs() -> None:
                 word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
                 score = one[f"{side}_score"]
                 score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
-                st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where)})")
+                st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where, origin)})")
                 st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
         if pd.notna(one["reference"]):
             st.caption(f"Reference: {ui.md(one['reference'])}")
@@ -222,25 +228,20 @@ def rows_and_pairs() -> None:
         st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
                     + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
         p1, p2 = st.columns([3, 1])
-        pin_note = p1.text_input("Note (why it matters)", key="compare_pin_note")
+        p1.text_input("Note (why it matters)", key="compare_pin_note")
         ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
-        pin_author = p2.text_input("Your name", key="compare_pin_author")
-        pinned = st.form_submit_button("Pin as finding", type="primary")
+        p2.text_input("Your name", key="compare_pin_author")
+        settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
+                    "fdr": float(fdr), **({"outcome": outcome} if graded else {})}  # the row shown is pinned
+        # pinned in the button's callback, which clears the note once the finding is stored
+        pinned = st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, args=(
+            lambda n, a: pin_comparison(store, baseline, candidate, predicate, author=a, note=n, settings=settings,
+                                        where=where),),
+            kwargs={"note_key": "compare_pin_note", "author_key": "compare_pin_author",
+                    "flash_key": "compare_flash"})
     if pinned:
-        ui.remember(pin_author, key="finding_author_saved")
-        try:
-            made = pin_comparison(store, baseline, candidate, predicate, author=pin_author, note=pin_note,
-                                  settings={"attributes": list(by), "max_order": int(max_order),
-                                            "min_support": int(min_support), "fdr": float(fdr),
-                                            **({"outcome": outcome} if graded else {})},  # the row shown is pinned
-                                  where=where)
-        except Exception as err:  # noqa: BLE001 - shown in plain words
-            ui.show_error(err)
-        else:
-            ui.flash(f"Pinned “{made.title}” ({made.finding_id[:8]}): it is listed on the Findings page.",
-                     key="compare_flash")
-            st.rerun()
-    ui.show_flash(key="compare_flash")
+        ui.remember(st.session_state.get("compare_pin_author", ""), key="finding_author_saved")
+    ui.show_pin_result(flash_key="compare_flash")
 
 
 rows_and_pairs()

@@ -172,23 +172,21 @@ if chosen["terms"]:
 with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
     if "clusters_pin_author" not in st.session_state:
         st.session_state["clusters_pin_author"] = os.environ.get("USER", "")
-    pin_note = st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
-    pin_author = st.text_input("Author", key="clusters_pin_author")
-    pin = st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.close_popover,
-                    args=("clusters_pin_popover",))  # pinning closes the popover; the confirmation shows below
-if pin:
+    st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
+    st.text_input("Author", key="clusters_pin_author")
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
                                         "difference", "p_value", "q_value", "finding")}
-    try:
-        found = pin_finding(store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
-                            evidence={**evidence, "description": chosen["description"],
-                                      "terms": list(chosen["terms"])},
-                            settings={**params, "column": result.column, "fdr": settings.get("fdr")},
-                            note=pin_note, author=pin_author, where=where)
-    except FaultlineError as err:
-        st.error(ui.md(err), icon=":material/error:")
-    else:
-        st.success(f"Pinned '{ui.md(found.title)}' as a finding: see the Findings page.", icon=":material/push_pin:")
+    # pinning closes the popover and clears the note; the confirmation shows below
+    st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+              args=(lambda n, a: pin_finding(
+                  store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
+                  evidence={**evidence, "description": chosen["description"], "terms": list(chosen["terms"])},
+                  settings={**params, "column": result.column, "fdr": settings.get("fdr")},
+                  note=n, author=a, where=where),),
+              kwargs={"note_key": "clusters_pin_note", "author_key": "clusters_pin_author",
+                      "flash_key": "clusters_pin_flash", "popover": "clusters_pin_popover",
+                      "message": ui.session.PINNED_AS_FINDING})
+ui.show_pin_result(flash_key="clusters_pin_flash")
 if st.button("Open this cluster as a slice on the Slices page", key="clusters_to_slices",
              icon=":material/filter_alt:"):
     ui.open_on_slices_page(run_id, {result.column: str(name)},
@@ -197,10 +195,14 @@ left, right = st.columns(2)
 text_column = {"text": st.column_config.TextColumn("Text", width="large"), "example_id": "Example id"}
 
 
+#: The set an example opened from this cluster steps through: the cluster's examples (the slice of its labels).
+origin = ui.example_set("slice", predicate={result.column: str(name)}, bins=5)
+
+
 def _listed(ids, texts):
     """Example ids and texts with an Open button to each one's example view."""
     return ui.with_open_buttons(ui.with_example_links(
-        pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}), run_id, where))
+        pd.DataFrame({"example_id": [str(i) for i in ids], "text": list(texts)}), run_id, where, origin))
 
 
 with left:
@@ -229,7 +231,7 @@ except FaultlineError as err:  # the labels column of another clustering than th
     ui.show_error(err)
     st.stop()
 st.markdown(f"**All examples of the cluster** (failures first, {len(examples):,} shown)")
-listed = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+listed = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
 st.dataframe(listed, hide_index=True, width="stretch", key="cluster_examples_table",
              column_config={**ui.open_columns("cluster_examples_open"), **ui.tables.EXAMPLE_COLUMNS})
 ui.open_clicked("cluster_examples_open", listed)

@@ -304,33 +304,28 @@ def cell_panel() -> None:
                            f"it: {ui.md(row['goodhart_slices'])}.")
         with st.form("fm_pin_cell_form", clear_on_submit=False):
             q1, q2 = st.columns([3, 1])
-            pin_note = q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
-                                     key="fm_pin_note")
+            q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
+                          key="fm_pin_note")
             ui.remembered_text("fm_pin_author", saved_key="finding_author_saved")
-            pin_author = q2.text_input("Your name", key="fm_pin_author")
-            pin = st.form_submit_button("Pin cell as finding")
-        # always drawn, so a confirmation moves nothing below it: the tabs keep their choice (no rerun is needed:
-        # nothing above counts findings)
-        pinned_box = st.container()
-        if pin:
-            ui.remember(pin_author, key="finding_author_saved")
+            q2.text_input("Your name", key="fm_pin_author")
             evidence = {k: row[k] for k in ("verdict", "relation", "rule", "signal", "auc", "auc_low", "auc_high",
                                             "smd", "q_value", "n_fail", "n_ok") if k in row}
-            try:
-                made = pin_finding(store, run_id, kind="cell", target={"mode": mode, "component": comp},
-                                   author=pin_author, note=pin_note, evidence=evidence,
-                                   title=f"{mode_obj.name} x {component.name}",
-                                   baseline=None if baseline == NONE else baseline,
-                                   settings={"spec": spec_name, "spec_sha256": spec_sha256(spec_text),
-                                             "max_order": int(max_order), "min_support": int(min_support),
-                                             "min_failures": int(min_failures), "fdr": float(fdr)},
-                                   where=where)
-            except Exception as err:  # noqa: BLE001 - shown in plain words
-                with pinned_box:
-                    ui.show_error(err)
-            else:
-                pinned_box.success(f"Pinned “{ui.md(made.title)}” ({made.finding_id[:8]}): it is listed on the "
-                                   "Findings page.", icon=":material/check_circle:")
+            cell_settings = {"spec": spec_name, "spec_sha256": spec_sha256(spec_text), "max_order": int(max_order),
+                             "min_support": int(min_support), "min_failures": int(min_failures), "fdr": float(fdr)}
+            # pinned in the button's callback, which clears the note once the finding is stored
+            pin = st.form_submit_button("Pin cell as finding", on_click=ui.pin_clicked, args=(
+                lambda n, a: pin_finding(store, run_id, kind="cell", target={"mode": mode, "component": comp},
+                                         author=a, note=n, evidence=evidence,
+                                         title=f"{mode_obj.name} x {component.name}",
+                                         baseline=None if baseline == NONE else baseline, settings=cell_settings,
+                                         where=where),),
+                kwargs={"note_key": "fm_pin_note", "author_key": "fm_pin_author", "flash_key": "fm_pin_flash"})
+        # always drawn, so a confirmation moves nothing below it: the tabs keep their choice (no rerun is needed:
+        # nothing above counts findings)
+        with st.container():
+            if pin:
+                ui.remember(st.session_state.get("fm_pin_author", ""), key="finding_author_saved")
+            ui.show_pin_result(flash_key="fm_pin_flash")
     else:
         st.caption(f"{ui.md(mode_obj.name)}: {ui.md(mode_obj.description)} Harms: {ui.md(mode_obj.dimension)}.")
 
@@ -378,7 +373,10 @@ def cell_panel() -> None:
                     st.caption(f"Most rewarded by {ui.md(order_by)} first (the component's preferred end).")
                 st.caption("**Open** shows the example in full (its input, output, scores, modes and annotations); "
                            "select a row to fill the annotation form below.")
-                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where))
+                origin = ui.example_set(  # the view's next / previous step through this mode's list
+                    "mode", mode=mode, spec=spec_choice if spec_choice != ui.SESSION_CHOICE else None,
+                    columns=list(signal_cols if not sep.empty else ()), order_by=order_by, descending=descending)
+                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
                                                        where),

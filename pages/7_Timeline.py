@@ -155,19 +155,28 @@ def drift_view() -> None:
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
                                           tuple(descriptions[:shown]), 3, title),
                         key="timeline_grid", width="stretch")
-    table = (traj.slices if attribute == everything else focus)[[
-        "description", "n_min", "first", "last", "slope", "trend_q", "direction", "first_departure_label",
-        "departure_direction", "explained_by", "flagged"]]
+    table = ui.tables.drift_order(traj.slices if attribute == everything else focus)[[  # by evidence, as Slices
+        "description", "trend_q", "slope", "first_departure_label", "departure_direction", "flagged", "direction",
+        "explained_by", "n_min", "first", "last"]]
     table = table.assign(slope=table["slope"] * 100)
     st.dataframe(ui.tables.styled(table, ("trend_q",)), hide_index=True, width="stretch", key="timeline_slices", column_config={
-        "description": "slice", "n_min": st.column_config.NumberColumn("smallest n", format="%d"),
+        # the essential columns first and short (their meaning in help): in view at 1280x720
+        "description": ui.tables.slice_column("slice"),
+        "n_min": st.column_config.NumberColumn("smallest n", format="%d", help="the slice's fewest examples in a run"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
-        "slope": st.column_config.NumberColumn("trend (points per run)", format="%+.2f",
-                                               help="accuracy change per run of the Cochran-Armitage line"),
+        "slope": st.column_config.NumberColumn("trend", format="%+.2f pts", width=80,
+                                               help="accuracy change per run of the Cochran-Armitage line, in "
+                                                    "points per run"),
         "trend_q": ui.tables.q_column("trend q", ui.tables.q_family(traj.slices["trend_q"], "slices")),
-        "first_departure_label": "first departs at", "departure_direction": "then",
-        "explained_by": "explained by", "flagged": "flagged"})
+        "first_departure_label": st.column_config.TextColumn(
+            "departs at", width=90, help="the first run whose accuracy departs significantly from the reference's "
+                                         "(McNemar on shared examples, else two proportions; BH over the runs)"),
+        "departure_direction": st.column_config.TextColumn("then", width=60, help="the direction of that departure"),
+        "direction": st.column_config.TextColumn("trend dir.", help="the significant trend's direction"),
+        "explained_by": "explained by", "flagged": st.column_config.CheckboxColumn(
+            "flagged", width=60, help="a significant trend (of accuracy or the mean score) or a significant departure "
+                                      "from the reference; never a slice under the minimum support")})
     st.download_button("Download the slices (CSV)", safe_csv(table), file_name="timeline_slices.csv",
                        mime="text/csv", key="timeline_download")
 

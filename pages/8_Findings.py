@@ -201,12 +201,11 @@ with st.expander("Pin a slice", expanded=frame.empty):
     attribute = st.selectbox("Attribute", attrs, key="pin_attribute")
     value = st.text_input("Value (as the slice table shows it)", key="pin_value")
     cohort = st.text_input("Cohort (optional condition)", key="pin_cohort", placeholder='e.g. domain = "legal"')
-    note = st.text_input("Note", key="pin_note")
+    st.text_input("Note", key="pin_note")
     author = st.text_input("Your name", key="pin_author")
-    if st.button("Pin", key="pin_button", disabled=not (value.strip() and author.strip())):
-        try:
-            pin_slice(store, run_id, {attribute: value.strip()}, author=author, note=note, where=cohort or None)
-        except FaultlineError as err:
-            ui.show_error(err)
-        else:
-            st.rerun()
+    # pinned in the button's callback (before the list above is drawn again), which clears the note once stored
+    st.button("Pin", key="pin_button", disabled=not (value.strip() and author.strip()), on_click=ui.pin_clicked,
+              args=(lambda n, a: pin_slice(store, run_id, {attribute: value.strip()}, author=a, note=n,
+                                           where=cohort or None),),
+              kwargs={"note_key": "pin_note", "author_key": "pin_author", "flash_key": "findings_pin_flash"})
+    ui.show_pin_result(flash_key="findings_pin_flash")

@@ -1,8 +1,9 @@
 """Example: one example in full, reached by ``?run=RUN&example=ID&cohort=CONDITION`` from any table.
 
 Input (a chat transcript as turns), output, reference, every score, signal, rater and metadata field, the failure
-modes it is in and why, its annotations; previous / next within the cohort. ``cohort`` is a condition in the rule
-language or the name of a saved cohort. Every text from the log is shown escaped (``ui.md``): never Markdown or HTML.
+modes it is in and why, its annotations; previous / next within the set it was opened from (``set``: a slice, a
+cluster, a failure mode, a comparison row's pairs; :func:`ui.cohort.example_set`), else within the cohort.
+``cohort`` is a condition in the rule language or the name of a saved cohort. Every text from the log is shown escaped (``ui.md``): never Markdown or HTML.
 """
 
 import pandas as pd
@@ -91,16 +92,29 @@ except FaultlineError as err:
     ui.show_error(err)
     st.stop()
 
-prev_col, mid_col, next_col = st.columns([1, 4, 1], vertical_alignment="center")
-prev_col.button("← Previous", key="example_previous", disabled=v.previous_id is None, width="stretch",
-                on_click=_go, args=(v.previous_id,))
-next_col.button("Next →", key="example_next", disabled=v.next_id is None, width="stretch",
-                on_click=_go, args=(v.next_id,))
-if v.cohort:
+# the set the example was opened from (a slice, a cluster, a mode, a comparison row's pairs: ``set`` in the URL, kept
+# by previous / next): they step through it in its table's order; else through the cohort (or the run) in log order
+set_text = st.query_params.get(ui.cohort.SET_PARAM, "")
+opened_from = ui.example_set_ids(db, version, run_id, set_text, where) if set_text else None
+previous_id, next_id = v.previous_id, v.next_id
+if opened_from is not None and v.example_id in opened_from[0]:
+    ids, set_words = opened_from
+    i = ids.index(v.example_id)
+    previous_id, next_id = (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
+    where_text = f"{i + 1:,} of {len(ids):,} in {ui.md(set_words)}" + (" (within the cohort)" if where else "")
+    st.sidebar.button("Step through the whole cohort instead", key="example_leave_set",
+                      on_click=lambda: st.query_params.pop(ui.cohort.SET_PARAM, None),
+                      help="Previous / next now follow the list this example was opened from.")
+elif v.cohort:
     where_text = (f"{v.position:,} of {v.cohort_size:,} in the cohort" if v.in_cohort
                   else f"not in the cohort ({v.cohort_size:,} examples)")
 else:
     where_text = f"{v.position:,} of {v.cohort_size:,} in the run"
+prev_col, mid_col, next_col = st.columns([1, 4, 1], vertical_alignment="center")
+prev_col.button("← Previous", key="example_previous", disabled=previous_id is None, width="stretch",
+                on_click=_go, args=(previous_id,))
+next_col.button("Next →", key="example_next", disabled=next_id is None, width="stretch",
+                on_click=_go, args=(next_id,))
 mid_col.markdown(f"**Example {ui.md(v.example_id)}** of {ui.md(v.run_name)} · {where_text}")
 
 if v.unscorable:

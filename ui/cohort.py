@@ -9,6 +9,7 @@ lives in the URL: ``?cohort=NAME`` for a saved cohort used as saved, ``?where=TE
 
 from __future__ import annotations
 
+import json
 import os
 
 import pandas as pd
@@ -86,6 +87,18 @@ def _keep(where: str, name: str) -> None:
         st.query_params.pop(COHORT_PARAM, None)
 
 
+#: Streamlit draws a text box's "Press Enter to submit form" inside the box, over the end of the text: in the narrow
+#: sidebar it covered the condition being typed (trial at 1280x720). This style (only a style: it takes no room on
+#: the page) gives the hint a strip of its own under the box, kept whether the hint shows or not, so nothing below
+#: moves while typing.
+_HINT_BELOW = """<style>
+.st-key-{key} [data-testid="stTextInput"] {{ padding-bottom: 1.2rem; }}
+.st-key-{key} [data-testid="stTextInput"] div:has(> [data-testid="InputInstructions"]) {{
+  height: 1.2rem; right: 0; }}
+.st-key-{key} [data-testid="InputInstructions"] {{ position: static; text-align: right; line-height: 1.2rem; }}
+</style>"""
+
+
 def _picked(key: str, saved: dict[str, str]) -> None:
     """A saved cohort picked: its condition goes into the text box (a callback: runs before the page)."""
     name = st.session_state.get(f"{key}_pick", NONE)
@@ -152,6 +165,7 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         if saved:
             st.selectbox("Saved cohorts", [NONE, *saved], key=pick_key, on_change=_picked, args=(key, saved),
                          help="A cohort saved in the store; picking one puts its condition in the box below.")
+        st.html(_HINT_BELOW.format(key=text_key))  # the "Press Enter" hint under the box, not over the condition
         # a form: the condition applies on Enter or "Apply", never when the box loses focus (a rerun on blur
         # swallowed the click that took the focus away, e.g. on a view of the Timeline page)
         with st.form(f"{key}_form", border=False, enter_to_submit=True):
@@ -209,31 +223,91 @@ EXAMPLE_LINK_COLUMN = {EXAMPLE_LINK: st.column_config.LinkColumn(
     "Example", display_text="Open", width="small", help="Open the example in full (within the cohort)")}
 
 
-def example_query(run_id: str, example_id: str, where: str | None) -> dict[str, str]:
-    """The example view's URL parameters for one example of a run, within the cohort ``where`` (or none)."""
+#: The URL parameter naming the set an example was opened from (:func:`example_set`), so that previous / next step
+#: through that set (a slice's examples, a cluster's, a failure mode's, a comparison row's pairs of some verdicts),
+#: also from a shared link.
+SET_PARAM = "set"
+
+
+def example_set(kind: str, **spec) -> str:
+    """The set a table of examples lists, as the example view's ``set`` parameter (compact JSON): ``kind`` one of
+    ``slice`` (``predicate``: attribute -> value label, ``bins``; a cluster is the slice of its labels column),
+    ``mode`` (``mode``, ``spec`` (the page's spec choice), ``columns``, ``order_by``, ``descending``: as the Failure
+    modes page lists it) or
+    ``comparison`` (``baseline``, ``candidate``, ``predicate``, ``verdicts``). The example view reads it back with
+    :func:`example_set_ids`."""
+    return json.dumps({"kind": kind, **spec}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def example_set_ids(db: str, version: int, run_id: str, set_text: str,
+                    where: str | None) -> tuple[list[str], str] | None:
+    """The example ids of the set ``set_text`` (:func:`example_set`), in the order its table lists them, and the set
+    in words; None for a set this run cannot read (a link from another store: the view falls back to the cohort).
+    The engine's results come from the cache the listing page filled."""
+    from ui import cache
+
+    try:
+        spec = json.loads(set_text)
+        kind = spec["kind"]
+        if kind == "slice":
+            predicate = dict(spec["predicate"])
+            examples = cache.slice_examples(db, version, run_id, tuple(predicate.items()), int(spec.get("bins", 5)),
+                                            where=where)
+            words = " AND ".join(f"{k} = {v}" for k, v in predicate.items()) or "every example"
+            return [str(i) for i in examples["example_id"]], f"the slice {words}"
+        if kind == "mode":  # the spec the list was made with (a choice: demo, saved:NAME, ...), else the run's
+            from ui import session
+
+            saved = cache.saved_spec_listing(db, version)
+            spec_text, spec_name = (session.spec_of_choice(spec["spec"], dict(zip(saved["name"], saved["text"])))
+                                    if spec.get("spec") else session.run_spec(db, version, run_id))
+            examples = cache.mode_examples(db, version, run_id, spec_text, spec_name, spec["mode"],
+                                           tuple(spec.get("columns", ())), spec.get("order_by"),
+                                           bool(spec.get("descending", True)), where=where)
+            return [str(i) for i in examples["example_id"]], f"the failure mode {spec['mode']}"
+        if kind == "comparison":
+            predicate = dict(spec["predicate"])
+            _, pairs = cache.comparison_drilldown(db, version, spec["baseline"], spec["candidate"],
+                                                  tuple(sorted(predicate.items())), tuple(spec["verdicts"]),
+                                                  where=where)
+            words = " AND ".join(f"{k} = {v}" for k, v in predicate.items()) or "every example"
+            verdicts = ", ".join(str(v).replace("_", " ") for v in spec["verdicts"]) or "every verdict"
+            return list(dict.fromkeys(str(i) for i in pairs["example_id"])), f"the {verdicts} pairs of {words}"
+    except (ValueError, KeyError, TypeError, FaultlineError):
+        return None
+    return None
+
+
+def example_query(run_id: str, example_id: str, where: str | None, origin: str | None = None) -> dict[str, str]:
+    """The example view's URL parameters for one example of a run, within the cohort ``where`` (or none), opened
+    from the set ``origin`` (:func:`example_set`, or none)."""
     query = {"run": run_id, "example": str(example_id)}
     if where:
         query["cohort"] = where
+    if origin:
+        query[SET_PARAM] = origin
     return query
 
 
-def example_link(run_id: str, example_id: str, where: str | None) -> str:
+def example_link(run_id: str, example_id: str, where: str | None, origin: str | None = None) -> str:
     """A link (relative to the app's root, so it works under a base path) to the example view."""
     from urllib.parse import urlencode
 
-    return f"./{EXAMPLE_PATH}?" + urlencode(example_query(run_id, example_id, where))
+    return f"./{EXAMPLE_PATH}?" + urlencode(example_query(run_id, example_id, where, origin))
 
 
-def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None) -> pd.DataFrame:
+def with_example_links(examples: pd.DataFrame, run_id: str, where: str | None,
+                       origin: str | None = None) -> pd.DataFrame:
     """``examples`` (with ``example_id``) with a first column of links to each one's example view; the pages put Open
-    buttons before it (:func:`with_open_buttons`: a link cell of the grid opened only on a second click)."""
+    buttons before it (:func:`with_open_buttons`: a link cell of the grid opened only on a second click). ``origin``:
+    the set the table lists (:func:`example_set`), so that the view's previous / next step through it."""
     from urllib.parse import quote_plus, urlencode
 
     # what example_link gives, with the run and the cohort quoted once: only the example id varies (2,000 links,
     # made on every rerun of a table's fragment, cost 0.15 s one by one); ids of URL-safe characters need no quoting
     ids = examples["example_id"].astype(str).fillna("")
     head = f"./{EXAMPLE_PATH}?{urlencode({'run': run_id})}&example="
-    tail = f"&cohort={quote_plus(where)}" if where else ""
+    tail = (f"&cohort={quote_plus(where)}" if where else "") + (f"&{SET_PARAM}={quote_plus(origin)}" if origin else "")
     safe = ids.str.fullmatch(r"[A-Za-z0-9_.~-]*").fillna(False).to_numpy(dtype=bool)
     quoted = ids.where(safe, ids.map(quote_plus)) if not safe.all() else ids
     links = (head + quoted + tail).to_numpy(dtype=object)
@@ -273,9 +347,9 @@ def open_clicked(key: str, table: pd.DataFrame) -> None:
     st.switch_page(EXAMPLE_PAGE, query_params=dict(parse_qsl(urlsplit(table[EXAMPLE_LINK].iloc[int(click["row"])]).query)))
 
 
-def open_example(run_id: str, example_id: str, where: str | None) -> None:
-    """Go to the example view of one example (within the cohort)."""
-    st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where))
+def open_example(run_id: str, example_id: str, where: str | None, origin: str | None = None) -> None:
+    """Go to the example view of one example (within the cohort, opened from the set ``origin``)."""
+    st.switch_page(EXAMPLE_PAGE, query_params=example_query(run_id, example_id, where, origin))
 
 
 #: Most examples a selection on a map can make a cohort of (the condition lists their ids; save it for a short link).

@@ -241,6 +241,45 @@ def show_flash(*, key: str) -> None:
         st.success(md(st.session_state.pop(key)), icon=":material/check_circle:")
 
 
+#: The confirmation of a pin (``title``, ``id``: the finding's).
+PINNED = "Pinned “{title}” ({id}): it is listed on the Findings page."
+#: ... where the pin sits in a popover beside the table (Slices, Clusters).
+PINNED_AS_FINDING = "Pinned '{title}' as a finding: see the Findings page."
+
+
+def pin_clicked(pin, *, note_key: str, author_key: str, flash_key: str, popover: str | None = None,
+                message: str = PINNED) -> None:
+    """A pin button's callback: pin with the note and author typed (``pin(note, author)`` returns the finding), then
+    clear the note (it belongs to the finding just pinned) and leave a confirmation under ``flash_key``; an error
+    leaves the note as typed and is kept for :func:`show_pin_result`. A callback runs before the page is drawn again,
+    the only moment a widget's text may be changed. ``popover``: a popover to close (:func:`close_popover`);
+    ``message``: the confirmation (:data:`PINNED`, :data:`PINNED_AS_FINDING`)."""
+    st.session_state.pop(f"{flash_key}::error", None)
+    try:
+        made = pin(st.session_state.get(note_key, ""), st.session_state.get(author_key, ""))
+    except Exception as err:  # noqa: BLE001 - shown in plain words by show_pin_result
+        st.session_state[f"{flash_key}::error"] = err
+        return
+    st.session_state[note_key] = ""
+    # Markdown: the title escaped (it may quote a log), the rest as written
+    st.session_state[flash_key] = message.format(title=md(made.title), id=made.finding_id[:8])
+    if popover is not None:
+        close_popover(popover)
+
+
+def show_pin_result(*, flash_key: str) -> bool:
+    """Show (once) what :func:`pin_clicked` left: the confirmation, or the error in plain words; True when a finding
+    was pinned."""
+    err = st.session_state.pop(f"{flash_key}::error", None)
+    if err is not None:
+        show_error(err)
+        return False
+    message = st.session_state.pop(flash_key, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+    return bool(message)
+
+
 def remembered_text(key: str, *, saved_key: str) -> None:
     """Give a text widget's ``key`` its value saved under ``saved_key`` when the widget is new on the page
     (widget keys do not survive page switches; the saved copy does)."""

@@ -225,17 +225,17 @@ SLICE_COLUMNS = {"description": slice_column(),
 
 def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table, the essential columns first (in view at 1280x720): status (a "too small" slice must
-    not read as a finding; with ``fdr``, a slice significantly better than the rest says so too) and q-value, then
-    n, rate and its interval in percent, difference to the rest in points, interval method."""
+    not read as a finding; with ``fdr``, a slice significantly better than the rest says so too), q-value and the
+    difference to the rest in points, then n, rate and its interval in percent, interval method."""
     better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_values(view["q_value"]),
+        "q": q_values(view["q_value"]), "vs_rest": _pct(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
-        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "vs_rest": _pct(view["difference"]),
+        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]),
         "ci_method": view["ci_method"].to_numpy()})
 
 
@@ -256,16 +256,16 @@ GRADED_COLUMNS = {"description": slice_column(), "status": "Status",
 def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table by a graded score (:func:`analysis.slice_table` with ``outcome=``): status first
     ("worse" is a mean significantly lower than the rest's; with ``fdr`` "better" a significantly higher one), n, the
-    mean with its t interval, the difference to the rest (in the score's unit), q-value."""
+    mean with its t interval; the q-value and the difference to the rest (in the score's unit) beside the status."""
     better = ([fdr is not None and q < fdr and d > 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
-        "q": q_values(view["q_value"]),
+        "q": q_values(view["q_value"]), "vs_rest": _num(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
-        "ci_high": _num(view["ci_high"]), "vs_rest": _num(view["difference"]),
+        "ci_high": _num(view["ci_high"]),
         "ci_method": view["ci_method"].to_numpy()})
 
 
@@ -292,11 +292,19 @@ EXAMPLE_COLUMNS = {"input": st.column_config.TextColumn("Input", width="large"),
 
 
 # ------------------------------------------------------------------ compare
+def verdict_column():
+    """The column of a comparison row's verdict (:func:`analysis.slice_verdicts`), its help saying what each verdict
+    means and why a row was not tested (:data:`analysis.NOT_TESTED_WHY`)."""
+    return st.column_config.TextColumn(
+        "Verdict", help="regressed / improved: a significant change (q below the significance); unchanged: tested, "
+                        f"no significant change; {analysis.NOT_TESTED_WHY}.")
+
+
 COMPARISON_COLUMNS = {"description": slice_column(), "n": count("n"),
                       "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
                       "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
                       "ci_low": points("low", help="95% interval of the change"),
-                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": "Verdict"}
+                      "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": verdict_column()}
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -308,6 +316,14 @@ def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
         "ci_high": _pct(table["ci_high"]), "n": table["n"].to_numpy(),
         "baseline": _pct(table["base_error_rate"]), "candidate": _pct(table["cand_error_rate"]),
         "b": table["b"].to_numpy(), "c": table["c"].to_numpy()})
+
+
+# ------------------------------------------------------------------ timeline
+def drift_order(slices: pd.DataFrame) -> pd.DataFrame:
+    """A series' slices by evidence, as the Slices table: the trend's q-value first (untested, NaN, last), then the
+    effect size (the absolute trend, points per run, largest first), then the description."""
+    return slices.assign(_q=slices["trend_q"].fillna(np.inf), _effect=-slices["slope"].abs().fillna(0.0)).sort_values(
+        ["_q", "_effect", "description"], kind="stable").drop(columns=["_q", "_effect"])
 
 
 # ------------------------------------------------------------------ clusters

@@ -7,8 +7,9 @@ exact test on the discordant pairs, with a Wald interval for the paired differen
 error rate; mean scores (when scores are not just 0/1) get a paired t interval of the mean
 score difference, from per-slice aggregates the same statement computes (pairs scored in both
 runs, exact fixed-point sums of the difference and its square). Benjamini-Hochberg runs across
-every slice compared. The verdict per slice:
-``regressed`` (candidate significantly more errors), ``improved``, or ``unchanged``.
+every slice compared. The verdict per slice (:func:`slice_verdicts`, the one definition):
+``regressed`` (candidate significantly more errors), ``improved``, ``unchanged`` (tested, no significant change),
+or ``not tested`` (too little support, so outside the BH family, or no test possible).
 """
 
 from __future__ import annotations
@@ -66,11 +67,55 @@ def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
         return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
+#: The verdict of a slice that was not tested: fewer pairs than the minimum support (outside the Benjamini-Hochberg
+#: family) or no test possible (a graded score with fewer than two pairs or no variation of the difference).
+NOT_TESTED = "not tested"
+#: Every verdict of a comparison row, in the table's order.
+VERDICTS = ("regressed", "improved", "unchanged", NOT_TESTED)
+#: Why a row's verdict is ``not tested``, said once (the page's help text, the CLI, the report).
+NOT_TESTED_WHY = ("not tested: fewer pairs than the minimum support (left out of the Benjamini-Hochberg family), or "
+                  "no test possible (a graded score with fewer than two pairs or no variation); it is no finding")
+
+
+def slice_verdicts(too_small, q_value, worse, *, fdr: float) -> np.ndarray:
+    """The verdict of each comparison row: the one definition the page, the CLI, the report and the findings read.
+
+    Parameters
+    ----------
+    too_small : array_like of bool, shape (n,)
+        Rows under the minimum support (never tested).
+    q_value : array_like of float, shape (n,)
+        Benjamini-Hochberg q-values; NaN for a row outside the family (not tested).
+    worse : array_like of float, shape (n,)
+        The change signed so that > 0 is worse (error rate: candidate minus baseline; a score: baseline minus
+        candidate).
+    fdr : float
+        False discovery rate of the verdicts, in (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (n,)
+        ``regressed`` (tested, q < ``fdr``, worse), ``improved`` (tested, q < ``fdr``, better), ``unchanged`` (tested,
+        no significant change) or :data:`NOT_TESTED` (too small, or no q-value).
+
+    Examples
+    --------
+    >>> slice_verdicts([False, False, False, True, False], [0.01, 0.01, 0.5, np.nan, np.nan],
+    ...                [0.1, -0.1, 0.1, 0.3, 0.0], fdr=0.05).tolist()
+    ['regressed', 'improved', 'unchanged', 'not tested', 'not tested']
+    """
+    q = np.asarray(q_value, dtype=float)
+    worse = np.asarray(worse, dtype=float)
+    tested = ~np.asarray(too_small, dtype=bool) & np.isfinite(q)
+    significant = tested & (q < fdr)
+    return np.where(~tested, NOT_TESTED, np.where(significant & (worse > 0), "regressed",
+                                                  np.where(significant & (worse < 0), "improved", "unchanged")))
+
+
 def _verdict_rank(table: pd.DataFrame) -> pd.Series:
     """The order of a comparison's rows: regressions, then improvements (the findings), then unchanged slices, and
-    last the slices too small to test."""
-    rank = table["verdict"].map({"regressed": 0, "improved": 1, "unchanged": 2})
-    return rank.where(~table["too_small"].astype(bool), 3)
+    last the slices not tested."""
+    return table["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
 
 
 @dataclass
@@ -139,15 +184,15 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         ``baseline``, ``candidate`` (run ids), ``matched``, ``only_baseline``,
         ``only_candidate`` (counts of example ids), ``settings``, and ``table``: one row per
         slice plus one for the whole run (``description`` ``"(all examples)"``), regressions
-        first, then improvements, unchanged slices, slices too small to test (:func:`_verdict_rank`), each by
+        first, then improvements, unchanged slices, slices not tested (:func:`_verdict_rank`), each by
         difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
         (matched pairs), ``base_errors``, ``cand_errors``, ``b`` (right in the baseline, wrong
         in the candidate), ``c`` (the reverse), ``base_error_rate``, ``cand_error_rate``
         (fractions in [0, 1]), ``difference`` (candidate minus baseline error rate, a
         difference of fractions: x 100 for percentage points; > 0 is worse), ``ci_low``,
         ``ci_high`` (Wald interval of that difference, same unit), ``p_value`` (McNemar
-        exact, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``,
-        ``improved``, ``unchanged``), ``base_mean_score``, ``cand_mean_score``,
+        exact, two-sided), ``q_value``, ``too_small``, ``verdict`` (:func:`slice_verdicts`: ``regressed``,
+        ``improved``, ``unchanged``, ``not tested``), ``base_mean_score``, ``cand_mean_score``,
         ``score_difference`` (candidate minus baseline, in the score's unit),
         ``score_ci_low``, ``score_ci_high`` (paired t interval of the mean score difference over
         the pairs scored in both runs, in the score's unit, for every slice with two or more such
@@ -256,8 +301,7 @@ def _post_process(raw: pd.DataFrame, prepared, *, min_support: int, confidence: 
     p = np.where(too_small, np.nan, _stats.mcnemar_exact(b, c))
     q = _stats.benjamini_hochberg(p)
     diff = cand_rate - base_rate
-    verdict = np.where(~too_small & (q < fdr) & (diff > 0), "regressed",
-                       np.where(~too_small & (q < fdr) & (diff < 0), "improved", "unchanged"))
+    verdict = slice_verdicts(too_small, q, diff, fdr=fdr)
     table = pd.DataFrame({
         "predicate": predicates, "attributes": attributes, "values": values,
         "description": descriptions,
@@ -352,11 +396,11 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     -------
     Comparison
         ``matched`` counts the pairs with both scores; ``table``: one row per slice plus ``"(all examples)"``,
-        regressions first, then improvements, unchanged, too small to test, each by difference: ``predicate``,
+        regressions first, then improvements, unchanged, not tested, each by difference: ``predicate``,
         ``attributes``, ``values``, ``description``, ``n`` (pairs), ``base_mean``, ``cand_mean`` (the score's unit), ``difference`` (candidate minus baseline mean, the
         score's unit; < 0 is worse), ``ci_low``, ``ci_high`` (Student t interval of the paired difference),
-        ``p_value`` (paired t, two-sided), ``q_value``, ``too_small``, ``verdict`` (``regressed``, ``improved``,
-        ``unchanged``). ``settings`` has ``outcome``.
+        ``p_value`` (paired t, two-sided), ``q_value``, ``too_small``, ``verdict`` (:func:`slice_verdicts`:
+        ``regressed``, ``improved``, ``unchanged``, ``not tested``). ``settings`` has ``outcome``.
 
     Raises
     ------
@@ -429,8 +473,7 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     too_small = n < support_count(min_support, len(values))
     p = np.where(too_small, np.nan, p)
     q = _stats.benjamini_hochberg(p)
-    verdict = np.where(~too_small & (q < fdr) & (diff < 0), "regressed",
-                       np.where(~too_small & (q < fdr) & (diff > 0), "improved", "unchanged"))
+    verdict = slice_verdicts(too_small, q, -diff, fdr=fdr)  # a lower mean score is worse
     table = pd.DataFrame({"predicate": decoded.predicates, "attributes": decoded.attributes,
                           "values": decoded.values, "description": decoded.descriptions, "n": n.astype(np.int64),
                           "base_mean": base_mean, "cand_mean": cand_mean, "difference": diff, "ci_low": low,

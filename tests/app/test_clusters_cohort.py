@@ -89,6 +89,7 @@ def test_a_selected_cluster_is_in_the_url_circled_on_the_map_and_its_examples_li
     assert circled == set(frame.loc[frame["cluster"].astype(str) == cluster, "example_id"].astype(str))
     examples = next(d.value for d in again.dataframe if "open" in d.value.columns and "output" in d.value.columns)
     query = parse_qs(urlparse(examples["open"].iloc[0]).query)
+    assert json.loads(query.pop("set")[0])["kind"] == "slice"  # next / previous step through the cluster
     assert query == {"run": [run_id], "example": [examples["example_id"].iloc[0]]}
 
 

@@ -52,7 +52,11 @@ def test_a_row_drills_into_its_pairs_with_the_rows_counts(demo_env):
     assert set(pairs["verdict"]) == {"regressed"} and len(pairs) == min(int(row["b"]), 500)
     link = urlparse(pairs["open"].iloc[0])
     assert link.path.endswith("Example")
-    assert parse_qs(link.query) == {"run": [cand], "example": [pairs["example_id"].iloc[0]]}
+    query = parse_qs(link.query)
+    opened_from = json.loads(query.pop("set")[0])  # the set next / previous step through (the row's pairs)
+    assert query == {"run": [cand], "example": [pairs["example_id"].iloc[0]]}
+    assert opened_from == {"kind": "comparison", "baseline": base, "candidate": cand, "predicate": {"domain": "medical"},
+                           "verdicts": ["regressed"]}
     assert at.query_params["row"] == json.dumps({"domain": "medical"})
     assert at.query_params["verdict"] in ("regressed", ["regressed"])
 

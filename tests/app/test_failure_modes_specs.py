@@ -5,6 +5,7 @@ a matrix cell pinned as a finding, and the mode examples linked to the Example p
 from __future__ import annotations
 
 import hashlib
+import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -129,4 +130,6 @@ def test_mode_examples_link_to_the_example_page(demo_env):
     examples = next(t.value for t in at.dataframe if "why" in t.value.columns)
     link = urlparse(examples["open"].iloc[0])
     assert link.path.endswith("Example")
-    assert parse_qs(link.query) == {"run": [base], "example": [str(examples["example_id"].iloc[0])]}
+    query = parse_qs(link.query)
+    assert json.loads(query.pop("set")[0])["kind"] == "mode"  # next / previous step through the mode's examples
+    assert query == {"run": [base], "example": [str(examples["example_id"].iloc[0])]}

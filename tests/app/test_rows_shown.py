@@ -3,6 +3,9 @@ the CSV every row; a slice chosen elsewhere (a cluster opened as a slice) below 
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,6 +108,8 @@ def test_compare_pairs_link_each_example_and_name_their_verdict(demo_env):
     candidate = at.session_state["chosen_candidate"]
     pairs = at.dataframe[1].value
     assert len(pairs) > 1
-    assert list(pairs["open"]) == [ui.cohort.example_link(candidate, e, None) for e in pairs["example_id"]]
+    origin = parse_qs(urlparse(pairs["open"].iloc[0]).query)["set"][0]  # the pairs shown: next / previous step there
+    assert json.loads(origin)["kind"] == "comparison"
+    assert list(pairs["open"]) == [ui.cohort.example_link(candidate, e, None, origin) for e in pairs["example_id"]]
     box = at.selectbox(key="compare_pair")
     assert list(box.options) == [f"{e} ({v})" for e, v in zip(pairs["example_id"], pairs["verdict"])]

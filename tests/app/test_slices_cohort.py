@@ -4,6 +4,7 @@ opens in the example view, a slice is pinned as a finding."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -105,6 +106,7 @@ def test_the_view_lives_in_the_url_and_an_example_opens_in_the_example_view(demo
     link = urlparse(examples["open"].iloc[0])
     assert link.path.endswith("/Example")
     query = parse_qs(link.query)
+    assert json.loads(query.pop("set")[0]) == {"kind": "slice", "predicate": {"language": "es"}, "bins": 5}
     assert query == {"run": [run_id], "example": [examples["example_id"].iloc[0]], "cohort": ['channel = "web"']}
 
     # the same URL in a new session gives the same view

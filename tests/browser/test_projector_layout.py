@@ -3,7 +3,9 @@ essential columns of the main tables (status, q-value, verdict; a finding's note
 scrolling sideways, the failure-mode matrix's column headers overlap nothing and no cell's text is cut, and the run
 picker says the whole run name. Every essential header is drawn whole (never "q-val..." or "more fr..."): the grid draws
 on a canvas, so the test records each text it draws and where, and checks each header ends before the next column
-starts. Screenshots go to test-artifacts/projector-*.png."""
+starts. Compare's metric labels (a long score name: "Baseline mean score.quasi_ex...") read whole, the Slices table's
+"vs rest" and the Timeline's "departs at" are in view, and the cohort box's "Press Enter" hint sits under the box, not
+over the condition typed. Screenshots go to test-artifacts/projector-*.png."""
 
 from __future__ import annotations
 
@@ -59,14 +61,17 @@ def projector(browser):
 
 @pytest.fixture(scope="module")
 def layout_server(tmp_path_factory):
-    """The demo (2,000 prompts x two runs) and a real HELM BBQ run, with two findings pinned (one with a long note)."""
+    """The demo (2,000 prompts x two runs) with its series, and two real HELM BBQ runs (scores with long names), with
+    two findings pinned (one with a long note)."""
     from analysis import open_store, pin_finding
-    from analysis.demo.seed import ensure_demo
+    from analysis.demo.seed import ensure_demo, ensure_demo_series
 
     db = tmp_path_factory.mktemp("projector") / "projector.duckdb"
     with open_store(db, seed_demo=False) as store:
         ensure_demo(store, n_prompts=2000)
+        ensure_demo_series(store)
         store.ingest(HELM_BBQ / "openai_gpt-4o-2024-05-13")
+        store.ingest(HELM_BBQ / "meta_llama-3-8b-chat")
         runs = dict(zip(store.runs()["name"], store.runs()["run_id"]))
         pin_finding(store, runs["baseline"], kind="slice", target={"language": "sw"}, author="ada",
                     evidence={"n": 112, "errors": 67, "error_rate": 0.598, "q_value": 1.9e-27},
@@ -114,7 +119,7 @@ def _essentials_in_view(page, grid: dict, essentials: list[str]) -> None:
 
 def _head(grid: dict, name: str) -> str:
     """The header ``name`` names: itself, or the one it begins (a q-value column says its BH family after "q")."""
-    found = [h for h in grid["heads"] if h == name or h.startswith(name)]
+    found = [h for h in grid["heads"] if h == name] or [h for h in grid["heads"] if h.startswith(name)]
     assert found, (name, grid["heads"])
     return found[0]
 
@@ -156,7 +161,8 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.mark.parametrize("path,first,essentials", [
-    ("Slices", "Slice", ["Status", "q (BH over"]),
+    ("Slices", "Slice", ["Status", "q (BH over", "vs rest"]),
+    ("Timeline", "slice", ["trend q", "trend", "departs at"]),
     ("Compare", "Slice", ["Verdict", "q (BH over", "Change"]),
     ("Findings", "Finding", ["Note", "In plain words"]),
     ("Clusters", "Cluster", ["Status", "q (BH over", "Top terms"]),  # the clustering runs in the background first
@@ -207,3 +213,54 @@ def test_the_run_picker_says_the_whole_run_name(layout_server, projector):
     assert caption.inner_text().strip() == f"{name} · id {runs[name]}"
     assert caption.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= 300")
     _shot(projector, "run-picker")
+
+
+#: Each metric's label: its text, and whether any box inside it cuts the text (an ellipsis: "Baseline mean sco...").
+METRIC_LABELS = """() => Array.from(document.querySelectorAll('[data-testid=stMetricLabel]')).map(e => {
+  const boxes = [e, ...e.querySelectorAll('*')];
+  return {text: e.innerText.trim(), right: e.getBoundingClientRect().right,
+          cut: boxes.some(b => b.scrollWidth > b.clientWidth + 1)}; })"""
+
+
+def test_compare_by_a_long_score_name_reads_whole(layout_server, projector):
+    """A graded comparison by ``score.quasi_prefix_exact_match@5`` (two real HELM runs): every metric label whole,
+    the score named in help; the essential columns in view and whole."""
+    server, runs = layout_server
+    base, cand = (runs[n] for n in runs if n.startswith("bbq"))
+    _open(projector, f"{server.url}/Compare?baseline={base}&candidate={cand}&outcome=score.quasi_prefix_exact_match%405",
+          "[data-testid='stMetric']")
+    grid = _grid(projector, "Slice")
+    labels = projector.evaluate(METRIC_LABELS)
+    _shot(projector, "compare-graded")
+    assert {"Baseline mean", "Candidate mean"} <= {t["text"] for t in labels}, labels
+    for label in labels:
+        assert not label["cut"] and label["right"] <= PROJECTOR["width"], label
+    _essentials_in_view(projector, grid, ["Verdict", "q (BH over", "Change"])
+
+
+#: The cohort box, the "Press Enter" hint Streamlit draws for it, and the form's Apply button.
+COHORT_BOXES = """() => { const r = e => { if (!e) return null; const b = e.getBoundingClientRect();
+    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; };
+  const input = document.querySelector("[data-testid=stSidebar] input[aria-label='Cohort (a condition)']");
+  const hint = input.closest('[data-testid=stTextInput]').querySelector('[data-testid=InputInstructions]');
+  const apply = Array.from(input.closest('[data-testid=stForm]').querySelectorAll('button'))
+    .find(b => b.innerText.includes('Apply'));
+  return {input: r(input), hint: r(hint), hint_text: hint ? hint.innerText : null, apply: r(apply)}; }"""
+
+
+def test_the_cohort_hint_does_not_cover_the_condition(layout_server, projector):
+    server, _ = layout_server
+    _open(projector, f"{server.url}/Slices", "[data-testid='stDataFrame']")
+    box = projector.locator("[data-testid='stSidebar'] input[aria-label='Cohort (a condition)']")
+    box.scroll_into_view_if_needed()
+    before = projector.evaluate(COHORT_BOXES)
+    box.click()
+    box.type('language = "sw" and domain = "legal"')  # typed, not applied: the hint shows
+    projector.wait_for_timeout(300)
+    found = projector.evaluate(COHORT_BOXES)
+    projector.locator("[data-testid='stSidebar'] [data-testid='stForm']").first.screenshot(
+        path=str(ARTIFACTS / "projector-cohort-hint.png"))
+    assert found["hint"] and "Enter" in found["hint_text"], found
+    assert found["hint"]["top"] >= found["input"]["bottom"] - 0.5, found  # under the box, not over its text
+    assert found["hint"]["bottom"] <= found["apply"]["top"] + 0.5, found  # and above the Apply button
+    assert found["apply"] == before["apply"], (before, found)  # nothing moves while typing
