@@ -749,7 +749,7 @@ def _paired_sums(base: _RunData, cand: _RunData, objective: Objective, attribute
     attrs = list(attributes) if every else [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
-    # the per-row columns once, not once per attribute: (name, rows kept or None, integral values or None)
+    # the per-row columns once, not once per attribute: (name, rows counted, their integral values: None to count)
     columns = [("acc_b", bc, None), ("acc_c", cc, None), ("b", bc & ~cc, None), ("c", ~bc & cc, None)]
     for i, (_, _, sig, key) in enumerate(chosen):
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
@@ -875,8 +875,8 @@ def _goodhart_by_slice(store: Store, rows: CompiledModes, base_table: str, base_
                        objective: Objective, signals: dict[str, tuple[str, list]],
                        base_signals: dict[str, tuple[str, list]], prepared, labelled, *, min_support: int,
                        fdr: float, confidence: float):
-    """:func:`goodhart_tables` computed by the engine: per attribute one statement
-    (:func:`analysis.sql.modes.goodhart_sums_sql`) joins the candidate's rows (``rows``: the materialised table or
+    """:func:`goodhart_tables` computed by the engine: one statement (:func:`analysis.sql.modes.goodhart_sums_sql`,
+    GROUPING SETS over every attribute; once more when an attribute has NaN values) joins the candidate's rows (``rows``: the materialised table or
     the run's, with its cohort) to the baseline's on example id and returns the exact sums per slice; no example row
     is read into Python.
 
@@ -891,27 +891,34 @@ def _goodhart_by_slice(store: Store, rows: CompiledModes, base_table: str, base_
     names = list(M.GOODHART_COUNTS) + [f"{n}{i}" for i in range(len(chosen)) for n in M.GOODHART_SIGNAL_SUMS] \
         + [f"{n}{j}" for j in range(len(objective.modes)) for n in M.GOODHART_MODE_COUNTS]
 
-    def sums(attribute, nan_as_null=False) -> list[dict]:
-        sql, params, cols = M.goodhart_sums_sql(rows.table, base_table, attribute, values, cand_modes, base_modes,
-                                                nan_as_null=nan_as_null, cohort=rows.cohort_sql,
-                                                base_cohort=base_compiled.cohort_sql)
+    def sums(nan_as_null: list[bool]) -> list[dict]:
+        attributes = [(p.sql.expr, list(p.sql.params), flag) for p, flag in zip(prepared, nan_as_null)]
+        sql, params, cols = M.goodhart_sums_sql(rows.table, base_table, attributes, values, cand_modes, base_modes,
+                                                cohort=rows.cohort_sql, base_cohort=base_compiled.cohort_sql)
         return [dict(zip(cols, r)) for r in cursor.execute(sql, params).fetchall()]
 
     def stacked(rows_: list[dict]) -> dict[str, list]:
         return {name: [r.get(name) for r in rows_] for name in names}
 
-    whole = sums(None)
+    k = len(prepared)
+    full = (1 << k) - 1  # the whole run's grouping bitmask; attribute i's is full without bit k - 1 - i
+
+    def of(got: list[dict], i: int) -> list[dict]:
+        return [r for r in got if r["gid"] == full ^ (1 << (k - 1 - i))]
+
+    flags = [False] * k
+    got = sums(flags)
+    flags = [any(isinstance(r[f"a{i}"], float) and math.isnan(r[f"a{i}"]) for r in of(got, i)) for i in range(k)]
+    if any(flags):
+        got = sums(flags)  # NaN and missing: one slice
+    whole = [r for r in got if r.get("gid", 0) == full] or [{}]  # no scored row: one slice of none
     parts = [("", [ALL], stacked(whole))]
     where: dict[str, tuple[str, list] | None] = {ALL: None}
-    for prep, labels_of in zip(prepared, labelled):
+    for i, (prep, labels_of) in enumerate(zip(prepared, labelled)):
         expr, params = prep.sql.expr, list(prep.sql.params)
-        got = sums((expr, params))
-        nan_as_null = any(isinstance(r["slice"], float) and math.isnan(r["slice"]) for r in got)
-        if nan_as_null:
-            got = sums((expr, params), nan_as_null=True)  # NaN and missing: one slice
         by_label: dict[str, dict] = {}
-        for r in got:
-            label = value_label(labels_of, _slice_value(r["slice"]))
+        for r in of(got, i):
+            label = value_label(labels_of, _slice_value(r[f"a{i}"]))
             if label in by_label:
                 raise FaultlineError(MSG_TWO_VALUES.format(attribute=labels_of.attribute.name, label=label))
             by_label[label] = r
@@ -919,16 +926,16 @@ def _goodhart_by_slice(store: Store, rows: CompiledModes, base_table: str, base_
         descriptions = [describe_condition(labels_of.attribute.name, u, binned=labels_of.labels is not None)
                         for u in order]
         for u, description in zip(order, descriptions):
-            value = by_label[u]["slice"]
+            value = by_label[u][f"a{i}"]
             if value is None:
-                missing = f"({expr}) IS NULL" + (f" OR isnan(({expr}))" if nan_as_null else "")
-                where[description] = (f"({missing})", params * (2 if nan_as_null else 1))
+                missing = f"({expr}) IS NULL" + (f" OR isnan(({expr}))" if flags[i] else "")
+                where[description] = (f"({missing})", params * (2 if flags[i] else 1))
             else:
                 where[description] = (f"({expr}) = ?", [*params, value])
         parts.append((labels_of.attribute.name, descriptions, stacked([by_label[u] for u in order])))
     goodhart, mode_change = _goodhart_from_sums(parts, objective, chosen, min_support=min_support, fdr=fdr,
                                                 confidence=confidence)
-    pairs = int(whole[0]["n"] or 0) if whole else 0
+    pairs = int(whole[0].get("n") or 0)
     return goodhart, mode_change, notes, pairs, where
 
 

@@ -364,19 +364,20 @@ GOODHART_SIGNAL_SUMS = ("sn", "sb", "sc", "sd", "sdd")
 GOODHART_MODE_COUNTS = ("up", "down", "rb", "rc")
 
 
-def goodhart_sums_sql(cand_table: str, base_table: str, attribute: tuple[str, Sequence] | None,
+def goodhart_sums_sql(cand_table: str, base_table: str, attributes: Sequence[tuple[str, Sequence, bool]],
                       signals: Sequence[tuple[tuple[str, Sequence], tuple[str, Sequence], bool]],
                       cand_modes: Sequence[tuple[str, Sequence]], base_modes: Sequence[tuple[str, Sequence]], *,
-                      nan_as_null: bool = False, cohort: CohortSQL = None,
-                      base_cohort: CohortSQL = None) -> tuple[str, list, list[str]]:
-    """Exact sums of the Goodhart comparison of two runs within every slice of one attribute, in one statement;
-    one row per slice, no example row leaves the engine.
+                      cohort: CohortSQL = None, base_cohort: CohortSQL = None) -> tuple[str, list, list[str]]:
+    """Exact sums of the Goodhart comparison of two runs within the whole run and every slice of every attribute,
+    in one statement (one join, GROUPING SETS); one row per slice, no example row leaves the engine.
 
     The candidate's scored examples (of ``cohort``) are joined to the baseline's (of ``base_cohort``) on
     ``example_id`` (a LEFT JOIN: a slice whose examples the baseline lacks still has its row, with no pair; a
     repeated id in the baseline pairs its first example in log order, as :func:`paired_positions_sql`). Per slice
-    of the candidate's ``attribute`` (``(sql, params)``, a first column ``slice``; ``nan_as_null``: a NaN counted as
-    missing; None: the whole run as one slice, no ``slice`` column) the integer counts of
+    (the whole run, and each value of each of the candidate's ``attributes``, ``(sql, params, nan_as_null)``:
+    columns ``a<i>`` holding the value, NULL where not grouped on, and ``gid``, the grouping bitmask of
+    :func:`analysis.sql.slices.grouping_mask`, absent without attributes; ``nan_as_null``: a NaN counted as
+    missing) the integer counts of
     :data:`GOODHART_COUNTS` (pairs, correct in the baseline, in the candidate, right to wrong, wrong to right); per
     signal ``i`` (``(candidate (sql, params), baseline (sql, params), negated)``, DOUBLEs, ``negated`` orienting
     both by a minus sign) the sums of :data:`GOODHART_SIGNAL_SUMS` over the pairs where both values and their
@@ -389,10 +390,9 @@ def goodhart_sums_sql(cand_table: str, base_table: str, attribute: tuple[str, Se
     """
     finite = "({0} > CAST('-Infinity' AS DOUBLE) AND {0} < CAST('Infinity' AS DOUBLE))"  # no NULL, NaN or infinity
     c_cols, c_params = ["example_id", "correct AS cc"], []
-    if attribute is not None:
-        a_sql, a_params = attribute
+    for i, (a_sql, a_params, nan_as_null) in enumerate(attributes):
         a_expr = f"CASE WHEN isnan(({a_sql})) THEN NULL ELSE ({a_sql}) END" if nan_as_null else f"({a_sql})"
-        c_cols.insert(0, f"{a_expr} AS a")
+        c_cols.append(f"{a_expr} AS a{i}")
         c_params += list(a_params) * (2 if nan_as_null else 1)
     b_cols, b_params = ["example_id", "correct AS bc",
                         "row_number() OVER (PARTITION BY example_id ORDER BY source_row) AS __first"], []
@@ -411,8 +411,7 @@ def goodhart_sums_sql(cand_table: str, base_table: str, attribute: tuple[str, Se
     c_where, c_where_params = and_cohort("NOT unscorable", cohort)
     b_where, b_where_params = and_cohort("NOT unscorable", base_cohort)
     joined = ["b.__first IS NOT NULL AS paired", "c.cc AS cc", "b.bc AS bc"]
-    if attribute is not None:
-        joined.insert(0, "c.a AS a")
+    joined += [f"c.a{i} AS a{i}" for i in range(len(attributes))]
     for i in range(len(signals)):
         joined += [f"b.sb{i} AS sb{i}", f"c.sc{i} AS sc{i}", f"c.sc{i} - b.sb{i} AS sd{i}"]
     joined += [f"c.mc{j} AS mc{j}" for j in range(len(cand_modes))]
@@ -434,14 +433,16 @@ def goodhart_sums_sql(cand_table: str, base_table: str, attribute: tuple[str, Se
         out += [count(f"mc{j} AND NOT mb{j}"), count(f"mb{j} AND NOT mc{j}"), count(f"mb{j}"), count(f"mc{j}")]
         names += [f"{name}{j}" for name in GOODHART_MODE_COUNTS]
     select = [f"{e} AS {quote_ident(n)}" for e, n in zip(out, names)]
-    if attribute is not None:
-        select.insert(0, "a AS slice")
-        names.insert(0, "slice")
+    group = ""
+    if attributes:
+        cols = [f"a{i}" for i in range(len(attributes))]
+        select = cols + [f"GROUPING({', '.join(cols)}) AS gid"] + select
+        names = cols + ["gid"] + names
+        group = f" GROUP BY GROUPING SETS ((), {', '.join(f'({c})' for c in cols)})"
     sql = (f"SELECT {', '.join(select)} FROM ("
            f"SELECT {', '.join(joined)} FROM ("
            f"SELECT {', '.join(c_cols)} FROM {quote_ident(cand_table)} WHERE {c_where}) AS c "
            f"LEFT JOIN (SELECT * FROM ("
            f"SELECT {', '.join(b_cols)} FROM {quote_ident(base_table)} WHERE {b_where}) AS b0 "
-           f"WHERE __first = 1) AS b ON c.example_id = b.example_id) AS pairs"
-           + (" GROUP BY a ORDER BY a ASC NULLS LAST" if attribute is not None else ""))
+           f"WHERE __first = 1) AS b ON c.example_id = b.example_id) AS pairs{group}")
     return sql, c_params + c_where_params + b_params + b_where_params, names
