@@ -42,8 +42,8 @@ def _timed(fn):
 #: runs in a thread of its own beside the run's phases: CPU is the process's, so overlapping phases share it.
 PHASES = ("compile_modes", "check_against_run", "concentration_attributes", "resolve_attributes", "materialise_modes",
           "prepare_attributes", "_load", "_slice_codes", "modes_slices", "mode_counts", "separation_by_mode",
-          "divergence_table", "divergence_by_slice", "_baseline_rows", "_paired_positions", "goodhart_tables", "_goodhart_evidence",
-          "release_modes")
+          "divergence_table", "divergence_by_slice", "_baseline_rows", "_paired_positions", "goodhart_tables", "_goodhart_by_slice",
+          "_goodhart_evidence", "_local_separation_in_memory", "_local_separation_by_engine", "release_modes")
 
 
 def _phases() -> dict:

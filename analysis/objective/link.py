@@ -62,6 +62,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -687,69 +688,138 @@ def _paired_groups(attributes, n: int):
     yield from attributes
 
 
-def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attributes, *, min_support: int,
-                    fdr: float, confidence: float, position: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Per signal and slice: signal change vs accuracy change (the Goodhart quadrant); per mode and slice:
-    the change of its rate. Examples are matched on example id: ``position`` holds, per row of ``cand.frame``, the
-    row of ``base.frame`` with the same id (-1 for none; :func:`_paired_positions`); slices are the candidate's."""
-    notes = []
+def _round_units(x: np.ndarray) -> np.ndarray:
+    """``x`` as whole numbers of ``1 / SCORE_SCALE`` (integral float64): ``x * SCORE_SCALE`` rounded half away from
+    zero, as :func:`analysis.sql.features.score_units` makes them in the engine (the same product, the same
+    rounding)."""
+    y = x * float(F.SCORE_SCALE)
+    whole = np.trunc(y)
+    return whole + np.where(np.abs(y - whole) >= 0.5, np.sign(y), 0.0)
+
+
+#: Integral floats below this (in magnitude) are summed in int64 limbs by :func:`_grouped_int_sums`.
+_INT_LIMBS = 2.0**62
+
+
+def _grouped_int_sums(units: np.ndarray, codes: np.ndarray, k: int) -> list[int]:
+    """Per group the exact sum of integral floats (:func:`_round_units`), as Python integers: values below
+    :data:`_INT_LIMBS` as three 21-bit limbs of their int64 (each limb's grouped float sum exact below 2**31 rows),
+    larger ones one by one."""
+    big = np.abs(units) >= _INT_LIMBS
+    small = np.where(big, 0.0, units).astype(np.int64)
+    out = [0] * k
+    mask = (1 << 21) - 1
+    for shift in (0, 21, 42):
+        limb = small >> shift if shift == 42 else (small >> shift) & mask
+        sums = np.bincount(codes, weights=limb.astype(np.float64), minlength=k)
+        for g, v in enumerate(sums.tolist()):
+            out[g] += int(v) << shift
+    if big.any():
+        for g, v in zip(codes[big].tolist(), units[big].tolist()):
+            out[g] += int(v)
+    return out
+
+
+def _paired_signals(objective: Objective, cand_keys, base_keys) -> tuple[list, list[str]]:
+    """The signals compared across the runs, ``(component, index, signal, key)`` in the spec's order (those of the
+    candidate the baseline also has), and a note per signal the baseline lacks."""
+    chosen, notes = [], []
+    for comp, j, sig, key in _component_signals(objective):
+        if key not in cand_keys:
+            continue
+        if key not in base_keys:
+            notes.append(f"The baseline has no column {sig.column!r}: no Goodhart comparison for {comp.name}")
+            continue
+        chosen.append((comp, j, sig, key))
+    return chosen, notes
+
+
+def _paired_sums(base: _RunData, cand: _RunData, objective: Objective, attributes, chosen, *,
+                 position: np.ndarray) -> list[tuple[str, list[str], dict[str, list[int]]]]:
+    """From the rows of both runs (numpy): per attribute (the whole run first) its name, labels and the exact
+    integer sums of :func:`analysis.sql.modes.goodhart_sums_sql` per label (the same sums the engine makes).
+    ``position`` holds, per row of ``cand.frame``, the row of ``base.frame`` with the same id (-1 for none;
+    :func:`_paired_positions`)."""
     matched = position >= 0
-    # only the columns the statistics read (correctness, signals, mode indicators), not the attributes
-    b_cols = ["correct", *base.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
-    c_cols = ["correct", *cand.signals.values(), *(f"m{i}" for i in range(len(objective.modes)))]
+    b_cols = ["correct", *(base.signals[key] for *_, key in chosen), *(f"m{i}" for i in range(len(objective.modes)))]
+    c_cols = ["correct", *(cand.signals[key] for *_, key in chosen), *(f"m{i}" for i in range(len(objective.modes)))]
     bm = base.frame[b_cols].take(position[matched]).reset_index(drop=True)
     every = bool(matched.all())  # every example paired (the usual case): no copy of the candidate's rows
     cm = cand.frame[c_cols].reset_index(drop=True) if every else cand.frame[c_cols][matched].reset_index(drop=True)
     attrs = list(attributes) if every else [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
-    outcome_rows = []
-    # the weights once, not once per attribute
-    to_wrong, to_right = (bc & ~cc).astype(float), (~bc & cc).astype(float)
-    w_bc, w_cc = bc.astype(float), cc.astype(float)
-    for name, codes, labels in _paired_groups(attrs, len(cm)):
-        k = len(labels)
-        nn = np.bincount(codes, minlength=k)
-        b_ = np.bincount(codes, weights=to_wrong, minlength=k)  # right -> wrong
-        c_ = np.bincount(codes, weights=to_right, minlength=k)  # wrong -> right
-        acc_b = np.bincount(codes, weights=w_bc, minlength=k)
-        acc_c = np.bincount(codes, weights=w_cc, minlength=k)
-        low, high = paired_difference_interval(c_, b_, nn, confidence=confidence)  # accuracy change
-        p = _stats.mcnemar_exact(b_.astype(np.int64), c_.astype(np.int64))
-        for g, label in enumerate(labels):
-            outcome_rows.append({"attribute": name, "description": label, "n": int(nn[g]),
-                                 "acc_base": acc_b[g] / nn[g] if nn[g] else math.nan,
-                                 "acc_cand": acc_c[g] / nn[g] if nn[g] else math.nan,
-                                 "d_accuracy": (c_[g] - b_[g]) / nn[g] if nn[g] else math.nan,
-                                 "d_acc_low": low[g], "d_acc_high": high[g],
-                                 "p_outcome": p[g] if nn[g] >= min_support else math.nan})
-    outcome = pd.DataFrame(outcome_rows)
-    outcome["q_outcome"] = _stats.benjamini_hochberg(outcome["p_outcome"].to_numpy(dtype=float))
-
-    tables = []
-    for comp, _, sig, key in _component_signals(objective):
-        if key not in cand.signals:
-            continue
-        if key not in base.signals:
-            notes.append(f"The baseline has no column {sig.column!r}: no Goodhart comparison for {comp.name}")
-            continue
+    # the per-row columns once, not once per attribute: (name, rows counted, their integral values: None to count)
+    columns = [("acc_b", bc, None), ("acc_c", cc, None), ("b", bc & ~cc, None), ("c", ~bc & cc, None)]
+    for i, (_, _, sig, key) in enumerate(chosen):
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
         sc = sign * cm[cand.signals[key]].to_numpy(dtype=float)
-        change = sc - sb  # once per signal, not once per attribute
-        keep = np.isfinite(sb) & np.isfinite(sc)
-        rows = []
-        for name, codes, labels in _paired_groups(attrs, len(cm)):
-            n_, mean, low, high, p = _stats.paired_mean_difference(change, codes, len(labels), confidence=confidence)
-            mb = np.bincount(codes[keep], weights=sb[keep], minlength=len(labels))
-            mc = np.bincount(codes[keep], weights=sc[keep], minlength=len(labels))
-            for g, label in enumerate(labels):
-                rows.append({"attribute": name, "description": label,
-                             "signal_base": sign * mb[g] / n_[g] if n_[g] else math.nan,
-                             "signal_cand": sign * mc[g] / n_[g] if n_[g] else math.nan,
-                             "d_signal": mean[g], "d_signal_low": low[g], "d_signal_high": high[g],
-                             "p_signal": p[g] if n_[g] >= min_support else math.nan})
-        t = pd.DataFrame(rows)
+        with np.errstate(invalid="ignore", over="ignore"):
+            sd = sc - sb
+            keep = np.isfinite(sb) & np.isfinite(sc) & np.isfinite(sd)
+            columns.append((f"sn{i}", keep, None))
+            columns += [(f"{name}{i}", keep, _round_units(v[keep]))
+                        for name, v in (("sb", sb), ("sc", sc), ("sd", sd), ("sdd", sd * sd))]
+    for j in range(len(objective.modes)):
+        mb = bm[f"m{j}"].to_numpy(dtype=bool)
+        mc = cm[f"m{j}"].to_numpy(dtype=bool)
+        columns += [(f"up{j}", ~mb & mc, None), (f"down{j}", mb & ~mc, None), (f"rb{j}", mb, None),
+                    (f"rc{j}", mc, None)]
+    parts = []
+    for name, codes, labels in _paired_groups(attrs, len(cm)):
+        k = len(labels)
+        sums = {"n": np.bincount(codes, minlength=k).tolist()}
+        for col, kept, units in columns:
+            if units is None:
+                sums[col] = np.bincount(codes[kept], minlength=k).tolist()
+            else:
+                sums[col] = _grouped_int_sums(units, codes[kept], k)
+        parts.append((name, list(labels), sums))
+    return parts
+
+
+def _goodhart_from_sums(parts, objective: Objective, chosen, *, min_support: int, fdr: float,
+                        confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Goodhart table and the change of every mode's rate from the exact per-slice sums of either path
+    (:func:`_paired_sums`, numpy; :func:`_goodhart_by_slice`, the engine): the one conversion, so the same numbers
+    from either."""
+    def column(name: str) -> np.ndarray:
+        return np.array([0 if v is None else int(v) for _, _, sums in parts for v in sums[name]], dtype=np.int64)
+
+    names = [name for name, labels, _ in parts for _ in labels]
+    labels = [label for _, ls, _ in parts for label in ls]
+    nn = column("n")
+    has = nn > 0
+    b_, c_ = column("b").astype(float), column("c").astype(float)
+    acc_b, acc_c = column("acc_b").astype(float), column("acc_c").astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = paired_difference_interval(c_, b_, nn, confidence=confidence)  # accuracy change
+        p = _stats.mcnemar_exact(b_.astype(np.int64), c_.astype(np.int64))
+        outcome = pd.DataFrame({"attribute": names, "description": labels, "n": nn.astype(int),
+                                "acc_base": np.where(has, acc_b / nn, math.nan),
+                                "acc_cand": np.where(has, acc_c / nn, math.nan),
+                                "d_accuracy": np.where(has, (c_ - b_) / nn, math.nan),
+                                "d_acc_low": low, "d_acc_high": high,
+                                "p_outcome": np.where(nn >= min_support, p, math.nan)})
+    outcome["q_outcome"] = _stats.benjamini_hochberg(outcome["p_outcome"].to_numpy(dtype=float))
+
+    scale = F.SCORE_SCALE
+    tables = []
+    for i, (comp, _, sig, _) in enumerate(chosen):
+        sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+        n_ = [int(v) for _, _, sums in parts for v in sums[f"sn{i}"]]
+        whole = {name: [0 if v is None else int(v) for _, _, sums in parts for v in sums[f"{name}{i}"]]
+                 for name in ("sb", "sc", "sd", "sdd")}
+        mean, low, high, p = _stats.paired_mean_difference_from_sums(n_, whole["sd"], whole["sdd"], scale=scale,
+                                                                     confidence=confidence)
+        t = pd.DataFrame({"attribute": names, "description": labels,
+                          "signal_base": [sign * float(Fraction(v, m * scale)) if m else math.nan
+                                          for v, m in zip(whole["sb"], n_)],
+                          "signal_cand": [sign * float(Fraction(v, m * scale)) if m else math.nan
+                                          for v, m in zip(whole["sc"], n_)],
+                          "d_signal": mean, "d_signal_low": low, "d_signal_high": high,
+                          "p_signal": np.where(np.array(n_) >= min_support, p, math.nan)})
         t["q_signal"] = _stats.benjamini_hochberg(t["p_signal"].to_numpy(dtype=float))
         t = t.merge(outcome, on=["attribute", "description"], how="left")
         t["goodhart"] = ((t["d_signal"] > 0) & (t["q_signal"] < fdr) & (t["d_accuracy"] < 0)
@@ -761,34 +831,112 @@ def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attrib
     cols = ["component", "signal", "direction", "attribute", "description", "signal_base", "signal_cand", "d_signal",
             "d_signal_low", "d_signal_high", "p_signal", "q_signal", "n", "acc_base", "acc_cand", "d_accuracy",
             "d_acc_low", "d_acc_high", "p_outcome", "q_outcome", "goodhart"]
-    goodhart = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({c_: [] for c_ in cols})
+    goodhart = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({c: [] for c in cols})
 
     change_rows = []
-    for i, mode in enumerate(objective.modes):
-        mb_ = bm[f"m{i}"].to_numpy(dtype=bool)
-        mc_ = cm[f"m{i}"].to_numpy(dtype=bool)
-        w_up, w_down = (~mb_ & mc_).astype(float), (mb_ & ~mc_).astype(float)  # once per mode
-        w_mb, w_mc = mb_.astype(float), mc_.astype(float)
-        rows = []
-        for name, codes, labels in _paired_groups(attrs, len(cm)):
-            k = len(labels)
-            nn = np.bincount(codes, minlength=k)
-            up = np.bincount(codes, weights=w_up, minlength=k)
-            down = np.bincount(codes, weights=w_down, minlength=k)
-            rate_b = np.bincount(codes, weights=w_mb, minlength=k)
-            rate_c = np.bincount(codes, weights=w_mc, minlength=k)
-            p = _stats.mcnemar_exact(up.astype(np.int64), down.astype(np.int64))
-            for g, label in enumerate(labels):
-                rows.append({"mode": mode.id, "attribute": name, "description": label, "n": int(nn[g]),
-                             "base_rate": rate_b[g] / nn[g] if nn[g] else math.nan,
-                             "cand_rate": rate_c[g] / nn[g] if nn[g] else math.nan,
-                             "d_rate": (up[g] - down[g]) / nn[g] if nn[g] else math.nan,
-                             "p_value": p[g] if nn[g] >= min_support else math.nan})
-        t = pd.DataFrame(rows)
+    for j, mode in enumerate(objective.modes):
+        up, down = column(f"up{j}").astype(float), column(f"down{j}").astype(float)
+        rate_b, rate_c = column(f"rb{j}").astype(float), column(f"rc{j}").astype(float)
+        p = _stats.mcnemar_exact(up.astype(np.int64), down.astype(np.int64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = pd.DataFrame({"mode": mode.id, "attribute": names, "description": labels, "n": nn.astype(int),
+                              "base_rate": np.where(has, rate_b / nn, math.nan),
+                              "cand_rate": np.where(has, rate_c / nn, math.nan),
+                              "d_rate": np.where(has, (up - down) / nn, math.nan),
+                              "p_value": np.where(nn >= min_support, p, math.nan)})
         t["q_value"] = _stats.benjamini_hochberg(t["p_value"].to_numpy(dtype=float))
         t["up"] = (t["d_rate"] > 0) & (t["q_value"] < fdr)
         change_rows.append(t)
-    return goodhart, pd.concat(change_rows, ignore_index=True), notes
+    mode_change = pd.concat(change_rows, ignore_index=True) if change_rows else pd.DataFrame(
+        {c: [] for c in ["mode", "attribute", "description", "n", "base_rate", "cand_rate", "d_rate", "p_value",
+                         "q_value", "up"]})
+    return goodhart, mode_change
+
+
+def goodhart_tables(base: _RunData, cand: _RunData, objective: Objective, attributes, *, min_support: int,
+                    fdr: float, confidence: float, position: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Per signal and slice: signal change vs accuracy change (the Goodhart quadrant); per mode and slice:
+    the change of its rate. Examples are matched on example id: ``position`` holds, per row of ``cand.frame``, the
+    row of ``base.frame`` with the same id (-1 for none; :func:`_paired_positions`); slices are the candidate's.
+
+    From the rows in memory: exact integer sums per slice (:func:`_paired_sums`; counts, and the signal values,
+    their paired differences and squared differences as whole numbers of ``1 / SCORE_SCALE``), turned into the
+    statistics by :func:`_goodhart_from_sums` exactly as the engine's sums (:func:`_goodhart_by_slice`): the same
+    numbers, bit for bit. Accuracy: McNemar exact test and Wald interval; signal: paired t test and interval
+    (:func:`analysis.stats.paired_mean_difference_from_sums`); mode rates: McNemar exact; BH over slices."""
+    chosen, notes = _paired_signals(objective, cand.signals, base.signals)
+    parts = _paired_sums(base, cand, objective, attributes, chosen, position=position)
+    goodhart, mode_change = _goodhart_from_sums(parts, objective, chosen, min_support=min_support, fdr=fdr,
+                                                confidence=confidence)
+    return goodhart, mode_change, notes
+
+
+def _goodhart_by_slice(store: Store, rows: CompiledModes, base_table: str, base_compiled: CompiledModes,
+                       objective: Objective, signals: dict[str, tuple[str, list]],
+                       base_signals: dict[str, tuple[str, list]], prepared, labelled, *, min_support: int,
+                       fdr: float, confidence: float):
+    """:func:`goodhart_tables` computed by the engine: one statement (:func:`analysis.sql.modes.goodhart_sums_sql`,
+    GROUPING SETS over every attribute; once more when an attribute has NaN values) joins the candidate's rows (``rows``: the materialised table or
+    the run's, with its cohort) to the baseline's on example id and returns the exact sums per slice; no example row
+    is read into Python.
+
+    Returns the Goodhart table, the change of every mode's rate, the notes, the pairs of the whole run and, per
+    slice description, the slice as an SQL condition over ``rows.table`` (``(sql, params)``; None for the whole
+    run) for the evidence (:func:`_local_separation_by_engine`)."""
+    chosen, notes = _paired_signals(objective, signals, base_signals)
+    values = [(signals[key], base_signals[key], sig.direction != "higher_is_better") for *_, sig, key in chosen]
+    cand_modes = [rows.mode_sql(mode.id) for mode in objective.modes]
+    base_modes = [base_compiled.mode_sql(mode.id) for mode in objective.modes]
+    cursor = rows.cursor_of(store)
+    names = list(M.GOODHART_COUNTS) + [f"{n}{i}" for i in range(len(chosen)) for n in M.GOODHART_SIGNAL_SUMS] \
+        + [f"{n}{j}" for j in range(len(objective.modes)) for n in M.GOODHART_MODE_COUNTS]
+
+    def sums(nan_as_null: list[bool]) -> list[dict]:
+        attributes = [(p.sql.expr, list(p.sql.params), flag) for p, flag in zip(prepared, nan_as_null)]
+        sql, params, cols = M.goodhart_sums_sql(rows.table, base_table, attributes, values, cand_modes, base_modes,
+                                                cohort=rows.cohort_sql, base_cohort=base_compiled.cohort_sql)
+        return [dict(zip(cols, r)) for r in cursor.execute(sql, params).fetchall()]
+
+    def stacked(rows_: list[dict]) -> dict[str, list]:
+        return {name: [r.get(name) for r in rows_] for name in names}
+
+    k = len(prepared)
+    full = (1 << k) - 1  # the whole run's grouping bitmask; attribute i's is full without bit k - 1 - i
+
+    def of(got: list[dict], i: int) -> list[dict]:
+        return [r for r in got if r["gid"] == full ^ (1 << (k - 1 - i))]
+
+    flags = [False] * k
+    got = sums(flags)
+    flags = [any(isinstance(r[f"a{i}"], float) and math.isnan(r[f"a{i}"]) for r in of(got, i)) for i in range(k)]
+    if any(flags):
+        got = sums(flags)  # NaN and missing: one slice
+    whole = [r for r in got if r.get("gid", 0) == full] or [{}]  # no scored row: one slice of none
+    parts = [("", [ALL], stacked(whole))]
+    where: dict[str, tuple[str, list] | None] = {ALL: None}
+    for i, (prep, labels_of) in enumerate(zip(prepared, labelled)):
+        expr, params = prep.sql.expr, list(prep.sql.params)
+        by_label: dict[str, dict] = {}
+        for r in of(got, i):
+            label = value_label(labels_of, _slice_value(r[f"a{i}"]))
+            if label in by_label:
+                raise FaultlineError(MSG_TWO_VALUES.format(attribute=labels_of.attribute.name, label=label))
+            by_label[label] = r
+        order = sorted(by_label)  # as np.unique orders the labels in _slice_codes
+        descriptions = [describe_condition(labels_of.attribute.name, u, binned=labels_of.labels is not None)
+                        for u in order]
+        for u, description in zip(order, descriptions):
+            value = by_label[u][f"a{i}"]
+            if value is None:
+                missing = f"({expr}) IS NULL" + (f" OR isnan(({expr}))" if flags[i] else "")
+                where[description] = (f"({missing})", params * (2 if flags[i] else 1))
+            else:
+                where[description] = (f"({expr}) = ?", [*params, value])
+        parts.append((labels_of.attribute.name, descriptions, stacked([by_label[u] for u in order])))
+    goodhart, mode_change = _goodhart_from_sums(parts, objective, chosen, min_support=min_support, fdr=fdr,
+                                                confidence=confidence)
+    pairs = int(whole[0].get("n") or 0)
+    return goodhart, mode_change, notes, pairs, where
 
 
 # --------------------------------------------------------------------------------- verdicts
@@ -884,8 +1032,8 @@ def explain(rule: str, *, component: Component, mode_name: str, relation: str, s
 
 # ------------------------------------------------------------------------------------ link
 def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list], compiled: CompiledModes,
-                       objective: Objective, *, sign: float = 1.0, confidence: float = 0.95
-                       ) -> dict[str, tuple[dict, dict]]:
+                       objective: Objective, *, sign: float = 1.0, confidence: float = 0.95,
+                       where: tuple[str, list] | None = None) -> dict[str, tuple[dict, dict]]:
     """Per failure mode, the separation statistics of one signal, from one statement over the run.
 
     The statement (:func:`analysis.sql.modes.separation_sums_sql`) returns exact integer sums only, per mode: for
@@ -911,6 +1059,9 @@ def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list]
         Orientation: -1 negates the signal (a penalty, ``lower_is_better``); the means are reported unoriented.
     confidence : float, default 0.95
         Coverage of the AUC interval, in (0, 1).
+    where : (str, list), optional
+        A condition over the rows (``(sql, params)``, e.g. one slice): the statistics over the examples meeting it
+        only (and the cohort's).
 
     Returns
     -------
@@ -923,8 +1074,11 @@ def separation_by_mode(store: Store, table: str | None, signal: tuple[str, list]
     if sign < 0:
         sql_expr = f"(-({sql_expr}))"
     modes = [compiled.mode_sql(mode.id) for mode in objective.modes]
+    cohort = compiled.cohort_sql
+    if where is not None:
+        cohort = where if cohort is None else (f"({cohort[0]}) AND ({where[0]})", [*cohort[1], *where[1]])
     sql, all_params, names = M.separation_sums_sql(table or compiled.table, (sql_expr, params), modes,
-                                                   cohort=compiled.cohort_sql)
+                                                   cohort=cohort)
     values = compiled.cursor_of(store).execute(sql, all_params).fetchall()[0]  # drained: the cursor is reused
     got = {n: int(v) if v is not None else 0 for n, v in zip(names, values)}
     out = {}
@@ -1106,19 +1260,21 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
         rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
                          for k, p in enumerate(prepared)]
-    # the baseline's side (its modes, the pairing, its rows: statements over the baseline's table) needs nothing of
-    # the analysed run's but its cohort: on DuckDB it runs in a thread of its own while the run is analysed (the
-    # run's numpy work and the baseline's statements share the cores); the same calls, the same numbers
-    baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled, fdr=fdr),
-                                threaded=getattr(store, "engine", "duckdb") == "duckdb") \
-        if base_info is not None else None
+    # the baseline's side (its modes and, when the rows are read, the pairing and its rows: statements over the
+    # baseline's table) needs nothing of the analysed run's but its cohort: on DuckDB it runs in a thread of its own
+    # while the run is analysed (the run's numpy work and the baseline's statements share the cores); the same calls,
+    # the same numbers
+    baseline_side = None
     try:
         n_rows, graded = _totals(store, rows)
         in_engine = ranks_in_engine(store, n_rows)
-        # the rows are read only where a statistic still needs them: the numpy ranks (few rows, on DuckDB) and the
-        # Goodhart tables (with a baseline)
-        data = None if in_engine and base_info is None else _load(store, schema, objective, rows, rows_prepared,
-                                                                    rows_signals)
+        if base_info is not None:
+            baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled,
+                                                               fdr=fdr, read=not in_engine),
+                                        threaded=getattr(store, "engine", "duckdb") == "duckdb")
+        # the rows are read only for the numpy path (few rows, on DuckDB): on the engine's path every statistic,
+        # the Goodhart tables with a baseline too, comes from aggregates
+        data = None if in_engine else _load(store, schema, objective, rows, rows_prepared, rows_signals)
         if data is not None:
             graded = data.graded
         min_count = support_count(min_support, n_rows)
@@ -1160,6 +1316,25 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         divergence = divergence_by_slice(store, rows, objective, rows_signals, rows_prepared, graded=graded,
                                          min_support=min_count, fdr=fdr, labelled=prepared) if in_engine else None
 
+        # the Goodhart quadrant across two runs, on the engine's path: exact sums per slice of the two runs joined on
+        # example id, and the evidence's local separations, by the engine
+        goodhart = mode_change = goodhart_evidence = None
+        if baseline_side is not None and in_engine:
+            base_compiled, _, _ = baseline_side.result()
+            goodhart, mode_change, more, pairs, slice_where = _goodhart_by_slice(
+                store, rows, base_schema.run.table_name, base_compiled, objective, rows_signals,
+                _signal_exprs(store, base_schema, objective), rows_prepared, prepared, min_support=min_count,
+                fdr=fdr, confidence=confidence)
+            if pairs == 0:
+                raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
+            notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
+            local = _local_separation_by_engine(store, rows, objective, rows_signals, slice_where,
+                                                confidence=confidence)
+            goodhart_evidence = _goodhart_evidence(
+                local, rows_signals, objective, goodhart, mode_change,
+                {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
+                min_failures=min_failures, fdr=fdr)
+
     except BaseException:
         if baseline_side is not None:
             baseline_side.wait()  # its statements done before the caller may close the store
@@ -1184,22 +1359,19 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
                              "divergent"]}))
 
-    # Goodhart quadrant across two runs
-    goodhart = mode_change = None
-    if baseline_side is not None:
+    # Goodhart quadrant across two runs, from the rows read (the numpy path)
+    if baseline_side is not None and not in_engine:
         base_compiled, position, base_data = baseline_side.result()
         if base_data is None:
             raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
         goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
                                                       fdr=fdr, confidence=confidence, position=position)
         notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
-
-    goodhart_evidence = None
-    if goodhart is not None:
-        where = {m: set(c.findings()["description"]) for m, c in concentration.items()}
-        goodhart_evidence = _goodhart_evidence(frame, data, objective, goodhart, mode_change, attributes, where,
-                                               min_effect=min_effect, min_failures=min_failures, fdr=fdr,
-                                               confidence=confidence)
+        local = _local_separation_in_memory(frame, data, objective, attributes, confidence=confidence)
+        goodhart_evidence = _goodhart_evidence(
+            local, data.signals, objective, goodhart, mode_change,
+            {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
+            min_failures=min_failures, fdr=fdr)
 
     # verdicts
     cell_rows = []
@@ -1261,11 +1433,14 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
 
 
 def _baseline_rows(store: Store, base_schema, schema, objective: Objective, compiled: CompiledModes, *,
-                   fdr: float) -> tuple[CompiledModes, np.ndarray, _RunData | None]:
+                   fdr: float, read: bool = True) -> tuple[CompiledModes, np.ndarray | None, _RunData | None]:
     """The baseline's side of the Goodhart comparison: its compiled modes, the position of each of the analysed
     run's rows among its rows (:func:`_paired_positions`; ``compiled`` gives the run's cohort) and its rows
-    (:func:`_load`), None when the two runs share no example."""
+    (:func:`_load`), None when the two runs share no example; without ``read`` (the engine's path), the modes only
+    (position and rows None)."""
     base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
+    if not read:
+        return base_compiled, None, None
     position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
     if not (position >= 0).any():
         return base_compiled, position, None
@@ -1320,48 +1495,86 @@ def _mode_flags(frame: pd.DataFrame, objective: Objective) -> _Flags:
     return out
 
 
-def _goodhart_evidence(frame: pd.DataFrame, data: _RunData, objective: Objective, goodhart: pd.DataFrame,
-                       mode_change: pd.DataFrame, attributes, concentrates: dict[str, set], *, min_effect: float,
-                       min_failures: int, fdr: float, confidence: float) -> pd.DataFrame:
-    """Rule 4's evidence: for each (mode, signal), the Goodhart slices where the mode rose and
-    concentrates, and the signal's separation of the mode's failures from the correct answers there."""
+def _separation_in_memory(fail: np.ndarray, ok: np.ndarray, *, confidence: float) -> dict:
+    """:func:`analysis.stats.separation_statistics` of two finite samples from the sums
+    :func:`analysis.sql.modes.separation_sums_sql` makes in the engine (rank sums, fixed-point sums of the values and
+    their squares), turned into statistics as :func:`separation_by_mode` turns the engine's: the same numbers."""
+    def units(v: np.ndarray) -> int:
+        return _grouped_int_sums(_round_units(v), np.zeros(v.size, dtype=np.int64), 1)[0]
+
+    return _stats.separation_from_sums(_stats.rank_sums(fail, ok), sum_fail=units(fail), sum_ok=units(ok),
+                                       sq_fail=units(fail * fail), sq_ok=units(ok * ok), scale=F.SCORE_SCALE,
+                                       confidence=confidence)
+
+
+def _local_separation_in_memory(frame: pd.DataFrame, data: _RunData, objective: Objective, attributes, *,
+                                confidence: float):
+    """``local(key, signal, description, mode index)``: the separation of the mode's own failures from the correct
+    examples (in no mode) by the oriented signal, within one slice, from the rows in memory."""
     where = {ALL: None}  # each slice's (codes, code), its mask made only for the slices tested (Goodhart slices)
     for _, codes, labels in attributes:
         for g, label in enumerate(labels):
             where[label] = (codes, g)
     masks: dict[str, np.ndarray] = {}
-
-    def mask_of(label: str) -> np.ndarray:
-        if label not in masks:
-            codes_g = where[label]
-            masks[label] = np.ones(len(frame), dtype=bool) if codes_g is None else codes_g[0] == codes_g[1]
-        return masks[label]
-
+    values: dict[str, np.ndarray] = {}
     correct = frame["correct"].to_numpy(dtype=bool)
     flags = _mode_flags(frame, objective)
     ok = correct & ~flags.any_mode
+
+    def local(key: str, sig, label: str, i: int) -> dict:
+        if label not in masks:
+            codes_g = where[label]
+            masks[label] = np.ones(len(frame), dtype=bool) if codes_g is None else codes_g[0] == codes_g[1]
+        if key not in values:
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            values[key] = sign * frame[data.signals[key]].to_numpy(dtype=float)
+        v = values[key]
+        mask = masks[label] & np.isfinite(v)
+        return _separation_in_memory(v[mask & flags[i][1]], v[mask & ok], confidence=confidence)
+
+    return local
+
+
+def _local_separation_by_engine(store: Store, rows: CompiledModes, objective: Objective,
+                                signals: dict[str, tuple[str, list]], where: dict, *, confidence: float):
+    """``local(key, signal, description, mode index)`` as :func:`_local_separation_in_memory`, from one statement
+    per (signal, slice) over ``rows`` (:func:`separation_by_mode` kept to the slice ``where[description]``)."""
+    cache: dict[tuple[str, str], dict] = {}
+
+    def local(key: str, sig, label: str, i: int) -> dict:
+        if (key, label) not in cache:
+            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+            cache[(key, label)] = separation_by_mode(store, None, signals[key], rows, objective, sign=sign,
+                                                     confidence=confidence, where=where[label])
+        return cache[(key, label)][objective.modes[i].id][0]
+
+    return local
+
+
+def _goodhart_evidence(local, signal_keys, objective: Objective, goodhart: pd.DataFrame, mode_change: pd.DataFrame,
+                       concentrates: dict[str, set], *, min_effect: float, min_failures: int, fdr: float
+                       ) -> pd.DataFrame:
+    """Rule 4's evidence: for each (mode, signal), the Goodhart slices where the mode rose and
+    concentrates, and the signal's separation of the mode's failures from the correct answers there
+    (``local``: :func:`_local_separation_in_memory` or :func:`_local_separation_by_engine`, the same numbers)."""
     rows = []
     for i, mode in enumerate(objective.modes):
-        own = flags[i][1]
         up = mode_change[(mode_change["mode"] == mode.id) & mode_change["up"]
                          & mode_change["description"].isin(concentrates.get(mode.id, set()))]
         up = up[["description", "d_rate", "q_value"]]
         if up.empty:
             continue
         for comp, j, sig, key in _component_signals(objective):
-            if key not in data.signals:
+            if key not in signal_keys:
                 continue
             g = goodhart[(goodhart["component"] == comp.id) & (goodhart["signal"] == sig.column)
                          & goodhart["goodhart"]]
             g = g.merge(up.rename(columns={"q_value": "q_mode"}), on="description")
             if g.empty:
                 continue
-            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            values = sign * frame[data.signals[key]].to_numpy(dtype=float)
             found = []
             for r in g.to_dict("records"):
-                mask = mask_of(r["description"])
-                st = _stats.separation_statistics(values[mask & own], values[mask & ok], confidence=confidence)
+                st = local(key, sig, r["description"], i)
                 enough = st["n_fail"] >= min_failures and st["n_ok"] >= min_failures
                 one_sided = st["p_value"] / 2 if st["auc"] > 0.5 else 1 - st["p_value"] / 2
                 found.append({"mode": mode.id, "component": comp.id, "signal": sig.column, "signal_index": j,

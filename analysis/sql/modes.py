@@ -133,7 +133,7 @@ def link_totals_sql(table: str, graded: str, *, cohort: CohortSQL = None) -> tup
 def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, str, Sequence]], *,
                           cohort: CohortSQL = None) -> tuple[str, list]:
     """A temporary table ``name`` of the scored examples (of the cohort, if given) with ``source_row``,
-    ``correct``, ``score``, ``unscorable``, whether the run's scores are graded (``__graded``, over the whole run
+    ``example_id``, ``correct``, ``score``, ``unscorable``, whether the run's scores are graded (``__graded``, over the whole run
     as :func:`analysis.sql.features.graded_expr`) and each ``(name, sql, params)`` column, evaluated once.
 
     The statements of this module then read the columns from it (a mode's indicator as its sources' columns),
@@ -141,7 +141,8 @@ def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, st
     functions too, e.g. :func:`group_has_correct_expr`, partition the scored examples of the cohort). DuckDB
     only: a temporary table lives in one connection (the cursor that made it), which Spark does not see.
     """
-    select, params = ["source_row", "correct", "score", "unscorable", f"{graded_expr(table)} AS __graded"], []
+    select, params = ["source_row", "example_id", "correct", "score", "unscorable",
+                      f"{graded_expr(table)} AS __graded"], []
     for col, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(col)}")
         params += list(p)
@@ -352,3 +353,96 @@ def rank_correlation_sums_sql(table: str, values: Sequence[tuple[str, Sequence, 
            f"GROUP BY c, y) AS per_level) AS ranked_levels JOIN codes ON ranked_levels.c = codes.c "
            f"GROUP BY ranked_levels.c ORDER BY ranked_levels.c")
     return sql, params, names
+
+
+#: The per-slice columns of :func:`goodhart_sums_sql` besides the per-signal and per-mode ones, in this order.
+GOODHART_COUNTS = ("n", "acc_b", "acc_c", "b", "c")
+#: Per paired signal ``i`` (suffix ``i``): pairs with both values finite, and the fixed-point sums of the baseline's
+#: and the candidate's value, of their difference and of its square.
+GOODHART_SIGNAL_SUMS = ("sn", "sb", "sc", "sd", "sdd")
+#: Per mode ``j`` (suffix ``j``): pairs that entered the mode, left it, were in it in the baseline, in the candidate.
+GOODHART_MODE_COUNTS = ("up", "down", "rb", "rc")
+
+
+def goodhart_sums_sql(cand_table: str, base_table: str, attributes: Sequence[tuple[str, Sequence, bool]],
+                      signals: Sequence[tuple[tuple[str, Sequence], tuple[str, Sequence], bool]],
+                      cand_modes: Sequence[tuple[str, Sequence]], base_modes: Sequence[tuple[str, Sequence]], *,
+                      cohort: CohortSQL = None, base_cohort: CohortSQL = None) -> tuple[str, list, list[str]]:
+    """Exact sums of the Goodhart comparison of two runs within the whole run and every slice of every attribute,
+    in one statement (one join, GROUPING SETS); one row per slice, no example row leaves the engine.
+
+    The candidate's scored examples (of ``cohort``) are joined to the baseline's (of ``base_cohort``) on
+    ``example_id`` (a LEFT JOIN: a slice whose examples the baseline lacks still has its row, with no pair; a
+    repeated id in the baseline pairs its first example in log order, as :func:`paired_positions_sql`). Per slice
+    (the whole run, and each value of each of the candidate's ``attributes``, ``(sql, params, nan_as_null)``:
+    columns ``a<i>`` holding the value, NULL where not grouped on, and ``gid``, the grouping bitmask of
+    :func:`analysis.sql.slices.grouping_mask`, absent without attributes; ``nan_as_null``: a NaN counted as
+    missing) the integer counts of
+    :data:`GOODHART_COUNTS` (pairs, correct in the baseline, in the candidate, right to wrong, wrong to right); per
+    signal ``i`` (``(candidate (sql, params), baseline (sql, params), negated)``, DOUBLEs, ``negated`` orienting
+    both by a minus sign) the sums of :data:`GOODHART_SIGNAL_SUMS` over the pairs where both values and their
+    difference are finite, as whole numbers of :data:`analysis.sql.features.SCORE_SCALE` units
+    (:func:`analysis.sql.features.score_units`; DECIMAL(38, 0), the same on every engine, NULL over no pair); per
+    mode ``j`` (its indicator over each run, ``(sql, params)``, NULL as false) the counts of
+    :data:`GOODHART_MODE_COUNTS`.
+
+    Returns the statement, its parameters and the names of its columns.
+    """
+    finite = "({0} > CAST('-Infinity' AS DOUBLE) AND {0} < CAST('Infinity' AS DOUBLE))"  # no NULL, NaN or infinity
+    c_cols, c_params = ["example_id", "correct AS cc"], []
+    for i, (a_sql, a_params, nan_as_null) in enumerate(attributes):
+        a_expr = f"CASE WHEN isnan(({a_sql})) THEN NULL ELSE ({a_sql}) END" if nan_as_null else f"({a_sql})"
+        c_cols.append(f"{a_expr} AS a{i}")
+        c_params += list(a_params) * (2 if nan_as_null else 1)
+    b_cols, b_params = ["example_id", "correct AS bc",
+                        "row_number() OVER (PARTITION BY example_id ORDER BY source_row) AS __first"], []
+    for i, ((c_sql, c_p), (b_sql, b_p), negated) in enumerate(signals):
+        sign = "-" if negated else ""
+        c_cols.append(f"{sign}(CAST(({c_sql}) AS DOUBLE)) AS sc{i}")
+        c_params += list(c_p)
+        b_cols.append(f"{sign}(CAST(({b_sql}) AS DOUBLE)) AS sb{i}")
+        b_params += list(b_p)
+    for j, (sql, p) in enumerate(cand_modes):
+        c_cols.append(f"coalesce(({sql}), false) AS mc{j}")
+        c_params += list(p)
+    for j, (sql, p) in enumerate(base_modes):
+        b_cols.append(f"coalesce(({sql}), false) AS mb{j}")
+        b_params += list(p)
+    c_where, c_where_params = and_cohort("NOT unscorable", cohort)
+    b_where, b_where_params = and_cohort("NOT unscorable", base_cohort)
+    joined = ["b.__first IS NOT NULL AS paired", "c.cc AS cc", "b.bc AS bc"]
+    joined += [f"c.a{i} AS a{i}" for i in range(len(attributes))]
+    for i in range(len(signals)):
+        joined += [f"b.sb{i} AS sb{i}", f"c.sc{i} AS sc{i}", f"c.sc{i} - b.sb{i} AS sd{i}"]
+    joined += [f"c.mc{j} AS mc{j}" for j in range(len(cand_modes))]
+    joined += [f"b.mb{j} AS mb{j}" for j in range(len(base_modes))]
+
+    def count(cond: str) -> str:
+        return f"SUM(CASE WHEN paired AND {cond} THEN 1 ELSE 0 END)"
+
+    out = ["SUM(CASE WHEN paired THEN 1 ELSE 0 END)", count("bc"), count("cc"), count("bc AND NOT cc"),
+           count("cc AND NOT bc")]
+    names = list(GOODHART_COUNTS)
+    for i in range(len(signals)):
+        keep = f"paired AND {finite.format(f'sb{i}')} AND {finite.format(f'sc{i}')} AND {finite.format(f'sd{i}')}"
+        out += [f"SUM(CASE WHEN {keep} THEN 1 ELSE 0 END)"]
+        out += [f"SUM(CASE WHEN {keep} THEN {score_units(x)} END)"
+                for x in (f"sb{i}", f"sc{i}", f"sd{i}", f"sd{i} * sd{i}")]
+        names += [f"{name}{i}" for name in GOODHART_SIGNAL_SUMS]
+    for j in range(len(cand_modes)):
+        out += [count(f"mc{j} AND NOT mb{j}"), count(f"mb{j} AND NOT mc{j}"), count(f"mb{j}"), count(f"mc{j}")]
+        names += [f"{name}{j}" for name in GOODHART_MODE_COUNTS]
+    select = [f"{e} AS {quote_ident(n)}" for e, n in zip(out, names)]
+    group = ""
+    if attributes:
+        cols = [f"a{i}" for i in range(len(attributes))]
+        select = cols + [f"GROUPING({', '.join(cols)}) AS gid"] + select
+        names = cols + ["gid"] + names
+        group = f" GROUP BY GROUPING SETS ((), {', '.join(f'({c})' for c in cols)})"
+    sql = (f"SELECT {', '.join(select)} FROM ("
+           f"SELECT {', '.join(joined)} FROM ("
+           f"SELECT {', '.join(c_cols)} FROM {quote_ident(cand_table)} WHERE {c_where}) AS c "
+           f"LEFT JOIN (SELECT * FROM ("
+           f"SELECT {', '.join(b_cols)} FROM {quote_ident(base_table)} WHERE {b_where}) AS b0 "
+           f"WHERE __first = 1) AS b ON c.example_id = b.example_id) AS pairs{group}")
+    return sql, c_params + c_where_params + b_params + b_where_params, names
