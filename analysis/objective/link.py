@@ -705,19 +705,32 @@ def _grouped_int_sums(units: np.ndarray, codes: np.ndarray, k: int) -> list[int]
     """Per group the exact sum of integral floats (:func:`_round_units`), as Python integers: values below
     :data:`_INT_LIMBS` as three 21-bit limbs of their int64 (each limb's grouped float sum exact below 2**31 rows),
     larger ones one by one."""
-    big = np.abs(units) >= _INT_LIMBS
-    small = np.where(big, 0.0, units).astype(np.int64)
-    out = [0] * k
-    mask = (1 << 21) - 1
-    for shift in (0, 21, 42):
-        limb = small >> shift if shift == 42 else (small >> shift) & mask
-        sums = np.bincount(codes, weights=limb.astype(np.float64), minlength=k)
-        for g, v in enumerate(sums.tolist()):
-            out[g] += int(v) << shift
-    if big.any():
-        for g, v in zip(codes[big].tolist(), units[big].tolist()):
+    return _IntLimbs(units).grouped(codes, k)
+
+
+class _IntLimbs:
+    """Integral floats (:func:`_round_units`) split once into what :func:`_grouped_int_sums` sums: three 21-bit
+    limbs (as float64) of those below :data:`_INT_LIMBS`, and the larger ones apart; summed per group for any
+    grouping of the same rows (:meth:`grouped`) without splitting them again."""
+
+    def __init__(self, units: np.ndarray) -> None:
+        big = np.abs(units) >= _INT_LIMBS
+        small = np.where(big, 0.0, units).astype(np.int64)
+        mask = (1 << 21) - 1
+        self.limbs = [((small >> shift if shift == 42 else (small >> shift) & mask).astype(np.float64), shift)
+                      for shift in (0, 21, 42)]
+        self.big = np.flatnonzero(big)
+        self.big_values = units[self.big].tolist()
+
+    def grouped(self, codes: np.ndarray, k: int) -> list[int]:
+        """Per group (``codes``: one int per row, in ``[0, k)``) the exact sum, as Python integers."""
+        out = [0] * k
+        for limb, shift in self.limbs:
+            for g, v in enumerate(np.bincount(codes, weights=limb, minlength=k).tolist()):
+                out[g] += int(v) << shift
+        for g, v in zip(codes[self.big].tolist(), self.big_values):
             out[g] += int(v)
-    return out
+        return out
 
 
 def _paired_signals(objective: Objective, cand_keys, base_keys) -> tuple[list, list[str]]:
@@ -759,22 +772,30 @@ def _paired_sums(base: _RunData, cand: _RunData, objective: Objective, attribute
             sd = sc - sb
             keep = np.isfinite(sb) & np.isfinite(sc) & np.isfinite(sd)
             columns.append((f"sn{i}", keep, None))
-            columns += [(f"{name}{i}", keep, _round_units(v[keep]))
+            columns += [(f"{name}{i}", keep, _IntLimbs(_round_units(v[keep])))
                         for name, v in (("sb", sb), ("sc", sc), ("sd", sd), ("sdd", sd * sd))]
     for j in range(len(objective.modes)):
         mb = bm[f"m{j}"].to_numpy(dtype=bool)
         mc = cm[f"m{j}"].to_numpy(dtype=bool)
         columns += [(f"up{j}", ~mb & mc, None), (f"down{j}", mb & ~mc, None), (f"rb{j}", mb, None),
                     (f"rc{j}", mc, None)]
+    shared = {id(kept) for _, kept, units in columns if units is not None}  # masks of several columns
     parts = []
     for name, codes, labels in _paired_groups(attrs, len(cm)):
         k = len(labels)
         sums = {"n": np.bincount(codes, minlength=k).tolist()}
+        kept_codes: dict[int, np.ndarray] = {}  # a signal's finite rows: their codes once for its five columns
         for col, kept, units in columns:
-            if units is None:
-                sums[col] = np.bincount(codes[kept], minlength=k).tolist()
+            if id(kept) in shared:
+                if id(kept) not in kept_codes:
+                    kept_codes = {id(kept): codes[kept]}  # one signal's at a time (the columns come signal by signal)
+                chosen_codes = kept_codes[id(kept)]
             else:
-                sums[col] = _grouped_int_sums(units, codes[kept], k)
+                chosen_codes = codes[kept]
+            if units is None:
+                sums[col] = np.bincount(chosen_codes, minlength=k).tolist()
+            else:
+                sums[col] = units.grouped(chosen_codes, k)
         parts.append((name, list(labels), sums))
     return parts
 
