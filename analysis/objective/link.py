@@ -732,6 +732,10 @@ class _IntLimbs:
             out[g] += int(v)
         return out
 
+    def total(self) -> int:
+        """The exact sum of every row, as a Python integer (:meth:`grouped` with one group)."""
+        return sum(int(limb.sum()) << shift for limb, shift in self.limbs) + sum(int(v) for v in self.big_values)
+
 
 def _paired_signals(objective: Objective, cand_keys, base_keys) -> tuple[list, list[str]]:
     """The signals compared across the runs, ``(component, index, signal, key)`` in the spec's order (those of the
@@ -1521,7 +1525,7 @@ def _separation_in_memory(fail: np.ndarray, ok: np.ndarray, *, confidence: float
     :func:`analysis.sql.modes.separation_sums_sql` makes in the engine (rank sums, fixed-point sums of the values and
     their squares), turned into statistics as :func:`separation_by_mode` turns the engine's: the same numbers."""
     def units(v: np.ndarray) -> int:
-        return _grouped_int_sums(_round_units(v), np.zeros(v.size, dtype=np.int64), 1)[0]
+        return _IntLimbs(_round_units(v)).total()
 
     return _stats.separation_from_sums(_stats.rank_sums(fail, ok), sum_fail=units(fail), sum_ok=units(ok),
                                        sq_fail=units(fail * fail), sq_ok=units(ok * ok), scale=F.SCORE_SCALE,

@@ -231,3 +231,5 @@ def test_round_units_and_their_sums_equal_the_engines(values):
     got = L._grouped_int_sums(L._round_units(x * x), codes, 3)
     assert got[:2] == [int(sums[0]), int(sums[1])] and got[2] == 0
     assert got == [sum(int(u) for u, g in zip(L._round_units(x * x), codes) if g == k) for k in range(3)]
+    # the whole sum (one group, as the local separation of a Goodhart slice takes it) equals DuckDB's
+    assert L._IntLimbs(L._round_units(x * x)).total() == int(sums[0]) + int(sums[1])
