@@ -1277,9 +1277,12 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     # that the run's statements below read (DuckDB; on Spark, ``rows`` is ``compiled`` and each statement
     # evaluates them over the run's table)
     signal_exprs = _signal_exprs(store, schema, objective)
+    # the example ids only where the Goodhart sums pair the table's rows with the baseline's in the engine (the run's
+    # rows, a bound of its scored rows, above the threshold; on Spark nothing is materialised)
     rows = materialise_modes(store, compiled, [(f"__s{i}", sql, params) for i, (sql, params)
                                                in enumerate(signal_exprs.values())]
-                             + [(f"__a{k}", p.sql.expr, p.sql.params) for k, p in enumerate(prepared)])
+                             + [(f"__a{k}", p.sql.expr, p.sql.params) for k, p in enumerate(prepared)],
+                             with_ids=base_info is not None and ranks_in_engine(store, int(info.row_count)))
     rows_signals, rows_prepared = signal_exprs, prepared
     if rows is not compiled:
         rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}

@@ -359,8 +359,8 @@ MSG_COHORT_MISMATCH = ("The failure modes were compiled for the cohort {compiled
                        "with where={where!r}, or leave where out")
 
 
-def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[tuple[str, str, Sequence]] = ()
-                      ) -> CompiledModes:
+def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[tuple[str, str, Sequence]] = (), *,
+                      with_ids: bool = True) -> CompiledModes:
     """Evaluate every source of ``compiled`` (and ``columns``, ``(name, sql, params)``) once, into a temporary
     table of the cohort's scored rows on a cursor of its own; the returned modes' sources read its columns.
 
@@ -380,6 +380,9 @@ def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[t
     columns : sequence of (str, str, list)
         Further columns (name, SQL over the run's table, parameters), e.g. signals and attributes; names must
         not start with ``__src``.
+    with_ids : bool, default True
+        Keep the example ids in the table (a statement pairing its rows with another run's needs them; without,
+        the table is smaller: at 1M examples ~0.3 GB and ~0.3 CPU-s less).
 
     Returns
     -------
@@ -399,7 +402,7 @@ def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[t
             sources[mode].append(Source(src.kind, src.name, quote_ident(col), [], src.description))
     name = f"__faultline_modes_{uuid.uuid4().hex[:12]}"
     cursor = store.cursor()
-    cursor.execute(*M.materialise_modes_sql(name, compiled.table, cols, cohort=compiled.cohort_sql))
+    cursor.execute(*M.materialise_modes_sql(name, compiled.table, cols, cohort=compiled.cohort_sql, with_ids=with_ids))
     return replace(compiled, table=name, sources=sources, cursor=cursor)
 
 

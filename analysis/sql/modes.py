@@ -131,9 +131,10 @@ def link_totals_sql(table: str, graded: str, *, cohort: CohortSQL = None) -> tup
 
 
 def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, str, Sequence]], *,
-                          cohort: CohortSQL = None) -> tuple[str, list]:
+                          cohort: CohortSQL = None, with_ids: bool = True) -> tuple[str, list]:
     """A temporary table ``name`` of the scored examples (of the cohort, if given) with ``source_row``,
-    ``example_id``, ``correct``, ``score``, ``unscorable``, whether the run's scores are graded (``__graded``, over the whole run
+    ``example_id`` (unless ``with_ids`` is False: no statement over the table pairs its rows with another run's),
+    ``correct``, ``score``, ``unscorable``, whether the run's scores are graded (``__graded``, over the whole run
     as :func:`analysis.sql.features.graded_expr`) and each ``(name, sql, params)`` column, evaluated once.
 
     The statements of this module then read the columns from it (a mode's indicator as its sources' columns),
@@ -141,7 +142,7 @@ def materialise_modes_sql(name: str, table: str, columns: Sequence[tuple[str, st
     functions too, e.g. :func:`group_has_correct_expr`, partition the scored examples of the cohort). DuckDB
     only: a temporary table lives in one connection (the cursor that made it), which Spark does not see.
     """
-    select, params = ["source_row", "example_id", "correct", "score", "unscorable",
+    select, params = ["source_row", *(["example_id"] if with_ids else []), "correct", "score", "unscorable",
                       f"{graded_expr(table)} AS __graded"], []
     for col, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(col)}")

@@ -22,14 +22,14 @@ def both(monkeypatch, call):
     made = []
     real = link_module.materialise_modes
 
-    def recording(store, compiled, columns=()):
-        out = real(store, compiled, columns)
+    def recording(store, compiled, columns=(), **kwargs):
+        out = real(store, compiled, columns, **kwargs)
         made.append((compiled, out))
         return out
 
     monkeypatch.setattr(link_module, "materialise_modes", recording)
     fast = call()
-    monkeypatch.setattr(link_module, "materialise_modes", lambda store, compiled, columns=(): compiled)
+    monkeypatch.setattr(link_module, "materialise_modes", lambda store, compiled, columns=(), **kwargs: compiled)
     plain = call()
     return fast, plain, made
 
