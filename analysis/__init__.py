@@ -101,7 +101,7 @@ _LAZY = {
     "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
     "comparable_pair": "slicing.compare", "compare_scores": "slicing.compare", "shared_scores": "slicing.compare",
-    "slice_verdicts": "slicing.compare", "NOT_TESTED": "slicing.compare", "NOT_TESTED_WHY": "slicing.compare",
+    "slice_verdicts": "slicing.compare", "NOT_TESTED": "slicing.compare", "NOT_SIGNIFICANT": "slicing.compare", "NOT_TESTED_WHY": "slicing.compare",
     # clusters
     "cluster_run": "clusters.pipeline", "cached_result": "clusters.pipeline", "warm_up": "clusters.pipeline",
     "NOISE": "clusters.describe", "EMPTY": "clusters.describe",

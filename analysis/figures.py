@@ -44,7 +44,8 @@ FINDING = "#C2410C"
 NEUTRAL = "#64748B"
 INK = "#0F172A"
 GRID = "#E2E8F0"
-VERDICT_COLORS = {"regressed": "#B91C1C", "improved": "#15803D", "unchanged": NEUTRAL}
+VERDICT_COLORS = {"regressed": "#B91C1C", "improved": "#15803D", "not significant": NEUTRAL,
+                  "unchanged": NEUTRAL}  # "unchanged": the same verdict in findings pinned before it was renamed
 PALETTE = ["#2563EB", "#C2410C", "#059669", "#7C3AED", "#DB2777", "#0891B2", "#CA8A04", "#4F46E5", "#65A30D",
            "#DC2626", "#0D9488", "#9333EA", "#EA580C", "#16A34A", "#2563EB", "#BE123C"]
 #: Text of a matrix cell's verdict.
@@ -102,7 +103,8 @@ def _style(fig: go.Figure, *, title: str | None, height: int, **layout) -> go.Fi
 #: Text sizes (pixels) of a figure drawn with ``size="large"`` (review mode on a 1280x720 projector).
 LARGE_FONT, LARGE_TICKS, LARGE_TITLE = 20, 18, 24
 #: Marker symbols that carry a verdict or a finding besides its colour (``size="large"``).
-VERDICT_SYMBOLS = {"regressed": "triangle-up", "improved": "triangle-down", "unchanged": "circle"}
+VERDICT_SYMBOLS = {"regressed": "triangle-up", "improved": "triangle-down", "not significant": "circle",
+                   "unchanged": "circle"}
 
 
 def _enlarge(fig: go.Figure, size: str) -> go.Figure:
@@ -288,7 +290,7 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
         Slices as :attr:`analysis.slicing.compare.Comparison.table` (sorted by evidence):
         ``description``, ``n``, ``difference``, ``ci_low``, ``ci_high`` (candidate minus
         baseline error rate, fractions in [-1, 1]), ``q_value``, ``b`` (new errors), ``c``
-        (fixed) and ``verdict`` (``regressed``, ``improved``, ``unchanged`` or ``not tested``).
+        (fixed) and ``verdict`` (``regressed``, ``improved``, ``not significant`` or ``not tested``).
         Rows not tested (``too_small`` set, or the verdict ``not tested``) are left out.
     max_drop : float, optional
         The regression gate's largest allowed accuracy drop (a fraction): a dashed line at
@@ -304,7 +306,7 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
     Returns
     -------
     plotly.graph_objects.Figure
-        One trace per verdict present (in the order regressed, improved, unchanged), x in
+        One trace per verdict present (in the order regressed, improved, not significant), x in
         percentage points (``difference * 100``) with the interval as error bars, y the slice;
         the slices keep the table's order. A note when no slice is large enough.
     """

@@ -296,24 +296,30 @@ def verdict_column():
     """The column of a comparison row's verdict (:func:`analysis.slice_verdicts`), its help saying what each verdict
     means and why a row was not tested (:data:`analysis.NOT_TESTED_WHY`)."""
     return st.column_config.TextColumn(
-        "Verdict", help="regressed / improved: a significant change (q below the significance); unchanged: tested, "
-                        f"no significant change; {analysis.NOT_TESTED_WHY}.")
+        "Verdict", help="regressed / improved: a significant change (q below the significance); not significant: "
+                        "tested, no significant change (no claim that nothing changed: see its interval); "
+                        f"{analysis.NOT_TESTED_WHY}.")
 
 
 COMPARISON_COLUMNS = {"description": slice_column(), "n": count("n"),
                       "baseline": percent("Baseline error"), "candidate": percent("Candidate error"),
-                      "change": points("Change", help="Candidate minus baseline error rate, in points; > 0 is worse"),
+                      "change": points("Error change", help="Candidate minus baseline error rate, in points; > 0 is "
+                                       "worse (accuracy moves the other way: the headline's accuracy change has the "
+                                       "opposite sign)"),
                       "ci_low": points("low", help="95% interval of the change"),
                       "ci_high": points("high", help="95% interval of the change"), "b": count("New errors"), "c": count("Fixed"), "q": q_column(), "verdict": verdict_column()}
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
     """Slices of a comparison, the essential columns first (in view at 1280x720): verdict, McNemar q, the change and
-    its interval in points; then n, both error rates in percent, new errors and fixed ones."""
+    its interval in points (blank for a slice not tested: with a handful of pairs the interval says nothing); then n,
+    both error rates in percent, new errors and fixed ones."""
+    tested = (table["verdict"] != analysis.NOT_TESTED).to_numpy()
     return pd.DataFrame({
         "description": table["description"].to_numpy(), "verdict": table["verdict"].to_numpy(),
-        "q": q_values(table["q_value"]), "change": _pct(table["difference"]), "ci_low": _pct(table["ci_low"]),
-        "ci_high": _pct(table["ci_high"]), "n": table["n"].to_numpy(),
+        "q": q_values(table["q_value"]), "change": _pct(table["difference"]),
+        "ci_low": np.where(tested, _pct(table["ci_low"]), np.nan),
+        "ci_high": np.where(tested, _pct(table["ci_high"]), np.nan), "n": table["n"].to_numpy(),
         "baseline": _pct(table["base_error_rate"]), "candidate": _pct(table["cand_error_rate"]),
         "b": table["b"].to_numpy(), "c": table["c"].to_numpy()})
 

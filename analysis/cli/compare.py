@@ -63,7 +63,7 @@ def compare(baseline: str, candidate: str, by: list[str] | None, max_order: int,
     """Compare a candidate run with a baseline on the examples they share.
 
     McNemar exact test per slice, Benjamini-Hochberg across slices, verdict regressed, improved,
-    unchanged or not tested (fewer pairs than --min-support: outside the BH family). With --examples SLICE: that slice's pairs (regressed, fixed, still wrong, still right) with both
+    not significant or not tested (fewer pairs than --min-support: outside the BH family). With --examples SLICE: that slice's pairs (regressed, fixed, still wrong, still right) with both
     outputs.
     """
     if examples_of is not None:

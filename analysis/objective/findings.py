@@ -720,7 +720,7 @@ def evidence_frame(kind: str, title: str, evidence: Mapping) -> pd.DataFrame:
     if kind == "comparison" and "difference" in e:
         keys = ("n", "difference", "ci_low", "ci_high", "q_value", "b", "c")
         return pd.DataFrame([{"description": title, **{k: e.get(k, np.nan) for k in keys},
-                              "verdict": e.get("verdict", "unchanged"), "too_small": bool(e.get("too_small", False))}])
+                              "verdict": e.get("verdict", "not significant"), "too_small": bool(e.get("too_small", False))}])
     if "error_rate" in e and "ci_low" in e:
         keys = ("n", "error_rate", "ci_low", "ci_high", "q_value")
         return pd.DataFrame([{"description": title, **{k: e.get(k, np.nan) for k in keys},

@@ -8,7 +8,7 @@ error rate; mean scores (when scores are not just 0/1) get a paired t interval o
 score difference, from per-slice aggregates the same statement computes (pairs scored in both
 runs, exact fixed-point sums of the difference and its square). Benjamini-Hochberg runs across
 every slice compared. The verdict per slice (:func:`slice_verdicts`, the one definition):
-``regressed`` (candidate significantly more errors), ``improved``, ``unchanged`` (tested, no significant change),
+``regressed`` (candidate significantly more errors), ``improved``, ``not significant`` (tested, no significant change),
 or ``not tested`` (too little support, so outside the BH family, or no test possible).
 """
 
@@ -70,8 +70,11 @@ def paired_difference_interval(b, c, n, *, confidence: float = 0.95):
 #: The verdict of a slice that was not tested: fewer pairs than the minimum support (outside the Benjamini-Hochberg
 #: family) or no test possible (a graded score with fewer than two pairs or no variation of the difference).
 NOT_TESTED = "not tested"
+#: The verdict of a tested slice whose change is not significant (q at or above the FDR): no finding either way, and
+#: no claim that nothing changed (its interval says how large a change the data allow).
+NOT_SIGNIFICANT = "not significant"
 #: Every verdict of a comparison row, in the table's order.
-VERDICTS = ("regressed", "improved", "unchanged", NOT_TESTED)
+VERDICTS = ("regressed", "improved", NOT_SIGNIFICANT, NOT_TESTED)
 #: Why a row's verdict is ``not tested``, said once (the page's help text, the CLI, the report).
 NOT_TESTED_WHY = ("not tested: fewer pairs than the minimum support (left out of the Benjamini-Hochberg family), or "
                   "no test possible (a graded score with fewer than two pairs or no variation); it is no finding")
@@ -95,25 +98,25 @@ def slice_verdicts(too_small, q_value, worse, *, fdr: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of str, shape (n,)
-        ``regressed`` (tested, q < ``fdr``, worse), ``improved`` (tested, q < ``fdr``, better), ``unchanged`` (tested,
-        no significant change) or :data:`NOT_TESTED` (too small, or no q-value).
+        ``regressed`` (tested, q < ``fdr``, worse), ``improved`` (tested, q < ``fdr``, better),
+        :data:`NOT_SIGNIFICANT` (tested, no significant change) or :data:`NOT_TESTED` (too small, or no q-value).
 
     Examples
     --------
     >>> slice_verdicts([False, False, False, True, False], [0.01, 0.01, 0.5, np.nan, np.nan],
     ...                [0.1, -0.1, 0.1, 0.3, 0.0], fdr=0.05).tolist()
-    ['regressed', 'improved', 'unchanged', 'not tested', 'not tested']
+    ['regressed', 'improved', 'not significant', 'not tested', 'not tested']
     """
     q = np.asarray(q_value, dtype=float)
     worse = np.asarray(worse, dtype=float)
     tested = ~np.asarray(too_small, dtype=bool) & np.isfinite(q)
     significant = tested & (q < fdr)
     return np.where(~tested, NOT_TESTED, np.where(significant & (worse > 0), "regressed",
-                                                  np.where(significant & (worse < 0), "improved", "unchanged")))
+                                                  np.where(significant & (worse < 0), "improved", NOT_SIGNIFICANT)))
 
 
 def _verdict_rank(table: pd.DataFrame) -> pd.Series:
-    """The order of a comparison's rows: regressions, then improvements (the findings), then unchanged slices, and
+    """The order of a comparison's rows: regressions, then improvements (the findings), then the slices with no significant change, and
     last the slices not tested."""
     return table["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
 
@@ -184,7 +187,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         ``baseline``, ``candidate`` (run ids), ``matched``, ``only_baseline``,
         ``only_candidate`` (counts of example ids), ``settings``, and ``table``: one row per
         slice plus one for the whole run (``description`` ``"(all examples)"``), regressions
-        first, then improvements, unchanged slices, slices not tested (:func:`_verdict_rank`), each by
+        first, then improvements, slices with no significant change, slices not tested (:func:`_verdict_rank`), each by
         difference: ``predicate``, ``attributes``, ``values``, ``description``, ``n``
         (matched pairs), ``base_errors``, ``cand_errors``, ``b`` (right in the baseline, wrong
         in the candidate), ``c`` (the reverse), ``base_error_rate``, ``cand_error_rate``
@@ -192,7 +195,7 @@ def compare_runs(store: Store, baseline: str, candidate: str, by: Sequence[str] 
         difference of fractions: x 100 for percentage points; > 0 is worse), ``ci_low``,
         ``ci_high`` (Wald interval of that difference, same unit), ``p_value`` (McNemar
         exact, two-sided), ``q_value``, ``too_small``, ``verdict`` (:func:`slice_verdicts`: ``regressed``,
-        ``improved``, ``unchanged``, ``not tested``), ``base_mean_score``, ``cand_mean_score``,
+        ``improved``, ``not significant``, ``not tested``), ``base_mean_score``, ``cand_mean_score``,
         ``score_difference`` (candidate minus baseline, in the score's unit),
         ``score_ci_low``, ``score_ci_high`` (paired t interval of the mean score difference over
         the pairs scored in both runs, in the score's unit, for every slice with two or more such
@@ -396,11 +399,11 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     -------
     Comparison
         ``matched`` counts the pairs with both scores; ``table``: one row per slice plus ``"(all examples)"``,
-        regressions first, then improvements, unchanged, not tested, each by difference: ``predicate``,
+        regressions first, then improvements, not significant, not tested, each by difference: ``predicate``,
         ``attributes``, ``values``, ``description``, ``n`` (pairs), ``base_mean``, ``cand_mean`` (the score's unit), ``difference`` (candidate minus baseline mean, the
         score's unit; < 0 is worse), ``ci_low``, ``ci_high`` (Student t interval of the paired difference),
         ``p_value`` (paired t, two-sided), ``q_value``, ``too_small``, ``verdict`` (:func:`slice_verdicts`:
-        ``regressed``, ``improved``, ``unchanged``, ``not tested``). ``settings`` has ``outcome``.
+        ``regressed``, ``improved``, ``not significant``, ``not tested``). ``settings`` has ``outcome``.
 
     Raises
     ------

@@ -1,5 +1,5 @@
 """Compare: a row whose slice was not tested (fewer pairs than the minimum support, outside the BH family) says
-"not tested" in the table, its reason in the Verdict column's help, never "unchanged" (a finding's word)."""
+"not tested" in the table, its reason in the Verdict column's help, never "not significant" (a tested slice's word)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_untested_rows_say_not_tested_with_the_reason_in_help(demo_db, monkeypat
     assert small.any()  # the scenario: some slices under the minimum support
     untested = shown[shown["verdict"] == "not tested"]
     assert len(untested) >= 1
-    assert "unchanged" not in set(shown.loc[shown["description"].isin(untested["description"]), "verdict"])
+    assert "not significant" not in set(shown.loc[shown["description"].isin(untested["description"]), "verdict"])
     config = json.loads(grid.proto.columns)
     assert NOT_TESTED_WHY in config["verdict"]["help"]
     if outcome == "correct":  # exactly the engine's untested rows (the CSV is the engine's table: engine tests)

@@ -93,12 +93,12 @@ def test_the_paired_interval_never_leaves_the_range_of_a_difference_of_rates():
 
 def test_rows_come_findings_first_and_untested_last(store):
     two_runs(store)
-    for min_support, expected in [(100, {"regressed", "improved", "unchanged"}),
-                                  (500, {"regressed", "unchanged", "not tested"})]:
+    for min_support, expected in [(100, {"regressed", "improved", "not significant"}),
+                                  (500, {"regressed", "not significant", "not tested"})]:
         table = compare_runs(store, "base", "cand", ["lang"], min_support=min_support).table
         assert set(table["verdict"]) == expected and table["too_small"].any() == (min_support == 500)
         assert (table["verdict"] == "not tested").tolist() == table["too_small"].tolist()
-        rank = table["verdict"].map({"regressed": 0, "improved": 1, "unchanged": 2, "not tested": 3})
+        rank = table["verdict"].map({"regressed": 0, "improved": 1, "not significant": 2, "not tested": 3})
         assert (np.diff(rank) >= 0).all()  # regressions, improvements, unchanged, not tested
 
 def test_gate(store):
@@ -164,7 +164,7 @@ def test_cli_compare_and_gate_exit_codes(tmp_path):
     out = cli("compare", "--baseline", "base", "--candidate", "cand", "--by", "lang", "--db", str(db), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["matched"] == 2000 and {s["verdict"] for s in data["slices"]} == {"regressed", "improved", "unchanged"}
+    assert data["matched"] == 2000 and {s["verdict"] for s in data["slices"]} == {"regressed", "improved", "not significant"}
     failing = cli("gate", "--baseline", "base", "--candidate", "cand", "--by", "lang", "--max-drop", "0.02",
                   "--db", str(db))
     assert failing.returncode == 1 and "BREAKS  lang = sw" in failing.stdout

@@ -1,5 +1,5 @@
 """A comparison row that was not tested (too little support, outside the BH family; or no test possible) has the
-verdict "not tested", never "unchanged" (issue #12/#14 trial): in the table, the JSON of the CLI and its text, the
+verdict "not tested", never "not significant" (issue #12/#14 trial): in the table, the JSON of the CLI and its text, the
 forest chart and the gate. Verdicts are recomputed here with statsmodels' McNemar and Benjamini-Hochberg."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _expected_verdicts(base: pd.DataFrame, cand: pd.DataFrame, min_support: int,
         elif q[name] < fdr:
             out[name] = "regressed" if worse > 0 else "improved"
         else:
-            out[name] = "unchanged"
+            out[name] = "not significant"
     return out
 
 
@@ -52,13 +52,13 @@ def test_untested_rows_say_not_tested(store, min_support):
     untested = table[table["verdict"] == NOT_TESTED]
     assert (min_support == 500) == (not untested.empty)
     assert untested["too_small"].all() and untested["q_value"].isna().all()
-    assert "unchanged" not in set(untested["verdict"])
+    assert "not significant" not in set(untested["verdict"])
     # the forest chart draws tested rows only; the gate never counts an untested row
     fig = figures.comparison_forest(table, max_drop=0.02)
     drawn = {y for trace in fig.data for y in trace.y}
     assert not any(d in drawn for d in untested["description"])
     result = gate(compare_runs(store, "base", "cand", ["lang"], min_support=min_support), max_drop=0.02)
-    assert set(result.tested["verdict"]) <= {"regressed", "improved", "unchanged"}
+    assert set(result.tested["verdict"]) <= {"regressed", "improved", "not significant"}
 
 
 def test_a_graded_row_with_no_test_possible_is_not_tested(store):
@@ -81,7 +81,7 @@ def test_a_graded_row_with_no_test_possible_is_not_tested(store):
 
 def test_slice_verdicts_directly():
     got = slice_verdicts([False, True, False, False], [0.001, 0.001, np.nan, 0.2], [0.1, 0.1, 0.1, -0.1], fdr=0.05)
-    assert got.tolist() == ["regressed", NOT_TESTED, NOT_TESTED, "unchanged"]
+    assert got.tolist() == ["regressed", NOT_TESTED, NOT_TESTED, "not significant"]
 
 
 def test_cli_json_and_text_say_not_tested(tmp_path):
