@@ -560,10 +560,17 @@ def divergence_table(oriented: np.ndarray, outcome: np.ndarray, attributes, *, m
     n = np.concatenate([s[0] for s in stats]) if stats else np.zeros(0, dtype=np.int64)
     rho = np.concatenate([s[1] for s in stats])
     p = np.concatenate([s[2] for s in stats])
-    table = pd.DataFrame({
-        "attribute": [name for name, _, labels in groups for _ in labels],
-        "description": [label for _, _, labels in groups for label in labels],
-        "n": n.astype(int), "rho": rho, "p_value": np.where(n >= min_support, p, np.nan)})
+    return _divergence_frame([name for name, _, labels in groups for _ in labels],
+                             [label for _, _, labels in groups for label in labels], n, rho, p,
+                             min_support=min_support, fdr=fdr)
+
+
+def _divergence_frame(attributes: list, descriptions: list, n: np.ndarray, rho: np.ndarray, p: np.ndarray, *,
+                      min_support: int, fdr: float) -> pd.DataFrame:
+    """The divergence table from per-slice Spearman statistics (either path's): slices under ``min_support`` are
+    not tested (no p-value, outside the BH family); a slice diverges when rho < 0 with q below ``fdr``."""
+    table = pd.DataFrame({"attribute": attributes, "description": descriptions, "n": n.astype(int), "rho": rho,
+                          "p_value": np.where(n >= min_support, p, np.nan)})
     table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
     return table
@@ -670,12 +677,9 @@ def divergence_by_slice(store: Store, rows: CompiledModes, objective: Objective,
     for i, (comp, sig, _) in enumerate(chosen):
         flat = [r for _, _, groups in parts for group in groups for r in group]
         n, rho, p = _rank_statistics(flat, i)
-        table = pd.DataFrame({
-            "attribute": [name for name, labels, _ in parts for _ in labels],
-            "description": [label for _, labels, _ in parts for label in labels],
-            "n": n.astype(int), "rho": rho, "p_value": np.where(n >= min_support, p, np.nan)})
-        table["q_value"] = _stats.benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
-        table["divergent"] = (table["rho"] < 0) & (table["q_value"] < fdr)
+        table = _divergence_frame([name for name, labels, _ in parts for _ in labels],
+                                  [label for _, labels, _ in parts for label in labels], n, rho, p,
+                                  min_support=min_support, fdr=fdr)
         table.insert(0, "component", comp.id)
         table.insert(1, "signal", sig.column)
         tables.append(table)

@@ -16,28 +16,11 @@ from analysis.objective import link as L
 from analysis.objective.link import link
 from analysis.objective.spec import load_objective, parse_objective
 from analysis.store import Store
-from tests.conftest import ROOT
+from tests.unit.objective._specs import DEMO_SPEC
+from tests.unit.objective._specs import TWO_SIGNAL_SPEC as SPEC
 from tests.unit.objective.test_link_divergence_fast import reference_divergence
 
-DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
 RUN, BASE = "after-objective-change", "baseline"
-SPEC = """
-objective: test
-components:
-  - id: rm
-    name: Helpfulness RM
-    kind: reward_model
-    why: useful answers
-    serves: accuracy
-    signals: [{column: rm, direction: higher_is_better}, {column: judge, direction: higher_is_better}]
-    can_cause: [reward_hacking]
-  - id: cost
-    name: Length penalty
-    kind: length_penalty
-    why: short answers
-    serves: accuracy
-    signals: [{column: penalty, direction: lower_is_better}]
-"""
 
 
 def _assert_close(got: pd.DataFrame, want: pd.DataFrame, *, rtol: float, atol: float) -> None:

@@ -22,28 +22,10 @@ from analysis.objective import link as L
 from analysis.objective.link import ALL, link
 from analysis.objective.spec import load_objective, parse_objective
 from analysis.store import Store
-from tests.conftest import ROOT
-from tests.unit.objective._specs import PADDED
+from tests.unit.objective._specs import DEMO_SPEC, PADDED
+from tests.unit.objective._specs import TWO_SIGNAL_SPEC as SPEC
 
-DEMO_SPEC = ROOT / "data" / "objective_demo.yaml"
 RUN, BASE = "after-objective-change", "baseline"
-SPEC = """
-objective: test
-components:
-  - id: rm
-    name: Helpfulness RM
-    kind: reward_model
-    why: useful answers
-    serves: accuracy
-    signals: [{column: rm, direction: higher_is_better}, {column: judge, direction: higher_is_better}]
-    can_cause: [reward_hacking]
-  - id: cost
-    name: Length penalty
-    kind: length_penalty
-    why: short answers
-    serves: accuracy
-    signals: [{column: penalty, direction: lower_is_better}]
-"""
 FRAMES = ("cells", "separation", "divergence", "goodhart", "mode_change", "goodhart_evidence", "counts")
 
 
