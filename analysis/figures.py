@@ -698,8 +698,57 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
     return fig
 
 
+def finding_interval(label: str, value: float, low: float, high: float, *, reference: float | None = None,
+                     reference_label: str = "", axis_title: str, title: str | None = None,
+                     size: Literal["normal", "large"] = "large") -> go.Figure:
+    """One finding's number with its interval against a reference: review mode's chart for the findings the forests
+    do not draw (a graded comparison's mean difference, a graded slice's mean, a failure mode's preference AUC).
+
+    Parameters
+    ----------
+    label : str
+        What the number is of (the y label).
+    value, low, high : float
+        The number and its interval, in the units of ``axis_title`` (NaN bounds: no bar).
+    reference : float, optional
+        A dashed line for what the number is read against (0 for no change, 0.5 for no separation, the rest of the
+        run's mean), named ``reference_label``.
+    axis_title : str
+        The x axis title, with the unit and the interval's kind.
+    title : str, optional
+        The figure's title.
+    size : {"normal", "large"}, default "large"
+        ``"large"``: every text at least 18 px (a projector).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One marker with asymmetric error bars; a note when ``value`` is missing.
+
+    >>> fig = finding_interval("domain = legal", -0.41, -0.44, -0.39, reference=0.0, reference_label="no change",
+    ...                        axis_title="Change in score units")
+    >>> fig.data[0].x[0], fig.layout.font.size
+    (-0.41, 20)
+    """
+    if value is None or not np.isfinite(float(value)):
+        return _empty("the finding has no number to draw", title=title)
+    v = float(value)
+    lo = float(low) if low is not None and np.isfinite(float(low)) else v
+    hi = float(high) if high is not None and np.isfinite(float(high)) else v
+    fig = go.Figure(go.Scatter(x=[v], y=[_wrap(label, 28)], mode="markers", marker={"size": 14, "color": FINDING},
+                               error_x={"type": "data", "symmetric": False, "array": [hi - v], "arrayminus": [v - lo],
+                                        "thickness": 2, "width": 5},
+                               showlegend=False, hovertemplate="%{x:.3g}<extra></extra>"))
+    if reference is not None and np.isfinite(float(reference)):
+        fig.add_vline(x=float(reference), line_dash="dash", line_color=NEUTRAL, annotation_text=reference_label,
+                      annotation_position="top")
+    fig = _style(fig, title=title, height=220, xaxis={"title": axis_title}, yaxis={"type": "category"})
+    return _enlarge(fig, size)
+
+
 __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "clickable_matrix", "cluster_map", "comparison_forest",
-           "goodhart_plot", "headline_forest", "label", "modes_matrix", "slice_forest", "slice_heatmap"]
+           "finding_interval", "goodhart_plot", "headline_forest", "label", "modes_matrix", "slice_forest",
+           "slice_heatmap"]
 
 
 

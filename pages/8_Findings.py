@@ -55,7 +55,10 @@ def _sentence(row) -> str:
 
 def _chart(row, *, key: str) -> None:
     table = evidence_frame(row["kind"], row["title"], row["evidence"])
-    if table.empty:
+    if table.empty:  # no rate to draw: the finding's own number with its interval, if it has one
+        fig = _interval_chart(row)
+        if fig is not None:
+            st.plotly_chart(fig, key=key, width="stretch", config={"displayModeBar": False})
         return
     if row["kind"] == "comparison":
         fig = figures.comparison_forest(table, title="Change in error rate, candidate minus baseline", size="large")
@@ -64,6 +67,28 @@ def _chart(row, *, key: str) -> None:
                                    title="Error rate with its 95% interval", size="large")
     fig.update_layout(height=250, margin={"t": 50, "b": 10})
     st.plotly_chart(fig, key=key, width="stretch", config={"displayModeBar": False})
+
+
+def _interval_chart(row):
+    """A graded comparison's mean difference, a graded slice's mean or a failure-mode cell's preference AUC, with its
+    interval against what it is read against (no change, the rest of the run, no separation); None without one."""
+    e = row["evidence"]
+    if row["kind"] == "comparison" and "base_mean" in e:
+        return figures.finding_interval(row["title"], e.get("difference"), e.get("ci_low"), e.get("ci_high"),
+                                        reference=0.0, reference_label="no change",
+                                        axis_title=f"Change in {score_unit(e.get('outcome'))}, candidate minus "
+                                                   "baseline (95% t interval)")
+    if "mean" in e:
+        return figures.finding_interval(row["title"], e.get("mean"), e.get("ci_low"), e.get("ci_high"),
+                                        reference=e.get("rest_mean"), reference_label="rest of the run",
+                                        axis_title=f"Mean {e.get('outcome', 'score')} (95% interval)")
+    if row["kind"] == "cell" and e.get("auc") is not None:
+        return figures.finding_interval(f"{e.get('signal', 'signal')}: failing above passing", e.get("auc"),
+                                        e.get("auc_low"), e.get("auc_high"), reference=0.5,
+                                        reference_label="no separation",
+                                        axis_title="Preference AUC" + (" (95% interval)" if e.get("auc_low") is not None
+                                                                         else ""))
+    return None
 
 
 def _interval(low, high) -> str:

@@ -57,7 +57,7 @@ def review_tiles(at) -> dict[str, str]:
 
 def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monkeypatch):
     """Review mode of a graded comparison finding: the means and the mean difference with its t interval, no error
-    rates and no 'change in error rate' chart (a fall in mean score drawn as a fall in error rate read as a fix)."""
+    rates, and a chart of that difference in the score's units, not a 'change in error rate' chart."""
     point_app_at(monkeypatch, demo_db)
     with open_store(demo_db, seed_demo=False) as store:
         base, cand = store.runs()["run_id"].tolist()[:2]
@@ -76,4 +76,14 @@ def test_review_mode_shows_a_graded_comparison_in_the_scores_unit(demo_db, monke
     assert tiles["Candidate mean"] == format(e["cand_mean"], ".3g")
     assert tiles["Change in score units (95% t interval)"].startswith(format(e["difference"], "+.3g"))
     assert not {"Baseline error", "Candidate error", "Newly wrong / fixed"} & set(tiles)
-    assert not at.get("plotly_chart")  # no error-rate chart for a mean difference
+    # the chart is the mean difference with its t interval (never a change in error rate: a fall in mean score drawn
+    # as a fall in error rate read as a fix), its labels at least 16 px for a projector
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["data"][0]["x"][0] == pytest.approx(e["difference"])
+    bar = spec["data"][0]["error_x"]
+    assert e["difference"] + bar["array"][0] == pytest.approx(e["ci_high"])
+    assert e["difference"] - bar["arrayminus"][0] == pytest.approx(e["ci_low"])
+    title = spec["layout"]["xaxis"]["title"]["text"]
+    assert "score units" in title and "error rate" not in title
+    assert spec["layout"]["font"]["size"] >= 16 and spec["layout"]["xaxis"]["tickfont"]["size"] >= 16

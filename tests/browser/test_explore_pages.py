@@ -81,6 +81,12 @@ def test_findings_review_mode_at_1280x720(explore_server, projector):
     wait_for_app(page)
     page.get_by_text("with probability 0.81 (preference AUC").first.wait_for()  # a sentence, not a dump
     assert page.get_by_role("button", name="Next →").is_disabled()
+    # a failure-mode cell has no rate to draw: its preference AUC against no separation (0.5), readable at 16 px
+    page.locator("[data-testid='stPlotlyChart'] svg text", has_text="no separation").first.wait_for()
+    wait_for_app(page)
+    assert page.locator("[data-testid='stPlotlyChart'] svg text", has_text="Preference AUC").count() >= 1
+    sizes = _font_sizes(page)
+    assert sizes and min(sizes) >= 16, sizes
     shot(page, "explore-22-review-3")
 
 

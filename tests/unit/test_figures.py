@@ -377,3 +377,20 @@ def test_text_from_a_log_is_drawn_as_text_in_every_figure(demo, linked, clustere
         assert any(figures.label(HOSTILE) in s for s in strings), name  # the value is shown, escaped
         for s in strings:  # and never as markup: no tag of the value survives anywhere
             assert "<a " not in s and "<img" not in s and "<b>x" not in s and "& " not in s, (name, s)
+
+
+def test_finding_interval_draws_the_number_its_interval_and_its_reference():
+    """Review mode's chart of a finding with no rate to draw: the number, its asymmetric interval, the reference line,
+    every text at least 16 px; a missing number is said, not drawn."""
+    fig = figures.finding_interval("signal: failing above passing", 0.96, 0.94, 0.97, reference=0.5,
+                                   reference_label="no separation", axis_title="Preference AUC (95% interval)")
+    (trace,) = fig.data
+    assert trace.x[0] == 0.96
+    assert trace.x[0] + trace.error_x.array[0] == pytest.approx(0.97)
+    assert trace.x[0] - trace.error_x.arrayminus[0] == pytest.approx(0.94)
+    (line,) = fig.layout.shapes
+    assert (line.x0, line.x1, line.line.dash) == (0.5, 0.5, "dash")
+    assert fig.layout.annotations[0].text == "no separation"
+    assert min(fig.layout.font.size, fig.layout.xaxis.tickfont.size, fig.layout.yaxis.tickfont.size) >= 16
+    empty = figures.finding_interval("x", float("nan"), 0.1, 0.2, axis_title="t")
+    assert not empty.data and "no number" in empty.layout.annotations[0].text
