@@ -1,6 +1,5 @@
 """Slices: which slices of a run are really worse, with intervals and q-values."""
 
-import os
 
 import pandas as pd
 import streamlit as st
@@ -190,10 +189,8 @@ def pin_panel(chosen) -> None:
     """Pin the selected slice as a finding, with a note: its numbers are computed again and kept with the settings."""
     # the popover keeps its open state (key): pinning closes it, and the page stays where it was (a fragment rerun)
     with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
-        if "slices_pin_author" not in st.session_state:
-            st.session_state["slices_pin_author"] = os.environ.get("USER", "")
         st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
-        st.text_input("Author", key="slices_pin_author")
+        ui.author_input("slices_pin_author")
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
                     "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
         predicate = dict(chosen["predicate"])

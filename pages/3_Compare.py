@@ -229,18 +229,15 @@ def rows_and_pairs() -> None:
                     + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
         p1, p2 = st.columns([3, 1])
         p1.text_input("Note (why it matters)", key="compare_pin_note")
-        ui.remembered_text("compare_pin_author", saved_key="finding_author_saved")
-        p2.text_input("Your name", key="compare_pin_author")
+        ui.author_input("compare_pin_author", container=p2)
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
                     "fdr": float(fdr), **({"outcome": outcome} if graded else {})}  # the row shown is pinned
         # pinned in the button's callback, which clears the note once the finding is stored
-        pinned = st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, args=(
+        st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, args=(
             lambda n, a: pin_comparison(store, baseline, candidate, predicate, author=a, note=n, settings=settings,
                                         where=where),),
             kwargs={"note_key": "compare_pin_note", "author_key": "compare_pin_author",
                     "flash_key": "compare_flash"})
-    if pinned:
-        ui.remember(st.session_state.get("compare_pin_author", ""), key="finding_author_saved")
     ui.show_pin_result(flash_key="compare_flash")
 
 

@@ -1,7 +1,6 @@
 """Clusters: what the examples are about, found from their texts, each tested like a slice."""
 
 import math
-import os
 
 import pandas as pd
 import streamlit as st
@@ -170,10 +169,8 @@ st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{ra
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
 with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
-    if "clusters_pin_author" not in st.session_state:
-        st.session_state["clusters_pin_author"] = os.environ.get("USER", "")
     st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
-    st.text_input("Author", key="clusters_pin_author")
+    ui.author_input("clusters_pin_author")
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
                                         "difference", "p_value", "q_value", "finding")}
     # pinning closes the popover and clears the note; the confirmation shows below

@@ -124,8 +124,7 @@ with st.expander(title, expanded=spec_error is not None, icon=":material/tune:")
         with st.form("fm_spec_save_form", clear_on_submit=False):
             f1, f2 = st.columns(2)
             save_name = f1.text_input("Save in the store as", value=objective.name, key="fm_spec_save_name")
-            ui.remembered_text("fm_spec_save_author", saved_key="fm_author_saved")
-            save_author = f2.text_input("Your name", key="fm_spec_save_author")
+            save_author = ui.author_input("fm_spec_save_author", container=f2)
             save = st.form_submit_button("Save the spec")
         if save:
             try:
@@ -133,7 +132,6 @@ with st.expander(title, expanded=spec_error is not None, icon=":material/tune:")
             except Exception as err:  # noqa: BLE001 - shown in plain words
                 ui.show_error(err)
             else:
-                ui.remember(save_author, key="fm_author_saved")
                 _choose(SAVED + made.name)
                 ui.flash(f"Saved as {made.name} v{made.version} (sha256 {made.sha256[:12]}): the Report page offers "
                          "it.", key="fm_spec_flash")
@@ -306,14 +304,13 @@ def cell_panel() -> None:
             q1, q2 = st.columns([3, 1])
             q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
                           key="fm_pin_note")
-            ui.remembered_text("fm_pin_author", saved_key="finding_author_saved")
-            q2.text_input("Your name", key="fm_pin_author")
+            ui.author_input("fm_pin_author", container=q2)
             evidence = {k: row[k] for k in ("verdict", "relation", "rule", "signal", "auc", "auc_low", "auc_high",
                                             "smd", "q_value", "n_fail", "n_ok") if k in row}
             cell_settings = {"spec": spec_name, "spec_sha256": spec_sha256(spec_text), "max_order": int(max_order),
                              "min_support": int(min_support), "min_failures": int(min_failures), "fdr": float(fdr)}
             # pinned in the button's callback, which clears the note once the finding is stored
-            pin = st.form_submit_button("Pin cell as finding", on_click=ui.pin_clicked, args=(
+            st.form_submit_button("Pin cell as finding", on_click=ui.pin_clicked, args=(
                 lambda n, a: pin_finding(store, run_id, kind="cell", target={"mode": mode, "component": comp},
                                          author=a, note=n, evidence=evidence,
                                          title=f"{mode_obj.name} x {component.name}",
@@ -323,8 +320,6 @@ def cell_panel() -> None:
         # always drawn, so a confirmation moves nothing below it: the tabs keep their choice (no rerun is needed:
         # nothing above counts findings)
         with st.container():
-            if pin:
-                ui.remember(st.session_state.get("fm_pin_author", ""), key="finding_author_saved")
             ui.show_pin_result(flash_key="fm_pin_flash")
     else:
         st.caption(f"{ui.md(mode_obj.name)}: {ui.md(mode_obj.description)} Harms: {ui.md(mode_obj.dimension)}.")
@@ -432,11 +427,9 @@ def cell_panel() -> None:
         annotate_mode = a2.selectbox("Failure mode", [""] + mode_ids,
                                      format_func=lambda m: mode_names.get(m, "(none: a note only)"), key="fm_annotate_mode")
         note = a2.text_area("Note", key="fm_note", height=90)
-        ui.remembered_text("fm_author", saved_key="fm_author_saved")  # the author is remembered across page switches
-        author = a2.text_input("Author", key="fm_author")
+        author = ui.author_input("fm_author", container=a2)  # the name typed on any page, remembered
         submitted = st.form_submit_button("Add annotation", type="primary")
     if submitted:
-        ui.remember(author, key="fm_author_saved")
         try:
             if target == "a slice":
                 if conc is None or slice_choice not in slice_options:
@@ -473,7 +466,7 @@ def cell_panel() -> None:
                 withdrawn = st.form_submit_button("Withdraw annotation")
             if withdrawn:
                 try:
-                    retract_annotation(store, run_id, withdraw_id, author=st.session_state.get("fm_author_saved") or author,
+                    retract_annotation(store, run_id, withdraw_id, author=author,
                                        note=withdraw_note)
                 except Exception as err:  # noqa: BLE001 - shown in plain words
                     ui.show_error(err)

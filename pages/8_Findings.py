@@ -205,7 +205,7 @@ if not frame.empty:
     with st.expander("Withdraw a finding (it is kept, marked withdrawn)"):
         titles = dict(zip(frame["finding_id"], frame["title"]))
         chosen = st.selectbox("Finding", list(titles), format_func=lambda i: titles[i], key="withdraw_choice")
-        who = st.text_input("Your name", key="withdraw_author")
+        who = ui.author_input("withdraw_author")
         why = st.text_input("Why", key="withdraw_note")
         if st.button("Withdraw", key="withdraw_button", disabled=not who.strip()):
             try:
@@ -227,7 +227,7 @@ with st.expander("Pin a slice", expanded=frame.empty):
     value = st.text_input("Value (as the slice table shows it)", key="pin_value")
     cohort = st.text_input("Cohort (optional condition)", key="pin_cohort", placeholder='e.g. domain = "legal"')
     st.text_input("Note", key="pin_note")
-    author = st.text_input("Your name", key="pin_author")
+    author = ui.author_input("pin_author")
     # pinned in the button's callback (before the list above is drawn again), which clears the note once stored
     st.button("Pin", key="pin_button", disabled=not (value.strip() and author.strip()), on_click=ui.pin_clicked,
               args=(lambda n, a: pin_slice(store, run_id, {attribute: value.strip()}, author=a, note=n,

@@ -10,7 +10,6 @@ lives in the URL: ``?cohort=NAME`` for a saved cohort used as saved, ``?where=TE
 from __future__ import annotations
 
 import json
-import os
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +17,7 @@ import streamlit as st
 import analysis
 from analysis import FaultlineError, Store
 from ui.cache import _open
-from ui.session import md
+from ui.session import author_input, md
 
 #: URL parameters: a saved cohort's name, a typed condition.
 COHORT_PARAM, WHERE_PARAM = "cohort", "where"
@@ -201,10 +200,8 @@ def cohort_box(store: Store, db: str, version: int, run_id: str, *, key: str) ->
         st.caption(f"{size:,} examples in the cohort" + (f" '{md(name)}'" if name else "") + ".")
         _keep(where, name)
         with st.popover("Save cohort", icon=":material/bookmark_add:"):
-            if f"{key}_author" not in st.session_state:
-                st.session_state[f"{key}_author"] = os.environ.get("USER", "")
             st.text_input("Name", key=f"{key}_name", placeholder="e.g. swahili legal")
-            st.text_input("Author (required)", key=f"{key}_author", placeholder="your name")
+            author_input(f"{key}_author", label="Your name (required)")
             st.button("Save", key=f"{key}_save", on_click=_save, args=(store, key, run_id),
                       icon=":material/save:")
         if message := st.session_state.pop(f"{key}_save_error", None):

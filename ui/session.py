@@ -280,6 +280,23 @@ def show_pin_result(*, flash_key: str) -> bool:
     return bool(message)
 
 
+#: The session key of the user's name, shared by every author box (pins, annotations, saved cohorts, withdrawals).
+AUTHOR_KEY = "faultline_author"
+
+
+def author_input(key: str, *, container=None, label: str = "Your name") -> str:
+    """The author box of a form or popover (widget ``key``), named the same on every page and filled with the name
+    typed on any of them (else the system user); what is typed here is remembered for the others."""
+    import os
+
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(AUTHOR_KEY) or os.environ.get("USER", "")
+    value = (container or st).text_input(label, key=key)  # no callback: a box inside a form may have none
+    if str(value).strip():  # as the page draws it again (after Enter, a blur or the form's submit)
+        st.session_state[AUTHOR_KEY] = value
+    return value
+
+
 def remembered_text(key: str, *, saved_key: str) -> None:
     """Give a text widget's ``key`` its value saved under ``saved_key`` when the widget is new on the page
     (widget keys do not survive page switches; the saved copy does)."""

@@ -147,7 +147,7 @@ def test_an_annotation_is_withdrawn_with_the_button_and_stops_counting(demo_env)
     with open_store(demo_env, seed_demo=False) as store:
         made = add_annotation(store, base, author="ada", mode="harmful_compliance", example_id="ex-00011",
                               note="to be withdrawn")
-    at = run_page(chosen_run=base, fm_author_saved="bob")
+    at = run_page(chosen_run=base, faultline_author="bob")  # the name typed on another page
     at.selectbox(key="fm_withdraw_id").set_value(made.annotation_id)
     at.text_input(key="fm_withdraw_note").input("wrong example")
     at.button(key="FormSubmitter:fm_withdraw_form-Withdraw annotation").click()
@@ -161,7 +161,8 @@ def test_an_annotation_is_withdrawn_with_the_button_and_stops_counting(demo_env)
     assert (retraction["author"], retraction["note"]) == ("bob", "wrong example")
 
 
-def test_annotation_without_author_is_refused_in_plain_words(demo_env):
+def test_annotation_without_author_is_refused_in_plain_words(demo_env, monkeypatch):
+    monkeypatch.delenv("USER", raising=False)  # no system user to fill the box with
     at = run_page()
     at.text_input(key="fm_example_id").input("ex-00001")
     at.button(key="FormSubmitter:fm_annotate_form-Add annotation").click()

@@ -97,3 +97,23 @@ def test_findings_page_clears_on_success_and_keeps_the_note_on_an_error(demo_db,
     at = _run(at.button(key="pin_button").click())
     assert "kept after an error" in _notes(demo_db, at.selectbox(key="pin_run").value)
     assert at.text_input(key="pin_note").value == ""
+
+
+def test_the_name_typed_on_one_page_fills_every_author_box(demo_db, monkeypatch):
+    """Every author box is "Your name" and starts with the name typed on any page (the trial saw "Author" on some
+    pages, "Your name" on others, and had to type it again on each)."""
+    point_app_at(monkeypatch, demo_db)
+    monkeypatch.delenv("USER", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/8_Findings.py")
+    at.run()
+    assert not at.exception, at.exception
+    box = at.text_input(key="pin_author")
+    assert box.label == "Your name" and box.value == ""
+    box.input("grace")
+    at.run()
+    at.switch_page("pages/3_Compare.py")
+    at.run()
+    assert not at.exception, at.exception
+    compare_box = at.text_input(key="compare_pin_author")
+    assert (compare_box.label, compare_box.value) == ("Your name", "grace")

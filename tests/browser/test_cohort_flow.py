@@ -87,7 +87,7 @@ def test_type_save_share_open_and_pin_a_cohort(browser, demo):
 
     # save it: the URL names it
     page.get_by_role("button", name="Save cohort").click()
-    page.get_by_label("Name").fill("web")
+    page.get_by_label("Name", exact=True).fill("web")
     page.get_by_role("button", name="Save", exact=True).click()
     settle(page)
     query = parse_qs(urlparse(page.url).query)

@@ -235,7 +235,7 @@ def sweep_failure_modes(s: Sweep, run: str, name: str, *, every_widget: bool) ->
     s.act(f"Failure modes {name}: examples tab", lambda: s.page.get_by_role("tab", name="Examples").click())
     s.act(f"Failure modes {name}: an example", lambda: s.select_row(
         0, 0, within=s.page.get_by_role("tabpanel").filter(has_text="Download these examples")))
-    s.act(f"Failure modes {name}: author", lambda: s.page.get_by_label("Author").fill("sweep"))
+    s.act(f"Failure modes {name}: author", lambda: s.page.locator(".st-key-fm_author input").fill("sweep"))
     picked = s.page.get_by_label("Example id (select one in the Examples tab, or type it)")
     s.act(f"Failure modes {name}: add annotation", lambda: picked.input_value() != "" and s.button("Add annotation"))
 

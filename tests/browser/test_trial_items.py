@@ -124,7 +124,7 @@ def test_pinning_a_slice_closes_the_popover_and_confirms(server, page):
     page.get_by_role("button", name="Pin as finding").click()
     body = page.locator("[data-testid='stPopoverBody']")
     body.get_by_label("Note").fill("Swahili fails")
-    body.get_by_label("Author").fill("ada")
+    body.get_by_label("Your name").fill("ada")
     body.get_by_role("button", name="Pin", exact=True).click()
     page.get_by_text("as a finding: see the Findings page").first.wait_for()
     wait_for_app(page)
