@@ -101,6 +101,12 @@ def slice_verdicts(too_small, q_value, worse, *, fdr: float) -> np.ndarray:
         ``regressed`` (tested, q < ``fdr``, worse), ``improved`` (tested, q < ``fdr``, better),
         :data:`NOT_SIGNIFICANT` (tested, no significant change) or :data:`NOT_TESTED` (too small, or no q-value).
 
+    Raises
+    ------
+    ValueError
+        When the three arrays cannot be broadcast to one shape, or ``q_value`` / ``worse`` hold values that are not
+        numbers.
+
     Examples
     --------
     >>> slice_verdicts([False, False, False, True, False], [0.01, 0.01, 0.5, np.nan, np.nan],
