@@ -297,13 +297,6 @@ def author_input(key: str, *, container=None, label: str = "Your name") -> str:
     return value
 
 
-def remembered_text(key: str, *, saved_key: str) -> None:
-    """Give a text widget's ``key`` its value saved under ``saved_key`` when the widget is new on the page
-    (widget keys do not survive page switches; the saved copy does)."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(saved_key, "")
-
-
 # ------------------------------------------------------------------ the objective spec being edited
 #: Session keys of the spec the Failure modes page analyses: its YAML text, its name, the last upload.
 SPEC_KEY, SPEC_NAME_KEY, SPEC_UPLOAD_KEY = "fm_spec", "fm_spec_name", "fm_spec_loaded"
