@@ -607,7 +607,9 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
     Returns
     -------
     plotly.graph_objects.Figure
-        By correctness: one WebGL scatter trace holding every point in a seeded random order, so that
+        Every trace is SVG (``scatter``, never WebGL: a page with a WebGL trace starts a WebGL context, 0.3-0.5 s
+        of a software-rendered browser's time on every redraw, for at most ``max_points`` points that SVG draws in
+        less). By correctness: one scatter trace holding every point in a seeded random order, so that
         neither correct nor wrong examples are drawn over the other and the share of wrong points reads
         true; a wrong point is orange and a cross, a correct one a grey dot (colour is not the only
         carrier), with legend-only traces naming them. By cluster or failure mode: one trace per group,
@@ -661,7 +663,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
                     "symbol": drawn.map(symbols).to_numpy(dtype=object), "opacity": 0.8},
             customdata=points[order], hovertemplate=template))
         for name in [g for g in ("correct", "wrong", "unscored") if (outcome == g).any()]:
-            fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",  # a legend entry: no point, no range
                                        name=f"{name} ({(outcome == name).mean():.0%})", hoverinfo="skip",
                                        marker={"size": 8, "color": colours[name], "symbol": symbols[name]}))
     else:
@@ -679,7 +681,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         for name in sorted(groups.unique(), key=lambda g: (g not in grey, *_cluster_order(g)[1:])):
             mask = (groups == name).to_numpy()
             part = shown[mask]
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=part["x"], y=part["y"], mode="markers",
                 name=label(f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else name),
                 marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
@@ -688,7 +690,7 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         mask = (shown["cluster"].astype(str) == str(highlight)).to_numpy()
         if mask.any():
             part = shown[mask]
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=part["x"], y=part["y"], mode="markers", name=label(f"cluster {highlight} (selected)"),
                 marker={"size": 10, "color": INK, "symbol": "circle-open", "line": {"width": 1}},
                 customdata=data(mask), hovertemplate=template))

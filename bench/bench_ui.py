@@ -213,7 +213,11 @@ MONITOR = """
     return !!(document.querySelector('[data-testid="stStatusWidget"]') || document.querySelector('[data-stale="true"]'));
   };
   setInterval(() => { if (busy()) window.__fl.busy = Date.now(); }, 10);
-  new MutationObserver(() => { window.__fl.mut = Date.now(); })
+  // a change inside a <canvas> is its fallback content (the grid's accessibility table, written ~0.3 s after the
+  // grid is drawn): never drawn, so not a change anyone sees
+  const seen = (r) => { const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+    return !(el && el.closest('canvas')); };
+  new MutationObserver((records) => { if (records.some(seen)) window.__fl.mut = Date.now(); })
     .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 })();
 """

@@ -263,6 +263,7 @@ def test_cluster_map_draws_every_example_once_at_its_coordinates(clustered, colo
     drawn = pd.DataFrame({"x": np.concatenate([values(t.x) for t in fig.data]),
                           "y": np.concatenate([values(t.y) for t in fig.data])}).dropna()  # legend entries
     assert len(drawn) == len(labels)
+    assert {t.type for t in fig.data} == {"scatter"}  # no WebGL trace: one starts a WebGL context in the browser
     pd.testing.assert_frame_equal(drawn.sort_values("x").reset_index(drop=True),
                                   labels[["x", "y"]].astype(float).sort_values("x").reset_index(drop=True))
     if color_by == "correctness":
@@ -293,6 +294,7 @@ def test_cluster_map_circles_the_highlighted_cluster(clustered):
     labels = clustered.labels
     fig = figures.cluster_map(labels, highlight="0")
     assert fig.data[-1].name == "cluster 0 (selected)"
+    assert {t.type for t in fig.data} == {"scatter"}
     members = labels[labels["cluster"].astype(str) == "0"]
     assert sorted(values(fig.data[-1].x)) == sorted(members["x"].astype(float))
     assert {c[3] for c in fig.data[-1].customdata} == set(members["example_id"].astype(str))
