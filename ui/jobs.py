@@ -215,11 +215,35 @@ def start_precompute(db_path: str, data_version: int) -> dict:
 #: Priorities of background work (lower first): the views a page's last render makes likely (newest first),
 #: then the start-up precompute (in its order).
 NEXT, STARTUP = 0, 1
+#: Streamlit's name for the thread that runs a page's script (a rerun, a fragment's rerun, a page opened).
+SCRIPT_THREAD = "ScriptRunner.scriptThread"
+#: Seconds with no page script running before a background view starts: a page's script and the browser drawing
+#: what it sent go first (on 2 cores a view computed meanwhile slowed the page being drawn).
+QUIET_SECONDS = 0.3
+
+
+def pages_running() -> bool:
+    """True while a page's script runs in this process (any session; a fragment's rerun counts)."""
+    me = threading.current_thread()
+    return any(t.name == SCRIPT_THREAD and t is not me and t.is_alive() for t in threading.enumerate())
+
+
+def wait_for_quiet(quiet: float = QUIET_SECONDS, poll: float = 0.05) -> None:
+    """Block until no page script has run for ``quiet`` seconds (background work calls it before each view; a view
+    under way is never stopped)."""
+    last = time.monotonic() if pages_running() else time.monotonic() - quiet
+    while threading.main_thread().is_alive():
+        if pages_running():
+            last = time.monotonic()
+        elif time.monotonic() - last >= quiet:
+            return
+        time.sleep(poll)
 
 
 class _Background:
     """The one background thread of the app's process: every precomputed view runs here, one at a time, so
-    background work never takes more than one thread from the page being shown. Work is taken by priority
+    background work never takes more than one thread from the page being shown, and each starts only once no page
+    script has run for :data:`QUIET_SECONDS` (:func:`wait_for_quiet`). Work is taken by priority
     (:data:`NEXT` newest first, then :data:`STARTUP` first in first out). The thread ends when the main
     thread has ended (the view under way finishes first: a thread stopped inside DuckDB would abort the process).
     """
@@ -257,6 +281,7 @@ class _Background:
                 _, _, fn = heapq.heappop(self._queue)
             if not threading.main_thread().is_alive():  # the process is exiting: the remaining work is dropped
                 return
+            wait_for_quiet()  # the page being drawn first
             fn()
 
 
@@ -330,6 +355,7 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
         for fn, rest, key in fresh:
             if not threading.main_thread().is_alive():
                 return
+            wait_for_quiet()  # each view after the pages' scripts (a click meanwhile goes first)
             try:
                 fn(db_path, data_version, *rest)
                 registry["done"].append(key)
