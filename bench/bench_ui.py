@@ -370,11 +370,24 @@ class Driver:
             self.shots.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
+    def _stuck(self, where: str, what: str, err: TimeoutError) -> None:
+        """A page that never settled: a note with what the page showed (a screenshot when ``--shots``), and the
+        bench goes on (the interaction has no time)."""
+        state = self.page.evaluate(
+            "() => { const a = document.querySelector('[data-testid=\"stApp\"]'); return [a ? "
+            "a.getAttribute('data-test-script-state') : null, !!document.querySelector("
+            "'[data-testid=\"stStatusWidget\"]'), document.querySelectorAll('[data-stale=\"true\"]').length]; }")
+        self.notes.append(f"{where} / {what}: {err} (script state, status widget shown, stale elements: {state})")
+        self.shot(f"stuck-{where}-{what}".replace(" ", "_").replace(":", ""))
+
     def goto(self, where: str, path: str, what: str = "open") -> None:
         self._start()
         t0 = now_ms()
         self.page.goto(f"{self.url}/{path}")
-        self._record(where, what, settle(self.page, t0, need_run=True))
+        try:
+            self._record(where, what, settle(self.page, t0, need_run=True))
+        except TimeoutError as err:
+            self._stuck(where, what, err)
         self._errors(where)
 
     def nav(self, where: str, label: str) -> None:
