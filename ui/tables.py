@@ -118,7 +118,8 @@ def q_column(label: str = "q-value", family: str | None = None):
     help_text = ("Benjamini-Hochberg adjusted p-value" + (f", adjusted over {family} (a q-value depends on its "
                                                           "family: the same group can have another q on another page)"
                                                           if family else "")
-                 + ", two significant digits; '<1e-300' when it underflows; 'not tested': too small "
+                 + ", two significant digits (more where two would round a q below 1 up to 1); '<1e-300' when "
+                 "it underflows; 'not tested': too small "
                  "to test (sorted last). The table is sorted by evidence, smallest q first.")
     if family:
         label = f"{label} (BH over {family})"
