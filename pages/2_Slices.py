@@ -188,15 +188,17 @@ def slice_browser() -> None:
 def pin_panel(chosen) -> None:
     """Pin the selected slice as a finding, with a note: its numbers are computed again and kept with the settings."""
     # the popover keeps its open state (key): pinning closes it, and the page stays where it was (a fragment rerun)
+    predicate = dict(chosen["predicate"])
     with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
-        st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
+        # pinned already (same run, cohort and outcome): said, and nothing offered that would duplicate it
+        held = ui.already_pinned(store, run_id, kind="slice", target=predicate, where=where, outcome=outcome)
+        st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters", disabled=held)
         ui.author_input("slices_pin_author")
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
                     "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
-        predicate = dict(chosen["predicate"])
         # its numbers computed again by the engine with these settings (and again by recompute_finding); the note
         # is cleared once pinned
-        st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+        st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.pin_clicked, disabled=held,
                   args=(lambda n, a: pin_slice(store, run_id, predicate, author=a, note=n, settings=settings,
                                                where=where),),
                   kwargs={"note_key": "slices_pin_note", "author_key": "slices_pin_author",

@@ -169,12 +169,14 @@ st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{ra
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
 with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
-    st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
+    held = ui.already_pinned(store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
+                             where=where)  # said, and nothing offered that would duplicate it
+    st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters", disabled=held)
     ui.author_input("clusters_pin_author")
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
                                         "difference", "p_value", "q_value", "finding")}
     # pinning closes the popover and clears the note; the confirmation shows below
-    st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+    st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.pin_clicked, disabled=held,
               args=(lambda n, a: pin_finding(
                   store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
                   evidence={**evidence, "description": chosen["description"], "terms": list(chosen["terms"])},

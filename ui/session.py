@@ -267,6 +267,29 @@ def pin_clicked(pin, *, note_key: str, author_key: str, flash_key: str, popover:
         close_popover(popover)
 
 
+#: What a pin panel says when its target is already pinned (a second pin would duplicate it: nothing is offered).
+ALREADY_PINNED = ("Already pinned by {author} on {when} UTC as “{title}” ({id}): see the Findings page. Pinning it "
+                  "again would duplicate it; withdraw it there to pin it again with another note.")
+
+
+def already_pinned(store: Store, run: str, *, kind: str, target: dict, baseline: str | None = None,
+                   where: str | None = None, outcome: str | None = None, container=None) -> bool:
+    """Whether this target is already pinned (:func:`analysis.pinned_finding`): if so, say by whom and when
+    (:data:`ALREADY_PINNED`) in ``container``, so the page can disable its note and pin button."""
+    from analysis import pinned_finding
+
+    try:
+        held = pinned_finding(store, run, kind=kind, target=target, baseline=baseline, where=where, outcome=outcome)
+    except FaultlineError:  # an unknown run: the pin itself says so
+        return False
+    if held is None:
+        return False
+    (container or st).info(ALREADY_PINNED.format(author=md(held.author), when=f"{held.created_at:%Y-%m-%d %H:%M}",
+                                                 title=md(held.title), id=held.finding_id[:8]),
+                           icon=":material/push_pin:")  # the names typed (author, title) escaped, the rest as written
+    return True
+
+
 def show_pin_result(*, flash_key: str) -> bool:
     """Show (once) what :func:`pin_clicked` left: the confirmation, or the error in plain words; True when a finding
     was pinned."""
