@@ -76,12 +76,13 @@ if graded:
               help=f"Standard deviation {result.settings['overall_sd']:.3f}")
 else:
     c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
-tested_all, tested_shown = int(table["q_value"].notna().sum()), int(shown["q_value"].notna().sum())
+family = result.q_family_size  # the engine's count of the BH family, not counted again here
+tested_all, tested_shown = family, int(shown["q_value"].notna().sum())
 c3.metric("Slices tested", f"{tested_all:,}",  # the BH family, as the q heading counts it
           help=f"Slices with a q-value: the family the q-values are adjusted over. {tested_all - tested_shown:,} "
                "of them hold exactly the examples of a shorter slice and are not listed below." if tested_all > tested_shown
           else "Slices with a q-value: the family the q-values are adjusted over.")
-c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {ui.tables.q_family(table['q_value'], 'slices')} tested "
+c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {family:,} slices tested "
                                             "(Benjamini-Hochberg)")
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
@@ -131,8 +132,9 @@ def slice_browser() -> None:
                          selection_mode="single-row",
                          column_config=ui.tables.with_q_family(  # q-values are adjusted over every tested slice
                              ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
-                             ui.tables.q_family(table["q_value"], "slices")),
+                             f"{family:,} slices"),
                          selection_default={"selection": {"rows": positions[:1]}} if positions else None)
+    st.caption(ui.tables.slices_q_family(family, int(max_order), int(min_support)))
     rows = event.selection.rows if event and event.selection else []
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
     ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
@@ -152,11 +154,11 @@ def slice_browser() -> None:
         if graded:
             st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, mean {ui.md(outcome)} "
                         f"{chosen['mean']:.3f} [{chosen['ci_low']:.3f}, {chosen['ci_high']:.3f}], "
-                        f"q = {ui.fmt_q(chosen['q_value'])}")
+                        f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} slices tested here)")
         else:
             st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
                         f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-                        f"q = {ui.fmt_q(chosen['q_value'])}")
+                        f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} slices tested here)")
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
         origin = ui.example_set("slice", predicate=dict(chosen["predicate"]), bins=int(bins))  # next steps within it
