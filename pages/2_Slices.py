@@ -11,6 +11,7 @@ from analysis.export import safe_csv
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
 store, run_id, db, version = ui.page_with_run("Slices", None)
 caption_slot = st.empty()
+landing_slot = st.empty()  # opened on a slice from another page (a cluster): its summary here, in view at 1280x720
 all_attrs, default_attrs = ui.attributes(db, version, run_id)
 
 with st.sidebar:
@@ -84,6 +85,25 @@ c3.metric("Slices tested", f"{tested_all:,}",  # the BH family, as the q heading
           else "Slices with a q-value: the family the q-values are adjusted over.")
 c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {family:,} slices tested "
                                             "(Benjamini-Hochberg)")
+
+
+def slice_summary(row) -> str:
+    """One slice's statistics in a line (Markdown): its size, rate or mean with the 95% interval, and q with its
+    family."""
+    if graded:
+        stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+    else:
+        stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
+    return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
+            f"(over the {family:,} slices tested here)")
+
+
+landing = ui.slices_landing(run_id)
+landed = [i for i, p in enumerate(table["predicate"]) if p == landing] if landing else []
+if landed:
+    landing_slot.info(f"Opened from the Clusters page: {slice_summary(table.iloc[landed[0]])}. It is selected in "
+                      "the table below; [its examples](#examples-of-a-slice) follow the table.",
+                      icon=":material/filter_alt:")
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
@@ -138,6 +158,8 @@ def slice_browser() -> None:
     rows = event.selection.rows if event and event.selection else []
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
     ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
+    if landed and (chosen is None or chosen["predicate"] != landing) and ui.leave_slices_landing():
+        st.rerun(scope="app")  # another slice chosen: the landing summary at the top goes
     if len(every) > len(view):
         st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence"
                    + (" (the last row: the slice chosen, further down)" if positions and positions[0] >= (
@@ -151,14 +173,7 @@ def slice_browser() -> None:
     if chosen is None:
         st.caption("Select a slice in the table above to see its examples.")
     else:
-        if graded:
-            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, mean {ui.md(outcome)} "
-                        f"{chosen['mean']:.3f} [{chosen['ci_low']:.3f}, {chosen['ci_high']:.3f}], "
-                        f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} slices tested here)")
-        else:
-            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
-                        f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-                        f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} slices tested here)")
+        st.markdown(slice_summary(chosen))
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
         origin = ui.example_set("slice", predicate=dict(chosen["predicate"]), bins=int(bins))  # next steps within it
