@@ -158,12 +158,14 @@ def pinned_finding(store: Store, run: str, *, kind: Kind, target: Mapping, basel
         target = WHOLE_RUN
     run_id = store.run(run).run_id
     base_id = store.run(baseline).run_id if baseline is not None else None
-    frame = findings(store, run_id)
+    if not store.table_exists("findings"):
+        return None
     cohort = _cohort(where)
-    for row in frame.itertuples(index=False):
-        if (row.kind == kind and row.baseline_run_id == base_id and _cohort(row.cohort) == cohort
-                and _same_target(row.target, target) and _outcome((row.evidence or {}).get("outcome")) == _outcome(outcome)):
-            return get_finding(store, row.finding_id)
+    for row in store.cursor().execute(S.PINNED, [run_id, kind]).fetchall():  # one run's, one kind's: a few rows
+        held = _finding(row)
+        if (held.baseline_run_id == base_id and _cohort(held.cohort) == cohort and _same_target(held.target, target)
+                and _outcome(held.evidence.get("outcome")) == _outcome(outcome)):
+            return held
     return None
 
 
