@@ -130,6 +130,7 @@ _LAZY.update({
     "pin_finding": "objective.findings", "pin_slice": "objective.findings", "pin_comparison": "objective.findings",
     "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",
+    "pinned_finding": "objective.findings", "AlreadyPinnedError": "errors", "bh_family_size": "stats",
     "finding_sentence": "objective.findings", "evidence_frame": "objective.findings", "score_unit": "objective.findings",
     "example_view": "objective.example", "chat_turns": "objective.example",
     "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",

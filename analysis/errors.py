@@ -121,5 +121,16 @@ class StoreError(FaultlineError):
     """A store file that cannot be opened or written (damaged, not DuckDB, read-only)."""
 
 
+class AlreadyPinnedError(FaultlineError):
+    """A pin of a target that is already pinned (same kind, target, run, baseline, cohort and outcome): refused,
+    nothing written. ``finding_id``, ``author`` and ``created_at`` (UTC) name the finding that holds it."""
+
+    def __init__(self, message: str, *, finding_id: str, author: str, created_at):
+        self.finding_id = finding_id
+        self.author = author
+        self.created_at = created_at
+        super().__init__(message)
+
+
 class RunNotFoundError(FaultlineError):
     """A run id or name that is not in the store."""

@@ -83,6 +83,14 @@ def _labels(values) -> list[str]:
     return [label(v) for v in values]
 
 
+def _with_q_text(*columns, q_at: tuple[int, ...] = (1,)) -> np.ndarray:
+    """A hover's customdata (shape (n, len(columns)), object): numbers as floats, the columns at ``q_at`` as
+    :func:`analysis.format_q` writes them (a d3 ``.2g`` would show a q of 0.9964 as "1.0")."""
+    cols = [[format_q(float(v)) for v in np.asarray(c, dtype=float)] if i in q_at
+            else [float(v) for v in np.asarray(c, dtype=float)] for i, c in enumerate(columns)]
+    return np.array(list(zip(*cols)), dtype=object).reshape(len(cols[0]), len(cols))
+
+
 def _height(rows: int, *, per_row: float, base: float) -> int:
     """A height in pixels for ``rows`` rows, between :data:`MIN_HEIGHT` and the projector's height."""
     return int(min(PROJECTOR_HEIGHT, max(MIN_HEIGHT, base + per_row * rows)))
@@ -266,8 +274,8 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
         marker={"size": 12, "color": [FINDING if f else NEUTRAL for f in shown["finding"]],
                 **({"symbol": ["diamond" if f else "circle" for f in shown["finding"]]} if large else {})},
         error_x=_error_bars(shown["error_rate"], shown["ci_low"], shown["ci_high"], thickness=1.5),
-        customdata=np.column_stack([shown["n"].to_numpy(dtype=float), shown["q_value"].to_numpy(dtype=float)]),
-        hovertemplate="%{y}<br>error rate %{x:.1%}<br>n = %{customdata[0]:,}<br>q = %{customdata[1]:.2g}"
+        customdata=_with_q_text(shown["n"], shown["q_value"]),
+        hovertemplate="%{y}<br>error rate %{x:.1%}<br>n = %{customdata[0]:,}<br>q = %{customdata[1]}"
                       "<extra></extra>"))
     if overall_error_rate is not None and overall_error_rate == overall_error_rate:
         fig.add_vline(x=overall_error_rate, line_dash="dash", line_color=INK,
@@ -327,9 +335,9 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
                     **({"symbol": VERDICT_SYMBOLS[verdict]} if size == "large" else {})},
             error_x=_error_bars(part["difference"] * 100, part["ci_low"] * 100, part["ci_high"] * 100,
                                 thickness=1.5),
-            customdata=part[["n", "q_value", "b", "c"]].to_numpy(dtype=float),
+            customdata=_with_q_text(part["n"], part["q_value"], part["b"], part["c"]),
             hovertemplate="%{y}<br>change in error rate %{x:+.1f} points<br>n = %{customdata[0]:,}"
-                          "<br>q = %{customdata[1]:.2g}<br>new errors %{customdata[2]:,}, fixed %{customdata[3]:,}"
+                          "<br>q = %{customdata[1]}<br>new errors %{customdata[2]:,}, fixed %{customdata[3]:,}"
                           "<extra></extra>"))
     fig.add_vline(x=0, line_color=INK)
     if max_drop is not None:
@@ -565,11 +573,10 @@ def goodhart_plot(points: pd.DataFrame, *, component_name: str, mode_name: str) 
         x=points["d_signal"], y=points["d_accuracy"] * 100, mode="markers", text=_labels(points["description"]),
         marker={"size": np.clip(np.sqrt(points["n"].to_numpy(dtype=float)) / 3, 8, 32), "color": colors,
                 "line": {"width": 0.5, "color": INK}},
-        customdata=np.column_stack([points["n"].to_numpy(dtype=float), points["q_signal"].to_numpy(dtype=float),
-                                    points["q_outcome"].to_numpy(dtype=float),
-                                    points["d_rate"].to_numpy(dtype=float) * 100]),
+        customdata=_with_q_text(points["n"], points["q_signal"], points["q_outcome"], points["d_rate"] * 100,
+                                q_at=(1, 2)),
         hovertemplate="%{text}<br>signal change %{x:+.3f}<br>accuracy change %{y:+.1f} points<br>n = "
-                      "%{customdata[0]:,}<br>q signal %{customdata[1]:.2g}, q outcome %{customdata[2]:.2g}<br>mode "
+                      "%{customdata[0]:,}<br>q signal %{customdata[1]}, q outcome %{customdata[2]}<br>mode "
                       "rate change %{customdata[3]:+.1f} points<extra></extra>"))
     fig.add_hline(y=0, line_color=INK, line_width=1)
     fig.add_vline(x=0, line_color=INK, line_width=1)

@@ -6,15 +6,28 @@ import math
 
 
 def format_q(q: float | None) -> str:
-    """A q-value (or p-value) with two significant digits: ``<1e-300`` when it underflows to 0, ``not tested``
-    when missing or NaN (a slice too small to test).
+    """A q-value (or p-value) with two significant digits, or three (and more) where two would round a q below 1
+    up to a "1" that reads as "no evidence at all": ``1`` only for a q of exactly 1 (or more); ``<1e-300`` when it
+    underflows to 0; ``not tested`` when missing or NaN (a slice too small to test). Every view (pages, tables,
+    figures, report, CLI) writes its q-values and p-values through this function.
 
     >>> format_q(0.01234), format_q(0.0), format_q(float("nan")), format_q(None)
     ('0.012', '<1e-300', 'not tested', 'not tested')
+    >>> format_q(0.9964), format_q(0.95), format_q(1.0), format_q(0.99996)
+    ('0.996', '0.95', '1', '0.99996')
     """
     if q is None or (isinstance(q, float) and not math.isfinite(q)):
         return "not tested"
-    return "<1e-300" if q == 0 else f"{q:.2g}"
+    q = float(q)
+    if q == 0:
+        return "<1e-300"
+    if q >= 1:
+        return f"{q:.2g}"  # "1" for a q of exactly 1
+    for digits in range(2, 16):
+        text = f"{q:.{digits}g}"
+        if float(text) < 1:
+            return text
+    return repr(q)  # pragma: no cover - below 1 by less than 1e-15: every digit shown
 
 
 def _missing(value: float | None) -> bool:

@@ -11,6 +11,7 @@ from analysis.export import safe_csv
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
 store, run_id, db, version = ui.page_with_run("Slices", None)
 caption_slot = st.empty()
+landing_slot = st.empty()  # opened on a slice from another page (a cluster): its summary here, in view at 1280x720
 all_attrs, default_attrs = ui.attributes(db, version, run_id)
 
 with st.sidebar:
@@ -76,13 +77,33 @@ if graded:
               help=f"Standard deviation {result.settings['overall_sd']:.3f}")
 else:
     c2.metric("Error rate", ui.fmt_pct(result.overall_error_rate))
-tested_all, tested_shown = int(table["q_value"].notna().sum()), int(shown["q_value"].notna().sum())
+family = result.q_family_size  # the engine's count of the BH family, not counted again here
+tested_all, tested_shown = family, int(shown["q_value"].notna().sum())
 c3.metric("Slices tested", f"{tested_all:,}",  # the BH family, as the q heading counts it
           help=f"Slices with a q-value: the family the q-values are adjusted over. {tested_all - tested_shown:,} "
                "of them hold exactly the examples of a shorter slice and are not listed below." if tested_all > tested_shown
           else "Slices with a q-value: the family the q-values are adjusted over.")
-c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {ui.tables.q_family(table['q_value'], 'slices')} tested "
+c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-value below {fdr}, adjusted over the {family:,} slices tested "
                                             "(Benjamini-Hochberg)")
+
+
+def slice_summary(row) -> str:
+    """One slice's statistics in a line (Markdown): its size, rate or mean with the 95% interval, and q with its
+    family."""
+    if graded:
+        stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+    else:
+        stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
+    return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
+            f"(over the {family:,} slices tested here)")
+
+
+landing = ui.slices_landing(run_id)
+landed = [i for i, p in enumerate(table["predicate"]) if p == landing] if landing else []
+if landed:
+    landing_slot.info(f"Opened from the Clusters page: {slice_summary(table.iloc[landed[0]])}. It is selected in "
+                      "the table below; [its examples](#examples-of-a-slice) follow the table.",
+                      icon=":material/filter_alt:")
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
@@ -131,11 +152,14 @@ def slice_browser() -> None:
                          selection_mode="single-row",
                          column_config=ui.tables.with_q_family(  # q-values are adjusted over every tested slice
                              ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,
-                             ui.tables.q_family(table["q_value"], "slices")),
+                             f"{family:,} slices"),
                          selection_default={"selection": {"rows": positions[:1]}} if positions else None)
+    st.caption(ui.tables.slices_q_family(family, int(max_order), int(min_support)))
     rows = event.selection.rows if event and event.selection else []
     chosen = view.iloc[rows[0]] if rows and rows[0] < len(view) else None
     ui.choose_slice(run_id, None if chosen is None else chosen["predicate"])
+    if landed and (chosen is None or chosen["predicate"] != landing) and ui.leave_slices_landing():
+        st.rerun(scope="app")  # another slice chosen: the landing summary at the top goes
     if len(every) > len(view):
         st.caption(f"The first {len(view):,} of {len(every):,} slices by evidence"
                    + (" (the last row: the slice chosen, further down)" if positions and positions[0] >= (
@@ -149,14 +173,7 @@ def slice_browser() -> None:
     if chosen is None:
         st.caption("Select a slice in the table above to see its examples.")
     else:
-        if graded:
-            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, mean {ui.md(outcome)} "
-                        f"{chosen['mean']:.3f} [{chosen['ci_low']:.3f}, {chosen['ci_high']:.3f}], "
-                        f"q = {ui.fmt_q(chosen['q_value'])}")
-        else:
-            st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['n']:,} examples, error rate "
-                        f"{ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-                        f"q = {ui.fmt_q(chosen['q_value'])}")
+        st.markdown(slice_summary(chosen))
         pin_panel(chosen)
         examples = ui.slice_examples(db, version, run_id, tuple(chosen["predicate"].items()), int(bins), where=where)
         origin = ui.example_set("slice", predicate=dict(chosen["predicate"]), bins=int(bins))  # next steps within it
@@ -188,15 +205,17 @@ def slice_browser() -> None:
 def pin_panel(chosen) -> None:
     """Pin the selected slice as a finding, with a note: its numbers are computed again and kept with the settings."""
     # the popover keeps its open state (key): pinning closes it, and the page stays where it was (a fragment rerun)
+    predicate = dict(chosen["predicate"])
     with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
-        st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters")
+        # pinned already (same run, cohort and outcome): said, and nothing offered that would duplicate it
+        held = ui.already_pinned(store, run_id, kind="slice", target=predicate, where=where, outcome=outcome)
+        st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters", disabled=held)
         ui.author_input("slices_pin_author")
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
                     "fdr": float(fdr), "bins": int(bins), "outcome": outcome}
-        predicate = dict(chosen["predicate"])
         # its numbers computed again by the engine with these settings (and again by recompute_finding); the note
         # is cleared once pinned
-        st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+        st.button("Pin", key="slices_pin", icon=":material/push_pin:", on_click=ui.pin_clicked, disabled=held,
                   args=(lambda n, a: pin_slice(store, run_id, predicate, author=a, note=n, settings=settings,
                                                where=where),),
                   kwargs={"note_key": "slices_pin_note", "author_key": "slices_pin_author",

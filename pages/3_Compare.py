@@ -227,13 +227,15 @@ def rows_and_pairs() -> None:
     with st.form("compare_pin_form", clear_on_submit=False):
         st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
                     + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
+        held = ui.already_pinned(store, candidate, kind="comparison", target=predicate, baseline=baseline,
+                                 where=where, outcome=outcome if graded else None)  # then nothing is offered
         p1, p2 = st.columns([3, 1])
-        p1.text_input("Note (why it matters)", key="compare_pin_note")
+        p1.text_input("Note (why it matters)", key="compare_pin_note", disabled=held)
         ui.author_input("compare_pin_author", container=p2)
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),
                     "fdr": float(fdr), **({"outcome": outcome} if graded else {})}  # the row shown is pinned
         # pinned in the button's callback, which clears the note once the finding is stored
-        st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, args=(
+        st.form_submit_button("Pin as finding", type="primary", on_click=ui.pin_clicked, disabled=held, args=(
             lambda n, a: pin_comparison(store, baseline, candidate, predicate, author=a, note=n, settings=settings,
                                         where=where),),
             kwargs={"note_key": "compare_pin_note", "author_key": "compare_pin_author",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import EMPTY, NOISE, FaultlineError, figures, pin_finding
+from analysis import EMPTY, NOISE, FaultlineError, bh_family_size, figures, pin_finding
 from analysis.export import safe_csv
 
 FIELD_LABELS = {"input": "Input", "output": "Output", "reference": "Reference", "both": "Input and output"}
@@ -81,8 +81,10 @@ c1.metric("Examples", f"{len(labels):,}", help="In the cohort" if where else Non
 c2.metric("Clusters", f"{int((~table['cluster'].isin([NOISE, EMPTY])).sum()):,}")
 noise_share = float((labels["cluster"] == NOISE).mean()) if len(labels) else 0.0
 c3.metric("Noise", ui.fmt_pct(noise_share), help="Examples HDBSCAN left in no cluster (their own group)")
+# the BH family's size from the engine: the clustering's own, or its table over the cohort (q over the groups present)
+family = result.q_family_size if not where else bh_family_size(table["q_value"])
 c4.metric("Worse than the rest", f"{int(table['finding'].sum()):,}", help=f"q-value below {settings['fdr']}, adjusted over the "
-                                         f"{ui.tables.q_family(table['q_value'], 'clusters')} tested (Benjamini-Hochberg)")
+                                         f"{family:,} groups tested (Benjamini-Hochberg)")
 st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {settings['n_neighbors']} · smallest "
            f"cluster {settings['min_cluster_size']:,} · seed {settings['seed']} · {ui.computed_note(run_id, params)}")
 for text in settings.get("notes", []):
@@ -109,9 +111,9 @@ positions = [names.index(wanted)] if wanted in names else []
 event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
                      key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items()), where),
                      on_select="rerun", selection_mode="single-row",
-                     column_config=ui.tables.with_q_family(ui.tables.CLUSTER_COLUMNS,
-                                                           ui.tables.q_family(table["q_value"], "clusters")),
+                     column_config=ui.tables.with_q_family(ui.tables.CLUSTER_COLUMNS, f"{family:,} groups"),
                      selection_default={"selection": {"rows": positions}} if positions else None)
+st.caption(ui.tables.clusters_q_family(family))
 st.download_button("Download the cluster table (CSV)", safe_csv(ui.tables.export_frame(table, ui.tables.CLUSTER_EXPORT)), file_name=f"clusters-{run_id}.csv",
                    mime="text/csv", key="clusters_download")
 
@@ -164,17 +166,19 @@ if chosen is None:
     st.stop()
 rate_text = "" if (isinstance(chosen["error_rate"], float) and math.isnan(chosen["error_rate"])) else (
     f", error rate {ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-    f"q = {ui.fmt_q(chosen['q_value'])}")
+    f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} groups of this clustering)")
 st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{rate_text}")
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
 with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
-    st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters")
+    held = ui.already_pinned(store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
+                             where=where)  # said, and nothing offered that would duplicate it
+    st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters", disabled=held)
     ui.author_input("clusters_pin_author")
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",
                                         "difference", "p_value", "q_value", "finding")}
     # pinning closes the popover and clears the note; the confirmation shows below
-    st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.pin_clicked,
+    st.button("Pin", key="clusters_pin", icon=":material/push_pin:", on_click=ui.pin_clicked, disabled=held,
               args=(lambda n, a: pin_finding(
                   store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
                   evidence={**evidence, "description": chosen["description"], "terms": list(chosen["terms"])},

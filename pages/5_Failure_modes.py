@@ -301,16 +301,18 @@ def cell_panel() -> None:
                            f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
                            f"it: {ui.md(row['goodhart_slices'])}.")
         with st.form("fm_pin_cell_form", clear_on_submit=False):
+            held = ui.already_pinned(store, run_id, kind="cell", target={"mode": mode, "component": comp},
+                                     baseline=None if baseline == NONE else baseline, where=where)
             q1, q2 = st.columns([3, 1])
             q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
-                          key="fm_pin_note")
+                          key="fm_pin_note", disabled=held)
             ui.author_input("fm_pin_author", container=q2)
             evidence = {k: row[k] for k in ("verdict", "relation", "rule", "signal", "auc", "auc_low", "auc_high",
                                             "smd", "q_value", "n_fail", "n_ok") if k in row}
             cell_settings = {"spec": spec_name, "spec_sha256": spec_sha256(spec_text), "max_order": int(max_order),
                              "min_support": int(min_support), "min_failures": int(min_failures), "fdr": float(fdr)}
             # pinned in the button's callback, which clears the note once the finding is stored
-            st.form_submit_button("Pin cell as finding", on_click=ui.pin_clicked, args=(
+            st.form_submit_button("Pin cell as finding", on_click=ui.pin_clicked, disabled=held, args=(
                 lambda n, a: pin_finding(store, run_id, kind="cell", target={"mode": mode, "component": comp},
                                          author=a, note=n, evidence=evidence,
                                          title=f"{mode_obj.name} x {component.name}",

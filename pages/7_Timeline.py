@@ -136,7 +136,7 @@ def drift_view() -> None:
                    if row["first_departure"] >= 0 else "never departs significantly from the reference")
         st.markdown(f"**{ui.md(chosen_slice)}**: accuracy {row['first']:.1%} in the first run, {row['last']:.1%} in the "
                     f"newest; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
-                    f"{row['slope_high'] * 100:+.2f}, q = {row['trend_q']:.2g}); {departs}"
+                    f"{row['slope_high'] * 100:+.2f}, q = {ui.fmt_q(row['trend_q'])}); {departs}"
                     + (f"; explained by {ui.md(row['explained_by'])}" if row["explained_by"] else "") + ".")
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where, (chosen_slice,),
                                           1, None),
@@ -198,7 +198,7 @@ def surrogate_view() -> None:
     evidence = result.link_evidence(ui.objective(spec_text, source))
     for row in found.head(3).itertuples():
         st.warning(f"**{ui.md(row.description)}**: {ui.md(row.evidence)} (component {ui.md(row.component_name)}, "
-                 f"q = {row.q_value:.2g}).", icon=":material/trending_down:")
+                 f"q = {ui.fmt_q(row.q_value)}).", icon=":material/trending_down:")
     pairs = list(dict.fromkeys(zip(result.turns["description"], result.turns["signal"])))
     labels = [f"{d} · {s}" for d, s in pairs]
     chosen = st.selectbox("Slice and signal", labels, key="timeline_pair_picker",
@@ -252,12 +252,12 @@ def mix_view() -> None:
     st.plotly_chart(figures.mix_decomposition(mix.attributes), key="timeline_mix", width="stretch")
     parts = mix.attributes[["attribute", "total", "composition", "within", "psi", "shift_p", "verdict"]]
     parts = parts.assign(**{c: parts[c] * 100 for c in ("total", "composition", "within")})
-    st.dataframe(parts, hide_index=True, width="stretch", key="timeline_mix_table", column_config={
+    st.dataframe(ui.tables.styled(parts, ("shift_p",)), hide_index=True, width="stretch", key="timeline_mix_table", column_config={
                      "total": st.column_config.NumberColumn("total (points)", format="%+.1f"),
                      "composition": st.column_config.NumberColumn("composition (points)", format="%+.1f"),
                      "within": st.column_config.NumberColumn("within (points)", format="%+.1f"),
                      "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
-                     "shift_p": st.column_config.NumberColumn("shift p", format="%.2g")})
+                     "shift_p": st.column_config.NumberColumn("shift p")})
 
 
 if view == "drift":

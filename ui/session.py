@@ -267,6 +267,29 @@ def pin_clicked(pin, *, note_key: str, author_key: str, flash_key: str, popover:
         close_popover(popover)
 
 
+#: What a pin panel says when its target is already pinned (a second pin would duplicate it: nothing is offered).
+ALREADY_PINNED = ("Already pinned by {author} on {when} UTC as “{title}” ({id}): see the Findings page. Pinning it "
+                  "again would duplicate it; withdraw it there to pin it again with another note.")
+
+
+def already_pinned(store: Store, run: str, *, kind: str, target: dict, baseline: str | None = None,
+                   where: str | None = None, outcome: str | None = None, container=None) -> bool:
+    """Whether this target is already pinned (:func:`analysis.pinned_finding`): if so, say by whom and when
+    (:data:`ALREADY_PINNED`) in ``container``, so the page can disable its note and pin button."""
+    from analysis import pinned_finding
+
+    try:
+        held = pinned_finding(store, run, kind=kind, target=target, baseline=baseline, where=where, outcome=outcome)
+    except FaultlineError:  # an unknown run: the pin itself says so
+        return False
+    if held is None:
+        return False
+    (container or st).info(ALREADY_PINNED.format(author=md(held.author), when=f"{held.created_at:%Y-%m-%d %H:%M}",
+                                                 title=md(held.title), id=held.finding_id[:8]),
+                           icon=":material/push_pin:")  # the names typed (author, title) escaped, the rest as written
+    return True
+
+
 def show_pin_result(*, flash_key: str) -> bool:
     """Show (once) what :func:`pin_clicked` left: the confirmation, or the error in plain words; True when a finding
     was pinned."""
@@ -382,9 +405,29 @@ def cluster_slice_attributes(db_path: str, data_version: int, run_id: str, colum
     return [column] + [a for a in kept if a != column]
 
 
+#: The slice the Slices page was opened on from another page (a cluster): ``{"run", "predicate"}``; the page shows
+#: its summary at the top (in view at 1280x720) until another slice is selected.
+SLICES_LANDING_KEY = "slices_landing"
+
+
+def slices_landing(run_id: str) -> dict | None:
+    """The predicate of the slice the Slices page was opened on from another page (:func:`open_on_slices_page`),
+    while it is still the selected slice of ``run_id``; else None."""
+    landing = st.session_state.get(SLICES_LANDING_KEY)
+    if not landing or landing.get("run") != run_id or chosen_slice(run_id) != landing.get("predicate"):
+        return None
+    return dict(landing["predicate"])
+
+
+def leave_slices_landing() -> bool:
+    """Forget the landing slice (another slice was selected); True if there was one."""
+    return st.session_state.pop(SLICES_LANDING_KEY, None) is not None
+
+
 def open_on_slices_page(run_id: str, predicate: dict, *, attributes: Sequence[str]) -> None:
     """Go to the Slices page with ``attributes`` chosen and the slice ``predicate`` selected (its statistics
-    and examples shown), every row of the table shown."""
+    and examples shown, its summary at the top of the page), every row of the table shown."""
+    st.session_state[SLICES_LANDING_KEY] = {"run": run_id, "predicate": dict(predicate)}
     st.session_state[SLICES_SAVED_BY_KEY] = list(attributes)
     st.session_state.pop(SLICES_BY_KEY, None)
     st.session_state.pop(SLICES_FINDINGS_KEY, None)

@@ -118,7 +118,8 @@ def q_column(label: str = "q-value", family: str | None = None):
     help_text = ("Benjamini-Hochberg adjusted p-value" + (f", adjusted over {family} (a q-value depends on its "
                                                           "family: the same group can have another q on another page)"
                                                           if family else "")
-                 + ", two significant digits; '<1e-300' when it underflows; 'not tested': too small "
+                 + ", two significant digits (more where two would round a q below 1 up to 1); '<1e-300' when "
+                 "it underflows; 'not tested': too small "
                  "to test (sorted last). The table is sorted by evidence, smallest q first.")
     if family:
         label = f"{label} (BH over {family})"
@@ -128,8 +129,27 @@ def q_column(label: str = "q-value", family: str | None = None):
 def q_family(q_values_, noun: str) -> str:
     """A q-value column's Benjamini-Hochberg family in words: how many were tested (``q_values_`` not missing),
     of what: ``q_family([0.1, None, 0.3], "clusters")`` -> ``"2 clusters"``."""
-    tested = int(np.count_nonzero(~np.isnan(_num(q_values_))))
-    return f"{tested:,} {noun}"
+    return f"{analysis.bh_family_size(_num(q_values_)):,} {noun}"
+
+
+#: The one-line caption under the Slices table: its q-values' family, by name and size (the engine's count).
+SLICES_Q_FAMILY = ("q: Benjamini-Hochberg over the {n:,} slices tested on this page (every slice of the attributes "
+                   "chosen, up to order {order}, with at least {support} examples). The Clusters page adjusts a "
+                   "cluster's q over the clusters of its run instead, so the same group can read another q there.")
+#: ... under the Clusters table.
+CLUSTERS_Q_FAMILY = ("q: Benjamini-Hochberg over the {n:,} groups of this clustering tested (its clusters, and noise "
+                     "or empty texts as groups of their own). Opened as a slice on the Slices page, a cluster is one "
+                     "of every slice tested there, so its q there is adjusted over that larger family and differs.")
+
+
+def slices_q_family(n: int, order: int, support: int) -> str:
+    """:data:`SLICES_Q_FAMILY` for a family of ``n`` slices (``SliceResult.q_family_size``)."""
+    return SLICES_Q_FAMILY.format(n=n, order=order, support=support)
+
+
+def clusters_q_family(n: int) -> str:
+    """:data:`CLUSTERS_Q_FAMILY` for a family of ``n`` groups (``ClusterResult.q_family_size``)."""
+    return CLUSTERS_Q_FAMILY.format(n=n)
 
 
 def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") -> dict:

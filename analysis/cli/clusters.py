@@ -11,6 +11,7 @@ from analysis.cli.common import db_option, echo_json, fdr_option, json_option, o
 from analysis.cli.progress_bar import ProgressBar
 from analysis.clusters.embedders import EMBEDDERS
 from analysis.clusters.pipeline import DEFAULT_SAMPLE_SIZE, FIELDS, cluster_run
+from analysis.formatting import format_q
 
 
 @click.command()
@@ -58,7 +59,7 @@ def clusters(run: str, field: str, embedder: str, min_cluster_size: int | None, 
         click.echo(f"Labels stored as the attribute {result.column} (use it with slices, heatmaps and discover).")
         click.echo(f"{'cluster':<8} {'size':>6} {'error rate (95% CI)':<24} {'q':>9}  terms")
         for row in result.table.itertuples():
-            q = "" if math.isnan(row.q_value) else f"{row.q_value:.2g}"
+            q = "" if math.isnan(row.q_value) else format_q(row.q_value)
             rate = "n/a" if math.isnan(row.error_rate) else (
                 f"{row.error_rate:6.1%} ({row.ci_low:.1%}-{row.ci_high:.1%})")
             flag = " *" if row.finding else ""

@@ -50,6 +50,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis import stats as _stats
 from analysis.clusters.cache import cache_key, fingerprint, read_cache, records, write_cache
 from analysis.clusters.describe import EMPTY, NOISE, describe_clusters, failure_modes
 from analysis.clusters.embedders import EMBEDDERS, EmbedderInfo, embed_texts, resolve_embedder, vectors_from_column
@@ -123,6 +124,12 @@ class ClusterResult:
     def n_clusters(self) -> int:
         """Clusters found (noise and empty texts are not clusters)."""
         return int((~self.table["cluster"].isin([NOISE, EMPTY])).sum())
+
+    @property
+    def q_family_size(self) -> int:
+        """The groups the q-values were adjusted over (Benjamini-Hochberg): the clusters, and noise and empty texts
+        where present, each tested against the rest of the run."""
+        return _stats.bh_family_size(self.table["q_value"])
 
     def findings(self) -> pd.DataFrame:
         """Groups significantly worse than the rest of the run."""

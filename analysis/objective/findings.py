@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analysis.errors import FaultlineError
+from analysis.errors import AlreadyPinnedError, FaultlineError
 from analysis.export import json_value, safe_csv
 from analysis.formatting import format_q
 from analysis.sql import finding as S
@@ -53,6 +53,10 @@ MSG_NO_SLICE = "Run {run!r} has no slice {target} in this analysis (attributes {
 MSG_NO_FINDING = "No finding {finding_id!r}"
 MSG_NO_RECOMPUTE = "A {kind} finding cannot be recomputed here; its numbers are those captured when it was pinned"
 MSG_BASELINE = "A comparison finding needs its baseline run"
+MSG_ALREADY_PINNED = ("{title} is already pinned: finding {finding_id} by {author} on {when} UTC (same run, baseline, "
+                      "cohort and outcome). Nothing was pinned again. Findings are kept as written (append-only, with "
+                      "no notes added later), so a new note cannot be added to it: withdraw it on the Findings page "
+                      "first to pin it again with another note")
 
 #: The evidence a slice finding keeps (columns of the slice table).
 SLICE_EVIDENCE = ("n", "errors", "error_rate", "ci_low", "ci_high", "ci_method", "rest_n", "rest_error_rate",
@@ -102,6 +106,73 @@ def _title(kind: str, target: Mapping) -> str:
     return " AND ".join(f"{k} = {v}" for k, v in target.items())
 
 
+def _same_target(a: Mapping, b: Mapping) -> bool:
+    """Two targets name the same slice, cluster, cell or comparison row (order of the attributes aside)."""
+    return {str(k): str(v) for k, v in a.items()} == {str(k): str(v) for k, v in b.items()}
+
+
+def _outcome(outcome: str | None) -> str | None:
+    """None for correctness (the default outcome, also written ``correct``), else the score's name."""
+    return None if not outcome or str(outcome) == "correct" else str(outcome)
+
+
+def _cohort(where: str | None) -> str | None:
+    return str(where).strip() if where and str(where).strip() else None
+
+
+def pinned_finding(store: Store, run: str, *, kind: Kind, target: Mapping, baseline: str | None = None,
+                   where: str | None = None, outcome: str | None = None) -> Finding | None:
+    """The finding (not withdrawn) that already pins this target, if any.
+
+    The same target is the same ``kind``, ``target`` (attribute order aside), run, ``baseline``, cohort (``where``)
+    and ``outcome`` (a stored score; None: correctness).
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    run : str
+        The run (a comparison's candidate), name or id.
+    kind : {"slice", "cluster", "cell", "comparison"}
+        What would be pinned.
+    target : mapping
+        What identifies it (see the module docstring); a comparison of the whole run is ``{}``.
+    baseline : str, optional
+        A comparison's (or a cell's) baseline run.
+    where : str, optional
+        The cohort the analysis ran on.
+    outcome : str, optional
+        The outcome the numbers are of (a stored score); None for correctness.
+
+    Returns
+    -------
+    Finding or None
+        The oldest such finding, or None when the target is not pinned.
+
+    Raises
+    ------
+    RunNotFoundError
+        An unknown run or baseline.
+    """
+    if kind == "comparison" and not target:
+        target = WHOLE_RUN
+    run_id = store.run(run).run_id
+    base_id = store.run(baseline).run_id if baseline is not None else None
+    if not store.table_exists("findings"):
+        return None
+    cohort = _cohort(where)
+    for row in store.cursor().execute(S.PINNED, [run_id, kind]).fetchall():  # one run's, one kind's: a few rows
+        held = _finding(row)
+        if (held.baseline_run_id == base_id and _cohort(held.cohort) == cohort and _same_target(held.target, target)
+                and _outcome(held.evidence.get("outcome")) == _outcome(outcome)):
+            return held
+    return None
+
+
+#: A comparison row of the whole run, as its finding's target.
+WHOLE_RUN = {"(all examples)": "all"}
+
+
 def pin_finding(store: Store, run: str, *, kind: Kind, target: Mapping, author: str, evidence: Mapping,
                 settings: Mapping | None = None, note: str = "", title: str | None = None,
                 baseline: str | None = None, where: str | None = None) -> Finding:
@@ -141,6 +212,9 @@ def pin_finding(store: Store, run: str, *, kind: Kind, target: Mapping, author: 
     FaultlineError
         No author (:data:`MSG_AUTHOR`), an unknown kind (:data:`MSG_KIND`), an empty target
         (:data:`MSG_TARGET`) or no evidence (:data:`MSG_EVIDENCE`); a comparison without baseline.
+    AlreadyPinnedError
+        The target is already pinned (:func:`pinned_finding`, with ``evidence["outcome"]`` as the outcome):
+        :data:`MSG_ALREADY_PINNED` names who pinned it and when; nothing is written.
     RunNotFoundError
         An unknown run or baseline.
     """
@@ -158,6 +232,8 @@ def pin_finding(store: Store, run: str, *, kind: Kind, target: Mapping, author: 
     info = store.run(run)
     base_id = store.run(baseline).run_id if baseline is not None else None
     target = {str(k): json_value(v) for k, v in target.items()}
+    _refuse_a_second_pin(store, info.run_id, kind=kind, target=target, baseline=base_id, where=where,
+                         outcome=evidence.get("outcome"))
     row = [uuid.uuid4().hex, info.run_id, base_id, kind, json.dumps(target, ensure_ascii=False),
            str(where).strip() if where and str(where).strip() else None,
            str(title).strip() if title and str(title).strip() else _title(kind, target), str(note or "").strip(),
@@ -169,6 +245,16 @@ def pin_finding(store: Store, run: str, *, kind: Kind, target: Mapping, author: 
         cur.execute(S.INSERT, row)
         store.bump_version(cur)
     return _finding(row)
+
+
+def _refuse_a_second_pin(store: Store, run: str, *, kind: str, target: Mapping, baseline: str | None,
+                         where: str | None, outcome: str | None) -> None:
+    held = pinned_finding(store, run, kind=kind, target=target, baseline=baseline, where=where, outcome=outcome)
+    if held is not None:
+        raise AlreadyPinnedError(MSG_ALREADY_PINNED.format(
+            title=held.title, finding_id=held.finding_id[:8], author=held.author,
+            when=f"{held.created_at:%Y-%m-%d %H:%M}"), finding_id=held.finding_id, author=held.author,
+            created_at=held.created_at)
 
 
 def _finding(row) -> Finding:
@@ -352,6 +438,8 @@ def pin_slice(store: Store, run: str, predicate: Mapping, *, author: str, note: 
     >>> f.evidence["n"], f.evidence["error_rate"], f.title
     (100, 0.5, 'lang = sw')
     """
+    _refuse_a_second_pin(store, run, kind="slice", target=predicate, baseline=None, where=where,
+                         outcome=(settings or {}).get("outcome") or None)
     evidence, used = slice_evidence(store, run, predicate, settings=settings, where=where)
     return pin_finding(store, run, kind="slice", target=predicate, author=author, evidence=evidence, settings=used,
                        note=note, title=title, where=where)
@@ -394,8 +482,10 @@ def pin_comparison(store: Store, baseline: str, candidate: str, predicate: Mappi
     FaultlineError
         The comparison has no such row; no author; runs that share no example.
     """
+    _refuse_a_second_pin(store, candidate, kind="comparison", target=predicate, baseline=baseline, where=where,
+                         outcome=(settings or {}).get("outcome") or None)
     evidence, used = comparison_evidence(store, baseline, candidate, predicate, settings=settings, where=where)
-    return pin_finding(store, candidate, kind="comparison", target=predicate or {"(all examples)": "all"},
+    return pin_finding(store, candidate, kind="comparison", target=predicate or WHOLE_RUN,
                        author=author, evidence=evidence, settings=used, note=note,
                        title=title or (evidence["description"]), baseline=baseline, where=where)
 

@@ -65,8 +65,16 @@ from analysis.store import RunSchema, Store
 SourceKind = Literal["label", "rule", "detector", "annotation"]
 
 
-#: An option letter, as a multiple-choice answer: "B", "(b)", "C.", " D) ".
-OPTION_LETTER_PATTERN = r"^\s*\(?[A-Ja-j]\)?[.:)]?\s*$"
+#: An option letter in a multiple-choice answer, bare or in disguise (a regular expression, searched: RE2, Java and
+#: Python ``re`` read it alike). Bare: "B", "(b)", "C.", " D) ", "**B**", "[C]". Leading the option's text: "B. Paris",
+#: "(B) Paris", "B) Paris", "**B.** Paris". Announced: "Answer: B", "The answer is (B)", "ANSWER: C", "**Answer:** D",
+#: "the correct option is C". One definition: the share test (is the run multiple choice?) and the
+#: ``multiple_choice_format`` detector (a wrong answer with no option identifiable) both use it.
+OPTION_LETTER_PATTERN = (r"^\s*[*_]*[(\[]?\s*[A-Ja-j]\s*[)\]]?[*_]*\s*[.:)]?[*_]*\s*$"
+                         r"|^\s*[*_]*[(\[][A-J][)\]][*_]*[.:]?\s+\S"
+                         r"|^\s*[*_]*[A-J][*_]*[.:)][*_]*\s+\S"
+                         r"|^\s*[*_]+[A-J][*_]+\s+\S"
+                         r"|(?i:answer|option|choice)[*_]*\s*(?:(?i:is)\s*)?[:=]?[*_]*\s*[(\[]?\s*[A-J]\b")
 #: Share of option letters among answers (or references) above which a run is multiple choice.
 MULTIPLE_CHOICE_SHARE = 0.5
 
@@ -82,6 +90,9 @@ class Source:
     sql: str
     params: list = field(default_factory=list)
     description: str = ""
+    why: tuple[str, list] | None = None
+    """What the example's "why" says when this source marks it: ``(sql, params)`` of a text over the run's table
+    (e.g. the answer a detector saw), or None for the source's ``name``."""
 
 
 @dataclass
@@ -131,8 +142,9 @@ class CompiledModes:
         parts = self.sources_of(mode)
         if not parts:
             return "''", []
-        cases = ", ".join(f"CASE WHEN coalesce(({s.sql}), false) THEN ? END" for s in parts)
-        params = [p for s in parts for p in [*s.params, s.name]]
+        cases = ", ".join(f"CASE WHEN coalesce(({s.sql}), false) THEN {'?' if s.why is None else s.why[0]} END"
+                          for s in parts)
+        params = [p for s in parts for p in [*s.params, *([s.name] if s.why is None else s.why[1])]]
         return f"concat_ws(', ', {cases})", params
 
 
@@ -288,9 +300,12 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
                                        cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
-        sql, params = M.not_option_letter_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
+        # marked: a wrong answer that names no option, neither by letter (OPTION_LETTER_PATTERN, in disguise too)
+        # nor by the text of one of the options the input lists ("X) text" or "X. text": at most a format slip)
+        sql, params = M.no_option_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
+        why = M.no_option_why_expr(f.sql, f.params, "detector:multiple_choice_format")
         return Source("detector", "detector:multiple_choice_format", _when_wrong(sql), params,
-                      d.description + f" (field {column})")
+                      d.description + f" (field {column})", why)
     if name == "paraphrase_disagreement":
         group = settings.get("group")
         if group is None:
@@ -399,7 +414,11 @@ def materialise_modes(store: Store, compiled: CompiledModes, columns: Sequence[t
         for src in parts:
             col = f"__src{sum(len(v) for v in sources.values())}"
             cols.append((col, f"coalesce(({src.sql}), false)", src.params))
-            sources[mode].append(Source(src.kind, src.name, quote_ident(col), [], src.description))
+            why = None
+            if src.why is not None:  # the text of its why, evaluated once too
+                cols.append((f"{col}_why", src.why[0], src.why[1]))
+                why = (quote_ident(f"{col}_why"), [])
+            sources[mode].append(Source(src.kind, src.name, quote_ident(col), [], src.description, why))
     name = f"__faultline_modes_{uuid.uuid4().hex[:12]}"
     cursor = store.cursor()
     cursor.execute(*M.materialise_modes_sql(name, compiled.table, cols, cohort=compiled.cohort_sql, with_ids=with_ids))

@@ -359,7 +359,7 @@ class LongOutputSettings(_DetectorSettings):
 
 
 class MultipleChoiceFormatSettings(_DetectorSettings):
-    """Settings of the ``multiple_choice_format`` detector: a wrong answer that is not an option letter."""
+    """Settings of the ``multiple_choice_format`` detector: a wrong answer that names no option."""
 
     detector: ClassVar[str] = "multiple_choice_format"
     field: Text | None = DETECTORS["multiple_choice_format"].params["field"]
@@ -412,7 +412,8 @@ class DetectorsSpec(KnownKeys, BaseModel):
     long; default mode reward_hacking."""
     multiple_choice_format: _detector(MultipleChoiceFormatSettings) = Field(
         default_factory=MultipleChoiceFormatSettings)
-    """In a multiple-choice run, a wrong answer that is not an option letter; default mode goal_misgeneralization."""
+    """In a multiple-choice run, a wrong answer that names no option (no letter, not an option's text); default mode
+    goal_misgeneralization."""
     paraphrase_disagreement: _detector(ParaphraseDisagreementSettings) = Field(
         default_factory=ParaphraseDisagreementSettings)
     """A wrong answer where another phrasing of the same item is answered correctly; default mode

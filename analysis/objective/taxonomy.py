@@ -74,7 +74,8 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
              {"ratio": 4.0, "min_chars": 200}),
     Detector("multiple_choice_format", "goal_misgeneralization",
              "in a multiple-choice run (most answers or references are option letters), a wrong answer whose "
-             "`field` (default: meta.raw_output when logged, else the output) is not an option letter",
+             "`field` (default: meta.raw_output when logged, else the output) names no option: no option letter "
+             "(\"Answer: B\" and \"B. Paris\" name one) and not the text of an option the input lists",
              {"field": None}),
     Detector("paraphrase_disagreement", "lack_of_robustness",
              "a wrong answer in a paraphrase group (the `group` field; default: a field named like paraphrase_group) "

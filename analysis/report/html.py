@@ -82,7 +82,12 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
     """
     data = report.data
     spec = report.spec
-    sections = [s for s in SECTIONS if s in spec.sections]
+    asked = [s for s in SECTIONS if s in spec.sections]
+    # the contents and the body hold only the sections the report has; those it does not cover are listed once,
+    # each with its reason, below the contents (never a numbered heading over "not covered")
+    sections = [s for s in asked if s not in report.not_covered]
+    not_covered = [{"title": SECTION_TITLES[s], "why": report.not_covered[s]} for s in asked
+                   if s in report.not_covered]
     settings = _settings(report) if "provenance" in sections else []
     rows = [r for r in data["slices"]["rows"] if not r["too_small"]]
     worse = [r for r in rows if r["direction"] == "worse"]
@@ -103,8 +108,7 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
         report=report, spec=spec, data=data, charts=charts if charts is not None else {},
         sections=sections, number={s: i + 1 for i, s in enumerate(sections)},
         titles=SECTION_TITLES, long_token=LONG_TOKEN,
-        covered=", ".join(SECTION_TITLES[s] for s in sections if s in report.covered),
-        not_covered="; ".join(f"{SECTION_TITLES[s]} ({why})" for s, why in report.not_covered.items()),
+        not_covered=not_covered,
         files=_source_files(data) if "provenance" in sections else [],
         settings=[x for x in settings if not x["long"]], long_settings=[x for x in settings if x["long"]],
         shown=shown, counts=counts, heatmap_rows=_heatmap_rows(data), comparison_rows=comparison_rows, breaking_shown=BREAKING_SHOWN,

@@ -87,7 +87,7 @@ def points(x: float | None) -> str:
 
 
 def qvalue(q: float | None) -> str:
-    """A q-value (or p-value) in a table of the PDF: two significant digits, ``< 0.001`` below that.
+    """A q-value (or p-value) in a table of the PDF: :func:`analysis.format_q`'s digits, ``< 0.001`` below that.
 
     The exact value (``< 1e-300`` when it underflows) is in the attached data (:func:`q_data`).
 
@@ -96,7 +96,7 @@ def qvalue(q: float | None) -> str:
     """
     if q is None or (isinstance(q, float) and not math.isfinite(q)):
         return "not tested"
-    return "< 0.001" if q < 0.001 else f"{q:.2g}"
+    return "< 0.001" if q < 0.001 else format_q(q)
 
 
 def q_prose(q: float | None) -> str:
@@ -111,7 +111,7 @@ def q_prose(q: float | None) -> str:
         return "q far below 0.001"
     if q < 0.001:
         return "q below 0.001"
-    return f"q = {q:.2g}"
+    return f"q = {format_q(q)}"
 
 
 def q_data(q: float | None) -> str:

@@ -57,6 +57,12 @@ class SliceResult:
     def overall_error_rate(self) -> float:
         return self.total_errors / self.total_n if self.total_n else float("nan")
 
+    @property
+    def q_family_size(self) -> int:
+        """The slices the q-values were adjusted over (Benjamini-Hochberg): every slice tested, the rows that hold
+        exactly the examples of a shorter slice among them; a row too small to test is not in the family."""
+        return _stats.bh_family_size(self.table["q_value"])
+
     def findings(self) -> pd.DataFrame:
         """Slices significantly worse than the rest of the run (q below the FDR level)."""
         return self.table.loc[self.table["finding"].astype(bool)]

@@ -16,3 +16,11 @@ def findings_sql(*, one_run: bool) -> str:
             "r.name AS run_name, b.name AS baseline_name, f.finding_id IN (SELECT withdraws FROM findings "
             "WHERE withdraws IS NOT NULL) AS withdrawn FROM findings f LEFT JOIN runs r ON r.run_id = f.run_id "
             f"LEFT JOIN runs b ON b.run_id = f.baseline_run_id {where} ORDER BY f.created_at, f.finding_id")
+
+
+#: The findings of one run and kind (bind the run id and the kind) that are not withdrawals nor withdrawn, oldest
+#: first, in the columns of ``INSERT``: the candidates of a second pin of the same target.
+PINNED = ("SELECT finding_id, run_id, baseline_run_id, kind, target_json, cohort, title, note, evidence_json, "
+          "settings_json, author, created_at, withdraws FROM findings WHERE run_id = ? AND kind = ? "
+          "AND withdraws IS NULL AND finding_id NOT IN (SELECT withdraws FROM findings WHERE withdraws IS NOT NULL) "
+          "ORDER BY created_at, finding_id")

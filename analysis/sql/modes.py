@@ -61,9 +61,22 @@ def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: st
             [*params, pattern, pattern, *params, *where_params])
 
 
-def not_option_letter_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
-    """The answer is not an option letter."""
-    return f"NOT coalesce(regexp_matches(CAST({expr} AS VARCHAR), ?), false)", [*params, pattern]
+def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
+    """The answer (``expr``) names no option: no option letter (``pattern``, searched), and not the text of an
+    option the input lists on a line of its own after its label (``X) text`` or ``X. text``)."""
+    answer = f"trim(CAST({expr} AS VARCHAR))"
+    listed = "lower(concat(chr(10), input, chr(10)))"
+    as_text = (f"(length({answer}) > 0 AND (strpos({listed}, lower(concat(') ', {answer}, chr(10)))) > 0 "
+               f"OR strpos({listed}, lower(concat('. ', {answer}, chr(10)))) > 0))")
+    return (f"NOT coalesce(regexp_matches(CAST({expr} AS VARCHAR), ?), false) AND NOT coalesce({as_text}, false)",
+            [*params, pattern, *params, *params, *params])
+
+
+def no_option_why_expr(expr: str, params: Sequence, name: str) -> tuple[str, list]:
+    """The "why" of an answer that names no option: the source's ``name``, the answer as seen (its first 80
+    characters; ``(no answer)`` when missing) and that no option letter was found."""
+    return (f"concat(?, coalesce(concat('\"', left(CAST({expr} AS VARCHAR), 80), '\"'), '(no answer)'), ?)",
+            [f"{name} (the answer ", *params, ": no option letter or option text found)"])
 
 
 def long_output_expr(min_chars: int, ratio: float) -> tuple[str, list]:

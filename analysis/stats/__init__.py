@@ -72,6 +72,7 @@ from analysis.stats.separation import (
 )
 from analysis.stats.significance import (
     benjamini_hochberg,
+    bh_family_size,
     mcnemar_exact,
     paired_mean_difference,
     paired_mean_difference_from_sums,
@@ -122,6 +123,7 @@ __all__ = [
     "auc_from_rank_sums",
     "auc_with_interval",
     "benjamini_hochberg",
+    "bh_family_size",
     "grouped_bootstrap_mean_interval",
     "grouped_cohen_kappa",
     "calibration_bin_edges",

@@ -24,7 +24,7 @@ from analysis.stats._checks import (
 )
 from analysis.stats._fisher import _fisher_two_sided
 
-__all__ = ["benjamini_hochberg", "mcnemar_exact", "paired_mean_difference", "paired_mean_difference_from_sums",
+__all__ = ["benjamini_hochberg", "bh_family_size", "mcnemar_exact", "paired_mean_difference", "paired_mean_difference_from_sums",
            "two_proportion_test"]
 
 
@@ -116,6 +116,41 @@ def two_proportion_test(
     p[(t_in == 0) | (t_out == 0)] = np.nan
     method = np.where(use_fisher, "fisher", "z")
     return p.reshape(shape), method.reshape(shape)
+
+
+def bh_family_size(q_values: ArrayLike) -> int:
+    """How many tests the Benjamini-Hochberg family of these q-values held.
+
+    The entries that are not NaN: :func:`benjamini_hochberg` leaves a NaN (a group that was not tested) out of the
+    family.
+
+    Parameters
+    ----------
+    q_values : array_like of float, any shape
+        q-values as :func:`benjamini_hochberg` returns them (None or NaN: not tested).
+
+    Returns
+    -------
+    int
+        The family's size ``m``.
+
+    Raises
+    ------
+    ValueError
+        A value that is not a number.
+
+    References
+    ----------
+    Benjamini, Y. & Hochberg, Y. (1995), as :func:`benjamini_hochberg`: ``m`` counts the tested hypotheses only.
+
+    Examples
+    --------
+    >>> bh_family_size([0.04, 0.053, np.nan, 0.053, 0.5])
+    4
+    """
+    q = np.asarray([np.nan if v is None else v for v in np.ravel(np.asarray(q_values, dtype=object))],
+                   dtype=np.float64)
+    return int(np.count_nonzero(~np.isnan(q)))
 
 
 def benjamini_hochberg(p_values: ArrayLike) -> NDArray[np.float64]:

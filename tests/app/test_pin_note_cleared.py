@@ -85,7 +85,7 @@ def test_failure_modes(demo_db, runs):
 
 def test_findings_page_clears_on_success_and_keeps_the_note_on_an_error(demo_db, runs):
     at = _page("8_Findings.py")
-    at.text_input(key="pin_value").input("sw")
+    at.text_input(key="pin_value").input("fr")  # not a slice pinned above: a target is pinned once
     at.text_input(key="pin_author").input("cy")
     at.text_input(key="pin_cohort").input("no_such_field = 1")  # refused: the note must survive
     at.text_input(key="pin_note").input("kept after an error")
