@@ -1296,7 +1296,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     # baseline's table) needs nothing of the analysed run's but its cohort: on DuckDB it runs in a thread of its own
     # while the run is analysed (the run's numpy work and the baseline's statements share the cores); the same calls,
     # the same numbers
-    baseline_side = separation_side = None
+    baseline_side = separation_side = goodhart_side = None
     threaded = getattr(store, "engine", "duckdb") == "duckdb"
     try:
         n_rows, graded = _totals(store, rows)
@@ -1354,6 +1354,24 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         if in_engine:
             separation = separation_side.result()
 
+        # the Goodhart quadrant across two runs from the rows read (the numpy path): on DuckDB in a thread of its own
+        # too (once the baseline's rows are read), beside the divergence below; pure functions of the rows in memory
+        def goodhart_in_memory():
+            base_compiled, position, base_data = baseline_side.result()
+            if base_data is None:
+                raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
+            tables = goodhart_tables(base_data, data, objective, attributes, min_support=min_count, fdr=fdr,
+                                     confidence=confidence, position=position)
+            local = _local_separation_in_memory(frame, data, objective, attributes, confidence=confidence)
+            evidence = _goodhart_evidence(
+                local, data.signals, objective, tables[0], tables[1],
+                {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
+                min_failures=min_failures, fdr=fdr)
+            return base_compiled, tables, evidence
+
+        if baseline_side is not None and not in_engine:
+            goodhart_side = _Background(goodhart_in_memory, threaded=threaded, name="faultline-link-goodhart")
+
         # divergence per signal and slice, from exact integer sums of the mid-ranks: made by the engine (one statement
         # per attribute, no row read) on Spark and for many rows, else by numpy over the rows read (the same numbers)
         divergence = divergence_by_slice(store, rows, objective, rows_signals, rows_prepared, graded=graded,
@@ -1396,25 +1414,15 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                                  "divergent"]}))
 
         # Goodhart quadrant across two runs, from the rows read (the numpy path)
-        if baseline_side is not None and not in_engine:
-            base_compiled, position, base_data = baseline_side.result()
-            if base_data is None:
-                raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-            goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes,
-                                                          min_support=min_count, fdr=fdr, confidence=confidence,
-                                                          position=position)
+        if goodhart_side is not None:
+            base_compiled, (goodhart, mode_change, more), goodhart_evidence = goodhart_side.result()
             notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
-            local = _local_separation_in_memory(frame, data, objective, attributes, confidence=confidence)
-            goodhart_evidence = _goodhart_evidence(
-                local, data.signals, objective, goodhart, mode_change,
-                {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
-                min_failures=min_failures, fdr=fdr)
 
         if not in_engine:
             separation = separation_side.result()
 
     except BaseException:
-        for side in (separation_side, baseline_side):
+        for side in (separation_side, goodhart_side, baseline_side):
             if side is not None:
                 side.wait()  # its statements done before the temporary table is dropped or the store closed
         raise
@@ -1515,14 +1523,14 @@ class _Background:
             self._done.set()
 
     def wait(self) -> None:
-        """Wait until the call is over (nothing when it runs in place)."""
+        """Wait until the call is over and its thread ended (nothing when it runs in place)."""
         if self._thread is not None:
-            self._done.wait()
+            self._thread.join()
 
     def result(self):
         if self._thread is None:
             return self._call()
-        self._done.wait()
+        self._thread.join()
         if self._error is not None:
             raise self._error
         return self._value

@@ -116,8 +116,8 @@ def test_known_distinct_counts_give_the_profile_counting_gives(demo):
 
 
 def test_baseline_side_in_its_own_thread_equals_it_in_place(demo, monkeypatch):
-    """The baseline's side and the separation statements (the numpy path: the demo's rows are read) each run in a
-    thread of their own; done in place instead, every table of the link is the same."""
+    """The baseline's side, the separation statements and the Goodhart tables (the numpy path: the demo's rows are
+    read) each run in a thread of their own; done in place instead, every table of the link is the same."""
     spec = load_objective(DEMO_SPEC)
     threads = []
     real = link_module._Background
@@ -129,7 +129,8 @@ def test_baseline_side_in_its_own_thread_equals_it_in_place(demo, monkeypatch):
 
     monkeypatch.setattr(link_module, "_Background", recording)
     threaded = link_module.link(demo, RUN, spec, baseline="baseline", strict=False)
-    assert [t.name for t in threads] == ["faultline-link-baseline", "faultline-link-separation"]
+    assert [t.name for t in threads] == ["faultline-link-baseline", "faultline-link-separation",
+                                         "faultline-link-goodhart"]
     assert not any(t.is_alive() for t in threads)
     monkeypatch.setattr(link_module, "_Background",
                         lambda call, *, threaded, **kwargs: real(call, threaded=False, **kwargs))
@@ -156,6 +157,16 @@ def test_an_error_of_the_separation_thread_reaches_the_caller_after_it_ends(demo
     with pytest.raises(link_module.FaultlineError, match="a separation statement failed"):
         link_module.link(demo, RUN, load_objective(DEMO_SPEC), baseline="baseline", strict=False)
     assert seen == [[]]
+
+
+def test_an_error_of_the_goodhart_thread_reaches_the_caller(demo, monkeypatch):
+    def broken(*args, **kwargs):
+        raise link_module.FaultlineError("the Goodhart tables failed")
+
+    monkeypatch.setattr(link_module, "goodhart_tables", broken)
+    with pytest.raises(link_module.FaultlineError, match="the Goodhart tables failed"):
+        link_module.link(demo, RUN, load_objective(DEMO_SPEC), baseline="baseline", strict=False)
+    assert not [t for t in threading.enumerate() if t.name.startswith("faultline-link-")]
 
 
 def test_an_error_of_the_baseline_side_reaches_the_caller(demo, monkeypatch):
