@@ -129,40 +129,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     if base is not None:
         spec.baseline = base.run_id
     runs = [r for r in (base, run) if r is not None]
-    say(0.05, "Reading the runs")
-    listing = store.headline().set_index("run_id")
-    run_rows = []
-    for r in runs:
-        info = store.run(r.run_id)
-        row = listing.loc[r.run_id]
-        run_rows.append({"run_id": r.run_id, "name": r.name, "model": r.model, "format": r.source_format,
-                         "rows": int(row["rows"]), "scored": int(row["scored"]), "correct": int(row["correct"]),
-                         "accuracy": float(row["accuracy"]), "ci_low": float(row["ci_low"]),
-                         "ci_high": float(row["ci_high"]), "ingested_at": str(row["ingested_at"]),
-                         "metric": str(row["metric"]), "value": float(row["value"]), "low": float(row["low"]),
-                         "high": float(row["high"]), "graded": bool(row["graded"]),
-                         "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
-                         "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
-                         "correct_column": None if pd.isna(row["correct_column"]) else str(row["correct_column"]),
-                         "check": None if pd.isna(row["check"]) else str(row["check"]),
-                         "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
-                         "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
-                                   for f in info.files], "notes": info.notes})
-    checks = store.reconciliation()
-    checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
-    reconciliation = [{"run": c.name, "tool": c.tool, "metric": "" if pd.isna(c.metric) else c.metric,
-                       "verdict": c.verdict,
-                       "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
-                       "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
-                       "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
-                       "message": c.message, "source": "" if pd.isna(c.source) else c.source}
-                      for c in checks.itertuples()]
-    data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
-                  "faultline_version": __version__, "git_commit": git_commit()}
     cohort = _cohort(store, spec.cohort, run.run_id, base.run_id if base else None)
     where = cohort["predicate"] if cohort else None
-    if cohort:
-        data["cohort"] = cohort
     not_covered: dict[str, str] = {}
     sections = list(spec.sections)
 
@@ -190,6 +158,38 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
         else:
             failure_modes = failure_modes_section
     try:
+        say(0.05, "Reading the runs")
+        listing = store.headline().set_index("run_id")
+        run_rows = []
+        for r in runs:
+            info = store.run(r.run_id)
+            row = listing.loc[r.run_id]
+            run_rows.append({"run_id": r.run_id, "name": r.name, "model": r.model, "format": r.source_format,
+                             "rows": int(row["rows"]), "scored": int(row["scored"]), "correct": int(row["correct"]),
+                             "accuracy": float(row["accuracy"]), "ci_low": float(row["ci_low"]),
+                             "ci_high": float(row["ci_high"]), "ingested_at": str(row["ingested_at"]),
+                             "metric": str(row["metric"]), "value": float(row["value"]), "low": float(row["low"]),
+                             "high": float(row["high"]), "graded": bool(row["graded"]),
+                             "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
+                             "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
+                             "correct_column": None if pd.isna(row["correct_column"]) else str(row["correct_column"]),
+                             "check": None if pd.isna(row["check"]) else str(row["check"]),
+                             "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
+                             "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
+                                       for f in info.files], "notes": info.notes})
+        checks = store.reconciliation()
+        checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
+        reconciliation = [{"run": c.name, "tool": c.tool, "metric": "" if pd.isna(c.metric) else c.metric,
+                           "verdict": c.verdict,
+                           "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
+                           "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
+                           "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
+                           "message": c.message, "source": "" if pd.isna(c.source) else c.source}
+                          for c in checks.itertuples()]
+        data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
+                      "faultline_version": __version__, "git_commit": git_commit()}
+        if cohort:
+            data["cohort"] = cohort
         if pool is not None:
             if base is not None and "comparison" in sections and spec.attributes is None:
                 default_attributes(store, base.run_id)
