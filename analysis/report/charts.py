@@ -43,16 +43,52 @@ def report_charts(report: Report, *, drawn: dict[str, str] | None = None) -> dic
     """Charts as inline SVG (vector: sharp when printed), drawn by :mod:`analysis.figures` (the app's own
     figures) from the report's records and exported by plotly through kaleido.
 
-    ``drawn``: charts already exported (:func:`section_charts` of the same data, e.g. while the failure-modes
-    section was still computed), taken as they are; the others are exported now. Keys in the report's order."""
+    Parameters
+    ----------
+    report : Report
+        The computed content.
+    drawn : dict, optional
+        Charts already exported (:func:`section_charts` of the same data, e.g. while the failure-modes section was
+        still computed), taken as they are; the others are exported now.
+
+    Returns
+    -------
+    dict
+        Chart name (``runs``, ``slices``, ``heatmap``, ``failure_modes``, ``comparison``, the timeline's) -> SVG
+        text, in the report's order.
+
+    Raises
+    ------
+    Exception
+        Whatever kaleido raises when a chart cannot be exported (its chromium missing or failing).
+    """
     return section_charts(report.data, drawn=drawn)
 
 
 def section_charts(data: dict, *, drawn: dict[str, str] | None = None,
                    skip: Sequence[str] = ()) -> dict[str, str]:
-    """The charts of a report's data (:attr:`Report.data`, or the part of it computed so far) as inline SVG:
-    ``runs``, ``slices``, ``heatmap``, ``failure_modes``, ``comparison`` and the timeline's, each when its section
-    has something to draw; those in ``skip`` left out, those in ``drawn`` taken from it (not exported again)."""
+    """The charts of a report's data (:attr:`Report.data`, or the part of it computed so far) as inline SVG.
+
+    Parameters
+    ----------
+    data : dict
+        The report's data, or the part of it computed so far (the sections present are drawn).
+    drawn : dict, optional
+        Charts already exported, taken from it (not exported again).
+    skip : sequence of str
+        Charts left out (e.g. ``failure_modes`` while that section is computed).
+
+    Returns
+    -------
+    dict
+        Chart name (``runs``, ``slices``, ``heatmap``, ``failure_modes``, ``comparison``, the timeline's, each
+        when its section has something to draw) -> SVG text, in the report's order.
+
+    Raises
+    ------
+    Exception
+        Whatever kaleido raises when a chart cannot be exported (its chromium missing or failing).
+    """
     drawn = drawn or {}
     charts: dict[str, str] = {}
 
