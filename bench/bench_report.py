@@ -5,8 +5,9 @@ Run: .venv/bin/python bench/bench_report.py [--large-db STORE | --large N]
 Builds the demo store (two runs of 20,000 prompts) in a temporary folder and generates the report of
 `after-objective-change` against `baseline` with every section, the failure modes of the demo objective spec
 (data/objective_demo.yaml) included, (PDF + HTML + attached data) in a fresh process;
-prints the time per stage (the failure-modes section is computed in a thread of its own beside the sections after
-it, so its time shows in theirs and in "Content computed", where the report waits for it), the total (wall clock, and CPU seconds of the process and of its children, the charts'
+prints the time per stage (the failure-modes section is computed in a thread of its own, started first, beside the
+other sections, so its time shows in theirs and in "Content computed", where the report waits for it), when the
+overlapping parts ran (the failure-modes thread, the charts exported while it runs, the PDF layout), the total (wall clock, and CPU seconds of the process and of its children, the charts'
 chromium: the machine may be shared, so the 20 s target is judged on CPU time and on wall time, both printed), the
 page count and the floor: one cold slice_table call of the same run in a fresh process
 (its attribute choice, profile and counts), so the ratio means something on a loaded machine. Then it prints the same HTML with Debian's chromium (playwright's
@@ -45,14 +46,30 @@ stages, last = [], [time.perf_counter(), time.process_time()]
 def progress(fraction, message):
     now, cpu_now = time.perf_counter(), time.process_time()
     stages.append((message, now - last[0], cpu_now - last[1])); last[0], last[1] = now, cpu_now
+import analysis.report.content as content, analysis.report.generate as generate
+spans, origin = {}, [0.0]
+def timed(module, name, label):  # when a part ran, in seconds from the start (the report overlaps its parts)
+    call = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        begun = time.perf_counter() - origin[0]
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spans.setdefault(label, []).append((begun, time.perf_counter() - origin[0]))
+    setattr(module, name, wrapper)
+timed(content, "_failure_modes_section", "failure modes (link, its own thread, after the run's attribute choice)")
+timed(generate, "section_charts", "the other sections' charts, exported while the failure modes are computed")
+timed(generate, "report_charts", "the failure modes' chart (the others reused)")
+timed(generate, "render_pdf", "PDF layout (WeasyPrint)")
 cpu, start = time.process_time(), time.perf_counter()
+origin[0] = start
 record = generate_report(store, ReportSpec(run="after-objective-change", baseline="baseline", analyst="bench",
                                            objective=sys.argv[4]),
                          pdf=folder / "report.pdf", html_out=folder / "report.html", progress=progress)
 children = resource.getrusage(resource.RUSAGE_CHILDREN)  # kaleido's chromium, reaped when its server stopped
 print(json.dumps({"total": time.perf_counter() - start, "cpu": time.process_time() - cpu, "pages": record.pages,
                   "children_cpu": children.ru_utime + children.ru_stime,
-                  "stages": stages, "bytes": (folder / "report.pdf").stat().st_size,
+                  "stages": stages, "spans": spans, "bytes": (folder / "report.pdf").stat().st_size,
                   "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -114,6 +131,7 @@ def _holds(pdf_path: Path) -> dict:
 
 
 def measure(store: Path, label: str) -> None:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), str(store), tmp, str(SPEC)], capture_output=True,
                              text=True, check=True, cwd=ROOT)
@@ -129,6 +147,9 @@ def measure(store: Path, label: str) -> None:
     print("stage (time until the next stage began)")
     for message, seconds, cpu in result["stages"]:
         print(f"  {seconds:6.2f} s ({cpu:5.2f} s CPU)  before: {message}")
+    print("when the parts ran (seconds from the start; the failure modes' thread runs beside the other sections)")
+    for label, runs in result["spans"].items():
+        print("  " + ", ".join(f"{a:6.2f} to {b:6.2f} s ({b - a:5.2f} s)" for a, b in runs) + f"  {label}")
     cpu_all = result["cpu"] + result["children_cpu"]
     print(f"total {result['total']:.1f} s wall, {cpu_all:.1f} s CPU ({result['cpu']:.1f} s of the process, threads "
           f"included, + {result['children_cpu']:.1f} s of its children: the charts' chromium) for {result['pages']} "
@@ -136,7 +157,7 @@ def measure(store: Path, label: str) -> None:
     print(f"target 20 s: {'met' if cpu_all <= 20 else 'MISSED'} on CPU time ({cpu_all:.1f} s), "
           f"{'met' if result['total'] <= 20 else 'missed'} on wall time ({result['total']:.1f} s; on a shared "
           f"machine wall time is CPU time plus waiting for a core: see the load and the floor's ratio below); "
-          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} now, on {os.cpu_count()} cores")
     print(f"floor: one slice_table call of the run with its default attributes, cold, in a fresh process: "
           f"{floor['total']:.1f} s wall, {floor['cpu']:.1f} s CPU; the report takes {result['total'] / floor['total']:.1f}x "
           f"its wall time, {cpu_all / max(floor['cpu'], 1e-9):.1f}x its CPU time (children included) (a loaded machine inflates wall "

@@ -1296,14 +1296,15 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
     # baseline's table) needs nothing of the analysed run's but its cohort: on DuckDB it runs in a thread of its own
     # while the run is analysed (the run's numpy work and the baseline's statements share the cores); the same calls,
     # the same numbers
-    baseline_side = None
+    baseline_side = separation_side = goodhart_side = None
+    threaded = getattr(store, "engine", "duckdb") == "duckdb"
     try:
         n_rows, graded = _totals(store, rows)
         in_engine = ranks_in_engine(store, n_rows)
         if base_info is not None:
             baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled,
                                                                fdr=fdr, read=not in_engine),
-                                        threaded=getattr(store, "engine", "duckdb") == "duckdb")
+                                        threaded=threaded)
         # the rows are read only for the numpy path (few rows, on DuckDB): on the engine's path every statistic,
         # the Goodhart tables with a baseline too, comes from aggregates
         data = None if in_engine else _load(store, schema, objective, rows, rows_prepared, rows_signals)
@@ -1321,27 +1322,55 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         frame = data.frame if data is not None else None
 
         # separation for every (mode, signal): the mode's own failures (in no other mode) against
-        # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal)
-        sep_rows = []
-        for comp, j, sig, key in _component_signals(objective):
-            if key not in rows_signals:
-                continue
-            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            per_mode = separation_by_mode(store, None, rows_signals[key], rows, objective,
-                                          sign=sign, confidence=confidence)
-            for mode in objective.modes:
-                stats, every = per_mode[mode.id]
-                sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
-                                           "signal_index": j, "direction": sig.direction, **stats,
-                                           "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
-        order = {m.id: i for i, m in enumerate(objective.modes)}
-        sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
-        sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail", "mean_ok",
-                    "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
-        separation = pd.DataFrame(sep_rows, columns=sep_cols)
-        tested = (separation["n_fail"] >= min_failures) & (separation["n_ok"] >= min_failures)
-        separation["q_value"] = _stats.benjamini_hochberg(np.where(tested, separation["p_value"].to_numpy(dtype=float),
-                                                                   np.nan))
+        # the correct examples (in no mode), from exact sums computed in SQL (one statement per signal); on the
+        # numpy path (DuckDB, few rows) its statements run in a thread of their own (on the temporary table's
+        # cursor, which nothing else uses meanwhile) while numpy ranks the divergence and the Goodhart tables
+        # below: the same calls, the same numbers
+        def separation_table() -> pd.DataFrame:
+            sep_rows = []
+            for comp, j, sig, key in _component_signals(objective):
+                if key not in rows_signals:
+                    continue
+                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+                per_mode = separation_by_mode(store, None, rows_signals[key], rows, objective,
+                                              sign=sign, confidence=confidence)
+                for mode in objective.modes:
+                    stats, every = per_mode[mode.id]
+                    sep_rows.append((mode.id, {"mode": mode.id, "component": comp.id, "signal": sig.column,
+                                               "signal_index": j, "direction": sig.direction, **stats,
+                                               "n_fail_all": every["n_fail"], "auc_all": every["auc"]}))
+            order = {m.id: i for i, m in enumerate(objective.modes)}
+            sep_rows = [row for _, row in sorted(sep_rows, key=lambda r: order[r[0]])]  # modes first, as before
+            sep_cols = ["mode", "component", "signal", "signal_index", "direction", "n_fail", "n_ok", "mean_fail",
+                        "mean_ok", "auc", "auc_low", "auc_high", "smd", "p_value", "n_fail_all", "auc_all"]
+            table = pd.DataFrame(sep_rows, columns=sep_cols)
+            tested = (table["n_fail"] >= min_failures) & (table["n_ok"] >= min_failures)
+            table["q_value"] = _stats.benjamini_hochberg(np.where(tested, table["p_value"].to_numpy(dtype=float),
+                                                                  np.nan))
+            return table
+
+        separation_side = _Background(separation_table, threaded=not in_engine and threaded,
+                                      name="faultline-link-separation")
+        if in_engine:
+            separation = separation_side.result()
+
+        # the Goodhart quadrant across two runs from the rows read (the numpy path): on DuckDB in a thread of its own
+        # too (once the baseline's rows are read), beside the divergence below; pure functions of the rows in memory
+        def goodhart_in_memory():
+            base_compiled, position, base_data = baseline_side.result()
+            if base_data is None:
+                raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
+            tables = goodhart_tables(base_data, data, objective, attributes, min_support=min_count, fdr=fdr,
+                                     confidence=confidence, position=position)
+            local = _local_separation_in_memory(frame, data, objective, attributes, confidence=confidence)
+            evidence = _goodhart_evidence(
+                local, data.signals, objective, tables[0], tables[1],
+                {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
+                min_failures=min_failures, fdr=fdr)
+            return base_compiled, tables, evidence
+
+        if baseline_side is not None and not in_engine:
+            goodhart_side = _Background(goodhart_in_memory, threaded=threaded, name="faultline-link-goodhart")
 
         # divergence per signal and slice, from exact integer sums of the mid-ranks: made by the engine (one statement
         # per attribute, no row read) on Spark and for many rows, else by numpy over the rows read (the same numbers)
@@ -1367,43 +1396,38 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                 {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
                 min_failures=min_failures, fdr=fdr)
 
+        if divergence is None:  # the outcome ranked once per slice attribute, for every signal
+            outcome = frame["score"].to_numpy(dtype=float) if graded else frame["correct"].to_numpy(dtype=float)
+            div_tables = []
+            outcome_ranks: dict = {}
+            for comp, _, sig, key in _component_signals(objective):
+                if key not in data.signals:
+                    continue
+                sign = 1.0 if sig.direction == "higher_is_better" else -1.0
+                t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
+                                     min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
+                t.insert(0, "component", comp.id)
+                t.insert(1, "signal", sig.column)
+                div_tables.append(t)
+            divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
+                {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
+                                 "divergent"]}))
+
+        # Goodhart quadrant across two runs, from the rows read (the numpy path)
+        if goodhart_side is not None:
+            base_compiled, (goodhart, mode_change, more), goodhart_evidence = goodhart_side.result()
+            notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
+
+        if not in_engine:
+            separation = separation_side.result()
+
     except BaseException:
-        if baseline_side is not None:
-            baseline_side.wait()  # its statements done before the caller may close the store
+        for side in (separation_side, goodhart_side, baseline_side):
+            if side is not None:
+                side.wait()  # its statements done before the temporary table is dropped or the store closed
         raise
     finally:
         release_modes(rows)
-
-    if divergence is None:  # the outcome ranked once per slice attribute, for every signal
-        outcome = frame["score"].to_numpy(dtype=float) if graded else frame["correct"].to_numpy(dtype=float)
-        div_tables = []
-        outcome_ranks: dict = {}
-        for comp, _, sig, key in _component_signals(objective):
-            if key not in data.signals:
-                continue
-            sign = 1.0 if sig.direction == "higher_is_better" else -1.0
-            t = divergence_table(sign * frame[data.signals[key]].to_numpy(dtype=float), outcome, attributes,
-                                 min_support=min_count, fdr=fdr, outcome_ranks=outcome_ranks)
-            t.insert(0, "component", comp.id)
-            t.insert(1, "signal", sig.column)
-            div_tables.append(t)
-        divergence = (pd.concat(div_tables, ignore_index=True) if div_tables else pd.DataFrame(
-            {c: [] for c in ["component", "signal", "attribute", "description", "n", "rho", "p_value", "q_value",
-                             "divergent"]}))
-
-    # Goodhart quadrant across two runs, from the rows read (the numpy path)
-    if baseline_side is not None and not in_engine:
-        base_compiled, position, base_data = baseline_side.result()
-        if base_data is None:
-            raise FaultlineError(MSG_NO_MATCH.format(base=base_info.name, run=info.name))
-        goodhart, mode_change, more = goodhart_tables(base_data, data, objective, attributes, min_support=min_count,
-                                                      fdr=fdr, confidence=confidence, position=position)
-        notes += [n for n in base_compiled.notes if n not in notes and n not in problems] + more
-        local = _local_separation_in_memory(frame, data, objective, attributes, confidence=confidence)
-        goodhart_evidence = _goodhart_evidence(
-            local, data.signals, objective, goodhart, mode_change,
-            {m: set(c.findings()["description"]) for m, c in concentration.items()}, min_effect=min_effect,
-            min_failures=min_failures, fdr=fdr)
 
     # verdicts
     cell_rows = []
@@ -1483,9 +1507,9 @@ class _Background:
     """A call run in a thread of its own (``threaded``) or, when its result is asked for, in place; ``result()``
     returns its value or raises its exception. The thread is a daemon: a link that fails first does not wait."""
 
-    def __init__(self, call, *, threaded: bool) -> None:
+    def __init__(self, call, *, threaded: bool, name: str = "faultline-link-baseline") -> None:
         self._call, self._done, self._value, self._error = call, threading.Event(), None, None
-        self._thread = threading.Thread(target=self._run, name="faultline-link-baseline", daemon=True) \
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True) \
             if threaded else None
         if self._thread is not None:
             self._thread.start()
@@ -1499,14 +1523,14 @@ class _Background:
             self._done.set()
 
     def wait(self) -> None:
-        """Wait until the call is over (nothing when it runs in place)."""
+        """Wait until the call is over and its thread ended (nothing when it runs in place)."""
         if self._thread is not None:
-            self._done.wait()
+            self._thread.join()
 
     def result(self):
         if self._thread is None:
             return self._call()
-        self._done.wait()
+        self._thread.join()
         if self._error is not None:
             raise self._error
         return self._value

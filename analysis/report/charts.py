@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -38,35 +39,88 @@ def _svg(fig) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-def report_charts(report: Report) -> dict[str, str]:
+def report_charts(report: Report, *, drawn: dict[str, str] | None = None) -> dict[str, str]:
     """Charts as inline SVG (vector: sharp when printed), drawn by :mod:`analysis.figures` (the app's own
-    figures) from the report's records and exported by plotly through kaleido."""
-    data = report.data
-    runs = pd.DataFrame(data["runs"])
+    figures) from the report's records and exported by plotly through kaleido.
+
+    Parameters
+    ----------
+    report : Report
+        The computed content.
+    drawn : dict, optional
+        Charts already exported (:func:`section_charts` of the same data, e.g. while the failure-modes section was
+        still computed), taken as they are; the others are exported now.
+
+    Returns
+    -------
+    dict
+        Chart name (``runs``, ``slices``, ``heatmap``, ``failure_modes``, ``comparison``, the timeline's) -> SVG
+        text, in the report's order.
+
+    Raises
+    ------
+    Exception
+        Whatever kaleido raises when a chart cannot be exported (its chromium missing or failing).
+    """
+    return section_charts(report.data, drawn=drawn)
+
+
+def section_charts(data: dict, *, drawn: dict[str, str] | None = None,
+                   skip: Sequence[str] = ()) -> dict[str, str]:
+    """The charts of a report's data (:attr:`Report.data`, or the part of it computed so far) as inline SVG.
+
+    Parameters
+    ----------
+    data : dict
+        The report's data, or the part of it computed so far (the sections present are drawn).
+    drawn : dict, optional
+        Charts already exported, taken from it (not exported again).
+    skip : sequence of str
+        Charts left out (e.g. ``failure_modes`` while that section is computed).
+
+    Returns
+    -------
+    dict
+        Chart name (``runs``, ``slices``, ``heatmap``, ``failure_modes``, ``comparison``, the timeline's, each
+        when its section has something to draw) -> SVG text, in the report's order.
+
+    Raises
+    ------
+    Exception
+        Whatever kaleido raises when a chart cannot be exported (its chromium missing or failing).
+    """
+    drawn = drawn or {}
     charts: dict[str, str] = {}
+
+    def put(key: str, make) -> None:
+        if key not in skip:
+            charts[key] = drawn[key] if key in drawn else _svg(make())
+
+    runs = pd.DataFrame(data["runs"])
     # a headline outside [0, 1] (a 1-10 rating) is not drawn on the rates' axis: the summary states it
     if ((runs["scored"] > 0) & runs["value"].between(0, 1)).any():
         graded = bool(runs["graded"].any())
-        charts["runs"] = _svg(figures.headline_forest(
+        put("runs", lambda: figures.headline_forest(
             runs, title="Headline per run: accuracy" + (" or mean score" if graded else "") + " (95% interval)"))
     sl = data["slices"]
     if any(not r["too_small"] for r in sl["rows"]):
-        charts["slices"] = _svg(figures.slice_forest(
+        put("slices", lambda: figures.slice_forest(
             pd.DataFrame(sl["rows"]), overall_error_rate=sl["overall_error_rate"], top=15,
             title="Top slices by evidence (orange: worse than the rest; dashed: the run's error rate)"))
     hm = data.get("heatmap")
     if hm and hm["cells"]:
-        charts["heatmap"] = _svg(figures.slice_heatmap(pd.DataFrame(hm["cells"]), hm["x"], hm["y"]))
+        put("heatmap", lambda: figures.slice_heatmap(pd.DataFrame(hm["cells"]), hm["x"], hm["y"]))
     fm = data.get("failure_modes")
     if fm and fm.get("cells"):
-        charts["failure_modes"] = _svg(figures.modes_matrix(pd.DataFrame(fm["cells"])))
+        put("failure_modes", lambda: figures.modes_matrix(pd.DataFrame(fm["cells"])))
     comp = data.get("comparison")
     if comp and comp["rows"]:
-        charts["comparison"] = _svg(figures.comparison_forest(
+        put("comparison", lambda: figures.comparison_forest(
             pd.DataFrame(comp["rows"]), max_drop=comp["gate"]["max_drop"], top=20,
             title="Change in error rate, candidate minus baseline (dashed: gate)"))
     if data.get("timeline"):
-        charts.update({key: _svg(fig) for key, fig in timeline_figures(data["timeline"]).items()})
+        for key, fig in timeline_figures(data["timeline"]).items():
+            put(key, lambda fig=fig: fig)
     return charts
 
 

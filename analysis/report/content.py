@@ -7,7 +7,8 @@ import json
 import math
 import re
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import ReportSpec
 from analysis.report.text import pct, points, q_prose, short
 from analysis.report.timeline import timeline_section
-from analysis.slicing.attributes import attribute_notes
+from analysis.slicing.attributes import attribute_notes, default_attributes
 from analysis.slicing.cohorts import check_cohort, cohorts
 from analysis.slicing.compare import compare_runs, gate
 from analysis.slicing.discovery import discover
@@ -91,7 +92,8 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
     return out
 
 
-def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback | None = None) -> Report:
+def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback | None = None,
+                 while_waiting: Callable[[dict], None] | None = None) -> Report:
     """Compute a report's content from the store (no rendering).
 
     Parameters
@@ -102,6 +104,11 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
         What to compute (validated when it was made). Its ``run`` and ``baseline`` are set to the run ids.
     progress : ProgressCallback, optional
         Called with (fraction in [0, 1], message).
+    while_waiting : callable, optional
+        Called once in the caller's thread with the report's data so far (every section computed but the failure
+        modes', whose thread is still running: its entries are final), before the report waits for that thread;
+        e.g. to export the other sections' charts meanwhile (:func:`~analysis.report.generate.generate_report`).
+        Not called when the failure modes are computed in turn (not on DuckDB) or not at all.
 
     Returns
     -------
@@ -122,73 +129,85 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     if base is not None:
         spec.baseline = base.run_id
     runs = [r for r in (base, run) if r is not None]
-    say(0.05, "Reading the runs")
-    listing = store.headline().set_index("run_id")
-    run_rows = []
-    for r in runs:
-        info = store.run(r.run_id)
-        row = listing.loc[r.run_id]
-        run_rows.append({"run_id": r.run_id, "name": r.name, "model": r.model, "format": r.source_format,
-                         "rows": int(row["rows"]), "scored": int(row["scored"]), "correct": int(row["correct"]),
-                         "accuracy": float(row["accuracy"]), "ci_low": float(row["ci_low"]),
-                         "ci_high": float(row["ci_high"]), "ingested_at": str(row["ingested_at"]),
-                         "metric": str(row["metric"]), "value": float(row["value"]), "low": float(row["low"]),
-                         "high": float(row["high"]), "graded": bool(row["graded"]),
-                         "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
-                         "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
-                         "correct_column": None if pd.isna(row["correct_column"]) else str(row["correct_column"]),
-                         "check": None if pd.isna(row["check"]) else str(row["check"]),
-                         "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
-                         "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
-                                   for f in info.files], "notes": info.notes})
-    checks = store.reconciliation()
-    checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
-    reconciliation = [{"run": c.name, "tool": c.tool, "metric": "" if pd.isna(c.metric) else c.metric,
-                       "verdict": c.verdict,
-                       "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
-                       "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
-                       "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
-                       "message": c.message, "source": "" if pd.isna(c.source) else c.source}
-                      for c in checks.itertuples()]
-    data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
-                  "faultline_version": __version__, "git_commit": git_commit()}
     cohort = _cohort(store, spec.cohort, run.run_id, base.run_id if base else None)
     where = cohort["predicate"] if cohort else None
-    if cohort:
-        data["cohort"] = cohort
     not_covered: dict[str, str] = {}
     sections = list(spec.sections)
 
-    say(0.15, "Slicing")
-    result = slice_table(store, run.run_id, spec.attributes, max_order=spec.max_order, min_support=spec.min_support,
-                         confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
-    tables: dict[str, pd.DataFrame] = {"slices": result.table}
-    roles = {n.name: n.role for n in attribute_notes(store, run.run_id)}  # context or outcome, one definition
-    table = _classified(result.table[~result.table["redundant"]], fdr=spec.fdr, roles=roles)
-    cols = ["description", "attributes", "order", "n", "errors", "error_rate", "ci_low", "ci_high", "ci_method",
-            "rest_error_rate", "difference", "p_value", "test", "q_value", "too_small", "finding", "direction", "origin"]
-    data["slices"] = {"settings": result.settings, "total_n": result.total_n, "total_errors": result.total_errors,
-                      "unscorable": result.unscorable, "overall_error_rate": result.overall_error_rate,
-                      "edges": result.edges, "rows": _records(table, cols)}
-    attrs = result.settings["attributes"]
-    data["slices"]["clusters_named"] = _clusters_named(store, run.run_id, data["slices"]["rows"])
-
     # The failure-modes section (the link of the run's failure modes to the objective, with its baseline) needs
-    # nothing of the sections below but the run's attribute choice, which the slice table above made: it is
-    # computed in a thread of its own while they are (on DuckDB: the engine's statements and the numpy work of the
-    # two share the cores), and takes its place in the report when it is done. The same calls, the same numbers.
+    # nothing of the other sections but the run's attribute choice: on DuckDB it is computed in a thread of its own
+    # that makes the run's choice first (kept at the store's data version: the slice table below takes it from
+    # there, once it is made) while this thread makes the baseline's (what the comparison slices it by), then goes on
+    # beside the other sections (the engine's statements and the numpy work share the cores), and takes its place in
+    # the report when it is done. The same calls, the same numbers.
+    threaded = getattr(store, "engine", "duckdb") == "duckdb"
     objective_yaml = None
     pool = failure_modes = None
+    run_chosen = threading.Event()
     if "failure_modes" in sections and (spec.objective or spec.objective_yaml):
         def failure_modes_section() -> tuple[dict | str, str | None]:
+            try:
+                attribute_notes(store, run.run_id)
+            finally:
+                run_chosen.set()  # made (or failed: the slice table then fails alike, in the caller's thread)
             return _failure_modes_section(store, run.run_id, base.run_id if base else None, spec, where=where)
 
-        if getattr(store, "engine", "duckdb") == "duckdb":
+        if threaded:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faultline-report-failure-modes")
             failure_modes = pool.submit(failure_modes_section)
         else:
             failure_modes = failure_modes_section
     try:
+        say(0.05, "Reading the runs")
+        listing = store.headline().set_index("run_id")
+        run_rows = []
+        for r in runs:
+            info = store.run(r.run_id)
+            row = listing.loc[r.run_id]
+            run_rows.append({"run_id": r.run_id, "name": r.name, "model": r.model, "format": r.source_format,
+                             "rows": int(row["rows"]), "scored": int(row["scored"]), "correct": int(row["correct"]),
+                             "accuracy": float(row["accuracy"]), "ci_low": float(row["ci_low"]),
+                             "ci_high": float(row["ci_high"]), "ingested_at": str(row["ingested_at"]),
+                             "metric": str(row["metric"]), "value": float(row["value"]), "low": float(row["low"]),
+                             "high": float(row["high"]), "graded": bool(row["graded"]),
+                             "threshold": float(row["threshold"]), "threshold_source": str(row["threshold_source"]),
+                             "baseline": None if pd.isna(row["baseline"]) else str(row["baseline"]),
+                             "correct_column": None if pd.isna(row["correct_column"]) else str(row["correct_column"]),
+                             "check": None if pd.isna(row["check"]) else str(row["check"]),
+                             "check_message": None if pd.isna(row["check_message"]) else str(row["check_message"]),
+                             "files": [{"file_name": f["file_name"], "sha256": f["sha256"], "size_bytes": f["size_bytes"]}
+                                       for f in info.files], "notes": info.notes})
+        checks = store.reconciliation()
+        checks = checks[checks["run_id"].isin([r.run_id for r in runs])]
+        reconciliation = [{"run": c.name, "tool": c.tool, "metric": "" if pd.isna(c.metric) else c.metric,
+                           "verdict": c.verdict,
+                           "tool_value": None if pd.isna(c.tool_value) else float(c.tool_value),
+                           "faultline_value": None if pd.isna(c.faultline_value) else float(c.faultline_value),
+                           "n": f"{int(c.faultline_n):,}" + ("" if pd.isna(c.tool_n) else f" of {int(c.tool_n):,}"),
+                           "message": c.message, "source": "" if pd.isna(c.source) else c.source}
+                          for c in checks.itertuples()]
+        data: dict = {"runs": run_rows, "reconciliation": reconciliation, "spec": json.loads(spec.canonical()),
+                      "faultline_version": __version__, "git_commit": git_commit()}
+        if cohort:
+            data["cohort"] = cohort
+        if pool is not None:
+            if base is not None and "comparison" in sections and spec.attributes is None:
+                default_attributes(store, base.run_id)
+            run_chosen.wait()
+        say(0.15, "Slicing")
+        result = slice_table(store, run.run_id, spec.attributes, max_order=spec.max_order, min_support=spec.min_support,
+                             confidence=spec.confidence, fdr=spec.fdr, bins=spec.bins, where=where)
+        tables: dict[str, pd.DataFrame] = {"slices": result.table}
+        roles = {n.name: n.role for n in attribute_notes(store, run.run_id)}  # context or outcome, one definition
+        table = _classified(result.table[~result.table["redundant"]], fdr=spec.fdr, roles=roles)
+        cols = ["description", "attributes", "order", "n", "errors", "error_rate", "ci_low", "ci_high", "ci_method",
+                "rest_error_rate", "difference", "p_value", "test", "q_value", "too_small", "finding", "direction", "origin"]
+        data["slices"] = {"settings": result.settings, "total_n": result.total_n, "total_errors": result.total_errors,
+                          "unscorable": result.unscorable, "overall_error_rate": result.overall_error_rate,
+                          "edges": result.edges, "rows": _records(table, cols)}
+        attrs = result.settings["attributes"]
+        data["slices"]["clusters_named"] = _clusters_named(store, run.run_id, data["slices"]["rows"])
+
         if "heatmap" in sections:
             categorical = [a.name for a in result.attributes if a.kind in ("categorical", "boolean")] or attrs
             if len(categorical) >= 2:
@@ -275,6 +294,8 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                     data["timeline"] = timeline
 
         if failure_modes is not None:
+            if pool is not None and while_waiting is not None:
+                while_waiting(data)  # every other section is in: work on them while the failure modes are not
             fm, objective_yaml = failure_modes.result() if pool is not None else failure_modes()
             if isinstance(fm, str):
                 before = {k: not_covered[k] for k in not_covered_before_fm}

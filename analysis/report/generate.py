@@ -12,7 +12,7 @@ from analysis.errors import FaultlineError
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.attachments import attachment_rows, report_attachments
 from analysis.report.audit import ReportRecord, record_report
-from analysis.report.charts import export_server, report_charts, warm_export
+from analysis.report.charts import export_server, report_charts, section_charts, warm_export
 from analysis.report.content import Report, build_report
 from analysis.report.html import render_html
 from analysis.report.pdf import PdfMetadata, render_pdf
@@ -82,10 +82,18 @@ def generate_report(store: Store, spec: ReportSpec, *, pdf: str | Path | None, h
             # The export server's chromium starts while the content is computed.
             warm = threading.Thread(target=warm_export, daemon=True)
             warm.start()
-            report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6))
+            drawn: dict[str, str] = {}
+
+            def draw_the_others(data: dict) -> None:
+                # the charts of the sections computed, exported while the failure modes are (the export server's
+                # chromium is a process of its own): only the failure modes' chart is left for after them
+                warm.join()
+                drawn.update(section_charts(data, skip=("failure_modes",)))
+
+            report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6), while_waiting=draw_the_others)
             say(0.62, "Exporting charts")
             warm.join()
-            svgs = report_charts(report)
+            svgs = report_charts(report, drawn=drawn)
     else:
         report = build_report(store, spec, progress=scaled(progress, 0.0, 0.6))
         svgs = {}

@@ -11,11 +11,15 @@ refuses every URL that is not inline data; refused URLs are recorded.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
+from markupsafe import escape
 from weasyprint.urls import URLFetcher
 
 from analysis.errors import FaultlineError
@@ -110,7 +114,7 @@ def render_pdf(document: str, out: Path, *, metadata: PdfMetadata | None = None,
     files = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
                                    relationship="Source" if a.name.endswith((".yaml", ".yml")) else "Data")
              for a in attachments]
-    html = weasyprint.HTML(string=_with_metadata(document, metadata), url_fetcher=fetcher)
+    html = weasyprint.HTML(string=_with_metadata(svg_as_images(document), metadata), url_fetcher=fetcher)
     try:
         rendered = html.render(pdf_variant=PDF_VARIANT, pdf_tags=True)
         rendered.write_pdf(str(out), attachments=files, pdf_variant=PDF_VARIANT, pdf_tags=True,
@@ -118,6 +122,49 @@ def render_pdf(document: str, out: Path, *, metadata: PdfMetadata | None = None,
     except OSError as err:
         raise FaultlineError(MSG_PDF_FAILED.format(path=out, reason=err.strerror or err)) from err
     return len(rendered.pages)
+
+
+#: A chart's title in a plotly SVG (the alternative text of its image in the PDF).
+_SVG_TITLE = re.compile(r'class="gtitle"[^>]*>([^<]*)<')
+
+
+def svg_as_images(document: str) -> str:
+    """The document with each inline ``<svg>`` (a chart) as an ``<img>`` of the same SVG (a ``data:`` URL), for
+    WeasyPrint: the same SVG renderer draws it (vector, the same page), but the document's CSS is not cascaded over
+    every node of every chart (at 1M examples ~0.8 s of the layout's ~4.5 s). Its alternative text is the chart's
+    title. The HTML twin keeps the inline SVG; ``figure img`` is styled as ``figure svg`` (report.css).
+
+    Parameters
+    ----------
+    document : str
+        An HTML document (the report's).
+
+    Returns
+    -------
+    str
+        The document with every top-level ``<svg>...</svg>`` (nested ones inside it kept) replaced; unchanged when
+        an ``<svg>`` is not closed. Raises nothing.
+    """
+    out, at = [], 0
+    while (start := document.find("<svg", at)) >= 0:
+        depth, pos = 0, start
+        while True:  # to the matching </svg> (nested <svg> elements counted)
+            opening, closing = document.find("<svg", pos), document.find("</svg>", pos)
+            if closing < 0:
+                return document  # not well formed: left as it is
+            if 0 <= opening < closing:
+                depth, pos = depth + 1, opening + 4
+            else:
+                depth, pos = depth - 1, closing + 6
+                if depth == 0:
+                    break
+        svg = document[start:pos]
+        title = _SVG_TITLE.search(svg)
+        alt = escape(unescape(title.group(1))) if title and title.group(1).strip() else "Chart"
+        encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        out += [document[at:start], f'<img alt="{alt}" src="data:image/svg+xml;base64,{encoded}">']
+        at = pos
+    return "".join(out) + document[at:]
 
 
 def _with_metadata(document: str, metadata: PdfMetadata | None) -> str:

@@ -4,6 +4,8 @@ this way is identical to the link with every attribute profiled afresh by a dire
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from analysis import open_store
@@ -114,22 +116,57 @@ def test_known_distinct_counts_give_the_profile_counting_gives(demo):
 
 
 def test_baseline_side_in_its_own_thread_equals_it_in_place(demo, monkeypatch):
+    """The baseline's side, the separation statements and the Goodhart tables (the numpy path: the demo's rows are
+    read) each run in a thread of their own; done in place instead, every table of the link is the same."""
     spec = load_objective(DEMO_SPEC)
     threads = []
     real = link_module._Background
 
-    def recording(call, *, threaded):
-        made = real(call, threaded=threaded)
+    def recording(call, *, threaded, **kwargs):
+        made = real(call, threaded=threaded, **kwargs)
         threads.append(made._thread)
         return made
 
     monkeypatch.setattr(link_module, "_Background", recording)
     threaded = link_module.link(demo, RUN, spec, baseline="baseline", strict=False)
-    assert len(threads) == 1 and threads[0] is not None and not threads[0].is_alive()
-    monkeypatch.setattr(link_module, "_Background", lambda call, *, threaded: real(call, threaded=False))
+    assert [t.name for t in threads] == ["faultline-link-baseline", "faultline-link-separation",
+                                         "faultline-link-goodhart"]
+    assert not any(t.is_alive() for t in threads)
+    monkeypatch.setattr(link_module, "_Background",
+                        lambda call, *, threaded, **kwargs: real(call, threaded=False, **kwargs))
     in_place = link_module.link(demo, RUN, spec, baseline="baseline", strict=False)
     assert_identical(threaded, in_place, "link")
     assert threaded.goodhart is not None and len(threaded.mode_change)
+
+
+def test_an_error_of_the_separation_thread_reaches_the_caller_after_it_ends(demo, monkeypatch):
+    """A separation statement that fails in its thread: the link raises its error, and only once that thread is
+    over is the temporary table dropped (its cursor released)."""
+    seen = []
+    real_release = link_module.release_modes
+
+    def broken(*args, **kwargs):
+        raise link_module.FaultlineError("a separation statement failed")
+
+    def release(rows):
+        seen.append([t.name for t in threading.enumerate() if t.name == "faultline-link-separation"])
+        real_release(rows)
+
+    monkeypatch.setattr(link_module, "separation_by_mode", broken)
+    monkeypatch.setattr(link_module, "release_modes", release)
+    with pytest.raises(link_module.FaultlineError, match="a separation statement failed"):
+        link_module.link(demo, RUN, load_objective(DEMO_SPEC), baseline="baseline", strict=False)
+    assert seen == [[]]
+
+
+def test_an_error_of_the_goodhart_thread_reaches_the_caller(demo, monkeypatch):
+    def broken(*args, **kwargs):
+        raise link_module.FaultlineError("the Goodhart tables failed")
+
+    monkeypatch.setattr(link_module, "goodhart_tables", broken)
+    with pytest.raises(link_module.FaultlineError, match="the Goodhart tables failed"):
+        link_module.link(demo, RUN, load_objective(DEMO_SPEC), baseline="baseline", strict=False)
+    assert not [t for t in threading.enumerate() if t.name.startswith("faultline-link-")]
 
 
 def test_an_error_of_the_baseline_side_reaches_the_caller(demo, monkeypatch):

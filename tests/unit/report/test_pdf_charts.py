@@ -1,0 +1,102 @@
+"""The PDF's charts are handed to WeasyPrint as images of their SVG (``pdf.svg_as_images``): the same SVG renderer
+draws them, so the pages hold the same text at the same places as with the SVG inline, and each chart gets its title
+as alternative text."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from analysis.report import pdf as pdf_module
+
+CSS = (Path(pdf_module.__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+
+
+def _chart(title: str, width: int = 1000, height: int = 400, inner: str = "") -> str:
+    """A chart as plotly exports it: an SVG with a ``gtitle`` text, some text and shapes."""
+    return (f'<svg class="main-svg" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><rect x="0" y="0" width="{width}" height="{height}" '
+            f'style="fill: rgb(255, 255, 255);"/>{inner}<g class="infolayer"><text class="gtitle" x="60" y="30" '
+            f'style="font-size: 17px;">{title}</text></g><text x="100" y="200" style="font-size: 14px;">'
+            f'language = sw</text><circle cx="500" cy="200" r="8" style="fill: rgb(200, 0, 0);"/></svg>')
+
+
+def _document(*charts: str) -> str:
+    body = "".join(f"<h2>Chart {i}</h2><figure>{c}</figure><p>After the chart {i}.</p>" for i, c in enumerate(charts))
+    return f'<!DOCTYPE html><html lang="en"><head><title>t</title><style>{CSS}</style></head><body>{body}</body></html>'
+
+
+def test_every_inline_svg_becomes_an_image_of_the_same_svg_with_its_title():
+    nested = _chart("Outer &amp; title", inner='<svg x="0" y="0" width="10" height="10"><rect width="1" height="1"/>'
+                                              '</svg>')
+    plain = _chart("")
+    document = _document(nested, plain)
+    out = pdf_module.svg_as_images(document)
+    assert "<svg" not in out and out.count("<img ") == 2
+    images = re.findall(r'<img alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]+)">', out)
+    assert [alt for alt, _ in images] == ["Outer &amp; title", "Chart"]  # the title's text, escaped once
+    assert [base64.b64decode(data).decode() for _, data in images] == [nested, plain]  # nested <svg> kept whole
+    assert out.replace(images[0][1], "").count("After the chart") == 2
+    assert pdf_module.svg_as_images("<p>no chart</p>") == "<p>no chart</p>"
+    assert pdf_module.svg_as_images("<svg><rect/>") == "<svg><rect/>"  # not well formed: left as it is
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("charts")
+    document = _document(_chart("A wide chart"), _chart("A tall chart", width=500, height=2000))
+    images = folder / "images.pdf"
+    pdf_module.render_pdf(document, images)
+    real = pdf_module.svg_as_images
+    pdf_module.svg_as_images = lambda d: d
+    try:
+        inline = folder / "inline.pdf"
+        pdf_module.render_pdf(document, inline)
+    finally:
+        pdf_module.svg_as_images = real
+    return images, inline
+
+
+def _words(path):
+    """Every piece of text of every page with its position (points, rounded to 0.1)."""
+    out = []
+    for page in PdfReader(str(path)).pages:
+        found = []
+
+        def visit(text, cm, tm, font, size, found=found):
+            if text.strip():
+                found.append((text.strip(), round(tm[4] * cm[0] + cm[4], 1), round(tm[5] * cm[3] + cm[5], 1)))
+
+        page.extract_text(visitor_text=visit)
+        out.append(found)
+    return out
+
+
+def test_the_pages_hold_the_same_text_at_the_same_places(both):
+    images, inline = both
+    assert len(PdfReader(str(images)).pages) == len(PdfReader(str(inline)).pages)
+    words = _words(images)
+    assert any("Atallchart" in t for page in words for t, _, _ in page)  # the charts' text is drawn (as text)
+    assert words == _words(inline)
+
+
+def test_each_chart_is_a_figure_with_its_title_as_alternative_text(both):
+    images, _ = both
+    alts = []
+    with pikepdf.open(images) as pdf:
+        def walk(node, depth=0):
+            if depth > 50 or not isinstance(node, pikepdf.Dictionary):
+                return
+            if "/Alt" in node:
+                alts.append(str(node.Alt))
+            kids = node.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                walk(kid, depth + 1)
+
+        walk(pdf.Root.StructTreeRoot)
+    assert alts == ["A wide chart", "A tall chart"]
