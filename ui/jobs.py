@@ -118,12 +118,12 @@ def start_cluster_warm_up() -> dict:
 
 @st.cache_resource(show_spinner=False)
 def start_precompute(db_path: str, data_version: int) -> dict:
-    """Compute, once per data version and in a background thread, what the pages show first: each run's
-    slice table with the default attributes (pairs), the default comparison and the Failure modes page's
-    first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
+    """Compute, once per data version and in a background thread, what the pages show first: the slice table of
+    each of the first :data:`STARTUP_RUNS` runs with the default attributes (pairs), the default
+    comparison and the Failure modes page's first view, into the same caches the pages read (:mod:`ui.cache`), so a first view or a change of run
     finds them ready; then the likely next views (pairs on Compare, the other run as the baseline), the
-    engine's counts of every triple of the default attributes, each run's clustering with the Clusters page's
-    defaults when the store already holds it (read, never computed), and each series' trajectories with the Timeline
+    engine's counts of every triple of the default attributes (the same runs), each run's clustering with the
+    Clusters page's defaults when the store already holds it (read, never computed), and each series' trajectories with the Timeline
     page's defaults. ``FAULTLINE_PRECOMPUTE=0`` turns it off.
 
     Each step runs in the app's one background thread (:class:`_Background`), after the likely next views a
@@ -182,7 +182,8 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     def submit(*args) -> None:
         worker.submit(STARTUP, lambda: step(*args))
 
-    for run_id in ids:
+    first = ids[:STARTUP_RUNS]  # the runs the pickers offer first (a store of a 20-run series: not all 20)
+    for run_id in first:
         submit(f"slices {run_id}", slices, run_id)
     if len(ids) >= 2:
         submit(f"comparison {ids[0]} {ids[1]}", comparison, ids[0], ids[1])
@@ -192,7 +193,7 @@ def start_precompute(db_path: str, data_version: int) -> dict:
     if len(ids) >= 2:
         submit(f"comparison pairs {ids[0]} {ids[1]}", comparison, ids[0], ids[1], 2)
         submit(f"link {ids[0]} vs {ids[1]}", link, ids[0], ids[1])
-    for run_id in ids:
+    for run_id in first:
         submit(f"triples {run_id}", triples, run_id)
 
     def clusters(db: str, version: int, run_id: str) -> None:  # read once from the store (1M labels: 10-20 s)
@@ -215,6 +216,10 @@ def start_precompute(db_path: str, data_version: int) -> dict:
 #: Priorities of background work (lower first): the views a page's last render makes likely (newest first),
 #: then the start-up precompute (in its order).
 NEXT, STARTUP = 0, 1
+#: Runs whose Slices views the start-up precompute makes (the first of the listing, as the pickers show them), and
+#: runs on each side of the one shown whose same view a Slices render precomputes: on a store of a series of 20
+#: runs at 1M, every run's views took ~1 minute of both cores in the background, beside the pages being used.
+STARTUP_RUNS, NEIGHBOUR_RUNS = 3, 1
 #: Streamlit's name for the thread that runs a page's script (a rerun, a fragment's rerun, a page opened).
 SCRIPT_THREAD = "ScriptRunner.scriptThread"
 #: Seconds with no page script running before a background view starts: a page's script and the browser drawing
@@ -296,11 +301,25 @@ def _next_views() -> dict:
     return {"asked": set(), "lock": threading.Lock(), "done": [], "errors": []}
 
 
+def neighbours(ids: list[str], run_id: str, k: int = NEIGHBOUR_RUNS) -> list[str]:
+    """The runs next to ``run_id`` in ``ids`` (the picker's order): ``k`` after it, then ``k`` before it.
+
+    >>> neighbours(["a", "b", "c", "d"], "b")
+    ['c', 'a']
+    >>> neighbours(["a", "b"], "a")
+    ['b']
+    """
+    if run_id not in ids:
+        return ids[:k]
+    i = ids.index(run_id)
+    return ids[i + 1:i + 1 + k] + ids[max(i - k, 0):i][::-1]
+
+
 def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     """After a page has rendered, compute in the background the views its next click most likely asks for, into
     the caches that click reads (:mod:`ui.cache`): on Slices (``kind="slices"``, ``args`` = run id, attributes,
-    max_order, min_support, fdr, bins, the other run ids) the other orders of the same attributes and the same view
-    of the other runs; on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
+    max_order, min_support, fdr, bins, the run ids) the other orders of the same attributes and the same view
+    of the runs next to it in the picker (:func:`neighbours`); on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
     min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
     max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
     ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
@@ -321,8 +340,8 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
         run_id, by, max_order, min_support, fdr, bins, others = args
         views += [(cache.slices, run_id, tuple(by), order, min_support, fdr, bins) for order in (3, 2, 1)
                   if order != max_order and order <= max(len(by), 1)]
-        views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins) for other in others
-                  if other != run_id]
+        views += [(cache.slices, other, tuple(by), max_order, min_support, fdr, bins)
+                  for other in neighbours(list(others), run_id)]
     elif kind == "slice_table":  # one view of the Slices page, as a link to it will show it
         run_id, by, max_order, min_support, fdr, bins = args
         views.append((cache.slices, run_id, tuple(by), max_order, min_support, fdr, bins))
