@@ -208,7 +208,7 @@ def pin_panel(chosen) -> None:
     predicate = dict(chosen["predicate"])
     with st.popover("Pin as finding", icon=":material/push_pin:", key="slices_pin_popover", on_change="rerun"):
         # pinned already (same run, cohort and outcome): said, and nothing offered that would duplicate it
-        held = ui.already_pinned(store, run_id, kind="slice", target=predicate, where=where, outcome=outcome)
+        held = ui.already_pinned(store, run_id, kind="slice", target=predicate, where=where, outcome=outcome, flash_key="slices_pin_flash")
         st.text_area("Note", key="slices_pin_note", placeholder="Why this slice matters", disabled=held)
         ui.author_input("slices_pin_author")
         settings = {"attributes": list(by), "max_order": int(max_order), "min_support": int(min_support),

@@ -228,7 +228,7 @@ def rows_and_pairs() -> None:
         st.markdown(f"**Pin as a finding:** {ui.md(descriptions[row_key])}"
                     + (f" (its comparison of the mean {ui.md(outcome)})" if graded else ""))
         held = ui.already_pinned(store, candidate, kind="comparison", target=predicate, baseline=baseline,
-                                 where=where, outcome=outcome if graded else None)  # then nothing is offered
+                                 where=where, outcome=outcome if graded else None, flash_key="compare_flash")  # then nothing is offered
         p1, p2 = st.columns([3, 1])
         p1.text_input("Note (why it matters)", key="compare_pin_note", disabled=held)
         ui.author_input("compare_pin_author", container=p2)

@@ -174,7 +174,7 @@ if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))
 with st.popover("Pin as finding", icon=":material/push_pin:", key="clusters_pin_popover", on_change="rerun"):
     held = ui.already_pinned(store, run_id, kind="cluster", target={"cluster": name, "column": result.column},
-                             where=where)  # said, and nothing offered that would duplicate it
+                             where=where, flash_key="clusters_pin_flash")  # said, and nothing offered that would duplicate it
     st.text_area("Note", key="clusters_pin_note", placeholder="Why this cluster matters", disabled=held)
     ui.author_input("clusters_pin_author")
     evidence = {k: chosen[k] for k in ("size", "n", "errors", "error_rate", "ci_low", "ci_high", "rest_error_rate",

@@ -302,7 +302,7 @@ def cell_panel() -> None:
                            f"it: {ui.md(row['goodhart_slices'])}.")
         with st.form("fm_pin_cell_form", clear_on_submit=False):
             held = ui.already_pinned(store, run_id, kind="cell", target={"mode": mode, "component": comp},
-                                     baseline=None if baseline == NONE else baseline, where=where)
+                                     baseline=None if baseline == NONE else baseline, where=where, flash_key="fm_pin_flash")
             q1, q2 = st.columns([3, 1])
             q1.text_input(f"Pin this cell as a finding: note ({md(mode_obj.name)} x {md(component.name)})",
                           key="fm_pin_note", disabled=held)

@@ -273,9 +273,11 @@ ALREADY_PINNED = ("Already pinned by {author} on {when} UTC as “{title}” ({i
 
 
 def already_pinned(store: Store, run: str, *, kind: str, target: dict, baseline: str | None = None,
-                   where: str | None = None, outcome: str | None = None, container=None) -> bool:
+                   where: str | None = None, outcome: str | None = None, container=None,
+                   flash_key: str | None = None) -> bool:
     """Whether this target is already pinned (:func:`analysis.pinned_finding`): if so, say by whom and when
-    (:data:`ALREADY_PINNED`) in ``container``, so the page can disable its note and pin button."""
+    (:data:`ALREADY_PINNED`) in ``container``, so the page can disable its note and pin button. Not said on the
+    run right after this panel pinned it (``flash_key``: its confirmation, :func:`pin_clicked`, says it instead)."""
     from analysis import pinned_finding
 
     try:
@@ -284,6 +286,8 @@ def already_pinned(store: Store, run: str, *, kind: str, target: dict, baseline:
         return False
     if held is None:
         return False
+    if flash_key is not None and st.session_state.get(flash_key):  # pinned just now: the confirmation says so
+        return True
     (container or st).info(ALREADY_PINNED.format(author=md(held.author), when=f"{held.created_at:%Y-%m-%d %H:%M}",
                                                  title=md(held.title), id=held.finding_id[:8]),
                            icon=":material/push_pin:")  # the names typed (author, title) escaped, the rest as written

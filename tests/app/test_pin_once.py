@@ -63,6 +63,10 @@ def test_slices_says_who_pinned_it_and_offers_no_second_pin(demo_db, runs):
     at = _run(at.button(key="slices_pin").click())
     pinned = _findings(demo_db, runs[0])
     assert len(pinned) == 1
+    # the run right after the pin confirms it, and only that (not "already pinned" beside "pinned")
+    assert any("Pinned" in m.value for m in at.success) and not _already(at)
+    assert at.button(key="slices_pin").disabled
+    at = _run(at)  # any later run says who pinned it
     notice = _already(at)
     assert len(notice) == 1 and "ada" in notice[0] and f"{pinned['created_at'].iloc[0]:%Y-%m-%d %H:%M}" in notice[0]
     assert at.button(key="slices_pin").disabled and at.text_area(key="slices_pin_note").disabled
@@ -84,6 +88,8 @@ def test_compare_row_pinned_once(demo_db, runs):
     at = _run(next(b for b in at.button if b.label == "Pin as finding").click())
     candidate = runs[1]
     assert len(_findings(demo_db, candidate).query("kind == 'comparison'")) == 1
+    assert any("Pinned" in m.value for m in at.success) and not _already(at)
+    at = _run(at)
     assert any("bo" in n for n in _already(at))
     assert next(b for b in at.button if b.label == "Pin as finding").disabled
     assert at.text_input(key="compare_pin_note").disabled
@@ -97,6 +103,7 @@ def test_failure_mode_cell_pinned_once(demo_db, runs):
     at.text_input(key="fm_pin_author").input("cy")
     at = _run(at.button(key=submit).click())
     assert len(_findings(demo_db, runs[1]).query("kind == 'cell'")) == 1
+    assert any("Pinned" in m.value for m in at.success) and not _already(at)
     at = _run(at)
     assert any("cy" in n for n in _already(at))
     assert at.button(key=submit).disabled
