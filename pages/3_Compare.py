@@ -67,7 +67,7 @@ overall = comparison.overall()
 if result.passed:
     st.success(f"Gate passed: no slice lost more than {max_drop * 100:.1f} points of accuracy significantly.", icon=":material/check_circle:")
 else:
-    st.error(f"Gate failed: {len(result.breaking)} slice(s) lost more than {max_drop * 100:.1f} points of accuracy significantly "
+    st.error(f"Gate failed: {len(result.breaking):,} slice(s) lost more than {max_drop * 100:.1f} points of accuracy significantly "
              f"(q < {fdr}).", icon=":material/block:")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Matched examples", f"{comparison.matched:,}")

@@ -46,10 +46,10 @@ def fmt_points(difference: float) -> str:
 # ------------------------------------------------------------------ start page
 RUN_COLUMNS = {
     "name": st.column_config.TextColumn("Run"), "model": "Model", "format": "Format",
-    "rows": st.column_config.NumberColumn("Examples", format="%d"),
-    "scored": st.column_config.NumberColumn("Scored", format="%d",
+    "rows": st.column_config.NumberColumn("Examples", format="localized"),
+    "scored": st.column_config.NumberColumn("Scored", format="localized",
                                             help="Examples with an outcome (unscorable ones excluded)"),
-    "correct": st.column_config.NumberColumn("Correct", format="%d"),
+    "correct": st.column_config.NumberColumn("Correct", format="localized"),
     "headline_text": st.column_config.TextColumn(
         "Headline (95% interval)", width="medium",
         help="Accuracy with its Wilson interval; for graded scores the mean score with its t interval"),
@@ -200,8 +200,12 @@ def slice_column(label: str = "Slice"):
     return st.column_config.TextColumn(label, width=SLICE_WIDTH)
 
 
+#: How counts read in the tables: with the browser's thousands separators ("36,421", not "36421"), still numbers.
+COUNT_FORMAT = "localized"
+
+
 def count(label: str, help: str | None = None):
-    return st.column_config.NumberColumn(label, format="%d", help=help)
+    return st.column_config.NumberColumn(label, format=COUNT_FORMAT, help=help)
 
 
 def _pct(values) -> pd.Series:

@@ -142,3 +142,16 @@ def test_a_slice_where_a_mode_is_significantly_rarer_says_so():
     shown = concentration_display(table, fdr=0.05)
     assert dict(zip(shown["description"], shown["status"])) == {"a": "more frequent", "b": "less frequent", "c": ""}
     assert set(concentration_display(table)["status"]) == {"more frequent", ""}  # no level: only the findings
+
+
+def test_counts_read_with_thousands_separators_and_stay_numbers():
+    import streamlit as st
+
+    from ui import tables
+
+    # "36,421", not "36421" (the trial, at 1M): the browser's locale writes the separators, the column stays numeric
+    for config in (tables.SLICE_COLUMNS["n"], tables.SLICE_COLUMNS["errors"], tables.COMPARISON_COLUMNS["n"],
+                   tables.RUN_COLUMNS["rows"], tables.RUN_COLUMNS["correct"]):
+        assert config["type_config"]["type"] == "number"
+        assert config["type_config"]["format"] == tables.COUNT_FORMAT == "localized"
+    assert st.column_config.NumberColumn("x", format=tables.COUNT_FORMAT)  # a format Streamlit accepts
