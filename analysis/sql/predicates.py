@@ -619,8 +619,31 @@ def compile_predicate(condition: str | Node, fields: Mapping[str, Field], *, rul
     analysis.sql.predicates.PredicateError: Rule 'typo', position 1: unknown field 'lenguage'; fields: ...
     """
     node = parse(condition, rule=rule) if isinstance(condition, str) else condition
-    sql, params = _Compiler(fields, rule).compile(node)
+    compiler = _Compiler(fields, rule)
+    sql, params = compiler.compile(node)  # every error, in the condition's order
+    if isinstance(node, BoolOp) and node.op == "and":
+        # a conjunction whose costly parts (text searches over an output...) follow cheap ones: the costly parts
+        # evaluated only where the cheap ones hold (the engine evaluates both sides of an AND on every row), the same
+        # truth value for every row (both forms are false wherever either is)
+        cheap = tuple(item for item in node.items if not _searches_text(item))
+        costly = tuple(item for item in node.items if _searches_text(item))
+        if cheap and costly:
+            guard, guard_params = compiler.compile(BoolOp(node.pos, "and", cheap))
+            then, then_params = compiler.compile(BoolOp(node.pos, "and", costly))
+            return (f"CASE WHEN coalesce(({guard}), false) THEN coalesce(({then}), false) ELSE false END",
+                    guard_params + then_params)
     return f"coalesce(({sql}), false)", params
+
+
+def _searches_text(node: Node) -> bool:
+    """Whether ``node`` searches a text (a ``contains``) anywhere in it."""
+    if isinstance(node, Contains):
+        return True
+    if isinstance(node, Not):
+        return _searches_text(node.item)
+    if isinstance(node, BoolOp):
+        return any(_searches_text(item) for item in node.items)
+    return False
 
 
 __all__ = ["DERIVED_FIELDS", "Field", "Node", "PredicateError", "compile_predicate",

@@ -86,6 +86,19 @@ CASES = [
     ('`odd name` = "a" AND LANGUAGE = "sw"', None),  # keywords are case-insensitive; names are not
     ("rm = turn_count", lambda f: f["signal.rm"] == f["meta.turn_count"]),
     ("unscorable", lambda f: f["unscorable"]),
+    # conjunctions with a text search: compiled with the search guarded by the cheap parts (missing values in both)
+    ('not correct and output contains "according"',
+     lambda f: (f["correct"] == False) & f["output"].str.lower().str.contains("according", regex=False)),  # noqa: E712
+    ('output contains "4" and language = "sw" and not (a and rm > 2)',
+     lambda f: f["output"].str.contains("4", regex=False) & (f["meta.language"] == "sw")
+     & ((f["rater.a"] == False) | (f["signal.rm"] <= 2))),  # noqa: E712
+    ('language != "en" and (output contains "sorry" or output not contains "x")',
+     lambda f: f["meta.language"].notna() & (f["meta.language"] != "en")
+     & (f["output"].str.lower().str.contains("sorry", regex=False)
+        | (f["output"].notna() & ~f["output"].str.contains("x", regex=False)))),
+    ('not correct and not (output contains "paris")',
+     lambda f: (f["correct"] == False) & f["output"].notna()  # noqa: E712
+     & ~f["output"].str.lower().str.contains("paris", regex=False).fillna(True)),
 ]
 
 
@@ -186,3 +199,22 @@ def test_run_fields_come_from_the_store(store):
     found = store.cursor().execute(f'SELECT example_id FROM "{table}" WHERE {sql}', params).fetchall()
     assert found == [("2",)]
     assert np.isclose(store.cursor().execute(f'SELECT max("signal.rm_score") FROM "{table}"').fetchall()[0][0], 1.5)
+
+
+@pytest.mark.parametrize("condition", ['not correct and output contains "according"',
+                                       'output contains "4" and language = "sw" and not (a and rm > 2)',
+                                       'language != "en" and (output contains "sorry" or output not contains "x")'])
+def test_a_text_search_is_evaluated_only_where_the_cheap_parts_hold(table, condition):
+    """The costly part of a conjunction (a text search) is the THEN of a CASE on the cheap parts, and the rows
+    selected are those of the plain conjunction (three-valued AND, missing as false)."""
+    con, _ = table
+    sql, params = compile_predicate(condition, FIELDS, rule="test")
+    assert sql.startswith("CASE WHEN coalesce((") and "strpos" not in sql.split(" THEN ")[0]
+    from analysis.sql.predicates import _Compiler
+
+    node = parse(condition, rule="test")
+    plain, plain_params = _Compiler(FIELDS, "test").compile(node)
+    got = con.execute(f"SELECT example_id FROM t WHERE {sql} ORDER BY example_id", params).fetchall()
+    want = con.execute(f"SELECT example_id FROM t WHERE coalesce(({plain}), false) ORDER BY example_id",
+                       plain_params).fetchall()
+    assert got == want
