@@ -87,6 +87,7 @@ from analysis.objective.predicates import fields_from_table
 from analysis.objective.spec import Component, Objective, check_against_run, load_objective
 from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
+from analysis.slicing.cohorts import cohort_filter
 from analysis.slicing.compare import paired_difference_interval
 from analysis.slicing.params import check_slicing_params, support_count
 from analysis.sql import features as F
@@ -373,12 +374,13 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _paired_positions(store: Store, base_schema, schema, base_compiled: CompiledModes,
-                      compiled: CompiledModes) -> np.ndarray:
+                      cohort_sql) -> np.ndarray:
     """Per row of the candidate's :func:`_load` frame, the position of the baseline's row with the same example id
-    in the baseline's frame, -1 when it has none (int64, one per candidate row); matched by the engine
+    in the baseline's frame, -1 when it has none (int64, one per candidate row); the candidate's rows are those of
+    its cohort ``cohort_sql`` (``(sql, params)``, None for every scored row); matched by the engine
     (:func:`analysis.sql.modes.paired_positions_sql`)."""
     sql, params = M.paired_positions_sql(base_schema.run.table_name, schema.run.table_name,
-                                         cohort=compiled.cohort_sql, base_cohort=base_compiled.cohort_sql)
+                                         cohort=cohort_sql, base_cohort=base_compiled.cohort_sql)
     got = store.cursor().sql(sql, params=params).to_arrow_table().column("base_pos")  # Arrow: on either engine
     return got.fill_null(-1).to_numpy().astype(np.int64)
 
@@ -1265,6 +1267,41 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             if strict:
                 raise problem
             problems.append(str(problem))
+    # the baseline's side (its modes and, when the rows are read, the pairing and its rows: statements over the
+    # baseline's table) needs nothing of the analysed run's but its cohort and its count of scored rows (whether the
+    # rows are read): on DuckDB it starts here, in a thread of its own, while the run's modes are compiled,
+    # materialised and analysed (the engine's statements and the numpy work share the cores); the same calls, the
+    # same numbers
+    threaded = getattr(store, "engine", "duckdb") == "duckdb"
+    baseline_side = None
+    try:
+        if base_info is not None:
+            cohort = cohort_filter(schema, where)
+            cohort_sql = None if cohort is None else cohort.as_sql
+            read = not ranks_in_engine(store, _scored_count(store, info.table_name, cohort_sql))
+            baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, cohort_sql,
+                                                               fdr=fdr, read=read), threaded=threaded)
+        return _link(store, schema, base_schema, objective, problems, baseline_side, by=by, max_order=max_order,
+                     min_support=min_support, min_failures=min_failures, min_effect=min_effect, fdr=fdr,
+                     confidence=confidence, bins=bins, where=where, threaded=threaded)
+    except BaseException:
+        if baseline_side is not None:
+            baseline_side.wait()  # its statements done before the caller goes on (or closes the store)
+        raise
+
+
+def _scored_count(store: Store, table: str, cohort_sql) -> int:
+    """The scored rows of the run's ``table`` (of the cohort ``cohort_sql``, if given)."""
+    sql, params = M.link_totals_sql(table, "false", cohort=cohort_sql)
+    return int(store.cursor().execute(sql, params).fetchall()[0][0])
+
+
+def _link(store: Store, schema, base_schema, objective: Objective, problems: list[str], baseline_side, *, by,
+          max_order: int, min_support: float, min_failures: int, min_effect: float, fdr: float, confidence: float,
+          bins: int, where: str | None, threaded: bool) -> LinkResult:
+    """:func:`link` once the baseline's side is started (``baseline_side``, None without a baseline)."""
+    info = schema.run
+    base_info = base_schema.run if base_schema is not None else None
     # the attribute choice first: the group-disparity detector's slice table (compiling the modes) then takes its
     # profiles of the run's attributes instead of profiling them itself
     names = concentration_attributes(store, schema, by)
@@ -1292,19 +1329,10 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
         rows_signals = {key: (quote_ident(f"__s{i}"), []) for i, key in enumerate(signal_exprs)}
         rows_prepared = [replace(p, sql=replace(p.sql, expr=quote_ident(f"__a{k}"), params=[]))
                          for k, p in enumerate(prepared)]
-    # the baseline's side (its modes and, when the rows are read, the pairing and its rows: statements over the
-    # baseline's table) needs nothing of the analysed run's but its cohort: on DuckDB it runs in a thread of its own
-    # while the run is analysed (the run's numpy work and the baseline's statements share the cores); the same calls,
-    # the same numbers
-    baseline_side = separation_side = goodhart_side = None
-    threaded = getattr(store, "engine", "duckdb") == "duckdb"
+    separation_side = goodhart_side = None
     try:
         n_rows, graded = _totals(store, rows)
         in_engine = ranks_in_engine(store, n_rows)
-        if base_info is not None:
-            baseline_side = _Background(lambda: _baseline_rows(store, base_schema, schema, objective, compiled,
-                                                               fdr=fdr, read=not in_engine),
-                                        threaded=threaded)
         # the rows are read only for the numpy path (few rows, on DuckDB): on the engine's path every statistic,
         # the Goodhart tables with a baseline too, comes from aggregates
         data = None if in_engine else _load(store, schema, objective, rows, rows_prepared, rows_signals)
@@ -1422,7 +1450,7 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
             separation = separation_side.result()
 
     except BaseException:
-        for side in (separation_side, goodhart_side, baseline_side):
+        for side in (separation_side, goodhart_side):
             if side is not None:
                 side.wait()  # its statements done before the temporary table is dropped or the store closed
         raise
@@ -1488,16 +1516,16 @@ def link(store: Store, run: str, objective: Objective | str | None = None, *, ba
                       goodhart, mode_change, goodhart_evidence, concentration, counts, problems, notes, settings)
 
 
-def _baseline_rows(store: Store, base_schema, schema, objective: Objective, compiled: CompiledModes, *,
+def _baseline_rows(store: Store, base_schema, schema, objective: Objective, cohort_sql, *,
                    fdr: float, read: bool = True) -> tuple[CompiledModes, np.ndarray | None, _RunData | None]:
     """The baseline's side of the Goodhart comparison: its compiled modes, the position of each of the analysed
-    run's rows among its rows (:func:`_paired_positions`; ``compiled`` gives the run's cohort) and its rows
+    run's rows among its rows (:func:`_paired_positions`; ``cohort_sql`` is the run's cohort) and its rows
     (:func:`_load`), None when the two runs share no example; without ``read`` (the engine's path), the modes only
     (position and rows None)."""
     base_compiled = compile_modes(store, base_schema, objective, fdr=fdr, strict=False)
     if not read:
         return base_compiled, None, None
-    position = _paired_positions(store, base_schema, schema, base_compiled, compiled)
+    position = _paired_positions(store, base_schema, schema, base_compiled, cohort_sql)
     if not (position >= 0).any():
         return base_compiled, position, None
     return base_compiled, position, _load(store, base_schema, objective, base_compiled, [])

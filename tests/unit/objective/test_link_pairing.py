@@ -44,10 +44,10 @@ def _ids(store: Store, table: str, cohort=None) -> np.ndarray:
     return np.array([r[0] for r in rows], dtype=object)
 
 
-def _pandas_positions(store, base_schema, schema, base_compiled, compiled) -> np.ndarray:
+def _pandas_positions(store, base_schema, schema, base_compiled, cohort_sql) -> np.ndarray:
     """The former pairing: both runs' ids read into pandas, the candidate's looked up on the baseline's index."""
     base = _ids(store, base_schema.run.table_name, base_compiled.cohort_sql)
-    cand = _ids(store, schema.run.table_name, compiled.cohort_sql)
+    cand = _ids(store, schema.run.table_name, cohort_sql)
     return pd.Index(base).get_indexer(cand).astype(np.int64)
 
 
@@ -66,8 +66,8 @@ def test_positions_equal_pandas_matching_with_shuffled_missing_and_extra_ids():
     schema, base_schema = store.schema("after"), store.schema("before")
     compiled = compile_modes(store, schema, spec, strict=False)
     base_compiled = compile_modes(store, base_schema, spec, strict=False)
-    got = L._paired_positions(store, base_schema, schema, base_compiled, compiled)
-    expected = _pandas_positions(store, base_schema, schema, base_compiled, compiled)
+    got = L._paired_positions(store, base_schema, schema, base_compiled, compiled.cohort_sql)
+    expected = _pandas_positions(store, base_schema, schema, base_compiled, compiled.cohort_sql)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, expected)
     assert (got < 0).sum() == 50 and (got >= 0).sum() == 230  # ex250..ex299 unmatched, the rest found
