@@ -709,22 +709,28 @@ _INT_LIMBS = 2.0**62
 
 def _grouped_int_sums(units: np.ndarray, codes: np.ndarray, k: int) -> list[int]:
     """Per group the exact sum of integral floats (:func:`_round_units`), as Python integers: values below
-    :data:`_INT_LIMBS` as three 21-bit limbs of their int64 (each limb's grouped float sum exact below 2**31 rows),
-    larger ones one by one."""
+    :data:`_INT_LIMBS` as limbs of their int64 (:class:`_IntLimbs`: each limb's grouped float sum exact), larger ones
+    one by one."""
     return _IntLimbs(units).grouped(codes, k)
 
 
 class _IntLimbs:
-    """Integral floats (:func:`_round_units`) split once into what :func:`_grouped_int_sums` sums: three 21-bit
-    limbs (as float64) of those below :data:`_INT_LIMBS`, and the larger ones apart; summed per group for any
-    grouping of the same rows (:meth:`grouped`) without splitting them again."""
+    """Integral floats (:func:`_round_units`) split once into what :func:`_grouped_int_sums` sums: the limbs (as
+    float64) of those below :data:`_INT_LIMBS`, and the larger ones apart; summed per group for any grouping of the
+    same rows (:meth:`grouped`) without splitting them again.
+
+    A limb is ``w = 52 - bit_length(n)`` bits wide for ``n`` rows (every lower limb non-negative, the top one
+    signed, each below ``2**w`` in magnitude), so any sum of at most ``n`` of them stays below ``2**52`` and
+    float64 adds them exactly: two limbs up to 2**21 rows, more beyond."""
 
     def __init__(self, units: np.ndarray) -> None:
         big = np.abs(units) >= _INT_LIMBS
         small = np.where(big, 0.0, units).astype(np.int64)
-        mask = (1 << 21) - 1
-        self.limbs = [((small >> shift if shift == 42 else (small >> shift) & mask).astype(np.float64), shift)
-                      for shift in (0, 21, 42)]
+        width = 52 - max(int(units.size), 1).bit_length()
+        mask = (1 << width) - 1
+        shifts = list(range(0, 62, width))
+        self.limbs = [((small >> shift if shift == shifts[-1] else (small >> shift) & mask).astype(np.float64), shift)
+                      for shift in shifts]
         self.big = np.flatnonzero(big)
         self.big_values = units[self.big].tolist()
 
@@ -772,8 +778,13 @@ def _paired_sums(base: _RunData, cand: _RunData, objective: Objective, attribute
     attrs = list(attributes) if every else [(name, codes[matched], labels) for name, codes, labels in attributes]
     bc = bm["correct"].to_numpy(dtype=bool)
     cc = cm["correct"].to_numpy(dtype=bool)
+    # two flags of a row (the baseline's, the candidate's) as one state in 0..3 (2 baseline + candidate): one count of
+    # (slice, state) per attribute gives the four counts of :func:`analysis.sql.modes.goodhart_sums_sql` (either
+    # flag, and each without the other), where counting each over its own rows takes a pass of its own:
+    # (names of those four, the state per row)
+    pairs = [(("acc_b", "acc_c", "b", "c"), 2 * bc.astype(np.int64) + cc)]
     # the per-row columns once, not once per attribute: (name, rows counted, their integral values: None to count)
-    columns = [("acc_b", bc, None), ("acc_c", cc, None), ("b", bc & ~cc, None), ("c", ~bc & cc, None)]
+    columns = []
     for i, (_, _, sig, key) in enumerate(chosen):
         sign = 1.0 if sig.direction == "higher_is_better" else -1.0
         sb = sign * bm[base.signals[key]].to_numpy(dtype=float)
@@ -787,13 +798,19 @@ def _paired_sums(base: _RunData, cand: _RunData, objective: Objective, attribute
     for j in range(len(objective.modes)):
         mb = bm[f"m{j}"].to_numpy(dtype=bool)
         mc = cm[f"m{j}"].to_numpy(dtype=bool)
-        columns += [(f"up{j}", ~mb & mc, None), (f"down{j}", mb & ~mc, None), (f"rb{j}", mb, None),
-                    (f"rc{j}", mc, None)]
+        pairs.append(((f"rb{j}", f"rc{j}", f"down{j}", f"up{j}"), 2 * mb.astype(np.int64) + mc))
     shared = {id(kept) for _, kept, units in columns if units is not None}  # masks of several columns
     parts = []
     for name, codes, labels in _paired_groups(attrs, len(cm)):
         k = len(labels)
         sums = {"n": np.bincount(codes, minlength=k).tolist()}
+        by_state = 4 * codes.astype(np.int64)
+        for (first, second, first_only, second_only), state in pairs:
+            counts = np.bincount(by_state + state, minlength=4 * k).reshape(k, 4)
+            sums[first] = (counts[:, 2] + counts[:, 3]).tolist()
+            sums[second] = (counts[:, 1] + counts[:, 3]).tolist()
+            sums[first_only] = counts[:, 2].tolist()
+            sums[second_only] = counts[:, 1].tolist()
         kept_codes: dict[int, np.ndarray] = {}  # a signal's finite rows: their codes once for its five columns
         for col, kept, units in columns:
             if id(kept) in shared:

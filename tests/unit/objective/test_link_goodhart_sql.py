@@ -215,3 +215,20 @@ def test_round_units_and_their_sums_equal_the_engines(values):
     assert got == [sum(int(u) for u, g in zip(L._round_units(x * x), codes) if g == k) for k in range(3)]
     # the whole sum (one group, as the local separation of a Goodhart slice takes it) equals DuckDB's
     assert L._IntLimbs(L._round_units(x * x)).total() == int(sums[0]) + int(sums[1])
+
+
+@pytest.mark.parametrize("n", [1, 7, 2**20 - 1, 2**20 + 3])
+def test_int_limbs_sum_exactly_at_the_largest_values_for_a_million_rows(n):
+    """The limbs' float sums stay exact over a million rows of one sign (no cancellation) whose every limb is near
+    its largest: values with all low bits set (``2**52 - 1`` less a little: integers float64 holds) and values near
+    the int64 limbs' bound (2**62); compared with Python's integer sums of the same values."""
+    rng = np.random.default_rng(n)
+    low_bits = float(2**52 - 1) - np.floor(rng.random(n) * 2**20)
+    near_bound = float(2**62 - 2**10) - 1024.0 * np.floor(rng.random(n) * 2**8)
+    values = np.where(np.arange(n) % 2 == 0, low_bits, near_bound)
+    codes = (np.arange(n) % 3).astype(np.int64)
+    exact = [0, 0, 0]
+    for v, g in zip(values.astype(np.int64).tolist(), codes.tolist()):
+        exact[g] += v
+    assert L._grouped_int_sums(values, codes, 3) == exact
+    assert L._IntLimbs(values).total() == sum(exact)
