@@ -82,7 +82,8 @@ def _words(sql: str, params: Sequence) -> tuple[str, list]:
     return f"concat(' ', trim(regexp_replace(lower({sql}), ?, ' ', 'g')), ' ')", [*params, NOT_A_WORD]
 
 
-def _option_reading(expr: str, params: Sequence, pattern: str) -> dict[str, tuple[str, list]]:
+def _option_reading(expr: str, params: Sequence, pattern: str, *,
+                    listed: str | None = None) -> dict[str, tuple[str, list]]:
     """The parts of the one reading of an answer (``expr``) against the options its input lists (see
     :func:`names_option_expr`), each ``(sql, params)``: ``listed`` (the input lists an option), ``letter`` (the
     letter the answer names by ``pattern``, upper case, ``''`` for none), ``letter_listed`` (the input lists that
@@ -111,7 +112,7 @@ def _option_reading(expr: str, params: Sequence, pattern: str) -> dict[str, tupl
         letter_cases.append(f"WHEN '{option}' THEN regexp_matches({INPUT}, ?)")
         letter_params.append(line)
     return {
-        "listed": (f"coalesce(regexp_matches({INPUT}, ?), false)", [option_line_pattern()]),
+        "listed": ((listed, []) if listed is not None else listed_expr()),
         "letter": letter,
         "letter_listed": (f"CASE {letter[0]} {' '.join(letter_cases)} ELSE false END", [*letter[1], *letter_params]),
         "texts": ("(" + " + ".join(contains) + ")", contains_params),
@@ -121,7 +122,12 @@ def _option_reading(expr: str, params: Sequence, pattern: str) -> dict[str, tupl
     }
 
 
-def names_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
+def listed_expr() -> tuple[str, list]:
+    """The input lists at least one option (a line of :data:`OPTION_LINE`); false for a missing input."""
+    return f"coalesce(regexp_matches({INPUT}, ?), false)", [option_line_pattern()]
+
+
+def names_option_expr(expr: str, params: Sequence, pattern: str, *, listed: str | None = None) -> tuple[str, list]:
     """The answer (``expr``) names an option of a multiple-choice question: the one reading of an answer that the
     share test (:func:`option_letter_share_sql`) and the ``multiple_choice_format`` detector (:func:`no_option_expr`)
     both use.
@@ -133,9 +139,10 @@ def names_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, l
     nothing; an answer with the texts of several options is ambiguous and names none (unless its letter is
     listed). When the input lists no option, any letter ``pattern`` finds names one.
 
-    ``pattern`` has one group per alternative, the letter. NULL when the answer is NULL.
+    ``pattern`` has one group per alternative, the letter. ``listed``: a column holding :func:`listed_expr`, when a
+    statement computes it once for several readings. NULL when the answer is NULL.
     """
-    parts = _option_reading(expr, params, pattern)
+    parts = _option_reading(expr, params, pattern, listed=listed)
     listed, letter_listed, texts, any_letter = (parts[k] for k in ("listed", "letter_listed", "texts", "any_letter"))
     return (f"CASE WHEN {listed[0]} THEN ({letter_listed[0]} OR {texts[0]} = 1) ELSE {any_letter[0]} END",
             [*listed[1], *letter_listed[1], *texts[1], *any_letter[1]])
@@ -144,14 +151,16 @@ def names_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, l
 def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: str, *,
                             cohort: CohortSQL = None) -> tuple[str, list]:
     """Share of scored answers (of ``expr``) and of references that name an option (:func:`names_option_expr`),
-    over the cohort's examples if one is given."""
-    answer, answer_params = names_option_expr(expr, params, pattern)
-    reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern)
+    over the cohort's examples if one is given; whether the input lists options is read once per example."""
+    answer, answer_params = names_option_expr('"__answer"', [], pattern, listed='"__listed"')
+    reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern, listed='"__listed"')
+    listed, listed_params = listed_expr()
     where, where_params = and_cohort(f"{expr} IS NOT NULL AND NOT unscorable", cohort)
     return (f"SELECT avg(CASE WHEN {answer} THEN 1.0 ELSE 0.0 END), "
             f"avg(CASE WHEN {reference} THEN 1.0 ELSE 0.0 END) "
-            f"FROM {quote_ident(table)} WHERE {where}",
-            [*answer_params, *reference_params, *params, *where_params])
+            f"FROM (SELECT CAST({expr} AS VARCHAR) AS __answer, {quote_ident('reference')}, {INPUT}, "
+            f"{listed} AS __listed FROM {quote_ident(table)} WHERE {where})",
+            [*answer_params, *reference_params, *params, *listed_params, *params, *where_params])
 
 
 def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
