@@ -66,15 +66,19 @@ SourceKind = Literal["label", "rule", "detector", "annotation"]
 
 
 #: An option letter in a multiple-choice answer, bare or in disguise (a regular expression, searched: RE2, Java and
-#: Python ``re`` read it alike). Bare: "B", "(b)", "C.", " D) ", "**B**", "[C]". Leading the option's text: "B. Paris",
-#: "(B) Paris", "B) Paris", "**B.** Paris". Announced: "Answer: B", "The answer is (B)", "ANSWER: C", "**Answer:** D",
-#: "the correct option is C". One definition: the share test (is the run multiple choice?) and the
-#: ``multiple_choice_format`` detector (a wrong answer with no option identifiable) both use it.
-OPTION_LETTER_PATTERN = (r"^\s*[*_]*[(\[]?\s*[A-Ja-j]\s*[)\]]?[*_]*\s*[.:)]?[*_]*\s*$"
-                         r"|^\s*[*_]*[(\[][A-J][)\]][*_]*[.:]?\s+\S"
-                         r"|^\s*[*_]*[A-J][*_]*[.:)][*_]*\s+\S"
-                         r"|^\s*[*_]+[A-J][*_]+\s+\S"
-                         r"|(?i:answer|option|choice)[*_]*\s*(?:(?i:is)\s*)?[:=]?[*_]*\s*[(\[]?\s*[A-J]\b")
+#: Python ``re`` read it alike; each alternative's one group is the letter). Bare: "B", "(b)", "C.", " D) ", "**B**",
+#: "[C]". Leading the option's text: "B. Paris", "(B) Paris", "B) Paris", "**B.** Paris", "b) Paris", "(b) Paris". Announced: "Answer: B",
+#: "The answer is (B)", "ANSWER: C", "**Answer:** D", "the correct option is C", "Answer: b) Paris". One definition: the share test (is
+#: the run multiple choice?) and the ``multiple_choice_format`` detector (a wrong answer with no option identifiable)
+#: both read answers with :func:`analysis.sql.modes.names_option_expr`: a letter counts when the input lists that
+#: option (or lists none), the text of exactly one listed option names it too.
+OPTION_LETTER_PATTERN = (r"^\s*[*_]*[(\[]?\s*([A-Ja-j])\s*[)\]]?[*_]*\s*[.:)]?[*_]*\s*$"
+                         r"|^\s*[*_]*[(\[]([A-J])[)\]][*_]*[.:]?\s+\S"
+                         r"|^\s*[*_]*([A-J])[*_]*[.:)][*_]*\s+\S"
+                         r"|^\s*[*_]+([A-J])[*_]+\s+\S"
+                         r"|^\s*[*_]*[(\[]?([a-j])[)\]][*_]*\s+\S"
+                         r"|(?i:answer|option|choice)[*_]*\s*(?:(?i:is)\s*)?[:=]?[*_]*\s*[(\[]?\s*([A-J])\b"
+                         r"|(?i:answer|option|choice)[*_]*\s*(?:(?i:is)\s*)?[:=]?[*_]*\s*[(\[]?([a-j])[)\]]")
 #: Share of option letters among answers (or references) above which a run is multiple choice.
 MULTIPLE_CHOICE_SHARE = 0.5
 
@@ -300,10 +304,11 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
                                        cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
-        # marked: a wrong answer that names no option, neither by letter (OPTION_LETTER_PATTERN, in disguise too)
-        # nor by the text of one of the options the input lists ("X) text" or "X. text": at most a format slip)
+        # marked: a wrong answer that names no option, neither by a letter the input lists (OPTION_LETTER_PATTERN,
+        # in disguise too; any letter when the input lists no option) nor by the text of exactly one listed option
+        # (at most a format slip); the texts of several options name none (ambiguous)
         sql, params = M.no_option_expr(f.sql, f.params, OPTION_LETTER_PATTERN)
-        why = M.no_option_why_expr(f.sql, f.params, "detector:multiple_choice_format")
+        why = M.no_option_why_expr(f.sql, f.params, "detector:multiple_choice_format", OPTION_LETTER_PATTERN)
         return Source("detector", "detector:multiple_choice_format", _when_wrong(sql), params,
                       d.description + f" (field {column})", why)
     if name == "paraphrase_disagreement":

@@ -73,9 +73,11 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
              "a wrong answer at least `ratio` times longer than its reference and at least `min_chars` characters long",
              {"ratio": 4.0, "min_chars": 200}),
     Detector("multiple_choice_format", "goal_misgeneralization",
-             "in a multiple-choice run (most answers or references are option letters), a wrong answer whose "
-             "`field` (default: meta.raw_output when logged, else the output) names no option: no option letter "
-             "(\"Answer: B\" and \"B. Paris\" name one) and not the text of an option the input lists",
+             "in a multiple-choice run (most answers or references name an option), a wrong answer whose "
+             "`field` (default: meta.raw_output when logged, else the output) names no option: no letter of an "
+             "option the input lists (\"Answer: B\" and \"B. Paris\" name one; \"E\" of A-D names none; any "
+             "letter when the input lists no option) and not the text of exactly one listed option (\"I would say "
+             "Paris\" names \"B) Paris\"; the texts of several options are ambiguous and name none)",
              {"field": None}),
     Detector("paraphrase_disagreement", "lack_of_robustness",
              "a wrong answer in a paraphrase group (the `group` field; default: a field named like paraphrase_group) "

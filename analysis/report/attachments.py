@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from analysis.export import json_value
-from analysis.report.content import Report
+from analysis.report.content import REPORT_ID_COVERS, Report
 from analysis.report.pdf import AttachedFile
 from analysis.report.text import q_data
 
@@ -66,19 +66,38 @@ def table_json(frame: pd.DataFrame) -> bytes:
 
 def report_attachments(report: Report) -> list[AttachedFile]:
     """The files a report carries: ``slices``, ``comparison`` and ``examples`` (each as CSV and JSON, when the
-    report has them), ``report_spec.yaml`` and ``objective.yaml`` (when a failure-modes section used one)."""
+    report has them), ``report_spec.yaml`` (headed by the report id), ``report.json`` (:func:`report_manifest`) and
+    ``objective.yaml`` (when a failure-modes section used one)."""
     files = []
     for name, frame in report.tables.items():
         files.append(AttachedFile(f"{name}.csv", table_csv(frame), DESCRIPTIONS[name] + ", as CSV"))
         files.append(AttachedFile(f"{name}.json", table_json(frame), DESCRIPTIONS[name] + ", as JSON",
                                   "application/json"))
-    spec = yaml.safe_dump(report.spec.model_dump(mode="json"), sort_keys=True, allow_unicode=True)
+    spec = (f"# The spec of Faultline audit report {report.report_id} (content sha256 {report.content_hash}).\n"
+            "# Regenerated from it over the same store state, the report has the same id.\n"
+            + yaml.safe_dump(report.spec.model_dump(mode="json"), sort_keys=True, allow_unicode=True))
     files.append(AttachedFile("report_spec.yaml", spec.encode("utf-8"),
                               "The report spec this report was generated from (regenerate with it)", "application/yaml"))
+    files.append(AttachedFile("report.json", report_manifest(report),
+                              "The report id, what it covers and what it is computed from (to check it), and the "
+                              "content hash", "application/json"))
     if report.objective_yaml is not None:
         files.append(AttachedFile("objective.yaml", report.objective_yaml.encode("utf-8"),
                                   "The objective spec of the failure-modes section", "application/yaml"))
     return files
+
+
+def report_manifest(report: Report) -> bytes:
+    """The attached ``report.json``: the report id, the content and spec hashes, the date of generation, what the id
+    covers (:data:`~analysis.report.content.REPORT_ID_COVERS`) and ``id_inputs``, the values it is the hash of:
+    ``FLR-`` and the first 12 hex digits (upper case) of the sha256 of their JSON with sorted keys and no spaces."""
+    manifest = {"report_id": report.report_id, "content_sha256": report.content_hash,
+                "spec_sha256": report.spec.sha256, "generated_at": report.generated_at,
+                "report_id_covers": REPORT_ID_COVERS,
+                "report_id_recipe": "FLR- and the first 12 hex digits, upper case, of the sha256 of id_inputs as JSON "
+                                    "with sorted keys and no spaces (separators ',' and ':')",
+                "id_inputs": report.id_inputs}
+    return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
 def attachment_rows(files: list[AttachedFile], report: Report) -> list[dict]:

@@ -8,7 +8,7 @@ import math
 import re
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ import pandas as pd
 from analysis._version import __version__
 from analysis.clusters.cache import latest_result
 from analysis.errors import FaultlineError
+from analysis.export import json_value
 from analysis.formatting import format_threshold
 from analysis.objective.findings import finding_sentence, recompute_finding
 from analysis.objective.findings import findings as stored_findings
@@ -57,7 +58,64 @@ class Report:
 
     @property
     def content_hash(self) -> str:
+        """sha256 (hex) of the canonical JSON of :attr:`data`: every number, table row and sentence the report
+        shows, the spec, the runs' source files and the tool's version among them."""
         return hashlib.sha256(_canonical(self.data).encode()).hexdigest()
+
+    @property
+    def id_inputs(self) -> dict:
+        """What the report id is the hash of (:func:`report_id_of`): the content hash, the sections covered, the
+        digest of each attached table and the sha256 of the objective spec's YAML (or None). JSON-ready; attached
+        to the PDF (``report.json``) so an auditor can recompute the id."""
+        return {"content_sha256": self.content_hash, "covered": list(self.covered),
+                "tables": {name: table_digest(frame) for name, frame in sorted(self.tables.items())},
+                "objective_yaml_sha256": (None if self.objective_yaml is None
+                                          else hashlib.sha256(self.objective_yaml.encode()).hexdigest())}
+
+
+#: What the report id covers, as the cover, the methods and the attached ``report.json`` state it.
+REPORT_ID_COVERS = ("The report id is made from everything this document shows and carries: the report spec, the "
+                    "source files (their sha256) and the runs read from them, every number, table and sentence "
+                    "computed from the store (so the pinned findings and their notes, a saved cohort's version, the "
+                    "clustering and its settings, the objective spec and the annotations its failure modes read), "
+                    "the complete tables attached and the Faultline version and commit; not the date of generation. "
+                    "The same inputs give the same id; two different documents never share one.")
+
+
+def table_digest(frame: pd.DataFrame) -> str:
+    """sha256 (hex) of a table's column names, dtypes and values at full precision: cells that hold a structure
+    (a slice's attributes, a settings mapping) read as their JSON text, every cell hashed by
+    :func:`pandas.util.hash_pandas_object`."""
+    frame = frame.reset_index(drop=True)
+    cells = {}
+    for position in range(len(frame.columns)):
+        column = frame.iloc[:, position]
+        if column.dtype == object:
+            column = column.map(_cell_text)
+        cells[f"c{position}"] = column
+    head = json.dumps([[str(c), str(frame[c].dtype)] for c in frame.columns]).encode()
+    if not cells:
+        return hashlib.sha256(head).hexdigest()
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(cells), index=False)
+    return hashlib.sha256(head + hashed.to_numpy(dtype=np.uint64).tobytes()).hexdigest()
+
+
+def _cell_text(value):
+    """A structured cell (mapping, list, tuple, array) as its canonical JSON text; any other cell as it is."""
+    if isinstance(value, (Mapping, list, tuple, np.ndarray)):
+        return json.dumps(json_value(value, text_for_other=True), sort_keys=True)
+    return value
+
+
+def report_id_of(report: Report) -> str:
+    """The report's id: ``FLR-`` and the first 12 hex digits (upper case) of the sha256 of the canonical JSON of
+    :attr:`Report.id_inputs` (its content hash, sections covered, attached tables and objective YAML): everything
+    that determines the document but the id itself and the date of generation (:data:`REPORT_ID_COVERS`).
+
+    Regenerating from the same spec over the same store state gives the same id; a finding pinned, an annotation
+    added or a cohort saved again in between (whatever changes what the report shows) gives another.
+    """
+    return "FLR-" + hashlib.sha256(_canonical(report.id_inputs).encode()).hexdigest()[:12].upper()
 
 
 def _canonical(value) -> str:
@@ -312,12 +370,11 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
     data["verdict"] = _verdict(data, spec)
     data["not_covered"] = not_covered
     covered = [s for s in sections if s not in not_covered]
-    fingerprint = hashlib.sha256(_canonical([r["files"] for r in run_rows] + [r["run_id"] for r in run_rows])
-                                 .encode()).hexdigest()
-    report_id = "FLR-" + hashlib.sha256((spec.canonical() + fingerprint).encode()).hexdigest()[:12].upper()
     say(0.8, "Content computed")
-    return Report(spec, report_id, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), data, covered, not_covered,
-                  tables, objective_yaml)
+    report = Report(spec, "", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), data, covered, not_covered,
+                    tables, objective_yaml)
+    report.report_id = report_id_of(report)
+    return report
 
 
 def _cohort(store: Store, text: str | None, run_id: str, baseline_id: str | None) -> dict | None:

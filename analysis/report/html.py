@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from analysis.formatting import format_threshold
-from analysis.report.content import Report, cohort_words
+from analysis.report.content import REPORT_ID_COVERS, Report, cohort_words
 from analysis.report.spec import SECTION_TITLES, SECTIONS
 from analysis.report.text import LONG_TOKEN, excerpt, pct, points, qvalue, slice_markup, words
 
@@ -113,6 +113,7 @@ def render_html(report: Report, *, page_numbers: dict[str, int] | None = None,
         settings=[x for x in settings if not x["long"]], long_settings=[x for x in settings if x["long"]],
         shown=shown, counts=counts, heatmap_rows=_heatmap_rows(data), comparison_rows=comparison_rows, breaking_shown=BREAKING_SHOWN,
         attachments=attachments or [], cohort_text=cohort_words(data["cohort"]) if data.get("cohort") else "",
+        id_covers=REPORT_ID_COVERS,
         discovery_settings=", ".join(f"{k} {data['discovery']['settings'][k]}"
                                      for k in ("error_weight", "k", "max_order", "min_support", "seed"))
         if "discovery" in data else "")

@@ -50,33 +50,142 @@ def ids_expr(ids: Sequence[str]) -> tuple[str, list]:
     return f"example_id IN ({', '.join('?' for _ in ids)})", [str(i) for i in ids]
 
 
+#: The option letters an input can list (``A)`` to ``J)``).
+OPTION_LETTERS = "ABCDEFGHIJ"
+#: A line of the input that lists an option: at the start of a line (spaces, ``*`` or ``_`` before it), the letter in
+#: either case, alone or in brackets, then ``)`` or ``.`` (``B) Paris``, ``(b) Paris``, ``[B] Paris``, ``B. Paris``,
+#: ``**B.** Paris``), spaces and the option's text to the end of the line (group 1). ``{letter}`` is a character
+#: class (``Bb``; ``A-Ja-j`` for any option). RE2, Java and Python ``re`` read it alike.
+OPTION_LINE = r"(?m)^[ \t]*[*_]*[(\[]?[{letter}][)\].][*_]*[ \t]+(\S[^\n]*)"
+#: What separates words when an answer is searched for an option's text: anything but a letter or a digit.
+NOT_A_WORD = r"[^\pL\pN]+"
+#: The example's input, where the options are listed.
+INPUT = quote_ident("input")
+
+
+def option_line_pattern(letter: str | None = None) -> str:
+    r""":data:`OPTION_LINE` for one option letter (``"B"``), or for any (None).
+
+    >>> import re
+    >>> text = "Capital of France?\nA) Rome\n(b) Paris\n  C. Berlin\nD Madrid"
+    >>> [m.group(1) for m in re.finditer(option_line_pattern(), text)]
+    ['Rome', 'Paris', 'Berlin']
+    >>> re.search(option_line_pattern("B"), text).group(1)
+    'Paris'
+    """
+    return OPTION_LINE.format(letter="A-Ja-j" if letter is None else letter.upper() + letter.lower())
+
+
+def _words(sql: str, params: Sequence) -> tuple[str, list]:
+    """A text as its words, lower case, one space between them and one at each end (``' i would say paris '``):
+    ``' <words> '`` contains ``' <option words> '`` when the text contains the option's text as whole words."""
+    return f"concat(' ', trim(regexp_replace(lower({sql}), ?, ' ', 'g')), ' ')", [*params, NOT_A_WORD]
+
+
+def _option_reading(expr: str, params: Sequence, pattern: str, *,
+                    listed: str | None = None) -> dict[str, tuple[str, list]]:
+    """The parts of the one reading of an answer (``expr``) against the options its input lists (see
+    :func:`names_option_expr`), each ``(sql, params)``: ``listed`` (the input lists an option), ``letter`` (the
+    letter the answer names by ``pattern``, upper case, ``''`` for none), ``letter_listed`` (the input lists that
+    letter), ``texts`` (how many listed options' texts the answer contains as whole words), ``named`` and
+    ``listed_letters`` (the letters of those options, and of every listed option, joined by ``', '``)."""
+    answer = f"CAST({expr} AS VARCHAR)"
+    groups = re.compile(pattern).groups
+    if groups < 1:
+        raise ValueError("the option letter pattern needs a group for the letter in each alternative")
+    letter = (f"upper(concat({', '.join(f'regexp_extract({answer}, ?, {g})' for g in range(1, groups + 1))}))",
+              [p for _ in range(groups) for p in (*params, pattern)])
+    words_sql, words_params = _words(answer, params)
+    contains, contains_params, names, names_params, lists, lists_params = [], [], [], [], [], []
+    letter_cases, letter_params = [], []
+    for option in OPTION_LETTERS:
+        line = option_line_pattern(option)
+        text_sql, text_params = _words(f"regexp_extract({INPUT}, ?, 1)", [line])
+        hit = f"({text_sql} <> '  ' AND strpos({words_sql}, {text_sql}) > 0)"
+        hit_params = [*text_params, *words_params, *text_params]
+        contains.append(f"CASE WHEN {hit} THEN 1 ELSE 0 END")
+        contains_params += hit_params
+        names.append(f"CASE WHEN {hit} THEN '{option}' END")
+        names_params += hit_params
+        lists.append(f"CASE WHEN regexp_matches({INPUT}, ?) THEN '{option}' END")
+        lists_params.append(line)
+        letter_cases.append(f"WHEN '{option}' THEN regexp_matches({INPUT}, ?)")
+        letter_params.append(line)
+    return {
+        "listed": ((listed, []) if listed is not None else listed_expr()),
+        "letter": letter,
+        "letter_listed": (f"CASE {letter[0]} {' '.join(letter_cases)} ELSE false END", [*letter[1], *letter_params]),
+        "texts": ("(" + " + ".join(contains) + ")", contains_params),
+        "named": (f"concat_ws(', ', {', '.join(names)})", names_params),
+        "listed_letters": (f"concat_ws(', ', {', '.join(lists)})", lists_params),
+        "any_letter": (f"regexp_matches({answer}, ?)", [*params, pattern]),
+    }
+
+
+def listed_expr() -> tuple[str, list]:
+    """The input lists at least one option (a line of :data:`OPTION_LINE`); false for a missing input."""
+    return f"coalesce(regexp_matches({INPUT}, ?), false)", [option_line_pattern()]
+
+
+def names_option_expr(expr: str, params: Sequence, pattern: str, *, listed: str | None = None) -> tuple[str, list]:
+    """The answer (``expr``) names an option of a multiple-choice question: the one reading of an answer that the
+    share test (:func:`option_letter_share_sql`) and the ``multiple_choice_format`` detector (:func:`no_option_expr`)
+    both use.
+
+    When the input lists options (lines ``B) Paris``, :data:`OPTION_LINE`), the answer names an option when the
+    letter it names by ``pattern`` (bare or in disguise: ``B``, ``(B) Paris``, ``Answer: B``) is one the input
+    lists, or when it contains the text of exactly one listed option as whole words, case-insensitive ("I would say
+    the capital is Paris" names ``B) Paris``). A letter the input does not list (``E`` of ``A``-``D``) names
+    nothing; an answer with the texts of several options is ambiguous and names none (unless its letter is
+    listed). When the input lists no option, any letter ``pattern`` finds names one.
+
+    ``pattern`` has one group per alternative, the letter. ``listed``: a column holding :func:`listed_expr`, when a
+    statement computes it once for several readings. NULL when the answer is NULL.
+    """
+    parts = _option_reading(expr, params, pattern, listed=listed)
+    listed, letter_listed, texts, any_letter = (parts[k] for k in ("listed", "letter_listed", "texts", "any_letter"))
+    return (f"CASE WHEN {listed[0]} THEN ({letter_listed[0]} OR {texts[0]} = 1) ELSE {any_letter[0]} END",
+            [*listed[1], *letter_listed[1], *texts[1], *any_letter[1]])
+
+
 def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: str, *,
                             cohort: CohortSQL = None) -> tuple[str, list]:
-    """Share of scored answers (of ``expr``) and of references that are an option letter (``pattern``), over the
-    cohort's examples if one is given."""
+    """Share of scored answers (of ``expr``) and of references that name an option (:func:`names_option_expr`),
+    over the cohort's examples if one is given; whether the input lists options is read once per example."""
+    answer, answer_params = names_option_expr('"__answer"', [], pattern, listed='"__listed"')
+    reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern, listed='"__listed"')
+    listed, listed_params = listed_expr()
     where, where_params = and_cohort(f"{expr} IS NOT NULL AND NOT unscorable", cohort)
-    return (f"SELECT avg(CASE WHEN regexp_matches(CAST({expr} AS VARCHAR), ?) THEN 1.0 ELSE 0.0 END), "
-            f"avg(CASE WHEN regexp_matches({quote_ident('reference')}, ?) THEN 1.0 ELSE 0.0 END) "
-            f"FROM {quote_ident(table)} WHERE {where}",
-            [*params, pattern, pattern, *params, *where_params])
+    return (f"SELECT avg(CASE WHEN {answer} THEN 1.0 ELSE 0.0 END), "
+            f"avg(CASE WHEN {reference} THEN 1.0 ELSE 0.0 END) "
+            f"FROM (SELECT CAST({expr} AS VARCHAR) AS __answer, {quote_ident('reference')}, {INPUT}, "
+            f"{listed} AS __listed FROM {quote_ident(table)} WHERE {where})",
+            [*answer_params, *reference_params, *params, *listed_params, *params, *where_params])
 
 
 def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
-    """The answer (``expr``) names no option: no option letter (``pattern``, searched), and not the text of an
-    option the input lists on a line of its own after its label (``X) text`` or ``X. text``)."""
-    answer = f"trim(CAST({expr} AS VARCHAR))"
-    listed = "lower(concat(chr(10), input, chr(10)))"
-    as_text = (f"(length({answer}) > 0 AND (strpos({listed}, lower(concat(') ', {answer}, chr(10)))) > 0 "
-               f"OR strpos({listed}, lower(concat('. ', {answer}, chr(10)))) > 0))")
-    return (f"NOT coalesce(regexp_matches(CAST({expr} AS VARCHAR), ?), false) AND NOT coalesce({as_text}, false)",
-            [*params, pattern, *params, *params, *params])
+    """The answer (``expr``) names no option (:func:`names_option_expr`; a missing answer names none)."""
+    sql, sql_params = names_option_expr(expr, params, pattern)
+    return f"NOT coalesce({sql}, false)", sql_params
 
 
-def no_option_why_expr(expr: str, params: Sequence, name: str) -> tuple[str, list]:
+def no_option_why_expr(expr: str, params: Sequence, name: str, pattern: str) -> tuple[str, list]:
     """The "why" of an answer that names no option: the source's ``name``, the answer as seen (its first 80
-    characters; ``(no answer)`` when missing) and that no option letter was found."""
-    return (f"concat(?, coalesce(concat('\"', left(CAST({expr} AS VARCHAR), 80), '\"'), '(no answer)'), ?)",
-            [f"{name} (the answer ", *params, ": no option letter or option text found)"])
+    characters; ``(no answer)`` when missing) and what was found: a letter the input does not list (with the letters
+    it lists), the texts of several options (with their letters), or no option letter or option text."""
+    parts = _option_reading(expr, params, pattern)
+    listed, letter, letter_listed, texts = (parts[k] for k in ("listed", "letter", "letter_listed", "texts"))
+    named, listed_letters = parts["named"], parts["listed_letters"]
+    seen = f"concat(?, coalesce(concat('\"', left(CAST({expr} AS VARCHAR), 80), '\"'), '(no answer)')"
+    seen_params = [f"{name} (the answer ", *params]
+    return (f"CASE WHEN {listed[0]} AND {letter[0]} <> '' AND NOT {letter_listed[0]} "
+            f"THEN {seen}, ': the letter ', {letter[0]}, ', which the input does not list; it lists ', "
+            f"{listed_letters[0]}, ')') "
+            f"WHEN {listed[0]} AND {texts[0]} >= 2 THEN {seen}, ': names several options, ', {named[0]}, ')') "
+            f"ELSE {seen}, ?) END",
+            [*listed[1], *letter[1], *letter_listed[1], *seen_params, *letter[1], *listed_letters[1],
+             *listed[1], *texts[1], *seen_params, *named[1],
+             *seen_params, ": no option letter or option text found)"])
 
 
 def long_output_expr(min_chars: int, ratio: float) -> tuple[str, list]:

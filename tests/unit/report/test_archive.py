@@ -101,7 +101,7 @@ def test_attachments_are_associated_files(demo_pdf):
         names = pdf.Root.Names.EmbeddedFiles.Names
         specs = [names[i + 1] for i in range(0, len(names), 2)]
         assert {str(s.F) for s in specs} == {"slices.csv", "slices.json", "comparison.csv", "comparison.json",
-                                             "heatmap.csv", "heatmap.json", "report_spec.yaml"}
+                                             "heatmap.csv", "heatmap.json", "report_spec.yaml", "report.json"}
         for s in specs:
             assert s.objgen in af and str(s.AFRelationship) in ("/Data", "/Source")
             stream = s.EF.F
