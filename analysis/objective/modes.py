@@ -37,8 +37,11 @@ import itertools
 import json
 import math
 import re
+import threading
 import uuid
+import weakref
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -272,6 +275,80 @@ def compile_modes(store: Store, run: str, objective: Objective | None = None, *,
     return CompiledModes(info.run_id, info.table_name, list(objective.modes), sources, notes, fdr, cohort)
 
 
+def _answer_field(settings: dict, fields) -> str:
+    """The field the ``multiple_choice_format`` detector reads the answer from: its ``field`` setting, else the
+    raw output when the log kept one, else the output."""
+    column = settings.get("field")
+    if column is None:
+        column = "meta.raw_output" if "meta.raw_output" in fields else "output"
+    return column
+
+
+#: The multiple-choice shares of each run's answers, per store (held weakly): (table, data version, answer SQL,
+#: cohort SQL) -> a Future of (share of answers, share of references), kept while the data version is unchanged.
+_SHARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARES_LOCK = threading.Lock()
+
+
+def option_share(store: Store, table: str, expr: str, params: Sequence, cohort: CohortFilter | None
+                 ) -> tuple[float | None, float | None]:
+    """Share of the scored answers (``expr`` over the run's ``table``) and of the references that name an option
+    (:func:`analysis.sql.modes.option_letter_share_sql`), over the cohort's examples if one is given; fractions,
+    None without a row.
+
+    One scan of every answer, reference and input (a second or two at a million examples), so it is kept per run
+    at the store's data version: the run's modes compiled again (a report's failure-modes section and its
+    baseline, the pages) do not scan again, and a call made while another computes the same share waits for it
+    (:func:`prefetch_option_shares` starts them early). Anything written to the store changes the data version.
+
+    Raises
+    ------
+    duckdb.Error
+        What the statement raises (every caller waiting for it gets the same error; nothing is kept).
+    """
+    key = (table, store.data_version(), expr, tuple(params),
+           None if cohort is None else (cohort.as_sql[0], tuple(cohort.as_sql[1])))
+    with _SHARES_LOCK:
+        kept = _SHARES.get(store, {})
+        future = kept.get(key)
+        mine = future is None
+        if mine:
+            future = Future()
+            _SHARES[store] = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: future}
+    if mine:
+        try:
+            got = store.cursor().execute(*M.option_letter_share_sql(
+                table, expr, params, OPTION_LETTER_PATTERN,
+                cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
+            future.set_result((got[0], got[1]))
+        except BaseException as err:
+            with _SHARES_LOCK:
+                _SHARES.get(store, {}).pop(key, None)
+            future.set_exception(err)
+    return future.result()
+
+
+def prefetch_option_shares(store: Store, objective: Objective, runs: Sequence[tuple[str, str | None]]) -> None:
+    """Compute (and keep, :func:`option_share`) the multiple-choice shares the ``multiple_choice_format`` detector
+    of ``objective`` will ask for when the modes of each ``(run, cohort condition)`` are compiled: a caller with a
+    spare thread starts them before it compiles the modes. Nothing when the objective does not use the detector.
+    Errors are left for the compilation to raise (it computes the share again).
+    """
+    settings = objective.detectors.get("multiple_choice_format")
+    if settings is None:
+        return
+    for run, where in runs:
+        try:
+            schema = store.schema(run)
+            fields = fields_from_table(schema.stored())
+            f = fields.get(_answer_field(settings, fields))
+            if f is None:
+                continue
+            option_share(store, schema.run.table_name, f.sql, f.params, cohort_filter(schema, where))
+        except Exception:  # noqa: BLE001 - the compilation raises it, in the caller's words
+            continue
+
+
 def _when_wrong(sql: str) -> str:
     """A detector's condition on the wrong examples only: ``correct = false AND (sql)`` where it matters (every
     source is read as ``coalesce(source, false)``: the same truth value for every example), written as a ``CASE`` so
@@ -295,13 +372,9 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
         sql, params = M.long_output_expr(int(settings["min_chars"]), float(settings["ratio"]))
         return Source("detector", "detector:long_output", _when_wrong(sql), params, d.description)
     if name == "multiple_choice_format":
-        column = settings.get("field")
-        if column is None:
-            column = "meta.raw_output" if "meta.raw_output" in fields else "output"
+        column = _answer_field(settings, fields)
         f = fields[column]
-        share = store.cursor().execute(
-            *M.option_letter_share_sql(info.table_name, f.sql, f.params, OPTION_LETTER_PATTERN,
-                                       cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
+        share = option_share(store, info.table_name, f.sql, f.params, cohort)
         if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
             return None  # not a multiple-choice run: the detector has nothing to say
         # marked: a wrong answer that names no option, neither by a letter the input lists (OPTION_LETTER_PATTERN,

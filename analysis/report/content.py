@@ -24,6 +24,8 @@ from analysis.formatting import format_threshold
 from analysis.objective.findings import finding_sentence, recompute_finding
 from analysis.objective.findings import findings as stored_findings
 from analysis.objective.link import report_section as link_report_section
+from analysis.objective.modes import prefetch_option_shares
+from analysis.objective.spec import load_objective, parse_objective
 from analysis.paths import PROJECT_ROOT
 from analysis.progress import ProgressCallback, scaled
 from analysis.report.spec import ReportSpec
@@ -211,8 +213,11 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
             return _failure_modes_section(store, run.run_id, base.run_id if base else None, spec, where=where)
 
         if threaded:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faultline-report-failure-modes")
+            pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faultline-report-failure-modes")
             failure_modes = pool.submit(failure_modes_section)
+            # the multiple-choice shares the failure modes' compilation asks for (a scan of every answer and input
+            # per run), computed beside the attribute choices instead of after them: kept, then read there
+            pool.submit(_prefetch_option_shares, store, spec, run.run_id, base.run_id if base else None, where)
         else:
             failure_modes = failure_modes_section
     try:
@@ -511,6 +516,18 @@ def _examples(clusters: dict) -> pd.DataFrame:
         for rank, (example_id, text) in enumerate(zip(ids, texts), start=1):
             out.append({"cluster": str(row["cluster"]), "rank": rank, "example_id": example_id, "text": str(text)})
     return pd.DataFrame(out, columns=["cluster", "rank", "example_id", "text"])
+
+
+def _prefetch_option_shares(store: Store, spec: ReportSpec, run_id: str, baseline: str | None,
+                            where: str | None) -> None:
+    """:func:`analysis.objective.modes.prefetch_option_shares` for the run (in the cohort ``where``) and its
+    baseline under the report's objective spec; a spec that cannot be read is left for the section to report."""
+    try:
+        objective = (parse_objective(spec.objective_yaml) if spec.objective_yaml is not None
+                     else load_objective(spec.objective))
+    except Exception:  # noqa: BLE001 - the failure-modes section reads the spec again and says what is wrong
+        return
+    prefetch_option_shares(store, objective, [(run_id, where)] + ([(baseline, None)] if baseline else []))
 
 
 def _failure_modes_section(store: Store, run_id: str, baseline: str | None,

@@ -27,10 +27,10 @@ class _InPlace:
     def __init__(self, *args, **kwargs) -> None:
         pass
 
-    def submit(self, call):
+    def submit(self, call, *args):
         done = Future()
         try:
-            done.set_result(call())
+            done.set_result(call(*args))
         except BaseException as err:  # as a pool does: the error is the future's
             done.set_exception(err)
         return done
