@@ -14,6 +14,7 @@ import pytest
 
 from analysis import open_store
 from analysis.demo.seed import ensure_demo
+from analysis.objective import modes as modes_module
 from analysis.report import ReportSpec, build_report
 from analysis.report import charts as charts_module
 from analysis.report import content as content_module
@@ -27,10 +28,12 @@ SPEC = dict(run="after-objective-change", baseline="baseline", analyst="test",
 
 
 def _forget(store) -> None:
-    """Nothing kept from a previous build: the attribute choice and every kept count and profile."""
+    """Nothing kept from a previous build: the attribute choice, every kept count and profile, the kept
+    multiple-choice shares."""
     A._CHOSEN.pop(store, None)
     A._PROFILED.pop(store, None)
     C.clear(store)
+    modes_module._SHARES.pop(store, None)
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +74,11 @@ def test_the_schedule_changes_no_number(demo_store, monkeypatch):
         def __init__(self, *args, **kwargs) -> None:
             pass
 
-        def submit(self, call):
+        def submit(self, call, *args):
             from concurrent.futures import Future
 
             done = Future()
-            done.set_result(call())
+            done.set_result(call(*args))
             return done
 
         def shutdown(self, wait: bool = True) -> None:
