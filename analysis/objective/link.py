@@ -412,20 +412,24 @@ def _slice_codes(data: _RunData, prepared) -> list[tuple[str, np.ndarray, list[s
 # ------------------------------------------------------------------------------- divergence
 def _group_order(order: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """``order`` (a sort of the values) re-sorted stably by group: the rows sorted by (group, value). Codes of fewer
-    than 2**15 groups sort as int16, which numpy's stable sort orders by radix (one linear pass)."""
+    than 2**15 groups sort as int16, which numpy's stable sort orders by radix (one linear pass); one group is
+    ``order`` itself."""
+    if n_groups == 1:
+        return order
     small = codes.astype(np.int16 if n_groups < 2 ** 15 else np.int64)[order]
     return order[np.argsort(small, kind="stable")]
 
 
-def _twice_mid_ranks(values: np.ndarray, codes: np.ndarray, order: np.ndarray, starts: np.ndarray, k: int
+def _twice_mid_ranks(values: np.ndarray, n: np.ndarray, order: np.ndarray, starts: np.ndarray, k: int
                      ) -> tuple[np.ndarray, list[int] | None]:
     """Twice the average (mid) ranks of ``values`` within each group, as integers (int64), and per group the exact
     sum of their squares (Python integers; None above :data:`_LIMB_ROWS` rows); ``order`` sorts the rows by
-    (group, value)."""
+    (group, value), so the groups follow one another in it, ``n`` rows each (group ``g`` from ``starts[g]``)."""
     vs = values[order]
-    gs = codes[order]
+    gs = np.repeat(np.arange(k, dtype=np.int64), n)  # each row's group in sorted order: no gather needed
     new_run = np.ones(values.size, dtype=bool)
-    new_run[1:] = (gs[1:] != gs[:-1]) | (vs[1:] != vs[:-1])
+    new_run[1:] = vs[1:] != vs[:-1]
+    new_run[starts[n > 0]] = True  # a group's first row begins a run whatever its value
     first = np.flatnonzero(new_run)  # where each run of ties begins, in sorted order
     length = np.diff(np.append(first, values.size))
     # a run's ranks are consecutive integers: their mean is its first rank plus (length - 1) / 2, so twice the mean is
@@ -496,7 +500,9 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
     (:func:`_spearman_from_twice_rank_sums`, as from the engine's sums); rho NaN for fewer than 2 rows or a constant x
     or y in the slice, p NaN also for 2 rows. Per attribute: (n, rho, p), shape (n_labels,).
     """
-    x_order = np.argsort(x, kind="stable")
+    # the value orders need not be stable: tied values share one mid-rank whatever their order (the group orders
+    # made from them are stable sorts, so each group keeps its values sorted)
+    x_order = np.argsort(x)
     y_order = None
     out = []
     for index, (_, codes, labels) in enumerate(groups):
@@ -504,12 +510,12 @@ def _spearman_slices(x: np.ndarray, y: np.ndarray, groups, *, y_ranks: dict | No
         n = np.bincount(codes, minlength=k).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64)
         order = _group_order(x_order, codes, k)
-        rx, xx = _twice_mid_ranks(x, codes, order, starts, k)
+        rx, xx = _twice_mid_ranks(x, n, order, starts, k)
         ry, yy = (None, None) if y_ranks is None else y_ranks.get(index, (None, None))
         if ry is None:
             if y_order is None:
-                y_order = np.argsort(y, kind="stable")
-            ry, yy = _twice_mid_ranks(y, codes, _group_order(y_order, codes, k), starts, k)
+                y_order = np.argsort(y)
+            ry, yy = _twice_mid_ranks(y, n, _group_order(y_order, codes, k), starts, k)
             if y_ranks is not None:
                 y_ranks[index] = (ry, yy)
         xy = _grouped_exact_sums(rx * ry, codes, k, order, starts, n)
