@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, heatmap_cells, pin_slice
+from analysis import FaultlineError, figures, format_some, heatmap_cells, pin_slice
 from analysis.export import safe_csv
 
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
@@ -257,8 +257,11 @@ def extras_panel() -> None:
                "Krippendorff's alpha beyond; below 0.4 the raters disagree) and Student t intervals of mean scores, "
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
-    if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]),
+    if not disagree.empty:  # one line: how many slices, the few with the least agreement named (a cohort can flag all)
+        worst = disagree.sort_values("rater_agreement", kind="stable")["description"].head(3)
+        every = "all " if len(disagree) == len(extra) and len(extra) > 1 else ""
+        st.warning(f"Raters disagree (agreement below 0.4) in {every}"
+                   + format_some([ui.md(d) for d in worst], "slice", total=len(disagree)),
                    icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 
