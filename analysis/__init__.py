@@ -97,6 +97,7 @@ _LAZY = {
     # slicing
     "list_attributes": "slicing.attributes", "default_attributes": "slicing.attributes", "slice_table": "slicing.table",
     "attribute_notes": "slicing.attributes", "classify_attribute": "slicing.attributes",
+    "describe_predicate": "slicing.attributes",
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",

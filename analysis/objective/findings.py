@@ -39,6 +39,7 @@ import pandas as pd
 from analysis.errors import AlreadyPinnedError, FaultlineError
 from analysis.export import json_value, safe_csv
 from analysis.formatting import format_q
+from analysis.slicing.attributes import describe_predicate
 from analysis.sql import finding as S
 from analysis.store import Store
 
@@ -103,7 +104,7 @@ def _title(kind: str, target: Mapping) -> str:
         return f"Cluster {target.get('cluster', '?')}"
     if kind == "cell":
         return " x ".join(f"{v}" for v in target.values())
-    return " AND ".join(f"{k} = {v}" for k, v in target.items())
+    return describe_predicate(target, empty="")
 
 
 def _same_target(a: Mapping, b: Mapping) -> bool:
