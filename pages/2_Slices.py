@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, format_some, heatmap_cells, pin_slice
+from analysis import FaultlineError, figures, format_count, format_some, heatmap_cells, pin_slice
 from analysis.export import safe_csv
 
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
@@ -30,7 +30,7 @@ with st.sidebar:
         st.caption("Not attributes of this run, left out: " + ", ".join(ui.md(d) for d in dropped))
     left_out = {a: n["why"] for a, n in notes.items() if not n["default"] and a not in by}
     if left_out:
-        with st.expander(f"{len(left_out)} attribute(s) not sliced by default", icon=":material/filter_alt_off:"):
+        with st.expander(format_count(len(left_out), "attribute") + " not sliced by default", icon=":material/filter_alt_off:"):
             st.markdown("\n".join(f"- **{ui.md(a)}**: {ui.md(why)}" for a, why in left_out.items()))
     if capped := ui.default_attributes_note(db, version, run_id):
         st.caption(capped)

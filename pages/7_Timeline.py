@@ -81,7 +81,7 @@ except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
 info = traj.series
-st.caption(f"{len(info.run_ids)} runs ordered by {info.order_by}: " + " → ".join(info.labels)
+st.caption(f"{analysis.format_count(len(info.run_ids), 'run')} ordered by {info.order_by}: " + " → ".join(info.labels)
            + f"; reference {info.run_names[info.reference_index]}. "
            + ("Runs share their examples with the reference: trends and departures use the shared examples."
               if traj.paired else "Runs hold different examples: departures use the two-proportion test.")
