@@ -34,6 +34,13 @@ def fmt_interval(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"[{fmt_pct(low, digits)}, {fmt_pct(high, digits)}]"
 
 
+#: One precision per kind of number, on every page (the trial saw "0.49" beside "0.490"): a score or a mean of
+#: scores (and their differences) with three decimals, a preference AUC and its interval with two.
+SCORE_DIGITS = 3
+AUC_DIGITS = 2
+SCORE_FORMAT = f"%.{SCORE_DIGITS}f"
+AUC_FORMAT = f"%.{AUC_DIGITS}f"
+
 fmt_q = analysis.format_q
 """A q-value for display (:func:`analysis.format_q`)."""
 
@@ -394,9 +401,9 @@ def modes_display(result) -> pd.DataFrame:
 
 
 SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),
-                      "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format="%.3f"),
-                      "auc_low": st.column_config.NumberColumn("95% low", format="%.2f"),
-                      "auc_high": st.column_config.NumberColumn("95% high", format="%.2f"),
+                      "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format=AUC_FORMAT),
+                      "auc_low": st.column_config.NumberColumn("95% low", format=AUC_FORMAT),
+                      "auc_high": st.column_config.NumberColumn("95% high", format=AUC_FORMAT),
                       "smd": st.column_config.NumberColumn("d", format="%.2f"), "q": q_column()}
 
 
