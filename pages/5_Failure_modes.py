@@ -191,7 +191,9 @@ if where:
 
 # ------------------------------------------------------------------------------- the modes
 st.subheader("Failure modes and where they concentrate")
-st.dataframe(ui.tables.modes_display(result), hide_index=True, width="stretch", key="fm_modes_table",
+modes_shown = ui.tables.modes_display(result)
+st.dataframe(modes_shown, hide_index=True, width="stretch", key="fm_modes_table",
+             row_height=ui.tables.modes_row_height(modes_shown), height=ui.tables.modes_table_height(modes_shown),
              column_config=ui.tables.MODE_COLUMNS)
 
 # ------------------------------------------------------------------------------ the matrix
