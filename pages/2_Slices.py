@@ -93,11 +93,10 @@ def slice_summary(row) -> str:
     method = f" ({ui.md(row['ci_method'])} interval)" if isinstance(row.get("ci_method"), str) else ""
     if graded:
         stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]{method}")
-        count = f"{row['n']:,} examples"
-    else:
-        stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}{method}"
-        count = f"{row['n']:,} examples ({int(row['errors']):,} wrong)"
-    return (f"**{ui.md(row['description'])}**: {count}, {stats}, q = {ui.fmt_q(row['q_value'])} "
+    else:  # the error count and the interval's method: columns after the interval in the table
+        stats = (f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
+                 f"{method}, {int(row['errors']):,} wrong")
+    return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
             f"(over the {family:,} slices tested here)")
 
 

@@ -23,6 +23,7 @@ db, version = str(store.path), store.data_version()
 pair = ui.comparable_pair(db, version) or (None, None)  # by default two runs that share example ids
 baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0, default=pair[0])
 candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1, default=pair[1])
+ui.set_current_pair(baseline, candidate)  # the pair the Report page starts from
 all_attrs, default_attrs = ui.attributes(db, version, baseline)
 where = ui.cohort_box(store, db, version, baseline, key="compare_cohort")  # read on the baseline's fields
 CORRECT = "correct"

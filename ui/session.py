@@ -138,6 +138,35 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
     return remember(choice, key=f"chosen_{key}", query_param=key)
 
 
+# ------------------------------------------------------------------ the current pair (baseline, candidate)
+#: The pair the user last looked at on Compare (baseline, candidate), and how many times Compare showed a pair: a
+#: page that offers a pair (Report) takes it when Compare showed one since that page last took it.
+PAIR_KEY, PAIR_SEQ_KEY = "current_pair", "current_pair_seq"
+#: The session's run (the run picker's ``chosen_run``) and baseline (shared by Failure modes and Report).
+RUN_KEY, BASELINE_KEY = "chosen_run", "fm_chosen_baseline"
+
+
+def set_current_pair(baseline: str, candidate: str) -> None:
+    """The pair shown on Compare becomes the session's current pair (two different runs only)."""
+    if baseline and candidate and baseline != candidate:
+        st.session_state[PAIR_KEY] = (baseline, candidate)
+        st.session_state[PAIR_SEQ_KEY] = st.session_state.get(PAIR_SEQ_KEY, 0) + 1
+
+
+def take_current_pair(page: str) -> tuple[str, str] | None:
+    """Make Compare's pair the session's run (its candidate) and baseline, once per showing of Compare, for
+    ``page`` (a key of its own): call before the page's run picker. Returns the pair taken now, or None (no pair,
+    or taken already: a choice made on the page since then wins)."""
+    pair, seq = st.session_state.get(PAIR_KEY), st.session_state.get(PAIR_SEQ_KEY, 0)
+    taken_key = f"{page}_pair_taken"
+    if not pair or st.session_state.get(taken_key) == seq:
+        return None
+    st.session_state[taken_key] = seq
+    st.session_state[RUN_KEY] = pair[1]
+    st.session_state[BASELINE_KEY] = pair[0]
+    return tuple(pair)
+
+
 def run_label(names: dict[str, str]):
     """How a run reads in a picker 240 px wide (the sidebar at 1280x720): its name, with its id only where two runs
     share the name (a long "name (id)" was cut before the name's end)."""
