@@ -90,14 +90,16 @@ c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-va
 def slice_summary(row) -> str:
     """One slice's statistics in a line (Markdown): its size, rate or mean with the 95% interval, and q with its
     family."""
-    method = f" ({ui.md(row['ci_method'])} interval)" if isinstance(row.get("ci_method"), str) else ""
+    # the secondary columns, after the interval in the table: the error count and the interval's method
+    extra = [] if graded else [f"{int(row['errors']):,} wrong"]
+    if isinstance(row.get("ci_method"), str):
+        extra.append(f"{ui.md(row['ci_method'])} interval")
     if graded:
-        stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]{method}")
-    else:  # the error count and the interval's method: columns after the interval in the table
-        stats = (f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
-                 f"{method}, {int(row['errors']):,} wrong")
+        stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+    else:
+        stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
     return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
-            f"(over the {family:,} slices tested here)")
+            f"(over the {family:,} slices tested here)" + (f"; {', '.join(extra)}" if extra else ""))
 
 
 landing = ui.slices_landing(run_id)

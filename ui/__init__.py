@@ -108,9 +108,8 @@ from ui.session import (
     reset_spec_draft,
     run_label,
     run_picker,
-    set_current_pair,
-    take_current_pair,
     run_spec,
+    set_current_pair,
     set_spec_draft,
     show_error,
     show_flash,
@@ -120,6 +119,7 @@ from ui.session import (
     spec_draft,
     spec_of_choice,
     table_key,
+    take_current_pair,
     take_spec_upload,
 )
 from ui.tables import (
