@@ -165,9 +165,9 @@ def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") 
     return {**columns, key: q_column(label, family)}
 
 
-#: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average) and the
-#: room the grid adds around it (padding and the sort and menu icons).
-HEADER_CHAR_PX, HEADER_PAD_PX = 6.4, 30
+#: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average, 5.6 for
+#: "q (BH over 375 slices)") and the room the grid adds around it (padding and the sort and menu icons).
+HEADER_CHAR_PX, HEADER_PAD_PX = 6.0, 26
 
 
 def header_width(label: str) -> int:
@@ -210,7 +210,7 @@ def slice_column(label: str = "Slice", width: int = SLICE_WIDTH):
 
 #: A narrower slice column for the tables whose every essential column must fit beside it at 1280x720 (the main
 #: area is 818 px wide there): a longer description is read whole in the selected row's summary below the table.
-NARROW_SLICE_WIDTH = 220
+NARROW_SLICE_WIDTH = 205
 #: A percentage column as wide as "95% high" and "100.0%" need (the grid's default left them 72 px).
 RATE_WIDTH = 66
 
@@ -219,8 +219,13 @@ RATE_WIDTH = 66
 COUNT_FORMAT = "localized"
 
 
-def count(label: str, help: str | None = None):
-    return st.column_config.NumberColumn(label, format=COUNT_FORMAT, help=help)
+def count(label: str, help: str | None = None, width: int | None = None):
+    """A column of counts, with thousands separators; ``width`` in pixels (default: the grid's)."""
+    return st.column_config.NumberColumn(label, format=COUNT_FORMAT, help=help, width=width)
+
+
+#: A count column as wide as "1,000,000" needs (a slice of a run of a million examples).
+COUNT_WIDTH = 76
 
 
 def _pct(values) -> pd.Series:
@@ -256,7 +261,7 @@ CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high"
 
 # ------------------------------------------------------------------ slices
 SLICE_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH),
-                 "status": "Status", "n": count("n"), "errors": count("errors"),
+                 "status": "Status", "n": count("n", width=COUNT_WIDTH), "errors": count("errors"),
                  "rate": percent("Error rate", width=RATE_WIDTH + 6),
                  "ci_low": percent("95% low", width=RATE_WIDTH), "ci_high": percent("95% high", width=RATE_WIDTH),
                  "ci_method": "Interval method",
@@ -285,7 +290,7 @@ def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
 GRADED_EXPORT = ["order", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
                  "p_value", "test", "q_value", "too_small", "finding"]
 GRADED_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH), "status": "Status",
-                  "n": count("n", help="Examples with the score"),
+                  "n": count("n", help="Examples with the score", width=COUNT_WIDTH),
                   "mean": st.column_config.NumberColumn("Mean score", format="%.3f"),
                   "ci_low": st.column_config.NumberColumn("95% low", format="%.3f", help="Student t interval"),
                   "ci_high": st.column_config.NumberColumn("95% high", format="%.3f", help="Student t interval"),
