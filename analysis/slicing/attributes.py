@@ -945,9 +945,28 @@ def describe_condition(name: str, label: str, *, binned: bool | None = False) ->
 
 
 def describe_predicate(predicate, *, empty: str = "(all examples)") -> str:
-    """A slice's predicate (attribute -> value label, as tables and findings keep it) in words: its conditions by
-    :func:`describe_condition` (bins recognised by their labels) joined by ``AND``; ``empty`` for no condition.
+    """A slice's predicate in words, each condition written by :func:`describe_condition`.
 
+    Parameters
+    ----------
+    predicate : mapping of str to str
+        Attribute -> value label, as the slice tables, findings and comparison rows keep a slice. A numeric bin's
+        label (``≤ 12``, ``> 380``, ``12 – 57``) is recognised by its shape (:func:`is_bin_label`).
+    empty : str, default "(all examples)"
+        What a predicate with no condition reads.
+
+    Returns
+    -------
+    str
+        The conditions joined by ``AND`` in the predicate's order (``language = sw AND input_length > 380``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``predicate`` is not a mapping (nor pairs of attribute and label).
+
+    Examples
+    --------
     >>> describe_predicate({"language": "sw", "input_length": "> 380"})
     'language = sw AND input_length > 380'
     >>> describe_predicate({})
