@@ -108,6 +108,8 @@ if landed:
     landing_slot.info(f"Opened from the Clusters page: {slice_summary(table.iloc[landed[0]])}. It is selected in "
                       "the table below; [its examples](#examples-of-a-slice) follow the table.",
                       icon=":material/filter_alt:")
+    # the summary is at the top: the page opens there, wherever the user was on the page they came from
+    ui.scroll_to_top_once(("landing", run_id, st.session_state.get("slices_nav", 0)))
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")

@@ -452,6 +452,32 @@ def slices_landing(run_id: str) -> dict | None:
     return dict(landing["predicate"])
 
 
+#: Keeps the page's main area at its top for 4 s after arrival (any scroll not made by the user's wheel, touch, keys
+#: or mouse is undone): run once where a page lands on something shown at its top. Streamlit has no scroll API (1.67); its focus handling scrolls the main area to
+#: centre a focused element (``ys`` in the frontend bundle), and a page switched to mid-page could open scrolled.
+#: A constant script: no value from a log or the user goes into it.
+SCROLL_TO_TOP = """<script>
+(() => { const main = document.querySelector('[data-testid="stMain"]'); if (!main) return;
+  let moved = false; const until = Date.now() + 4000;
+  for (const kind of ['wheel', 'touchmove', 'keydown', 'mousedown'])
+    main.addEventListener(kind, () => { moved = true; }, {once: true, passive: true});
+  const back = () => { if (!moved && Date.now() < until && main.scrollTop > 0) main.scrollTo({top: 0}); };
+  main.addEventListener('scroll', back, {passive: true});
+  setTimeout(back, 0);
+  setTimeout(() => main.removeEventListener('scroll', back), 4000);
+})();
+</script>"""
+
+
+def scroll_to_top_once(token) -> None:
+    """Scroll the main area to its top once for ``token`` (e.g. a landing): the script is sent on the first run that
+    asks for this token only, in the sidebar (it takes no room in the page)."""
+    if st.session_state.get("scrolled_for") == token:
+        return
+    st.session_state["scrolled_for"] = token
+    st.sidebar.html(SCROLL_TO_TOP, unsafe_allow_javascript=True)
+
+
 def leave_slices_landing() -> bool:
     """Forget the landing slice (another slice was selected); True if there was one."""
     return st.session_state.pop(SLICES_LANDING_KEY, None) is not None
