@@ -19,7 +19,7 @@ from analysis.formats import FORMATS, detect_format
 from analysis.formats.helm import REQUIRED as HELM_REQUIRED_FILES
 from analysis.formats.helm import skipped_runs
 from analysis.formats.roles import ALL_ROLES, RoleGuess, edited_guess, guess_roles, load_mapping
-from analysis.formatting import format_headline, format_q, format_threshold
+from analysis.formatting import format_count, format_headline, format_q, format_some, format_threshold
 from analysis.sql import DEFAULT_LOCK_TIMEOUT_S, quote_ident
 from analysis.store import (
     DB_ENV_VAR,
@@ -97,6 +97,7 @@ _LAZY = {
     # slicing
     "list_attributes": "slicing.attributes", "default_attributes": "slicing.attributes", "slice_table": "slicing.table",
     "attribute_notes": "slicing.attributes", "classify_attribute": "slicing.attributes",
+    "describe_predicate": "slicing.attributes",
     "heatmap": "slicing.table", "heatmap_cells": "slicing.table", "slice_examples": "slicing.table", "slice_extras": "slicing.extras",
     "extras_available": "slicing.extras",
     "discover": "slicing.discovery", "compare_runs": "slicing.compare", "gate": "slicing.compare",
@@ -149,7 +150,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "ALL_ROLES", "DB_ENV_VAR", "DEFAULT_DB_PATH", "FORMATS", "FaultlineError", "HELM_REQUIRED_FILES", "IngestReport",
-    "InputError", "PlannedRun", "RECONCILIATION_VERDICTS", "skipped_runs", "edited_guess", "format_headline", "format_q", "format_threshold",
+    "InputError", "PlannedRun", "RECONCILIATION_VERDICTS", "skipped_runs", "edited_guess", "format_count", "format_headline", "format_q", "format_some", "format_threshold",
     "RoleGuess", "RunInfo", "RunNotFoundError", "Store", "StoreBusyError", "__version__", "detect_format",
     "guess_roles", "load_mapping", "open_store", "quote_ident", "resolve_db_path", "sha256_file", *_LAZY,
 ]

@@ -30,6 +30,81 @@ def format_q(q: float | None) -> str:
     return repr(q)  # pragma: no cover - below 1 by less than 1e-15: every digit shown
 
 
+def format_count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count in running text, as every view writes it (never "1819 slice(s)").
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    noun : str
+        What is counted, in the singular.
+    plural : str, optional
+        Its plural when not ``noun + "s"``.
+
+    Returns
+    -------
+    str
+        The count with thousands separated by commas (as the tables' localized format reads in English) and the
+        noun in the singular for exactly one, in the plural otherwise.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``n`` is not a number.
+
+    Examples
+    --------
+    >>> format_count(1819, "slice"), format_count(1, "slice"), format_count(0, "pair")
+    ('1,819 slices', '1 slice', '0 pairs')
+    >>> format_count(7032, "pair"), format_count(2, "query", "queries")
+    ('7,032 pairs', '2 queries')
+    """
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def format_some(names, noun: str, plural: str | None = None, *, shown: int = 3, total: int | None = None) -> str:
+    """A count of things with at most ``shown`` of their names, in one line.
+
+    Parameters
+    ----------
+    names : iterable
+        Their names, in the order to show (most telling first); already escaped for where they go.
+    noun, plural : str
+        What they are (:func:`format_count`).
+    shown : int, default 3
+        How many names at most.
+    total : int, optional
+        How many there are, when only the first few names are passed (default: ``len(names)``).
+
+    Returns
+    -------
+    str
+        ``37 slices, e.g. a, b, c`` when some are left out, ``2 slices: a, b`` when every one is named.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``total`` is not a number.
+
+    Examples
+    --------
+    >>> format_some(["a", "b", "c", "d"], "slice")
+    '4 slices, e.g. a, b, c'
+    >>> format_some(["a"], "slice"), format_some(["a", "b"], "slice", total=1200)
+    ('1 slice: a', '1,200 slices, e.g. a, b')
+    """
+    names = [str(x) for x in names]
+    total = len(names) if total is None else int(total)
+    head = format_count(total, noun, plural)
+    if not names:
+        return head
+    if total <= shown and len(names) == total:
+        return f"{head}: " + ", ".join(names)
+    return f"{head}, e.g. " + ", ".join(names[:shown])
+
+
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, heatmap_cells, pin_slice
+from analysis import FaultlineError, figures, format_count, format_some, heatmap_cells, pin_slice
 from analysis.export import safe_csv
 
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
@@ -30,7 +30,7 @@ with st.sidebar:
         st.caption("Not attributes of this run, left out: " + ", ".join(ui.md(d) for d in dropped))
     left_out = {a: n["why"] for a, n in notes.items() if not n["default"] and a not in by}
     if left_out:
-        with st.expander(f"{len(left_out)} attribute(s) not sliced by default", icon=":material/filter_alt_off:"):
+        with st.expander(format_count(len(left_out), "attribute") + " not sliced by default", icon=":material/filter_alt_off:"):
             st.markdown("\n".join(f"- **{ui.md(a)}**: {ui.md(why)}" for a, why in left_out.items()))
     if capped := ui.default_attributes_note(db, version, run_id):
         st.caption(capped)
@@ -90,12 +90,16 @@ c4.metric("Worse than the rest", f"{int(shown['finding'].sum()):,}", help=f"q-va
 def slice_summary(row) -> str:
     """One slice's statistics in a line (Markdown): its size, rate or mean with the 95% interval, and q with its
     family."""
+    # the secondary columns, after the interval in the table: the error count and the interval's method
+    extra = [] if graded else [f"{int(row['errors']):,} wrong"]
+    if isinstance(row.get("ci_method"), str):
+        extra.append(f"{ui.md(row['ci_method'])} interval")
     if graded:
         stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
     else:
         stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
     return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
-            f"(over the {family:,} slices tested here)")
+            f"(over the {family:,} slices tested here)" + (f"; {', '.join(extra)}" if extra else ""))
 
 
 landing = ui.slices_landing(run_id)
@@ -104,6 +108,8 @@ if landed:
     landing_slot.info(f"Opened from the Clusters page: {slice_summary(table.iloc[landed[0]])}. It is selected in "
                       "the table below; [its examples](#examples-of-a-slice) follow the table.",
                       icon=":material/filter_alt:")
+    # the summary is at the top: the page opens there, wherever the user was on the page they came from
+    ui.scroll_to_top_once(("landing", run_id, st.session_state.get("slices_nav", 0)))
 note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
@@ -257,8 +263,11 @@ def extras_panel() -> None:
                "Krippendorff's alpha beyond; below 0.4 the raters disagree) and Student t intervals of mean scores, "
                "where the run has the columns.")
     disagree = extra[extra["raters_disagree"]] if "raters_disagree" in extra else extra.iloc[0:0]
-    if not disagree.empty:
-        st.warning("Raters disagree in: " + ", ".join(ui.md(d) for d in disagree["description"]),
+    if not disagree.empty:  # one line: how many slices, the few with the least agreement named (a cohort can flag all)
+        worst = disagree.sort_values("rater_agreement", kind="stable")["description"].head(3)
+        every = "all " if len(disagree) == len(extra) and len(extra) > 1 else ""
+        st.warning(f"Raters disagree (agreement below 0.4) in {every}"
+                   + format_some([ui.md(d) for d in worst], "slice", total=len(disagree)),
                    icon=":material/group_off:")
     st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import figures, gate, pin_comparison, score_unit
+from analysis import figures, format_count, gate, pin_comparison, score_unit
 from analysis.export import safe_csv
 
 ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
@@ -23,6 +23,7 @@ db, version = str(store.path), store.data_version()
 pair = ui.comparable_pair(db, version) or (None, None)  # by default two runs that share example ids
 baseline = ui.run_picker(store, label="Baseline", key="baseline", default_index=0, default=pair[0])
 candidate = ui.run_picker(store, label="Candidate", key="candidate", default_index=1, default=pair[1])
+ui.set_current_pair(baseline, candidate)  # the pair the Report page starts from
 all_attrs, default_attrs = ui.attributes(db, version, baseline)
 where = ui.cohort_box(store, db, version, baseline, key="compare_cohort")  # read on the baseline's fields
 CORRECT = "correct"
@@ -67,7 +68,7 @@ overall = comparison.overall()
 if result.passed:
     st.success(f"Gate passed: no slice lost more than {max_drop * 100:.1f} points of accuracy significantly.", icon=":material/check_circle:")
 else:
-    st.error(f"Gate failed: {len(result.breaking):,} slice(s) lost more than {max_drop * 100:.1f} points of accuracy significantly "
+    st.error(f"Gate failed: {format_count(len(result.breaking), 'slice')} lost more than {max_drop * 100:.1f} points of accuracy significantly "
              f"(q < {fdr}).", icon=":material/block:")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Matched examples", f"{comparison.matched:,}")
@@ -201,8 +202,8 @@ def rows_and_pairs() -> None:
                          "input": st.column_config.TextColumn("Input", width="medium"),
                          "base_output": st.column_config.TextColumn("Baseline output", width="medium"),
                          "cand_output": st.column_config.TextColumn("Candidate output", width="medium"),
-                         "base_score": st.column_config.NumberColumn("Baseline score", format="%.3g"),
-                         "cand_score": st.column_config.NumberColumn("Candidate score", format="%.3g"),
+                         "base_score": st.column_config.NumberColumn("Baseline score", format=ui.tables.SCORE_FORMAT),
+                         "cand_score": st.column_config.NumberColumn("Candidate score", format=ui.tables.SCORE_FORMAT),
                          "reference": st.column_config.TextColumn("Reference", width="small")})
         ui.open_clicked("compare_pair_open_click", shown)  # one click on Open opens the candidate's example
         ids = list(pairs["example_id"].astype(str))
@@ -217,7 +218,7 @@ def rows_and_pairs() -> None:
                 ok = one[f"{side}_correct"]
                 word = "right" if ok is True or ok == 1 else "wrong" if ok is False or ok == 0 else "unscored"
                 score = one[f"{side}_score"]
-                score_text = "" if pd.isna(score) else f", score {float(score):.3g}"
+                score_text = "" if pd.isna(score) else f", score {float(score):.{ui.tables.SCORE_DIGITS}f}"
                 st.markdown(f"**{label}** ({word}{score_text}) · [open]({ui.example_link(run, chosen, where, origin)})")
                 st.markdown(ui.md(one[f"{side}_output"]) if pd.notna(one[f"{side}_output"]) else "*(no output)*")
         if pd.notna(one["reference"]):

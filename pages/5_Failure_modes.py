@@ -10,6 +10,7 @@ from analysis import (
     SpecError,
     add_annotation,
     figures,
+    format_count,
     pin_finding,
     retract_annotation,
     save_spec,
@@ -118,8 +119,9 @@ with st.expander(title, expanded=spec_error is not None, icon=":material/tune:")
                               for i in range(lo, hi)), language=None)
     elif objective is not None:
         added = sum(not m.default for m in objective.modes)
-        st.success(f"Valid spec: {len(objective.components)} components, {len(objective.modes)} failure modes "
-                   f"({added} added, {len(objective.aliases)} renamed), {len(objective.rules)} rules.",
+        st.success(f"Valid spec: {format_count(len(objective.components), 'component')}, "
+                   f"{format_count(len(objective.modes), 'failure mode')} ({added:,} added, "
+                   f"{len(objective.aliases):,} renamed), {format_count(len(objective.rules), 'rule')}.",
                    icon=":material/check_circle:")
         with st.form("fm_spec_save_form", clear_on_submit=False):
             f1, f2 = st.columns(2)
@@ -189,7 +191,9 @@ if where:
 
 # ------------------------------------------------------------------------------- the modes
 st.subheader("Failure modes and where they concentrate")
-st.dataframe(ui.tables.modes_display(result), hide_index=True, width="stretch", key="fm_modes_table",
+modes_shown = ui.tables.modes_display(result)
+st.dataframe(modes_shown, hide_index=True, width="stretch", key="fm_modes_table",
+             row_height=ui.tables.modes_row_height(modes_shown), height=ui.tables.modes_table_height(modes_shown),
              column_config=ui.tables.MODE_COLUMNS)
 
 # ------------------------------------------------------------------------------ the matrix
@@ -296,7 +300,7 @@ def cell_panel() -> None:
                                                                    "all cells"))  # every cell's signals
                 first = sep.iloc[0]
                 st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
-                           f"{first['mean_fail']:.3g} on the failures, {first['mean_ok']:.3g} on the correct answers; "
+                           f"{first['mean_fail']:.3f} on the failures, {first['mean_ok']:.3f} on the correct answers; "
                            f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
                            f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
                            f"it: {ui.md(row['goodhart_slices'])}.")

@@ -24,6 +24,11 @@ ui.page_setup("Report", "A PDF audit report that a reviewer can trust without op
 store = ui.get_store()
 if store is None:
     st.stop()
+# the pair last shown on Compare (its candidate, against its baseline), once per showing of Compare: a run or
+# baseline chosen here afterwards wins
+from_compare = ui.take_current_pair("report")
+if from_compare:
+    st.session_state["report_pair_note"] = from_compare
 run_id = ui.run_picker(store, label="Run analysed", key="run")
 if run_id is None:
     st.stop()
@@ -38,7 +43,7 @@ NONE = "(none)"
 # nearest run loaded before this one that does (a comparison needs the same examples), else none
 baseline_options = [NONE, *others]
 natural = ui.shared_baseline(str(store.path), store.data_version(), run_id, tuple(earlier)) or NONE
-wanted_baseline = ui.remembered(baseline_options, key="fm_chosen_baseline", default=natural)
+wanted_baseline = ui.remembered(baseline_options, key="fm_chosen_baseline", default=natural, query_param="baseline")
 if wanted_baseline != NONE and wanted_baseline != natural and not ui.shares_examples(
         str(store.path), store.data_version(), wanted_baseline, run_id):
     wanted_baseline = natural
@@ -84,7 +89,13 @@ with st.form("report_form"):
     generate = st.form_submit_button("Generate PDF and HTML", type="primary")
 
 if baseline != NONE:
-    ui.remember(baseline, key="fm_chosen_baseline")
+    ui.remember(baseline, key="fm_chosen_baseline", query_param="baseline")
+elif "baseline" in st.query_params:
+    del st.query_params["baseline"]
+compare_pair = st.session_state.get("report_pair_note")
+if compare_pair and tuple(compare_pair) == (None if baseline == NONE else baseline, run_id):
+    st.caption(f"Run and baseline as on the Compare page: {ui.md(names[run_id])} against "
+               f"{ui.md(names[baseline])}; a run or baseline chosen here instead is kept.")
 objective_name, objective_yaml = None, None
 if spec_choice == SPEC_SESSION:
     objective_name, objective_yaml = spec_name, spec_text

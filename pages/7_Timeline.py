@@ -81,7 +81,7 @@ except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
 info = traj.series
-st.caption(f"{len(info.run_ids)} runs ordered by {info.order_by}: " + " → ".join(info.labels)
+st.caption(f"{analysis.format_count(len(info.run_ids), 'run')} ordered by {info.order_by}: " + " → ".join(info.labels)
            + f"; reference {info.run_names[info.reference_index]}. "
            + ("Runs share their examples with the reference: trends and departures use the shared examples."
               if traj.paired else "Runs hold different examples: departures use the two-proportion test.")
@@ -165,7 +165,7 @@ def drift_view() -> None:
         "n_min": st.column_config.NumberColumn("smallest n", format="%d", help="the slice's fewest examples in a run"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
-        "slope": st.column_config.NumberColumn("trend", format="%+.2f pts", width=80,
+        "slope": st.column_config.NumberColumn("trend", format="%+.2f pts/run", width=100,
                                                help="accuracy change per run of the Cochran-Armitage line, in "
                                                     "points per run"),
         "trend_q": ui.tables.q_column("trend q", ui.tables.q_family(traj.slices["trend_q"], "slices")),

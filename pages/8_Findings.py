@@ -191,15 +191,41 @@ if review and not frame.empty:
                      + (f" · note: {row['note']}" if row["note"] else "")))
     st.stop()
 
+#: How the grid wraps a text cell (14 px Source Sans): average pixels per character, a line's height, the cell's
+#: padding (both sides), and the tallest row (a longer text is read whole in review mode).
+WRAP_CHAR_PX, WRAP_LINE_PX, WRAP_PAD_PX, WRAP_MAX_ROW_PX = 7.0, 21, 20, 400
+
+
+def findings_row_height(shown, widths: dict[str, int]) -> int:
+    """The rows' height (pixels) that shows the longest wrapped text of the ``widths`` columns (name -> pixels)
+    whole, at least the 100 px that makes the grid wrap; at most :data:`WRAP_MAX_ROW_PX`."""
+
+    def lines(value, width):
+        per_line = max(1, int((width - WRAP_PAD_PX) // WRAP_CHAR_PX))
+        words, n, used = str(value or "").split(), 1, 0
+        for word in words:  # greedy word wrap, as the grid does it
+            need = len(word) + (1 if used else 0)
+            if used and used + need > per_line:
+                n, used = n + 1, len(word)
+            else:
+                used += need
+        return n
+
+    tallest = max((lines(v, w) for c, w in widths.items() for v in shown[c]), default=1)
+    return int(min(WRAP_MAX_ROW_PX, max(100, tallest * WRAP_LINE_PX + WRAP_PAD_PX)))
+
+
 if not frame.empty:
     shown = frame.assign(sentence=[_sentence(r) for _, r in frame.iterrows()],
                          created=[f"{t:%Y-%m-%d %H:%M}" for t in frame["created_at"]])
-    # at 1280x720 the finding, its note and its sentence come first and wrap (rows taller than 64 px wrap text)
+    # at 1280x720 the finding, its sentence and its note come first and wrap (rows taller than 64 px wrap text), the
+    # rows as tall as the longest of them needs: never cut mid-sentence
     text = st.column_config.TextColumn
-    st.dataframe(shown[["title", "note", "sentence", "kind", "run_name", "cohort", "author", "created"]],
-                 hide_index=True, width="stretch", key="findings_table", row_height=100,
+    st.dataframe(shown[["title", "sentence", "note", "kind", "run_name", "cohort", "author", "created"]],
+                 hide_index=True, width="stretch", key="findings_table",
+                 row_height=findings_row_height(shown, {"title": 170, "sentence": 370, "note": 230}),
                  column_config={"title": text("Finding", width=170), "kind": "Kind",
-                                "sentence": text("In plain words", width=330), "note": text("Note", width=220),
+                                "sentence": text("In plain words", width=370), "note": text("Note", width=230),
                                 "run_name": "Run", "cohort": "Cohort", "author": "Pinned by",
                                 "created": "When (UTC)"})
     with st.expander("Withdraw a finding (it is kept, marked withdrawn)"):

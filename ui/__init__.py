@@ -109,6 +109,8 @@ from ui.session import (
     run_label,
     run_picker,
     run_spec,
+    scroll_to_top_once,
+    set_current_pair,
     set_spec_draft,
     show_error,
     show_flash,
@@ -118,6 +120,7 @@ from ui.session import (
     spec_draft,
     spec_of_choice,
     table_key,
+    take_current_pair,
     take_spec_upload,
 )
 from ui.tables import (
@@ -135,7 +138,7 @@ __all__ = [
     "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "forget_cluster_job",
     "get_store", "headline", "link_baseline", "link_result", "md", "mode_examples", "objective", "page_setup", "page_with_run",
     "author_input", "pick_once", "reconciliation", "remember", "remembered", "reset_spec_draft", "run_listing",
-    "run_label", "run_picker",
+    "run_label", "run_picker", "set_current_pair", "take_current_pair", "scroll_to_top_once",
     "set_spec_draft", "show_error", "show_flash", "show_pin_result", "pin_clicked", "already_pinned", "slices_landing", "leave_slices_landing", "slice_examples", "slices", "figure", "spec_draft", "start_cluster_warm_up", "precompute_next",
     "take_spec_upload", "forget_plan", "close_popover", "choose_slice", "chosen_slice", "open_on_slices_page", "remember_list",
     "remembered_list", "table_key", "comparable_pair", "shared_baseline", "shares_examples", "plan_uploads", "prune_staged", "upload_plan", "upload_plan_error",

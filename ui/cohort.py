@@ -250,7 +250,7 @@ def example_set_ids(db: str, version: int, run_id: str, set_text: str,
             predicate = dict(spec["predicate"])
             examples = cache.slice_examples(db, version, run_id, tuple(predicate.items()), int(spec.get("bins", 5)),
                                             where=where)
-            words = " AND ".join(f"{k} = {v}" for k, v in predicate.items()) or "every example"
+            words = analysis.describe_predicate(predicate, empty="every example")
             return [str(i) for i in examples["example_id"]], f"the slice {words}"
         if kind == "mode":  # the spec the list was made with (a choice: demo, saved:NAME, ...), else the run's
             from ui import session
@@ -267,7 +267,7 @@ def example_set_ids(db: str, version: int, run_id: str, set_text: str,
             _, pairs = cache.comparison_drilldown(db, version, spec["baseline"], spec["candidate"],
                                                   tuple(sorted(predicate.items())), tuple(spec["verdicts"]),
                                                   where=where)
-            words = " AND ".join(f"{k} = {v}" for k, v in predicate.items()) or "every example"
+            words = analysis.describe_predicate(predicate, empty="every example")
             verdicts = ", ".join(str(v).replace("_", " ") for v in spec["verdicts"]) or "every verdict"
             return list(dict.fromkeys(str(i) for i in pairs["example_id"])), f"the {verdicts} pairs of {words}"
     except (ValueError, KeyError, TypeError, FaultlineError):

@@ -138,6 +138,35 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
     return remember(choice, key=f"chosen_{key}", query_param=key)
 
 
+# ------------------------------------------------------------------ the current pair (baseline, candidate)
+#: The pair the user last looked at on Compare (baseline, candidate), and how many times Compare showed a pair: a
+#: page that offers a pair (Report) takes it when Compare showed one since that page last took it.
+PAIR_KEY, PAIR_SEQ_KEY = "current_pair", "current_pair_seq"
+#: The session's run (the run picker's ``chosen_run``) and baseline (shared by Failure modes and Report).
+RUN_KEY, BASELINE_KEY = "chosen_run", "fm_chosen_baseline"
+
+
+def set_current_pair(baseline: str, candidate: str) -> None:
+    """The pair shown on Compare becomes the session's current pair (two different runs only)."""
+    if baseline and candidate and baseline != candidate:
+        st.session_state[PAIR_KEY] = (baseline, candidate)
+        st.session_state[PAIR_SEQ_KEY] = st.session_state.get(PAIR_SEQ_KEY, 0) + 1
+
+
+def take_current_pair(page: str) -> tuple[str, str] | None:
+    """Make Compare's pair the session's run (its candidate) and baseline, once per showing of Compare, for
+    ``page`` (a key of its own): call before the page's run picker. Returns the pair taken now, or None (no pair,
+    or taken already: a choice made on the page since then wins)."""
+    pair, seq = st.session_state.get(PAIR_KEY), st.session_state.get(PAIR_SEQ_KEY, 0)
+    taken_key = f"{page}_pair_taken"
+    if not pair or st.session_state.get(taken_key) == seq:
+        return None
+    st.session_state[taken_key] = seq
+    st.session_state[RUN_KEY] = pair[1]
+    st.session_state[BASELINE_KEY] = pair[0]
+    return tuple(pair)
+
+
 def run_label(names: dict[str, str]):
     """How a run reads in a picker 240 px wide (the sidebar at 1280x720): its name, with its id only where two runs
     share the name (a long "name (id)" was cut before the name's end)."""
@@ -421,6 +450,32 @@ def slices_landing(run_id: str) -> dict | None:
     if not landing or landing.get("run") != run_id or chosen_slice(run_id) != landing.get("predicate"):
         return None
     return dict(landing["predicate"])
+
+
+#: Keeps the page's main area at its top for 4 s after arrival (any scroll not made by the user's wheel, touch, keys
+#: or mouse is undone): run once where a page lands on something shown at its top. Streamlit has no scroll API (1.67); its focus handling scrolls the main area to
+#: centre a focused element (``ys`` in the frontend bundle), and a page switched to mid-page could open scrolled.
+#: A constant script: no value from a log or the user goes into it.
+SCROLL_TO_TOP = """<script>
+(() => { const main = document.querySelector('[data-testid="stMain"]'); if (!main) return;
+  let moved = false; const until = Date.now() + 4000;
+  for (const kind of ['wheel', 'touchmove', 'keydown', 'mousedown'])
+    main.addEventListener(kind, () => { moved = true; }, {once: true, passive: true});
+  const back = () => { if (!moved && Date.now() < until && main.scrollTop > 0) main.scrollTo({top: 0}); };
+  main.addEventListener('scroll', back, {passive: true});
+  setTimeout(back, 0);
+  setTimeout(() => main.removeEventListener('scroll', back), 4000);
+})();
+</script>"""
+
+
+def scroll_to_top_once(token) -> None:
+    """Scroll the main area to its top once for ``token`` (e.g. a landing): the script is sent on the first run that
+    asks for this token only, in the sidebar (it takes no room in the page)."""
+    if st.session_state.get("scrolled_for") == token:
+        return
+    st.session_state["scrolled_for"] = token
+    st.sidebar.html(SCROLL_TO_TOP, unsafe_allow_javascript=True)
 
 
 def leave_slices_landing() -> bool:

@@ -34,6 +34,13 @@ def fmt_interval(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"[{fmt_pct(low, digits)}, {fmt_pct(high, digits)}]"
 
 
+#: One precision per kind of number, on every page (the trial saw "0.49" beside "0.490"): a score or a mean of
+#: scores (and their differences) with three decimals, a preference AUC and its interval with two.
+SCORE_DIGITS = 3
+AUC_DIGITS = 2
+SCORE_FORMAT = f"%.{SCORE_DIGITS}f"
+AUC_FORMAT = f"%.{AUC_DIGITS}f"
+
 fmt_q = analysis.format_q
 """A q-value for display (:func:`analysis.format_q`)."""
 
@@ -99,9 +106,10 @@ RECONCILIATION_COLUMNS = {"name": "Run", "tool": "Tool", "metric": "Tool's metri
 # formats them, so a click on a heading sorts 9.9% below 81.2%. Downloads hold the engine's columns instead
 # (fractions, as ``--json`` gives them): :func:`export_frame`.
 
-def percent(label: str, help: str | None = None):
-    """A column of percentages (numbers x 100) shown with one decimal: 12.3%."""
-    return st.column_config.NumberColumn(label, format="%.1f%%", help=help)
+def percent(label: str, help: str | None = None, width: int | None = None):
+    """A column of percentages (numbers x 100) shown with one decimal: 12.3%; ``width`` in pixels (default: the
+    grid's)."""
+    return st.column_config.NumberColumn(label, format="%.1f%%", help=help, width=width)
 
 
 def points(label: str, help: str | None = None):
@@ -157,9 +165,9 @@ def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") 
     return {**columns, key: q_column(label, family)}
 
 
-#: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average) and the
-#: room the grid adds around it (padding and the sort and menu icons).
-HEADER_CHAR_PX, HEADER_PAD_PX = 6.4, 30
+#: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average, 5.6 for
+#: "q (BH over 375 slices)") and the room the grid adds around it (padding and the sort and menu icons).
+HEADER_CHAR_PX, HEADER_PAD_PX = 6.0, 26
 
 
 def header_width(label: str) -> int:
@@ -195,17 +203,29 @@ def styled(frame: pd.DataFrame, q_columns: tuple[str, ...] = Q_COLUMNS):
 SLICE_WIDTH = 260
 
 
-def slice_column(label: str = "Slice"):
-    """The column of a slice's description, :data:`SLICE_WIDTH` wide."""
-    return st.column_config.TextColumn(label, width=SLICE_WIDTH)
+def slice_column(label: str = "Slice", width: int = SLICE_WIDTH):
+    """The column of a slice's description, :data:`SLICE_WIDTH` wide unless ``width`` (pixels) is given."""
+    return st.column_config.TextColumn(label, width=width)
+
+
+#: A narrower slice column for the tables whose every essential column must fit beside it at 1280x720 (the main
+#: area is 818 px wide there): a longer description is read whole in the selected row's summary below the table.
+NARROW_SLICE_WIDTH = 205
+#: A percentage column as wide as "95% high" and "100.0%" need (the grid's default left them 72 px).
+RATE_WIDTH = 66
 
 
 #: How counts read in the tables: with the browser's thousands separators ("36,421", not "36421"), still numbers.
 COUNT_FORMAT = "localized"
 
 
-def count(label: str, help: str | None = None):
-    return st.column_config.NumberColumn(label, format=COUNT_FORMAT, help=help)
+def count(label: str, help: str | None = None, width: int | None = None):
+    """A column of counts, with thousands separators; ``width`` in pixels (default: the grid's)."""
+    return st.column_config.NumberColumn(label, format=COUNT_FORMAT, help=help, width=width)
+
+
+#: A count column as wide as "1,000,000" needs (a slice of a run of a million examples).
+COUNT_WIDTH = 76
 
 
 def _pct(values) -> pd.Series:
@@ -240,9 +260,11 @@ CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high"
 
 
 # ------------------------------------------------------------------ slices
-SLICE_COLUMNS = {"description": slice_column(),
-                 "status": "Status", "n": count("n"), "errors": count("errors"), "rate": percent("Error rate"),
-                 "ci_low": percent("95% low"), "ci_high": percent("95% high"), "ci_method": "Interval method",
+SLICE_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH),
+                 "status": "Status", "n": count("n", width=COUNT_WIDTH), "errors": count("errors"),
+                 "rate": percent("Error rate", width=RATE_WIDTH + 6),
+                 "ci_low": percent("95% low", width=RATE_WIDTH), "ci_high": percent("95% high", width=RATE_WIDTH),
+                 "ci_method": "Interval method",
                  "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
                  "q": q_column()}
 
@@ -250,7 +272,8 @@ SLICE_COLUMNS = {"description": slice_column(),
 def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table, the essential columns first (in view at 1280x720): status (a "too small" slice must
     not read as a finding; with ``fdr``, a slice significantly better than the rest says so too), q-value and the
-    difference to the rest in points, then n, rate and its interval in percent, interval method."""
+    difference to the rest in points, then n, rate and its interval in percent; the error count and the interval
+    method after them (secondary: in the selected slice's summary too)."""
     better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
               if len(view) else [])
     return pd.DataFrame({
@@ -258,16 +281,16 @@ def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
         "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
                    for s, f, b in zip(view["too_small"], view["finding"], better)],
         "q": q_values(view["q_value"]), "vs_rest": _pct(view["difference"]),  # the effect beside its evidence
-        "n": view["n"].to_numpy(), "errors": view["errors"].to_numpy(), "rate": _pct(view["error_rate"]),
-        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]),
+        "n": view["n"].to_numpy(), "rate": _pct(view["error_rate"]),
+        "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "errors": view["errors"].to_numpy(),
         "ci_method": view["ci_method"].to_numpy()})
 
 
 #: ... of a slice table by a graded score (``slices --outcome score.NAME --json``).
 GRADED_EXPORT = ["order", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
                  "p_value", "test", "q_value", "too_small", "finding"]
-GRADED_COLUMNS = {"description": slice_column(), "status": "Status",
-                  "n": count("n", help="Examples with the score"),
+GRADED_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH), "status": "Status",
+                  "n": count("n", help="Examples with the score", width=COUNT_WIDTH),
                   "mean": st.column_config.NumberColumn("Mean score", format="%.3f"),
                   "ci_low": st.column_config.NumberColumn("95% low", format="%.3f", help="Student t interval"),
                   "ci_high": st.column_config.NumberColumn("95% high", format="%.3f", help="Student t interval"),
@@ -375,9 +398,30 @@ def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ failure modes
-MODE_COLUMNS = {"name": "Failure mode", "dimension": "Harms", "n": count("Examples"), "share": percent("Share"),
-                "sources_text": st.column_config.TextColumn("Sources", width="medium"),
-                "where": st.column_config.TextColumn("Concentrates in", width="large")}
+#: The failure modes table at 1280x720: the mode, its count and share and where it concentrates (the finding) in
+#: view, the dimension it harms and its sources (detectors, rules, labels) after them (the matrix below shows the
+#: components).
+MODE_COLUMNS = {"name": st.column_config.TextColumn("Failure mode", width=210), "n": count("Examples"),
+                "share": percent("Share", width=58),
+                "where": st.column_config.TextColumn("Concentrates in", width=440),
+                "dimension": "Harms", "sources_text": st.column_config.TextColumn("Sources", width="medium")}
+#: Characters of "Concentrates in" that fit its one line (14 px Source Sans, about 6.2 px each, 440 px less padding); a longer text
+#: makes the rows two lines high (the grid wraps text in rows taller than 64 px).
+MODE_WHERE_CHARS = 66
+#: Row heights of the failure modes table: one line, or two where a "Concentrates in" text is longer than a line.
+MODE_ROW_PX, MODE_ROW_WRAPPED_PX = 35, 66
+
+
+def modes_row_height(shown: pd.DataFrame) -> int:
+    """The failure modes table's row height (pixels): two lines when some "Concentrates in" text needs them."""
+    longest = max((len(str(w)) for w in shown["where"]), default=0)
+    return MODE_ROW_WRAPPED_PX if longest > MODE_WHERE_CHARS else MODE_ROW_PX
+
+
+def modes_table_height(shown: pd.DataFrame) -> int:
+    """The failure modes table's height (pixels): every mode in view without scrolling inside the table (a spec
+    declares a dozen or so), at most 640."""
+    return int(min(640, 38 + len(shown) * modes_row_height(shown)))
 
 
 def modes_display(result) -> pd.DataFrame:
@@ -390,13 +434,13 @@ def modes_display(result) -> pd.DataFrame:
         share=_pct(counts["rate"]),
         sources_text=[", ".join(f"{k} ({v:,})" for k, v in s.items() if v) for s in counts["sources"]],
         where=where,
-    )[["name", "dimension", "n", "share", "sources_text", "where"]]
+    )[["name", "n", "share", "where", "dimension", "sources_text"]]
 
 
 SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),
-                      "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format="%.3f"),
-                      "auc_low": st.column_config.NumberColumn("95% low", format="%.2f"),
-                      "auc_high": st.column_config.NumberColumn("95% high", format="%.2f"),
+                      "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format=AUC_FORMAT),
+                      "auc_low": st.column_config.NumberColumn("95% low", format=AUC_FORMAT),
+                      "auc_high": st.column_config.NumberColumn("95% high", format=AUC_FORMAT),
                       "smd": st.column_config.NumberColumn("d", format="%.2f"), "q": q_column()}
 
 
@@ -406,12 +450,13 @@ def separation_display(sep: pd.DataFrame) -> pd.DataFrame:
         ["signal", "q", "auc", "auc_low", "auc_high", "n_fail", "n_ok", "smd"]]
 
 
-CONCENTRATION_COLUMNS = {"description": slice_column(),
+CONCENTRATION_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH),
                          # as wide as its longest word ("more frequent" was cut to "more fr..." at 1280x720)
                          "status": st.column_config.TextColumn("Status", width=header_width("more frequent")),
                          "n": count("n"),
-                         "in_mode": count("In the mode"), "rate": percent("Share"), "ci_low": percent("95% low"),
-                         "ci_high": percent("95% high"), "rest": percent("Rest of the run"), "q": q_column()}
+                         "in_mode": count("In the mode"), "rate": percent("Share", width=58),
+                         "ci_low": percent("95% low", width=RATE_WIDTH), "ci_high": percent("95% high", width=RATE_WIDTH),
+                         "rest": percent("Rest of run", width=header_width("Rest of run")), "q": q_column()}
 
 
 def concentration_display(table: pd.DataFrame, *, limit: int = 30, fdr: float | None = None) -> pd.DataFrame:
@@ -425,7 +470,7 @@ def concentration_display(table: pd.DataFrame, *, limit: int = 30, fdr: float | 
         rate=_pct(view["mode_rate"]), ci_low=_pct(view["ci_low"]), ci_high=_pct(view["ci_high"]),
         rest=_pct(view["rest_mode_rate"]), q=q_values(view["q_value"]),
         status=["more frequent" if f else ("less frequent" if lf else "") for f, lf in zip(view["finding"], less)],
-    )[["description", "status", "q", "n", "in_mode", "rate", "ci_low", "ci_high", "rest"]]
+    )[["description", "status", "q", "rate", "ci_low", "ci_high", "rest", "n", "in_mode"]]
 
 
 DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", format="%.3f"), "q": q_column(),

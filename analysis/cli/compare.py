@@ -21,6 +21,7 @@ from analysis.cli.common import (
 )
 from analysis.errors import FaultlineError
 from analysis.formatting import format_q
+from analysis.slicing.attributes import describe_predicate
 from analysis.slicing.compare import compare_runs
 
 
@@ -106,7 +107,7 @@ def _drill_down(baseline: str, candidate: str, examples_of: str, verdicts: list[
                    for r in pairs.astype(object).where(pairs.notna(), None).to_dict("records")]
         echo_json({"slice": predicate, "where": where, "counts": counts, "pairs": records}, ensure_ascii=False)
         return EXIT_OK
-    name = " AND ".join(f"{k} = {v}" for k, v in predicate.items()) or "(all examples)"
+    name = describe_predicate(predicate)
     click.echo(f"{name}: " + ", ".join(f"{n:,} {v.replace('_', ' ')}" for v, n in counts.items()))
     for row in pairs.itertuples():
         click.echo(f"[{row.verdict}] {row.example_id}")

@@ -8,7 +8,7 @@ import click
 
 from analysis.cli import EXIT_OK
 from analysis.cli.common import by_option, cohort_options, echo_json, open_cli_store, slicing_options, where_of
-from analysis.formatting import format_q
+from analysis.formatting import format_count, format_q
 from analysis.slicing.attributes import default_attributes
 from analysis.slicing.discovery import discover as discover_slices
 
@@ -41,7 +41,7 @@ def discover(run: str, by: list[str] | None, error_weight: float, k: int, max_or
         if as_json:
             echo_json({"run_id": result.run_id, "settings": result.settings, "slices": result.to_records()})
             return EXIT_OK
-        click.echo(f"SliceLine on {store.run(result.run_id).name}: {len(result.table)} slices "
+        click.echo(f"SliceLine on {store.run(result.run_id).name}: {format_count(len(result.table), 'slice')} "
                    f"(statistics on {result.settings['statistics_on']})")
         if by is None and (left_out := default_attributes(store, result.run_id).left_out_line()):
             click.echo(left_out)

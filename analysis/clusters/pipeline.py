@@ -55,6 +55,7 @@ from analysis.clusters.cache import cache_key, fingerprint, read_cache, records,
 from analysis.clusters.describe import EMPTY, NOISE, describe_clusters, failure_modes
 from analysis.clusters.embedders import EMBEDDERS, EmbedderInfo, embed_texts, resolve_embedder, vectors_from_column
 from analysis.errors import FaultlineError
+from analysis.formatting import format_count
 from analysis.progress import ProgressCallback, report_progress
 from analysis.slicing.table import slice_examples
 from analysis.store import Store
@@ -623,7 +624,7 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
         report_progress(progress, 0.5, "Grouping identical texts")
         labels[idx], coords[idx] = _each_distinct_its_own(texts)
         unit = np.zeros((n_total, 1), dtype=np.float32)
-        notes.append(f"Only {len(distinct)} distinct text(s): each distinct text is its own cluster "
+        notes.append(f"Only {format_count(len(distinct), 'distinct text')}: each distinct text is its own cluster "
                      "(nothing to embed).")
         timings.update(embed=0.0, reduce=0.0, cluster=time.perf_counter() - t)
         settings = _settings(prep, field_name, notes, assigned=0, n_fit=len(distinct), n_distinct=len(distinct),
@@ -649,7 +650,7 @@ def _compute(prep: _Prepared, field_name: str, progress) -> tuple[np.ndarray, np
     if n_points < MIN_DISTINCT:  # a log whose vectors are nearly all the same: each its own cluster
         report_progress(progress, 0.5, "Grouping identical vectors")
         labels[idx], coords[idx] = _each_distinct_its_own(point_of)
-        notes.append(f"Only {n_points} distinct vector(s): each is its own cluster.")
+        notes.append(f"Only {format_count(n_points, 'distinct vector')}: each is its own cluster.")
         timings.update(embed=time.perf_counter() - t, reduce=0.0, cluster=0.0)
         settings = _settings(prep, field_name, notes, assigned=0, n_fit=n_points, n_distinct=n_points,
                              method="identical vectors")

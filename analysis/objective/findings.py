@@ -38,7 +38,8 @@ import pandas as pd
 
 from analysis.errors import AlreadyPinnedError, FaultlineError
 from analysis.export import json_value, safe_csv
-from analysis.formatting import format_q
+from analysis.formatting import format_count, format_q
+from analysis.slicing.attributes import describe_predicate
 from analysis.sql import finding as S
 from analysis.store import Store
 
@@ -103,7 +104,7 @@ def _title(kind: str, target: Mapping) -> str:
         return f"Cluster {target.get('cluster', '?')}"
     if kind == "cell":
         return " x ".join(f"{v}" for v in target.values())
-    return " AND ".join(f"{k} = {v}" for k, v in target.items())
+    return describe_predicate(target, empty="")
 
 
 def _same_target(a: Mapping, b: Mapping) -> bool:
@@ -628,6 +629,18 @@ def recompute_finding(store: Store, finding_id: str) -> dict:
     raise FaultlineError(MSG_NO_RECOMPUTE.format(kind=f.kind))
 
 
+def _n(x, noun: str | None = None) -> str:
+    """A count in a sentence with thousands separators (``7,032``), with ``noun`` in its number when given
+    (:func:`analysis.format_count`); ``?`` when the evidence lacks it."""
+    try:
+        if np.isfinite(float(x)):
+            return format_count(int(x), noun) if noun else f"{int(x):,}"
+    except (TypeError, ValueError):
+        pass
+    shown = "?" if x is None or isinstance(x, float) else str(x)
+    return f"{shown} {noun}s" if noun else shown
+
+
 def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * float(x):.1f}%"
 
@@ -720,7 +733,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
         diff = e.get("difference")
         direction = "no difference measured" if diff is None else (
             f"{abs(float(diff)):.3g} {score_unit(e.get('outcome'))} {'lower' if float(diff) < 0 else 'higher'}")
-        text = (f"{title}: mean {e.get('outcome', 'score')} {float(e['mean']):.3g} over {e.get('n', '?')} examples "
+        text = (f"{title}: mean {e.get('outcome', 'score')} {float(e['mean']):.3g} over {_n(e.get('n'), 'example')} "
                 f"({level} interval {float(e.get('ci_low', np.nan)):.3g} to {float(e.get('ci_high', np.nan)):.3g}) "
                 f"against {float(e.get('rest_mean', np.nan)):.3g} in {rest}, {direction} ({q_text}).")
     elif kind in ("slice", "cluster"):
@@ -729,7 +742,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
             direction = "no difference measured"
         else:
             direction = f"{abs(100 * float(diff)):.1f} points {'worse' if float(diff) > 0 else 'better'}"
-        text = (f"{title}: {e.get('errors', '?')} of {e.get('n', '?')} answers wrong ({_pct(e.get('error_rate'))}, "
+        text = (f"{title}: {_n(e.get('errors'))} of {_n(e.get('n'))} answers wrong ({_pct(e.get('error_rate'))}, "
                 f"{level} interval {_pct(e.get('ci_low'))} to {_pct(e.get('ci_high'))}) against "
                 f"{_pct(e.get('rest_error_rate'))} in {rest}, {direction} ({q_text}).")
     elif kind == "comparison" and "base_mean" in e:  # a graded outcome: mean paired difference, t interval
@@ -740,7 +753,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
         text = (f"{title}: mean {e.get('outcome', 'score')} {_mean(e.get('base_mean'))} in the baseline and "
                 f"{_mean(e.get('cand_mean'))} in the candidate, {change} ({level} t interval "
                 f"{_signed(e.get('ci_low'))} to {_signed(e.get('ci_high'))} {unit}; "
-                f"{e.get('n', '?')} pairs; {q_text}); verdict: {e.get('verdict', '?')}.")
+                f"{_n(e.get('n'), 'pair')}; {q_text}); verdict: {e.get('verdict', '?')}.")
     elif kind == "comparison":
         diff = e.get("difference")
         change = "no change measured" if diff is None else (
@@ -748,7 +761,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
         text = (f"{title}: error rate {_pct(e.get('base_error_rate'))} in the baseline and "
                 f"{_pct(e.get('cand_error_rate'))} in the candidate, {change} "
                 f"({level} interval {_points(e.get('ci_low'))} to {_points(e.get('ci_high'))} points; "
-                f"{e.get('b', '?')} newly wrong, {e.get('c', '?')} fixed, of {e.get('n', '?')} pairs; {q_text}); "
+                f"{_n(e.get('b'))} newly wrong, {_n(e.get('c'))} fixed, of {_n(e.get('n'), 'pair')}; {q_text}); "
                 f"verdict: {e.get('verdict', '?')}.")
     elif kind == "cell" and "verdict" in e:  # a failure mode x objective component cell of the link
         text = f"{title}: {str(e['verdict']).replace('_', ' ')}"

@@ -20,7 +20,7 @@ from analysis._version import __version__
 from analysis.clusters.cache import latest_result
 from analysis.errors import FaultlineError
 from analysis.export import json_value
-from analysis.formatting import format_threshold
+from analysis.formatting import format_count, format_threshold
 from analysis.objective.findings import finding_sentence, recompute_finding
 from analysis.objective.findings import findings as stored_findings
 from analysis.objective.link import report_section as link_report_section
@@ -596,7 +596,7 @@ def _summary(data: dict) -> list[str]:
     worse = [r for r in rows if r["direction"] == "worse"]
     better = [r for r in rows if r["direction"] == "better"]
     causes = [r for r in worse if r["origin"] == "context"]
-    out.append(f"{len(worse):,} slices are significantly worse than the rest of the "
+    out.append(f"{format_count(len(worse), 'slice')} {'is' if len(worse) == 1 else 'are'} significantly worse than the rest of the "
                f"{'cohort' if data.get('cohort') else 'run'} and {len(better):,} "
                f"significantly better (Benjamini-Hochberg q below {fdr}); {len(causes):,} of the worse ones are defined "
                f"by the input or context (candidate causes), {len(worse) - len(causes):,} by the model's output "
@@ -615,7 +615,7 @@ def _summary(data: dict) -> list[str]:
     if comp:
         regressed = sum(r["verdict"] == "regressed" for r in comp["rows"])
         improved = sum(r["verdict"] == "improved" for r in comp["rows"])
-        out.append(f"Against the baseline, {regressed:,} slices regressed significantly and {improved:,} improved "
+        out.append(f"Against the baseline, {format_count(regressed, 'slice')} regressed significantly and {improved:,} improved "
                    f"significantly, on {comp['matched']:,} examples matched by id.")
     fm = data.get("failure_modes")
     if fm and fm.get("summary"):

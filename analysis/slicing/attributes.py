@@ -911,17 +911,69 @@ def _bin_label(edges: Sequence[float], index: int) -> str:
     return f"{_fmt(edges[index - 1])} – {_fmt(edges[index])}"
 
 
-def describe_condition(name: str, label: str, *, binned: bool = False) -> str:
-    """``language = sw``; for binned numbers ``tokens ≤ 12``, ``tokens > 300``, ``tokens in 12 – 57``.
+_BIN_LABEL = re.compile(r"(?:≤|>) \S+|-?[\d.,]+(?:e[-+]?\d+)? – -?[\d.,]+(?:e[-+]?\d+)?")
+
+
+def is_bin_label(label) -> bool:
+    """Whether ``label`` has the shape of a numeric bin's label as :func:`_bin_label` writes it (``≤ 12``,
+    ``> 380``, ``12 – 57``), for a predicate that carries its labels but not whether they are bins.
+
+    >>> is_bin_label("> 380"), is_bin_label("12 – 57"), is_bin_label("sw"), is_bin_label(3)
+    (True, True, False, False)
+    """
+    return isinstance(label, str) and _BIN_LABEL.fullmatch(label) is not None
+
+
+def describe_condition(name: str, label: str, *, binned: bool | None = False) -> str:
+    """``language = sw``; for binned numbers ``tokens ≤ 12``, ``tokens > 300``, ``tokens in 12 – 57``. With
+    ``binned=None`` a label is taken as a bin's when it has a bin label's shape (:func:`is_bin_label`). Every view
+    that writes a slice's condition in words (tables, findings, the CLI, the pages) writes it through here, so an
+    operator is never doubled (``input_length = > 380``).
 
     >>> describe_condition("tokens", "≤ 12", binned=True), describe_condition("lang", "sw")
     ('tokens ≤ 12', 'lang = sw')
+    >>> describe_condition("input_length", "> 380", binned=None)
+    'input_length > 380'
     """
+    if binned is None:
+        binned = is_bin_label(label)
     if binned and label != MISSING:
         if label.startswith(("≤ ", "> ")):
             return f"{name} {label}"
         return f"{name} in {label}"
     return f"{name} = {label}"
+
+
+def describe_predicate(predicate, *, empty: str = "(all examples)") -> str:
+    """A slice's predicate in words, each condition written by :func:`describe_condition`.
+
+    Parameters
+    ----------
+    predicate : mapping of str to str
+        Attribute -> value label, as the slice tables, findings and comparison rows keep a slice. A numeric bin's
+        label (``≤ 12``, ``> 380``, ``12 – 57``) is recognised by its shape (:func:`is_bin_label`).
+    empty : str, default "(all examples)"
+        What a predicate with no condition reads.
+
+    Returns
+    -------
+    str
+        The conditions joined by ``AND`` in the predicate's order (``language = sw AND input_length > 380``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``predicate`` is not a mapping (nor pairs of attribute and label).
+
+    Examples
+    --------
+    >>> describe_predicate({"language": "sw", "input_length": "> 380"})
+    'language = sw AND input_length > 380'
+    >>> describe_predicate({})
+    '(all examples)'
+    """
+    return " AND ".join(describe_condition(str(k), v if isinstance(v, str) else str(v), binned=None)
+                        for k, v in dict(predicate).items()) or empty
 
 
 def value_label(prepared: PreparedAttribute, value) -> str:

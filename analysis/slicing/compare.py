@@ -26,7 +26,7 @@ from scipy.stats import norm
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.formatting import format_q
+from analysis.formatting import format_count, format_q
 from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import decode_groups, prepare_attribute, resolve_attributes
 from analysis.slicing.cohorts import cohort_filter
@@ -565,7 +565,7 @@ class GateResult:
             row = overall.iloc[0]
             lines.append(f"Overall: {describe_change(row)}")
             if not self.passed and row["difference"] < 0:
-                lines.append(f"The candidate is better overall, yet {len(self.breaking):,} slices got worse beyond "
+                lines.append(f"The candidate is better overall, yet {format_count(len(self.breaking), 'slice')} got worse beyond "
                              "the allowed drop:")
         for row in self.breaking.to_dict("records"):
             lines.append(f"  BREAKS  {row['description']}: {describe_change(row)}")

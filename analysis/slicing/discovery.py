@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
+from analysis.formatting import format_count
 from analysis.slicing import counts as _counts
 from analysis.slicing.attributes import (
     MISSING,
@@ -78,7 +79,7 @@ class Discovery:
 #: compare both).
 IN_MEMORY = True
 
-MSG_HOLDOUT_TOO_FEW = ("The run has {n} scored example(s): too few to search one half and confirm on the other; "
+MSG_HOLDOUT_TOO_FEW = ("The run has {examples}: too few to search one half and confirm on the other; "
                        "turn off the held-out half")
 
 
@@ -454,7 +455,7 @@ def discover(store: Store, run: str, by: Sequence[str] | None = None, *, error_w
         test_where, test_params = f"{scored} AND NOT {Q.holdout_expr()}", scored_params + half
         n_search = int(cur.execute(*Q.count_where_sql(info.table_name, search_where, search_params)).fetchall()[0][0])
         if n < 2 or n_search in (0, n):
-            raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(n=n))
+            raise FaultlineError(MSG_HOLDOUT_TOO_FEW.format(examples=format_count(n, "scored example")))
     else:
         search_where, search_params, n_search = scored, scored_params, n
     # every lattice level counted by a grouping statement where the rows are, or (no cohort, DuckDB) in memory

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analysis import stats as _stats
 from analysis.errors import FaultlineError
-from analysis.slicing.attributes import prepare_attributes, resolve_attributes, value_label
+from analysis.slicing.attributes import describe_condition, prepare_attributes, resolve_attributes, value_label
 from analysis.slicing.cohorts import cohort_filter
 from analysis.sql import extras as X
 from analysis.sql import features as F
@@ -163,7 +163,9 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     for p in prepared:
         expr, params = p.sql.expr, p.sql.params
         base = cur.execute(*X.value_counts_sql(table, expr, params, cohort=cohort)).fetchall()
-        found = _Found({_key(v): {"attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)}
+        found = _Found({_key(v): {"description": describe_condition(p.attribute.name, value_label(p, v),
+                                                                    binned=p.labels is not None),
+                                  "attribute": p.attribute.name, "value": value_label(p, v), "n": int(n)}
                         for v, n in base})
         if conf_col is not None:
             binned = cur.execute(*X.calibration_bins_sql(table, expr, params, conf_col, edges, cohort=cohort)).fetchall()
@@ -202,7 +204,6 @@ def slice_extras(store: Store, run: str, by: Sequence[str] | None = None, *, cos
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out.insert(0, "description", [f"{a} = {v}" for a, v in zip(out["attribute"], out["value"])])
     if "rater_agreement" in out:
         out["raters_disagree"] = out["rater_agreement"] < DISAGREEMENT_THRESHOLD
     return out.sort_values(["attribute", "value"], kind="stable").reset_index(drop=True)

@@ -203,7 +203,7 @@ def test_slices_page(demo_db, monkeypatch):
     assert len(at.get("plotly_chart")) == 2  # the slice chart and the heatmap
     extras = at.dataframe[1].value  # the demo has confidence, latency, cost, two raters and graded scores
     assert {"ece", "latency_ms_p50", "rater_agreement", "score_ci_low"} <= set(extras.columns)
-    assert any("Raters disagree in:" in shown(w.value) and "domain = legal" in shown(w.value) for w in at.warning)
+    assert any("Raters disagree" in shown(w.value) and "domain = legal" in shown(w.value) for w in at.warning)
     assert len(at.dataframe) == 2  # SliceLine runs when asked, not on every view of the page
     at.button(key="disc_run").click()
     at.run()

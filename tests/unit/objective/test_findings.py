@@ -120,7 +120,7 @@ def test_sentence_and_figure_rows(store):
     pinned = pin_slice(store, "base", {"lang": "sw"}, author="ada")
     text = finding_sentence(pinned.kind, pinned.title, pinned.evidence)
     e = pinned.evidence
-    assert text.startswith(f"lang = sw: {e['errors']} of {e['n']} answers wrong ({100 * e['error_rate']:.1f}%")
+    assert text.startswith(f"lang = sw: {e['errors']:,} of {e['n']:,} answers wrong ({100 * e['error_rate']:.1f}%")
     assert "points worse" in text
     row = evidence_frame(pinned.kind, pinned.title, pinned.evidence)
     assert row[["n", "error_rate"]].iloc[0].tolist() == [e["n"], e["error_rate"]]

@@ -152,7 +152,7 @@ def test_the_findings_section_lists_pinned_findings_with_current_numbers(cohort_
     raw = store.examples(RUN, columns=["meta.channel", "meta.domain", "correct", "unscorable"])
     web = raw[(raw["meta.channel"] == "web") & ~raw["unscorable"].astype(bool)]
     medical = web[web["meta.domain"] == "medical"]
-    assert f"{int((~medical['correct'].astype(bool)).sum())} of {len(medical)} answers wrong" in kept["current"]
+    assert f"{int((~medical['correct'].astype(bool)).sum()):,} of {len(medical):,} answers wrong" in kept["current"]
     assert listed[pinned["compared"].finding_id]["baseline"] == BASE
 
     text = _text(folder / "report.pdf")

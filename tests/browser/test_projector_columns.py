@@ -1,0 +1,118 @@
+"""At 1280x720 (a projector), on the demo, the essential columns of three tables the trial found cut are in view
+without scrolling sideways, their headers drawn whole: the Slices table up to its interval's "95% high" (the trial
+saw nothing after "95% low"), the failure modes table's "Concentrates in" (its right-hand columns were off-screen), the mode's concentration table up to "Rest of run"; and on Findings every line of "In plain words" and
+of the note is drawn inside its row (the trial read sentences cut off at the row's foot). Screenshots go to
+test-artifacts/columns-*.png."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import AppServer
+from tests.browser.test_projector_layout import (
+    DRAWN_TEXT,
+    HEADER_ROW_PX,
+    PROJECTOR,
+    _essentials_in_view,
+    _grid,
+    _open,
+    _shot,
+)
+
+pytestmark = pytest.mark.browser
+
+#: The rows the grid's accessibility table holds (the texts of their cells), header row first.
+ROWS = """e => Array.from(e.querySelectorAll('[role=row]')).map(
+  r => Array.from(r.querySelectorAll('[role=gridcell],[role=columnheader]')).map(c => c.innerText))"""
+#: Half a wrapped line's height (14 px text): a line drawn at y reaches y +- this.
+HALF_LINE_PX = 8
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    context.add_init_script(DRAWN_TEXT)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def columns_server(tmp_path_factory):
+    """The demo (2,000 prompts x two runs) with a short slice finding and a long comparison finding in a cohort."""
+    from analysis import open_store, pin_finding
+    from analysis.demo.seed import ensure_demo
+
+    db = tmp_path_factory.mktemp("columns") / "columns.duckdb"
+    with open_store(db, seed_demo=False) as store:
+        ensure_demo(store, n_prompts=2000)
+        runs = dict(zip(store.runs()["name"], store.runs()["run_id"]))
+        pin_finding(store, runs["baseline"], kind="slice", target={"language": "sw"}, author="ada",
+                    evidence={"n": 112, "errors": 67, "error_rate": 0.598, "q_value": 1.9e-27},
+                    note="Swahili answers fail more than twice as often as the rest; the legal subset is worst, "
+                         "and reviewers should check whether the translation pipeline dropped the context")
+        pin_finding(store, runs["after-objective-change"], kind="comparison", baseline=runs["baseline"],
+                    target={"language": "sw", "domain": "legal"}, author="ada", where='channel = "web"',
+                    evidence={"base_error_rate": 0.2, "cand_error_rate": 0.45, "difference": 0.25, "ci_low": 0.12,
+                              "ci_high": 0.33, "b": 1500, "c": 12, "n": 7032, "q_value": 0.00012,
+                              "verdict": "regressed"},
+                    note="The legal Swahili answers regressed after the objective change; check the reward model's "
+                         "legal prompts before the release, and the translated prompts of the web channel too.")
+    server = AppServer(db)
+    yield server, runs
+    server.stop()
+
+
+def test_the_slices_table_shows_its_interval_whole(columns_server, projector):
+    server, _ = columns_server
+    _open(projector, f"{server.url}/Slices", "[data-testid='stDataFrame']")
+    grid = _grid(projector, "Slice")
+    _shot(projector, "columns-slices")
+    _essentials_in_view(projector, grid, ["Status", "q (BH over", "vs rest", "n", "Error rate", "95% low",
+                                          "95% high"])
+
+
+def test_the_failure_modes_tables_show_their_right_hand_columns(columns_server, projector):
+    server, runs = columns_server
+    _open(projector, f"{server.url}/Failure_modes?run={runs['after-objective-change']}&spec=demo",
+          "[data-testid='stDataFrame']")
+    modes = _grid(projector, "Failure mode")
+    _shot(projector, "columns-failure-modes")
+    _essentials_in_view(projector, modes, ["Failure mode", "Examples", "Share", "Concentrates in"])
+    where = _grid(projector, "Slice", wait_s=120)  # where the selected cell's mode concentrates
+    _shot(projector, "columns-failure-modes-concentration")
+    _essentials_in_view(projector, where, ["Status", "q (BH over", "Share", "95% low", "95% high", "Rest of run"])
+
+
+def test_findings_sentences_and_notes_are_drawn_inside_their_rows(columns_server, projector):
+    server, _ = columns_server
+    _open(projector, f"{server.url}/Findings", "[data-testid='stDataFrame']")
+    grid = _grid(projector, "Finding")
+    _shot(projector, "columns-findings")
+    _essentials_in_view(projector, grid, ["Finding", "In plain words", "Note"])
+    table = projector.locator("[data-testid='stDataFrame']").first.evaluate(ROWS)
+    heads, rows = table[0], table[1:]
+    assert len(rows) == 2
+    drawn = [t for t in projector.evaluate("window.__drawn") if t["canvas"] in grid["canvases"]]
+    # each row's centre: its one-word kind, drawn vertically centred in the row
+    kind = heads.index("Kind")
+    centres = []
+    for row in rows:
+        (word,) = [t for t in drawn if t["text"] == row[kind] and t["y"] > HEADER_ROW_PX][-1:]
+        centres.append(word["y"])
+    height = centres[1] - centres[0]
+    assert height > 0
+    starts = {t["text"]: t["x"] for t in drawn if t["y"] < HEADER_ROW_PX and t["text"] in heads}
+    for column in ("In plain words", "Note"):
+        i = heads.index(column)
+        left, right = starts[column] - 1, starts[heads[i + 1]] - 1  # the column, between its header and the next
+        for row, centre in zip(rows, centres):
+            words = row[i].split()
+            lines = [t for t in drawn if t["y"] > HEADER_ROW_PX and left <= t["x"] < right and t["text"].strip()
+                     and t["text"].strip() in row[i]]
+            lines = list({(round(t["x"]), round(t["y"])): t for t in lines}.values())  # drawn again when settled
+            said = " ".join(t["text"].strip() for t in sorted(lines, key=lambda t: t["y"])).split()
+            assert said[-3:] == words[-3:], (column, said, words)  # the text's end is drawn
+            for t in lines:
+                assert abs(t["y"] - centre) + HALF_LINE_PX <= height / 2, (column, t, centre, height)
