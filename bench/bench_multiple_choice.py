@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.objective.modes import OPTION_LETTER_PATTERN  # noqa: E402
+from analysis.objective.modes import FIRST_PART, OPTION_LETTER_PATTERN, _multiple_choice_now  # noqa: E402
 from analysis.sql import modes as M  # noqa: E402
 from analysis.sql import quote_ident  # noqa: E402
 from analysis.store import Store  # noqa: E402
@@ -51,6 +51,15 @@ def main() -> None:
     share = M.option_letter_share_sql(run.table_name, quote_ident("output"), [], OPTION_LETTER_PATTERN)
     wall, cpu, out = _best(store, *share, args.repeat)
     print(f"share test: {wall:.2f} s wall, {cpu:.2f} s CPU; shares (answers, references) {out[0]}")
+    best = (float("inf"), float("inf"))
+    for _ in range(args.repeat):  # the decision the detector takes (is_multiple_choice), its rows read in parts
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        decided = _multiple_choice_now(store, run.table_name, quote_ident("output"), [], None)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        best = min(best, (time.perf_counter() - start,
+                          after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    print(f"the decision (first {FIRST_PART:.0%} of the rows, the rest only if open): {best[0]:.2f} s wall, "
+          f"{best[1]:.2f} s CPU ({best[1] / cpu:.2f}x the share test's CPU); multiple choice: {decided}")
     sql, params = M.no_option_expr(quote_ident("output"), [], OPTION_LETTER_PATTERN)
     count = M.counts_sql(run.table_name, [(f"CASE WHEN correct = false THEN ({sql}) ELSE false END", params)])
     wall, cpu, out = _best(store, *count, args.repeat)

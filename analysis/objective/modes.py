@@ -43,6 +43,7 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -284,27 +285,32 @@ def _answer_field(settings: dict, fields) -> str:
     return column
 
 
-#: The multiple-choice shares of each run's answers, per store (held weakly): (table, data version, answer SQL,
-#: cohort SQL) -> a Future of (share of answers, share of references), kept while the data version is unchanged.
+#: Whether each run is multiple choice, per store (held weakly): (table, data version, answer SQL, cohort SQL) -> a
+#: Future of the decision (:func:`is_multiple_choice`), kept while the data version is unchanged.
 _SHARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SHARES_LOCK = threading.Lock()
+#: The part of a run's rows (in log order, by ``source_row``) read first by :func:`is_multiple_choice`; the rest only
+#: when those rows leave the decision open.
+FIRST_PART = 0.55
 
 
-def option_share(store: Store, table: str, expr: str, params: Sequence, cohort: CohortFilter | None
-                 ) -> tuple[float | None, float | None]:
-    """Share of the scored answers (``expr`` over the run's ``table``) and of the references that name an option
-    (:func:`analysis.sql.modes.option_letter_share_sql`), over the cohort's examples if one is given; fractions,
-    None without a row.
+def is_multiple_choice(store: Store, table: str, expr: str, params: Sequence, cohort: CohortFilter | None) -> bool:
+    """Whether a run is multiple choice: the share of its scored answers (``expr`` over the run's ``table``) or of
+    its references that name an option (:func:`analysis.sql.modes.option_letter_share_sql`, one reading of every
+    answer, reference and input) is at least :data:`MULTIPLE_CHOICE_SHARE`, over the cohort's examples if one is
+    given; False without a row.
 
-    One scan of every answer, reference and input (a second or two at a million examples), so it is kept per run
-    at the store's data version: the run's modes compiled again (a report's failure-modes section and its
-    baseline, the pages) do not scan again, and a call made while another computes the same share waits for it
+    Decided exactly, reading no more rows than it must: the first :data:`FIRST_PART` of the rows in log order are
+    counted first, and the rest only when they leave the decision open (at least half of every row naming an option
+    already, or too few left for the share to reach it, settles it: the same answer as counting every row). Kept per
+    run at the store's data version: the run's modes compiled again (a report's failure-modes section and its
+    baseline, the pages) do not read again, and a call made while another decides the same run waits for it
     (:func:`prefetch_option_shares` starts them early). Anything written to the store changes the data version.
 
     Raises
     ------
     duckdb.Error
-        What the statement raises (every caller waiting for it gets the same error; nothing is kept).
+        What a statement raises (every caller waiting for it gets the same error; nothing is kept).
     """
     key = (table, store.data_version(), expr, tuple(params),
            None if cohort is None else (cohort.as_sql[0], tuple(cohort.as_sql[1])))
@@ -317,10 +323,8 @@ def option_share(store: Store, table: str, expr: str, params: Sequence, cohort: 
             _SHARES[store] = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: future}
     if mine:
         try:
-            got = store.cursor().execute(*M.option_letter_share_sql(
-                table, expr, params, OPTION_LETTER_PATTERN,
-                cohort=None if cohort is None else cohort.as_sql)).fetchall()[0]
-            future.set_result((got[0], got[1]))
+            future.set_result(_multiple_choice_now(store, table, expr, params,
+                                                   None if cohort is None else cohort.as_sql))
         except BaseException as err:
             with _SHARES_LOCK:
                 _SHARES.get(store, {}).pop(key, None)
@@ -328,11 +332,30 @@ def option_share(store: Store, table: str, expr: str, params: Sequence, cohort: 
     return future.result()
 
 
+def _multiple_choice_now(store: Store, table: str, expr: str, params: Sequence, cohort) -> bool:
+    cursor = store.cursor()
+    total, last = cursor.execute(*M.option_rows_sql(table, expr, params, cohort=cohort)).fetchall()[0]
+    if not total:
+        return False
+    need = Fraction(MULTIPLE_CHOICE_SHARE) * int(total)  # rows naming an option that make the run multiple choice
+    split = int(last * FIRST_PART) + 1
+    read, answers, references = cursor.execute(*M.option_counts_sql(
+        table, expr, params, OPTION_LETTER_PATTERN, cohort=cohort, rows=(None, split))).fetchall()[0]
+    most = max(int(answers), int(references))
+    if most >= need:
+        return True
+    if most + (int(total) - int(read)) < need:
+        return False
+    rest = cursor.execute(*M.option_counts_sql(
+        table, expr, params, OPTION_LETTER_PATTERN, cohort=cohort, rows=(split, None))).fetchall()[0]
+    return max(int(answers) + int(rest[1]), int(references) + int(rest[2])) >= need
+
+
 def prefetch_option_shares(store: Store, objective: Objective, runs: Sequence[tuple[str, str | None]]) -> None:
-    """Compute (and keep, :func:`option_share`) the multiple-choice shares the ``multiple_choice_format`` detector
-    of ``objective`` will ask for when the modes of each ``(run, cohort condition)`` are compiled: a caller with a
-    spare thread starts them before it compiles the modes. Nothing when the objective does not use the detector.
-    Errors are left for the compilation to raise (it computes the share again).
+    """Decide (and keep, :func:`is_multiple_choice`) whether each ``(run, cohort condition)`` is multiple choice, as
+    the ``multiple_choice_format`` detector of ``objective`` will ask when the run's modes are compiled: a caller
+    with a spare thread starts them before it compiles the modes. Nothing when the objective does not use the
+    detector. Errors are left for the compilation to raise (it decides again).
     """
     settings = objective.detectors.get("multiple_choice_format")
     if settings is None:
@@ -344,7 +367,7 @@ def prefetch_option_shares(store: Store, objective: Objective, runs: Sequence[tu
             f = fields.get(_answer_field(settings, fields))
             if f is None:
                 continue
-            option_share(store, schema.run.table_name, f.sql, f.params, cohort_filter(schema, where))
+            is_multiple_choice(store, schema.run.table_name, f.sql, f.params, cohort_filter(schema, where))
         except Exception:  # noqa: BLE001 - the compilation raises it, in the caller's words
             continue
 
@@ -374,8 +397,7 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
     if name == "multiple_choice_format":
         column = _answer_field(settings, fields)
         f = fields[column]
-        share = option_share(store, info.table_name, f.sql, f.params, cohort)
-        if max(share[0] or 0.0, share[1] or 0.0) < MULTIPLE_CHOICE_SHARE:
+        if not is_multiple_choice(store, info.table_name, f.sql, f.params, cohort):
             return None  # not a multiple-choice run: the detector has nothing to say
         # marked: a wrong answer that names no option, neither by a letter the input lists (OPTION_LETTER_PATTERN,
         # in disguise too; any letter when the input lists no option) nor by the text of exactly one listed option

@@ -152,15 +152,51 @@ def option_letter_share_sql(table: str, expr: str, params: Sequence, pattern: st
                             cohort: CohortSQL = None) -> tuple[str, list]:
     """Share of scored answers (of ``expr``) and of references that name an option (:func:`names_option_expr`),
     over the cohort's examples if one is given; whether the input lists options is read once per example."""
+    return _option_reading_sql("avg(CASE WHEN {answer} THEN 1.0 ELSE 0.0 END), "
+                               "avg(CASE WHEN {reference} THEN 1.0 ELSE 0.0 END)",
+                               table, expr, params, pattern, cohort=cohort)
+
+
+def option_counts_sql(table: str, expr: str, params: Sequence, pattern: str, *, cohort: CohortSQL = None,
+                      rows: tuple[int | None, int | None] = (None, None)) -> tuple[str, list]:
+    """The counts behind :func:`option_letter_share_sql` over the rows whose ``source_row`` is in ``rows``
+    (``[low, high)``, None for no bound): the scored answers (of ``expr``; of the cohort, if given), those that name
+    an option and the references that name one, as integers (0 for none)."""
+    low, high = rows
+    bounds, bound_params = [], []
+    if low is not None:
+        bounds.append("source_row >= CAST(? AS BIGINT)")
+        bound_params.append(int(low))
+    if high is not None:
+        bounds.append("source_row < CAST(? AS BIGINT)")
+        bound_params.append(int(high))
+    return _option_reading_sql("count(*), coalesce(sum(CASE WHEN {answer} THEN 1 ELSE 0 END), 0), "
+                               "coalesce(sum(CASE WHEN {reference} THEN 1 ELSE 0 END), 0)",
+                               table, expr, params, pattern, cohort=cohort, bounds=bounds, bound_params=bound_params)
+
+
+def option_rows_sql(table: str, expr: str, params: Sequence, *, cohort: CohortSQL = None) -> tuple[str, list]:
+    """The rows :func:`option_counts_sql` reads (scored answers of ``expr``, of the cohort if given): how many, and
+    the largest ``source_row`` among them (no text read but the answer's presence)."""
+    where, where_params = and_cohort(f"{expr} IS NOT NULL AND NOT unscorable", cohort)
+    return (f"SELECT count(*), max(source_row) FROM {quote_ident(table)} WHERE {where}",
+            [*params, *where_params])
+
+
+def _option_reading_sql(select: str, table: str, expr: str, params: Sequence, pattern: str, *,
+                        cohort: CohortSQL = None, bounds: Sequence[str] = (),
+                        bound_params: Sequence = ()) -> tuple[str, list]:
+    """``select`` (with ``{answer}`` and ``{reference}``: whether each names an option, :func:`names_option_expr`)
+    over the scored answers of ``expr`` (of the cohort; within ``bounds``, conditions with ``bound_params``), the
+    input's listing of options read once per example."""
     answer, answer_params = names_option_expr('"__answer"', [], pattern, listed='"__listed"')
     reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern, listed='"__listed"')
     listed, listed_params = listed_expr()
-    where, where_params = and_cohort(f"{expr} IS NOT NULL AND NOT unscorable", cohort)
-    return (f"SELECT avg(CASE WHEN {answer} THEN 1.0 ELSE 0.0 END), "
-            f"avg(CASE WHEN {reference} THEN 1.0 ELSE 0.0 END) "
+    where, where_params = and_cohort(" AND ".join([f"{expr} IS NOT NULL AND NOT unscorable", *bounds]), cohort)
+    return (f"SELECT {select.format(answer=answer, reference=reference)} "
             f"FROM (SELECT CAST({expr} AS VARCHAR) AS __answer, {quote_ident('reference')}, {INPUT}, "
             f"{listed} AS __listed FROM {quote_ident(table)} WHERE {where})",
-            [*answer_params, *reference_params, *params, *listed_params, *params, *where_params])
+            [*answer_params, *reference_params, *params, *listed_params, *params, *bound_params, *where_params])
 
 
 def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:
