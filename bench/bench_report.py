@@ -8,7 +8,7 @@ Builds the demo store (two runs of 20,000 prompts) in a temporary folder and gen
 prints the time per stage (the failure-modes section is computed in a thread of its own, started first, beside the
 other sections, so its time shows in theirs and in "Content computed", where the report waits for it), when the
 overlapping parts ran (the failure-modes thread, the charts exported while it runs, the PDF layout), the total (wall clock, and CPU seconds of the process and of its children, the charts'
-chromium: the machine may be shared, so the 20 s target is judged on CPU time and on wall time, both printed), the
+chromium: the 20 s target is wall clock, judged on an idle machine; CPU time is printed beside it, with the load), the
 page count and the floor: one cold slice_table call of the same run in a fresh process
 (its attribute choice, profile and counts), so the ratio means something on a loaded machine. Then it prints the same HTML with Debian's chromium (playwright's
 page.pdf, one print: chromium cannot number the contents page without a second print) and compares the two
@@ -154,10 +154,13 @@ def measure(store: Path, label: str) -> None:
     print(f"total {result['total']:.1f} s wall, {cpu_all:.1f} s CPU ({result['cpu']:.1f} s of the process, threads "
           f"included, + {result['children_cpu']:.1f} s of its children: the charts' chromium) for {result['pages']} "
           f"pages, {result['bytes'] / 1e6:.2f} MB; peak memory {result['self_mb']:.0f} MB")
-    print(f"target 20 s: {'met' if cpu_all <= 20 else 'MISSED'} on CPU time ({cpu_all:.1f} s), "
-          f"{'met' if result['total'] <= 20 else 'missed'} on wall time ({result['total']:.1f} s; on a shared "
-          f"machine wall time is CPU time plus waiting for a core: see the load and the floor's ratio below); "
-          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} now, on {os.cpu_count()} cores")
+    cores = os.cpu_count() or 1
+    print(f"target 20 s of wall clock (what the user waits for): {'met' if result['total'] <= 20 else 'MISSED'} "
+          f"({result['total']:.1f} s); CPU {cpu_all:.1f} s, {cpu_all / result['total']:.2f} cores busy on average of "
+          f"{cores} (the report's parts run in parallel, so CPU time exceeds wall time; on a shared machine wall time "
+          f"also waits for a core, so judge it idle: load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} now; the CPU time is the least wall time {cores} free cores would allow: "
+          f"{cpu_all / cores:.1f} s)")
     print(f"floor: one slice_table call of the run with its default attributes, cold, in a fresh process: "
           f"{floor['total']:.1f} s wall, {floor['cpu']:.1f} s CPU; the report takes {result['total'] / floor['total']:.1f}x "
           f"its wall time, {cpu_all / max(floor['cpu'], 1e-9):.1f}x its CPU time (children included) (a loaded machine inflates wall "
