@@ -408,8 +408,10 @@ def cell_panel() -> None:
             if not flagged.empty:
                 st.dataframe(ui.tables.styled(flagged), hide_index=True, width="stretch", key="fm_goodhart_table",
                              column_config=ui.tables.with_q_family(ui.tables.with_q_family(
-                                 ui.tables.goodhart_columns(mode_obj.name),
-                                 "the signal's slices", "q_s", "q signal"), "the outcome's slices", "q_o", "q outcome"))
+                                 ui.tables.goodhart_columns(mode_obj.name), "the signal's slices", "q_s",
+                                 "q signal", in_label=False), "the outcome's slices", "q_o", "q outcome",
+                                 in_label=False))
+                st.caption(ui.tables.GOODHART_Q_FAMILIES)
 
     # ------------------------------------------------------------------------------ annotations
     st.subheader("Annotations")

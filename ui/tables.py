@@ -117,19 +117,20 @@ def points(label: str, help: str | None = None):
     return st.column_config.NumberColumn(label, format="%+.1f pts", help=help)
 
 
-def q_column(label: str = "q-value", family: str | None = None):
+def q_column(label: str = "q-value", family: str | None = None, *, family_in_label: bool = True):
     """A column of q-values: numbers, so a click on the heading sorts by evidence, written as
     :func:`analysis.format_q` writes them once the frame goes through :func:`styled` (two significant digits,
     ``<1e-300`` when the test's p-value underflows, never a bare 0; ``not tested`` for a slice too small to test,
     sorted after every tested one). With ``family`` (:func:`q_family`), the heading and its help name the
-    Benjamini-Hochberg family the q-values were adjusted over, and the column is as wide as its heading."""
+    Benjamini-Hochberg family the q-values were adjusted over, and the column is as wide as its heading; without
+    ``family_in_label`` only the help names it (a table too wide for a projector: its caption names it then)."""
     help_text = ("Benjamini-Hochberg adjusted p-value" + (f", adjusted over {family} (a q-value depends on its "
                                                           "family: the same group can have another q on another page)"
                                                           if family else "")
                  + ", two significant digits (more where two would round a q below 1 up to 1); '<1e-300' when "
                  "it underflows; 'not tested': too small "
                  "to test (sorted last). The table is sorted by evidence, smallest q first.")
-    if family:
+    if family and family_in_label:
         label = f"{label} (BH over {family})"
     return st.column_config.NumberColumn(label, width=header_width(label) if family else "small", help=help_text)
 
@@ -160,9 +161,10 @@ def clusters_q_family(n: int) -> str:
     return CLUSTERS_Q_FAMILY.format(n=n)
 
 
-def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q") -> dict:
-    """A copy of a table's ``column_config`` whose q-value column ``key`` names its BH ``family``."""
-    return {**columns, key: q_column(label, family)}
+def with_q_family(columns: dict, family: str, key: str = "q", label: str = "q", *, in_label: bool = True) -> dict:
+    """A copy of a table's ``column_config`` whose q-value column ``key`` names its BH ``family`` (in its heading and
+    help, or in its help only without ``in_label``)."""
+    return {**columns, key: q_column(label, family, family_in_label=in_label)}
 
 
 #: Pixels per character of a grid heading (14 px Source Sans, measured in chromium: 5.5 px on average, 5.6 for
@@ -480,6 +482,12 @@ DIVERGENCE_COLUMNS = {"rho": st.column_config.NumberColumn("Spearman rho", forma
 def divergence_display(div: pd.DataFrame) -> pd.DataFrame:
     """The slices where a signal ranks answers against the outcome."""
     return div.assign(q=q_values(div["q_value"]))[["signal", "description", "q", "rho", "n", "mode_concentrates"]]
+
+
+#: The caption under the Goodhart slices table: the family of each of its q-values (the headings stay short so the
+#: table fits a 1280x720 projector).
+GOODHART_Q_FAMILIES = ("q signal: Benjamini-Hochberg over the signal's slices (its change between the runs, paired t); "
+                       "q outcome: over the same slices for the accuracy change (McNemar).")
 
 
 def goodhart_columns(mode_name: str) -> dict:

@@ -3,6 +3,8 @@ validation, and annotations."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -81,6 +83,12 @@ def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot
     assert concentration["description"].iloc[0] == "domain = medical"
     goodhart = frame(at, "q_s")
     assert "domain = medical" in set(goodhart["description"])
+    # short q headings (the table fits a 1280x720 projector), their families named in the help and the caption
+    table = next(d for d in at.dataframe if "q_s" in d.value.columns)
+    config = json.loads(table.proto.columns)
+    assert (config["q_s"]["label"], config["q_o"]["label"]) == ("q signal", "q outcome")
+    assert "signal's slices" in config["q_s"]["help"] and "outcome's slices" in config["q_o"]["help"]
+    assert any("q signal: Benjamini-Hochberg over the signal's slices" in shown(c.value) for c in at.caption)
     assert len(at.get("plotly_chart")) == 2  # the matrix and the Goodhart plot
     examples = frame(at, "why")
     assert (examples["why"] == "detector:refusal").all() and "rm_harmlessness" in examples.columns
