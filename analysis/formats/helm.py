@@ -68,6 +68,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.errors import InputError
+from analysis.formatting import format_count
 
 from ._helm_main_metrics import MAIN_METRICS
 from ._records import expect, rows_to_frame, strip_prefixes
@@ -151,11 +152,11 @@ def read_helm_dir(path: Path) -> list[SourceRun]:
             skipped.append((str(folder), str(err)))
     if not runs:
         reasons = "; ".join(f"{Path(f).name}: {m}" for f, m in skipped)
-        raise InputError(path, f"holds {len(dirs)} HELM run folder(s) and none could be read: {reasons}")
+        raise InputError(path, f"holds {format_count(len(dirs), 'HELM run folder')} and none could be read: {reasons}")
     if skipped:
         for run in runs:
             run.extra["skipped"] = skipped
-            run.notes += f"; {len(skipped)} other run folder(s) here could not be read: " + ", ".join(
+            run.notes += f"; {format_count(len(skipped), 'other run folder')} here could not be read: " + ", ".join(
                 Path(f).name for f, _ in skipped)
     return runs
 
@@ -495,11 +496,11 @@ def read_helm_run(folder: Path, *, multi: bool = False) -> list[SourceRun]:
     if merged:
         notes.append(f"{merged} repeated per-instance entries merged")
     if conflicts:
-        notes.append(f"{conflicts} statistic(s) given twice with different values: the first kept")
+        notes.append(f"{format_count(conflicts, 'statistic')} given twice with different values: the first kept")
     if repeated:
-        notes.append(f"{repeated} further request state(s) of the same instances (one per reference) not shown")
+        notes.append(f"{format_count(repeated, 'further request state')} of the same instances (one per reference) not shown")
     if unmatched:
-        notes.append(f"{unmatched} request(s) had no per-instance statistics (unscorable)")
+        notes.append(f"{format_count(unmatched, 'request')} had no per-instance statistics (unscorable)")
     if any(r["meta:perturbation"] for r in rows):
         notes.append("perturbed requests are rows of this run (column perturbation); HELM's headline is on "
                      "the originals only")
@@ -518,8 +519,9 @@ def read_helm_run(folder: Path, *, multi: bool = False) -> list[SourceRun]:
         split_note = (f"split {split} (HELM's evaluation split)" if split == eval_split
                       else f"split {split}, apart from HELM's evaluation split {eval_split}")
         if split == eval_split and other:
-            split_note += "; the " + ", ".join(f"{len(parts[s])} {s}" for s in other) + \
-                " instance(s) are the run" + ("s" if len(other) > 1 else "") + " " + \
+            split_note += "; the " + ", ".join(f"{len(parts[s]):,} {s}" for s in other) + \
+                (" instance is" if sum(len(parts[s]) for s in other) == 1 else " instances are") + " the run" + \
+                ("s" if len(other) > 1 else "") + " " + \
                 ", ".join(f"'{base_name} · {s}'" for s in other)
         asked = [([helm_main, primary] if helm_main else [primary], "score")]
         if correct:

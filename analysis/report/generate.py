@@ -37,7 +37,8 @@ def pdf_metadata(report: Report) -> PdfMetadata:
     sources = [f"{f['file_name']} sha256 {f['sha256']}" for r in report.data["runs"] for f in r["files"]]
     return PdfMetadata(
         title=f"{report.spec.title} {report.report_id}", author=report.spec.analyst,
-        subject=(f"Faultline audit report {report.report_id} of run(s) "
+        subject=(f"Faultline audit report {report.report_id} of "
+                 + ("run " if len(report.data["runs"]) == 1 else "runs ")
                  + ", ".join(r["run_id"] for r in report.data["runs"])),
         keywords=[f"report id {report.report_id}", f"content sha256 {report.content_hash}",
                   f"spec sha256 {report.spec.sha256}", *(f"source {s}" for s in sources)],

@@ -60,7 +60,7 @@ class IngestReport:
         lines = [f"Loaded run {r.run_id} '{r.name}' ({r.source_format}, {r.row_count:,} "
                  f"example{'s' if r.row_count != 1 else ''}"
                  f"{', model ' + r.model if r.model else ''})" for r in self.added]
-        lines += [f"Already loaded: '{r.name}' ({r.run_id}) has the same source file(s); not loaded again"
+        lines += [f"Already loaded: '{r.name}' ({r.run_id}) has the same source files; not loaded again"
                   for r in self.already_loaded]
         lines += [f"Skipped {folder}: {reason}" for folder, reason in self.skipped]
         return "\n".join(lines) if lines else "Nothing loaded"
