@@ -207,16 +207,21 @@ def example_view(store: Store, run: str, example_id: str, *, where: str | None =
     previous_id, next_id, before, inside, size = cur.execute(
         *X.neighbours_sql(info.table_name, int(values["source_row"]), cohort)).fetchall()[0]
     compiled = compile_modes(store, schema, objective, strict=False)
-    flags = []
-    for mode in compiled.modes:
-        flags.append((f"in.{mode.id}", *compiled.mode_sql(mode.id)))
-        flags.append((f"why.{mode.id}", *compiled.why_sql(mode.id)))
-    modes = []
-    if flags:
-        sql, params = X.example_flags_sql(compiled.table, flags)
-        got = dict(zip([a for a, _, _ in flags], cur.execute(sql, [*params, str(example_id)]).fetchall()[0]))
-        modes = [{"id": m.id, "name": m.name, "why": got[f"why.{m.id}"] or ""} for m in compiled.modes
-                 if got[f"in.{m.id}"]]
+    # a mode whose sources read other rows (a paraphrase group's answers) is evaluated over the run's rows, then
+    # the example picked; the others on the example's row alone (a regular expression over a million outputs
+    # is not evaluated for one example)
+    got = {}
+    for over_run in (False, True):
+        flags = []
+        for mode in compiled.modes:
+            if compiled.reads_other_rows(mode.id) == over_run:
+                flags.append((f"in.{mode.id}", *compiled.mode_sql(mode.id)))
+                flags.append((f"why.{mode.id}", *compiled.why_sql(mode.id)))
+        if flags:
+            sql, params = X.example_flags_sql(compiled.table, flags, over_run=over_run)
+            got.update(zip([a for a, _, _ in flags], cur.execute(sql, [*params, str(example_id)]).fetchall()[0]))
+    modes = [{"id": m.id, "name": m.name, "why": got[f"why.{m.id}"] or ""} for m in compiled.modes
+             if got.get(f"in.{m.id}")]
     notes = annotation_table(store, schema)
     notes = notes[notes["example_id"] == str(example_id)] if len(notes) else notes
     annotations = [{k: json_value(v, text_for_other=True) for k, v in r.items()} for r in notes.to_dict("records")]

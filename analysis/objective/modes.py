@@ -101,6 +101,9 @@ class Source:
     why: tuple[str, list] | None = None
     """What the example's "why" says when this source marks it: ``(sql, params)`` of a text over the run's table
     (e.g. the answer a detector saw), or None for the source's ``name``."""
+    reads_other_rows: bool = False
+    """Whether ``sql`` reads other rows than the example's (a window: "another paraphrase of it is answered
+    correctly"), so it must be evaluated over the run's rows before one example is picked."""
 
 
 @dataclass
@@ -144,6 +147,11 @@ class CompiledModes:
         sql = " OR ".join(f"coalesce(({s.sql}), false)" for s in parts)
         params = [p for s in parts for p in s.params]
         return f"({sql})", params
+
+    def reads_other_rows(self, mode: str) -> bool:
+        """Whether ``mode``'s SQL reads other rows than the example's (:attr:`Source.reads_other_rows`): it must
+        then be evaluated over the run's rows before one example is picked."""
+        return any(s.reads_other_rows for s in self.sources_of(mode))
 
     def why_sql(self, mode: str) -> tuple[str, list]:
         """``(sql, params)``: the names of the sources that put the example in ``mode``, comma-separated."""
@@ -417,7 +425,7 @@ def _detector_sql(store: Store, schema: RunSchema, fields, name: str, settings: 
         f = fields[group]
         sql, params = M.group_has_correct_expr(f.sql, f.params)
         return Source("detector", "detector:paraphrase_disagreement", f"{wrong} AND {sql}", params,
-                      d.description + f" (group {group})")
+                      d.description + f" (group {group})", reads_other_rows=True)
     if name == "group_disparity":
         attributes = list(settings.get("attributes") or [])
         if not attributes:

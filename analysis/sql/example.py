@@ -28,12 +28,19 @@ def neighbours_sql(table: str, source_row: int, cohort: CohortSQL = None) -> tup
     return sql, params + [row, row, row, row]
 
 
-def example_flags_sql(table: str, columns: Sequence[tuple[str, str, Sequence]]) -> tuple[str, list]:
-    """Each ``(alias, sql, params)`` column (SQL built by Faultline) for one example (its id bound last)."""
+def example_flags_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], *,
+                      over_run: bool = False) -> tuple[str, list]:
+    """Each ``(alias, sql, params)`` column (SQL built by Faultline) for one example (its id bound last). With
+    ``over_run``, the columns are evaluated over every row of the run before the example is picked: a column that
+    reads other rows (a window over the example's paraphrase group) sees them all, not the example's row alone."""
     select, params = [], []
     for alias, sql, p in columns:
         select.append(f"{sql} AS {quote_ident(alias)}")
         params += list(p)
+    if over_run:
+        names = ", ".join(quote_ident(alias) for alias, _, _ in columns) or "true"
+        return (f"SELECT {names} FROM (SELECT example_id AS __example, {', '.join(select) or 'true'} "
+                f"FROM {quote_ident(table)}) AS run_rows WHERE __example = ?", params)
     return f"SELECT {', '.join(select) or 'true'} FROM {quote_ident(table)} WHERE example_id = ?", params
 
 

@@ -104,3 +104,25 @@ def test_annotations_and_errors(store):
 def test_chat_turns(text, roles):
     turns = chat_turns(text)
     assert (None if turns is None else [t["role"] for t in turns]) == roles
+
+
+def test_a_paraphrase_disagreement_is_seen_from_one_example(tmp_path):
+    """The trial opened an example from the lack-of-robustness list ("1 of 52 in the failure mode") and read "In no
+    failure mode": the paraphrase detector's window saw the example's row alone. Checked against pandas: a wrong
+    answer whose paraphrase group has a correct answer is in the mode, and the view agrees with the bulk indicators."""
+    rng = np.random.default_rng(7)
+    n = 120
+    frame = pd.DataFrame({"example_id": [f"p{i}" for i in range(n)], "prompt": [f"q {i}" for i in range(n)],
+                          "response": ["a"] * n, "gold": ["a"] * n, "paraphrase_group": [f"g{i // 4}" for i in range(n)],
+                          "correct": rng.random(n) < 0.5})
+    s = Store(tmp_path / "p.duckdb")
+    s.ingest_frame(frame, name="p")
+    has_correct = frame.groupby("paraphrase_group")["correct"].transform("any")
+    expected = set(frame.loc[~frame["correct"] & has_correct, "example_id"])
+    assert expected  # the case exists
+    bulk = mode_indicators(s, "p", with_why=True).set_index("example_id")
+    assert set(bulk.index[bulk["lack_of_robustness"].astype(bool)]) == expected
+    for example in frame["example_id"].iloc[:32]:  # eight groups, both kinds of example
+        v = example_view(s, "p", example)
+        assert ("lack_of_robustness" in [m["id"] for m in v.modes]) == (example in expected), example
+    s.close()
