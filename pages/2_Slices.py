@@ -243,6 +243,12 @@ def heatmap_panel() -> None:
         st.caption("Choose two different attributes.")
         return
     pair = ui.slices(db, version, run_id, (x_attr, y_attr), 2, int(min_support), float(fdr), int(bins), where=where)
+    single = [a for a in (x_attr, y_attr) if a not in {attribute.name for attribute in pair.attributes}]
+    if single:  # left out of the analysis: one value over the run or the cohort (nothing to cross)
+        st.info(f"{' and '.join(ui.md(a) for a in single)} take{'s' if len(single) == 1 else ''} a single value "
+                f"{'in this cohort' if where else 'in this run'}: a heatmap crosses two attributes that vary.",
+                icon=":material/grid_off:")
+        return
     st.plotly_chart(ui.figure("slice_heatmap", (db, version, run_id, x_attr, y_attr, min_support, fdr, bins, where),
                               lambda: figures.slice_heatmap(heatmap_cells(pair, x_attr, y_attr), x_attr, y_attr)),
                     key="slices_heatmap", width="stretch")

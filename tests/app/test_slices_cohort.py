@@ -158,3 +158,22 @@ def test_a_slice_pinned_with_a_graded_outcome_keeps_its_mean_and_recomputes(demo
     assert row["evidence"]["n"] == len(scores) and np.isclose(row["evidence"]["mean"], scores.mean())
     assert row["evidence"]["outcome"] == "score" and row["settings"]["outcome"] == "score"
     assert np.isclose(again["mean"], row["evidence"]["mean"]) and again["n"] == row["evidence"]["n"]
+
+
+def test_a_heatmap_with_an_attribute_the_cohort_fixes_says_so(demo):
+    """The trial crossed language with domain under the cohort domain = "legal" and read "Nothing to draw: no example
+    has both language and domain"; every example has both, domain takes one value in the cohort."""
+    run_id, examples = demo
+    at = start(run=run_id, by=["language", "domain"], order="1", where=COHORT)
+    at.selectbox(key="heat_x").set_value("language")
+    at = run(at.selectbox(key="heat_y").set_value("domain"))
+    assert examples.loc[examples["meta.domain"] == "legal", "meta.domain"].nunique() == 1  # one value in the cohort
+    said = [i.value for i in at.info]
+    assert any("domain takes a single value in this cohort" in v for v in said), said
+    assert not any("no example has both" in c.proto.spec for c in at.get("plotly_chart"))
+    # without the cohort the same two attributes are crossed
+    at = start(run=run_id, by=["language", "domain"], order="1")
+    at.selectbox(key="heat_x").set_value("language")
+    at = run(at.selectbox(key="heat_y").set_value("domain"))
+    assert not any("single value" in i.value for i in at.info)
+    assert any("Error rate: language x domain" in c.proto.spec for c in at.get("plotly_chart"))
