@@ -208,7 +208,7 @@ def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list
 def no_option_why_expr(expr: str, params: Sequence, name: str, pattern: str) -> tuple[str, list]:
     """The "why" of an answer that names no option: the source's ``name``, the answer as seen (its first 80
     characters; ``(no answer)`` when missing) and what was found: a letter the input does not list (with the letters
-    it lists), the texts of several options (with their letters), or no option letter or option text."""
+    it lists), the texts of several options (with their letters), or no single option letter or option text."""
     parts = _option_reading(expr, params, pattern)
     listed, letter, letter_listed, texts = (parts[k] for k in ("listed", "letter", "letter_listed", "texts"))
     named, listed_letters = parts["named"], parts["listed_letters"]
@@ -221,7 +221,7 @@ def no_option_why_expr(expr: str, params: Sequence, name: str, pattern: str) -> 
             f"ELSE {seen}, ?) END",
             [*listed[1], *letter[1], *letter_listed[1], *seen_params, *letter[1], *listed_letters[1],
              *listed[1], *texts[1], *seen_params, *named[1],
-             *seen_params, ": no option letter or option text found)"])
+             *seen_params, ": no single option letter or option text found)"])
 
 
 def long_output_expr(min_chars: int, ratio: float) -> tuple[str, list]:

@@ -69,7 +69,7 @@ def words(text: str) -> str:
 
 def reading(answer, listed) -> tuple[bool, str]:
     """Whether the answer names an option (the documented rule) and, when it names none, what was seen."""
-    nothing = "no option letter or option text found"
+    nothing = "no single option letter or option text found"
     if answer is None or answer != answer:
         return False, nothing
     answer = str(answer)
@@ -130,7 +130,7 @@ def test_generated_answers_are_marked_only_when_they_name_no_option(store):
     assert {outputs[i] for i in expected} >= {"answer is: E", "K"}  # letters the input does not list
     why = got.set_index("example_id")[f"why.{MODE}"]
     the = next(i for i in expected if outputs[i] == "The")
-    assert why[the] == ('detector:multiple_choice_format (the answer "The": no option letter or option text '
+    assert why[the] == ('detector:multiple_choice_format (the answer "The": no single option letter or option text '
                         'found)')
 
 
@@ -202,19 +202,20 @@ CASES = [
     (FOUR, "Paris", False, ""), (FOUR, "paris.", False, ""),  # the option's text alone
     (FOUR, "I would say the capital is Paris", False, ""),  # in a sentence
     (FOUR, "E) Paris", False, ""),  # an unlisted letter, but the text of one option
-    (FOUR, "Parisian cafés", True, "no option letter or option text found"),  # not as whole words
+    (FOUR, "Parisian cafés", True, "no single option letter or option text found"),  # not as whole words
     (FOUR, "Paris or Rome, I am not sure", True, "names several options, A, B"),
     (FOUR, "E", True, "the letter E, which the input does not list; it lists A, B, C, D"),
     (FOUR, "The answer is E.", True, "the letter E, which the input does not list; it lists A, B, C, D"),
-    (FOUR, "I cannot answer that.", True, "no option letter or option text found"),
-    (FOUR, "", True, "no option letter or option text found"),
+    (FOUR, "I cannot answer that.", True, "no single option letter or option text found"),
+    (FOUR, "", True, "no single option letter or option text found"),
+    (FOUR, "Answer: a, c", True, "no single option letter or option text found"),  # two letters: no single option
     (THREE, "C", False, ""), (THREE, "the answer is berlin", False, ""),
     (THREE, "D", True, "the letter D, which the input does not list; it lists A, B, C"),
     (YORK, "Boston", False, ""), (YORK, "B", False, ""),
     (YORK, "New York", True, "names several options, A, B"),  # "York" is inside "New York": ambiguous, documented
     (NONE, "B", False, ""), (NONE, "The answer is (C)", False, ""),  # no option listed: any letter
-    (NONE, "Paris", True, "no option letter or option text found"), (NONE, "K", True,
-                                                                       "no option letter or option text found"),
+    (NONE, "Paris", True, "no single option letter or option text found"), (NONE, "K", True,
+                                                                       "no single option letter or option text found"),
 ]
 
 
