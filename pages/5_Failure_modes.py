@@ -301,7 +301,9 @@ def cell_panel() -> None:
                 first = sep.iloc[0]
                 st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                            f"{first['mean_fail']:.3f} on the failures, {first['mean_ok']:.3f} on the correct answers; "
-                           f"{first['n_fail_all']:,} examples are in the mode in all (AUC {first['auc_all']:.2f}). Divergent "
+                           f"the preference AUC compares the mode's own {first['n_fail']:,} failures (in no other "
+                           f"mode) with the correct answers; over all {first['n_fail_all']:,} examples in the mode, some "
+                           f"also in other modes, it is {first['auc_all']:.2f}. Divergent "
                            f"slices: {ui.md(row['divergent_slices'])}; Goodhart slices where the mode rose and the signal rewards "
                            f"it: {ui.md(row['goodhart_slices'])}.")
         with st.form("fm_pin_cell_form", clear_on_submit=False):

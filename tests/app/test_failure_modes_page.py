@@ -79,6 +79,9 @@ def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot
     assert any("Harmlessness reward model rewards over-refusal" in shown(m.value) for m in at.markdown)
     separation = frame(at, "smd")
     assert separation["signal"].tolist() == ["rm_harmlessness"] and separation["auc"].iloc[0] > 0.9
+    # the table's AUC is over the mode's own failures; the caption says so and gives the one over every failure
+    own = int(separation["n_fail"].iloc[0])
+    assert any(f"compares the mode's own {own:,} failures (in no other mode)" in shown(c.value) for c in at.caption)
     concentration = frame(at, "in_mode")
     assert concentration["description"].iloc[0] == "domain = medical"
     goodhart = frame(at, "q_s")
