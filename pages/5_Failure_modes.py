@@ -30,13 +30,16 @@ with st.sidebar:
     st.markdown("**Objective change**")
     options = [NONE] + [r for r in runs["run_id"] if r != run_id]
     # the baseline belongs to the run: each run keeps its own, by default the nearest earlier run sharing examples
+    # a link's ?baseline= is read once per session (the view it shares); after that each run keeps its own
     wanted = ui.remembered(options, key=f"fm_chosen_baseline_{run_id}",
-                           default=ui.shared_baseline(db, version, run_id, tuple(earlier)) or NONE)
+                           default=ui.shared_baseline(db, version, run_id, tuple(earlier)) or NONE,
+                           query_param=None if st.session_state.get("fm_baseline_linked") else "baseline")
+    st.session_state["fm_baseline_linked"] = True
     baseline = st.selectbox("Baseline run (before the change)", options, index=options.index(wanted),
                             format_func=lambda r: r if r == NONE else ui.run_label(names)(r),
                             key=f"fm_baseline_{run_id}",
                             help="Paired on example id: the Goodhart plot compares the two runs slice by slice")
-    ui.remember(baseline, key=f"fm_chosen_baseline_{run_id}")
+    ui.remember(baseline, key=f"fm_chosen_baseline_{run_id}", query_param="baseline")
     st.markdown("**Settings**")
     fdr = st.select_slider("False discovery rate", [0.01, 0.05, 0.1], value=0.05, key="fm_fdr")
     min_support = st.number_input("Minimum support (slices)", min_value=1, value=30, step=5, key="fm_min_support")

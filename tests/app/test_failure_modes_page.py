@@ -241,3 +241,22 @@ def test_the_spec_editor_and_its_reset_survive_any_spec(demo_env, real_logs, nam
     at.button(key="fm_spec_reset").click()
     at.run()
     assert not at.exception and not at.error
+
+
+def test_the_baseline_lives_in_the_url(demo_env):
+    """The trial copied a Failure modes link and lost its baseline: the choice is written as ?baseline=, a link's
+    baseline is read when the page opens (once per session), and a run switched to afterwards keeps its own."""
+    after, base = run_id(demo_env, "after-objective-change"), run_id(demo_env, "baseline")
+    at = run_page(chosen_run=after)
+    assert at.query_params["baseline"] == [base] or at.query_params["baseline"] == base
+    at.selectbox(key=f"fm_baseline_{after}").set_value("(none)")
+    at.run()
+    assert not at.exception
+    assert "(none)" in str(at.query_params["baseline"])
+    # a new session opening the link: the link's baseline, not the default
+    fresh = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    fresh.query_params["run"] = after
+    fresh.query_params["baseline"] = "(none)"
+    fresh.run()
+    assert not fresh.exception, fresh.exception
+    assert fresh.selectbox(key=f"fm_baseline_{after}").value == "(none)"
