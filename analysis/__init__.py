@@ -110,7 +110,7 @@ _LAZY = {
     # objective and failure modes
     "DEFAULT_MODES": "objective.taxonomy", "load_objective": "objective.spec", "parse_objective": "objective.spec",
     "SpecError": "objective.spec", "check_against_run": "objective.spec", "compile_modes": "objective.modes", "mode_examples": "objective.modes",
-    "add_annotation": "objective.annotations", "annotations": "objective.annotations", "link": "objective.link",
+    "add_annotation": "objective.annotations", "annotations": "objective.annotations", "link": "objective.link", "RULE_WORDS": "objective.link",
     "retract_annotation": "objective.annotations",
     # report
     "ReportSpec": "report", "SECTIONS": "report", "SECTION_TITLES": "report", "build_report": "report",

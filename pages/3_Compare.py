@@ -91,7 +91,7 @@ if graded:
         "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"],
         "baseline": table["base_mean"], "candidate": table["cand_mean"]})
     number = st.column_config.NumberColumn
-    columns = {"description": ui.tables.slice_column(), "n": number("n", format="%d"),
+    columns = {"description": ui.tables.slice_column(), "n": ui.tables.count("n", width=ui.tables.COUNT_WIDTH),
                "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
                "change": number("Change", format="%+.3f",
                                 help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "

@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from analysis import (
     NO_SPEC_SENTENCE,
+    RULE_WORDS,
     FaultlineError,
     SpecError,
     add_annotation,
@@ -302,7 +303,7 @@ def cell_panel() -> None:
                              column_config=ui.tables.with_q_family(ui.tables.SEPARATION_COLUMNS,
                                                                    "all cells"))  # every cell's signals
                 first = sep.iloc[0]
-                st.caption(f"Rule: {ui.md(row['rule'])}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
+                st.caption(f"Why: {ui.md(RULE_WORDS.get(row['rule'], row['rule']))}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                            f"{first['mean_fail']:.3f} on the failures, {first['mean_ok']:.3f} on the correct answers; "
                            f"the preference AUC compares the mode's own {first['n_fail']:,} failures (in no other "
                            f"mode) with the correct answers; over all {first['n_fail_all']:,} examples in the mode, some "

@@ -14,6 +14,7 @@ from analysis import (
     ReportSpec,
     build_report,
     findings,
+    format_count,
     generate_report,
     render_html,
     report_history,
@@ -106,7 +107,8 @@ elif spec_choice == SPEC_SAVED and saved_name is not None:
 spec = ReportSpec(run=run_id, baseline=None if baseline == NONE else baseline, objective=objective_name,
                   objective_yaml=objective_yaml, sections=sections or ["summary"], title=title, analyst=analyst,
                   reviewer=reviewer, cohort=cohort or None)
-st.caption(f"{len(pinned):,} finding{'s' if len(pinned) != 1 else ''} pinned to this run go into the section "
+st.caption(f"{format_count(len(pinned), 'finding')} pinned to this run {'goes' if len(pinned) == 1 else 'go'} into the "
+           "section "
            "Pinned findings, each with its numbers recomputed now." if len(pinned) else
            "No finding is pinned to this run (pin one on the Slices, Compare or Findings page).")
 if preview:

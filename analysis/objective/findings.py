@@ -39,6 +39,7 @@ import pandas as pd
 from analysis.errors import AlreadyPinnedError, FaultlineError
 from analysis.export import json_value, safe_csv
 from analysis.formatting import format_count, format_q
+from analysis.objective.link import RULE_WORDS
 from analysis.slicing.attributes import describe_predicate
 from analysis.sql import finding as S
 from analysis.store import Store
@@ -765,7 +766,7 @@ def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | 
                 f"verdict: {e.get('verdict', '?')}.")
     elif kind == "cell" and "verdict" in e:  # a failure mode x objective component cell of the link
         text = f"{title}: {str(e['verdict']).replace('_', ' ')}"
-        text += f" ({e['rule']})." if e.get("rule") else "."
+        text += f" ({RULE_WORDS.get(e['rule'], str(e['rule']).replace('_', ' '))})." if e.get("rule") else "."
         if e.get("auc") is not None:
             signal = f"The signal {e['signal']}" if e.get("signal") else "The component's signal"
             details = ["preference AUC"]

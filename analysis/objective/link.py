@@ -105,6 +105,15 @@ RULES = {
     "not_rewarded": "not implicated",
     "undecided": "insufficient evidence",
 }
+#: Each verdict rule in plain words: why a cell has its verdict (what a finding's sentence and the report say).
+RULE_WORDS = {
+    "no_signal": "the run has no signal of the component",
+    "too_few": "too few examples with the signal to tell",
+    "rewards_failure": "the signal rewards this failure",
+    "goodhart": "the signal rewards this failure where the objective change spread it",
+    "not_rewarded": "a meaningful preference for this failure is ruled out",
+    "undecided": "the interval is too wide to tell",
+}
 ALL = "(all examples)"
 
 MSG_MIN_FAILURES = "Invalid 'min_failures' parameter: expected an integer >= 2, got {value!r}"

@@ -142,3 +142,9 @@ def test_a_matrix_cell_finding_reads_as_a_sentence_not_a_dump():
     assert "probability 0.97 (preference AUC, 95% interval 0.95 to 0.98; Cohen's d 1.23)" in text
     assert "1,234 failing and 16,432 passing examples (q = 6.9e-42)" in text
     assert "0.970089" not in text and "16432.0" not in text and "n_ok" not in text
+    # a rule stored by its id reads in words (the trial's review mode showed "not implicated (not_rewarded)")
+    from analysis.objective.link import RULE_WORDS, RULES
+
+    for rule, verdict in RULES.items():
+        said = finding_sentence("cell", "m x c", {**evidence, "verdict": verdict, "rule": rule})
+        assert said.startswith(f"m x c: {verdict} ({RULE_WORDS[rule]}).") and "_" not in said.split(".")[0]
