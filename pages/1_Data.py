@@ -101,7 +101,7 @@ st.dataframe(
                 files=[", ".join(f) for f in runs["files"]])[
         ["name", "model", "format", "rows", "files", "sha256", "ingested_at", "notes", "run_id"]],
     hide_index=True, width="stretch", key="data_runs_table",
-    column_config={"rows": st.column_config.NumberColumn("Examples", format="%d"),
+    column_config={"rows": ui.tables.count("Examples"),
                    "sha256": st.column_config.TextColumn("sha256 (first 12)"),
                    "ingested_at": st.column_config.DatetimeColumn("Loaded (UTC)", format="YYYY-MM-DD HH:mm")},
 )

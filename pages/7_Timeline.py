@@ -162,7 +162,7 @@ def drift_view() -> None:
     st.dataframe(ui.tables.styled(table, ("trend_q",)), hide_index=True, width="stretch", key="timeline_slices", column_config={
         # the essential columns first and short (their meaning in help): in view at 1280x720
         "description": ui.tables.slice_column("slice"),
-        "n_min": st.column_config.NumberColumn("smallest n", format="%d", help="the slice's fewest examples in a run"),
+        "n_min": ui.tables.count("smallest n", help="the slice's fewest examples in a run"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
         "slope": st.column_config.NumberColumn("trend", format="%+.2f pts/run", width=100,
