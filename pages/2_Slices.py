@@ -275,7 +275,8 @@ def extras_panel() -> None:
         st.warning(f"Raters disagree (agreement below 0.4) in {every}"
                    + format_some([ui.md(d) for d in worst], "slice", total=len(disagree)),
                    icon=":material/group_off:")
-    st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table")
+    st.dataframe(extra[["description", "n", *extra_cols]], hide_index=True, width="stretch", key="extras_table",
+                 column_config={"description": ui.tables.slice_column(), **ui.tables.extras_columns(extra_cols)})
 
 
 @st.fragment

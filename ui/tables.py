@@ -484,6 +484,25 @@ def divergence_display(div: pd.DataFrame) -> pd.DataFrame:
     return div.assign(q=q_values(div["q_value"]))[["signal", "description", "q", "rho", "n", "mode_concentrates"]]
 
 
+def extras_columns(columns) -> dict:
+    """Headings and one precision per kind of number for the Slices page's per-slice extras
+    (:func:`analysis.slice_extras`): ECE and agreement with three decimals, latencies with one decimal in their
+    unit, costs with three significant digits, score intervals with three decimals, counts with separators."""
+    number = st.column_config.NumberColumn
+    config = {"n": count("n", width=COUNT_WIDTH)}
+    for c in columns:
+        if c == "ece":
+            config[c] = number("ECE", format="%.3f", help="expected calibration error (a fraction, 0 is calibrated)")
+        elif c == "rater_agreement":
+            config[c] = number("agreement", format="%.3f", help="Cohen's kappa (two raters) or Krippendorff's alpha")
+        elif c in ("score_ci_low", "score_ci_high"):
+            config[c] = number("score 95% " + c.rsplit("_", 1)[1], format="%.3f")
+        elif c.endswith(("_p50", "_p90", "_p99")) or c == "cost_weighted_error":
+            # a cost per example is small (USD): three significant digits; a latency one decimal in its unit
+            config[c] = number(c.replace("_", " "), format="%.3g" if "cost" in c else "%.1f")
+    return config
+
+
 #: The caption under the Goodhart slices table: the family of each of its q-values (the headings stay short so the
 #: table fits a 1280x720 projector).
 GOODHART_Q_FAMILIES = ("q signal: Benjamini-Hochberg over the signal's slices (its change between the runs, paired t); "

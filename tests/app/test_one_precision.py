@@ -45,3 +45,19 @@ def test_a_preference_auc_and_its_interval_share_a_precision():
 
     auc = {k: T.SEPARATION_COLUMNS[k]["type_config"]["format"] for k in ("auc", "auc_low", "auc_high")}
     assert len(set(auc.values())) == 1, auc
+
+
+def test_per_slice_extras_have_one_precision_per_kind(demo_db, monkeypatch):
+    """The trial read ECE 0.1263 beside 0.157 and latency 820.4 / 1222.48 / 1761.664 in the per-slice extras: on
+    the demo's Slices page every extras column of a kind has one format, counts have separators."""
+    point_app_at(monkeypatch, demo_db)
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Slices.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    grid = next(d for d in at.dataframe if "ece" in d.value.columns)
+    got = formats(grid)
+    assert got["n"] == "localized" and got["ece"] == "%.3f"
+    latency = [c for c in grid.value.columns if c.startswith("latency")]
+    cost = [c for c in grid.value.columns if c.startswith("cost")]
+    assert latency and cost, list(grid.value.columns)
+    assert {got[c] for c in latency} == {"%.1f"} and {got[c] for c in cost} == {"%.3g"}
