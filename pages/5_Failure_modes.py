@@ -300,10 +300,11 @@ def cell_panel() -> None:
                 st.markdown("No signal of this component is in the run, so nothing can be measured.")
             else:
                 st.dataframe(ui.tables.styled(ui.tables.separation_display(sep)), hide_index=True, width="stretch", key="fm_separation",
-                             column_config=ui.tables.with_q_family(ui.tables.SEPARATION_COLUMNS,
-                                                                   "all cells"))  # every cell's signals
+                             column_config=ui.tables.with_q_family(ui.tables.SEPARATION_COLUMNS, "all cells",
+                                                                   in_label=False))  # every cell's signals
                 first = sep.iloc[0]
-                st.caption(f"Why: {ui.md(RULE_WORDS.get(row['rule'], row['rule']))}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
+                st.caption(f"q: Benjamini-Hochberg over the signals of all cells. "
+                           f"Why: {ui.md(RULE_WORDS.get(row['rule'], row['rule']))}. Mean {ui.md(first['signal'])} ({first['direction'].replace('_', ' ')}): "
                            f"{first['mean_fail']:.3f} on the failures, {first['mean_ok']:.3f} on the correct answers; "
                            f"the preference AUC compares the mode's own {first['n_fail']:,} failures (in no other "
                            f"mode) with the correct answers; over all {first['n_fail_all']:,} examples in the mode, some "

@@ -440,7 +440,9 @@ def modes_display(result) -> pd.DataFrame:
 
 
 SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),
-                      "n_ok": "correct", "auc": st.column_config.NumberColumn("preference AUC", format=AUC_FORMAT),
+                      "n_ok": "correct", "auc": st.column_config.NumberColumn(
+                          "AUC", format=AUC_FORMAT, help="preference AUC: the chance the signal scores a failure of "
+                                                         "this mode above a correct answer (0.5 is no preference)"),
                       "auc_low": st.column_config.NumberColumn("95% low", format=AUC_FORMAT),
                       "auc_high": st.column_config.NumberColumn("95% high", format=AUC_FORMAT),
                       "smd": st.column_config.NumberColumn("d", format="%.2f"), "q": q_column()}

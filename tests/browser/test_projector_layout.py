@@ -197,7 +197,7 @@ def test_failure_modes_matrix_headers_and_cells_are_not_clipped(layout_server, p
         assert t["width"] <= cell_width, (t, cell_width)
     assert any(t["text"].startswith("implicated") for t in found["cells"])
     # the tables of the cell below: its separation (half the width) and where the mode concentrates
-    _essentials_in_view(projector, _grid(projector, "signal"), ["signal", "q (BH over", "preference AUC"])
+    _essentials_in_view(projector, _grid(projector, "signal"), ["signal", "q", "AUC", "95% low", "95% high"])
     concentration = _grid(projector, "Slice")
     _essentials_in_view(projector, concentration, ["Slice", "Status", "q (BH over"])
     assert "more frequent" in _cells_whole(projector, concentration, "Status")
