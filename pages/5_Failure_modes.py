@@ -384,7 +384,10 @@ def cell_panel() -> None:
                 origin = ui.example_set(  # the view's next / previous step through this mode's list
                     "mode", mode=mode, spec=spec_choice if spec_choice != ui.SESSION_CHOICE else None,
                     columns=list(signal_cols if not sep.empty else ()), order_by=order_by, descending=descending)
-                linked = ui.with_open_buttons(ui.with_example_links(examples, run_id, where, origin))
+                # why each example is in the mode first after its id: in view at 1280x720 (the texts are long)
+                shown = examples[["example_id", *(["why"] if "why" in examples else []),
+                                  *[c for c in examples.columns if c not in ("example_id", "why")]]]
+                linked = ui.with_open_buttons(ui.with_example_links(shown, run_id, where, origin))
                 picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
                                                        where),

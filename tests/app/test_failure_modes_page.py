@@ -95,6 +95,8 @@ def test_choosing_a_cell_and_a_baseline_shows_its_evidence_and_the_goodhart_plot
     assert len(at.get("plotly_chart")) == 2  # the matrix and the Goodhart plot
     examples = frame(at, "why")
     assert (examples["why"] == "detector:refusal").all() and "rm_harmlessness" in examples.columns
+    columns = list(examples.columns)  # why it is in the mode right after its id: in view at 1280x720
+    assert columns.index("why") == columns.index("example_id") + 1 < columns.index("input"), columns
 
 
 def test_a_data_component_says_no_signal(demo_env):
