@@ -124,6 +124,10 @@ def render_pdf(document: str, out: Path, *, metadata: PdfMetadata | None = None,
     return len(rendered.pages)
 
 
+#: A line of a plotly SVG text whose whole content is one styled ``<tspan>`` (a bold or italic line of a matrix cell):
+#: WeasyPrint adds the line's ``dy`` again for the inner tspan (a third line drawn 1.3 em too low, under the next row),
+#: so the style moves to the line itself (the same drawing in a browser).
+_LINE_STYLED = re.compile(r'<tspan class="line"((?:(?! style=)[^>])*)><tspan style="([^"]*)">([^<]*)</tspan></tspan>')
 #: A chart's title in a plotly SVG (the alternative text of its image in the PDF).
 _SVG_TITLE = re.compile(r'class="gtitle"[^>]*>([^<]*)<')
 
@@ -158,7 +162,7 @@ def svg_as_images(document: str) -> str:
                 depth, pos = depth - 1, closing + 6
                 if depth == 0:
                     break
-        svg = document[start:pos]
+        svg = _LINE_STYLED.sub(r'<tspan class="line"\1 style="\2">\3</tspan>', document[start:pos])
         title = _SVG_TITLE.search(svg)
         alt = escape(unescape(title.group(1))) if title and title.group(1).strip() else "Chart"
         encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")

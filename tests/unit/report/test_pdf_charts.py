@@ -100,3 +100,31 @@ def test_each_chart_is_a_figure_with_its_title_as_alternative_text(both):
 
         walk(pdf.Root.StructTreeRoot)
     assert alts == ["A wide chart", "A tall chart"]
+
+
+def test_a_styled_line_of_a_cell_is_drawn_where_a_browser_draws_it():
+    """A plotly text line whose whole content is a styled tspan (the matrix's italic "can cause") was drawn 1.3 em
+    too low by WeasyPrint, under the next row: each line of a three-line cell text sits at y + k * 1.3 em, as the SVG
+    says (a line's y with its dy), bold and italic kept."""
+    import io
+
+    import weasyprint
+
+    lines = ('<text x="50" y="50" style="font-size: 10px;">'
+             '<tspan class="line" dy="0em" x="50" y="50"><tspan style="font-weight:bold">implicated</tspan></tspan>'
+             '<tspan class="line" dy="1.3em" x="50" y="50">AUC 0.96</tspan>'
+             '<tspan class="line" dy="2.6em" x="50" y="50"><tspan style="font-style:italic">cause</tspan></tspan></text>')
+    document = pdf_module.svg_as_images(_document(_chart("Cells", inner=lines)))
+    rendered = PdfReader(io.BytesIO(weasyprint.HTML(string=document).write_pdf()))
+    found = {}
+
+    def seen(text, cm, tm, font, size):  # tm: the text's place in the chart's own (SVG) coordinates
+        for word in ("implicated", "AUC", "cause"):
+            if text.strip().startswith(word):
+                found.setdefault(word, (tm[5], str((font or {}).get("/BaseFont", ""))))
+
+    rendered.pages[0].extract_text(visitor_text=seen)
+    assert set(found) == {"implicated", "AUC", "cause"}, found
+    # the lines at y = 50 + k * 1.3 em of 10 px: 50, 63, 76 (76 + 13 = 89 before: "cause" under the next row)
+    assert [round(found[w][0], 1) for w in ("implicated", "AUC", "cause")] == [50.0, 63.0, 76.0], found
+    assert "Bold" in found["implicated"][1] and "Italic" in found["cause"][1]
