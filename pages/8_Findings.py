@@ -149,9 +149,9 @@ def _numbers(row) -> list[tuple[str, str]]:
     return out
 
 
-#: Review tiles per row, and the longest value a metric tile shows whole at that width (1280x720: 4 tiles of
-#: ~270 px, ~12 characters of the metric's font).
-TILES_PER_ROW, METRIC_CHARS = 4, 12
+#: Review tiles per row, and the longest value a metric tile shows whole at that width (1280x720: 5 tiles of
+#: ~220 px, ~10 characters of the metric's font): one row of tiles for a finding, so its chart fits the first screen.
+TILES_PER_ROW, METRIC_CHARS = 5, 10
 
 if frame.empty:
     st.info("No findings yet. Pin a slice below, or from a terminal: "

@@ -85,6 +85,9 @@ def test_findings_review_mode_at_1280x720(explore_server, projector):
     page.locator("[data-testid='stPlotlyChart'] svg text", has_text="no separation").first.wait_for()
     wait_for_app(page)
     assert page.locator("[data-testid='stPlotlyChart'] svg text", has_text="Preference AUC").count() >= 1
+    # the chart whole on the projector's first screen, its axis title too (the trial saw it cut at 720 px)
+    title = page.locator("[data-testid='stPlotlyChart'] svg text", has_text="Preference AUC").first.bounding_box()
+    assert title is not None and title["y"] + title["height"] <= PROJECTOR["height"], title
     sizes = _font_sizes(page)
     assert sizes and min(sizes) >= 16, sizes
     shot(page, "explore-22-review-3")
