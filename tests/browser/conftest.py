@@ -26,6 +26,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"
 
 pytestmark = pytest.mark.browser
 
+#: A projector's viewport: the size the trials check the pages at.
+PROJECTOR = {"width": 1280, "height": 720}
+
+#: Records every text a canvas draws (the grid's headers and cells are drawn, not laid out): its canvas (tagged),
+#: position and measured width, in CSS pixels of the canvas.
+DRAWN_TEXT = """(() => { window.__drawn = []; const P = CanvasRenderingContext2D.prototype; const fill = P.fillText;
+  P.fillText = function (text, x, y, maxWidth) { const c = this.canvas; const t = this.getTransform();
+    const dpr = window.devicePixelRatio || 1;
+    if (c && c.dataset) { c.dataset.h = c.dataset.h || Math.random().toString(36).slice(2);
+      window.__drawn.push({canvas: c.dataset.h, text: String(text), x: (x * t.a + t.e) / dpr, y: (y * t.d + t.f) / dpr,
+                           width: this.measureText(text).width * t.a / dpr}); }
+    return fill.call(this, text, x, y, maxWidth); }; })();"""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -112,6 +125,17 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(45_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def projector(browser):
+    """A page at 1280x720 that records every text a canvas draws (``window.__drawn``, :data:`DRAWN_TEXT`)."""
+    context = browser.new_context(viewport=PROJECTOR)
+    context.add_init_script(DRAWN_TEXT)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
     yield page
     context.close()
 

@@ -9,12 +9,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser.conftest import AppServer, shot, wait_for_app
+from tests.browser.conftest import PROJECTOR, AppServer, shot, wait_for_app
 from tests.conftest import LM_EVAL_SAMPLES
 
 pytestmark = pytest.mark.browser
-
-PROJECTOR = {"width": 1280, "height": 720}
 
 
 @pytest.fixture

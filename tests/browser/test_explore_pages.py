@@ -9,11 +9,10 @@ import re
 
 import pytest
 
-from tests.browser.conftest import AppServer, shot, wait_for_app
+from tests.browser.conftest import PROJECTOR, AppServer, shot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-PROJECTOR = {"width": 1280, "height": 720}
 COHORT = 'language = "sw"'
 
 

@@ -10,9 +10,7 @@ import pytest
 
 from tests.browser.conftest import AppServer
 from tests.browser.test_projector_layout import (
-    DRAWN_TEXT,
     HEADER_ROW_PX,
-    PROJECTOR,
     _essentials_in_view,
     _grid,
     _open,
@@ -26,16 +24,6 @@ ROWS = """e => Array.from(e.querySelectorAll('[role=row]')).map(
   r => Array.from(r.querySelectorAll('[role=gridcell],[role=columnheader]')).map(c => c.innerText))"""
 #: Half a wrapped line's height (14 px text): a line drawn at y reaches y +- this.
 HALF_LINE_PX = 8
-
-
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport=PROJECTOR)
-    context.add_init_script(DRAWN_TEXT)
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,10 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, AppServer, wait_for_app
+from tests.browser.conftest import ARTIFACTS, PROJECTOR, AppServer, wait_for_app
 from tests.conftest import HELM_BBQ
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_logs]
-
-PROJECTOR = {"width": 1280, "height": 720}
 
 #: A grid's geometry: its box, its horizontal scroller, and the headers the grid has drawn. The grid draws only the
 #: columns in (or touching) its visible width, so a header missing from ``heads`` is off-screen.
@@ -27,15 +25,6 @@ GRID = """e => { const s = e.querySelector('.dvn-scroller'); const r = e.getBoun
           heads: Array.from(e.querySelectorAll('[role=columnheader]')).map(h => h.innerText.trim()),
           canvases: Array.from(e.querySelectorAll('canvas')).map(c => c.dataset.h || null)}; }"""
 
-#: Records every text a canvas draws (the grid's headers and cells are drawn, not laid out): its canvas (tagged),
-#: position and measured width, in CSS pixels of the canvas.
-DRAWN_TEXT = """(() => { window.__drawn = []; const P = CanvasRenderingContext2D.prototype; const fill = P.fillText;
-  P.fillText = function (text, x, y, maxWidth) { const c = this.canvas; const t = this.getTransform();
-    const dpr = window.devicePixelRatio || 1;
-    if (c && c.dataset) { c.dataset.h = c.dataset.h || Math.random().toString(36).slice(2);
-      window.__drawn.push({canvas: c.dataset.h, text: String(text), x: (x * t.a + t.e) / dpr, y: (y * t.d + t.f) / dpr,
-                           width: this.measureText(text).width * t.a / dpr}); }
-    return fill.call(this, text, x, y, maxWidth); }; })();"""
 #: The grid's header row is 35 px high; a cell's text starts 8 px inside it.
 HEADER_ROW_PX, CELL_PADDING_PX = 35, 8
 
@@ -47,16 +36,6 @@ MATRIX = """e => { const box = x => { const r = x.getBoundingClientRect();
           x: Array.from(e.querySelectorAll('g.xtick text')).map(box),
           y: Array.from(e.querySelectorAll('g.ytick text')).map(box),
           cells: Array.from(e.querySelectorAll('g.heatmap-label text')).map(box)}; }"""
-
-
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport=PROJECTOR)
-    context.add_init_script(DRAWN_TEXT)
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")
