@@ -165,7 +165,7 @@ def drift_view() -> None:
         "n_min": ui.tables.count("smallest n", help="the slice's fewest examples in a run"),
         "first": st.column_config.NumberColumn("first run", format="percent"),
         "last": st.column_config.NumberColumn("newest run", format="percent"),
-        "slope": st.column_config.NumberColumn("trend", format="%+.2f pts/run", width=100,
+        "slope": st.column_config.NumberColumn("trend (pts/run)", format="%+.2f", width=120,  # the unit once
                                                help="accuracy change per run of the Cochran-Armitage line, in "
                                                     "points per run"),
         "trend_q": ui.tables.q_column("trend q", ui.tables.q_family(traj.slices["trend_q"], "slices")),

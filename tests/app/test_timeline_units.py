@@ -1,5 +1,6 @@
 """The Timeline's trend carries its unit of time wherever it is shown (the trial read "+1.20 pts" with no "per
-what"): the page's table and sentence, and the report's Timeline table. The slope is fitted on run positions
+what"): the page's table (in its heading, "trend (pts/run)", the cells the numbers alone: the trial read "pts/run" in
+every cell) and sentence, and the report's Timeline table. The slope is fitted on run positions
 0, 1, 2... whatever the series is ordered by, so the unit is "per run"."""
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def test_the_pages_trend_is_in_points_per_run(series_db, monkeypatch):
     assert not at.exception, at.exception
     grid = next(d for d in at.dataframe if "slope" in d.value.columns)
     slope = json.loads(grid.proto.columns)["slope"]
-    assert slope["type_config"]["format"].endswith("pts/run")
+    assert slope["label"] == "trend (pts/run)"  # the unit in the heading, once
+    assert slope["type_config"]["format"] == "%+.2f"  # the cells hold the numbers alone
     at.selectbox(key="timeline_slice_picker").select("language = hi")
     at.run()
     assert not at.exception, at.exception

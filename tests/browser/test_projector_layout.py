@@ -141,7 +141,7 @@ def _shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("path,first,essentials", [
     ("Slices", "Slice", ["Status", "q (BH over", "vs rest"]),
-    ("Timeline", "slice", ["trend q", "trend", "departs at"]),
+    ("Timeline", "slice", ["trend q", "trend (pts/run)", "departs at"]),
     ("Compare", "Slice", ["Verdict", "q (BH over", "Error change"]),
     ("Findings", "Finding", ["Note", "In plain words"]),
     ("Clusters", "Cluster", ["Status", "q (BH over", "Top terms"]),  # the clustering runs in the background first
