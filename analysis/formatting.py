@@ -140,3 +140,56 @@ def format_threshold(threshold: float, source: str, correct_column: str | None =
     why = ("the default threshold; set correct_threshold in a mapping to change it" if source in ("", "default")
            else source)
     return f"'correct' means score >= {threshold:g} ({why})"
+
+
+def score_unit(outcome: str | None) -> str:
+    """How a difference of a graded score's means is named: in the score's own units.
+
+    Never points: points are for differences of rates (fractions shown as %).
+
+    Parameters
+    ----------
+    outcome : str or None
+        The graded score's column (``score.f1``); None names it ``score``.
+
+    Returns
+    -------
+    str
+        ``"<outcome> units"``.
+
+    Examples
+    --------
+    >>> score_unit("score.f1")
+    'score.f1 units'
+    """
+    return f"{outcome or 'score'} units"
+
+
+def gate_unit(outcome: str | None = None) -> str:
+    """How the regression gate's allowed drop is named: in points of accuracy, whatever outcome the view shows.
+
+    The gate reads correctness (:func:`analysis.gate`: McNemar on the pairs' correct / incorrect), so its drop is a
+    difference of rates, in points, even where the view compares a graded score's means (in the score's own units,
+    :func:`score_unit`); beside such a score the unit says so, so the two are not read as one.
+
+    Parameters
+    ----------
+    outcome : str or None
+        The outcome the view compares: None or ``"correct"`` for correctness, else a graded score's column
+        (``score.f1``).
+
+    Returns
+    -------
+    str
+        ``"points of accuracy"``, followed beside a graded score by what accuracy is and the unit it is not.
+
+    Examples
+    --------
+    >>> gate_unit()
+    'points of accuracy'
+    >>> gate_unit("score.f1")
+    'points of accuracy (the share of examples correct, not score.f1 units)'
+    """
+    if outcome in (None, "", "correct"):
+        return "points of accuracy"
+    return f"points of accuracy (the share of examples correct, not {score_unit(outcome)})"

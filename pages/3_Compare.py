@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import figures, format_count, gate, pin_comparison, score_unit
+from analysis import figures, format_count, gate, gate_unit, pin_comparison, score_unit
 from analysis.export import safe_csv
 
 ui.page_setup("Compare", "A candidate run against a baseline on the examples they share: McNemar's exact test per "
@@ -65,10 +65,11 @@ except Exception as err:  # noqa: BLE001 - shown in plain words
 
 result = gate(comparison, max_drop=max_drop, alpha=float(fdr))
 overall = comparison.overall()
+unit = gate_unit(outcome)  # the gate reads correctness: beside a graded score its points are named apart
 if result.passed:
-    st.success(f"Gate passed: no slice lost more than {max_drop * 100:.1f} points of accuracy significantly.", icon=":material/check_circle:")
+    st.success(f"Gate passed: no slice lost more than {max_drop * 100:.1f} {unit} significantly.", icon=":material/check_circle:")
 else:
-    st.error(f"Gate failed: {format_count(len(result.breaking), 'slice')} lost more than {max_drop * 100:.1f} points of accuracy significantly "
+    st.error(f"Gate failed: {format_count(len(result.breaking), 'slice')} lost more than {max_drop * 100:.1f} {unit} significantly "
              f"(q < {fdr}).", icon=":material/block:")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Matched examples", f"{comparison.matched:,}")

@@ -38,7 +38,7 @@ import pandas as pd
 
 from analysis.errors import AlreadyPinnedError, FaultlineError
 from analysis.export import json_value, safe_csv
-from analysis.formatting import format_count, format_q
+from analysis.formatting import format_count, format_q, score_unit
 from analysis.objective.link import RULE_WORDS
 from analysis.slicing.attributes import describe_predicate
 from analysis.sql import finding as S
@@ -656,29 +656,6 @@ def _mean(x) -> str:
 
 def _signed(x) -> str:
     return "n/a" if x is None else f"{float(x):+.3f}"
-
-
-def score_unit(outcome: str | None) -> str:
-    """How a difference of a graded score's means is named: in the score's own units.
-
-    Never points: points are for differences of rates (fractions shown as %).
-
-    Parameters
-    ----------
-    outcome : str or None
-        The graded score's column (``score.f1``); None names it ``score``.
-
-    Returns
-    -------
-    str
-        ``"<outcome> units"``.
-
-    Examples
-    --------
-    >>> score_unit("score.f1")
-    'score.f1 units'
-    """
-    return f"{outcome or 'score'} units"
 
 
 def finding_sentence(kind: str, title: str, evidence: Mapping, *, cohort: str | None = None,

@@ -20,7 +20,7 @@ from analysis._version import __version__
 from analysis.clusters.cache import latest_result
 from analysis.errors import FaultlineError
 from analysis.export import json_value
-from analysis.formatting import format_count, format_threshold
+from analysis.formatting import format_count, format_threshold, gate_unit
 from analysis.objective.findings import finding_sentence, recompute_finding
 from analysis.objective.findings import findings as stored_findings
 from analysis.objective.link import report_section as link_report_section
@@ -324,11 +324,13 @@ def build_report(store: Store, spec: ReportSpec, *, progress: ProgressCallback |
                 shown = comparison.table[~comparison.table["too_small"]]
                 shown = shown.assign(breaks_gate=shown["description"].isin(breaking),
                                      origin=[_origin(a, roles) for a in shown["attributes"]])
+                # the gate reads correctness: beside a run headlined by its mean score, its points are named apart
+                graded = any(r["graded"] for r in run_rows if r["run_id"] in (base.run_id, run.run_id))
                 data["comparison"] = {
                     "matched": comparison.matched, "only_baseline": comparison.only_baseline,
                     "only_candidate": comparison.only_candidate, "settings": comparison.settings,
                     "gate": {"passed": verdict.passed, "max_drop": verdict.max_drop, "alpha": verdict.alpha,
-                             "breaking": breaking},
+                             "breaking": breaking, "unit": gate_unit("score" if graded else None)},
                     "rows": _records(shown, ["description", "n", "base_error_rate", "cand_error_rate", "difference",
                                              "ci_low", "ci_high", "b", "c", "p_value", "q_value", "verdict", "breaks_gate",
                                              "origin"]),
@@ -636,13 +638,14 @@ def _verdict(data: dict, spec: ReportSpec) -> dict:
     findings: list[dict] = []
     if comp:
         g = comp["gate"]
+        unit = g.get("unit") or gate_unit()
         n_break = len(g["breaking"])
         if g["passed"]:
-            status, why = "passed", (f"no slice loses more than {points(g['max_drop']).lstrip('+')} points of "
-                                     f"accuracy against the baseline with a McNemar q below {g['alpha']}.")
+            status, why = "passed", (f"no slice loses more than {points(g['max_drop']).lstrip('+')} {unit} "
+                                     f"against the baseline with a McNemar q below {g['alpha']}.")
         else:
             status, why = "failed", (f"{n_break:,} slice{'s' if n_break != 1 else ''} lose{'' if n_break != 1 else 's'} "
-                                     f"more than {points(g['max_drop']).lstrip('+')} points of accuracy against the "
+                                     f"more than {points(g['max_drop']).lstrip('+')} {unit} against the "
                                      f"baseline with a McNemar q below {g['alpha']}"
                                      + (" (all listed in the appendix)." if n_break > 5 else "."))
         regressed = [r for r in comp["rows"] if r["verdict"] == "regressed"]

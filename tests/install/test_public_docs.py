@@ -17,7 +17,7 @@ import analysis
 NOT_HERE = {"cluster_run", "cached_result", "warm_up", "minilm_available", "model2vec_available"}
 
 #: Public functions that raise nothing of their own (pure functions of an already computed result).
-RAISE_NOTHING = {"heatmap_cells", "render_html", "score_unit"}
+RAISE_NOTHING = {"heatmap_cells", "render_html", "score_unit", "gate_unit"}
 
 PUBLIC_FUNCTIONS = sorted(
     name for name in analysis._LAZY
