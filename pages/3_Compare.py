@@ -87,16 +87,17 @@ if graded:
                f"better, so a negative change is worse. Changes are in {ui.md(score_unit(outcome))} (a difference of "
                "mean scores, not points). The gate above reads correctness.")
     table = scored.table
-    display = pd.DataFrame({  # the essential columns first: in view at 1280x720
+    # the essential columns only, in view at 1280x720: a row's two means are in its summary under the table (the
+    # row picked there, or selected here) and in the CSV
+    display = pd.DataFrame({
         "description": table["description"], "verdict": table["verdict"], "q": ui.tables.q_values(table["q_value"]),
-        "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"],
-        "baseline": table["base_mean"], "candidate": table["cand_mean"]})
+        "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"]})
     number = st.column_config.NumberColumn
     columns = {"description": ui.tables.slice_column(), "n": ui.tables.count("n", width=ui.tables.COUNT_WIDTH),
-               "baseline": number("Baseline mean", format="%.3f"), "candidate": number("Candidate mean", format="%.3f"),
                "change": number("Change", format="%+.3f",
                                 help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "
-                                     "points are for differences of rates); < 0 is worse"),
+                                     "points are for differences of rates); < 0 is worse. Both means of a row are "
+                                     "in its summary below the table and in the CSV"),
                "ci_low": number("low", format="%+.3f",
                                 help=f"95% interval of the change (paired t), in {score_unit(outcome)}"),
                "ci_high": number("high", format="%+.3f",
@@ -157,6 +158,13 @@ def rows_and_pairs() -> None:
     row_key = st.selectbox("Row", row_keys, format_func=descriptions.get, key="compare_row")
     ui.remember(row_key, key="compare_chosen_row", query_param="row")
     predicate = json.loads(row_key)
+    if graded:  # the row's two means, which the table leaves to here
+        one_row = table.iloc[row_keys.index(row_key)]
+        digits = ui.tables.SCORE_DIGITS  # as the pairs' scores below
+        st.caption(f"{ui.md(one_row['description'])}: mean {ui.md(outcome)} {one_row['base_mean']:.{digits}f} in the "
+                   f"baseline, {one_row['cand_mean']:.{digits}f} in the candidate over {int(one_row['n']):,} pairs; change "
+                   f"{one_row['difference']:+.3f} {ui.md(score_unit(outcome))} (95% interval {one_row['ci_low']:+.3f} to "
+                   f"{one_row['ci_high']:+.3f}), q = {ui.fmt_q(one_row['q_value'])}.")
     verdict_default = ["regressed", "fixed", "still_wrong"]
     ui.remembered_list(list(VERDICT_WORDS), key="compare_verdicts", saved_key="compare_chosen_verdicts",
                        default=verdict_default, query_param="verdict")

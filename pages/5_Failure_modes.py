@@ -198,7 +198,7 @@ st.subheader("Failure modes and where they concentrate")
 modes_shown = ui.tables.modes_display(result)
 st.dataframe(modes_shown, hide_index=True, width="stretch", key="fm_modes_table",
              row_height=ui.tables.modes_row_height(modes_shown), height=ui.tables.modes_table_height(modes_shown),
-             column_config=ui.tables.MODE_COLUMNS)
+             column_config=ui.tables.mode_columns(modes_shown))
 
 # ------------------------------------------------------------------------------ the matrix
 st.subheader("Modes x components")

@@ -18,6 +18,7 @@ import pandas.io.formats.style  # noqa: F401
 import streamlit as st
 
 import analysis
+from ui.session import md
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
@@ -401,12 +402,24 @@ def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ failure modes
 #: The failure modes table at 1280x720: the mode, its count and share and where it concentrates (the finding) in
-#: view, the dimension it harms and its sources (detectors, rules, labels) after them (the matrix below shows the
-#: components).
+#: view; its sources (detectors, rules, labels) and the dimension it harms after them, off-screen to the right there
+#: (the dimension is also in the "Failure mode" help, :func:`mode_columns`, and the selected cell's caption; the
+#: matrix below shows the components).
 MODE_COLUMNS = {"name": st.column_config.TextColumn("Failure mode", width=210), "n": count("Examples"),
                 "share": percent("Share", width=58),
                 "where": st.column_config.TextColumn("Concentrates in", width=440),
-                "dimension": "Harms", "sources_text": st.column_config.TextColumn("Sources", width="medium")}
+                "sources_text": st.column_config.TextColumn("Sources", width="medium"),
+                "dimension": st.column_config.TextColumn("Harms", help="the alignment dimension the mode harms")}
+
+
+def mode_columns(shown: pd.DataFrame) -> dict:
+    """The failure modes table's columns (:data:`MODE_COLUMNS`), the "Failure mode" help naming the dimension each
+    mode harms: the table's last column, off-screen at 1280x720."""
+    harms = "; ".join(f"{md(n)}: {md(d)}" for n, d in zip(shown["name"], shown["dimension"]))  # from a spec
+    return {**MODE_COLUMNS, "name": st.column_config.TextColumn(
+        "Failure mode", width=210, help=f"The dimension each mode harms (the Harms column, last): {harms}")}
+
+
 #: Characters of "Concentrates in" that fit its one line (14 px Source Sans, about 6.2 px each, 440 px less padding); a longer text
 #: makes the rows two lines high (the grid wraps text in rows taller than 64 px).
 MODE_WHERE_CHARS = 66
@@ -436,7 +449,7 @@ def modes_display(result) -> pd.DataFrame:
         share=_pct(counts["rate"]),
         sources_text=[", ".join(f"{k} ({v:,})" for k, v in s.items() if v) for s in counts["sources"]],
         where=where,
-    )[["name", "n", "share", "where", "dimension", "sources_text"]]
+    )[["name", "n", "share", "where", "sources_text", "dimension"]]  # the essential columns first
 
 
 SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),

@@ -1,5 +1,5 @@
 """One precision per kind of number on a page (the trial saw "0.49" beside "0.490"): on Compare with a graded
-outcome, the pairs' scores as the means above them; on Failure modes, a preference AUC as its interval."""
+outcome, the pairs' scores as the row's means above them; on Failure modes, a preference AUC as its interval."""
 
 from __future__ import annotations
 
@@ -31,10 +31,12 @@ def test_compare_writes_scores_and_means_with_one_precision(demo_db, monkeypatch
     at.query_params.update({"outcome": "score", "row": json.dumps({"domain": "medical"})})
     at.run()
     assert not at.exception, at.exception
-    table, pairs = formats(at.dataframe[0]), formats(at.dataframe[1])
-    assert table["baseline"] and table["baseline"] == table["candidate"]
-    assert pairs["base_score"] == pairs["cand_score"] == table["baseline"]
-    digits = int(re.search(r"\.(\d)f", table["baseline"]).group(1))
+    pairs = formats(at.dataframe[1])
+    assert pairs["base_score"] and pairs["base_score"] == pairs["cand_score"]
+    digits = int(re.search(r"\.(\d)f", pairs["base_score"]).group(1))
+    # the row's means, in its summary under the table (the table holds the essential columns only)
+    (summary,) = [c.value for c in at.caption if " in the baseline, " in c.value]
+    assert re.search(rf"mean score \d+\.\d{{{digits}}} in the baseline, \d+\.\d{{{digits}}} in the candidate", summary)
     # the side-by-side pair writes its score as the tables do
     said = [m.value for m in at.markdown if ", score " in m.value]
     assert said and all(re.search(rf", score -?\d+\.\d{{{digits}}}\)", s) for s in said), said

@@ -1,8 +1,10 @@
-"""At 1280x720 (a projector), on the demo, the essential columns of three tables the trial found cut are in view
+"""At 1280x720 (a projector), on the demo, the essential columns of four tables the trial found cut are in view
 without scrolling sideways, their headers drawn whole: the Slices table up to its interval's "95% high" (the trial
-saw nothing after "95% low"), the failure modes table's "Concentrates in" (its right-hand columns were off-screen), the mode's concentration table up to "Rest of run"; and on Findings every line of "In plain words" and
-of the note is drawn inside its row (the trial read sentences cut off at the row's foot). Screenshots go to
-test-artifacts/columns-*.png."""
+saw nothing after "95% low"), the failure modes table's "Concentrates in" (its right-hand columns were off-screen;
+its "Harms" comes after the sources, off-screen), the mode's concentration table up to "Rest of run", Compare's
+graded table with its essential columns only (the trial saw "Baseline mean" take their room); and on Findings every
+line of "In plain words" and of the note is drawn inside its row (the trial read sentences cut off at the row's
+foot). Screenshots go to test-artifacts/columns-*.png."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from tests.browser.test_projector_layout import (
     HEADER_ROW_PX,
     _essentials_in_view,
     _grid,
+    _head,
     _open,
     _shot,
 )
@@ -68,6 +71,7 @@ def test_the_failure_modes_tables_show_their_right_hand_columns(columns_server, 
     modes = _grid(projector, "Failure mode")
     _shot(projector, "columns-failure-modes")
     _essentials_in_view(projector, modes, ["Failure mode", "Examples", "Share", "Concentrates in"])
+    assert "Harms" not in modes["heads"], modes  # secondary: after the sources, off-screen, never half-drawn here
     where = _grid(projector, "Slice", wait_s=120)  # where the selected cell's mode concentrates
     _shot(projector, "columns-failure-modes-concentration")
     _essentials_in_view(projector, where, ["Status", "q (BH over", "Share", "95% low", "95% high", "Rest of run"])
@@ -104,3 +108,16 @@ def test_findings_sentences_and_notes_are_drawn_inside_their_rows(columns_server
             assert said[-3:] == words[-3:], (column, said, words)  # the text's end is drawn
             for t in lines:
                 assert abs(t["y"] - centre) + HALF_LINE_PX <= height / 2, (column, t, centre, height)
+
+
+def test_a_graded_comparison_shows_its_essential_columns_whole(columns_server, projector):
+    """Compare by the demo's graded score: the slice, verdict, q, change, its interval and n in view and whole, and
+    no other column half-drawn at the right edge (the trial saw "Baseline mean" take that room)."""
+    server, runs = columns_server
+    _open(projector, f"{server.url}/Compare?baseline={runs['baseline']}&candidate={runs['after-objective-change']}"
+                     "&outcome=score", "[data-testid='stMetric']")
+    grid = _grid(projector, "Slice")
+    _shot(projector, "columns-compare-graded")
+    essentials = ["Slice", "Verdict", "q (BH over", "Change", "low", "high", "n"]
+    _essentials_in_view(projector, grid, essentials)
+    assert [h for h in grid["heads"] if h] == [_head(grid, e) for e in essentials], grid["heads"]
