@@ -154,7 +154,8 @@ def slice_browser() -> None:
     display = (ui.tables.graded_display if graded else ui.tables.slices_display)(view, fdr=float(fdr))
     table_key = ui.table_key("slices_table", db, version, run_id, by, max_order, min_support, fdr, bins, only_findings,
                              st.session_state.get("slices_nav", 0), where, outcome, more)
-    event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=420, key=table_key, on_select="rerun",
+    event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=ui.tables.grid_height(len(display), cap=420),
+                         key=table_key, on_select="rerun",
                          selection_mode="single-row",
                          column_config=ui.tables.with_q_family(  # q-values are adjusted over every tested slice
                              ui.tables.GRADED_COLUMNS if graded else ui.tables.SLICE_COLUMNS,

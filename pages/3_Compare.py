@@ -203,7 +203,7 @@ def rows_and_pairs() -> None:
         limit = "" if len(pairs) < 500 else " (the first 500)"
         st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **Open** shows the candidate's example in full.")
         shown = ui.with_open_buttons(shown)
-        st.dataframe(shown, hide_index=True, width="stretch", height=320,
+        st.dataframe(shown, hide_index=True, width="stretch", height=ui.tables.grid_height(len(shown)),
                      key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),
                      column_config={
                          **ui.open_columns("compare_pair_open_click"),

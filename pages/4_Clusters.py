@@ -110,7 +110,7 @@ wanted = (selected.get("cluster") if selected.get("run") == run_id else None) if
     st.query_params.get("cluster"))
 names = [str(c) for c in table["cluster"]]
 positions = [names.index(wanted)] if wanted in names else []
-event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=min(420, 36 * len(display) + 40),
+event = st.dataframe(ui.tables.styled(display), hide_index=True, width="stretch", height=ui.tables.grid_height(len(display), cap=420),
                      key=ui.table_key("clusters_table", db, version, run_id, sorted(params.items()), where),
                      on_select="rerun", selection_mode="single-row",
                      column_config=ui.tables.with_q_family(ui.tables.CLUSTER_COLUMNS, f"{family:,} groups"),

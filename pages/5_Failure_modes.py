@@ -388,7 +388,7 @@ def cell_panel() -> None:
                 shown = examples[["example_id", *(["why"] if "why" in examples else []),
                                   *[c for c in examples.columns if c not in ("example_id", "why")]]]
                 linked = ui.with_open_buttons(ui.with_example_links(shown, run_id, where, origin))
-                picked = st.dataframe(linked, hide_index=True, width="stretch", height=320,
+                picked = st.dataframe(linked, hide_index=True, width="stretch", height=ui.tables.grid_height(len(linked)),
                                       key=ui.table_key("fm_examples", db, version, run_id, spec_text, mode, comp,
                                                        where),
                                       on_select="rerun", selection_mode="single-row",

@@ -231,6 +231,18 @@ def count(label: str, help: str | None = None, width: int | None = None):
 COUNT_WIDTH = 76
 
 
+#: How the grid sizes a table (pixels): a header row, the rows, and a 1 px border above and below them.
+GRID_HEADER_PX, GRID_ROW_PX, GRID_BORDERS_PX = 35, 35, 2
+#: The most an examples grid takes of a page (about eight rows); more rows scroll inside it.
+EXAMPLES_MAX_PX = 320
+
+
+def grid_height(n_rows: int, *, cap: int = EXAMPLES_MAX_PX, row_height: int = GRID_ROW_PX) -> int:
+    """A grid's height (pixels) sized to its rows, at most ``cap``: a short list of examples shows no empty rows
+    under it (a fixed height did), a long one scrolls inside the grid."""
+    return int(min(cap, GRID_HEADER_PX + max(n_rows, 1) * row_height + GRID_BORDERS_PX))
+
+
 def _pct(values) -> pd.Series:
     """Fractions -> percentages (x 100), NaN kept (an empty cell)."""
     return pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").mul(100).to_numpy()
@@ -436,7 +448,7 @@ def modes_row_height(shown: pd.DataFrame) -> int:
 def modes_table_height(shown: pd.DataFrame) -> int:
     """The failure modes table's height (pixels): every mode in view without scrolling inside the table (a spec
     declares a dozen or so), at most 640."""
-    return int(min(640, 38 + len(shown) * modes_row_height(shown)))
+    return grid_height(len(shown), cap=640, row_height=modes_row_height(shown))
 
 
 def modes_display(result) -> pd.DataFrame:

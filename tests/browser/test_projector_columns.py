@@ -121,3 +121,27 @@ def test_a_graded_comparison_shows_its_essential_columns_whole(columns_server, p
     essentials = ["Slice", "Verdict", "q (BH over", "Change", "low", "high", "n"]
     _essentials_in_view(projector, grid, essentials)
     assert [h for h in grid["heads"] if h] == [_head(grid, e) for e in essentials], grid["heads"]
+
+
+#: A grid's box and its scroller's heights: what it shows and what its rows take.
+HEIGHTS = """e => { const s = e.querySelector('.dvn-scroller'); const r = e.getBoundingClientRect();
+  return {height: r.height, scroll_height: s.scrollHeight, client_height: s.clientHeight,
+          rows: e.querySelectorAll('[role=row]').length - 1}; }"""
+
+
+def test_a_short_examples_grid_has_no_empty_rows_under_it(columns_server, projector):
+    """The five pairs the demo's Swahili slice fixed: the pairs grid is as tall as its header and five rows (it kept
+    320 px, three empty rows under them), every row in view without scrolling inside it."""
+    server, runs = columns_server
+    _open(projector, f"{server.url}/Compare?baseline={runs['baseline']}&candidate={runs['after-objective-change']}"
+                     '&row={"language":%20"sw"}&verdict=fixed', "text=Read a pair side by side")
+    grids = projector.locator("[data-testid='stDataFrame']")
+    pairs = grids.nth(grids.count() - 1)
+    pairs.scroll_into_view_if_needed()
+    projector.wait_for_timeout(300)
+    found = pairs.evaluate(HEIGHTS)
+    _shot(projector, "columns-short-examples")
+    assert found["rows"] == 5, found
+    rows_px = HEADER_ROW_PX + 5 * HEADER_ROW_PX  # the header and five rows of 35 px
+    assert found["scroll_height"] <= found["client_height"] + 1, found  # every row in view
+    assert found["height"] < rows_px + HEADER_ROW_PX, found  # no empty row under them
