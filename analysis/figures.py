@@ -472,7 +472,7 @@ def modes_matrix(cells: pd.DataFrame, *, title: str | None = None) -> go.Figure:
         z=z, x=xs, y=ys, text=text, texttemplate="%{text}", textfont={"size": 11 if narrow else 12}, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>", colorscale=[[0, "#1D4ED8"], [0.5, "#F8FAFC"], [1, "#B91C1C"]],
         zmin=0, zmax=1, zmid=0.5, xgap=2, ygap=2,
-        colorbar={"title": {"text": "AUC", "font": {"size": 14}}, "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        colorbar={"title": {"text": "AUC", "font": {"size": 14}, "side": "right"}, "tickvals": [0, 0.25, 0.5, 0.75, 1],
                   "thickness": 14, "xpad": 4, "tickfont": {"size": 13}}))
     _style(fig, title=title, height=height)
     fig.update_layout(plot_bgcolor=GRID, margin={"t": 110 if title else 80})

@@ -128,3 +128,67 @@ def test_a_styled_line_of_a_cell_is_drawn_where_a_browser_draws_it():
     # the lines at y = 50 + k * 1.3 em of 10 px: 50, 63, 76 (76 + 13 = 89 before: "cause" under the next row)
     assert [round(found[w][0], 1) for w in ("implicated", "AUC", "cause")] == [50.0, 63.0, 76.0], found
     assert "Bold" in found["implicated"][1] and "Italic" in found["cause"][1]
+
+
+def _shift(transform: str | None) -> tuple[float, float]:
+    """The offset of an SVG ``translate(x,y)`` (none: 0, 0)."""
+    found = re.search(r"translate\(([-\d.e]+),\s*([-\d.e]+)\)", transform or "")
+    return (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+
+
+def _ink_boxes(svg: str, font_file: str = "DejaVuSans.ttf") -> dict[str, tuple[float, float, float, float]]:
+    """The ink of the matrix's colorbar texts (its title and tick labels), text -> (left, top, right, bottom) in the
+    chart's pixels: their places as the SVG gives them (group and text translations, a title's rotation by -90
+    degrees about its anchor) and their glyphs' extent in the font WeasyPrint draws them with (DejaVu Sans)."""
+    import xml.etree.ElementTree as ET
+
+    from PIL import ImageFont
+
+    boxes = {}
+
+    def visit(node, dx, dy):
+        ox, oy = _shift(node.get("transform")) if not node.tag.endswith("text") else (0.0, 0.0)
+        dx, dy = dx + ox, dy + oy
+        if node.tag.endswith("text") and node.text and node.text.strip():
+            size = float(re.search(r"font-size:\s*([\d.]+)px", node.get("style", "")).group(1))
+            font = ImageFont.truetype(font_file, round(size))
+            anchor = {"middle": "ms", "end": "rs"}.get(node.get("text-anchor"), "ls")
+            left, top, right, bottom = font.getbbox(node.text, anchor=anchor)
+            tx, ty = _shift(node.get("transform"))
+            x, y = float(node.get("x")) + dx + tx, float(node.get("y")) + dy + ty
+            if "rotate(-90" in (node.get("transform") or ""):  # the glyphs' up is the page's left
+                boxes[node.text] = (x + top, y - right, x + bottom, y - left)
+            else:
+                boxes[node.text] = (x + left, y + top, x + right, y + bottom)
+        for child in node:
+            visit(child, dx, dy)
+
+    root = ET.fromstring(svg)
+    for group in root.iter():
+        if (group.get("class") or "").startswith(("cbaxis", "cbtitleunshift")):
+            visit(group, 0.0, 0.0)
+    return boxes
+
+
+def test_the_matrix_colorbar_title_keeps_clear_of_its_tick_labels():
+    """The report's failure-modes matrix (exported by kaleido, drawn by WeasyPrint in DejaVu Sans): the colorbar's
+    title "AUC" overlaps no tick label and keeps at least a word space from each (it sat on the top tick "1")."""
+    import pandas as pd
+    from PIL import ImageFont
+
+    from analysis import figures
+    from analysis.report.charts import _svg
+
+    cells = pd.DataFrame([
+        {"mode": m, "component": c, "verdict": v, "rule": "r", "relation": "none", "auc": a, "auc_low": a - 0.1,
+         "auc_high": a + 0.05}
+        for m, row in (("sycophancy", [("implicated", 0.9), ("not implicated", 0.3)]),
+                       ("over_refusal", [("not implicated", 0.45), ("implicated", 0.8)]))
+        for c, (v, a) in zip(("reward model", "kl penalty"), row)])
+    boxes = _ink_boxes(_svg(figures.modes_matrix(cells)))
+    assert {"AUC", "0", "0.5", "1"} <= set(boxes), boxes
+    space = ImageFont.truetype("DejaVuSans.ttf", 13).getlength(" ")  # a word space of the tick labels
+    title = boxes.pop("AUC")
+    for text, (left, top, right, bottom) in boxes.items():
+        gap = max(left - title[2], title[0] - right, top - title[3], title[1] - bottom)
+        assert gap >= space, (text, (left, top, right, bottom), title, gap)
