@@ -57,6 +57,13 @@ OPTION_LETTERS = "ABCDEFGHIJ"
 #: ``**B.** Paris``), spaces and the option's text to the end of the line (group 1). ``{letter}`` is a character
 #: class (``Bb``; ``A-Ja-j`` for any option). RE2, Java and Python ``re`` read it alike.
 OPTION_LINE = r"(?m)^[ \t]*[*_]*[(\[]?[{letter}][)\].][*_]*[ \t]+(\S[^\n]*)"
+#: The start of a line that lists option A (:data:`OPTION_LINE` for the letter A, up to its text's first character).
+_A_LINE = r"[ \t]*[*_]*[(\[]?[Aa][)\].][*_]*[ \t]+\S"
+#: An input that lists option A on two lines or more: a stem that enumerates its own items with the option letters
+#: ("a) ... b) ... e)") above its options ("A. ... D."), or several questions one after the other.
+TWO_OPTION_LISTS = rf"(?m)^{_A_LINE}(?s:.*)\n{_A_LINE}"
+#: The input from its last line that lists option A to its end (group 1): the options of such an input.
+LAST_OPTION_LIST = rf"(?s)(?:.*\n|^)({_A_LINE}.*)"
 #: What separates words when an answer is searched for an option's text: anything but a letter or a digit.
 NOT_A_WORD = r"[^\pL\pN]+"
 #: The example's input, where the options are listed.
@@ -76,19 +83,40 @@ def option_line_pattern(letter: str | None = None) -> str:
     return OPTION_LINE.format(letter="A-Ja-j" if letter is None else letter.upper() + letter.lower())
 
 
+def options_expr(*, listed: str | None = None) -> tuple[str, list]:
+    r"""The part of the input that lists its options (``(sql, params)``): the whole input, or, when it lists option A
+    on two lines or more (:data:`TWO_OPTION_LISTS`), its last such line and the lines after it: a stem's own
+    enumerated items above the options ("a) ... e)" before "A. ... D.") are the question's text, so its "e)" lists
+    no option E; of several questions, the last one's options. NULL for a missing input. Only an input that lists
+    options (``listed``, a column holding :func:`listed_expr`; default that expression) is read further.
+
+    >>> import re
+    >>> stem = "Which are true?\na) one\nb) two\ne) five\n\nA. a, b\nB. b, e\nC. all\nD. none"
+    >>> re.search(TWO_OPTION_LISTS, stem) is not None, re.search(LAST_OPTION_LIST, stem).group(1)
+    (True, 'A. a, b\nB. b, e\nC. all\nD. none')
+    >>> re.search(TWO_OPTION_LISTS, "Capital of France?\nA) Rome\nB) Paris") is None
+    True
+    """
+    listed_sql, listed_params = (listed, []) if listed is not None else listed_expr()
+    return (f"CASE WHEN {listed_sql} AND regexp_matches({INPUT}, ?) THEN regexp_extract({INPUT}, ?, 1) "
+            f"ELSE {INPUT} END", [*listed_params, TWO_OPTION_LISTS, LAST_OPTION_LIST])
+
+
 def _words(sql: str, params: Sequence) -> tuple[str, list]:
     """A text as its words, lower case, one space between them and one at each end (``' i would say paris '``):
     ``' <words> '`` contains ``' <option words> '`` when the text contains the option's text as whole words."""
     return f"concat(' ', trim(regexp_replace(lower({sql}), ?, ' ', 'g')), ' ')", [*params, NOT_A_WORD]
 
 
-def _option_reading(expr: str, params: Sequence, pattern: str, *,
-                    listed: str | None = None) -> dict[str, tuple[str, list]]:
+def _option_reading(expr: str, params: Sequence, pattern: str, *, listed: str | None = None,
+                    options: tuple[str, list] | None = None) -> dict[str, tuple[str, list]]:
     """The parts of the one reading of an answer (``expr``) against the options its input lists (see
     :func:`names_option_expr`), each ``(sql, params)``: ``listed`` (the input lists an option), ``letter`` (the
     letter the answer names by ``pattern``, upper case, ``''`` for none), ``letter_listed`` (the input lists that
     letter), ``texts`` (how many listed options' texts the answer contains as whole words), ``named`` and
-    ``listed_letters`` (the letters of those options, and of every listed option, joined by ``', '``)."""
+    ``listed_letters`` (the letters of those options, and of every listed option, joined by ``', '``). The options
+    are read in ``options`` (``(sql, params)``; default :func:`options_expr`)."""
+    opts, opts_params = options if options is not None else options_expr()
     answer = f"CAST({expr} AS VARCHAR)"
     groups = re.compile(pattern).groups
     if groups < 1:
@@ -100,17 +128,17 @@ def _option_reading(expr: str, params: Sequence, pattern: str, *,
     letter_cases, letter_params = [], []
     for option in OPTION_LETTERS:
         line = option_line_pattern(option)
-        text_sql, text_params = _words(f"regexp_extract({INPUT}, ?, 1)", [line])
+        text_sql, text_params = _words(f"regexp_extract({opts}, ?, 1)", [*opts_params, line])
         hit = f"({text_sql} <> '  ' AND strpos({words_sql}, {text_sql}) > 0)"
         hit_params = [*text_params, *words_params, *text_params]
         contains.append(f"CASE WHEN {hit} THEN 1 ELSE 0 END")
         contains_params += hit_params
         names.append(f"CASE WHEN {hit} THEN '{option}' END")
         names_params += hit_params
-        lists.append(f"CASE WHEN regexp_matches({INPUT}, ?) THEN '{option}' END")
-        lists_params.append(line)
-        letter_cases.append(f"WHEN '{option}' THEN regexp_matches({INPUT}, ?)")
-        letter_params.append(line)
+        lists.append(f"CASE WHEN regexp_matches({opts}, ?) THEN '{option}' END")
+        lists_params += [*opts_params, line]
+        letter_cases.append(f"WHEN '{option}' THEN regexp_matches({opts}, ?)")
+        letter_params += [*opts_params, line]
     return {
         "listed": ((listed, []) if listed is not None else listed_expr()),
         "letter": letter,
@@ -123,11 +151,13 @@ def _option_reading(expr: str, params: Sequence, pattern: str, *,
 
 
 def listed_expr() -> tuple[str, list]:
-    """The input lists at least one option (a line of :data:`OPTION_LINE`); false for a missing input."""
+    """The input lists at least one option (a line of :data:`OPTION_LINE`); false for a missing input. (Its options,
+    :func:`options_expr`, list one then too: they begin with a line that lists option A.)"""
     return f"coalesce(regexp_matches({INPUT}, ?), false)", [option_line_pattern()]
 
 
-def names_option_expr(expr: str, params: Sequence, pattern: str, *, listed: str | None = None) -> tuple[str, list]:
+def names_option_expr(expr: str, params: Sequence, pattern: str, *, listed: str | None = None,
+                      options: str | None = None) -> tuple[str, list]:
     """The answer (``expr``) names an option of a multiple-choice question: the one reading of an answer that the
     share test (:func:`option_letter_share_sql`) and the ``multiple_choice_format`` detector (:func:`no_option_expr`)
     both use.
@@ -137,12 +167,14 @@ def names_option_expr(expr: str, params: Sequence, pattern: str, *, listed: str 
     lists, or when it contains the text of exactly one listed option as whole words, case-insensitive ("I would say
     the capital is Paris" names ``B) Paris``). A letter the input does not list (``E`` of ``A``-``D``) names
     nothing; an answer with the texts of several options is ambiguous and names none (unless its letter is
-    listed). When the input lists no option, any letter ``pattern`` finds names one.
+    listed). When the input lists no option, any letter ``pattern`` finds names one. The options are those of
+    :func:`options_expr`: a stem's own enumerated items above them ("a) ... e)" before "A. ... D.") list none.
 
-    ``pattern`` has one group per alternative, the letter. ``listed``: a column holding :func:`listed_expr`, when a
-    statement computes it once for several readings. NULL when the answer is NULL.
+    ``pattern`` has one group per alternative, the letter. ``listed`` and ``options``: columns holding
+    :func:`listed_expr` and :func:`options_expr`, when a statement computes them once for several readings. NULL
+    when the answer is NULL.
     """
-    parts = _option_reading(expr, params, pattern, listed=listed)
+    parts = _option_reading(expr, params, pattern, listed=listed, options=None if options is None else (options, []))
     listed, letter_listed, texts, any_letter = (parts[k] for k in ("listed", "letter_listed", "texts", "any_letter"))
     return (f"CASE WHEN {listed[0]} THEN ({letter_listed[0]} OR {texts[0]} = 1) ELSE {any_letter[0]} END",
             [*listed[1], *letter_listed[1], *texts[1], *any_letter[1]])
@@ -189,14 +221,18 @@ def _option_reading_sql(select: str, table: str, expr: str, params: Sequence, pa
     """``select`` (with ``{answer}`` and ``{reference}``: whether each names an option, :func:`names_option_expr`)
     over the scored answers of ``expr`` (of the cohort; within ``bounds``, conditions with ``bound_params``), the
     input's listing of options read once per example."""
-    answer, answer_params = names_option_expr('"__answer"', [], pattern, listed='"__listed"')
-    reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern, listed='"__listed"')
+    answer, answer_params = names_option_expr('"__answer"', [], pattern, listed='"__listed"', options='"__options"')
+    reference, reference_params = names_option_expr(quote_ident("reference"), [], pattern, listed='"__listed"',
+                                                    options='"__options"')
     listed, listed_params = listed_expr()
+    options, options_params = options_expr(listed='"__listed"')
     where, where_params = and_cohort(" AND ".join([f"{expr} IS NOT NULL AND NOT unscorable", *bounds]), cohort)
-    return (f"SELECT {select.format(answer=answer, reference=reference)} "
+    return (f"SELECT {select.format(answer=answer, reference=reference)} "  # the options read once per example
+            f"FROM (SELECT __answer, {quote_ident('reference')}, __listed, {options} AS __options "
             f"FROM (SELECT CAST({expr} AS VARCHAR) AS __answer, {quote_ident('reference')}, {INPUT}, "
-            f"{listed} AS __listed FROM {quote_ident(table)} WHERE {where})",
-            [*answer_params, *reference_params, *params, *listed_params, *params, *bound_params, *where_params])
+            f"{listed} AS __listed FROM {quote_ident(table)} WHERE {where}))",
+            [*answer_params, *reference_params, *options_params, *params, *listed_params, *params, *bound_params,
+             *where_params])
 
 
 def no_option_expr(expr: str, params: Sequence, pattern: str) -> tuple[str, list]:

@@ -3,7 +3,9 @@ and "The answer is B." were put in goal misgeneralization; "I would say the capi
 input lists "B) Paris"; "E" was not marked though the input lists only A-D). An option letter in disguise ("Answer:
 B", "B. Paris", "**B**", "The answer is (B)") names an option when the input lists that letter (any letter when it
 lists no option); the text of exactly one listed option, as whole words in any case, names it too; the texts of
-several options name none (ambiguous: marked, its why says "names several options").
+several options name none (ambiguous: marked, its why says "names several options"). A stem that enumerates its own
+statements ("a) ... e)", MedMCQA-like) above its options ("A. ... D.") lists no option E: the options are the lines
+from the last that lists option A.
 
 The engine's marks (SQL, RE2) are checked against an independent reading of that documented rule in pure Python
 (:func:`reading`: lines parsed by hand, words by Python's ``re``) over a table of hand-written cases and over every
@@ -53,9 +55,14 @@ LABEL = re.compile(r"[*_]*[(\[]?([A-Ja-j])[)\].][*_]*[ \t]+(\S.*)", re.DOTALL)
 
 
 def listed_options(text) -> dict[str, str]:
-    """Option letter -> its text, from the input's lines ``B) Paris`` (first line of a letter wins), parsed by hand."""
+    """Option letter -> its text, from the input's lines ``B) Paris`` (first line of a letter wins), parsed by hand;
+    of an input that lists option A on two lines or more (a stem that enumerates its own items "a) ... e)" above
+    its options "A. ... D."), only the lines from the last that lists A."""
     options: dict[str, str] = {}
-    for line in ("" if text is None or text != text else str(text)).split("\n"):
+    lines = ("" if text is None or text != text else str(text)).split("\n")
+    starts = [i for i, line in enumerate(lines)
+              if (m := LABEL.match(line.lstrip(" \t"))) and m.group(1).upper() == "A"]
+    for line in lines[starts[-1]:] if len(starts) >= 2 else lines:
         match = LABEL.match(line.lstrip(" \t"))
         if match and match.group(1).upper() not in options:
             options[match.group(1).upper()] = match.group(2)
@@ -194,6 +201,11 @@ FOUR = "Which city is the capital of France?\nA) Rome\nB) Paris\nC) Berlin\nD) M
 THREE = "Which city is the capital of Germany?\n\n(a) Rome\n(b) Paris\n(c) Berlin"
 YORK = "Where was the meeting?\nA. New York\nB. York\nC. Boston"
 NONE = "Which city is the capital of France? Answer with the letter of the right option."
+#: A MedMCQA-like question whose stem enumerates its own statements a) to e) above its options A to D: the stem's
+#: "e)" lists no option E, its statements are the question's text.
+STEM = ("Subject: Pharmacology\n\nWhich of the following are true of amiodarone?\na) It prolongs the QT interval\n"
+        "b) It causes pulmonary fibrosis\nc) It is renally excreted\nd) It causes hypothyroidism\n"
+        "e) It has a short half-life\n\nA. a, b, d\nB. b, c, e\nC. a, c, d\nD. all of the above")
 
 #: Hand-written cases: (input, answer, marked?, what the why says after "the answer ...: ").
 CASES = [
@@ -216,6 +228,10 @@ CASES = [
     (NONE, "B", False, ""), (NONE, "The answer is (C)", False, ""),  # no option listed: any letter
     (NONE, "Paris", True, "no single option letter or option text found"), (NONE, "K", True,
                                                                        "no single option letter or option text found"),
+    (STEM, "A", False, ""), (STEM, "Answer: D", False, ""), (STEM, "all of the above", False, ""),  # the options
+    (STEM, "E", True, "the letter E, which the input does not list; it lists A, B, C, D"),  # the stem's e) is text
+    (STEM, "e) It has a short half-life", True, "the letter E, which the input does not list; it lists A, B, C, D"),
+    (STEM, "It has a short half-life", True, "no single option letter or option text found"),  # a statement, no option
 ]
 
 
