@@ -249,11 +249,12 @@ def now_ms() -> float:
 class App:
     """``streamlit run app.py`` on 127.0.0.1 on the bench store."""
 
-    def __init__(self, store: Path, port: int, *, precompute: bool = True, script: Path = ROOT / "app.py"):
+    def __init__(self, store: Path, port: int, *, precompute: bool = True, script: Path = ROOT / "app.py",
+                 env: dict | None = None):
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(Path(tempfile.gettempdir()) / f"bench-ui-{port}.log", "w")  # noqa: SIM115 - closed in stop
         env = {**os.environ, "FAULTLINE_DB": str(store), "FAULTLINE_DEMO": "0", "FAULTLINE_WARM_UP": "0",
-               "FAULTLINE_PRECOMPUTE": "1" if precompute else "0"}
+               "FAULTLINE_PRECOMPUTE": "1" if precompute else "0", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -515,8 +516,19 @@ FLOOR_APP = ROOT / "bench" / "_floor_app.py"
 #: Selections timed on the floor page (after its first render).
 FLOOR_SELECTIONS = 15
 
+#: The element kinds of ``--page elements`` (``FAULTLINE_FLOOR_ELEMENT`` of the floor page): what each draws
+#: (``none``: the floor itself).
+ELEMENTS = {
+    "none": "nothing (the floor)",
+    "metrics": "8 metrics (st.metric)",
+    "table": "a table of 200 rows x 12 columns (st.dataframe)",
+    "styled table": "the same table with a q-value column written by a pandas Styler (ui.tables.styled)",
+    "slice chart": "the Slices page's chart of 25 slices with intervals (figures.slice_forest)",
+    "map": "a scatter of 2,500 points (the cluster map's size, figures.cluster_map)",
+}
 
-def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tuple[list, list, list]:
+
+def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS, element: str = "none") -> tuple[list, list, list]:
     """Seconds to settled of a trivial Streamlit page (``bench/_floor_app.py``: one selectbox): (opens, reruns, the
     reruns' CPU seconds as (app, browser)).
 
@@ -525,7 +537,8 @@ def streamlit_floor(port: int | None, selections: int = FLOOR_SELECTIONS) -> tup
     """
     from playwright.sync_api import sync_playwright
 
-    app = App(Path(os.devnull), free_port(port), precompute=False, script=FLOOR_APP)
+    app = App(Path(os.devnull), free_port(port), precompute=False, script=FLOOR_APP,
+              env={"FAULTLINE_FLOOR_ELEMENT": element})
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -553,6 +566,28 @@ def floor_line(opens: list[float], reruns: list[float], cpu: list[tuple[float, f
             f"{pct(reruns, 95):.2f} s over {len(reruns)} selections (CPU app {pct([a for a, _ in cpu], 50):.2f} s, "
             f"browser {pct([b for _, b in cpu], 50):.2f} s); its page open p50 {pct(opens, 50):.2f} s; load average "
             f"{os.getloadavg()[0]:.1f}")
+
+
+def element_costs(port: int | None, passes: int = 2, selections: int = 8) -> None:
+    """Print what redrawing one element of each kind the pages draw costs above the Streamlit floor
+    (:data:`ELEMENTS`; ``--page elements``): per kind, p50 seconds to settled and the browser's CPU seconds per
+    selection, and both minus the floor's (the page without the element) measured in the same pass. The kinds are
+    measured in turn, ``passes`` times (machines drift), ``selections`` selections each."""
+    times: dict[str, list] = {k: [] for k in ELEMENTS}
+    browser: dict[str, list] = {k: [] for k in ELEMENTS}
+    for _ in range(passes):
+        for kind in ELEMENTS:
+            with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115 - each interaction's line
+                _, reruns, cpu = streamlit_floor(port, selections, element=kind)
+            times[kind] += reruns
+            browser[kind] += [b for _, b in cpu]
+    base_t, base_b = pct(times["none"], 50), pct(browser["none"], 50)
+    print(f"What redrawing one element costs (a page with one selectbox and the element, made anew by each selection;"
+          f" {passes} passes x {selections} selections; load average {os.getloadavg()[0]:.1f})")
+    print(f"{'element':<14} {'settled p50':>11} {'above floor':>11} {'browser CPU':>11} {'above floor':>11}   what")
+    for kind, what in ELEMENTS.items():
+        t, b = pct(times[kind], 50), pct(browser[kind], 50)
+        print(f"{kind:<14} {t:11.2f} {t - base_t:+11.2f} {b:11.2f} {b - base_b:+11.2f}   {what}")
 
 
 # ------------------------------------------------------------------------------------------ timeline
@@ -676,14 +711,18 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=None, help="a folder for screenshots of the first round")
     parser.add_argument("--no-precompute", action="store_true", help="turn the app's background precompute off "
                         "(FAULTLINE_PRECOMPUTE=0): every view is computed when first asked for")
-    parser.add_argument("--page", choices=["all", "timeline", "floor"], default="all",
+    parser.add_argument("--page", choices=["all", "timeline", "floor", "elements"], default="all",
                         help="all: every page on 2 runs; timeline: the Timeline page on a series of runs; floor: "
-                             "only the Streamlit rerun floor (a page with one selectbox)")
+                             "only the Streamlit rerun floor (a page with one selectbox); elements: what redrawing "
+                             "one chart, table or group of metrics costs above that floor")
     parser.add_argument("--series-runs", type=int, default=20, help="runs of the timeline series (default 20)")
     args = parser.parse_args()
     size = 100_000 if args.quick else args.size
     if args.page == "floor":
         print(floor_line(*streamlit_floor(args.port)))
+        return
+    if args.page == "elements":
+        element_costs(args.port)
         return
     if args.page == "timeline":
         main_timeline(args, size)
