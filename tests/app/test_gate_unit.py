@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import gate_unit, open_store, score_unit
-from tests.app.test_graded_missing import ingest_graded_missing
+from analysis import gate_unit, score_unit
+from tests.app.test_graded_missing import build_graded_pair
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "3_Compare.py")
@@ -18,11 +18,7 @@ PAGE = str(ROOT / "pages" / "3_Compare.py")
 @pytest.fixture(scope="module")
 def graded_db(tmp_path_factory):
     """Two runs with graded scores and no correctness column of their own (correct = score >= 0.5)."""
-    path = tmp_path_factory.mktemp("gate_unit") / "graded.duckdb"
-    with open_store(path, seed_demo=False) as store:
-        ingest_graded_missing(store, name="graded before")
-        ingest_graded_missing(store, name="graded after", seed=1, shift=0.1)
-    return path
+    return build_graded_pair(tmp_path_factory, "gate_unit")
 
 
 def _gate_line(at: AppTest) -> str:

@@ -39,13 +39,19 @@ def ingest_graded_missing(store, *, name: str = "graded", seed: int = 0, shift: 
                               mapping={"id": "id"}).added[0].run_id
 
 
-@pytest.fixture(scope="module")
-def graded_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("graded") / "graded.duckdb"
+def build_graded_pair(tmp_path_factory, name: str = "graded"):
+    """A store with two graded runs ("graded before", "graded after": its scores 0.1 lower) whose correctness comes from
+    their score (``correct = score >= 0.5``), an attribute with missing values."""
+    path = tmp_path_factory.mktemp(name) / "graded.duckdb"
     with open_store(path, seed_demo=False) as store:
         ingest_graded_missing(store, name="graded before")
         ingest_graded_missing(store, name="graded after", seed=1, shift=0.1)
     return path
+
+
+@pytest.fixture(scope="module")
+def graded_db(tmp_path_factory):
+    return build_graded_pair(tmp_path_factory)
 
 
 @pytest.fixture
