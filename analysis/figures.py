@@ -137,6 +137,23 @@ def _enlarge(fig: go.Figure, size: str) -> go.Figure:
     return fig
 
 
+def _capped(fig: go.Figure, shown: int, total: int, what: str) -> go.Figure:
+    """Say under a chart's title when the chart draws only the first ``shown`` of ``total`` rows (by evidence), the
+    top margin made room for it; a chart that draws every row is left as it is.
+
+    >>> fig = _capped(_style(go.Figure(), title="Change", height=300), 30, 41, "tested slices")
+    >>> fig.layout.title.subtitle.text, fig.layout.margin.t
+    ('The first 30 of 41 tested slices, by evidence', 80)
+    >>> _capped(go.Figure(), 12, 12, "tested slices").layout.title.subtitle.text is None
+    True
+    """
+    if shown < total:
+        fig.update_layout(title={"subtitle": {"text": f"The first {shown:,} of {total:,} {what}, by evidence",
+                                              "font": {"size": 13}}},
+                          margin={"t": (fig.layout.margin.t or 60) + 20})
+    return fig
+
+
 def _empty(what: str, *, title: str | None = None) -> go.Figure:
     """A figure with no trace and a centred note saying there is nothing to draw."""
     fig = go.Figure()
@@ -348,7 +365,7 @@ def comparison_forest(table: pd.DataFrame, *, max_drop: float | None = None, top
                  yaxis={"autorange": "reversed", "type": "category", "categoryorder": "array",
                         "categoryarray": _labels(forest["description"]), "tickfont": {"size": 14}},
                  legend={"orientation": "h", "y": -0.15})
-    return _enlarge(fig, size)
+    return _enlarge(_capped(fig, len(forest), len(view), "tested slices"), size)
 
 
 # ------------------------------------------------------------------------------------ the heatmap

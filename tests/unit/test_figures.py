@@ -174,6 +174,17 @@ def test_comparison_forest_draws_differences_in_points_per_verdict(demo):
     assert is_empty_note(figures.comparison_forest(comparison.table.iloc[0:0]))
 
 
+def test_comparison_forest_says_when_it_draws_only_the_first_slices(demo):
+    comparison = compare_runs(demo, "baseline", "after-objective-change", ["language", "domain"], min_support=20)
+    tested = comparison.table[~comparison.table["too_small"] & (comparison.table["verdict"] != "not tested")]
+    assert len(tested) > 5
+    capped = figures.comparison_forest(comparison.table, top=5)
+    assert capped.layout.title.subtitle.text == f"The first 5 of {len(tested)} tested slices, by evidence"
+    assert sum(len(t.y) for t in capped.data if t.y is not None) == 5
+    whole = figures.comparison_forest(comparison.table, top=len(tested))
+    assert whole.layout.title.subtitle.text is None
+
+
 # ------------------------------------------------------------------------------------ failure modes
 def test_modes_matrix_colours_the_judged_cells_with_their_auc(linked):
     cells = linked.cells
