@@ -106,7 +106,7 @@ if graded:
 else:
     c3.metric("Baseline accuracy", ui.fmt_pct(1 - overall["base_error_rate"]))
     c4.metric("Candidate accuracy", ui.fmt_pct(1 - overall["cand_error_rate"]),
-              delta=f"{-overall['difference'] * 100:+.1f} pts")
+              **ui.points_delta(-overall["difference"]))
     st.plotly_chart(ui.figure("comparison_forest", (db, version, baseline, candidate, tuple(by), max_order,
                                                     min_support, fdr, max_drop, where), lambda: figures.comparison_forest(
         comparison.table, max_drop=max_drop, top=30)), key="compare_forest", width="stretch")

@@ -47,8 +47,19 @@ fmt_q = analysis.format_q
 
 
 def fmt_points(difference: float) -> str:
-    """A difference of two rates in points: 0.034 -> '+3.4 pts'; NaN -> ''."""
-    return f"{difference * 100:+.1f} pts" if difference == difference else ""
+    """A difference of two rates in points: 0.034 -> '+3.4 pts'; one that rounds to zero -> '0.0 pts' (never '-0.0'
+    nor '+0.0': no change has no sign); NaN -> ''."""
+    if difference != difference:
+        return ""
+    shown = round(difference * 100, 1)
+    return "0.0 pts" if shown == 0 else f"{shown:+.1f} pts"
+
+
+def points_delta(difference: float) -> dict:
+    """``st.metric`` keyword arguments for a change of a rate shown in points (:func:`fmt_points`): no arrow and no
+    colour when it rounds to zero (identical runs read "0.0 pts", not a red "-0.0")."""
+    text = fmt_points(difference)
+    return {"delta": text, **({"delta_color": "off", "delta_arrow": "off"} if text == "0.0 pts" else {})}
 
 
 # ------------------------------------------------------------------ start page
@@ -244,8 +255,9 @@ def grid_height(n_rows: int, *, cap: int = EXAMPLES_MAX_PX, row_height: int = GR
 
 
 def _pct(values) -> pd.Series:
-    """Fractions -> percentages (x 100), NaN kept (an empty cell)."""
-    return pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").mul(100).to_numpy()
+    """Fractions -> percentages (x 100), NaN kept (the grid's grey "None"), a negative zero made zero (a signed
+    format writes it "-0.0")."""
+    return pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").mul(100).to_numpy() + 0.0
 
 
 def _num(values) -> pd.Series:
@@ -374,7 +386,7 @@ COMPARISON_COLUMNS = {"description": slice_column(), "n": count("n"),
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
     """Slices of a comparison, the essential columns first (in view at 1280x720): verdict, McNemar q, the change and
-    its interval in points (blank for a slice not tested: with a handful of pairs the interval says nothing); then n,
+    its interval in points (empty for a slice not tested, the grid's grey "None": with a handful of pairs the interval says nothing); then n,
     both error rates in percent, new errors and fixed ones."""
     tested = (table["verdict"] != analysis.NOT_TESTED).to_numpy()
     return pd.DataFrame({
