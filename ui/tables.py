@@ -144,7 +144,9 @@ def q_column(label: str = "q-value", family: str | None = None, *, family_in_lab
                  "to test (sorted last). The table is sorted by evidence, smallest q first.")
     if family and family_in_label:
         label = f"{label} (BH over {family})"
-    return st.column_config.NumberColumn(label, width=header_width(label) if family else "small", help=help_text)
+    # never narrower than its widest number ("<1e-300"): a short heading ("q") left "1e-31" drawn as "e-31"
+    return st.column_config.NumberColumn(label, width=max(header_width(label), Q_TEXT_WIDTH) if family else "small",
+                                         help=help_text)
 
 
 def q_family(q_values_, noun: str) -> str:
@@ -187,6 +189,10 @@ HEADER_CHAR_PX, HEADER_PAD_PX = 6.0, 26
 def header_width(label: str) -> int:
     """A column width (pixels) that shows ``label`` whole as a grid heading (never "q-val...")."""
     return int(round(len(label) * HEADER_CHAR_PX + HEADER_PAD_PX))
+
+
+#: The width (pixels) of a q-value column whose heading is shorter than its widest number (``<1e-300``).
+Q_TEXT_WIDTH = header_width("<1e-300")
 
 
 def q_values(values) -> np.ndarray:

@@ -155,3 +155,11 @@ def test_counts_read_with_thousands_separators_and_stay_numbers():
         assert config["type_config"]["type"] == "number"
         assert config["type_config"]["format"] == tables.COUNT_FORMAT == "localized"
     assert st.column_config.NumberColumn("x", format=tables.COUNT_FORMAT)  # a format Streamlit accepts
+
+
+def test_a_q_column_with_a_short_heading_is_as_wide_as_its_widest_number():
+    from ui.tables import header_width, q_column
+
+    # the separation table's "q" (its family in the help): "1e-31" was drawn "e-31" in a column as wide as "q"
+    assert q_column("q", "all cells", family_in_label=False)["width"] >= header_width("<1e-300")
+    assert q_column("q-value", "40 slices")["width"] == header_width("q-value (BH over 40 slices)")
