@@ -132,7 +132,7 @@ _LAZY.update({
     "findings": "objective.findings", "get_finding": "objective.findings", "withdraw_finding": "objective.findings",
     "recompute_finding": "objective.findings", "export_findings": "objective.findings",
     "pinned_finding": "objective.findings", "AlreadyPinnedError": "errors", "bh_family_size": "stats",
-    "finding_sentence": "objective.findings", "evidence_frame": "objective.findings", "score_unit": "formatting", "gate_unit": "formatting",
+    "finding_sentence": "objective.findings", "evidence_frame": "objective.findings", "score_unit": "formatting", "gate_unit": "formatting", "interval_method": "formatting",
     "example_view": "objective.example", "chat_turns": "objective.example",
     "comparison_examples": "slicing.drilldown", "verdict_counts": "slicing.drilldown",
     "save_spec": "objective.spec", "saved_specs": "objective.spec", "get_spec": "objective.spec",

@@ -193,3 +193,36 @@ def gate_unit(outcome: str | None = None) -> str:
     if outcome in (None, "", "correct"):
         return "points of accuracy"
     return f"points of accuracy (the share of examples correct, not {score_unit(outcome)})"
+
+
+#: Interval methods by the names their authors' fields use (the engine's ``ci_method`` values are lower case).
+INTERVAL_METHODS = {"wilson": "Wilson", "clopper-pearson": "Clopper-Pearson", "t": "Student t",
+                    "t, cut at the run's score range": "Student t (cut at the run's score range)"}
+
+
+def interval_method(method: str) -> str:
+    """An interval's method as a reader writes it (``"wilson"`` -> ``"Wilson"``).
+
+    A method not listed in :data:`INTERVAL_METHODS` is returned as it is.
+
+    Parameters
+    ----------
+    method : str
+        A ``ci_method`` value of a slice table (:func:`analysis.slice_table`).
+
+    Returns
+    -------
+    str
+        The method's name.
+
+    Raises
+    ------
+    TypeError
+        ``method`` is not hashable (a list).
+
+    Examples
+    --------
+    >>> interval_method("wilson"), interval_method("clopper-pearson"), interval_method("bootstrap")
+    ('Wilson', 'Clopper-Pearson', 'bootstrap')
+    """
+    return INTERVAL_METHODS.get(method, method)

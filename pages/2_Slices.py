@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analysis import FaultlineError, figures, format_count, format_some, heatmap_cells, pin_slice
+from analysis import FaultlineError, figures, format_count, format_some, heatmap_cells, interval_method, pin_slice
 from analysis.export import safe_csv
 
 # the caption names the outcome chosen below (correctness or a graded score), so it is written once that is known
@@ -93,7 +93,7 @@ def slice_summary(row) -> str:
     # the secondary columns, after the interval in the table: the error count and the interval's method
     extra = [] if graded else [f"{int(row['errors']):,} wrong"]
     if isinstance(row.get("ci_method"), str):
-        extra.append(f"{ui.md(row['ci_method'])} interval")
+        extra.append(f"{ui.md(interval_method(row['ci_method']))} interval")
     if graded:
         stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
     else:

@@ -85,7 +85,8 @@ if graded:
                    f"candidate minus baseline, in {score_unit(outcome)}")
     st.caption(f"Outcome: mean {ui.md(outcome)} over the {scored.matched:,} pairs where both runs have it; higher is "
                f"better, so a negative change is worse. Changes are in {ui.md(score_unit(outcome))} (a difference of "
-               "mean scores, not points). The gate above reads correctness.")
+               "mean scores, not points). The gate above reads correctness; the chart of changes per slice draws "
+               "correctness too, so it is shown with the correctness outcome only.")
     table = scored.table
     # the essential columns only, in view at 1280x720: a row's two means are in its summary under the table (the
     # row picked there, or selected here) and in the CSV
@@ -94,7 +95,8 @@ if graded:
         "change": table["difference"], "ci_low": table["ci_low"], "ci_high": table["ci_high"], "n": table["n"]})
     number = st.column_config.NumberColumn
     columns = {"description": ui.tables.slice_column(), "n": ui.tables.count("n", width=ui.tables.COUNT_WIDTH),
-               "change": number("Change", format="%+.3f",
+               # the score in the heading (its two means left the table, so there is room at 1280x720)
+               "change": number(f"Change ({outcome})", format="%+.3f",
                                 help=f"Candidate minus baseline mean {outcome}, in {score_unit(outcome)} (not points: "
                                      "points are for differences of rates); < 0 is worse. Both means of a row are "
                                      "in its summary below the table and in the CSV"),

@@ -78,7 +78,7 @@ def test_a_graded_comparison_names_the_scores_unit_and_the_q_family(demo_db, mon
     point_app_at(monkeypatch, demo_db)
     at = _page("3_Compare.py", {"outcome": "score", "compare_by": ["domain"], "compare_order": "1"})
     columns = _columns(next(d for d in at.dataframe if "change" in d.value.columns))
-    assert columns["change"]["label"] == "Change"  # short at 1280x720 (HA): the score is named in its help
+    assert columns["change"]["label"] == "Change (score)"  # the unit where it is read (trial 7), help too
     assert "mean score" in columns["change"]["help"]
     assert "score units" in columns["change"]["help"] and "not points" in columns["change"]["help"]
     assert all("score units" in columns[c]["help"] for c in ("ci_low", "ci_high"))
