@@ -1070,10 +1070,13 @@ def explain(rule: str, *, component: Component, mode_name: str, relation: str, s
         return (f"Only {n_fail:,} examples failing as {mode} and {n_ok:,} correct examples have {signal}; at least "
                 f"{min_failures} of each are needed to judge {component.name}.")
     side = "higher" if direction == "higher_is_better" else "lower (which the objective prefers)"
+    # Cohen's d is signed as the preference is (> 0: the objective prefers the failures), so beside "lower" it says so
+    oriented = "" if direction == "higher_is_better" else " in the preferred direction"
     undeclared = "" if "can cause" in relation else "; the spec does not declare this link"
     if rule == "rewards_failure":
         return (f"{component.name} rewards {mode}: {signal} is {side} on the {n_fail:,} examples failing this way "
-                f"than on the {n_ok:,} correct ones ({auc}, d = {stats['smd']:+.2f}, {_q_phrase(stats['q_value'])})"
+                f"than on the {n_ok:,} correct ones ({auc}, d = {stats['smd']:+.2f}{oriented}, "
+                f"{_q_phrase(stats['q_value'])})"
                 f"{undeclared}.")
     if rule == "goodhart":
         g = goodhart or {}

@@ -340,3 +340,16 @@ def test_report_section_for_the_audit_report(demo):
     assert all(0 <= m["rate"] <= 1 for m in section["modes"]) and section["implicated"] == section["summary"][1:]
     assert "html" not in section  # the report's templates render it (autoescaped), the engine returns numbers
     json.dumps(section)
+
+
+def test_rule_rewards_failure_with_a_lower_is_better_signal_signs_d_as_the_preference(store):
+    # rm negated, read lower-is-better: the same preference, so d is positive beside "lower" and says why (trial 7
+    # read "response_length is lower ... d = +0.49" as a contradiction)
+    frame = make_run(store, "r", n_long=80, rm_long=2.0)
+    store.ingest_frame(frame.assign(rm=-frame["rm"], id="n" + frame["id"]), name="neg",
+                       mapping={"id": "id", "signals": ["rm"]})
+    row = cell(link(store, "neg", parse_objective(RM_SPEC.replace("higher_is_better", "lower_is_better"))))
+    assert (row["verdict"], row["rule"]) == ("implicated", "rewards_failure")
+    assert row["smd"] > 0
+    assert "rm is lower (which the objective prefers) on the 80 examples" in row["sentence"]
+    assert f"d = {row['smd']:+.2f} in the preferred direction, q" in row["sentence"]
