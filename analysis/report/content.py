@@ -610,9 +610,13 @@ def _summary(data: dict) -> list[str]:
     confirmed = [r for r in disc if r["confirmed"] and r["order"] >= 2 and r["n"] >= support]
     if confirmed:
         r = confirmed[0]
-        out.append(f"Discovery found a conjunction: {short(r['description'])} with error rate {pct(r['error_rate'])} "
-                   f"(95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}, n = {r['n']:,}), confirmed on "
-                   f"{'a held-out half' if data['discovery']['settings']['holdout'] else 'all examples'}.")
+        numbers = f"{pct(r['error_rate'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])}, n = {r['n']:,}"
+        if data["discovery"]["settings"]["holdout"]:  # its numbers are the held-out half's (n about half the slice's)
+            out.append(f"Discovery found a conjunction: {short(r['description'])}, searched on one half of the examples "
+                       f"and confirmed on the other, where its error rate is {numbers} of that half).")
+        else:
+            out.append(f"Discovery found a conjunction: {short(r['description'])} with error rate {numbers}), "
+                       "confirmed on all examples.")
     comp = data.get("comparison")
     if comp:
         regressed = sum(r["verdict"] == "regressed" for r in comp["rows"])

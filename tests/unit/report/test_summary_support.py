@@ -31,3 +31,14 @@ def test_the_support_is_the_slice_tables():
     assert _stated(_summary(_data(found, min_support=30)))
     assert not _stated(_summary(_data(found, min_support=50)))
     assert not _stated(_summary(_data([_row("a = 1 AND b = 2", n=400, confirmed=False)])))
+
+
+def test_a_conjunction_confirmed_on_a_held_out_half_says_its_numbers_are_that_halfs():
+    # trial 7 read "65.4%, n = 162" beside the pinned slice's "60.4%, n = 333" (the whole run) as a contradiction
+    (line,) = _stated(_summary(_data([_row("c = 3 AND d = 4", n=120)])))
+    assert line.endswith("searched on one half of the examples and confirmed on the other, where its error rate is "
+                         "70.0% (95% CI 35.0% to 97.0%, n = 120 of that half).")
+    data = _data([_row("c = 3 AND d = 4", n=120)])
+    data["discovery"]["settings"]["holdout"] = False
+    (line,) = _stated(_summary(data))
+    assert line.endswith("with error rate 70.0% (95% CI 35.0% to 97.0%, n = 120), confirmed on all examples.")
