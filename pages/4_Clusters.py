@@ -103,7 +103,7 @@ map_slot = st.container()  # drawn once the table's selected cluster is known (i
 
 # ---------------------------------------------------------------- the table
 st.subheader("Clusters by evidence")
-display = ui.tables.clusters_display(table)
+display = ui.tables.clusters_display(table, fdr=settings.get("fdr"))  # significantly better says so too
 # The selected cluster is kept by name (session and ?cluster=), selected again only where it is still a row.
 selected = st.session_state.get("clusters_selected")
 wanted = (selected.get("cluster") if selected.get("run") == run_id else None) if selected is not None else (

@@ -293,8 +293,18 @@ CLUSTER_EXPORT = ["cluster", "size", "errors", "error_rate", "ci_low", "ci_high"
 
 
 # ------------------------------------------------------------------ slices
+#: The help of a Status column (slices, clusters): what each word and a blank mean.
+STATUS_HELP = ("worse / better: the error rate (or mean score) differs from the rest's with q below the false "
+               "discovery rate; blank: no significant difference; too small: below the minimum support, not tested")
+
+
+def status_column():
+    """The Status column of slice and cluster tables, with :data:`STATUS_HELP` (a blank reads as "no difference")."""
+    return st.column_config.TextColumn("Status", help=STATUS_HELP)
+
+
 SLICE_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH),
-                 "status": "Status", "n": count("n", width=COUNT_WIDTH), "errors": count("errors"),
+                 "status": status_column(), "n": count("n", width=COUNT_WIDTH), "errors": count("errors"),
                  "rate": percent("Error rate", width=RATE_WIDTH + 6),
                  "ci_low": percent("95% low", width=RATE_WIDTH), "ci_high": percent("95% high", width=RATE_WIDTH),
                  "ci_method": "Interval method",
@@ -322,7 +332,7 @@ def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
 #: ... of a slice table by a graded score (``slices --outcome score.NAME --json``).
 GRADED_EXPORT = ["order", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "rest_n", "rest_mean", "difference",
                  "p_value", "test", "q_value", "too_small", "finding"]
-GRADED_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH), "status": "Status",
+GRADED_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH), "status": status_column(),
                   "n": count("n", help="Examples with the score", width=COUNT_WIDTH),
                   "mean": st.column_config.NumberColumn("Mean score", format="%.3f"),
                   "ci_low": st.column_config.NumberColumn("95% low", format="%.3f", help="Student t interval"),
@@ -417,14 +427,16 @@ CLUSTER_COLUMNS = {"cluster": "Cluster", "terms_text": st.column_config.TextColu
                    "size": count("Examples"), "errors": count("Errors"), "rate": percent("Error rate"),
                    "ci_low": percent("95% low"), "ci_high": percent("95% high"),
                    "vs_rest": points("vs rest", help="Error rate minus the rest of the run's, in points"),
-                   "q": q_column(), "status": "Status"}
+                   "q": q_column(), "status": status_column()}
 
 
-def clusters_display(table: pd.DataFrame) -> pd.DataFrame:
+def clusters_display(table: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Clusters by evidence, the essential columns first (in view at 1280x720): status and q-value, then top terms,
     size, error rate and interval, difference to the rest."""
     return pd.DataFrame({
-        "cluster": table["cluster"].to_numpy(), "status": ["worse" if f else "" for f in table["finding"]],
+        "cluster": table["cluster"].to_numpy(),
+        "status": ["worse" if f else ("better" if fdr is not None and q < fdr and d < 0 else "")
+                   for f, q, d in zip(table["finding"], _num(table["q_value"]), _num(table["difference"]))],
         "q": q_values(table["q_value"]), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
         "size": table["size"].to_numpy(), "errors": table["errors"].to_numpy(), "rate": _pct(table["error_rate"]),
         "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"])})

@@ -163,3 +163,16 @@ def test_a_q_column_with_a_short_heading_is_as_wide_as_its_widest_number():
     # the separation table's "q" (its family in the help): "1e-31" was drawn "e-31" in a column as wide as "q"
     assert q_column("q", "all cells", family_in_label=False)["width"] >= header_width("<1e-300")
     assert q_column("q-value", "40 slices")["width"] == header_width("q-value (BH over 40 slices)")
+
+
+def test_a_cluster_significantly_better_than_the_rest_says_so_and_a_blank_status_is_explained():
+    from ui.tables import CLUSTER_COLUMNS, SLICE_COLUMNS, STATUS_HELP, clusters_display
+
+    table = pd.DataFrame({"cluster": ["0", "1", "2", "-1"], "finding": [True, False, False, False],
+                          "q_value": [0.001, 0.01, 0.4, np.nan], "difference": [0.1, -0.08, -0.01, 0.0],
+                          "terms": [["a"], ["b"], ["c"], []], "size": [10, 20, 30, 5], "errors": [5, 1, 4, 1],
+                          "error_rate": [0.5, 0.05, 0.13, 0.2], "ci_low": [0.2] * 4, "ci_high": [0.8] * 4})
+    assert list(clusters_display(table, fdr=0.05)["status"]) == ["worse", "better", "", ""]
+    assert list(clusters_display(table)["status"]) == ["worse", "", "", ""]
+    assert "blank: no significant difference" in STATUS_HELP
+    assert CLUSTER_COLUMNS["status"]["help"] == SLICE_COLUMNS["status"]["help"] == STATUS_HELP
