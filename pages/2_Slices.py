@@ -98,7 +98,7 @@ def slice_summary(row) -> str:
         stats = (f"mean {ui.md(outcome)} {row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
     else:
         stats = f"error rate {ui.fmt_pct(row['error_rate'])} {ui.fmt_interval(row['ci_low'], row['ci_high'])}"
-    return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, q = {ui.fmt_q(row['q_value'])} "
+    return (f"**{ui.md(row['description'])}**: {row['n']:,} examples, {stats}, {ui.q_text(row['q_value'])} "
             f"(over the {family:,} slices tested here)" + (f"; {', '.join(extra)}" if extra else ""))
 
 

@@ -166,7 +166,7 @@ def rows_and_pairs() -> None:
         st.caption(f"{ui.md(one_row['description'])}: mean {ui.md(outcome)} {one_row['base_mean']:.{digits}f} in the "
                    f"baseline, {one_row['cand_mean']:.{digits}f} in the candidate over {int(one_row['n']):,} pairs; change "
                    f"{one_row['difference']:+.3f} {ui.md(score_unit(outcome))} (95% interval {one_row['ci_low']:+.3f} to "
-                   f"{one_row['ci_high']:+.3f}), q = {ui.fmt_q(one_row['q_value'])}.")
+                   f"{one_row['ci_high']:+.3f}), {ui.q_text(one_row['q_value'])}.")
     verdict_default = ["regressed", "fixed", "still_wrong"]
     ui.remembered_list(list(VERDICT_WORDS), key="compare_verdicts", saved_key="compare_chosen_verdicts",
                        default=verdict_default, query_param="verdict")

@@ -168,7 +168,7 @@ if chosen is None:
     st.stop()
 rate_text = "" if (isinstance(chosen["error_rate"], float) and math.isnan(chosen["error_rate"])) else (
     f", error rate {ui.fmt_pct(chosen['error_rate'])} {ui.fmt_interval(chosen['ci_low'], chosen['ci_high'])}, "
-    f"q = {ui.fmt_q(chosen['q_value'])} (over the {family:,} groups of this clustering)")
+    f"{ui.q_text(chosen['q_value'])} (over the {family:,} groups of this clustering)")
 st.markdown(f"**{ui.md(chosen['description'])}**: {chosen['size']:,} examples{rate_text}")
 if chosen["terms"]:
     st.markdown("Top terms: " + ", ".join(ui.md(t) for t in chosen["terms"]))

@@ -129,6 +129,7 @@ from ui.tables import (
     fmt_points,
     fmt_q,
     points_delta,
+    q_text,
 )
 from ui.uploads import forget_plan, plan_uploads, prune_staged, upload_plan, upload_plan_error
 
@@ -136,7 +137,7 @@ __all__ = [
     "DEMO_SPEC_PATH", "PAGE_ICON", "ClusterJob", "_open", "annotation_table", "attribute_notes", "attributes", "cached_clusters",
     "cluster_embedders", "cluster_job", "comparison", "computed_note", "correctness_note",
     "default_attributes_note", "demo_spec_text", "discovery", "extras", "has_extras",
-    "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "points_delta", "forget_cluster_job",
+    "finish_cluster_job", "flash", "fmt_interval", "fmt_pct", "fmt_points", "fmt_q", "points_delta", "q_text", "forget_cluster_job",
     "get_store", "headline", "link_baseline", "link_result", "md", "mode_examples", "objective", "page_setup", "page_with_run",
     "author_input", "pick_once", "reconciliation", "remember", "remembered", "reset_spec_draft", "run_listing",
     "run_label", "run_picker", "set_current_pair", "take_current_pair", "scroll_to_top_once",

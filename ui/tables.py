@@ -43,6 +43,15 @@ SCORE_FORMAT = f"%.{SCORE_DIGITS}f"
 AUC_FORMAT = f"%.{AUC_DIGITS}f"
 
 fmt_q = analysis.format_q
+
+
+def q_text(q: float | None) -> str:
+    """A q-value in running text: "q = 0.012"; "q < 1e-300" where it underflows (never "q = <1e-300"); "not
+    tested" for a slice too small to test (:func:`analysis.format_q` writes the number)."""
+    text = fmt_q(q)
+    if text == "not tested":
+        return text
+    return f"q < {text[1:]}" if text.startswith("<") else f"q = {text}"
 """A q-value for display (:func:`analysis.format_q`)."""
 
 
@@ -494,8 +503,8 @@ def modes_display(result) -> pd.DataFrame:
     )[["name", "n", "share", "where", "sources_text", "dimension"]]  # the essential columns first
 
 
-SEPARATION_COLUMNS = {"n_fail": st.column_config.NumberColumn("failures", help="in this mode and no other"),
-                      "n_ok": "correct", "auc": st.column_config.NumberColumn(
+SEPARATION_COLUMNS = {"n_fail": count("failures", help="in this mode and no other"),
+                      "n_ok": count("correct"), "auc": st.column_config.NumberColumn(
                           "AUC", format=AUC_FORMAT, help="preference AUC: the chance the signal scores a failure of "
                                                          "this mode above a correct answer (0.5 is no preference)"),
                       "auc_low": st.column_config.NumberColumn("95% low", format=AUC_FORMAT),

@@ -176,3 +176,17 @@ def test_a_cluster_significantly_better_than_the_rest_says_so_and_a_blank_status
     assert list(clusters_display(table)["status"]) == ["worse", "", "", ""]
     assert "blank: no significant difference" in STATUS_HELP
     assert CLUSTER_COLUMNS["status"]["help"] == SLICE_COLUMNS["status"]["help"] == STATUS_HELP
+
+
+def test_a_q_in_running_text_never_reads_q_equals_less_than():
+    from ui.tables import q_text
+
+    assert [q_text(q) for q in (0.01234, 0.0, float("nan"), None, 1.0)] == [
+        "q = 0.012", "q < 1e-300", "not tested", "not tested", "q = 1"]
+
+
+def test_the_separation_tables_counts_have_thousands_separators():
+    from ui.tables import COUNT_FORMAT, SEPARATION_COLUMNS
+
+    assert SEPARATION_COLUMNS["n_fail"]["type_config"]["format"] == COUNT_FORMAT
+    assert SEPARATION_COLUMNS["n_ok"]["type_config"]["format"] == COUNT_FORMAT
