@@ -124,6 +124,7 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
         return None
     ids = list(runs["run_id"])
     names = dict(zip(runs["run_id"], runs["name"]))
+    models = dict(zip(runs["run_id"], runs["model"].fillna("").astype(str))) if "model" in runs else {}
     fallback = default if default in ids else ids[min(default_index, len(ids) - 1)]
     linked = st.query_params.get(key)
     if linked and not st.session_state.get(f"chosen_{key}") and linked not in ids and linked not in names.values():
@@ -132,7 +133,7 @@ def run_picker(store: Store, *, label: str = "Run", key: str = "run", default_in
                            f"{md(names[fallback])} instead.", icon=":material/link_off:")
     wanted = remembered(ids, key=f"chosen_{key}", query_param=key, default=fallback,
                         aliases={v: k for k, v in names.items()})
-    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=run_label(names),
+    choice = st.sidebar.selectbox(label, ids, index=ids.index(wanted), format_func=run_label(names, models),
                                   key=f"picker_{key}", help="The run's name; its id is written below.")
     st.sidebar.caption(f"{md(names[choice])} · id {choice}")  # the whole name wraps here, where the box cuts it
     return remember(choice, key=f"chosen_{key}", query_param=key)
@@ -167,13 +168,25 @@ def take_current_pair(page: str) -> tuple[str, str] | None:
     return tuple(pair)
 
 
-def run_label(names: dict[str, str]):
-    """How a run reads in a picker 240 px wide (the sidebar at 1280x720): its name, with its id only where two runs
-    share the name (a long "name (id)" was cut before the name's end)."""
-    seen: dict[str, int] = {}
-    for name in names.values():
-        seen[name] = seen.get(name, 0) + 1
-    return lambda r: names[r] if seen.get(names.get(r), 0) == 1 else f"{names[r]} ({r})"
+def run_label(names: dict[str, str], models: dict[str, str] | None = None):
+    """How a run reads in a picker 240 px wide (the sidebar at 1280x720): its name; where two runs share the name,
+    what tells them apart first, so that the box, which cuts a long label at its end, still shows it: the model
+    where the runs sharing the name have different models (``gpt-3.5-turbo-0301 · crossword``), else the id."""
+    groups: dict[str, list[str]] = {}
+    for run, name in names.items():
+        groups.setdefault(name, []).append(run)
+    models = models or {}
+
+    def label(run: str) -> str:
+        same = groups.get(names.get(run), [run])
+        if len(same) == 1:
+            return names[run]
+        told = [models.get(r) for r in same]
+        if all(told) and len(set(told)) == len(told):
+            return f"{models[run]} · {names[run]}"
+        return f"{run} · {names[run]}"
+
+    return label
 
 
 def remembered_list(options: Sequence, *, key: str, saved_key: str, default: Sequence,

@@ -209,3 +209,17 @@ def test_a_link_to_a_run_the_store_lacks_says_so(demo_env):
     rerun(named)
     assert not any("does not hold" in shown(w.value) for w in named.warning)
     assert named.selectbox(key="picker_run").value == demo_env["baseline"]
+
+
+def test_runs_that_share_a_name_read_what_tells_them_apart_first():
+    # trial 7: two OpenAI-evals runs of one eval read "partially_solved_crossword_clue..." in both pickers (the id came
+    # after the name, past the box's edge)
+    from ui.session import run_label
+
+    names = {"r1": "crossword.dev.v0", "r2": "crossword.dev.v0", "r3": "arithmetic"}
+    label = run_label(names, {"r1": "gpt-3.5-turbo", "r2": "gpt-3.5-turbo-0301", "r3": "gpt-4"})
+    assert [label(r) for r in names] == ["gpt-3.5-turbo · crossword.dev.v0", "gpt-3.5-turbo-0301 · crossword.dev.v0",
+                                         "arithmetic"]
+    same_model = run_label(names, {"r1": "m", "r2": "m", "r3": "m"})
+    assert [same_model(r) for r in names] == ["r1 · crossword.dev.v0", "r2 · crossword.dev.v0", "arithmetic"]
+    assert run_label(names)("r2") == "r2 · crossword.dev.v0"
