@@ -47,7 +47,10 @@ GRID = "#E2E8F0"
 VERDICT_COLORS = {"regressed": "#B91C1C", "improved": "#15803D", "not significant": NEUTRAL,
                   "unchanged": NEUTRAL}  # "unchanged": the same verdict in findings pinned before it was renamed
 PALETTE = ["#2563EB", "#C2410C", "#059669", "#7C3AED", "#DB2777", "#0891B2", "#CA8A04", "#4F46E5", "#65A30D",
-           "#DC2626", "#0D9488", "#9333EA", "#EA580C", "#16A34A", "#2563EB", "#BE123C"]
+           "#DC2626", "#0D9488", "#9333EA", "#EA580C", "#16A34A", "#78350F", "#BE123C"]
+#: Marker symbols of groups past the palette's length (the 17th group a square in the first colour, ...): no two
+#: groups of a map are drawn alike.
+GROUP_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "star"]
 #: Text of a matrix cell's verdict.
 VERDICT_TEXT = {"implicated": "<b>IMPLICATED</b>", "not implicated": "not implicated",
                 "insufficient evidence": "insufficient", "no signal": "no signal"}
@@ -694,13 +697,16 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
         if color_by == "cluster":
             groups = shown["cluster"].astype(str)
             names = sorted(groups.unique(), key=_cluster_order)
-            colours = {g: ("#CBD5E1" if g in (NOISE, EMPTY) else PALETTE[i % len(PALETTE)])
-                       for i, g in enumerate(names)}
+            coloured = [g for g in names if g not in (NOISE, EMPTY)]
+            colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(coloured)} | {
+                g: "#CBD5E1" for g in names if g in (NOISE, EMPTY)}
+            symbols = {g: GROUP_SYMBOLS[(i // len(PALETTE)) % len(GROUP_SYMBOLS)] for i, g in enumerate(coloured)}
         else:
             groups = shown["failure_mode"].fillna("(not failing)")
             modes = [g for g in sorted(groups.unique()) if not g.startswith("(")]
             colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(modes)}
             colours |= {"(not failing)": "#CBD5E1", "(no mode)": NEUTRAL}
+            symbols = {g: GROUP_SYMBOLS[(i // len(PALETTE)) % len(GROUP_SYMBOLS)] for i, g in enumerate(modes)}
         grey = (NOISE, EMPTY, "unscored", "(not failing)")
         for name in sorted(groups.unique(), key=lambda g: (g not in grey, *_cluster_order(g)[1:])):
             mask = (groups == name).to_numpy()
@@ -708,7 +714,8 @@ def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "clust
             fig.add_trace(go.Scatter(
                 x=part["x"], y=part["y"], mode="markers",
                 name=label(f"cluster {name}" if color_by == "cluster" and name not in (NOISE, EMPTY) else name),
-                marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75},
+                marker={"size": 6, "color": colours.get(name, NEUTRAL), "opacity": 0.75,
+                        "symbol": symbols.get(name, "circle")},
                 customdata=data(mask), hovertemplate=template))
     if highlight is not None:
         mask = (shown["cluster"].astype(str) == str(highlight)).to_numpy()

@@ -407,3 +407,16 @@ def test_finding_interval_draws_the_number_its_interval_and_its_reference():
     assert min(fig.layout.font.size, fig.layout.xaxis.tickfont.size, fig.layout.yaxis.tickfont.size) >= 16
     empty = figures.finding_interval("x", float("nan"), 0.1, 0.2, axis_title="t")
     assert not empty.data and "no number" in empty.layout.annotations[0].text
+
+
+def test_a_map_of_many_clusters_draws_no_two_clusters_alike():
+    # trial 7: clusters 0 and 14 of 23 were the same blue (the palette listed it twice) and 16+ colours repeated
+    assert len(set(figures.PALETTE)) == len(figures.PALETTE)
+    rng = np.random.default_rng(0)
+    n = 2_300
+    labels = pd.DataFrame({"example_id": [f"e{i}" for i in range(n)], "x": rng.random(n), "y": rng.random(n),
+                           "cluster": np.r_[np.arange(23).repeat(90), np.full(n - 23 * 90, -1)].astype(str),
+                           "correct": True, "scored": True, "text": "t"})
+    fig = figures.cluster_map(labels, color_by="cluster", max_points=n)
+    looks = [(t.marker.color, t.marker.symbol) for t in fig.data if t.name != "noise" and not t.name.startswith("(")]
+    assert len(looks) >= 23 and len(set(looks)) == len(looks)
