@@ -106,8 +106,9 @@ landing = ui.slices_landing(run_id)
 landed = [i for i, p in enumerate(table["predicate"]) if p == landing] if landing else []
 if landed:
     landing_slot.info(f"Opened from the Clusters page: {slice_summary(table.iloc[landed[0]])}. It is selected in "
-                      "the table below; [its examples](#examples-of-a-slice) follow the table.",
-                      icon=":material/filter_alt:")
+                      "the table below; [its examples](#examples-of-a-slice) follow the table. Its q here is over every "
+                      "slice of this table, the clustering's column among the attributes (on Clusters: over the "
+                      "clusters alone).", icon=":material/filter_alt:")
     # the summary is at the top: the page opens there, wherever the user was on the page they came from
     ui.scroll_to_top_once(("landing", run_id, st.session_state.get("slices_nav", 0)))
 note = ui.correctness_note(db, version, run_id)

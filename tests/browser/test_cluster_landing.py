@@ -92,7 +92,7 @@ def test_cluster_as_slice_shows_the_slice_in_view(clustered_server, small_page):
     page.screenshot(path=str(ARTIFACTS / "hc-cluster-landing-1280x720.png"))  # the viewport only: what the user sees
     assert page.evaluate(MAIN_SCROLL) == 0
     text = " ".join(summary.inner_text().split())
-    assert re.search(r"cluster\.input = \S+: [\d,]+ examples, error rate [\d.]+% \[[\d.]+%, [\d.]+%\], q = \S+ "
+    assert re.search(r"cluster\.input = \S+: [\d,]+ examples, error rate [\d.]+% \[[\d.]+%, [\d.]+%\], q [=<] \S+ "
                      r"\(over the [\d,]+ slices tested here\)", text), text
     assert _in_viewport(summary), summary.bounding_box()
     # the table's selection is the same slice, and its examples follow the table
@@ -103,6 +103,7 @@ def test_cluster_as_slice_shows_the_slice_in_view(clustered_server, small_page):
     # another slice selected: the landing summary goes
     page.get_by_text("Slices by evidence", exact=True).scroll_into_view_if_needed()
     grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 14, box["y"] + 36 + 35 * 3 + 17)  # another row
     wait_for_app(page)
