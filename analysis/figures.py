@@ -299,7 +299,7 @@ def slice_forest(table: pd.DataFrame, *, overall_error_rate: float | None = None
                       "<extra></extra>"))
     if overall_error_rate is not None and overall_error_rate == overall_error_rate:
         fig.add_vline(x=overall_error_rate, line_dash="dash", line_color=INK,
-                      annotation_text=f"run: {overall_error_rate:.1%}", annotation_position="top")
+                      annotation_text=f"whole run: {overall_error_rate:.1%}", annotation_position="top")
     fig = _style(fig, title=title, height=_height(len(shown), per_row=60 if large else 26, base=140),
                  xaxis={"title": "Error rate (95% interval)", "tickformat": ".0%"},
                  yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 14}})

@@ -105,6 +105,8 @@ def test_slice_forest_x_values_and_error_bars_are_the_slice_tables(demo):
     assert orange == list(expected["finding"]) and any(orange)
     (line,) = fig.layout.shapes
     assert line.x0 == pytest.approx(result.overall_error_rate)
+    # the whole run's rate, never read as "the rest of the run" that a finding's sentence compares with (trial 7)
+    assert fig.layout.annotations[0].text == f"whole run: {result.overall_error_rate:.1%}"
     assert fits_projector(fig)
 
 
