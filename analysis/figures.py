@@ -763,7 +763,8 @@ __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "clickab
 
 # ------------------------------------------------------------------------------------ series of runs
 def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: int = 3,
-                    title: str | None = "Drifting slices: accuracy per run (95% CI)") -> go.Figure:
+                    title: str | None = "Drifting slices: accuracy per run (95% CI)",
+                    shared: bool = False) -> go.Figure:
     """Small multiples of slices' accuracy along a series, one panel per slice, with intervals.
 
     Parameters
@@ -776,7 +777,11 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
     columns : int, default 3
         Panels per row.
     title : str, optional
-        The figure's title.
+        The figure's title (it should name the examples the panels are over).
+    shared : bool, default False
+        Draw the accuracy on the examples each run shares with the reference (``trend_accuracy``,
+        ``trend_ci_low``, ``trend_ci_high``: those the trend and the departures are measured on in a paired
+        series) instead of every example of the run.
 
     Returns
     -------
@@ -800,14 +805,17 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
     rows = (len(chosen) + columns - 1) // columns
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[_wrap(d, 40) for d in chosen],
                         vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1, horizontal_spacing=0.06)
+    acc, low, high = ("trend_accuracy", "trend_ci_low", "trend_ci_high") if shared else ("accuracy", "ci_low",
+                                                                                          "ci_high")
+    over = " on the shared examples" if shared else ""
     for i, desc in enumerate(chosen):
         sub = points[points["description"] == desc].sort_values("k")
         departs = (sub["departure_q"].to_numpy(dtype=float) < 0.05)
         fig.add_trace(go.Scatter(
-            x=sub["label"], y=sub["accuracy"], mode="lines+markers", name=desc,
-            error_y=_error_bars(sub["accuracy"], sub["ci_low"], sub["ci_high"]),
+            x=sub["label"], y=sub[acc], mode="lines+markers", name=desc,
+            error_y=_error_bars(sub[acc], sub[low], sub[high]),
             marker={"color": np.where(departs, "#B91C1C", INK), "size": 9}, line={"color": NEUTRAL},
-            hovertemplate="%{x}: accuracy %{y:.1%}<extra>" + desc.replace("<", "&lt;") + "</extra>"),
+            hovertemplate="%{x}: accuracy" + over + " %{y:.1%}<extra>" + desc.replace("<", "&lt;") + "</extra>"),
             row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(tickformat=".0%")
     fig.update_annotations(font={"size": 14})
