@@ -2,6 +2,12 @@
 
 1. the first/newest accuracy beside the trend and the panels are over the trend's examples (those shared with the
    reference) and their headings and titles say so; every example's accuracy is a second, named pair;
+2. the "Evidence for the Failure modes link" table reads in plain words (the trial read ``turn_label``,
+   ``reward_hacking`` and a q of "0.00000001"): the spec's names, readable headings, q written by
+   :func:`analysis.format_q` (through ``ui.tables.styled``); the surrogate table says "not tested" where a pair was
+   not tested (its peak column was blank) and shows its q before the columns that pushed it off a 1280 px screen;
+3. one precision per column: rates are percentages with one decimal (the trial read 77.1% beside 76.29%, 85.9%
+   beside 79.06%: the grid's "percent" format trims zeros);
 """
 
 from __future__ import annotations
@@ -97,3 +103,55 @@ def test_one_slices_sentence_and_runs_table_name_their_examples(series_db, monke
     columns = _columns(runs)
     assert columns["trend_accuracy"]["label"] == "accuracy (shared)" and columns["accuracy"]["label"] == "accuracy (all)"
     assert "shares with the reference" in _figure(at, "timeline_slice_chart")["layout"]["title"]["text"]
+
+
+def test_the_evidence_table_reads_in_plain_words(series_db, monkeypatch):
+    import ui.tables
+
+    path, _ = series_db
+    seen = []
+    original = ui.tables.styled
+
+    def recording(frame, q_columns=ui.tables.Q_COLUMNS):
+        seen.append((list(frame.columns), tuple(q_columns)))
+        return original(frame, q_columns)
+
+    monkeypatch.setattr(ui.tables, "styled", recording)
+    at = _page(monkeypatch, path, view="surrogate")
+    evidence = next(d for d in at.dataframe if "evidence" in d.value.columns)
+    table = evidence.value
+    assert "mode" not in table.columns and "kind" not in table.columns and "component" not in table.columns
+    assert set(table["mode_name"]) == {"Reward hacking or proxy gaming"}  # the spec's name, not reward_hacking
+    assert "Helpfulness reward model" in set(table["component_name"])
+    labels = {k: v.get("label") for k, v in _columns(evidence).items() if k != "_index"}
+    assert labels["turn_label"] == "accuracy peaks at" and labels["mode_name"] == "failure mode"
+    assert labels["q_value"].startswith("q (BH over") and labels["can_cause"] == "spec: can cause"
+    assert all("_" not in label for label in labels.values()), labels
+    # q written by format_q: the frame goes through styled with its q column
+    assert any("evidence" in columns and "q_value" in q for columns, q in seen)
+    # the surrogate table: an untested pair says so; q among the first columns
+    turns = next(d for d in at.dataframe if "over_optimised" in d.value.columns)
+    shown = turns.value
+    untested = shown["q_value"] == float("inf")  # styled: a missing q is +inf, written "not tested"
+    assert untested.any() and (shown.loc[untested, "turn_label"] == "not tested").all()
+    assert (shown.loc[~untested, "turn_label"] != "not tested").all()
+    assert list(shown.columns).index("q_value") <= 2
+
+
+def test_rates_have_one_decimal_in_every_timeline_table(series_db, monkeypatch):
+    path, found = series_db
+    at = _page(monkeypatch, path)
+    slices = _columns(next(d for d in at.dataframe if "trend_q" in d.value.columns))
+    for column in ("first_trend", "last_trend", "first", "last"):
+        assert slices[column]["type_config"]["format"] == "%.1f%%", column
+    at = _page(monkeypatch, path, slice="language = hi")
+    runs = _columns(next(d for d in at.dataframe if "trend_accuracy" in d.value.columns))
+    for column in ("trend_accuracy", "trend_ci_low", "trend_ci_high", "accuracy"):
+        assert runs[column]["type_config"]["format"] == "%.1f%%", column
+    at = _page(monkeypatch, path, view="surrogate")
+    turns = next(d for d in at.dataframe if "over_optimised" in d.value.columns)
+    columns = _columns(turns)
+    for column in ("peak_accuracy", "last_accuracy"):
+        assert columns[column]["type_config"]["format"] == "%.1f%%", column
+    top = turns.value.iloc[0]
+    assert 0 < top["last_accuracy"] <= 100 and top["peak_accuracy"] > 1  # percentages (x 100), not fractions
