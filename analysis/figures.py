@@ -762,6 +762,11 @@ __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "clickab
 
 
 # ------------------------------------------------------------------------------------ series of runs
+#: Right margin (pixels) of :func:`trajectory_grid`: a slanted run label ("step 6,000" at 30 degrees, 14 px) under
+#: the rightmost panel's last run.
+GRID_RIGHT_MARGIN = 70
+
+
 def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: int = 3,
                     title: str | None = "Drifting slices: accuracy per run (95% CI)",
                     shared: bool = False) -> go.Figure:
@@ -819,7 +824,11 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
             row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(tickformat=".0%")
     fig.update_annotations(font={"size": 14})
-    return _style(fig, title=title, height=_height(rows, per_row=230, base=80), showlegend=False)
+    fig = _style(fig, title=title, height=_height(rows, per_row=230, base=80), showlegend=False)
+    # the run labels slant to the right when a panel is narrow: room on the right for the last panel's last label
+    # ("step 6,000" was cut at 1280x720; automargin widens only the bottom)
+    fig.update_layout(margin={"r": GRID_RIGHT_MARGIN})
+    return fig
 
 
 def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn_label: str | None = None,
@@ -863,7 +872,9 @@ def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn
                            showarrow=False, xanchor="left", yanchor="bottom", font={"color": "#991B1B", "size": 14})
     return _style(fig, title=title, height=460, legend={"orientation": "h", "y": -0.2},
                   yaxis={"title": "accuracy", "tickformat": ".0%"},
-                  yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False})
+                  # its own round ticks (0.4, 0.5...), not ticks synced to the accuracy's gridlines (0.374, 0.433)
+                  yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False,
+                          "tickmode": "auto", "nticks": 6, "tickformat": "~r"})
 
 
 def mix_decomposition(attributes: pd.DataFrame, *, title: str | None = None) -> go.Figure:
