@@ -832,7 +832,7 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
 
 
 def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn_label: str | None = None,
-                    title: str | None = None) -> go.Figure:
+                    title: str | None = None, shared: bool = False) -> go.Figure:
     """A slice's outcome and an objective signal's mean along a series, the over-optimisation turn marked.
 
     Parameters
@@ -846,6 +846,9 @@ def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn
         The run after which the signal kept rising while accuracy fell (a dashed line there).
     title : str, optional
         Default: "<signal> against accuracy in <slice>".
+    shared : bool, default False
+        The accuracy is on the examples each run shares with the reference (a paired series' curves): the
+        accuracy axis says so.
 
     Returns
     -------
@@ -871,7 +874,7 @@ def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn
         fig.add_annotation(x=turn_label, y=1.0, yref="paper", text=f"turn: over-optimised after {turn_label}",
                            showarrow=False, xanchor="left", yanchor="bottom", font={"color": "#991B1B", "size": 14})
     return _style(fig, title=title, height=460, legend={"orientation": "h", "y": -0.2},
-                  yaxis={"title": "accuracy", "tickformat": ".0%"},
+                  yaxis={"title": "accuracy (shared examples)" if shared else "accuracy", "tickformat": ".0%"},
                   # its own round ticks (0.4, 0.5...), not ticks synced to the accuracy's gridlines (0.374, 0.433)
                   yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False,
                           "tickmode": "auto", "nticks": 6, "tickformat": "~r"})

@@ -249,7 +249,8 @@ def surrogate_view() -> None:
         desc, signal = pairs[labels.index(chosen)]
         row = result.turns[(result.turns["description"] == desc) & (result.turns["signal"] == signal)].iloc[0]
         st.plotly_chart(figures.surrogate_curve(result.curves, description=desc, signal=signal,
-                                                turn_label=row["turn_label"] if row["over_optimised"] else None),
+                                                turn_label=row["turn_label"] if row["over_optimised"] else None,
+                                                shared=result.trajectories.paired),
                         key="timeline_surrogate", width="stretch")
     q_family = ui.tables.q_family(result.turns["q_value"], "slice x signal pairs")
     if len(evidence):

@@ -136,6 +136,8 @@ def test_the_evidence_table_reads_in_plain_words(series_db, monkeypatch):
     assert untested.any() and (shown.loc[untested, "turn_label"] == "not tested").all()
     assert (shown.loc[~untested, "turn_label"] != "not tested").all()
     assert list(shown.columns).index("q_value") <= 2
+    # the chart's accuracy is over the shared examples (a paired series), as its axis says
+    assert _figure(at, "timeline_surrogate")["layout"]["yaxis"]["title"]["text"] == "accuracy (shared examples)"
 
 
 def test_rates_have_one_decimal_in_every_timeline_table(series_db, monkeypatch):

@@ -35,3 +35,9 @@ def test_the_grid_draws_the_shared_examples_when_asked():
     points = _curves().assign(departure_q=0.5, trend_accuracy=[0.7] * 6, trend_ci_low=0.6, trend_ci_high=0.8)
     assert list(figures.trajectory_grid(points, ["a"], shared=True).data[0].y) == [0.7] * 6
     assert list(figures.trajectory_grid(points, ["a"]).data[0].y) == list(points["accuracy"])
+
+
+def test_the_surrogate_charts_accuracy_axis_names_the_shared_examples():
+    shared = figures.surrogate_curve(_curves(), description="a", signal="rm", shared=True)
+    assert shared.layout.yaxis.title.text == "accuracy (shared examples)"
+    assert figures.surrogate_curve(_curves(), description="a", signal="rm").layout.yaxis.title.text == "accuracy"
