@@ -786,8 +786,14 @@ __all__ = ["FONT", "MAP_POINTS", "PROJECTOR_HEIGHT", "PROJECTOR_WIDTH", "clickab
 
 
 # ------------------------------------------------------------------------------------ series of runs
+#: Right margin (pixels) of :func:`trajectory_grid`: a slanted run label ("step 6,000" at 30 degrees, 14 px) under
+#: the rightmost panel's last run.
+GRID_RIGHT_MARGIN = 70
+
+
 def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: int = 3,
-                    title: str | None = "Drifting slices: accuracy per run (95% CI)") -> go.Figure:
+                    title: str | None = "Drifting slices: accuracy per run (95% CI)",
+                    shared: bool = False) -> go.Figure:
     """Small multiples of slices' accuracy along a series, one panel per slice, with intervals.
 
     Parameters
@@ -800,7 +806,11 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
     columns : int, default 3
         Panels per row.
     title : str, optional
-        The figure's title.
+        The figure's title (it should name the examples the panels are over).
+    shared : bool, default False
+        Draw the accuracy on the examples each run shares with the reference (``trend_accuracy``,
+        ``trend_ci_low``, ``trend_ci_high``: those the trend and the departures are measured on in a paired
+        series) instead of every example of the run.
 
     Returns
     -------
@@ -824,22 +834,29 @@ def trajectory_grid(points: pd.DataFrame, descriptions: list[str], *, columns: i
     rows = (len(chosen) + columns - 1) // columns
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[_wrap(d, 40) for d in chosen],
                         vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1, horizontal_spacing=0.06)
+    acc, low, high = ("trend_accuracy", "trend_ci_low", "trend_ci_high") if shared else ("accuracy", "ci_low",
+                                                                                          "ci_high")
+    over = " on the shared examples" if shared else ""
     for i, desc in enumerate(chosen):
         sub = points[points["description"] == desc].sort_values("k")
         departs = (sub["departure_q"].to_numpy(dtype=float) < 0.05)
         fig.add_trace(go.Scatter(
-            x=sub["label"], y=sub["accuracy"], mode="lines+markers", name=desc,
-            error_y=_error_bars(sub["accuracy"], sub["ci_low"], sub["ci_high"]),
+            x=sub["label"], y=sub[acc], mode="lines+markers", name=desc,
+            error_y=_error_bars(sub[acc], sub[low], sub[high]),
             marker={"color": np.where(departs, "#B91C1C", INK), "size": 9}, line={"color": NEUTRAL},
-            hovertemplate="%{x}: accuracy %{y:.1%}<extra>" + desc.replace("<", "&lt;") + "</extra>"),
+            hovertemplate="%{x}: accuracy" + over + " %{y:.1%}<extra>" + desc.replace("<", "&lt;") + "</extra>"),
             row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(tickformat=".0%")
     fig.update_annotations(font={"size": 14})
-    return _style(fig, title=title, height=_height(rows, per_row=230, base=80), showlegend=False)
+    fig = _style(fig, title=title, height=_height(rows, per_row=230, base=80), showlegend=False)
+    # the run labels slant to the right when a panel is narrow: room on the right for the last panel's last label
+    # ("step 6,000" was cut at 1280x720; automargin widens only the bottom)
+    fig.update_layout(margin={"r": GRID_RIGHT_MARGIN})
+    return fig
 
 
 def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn_label: str | None = None,
-                    title: str | None = None) -> go.Figure:
+                    title: str | None = None, shared: bool = False) -> go.Figure:
     """A slice's outcome and an objective signal's mean along a series, the over-optimisation turn marked.
 
     Parameters
@@ -853,6 +870,9 @@ def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn
         The run after which the signal kept rising while accuracy fell (a dashed line there).
     title : str, optional
         Default: "<signal> against accuracy in <slice>".
+    shared : bool, default False
+        The accuracy is on the examples each run shares with the reference (a paired series' curves): the
+        accuracy axis says so.
 
     Returns
     -------
@@ -878,8 +898,10 @@ def surrogate_curve(curves: pd.DataFrame, *, description: str, signal: str, turn
         fig.add_annotation(x=turn_label, y=1.0, yref="paper", text=f"turn: over-optimised after {turn_label}",
                            showarrow=False, xanchor="left", yanchor="bottom", font={"color": "#991B1B", "size": 14})
     return _style(fig, title=title, height=460, legend={"orientation": "h", "y": -0.2},
-                  yaxis={"title": "accuracy", "tickformat": ".0%"},
-                  yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False})
+                  yaxis={"title": "accuracy (shared examples)" if shared else "accuracy", "tickformat": ".0%"},
+                  # its own round ticks (0.4, 0.5...), not ticks synced to the accuracy's gridlines (0.374, 0.433)
+                  yaxis2={"title": f"mean {label(signal)}", "overlaying": "y", "side": "right", "showgrid": False,
+                          "tickmode": "auto", "nticks": 6, "tickformat": "~r"})
 
 
 def mix_decomposition(attributes: pd.DataFrame, *, title: str | None = None) -> go.Figure:

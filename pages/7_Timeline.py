@@ -92,9 +92,17 @@ st.caption(f"{analysis.format_count(len(info.run_ids), 'run')} ordered by {info.
 def trajectory_figure(db: str, version: int, series: str, support: int, level: float, cohort: str | None,
                       descriptions: tuple, columns: int, title: str | None):
     """The small multiples of these slices (:func:`analysis.figures.trajectory_grid`), built once per data version
-    and settings (a grid of nine panels takes a quarter of a second to build; ``st.plotly_chart`` only reads it)."""
+    and settings (a grid of nine panels takes a quarter of a second to build; ``st.plotly_chart`` only reads it).
+    In a paired series the panels show the accuracy on the examples shared with the reference: those the trend and
+    the departures are measured on, so a panel's slope is the trend's."""
     found = ui.series_trajectories(db, version, series, support, level, cohort)
-    return figures.trajectory_grid(found.points, list(descriptions), columns=columns, title=title)
+    return figures.trajectory_grid(found.points, list(descriptions), columns=columns, title=title,
+                                   shared=found.paired)
+
+
+#: What the accuracies beside the trend are over, in a paired series and otherwise (headings, help, titles).
+OVER_SHARED = "on the examples each run shares with the reference"
+OVER_ALL = "on every example of each run"
 
 
 # Each view is a fragment: changing its own widgets re-runs the view alone (the trajectories above come from the
@@ -134,40 +142,72 @@ def drift_view() -> None:
         row = traj.slices.set_index("description").loc[chosen_slice]
         departs = (f"first departs from the reference at {row['first_departure_label']} ({row['departure_direction']})"
                    if row["first_departure"] >= 0 else "never departs significantly from the reference")
-        st.markdown(f"**{ui.md(chosen_slice)}**: accuracy {row['first']:.1%} in the first run, {row['last']:.1%} in the "
-                    f"newest; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
+        over = (f"accuracy {row['first_trend']:.1%} in the first run and {row['last_trend']:.1%} in the newest "
+                f"{OVER_SHARED} (the trend's examples; {row['first']:.1%} and {row['last']:.1%} over every example)"
+                if traj.paired else f"accuracy {row['first']:.1%} in the first run, {row['last']:.1%} in the newest")
+        st.markdown(f"**{ui.md(chosen_slice)}**: {over}; trend {row['slope'] * 100:+.2f} points per run (95% CI {row['slope_low'] * 100:+.2f} to "
                     f"{row['slope_high'] * 100:+.2f}, q = {ui.fmt_q(row['trend_q'])}); {departs}"
                     + (f"; explained by {ui.md(row['explained_by'])}" if row["explained_by"] else "") + ".")
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where, (chosen_slice,),
-                                          1, None),
+                                          1, f"accuracy per run {OVER_SHARED if traj.paired else OVER_ALL} (95% CI)"),
                         key="timeline_slice_chart", width="stretch")
-        runs_table = traj.trajectory(chosen_slice)[["label", "n", "accuracy", "ci_low", "ci_high", "departure",
-                                                    "departure_q"]]
+        # the accuracy beside the trend (and its interval) over the trend's examples; in a paired series every
+        # example's too, with its count
+        runs_table = traj.trajectory(chosen_slice)[
+            ["label", "trend_n", "trend_accuracy", "trend_ci_low", "trend_ci_high"]
+            + (["n", "accuracy"] if traj.paired else []) + ["departure", "departure_q"]]
+        runs_table = runs_table.assign(**{c: runs_table[c] * 100 for c in runs_table.columns
+                                          if c.endswith(("accuracy", "ci_low", "ci_high")) or c == "departure"})
+        set_name = "shared" if traj.paired else "all"
         st.dataframe(ui.tables.styled(runs_table, ("departure_q",)), hide_index=True, width="stretch", key="timeline_slice_runs", column_config={
-            "label": "run", "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
-            "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
-            "ci_high": st.column_config.NumberColumn("95% high", format="percent"),
-            "departure": st.column_config.NumberColumn("vs reference", format="percent"),
+            "label": "run",
+            "trend_n": ui.tables.count(f"n ({set_name})", help=f"examples {OVER_SHARED if traj.paired else OVER_ALL}"),
+            "trend_accuracy": ui.tables.percent(f"accuracy ({set_name})",
+                                                help=f"accuracy {OVER_SHARED if traj.paired else OVER_ALL}: the "
+                                                     "examples the trend is fitted on"),
+            "trend_ci_low": ui.tables.percent("95% low"), "trend_ci_high": ui.tables.percent("95% high"),
+            "n": ui.tables.count("n (all)", help="every example of the run, added ones included"),
+            "accuracy": ui.tables.percent("accuracy (all)", help=f"accuracy {OVER_ALL}, added examples included"),
+            "departure": ui.tables.points("vs reference", help="accuracy minus the reference's on the compared "
+                                                              "examples (the shared ones in a paired series)"),
             "departure_q": ui.tables.q_column("departure q", ui.tables.q_family(traj.points["departure_q"],
                                                                                "runs of every slice"))})
     else:
-        title = ("Drifting slices" if attribute == everything else attribute) + ": accuracy per run (95% CI)"
+        title = (("Drifting slices" if attribute == everything else attribute) + ": accuracy per run "
+                 + (OVER_SHARED if traj.paired else OVER_ALL) + " (95% CI)")
         st.plotly_chart(trajectory_figure(db, version, name, int(min_support), float(fdr), where,
                                           tuple(descriptions[:shown]), 3, title),
                         key="timeline_grid", width="stretch")
     table = ui.tables.drift_order(traj.slices if attribute == everything else focus)[[  # by evidence, as Slices
         "description", "trend_q", "slope", "first_departure_label", "departure_direction", "flagged", "direction",
-        "explained_by", "n_min", "first", "last"]]
+        "explained_by", "n_min"] + (["first_trend", "last_trend"] if traj.paired else []) + ["first", "last"]]
     table = table.assign(slope=table["slope"] * 100)
-    st.dataframe(ui.tables.styled(table, ("trend_q",)), hide_index=True, width="stretch", key="timeline_slices", column_config={
+    # rates as numbers x 100 shown with one decimal (the grid's "percent" format wrote 77.1% beside 76.29%); the
+    # download keeps fractions
+    shown = table.assign(**{c: table[c] * 100 for c in ("first_trend", "last_trend", "first", "last")
+                            if c in table.columns})
+    trend_over = OVER_SHARED if traj.paired else OVER_ALL
+    st.dataframe(ui.tables.styled(shown, ("trend_q",)), hide_index=True, width="stretch", key="timeline_slices", column_config={
         # the essential columns first and short (their meaning in help): in view at 1280x720
         "description": ui.tables.slice_column("slice"),
         "n_min": ui.tables.count("smallest n", help="the slice's fewest examples in a run"),
-        "first": st.column_config.NumberColumn("first run", format="percent"),
-        "last": st.column_config.NumberColumn("newest run", format="percent"),
+        # the first/newest accuracy over the trend's examples, next to the trend; in a paired series every
+        # example's (added items included) as a second pair
+        "first_trend": ui.tables.percent("first (shared)", help=f"the first run's accuracy {OVER_SHARED}: the "
+                                                                "examples the trend is fitted on"),
+        "last_trend": ui.tables.percent("newest (shared)", help=f"the newest run's accuracy {OVER_SHARED}: the "
+                                                                "examples the trend is fitted on"),
+        "first": ui.tables.percent("first (all)" if traj.paired else "first run",
+                                   help=f"the first run's accuracy {OVER_ALL}"
+                                        + (", added examples included (not the trend's examples)" if traj.paired
+                                           else " (the trend's examples)")),
+        "last": ui.tables.percent("newest (all)" if traj.paired else "newest run",
+                                  help=f"the newest run's accuracy {OVER_ALL}"
+                                       + (", added examples included (not the trend's examples)" if traj.paired
+                                          else " (the trend's examples)")),
         "slope": st.column_config.NumberColumn("trend (pts/run)", format="%+.2f", width=120,  # the unit once
                                                help="accuracy change per run of the Cochran-Armitage line, in "
-                                                    "points per run"),
+                                                    f"points per run, {trend_over}"),
         "trend_q": ui.tables.q_column("trend q", ui.tables.q_family(traj.slices["trend_q"], "slices")),
         "first_departure_label": st.column_config.TextColumn(
             "departs at", width=90, help="the first run whose accuracy departs significantly from the reference's "
@@ -209,18 +249,41 @@ def surrogate_view() -> None:
         desc, signal = pairs[labels.index(chosen)]
         row = result.turns[(result.turns["description"] == desc) & (result.turns["signal"] == signal)].iloc[0]
         st.plotly_chart(figures.surrogate_curve(result.curves, description=desc, signal=signal,
-                                                turn_label=row["turn_label"] if row["over_optimised"] else None),
+                                                turn_label=row["turn_label"] if row["over_optimised"] else None,
+                                                shared=result.trajectories.paired),
                         key="timeline_surrogate", width="stretch")
+    q_family = ui.tables.q_family(result.turns["q_value"], "slice x signal pairs")
     if len(evidence):
         st.markdown("**Evidence for the Failure modes link** (a new kind: over-optimisation along the series)")
-        st.dataframe(evidence, hide_index=True, width="stretch", key="timeline_evidence")
-    st.dataframe(ui.tables.styled(result.turns[["description", "signal", "component", "turn_label", "peak_accuracy",
-                                                "last_accuracy", "q_value", "over_optimised"]], ("q_value",)), hide_index=True, width="stretch", key="timeline_turns",
-                 column_config={"turn_label": "accuracy peaks at",
-                                "q_value": ui.tables.q_column("q", ui.tables.q_family(result.turns["q_value"],
-                                                                                    "slice x signal pairs")),
-                                "peak_accuracy": st.column_config.NumberColumn("peak", format="percent"),
-                                "last_accuracy": st.column_config.NumberColumn("newest", format="percent")})
+        # plain names (the spec's names of the mode and the component), q as every q is written
+        shown = evidence[["description", "mode_name", "q_value", "turn_label", "component_name", "signal",
+                          "evidence", "can_cause"]]
+        st.dataframe(ui.tables.styled(shown, ("q_value",)), hide_index=True, width="stretch",
+                     key="timeline_evidence", column_config={
+                         "mode_name": "failure mode", "component_name": "component",
+                         "description": ui.tables.slice_column("slice", width=ui.tables.NARROW_SLICE_WIDTH),
+                         "signal": "signal", "turn_label": "accuracy peaks at",
+                         "q_value": ui.tables.q_column("q", q_family),
+                         "evidence": st.column_config.TextColumn("evidence", width="large"),
+                         "can_cause": st.column_config.CheckboxColumn(
+                             "spec: can cause", help="the spec lists this failure mode among the component's "
+                                                     "effects (can_cause)")})
+    turns = result.turns[["description", "signal", "q_value", "turn_label", "peak_accuracy", "last_accuracy",
+                          "over_optimised", "component"]]
+    # rates as numbers x 100 with one decimal (the grid's "percent" format wrote 85.9% beside 79.06%)
+    turns = turns.assign(peak_accuracy=turns["peak_accuracy"] * 100, last_accuracy=turns["last_accuracy"] * 100,
+                         turn_label=turns["turn_label"].where(turns["turn_label"] != "", "not tested"))
+    over = OVER_SHARED if result.trajectories.paired else OVER_ALL
+    st.dataframe(ui.tables.styled(turns, ("q_value",)), hide_index=True, width="stretch", key="timeline_turns",
+                 column_config={"description": ui.tables.slice_column("slice", width=ui.tables.NARROW_SLICE_WIDTH),
+                                "turn_label": st.column_config.TextColumn(
+                                    "accuracy peaks at", help="the run where accuracy peaks before it falls; 'not "
+                                    "tested': too few examples, or no peak between the first and the newest run"),
+                                "over_optimised": "over-optimised",
+                                "q_value": ui.tables.q_column("q", q_family),
+                                "peak_accuracy": ui.tables.percent("peak", help=f"the peak run's accuracy {over}"),
+                                "last_accuracy": ui.tables.percent("newest",
+                                                                   help=f"the newest run's accuracy {over}")})
 
 
 @st.fragment

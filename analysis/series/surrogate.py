@@ -72,16 +72,20 @@ class OverOptimisation:
         Returns
         -------
         pandas.DataFrame
-            ``mode``, ``component``, ``kind`` ("over-optimisation"), ``description`` (the slice), ``turn_label``,
-            ``q_value``, ``evidence`` ("over-optimised after step N: ..."), ``can_cause`` (the spec lists the mode
-            among the component's effects).
+            ``mode`` (its id in the spec, renamed as the spec says), ``mode_name`` (the spec's name), ``component``,
+            ``component_name``, ``kind`` ("over-optimisation"), ``description`` (the slice), ``signal``,
+            ``turn_label``, ``q_value``, ``evidence`` ("over-optimised after step N: ..."), ``can_cause`` (the spec
+            lists the mode among the component's effects).
         """
         causes = {c.id: set(c.can_cause) for c in objective.components}
+        names = {m.id: m.name for m in objective.modes}
+        mode = objective.aliases.get(mode, mode)  # a mode the spec renamed: its new id (the one can_cause lists)
         found = self.found()
         return pd.DataFrame({
-            "mode": mode, "component": found["component"], "kind": "over-optimisation",
-            "description": found["description"], "turn_label": found["turn_label"], "q_value": found["q_value"],
-            "evidence": found["evidence"],
+            "mode": mode, "mode_name": names.get(mode, mode), "component": found["component"],
+            "component_name": found["component_name"], "kind": "over-optimisation",
+            "description": found["description"], "signal": found["signal"], "turn_label": found["turn_label"],
+            "q_value": found["q_value"], "evidence": found["evidence"],
             "can_cause": [mode in causes.get(c, set()) for c in found["component"]]})
 
 

@@ -66,10 +66,13 @@ class Trajectories:
     (fractions), ``mean_score``, ``n_paired`` (examples shared with the reference), ``b`` (right in the reference,
     wrong here), ``c`` (the reverse), ``paired_accuracy`` (on the shared examples), ``departure`` (accuracy minus
     the reference's on the compared examples, a difference of fractions), ``departure_p``, ``departure_q``,
-    ``departure_test`` ("McNemar" or "two-proportion"), and ``signal:<name>`` means."""
+    ``departure_test`` ("McNemar" or "two-proportion"), ``trend_n``, ``trend_accuracy`` with ``trend_ci_low`` /
+    ``trend_ci_high`` (on the examples the trend is fitted on: those shared with the reference when :attr:`paired`,
+    else every example; what to draw beside the trend), and ``signal:<name>`` means."""
     slices: pd.DataFrame
     """One row per slice, drifting ones first (by q-value): ``description``, ``attribute``, ``value``, ``n_min``
-    (smallest size over the runs), ``too_small``, ``first``/``last`` accuracy, ``slope`` (accuracy points per run
+    (smallest size over the runs), ``too_small``, ``first``/``last`` accuracy (every example of the run),
+    ``first_trend``/``last_trend`` (accuracy on the trend's examples: shared with the reference when paired), ``slope`` (accuracy points per run
     of the trend, x 100 for points), ``slope_low``, ``slope_high``, ``trend_test``, ``trend_p``, ``trend_q``,
     ``drifting`` (significant trend at the FDR), ``direction`` ("down", "up" or ""), ``first_departure`` (the run's
     position, -1 when none), ``first_departure_label``, ``departure_direction``, ``evidence`` (the smallest of the
@@ -325,7 +328,7 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         points = _points(raw, decoded, info, signals, confidence=confidence)
         slices = _slice_table(points, info, paired=paired, min_support=min_support, confidence=confidence, fdr=fdr,
                               graded=graded)
-        points = _departures(points, slices, info, paired=paired, fdr=fdr)
+        points = _departures(points, slices, info, paired=paired, fdr=fdr, confidence=confidence)
         return points, _first_departures(points, slices, info, fdr=fdr)
 
     points, slices = analyse(raw, decoded)
@@ -422,10 +425,12 @@ def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_su
     score_drifting = ~too_small & (score_q < fdr)
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = (n - errors) / n
+        acc_t = np.where(n_t > 0, correct_t / np.maximum(n_t, 1), np.nan)
     direction = np.where(drifting & (trend.slope < 0), "down", np.where(drifting & (trend.slope > 0), "up", ""))
     return pd.DataFrame({
         "description": order, "attribute": first["attribute"].to_numpy(), "value": first["value"].to_numpy(),
         "n_min": n_min, "too_small": too_small, "first": acc[:, 0], "last": acc[:, -1],
+        "first_trend": acc_t[:, 0], "last_trend": acc_t[:, -1],
         "reference": acc[:, ref], "slope": trend.slope, "slope_low": trend.ci_low, "slope_high": trend.ci_high,
         "trend_test": "Cochran-Armitage", "trend_z": trend.z, "trend_p": p, "trend_q": q, "drifting": drifting,
         "direction": direction, "score_slope": score.slope, "score_slope_low": score.ci_low,
@@ -437,7 +442,7 @@ def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_su
 
 
 def _departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesInfo, *, paired: bool,
-                fdr: float) -> pd.DataFrame:
+                fdr: float, confidence: float = 0.95) -> pd.DataFrame:
     ref = info.reference_index
     small = dict(zip(slices["description"], slices["too_small"]))
     ref_rows = points[points["k"] == ref].set_index("description")
@@ -463,7 +468,15 @@ def _departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesInfo, *,
     q = _stats.benjamini_hochberg(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         paired_acc = np.where(n_pair > 0, (n_pair - points["errors_paired"].to_numpy()) / n_pair, np.nan)
-    return points.assign(paired_accuracy=paired_acc,
+    # the accuracy on the examples the trend is fitted on (the shared ones in a paired series), with its interval:
+    # what a panel or a first/newest column beside the trend must show for the two to agree
+    n_t = n_pair if paired else n
+    correct_t = np.clip(n_t - (points["errors_paired"].to_numpy(dtype=np.int64) if paired else e), 0, n_t)
+    t_low, t_high, _ = _stats.rate_interval(correct_t, n_t, confidence=confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_acc = np.where(n_t > 0, correct_t / np.maximum(n_t, 1), np.nan)
+    return points.assign(paired_accuracy=paired_acc, trend_n=n_t, trend_accuracy=t_acc, trend_ci_low=t_low,
+                         trend_ci_high=t_high,
                          departure=np.where(points["k"].to_numpy() == ref, 0.0, departure), departure_p=p,
                          departure_q=q, departure_test=np.where(tested, test, ""))
 

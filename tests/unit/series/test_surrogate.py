@@ -90,3 +90,21 @@ def test_a_penalty_rising_is_not_a_turn_and_a_steady_fall_has_no_peak(case):
     assert turns.loc[("group = falling", "reward"), "turn"] == -1
     assert np.isnan(turns.loc[("group = falling", "reward"), "p_value"])
     assert not turns.loc[("group = flat", "reward"), "over_optimised"]
+
+
+def test_the_link_evidence_carries_the_specs_names_of_the_mode_and_the_component(case):
+    store, _ = case
+    spec = parse_objective("""
+objective: toy
+components:
+  - {id: rm, name: Reward model, kind: reward_model, why: helpful answers, serves: accuracy,
+     signals: [{column: reward, direction: higher_is_better}], can_cause: [reward_hacking]}
+modes:
+  rename: {reward_hacking: {id: proxy_gaming, name: Gaming the reward}}
+""")
+    o = over_optimisation(store, "s", spec, by=["group"])
+    evidence = o.link_evidence(spec)
+    assert len(evidence) and list(evidence["description"]) == list(o.found()["description"])
+    assert set(evidence["mode_name"]) == {"Gaming the reward"}  # the spec's name of reward_hacking
+    assert set(evidence["mode"]) == {"proxy_gaming"} and evidence["can_cause"].all()  # its id after the rename
+    assert set(evidence["component_name"]) == {"Reward model"} and set(evidence["signal"]) == {"reward"}
