@@ -196,7 +196,12 @@ def test_repeating_every_example_changes_only_the_sizes(store):
 
 
 def test_a_text_repeated_often_weighs_as_many_examples(store):
-    """A canned answer given 30 times is one point to UMAP, but 30 examples to HDBSCAN: a cluster, the worst one."""
+    """A canned answer given 30 times is one point to UMAP, but 30 examples to HDBSCAN: a cluster, the worst one.
+
+    The one point lies where UMAP puts its nearest topic, so HDBSCAN may join some of that topic's points to it: over
+    seeds 0-5 the canned examples were 60-100% of their cluster (60% at seed 0 on one machine, 91% on another: the
+    layout's floating point differs by CPU). What holds at every seed is asserted: every canned example in one cluster
+    (never noise), most of it, the worst cluster and a finding."""
     frame = topic_frame(80)
     canned = pd.DataFrame({"example_id": [f"r{i:02d}" for i in range(30)],
                            "question": ["I'm sorry, but I can't help with that request."] * 30,
@@ -207,9 +212,9 @@ def test_a_text_repeated_often_weighs_as_many_examples(store):
     assert result.labels.loc[is_canned, "cluster"].nunique() == 1
     name = result.labels.loc[is_canned, "cluster"].iloc[0]
     assert name not in (NOISE, EMPTY)
-    assert is_canned[result.labels["cluster"] == name].mean() >= 0.9, "the cluster is the canned answer's"
+    assert is_canned[result.labels["cluster"] == name].mean() > 0.5, "the cluster is mostly the canned answer's"
     worst = result.table.iloc[0]
-    assert worst["cluster"] == name and worst["error_rate"] > 0.9 and worst["finding"]
+    assert worst["cluster"] == name and worst["error_rate"] > 0.8 and worst["finding"]
 
 
 def test_weighted_hdbscan_counts_examples():
