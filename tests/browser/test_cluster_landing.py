@@ -100,7 +100,10 @@ def test_cluster_as_slice_shows_the_slice_in_view(clustered_server, small_page):
     page.get_by_text("Examples of a slice").scroll_into_view_if_needed()
     assert page.locator("[data-testid='stMarkdown']").filter(
         has_text=re.compile(rf"^{re.escape(described)}: [\d,]+ examples")).count() >= 1
-    # another slice selected: the landing summary goes
+    # another slice selected: the landing summary goes. First past the landing's 4 s at the top (ui.session's
+    # SCROLL_TO_TOP brings back any scroll a wheel, touch or key did not make, as Playwright's): a grid scrolled into
+    # view before then moved back up under the click
+    page.wait_for_timeout(4500)
     page.get_by_text("Slices by evidence", exact=True).scroll_into_view_if_needed()
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.scroll_into_view_if_needed()
