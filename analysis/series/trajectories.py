@@ -66,7 +66,7 @@ class Trajectories:
     (fractions), ``mean_score``, ``n_paired`` (examples shared with the reference), ``b`` (right in the reference,
     wrong here), ``c`` (the reverse), ``paired_accuracy`` (on the shared examples), ``departure`` (accuracy minus
     the reference's on the compared examples, a difference of fractions), ``departure_p``, ``departure_q``,
-    ``departure_test`` ("McNemar" or "two-proportion"), ``trend_n``, ``trend_accuracy`` with ``trend_ci_low`` /
+    ``departure_test`` ("McNemar" or "two-proportion"), ``trend_n``, ``trend_correct``, ``trend_accuracy`` with ``trend_ci_low`` /
     ``trend_ci_high`` (on the examples the trend is fitted on: those shared with the reference when :attr:`paired`,
     else every example; what to draw beside the trend), and ``signal:<name>`` means."""
     slices: pd.DataFrame
@@ -325,7 +325,7 @@ def trajectories(store: Store, series: str | SeriesInfo, by: Sequence[str] | Non
         paired = bool(np.all(n_pair >= PAIRED_SHARE * np.maximum(n_run, 1)))
 
     def analyse(raw, decoded):
-        points = _points(raw, decoded, info, signals, confidence=confidence)
+        points = _trend_counts(_points(raw, decoded, info, signals, confidence=confidence), paired=paired)
         slices = _slice_table(points, info, paired=paired, min_support=min_support, confidence=confidence, fdr=fdr,
                               graded=graded)
         points = _departures(points, slices, info, paired=paired, fdr=fdr, confidence=confidence)
@@ -390,6 +390,15 @@ def _wide(points: pd.DataFrame, column: str, order: list[str], runs: int) -> np.
     return out
 
 
+def _trend_counts(points: pd.DataFrame, *, paired: bool) -> pd.DataFrame:
+    """``points`` with the examples the trend is fitted on and how many are correct (``trend_n``,
+    ``trend_correct``): those shared with the reference in a paired series (the reference's rows are all shared),
+    else every example. The one definition the trend, the panels and the first / newest columns read."""
+    n = points["n_paired" if paired else "n"].fillna(0).to_numpy(dtype=np.int64)
+    errors = points["errors_paired" if paired else "errors"].fillna(0).to_numpy(dtype=np.int64)
+    return points.assign(trend_n=n, trend_correct=np.clip(n - errors, 0, n))
+
+
 def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_support: int, confidence: float,
                  fdr: float, graded: bool = False) -> pd.DataFrame:
     runs = len(info.run_ids)
@@ -398,14 +407,8 @@ def _slice_table(points: pd.DataFrame, info: SeriesInfo, *, paired: bool, min_su
     n = _wide(points, "n", order, runs).astype(np.int64)
     errors = _wide(points, "errors", order, runs).astype(np.int64)
     ref = info.reference_index
-    if paired:  # on the examples shared with the reference (the reference's rows are all shared)
-        n_t = _wide(points, "n_paired", order, runs)
-        correct_t = n_t - _wide(points, "errors_paired", order, runs)
-    else:
-        n_t = n
-        correct_t = n - errors
-    n_t = n_t.astype(np.int64)
-    correct_t = np.clip(correct_t, 0, n_t).astype(np.int64)
+    n_t = _wide(points, "trend_n", order, runs).astype(np.int64)  # the trend's examples (_trend_counts)
+    correct_t = _wide(points, "trend_correct", order, runs).astype(np.int64)
     trend = _stats.cochran_armitage(correct_t, n_t, confidence=confidence)
     n_min = n.min(axis=1)
     too_small = n_min < min_support
@@ -470,12 +473,12 @@ def _departures(points: pd.DataFrame, slices: pd.DataFrame, info: SeriesInfo, *,
         paired_acc = np.where(n_pair > 0, (n_pair - points["errors_paired"].to_numpy()) / n_pair, np.nan)
     # the accuracy on the examples the trend is fitted on (the shared ones in a paired series), with its interval:
     # what a panel or a first/newest column beside the trend must show for the two to agree
-    n_t = n_pair if paired else n
-    correct_t = np.clip(n_t - (points["errors_paired"].to_numpy(dtype=np.int64) if paired else e), 0, n_t)
+    n_t = points["trend_n"].to_numpy(dtype=np.int64)
+    correct_t = points["trend_correct"].to_numpy(dtype=np.int64)
     t_low, t_high, _ = _stats.rate_interval(correct_t, n_t, confidence=confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         t_acc = np.where(n_t > 0, correct_t / np.maximum(n_t, 1), np.nan)
-    return points.assign(paired_accuracy=paired_acc, trend_n=n_t, trend_accuracy=t_acc, trend_ci_low=t_low,
+    return points.assign(paired_accuracy=paired_acc, trend_accuracy=t_acc, trend_ci_low=t_low,
                          trend_ci_high=t_high,
                          departure=np.where(points["k"].to_numpy() == ref, 0.0, departure), departure_p=p,
                          departure_q=q, departure_test=np.where(tested, test, ""))
