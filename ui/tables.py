@@ -321,17 +321,25 @@ SLICE_COLUMNS = {"description": slice_column(width=NARROW_SLICE_WIDTH),
                  "q": q_column()}
 
 
+def statuses(table: pd.DataFrame, fdr: float | None, *, better_sign: int = -1) -> list[str]:
+    """A table's Status words (:data:`STATUS_HELP`): "too small" (below the minimum support, where the table has
+    ``too_small``), "worse" (a finding), "better" (with ``fdr``: q below it and the difference to the rest of the sign
+    ``better_sign``, -1 for an error rate, +1 for a mean score), else blank."""
+    small = table["too_small"] if "too_small" in table else [False] * len(table)
+    q, d = _num(table["q_value"]), _num(table["difference"])
+    return ["too small" if s else ("worse" if f else ("better" if fdr is not None and qi < fdr and di * better_sign > 0
+                                                      else ""))
+            for s, f, qi, di in zip(small, table["finding"], q, d)]
+
+
 def slices_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame:
     """Slices of a slice table, the essential columns first (in view at 1280x720): status (a "too small" slice must
     not read as a finding; with ``fdr``, a slice significantly better than the rest says so too), q-value and the
     difference to the rest in points, then n, rate and its interval in percent; the error count and the interval
     method after them (secondary: in the selected slice's summary too)."""
-    better = ([fdr is not None and q < fdr and d < 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
-              if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
-        "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
-                   for s, f, b in zip(view["too_small"], view["finding"], better)],
+        "status": statuses(view, fdr),
         "q": q_values(view["q_value"]), "vs_rest": _pct(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "rate": _pct(view["error_rate"]),
         "ci_low": _pct(view["ci_low"]), "ci_high": _pct(view["ci_high"]), "errors": view["errors"].to_numpy(),
@@ -356,12 +364,9 @@ def graded_display(view: pd.DataFrame, fdr: float | None = None) -> pd.DataFrame
     """Slices of a slice table by a graded score (:func:`analysis.slice_table` with ``outcome=``): status first
     ("worse" is a mean significantly lower than the rest's; with ``fdr`` "better" a significantly higher one), n, the
     mean with its t interval; the q-value and the difference to the rest (in the score's unit) beside the status."""
-    better = ([fdr is not None and q < fdr and d > 0 for q, d in zip(_num(view["q_value"]), _num(view["difference"]))]
-              if len(view) else [])
     return pd.DataFrame({
         "description": view["description"].to_numpy(),
-        "status": ["too small" if s else ("worse" if f else ("better" if b else ""))
-                   for s, f, b in zip(view["too_small"], view["finding"], better)],
+        "status": statuses(view, fdr, better_sign=1),
         "q": q_values(view["q_value"]), "vs_rest": _num(view["difference"]),  # the effect beside its evidence
         "n": view["n"].to_numpy(), "mean": _num(view["mean"]), "ci_low": _num(view["ci_low"]),
         "ci_high": _num(view["ci_high"]),
@@ -444,8 +449,7 @@ def clusters_display(table: pd.DataFrame, fdr: float | None = None) -> pd.DataFr
     size, error rate and interval, difference to the rest."""
     return pd.DataFrame({
         "cluster": table["cluster"].to_numpy(),
-        "status": ["worse" if f else ("better" if fdr is not None and q < fdr and d < 0 else "")
-                   for f, q, d in zip(table["finding"], _num(table["q_value"]), _num(table["difference"]))],
+        "status": statuses(table, fdr),
         "q": q_values(table["q_value"]), "terms_text": [", ".join(t[:6]) for t in table["terms"]],
         "size": table["size"].to_numpy(), "errors": table["errors"].to_numpy(), "rate": _pct(table["error_rate"]),
         "ci_low": _pct(table["ci_low"]), "ci_high": _pct(table["ci_high"]), "vs_rest": _pct(table["difference"])})
