@@ -144,13 +144,12 @@ def test_ids_that_are_not_unique_give_way_to_row_numbers(tmp_path):
     assert list(frame["example_id"]) == ["0", "1", "2"] and list(frame["output"]) == ["x"] * 3
 
 
-def test_without_its_results_json_a_diagnostic_is_never_the_headline(tmp_path):
+def test_without_its_results_json_a_diagnostic_is_never_the_headline(tmp_path, real_logs):
     import shutil
 
     from analysis.formats import read_sources
-    from tests.conftest import REAL
 
-    (details,) = (REAL / "lighteval" / "synthetic_mcq").glob("details_*.parquet")
+    (details,) = (real_logs / "lighteval" / "synthetic_mcq").glob("details_*.parquet")
     alone = tmp_path / details.name
     shutil.copy(details, alone)
     (run,) = read_sources(alone)
