@@ -77,16 +77,20 @@ def test_the_cluster_table_is_the_cohorts(demo):
     assert drawn == len(legal)  # the map shows the cohort's examples only
 
 
-def test_a_selected_cluster_is_in_the_url_circled_on_the_map_and_its_examples_link(demo):
+def test_a_selected_cluster_is_in_the_url_highlighted_on_the_map_and_its_examples_link(demo):
     _, run_id, frame = demo
     at = start(run=run_id)
     cluster = str(at.dataframe[0].value["cluster"].iloc[0])
     again = start(run=run_id, cluster=cluster)
     assert again.query_params["cluster"] == cluster
-    traces = figure(again)["data"]
-    assert traces[-1]["name"] == f"cluster {cluster} (selected)"
-    circled = {c[3] for c in traces[-1]["customdata"]}
-    assert circled == set(frame.loc[frame["cluster"].astype(str) == cluster, "example_id"].astype(str))
+    assert figure(again) == figure(at)  # the map is not drawn again: a style sheet highlights the cluster
+    styles = [h.proto.body for h in again.get("html") if "scatterlayer" in h.proto.body]
+    position = next(k for k, t in enumerate(figure(again)["data"]) if t.get("meta") == cluster)
+    assert len(styles) == 1 and f".trace:nth-child({position + 1}) path.point {{opacity: 1" in styles[0]
+    highlighted = figure(again)["data"][position]
+    assert {c[3] for c in highlighted["customdata"]} == set(
+        frame.loc[frame["cluster"].astype(str) == cluster, "example_id"].astype(str))
+    assert not [h for h in at.get("html") if "scatterlayer" in h.proto.body]  # nothing highlighted before
     examples = next(d.value for d in again.dataframe if "open" in d.value.columns and "output" in d.value.columns)
     query = parse_qs(urlparse(examples["open"].iloc[0]).query)
     assert json.loads(query.pop("set")[0])["kind"] == "slice"  # next / previous step through the cluster

@@ -279,39 +279,56 @@ def test_cluster_map_draws_every_example_once_at_its_coordinates(clustered, colo
     assert {t.type for t in fig.data} == {"scatter"}  # no WebGL trace: one starts a WebGL context in the browser
     pd.testing.assert_frame_equal(drawn.sort_values("x").reset_index(drop=True),
                                   labels[["x", "y"]].astype(float).sort_values("x").reset_index(drop=True))
+    points = [t for t in fig.data if t.meta]  # one trace per cluster, whatever the colouring, then the legend's
+    assert [t.meta for t in points] == [t.customdata[0][0] for t in points]
+    assert fig.data[:len(points)] == tuple(points)
+    assert len({t.meta for t in points}) == len(points) == labels["cluster"].nunique()
+    for trace in points:  # each holds its cluster's points only
+        assert {c[0] for c in trace.customdata} == {trace.customdata[0][0]}
+    legend = [t for t in fig.data if not t.meta]
+    assert all(pd.isna(values(t.x)).all() for t in legend)  # the others only name the colours
     if color_by == "correctness":
         wrong = labels["scored"].astype(bool) & ~labels["correct"].astype("boolean").fillna(True)
-        points = fig.data[0]  # one trace: no outcome drawn over the other
         # SVG: WebGL (scattergl) draws a trace's markers grouped by symbol, every cross above every circle
-        assert points.type == "scatter"
-        assert all(pd.isna(values(t.x)).all() for t in fig.data[1:])  # the others only name the colours
-        assert [t.name.split(" (")[0] for t in fig.data[1:]][:2] == ["correct", "wrong"]
+        assert [t.name.split(" (")[0] for t in legend][:2] == ["correct", "wrong"]
         by_id = dict(zip(labels["example_id"].astype(str), wrong))
-        drawn_wrong = np.array([by_id[c[3]] for c in points.customdata])
+        drawn_wrong = np.array([by_id[c[3]] for t in points for c in t.customdata])
         assert drawn_wrong.sum() == int(wrong.sum()) > 0
-        assert [c == "#C2410C" for c in points.marker.color] == list(drawn_wrong)
-        assert [s == "x" for s in points.marker.symbol] == list(drawn_wrong)  # not colour alone
-        # random order: the wrong points are spread through the drawing, not drawn last (a Mann-Whitney test of
-        # their positions against the correct ones' finds no shift)
-        positions = np.arange(len(drawn_wrong))
-        assert stats.mannwhitneyu(positions[drawn_wrong], positions[~drawn_wrong]).pvalue > 0.001
+        assert [c == "#C2410C" for t in points for c in t.marker.color] == list(drawn_wrong)
+        assert [s == "x" for t in points for s in t.marker.symbol] == list(drawn_wrong)  # not colour alone
+        # random order within a cluster: its wrong points are spread through its drawing, not drawn last (a
+        # Mann-Whitney test of their positions against the correct ones' finds no shift)
+        biggest = max(points, key=lambda t: len(t.customdata))
+        flags = np.array([by_id[c[3]] for c in biggest.customdata])
+        positions = np.arange(len(flags))
+        assert 0 < flags.sum() < len(flags)
+        assert stats.mannwhitneyu(positions[flags], positions[~flags]).pvalue > 0.001
     if color_by == "cluster":
         clusters = sorted(set(labels["cluster"]) - {"noise", "empty"})
         assert {t.name for t in fig.data} - {"noise", "empty"} == {f"cluster {c}" for c in clusters}
+        assert all(t.showlegend for t in points) and not legend
         assert len(clusters) == clustered.n_clusters
     if color_by == "failure mode":
-        assert {t.name for t in fig.data} == set(labels["failure_mode"])
+        assert {t.name for t in legend} == set(labels["failure_mode"].fillna("(not failing)"))
+        modes = dict(zip(labels["example_id"].astype(str), labels["failure_mode"].fillna("(not failing)")))
+        colour = {t.name: t.marker.color for t in legend}
+        assert all(c == colour[modes[d[3]]] for t in points for c, d in zip(t.marker.color, t.customdata))
+        for trace in points:  # the failing drawn over those not failing
+            failing = [modes[d[3]] != "(not failing)" for d in trace.customdata]
+            assert failing == sorted(failing)
 
 
-def test_cluster_map_circles_the_highlighted_cluster(clustered):
+def test_a_cluster_is_highlighted_by_css_on_its_own_trace(clustered):
     labels = clustered.labels
-    fig = figures.cluster_map(labels, highlight="0")
-    assert fig.data[-1].name == "cluster 0 (selected)"
-    assert {t.type for t in fig.data} == {"scatter"}
-    members = labels[labels["cluster"].astype(str) == "0"]
-    assert sorted(values(fig.data[-1].x)) == sorted(members["x"].astype(float))
-    assert {c[3] for c in fig.data[-1].customdata} == set(members["example_id"].astype(str))
-    assert figures.cluster_map(labels, highlight="no such cluster").data[-1].name != "cluster no such cluster (selected)"
+    for color_by in ("correctness", "cluster", "failure mode"):
+        fig = figures.cluster_map(labels, color_by=color_by)
+        position = 1 + next(k for k, t in enumerate(fig.data) if t.customdata is not None and t.customdata[0][0] == "0")
+        css = figures.cluster_highlight_css(fig, "0", ".box")
+        assert f".box .scatterlayer > .trace:not(:nth-child({position})) path.point {{opacity: 0.15" in css
+        assert f".box .scatterlayer > .trace:nth-child({position}) path.point {{opacity: 1 !important; stroke: #0F172A" in css
+    assert figures.cluster_highlight_css(fig, "no such cluster", ".box") == ""
+    grey = [t.meta for t in fig.data if t.meta][:1]
+    assert grey == (["noise"] if "noise" in set(labels["cluster"].astype(str)) else grey)  # grey groups drawn first
 
 
 def test_cluster_map_samples_a_large_run_with_a_seed(clustered):
