@@ -168,6 +168,8 @@ try:
 except Exception as err:  # noqa: BLE001 - shown in plain words
     ui.show_error(err)
     st.stop()
+# the next run in the picker as it would open (1-2 s at 1M examples), computed while this one is read
+ui.precompute_next(db, version, "failure_modes", run_id, tuple(ids), spec_text, spec_name, settings, where or None)
 if objective is None:  # no spec: what a spec would add, said once
     st.info(NO_SPEC_SENTENCE, icon=":material/info:")
 for problem in result.problems:

@@ -322,7 +322,9 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     of the runs next to it in the picker (:func:`neighbours`); on Compare (``kind="comparison"``, ``args`` = baseline, candidate, attributes, max_order,
     min_support, fdr) the other order and the swapped pair; ``kind="slice_table"`` (``args`` = run id, attributes,
     max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
-    ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
+    on Failure modes (``kind="failure_modes"``, ``args`` = run id, the run ids, spec text, its source, the
+    settings, cohort) the link of the runs next to it with their default baseline, when that link needs no baseline
+    (:func:`_run_link`); ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
     Compare's examples behind those rows; on Timeline (``kind="timeline"``, ``args`` = series, cohort, the view shown,
     objective spec text (None: no spec), its source, min_support, fdr) the other views as they open: the mix view and
     the surrogate curves. Each view is asked once per process; the work runs in
@@ -354,6 +356,10 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
             views.append((cache.series_mix_view, name, where))
         if shown != "surrogate" and spec_text is not None:  # the surrogate curves of the session's objective spec
             views.append((cache.series_surrogate, name, spec_text, source, min_support, fdr, where))
+    elif kind == "failure_modes":  # the neighbouring runs' link, with the spec and settings shown
+        run_id, ids, spec_text, source, settings, where = args
+        views += [(_run_link, other, tuple(ids[:list(ids).index(other)]), spec_text, source, tuple(settings), where)
+                  for other in neighbours(list(ids), run_id)]
     elif kind == "comparison":
         baseline, candidate, by, max_order, min_support, fdr = args
         views += [(cache.comparison, baseline, candidate, tuple(by), order, min_support, fdr) for order in (2, 1)
@@ -382,6 +388,19 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
                 registry["errors"].append(f"{key}: {type(err).__name__}: {err}")
 
     _background().submit(NEXT, work)
+
+
+def _run_link(db_path: str, data_version: int, run_id: str, earlier: tuple[str, ...], spec_text: str, source: str,
+              settings: tuple, where: str | None) -> None:
+    """The Failure modes page's link of ``run_id`` as the page opens it (its default baseline: the nearest of
+    ``earlier`` sharing its examples), into the page's cache; skipped when that link uses the baseline (a spec with
+    components: 30-60 s of a core at 1M examples, too much to spend on a guess). The run alone: 1-2 s at 1M."""
+    from ui import cache
+
+    baseline = cache.shared_baseline(db_path, data_version, run_id, earlier)
+    if cache.link_baseline(baseline, spec_text, source) is None:
+        cache.link_result(db_path, data_version, run_id, None, spec_text, source, *settings,
+                          **({"where": where} if where else {}))
 
 
 class _NoScriptContextWarning(logging.Filter):

@@ -63,3 +63,25 @@ def test_a_slices_render_precomputes_the_runs_next_to_it(tmp_path, monkeypatch):
     done = [key for key in registry["done"] if key[0] == "slices" and key[1] == path]
     runs = {key[3] for key in done}
     assert runs == {listed[2], listed[3], listed[1]}  # its other orders, and the runs on either side of it
+
+
+def test_a_failure_modes_render_precomputes_the_link_of_the_runs_next_to_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
+    path, _ = _store(tmp_path, 4)
+    from ui import cache, jobs
+
+    assert jobs._background().wait_idle(timeout=120)
+    version = cache._open(path).data_version()
+    listed = list(cache.run_listing(path, version)["run_id"])
+    registry = jobs._next_views()
+    settings = jobs.LINK_DEFAULTS
+    jobs.precompute_next(path, version, "failure_modes", listed[1], tuple(listed), "", "", settings, None)
+    assert jobs._background().wait_idle(timeout=300)
+    done = {key[3] for key in registry["done"] if key[0] == "_run_link" and key[1] == path}
+    assert done == {listed[0], listed[2]}
+    assert not [e for e in registry["errors"] if "_run_link" in e]
+    # in the page's cache: the call the page makes for that run returns at once, the same object
+    hits = []
+    monkeypatch.setattr(cache.analysis, "link", lambda *a, **k: hits.append(a) or None)
+    assert cache.link_result(path, version, listed[2], None, "", "", *settings) is not None
+    assert not hits
