@@ -29,6 +29,8 @@ where = ui.cohort_box(store, db, version, baseline, key="compare_cohort")  # rea
 CORRECT = "correct"
 VERDICT_WORDS = {"regressed": "regressed (right, then wrong)", "fixed": "fixed (wrong, then right)",
                  "still_wrong": "still wrong", "still_right": "still right"}
+#: A graded outcome's verdicts: how the pair's score moved (the candidate's against the baseline's).
+GRADED_VERDICT_WORDS = {"score_fell": "score fell", "score_rose": "score rose", "score_same": "score unchanged"}
 with st.sidebar:
     st.markdown("**Settings**")
     outcomes = [CORRECT] + (ui.shared_scores(db, version, baseline, candidate) if baseline != candidate else [])
@@ -167,43 +169,56 @@ def rows_and_pairs() -> None:
                    f"baseline, {one_row['cand_mean']:.{digits}f} in the candidate over {int(one_row['n']):,} pairs; change "
                    f"{one_row['difference']:+.3f} {ui.md(score_unit(outcome))} (95% interval {one_row['ci_low']:+.3f} to "
                    f"{one_row['ci_high']:+.3f}), {ui.q_text(one_row['q_value'])}.")
-    verdict_default = ["regressed", "fixed", "still_wrong"]
-    ui.remembered_list(list(VERDICT_WORDS), key="compare_verdicts", saved_key="compare_chosen_verdicts",
-                       default=verdict_default, query_param="verdict")
-    verdicts = ui.remember_list(st.multiselect("Verdicts shown", list(VERDICT_WORDS), format_func=VERDICT_WORDS.get,
-                                               key="compare_verdicts"),
-                                saved_key="compare_chosen_verdicts", query_param="verdict")
+    words = GRADED_VERDICT_WORDS if graded else VERDICT_WORDS  # a graded outcome's pairs: by how the score moved
+    verdicts_key, saved_verdicts = (("compare_verdicts_graded", "compare_chosen_verdicts_graded") if graded
+                                    else ("compare_verdicts", "compare_chosen_verdicts"))
+    verdict_default = ["score_fell", "score_rose"] if graded else ["regressed", "fixed", "still_wrong"]
+    ui.remembered_list(list(words), key=verdicts_key, saved_key=saved_verdicts, default=verdict_default,
+                       query_param="verdict")
+    verdicts = ui.remember_list(st.multiselect("Verdicts shown", list(words), format_func=words.get,
+                                               key=verdicts_key),
+                                saved_key=saved_verdicts, query_param="verdict")
+    graded_outcome = outcome if graded else None
     try:
         counts, pairs = ui.comparison_drilldown(db, version, baseline, candidate, tuple(sorted(predicate.items())),
-                                                tuple(verdicts), where=where)
+                                                tuple(verdicts), where=where, outcome=graded_outcome)
     except Exception as err:  # noqa: BLE001 - shown in plain words
         ui.show_error(err)
         st.stop()
     if not where:  # the likely next clicks, in the background: the table's first rows, and this row after a swap
         ui.precompute_next(db, version, "drilldowns", baseline, candidate,
-                           [tuple(sorted(p.items())) for p in table["predicate"].head(NEXT_ROWS)], tuple(verdicts))
+                           [tuple(sorted(p.items())) for p in table["predicate"].head(NEXT_ROWS)], tuple(verdicts),
+                           graded_outcome)
         ui.precompute_next(db, version, "drilldowns", candidate, baseline, [tuple(sorted(predicate.items()))],
-                           tuple(verdicts))
-    v1, v2, v3, v4 = st.columns(4)
-    v1.metric("Regressed", f"{counts['regressed']:,}", help="right in the baseline, wrong in the candidate")
-    v2.metric("Fixed", f"{counts['fixed']:,}", help="wrong in the baseline, right in the candidate")
-    v3.metric("Still wrong", f"{counts['still_wrong']:,}")
-    v4.metric("Still right", f"{counts['still_right']:,}")
+                           tuple(verdicts), graded_outcome)
+    if graded:
+        v1, v2, v3 = st.columns(3)
+        v1.metric("Score fell", f"{counts['score_fell']:,}", help=f"the candidate's {outcome} below the baseline's")
+        v2.metric("Score rose", f"{counts['score_rose']:,}", help=f"the candidate's {outcome} above the baseline's")
+        v3.metric("Score unchanged", f"{counts['score_same']:,}")
+    else:
+        v1, v2, v3, v4 = st.columns(4)
+        v1.metric("Regressed", f"{counts['regressed']:,}", help="right in the baseline, wrong in the candidate")
+        v2.metric("Fixed", f"{counts['fixed']:,}", help="wrong in the baseline, right in the candidate")
+        v3.metric("Still wrong", f"{counts['still_wrong']:,}")
+        v4.metric("Still right", f"{counts['still_right']:,}")
     if not verdicts:
         st.caption("Choose at least one verdict to list pairs.")
     elif pairs.empty:
         st.caption("No pair of this row has these verdicts.")
     else:
         origin = ui.example_set("comparison", baseline=baseline, candidate=candidate, predicate=predicate,
-                                verdicts=list(verdicts))  # the view's next / previous step through these pairs
+                                verdicts=list(verdicts), **({"outcome": outcome} if graded else {}))  # next / previous step through these pairs
         shown = pd.DataFrame({
             "open": ui.with_example_links(pairs[["example_id"]], candidate, where, origin)[ui.cohort.EXAMPLE_LINK],
-            "verdict": [VERDICT_WORDS.get(v, v).split(" (")[0] for v in pairs["verdict"]],
+            "verdict": [words.get(v, v).split(" (")[0] for v in pairs["verdict"]],
             "example_id": pairs["example_id"].astype(str), "input": pairs["input"],
             "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
             "base_score": pairs["base_score"], "cand_score": pairs["cand_score"], "reference": pairs["reference"]})
         limit = "" if len(pairs) < 500 else " (the first 500)"
-        st.caption(f"{len(pairs):,} pairs{limit}, regressions first. **Open** shows the candidate's example in full.")
+        first = (f"the largest falls of {ui.md(outcome)} first, then the largest rises" if graded
+                 else "regressions first")
+        st.caption(f"{len(pairs):,} pairs{limit}, {first}. **Open** shows the candidate's example in full.")
         shown = ui.with_open_buttons(shown)
         st.dataframe(shown, hide_index=True, width="stretch", height=ui.tables.grid_height(len(shown)),
                      key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),
@@ -213,8 +228,10 @@ def rows_and_pairs() -> None:
                          "input": st.column_config.TextColumn("Input", width="medium"),
                          "base_output": st.column_config.TextColumn("Baseline output", width="medium"),
                          "cand_output": st.column_config.TextColumn("Candidate output", width="medium"),
-                         "base_score": st.column_config.NumberColumn("Baseline score", format=ui.tables.SCORE_FORMAT),
-                         "cand_score": st.column_config.NumberColumn("Candidate score", format=ui.tables.SCORE_FORMAT),
+                         "base_score": st.column_config.NumberColumn(f"Baseline {outcome if graded else 'score'}",
+                                                                     format=ui.tables.SCORE_FORMAT),
+                         "cand_score": st.column_config.NumberColumn(f"Candidate {outcome if graded else 'score'}",
+                                                                     format=ui.tables.SCORE_FORMAT),
                          "reference": st.column_config.TextColumn("Reference", width="small")})
         ui.open_clicked("compare_pair_open_click", shown)  # one click on Open opens the candidate's example
         ids = list(pairs["example_id"].astype(str))

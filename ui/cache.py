@@ -136,20 +136,21 @@ def shared_scores(db_path: str, data_version: int, baseline: str, candidate: str
 
 
 def comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
-                         verdicts: tuple, *, where: str | None = None):
+                         verdicts: tuple, *, where: str | None = None, outcome: str | None = None):
     """(counts per verdict, the pairs of those verdicts) of one comparison row (:func:`analysis.verdict_counts`,
-    :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs."""
+    :func:`analysis.comparison_examples`); ``predicate`` as sorted (attribute, value) pairs; ``outcome`` a graded
+    score (its verdicts: the score fell, rose, stayed) or None (correctness)."""
     return _comparison_drilldown(db_path, int(data_version), baseline, candidate, tuple(predicate), tuple(verdicts),
-                                 where or None)
+                                 where or None, outcome or None)
 
 
 @st.cache_data(show_spinner="Reading the pairs...", max_entries=32)
 def _comparison_drilldown(db_path: str, data_version: int, baseline: str, candidate: str, predicate: tuple,
-                          verdicts: tuple, where: str | None):
+                          verdicts: tuple, where: str | None, outcome: str | None = None):
     store = _open(db_path)
-    counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where)
+    counts = analysis.verdict_counts(store, baseline, candidate, dict(predicate), where=where, outcome=outcome)
     pairs = analysis.comparison_examples(store, baseline, candidate, dict(predicate), verdicts=list(verdicts) or None,
-                                         where=where, limit=500)
+                                         where=where, limit=500, outcome=outcome)
     return counts, pairs
 
 

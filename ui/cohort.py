@@ -231,7 +231,8 @@ def example_set(kind: str, **spec) -> str:
     ``slice`` (``predicate``: attribute -> value label, ``bins``; a cluster is the slice of its labels column),
     ``mode`` (``mode``, ``spec`` (the page's spec choice), ``columns``, ``order_by``, ``descending``: as the Failure
     modes page lists it) or
-    ``comparison`` (``baseline``, ``candidate``, ``predicate``, ``verdicts``). The example view reads it back with
+    ``comparison`` (``baseline``, ``candidate``, ``predicate``, ``verdicts``, and ``outcome`` for a graded score's
+    verdicts). The example view reads it back with
     :func:`example_set_ids`."""
     return json.dumps({"kind": kind, **spec}, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -266,9 +267,10 @@ def example_set_ids(db: str, version: int, run_id: str, set_text: str,
             predicate = dict(spec["predicate"])
             _, pairs = cache.comparison_drilldown(db, version, spec["baseline"], spec["candidate"],
                                                   tuple(sorted(predicate.items())), tuple(spec["verdicts"]),
-                                                  where=where)
+                                                  where=where, outcome=spec.get("outcome"))
             words = analysis.describe_predicate(predicate, empty="every example")
-            verdicts = ", ".join(str(v).replace("_", " ") for v in spec["verdicts"]) or "every verdict"
+            verdicts = ", ".join(str(v).replace("score_same", "score unchanged").replace("_", " ")
+                                 for v in spec["verdicts"]) or "every verdict"
             return list(dict.fromkeys(str(i) for i in pairs["example_id"])), f"the {verdicts} pairs of {words}"
     except (ValueError, KeyError, TypeError, FaultlineError):
         return None

@@ -324,7 +324,8 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
     max_order, min_support, fdr, bins) that one slice table (the Clusters page's "open as a slice");
     on Failure modes (``kind="failure_modes"``, ``args`` = run id, the run ids, spec text, its source, the
     settings, cohort) the link of the runs next to it with their default baseline, when that link needs no baseline
-    (:func:`_run_link`); ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts)
+    (:func:`_run_link`); ``kind="drilldowns"`` (``args`` = baseline, candidate, predicates as sorted (attribute, value) tuples, verdicts, and
+    the graded outcome if one is shown)
     Compare's examples behind those rows; on Timeline (``kind="timeline"``, ``args`` = series, cohort, the view shown,
     objective spec text (None: no spec), its source, min_support, fdr) the other views as they open: the mix view and
     the surrogate curves. Each view is asked once per process; the work runs in
@@ -348,8 +349,10 @@ def precompute_next(db_path: str, data_version: int, kind: str, *args) -> None:
         run_id, by, max_order, min_support, fdr, bins = args
         views.append((cache.slices, run_id, tuple(by), max_order, min_support, fdr, bins))
     elif kind == "drilldowns":  # Compare's examples behind rows: the first rows of a table, a row of the swapped pair
-        baseline, candidate, predicates, verdicts = args
-        views += [(cache.comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts)) for p in predicates]
+        baseline, candidate, predicates, verdicts, *graded = args  # then the graded outcome, if any
+        outcome = (graded or [None])[0] or None
+        views += [(cache._comparison_drilldown, baseline, candidate, tuple(p), tuple(verdicts), None, outcome)
+                  for p in predicates]  # as the page's call reaches it (no cohort: a cohort's drill-down is not guessed)
     elif kind == "timeline":  # the views of the page other than the one shown
         name, where, shown, spec_text, source, min_support, fdr = args
         if shown != "mix":  # the mix view as it opens (its steps and default pair: one decomposition from the cells)

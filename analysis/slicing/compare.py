@@ -341,6 +341,21 @@ MSG_NO_SCORE = ("Outcome {outcome!r} is not a numeric score of both runs ({base!
                 "{cand_known})")
 
 
+def paired_score_column(store: Store, base, cand, outcome: str) -> str:
+    """The stored column of the graded outcome ``outcome`` in both runs (``base``, ``cand``: :class:`RunInfo` of
+    :meth:`Store.run`); raises :class:`FaultlineError` (:data:`MSG_NO_SCORE`) when it is not a numeric score of
+    both, or names different columns in them."""
+    from analysis.slicing.outcome import score_columns
+
+    base_scores, cand_scores = score_columns(store.schema(base.run_id)), score_columns(store.schema(cand.run_id))
+    column = base_scores.get(outcome)
+    if column is None or cand_scores.get(outcome) != column:
+        raise FaultlineError(MSG_NO_SCORE.format(outcome=outcome, base=base.name, cand=cand.name,
+                                                 base_known=", ".join(sorted(set(base_scores.values()))) or "none",
+                                                 cand_known=", ".join(sorted(set(cand_scores.values()))) or "none"))
+    return column
+
+
 def shared_scores(store: Store, baseline: str, candidate: str) -> list[str]:
     """The graded outcomes two runs can be compared on: the numeric scores (``score``, ``score.f1``) both have.
 
@@ -427,18 +442,11 @@ def compare_scores(store: Store, baseline: str, candidate: str, outcome: str, by
     ----------
     Student (1908), the paired t test; Y. Benjamini and Y. Hochberg (1995).
     """
-    from analysis.slicing.outcome import score_columns
-
     check_slicing_params(max_order, min_support, fdr, bins, confidence)
     base, cand = store.run(baseline), store.run(candidate)
     if base.run_id == cand.run_id:
         raise FaultlineError(MSG_SAME_RUN.format(run=base.name))
-    base_scores, cand_scores = score_columns(store.schema(base.run_id)), score_columns(store.schema(cand.run_id))
-    column = base_scores.get(outcome)
-    if column is None or cand_scores.get(outcome) != column:
-        raise FaultlineError(MSG_NO_SCORE.format(outcome=outcome, base=base.name, cand=cand.name,
-                                                 base_known=", ".join(sorted(set(base_scores.values()))) or "none",
-                                                 cand_known=", ".join(sorted(set(cand_scores.values()))) or "none"))
+    column = paired_score_column(store, base, cand, outcome)
     found = cohort_filter(store.schema(base.run_id), where)
     cohort = None if found is None else found.as_sql
     attrs = resolve_attributes(store, base.run_id, by)

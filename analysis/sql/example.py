@@ -46,22 +46,40 @@ def example_flags_sql(table: str, columns: Sequence[tuple[str, str, Sequence]], 
 
 def paired_examples_sql(base_table: str, cand_table: str, slice_where: str, slice_params: Sequence,
                         cohort: CohortSQL = None, *, verdicts: Sequence[str] | None = None,
-                        limit: int | None = None) -> tuple[str, list]:
+                        limit: int | None = None, score: str | None = None) -> tuple[str, list]:
     """Examples of both runs paired on example id, both scorable, in a slice of the baseline (``slice_where``
     over the baseline's columns) and a cohort: ``example_id``, ``input``, both outputs, the reference, both scores
-    and correctness, and ``verdict``: ``regressed`` (right, then wrong), ``fixed`` (wrong, then right),
-    ``still_wrong``, ``still_right``. Regressions first, then fixes, then the rest, each in log order."""
+    and correctness, and ``verdict``.
+
+    By correctness (``score`` None): ``regressed`` (right, then wrong), ``fixed`` (wrong, then right),
+    ``still_wrong``, ``still_right``; regressions first, then fixes, then the rest, each in log order; the scores
+    are the runs' ``score`` column. By a graded score (``score``: its stored column, both runs): only the pairs with
+    both scores, ``base_score`` and ``cand_score`` that column's, and the verdict ``score_fell``, ``score_rose`` or
+    ``score_same`` (equal scores); the largest falls first, then the largest rises, then the unchanged, ties in log
+    order."""
     where, params = and_cohort(f"NOT unscorable AND ({slice_where})", cohort)
-    verdict = ("CASE WHEN b.correct AND NOT c.correct THEN 'regressed' WHEN c.correct AND NOT b.correct THEN 'fixed' "
-               "WHEN b.correct THEN 'still_right' ELSE 'still_wrong' END")
-    order = ("CASE verdict WHEN 'regressed' THEN 0 WHEN 'fixed' THEN 1 WHEN 'still_wrong' THEN 2 ELSE 3 END, "
-             "source_row")
-    sql = (f"WITH b AS (SELECT example_id, source_row, input, output, reference, score, correct "
-           f"FROM {quote_ident(base_table)} WHERE {where}), "
-           f"c AS (SELECT example_id, output, score, correct FROM {quote_ident(cand_table)} WHERE NOT unscorable), "
+    if score is None:
+        column = "score"  # as stored
+        verdict = ("CASE WHEN b.correct AND NOT c.correct THEN 'regressed' WHEN c.correct AND NOT b.correct "
+                   "THEN 'fixed' WHEN b.correct THEN 'still_right' ELSE 'still_wrong' END")
+        order = ("CASE verdict WHEN 'regressed' THEN 0 WHEN 'fixed' THEN 1 WHEN 'still_wrong' THEN 2 ELSE 3 END, "
+                 "source_row")
+        both = ""
+    else:
+        column = f"CAST({quote_ident(score)} AS DOUBLE)"
+        verdict = ("CASE WHEN c.score < b.score THEN 'score_fell' WHEN c.score > b.score THEN 'score_rose' "
+                   "ELSE 'score_same' END")
+        order = ("CASE verdict WHEN 'score_fell' THEN 0 WHEN 'score_rose' THEN 1 ELSE 2 END, "
+                 "CASE verdict WHEN 'score_rose' THEN base_score - cand_score ELSE cand_score - base_score END, "
+                 "source_row")
+        both = " WHERE b.score IS NOT NULL AND c.score IS NOT NULL"
+    sql = (f"WITH b AS (SELECT example_id, source_row, input, output, reference, "
+           f"{column} AS score, correct FROM {quote_ident(base_table)} WHERE {where}), "
+           f"c AS (SELECT example_id, output, {column} AS score, correct "
+           f"FROM {quote_ident(cand_table)} WHERE NOT unscorable), "
            f"p AS (SELECT b.example_id, b.source_row, b.input, b.reference, b.output AS base_output, "
            f"c.output AS cand_output, b.score AS base_score, c.score AS cand_score, b.correct AS base_correct, "
-           f"c.correct AS cand_correct, {verdict} AS verdict FROM b JOIN c ON b.example_id = c.example_id) "
+           f"c.correct AS cand_correct, {verdict} AS verdict FROM b JOIN c ON b.example_id = c.example_id{both}) "
            "SELECT example_id, input, reference, base_output, cand_output, base_score, cand_score, base_correct, "
            "cand_correct, verdict FROM p")
     params = list(slice_params) + params
@@ -76,8 +94,9 @@ def paired_examples_sql(base_table: str, cand_table: str, slice_where: str, slic
 
 
 def verdict_counts_sql(base_table: str, cand_table: str, slice_where: str, slice_params: Sequence,
-                       cohort: CohortSQL = None) -> tuple[str, list]:
-    """How many pairs of a slice (and cohort) have each verdict of :func:`paired_examples_sql`."""
-    sql, params = paired_examples_sql(base_table, cand_table, slice_where, slice_params, cohort)
+                       cohort: CohortSQL = None, *, score: str | None = None) -> tuple[str, list]:
+    """How many pairs of a slice (and cohort) have each verdict of :func:`paired_examples_sql` (by correctness, or
+    by the graded ``score``)."""
+    sql, params = paired_examples_sql(base_table, cand_table, slice_where, slice_params, cohort, score=score)
     inner = sql.rsplit(" ORDER BY ", 1)[0]
     return f"SELECT verdict, count(*) AS n FROM ({inner}) GROUP BY verdict", params

@@ -63,14 +63,20 @@ def test_a_row_drills_into_its_pairs_with_the_rows_counts(demo_env):
 
 def test_the_url_reopens_the_same_drilldown(demo_env):
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    at.query_params.update({"row": json.dumps({"domain": "medical"}), "verdict": ["fixed", "still_wrong"],
-                            "outcome": "score"})
+    at.query_params.update({"row": json.dumps({"domain": "medical"}), "verdict": ["fixed", "still_wrong"]})
     at.run()
     assert not at.exception
     assert at.selectbox(key="compare_row").value == json.dumps({"domain": "medical"})
     assert at.multiselect(key="compare_verdicts").value == ["fixed", "still_wrong"]
-    assert at.selectbox(key="compare_outcome").value == "score"
     assert set(at.dataframe[1].value["verdict"]) <= {"fixed", "still wrong"}
+    graded = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    graded.query_params.update({"row": json.dumps({"domain": "medical"}), "verdict": ["score_rose", "score_same"],
+                                "outcome": "score"})
+    graded.run()
+    assert not graded.exception
+    assert graded.selectbox(key="compare_outcome").value == "score"
+    assert graded.multiselect(key="compare_verdicts_graded").value == ["score_rose", "score_same"]
+    assert set(graded.dataframe[1].value["verdict"]) <= {"score rose", "score unchanged"}
 
 
 def test_a_graded_outcome_shows_the_paired_score_comparison(demo_env):
@@ -89,6 +95,24 @@ def test_a_graded_outcome_shows_the_paired_score_comparison(demo_env):
     # q stays a number (sortable), a slice not tested sorts last; the grid writes it with format_q (test_tables)
     expected_q = merged["q_value"].astype(float).fillna(float("inf"))
     assert merged["q"].to_numpy() == pytest.approx(expected_q.to_numpy())
+    # the drill-down of a graded outcome: the pairs by how their score moved, as many as the row's paired t test
+    at.selectbox(key="compare_row").set_value(json.dumps({"domain": "medical"}))
+    at.run()
+    assert not at.exception
+    with open_store(db, seed_demo=False) as store:
+        counts = verdict_counts(store, base, cand, {"domain": "medical"}, outcome="score")
+    row = expected.table.set_index("description").loc["domain = medical"]
+    assert sum(counts.values()) == int(row["n"]) and counts["score_fell"] > 0
+    assert [metric(at, m) for m in ("Score fell", "Score rose", "Score unchanged")] == [
+        f"{counts[v]:,}" for v in ("score_fell", "score_rose", "score_same")]
+    assert not [m for m in at.metric if m.label in ("Regressed", "Fixed")]  # correctness's verdicts are not shown
+    pairs = at.dataframe[1].value
+    assert set(pairs["verdict"]) == {"score fell", "score rose"}  # the default: the scores that moved
+    assert len(pairs) == min(counts["score_fell"] + counts["score_rose"], 500)
+    moved = (pairs["cand_score"] - pairs["base_score"]).to_numpy()
+    assert moved[0] == moved.min() < 0  # the largest fall first
+    opened_from = json.loads(parse_qs(urlparse(pairs["open"].iloc[0]).query)["set"][0])
+    assert opened_from["outcome"] == "score" and opened_from["verdicts"] == ["score_fell", "score_rose"]
 
 
 def test_pin_the_selected_row_as_a_finding(demo_env):

@@ -94,6 +94,16 @@ def test_a_comparison_rows_pairs_of_a_verdict(demo_db, runs):
                           verdicts=["regressed", "fixed"]))
 
 
+def test_a_graded_comparison_rows_pairs_in_the_order_of_their_scores_change(demo_db, runs):
+    base, cand = runs
+    with open_store(demo_db, seed_demo=False) as store:
+        pairs = comparison_examples(store, base, cand, {"domain": "medical"}, verdicts=["score_fell"], limit=500,
+                                    outcome="score")
+    ids = list(dict.fromkeys(str(i) for i in pairs["example_id"]))
+    _walk(cand, ids, _set("comparison", baseline=base, candidate=cand, predicate={"domain": "medical"},
+                          verdicts=["score_fell"], outcome="score"))
+
+
 def test_a_failure_modes_examples(demo_db, runs):
     run = runs[1]
     with open_store(demo_db, seed_demo=False) as store:
