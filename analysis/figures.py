@@ -43,6 +43,8 @@ MAP_POINTS = 5_000
 FINDING = "#C2410C"
 NEUTRAL = "#64748B"
 INK = "#0F172A"
+#: The colour of the points a highlight leaves in the background (:func:`cluster_highlight_css`).
+FADED = "#CBD5E1"
 GRID = "#E2E8F0"
 VERDICT_COLORS = {"regressed": "#B91C1C", "improved": "#15803D", "not significant": NEUTRAL,
                   "unchanged": NEUTRAL}  # "unchanged": the same verdict in findings pinned before it was renamed
@@ -623,7 +625,8 @@ def cluster_highlight_css(figure: go.Figure, cluster, scope: str) -> str:
         The map as :func:`cluster_map` drew it: the cluster's points are the trace whose ``meta`` is its :func:`label`, and
         the browser's plotly draws trace ``k`` as the ``k``-th SVG group of the scatter layer.
     cluster : object
-        The cluster to highlight (its points outlined in ink, fully opaque; every other point faded to 15%).
+        The cluster to highlight (its points in their colours, outlined in ink, fully opaque; every other point
+        light grey at 35% opacity, so that the cluster stands out in any colouring, even where points pile up).
     scope : str
         A CSS selector of an element holding the map (the rules apply inside it only).
 
@@ -636,7 +639,8 @@ def cluster_highlight_css(figure: go.Figure, cluster, scope: str) -> str:
     if position is None:
         return ""
     layer = f"{scope} .scatterlayer > .trace"
-    return (f"{layer}:not(:nth-child({position})) path.point {{opacity: 0.15 !important;}}\n"
+    return (f"{layer}:not(:nth-child({position})) path.point {{fill: {FADED} !important; stroke: {FADED} "
+            "!important; opacity: 0.35 !important;}\n"
             f"{layer}:nth-child({position}) path.point {{opacity: 1 !important; stroke: {INK} !important; "
             "stroke-width: 1px !important;}")
 

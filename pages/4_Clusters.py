@@ -147,7 +147,7 @@ with map_slot:
     highlight = "" if name is None else figures.cluster_highlight_css(figure, name, ".st-key-clusters_map_box")
     if highlight:
         st.html(f"<style>{highlight}</style>")
-        st.caption(f"Cluster {ui.md(name)} is outlined on the map, the other points faded.")
+        st.caption(f"Cluster {ui.md(name)} is outlined on the map, the other points greyed.")
     if len(labels) > MAP_POINTS:
         st.caption(f"The map shows a seeded sample of {MAP_POINTS:,} of {len(labels):,} examples; the table "
                    "counts all (a selection holds the points drawn).")

@@ -33,14 +33,14 @@ def test_clusters_page_in_browser(demo_server, page):
     page.get_by_text("Open this cluster as a slice").wait_for()
     wait_for_app(page)
     # the cluster is highlighted on the same drawing (a style sheet, no redraw): its points opaque and outlined,
-    # every other point faded
+    # every other point faded to a light grey
     page.get_by_text("is outlined on the map").wait_for()
     looks = page.evaluate("""() => { const plot = document.querySelector('.js-plotly-plot');
         const opacity = p => Number(getComputedStyle(p).opacity);
         const traces = [...plot.querySelectorAll('.scatterlayer > .trace')].map(t => [...t.querySelectorAll('path.point')]);
         const lit = traces.filter(ps => ps.length && ps.every(p => opacity(p) === 1));
         return {drawn: plot.dataset.drawn, lit: lit.length, stroke: lit.length ? getComputedStyle(lit[0][0]).stroke : '',
-                faded: traces.filter(ps => ps.length && ps.every(p => Math.abs(opacity(p) - 0.15) < 1e-6)).length,
+                faded: traces.filter(ps => ps.length && ps.every(p => Math.abs(opacity(p) - 0.35) < 1e-6 && getComputedStyle(p).fill === 'rgb(203, 213, 225)')).length,
                 drawnTraces: traces.filter(ps => ps.length).length}; }""")
     assert looks["drawn"] == "before"
     assert looks["lit"] == 1 and looks["stroke"] == "rgb(15, 23, 42)"
@@ -48,7 +48,7 @@ def test_clusters_page_in_browser(demo_server, page):
     page.get_by_text("Map", exact=True).scroll_into_view_if_needed()
     shot(page, "12b-cluster-highlighted")
     faded = "document.querySelectorAll('.scatterlayer path.point').length ? [...document.querySelectorAll(" \
-            "'.scatterlayer path.point')].filter(p => getComputedStyle(p).opacity === '0.15').length : -1"
+            "'.scatterlayer path.point')].filter(p => getComputedStyle(p).opacity === '0.35').length : -1"
     # a cleared selection clears the highlight (the style sheet goes with it); selected again, it is back
     for expected in (0, looks["faded"]):
         page.get_by_text("Clusters by evidence").scroll_into_view_if_needed()

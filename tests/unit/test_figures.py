@@ -324,7 +324,8 @@ def test_a_cluster_is_highlighted_by_css_on_its_own_trace(clustered):
         fig = figures.cluster_map(labels, color_by=color_by)
         position = 1 + next(k for k, t in enumerate(fig.data) if t.customdata is not None and t.customdata[0][0] == "0")
         css = figures.cluster_highlight_css(fig, "0", ".box")
-        assert f".box .scatterlayer > .trace:not(:nth-child({position})) path.point {{opacity: 0.15" in css
+        assert (f".box .scatterlayer > .trace:not(:nth-child({position})) path.point {{fill: #CBD5E1 !important; "
+                "stroke: #CBD5E1 !important; opacity: 0.35") in css
         assert f".box .scatterlayer > .trace:nth-child({position}) path.point {{opacity: 1 !important; stroke: #0F172A" in css
     assert figures.cluster_highlight_css(fig, "no such cluster", ".box") == ""
     grey = [t.meta for t in fig.data if t.meta][:1]
