@@ -49,15 +49,22 @@ def test_start_up_computes_the_slices_of_the_first_runs_only(tmp_path, monkeypat
     assert not state["errors"]
 
 
-def test_a_slices_render_precomputes_the_runs_next_to_it(tmp_path, monkeypatch):
+def _after_other_work(tmp_path, monkeypatch, runs: int) -> tuple[str, int, list[str], dict]:
+    """A store of ``runs`` runs, the background idle: (path, data version, the run ids in the pickers' order, the
+    registry of next views)."""
     monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
-    path, _ = _store(tmp_path, 5)
+    path, _ = _store(tmp_path, runs)
     from ui import cache, jobs
 
-    assert jobs._background().wait_idle(timeout=120)
+    assert jobs._background().wait_idle(timeout=120)  # other tests' work first
     version = cache._open(path).data_version()
-    listed = list(cache.run_listing(path, version)["run_id"])
-    registry = jobs._next_views()
+    return path, version, list(cache.run_listing(path, version)["run_id"]), jobs._next_views()
+
+
+def test_a_slices_render_precomputes_the_runs_next_to_it(tmp_path, monkeypatch):
+    from ui import jobs
+
+    path, version, listed, registry = _after_other_work(tmp_path, monkeypatch, 5)
     jobs.precompute_next(path, version, "slices", listed[2], ("lang",), 2, 30, 0.05, 5, tuple(listed))
     assert jobs._background().wait_idle(timeout=300)
     done = [key for key in registry["done"] if key[0] == "slices" and key[1] == path]
@@ -66,14 +73,9 @@ def test_a_slices_render_precomputes_the_runs_next_to_it(tmp_path, monkeypatch):
 
 
 def test_a_failure_modes_render_precomputes_the_link_of_the_runs_next_to_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("FAULTLINE_PRECOMPUTE", "1")
-    path, _ = _store(tmp_path, 4)
     from ui import cache, jobs
 
-    assert jobs._background().wait_idle(timeout=120)
-    version = cache._open(path).data_version()
-    listed = list(cache.run_listing(path, version)["run_id"])
-    registry = jobs._next_views()
+    path, version, listed, registry = _after_other_work(tmp_path, monkeypatch, 4)
     settings = jobs.LINK_DEFAULTS
     jobs.precompute_next(path, version, "failure_modes", listed[1], tuple(listed), "", "", settings, None)
     assert jobs._background().wait_idle(timeout=300)

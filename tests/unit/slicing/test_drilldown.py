@@ -25,12 +25,18 @@ def frames(n=1500):
     return base, cand.iloc[20:].reset_index(drop=True)  # 20 examples only in the baseline
 
 
-@pytest.fixture
-def store(tmp_path):
-    base, cand = frames()
-    s = Store(tmp_path / "d.duckdb")
+def pair_store(path, made) -> Store:
+    """A store at ``path`` holding the two frames of ``made()`` as runs ``base`` and ``cand``."""
+    base, cand = made()
+    s = Store(path)
     s.ingest_frame(base, name="base")
     s.ingest_frame(cand, name="cand")
+    return s
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = pair_store(tmp_path / "d.duckdb", frames)
     yield s
     s.close()
 
@@ -94,10 +100,7 @@ def graded_frames(n=900):
 
 @pytest.fixture
 def graded_store(tmp_path):
-    base, cand = graded_frames()
-    s = Store(tmp_path / "g.duckdb")
-    s.ingest_frame(base, name="base")
-    s.ingest_frame(cand, name="cand")
+    s = pair_store(tmp_path / "g.duckdb", graded_frames)
     yield s
     s.close()
 
