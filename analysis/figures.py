@@ -625,8 +625,9 @@ def cluster_highlight_css(figure: go.Figure, cluster, scope: str) -> str:
         The map as :func:`cluster_map` drew it: the cluster's points are the trace whose ``meta`` is its :func:`label`, and
         the browser's plotly draws trace ``k`` as the ``k``-th SVG group of the scatter layer.
     cluster : object
-        The cluster to highlight (its points in their colours, outlined in ink, fully opaque; every other point
-        light grey at 35% opacity, so that the cluster stands out in any colouring, even where points pile up).
+        The cluster to highlight: its points drawn as the figure draws them (an outline or full opacity hid the
+        wrong crosses under the correct dots, so that its share of wrong examples no longer read true), every other
+        point light grey at 35% opacity, so that the cluster stands out in any colouring, even where points pile up.
     scope : str
         A CSS selector of an element holding the map (the rules apply inside it only).
 
@@ -638,11 +639,8 @@ def cluster_highlight_css(figure: go.Figure, cluster, scope: str) -> str:
     position = next((k + 1 for k, trace in enumerate(figure.data) if trace.meta == label(cluster)), None)
     if position is None:
         return ""
-    layer = f"{scope} .scatterlayer > .trace"
-    return (f"{layer}:not(:nth-child({position})) path.point {{fill: {FADED} !important; stroke: {FADED} "
-            "!important; opacity: 0.35 !important;}\n"
-            f"{layer}:nth-child({position}) path.point {{opacity: 1 !important; stroke: {INK} !important; "
-            "stroke-width: 1px !important;}")
+    return (f"{scope} .scatterlayer > .trace:not(:nth-child({position})) path.point {{fill: {FADED} !important; "
+            f"stroke: {FADED} !important; opacity: 0.35 !important;}}")
 
 
 def cluster_map(labels: pd.DataFrame, *, color_by: Literal["correctness", "cluster", "failure mode"] = "correctness",

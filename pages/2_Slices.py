@@ -115,7 +115,7 @@ note = ui.correctness_note(db, version, run_id)
 if note and not graded:
     st.caption(note + " Every error rate below counts the examples that are not 'correct'.")
 if where:
-    st.caption(f"Within the cohort {ui.md(where)}: every count, rate, test and q-value below is over its examples "
+    st.caption(f"Within the cohort {ui.cohort.cohort_words(where)}: every count, rate, test and q-value below is over its examples "
                "only, as if the run held nothing else.")
 if result.unscorable:
     st.caption(f"{result.unscorable:,} unscorable examples are left out of every rate.")

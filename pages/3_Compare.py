@@ -216,9 +216,12 @@ def rows_and_pairs() -> None:
             "base_output": pairs["base_output"], "cand_output": pairs["cand_output"],
             "base_score": pairs["base_score"], "cand_score": pairs["cand_score"], "reference": pairs["reference"]})
         limit = "" if len(pairs) < 500 else " (the first 500)"
-        first = (f"the largest falls of {ui.md(outcome)} first, then the largest rises" if graded
-                 else "regressions first")
-        st.caption(f"{len(pairs):,} pairs{limit}, {first}. **Open** shows the candidate's example in full.")
+        order = {"score_fell": f"the largest falls of {ui.md(outcome)} first", "score_rose": "the largest rises",
+                 "score_same": "those unchanged", "regressed": "regressions", "fixed": "fixes",
+                 "still_wrong": "pairs still wrong", "still_right": "pairs still right"}
+        shown_order = [order[v] for v in words if v in verdicts]  # the verdicts shown, in the listing's order
+        st.caption(f"{len(pairs):,} pairs{limit}: " + ", then ".join(shown_order)
+                   + ". **Open** shows the candidate's example in full.")
         shown = ui.with_open_buttons(shown)
         st.dataframe(shown, hide_index=True, width="stretch", height=ui.tables.grid_height(len(shown)),
                      key=ui.table_key("compare_pairs", db, version, baseline, candidate, row_key, verdicts, where),

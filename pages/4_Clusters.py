@@ -92,7 +92,7 @@ st.caption(f"Embedder: {settings['embedder_description']} · UMAP neighbours {se
 for text in settings.get("notes", []):
     st.caption(text)
 if where:
-    st.caption(f"Within the cohort {ui.md(where)}: the clusters are those fitted on the whole run; sizes, error "
+    st.caption(f"Within the cohort {ui.cohort.cohort_words(where)}: the clusters are those fitted on the whole run; sizes, error "
                "rates, tests and q-values are over the cohort's examples only, and the map shows only them.")
 
 # ---------------------------------------------------------------- the map
@@ -147,7 +147,7 @@ with map_slot:
     highlight = "" if name is None else figures.cluster_highlight_css(figure, name, ".st-key-clusters_map_box")
     if highlight:
         st.html(f"<style>{highlight}</style>")
-        st.caption(f"Cluster {ui.md(name)} is outlined on the map, the other points greyed.")
+        st.caption(f"Cluster {ui.md(name)} is drawn in colour on the map, every other point in light grey.")
     if len(labels) > MAP_POINTS:
         st.caption(f"The map shows a seeded sample of {MAP_POINTS:,} of {len(labels):,} examples; the table "
                    "counts all (a selection holds the points drawn).")

@@ -191,7 +191,7 @@ else:
     c3.metric("Components with a signal", "none", help="No objective spec: no component to measure")
 c4.metric("Implicated cells", f"{int((cells['verdict'] == 'implicated').sum())}")
 if where:
-    st.caption(f"Within the cohort {ui.md(where)}: every count, matrix cell, test, q-value and example below is over "
+    st.caption(f"Within the cohort {ui.cohort.cohort_words(where)}: every count, matrix cell, test, q-value and example below is over "
                "its examples only, as if the run held nothing else (with a baseline, they are paired with the "
                "baseline's examples of the same ids).")
 

@@ -85,7 +85,7 @@ st.caption(f"{analysis.format_count(len(info.run_ids), 'run')} ordered by {info.
            + f"; reference {info.run_names[info.reference_index]}. "
            + ("Runs share their examples with the reference: trends and departures use the shared examples."
               if traj.paired else "Runs hold different examples: departures use the two-proportion test.")
-           + (f" Within the cohort {ui.md(where)}: every run's examples outside it are left out." if where else ""))
+           + (f" Within the cohort {ui.cohort.cohort_words(where)}: every run's examples outside it are left out." if where else ""))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

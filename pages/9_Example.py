@@ -66,7 +66,7 @@ if cohort_text != cohort_param:
         st.query_params.pop("cohort", None)
 where = saved.get(cohort_text.strip(), cohort_text.strip()) or None
 if cohort_text.strip() in saved:
-    st.sidebar.caption(f"Saved cohort: {ui.md(where)}")
+    st.sidebar.caption(f"Saved cohort: {ui.cohort.cohort_words(where)}")
 
 id_key = f"example_id_{run_id}"
 example_id = st.query_params.get("example")

@@ -200,8 +200,13 @@ def comparable_pair(db_path: str, data_version: int) -> tuple[str, str] | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def slice_examples(db_path: str, data_version: int, run_id: str, predicate: tuple, bins: int, *,
                    where: str | None = None):
-    """The examples of one slice (within the cohort ``where``), failures first (at most 2,000)."""
-    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=2000, bins=bins, where=where)
+    """The examples of one slice (within the cohort ``where``), failures first (at most :data:`SLICE_EXAMPLES`)."""
+    return analysis.slice_examples(_open(db_path), run_id, dict(predicate), limit=SLICE_EXAMPLES, bins=bins,
+                                   where=where)
+
+
+#: Most examples a slice's (or a cluster's) list holds, and a failure mode's: the Example page steps through these.
+SLICE_EXAMPLES, MODE_EXAMPLES = 2000, 500
 
 
 @st.cache_data(show_spinner="Searching for slices (SliceLine)...", max_entries=16)
@@ -293,7 +298,7 @@ def mode_examples(db_path: str, data_version: int, run_id: str, spec_text: str, 
     store = _open(db_path)
     compiled = _compiled_modes(db_path, data_version, run_id, spec_text, source, where or None)
     return analysis.mode_examples(store, run_id, None, mode, compiled=compiled, columns=list(columns),
-                                  order_by=order_by, descending=descending, limit=500)
+                                  order_by=order_by, descending=descending, limit=MODE_EXAMPLES)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -10,6 +10,7 @@ lives in the URL: ``?cohort=NAME`` for a saved cohort used as saved, ``?where=TE
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
@@ -252,7 +253,8 @@ def example_set_ids(db: str, version: int, run_id: str, set_text: str,
             examples = cache.slice_examples(db, version, run_id, tuple(predicate.items()), int(spec.get("bins", 5)),
                                             where=where)
             words = analysis.describe_predicate(predicate, empty="every example")
-            return [str(i) for i in examples["example_id"]], f"the slice {words}"
+            return [str(i) for i in examples["example_id"]], f"the slice {words}" + _first(len(examples),
+                                                                                           cache.SLICE_EXAMPLES)
         if kind == "mode":  # the spec the list was made with (a choice: demo, saved:NAME, ...), else the run's
             from ui import session
 
@@ -262,19 +264,28 @@ def example_set_ids(db: str, version: int, run_id: str, set_text: str,
             examples = cache.mode_examples(db, version, run_id, spec_text, spec_name, spec["mode"],
                                            tuple(spec.get("columns", ())), spec.get("order_by"),
                                            bool(spec.get("descending", True)), where=where)
-            return [str(i) for i in examples["example_id"]], f"the failure mode {spec['mode']}"
+            return [str(i) for i in examples["example_id"]], f"the failure mode {spec['mode']}" + _first(
+                len(examples), cache.MODE_EXAMPLES)
         if kind == "comparison":
             predicate = dict(spec["predicate"])
-            _, pairs = cache.comparison_drilldown(db, version, spec["baseline"], spec["candidate"],
-                                                  tuple(sorted(predicate.items())), tuple(spec["verdicts"]),
-                                                  where=where, outcome=spec.get("outcome"))
+            counts, pairs = cache.comparison_drilldown(db, version, spec["baseline"], spec["candidate"],
+                                                       tuple(sorted(predicate.items())), tuple(spec["verdicts"]),
+                                                       where=where, outcome=spec.get("outcome"))
             words = analysis.describe_predicate(predicate, empty="every example")
             verdicts = ", ".join(str(v).replace("score_same", "score unchanged").replace("_", " ")
-                                 for v in spec["verdicts"]) or "every verdict"
-            return list(dict.fromkeys(str(i) for i in pairs["example_id"])), f"the {verdicts} pairs of {words}"
+                                 for v in spec["verdicts"])  # none chosen: every pair
+            total = sum(n for v, n in counts.items() if v in spec["verdicts"] or not spec["verdicts"])
+            capped = f" (the first {len(pairs):,} of {total:,}, as the drill-down lists them)" if total > len(pairs) else ""
+            return (list(dict.fromkeys(str(i) for i in pairs["example_id"])),
+                    f"the {verdicts + ' ' if verdicts else ''}pairs of {words}{capped}")
     except (ValueError, KeyError, TypeError, FaultlineError):
         return None
     return None
+
+
+def _first(listed: int, cap: int) -> str:
+    """Words for a list cut at ``cap`` examples (the page lists the first ``cap``), or none."""
+    return f" (the first {cap:,}, as the page lists them)" if listed >= cap else ""
 
 
 def example_query(run_id: str, example_id: str, where: str | None, origin: str | None = None) -> dict[str, str]:
@@ -353,6 +364,25 @@ def open_example(run_id: str, example_id: str, where: str | None, origin: str | 
 
 #: Most examples a selection on a map can make a cohort of (the condition lists their ids; save it for a short link).
 MAX_SELECTED = 2000
+
+
+def cohort_words(where: str, width: int = 160) -> str:
+    r"""A cohort's condition as a caption shows it (Markdown-safe, :func:`ui.session.md`): whole up to ``width``
+    characters; a list of ids (:func:`ids_condition`, a selection on the map) as its count, ``example_id in [411
+    ids]``; any other longer condition cut at ``width`` with its length said (the cohort box holds it whole).
+
+    >>> cohort_words('language = "sw"')
+    'language \\= \\"sw\\"'
+    >>> cohort_words(ids_condition(["a", "b", "c"]), width=10)
+    'example\\_id in \\[3 ids\\]'
+    """
+    if len(where) <= width:
+        return md(where)
+    listed = re.fullmatch(r'\s*example_id in \[(.*)\]\s*', where, flags=re.S)
+    if listed:
+        count = len(re.findall(r'"(?:[^"\\]|\\.)*"', listed.group(1)))
+        return md(f"example_id in [{count:,} ids]")
+    return md(where[:width].rstrip()) + f"… ({len(where):,} characters)"
 
 
 def ids_condition(example_ids) -> str:

@@ -86,7 +86,7 @@ def test_a_selected_cluster_is_in_the_url_highlighted_on_the_map_and_its_example
     assert figure(again) == figure(at)  # the map is not drawn again: a style sheet highlights the cluster
     styles = [h.proto.body for h in again.get("html") if "scatterlayer" in h.proto.body]
     position = next(k for k, t in enumerate(figure(again)["data"]) if t.get("meta") == cluster)
-    assert len(styles) == 1 and f".trace:nth-child({position + 1}) path.point {{opacity: 1" in styles[0]
+    assert len(styles) == 1 and f".trace:not(:nth-child({position + 1})) path.point {{fill: #CBD5E1" in styles[0]
     highlighted = figure(again)["data"][position]
     assert {c[3] for c in highlighted["customdata"]} == set(
         frame.loc[frame["cluster"].astype(str) == cluster, "example_id"].astype(str))
@@ -110,6 +110,7 @@ def test_a_selection_on_the_map_becomes_the_cohort(demo):
     assert at.dataframe[0].value["size"].sum() == 25
     assert {m.label: m.value for m in at.metric}["Examples"] == "25"
     assert at.query_params["where"].startswith("example_id in [")
+    assert any("Within the cohort example\\_id in \\[25 ids\\]" in c.value for c in at.caption)  # not 25 ids
 
 
 def test_a_cluster_is_pinned_as_a_finding_with_the_cohort(demo):

@@ -50,6 +50,13 @@ def test_a_row_drills_into_its_pairs_with_the_rows_counts(demo_env):
     assert metric(at, "Still wrong") == f"{counts['still_wrong']:,}"
     pairs = at.dataframe[1].value
     assert set(pairs["verdict"]) == {"regressed"} and len(pairs) == min(int(row["b"]), 500)
+    assert any(": regressions. **Open**" in c.value for c in at.caption)  # the order of what is shown
+    at.multiselect(key="compare_verdicts").set_value(["still_wrong", "fixed"])
+    at.run()
+    assert any(": fixes, then pairs still wrong. **Open**" in c.value for c in at.caption)
+    at.multiselect(key="compare_verdicts").set_value(["regressed"])
+    at.run()
+    pairs = at.dataframe[1].value
     link = urlparse(pairs["open"].iloc[0])
     assert link.path.endswith("Example")
     query = parse_qs(link.query)

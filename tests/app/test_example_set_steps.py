@@ -104,6 +104,19 @@ def test_a_graded_comparison_rows_pairs_in_the_order_of_their_scores_change(demo
                           verdicts=["score_fell"], outcome="score"))
 
 
+def test_a_list_cut_at_its_cap_says_so(demo_db, runs):
+    base, cand = runs
+    with open_store(demo_db, seed_demo=False) as store:
+        pairs = comparison_examples(store, base, cand, {}, limit=500)
+        total = sum(__import__("analysis").verdict_counts(store, base, cand, {}).values())
+    assert total > 500
+    at = _open(cand, str(pairs["example_id"].iloc[1]), _set("comparison", baseline=base, candidate=cand, predicate={},
+                                                            verdicts=[]))
+    said = "2 of 500 in the pairs of every example \\(the first 500 of " + f"{total:,}".replace(",", "\\,")
+    assert any(said in m.value
+               for m in at.markdown), [m.value for m in at.markdown][:3]
+
+
 def test_a_failure_modes_examples(demo_db, runs):
     run = runs[1]
     with open_store(demo_db, seed_demo=False) as store:

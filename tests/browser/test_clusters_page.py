@@ -32,18 +32,22 @@ def test_clusters_page_in_browser(demo_server, page):
     page.mouse.click(box["x"] + 14, box["y"] + 36 + 17)
     page.get_by_text("Open this cluster as a slice").wait_for()
     wait_for_app(page)
-    # the cluster is highlighted on the same drawing (a style sheet, no redraw): its points opaque and outlined,
-    # every other point faded to a light grey
-    page.get_by_text("is outlined on the map").wait_for()
+    # the cluster is highlighted on the same drawing (a style sheet, no redraw): its points as drawn (their colours,
+    # the figure's opacity, so that its share of wrong crosses reads true), every other point a faded light grey
+    page.get_by_text("is drawn in colour on the map").wait_for()
     looks = page.evaluate("""() => { const plot = document.querySelector('.js-plotly-plot');
-        const opacity = p => Number(getComputedStyle(p).opacity);
+        const style = p => getComputedStyle(p);
+        const grey = p => Math.abs(Number(style(p).opacity) - 0.35) < 1e-6 && style(p).fill === 'rgb(203, 213, 225)';
         const traces = [...plot.querySelectorAll('.scatterlayer > .trace')].map(t => [...t.querySelectorAll('path.point')]);
-        const lit = traces.filter(ps => ps.length && ps.every(p => opacity(p) === 1));
-        return {drawn: plot.dataset.drawn, lit: lit.length, stroke: lit.length ? getComputedStyle(lit[0][0]).stroke : '',
-                faded: traces.filter(ps => ps.length && ps.every(p => Math.abs(opacity(p) - 0.35) < 1e-6 && getComputedStyle(p).fill === 'rgb(203, 213, 225)')).length,
+        const lit = traces.filter(ps => ps.length && ps.every(p => !grey(p)));
+        return {drawn: plot.dataset.drawn, lit: lit.length,
+                opacity: lit.length ? lit[0].map(p => Number(style(p).opacity)) : [],
+                fills: lit.length ? [...new Set(lit[0].map(p => style(p).fill))] : [],
+                faded: traces.filter(ps => ps.length && ps.every(grey)).length,
                 drawnTraces: traces.filter(ps => ps.length).length}; }""")
     assert looks["drawn"] == "before"
-    assert looks["lit"] == 1 and looks["stroke"] == "rgb(15, 23, 42)"
+    assert looks["lit"] == 1 and set(looks["opacity"]) == {0.8}  # the figure's own opacity
+    assert "rgb(194, 65, 12)" in looks["fills"] and len(looks["fills"]) >= 2  # its wrong ones orange among the rest
     assert looks["faded"] == looks["drawnTraces"] - 1 > 0
     page.get_by_text("Map", exact=True).scroll_into_view_if_needed()
     shot(page, "12b-cluster-highlighted")
