@@ -136,8 +136,10 @@ def comparison_examples(store: Store, baseline: str, candidate: str, predicate: 
 def verdict_counts(store: Store, baseline: str, candidate: str, predicate: Mapping | None = None, *,
                    where: str | None = None, bins: int = 5,
                    edges: Mapping[str, Sequence[float]] | None = None, outcome: str | None = None) -> dict[str, int]:
-    """How many pairs of one slice regressed, were fixed, stayed wrong and stayed right (by a graded ``outcome``:
-    whose score fell, rose, stayed the same).
+    """How many pairs of one slice have each verdict, by correctness or by a graded outcome.
+
+    By correctness: how many regressed, were fixed, stayed wrong and stayed right; by a graded ``outcome``: how many
+    saw their score fall, rise or stay the same.
 
     Parameters
     ----------

@@ -78,7 +78,7 @@ def test_drill_into_a_regression_open_an_example_and_pin_it(drill_server, projec
     wait_for_app(page)
     regressed = page.locator("[data-testid='stMetric']").filter(has_text="Regressed").first
     count = regressed.locator("[data-testid='stMetricValue']").inner_text().strip()
-    page.wait_for_function("n => document.body.innerText.includes(n + ' pairs, regressions first')",
+    page.wait_for_function("n => document.body.innerText.includes(n + ' pairs: regressions.')",
                            arg=count, timeout=120_000)  # the list follows the filter (slow on a loaded machine)
     wait_for_app(page)
     pair = page.locator("[data-testid='stSelectbox']").filter(has_text="Read a pair side by side").first
